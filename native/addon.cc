@@ -1,0 +1,39 @@
+// Registration only: each concept's file pair adds its functions to the exports.
+#include "autograd.h"
+#include "common.h"
+#include "config.h"
+#include "errors.h"
+#include "indexing.h"
+#include "memory.h"
+#include "ops.h"
+#include "tensor.h"
+
+namespace torchlora {
+
+AddonData& Data(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
+
+namespace {
+
+void FinalizeAddonData(Napi::Env /*env*/, AddonData* data) {
+  data->torch_error.Reset();
+  ReleaseAddonData(data);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData<AddonData, FinalizeAddonData>(new AddonData());
+  InitErrors(env, exports);
+  InitMemory(env, exports);
+  InitConfig(env, exports);
+  InitTensor(env, exports);
+  InitOps(env, exports);
+  InitIndexing(env, exports);
+  InitAutograd(env, exports);
+  return exports;
+}
+
+}  // namespace
+}  // namespace torchlora
+
+static Napi::Object InitTorchlora(Napi::Env env, Napi::Object exports) { return torchlora::Init(env, exports); }
+
+NODE_API_MODULE(torchlora, InitTorchlora)

@@ -1,0 +1,57 @@
+// What every translation unit of the addon shares: node-addon-api, ATen, the per-addon state
+// and the one bridge that turns C++ exceptions into JavaScript errors. It is also the
+// precompiled header of the CMake build, so keep heavy includes here and nowhere else.
+#pragma once
+
+#include <napi.h>
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace torchlora {
+
+// Per-addon state. One per Node environment (main thread or worker), owned by
+// napi_set_instance_data, so the addon loads in several worker_threads at once.
+struct AddonData {
+  Napi::FunctionReference torch_error;  // the TypeScript TorchError class
+  int64_t live_tensors = 0;             // wrappers holding a tensor
+  int64_t live_bytes = 0;               // storage bytes those wrappers reported to V8
+  // The environment and every tensor box hold one count each: a GC finalizer that runs
+  // during environment teardown may come after the instance data's own finalizer.
+  int64_t holders = 1;
+};
+
+AddonData& Data(Napi::Env env);
+inline void RetainAddonData(AddonData* data) { data->holders += 1; }
+inline void ReleaseAddonData(AddonData* data) {
+  if (--data->holders == 0) delete data;
+}
+
+// Builds the TorchError the TypeScript layer handed to initialize().
+Napi::Error TorchError(Napi::Env env, const std::string& message);
+
+// Every exported function goes through this: libtorch's errors (c10::Error, std::exception)
+// become a thrown TorchError, never a crash; Napi::Error passes through unchanged.
+template <Napi::Value (*Function)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  try {
+    return Function(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& error) {
+    throw TorchError(info.Env(), error.what_without_backtrace());
+  } catch (const std::exception& error) {
+    throw TorchError(info.Env(), error.what());
+  }
+}
+
+}  // namespace torchlora
+
+// Registers `name` as Guarded<function>; the template form of Function::New keeps no
+// per-function heap data, so a call costs one indirect jump.
+#define TORCHLORA_EXPORT(exports, name, function) \
+  (exports).Set(name, ::Napi::Function::New<::torchlora::Guarded<function>>((exports).Env(), name))

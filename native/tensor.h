@@ -1,0 +1,42 @@
+// The link between a JavaScript Tensor object and an at::Tensor, and the argument
+// conversions every op shares. The TypeScript layer validates arguments; these
+// conversions trust their JavaScript types and only translate.
+#pragma once
+
+#include "common.h"
+
+#include <c10/util/Optional.h>
+
+namespace torchlora {
+
+// Attaches `tensor` to `target`, a fresh object made by the TypeScript layer, and reports
+// its storage bytes to V8. The GC finalizer and dispose() share one idempotent release.
+void Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor);
+
+// The tensor held by `value`; a TypeError when `value` is not a Tensor or was disposed.
+const at::Tensor& Unwrap(Napi::Env env, Napi::Value value);
+const at::Tensor& Unwrap(const Napi::CallbackInfo& info, size_t index);
+
+// True when `value` is an object that holds (or held) a tensor.
+bool IsTensor(Napi::Env env, Napi::Value value);
+
+// Drops the tensor held by `value` (idempotent); returns whether it held one.
+bool Dispose(Napi::Env env, Napi::Value value);
+
+std::vector<int64_t> ToInt64s(Napi::Value value);
+std::vector<at::Tensor> ToTensors(Napi::Env env, Napi::Value array);
+at::Scalar ToScalar(Napi::Value value);
+// undefined/null -> nullopt; otherwise a c10::ScalarType code.
+c10::optional<at::ScalarType> ToDtype(Napi::Value value);
+// undefined/null -> nullopt; otherwise a device string such as "cpu" or "cuda:0".
+c10::optional<at::Device> ToDevice(Napi::Value value);
+c10::optional<int64_t> ToOptionalInt(Napi::Value value);
+// (dtype, device, requires_grad) at `first`, `first + 1`, `first + 2`.
+at::TensorOptions ToOptions(const Napi::CallbackInfo& info, size_t first);
+
+// A JavaScript number for a 0-dim or one-element tensor.
+Napi::Value ScalarToJs(Napi::Env env, const at::Scalar& scalar);
+
+void InitTensor(Napi::Env env, Napi::Object exports);
+
+}  // namespace torchlora

@@ -1,0 +1,206 @@
+// Tensor creation, named as in R torch. Random functions draw from libtorch's generator,
+// so `torch_manual_seed(s)` followed by the same calls gives Python PyTorch's exact values.
+import { dtypeCode, dtypeName, type DType, type DTypeLike } from './dtype.js';
+import { native } from './native.js';
+import { newTensor, type NestedArray, type Tensor } from './tensor.js';
+import { checkBoolean, checkDevice, checkFinite, checkInteger, checkNonNegativeInteger, checkScalar, fail, shapeFrom } from './validate.js';
+
+/** Options every creation function takes. */
+export interface TensorOptions {
+  dtype?: DTypeLike;
+  device?: string;
+  requires_grad?: boolean;
+}
+
+/** A shape, as an array or spread, optionally followed by options: `(2, 3)`, `([2, 3])`, `(2, 3, { dtype })`. */
+export type SizeArgs = number[] | [number[]] | [number[], TensorOptions] | [...number[], TensorOptions];
+
+interface ResolvedOptions {
+  dtype: number | null;
+  device: string | null;
+  requiresGrad: boolean;
+}
+
+function resolve(options: TensorOptions | undefined): ResolvedOptions {
+  if (options === undefined) return { dtype: null, device: null, requiresGrad: false };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('an options object', 'options', options);
+  return {
+    dtype: options.dtype === undefined ? null : dtypeCode(options.dtype),
+    device: options.device === undefined ? null : checkDevice(options.device),
+    requiresGrad: options.requires_grad === undefined ? false : checkBoolean(options.requires_grad, 'requires_grad'),
+  };
+}
+
+function splitSize(args: unknown[]): [number[], ResolvedOptions] {
+  const last = args[args.length - 1];
+  const hasOptions = typeof last === 'object' && last !== null && !Array.isArray(last);
+  const sizeArgs = hasOptions ? args.slice(0, -1) : args;
+  return [shapeFrom(sizeArgs), resolve(hasOptions ? (last as TensorOptions) : undefined)];
+}
+
+function shaped(create: typeof native.randn, args: unknown[]): Tensor {
+  const [shape, options] = splitSize(args);
+  const out = newTensor();
+  create(out, shape, options.dtype, options.device, options.requiresGrad);
+  return out;
+}
+
+/** Samples of N(0, 1). @example torch_randn(10000, 1001) */
+export function torch_randn(...args: SizeArgs): Tensor { return shaped(native.randn, args); }
+/** Samples of U(0, 1). @example torch_rand(2, 3) */
+export function torch_rand(...args: SizeArgs): Tensor { return shaped(native.rand, args); }
+/** Zeros. @example torch_zeros(1, 1000) */
+export function torch_zeros(...args: SizeArgs): Tensor { return shaped(native.zeros, args); }
+/** Ones. @example torch_ones([2, 2], { dtype: 'float64' }) */
+export function torch_ones(...args: SizeArgs): Tensor { return shaped(native.ones, args); }
+/** Uninitialised memory (fill it before reading). @example torch_empty(3) */
+export function torch_empty(...args: SizeArgs): Tensor { return shaped(native.empty, args); }
+
+/** A tensor of `size` filled with `value`. @example torch_full([2, 2], 7) */
+export function torch_full(size: number[], value: number | boolean, options?: TensorOptions): Tensor {
+  const shape = shapeFrom([size]);
+  const resolved = resolve(options);
+  const out = newTensor();
+  native.full(out, shape, checkScalar(value, 'value'), resolved.dtype, resolved.device, resolved.requiresGrad);
+  return out;
+}
+
+/**
+ * Values from `start` up to, not including, `end` (PyTorch's `arange`; R torch's
+ * `torch_arange` includes `end`). Integer arguments give int64, as in PyTorch.
+ *
+ * @example torch_arange(0, 5) // 0, 1, 2, 3, 4
+ */
+export function torch_arange(start: number, end?: number, step = 1, options?: TensorOptions): Tensor {
+  const [from, to] = end === undefined ? [0, start] : [start, end];
+  checkFinite(from, 'start');
+  checkFinite(to, 'end');
+  if (checkFinite(step, 'step') === 0) throw new RangeError('Expected a non-zero step for torch_arange but received 0');
+  const resolved = resolve(options);
+  const out = newTensor();
+  native.arange(out, from, to, step, resolved.dtype, resolved.device, resolved.requiresGrad);
+  return out;
+}
+
+/**
+ * Integers drawn uniformly from [low, high) (int64 unless `dtype` says otherwise).
+ *
+ * @example const idx = torch_randint(0, n, [128]); // a batch of row indices
+ */
+export function torch_randint(low: number, high: number, size: number[], options?: TensorOptions): Tensor {
+  checkInteger(low, 'low');
+  checkInteger(high, 'high');
+  if (high <= low) throw new RangeError(`Expected high > low for torch_randint but received low=${low}, high=${high}`);
+  const shape = shapeFrom([size]);
+  const resolved = resolve(options);
+  const out = newTensor();
+  native.randint(out, low, high, shape, resolved.dtype, resolved.device, resolved.requiresGrad);
+  return out;
+}
+
+/** A random permutation of 0..n-1 (int64). @example torch_randperm(10) */
+export function torch_randperm(n: number, options?: TensorOptions): Tensor {
+  checkNonNegativeInteger(n, 'n');
+  const resolved = resolve(options);
+  const out = newTensor();
+  native.randperm(out, n, resolved.dtype, resolved.device, resolved.requiresGrad);
+  return out;
+}
+
+/** The n×m identity matrix. @example torch_eye(3) */
+export function torch_eye(n: number, m: number = n, options?: TensorOptions): Tensor {
+  checkNonNegativeInteger(n, 'n');
+  checkNonNegativeInteger(m, 'm');
+  const resolved = resolve(options);
+  const out = newTensor();
+  native.eye(out, n, m, resolved.dtype, resolved.device, resolved.requiresGrad);
+  return out;
+}
+
+type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
+
+const TYPED_DTYPES: [new (...args: never[]) => TypedArray, DType][] = [
+  [Float32Array, 'float32'], [Float64Array, 'float64'], [Int32Array, 'int32'], [Int16Array, 'int16'],
+  [Int8Array, 'int8'], [Uint8Array, 'uint8'], [BigInt64Array, 'int64'],
+];
+
+function typedDtype(data: TypedArray): DType {
+  for (const [type, dtype] of TYPED_DTYPES) if (data instanceof type) return dtype;
+  return fail('a Float32Array, Float64Array, Int32Array, Int16Array, Int8Array, Uint8Array or BigInt64Array', 'data', data);
+}
+
+// Walks nested arrays, checking they are rectangular, and returns the shape and the values.
+function flatten(data: NestedArray, shape: number[] = [], values: (number | boolean)[] = [], depth = 0): [number[], (number | boolean)[]] {
+  if (!Array.isArray(data)) {
+    if (typeof data !== 'number' && typeof data !== 'boolean') fail('numbers or booleans', 'data', data);
+    if (depth !== shape.length) throw new TypeError('Expected rectangular nested arrays for data but received ragged ones');
+    values.push(data);
+    return [shape, values];
+  }
+  if (depth === shape.length) shape.push(data.length);
+  else if (shape[depth] !== data.length) throw new TypeError(`Expected rectangular nested arrays for data but dimension ${depth} has lengths ${shape[depth]} and ${data.length}`);
+  for (const item of data) flatten(item, shape, values, depth + 1);
+  if (data.length === 0 && depth + 1 < shape.length) throw new TypeError('Expected rectangular nested arrays for data but received ragged ones');
+  return [shape, values];
+}
+
+function bufferFor(values: (number | boolean)[], dtype: DType): ArrayBufferView {
+  switch (dtype) {
+    case 'float64': return Float64Array.from(values, Number);
+    case 'int64': return BigInt64Array.from(values, (v) => BigInt(Math.trunc(Number(v))));
+    case 'int32': return Int32Array.from(values, Number);
+    case 'int16': return Int16Array.from(values, Number);
+    case 'int8': return Int8Array.from(values, Number);
+    case 'uint8': case 'bool': return Uint8Array.from(values, Number);
+    default: return Float32Array.from(values, Number);
+  }
+}
+
+/**
+ * A tensor from nested arrays or a TypedArray (the values are copied). Numbers become
+ * float32 and booleans bool, as R torch does for doubles and logicals; a TypedArray keeps
+ * its own type; `dtype` converts.
+ *
+ * @example
+ * torch_tensor([[1, 2], [3, 4]]);
+ * torch_tensor(new Float64Array([1, 2]), { dtype: 'float32' });
+ */
+export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOptions & { shape?: number[] }): Tensor {
+  const resolved = resolve(options === undefined ? undefined : { dtype: options.dtype, device: options.device, requires_grad: options.requires_grad });
+  let buffer: ArrayBufferView;
+  let shape: number[];
+  let sourceDtype: DType;
+  if (ArrayBuffer.isView(data)) {
+    sourceDtype = typedDtype(data as TypedArray);
+    buffer = data;
+    shape = options?.shape === undefined ? [(data as TypedArray).length] : shapeFrom([options.shape], 'shape');
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (count !== (data as TypedArray).length) throw new RangeError(`Expected a shape of ${(data as TypedArray).length} elements for torch_tensor but received [${shape.join(', ')}]`);
+  } else {
+    const [nestedShape, values] = flatten(data);
+    shape = nestedShape;
+    sourceDtype = values.length > 0 && values.every((v) => typeof v === 'boolean') ? 'bool' : 'float32';
+    if (values.some((v) => typeof v === 'boolean') && sourceDtype !== 'bool') throw new TypeError('Expected numbers or booleans for data but received a mix of both');
+    buffer = bufferFor(values, resolved.dtype === null ? sourceDtype : dtypeName(resolved.dtype));
+    if (resolved.dtype !== null) sourceDtype = dtypeName(resolved.dtype);
+  }
+  const out = newTensor();
+  native.fromBuffer(out, buffer, shape, dtypeCode(sourceDtype), resolved.device, false);
+  if (resolved.dtype !== null && resolved.dtype !== dtypeCode(sourceDtype)) {
+    const converted = out.to({ dtype: dtypeName(resolved.dtype) });
+    out.dispose();
+    return resolved.requiresGrad ? converted.requires_grad_() : converted;
+  }
+  return resolved.requiresGrad ? out.requires_grad_() : out;
+}
+
+/**
+ * Seeds libtorch's random generators (CPU, and CUDA where present); the same seed and calls
+ * give the same numbers as Python's `torch.manual_seed`.
+ *
+ * @example torch_manual_seed(1); torch_randn(3, 4).sum().item() // -2.689052104949951 as in PyTorch
+ */
+export function torch_manual_seed(seed: number): void {
+  checkNonNegativeInteger(seed, 'seed');
+  native.manualSeed(seed);
+}

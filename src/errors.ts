@@ -1,0 +1,15 @@
+/**
+ * An error raised by libtorch itself (a shape mismatch, an unknown device, an allocation
+ * that failed). Argument mistakes caught before libtorch is reached are `TypeError` or
+ * `RangeError` instead.
+ *
+ * @example
+ * try { torch_matmul(torch_ones([2, 3]), torch_ones([2, 3])); }
+ * catch (error) { if (error instanceof TorchError) console.log(error.message); }
+ */
+export class TorchError extends Error {
+  constructor(message: string) {
+    super(message.trimEnd());
+    this.name = 'TorchError';
+  }
+}

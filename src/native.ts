@@ -1,0 +1,166 @@
+// The one loader of the native addon, and the one declaration of what it exports.
+// Everything above this file is typed; nothing below it is seen by users.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TorchError } from './errors.js';
+
+/** A JavaScript object the addon attaches a tensor to. */
+export type Handle = object;
+/** A value the addon accepts where PyTorch takes a Tensor or a Python number. */
+export type HandleOrScalar = Handle | number | boolean;
+type Optional<T> = T | null | undefined;
+/** An index item as the addon decodes it (see native/indexing.cc). */
+export type NativeIndex = number | [number | null, number | null, number | null] | Handle | null | '...';
+
+export interface NativeConfig {
+  version: string;
+  cuda: boolean;
+  cudaDevices: number;
+  threads: number;
+  interopThreads: number;
+  parallelInfo: string;
+  buildConfig: string;
+  cxx11Abi?: boolean;
+}
+
+type Unary = (out: Handle, a: Handle) => void;
+type Binary = (out: Handle, a: Handle, b: HandleOrScalar) => void;
+type TensorBinary = (out: Handle, a: Handle, b: Handle) => void;
+type Creation = (out: Handle, shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean) => void;
+type Reduction = (out: Handle, a: Handle, dims: Optional<number[]>, keepdim: boolean, dtype: Optional<number>) => void;
+type DimReduction = (values: Handle, indices: Handle, a: Handle, dim: number, keepdim: boolean) => void;
+type InPlaceBinary = (a: Handle, b: HandleOrScalar) => void;
+
+export interface NativeAddon {
+  initialize(torchError: typeof TorchError): void;
+  memoryStats(): { tensors: number; bytes: number };
+  config(): NativeConfig;
+  setNumThreads(n: number): void;
+
+  randn: Creation; rand: Creation; zeros: Creation; ones: Creation; empty: Creation;
+  full(out: Handle, shape: number[], value: number | boolean, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): void;
+  arange(out: Handle, start: number, end: number, step: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): void;
+  randint(out: Handle, low: number, high: number, shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): void;
+  randperm(out: Handle, n: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): void;
+  eye(out: Handle, n: number, m: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): void;
+  fromBuffer(out: Handle, data: ArrayBufferView, shape: number[], dtype: number, device: Optional<string>, requiresGrad: boolean): void;
+  manualSeed(seed: number): void;
+
+  dispose(a: Handle): boolean;
+  isDisposed(a: Handle): boolean;
+  shape(a: Handle): number[];
+  dtype(a: Handle): number;
+  device(a: Handle): string;
+  numel(a: Handle): number;
+  dim(a: Handle): number;
+  item(a: Handle): number | boolean;
+  data(a: Handle): ArrayBuffer;
+  to(out: Handle, a: Handle, device: Optional<string>, dtype: Optional<number>, copy: boolean): void;
+  format(a: Handle): string;
+
+  neg: Unary; exp: Unary; log: Unary; sqrt: Unary; abs: Unary; relu: Unary; sigmoid: Unary; tanh: Unary;
+  sin: Unary; cos: Unary; square: Unary; reciprocal: Unary; floor: Unary; ceil: Unary; round: Unary;
+  sign: Unary; isnan: Unary; isfinite: Unary; logical_not: Unary;
+  t: Unary; contiguous: Unary; clone: Unary; detach: Unary;
+  mul: Binary; div: Binary; pow: Binary; remainder: Binary;
+  eq: Binary; ne: Binary; lt: Binary; le: Binary; gt: Binary; ge: Binary;
+  matmul: TensorBinary; maximum: TensorBinary; minimum: TensorBinary; logical_and: TensorBinary; logical_or: TensorBinary;
+  add(out: Handle, a: Handle, b: HandleOrScalar, alpha?: number): void;
+  sub(out: Handle, a: Handle, b: HandleOrScalar, alpha?: number): void;
+  rsub(out: Handle, a: Handle, b: number): void;
+  clamp(out: Handle, a: Handle, min: Optional<number>, max: Optional<number>): void;
+  softmax(out: Handle, a: Handle, dim: number): void;
+  log_softmax(out: Handle, a: Handle, dim: number): void;
+  sum: Reduction; mean: Reduction;
+  maxAll: Unary; minAll: Unary; maxDim: DimReduction; minDim: DimReduction;
+  argmax(out: Handle, a: Handle, dim: Optional<number>, keepdim: boolean): void;
+  argmin(out: Handle, a: Handle, dim: Optional<number>, keepdim: boolean): void;
+  transpose(out: Handle, a: Handle, dim0: number, dim1: number): void;
+  permute(out: Handle, a: Handle, dims: number[]): void;
+  reshape(out: Handle, a: Handle, shape: number[]): void;
+  view(out: Handle, a: Handle, shape: number[]): void;
+  expand(out: Handle, a: Handle, shape: number[]): void;
+  flatten(out: Handle, a: Handle, startDim: number, endDim: number): void;
+  squeeze(out: Handle, a: Handle, dim: Optional<number>): void;
+  unsqueeze(out: Handle, a: Handle, dim: number): void;
+  cat(out: Handle, tensors: Handle[], dim: number): void;
+  stack(out: Handle, tensors: Handle[], dim: number): void;
+  where(out: Handle, condition: Handle, a: HandleOrScalar, b: HandleOrScalar): void;
+  allclose(a: Handle, b: Handle, rtol: number, atol: number, equalNan: boolean): boolean;
+  equal(a: Handle, b: Handle): boolean;
+  add_(a: Handle, b: HandleOrScalar, alpha?: number): void;
+  sub_(a: Handle, b: HandleOrScalar, alpha?: number): void;
+  mul_: InPlaceBinary; div_: InPlaceBinary; pow_: InPlaceBinary;
+  zero_(a: Handle): void;
+  fill_(a: Handle, value: number | boolean): void;
+  copy_(a: Handle, source: Handle): void;
+  normal_(a: Handle, mean: number, std: number): void;
+  uniform_(a: Handle, from: number, to: number): void;
+  clamp_(a: Handle, min: Optional<number>, max: Optional<number>): void;
+
+  index(out: Handle, a: Handle, indices: NativeIndex[]): void;
+  indexPut(a: Handle, indices: NativeIndex[], value: HandleOrScalar): void;
+
+  backward(a: Handle, gradient: Optional<Handle>, retainGraph: Optional<boolean>, createGraph: boolean): void;
+  grad(out: Handle, a: Handle): boolean;
+  setGrad(a: Handle, gradient: Optional<Handle>): void;
+  requiresGrad(a: Handle): boolean;
+  setRequiresGrad(a: Handle, flag: boolean): void;
+  isLeaf(a: Handle): boolean;
+  retainGrad(a: Handle): void;
+  gradFn(a: Handle): string | null;
+  autogradGrad(outs: Handle[], outputs: Handle[], inputs: Handle[], gradOutputs: Optional<Handle[]>,
+    retainGraph: Optional<boolean>, createGraph: boolean, allowUnused: boolean): boolean[];
+  setGradEnabled(flag: boolean): boolean;
+  isGradEnabled(): boolean;
+}
+
+// Where the binary may be, in the order tried: an explicit path, the cmake-js build,
+// the node-gyp build, and the prebuilds shipped in the package.
+function candidates(base: string): string[] {
+  const fromEnv = process.env.TORCHLORA_ADDON;
+  return [
+    ...(fromEnv ? [fromEnv] : []),
+    join(base, 'build', 'Release', 'torchlora.node'),
+    join(base, 'build', 'Debug', 'torchlora.node'),
+    join(base, 'prebuilds', `${process.platform}-${process.arch}`, 'torchlora.node'),
+    join(base, 'prebuilds', `${process.platform}-${process.arch}`, 'node.napi.node'),
+  ];
+}
+
+// src/native.ts (under vitest) and dist/src/native.js sit at different depths below it.
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'CMakeLists.txt')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+function load(): NativeAddon {
+  const require = createRequire(import.meta.url);
+  const attempts: string[] = [];
+  for (const path of candidates(packageRoot())) {
+    if (!existsSync(path)) {
+      attempts.push(`${path}: not built`);
+      continue;
+    }
+    try {
+      const addon = require(path) as NativeAddon;
+      addon.initialize(TorchError);
+      return addon;
+    } catch (error) {
+      attempts.push(`${path}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error([
+    'torchlora: the native addon could not be loaded. Tried:',
+    ...attempts.map((line) => `  - ${line}`),
+    'Fix: run `npm run setup` in the package folder. It installs libtorch where it can',
+    '(Debian/Ubuntu as root: libtorch-dev, libopenblas0-openmp), then builds the addon.',
+    'To use your own libtorch (e.g. a CUDA build), set LIBTORCH=/path/to/libtorch first.',
+  ].join('\n'));
+}
+
+/** The raw addon. Only the typed layers in src/ call it. */
+export const native: NativeAddon = load();

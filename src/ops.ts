@@ -1,0 +1,128 @@
+// R torch's functional forms (`torch_matmul(x, y)`), each the same as the Tensor method.
+import { native } from './native.js';
+import { checkOperand, checkTensor, newTensor, type Tensor, type TensorOrScalar } from './tensor.js';
+import { checkInteger, fail } from './validate.js';
+
+function tensors(values: unknown, name: string): Tensor[] {
+  if (!Array.isArray(values) || values.length === 0) fail('a non-empty array of Tensors', name, values);
+  return values.map((value, i) => checkTensor(value, `${name}[${i}]`));
+}
+
+/** Matrix product. @example torch_matmul(X, thetas) */
+export function torch_matmul(self: Tensor, other: Tensor): Tensor { return checkTensor(self, 'self').matmul(other); }
+
+/** `self + alpha * other`; either side may be a number. @example torch_add(x, 1) */
+export function torch_add(self: TensorOrScalar, other: TensorOrScalar, alpha?: number): Tensor {
+  if (typeof checkOperand(self, 'self') !== 'object') {
+    if (alpha !== undefined) return checkTensor(other, 'other').mul(alpha).add(self as number);
+    return checkTensor(other, 'other').add(self as number);
+  }
+  return (self as Tensor).add(other, alpha);
+}
+
+/** `self - alpha * other`; either side may be a number. @example torch_sub(1, p) */
+export function torch_sub(self: TensorOrScalar, other: TensorOrScalar, alpha?: number): Tensor {
+  if (typeof checkOperand(self, 'self') !== 'object') {
+    const tensor = checkTensor(other, 'other');
+    const out = newTensor();
+    if (alpha !== undefined) {
+      const scaled = tensor.mul(alpha);
+      native.rsub(out, scaled, self as number);
+      scaled.dispose();
+    } else {
+      native.rsub(out, tensor, self as number);
+    }
+    return out;
+  }
+  return (self as Tensor).sub(other, alpha);
+}
+
+/** Elementwise product; either side may be a number. @example torch_mul(2, x) */
+export function torch_mul(self: TensorOrScalar, other: TensorOrScalar): Tensor {
+  if (typeof checkOperand(self, 'self') !== 'object') return checkTensor(other, 'other').mul(self);
+  return (self as Tensor).mul(other);
+}
+
+/** Elementwise division; either side may be a number. @example torch_div(x, 2) */
+export function torch_div(self: TensorOrScalar, other: TensorOrScalar): Tensor {
+  if (typeof checkOperand(self, 'self') !== 'object') {
+    const reciprocal = checkTensor(other, 'other').reciprocal();
+    const out = reciprocal.mul(self);
+    reciprocal.dispose();
+    return out;
+  }
+  return (self as Tensor).div(other);
+}
+
+/** Elementwise power. @example torch_pow(x, 2) */
+export function torch_pow(self: Tensor, exponent: TensorOrScalar): Tensor { return checkTensor(self, 'self').pow(exponent); }
+/** `e^x`. */
+export function torch_exp(self: Tensor): Tensor { return checkTensor(self, 'self').exp(); }
+/** Natural logarithm. */
+export function torch_log(self: Tensor): Tensor { return checkTensor(self, 'self').log(); }
+/** Square root. */
+export function torch_sqrt(self: Tensor): Tensor { return checkTensor(self, 'self').sqrt(); }
+/** Absolute value. */
+export function torch_abs(self: Tensor): Tensor { return checkTensor(self, 'self').abs(); }
+/** `-x`. */
+export function torch_neg(self: Tensor): Tensor { return checkTensor(self, 'self').neg(); }
+/** `max(x, 0)`. */
+export function torch_relu(self: Tensor): Tensor { return checkTensor(self, 'self').relu(); }
+/** Logistic sigmoid. */
+export function torch_sigmoid(self: Tensor): Tensor { return checkTensor(self, 'self').sigmoid(); }
+/** Hyperbolic tangent. */
+export function torch_tanh(self: Tensor): Tensor { return checkTensor(self, 'self').tanh(); }
+/** Limits values to [min, max]. @example torch_clamp(x, 0, 1) */
+export function torch_clamp(self: Tensor, min: number | null = null, max: number | null = null): Tensor { return checkTensor(self, 'self').clamp(min, max); }
+/** Softmax along `dim`. */
+export function torch_softmax(self: Tensor, dim: number): Tensor { return checkTensor(self, 'self').softmax(dim); }
+/** Sum of all elements or along `dim`. @example torch_sum(x, 1) */
+export function torch_sum(self: Tensor, dim?: number | number[], keepdim = false): Tensor { return checkTensor(self, 'self').sum(dim, keepdim); }
+/** Mean of all elements or along `dim`. */
+export function torch_mean(self: Tensor, dim?: number | number[], keepdim = false): Tensor { return checkTensor(self, 'self').mean(dim, keepdim); }
+/** Index of the largest element. */
+export function torch_argmax(self: Tensor, dim?: number, keepdim = false): Tensor { return checkTensor(self, 'self').argmax(dim, keepdim); }
+/** Transpose of a matrix. */
+export function torch_t(self: Tensor): Tensor { return checkTensor(self, 'self').t(); }
+/** Swaps two dimensions. */
+export function torch_transpose(self: Tensor, dim0: number, dim1: number): Tensor { return checkTensor(self, 'self').transpose(dim0, dim1); }
+/** Reshapes. @example torch_reshape(x, [2, -1]) */
+export function torch_reshape(self: Tensor, shape: number[]): Tensor { return checkTensor(self, 'self').reshape(shape); }
+/** Flattens dimensions. */
+export function torch_flatten(self: Tensor, start_dim = 0, end_dim = -1): Tensor { return checkTensor(self, 'self').flatten(start_dim, end_dim); }
+/** Removes size-1 dimensions. */
+export function torch_squeeze(self: Tensor, dim?: number): Tensor { return checkTensor(self, 'self').squeeze(dim); }
+/** Inserts a size-1 dimension. */
+export function torch_unsqueeze(self: Tensor, dim: number): Tensor { return checkTensor(self, 'self').unsqueeze(dim); }
+
+/** Joins tensors along an existing dimension. @example torch_cat([a, b], 0) */
+export function torch_cat(values: Tensor[], dim = 0): Tensor {
+  const list = tensors(values, 'tensors');
+  const out = newTensor();
+  native.cat(out, list, checkInteger(dim, 'dim'));
+  return out;
+}
+
+/** Joins tensors along a new dimension. @example torch_stack([a, b], 1) */
+export function torch_stack(values: Tensor[], dim = 0): Tensor {
+  const list = tensors(values, 'tensors');
+  const out = newTensor();
+  native.stack(out, list, checkInteger(dim, 'dim'));
+  return out;
+}
+
+/** `condition ? self : other`, elementwise; either value may be a number. @example torch_where(x.gt(0), x, 0) */
+export function torch_where(condition: Tensor, self: TensorOrScalar, other: TensorOrScalar): Tensor {
+  checkTensor(condition, 'condition');
+  const out = newTensor();
+  native.where(out, condition, checkOperand(self, 'self'), checkOperand(other, 'other'));
+  return out;
+}
+
+/** Whether all elements are close. @example torch_allclose(a, b) */
+export function torch_allclose(self: Tensor, other: Tensor, rtol = 1e-5, atol = 1e-8, equal_nan = false): boolean {
+  return checkTensor(self, 'self').allclose(other, rtol, atol, equal_nan);
+}
+
+/** Same shape and exactly equal values. */
+export function torch_equal(self: Tensor, other: Tensor): boolean { return checkTensor(self, 'self').equal(other); }

@@ -1,0 +1,666 @@
+// The Tensor class: one JavaScript object per libtorch tensor, named as in R torch and
+// PyTorch. Methods validate their arguments, then make one native call that wraps its
+// result straight into a fresh Tensor (no intermediate objects, no copies).
+import { inspect } from 'node:util';
+import { dtypeCode, dtypeName, type DType, type DTypeLike } from './dtype.js';
+import { native, type Handle, type NativeIndex } from './native.js';
+import { TENSOR_BRAND, track } from './scope.js';
+import {
+  checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkScalar, fail,
+} from './validate.js';
+
+const INTERNAL = Symbol('torchlora.internal');
+
+/** A Tensor, or a number that PyTorch would accept in its place. */
+export type TensorOrScalar = Tensor | number | boolean;
+/** Nested arrays of numbers or booleans, as `to_array()` returns and `torch_tensor()` takes. */
+export type NestedArray = number | boolean | NestedArray[];
+
+/**
+ * One index item for `index()` and `index_put_()`, 0-based as in PyTorch:
+ * a number (negative counts from the end), a slice (`slice(0, 5)` or the string `"0:5"`),
+ * an index or mask Tensor, an array of integers (an index tensor), `null` (a new axis),
+ * or `"..."`.
+ */
+export type IndexItem = number | string | Slice | Tensor | number[] | null;
+
+/** A Python-style slice `start:stop:step`; `null` means the end. */
+export class Slice {
+  constructor(readonly start: number | null = null, readonly stop: number | null = null, readonly step: number | null = null) {
+    if (start !== null) checkInteger(start, 'start');
+    if (stop !== null) checkInteger(stop, 'stop');
+    if (step !== null) {
+      checkInteger(step, 'step');
+      if (step <= 0) throw new RangeError(`Expected a positive step for slice but received ${step}`);
+    }
+  }
+}
+
+/**
+ * `slice(start, stop, step)` is Python's `start:stop:step`, for `index()`.
+ *
+ * @example
+ * delta_theta.index(slice(0, 5), slice(0, 5)); // R: delta_theta[1:5, 1:5]
+ */
+export function slice(start: number | null = null, stop: number | null = null, step: number | null = null): Slice {
+  return new Slice(start, stop, step);
+}
+
+/** Makes an empty Tensor for a native call to fill, and registers it with the open scope. */
+export function newTensor(): Tensor {
+  const tensor = new Tensor(INTERNAL);
+  track(tensor);
+  return tensor;
+}
+
+export function checkTensor(value: unknown, name: string): Tensor {
+  if (!(value instanceof Tensor)) fail('a Tensor', name, value);
+  return value;
+}
+
+export function checkOperand(value: unknown, name: string): TensorOrScalar {
+  if (value instanceof Tensor || typeof value === 'number' || typeof value === 'boolean') return value;
+  return fail('a Tensor or a number', name, value);
+}
+
+function optionalDim(dim: unknown, name = 'dim'): number | null {
+  return dim === undefined || dim === null ? null : checkInteger(dim, name);
+}
+
+function dimsFrom(args: unknown[], name: string): number[] {
+  return checkDims(args.length === 1 && Array.isArray(args[0]) ? args[0] : args, name);
+}
+
+function parseSliceString(text: string): NativeIndex {
+  if (text === '...') return '...';
+  const parts = text.split(':');
+  const bound = (part: string | undefined, what: string): number | null => {
+    if (part === undefined || part.trim() === '') return null;
+    const value = Number(part);
+    if (!Number.isInteger(value)) throw new TypeError(`Expected an integer ${what} in slice "${text}" but received ${JSON.stringify(part)}`);
+    return value;
+  };
+  if (parts.length < 2 || parts.length > 3) {
+    throw new TypeError(`Expected a slice such as "0:5", "::2" or "..." for index but received ${JSON.stringify(text)}`);
+  }
+  const step = bound(parts[2], 'step');
+  if (step !== null && step <= 0) throw new RangeError(`Expected a positive step in slice "${text}" but received ${step}`);
+  return [bound(parts[0], 'start'), bound(parts[1], 'stop'), step];
+}
+
+function toNativeIndex(item: IndexItem, position: number): NativeIndex {
+  if (typeof item === 'number') return checkInteger(item, `index[${position}]`);
+  if (item === null || item instanceof Tensor) return item;
+  if (typeof item === 'string') return parseSliceString(item);
+  if (item instanceof Slice) return [item.start, item.stop, item.step];
+  if (Array.isArray(item)) {
+    item.forEach((value, i) => checkInteger(value, `index[${position}][${i}]`));
+    return indexTensor(item);
+  }
+  return fail('a number, a slice, a Tensor, an array of integers, null or "..."', `index[${position}]`, item);
+}
+
+function indexTensor(values: number[]): Tensor {
+  const out = newTensor();
+  native.fromBuffer(out, BigInt64Array.from(values, (v) => BigInt(v)), [values.length], dtypeCode('int64'), null, false);
+  return out;
+}
+
+function typedArrayFor(dtype: DType, buffer: ArrayBuffer): ArrayLike<number | bigint> {
+  switch (dtype) {
+    case 'float32': return new Float32Array(buffer);
+    case 'float64': return new Float64Array(buffer);
+    case 'int64': return new BigInt64Array(buffer);
+    case 'int32': return new Int32Array(buffer);
+    case 'int16': return new Int16Array(buffer);
+    case 'int8': return new Int8Array(buffer);
+    case 'uint8': case 'bool': return new Uint8Array(buffer);
+    default: return new Uint16Array(buffer); // float16 and bfloat16: raw bits
+  }
+}
+
+function nest(flat: ArrayLike<number | bigint>, shape: number[], toValue: (v: number | bigint) => number | boolean): NestedArray {
+  if (shape.length === 0) return toValue(flat[0]!);
+  let offset = 0;
+  const build = (dim: number): NestedArray[] => {
+    const size = shape[dim]!;
+    const result: NestedArray[] = new Array(size);
+    for (let i = 0; i < size; i++) result[i] = dim === shape.length - 1 ? toValue(flat[offset++]!) : build(dim + 1);
+    return result;
+  };
+  return build(0);
+}
+
+/** What `to()` accepts: a device string, a dtype, or both with a copy flag. */
+export interface ToOptions {
+  device?: string;
+  dtype?: DTypeLike;
+  copy?: boolean;
+}
+
+export interface BackwardOptions {
+  retain_graph?: boolean;
+  create_graph?: boolean;
+}
+
+/**
+ * A multi-dimensional array on a device, with autograd. Made by the `torch_*` creation
+ * functions and by operations on other tensors, never with `new`.
+ *
+ * @example
+ * const x = torch_randn(3, 4);
+ * const y = x.matmul(x.t()).add(1);
+ * console.log(y.shape); // [3, 3]
+ */
+export class Tensor {
+  declare readonly [TENSOR_BRAND]: true;
+
+  /** @internal Tensors are made by torch_* functions and by operations on tensors. */
+  constructor(token: typeof INTERNAL) {
+    if (token !== INTERNAL) throw new TypeError('Tensors are made with torch_tensor(), torch_zeros() and the other torch_* functions');
+  }
+
+  // ---- reading ----
+
+  /** The sizes of each dimension. @example torch_zeros(2, 3).shape // [2, 3] */
+  get shape(): number[] { return native.shape(this); }
+  /** The element type. @example torch_zeros(2).dtype // "float32" */
+  get dtype(): DType { return dtypeName(native.dtype(this)); }
+  /** The device, such as "cpu" or "cuda:0". @example torch_zeros(2).device // "cpu" */
+  get device(): string { return native.device(this); }
+  /** The number of dimensions. @example torch_zeros(2, 3).ndim // 2 */
+  get ndim(): number { return native.dim(this); }
+  /** Whether this tensor has been disposed. */
+  get is_disposed(): boolean { return native.isDisposed(this); }
+
+  /** The size of `dim`, or the whole shape. @example torch_zeros(2, 3).size(-1) // 3 */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number | number[] {
+    const shape = native.shape(this);
+    if (dim === undefined) return shape;
+    checkInteger(dim, 'dim');
+    const index = dim < 0 ? dim + shape.length : dim;
+    if (index < 0 || index >= shape.length) {
+      throw new RangeError(`Expected a dimension in [${-shape.length}, ${shape.length - 1}] for dim but received ${dim}`);
+    }
+    return shape[index]!;
+  }
+
+  /** The number of elements. @example torch_zeros(2, 3).numel() // 6 */
+  numel(): number { return native.numel(this); }
+  /** The number of dimensions. @example torch_zeros(2, 3).dim() // 2 */
+  dim(): number { return native.dim(this); }
+
+  /** The value of a one-element tensor. @example torch_tensor([2.5]).item() // 2.5 */
+  item(): number | boolean { return native.item(this); }
+
+  /** The values as nested JavaScript arrays (int64 values become numbers). @example torch_eye(2).to_array() // [[1, 0], [0, 1]] */
+  to_array(): NestedArray {
+    const dtype = this.dtype;
+    if (dtype === 'float16' || dtype === 'bfloat16') return this.to({ dtype: 'float32' }).to_array();
+    const flat = typedArrayFor(dtype, native.data(this));
+    const toValue = dtype === 'bool' ? (v: number | bigint) => v !== 0 : (v: number | bigint) => Number(v);
+    return nest(flat, native.shape(this), toValue);
+  }
+
+  /** A copy of the values, row-major, as the TypedArray of this dtype (float16 as raw Uint16 bits). @example torch_ones(2).to_typed_array() // Float32Array [1, 1] */
+  to_typed_array(): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array {
+    return typedArrayFor(this.dtype, native.data(this)) as ReturnType<Tensor['to_typed_array']>;
+  }
+
+  /**
+   * This tensor on another device or as another dtype (itself when nothing changes, unless `copy`).
+   *
+   * @example
+   * x.to('cuda'); x.to({ dtype: 'float64' }); x.to({ device: 'cpu', dtype: 'float32', copy: true });
+   */
+  to(target: string | ToOptions): Tensor {
+    const options: ToOptions = typeof target === 'string'
+      ? (/^(cpu|cuda|mps|meta)/.test(target) ? { device: target } : { dtype: target as DTypeLike })
+      : target;
+    if (typeof options !== 'object' || options === null) fail('a device, a dtype or { device, dtype, copy }', 'target', target);
+    const device = options.device === undefined ? null : checkDevice(options.device);
+    const dtype = options.dtype === undefined ? null : dtypeCode(options.dtype);
+    const out = newTensor();
+    native.to(out, this, device, dtype, options.copy === undefined ? false : checkBoolean(options.copy, 'copy'));
+    return out;
+  }
+
+  /** This tensor on the CPU. @example x.cpu() */
+  cpu(): Tensor { return this.to({ device: 'cpu' }); }
+  /** This tensor on a CUDA device (a TorchError where there is none). @example x.cuda() */
+  cuda(index = 0): Tensor { return this.to({ device: `cuda:${checkInteger(index, 'index')}` }); }
+  /** As float32. @example torch_arange(0, 3).float() */
+  float(): Tensor { return this.to({ dtype: 'float32' }); }
+  /** As float64. */
+  double(): Tensor { return this.to({ dtype: 'float64' }); }
+  /** As int64. */
+  long(): Tensor { return this.to({ dtype: 'int64' }); }
+
+  // ---- arithmetic ----
+
+  /** `this + alpha * other`. @example x.add(y); x.add(1); x.add(y, 0.5) */
+  add(other: TensorOrScalar, alpha?: number): Tensor {
+    checkOperand(other, 'other');
+    if (alpha !== undefined) checkNumber(alpha, 'alpha');
+    const out = newTensor();
+    native.add(out, this, other, alpha);
+    return out;
+  }
+
+  /** `this - alpha * other`. @example x.sub(y) */
+  sub(other: TensorOrScalar, alpha?: number): Tensor {
+    checkOperand(other, 'other');
+    if (alpha !== undefined) checkNumber(alpha, 'alpha');
+    const out = newTensor();
+    native.sub(out, this, other, alpha);
+    return out;
+  }
+
+  /** Elementwise product. @example x.mul(2) */
+  mul(other: TensorOrScalar): Tensor { return this.binary(native.mul, other); }
+  /** Elementwise true division. @example x.div(y) */
+  div(other: TensorOrScalar): Tensor { return this.binary(native.div, other); }
+  /** Elementwise power. @example x.pow(2) */
+  pow(exponent: TensorOrScalar): Tensor { return this.binary(native.pow, exponent, 'exponent'); }
+  /** Python's `%` (the sign of the divisor). @example x.remainder(3) */
+  remainder(other: TensorOrScalar): Tensor { return this.binary(native.remainder, other); }
+  /** Matrix product with PyTorch's broadcasting rules. @example x.matmul(w) */
+  matmul(other: Tensor): Tensor { return this.tensorBinary(native.matmul, other); }
+  /** Elementwise maximum. @example x.maximum(y) */
+  maximum(other: Tensor): Tensor { return this.tensorBinary(native.maximum, other); }
+  /** Elementwise minimum. @example x.minimum(y) */
+  minimum(other: Tensor): Tensor { return this.tensorBinary(native.minimum, other); }
+
+  /** `-this`. */
+  neg(): Tensor { return this.unary(native.neg); }
+  /** `e^this`. */
+  exp(): Tensor { return this.unary(native.exp); }
+  /** Natural logarithm. */
+  log(): Tensor { return this.unary(native.log); }
+  /** Square root. */
+  sqrt(): Tensor { return this.unary(native.sqrt); }
+  /** Absolute value. */
+  abs(): Tensor { return this.unary(native.abs); }
+  /** `max(this, 0)`. */
+  relu(): Tensor { return this.unary(native.relu); }
+  /** Logistic sigmoid. */
+  sigmoid(): Tensor { return this.unary(native.sigmoid); }
+  /** Hyperbolic tangent. */
+  tanh(): Tensor { return this.unary(native.tanh); }
+  /** Sine. */
+  sin(): Tensor { return this.unary(native.sin); }
+  /** Cosine. */
+  cos(): Tensor { return this.unary(native.cos); }
+  /** `this * this`. */
+  square(): Tensor { return this.unary(native.square); }
+  /** `1 / this`. */
+  reciprocal(): Tensor { return this.unary(native.reciprocal); }
+  /** Rounds down. */
+  floor(): Tensor { return this.unary(native.floor); }
+  /** Rounds up. */
+  ceil(): Tensor { return this.unary(native.ceil); }
+  /** Rounds half to even, as PyTorch does. */
+  round(): Tensor { return this.unary(native.round); }
+  /** -1, 0 or 1. */
+  sign(): Tensor { return this.unary(native.sign); }
+
+  /** Limits values to [min, max]; either bound may be null. @example x.clamp(0, 1) */
+  clamp(min: number | null = null, max: number | null = null): Tensor {
+    if (min !== null) checkNumber(min, 'min');
+    if (max !== null) checkNumber(max, 'max');
+    if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp but received neither');
+    const out = newTensor();
+    native.clamp(out, this, min, max);
+    return out;
+  }
+
+  /** Softmax along `dim`. @example logits.softmax(-1) */
+  softmax(dim: number): Tensor {
+    const out = newTensor();
+    native.softmax(out, this, checkInteger(dim, 'dim'));
+    return out;
+  }
+
+  /** Log of softmax along `dim`, computed stably. @example logits.log_softmax(-1) */
+  log_softmax(dim: number): Tensor {
+    const out = newTensor();
+    native.log_softmax(out, this, checkInteger(dim, 'dim'));
+    return out;
+  }
+
+  // ---- comparison and logic (results are bool tensors) ----
+
+  /** `this == other`. */
+  eq(other: TensorOrScalar): Tensor { return this.binary(native.eq, other); }
+  /** `this != other`. */
+  ne(other: TensorOrScalar): Tensor { return this.binary(native.ne, other); }
+  /** `this < other`. */
+  lt(other: TensorOrScalar): Tensor { return this.binary(native.lt, other); }
+  /** `this <= other`. */
+  le(other: TensorOrScalar): Tensor { return this.binary(native.le, other); }
+  /** `this > other`. */
+  gt(other: TensorOrScalar): Tensor { return this.binary(native.gt, other); }
+  /** `this >= other`. */
+  ge(other: TensorOrScalar): Tensor { return this.binary(native.ge, other); }
+  /** NaN positions. */
+  isnan(): Tensor { return this.unary(native.isnan); }
+  /** Finite positions. */
+  isfinite(): Tensor { return this.unary(native.isfinite); }
+  /** Elementwise not. */
+  logical_not(): Tensor { return this.unary(native.logical_not); }
+  /** Elementwise and. */
+  logical_and(other: Tensor): Tensor { return this.tensorBinary(native.logical_and, other); }
+  /** Elementwise or. */
+  logical_or(other: Tensor): Tensor { return this.tensorBinary(native.logical_or, other); }
+
+  /** Whether all elements are close: `|a - b| <= atol + rtol * |b|`. @example a.allclose(b, 1e-5, 1e-8) */
+  allclose(other: Tensor, rtol = 1e-5, atol = 1e-8, equal_nan = false): boolean {
+    checkTensor(other, 'other');
+    return native.allclose(this, other, checkFinite(rtol, 'rtol'), checkFinite(atol, 'atol'), checkBoolean(equal_nan, 'equal_nan'));
+  }
+
+  /** Same shape and exactly the same values. @example a.equal(a.clone()) // true */
+  equal(other: Tensor): boolean {
+    return native.equal(this, checkTensor(other, 'other'));
+  }
+
+  // ---- reductions ----
+
+  /** Sum of all elements, or along `dim` (a number or an array). @example x.sum(); x.sum(0, true) */
+  sum(dim?: number | number[] | null, keepdim = false, options: { dtype?: DTypeLike } = {}): Tensor {
+    return this.reduce(native.sum, dim, keepdim, options);
+  }
+
+  /** Mean of all elements, or along `dim`. @example x.mean(); x.mean([0, 1]) */
+  mean(dim?: number | number[] | null, keepdim = false, options: { dtype?: DTypeLike } = {}): Tensor {
+    return this.reduce(native.mean, dim, keepdim, options);
+  }
+
+  /** The largest element, or `[values, indices]` along `dim`. @example x.max(); const [v, i] = x.max(1) */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): [Tensor, Tensor];
+  max(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
+    return dim === undefined ? this.unary(native.maxAll) : this.dimReduce(native.maxDim, dim, keepdim);
+  }
+
+  /** The smallest element, or `[values, indices]` along `dim`. @example x.min(); const [v, i] = x.min(0) */
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): [Tensor, Tensor];
+  min(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
+    return dim === undefined ? this.unary(native.minAll) : this.dimReduce(native.minDim, dim, keepdim);
+  }
+
+  /** Index of the largest element (of the flattened tensor when `dim` is omitted). @example logits.argmax(-1) */
+  argmax(dim?: number | null, keepdim = false): Tensor {
+    const out = newTensor();
+    native.argmax(out, this, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
+    return out;
+  }
+
+  /** Index of the smallest element. @example x.argmin(0) */
+  argmin(dim?: number | null, keepdim = false): Tensor {
+    const out = newTensor();
+    native.argmin(out, this, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
+    return out;
+  }
+
+  // ---- shape ----
+
+  /** Transpose of a matrix (≤ 2 dimensions). @example w.t() */
+  t(): Tensor { return this.unary(native.t); }
+
+  /** Swaps two dimensions. @example x.transpose(0, 1) */
+  transpose(dim0: number, dim1: number): Tensor {
+    const out = newTensor();
+    native.transpose(out, this, checkInteger(dim0, 'dim0'), checkInteger(dim1, 'dim1'));
+    return out;
+  }
+
+  /** Reorders the dimensions. @example x.permute(2, 0, 1) */
+  permute(...dims: number[] | [number[]]): Tensor {
+    const out = newTensor();
+    native.permute(out, this, dimsFrom(dims, 'dims'));
+    return out;
+  }
+
+  /** The same values in a new shape (a view when possible); -1 infers one size. @example x.reshape(-1, 4) */
+  reshape(...shape: number[] | [number[]]): Tensor {
+    const out = newTensor();
+    native.reshape(out, this, dimsFrom(shape, 'shape'));
+    return out;
+  }
+
+  /** A view with a new shape (a TorchError if the memory layout does not allow it). @example x.view(2, -1) */
+  view(...shape: number[] | [number[]]): Tensor {
+    const out = newTensor();
+    native.view(out, this, dimsFrom(shape, 'shape'));
+    return out;
+  }
+
+  /** Broadcasts size-1 dimensions to `shape` without copying; -1 keeps a size. @example b.expand(4, -1) */
+  expand(...shape: number[] | [number[]]): Tensor {
+    const out = newTensor();
+    native.expand(out, this, dimsFrom(shape, 'shape'));
+    return out;
+  }
+
+  /** Flattens dimensions `start_dim`..`end_dim` into one. @example images.flatten(1) */
+  flatten(start_dim = 0, end_dim = -1): Tensor {
+    const out = newTensor();
+    native.flatten(out, this, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim'));
+    return out;
+  }
+
+  /** Removes size-1 dimensions (only `dim` when given). @example x.squeeze(0) */
+  squeeze(dim?: number): Tensor {
+    const out = newTensor();
+    native.squeeze(out, this, optionalDim(dim));
+    return out;
+  }
+
+  /** Inserts a size-1 dimension at `dim`. @example x.unsqueeze(0) */
+  unsqueeze(dim: number): Tensor {
+    const out = newTensor();
+    native.unsqueeze(out, this, checkInteger(dim, 'dim'));
+    return out;
+  }
+
+  /** A contiguous tensor with the same values (itself if already contiguous). */
+  contiguous(): Tensor { return this.unary(native.contiguous); }
+  /** A copy that autograd tracks back to this tensor. */
+  clone(): Tensor { return this.unary(native.clone); }
+  /** The same storage, cut out of the autograd graph. @example loss.detach().item() */
+  detach(): Tensor { return this.unary(native.detach); }
+
+  // ---- indexing (0-based, like JavaScript and PyTorch; R torch is 1-based) ----
+
+  /**
+   * `x[items]` as in PyTorch: numbers pick one position (negative from the end), slices pick
+   * ranges with an exclusive stop, tensors or integer arrays pick rows, `null` adds an axis.
+   * Omitted trailing dimensions are taken whole.
+   *
+   * @example
+   * X.index(idx);                     // R: X[idx, ]   (idx 0-based here)
+   * delta.index('0:5', '0:5');        // R: delta[1:5, 1:5]
+   * x.index(-1);                      // the last row
+   */
+  index(...items: IndexItem[]): Tensor {
+    const out = newTensor();
+    native.index(out, this, items.map(toNativeIndex));
+    return out;
+  }
+
+  /**
+   * `x[items] = value`, in place; returns this tensor.
+   *
+   * @example
+   * x.index_put_([0, '1:3'], 0);
+   */
+  index_put_(items: IndexItem[], value: TensorOrScalar): this {
+    if (!Array.isArray(items)) fail('an array of index items', 'items', items);
+    native.indexPut(this, items.map(toNativeIndex), checkOperand(value, 'value'));
+    return this;
+  }
+
+  // ---- in place (each returns this tensor) ----
+
+  /** `this += alpha * other`. @example w.add_(delta) */
+  add_(other: TensorOrScalar, alpha?: number): this {
+    checkOperand(other, 'other');
+    if (alpha !== undefined) checkNumber(alpha, 'alpha');
+    native.add_(this, other, alpha);
+    return this;
+  }
+
+  /** `this -= alpha * other`. @example w.sub_(grad, lr) */
+  sub_(other: TensorOrScalar, alpha?: number): this {
+    checkOperand(other, 'other');
+    if (alpha !== undefined) checkNumber(alpha, 'alpha');
+    native.sub_(this, other, alpha);
+    return this;
+  }
+
+  /** `this *= other`. */
+  mul_(other: TensorOrScalar): this { native.mul_(this, checkOperand(other, 'other')); return this; }
+  /** `this /= other`. */
+  div_(other: TensorOrScalar): this { native.div_(this, checkOperand(other, 'other')); return this; }
+  /** `this **= exponent`. */
+  pow_(exponent: TensorOrScalar): this { native.pow_(this, checkOperand(exponent, 'exponent')); return this; }
+  /** Fills with zeros. */
+  zero_(): this { native.zero_(this); return this; }
+  /** Fills with `value`. @example x.fill_(1) */
+  fill_(value: number | boolean): this { native.fill_(this, checkScalar(value, 'value')); return this; }
+  /** Copies `source`'s values into this tensor (broadcasting). @example w.copy_(saved) */
+  copy_(source: Tensor): this { native.copy_(this, checkTensor(source, 'source')); return this; }
+
+  /** Fills with samples of N(mean, std²) from libtorch's generator. @example w.normal_(0, 0.02) */
+  normal_(mean = 0, std = 1): this {
+    checkFinite(mean, 'mean');
+    if (checkFinite(std, 'std') < 0) throw new RangeError(`Expected a non-negative std for normal_ but received ${std}`);
+    native.normal_(this, mean, std);
+    return this;
+  }
+
+  /** Fills with samples of U(from, to). @example w.uniform_(-0.1, 0.1) */
+  uniform_(from = 0, to = 1): this {
+    checkFinite(from, 'from');
+    if (checkFinite(to, 'to') < from) throw new RangeError(`Expected to >= from for uniform_ but received from=${from}, to=${to}`);
+    native.uniform_(this, from, to);
+    return this;
+  }
+
+  /** Limits values to [min, max] in place. */
+  clamp_(min: number | null = null, max: number | null = null): this {
+    if (min !== null) checkNumber(min, 'min');
+    if (max !== null) checkNumber(max, 'max');
+    if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp_ but received neither');
+    native.clamp_(this, min, max);
+    return this;
+  }
+
+  // ---- autograd ----
+
+  /** Whether autograd records operations on this tensor. */
+  get requires_grad(): boolean { return native.requiresGrad(this); }
+  set requires_grad(flag: boolean) { native.setRequiresGrad(this, checkBoolean(flag, 'requires_grad')); }
+
+  /** Turns gradient recording on or off for this leaf tensor; returns it. @example w.requires_grad_() */
+  requires_grad_(flag = true): this {
+    native.setRequiresGrad(this, checkBoolean(flag, 'requires_grad'));
+    return this;
+  }
+
+  /** The accumulated gradient, or undefined before any backward(). Each read is a new handle to the same gradient. */
+  get grad(): Tensor | undefined {
+    const out = newTensor();
+    return native.grad(out, this) ? out : undefined;
+  }
+
+  set grad(gradient: Tensor | undefined | null) {
+    native.setGrad(this, gradient === undefined || gradient === null ? null : checkTensor(gradient, 'grad'));
+  }
+
+  /** The name of the operation that made this tensor (`"MmBackward0"`), or null for a leaf. */
+  get grad_fn(): string | null { return native.gradFn(this); }
+  /** Whether this is a leaf of the autograd graph (made by the user, not by an operation). */
+  get is_leaf(): boolean { return native.isLeaf(this); }
+
+  /** Keeps `grad` for this non-leaf tensor after backward(). */
+  retain_grad(): this { native.retainGrad(this); return this; }
+
+  /**
+   * Computes gradients of this tensor with respect to every leaf that requires them, and
+   * accumulates them into their `grad`. A non-scalar tensor needs `gradient`.
+   *
+   * @example
+   * const loss = nnf_mse_loss(model(x), y); loss.backward();
+   */
+  backward(gradient?: Tensor | null, options: BackwardOptions = {}): void {
+    if (gradient !== undefined && gradient !== null) checkTensor(gradient, 'gradient');
+    const retain = options.retain_graph === undefined ? null : checkBoolean(options.retain_graph, 'retain_graph');
+    native.backward(this, gradient ?? null, retain, options.create_graph === undefined ? false : checkBoolean(options.create_graph, 'create_graph'));
+  }
+
+  // ---- memory ----
+
+  /** Releases this handle's reference to the native tensor now. Idempotent. @example x.dispose() */
+  dispose(): void { native.dispose(this); }
+  /** `using x = torch_randn(3)` disposes x at the end of the block. */
+  [Symbol.dispose](): void { native.dispose(this); }
+
+  // ---- printing ----
+
+  /** What R torch prints: `torch_tensor`, libtorch's values, `[ CPUFloatType{2,3} ]` and the grad suffix. */
+  toString(): string {
+    if (native.isDisposed(this)) return 'torch_tensor\n[ disposed ]';
+    let text = `torch_tensor\n${native.format(this).trimEnd()}`;
+    const gradFn = native.gradFn(this);
+    if (gradFn !== null) text += `[ grad_fn = <${gradFn}> ]`;
+    else if (native.requiresGrad(this)) text += '[ requires_grad = TRUE ]';
+    return text;
+  }
+
+  [inspect.custom](): string { return this.toString(); }
+
+  // ---- helpers ----
+
+  private unary(op: (out: Handle, a: Handle) => void): Tensor {
+    const out = newTensor();
+    op(out, this);
+    return out;
+  }
+
+  private binary(op: (out: Handle, a: Handle, b: TensorOrScalar) => void, other: unknown, name = 'other'): Tensor {
+    checkOperand(other, name);
+    const out = newTensor();
+    op(out, this, other as TensorOrScalar);
+    return out;
+  }
+
+  private tensorBinary(op: (out: Handle, a: Handle, b: Handle) => void, other: unknown): Tensor {
+    checkTensor(other, 'other');
+    const out = newTensor();
+    op(out, this, other as Tensor);
+    return out;
+  }
+
+  private reduce(op: typeof native.sum, dim: number | number[] | null | undefined, keepdim: boolean, options: { dtype?: DTypeLike }): Tensor {
+    const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
+    const dtype = options.dtype === undefined ? null : dtypeCode(options.dtype);
+    const out = newTensor();
+    op(out, this, dims, checkBoolean(keepdim, 'keepdim'), dtype);
+    return out;
+  }
+
+  private dimReduce(op: typeof native.maxDim, dim: number, keepdim: boolean): [Tensor, Tensor] {
+    checkInteger(dim, 'dim');
+    const values = newTensor();
+    const indices = newTensor();
+    op(values, indices, this, dim, checkBoolean(keepdim, 'keepdim'));
+    return [values, indices];
+  }
+}
+
+Object.defineProperty(Tensor.prototype, TENSOR_BRAND, { value: true });

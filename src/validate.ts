@@ -1,0 +1,102 @@
+// Argument checks for the public API, with one message formula:
+// "Expected <what> for <name> but received <value>". The native layer trusts its input.
+
+/** Largest number of elements a shape may describe; beyond it no allocation can succeed. */
+const MAX_ELEMENTS = 2 ** 53;
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'function') return 'a function';
+  const name = (value as object).constructor?.name;
+  return name ? `an instance of ${name}` : 'an object';
+}
+
+export function fail(what: string, name: string, value: unknown): never {
+  throw new TypeError(`Expected ${what} for ${name} but received ${describe(value)}`);
+}
+
+export function failRange(what: string, name: string, value: unknown): never {
+  throw new RangeError(`Expected ${what} for ${name} but received ${describe(value)}`);
+}
+
+export function checkNumber(value: unknown, name: string): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) fail('a number', name, value);
+  return value;
+}
+
+export function checkFinite(value: unknown, name: string): number {
+  checkNumber(value, name);
+  if (!Number.isFinite(value)) failRange('a finite number', name, value);
+  return value as number;
+}
+
+export function checkInteger(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) fail('an integer', name, value);
+  if (!Number.isSafeInteger(value)) failRange('a safe integer', name, value);
+  return value;
+}
+
+export function checkNonNegativeInteger(value: unknown, name: string): number {
+  checkInteger(value, name);
+  if ((value as number) < 0) failRange('a non-negative integer', name, value);
+  return value as number;
+}
+
+export function checkPositiveInteger(value: unknown, name: string): number {
+  checkInteger(value, name);
+  if ((value as number) <= 0) failRange('a positive integer', name, value);
+  return value as number;
+}
+
+export function checkBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') fail('a boolean', name, value);
+  return value;
+}
+
+export function checkScalar(value: unknown, name: string): number | boolean {
+  if (typeof value === 'boolean') return value;
+  return checkNumber(value, name);
+}
+
+/** A shape: an array of non-negative integers whose product is not absurd. */
+export function checkShape(value: unknown, name = 'size'): number[] {
+  if (!Array.isArray(value)) fail('an array of non-negative integers', name, value);
+  let elements = 1;
+  for (let i = 0; i < value.length; i++) {
+    const size = value[i];
+    if (typeof size !== 'number' || !Number.isInteger(size)) fail('an array of non-negative integers', `${name}[${i}]`, size);
+    if (size < 0) failRange('a non-negative size', `${name}[${i}]`, size);
+    elements *= size;
+  }
+  if (elements > MAX_ELEMENTS) failRange(`at most 2^53 elements (got ${elements})`, name, value);
+  return value as number[];
+}
+
+/** Dimensions for view/reshape/expand: integers, where -1 is allowed. */
+export function checkDims(value: unknown, name: string): number[] {
+  if (!Array.isArray(value)) fail('an array of integers', name, value);
+  for (let i = 0; i < value.length; i++) checkInteger(value[i], `${name}[${i}]`);
+  return value as number[];
+}
+
+/** Shape arguments may be given as an array or spread: `torch_zeros([2, 3])` or `torch_zeros(2, 3)`. */
+export function shapeFrom(args: unknown[], name = 'size'): number[] {
+  return checkShape(args.length === 1 && Array.isArray(args[0]) ? args[0] : args, name);
+}
+
+export function checkDevice(value: unknown, name = 'device'): string {
+  if (typeof value !== 'string' || !/^(cpu|cuda|mps|meta)(:\d+)?$/.test(value)) {
+    fail('a device such as "cpu", "cuda" or "cuda:0"', name, value);
+  }
+  return value;
+}
+
+export function checkFunction(value: unknown, name: string): (...args: never[]) => unknown {
+  if (typeof value !== 'function') fail('a function', name, value);
+  return value as (...args: never[]) => unknown;
+}
