@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// Every set-up step `npm start`, `npm test` and `npm run setup` need, each done only when it
+// is missing or stale: npm dependencies, libtorch and OpenBLAS (apt, as root), the native
+// addon (cmake-js), the TypeScript build (tsc).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const APT_PACKAGES = ['libtorch-dev', 'python3-torch', 'libopenblas0-openmp'];
+
+function say(message) {
+  process.stderr.write(`[setup] ${message}\n`);
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  if (result.error) throw new Error(`${command} could not start: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed with exit code ${result.status}`);
+}
+
+function newest(paths) {
+  let time = 0;
+  const visit = (path) => {
+    if (!existsSync(path)) return;
+    const stat = statSync(path);
+    if (stat.isDirectory()) for (const entry of readdirSync(path)) visit(join(path, entry));
+    else time = Math.max(time, stat.mtimeMs);
+  };
+  paths.forEach((path) => visit(join(root, path)));
+  return time;
+}
+
+function mtime(path) {
+  return existsSync(join(root, path)) ? statSync(join(root, path)).mtimeMs : 0;
+}
+
+function ensureNodeModules() {
+  const marker = 'node_modules/.package-lock.json';
+  if (mtime(marker) >= Math.max(mtime('package.json'), mtime('package-lock.json')) && existsSync(join(root, 'node_modules', 'vitest'))) return;
+  say('installing npm dependencies (npm ci)');
+  run('npm', existsSync(join(root, 'package-lock.json')) ? ['ci', '--ignore-scripts'] : ['install', '--ignore-scripts']);
+}
+
+function isInstalled(pkg) {
+  const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+  return result.status === 0 && result.stdout.includes('install ok installed');
+}
+
+// Debian/Ubuntu: installs libtorch, Python's torch (parity tests) and OpenBLAS when missing.
+function ensureSystemPackages() {
+  if (process.env.LIBTORCH) return; // the user chose their own libtorch
+  if (!existsSync('/usr/bin/apt-get') || !existsSync('/usr/bin/dpkg-query')) return;
+  const missing = APT_PACKAGES.filter((pkg) => !isInstalled(pkg));
+  if (missing.length === 0) return;
+  const command = `apt-get install -y ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) {
+    say(`missing Debian packages: ${missing.join(', ')}. Run as root: apt-get update && ${command}`);
+    return;
+  }
+  say(`installing ${missing.join(', ')} with apt-get (libtorch is large: a few minutes)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+}
+
+function nodeHeadersDir() {
+  // Node's own headers, which match the running Node exactly (NAPI_EXPERIMENTAL needs that).
+  const prefix = dirname(dirname(process.execPath));
+  return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : null;
+}
+
+function ensureAddon() {
+  const addon = 'build/Release/torchlora.node';
+  const sources = newest(['native', 'CMakeLists.txt', 'scripts/libtorch.mjs']);
+  if (mtime(addon) > sources && !process.env.TORCHLORA_REBUILD) return;
+  const libtorch = JSON.parse(execFileSync(process.execPath, [join(root, 'scripts', 'libtorch.mjs')], { encoding: 'utf8' }));
+  say(`building the native addon against libtorch ${libtorch.version} from ${libtorch.source}`);
+  const env = { ...process.env };
+  const headers = nodeHeadersDir();
+  if (headers) env.npm_config_nodedir = headers;
+  run(process.execPath, [join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'build', '--out', 'build',
+    `--CDNODE_EXECUTABLE=${process.execPath}`, '--parallel', String(Math.max(2, Math.min(8, availableCores())))], { env });
+}
+
+function availableCores() {
+  try {
+    return Number(execFileSync('nproc', { encoding: 'utf8' }).trim()) || 2;
+  } catch {
+    return 2;
+  }
+}
+
+function ensureTypeScript() {
+  if (mtime('dist/src/index.js') > newest(['src', 'examples', 'bench', 'tsconfig.json'])) return;
+  say('compiling TypeScript');
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+}
+
+try {
+  ensureNodeModules();
+  ensureSystemPackages();
+  ensureAddon();
+  ensureTypeScript();
+} catch (error) {
+  say(`failed: ${error.message}`);
+  process.exit(1);
+}
