@@ -3,7 +3,7 @@
 // is missing or stale: npm dependencies, libtorch and OpenBLAS (apt, as root), the native
 // addon (cmake-js), the TypeScript build (tsc).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -98,11 +98,37 @@ function ensureTypeScript() {
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 }
 
+// Two set-ups at once (a test run and `npm start`, say) must not build into one folder
+// together: the second waits for the first, then finds nothing stale.
+function withLock(fn) {
+  const lock = join(root, '.setup.lock');
+  const deadline = Date.now() + 30 * 60 * 1000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      // A lock older than the deadline belongs to a set-up that died.
+      if (Date.now() - statSync(lock).mtimeMs > 30 * 60 * 1000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}; remove it if no set-up is running`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+  try {
+    fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 try {
-  ensureNodeModules();
-  ensureSystemPackages();
-  ensureAddon();
-  ensureTypeScript();
+  withLock(() => {
+    ensureNodeModules();
+    ensureSystemPackages();
+    ensureAddon();
+    ensureTypeScript();
+  });
 } catch (error) {
   say(`failed: ${error.message}`);
   process.exit(1);
