@@ -19,7 +19,10 @@ namespace torchlora {
 struct AddonData {
   Napi::FunctionReference torch_error;  // the TypeScript TorchError class
   int64_t live_tensors = 0;             // wrappers holding a tensor
-  int64_t live_bytes = 0;               // storage bytes those wrappers reported to V8
+  int64_t live_bytes = 0;               // storage bytes those wrappers hold
+  // Bytes not yet reported to V8: reported in batches of about a megabyte, so that small
+  // tensors do not pay a call into V8 each.
+  int64_t unreported_bytes = 0;
   // The environment and every tensor box hold one count each: a GC finalizer that runs
   // during environment teardown may come after the instance data's own finalizer.
   int64_t holders = 1;

@@ -19,12 +19,22 @@ int64_t StorageBytes(const at::Tensor& tensor) {
   return static_cast<int64_t>(tensor.storage().nbytes());
 }
 
+constexpr int64_t kReportBatchBytes = 1 << 20;
+
+void Account(node_api_basic_env env, AddonData* data, int64_t tensors, int64_t bytes) {
+  data->live_tensors += tensors;
+  data->live_bytes += bytes;
+  data->unreported_bytes += bytes;
+  if (data->unreported_bytes >= kReportBatchBytes || data->unreported_bytes <= -kReportBatchBytes) {
+    int64_t total = 0;
+    napi_adjust_external_memory(env, data->unreported_bytes, &total);
+    data->unreported_bytes = 0;
+  }
+}
+
 void Release(node_api_basic_env env, TensorBox* box) {
   if (!box->tensor.defined()) return;
-  box->data->live_tensors -= 1;
-  box->data->live_bytes -= box->bytes;
-  int64_t total = 0;
-  napi_adjust_external_memory(env, -box->bytes, &total);
+  Account(env, box->data, -1, -box->bytes);
   box->tensor.reset();
 }
 
@@ -61,9 +71,7 @@ void Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor) {
     NAPI_THROW_VOID(Napi::Error::New(env, "internal: could not attach a tensor to its JS object"));
   }
   RetainAddonData(&data);
-  data.live_tensors += 1;
-  data.live_bytes += box->bytes;
-  if (box->bytes != 0) Napi::MemoryManagement::AdjustExternalMemory(env, box->bytes);
+  Account(env, &data, 1, box->bytes);
 }
 
 const at::Tensor& Unwrap(Napi::Env env, Napi::Value value) {
