@@ -137,8 +137,11 @@ function flatten(data: NestedArray, shape: number[] = [], values: (number | bool
     values.push(data);
     return [shape, values];
   }
-  if (depth === shape.length) shape.push(data.length);
-  else if (shape[depth] !== data.length) throw new TypeError(`Expected rectangular nested arrays for data but dimension ${depth} has lengths ${shape[depth]} and ${data.length}`);
+  if (depth === shape.length) {
+    // A value was already found one level up, as in [1, [2, 3]]: the nesting depth is fixed.
+    if (values.length > 0) throw new TypeError('Expected rectangular nested arrays for data but received ragged ones');
+    shape.push(data.length);
+  } else if (shape[depth] !== data.length) throw new TypeError(`Expected rectangular nested arrays for data but dimension ${depth} has lengths ${shape[depth]} and ${data.length}`);
   for (const item of data) flatten(item, shape, values, depth + 1);
   if (data.length === 0 && depth + 1 < shape.length) throw new TypeError('Expected rectangular nested arrays for data but received ragged ones');
   return [shape, values];
@@ -181,8 +184,10 @@ export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOpt
     shape = nestedShape;
     sourceDtype = values.length > 0 && values.every((v) => typeof v === 'boolean') ? 'bool' : 'float32';
     if (values.some((v) => typeof v === 'boolean') && sourceDtype !== 'bool') throw new TypeError('Expected numbers or booleans for data but received a mix of both');
-    buffer = bufferFor(values, resolved.dtype === null ? sourceDtype : dtypeName(resolved.dtype));
-    if (resolved.dtype !== null) sourceDtype = dtypeName(resolved.dtype);
+    const target = resolved.dtype === null ? sourceDtype : dtypeName(resolved.dtype);
+    // JavaScript has no float16 or bfloat16 array: those are made as float32 and converted below.
+    sourceDtype = target === 'float16' || target === 'bfloat16' ? 'float32' : target;
+    buffer = bufferFor(values, sourceDtype);
   }
   const out = newTensor();
   native.fromBuffer(out, buffer, shape, dtypeCode(sourceDtype), resolved.device, false);
