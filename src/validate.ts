@@ -71,6 +71,8 @@ export function checkShape(value: unknown, name = 'size'): number[] {
     const size = value[i];
     if (typeof size !== 'number' || !Number.isInteger(size)) fail('an array of non-negative integers', `${name}[${i}]`, size);
     if (size < 0) failRange('a non-negative size', `${name}[${i}]`, size);
+    // Checked one by one too: a zero elsewhere would hide a size libtorch cannot hold.
+    if (size > MAX_ELEMENTS) failRange('a size of at most 2^53', `${name}[${i}]`, size);
     elements *= size;
   }
   if (elements > MAX_ELEMENTS) failRange(`at most 2^53 elements (got ${elements})`, name, value);
