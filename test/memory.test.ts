@@ -13,7 +13,7 @@ describe.runIf(gc !== undefined)('the GC path (needs --expose-gc, set in vitest.
   it('100,000 dropped tensors leave the live count at baseline and RSS within 10%', () => {
     const x = torch_randn(100, 1000); // 400 KB, so garbage is felt
     const loop = (n: number) => { for (let i = 0; i < n; i++) x.add(1); };
-    loop(5_000); // warm-up: the allocator cache and V8's heap reach their steady size
+    loop(20_000); // warm-up: the allocator cache and V8's heap reach their steady size
     gc!();
     const baseline = live();
     const rssBefore = process.memoryUsage().rss;
