@@ -117,16 +117,23 @@ export function torch_eye(n: number, m: number = n, options?: TensorOptions): Te
   return out;
 }
 
-type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
+type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array | Uint16Array;
 
 const TYPED_DTYPES: [new (...args: never[]) => TypedArray, DType][] = [
   [Float32Array, 'float32'], [Float64Array, 'float64'], [Int32Array, 'int32'], [Int16Array, 'int16'],
   [Int8Array, 'int8'], [Uint8Array, 'uint8'], [BigInt64Array, 'int64'],
 ];
 
-function typedDtype(data: TypedArray): DType {
-  for (const [type, dtype] of TYPED_DTYPES) if (data instanceof type) return dtype;
-  return fail('a Float32Array, Float64Array, Int32Array, Int16Array, Int8Array, Uint8Array or BigInt64Array', 'data', data);
+// A Uint16Array holds the raw bits of float16 or bfloat16 values (what to_typed_array() gives
+// for those dtypes); JavaScript has no typed array of either, so `dtype` must say which.
+function typedDtype(data: TypedArray, dtype: number | null): DType {
+  if (data instanceof Uint16Array) {
+    const name = dtype === null ? null : dtypeName(dtype);
+    if (name !== 'float16' && name !== 'bfloat16') fail('"float16" or "bfloat16" (a Uint16Array holds their raw bits)', 'dtype', name ?? undefined);
+    return name;
+  }
+  for (const [type, name] of TYPED_DTYPES) if (data instanceof type) return name;
+  return fail('a Float32Array, Float64Array, Int32Array, Int16Array, Int8Array, Uint8Array, BigInt64Array or Uint16Array', 'data', data);
 }
 
 // Walks nested arrays, checking they are rectangular, and returns the shape and the values.
@@ -162,11 +169,13 @@ function bufferFor(values: (number | boolean)[], dtype: DType): ArrayBufferView 
 /**
  * A tensor from nested arrays or a TypedArray (the values are copied). Numbers become
  * float32 and booleans bool, as R torch does for doubles and logicals; a TypedArray keeps
- * its own type; `dtype` converts.
+ * its own type; `dtype` converts. A Uint16Array is taken as the raw bits of float16 or
+ * bfloat16 values, as `to_typed_array()` returns them, and needs `dtype` to say which.
  *
  * @example
  * torch_tensor([[1, 2], [3, 4]]);
  * torch_tensor(new Float64Array([1, 2]), { dtype: 'float32' });
+ * torch_tensor(new Uint16Array([0x3c00]), { dtype: 'float16' }); // 1 as float16
  */
 export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOptions & { shape?: number[] }): Tensor {
   const resolved = resolve(options === undefined ? undefined : { dtype: options.dtype, device: options.device, requires_grad: options.requires_grad });
@@ -174,7 +183,7 @@ export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOpt
   let shape: number[];
   let sourceDtype: DType;
   if (ArrayBuffer.isView(data)) {
-    sourceDtype = typedDtype(data as TypedArray);
+    sourceDtype = typedDtype(data as TypedArray, resolved.dtype);
     buffer = data;
     shape = options?.shape === undefined ? [(data as TypedArray).length] : shapeFrom([options.shape], 'shape');
     const count = shape.reduce((a, b) => a * b, 1);
