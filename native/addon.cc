@@ -5,7 +5,9 @@
 #include "errors.h"
 #include "indexing.h"
 #include "memory.h"
+#include "nn.h"
 #include "ops.h"
+#include "optim.h"
 #include "tensor.h"
 
 namespace torchlora {
@@ -28,6 +30,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitOps(env, exports);
   InitIndexing(env, exports);
   InitAutograd(env, exports);
+  InitNn(env, exports);
+  InitOptim(env, exports);
   return exports;
 }
 

@@ -33,9 +33,17 @@ type Reduction = (out: Handle, a: Handle, dims: Optional<number[]>, keepdim: boo
 type DimReduction = (values: Handle, indices: Handle, a: Handle, dim: number, keepdim: boolean) => void;
 type InPlaceBinary = (a: Handle, b: HandleOrScalar) => void;
 
+type Convolution = (out: Handle, input: Handle, weight: Handle, bias: Optional<Handle>, stride: number[],
+  padding: number[] | 'same' | 'valid', dilation: number[], groups: number) => void;
+export type NativeOptimizerKind = 'adam' | 'adamw' | 'sgd';
+/** Adam/AdamW: lr, betas, eps, weight_decay, amsgrad; SGD: lr, momentum, dampening, weight_decay, nesterov. */
+export type NativeOptimizerOptions = Record<string, number | boolean | [number, number]>;
+export type NativeOptimizerStateTensor = 'exp_avg' | 'exp_avg_sq' | 'max_exp_avg_sq' | 'momentum_buffer';
+
 export interface NativeAddon {
   initialize(torchError: typeof TorchError): void;
-  memoryStats(): { tensors: number; bytes: number };
+  memoryStats(): { tensors: number; bytes: number; cachedBytes: number };
+  emptyCache(): number;
   config(): NativeConfig;
   setNumThreads(n: number): void;
 
@@ -115,6 +123,39 @@ export interface NativeAddon {
     retainGraph: Optional<boolean>, createGraph: boolean, allowUnused: boolean): boolean[];
   setGradEnabled(flag: boolean): boolean;
   isGradEnabled(): boolean;
+
+  // nn.cc: reduction is 0 none, 1 mean, 2 sum
+  linear(out: Handle, input: Handle, weight: Handle, bias: Optional<Handle>): void;
+  gelu(out: Handle, input: Handle, approximate: 'none' | 'tanh'): void;
+  dropout(out: Handle, input: Handle, p: number, train: boolean): void;
+  embedding(out: Handle, weight: Handle, indices: Handle, paddingIdx: number, scaleGradByFreq: boolean, sparse: boolean): void;
+  conv1d: Convolution; conv2d: Convolution;
+  layer_norm(out: Handle, input: Handle, normalizedShape: number[], weight: Optional<Handle>, bias: Optional<Handle>, eps: number): void;
+  mse_loss(out: Handle, input: Handle, target: Handle, reduction: number): void;
+  l1_loss(out: Handle, input: Handle, target: Handle, reduction: number): void;
+  cross_entropy(out: Handle, input: Handle, target: Handle, weight: Optional<Handle>, reduction: number, ignoreIndex: number, labelSmoothing: number): void;
+  binary_cross_entropy_with_logits(out: Handle, input: Handle, target: Handle, weight: Optional<Handle>, posWeight: Optional<Handle>, reduction: number): void;
+  calculateGain(nonlinearity: string, param: number): number;
+  fanInAndFanOut(a: Handle): [number, number];
+  kaimingUniform_(a: Handle, negativeSlope: number, mode: 'fan_in' | 'fan_out', nonlinearity: string): void;
+  kaimingNormal_(a: Handle, negativeSlope: number, mode: 'fan_in' | 'fan_out', nonlinearity: string): void;
+  xavierUniform_(a: Handle, gain: number): void;
+  xavierNormal_(a: Handle, gain: number): void;
+  uniformInit_(a: Handle, from: number, to: number): void;
+  normalInit_(a: Handle, mean: number, std: number): void;
+  constantInit_(a: Handle, value: number): void;
+
+  // optim.cc: options objects are complete on creation, partial on update
+  optimizerNew(out: Handle, kind: NativeOptimizerKind, groups: { params: Handle[]; options: NativeOptimizerOptions }[]): void;
+  optimizerAddParamGroup(optimizer: Handle, params: Handle[], options: NativeOptimizerOptions): void;
+  optimizerStep(optimizer: Handle): void;
+  optimizerZeroGrad(optimizer: Handle, setToNone: boolean): void;
+  optimizerGroupCount(optimizer: Handle): number;
+  optimizerGetOptions(optimizer: Handle, group: number): NativeOptimizerOptions;
+  optimizerSetOptions(optimizer: Handle, group: number, options: NativeOptimizerOptions): void;
+  optimizerGetState(optimizer: Handle, group: number, index: number, outs: Record<NativeOptimizerStateTensor, Handle>): { step?: number; names: NativeOptimizerStateTensor[] } | null;
+  optimizerSetState(optimizer: Handle, group: number, index: number, state: ({ step?: number } & Partial<Record<NativeOptimizerStateTensor, Handle>>) | null): void;
+  optimizerDispose(optimizer: Handle): void;
 }
 
 // Where the binary may be, in the order tried: an explicit path, the cmake-js build,

@@ -1,0 +1,387 @@
+// Optimizers: one libtorch optimizer per JavaScript object, attached with napi_wrap and a
+// type tag (a tensor passed by mistake is a TypeError, not a bad cast). The TypeScript
+// layer validates every option and passes complete option objects; this file converts them,
+// and reads and writes the per-parameter state for state_dict()/load_state_dict().
+//
+// It builds against libtorch 1.13 and 2.x: the state map's key changed from the parameter's
+// address as a string (1.13) to the address itself (2.1+), and Optimizer::zero_grad() gained
+// a set_to_none flag whose default flipped; StateKey() covers the first, and zero_grad is
+// done here, with PyTorch's current default (set_to_none = true) chosen in TypeScript.
+#include "optim.h"
+
+#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
+
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <type_traits>
+
+#include "tensor.h"
+
+namespace torchlora {
+namespace {
+
+enum class Kind { kAdam, kAdamW, kSgd };
+
+struct OptimizerBox {
+  Kind kind;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+};
+
+constexpr napi_type_tag kOptimizerTag = {0x7a3c9e1f5b2d4c68ULL, 0x91e0d4b7a6c35f02ULL};
+
+Kind ToKind(const Napi::Value& value) {
+  const std::string name = value.As<Napi::String>().Utf8Value();
+  if (name == "adam") return Kind::kAdam;
+  if (name == "adamw") return Kind::kAdamW;
+  if (name == "sgd") return Kind::kSgd;
+  throw std::invalid_argument("unknown optimizer kind " + name);
+}
+
+// Runs synchronously inside GC (a basic finalizer): it touches no JS.
+void FinalizeBox(node_api_basic_env /*env*/, void* raw, void* /*hint*/) { delete static_cast<OptimizerBox*>(raw); }
+
+OptimizerBox& BoxOf(const Napi::CallbackInfo& info, size_t index) {
+  napi_env env = info.Env();
+  bool tagged = false;
+  void* raw = nullptr;
+  if (!info[index].IsObject() || napi_check_object_type_tag(env, info[index], &kOptimizerTag, &tagged) != napi_ok || !tagged ||
+      napi_unwrap(env, info[index], &raw) != napi_ok || raw == nullptr) {
+    throw Napi::TypeError::New(env, "Expected an optimizer but received another value");
+  }
+  auto* box = static_cast<OptimizerBox*>(raw);
+  if (!box->optimizer) throw Napi::TypeError::New(env, "Expected a live optimizer but received a disposed one");
+  return *box;
+}
+
+// ---- options: plain objects with every field present (TypeScript fills the defaults) ----
+
+double Field(const Napi::Object& object, const char* name) { return object.Get(name).As<Napi::Number>().DoubleValue(); }
+bool Flag(const Napi::Object& object, const char* name) { return object.Get(name).ToBoolean().Value(); }
+
+// Adam and AdamW have the same fields in different types. Only the keys present are applied,
+// so the same function builds options and updates them.
+template <typename Options>
+void ApplyAdamOptions(Options& options, const Napi::Object& object) {
+  if (object.Has("lr")) options.lr(Field(object, "lr"));
+  if (object.Has("betas")) {
+    Napi::Array betas = object.Get("betas").As<Napi::Array>();
+    options.betas(std::make_tuple(betas.Get(0u).As<Napi::Number>().DoubleValue(), betas.Get(1u).As<Napi::Number>().DoubleValue()));
+  }
+  if (object.Has("eps")) options.eps(Field(object, "eps"));
+  if (object.Has("weight_decay")) options.weight_decay(Field(object, "weight_decay"));
+  if (object.Has("amsgrad")) options.amsgrad(Flag(object, "amsgrad"));
+}
+
+void ApplySgdOptions(torch::optim::SGDOptions& options, const Napi::Object& object) {
+  if (object.Has("lr")) options.lr(Field(object, "lr"));
+  if (object.Has("momentum")) options.momentum(Field(object, "momentum"));
+  if (object.Has("dampening")) options.dampening(Field(object, "dampening"));
+  if (object.Has("weight_decay")) options.weight_decay(Field(object, "weight_decay"));
+  if (object.Has("nesterov")) options.nesterov(Flag(object, "nesterov"));
+}
+
+template <typename Options>
+Napi::Object AdamOptionsToJs(Napi::Env env, const Options& options) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("lr", options.lr());
+  Napi::Array betas = Napi::Array::New(env, 2);
+  betas.Set(0u, std::get<0>(options.betas()));
+  betas.Set(1u, std::get<1>(options.betas()));
+  object.Set("betas", betas);
+  object.Set("eps", options.eps());
+  object.Set("weight_decay", options.weight_decay());
+  object.Set("amsgrad", options.amsgrad());
+  return object;
+}
+
+Napi::Object SgdOptionsToJs(Napi::Env env, const torch::optim::SGDOptions& options) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("lr", options.lr());
+  object.Set("momentum", options.momentum());
+  object.Set("dampening", options.dampening());
+  object.Set("weight_decay", options.weight_decay());
+  object.Set("nesterov", options.nesterov());
+  return object;
+}
+
+std::unique_ptr<torch::optim::OptimizerOptions> NewOptions(Kind kind, const Napi::Object& object) {
+  switch (kind) {
+    case Kind::kAdam: {
+      auto options = std::make_unique<torch::optim::AdamOptions>();
+      ApplyAdamOptions(*options, object);
+      return options;
+    }
+    case Kind::kAdamW: {
+      auto options = std::make_unique<torch::optim::AdamWOptions>();
+      ApplyAdamOptions(*options, object);
+      return options;
+    }
+    case Kind::kSgd: {
+      auto options = std::make_unique<torch::optim::SGDOptions>(Field(object, "lr"));
+      ApplySgdOptions(*options, object);
+      return options;
+    }
+  }
+  throw std::logic_error("unreachable");
+}
+
+torch::optim::OptimizerParamGroup NewGroup(Napi::Env env, Kind kind, const Napi::Value& params, const Napi::Value& options) {
+  return torch::optim::OptimizerParamGroup(ToTensors(env, params), NewOptions(kind, options.As<Napi::Object>()));
+}
+
+torch::optim::OptimizerParamGroup& GroupAt(OptimizerBox& box, const Napi::Value& index) {
+  auto& groups = box.optimizer->param_groups();
+  const auto i = index.As<Napi::Number>().Int64Value();
+  TORCH_CHECK(i >= 0 && i < static_cast<int64_t>(groups.size()), "parameter group ", i, " does not exist");
+  return groups[static_cast<size_t>(i)];
+}
+
+// ---- per-parameter state ----
+
+using StateMap = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
+using StateKeyType = StateMap::key_type;
+
+// libtorch 1.13 keys the state by the parameter's TensorImpl address printed as a string
+// (c10::guts::to_string); 2.1+ by the address itself.
+template <typename Key = StateKeyType>
+Key StateKey(const at::Tensor& param) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream stream;
+    stream << param.unsafeGetTensorImpl();
+    return stream.str();
+  } else {
+    return param.unsafeGetTensorImpl();
+  }
+}
+
+// Wraps a defined state tensor into outs[name] and records the name.
+void Export(Napi::Env env, const Napi::Object& outs, Napi::Array& names, const char* name, const at::Tensor& tensor) {
+  if (!tensor.defined()) return;
+  Wrap(env, outs.Get(name), tensor);
+  names.Set(names.Length(), name);
+}
+
+// A copy of a saved state tensor on the parameter's device and dtype, as Python's
+// Optimizer.load_state_dict casts it.
+at::Tensor Imported(const Napi::Env env, const Napi::Object& state, const char* name, const at::Tensor& param) {
+  if (!state.Has(name) || state.Get(name).IsUndefined() || state.Get(name).IsNull()) return at::Tensor();
+  return Unwrap(env, state.Get(name)).detach().to(param.device(), param.scalar_type(), false, true);
+}
+
+template <typename State>
+void ExportAdamState(Napi::Env env, const State& state, const Napi::Object& outs, Napi::Object& result, Napi::Array& names) {
+  result.Set("step", static_cast<double>(state.step()));
+  Export(env, outs, names, "exp_avg", state.exp_avg());
+  Export(env, outs, names, "exp_avg_sq", state.exp_avg_sq());
+  Export(env, outs, names, "max_exp_avg_sq", state.max_exp_avg_sq());
+}
+
+template <typename State>
+std::unique_ptr<torch::optim::OptimizerParamState> ImportAdamState(Napi::Env env, const Napi::Object& object, const at::Tensor& param) {
+  auto state = std::make_unique<State>();
+  state->step(object.Get("step").As<Napi::Number>().Int64Value());
+  state->exp_avg(Imported(env, object, "exp_avg", param));
+  state->exp_avg_sq(Imported(env, object, "exp_avg_sq", param));
+  state->max_exp_avg_sq(Imported(env, object, "max_exp_avg_sq", param));
+  return state;
+}
+
+// ---- exported functions ----
+
+// optimizerNew(out, kind, groups: { params: Tensor[], options }[])
+Napi::Value New(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Kind kind = ToKind(info[1]);
+  Napi::Array groups_js = info[2].As<Napi::Array>();
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  for (uint32_t i = 0; i < groups_js.Length(); ++i) {
+    Napi::Object group = groups_js.Get(i).As<Napi::Object>();
+    groups.push_back(NewGroup(env, kind, group.Get("params"), group.Get("options")));
+  }
+  TORCH_CHECK(!groups.empty(), "an optimizer needs at least one parameter group");
+  // The defaults only serve groups added without options, which TypeScript never does.
+  const Napi::Object defaults = groups_js.Get(0u).As<Napi::Object>().Get("options").As<Napi::Object>();
+  auto box = std::make_unique<OptimizerBox>();
+  box->kind = kind;
+  switch (kind) {
+    case Kind::kAdam: {
+      torch::optim::AdamOptions options;
+      ApplyAdamOptions(options, defaults);
+      box->optimizer = std::make_unique<torch::optim::Adam>(std::move(groups), options);
+      break;
+    }
+    case Kind::kAdamW: {
+      torch::optim::AdamWOptions options;
+      ApplyAdamOptions(options, defaults);
+      box->optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups), options);
+      break;
+    }
+    case Kind::kSgd: {
+      torch::optim::SGDOptions options(Field(defaults, "lr"));
+      ApplySgdOptions(options, defaults);
+      box->optimizer = std::make_unique<torch::optim::SGD>(std::move(groups), options);
+      break;
+    }
+  }
+  NAPI_THROW_IF_FAILED(env, napi_wrap(env, info[0], box.get(), FinalizeBox, nullptr, nullptr), Napi::Value());
+  box.release();
+  NAPI_THROW_IF_FAILED(env, napi_type_tag_object(env, info[0], &kOptimizerTag), Napi::Value());
+  return env.Undefined();
+}
+
+// optimizerAddParamGroup(optimizer, params, options)
+Napi::Value AddParamGroup(const Napi::CallbackInfo& info) {
+  OptimizerBox& box = BoxOf(info, 0);
+  box.optimizer->add_param_group(NewGroup(info.Env(), box.kind, info[1], info[2]));
+  return info.Env().Undefined();
+}
+
+// optimizerStep(optimizer): parameters without a gradient (frozen ones) are skipped by libtorch.
+Napi::Value Step(const Napi::CallbackInfo& info) {
+  BoxOf(info, 0).optimizer->step();
+  return info.Env().Undefined();
+}
+
+// optimizerZeroGrad(optimizer, set_to_none): drops each gradient, or zeroes it in place as
+// Python's zero_grad(set_to_none=False) does.
+Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
+  OptimizerBox& box = BoxOf(info, 0);
+  const bool set_to_none = info[1].ToBoolean().Value();
+  for (auto& group : box.optimizer->param_groups()) {
+    for (auto& param : group.params()) {
+      at::Tensor& grad = param.mutable_grad();
+      if (!grad.defined()) continue;
+      if (set_to_none) {
+        grad.reset();
+      } else {
+        if (grad.grad_fn()) grad.detach_();
+        else grad.requires_grad_(false);
+        grad.zero_();
+      }
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// optimizerGroupCount(optimizer) -> number of parameter groups
+Napi::Value GroupCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(BoxOf(info, 0).optimizer->param_groups().size()));
+}
+
+// optimizerGetOptions(optimizer, group) -> the group's options as a plain object
+Napi::Value GetOptions(const Napi::CallbackInfo& info) {
+  OptimizerBox& box = BoxOf(info, 0);
+  auto& options = GroupAt(box, info[1]).options();
+  switch (box.kind) {
+    case Kind::kAdam: return AdamOptionsToJs(info.Env(), static_cast<torch::optim::AdamOptions&>(options));
+    case Kind::kAdamW: return AdamOptionsToJs(info.Env(), static_cast<torch::optim::AdamWOptions&>(options));
+    case Kind::kSgd: return SgdOptionsToJs(info.Env(), static_cast<torch::optim::SGDOptions&>(options));
+  }
+  return info.Env().Undefined();
+}
+
+// optimizerSetOptions(optimizer, group, options): sets the keys present
+Napi::Value SetOptions(const Napi::CallbackInfo& info) {
+  OptimizerBox& box = BoxOf(info, 0);
+  auto& options = GroupAt(box, info[1]).options();
+  const Napi::Object object = info[2].As<Napi::Object>();
+  switch (box.kind) {
+    case Kind::kAdam: ApplyAdamOptions(static_cast<torch::optim::AdamOptions&>(options), object); break;
+    case Kind::kAdamW: ApplyAdamOptions(static_cast<torch::optim::AdamWOptions&>(options), object); break;
+    case Kind::kSgd: ApplySgdOptions(static_cast<torch::optim::SGDOptions&>(options), object); break;
+  }
+  return info.Env().Undefined();
+}
+
+// optimizerGetState(optimizer, group, index, outs: { exp_avg, exp_avg_sq, max_exp_avg_sq, momentum_buffer })
+//   -> null before the parameter's first step, else { step?, names }: the state tensors
+//      (shared with the optimizer, not copies) are wrapped into outs[name] for each name.
+Napi::Value GetState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  OptimizerBox& box = BoxOf(info, 0);
+  const auto& params = GroupAt(box, info[1]).params();
+  const auto index = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
+  TORCH_CHECK(index < params.size(), "parameter ", index, " does not exist");
+  const auto& state = box.optimizer->state();
+  const auto found = state.find(StateKey(params[index]));
+  if (found == state.end()) return env.Null();
+  const Napi::Object outs = info[3].As<Napi::Object>();
+  Napi::Object result = Napi::Object::New(env);
+  Napi::Array names = Napi::Array::New(env);
+  switch (box.kind) {
+    case Kind::kAdam:
+      ExportAdamState(env, static_cast<const torch::optim::AdamParamState&>(*found->second), outs, result, names);
+      break;
+    case Kind::kAdamW:
+      ExportAdamState(env, static_cast<const torch::optim::AdamWParamState&>(*found->second), outs, result, names);
+      break;
+    case Kind::kSgd:
+      Export(env, outs, names, "momentum_buffer", static_cast<const torch::optim::SGDParamState&>(*found->second).momentum_buffer());
+      break;
+  }
+  result.Set("names", names);
+  return result;
+}
+
+// optimizerSetState(optimizer, group, index, state | null): copies of the given tensors
+// become the parameter's state; null forgets it.
+Napi::Value SetState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  OptimizerBox& box = BoxOf(info, 0);
+  const auto& params = GroupAt(box, info[1]).params();
+  const auto index = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
+  TORCH_CHECK(index < params.size(), "parameter ", index, " does not exist");
+  const at::Tensor& param = params[index];
+  auto& state = box.optimizer->state();
+  if (info[3].IsNull() || info[3].IsUndefined()) {
+    state.erase(StateKey(param));
+    return env.Undefined();
+  }
+  const Napi::Object object = info[3].As<Napi::Object>();
+  std::unique_ptr<torch::optim::OptimizerParamState> imported;
+  switch (box.kind) {
+    case Kind::kAdam: imported = ImportAdamState<torch::optim::AdamParamState>(env, object, param); break;
+    case Kind::kAdamW: imported = ImportAdamState<torch::optim::AdamWParamState>(env, object, param); break;
+    case Kind::kSgd: {
+      auto sgd = std::make_unique<torch::optim::SGDParamState>();
+      sgd->momentum_buffer(Imported(env, object, "momentum_buffer", param));
+      imported = std::move(sgd);
+      break;
+    }
+  }
+  state[StateKey(param)] = std::move(imported);
+  return env.Undefined();
+}
+
+// optimizerDispose(optimizer): frees the optimizer and its state now (idempotent).
+Napi::Value Dispose(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  bool tagged = false;
+  void* raw = nullptr;
+  if (info[0].IsObject() && napi_check_object_type_tag(env, info[0], &kOptimizerTag, &tagged) == napi_ok && tagged &&
+      napi_unwrap(env, info[0], &raw) == napi_ok && raw != nullptr) {
+    static_cast<OptimizerBox*>(raw)->optimizer.reset();
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitOptim(Napi::Env env, Napi::Object exports) {
+  TORCHLORA_EXPORT(exports, "optimizerNew", New);
+  TORCHLORA_EXPORT(exports, "optimizerAddParamGroup", AddParamGroup);
+  TORCHLORA_EXPORT(exports, "optimizerStep", Step);
+  TORCHLORA_EXPORT(exports, "optimizerZeroGrad", ZeroGrad);
+  TORCHLORA_EXPORT(exports, "optimizerGroupCount", GroupCount);
+  TORCHLORA_EXPORT(exports, "optimizerGetOptions", GetOptions);
+  TORCHLORA_EXPORT(exports, "optimizerSetOptions", SetOptions);
+  TORCHLORA_EXPORT(exports, "optimizerGetState", GetState);
+  TORCHLORA_EXPORT(exports, "optimizerSetState", SetState);
+  TORCHLORA_EXPORT(exports, "optimizerDispose", Dispose);
+  (void)env;
+}
+
+}  // namespace torchlora

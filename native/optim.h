@@ -1,0 +1,10 @@
+// Optimizers: libtorch's Adam, AdamW and SGD held by a JavaScript object.
+#pragma once
+
+#include "common.h"
+
+namespace torchlora {
+
+void InitOptim(Napi::Env env, Napi::Object exports);
+
+}  // namespace torchlora
