@@ -1,0 +1,262 @@
+// R torch's `nnf_*` functions: losses, activations and the layers' forward computations,
+// each one libtorch call. Options that R passes by name are an options object here:
+// R's `nnf_mse_loss(x, y, reduction = "sum")` is `nnf_mse_loss(x, y, { reduction: 'sum' })`.
+import { dtypeCode, type DTypeLike } from '../dtype.js';
+import { native } from '../native.js';
+import { checkTensor, newTensor, type Tensor } from '../tensor.js';
+import { checkBoolean, checkFinite, checkInteger, checkNonNegativeInteger, checkPositiveInteger, checkShape, fail, failRange } from '../validate.js';
+
+/** How a loss combines its elementwise values: their mean, their sum, or none (one per element). */
+export type Reduction = 'mean' | 'sum' | 'none';
+
+const REDUCTIONS: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+
+function reductionCode(reduction: unknown = 'mean'): number {
+  const code = REDUCTIONS[reduction as Reduction];
+  if (typeof reduction !== 'string' || code === undefined) fail('"mean", "sum" or "none"', 'reduction', reduction);
+  return code;
+}
+
+function optionalTensor(value: Tensor | null | undefined, name: string): Tensor | null {
+  return value === undefined || value === null ? null : checkTensor(value, name);
+}
+
+function checkProbability(value: unknown, name: string): number {
+  const p = checkFinite(value, name);
+  if (p < 0 || p > 1) failRange('a probability in [0, 1]', name, value);
+  return p;
+}
+
+function checkOptions<T extends object>(options: T | undefined, name = 'options'): Partial<T> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('an options object', name, options);
+  return options;
+}
+
+// ---- losses ----
+
+/**
+ * Mean squared error, `(input - target)²` reduced. Shapes broadcast as in libtorch.
+ *
+ * @example
+ * const loss = nnf_mse_loss(model(X.index(idx)), y.index(idx));
+ */
+export function nnf_mse_loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  const { reduction } = checkOptions(options);
+  const out = newTensor();
+  native.mse_loss(out, checkTensor(input, 'input'), checkTensor(target, 'target'), reductionCode(reduction));
+  return out;
+}
+
+/** Mean absolute error, `|input - target|` reduced. @example nnf_l1_loss(pred, y, { reduction: 'sum' }) */
+export function nnf_l1_loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  const { reduction } = checkOptions(options);
+  const out = newTensor();
+  native.l1_loss(out, checkTensor(input, 'input'), checkTensor(target, 'target'), reductionCode(reduction));
+  return out;
+}
+
+export interface CrossEntropyOptions {
+  /** A weight per class. */
+  weight?: Tensor | null;
+  /** Targets equal to this class index are skipped (class-index targets only). */
+  ignore_index?: number;
+  reduction?: Reduction;
+  /** Mixes the target with the uniform distribution by this amount, in [0, 1]. */
+  label_smoothing?: number;
+}
+
+/**
+ * Cross entropy of unnormalised logits `input` (N x C, or N x C x ...) against class indices
+ * (int64, 0-based as in PyTorch; R torch counts classes from 1) or class probabilities.
+ *
+ * @example
+ * nnf_cross_entropy(logits, torch_tensor([0, 2], { dtype: 'int64' }))
+ */
+export function nnf_cross_entropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const { weight, ignore_index = -100, reduction, label_smoothing = 0 } = checkOptions(options);
+  const out = newTensor();
+  native.cross_entropy(out, checkTensor(input, 'input'), checkTensor(target, 'target'), optionalTensor(weight, 'weight'),
+    reductionCode(reduction), checkInteger(ignore_index, 'ignore_index'), checkProbability(label_smoothing, 'label_smoothing'));
+  return out;
+}
+
+export interface BinaryCrossEntropyWithLogitsOptions {
+  /** A weight per element (broadcast). */
+  weight?: Tensor | null;
+  reduction?: Reduction;
+  /** A weight for the positive examples, per class. */
+  pos_weight?: Tensor | null;
+}
+
+/**
+ * Binary cross entropy of logits (sigmoid and log-loss in one stable step), targets in [0, 1].
+ *
+ * @example
+ * nnf_binary_cross_entropy_with_logits(logits, labels, { pos_weight: torch_tensor([3]) })
+ */
+export function nnf_binary_cross_entropy_with_logits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
+  const { weight, reduction, pos_weight } = checkOptions(options);
+  const out = newTensor();
+  native.binary_cross_entropy_with_logits(out, checkTensor(input, 'input'), checkTensor(target, 'target'),
+    optionalTensor(weight, 'weight'), optionalTensor(pos_weight, 'pos_weight'), reductionCode(reduction));
+  return out;
+}
+
+// ---- activations ----
+
+/** `max(input, 0)`. @example nnf_relu(x) */
+export function nnf_relu(input: Tensor): Tensor {
+  return checkTensor(input, 'input').relu();
+}
+
+/**
+ * Gaussian error linear unit, exact (`"none"`, the default) or with the tanh approximation.
+ *
+ * @example nnf_gelu(x); nnf_gelu(x, { approximate: 'tanh' })
+ */
+export function nnf_gelu(input: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  const { approximate = 'none' } = checkOptions(options);
+  if (approximate !== 'none' && approximate !== 'tanh') fail('"none" or "tanh"', 'approximate', approximate);
+  const out = newTensor();
+  native.gelu(out, checkTensor(input, 'input'), approximate);
+  return out;
+}
+
+/** Softmax along `dim`, computed in `dtype` when given. @example nnf_softmax(logits, -1) */
+export function nnf_softmax(input: Tensor, dim: number, options: { dtype?: DTypeLike } = {}): Tensor {
+  const { dtype } = checkOptions(options);
+  return castFor(checkTensor(input, 'input'), dtype, (x) => x.softmax(checkInteger(dim, 'dim')));
+}
+
+/** Log-softmax along `dim`, computed stably (and in `dtype` when given). @example nnf_log_softmax(logits, 1) */
+export function nnf_log_softmax(input: Tensor, dim: number, options: { dtype?: DTypeLike } = {}): Tensor {
+  const { dtype } = checkOptions(options);
+  return castFor(checkTensor(input, 'input'), dtype, (x) => x.log_softmax(checkInteger(dim, 'dim')));
+}
+
+// libtorch's softmax(dtype) casts the input first; so does this.
+function castFor(input: Tensor, dtype: DTypeLike | undefined, fn: (x: Tensor) => Tensor): Tensor {
+  if (dtype === undefined) return fn(input);
+  dtypeCode(dtype);
+  const cast = input.to({ dtype });
+  const result = fn(cast);
+  if (cast !== input) cast.dispose();
+  return result;
+}
+
+/**
+ * Zeroes each element with probability `p` and scales the rest by `1 / (1 - p)` when
+ * `training` is true (the default, as in PyTorch); returns the input unchanged otherwise.
+ * Draws from libtorch's generator as PyTorch does.
+ *
+ * @example nnf_dropout(x, { p: 0.1, training: model.training })
+ */
+export function nnf_dropout(input: Tensor, options: { p?: number; training?: boolean } = {}): Tensor {
+  const { p = 0.5, training = true } = checkOptions(options);
+  const out = newTensor();
+  native.dropout(out, checkTensor(input, 'input'), checkProbability(p, 'p'), checkBoolean(training, 'training'));
+  return out;
+}
+
+// ---- layers' computations ----
+
+/** `input @ weight.t() + bias`, as `nn_linear` computes. @example nnf_linear(x, w, b) */
+export function nnf_linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const out = newTensor();
+  native.linear(out, checkTensor(input, 'input'), checkTensor(weight, 'weight'), optionalTensor(bias, 'bias'));
+  return out;
+}
+
+export interface EmbeddingOptions {
+  /** Rows at this index get no gradient (they stay as initialised). */
+  padding_idx?: number | null;
+  /** Scales gradients by the inverse frequency of each index in the batch. */
+  scale_grad_by_freq?: boolean;
+  /** Sparse gradients for `weight`. */
+  sparse?: boolean;
+}
+
+/**
+ * Rows of `weight` picked by the integer tensor `input` (0-based indices).
+ *
+ * @example nnf_embedding(torch_tensor([[0, 2]], { dtype: 'int64' }), table)
+ */
+export function nnf_embedding(input: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
+  const { padding_idx = null, scale_grad_by_freq = false, sparse = false } = checkOptions(options);
+  checkTensor(weight, 'weight');
+  const rows = weight.size(0);
+  let padding = -1;
+  if (padding_idx !== null) {
+    checkInteger(padding_idx, 'padding_idx');
+    if (padding_idx < -rows || padding_idx >= rows) failRange(`an index in [${-rows}, ${rows - 1}]`, 'padding_idx', padding_idx);
+    padding = padding_idx < 0 ? padding_idx + rows : padding_idx;
+  }
+  const out = newTensor();
+  native.embedding(out, weight, checkTensor(input, 'input'), padding, checkBoolean(scale_grad_by_freq, 'scale_grad_by_freq'), checkBoolean(sparse, 'sparse'));
+  return out;
+}
+
+/** A size per spatial dimension, or one size for all of them. */
+export type SizeOption = number | number[];
+
+export interface ConvolutionOptions {
+  bias?: Tensor | null;
+  stride?: SizeOption;
+  /** Zero padding per side, or `"same"` / `"valid"`. */
+  padding?: SizeOption | 'same' | 'valid';
+  dilation?: SizeOption;
+  groups?: number;
+}
+
+/** Expands `value` to `count` sizes, checking each. */
+export function sizes(value: SizeOption, count: number, name: string, check: (v: unknown, n: string) => number = checkPositiveInteger): number[] {
+  const list = typeof value === 'number' ? new Array<number>(count).fill(value) : value;
+  if (!Array.isArray(list) || list.length !== count) fail(`a number or an array of ${count} numbers`, name, value);
+  list.forEach((size, i) => check(size, `${name}[${i}]`));
+  return list;
+}
+
+function convolution(op: typeof native.conv2d, dims: number, input: Tensor, weight: Tensor, options: ConvolutionOptions): Tensor {
+  const { bias, stride = 1, padding = 0, dilation = 1, groups = 1 } = checkOptions(options);
+  checkTensor(input, 'input');
+  checkTensor(weight, 'weight');
+  const paddingValue = padding === 'same' || padding === 'valid' ? padding : sizes(padding, dims, 'padding', checkNonNegativeInteger);
+  const out = newTensor();
+  op(out, input, weight, optionalTensor(bias, 'bias'), sizes(stride, dims, 'stride'), paddingValue, sizes(dilation, dims, 'dilation'),
+    checkPositiveInteger(groups, 'groups'));
+  return out;
+}
+
+/**
+ * 1-d convolution (cross-correlation, as in PyTorch) of `input` (N x C_in x L) with
+ * `weight` (C_out x C_in/groups x K).
+ *
+ * @example nnf_conv1d(x, w, { padding: 1 })
+ */
+export function nnf_conv1d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
+  return convolution(native.conv1d, 1, input, weight, options);
+}
+
+/**
+ * 2-d convolution of `input` (N x C_in x H x W) with `weight` (C_out x C_in/groups x kH x kW).
+ *
+ * @example nnf_conv2d(images, w, { bias: b, stride: 2, padding: 1 })
+ */
+export function nnf_conv2d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
+  return convolution(native.conv2d, 2, input, weight, options);
+}
+
+/**
+ * Normalises the last dimensions (`normalized_shape`) to mean 0 and variance 1, then scales
+ * by `weight` and shifts by `bias` when given.
+ *
+ * @example nnf_layer_norm(x, [512], { weight: g, bias: b })
+ */
+export function nnf_layer_norm(input: Tensor, normalized_shape: number[], options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {}): Tensor {
+  const { weight, bias, eps = 1e-5 } = checkOptions(options);
+  const out = newTensor();
+  native.layer_norm(out, checkTensor(input, 'input'), checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight'),
+    optionalTensor(bias, 'bias'), checkFinite(eps, 'eps'));
+  return out;
+}

@@ -1,0 +1,105 @@
+// R torch's `nn_init_*`: in-place initialisers that record no gradient, computed as
+// torch.nn.init computes them, so the same seed gives PyTorch's weights.
+import { native } from '../native.js';
+import { checkTensor, type Tensor } from '../tensor.js';
+import { checkFinite, fail, failRange } from '../validate.js';
+
+/** The nonlinearities `calculate_gain` knows. */
+export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+
+const NONLINEARITIES = new Set<string>(['linear', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d',
+  'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu']);
+
+function checkNonlinearity(value: unknown): string {
+  if (typeof value !== 'string' || !NONLINEARITIES.has(value)) fail(`one of ${[...NONLINEARITIES].join(', ')}`, 'nonlinearity', value);
+  return value;
+}
+
+function checkFanMode(value: unknown): 'fan_in' | 'fan_out' {
+  if (value !== 'fan_in' && value !== 'fan_out') fail('"fan_in" or "fan_out"', 'mode', value);
+  return value;
+}
+
+// Fans need a matrix or more; a clear error before libtorch's.
+function checkMatrix(tensor: Tensor, what: string): Tensor {
+  checkTensor(tensor, 'tensor');
+  if (tensor.dim() < 2) failRange(`a tensor with at least 2 dimensions (${what} needs fan in and fan out)`, 'tensor', `a tensor of shape [${tensor.shape.join(', ')}]`);
+  return tensor;
+}
+
+/**
+ * The recommended gain for a nonlinearity (`param` is leaky_relu's negative slope, 0.01 by default).
+ *
+ * @example nn_init_calculate_gain('relu') // Math.SQRT2
+ */
+export function nn_init_calculate_gain(nonlinearity: Nonlinearity, param?: number): number {
+  return native.calculateGain(checkNonlinearity(nonlinearity), param === undefined ? Number.NaN : checkFinite(param, 'param'));
+}
+
+/**
+ * Kaiming (He) uniform: U(-b, b) with b = gain · √(3 / fan). `nn_linear` and the convolutions
+ * use `a = √5`.
+ *
+ * @example nn_init_kaiming_uniform_(w, { a: Math.sqrt(5) })
+ */
+export function nn_init_kaiming_uniform_(tensor: Tensor, options: { a?: number; mode?: 'fan_in' | 'fan_out'; nonlinearity?: Nonlinearity } = {}): Tensor {
+  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = options;
+  native.kaimingUniform_(checkMatrix(tensor, 'kaiming_uniform_'), checkFinite(a, 'a'), checkFanMode(mode), checkNonlinearity(nonlinearity));
+  return tensor;
+}
+
+/** Kaiming (He) normal: N(0, (gain / √fan)²). @example nn_init_kaiming_normal_(w, { mode: 'fan_out', nonlinearity: 'relu' }) */
+export function nn_init_kaiming_normal_(tensor: Tensor, options: { a?: number; mode?: 'fan_in' | 'fan_out'; nonlinearity?: Nonlinearity } = {}): Tensor {
+  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = options;
+  native.kaimingNormal_(checkMatrix(tensor, 'kaiming_normal_'), checkFinite(a, 'a'), checkFanMode(mode), checkNonlinearity(nonlinearity));
+  return tensor;
+}
+
+/** Xavier (Glorot) uniform: U(-b, b) with b = gain · √(6 / (fan_in + fan_out)). @example nn_init_xavier_uniform_(w) */
+export function nn_init_xavier_uniform_(tensor: Tensor, gain = 1): Tensor {
+  native.xavierUniform_(checkMatrix(tensor, 'xavier_uniform_'), checkFinite(gain, 'gain'));
+  return tensor;
+}
+
+/** Xavier (Glorot) normal: N(0, gain² · 2 / (fan_in + fan_out)). @example nn_init_xavier_normal_(w) */
+export function nn_init_xavier_normal_(tensor: Tensor, gain = 1): Tensor {
+  native.xavierNormal_(checkMatrix(tensor, 'xavier_normal_'), checkFinite(gain, 'gain'));
+  return tensor;
+}
+
+/** Fills with U(a, b). @example nn_init_uniform_(bias, -0.1, 0.1) */
+export function nn_init_uniform_(tensor: Tensor, a = 0, b = 1): Tensor {
+  checkFinite(a, 'a');
+  if (checkFinite(b, 'b') < a) failRange(`b >= a (${a})`, 'b', b);
+  native.uniformInit_(checkTensor(tensor, 'tensor'), a, b);
+  return tensor;
+}
+
+/** Fills with N(mean, std²). @example nn_init_normal_(embedding.weight, 0, 0.02) */
+export function nn_init_normal_(tensor: Tensor, mean = 0, std = 1): Tensor {
+  checkFinite(mean, 'mean');
+  if (checkFinite(std, 'std') < 0) failRange('a non-negative std', 'std', std);
+  native.normalInit_(checkTensor(tensor, 'tensor'), mean, std);
+  return tensor;
+}
+
+/** Fills with `value`. @example nn_init_constant_(bias, 0.1) */
+export function nn_init_constant_(tensor: Tensor, value: number): Tensor {
+  native.constantInit_(checkTensor(tensor, 'tensor'), checkFinite(value, 'value'));
+  return tensor;
+}
+
+/** Fills with zeros. @example nn_init_zeros_(lora.B) */
+export function nn_init_zeros_(tensor: Tensor): Tensor {
+  return nn_init_constant_(tensor, 0);
+}
+
+/** Fills with ones. @example nn_init_ones_(norm.weight) */
+export function nn_init_ones_(tensor: Tensor): Tensor {
+  return nn_init_constant_(tensor, 1);
+}
+
+/** `[fan_in, fan_out]` of a weight: its input and output sizes times the kernel size. @example fan_in_and_fan_out(w) */
+export function fanInAndFanOut(tensor: Tensor): [number, number] {
+  return native.fanInAndFanOut(checkMatrix(tensor, 'fan_in_and_fan_out'));
+}

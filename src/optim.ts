@@ -1,0 +1,399 @@
+// Optimizers as R torch names them (`optim_adam`, `optim_adamw`, `optim_sgd`), backed by
+// libtorch's torch::optim (native/optim.cc), and the step learning-rate scheduler. Options
+// are validated here; libtorch holds them per parameter group, so `param_groups[i].lr = x`
+// (what a scheduler does) takes effect at the next step().
+import { with_enable_grad } from './autograd.js';
+import { native, type NativeOptimizerKind, type NativeOptimizerOptions, type NativeOptimizerStateTensor } from './native.js';
+import { Tensor, checkTensor, newTensor } from './tensor.js';
+import { checkBoolean, checkFinite, checkFunction, checkInteger, checkNonNegativeInteger, checkPositiveInteger, fail, failRange } from './validate.js';
+
+/** Options of `optim_adam` and `optim_adamw`. */
+export interface AdamOptions {
+  /** Learning rate (0.001). */
+  lr?: number;
+  /** Decay rates of the running means of the gradient and its square ([0.9, 0.999]). */
+  betas?: [number, number];
+  /** Added to the denominator for stability (1e-8). */
+  eps?: number;
+  /** L2 penalty (Adam, 0) or decoupled weight decay (AdamW, 0.01). */
+  weight_decay?: number;
+  /** Use the maximum of past squared-gradient averages (false). */
+  amsgrad?: boolean;
+}
+
+/** Options of `optim_sgd`. */
+export interface SGDOptions {
+  /** Learning rate (required, as in R torch). */
+  lr?: number;
+  /** Momentum factor (0). */
+  momentum?: number;
+  /** Dampening of the momentum (0). */
+  dampening?: number;
+  /** L2 penalty (0). */
+  weight_decay?: number;
+  /** Nesterov momentum (false); needs momentum > 0 and dampening 0. */
+  nesterov?: boolean;
+}
+
+/** A parameter group as given to an optimizer: its parameters and options that override the defaults. */
+export type ParamGroupInput<O> = { params: Tensor[] } & O;
+
+/** A live parameter group: setting an option (`group.lr = 0.01`) changes the optimizer. */
+export type ParamGroup<O> = { readonly params: Tensor[] } & Required<O>;
+
+/** Per-parameter state in a state_dict: Adam's step count and running means, or SGD's momentum buffer. */
+export type ParamState = { step?: number } & Partial<Record<NativeOptimizerStateTensor, Tensor>>;
+
+/** What `state_dict()` returns and `load_state_dict()` takes, shaped like PyTorch's. */
+export interface OptimizerStateDict<O> {
+  /** By parameter index, counted across groups in order; parameters that never stepped are absent. */
+  state: Record<number, ParamState>;
+  param_groups: (Required<O> & { params: number[] })[];
+}
+
+type Checker = (value: unknown, name: string) => unknown;
+
+function checkLearningRate(value: unknown, name: string): number {
+  if (checkFinite(value, name) < 0) failRange('a non-negative learning rate', name, value);
+  return value as number;
+}
+
+function checkNonNegative(value: unknown, name: string): number {
+  if (checkFinite(value, name) < 0) failRange('a non-negative number', name, value);
+  return value as number;
+}
+
+function checkBetas(value: unknown, name: string): [number, number] {
+  if (!Array.isArray(value) || value.length !== 2) fail('an array of two numbers', name, value);
+  value.forEach((beta, i) => {
+    if (checkFinite(beta, `${name}[${i}]`) < 0 || beta >= 1) failRange('a number in [0, 1)', `${name}[${i}]`, beta);
+  });
+  return [value[0], value[1]];
+}
+
+interface Kind {
+  defaults: NativeOptimizerOptions;
+  checks: Record<string, Checker>;
+  /** Checks that involve several options at once. */
+  together?: (options: NativeOptimizerOptions) => void;
+}
+
+const ADAM_CHECKS: Record<string, Checker> = {
+  lr: checkLearningRate, betas: checkBetas, eps: checkNonNegative, weight_decay: checkNonNegative, amsgrad: checkBoolean,
+};
+
+const KINDS: Record<NativeOptimizerKind, Kind> = {
+  adam: { defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false }, checks: ADAM_CHECKS },
+  adamw: { defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 1e-2, amsgrad: false }, checks: ADAM_CHECKS },
+  sgd: {
+    defaults: { momentum: 0, dampening: 0, weight_decay: 0, nesterov: false },
+    checks: { lr: checkLearningRate, momentum: checkNonNegative, dampening: checkFinite, weight_decay: checkNonNegative, nesterov: checkBoolean },
+    together: (options) => {
+      if (options.lr === undefined) throw new TypeError('Expected a number for lr but received undefined (optim_sgd has no default learning rate)');
+      if (options.nesterov === true && (options.momentum as number) <= 0) failRange('momentum > 0 with nesterov', 'momentum', options.momentum);
+      if (options.nesterov === true && options.dampening !== 0) failRange('dampening 0 with nesterov', 'dampening', options.dampening);
+    },
+  },
+};
+
+const STATE_TENSORS: NativeOptimizerStateTensor[] = ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq', 'momentum_buffer'];
+
+function checkObject(value: unknown, name: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an options object', name, value);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * An optimizer over libtorch's implementation. Made by `optim_adam`, `optim_adamw` and
+ * `optim_sgd`; `step()` skips parameters that have no gradient (a frozen layer).
+ *
+ * @example
+ * const opt = optim_adam(model.parameters);
+ * opt.zero_grad(); loss.backward(); opt.step();
+ */
+export class Optimizer<O extends object = Record<string, unknown>> {
+  /** The parameter groups; each option is read from and written to libtorch. */
+  readonly param_groups: ParamGroup<O>[] = [];
+  private readonly kind: NativeOptimizerKind;
+  private readonly defaults: NativeOptimizerOptions;
+  private readonly seen = new Set<Tensor>();
+
+  /** @internal Use optim_adam, optim_adamw or optim_sgd. */
+  constructor(kind: NativeOptimizerKind, params: Tensor[] | ParamGroupInput<O>[], options: O) {
+    this.kind = kind;
+    this.defaults = this.resolve(checkObject(options, 'options'), KINDS[kind].defaults, 'options');
+    if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors or of parameter groups', 'params', params);
+    const groups = params.every((p) => p instanceof Tensor) ? [{ params } as ParamGroupInput<O>] : params as ParamGroupInput<O>[];
+    const resolved = groups.map((group, i) => this.resolveGroup(group, `params[${i}]`));
+    native.optimizerNew(this, kind, resolved);
+    resolved.forEach((group) => this.addView(group.params));
+  }
+
+  /**
+   * Adds a group of parameters with its own options (the rest from the optimizer's defaults).
+   *
+   * @example opt.add_param_group({ params: head.parameters, lr: 1e-2 })
+   */
+  add_param_group(group: ParamGroupInput<O>): void {
+    const resolved = this.resolveGroup(group, 'group');
+    native.optimizerAddParamGroup(this, resolved.params, resolved.options);
+    this.addView(resolved.params);
+  }
+
+  /**
+   * Updates every parameter that has a gradient. With `closure` (which recomputes and
+   * returns the loss), runs it first with gradients on and returns its loss.
+   *
+   * @example opt.step()
+   */
+  step(closure?: () => Tensor): Tensor | undefined {
+    let loss: Tensor | undefined;
+    if (closure !== undefined) loss = with_enable_grad(checkFunction(closure, 'closure') as () => Tensor);
+    native.optimizerStep(this);
+    return loss;
+  }
+
+  /**
+   * Clears the gradients of the optimizer's parameters. Drops them by default
+   * (`set_to_none = true`, PyTorch's default since 2.0: the next backward() allocates fresh
+   * ones and step() skips parameters that got none); `false` zeroes them in place.
+   *
+   * @example opt.zero_grad()
+   */
+  zero_grad(set_to_none = true): void {
+    native.optimizerZeroGrad(this, checkBoolean(set_to_none, 'set_to_none'));
+  }
+
+  /**
+   * The options of every group and the state of every parameter that has stepped. State
+   * tensors share memory with the optimizer; clone them to keep a snapshot.
+   *
+   * @example
+   * const saved = opt.state_dict();
+   * opt2.load_state_dict(saved);
+   */
+  state_dict(): OptimizerStateDict<O> {
+    const state: Record<number, ParamState> = {};
+    const param_groups: OptimizerStateDict<O>['param_groups'] = [];
+    let index = 0;
+    this.param_groups.forEach((group, g) => {
+      const indices: number[] = [];
+      group.params.forEach((_, i) => {
+        const outs = Object.fromEntries(STATE_TENSORS.map((name) => [name, newTensor()])) as Record<NativeOptimizerStateTensor, Tensor>;
+        const found = native.optimizerGetState(this, g, i, outs);
+        if (found !== null) {
+          const entry: ParamState = found.step === undefined ? {} : { step: found.step };
+          for (const name of found.names) entry[name] = outs[name];
+          state[index] = entry;
+        }
+        indices.push(index++);
+      });
+      param_groups.push({ ...(native.optimizerGetOptions(this, g) as Required<O>), params: indices });
+    });
+    return { state, param_groups };
+  }
+
+  /**
+   * Restores options and state saved by `state_dict()` from an optimizer of the same kind
+   * over parameters of the same shapes, in the same groups. Everything is checked before
+   * anything changes; tensors are copied onto each parameter's device and dtype.
+   *
+   * @example opt.load_state_dict(saved)
+   */
+  load_state_dict(state_dict: OptimizerStateDict<O>): void {
+    const { state, param_groups } = checkObject(state_dict, 'state_dict') as unknown as OptimizerStateDict<O>;
+    checkObject(state, 'state_dict.state');
+    if (!Array.isArray(param_groups) || param_groups.length !== this.param_groups.length) {
+      failRange(`${this.param_groups.length} parameter groups`, 'state_dict.param_groups', param_groups);
+    }
+    const options: NativeOptimizerOptions[] = [];
+    const states: (ParamState | null)[][] = [];
+    this.param_groups.forEach((group, g) => {
+      const saved = checkObject(param_groups[g], `state_dict.param_groups[${g}]`);
+      const { params: indices, ...savedOptions } = saved;
+      if (!Array.isArray(indices) || indices.length !== group.params.length) {
+        failRange(`${group.params.length} parameters`, `state_dict.param_groups[${g}].params`, indices);
+      }
+      const groupOptions = this.resolve(savedOptions, this.defaults, `state_dict.param_groups[${g}]`);
+      options.push(groupOptions);
+      states.push(group.params.map((param, i) => {
+        const key = indices[i] as number;
+        const entry = (state as Record<number, unknown>)[key];
+        return entry === undefined ? null : this.checkState(entry, param, groupOptions, `state_dict.state[${key}]`);
+      }));
+    });
+    options.forEach((groupOptions, g) => native.optimizerSetOptions(this, g, groupOptions));
+    states.forEach((groupStates, g) => groupStates.forEach((entry, i) => native.optimizerSetState(this, g, i, entry)));
+  }
+
+  /** Frees the optimizer and its state now; it cannot be used afterwards. Idempotent. */
+  dispose(): void {
+    native.optimizerDispose(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  // ---- helpers ----
+
+  // Fills `options` from `defaults` and checks every value.
+  private resolve(options: Record<string, unknown>, defaults: NativeOptimizerOptions, name: string): NativeOptimizerOptions {
+    const kind = KINDS[this.kind];
+    const resolved: NativeOptimizerOptions = { ...defaults };
+    for (const [key, value] of Object.entries(options)) {
+      if (value === undefined) continue;
+      const check = kind.checks[key];
+      if (check === undefined) fail(`one of ${Object.keys(kind.checks).join(', ')}`, `an option name in ${name}`, key);
+      resolved[key] = check(value, key) as NativeOptimizerOptions[string];
+    }
+    kind.together?.(resolved);
+    return resolved;
+  }
+
+  private resolveGroup(group: ParamGroupInput<O>, name: string): { params: Tensor[]; options: NativeOptimizerOptions } {
+    const { params, ...options } = checkObject(group, name) as { params: unknown };
+    if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors', `${name}.params`, params);
+    params.forEach((param, i) => {
+      checkTensor(param, `${name}.params[${i}]`);
+      if (!param.is_leaf) fail('a leaf Tensor (a parameter), not one computed from others', `${name}.params[${i}]`, param);
+      if (this.seen.has(param)) fail('each parameter in one place only', `${name}.params[${i}]`, 'a parameter given twice');
+    });
+    params.forEach((param) => this.seen.add(param));
+    return { params, options: this.resolve(options, this.defaults, name) };
+  }
+
+  private addView(params: Tensor[]): void {
+    const index = this.param_groups.length;
+    const view = { params } as ParamGroup<O>;
+    for (const key of Object.keys(KINDS[this.kind].checks)) {
+      Object.defineProperty(view, key, {
+        enumerable: true,
+        get: () => native.optimizerGetOptions(this, index)[key],
+        set: (value: unknown) => {
+          const current = native.optimizerGetOptions(this, index);
+          const resolved = this.resolve({ [key]: value }, current, `param_groups[${index}]`);
+          native.optimizerSetOptions(this, index, { [key]: resolved[key]! });
+        },
+      });
+    }
+    this.param_groups.push(Object.freeze(view) as ParamGroup<O>);
+  }
+
+  private checkState(entry: unknown, param: Tensor, options: NativeOptimizerOptions, name: string): ParamState {
+    const saved = checkObject(entry, name);
+    const result: ParamState = {};
+    const needed = this.kind === 'sgd' ? [] : ['exp_avg', 'exp_avg_sq', ...(options.amsgrad === true ? ['max_exp_avg_sq'] : [])];
+    if (this.kind !== 'sgd') result.step = checkNonNegativeInteger(saved.step, `${name}.step`);
+    for (const key of STATE_TENSORS) {
+      const value = saved[key];
+      if (value === undefined || value === null) {
+        if (needed.includes(key)) fail('a Tensor', `${name}.${key}`, value);
+        continue;
+      }
+      const tensor = checkTensor(value, `${name}.${key}`);
+      const same = tensor.shape.length === param.shape.length && tensor.shape.every((size, i) => size === param.shape[i]);
+      if (!same) failRange(`the parameter's shape [${param.shape.join(', ')}]`, `${name}.${key}`, `shape [${tensor.shape.join(', ')}]`);
+      result[key] = tensor;
+    }
+    return result;
+  }
+}
+
+/**
+ * Adam (Kingma & Ba), as `torch.optim.Adam`. `params` is an array of tensors (such as
+ * `model.parameters`) or of parameter groups with their own options.
+ *
+ * @example
+ * const opt = optim_adam(model.parameters, { lr: 0.1 });
+ * for (let epoch = 1; epoch <= 100; epoch++) {
+ *   opt.zero_grad();
+ *   const loss = nnf_mse_loss(model(x), y);
+ *   loss.backward();
+ *   opt.step();
+ * }
+ */
+export function optim_adam(params: Tensor[] | ParamGroupInput<AdamOptions>[], options: AdamOptions = {}): Optimizer<AdamOptions> {
+  return new Optimizer<AdamOptions>('adam', params, options);
+}
+
+/**
+ * AdamW: Adam with decoupled weight decay (default 0.01), as `torch.optim.AdamW`.
+ *
+ * @example const opt = optim_adamw(model.parameters, { lr: 3e-4, weight_decay: 0.1 });
+ */
+export function optim_adamw(params: Tensor[] | ParamGroupInput<AdamOptions>[], options: AdamOptions = {}): Optimizer<AdamOptions> {
+  return new Optimizer<AdamOptions>('adamw', params, options);
+}
+
+/**
+ * Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay,
+ * as `torch.optim.SGD`. `lr` is required.
+ *
+ * @example const opt = optim_sgd(model.parameters, { lr: 0.01, momentum: 0.9 });
+ */
+export function optim_sgd(params: Tensor[] | ParamGroupInput<SGDOptions>[], options: SGDOptions): Optimizer<SGDOptions> {
+  return new Optimizer<SGDOptions>('sgd', params, options);
+}
+
+// ---- learning-rate schedulers ----
+
+/**
+ * Multiplies each group's learning rate by `gamma` every `step_size` calls of `step()`
+ * (PyTorch's StepLR, R torch's `lr_step`). Call `step()` once per epoch, after the
+ * optimizer's steps.
+ *
+ * @example
+ * const scheduler = lr_step(opt, 30, 0.1);
+ * for (let epoch = 0; epoch < 100; epoch++) { train(); scheduler.step(); }
+ */
+export class StepLR {
+  /** The number of `step()` calls so far (-1 before the one the constructor makes). */
+  last_epoch: number;
+  private lastLr: number[];
+
+  constructor(readonly optimizer: Optimizer<{ lr?: number }>, readonly step_size: number, readonly gamma = 0.1, last_epoch = -1) {
+    if (!(optimizer instanceof Optimizer)) fail('an optimizer', 'optimizer', optimizer);
+    checkPositiveInteger(step_size, 'step_size');
+    checkFinite(gamma, 'gamma');
+    if (checkInteger(last_epoch, 'last_epoch') < -1) failRange('an integer >= -1', 'last_epoch', last_epoch);
+    this.last_epoch = last_epoch;
+    this.lastLr = optimizer.param_groups.map((group) => group.lr);
+    this.step();
+  }
+
+  /** Advances one epoch, decaying the learning rates when a multiple of step_size is reached. */
+  step(): void {
+    this.last_epoch += 1;
+    const decay = this.last_epoch !== 0 && this.last_epoch % this.step_size === 0;
+    for (const group of this.optimizer.param_groups) if (decay) group.lr = group.lr * this.gamma;
+    this.lastLr = this.optimizer.param_groups.map((group) => group.lr);
+  }
+
+  /** The learning rates the last `step()` set, one per group. @example scheduler.get_last_lr() */
+  get_last_lr(): number[] {
+    return [...this.lastLr];
+  }
+
+  /** `{ last_epoch }`, enough to resume. @example const s = scheduler.state_dict() */
+  state_dict(): { last_epoch: number; step_size: number; gamma: number } {
+    return { last_epoch: this.last_epoch, step_size: this.step_size, gamma: this.gamma };
+  }
+
+  /** Resumes the epoch count saved by `state_dict()`. @example scheduler.load_state_dict(s) */
+  load_state_dict(state: { last_epoch: number }): void {
+    this.last_epoch = checkNonNegativeInteger(checkObject(state, 'state').last_epoch, 'state.last_epoch');
+  }
+}
+
+/**
+ * R torch's `lr_step(optimizer, step_size, gamma)`: decays every group's learning rate by
+ * `gamma` every `step_size` epochs.
+ *
+ * @example
+ * const scheduler = lr_step(opt, 10, 0.5);
+ * scheduler.step(); // once per epoch
+ */
+export function lr_step(optimizer: Optimizer<{ lr?: number }>, step_size: number, gamma = 0.1, last_epoch = -1): StepLR {
+  return new StepLR(optimizer, step_size, gamma, last_epoch);
+}
