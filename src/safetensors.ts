@@ -32,7 +32,7 @@ export interface SafetensorsLoadOptions {
 }
 
 /** A state dict: tensors by name, as a plain object or a Map. */
-export type StateDict = Record<string, Tensor> | Map<string, Tensor>;
+export type SafetensorsTensors = Record<string, Tensor> | Map<string, Tensor>;
 
 interface FileDtype {
   dtype: DType;
@@ -346,7 +346,7 @@ function tensorBytes(item: Plan['items'][number], caller: string): Uint8Array {
  * @example
  * const bytes = safetensors_serialize({ weight: torch_ones(2, 2) }, { format: 'pt' });
  */
-export function safetensors_serialize(tensors: StateDict, metadata?: Record<string, string>): Buffer {
+export function safetensors_serialize(tensors: SafetensorsTensors, metadata?: Record<string, string>): Buffer {
   checkLittleEndian();
   const { header, items } = plan(tensors, metadata);
   return Buffer.concat([header, ...items.map((item) => tensorBytes(item, 'safetensors_serialize'))]);
@@ -380,7 +380,7 @@ function syncFolder(folder: string): void {
  * @example
  * torch_save_safetensors({ 'lora_A.weight': A, 'lora_B.weight': B }, 'adapter_model.safetensors', { format: 'pt' });
  */
-export function torch_save_safetensors(tensors: StateDict, path: string, metadata?: Record<string, string>): void {
+export function torch_save_safetensors(tensors: SafetensorsTensors, path: string, metadata?: Record<string, string>): void {
   if (typeof path !== 'string' || path === '') fail('a file path', 'path', path);
   checkLittleEndian();
   const { header, items } = plan(tensors, metadata);
