@@ -1,0 +1,40 @@
+"""Per-op benchmark, Python PyTorch side. Prints one JSON object: case -> microseconds per op.
+
+Run by bench/run.ts with Debian's /usr/bin/python3 (PyTorch on the same libtorch as ours).
+The cases and their sizes must stay the same as in bench/ops.ts.
+"""
+import json
+import sys
+import time
+
+import torch
+
+
+def per_op(fn, n, repeats=5):
+    for _ in range(max(1, n // 10)):
+        fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - start) / n * 1e6)
+    return best
+
+
+def main():
+    threads = int(sys.argv[1])
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    a, b = torch.ones(1, 1), torch.ones(1, 1)
+    x = torch.randn(100, 1000)
+    m1, m2 = torch.randn(128, 1001), torch.randn(1001, 1000)
+    results = {
+        "add 1x1": per_op(lambda: a + b, 100_000),
+        "add 100x1000": per_op(lambda: x + 1, 5_000),
+        "matmul 128x1001 @ 1001x1000": per_op(lambda: m1 @ m2, 50),
+    }
+    print(json.dumps(results))
+
+
+main()

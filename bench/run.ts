@@ -1,0 +1,45 @@
+// `npm run bench`: our ops and Python PyTorch's, alternately in one run, as ratios.
+// Python is Debian's /usr/bin/python3, on the same libtorch shared library as ours.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { torch_config } from '../src/index.js';
+import { runOps } from './ops.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = existsSync(join(here, 'ops.py')) ? here : join(here, '..', '..', 'bench');
+const python = process.env.TORCHLORA_PYTHON ?? '/usr/bin/python3';
+const threads = Number(process.env.BENCH_THREADS ?? 1);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+
+function pythonOps(): Record<string, number> {
+  return JSON.parse(execFileSync(python, [join(root, 'ops.py'), String(threads)], { encoding: 'utf8' }));
+}
+
+function best(runs: Record<string, number>[]): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const run of runs) for (const [name, value] of Object.entries(run)) result[name] = Math.min(result[name] ?? Infinity, value);
+  return result;
+}
+
+const ours: Record<string, number>[] = [];
+const theirs: Record<string, number>[] = [];
+for (let round = 0; round < rounds; round++) {
+  ours.push(runOps(threads));
+  theirs.push(pythonOps());
+}
+const o = best(ours);
+const p = best(theirs);
+const config = torch_config();
+console.log(`libtorch ${config.version}, ${threads} thread(s), BLAS: ${config.blas}`);
+console.log(`best of ${rounds} alternating rounds; each round: best of 5 repeats`);
+console.log('');
+console.log(`${'case'.padEnd(34)} ${'torchlora µs'.padStart(13)} ${'PyTorch µs'.padStart(11)} ${'ratio'.padStart(7)}`);
+for (const [name, value] of Object.entries(o)) {
+  const base = p[name.replace(/, disposed at once$/, '')];
+  const ratio = base === undefined ? '' : (value / base).toFixed(2);
+  console.log(`${name.padEnd(34)} ${value.toFixed(3).padStart(13)} ${(base?.toFixed(3) ?? '').padStart(11)} ${ratio.padStart(7)}`);
+}
+const matmul = o['matmul 128x1001 @ 1001x1000'];
+if (matmul !== undefined) console.log(`\nmatmul: ${(2 * 128 * 1001 * 1000 / matmul / 1e3).toFixed(1)} GFLOP/s here`);

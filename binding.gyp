@@ -1,0 +1,36 @@
+# The second build path (node-gyp, and prebuildify through it). The main path is
+# CMakeLists.txt (cmake-js). Both compile native/*.cc and ask scripts/libtorch.mjs
+# which libtorch to use.
+{
+  "targets": [
+    {
+      "target_name": "torchlora",
+      "sources": [
+        "native/addon.cc",
+        "native/autograd.cc",
+        "native/config.cc",
+        "native/errors.cc",
+        "native/indexing.cc",
+        "native/memory.cc",
+        "native/nn.cc",
+        "native/ops.cc",
+        "native/optim.cc",
+        "native/tensor.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node scripts/libtorch.mjs --gyp include_dirs)"
+      ],
+      "defines": [
+        "NAPI_EXPERIMENTAL",
+        "NODE_ADDON_API_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "<!@(node scripts/libtorch.mjs --gyp defines)"
+      ],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=c++17"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter"],
+      "ldflags": ["<!@(node scripts/libtorch.mjs --gyp ldflags)"],
+      "libraries": ["<!@(node scripts/libtorch.mjs --gyp libraries)"]
+    }
+  ]
+}
