@@ -1,0 +1,62 @@
+// `npm run bench:seed`: the seed example here and in Python PyTorch (bench/seed.py, same
+// seed, sizes, threads and calls), run alternately, with per-phase seconds, the ratio
+// ours / PyTorch, peak RSS, and the floor the machine's matrix-product speed allows.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { torch_config, torch_randn, torch_set_num_threads } from '../src/index.js';
+import { perOp } from './ops.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = existsSync(join(here, 'seed.py')) ? dirname(here) : join(here, '..', '..');
+const python = process.env.TORCHLORA_PYTHON ?? '/usr/bin/python3';
+const epochs = Number(process.env.BENCH_EPOCHS ?? 10);
+const threads = Number(process.env.BENCH_THREADS ?? 1);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const args = ['--epochs', String(epochs), '--threads', String(threads), '--timings'];
+
+type Timings = { pretrain: number; lora: number; peak_rss_mb: number };
+
+function lastJson(output: string): Timings {
+  const line = output.trim().split('\n').pop()!;
+  return JSON.parse(line) as Timings;
+}
+
+function ours(): Timings {
+  return lastJson(execFileSync(process.execPath, [join(root, 'dist', 'examples', 'lora-minimal.js'), ...args], { encoding: 'utf8' }));
+}
+
+function theirs(): Timings {
+  return lastJson(execFileSync(python, [join(root, 'bench', 'seed.py'), ...args], { encoding: 'utf8' }));
+}
+
+// The matrix product every training step is made of: 128 x 1001 @ 1001 x 1000.
+torch_set_num_threads(threads);
+const a = torch_randn(128, 1001);
+const b = torch_randn(1001, 1000);
+const gemm = perOp(() => a.matmul(b).dispose(), 50) / 1e6; // seconds
+const steps = Math.floor(10000 / 128);
+const evals = Math.floor(epochs / 10);
+// Pre-training: forward and weight gradient, 2 products a step; evaluation on all 10,000 rows.
+// LoRA as the post writes it, x @ (A @ B): base forward, x @ ΔW and the gradient of ΔW, 3 a step.
+const floor = {
+  pretrain: (epochs * steps * 2 + evals * steps) * gemm,
+  lora: (epochs * steps * 3 + evals * steps * 2) * gemm,
+};
+
+const results: { ours: Timings; theirs: Timings }[] = [];
+for (let round = 0; round < rounds; round++) results.push({ ours: ours(), theirs: theirs() });
+const best = (side: 'ours' | 'theirs', key: keyof Timings) => Math.min(...results.map((r) => r[side][key]));
+
+const config = torch_config();
+console.log(`seed workload: n = 10000, 1001 x 1000, batch 128, ${epochs} epochs a phase, rank 1, ${threads} thread(s)`);
+console.log(`libtorch ${config.version}; BLAS ${config.blas}`);
+console.log(`matrix product 128x1001 @ 1001x1000: ${(gemm * 1e3).toFixed(2)} ms (${(2 * 128 * 1001 * 1000 / gemm / 1e9).toFixed(1)} GFLOP/s); best of ${rounds} alternating runs\n`);
+console.log(`${'phase'.padEnd(10)} ${'torchlora s'.padStart(12)} ${'PyTorch s'.padStart(10)} ${'ratio'.padStart(6)} ${'GEMM floor s'.padStart(13)}`);
+for (const phase of ['pretrain', 'lora'] as const) {
+  const o = best('ours', phase);
+  const p = best('theirs', phase);
+  console.log(`${phase.padEnd(10)} ${o.toFixed(2).padStart(12)} ${p.toFixed(2).padStart(10)} ${(o / p).toFixed(2).padStart(6)} ${floor[phase].toFixed(2).padStart(13)}`);
+}
+console.log(`${'peak RSS'.padEnd(10)} ${best('ours', 'peak_rss_mb').toFixed(0).padStart(9)} MB ${best('theirs', 'peak_rss_mb').toFixed(0).padStart(7)} MB`);
