@@ -21,27 +21,32 @@ int64_t StorageBytes(const at::Tensor& tensor) {
 
 constexpr int64_t kReportBatchBytes = 1 << 20;
 
-void Account(node_api_basic_env env, AddonData* data, int64_t tensors, int64_t bytes) {
+void Account(AddonData* data, int64_t tensors, int64_t bytes) {
   data->live_tensors += tensors;
   data->live_bytes += bytes;
   data->unreported_bytes += bytes;
-  if (data->unreported_bytes >= kReportBatchBytes || data->unreported_bytes <= -kReportBatchBytes) {
-    int64_t total = 0;
-    napi_adjust_external_memory(env, data->unreported_bytes, &total);
-    data->unreported_bytes = 0;
-  }
 }
 
-void Release(node_api_basic_env env, TensorBox* box) {
+// Tells V8 about the bytes accounted since the last report, once they add up to a
+// megabyte either way. Never from a finalizer: V8 may start a collection inside
+// AdjustAmountOfExternalAllocatedMemory, and one inside GC aborts the process.
+void Report(napi_env env, AddonData* data) {
+  if (data->unreported_bytes < kReportBatchBytes && data->unreported_bytes > -kReportBatchBytes) return;
+  int64_t total = 0;
+  napi_adjust_external_memory(env, data->unreported_bytes, &total);
+  data->unreported_bytes = 0;
+}
+
+void Release(TensorBox* box) {
   if (!box->tensor.defined()) return;
-  Account(env, box->data, -1, -box->bytes);
+  Account(box->data, -1, -box->bytes);
   box->tensor.reset();
 }
 
 // Runs synchronously inside GC (NAPI_EXPERIMENTAL basic finalizer): it touches no JS.
-void FinalizeBox(node_api_basic_env env, void* raw, void* /*hint*/) {
+void FinalizeBox(node_api_basic_env /*env*/, void* raw, void* /*hint*/) {
   auto* box = static_cast<TensorBox*>(raw);
-  Release(env, box);
+  Release(box);
   ReleaseAddonData(box->data);
   delete box;
 }
@@ -71,7 +76,8 @@ void Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor) {
     NAPI_THROW_VOID(Napi::Error::New(env, "internal: could not attach a tensor to its JS object"));
   }
   RetainAddonData(&data);
-  Account(env, &data, 1, box->bytes);
+  Account(&data, 1, box->bytes);
+  Report(env, &data);
 }
 
 const at::Tensor& Unwrap(Napi::Env env, Napi::Value value) {
@@ -92,7 +98,8 @@ bool IsTensor(Napi::Env env, Napi::Value value) {
 bool Dispose(Napi::Env env, Napi::Value value) {
   TensorBox* box = BoxOf(env, value);
   if (box == nullptr || !box->tensor.defined()) return false;
-  Release(env, box);
+  Release(box);
+  Report(env, box->data);
   return true;
 }
 
