@@ -3,6 +3,8 @@
 // layer passed first; in-place ops return nothing and TypeScript returns `this`.
 #include "ops.h"
 
+#include <ATen/ScalarOps.h>
+
 #include "tensor.h"
 
 namespace torchlora {
@@ -92,9 +94,16 @@ Napi::Value Sub(const Napi::CallbackInfo& info) {
   return Done(info, at::sub(a, Unwrap(info, 2), AlphaAt(info, 3)));
 }
 
-// rsub(out, a, b): b - a, for a number b.
+// rsub(out, a, b, alpha): b - alpha * a, for a number b, rounded once as in PyTorch.
 Napi::Value Rsub(const Napi::CallbackInfo& info) {
-  return Done(info, at::rsub(Unwrap(info, 1), ToScalar(info[2])));
+  return Done(info, at::rsub(Unwrap(info, 1), ToScalar(info[2]), AlphaAt(info, 3)));
+}
+
+// raddAlpha(out, a, b, alpha): b + alpha * a for a number b, as torch.add(b, a, alpha=alpha):
+// b becomes a wrapped-number tensor, so it promotes like a scalar and the kernel rounds once.
+Napi::Value RaddAlpha(const Napi::CallbackInfo& info) {
+  const at::Tensor& a = Unwrap(info, 1);
+  return Done(info, at::add(at::native::wrapped_scalar_tensor(ToScalar(info[2]), a.device()), a, AlphaAt(info, 3)));
 }
 
 // clamp(out, a, min | null, max | null)
@@ -319,6 +328,7 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "add", Add);
   TORCHLORA_EXPORT(exports, "sub", Sub);
   TORCHLORA_EXPORT(exports, "rsub", Rsub);
+  TORCHLORA_EXPORT(exports, "raddAlpha", RaddAlpha);
   TORCHLORA_EXPORT(exports, "clamp", Clamp);
   TORCHLORA_EXPORT(exports, "softmax", Softmax);
   TORCHLORA_EXPORT(exports, "log_softmax", LogSoftmax);

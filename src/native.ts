@@ -77,7 +77,8 @@ export interface NativeAddon {
   matmul: TensorBinary; maximum: TensorBinary; minimum: TensorBinary; logical_and: TensorBinary; logical_or: TensorBinary;
   add(out: Handle, a: Handle, b: HandleOrScalar, alpha?: number): void;
   sub(out: Handle, a: Handle, b: HandleOrScalar, alpha?: number): void;
-  rsub(out: Handle, a: Handle, b: number): void;
+  rsub(out: Handle, a: Handle, b: number, alpha?: number): void;
+  raddAlpha(out: Handle, a: Handle, b: number, alpha: number): void;
   clamp(out: Handle, a: Handle, min: Optional<number>, max: Optional<number>): void;
   softmax(out: Handle, a: Handle, dim: number): void;
   log_softmax(out: Handle, a: Handle, dim: number): void;

@@ -1,7 +1,7 @@
 // R torch's functional forms (`torch_matmul(x, y)`), each the same as the Tensor method.
 import { native } from './native.js';
 import { checkOperand, checkTensor, newTensor, type Tensor, type TensorOrScalar } from './tensor.js';
-import { checkInteger, fail } from './validate.js';
+import { checkInteger, checkNumber, fail } from './validate.js';
 
 function tensors(values: unknown, name: string): Tensor[] {
   if (!Array.isArray(values) || values.length === 0) fail('a non-empty array of Tensors', name, values);
@@ -14,8 +14,11 @@ export function torch_matmul(self: Tensor, other: Tensor): Tensor { return check
 /** `self + alpha * other`; either side may be a number. @example torch_add(x, 1) */
 export function torch_add(self: TensorOrScalar, other: TensorOrScalar, alpha?: number): Tensor {
   if (typeof checkOperand(self, 'self') !== 'object') {
-    if (alpha !== undefined) return checkTensor(other, 'other').mul(alpha).add(self as number);
-    return checkTensor(other, 'other').add(self as number);
+    const tensor = checkTensor(other, 'other');
+    if (alpha === undefined) return tensor.add(self as number);
+    const out = newTensor();
+    native.raddAlpha(out, tensor, self as number, checkNumber(alpha, 'alpha'));
+    return out;
   }
   return (self as Tensor).add(other, alpha);
 }
@@ -25,13 +28,7 @@ export function torch_sub(self: TensorOrScalar, other: TensorOrScalar, alpha?: n
   if (typeof checkOperand(self, 'self') !== 'object') {
     const tensor = checkTensor(other, 'other');
     const out = newTensor();
-    if (alpha !== undefined) {
-      const scaled = tensor.mul(alpha);
-      native.rsub(out, scaled, self as number);
-      scaled.dispose();
-    } else {
-      native.rsub(out, tensor, self as number);
-    }
+    native.rsub(out, tensor, self as number, alpha === undefined ? undefined : checkNumber(alpha, 'alpha'));
     return out;
   }
   return (self as Tensor).sub(other, alpha);
