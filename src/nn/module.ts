@@ -88,6 +88,18 @@ function forget(registry: Registry, name: string): void {
   registry.modules.delete(name);
 }
 
+// Registers `name` as `kind`. A name already of that kind keeps its place, as a key
+// reassigned in PyTorch's _modules dict does: nn_sequential runs its children in this order,
+// so replacing child "0" (as LoRA does) must not move it to the end.
+function enroll(registry: Registry, kind: 'parameters' | 'buffers' | 'modules', name: string): void {
+  if (registry[kind].has(name)) {
+    registry.nonPersistent.delete(name);
+    return;
+  }
+  forget(registry, name);
+  registry[kind].add(name);
+}
+
 function store(target: Target, name: string, value: unknown): true {
   Reflect.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
   return true;
@@ -102,21 +114,18 @@ function assign(target: Target, name: string, value: unknown, declaration: boole
   const registry = target[REGISTRY];
   if (value instanceof Tensor && PARAMETERS.has(value)) {
     checkName(name, target);
-    forget(registry, name);
-    registry.parameters.add(name);
+    enroll(registry, 'parameters', name);
     return store(target, name, value);
   }
   if (value instanceof Tensor && BUFFERS.has(value)) {
     checkName(name, target);
-    forget(registry, name);
-    registry.buffers.add(name);
+    enroll(registry, 'buffers', name);
     if (BUFFERS.get(value) === false) registry.nonPersistent.add(name);
     return store(target, name, value);
   }
   if (value instanceof nn_Module) {
     checkName(name, target);
-    forget(registry, name);
-    registry.modules.add(name);
+    enroll(registry, 'modules', name);
     return store(target, name, value);
   }
   const kind = registry.parameters.has(name) ? 'parameter' : registry.buffers.has(name) ? 'buffer' : registry.modules.has(name) ? 'module' : null;
@@ -243,8 +252,7 @@ export class nn_Module {
   // Makes `name` a registered name of `kind`, so that assigning null to it keeps it.
   private reserve(kind: 'parameters' | 'buffers' | 'modules', name: string): void {
     checkName(name, this as unknown as Target);
-    forget(this[REGISTRY], name);
-    this[REGISTRY][kind].add(name);
+    enroll(this[REGISTRY], kind, name);
   }
 
   /** PyTorch's name for `register_module`. @example seq.add_module('2', nn_relu()) */
