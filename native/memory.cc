@@ -23,6 +23,9 @@ namespace {
 // So buffers of kLargeBytes and more bypass malloc: they are mapped once, rounded up to a
 // size class, and cached by class when freed, for the next tensor of that size. The cache
 // is capped (TORCHLORA_CPU_CACHE_BYTES, default 512 MiB) and torch_empty_cache() returns it.
+// Every buffer, small or large, has a header that holds its block's size (0: from malloc),
+// so that one deleter frees any of them: libtorch's raw_deallocate (oneDNN's scratch
+// buffers, in every CPU convolution) calls raw_deleter() and aborts if there is none.
 constexpr size_t kLargeBytes = 64 << 10;
 constexpr size_t kHeader = 64;  // keeps c10's 64-byte alignment; holds the block's class size
 constexpr size_t kAlignment = 64;
@@ -44,7 +47,7 @@ class CachingCpuAllocator final : public at::Allocator {
 #endif
   // Pure virtual from libtorch 2.3 on; a plain method before.
   void copy_data(void* destination, const void* source, std::size_t count) const { std::memcpy(destination, source, count); }
-  at::DeleterFnPtr raw_deleter() const override { return nullptr; }
+  at::DeleterFnPtr raw_deleter() const override { return &Free; }
 
   static CachingCpuAllocator& Instance() {
     static auto* instance = new CachingCpuAllocator();  // never destroyed: tensors may outlive statics
@@ -75,23 +78,24 @@ class CachingCpuAllocator final : public at::Allocator {
 
   at::DataPtr Allocate(size_t bytes) const {
     auto* self = const_cast<CachingCpuAllocator*>(this);
+    if (bytes == 0) return at::DataPtr(nullptr, at::Device(at::DeviceType::CPU));
+    void* block = nullptr;
+    size_t size = 0;
     if (bytes < kLargeBytes) {
-      void* data = nullptr;
-      if (bytes == 0) return at::DataPtr(nullptr, at::Device(at::DeviceType::CPU));
-      if (posix_memalign(&data, kAlignment, bytes) != 0) {
+      if (posix_memalign(&block, kAlignment, bytes + kHeader) != 0) {
         TORCH_CHECK(false, "DefaultCPUAllocator: can't allocate memory: you tried to allocate ", bytes, " bytes.");
       }
-      return at::DataPtr(data, data, &FreeSmall, at::Device(at::DeviceType::CPU));
-    }
-    const size_t size = SizeClass(bytes + kHeader);
-    void* block = self->TakeCached(size);
-    if (block == nullptr) {
-      block = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      TORCH_CHECK(block != MAP_FAILED, "CPU allocator: can't allocate memory: you tried to allocate ", bytes, " bytes.");
+    } else {
+      size = SizeClass(bytes + kHeader);
+      block = self->TakeCached(size);
+      if (block == nullptr) {
+        block = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        TORCH_CHECK(block != MAP_FAILED, "CPU allocator: can't allocate memory: you tried to allocate ", bytes, " bytes.");
+      }
     }
     *static_cast<size_t*>(block) = size;
     void* data = static_cast<char*>(block) + kHeader;
-    return at::DataPtr(data, data, &FreeLarge, at::Device(at::DeviceType::CPU));
+    return at::DataPtr(data, data, &Free, at::Device(at::DeviceType::CPU));
   }
 
   void* TakeCached(size_t size) {
@@ -116,11 +120,12 @@ class CachingCpuAllocator final : public at::Allocator {
     munmap(block, size);
   }
 
-  static void FreeSmall(void* data) { std::free(data); }
-
-  static void FreeLarge(void* data) {
+  static void Free(void* data) {
+    if (data == nullptr) return;
     void* block = static_cast<char*>(data) - kHeader;
-    Instance().Give(block, *static_cast<size_t*>(block));
+    const size_t size = *static_cast<size_t*>(block);
+    if (size == 0) std::free(block);
+    else Instance().Give(block, size);
   }
 
   std::mutex mutex_;
