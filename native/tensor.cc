@@ -239,7 +239,7 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   // Seeds every CUDA device too, when this libtorch has CUDA and a device is present.
   if (at::globalContext().hasCUDA()) {
     for (int64_t i = 0; i < at::detail::getCUDAHooks().getNumGPUs(); ++i) {
-      auto generator = at::detail::getCUDAHooks().getDefaultCUDAGenerator(static_cast<c10::DeviceIndex>(i));
+      auto generator = at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(i)));
       std::lock_guard<std::mutex> lock(generator.mutex());
       generator.set_current_seed(seed);
     }

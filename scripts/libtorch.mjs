@@ -73,7 +73,12 @@ function fromSystem(tried) {
   return null;
 }
 
-function readVersion(includeDirs) {
+function readVersion(configFile, includeDirs) {
+  const versionFile = join(dirname(configFile), 'TorchConfigVersion.cmake');
+  if (existsSync(versionFile)) {
+    const match = readFileSync(versionFile, 'utf8').match(/set\(PACKAGE_VERSION "([^"]+)"\)/);
+    if (match) return match[1];
+  }
   for (const dir of includeDirs) {
     const file = join(dir, 'torch', 'csrc', 'api', 'include', 'torch', 'version.h');
     const alt = join(dir, 'torch', 'version.h');
@@ -95,7 +100,7 @@ function describe(source, cmakePrefix, configFile, includeDirs, libDir) {
   if (cuda) libs.push('torch_cuda', 'c10_cuda');
   return {
     source, cmakePrefix, includeDirs, libDir, libs, cuda,
-    version: readVersion(includeDirs),
+    version: readVersion(configFile, includeDirs),
     defines: [`_GLIBCXX_USE_CXX11_ABI=${abi}`],
   };
 }
