@@ -141,43 +141,29 @@ double KaimingStd(const Napi::CallbackInfo& info, const at::Tensor& tensor) {
   return Gain(info[3].As<Napi::String>().Utf8Value(), Double(info[1])) / std::sqrt(static_cast<double>(fan));
 }
 
-Napi::Value KaimingUniform(const Napi::CallbackInfo& info) {
-  at::Tensor tensor = Unwrap(info, 0);
-  const double bound = std::sqrt(3.0) * KaimingStd(info, tensor);
-  at::NoGradGuard no_grad;
-  tensor.uniform_(-bound, bound);
-  return info.Env().Undefined();
-}
-
-Napi::Value KaimingNormal(const Napi::CallbackInfo& info) {
-  at::Tensor tensor = Unwrap(info, 0);
-  const double std = KaimingStd(info, tensor);
-  at::NoGradGuard no_grad;
-  tensor.normal_(0, std);
-  return info.Env().Undefined();
-}
-
 // xavierUniform_/xavierNormal_(tensor, gain)
 double XavierStd(const Napi::CallbackInfo& info, const at::Tensor& tensor) {
   const auto [fan_in, fan_out] = FanInAndFanOut(tensor);
   return Double(info[1]) * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out));
 }
 
-Napi::Value XavierUniform(const Napi::CallbackInfo& info) {
+// Fills the tensor at info[0] with U(-√3·std, √3·std) (the uniform law of that std, as
+// init.py computes its bound) or N(0, std²).
+template <double (*Std)(const Napi::CallbackInfo&, const at::Tensor&), bool kUniform>
+Napi::Value Initialise(const Napi::CallbackInfo& info) {
   at::Tensor tensor = Unwrap(info, 0);
-  const double bound = std::sqrt(3.0) * XavierStd(info, tensor);
+  const double deviation = Std(info, tensor);
+  const double bound = std::sqrt(3.0) * deviation;
   at::NoGradGuard no_grad;
-  tensor.uniform_(-bound, bound);
+  if (kUniform) tensor.uniform_(-bound, bound);
+  else tensor.normal_(0, deviation);
   return info.Env().Undefined();
 }
 
-Napi::Value XavierNormal(const Napi::CallbackInfo& info) {
-  at::Tensor tensor = Unwrap(info, 0);
-  const double std = XavierStd(info, tensor);
-  at::NoGradGuard no_grad;
-  tensor.normal_(0, std);
-  return info.Env().Undefined();
-}
+constexpr auto KaimingUniform = Initialise<KaimingStd, true>;
+constexpr auto KaimingNormal = Initialise<KaimingStd, false>;
+constexpr auto XavierUniform = Initialise<XavierStd, true>;
+constexpr auto XavierNormal = Initialise<XavierStd, false>;
 
 // uniformInit_(tensor, from, to), normalInit_(tensor, mean, std), constantInit_(tensor, value):
 // the plain initialisers, also allowed on parameters that require gradients.

@@ -139,6 +139,14 @@ torch::optim::OptimizerParamGroup& GroupAt(OptimizerBox& box, const Napi::Value&
   return groups[static_cast<size_t>(i)];
 }
 
+// The parameter at (info[1], info[2]): its group and its index in the group.
+const at::Tensor& ParamAt(OptimizerBox& box, const Napi::CallbackInfo& info) {
+  const auto& params = GroupAt(box, info[1]).params();
+  const auto index = info[2].As<Napi::Number>().Int64Value();
+  TORCH_CHECK(index >= 0 && index < static_cast<int64_t>(params.size()), "parameter ", index, " does not exist");
+  return params[static_cast<size_t>(index)];
+}
+
 // ---- per-parameter state ----
 
 using StateMap = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
@@ -302,11 +310,8 @@ Napi::Value SetOptions(const Napi::CallbackInfo& info) {
 Napi::Value GetState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   OptimizerBox& box = BoxOf(info, 0);
-  const auto& params = GroupAt(box, info[1]).params();
-  const auto index = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
-  TORCH_CHECK(index < params.size(), "parameter ", index, " does not exist");
   const auto& state = box.optimizer->state();
-  const auto found = state.find(StateKey(params[index]));
+  const auto found = state.find(StateKey(ParamAt(box, info)));
   if (found == state.end()) return env.Null();
   const Napi::Object outs = info[3].As<Napi::Object>();
   Napi::Object result = Napi::Object::New(env);
@@ -331,10 +336,7 @@ Napi::Value GetState(const Napi::CallbackInfo& info) {
 Napi::Value SetState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   OptimizerBox& box = BoxOf(info, 0);
-  const auto& params = GroupAt(box, info[1]).params();
-  const auto index = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
-  TORCH_CHECK(index < params.size(), "parameter ", index, " does not exist");
-  const at::Tensor& param = params[index];
+  const at::Tensor& param = ParamAt(box, info);
   auto& state = box.optimizer->state();
   if (info[3].IsNull() || info[3].IsUndefined()) {
     state.erase(StateKey(param));

@@ -2,6 +2,7 @@
 // libtorch's torch::optim (native/optim.cc), and the step learning-rate scheduler. Options
 // are validated here; libtorch holds them per parameter group, so `param_groups[i].lr = x`
 // (what a scheduler does) takes effect at the next step().
+import { inspect } from 'node:util';
 import { with_enable_grad } from './autograd.js';
 import { native, type NativeOptimizerKind, type NativeOptimizerOptions, type NativeOptimizerStateTensor } from './native.js';
 import { Tensor, checkTensor, newTensor } from './tensor.js';
@@ -235,6 +236,11 @@ export class Optimizer<O extends object = Record<string, unknown>> {
     this.dispose();
   }
 
+  /** `optim_adam` and its groups' options. */
+  [inspect.custom](): string {
+    return `optim_${this.kind} ${inspect(this.param_groups, { depth: 2 })}`;
+  }
+
   // ---- helpers ----
 
   // Fills `options` from `defaults` and checks every value.
@@ -254,12 +260,14 @@ export class Optimizer<O extends object = Record<string, unknown>> {
   private resolveGroup(group: ParamGroupInput<O>, name: string): { params: Tensor[]; options: NativeOptimizerOptions } {
     const { params, ...options } = checkObject(group, name) as { params: unknown };
     if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors', `${name}.params`, params);
+    const unique = new Set<Tensor>();
     params.forEach((param, i) => {
       checkTensor(param, `${name}.params[${i}]`);
       if (!param.is_leaf) fail('a leaf Tensor (a parameter), not one computed from others', `${name}.params[${i}]`, param);
-      if (this.seen.has(param)) fail('each parameter in one place only', `${name}.params[${i}]`, 'a parameter given twice');
+      if (this.seen.has(param) || unique.has(param)) fail('each parameter in one place only', `${name}.params[${i}]`, 'a parameter given twice');
+      unique.add(param);
     });
-    params.forEach((param) => this.seen.add(param));
+    unique.forEach((param) => this.seen.add(param));
     return { params, options: this.resolve(options, this.defaults, name) };
   }
 
@@ -277,6 +285,10 @@ export class Optimizer<O extends object = Record<string, unknown>> {
         },
       });
     }
+    // Printed as its values (the accessors would show as [Getter/Setter]).
+    Object.defineProperty(view, inspect.custom, {
+      value: () => ({ params: `[${params.length} Tensors]`, ...native.optimizerGetOptions(this, index) }),
+    });
     this.param_groups.push(Object.freeze(view) as ParamGroup<O>);
   }
 
