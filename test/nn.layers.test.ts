@@ -1,0 +1,196 @@
+// Layers (convolutions are in nn.conv.test.ts): initialisation under torch_manual_seed
+// against Python PyTorch's (bit for bit: the same libtorch draws the same numbers), forward
+// passes against PyTorch's outputs, and argument checks. Fixtures: test/fixtures/nn.json.
+import { describe, expect, it } from 'vitest';
+import {
+  nn_dropout, nn_embedding, nn_gelu, nn_init_calculate_gain, nn_init_kaiming_normal_,
+  nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_, nn_init_xavier_normal_, nn_init_xavier_uniform_,
+  nn_layer_norm, nn_linear, nn_multihead_attention, nn_relu, nn_sequential, torch_empty, torch_manual_seed, torch_ones,
+  torch_tensor,
+} from '../src/index.js';
+import { FLOAT32_ULPS, expectTensor, flat, type TensorFixture } from './fixtures/core.js';
+import { expectStateDict, fixture, nn, stateDict, tensorOf } from './fixtures/nn.js';
+
+const layers = nn.layers;
+const functional = nn.functional;
+
+describe('initialisation matches PyTorch under the same seed', () => {
+  it('nn_linear(5, 3): kaiming-uniform weight, uniform bias', () => {
+    torch_manual_seed(42);
+    const linear = nn_linear(5, 3);
+    expectStateDict(linear, stateDict('linear_5_3_seed42'));
+    expect([linear.in_features, linear.out_features]).toEqual([5, 3]);
+  });
+
+  it('nn_linear without bias', () => {
+    torch_manual_seed(7);
+    const linear = nn_linear(4, 2, { bias: false });
+    expect(linear.bias).toBeNull();
+    expectStateDict(linear, stateDict('linear_4_2_nobias_seed7'));
+  });
+
+  it('nn_linear(1001, 1000), the seed example\'s size', () => {
+    const expected = layers.linear_1001_1000_seed1;
+    torch_manual_seed(1);
+    const linear = nn_linear(1001, 1000);
+    const weight = flat(linear.weight) as number[];
+    expect(weight.slice(0, 8)).toEqual(expected.weight_first);
+    expect(weight.slice(-8)).toEqual(expected.weight_last);
+    expect(flat(linear.bias!).slice(0, 8)).toEqual(expected.bias_first);
+    expect(linear.weight.double().sum().item()).toBeCloseTo(expected.weight_sum, 9);
+  });
+
+  it('nn_embedding with a padding row', () => {
+    torch_manual_seed(3);
+    const embedding = nn_embedding(6, 4, { padding_idx: 1 });
+    expectStateDict(embedding, stateDict('embedding_6_4_pad1_seed3'));
+    expect(embedding.weight.requires_grad).toBe(true);
+  });
+
+  it('nn_layer_norm: ones and zeros', () => {
+    expectStateDict(nn_layer_norm(4), stateDict('layer_norm_4'));
+    expect(nn_layer_norm([2, 3], { elementwise_affine: false }).parameters).toHaveLength(0);
+  });
+
+  it('nn_multihead_attention: PyTorch\'s parameters, in its order of draws', () => {
+    torch_manual_seed(8);
+    expectStateDict(nn_multihead_attention(8, 2), layers.mha_8_2_seed8.params);
+  });
+
+  const inits: [string, (t: ReturnType<typeof torch_empty>) => unknown][] = [
+    ['kaiming_uniform_relu', (t) => nn_init_kaiming_uniform_(t, { nonlinearity: 'relu' })],
+    ['kaiming_normal_fan_out', (t) => nn_init_kaiming_normal_(t, { mode: 'fan_out', nonlinearity: 'relu' })],
+    ['xavier_uniform_gain2', (t) => nn_init_xavier_uniform_(t, 2)],
+    ['xavier_normal', (t) => nn_init_xavier_normal_(t)],
+    ['normal_1_2', (t) => nn_init_normal_(t, 1, 2)],
+    ['uniform_m3_3', (t) => nn_init_uniform_(t, -3, 3)],
+  ];
+  it.each(inits)('nn_init %s', (name, init) => {
+    torch_manual_seed(11);
+    const t = torch_empty(4, 6);
+    init(t);
+    expectTensor(t, fixture(layers.init_4x6_seed11, name));
+  });
+
+  it('nn_init_calculate_gain', () => {
+    const gain = layers.gain;
+    expect(nn_init_calculate_gain('relu')).toBe(gain.relu);
+    expect(nn_init_calculate_gain('tanh')).toBe(gain.tanh);
+    expect(nn_init_calculate_gain('leaky_relu')).toBe(gain.leaky_relu);
+    expect(nn_init_calculate_gain('leaky_relu', Math.sqrt(5))).toBe(gain.leaky_relu_sqrt5);
+    expect(nn_init_calculate_gain('selu')).toBe(gain.selu);
+  });
+
+  it('initialisers record no gradient, so they work on parameters', () => {
+    const linear = nn_linear(3, 3);
+    nn_init_uniform_(linear.weight, 0.5, 0.5);
+    expect(linear.weight.grad_fn).toBeNull();
+    expect(flat(linear.weight).every((v) => v === 0.5)).toBe(true);
+    expect(() => nn_init_kaiming_uniform_(torch_empty(3))).toThrow(RangeError);
+  });
+});
+
+describe('forward passes match PyTorch', () => {
+  const input = (key: string) => tensorOf(fixture(functional.inputs, key));
+  const result = (key: string) => fixture(functional.results, key);
+
+  it('nn_linear computes x Wᵀ + b', () => {
+    const linear = nn_linear(3, 2);
+    linear.load_state_dict({ weight: input('w'), bias: input('bias') });
+    expectTensor(linear(input('a')), result('linear'), FLOAT32_ULPS);
+  });
+
+  it('nn_embedding, nn_layer_norm with loaded weights', () => {
+    const embedding = nn_embedding(6, 3);
+    embedding.load_state_dict({ weight: input('table') });
+    expectTensor(embedding(input('indices')), result('embedding'));
+    const norm = nn_layer_norm(3);
+    norm.load_state_dict({ weight: input('norm_weight'), bias: input('norm_bias') });
+    expectTensor(norm(input('a')), result('layer_norm'), FLOAT32_ULPS);
+  });
+
+  it('nn_relu, nn_gelu', () => {
+    expectTensor(nn_relu()(input('a')), result('relu'));
+    expectTensor(nn_gelu()(input('a')), result('gelu'), FLOAT32_ULPS);
+    expectTensor(nn_gelu({ approximate: 'tanh' })(input('a')), result('gelu_tanh'), FLOAT32_ULPS);
+  });
+
+  it('nn_dropout draws PyTorch\'s mask in training mode and is the identity in eval mode', () => {
+    const dropout = nn_dropout(0.4);
+    torch_manual_seed(12);
+    expectTensor(dropout(torch_ones(4, 5)), layers.dropout_p04_seed12);
+    dropout.eval();
+    expect(dropout(torch_ones(4, 5)).equal(torch_ones(4, 5))).toBe(true);
+  });
+
+  describe('nn_multihead_attention (eval mode)', () => {
+    const mha8 = layers.mha_8_2_seed8;
+    const ATTENTION = { rtol: 1e-5, atol: 1e-6 };
+    const make = (batch_first = false) => {
+      const mha = nn_multihead_attention(8, 2, { batch_first });
+      mha.load_state_dict(Object.fromEntries(Object.entries(mha8.params).map(([k, v]) => [k, tensorOf(v)])));
+      return mha.eval();
+    };
+    const x = tensorOf(mha8.x!);
+    const memory = tensorOf(mha8.memory!);
+
+    it('self-attention, with averaged weights', () => {
+      const [out, weights] = make()(x, x, x);
+      expectTensor(out, mha8.self_out!, ATTENTION);
+      expectTensor(weights!, mha8.self_weights!, ATTENTION);
+    });
+
+    it('a boolean causal attn_mask', () => {
+      const causal = torch_tensor([[false, true, true], [false, false, true], [false, false, false]]);
+      const [out, weights] = make()(x, x, x, { attn_mask: causal });
+      expectTensor(out, mha8.masked_out!, ATTENTION);
+      expectTensor(weights!, mha8.masked_weights!, ATTENTION);
+    });
+
+    it('cross-attention with a key_padding_mask, per-head weights', () => {
+      const mask = tensorOf(mha8.key_padding_mask!);
+      const [out, weights] = make()(x, memory, memory, { key_padding_mask: mask, average_attn_weights: false });
+      expectTensor(out, mha8.cross_out!, ATTENTION);
+      expectTensor(weights!, mha8.cross_weights!, ATTENTION);
+    });
+
+    it('batch_first takes and returns batch x sequence x features; need_weights: false returns null', () => {
+      const [out, weights] = make(true)(x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1), { need_weights: false });
+      expect(weights).toBeNull();
+      expectTensor(out.transpose(0, 1).contiguous(), mha8.self_out!, ATTENTION);
+    });
+
+    it('unbatched (sequence x features) inputs', () => {
+      const single = x.index(':', 0);
+      const [out, weights] = make()(single, single, single);
+      const expected: TensorFixture = { ...mha8.self_out!, shape: [3, 8], values: [] };
+      const all = mha8.self_out!.values as number[];
+      for (let l = 0; l < 3; l++) expected.values.push(...all.slice(l * 16, l * 16 + 8));
+      expectTensor(out, expected, ATTENTION);
+      expect(weights!.shape).toEqual([3, 3]);
+    });
+  });
+
+  it('nn_sequential chains its modules', () => {
+    const seq = nn_sequential(nn_linear(3, 2), nn_relu());
+    seq.children[0]!.load_state_dict({ weight: input('w'), bias: input('bias') });
+    expectTensor(seq(input('a')), { ...result('linear'), values: (result('linear').values as number[]).map((v) => Math.max(v, 0)) }, FLOAT32_ULPS);
+  });
+});
+
+describe('argument checks happen before libtorch', () => {
+  it('sizes and options', () => {
+    expect(() => nn_linear(-1, 2)).toThrow(RangeError);
+    expect(() => nn_linear(2.5, 2)).toThrow(TypeError);
+    expect(() => nn_linear(2, 2, { bias: 'yes' as never })).toThrow(TypeError);
+    expect(() => nn_embedding(5, 3, { padding_idx: 5 })).toThrow(RangeError);
+    expect(() => nn_dropout(1.5)).toThrow(RangeError);
+    expect(() => nn_multihead_attention(10, 3)).toThrow(/multiple of num_heads/);
+    expect(() => nn_gelu({ approximate: 'fast' as never })).toThrow(TypeError);
+    expect(() => nn_sequential(nn_relu(), 3 as never)).toThrow(TypeError);
+  });
+
+  it('a shape mismatch in forward is libtorch\'s error, as a TorchError', () => {
+    expect(() => nn_linear(3, 2)(torch_ones(2, 4))).toThrow(expect.objectContaining({ name: 'TorchError' }));
+  });
+});
