@@ -77,6 +77,11 @@ TORCHLORA_TENSOR_BINARY(LogicalAnd, logical_and)
 TORCHLORA_TENSOR_BINARY(LogicalOr, logical_or)
 #undef TORCHLORA_TENSOR_BINARY
 
+// baddbmm(out, self, batch1, batch2, beta, alpha): beta * self + alpha * (batch1 @ batch2)
+Napi::Value Baddbmm(const Napi::CallbackInfo& info) {
+  return Done(info, at::baddbmm(Unwrap(info, 1), Unwrap(info, 2), Unwrap(info, 3), ToScalar(info[4]), ToScalar(info[5])));
+}
+
 at::Scalar AlphaAt(const Napi::CallbackInfo& info, size_t index) {
   return info[index].IsUndefined() ? at::Scalar(1) : ToScalar(info[index]);
 }
@@ -325,6 +330,7 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "minimum", Minimum);
   TORCHLORA_EXPORT(exports, "logical_and", LogicalAnd);
   TORCHLORA_EXPORT(exports, "logical_or", LogicalOr);
+  TORCHLORA_EXPORT(exports, "baddbmm", Baddbmm);
   TORCHLORA_EXPORT(exports, "add", Add);
   TORCHLORA_EXPORT(exports, "sub", Sub);
   TORCHLORA_EXPORT(exports, "rsub", Rsub);

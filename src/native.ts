@@ -75,6 +75,7 @@ export interface NativeAddon {
   mul: Binary; div: Binary; pow: Binary; remainder: Binary;
   eq: Binary; ne: Binary; lt: Binary; le: Binary; gt: Binary; ge: Binary;
   matmul: TensorBinary; maximum: TensorBinary; minimum: TensorBinary; logical_and: TensorBinary; logical_or: TensorBinary;
+  baddbmm(out: Handle, self: Handle, batch1: Handle, batch2: Handle, beta: number, alpha: number): void;
   add(out: Handle, a: Handle, b: HandleOrScalar, alpha?: number): void;
   sub(out: Handle, a: Handle, b: HandleOrScalar, alpha?: number): void;
   rsub(out: Handle, a: Handle, b: number, alpha?: number): void;

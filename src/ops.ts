@@ -11,6 +11,18 @@ function tensors(values: unknown, name: string): Tensor[] {
 /** Matrix product. @example torch_matmul(X, thetas) */
 export function torch_matmul(self: Tensor, other: Tensor): Tensor { return checkTensor(self, 'self').matmul(other); }
 
+/**
+ * `beta * self + alpha * (batch1 @ batch2)` for batches of matrices (b x n x m and b x m x p;
+ * `self` broadcasts to b x n x p), in one kernel, which rounds differently from matmul then add.
+ *
+ * @example torch_baddbmm(mask, q, k.transpose(1, 2))
+ */
+export function torch_baddbmm(self: Tensor, batch1: Tensor, batch2: Tensor, beta = 1, alpha = 1): Tensor {
+  const out = newTensor();
+  native.baddbmm(out, checkTensor(self, 'self'), checkTensor(batch1, 'batch1'), checkTensor(batch2, 'batch2'), checkNumber(beta, 'beta'), checkNumber(alpha, 'alpha'));
+  return out;
+}
+
 /** `self + alpha * other`; either side may be a number. @example torch_add(x, 1) */
 export function torch_add(self: TensorOrScalar, other: TensorOrScalar, alpha?: number): Tensor {
   if (typeof checkOperand(self, 'self') !== 'object') {

@@ -113,6 +113,11 @@ def binary_matmul(a, b, v, batch):
     return {"mm": a @ b, "mv": a @ v, "vm": v @ b, "dot": v @ v, "bmm": batch @ b, "functional": torch.matmul(a, b)}
 
 
+@case("binary.baddbmm")
+def binary_baddbmm(m, a, b):
+    return {"default": torch.baddbmm(m, a, b), "scaled": torch.baddbmm(m, a, b, beta=0.5, alpha=-2)}
+
+
 @case("clamp")
 def clamp(x):
     return {"both": x.clamp(-1, 0.5), "min": x.clamp(min=0), "max": x.clamp(max=-0.25), "functional": torch.clamp(x, -2, 2)}

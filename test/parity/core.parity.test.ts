@@ -2,7 +2,7 @@
 // (values, and gradients through backward()), and state dicts crossing as files both ways.
 // Each case's Python twin is the @case of the same name in cases_core.py.
 import {
-  autograd_grad, Tensor, torch_abs, torch_add, torch_allclose, torch_arange, torch_argmax, torch_cat, torch_clamp,
+  autograd_grad, Tensor, torch_abs, torch_add, torch_allclose, torch_arange, torch_argmax, torch_baddbmm, torch_cat, torch_clamp,
   torch_div, torch_empty, torch_equal, torch_exp, torch_eye, torch_flatten, torch_full, torch_log, torch_manual_seed,
   torch_matmul, torch_mean, torch_mul, torch_neg, torch_ones, torch_pow, torch_rand, torch_randint, torch_randn,
   torch_randperm, torch_relu, torch_reshape, torch_sigmoid, torch_softmax, torch_sqrt, torch_squeeze, torch_stack,
@@ -117,6 +117,9 @@ const elementwise: ParityCase[] = [
       mm: a!.matmul(b!), mv: a!.matmul(v!), vm: v!.matmul(b!), dot: v!.matmul(v!), bmm: batch!.matmul(b!),
       functional: torch_matmul(a!, b!),
     }) },
+  { name: 'binary.baddbmm', inputs: () => ({ m: randn(1, 3, 5), a: randn(2, 3, 4), b: randn(2, 4, 5) }), grad: ['m', 'a', 'b'], run: ({ m, a, b }) => ({
+    default: torch_baddbmm(m!, a!, b!), scaled: torch_baddbmm(m!, a!, b!, 0.5, -2),
+  }) },
   { name: 'clamp', inputs: () => ({ x: randn(4, 5).mul(2) }), grad: ['x'], run: ({ x }) => ({
     both: x!.clamp(-1, 0.5), min: x!.clamp(0), max: x!.clamp(null, -0.25), functional: torch_clamp(x!, -2, 2),
   }) },
