@@ -5,7 +5,7 @@
 import { with_no_grad } from '../autograd.js';
 import { type DTypeLike } from '../dtype.js';
 import { torch_empty, torch_ones, torch_zeros } from '../creation.js';
-import { torch_matmul, torch_where } from '../ops.js';
+import { torch_baddbmm, torch_matmul, torch_where } from '../ops.js';
 import { checkTensor, type Tensor } from '../tensor.js';
 import { checkBoolean, checkFinite, checkInteger, checkNonNegativeInteger, checkPositiveInteger, fail, failRange } from '../validate.js';
 import {
@@ -425,13 +425,13 @@ class MultiheadAttention extends nn_Module {
     const H = this.num_heads;
     const D = this.head_dim;
     if (E !== this.embed_dim) failRange(`${this.embed_dim} features`, 'query', `${E} features`);
-    const w = this.in_proj_weight;
-    const b = this.in_proj_bias;
-    const project = (x: Tensor, i: number): Tensor => nnf_linear(x, w.index(`${i * E}:${(i + 1) * E}`), b === null ? null : b.index(`${i * E}:${(i + 1) * E}`));
     const heads = (x: Tensor, length: number): Tensor => x.reshape(length, N * H, D).transpose(0, 1);
-    const q = heads(project(q0, 0), L).div(Math.sqrt(D));
-    const k = heads(project(k0, 1), S);
-    const v = heads(project(v0, 2), S);
+    // PyTorch unsqueezes unbatched inputs one by one, so it no longer sees them as the same tensor.
+    const sameKeyValue = !unbatched && key === value;
+    const [q1, k1, v1] = this.inProjection(q0, k0, v0, sameKeyValue && query === key, sameKeyValue);
+    const q = heads(q1, L).div(Math.sqrt(D));
+    const k = heads(k1, S);
+    const v = heads(v1, S);
 
     let mask: Tensor | null = null;
     if (attn_mask !== null) {
@@ -443,8 +443,8 @@ class MultiheadAttention extends nn_Module {
         .view(N, 1, 1, S).expand(-1, H, -1, -1).reshape(N * H, 1, S);
       mask = mask === null ? padding : mask.add(padding);
     }
-    let scores = torch_matmul(q, k.transpose(-2, -1));
-    if (mask !== null) scores = scores.add(mask);
+    // baddbmm, as PyTorch: it rounds differently from matmul then add.
+    const scores = mask === null ? torch_matmul(q, k.transpose(-2, -1)) : torch_baddbmm(mask, q, k.transpose(-2, -1));
     let weights = scores.softmax(-1);
     if (this.training && this.dropout > 0) weights = nnf_dropout(weights, { p: this.dropout });
     const context = torch_matmul(weights, v).transpose(0, 1).reshape(L * N, E);
@@ -454,6 +454,25 @@ class MultiheadAttention extends nn_Module {
     let returned = weights.view(N, H, L, S);
     if (checkBoolean(average_attn_weights, 'average_attn_weights')) returned = returned.mean(1);
     return [output, unbatched ? returned.squeeze(0) : returned];
+  }
+
+  // PyTorch's _in_projection_packed: inputs that are the same tensor (all three in
+  // self-attention, or key and value) are projected by one product and split, which rounds
+  // (forward and backward) differently from one product per slice of the weight.
+  private inProjection(query: Tensor, key: Tensor, value: Tensor, sameQueryKeyValue: boolean, sameKeyValue: boolean): [Tensor, Tensor, Tensor] {
+    const E = this.embed_dim;
+    const rows = (x: Tensor | null, from: number, to: number): Tensor | null => (x === null ? null : x.index(`${from * E}:${to * E}`));
+    const project = (x: Tensor, from: number, to: number): Tensor => nnf_linear(x, rows(this.in_proj_weight, from, to)!, rows(this.in_proj_bias, from, to));
+    const part = (x: Tensor, i: number): Tensor => x.index('...', `${i * E}:${(i + 1) * E}`);
+    if (sameQueryKeyValue) {
+      const all = nnf_linear(query, this.in_proj_weight, this.in_proj_bias);
+      return [part(all, 0), part(all, 1), part(all, 2)];
+    }
+    if (sameKeyValue) {
+      const keyValue = project(key, 1, 3);
+      return [project(query, 0, 1), part(keyValue, 0), part(keyValue, 1)];
+    }
+    return [project(query, 0, 1), project(key, 1, 2), project(value, 2, 3)];
   }
 }
 
