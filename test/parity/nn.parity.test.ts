@@ -1,0 +1,138 @@
+// Parity of every layer in src/nn/layers.ts (and the nn_init_* initialisers) with Python
+// PyTorch: made under the same seed, each layer has the same weights, and its forward and
+// backward give the same outputs and gradients. Twins: the @case of the same name in cases_nn.py.
+import {
+  nn_conv1d, nn_conv2d, nn_dropout, nn_embedding, nn_gelu, nn_init_constant_, nn_init_kaiming_normal_,
+  nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_, nn_init_xavier_normal_, nn_init_xavier_uniform_,
+  nn_layer_norm, nn_linear, nn_multihead_attention, nn_relu, nn_sequential, torch_empty, torch_randn,
+  torch_tensor, torch_zeros, type MultiheadAttentionForwardOptions, type nn_Module, type Tensor,
+} from '../../src/index.js';
+import { parity_suite, type ParityCase, type Tensors } from './harness.js';
+
+const randn = (...shape: number[]): Tensor => torch_randn(shape);
+
+/**
+ * Runs `module`'s forward and backward inside the case, so that its parameters' gradients can
+ * be compared too (the harness compares only inputs' gradients). Each output that requires
+ * grad gets backward() with an upstream gradient from torch_randn, drawn in sorted key order
+ * (cases_nn.py draws the same). Returns the outputs, every parameter as it is (`<name>`) and
+ * its gradient (`<name>.grad`, densified when sparse).
+ */
+export function forward_backward(module: nn_Module, outputs: Tensors): Tensors {
+  const result: Tensors = {};
+  for (const key of Object.keys(outputs).sort()) {
+    const output = outputs[key]!;
+    if (output.requires_grad) output.backward(torch_randn(output.shape), { retain_graph: true });
+    result[key] = output.detach();
+  }
+  for (const [name, parameter] of Object.entries(module.named_parameters())) {
+    result[name] = parameter.detach();
+    const grad = parameter.grad;
+    if (grad !== undefined) result[`${name}.grad`] = torch_zeros(grad.shape).add(grad);
+  }
+  return result;
+}
+
+type Forward = (module: any, inputs: Tensors) => Tensors;
+const call: Forward = (module, { x }) => ({ y: module(x) });
+
+/** A case whose layer is made inside run, so after torch_manual_seed(0) as its Python twin's is. */
+function layer(name: string, make: () => nn_Module, inputs: () => Tensors, options: { forward?: Forward; grad?: string[] } = {}): ParityCase {
+  const { forward = call, grad = ['x'] } = options;
+  return { name: `layer.${name}`, inputs, grad, run: (given) => {
+    const module = make();
+    return forward_backward(module, forward(module, given));
+  } };
+}
+
+const x = (...shape: number[]) => (): Tensors => ({ x: randn(...shape) });
+const indices = (): Tensors => ({ x: torch_tensor([[0, 3, 9, 3], [1, 0, 0, 7]], { dtype: 'int64' }) });
+
+// ---- linear, embedding, convolutions
+
+const dense: ParityCase[] = [
+  layer('linear', () => nn_linear(5, 3), x(4, 5)),
+  layer('linear.no_bias', () => nn_linear(5, 3, { bias: false }), x(4, 5)),
+  layer('linear.batched', () => nn_linear(6, 4), x(2, 3, 6)),
+  layer('linear.large', () => nn_linear(101, 100), x(64, 101)),
+  layer('embedding', () => nn_embedding(10, 4), indices, { grad: [] }),
+  layer('embedding.padding_idx', () => nn_embedding(10, 4, { padding_idx: 0 }), indices, { grad: [] }),
+  layer('embedding.negative_padding_idx', () => nn_embedding(10, 4, { padding_idx: -1 }), () => ({ x: torch_tensor([9, 1, 9, 2], { dtype: 'int64' }) }), { grad: [] }),
+  layer('embedding.scale_grad_by_freq', () => nn_embedding(10, 4, { scale_grad_by_freq: true }), indices, { grad: [] }),
+  layer('embedding.sparse', () => nn_embedding(10, 4, { sparse: true }), indices, { grad: [] }),
+  layer('conv1d', () => nn_conv1d(3, 4, 3), x(2, 3, 9)),
+  layer('conv1d.options', () => nn_conv1d(4, 6, 3, { stride: 2, padding: 2, dilation: 2, groups: 2 }), x(2, 4, 11)),
+  layer('conv1d.same', () => nn_conv1d(2, 3, 4, { padding: 'same', bias: false }), x(1, 2, 7)),
+  layer('conv1d.valid', () => nn_conv1d(2, 3, 5, { padding: 'valid' }), x(3, 2, 8)),
+  layer('conv2d', () => nn_conv2d(2, 4, 3), x(2, 2, 6, 6)),
+  layer('conv2d.options', () => nn_conv2d(4, 4, [3, 2], { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 4, bias: false }), x(2, 4, 7, 8)),
+  layer('conv2d.same', () => nn_conv2d(3, 2, 3, { padding: 'same', dilation: 2 }), x(1, 3, 6, 5)),
+  layer('conv2d.large', () => nn_conv2d(8, 16, 3, { padding: 1 }), x(4, 8, 16, 16)),
+];
+
+// ---- normalisation, dropout, activations, containers
+
+const elementwise: ParityCase[] = [
+  layer('layer_norm', () => nn_layer_norm(6), x(3, 4, 6)),
+  layer('layer_norm.shape', () => nn_layer_norm([4, 6], { eps: 1e-3 }), x(3, 4, 6)),
+  layer('layer_norm.no_affine', () => nn_layer_norm(5, { elementwise_affine: false }), x(4, 5)),
+  // Masks come from libtorch's generator: the same seed drops the same elements.
+  layer('dropout.train', () => nn_dropout(0.3), x(8, 16)),
+  layer('dropout.train_small', () => nn_dropout(), x(3, 5)),
+  layer('dropout.eval', () => nn_dropout(0.3).eval(), x(8, 16)),
+  layer('relu', () => nn_relu(), x(4, 7)),
+  layer('gelu', () => nn_gelu(), x(4, 7)),
+  layer('gelu.tanh', () => nn_gelu({ approximate: 'tanh' }), x(4, 7)),
+  layer('sequential', () => nn_sequential(nn_linear(4, 16), nn_relu(), nn_dropout(0.2), nn_linear(16, 8), nn_gelu(), nn_layer_norm(8), nn_linear(8, 2)), x(5, 4)),
+];
+
+// ---- multi-head attention
+
+const causal = (length: number): Tensor => torch_tensor(Array.from({ length }, (_, i) => Array.from({ length }, (_, j) => j > i)));
+const attention = (options: MultiheadAttentionForwardOptions = {}, self = true): Forward => (module, { q, k, v, ...masks }) => {
+  const given: MultiheadAttentionForwardOptions = { ...options, ...masks };
+  const [y, weights] = self ? module(q, q, q, given) : module(q, k, v ?? k, given);
+  return weights === null ? { y } : { y, weights };
+};
+// sequence 5, batch 2, features 8 (batch second unless batch_first)
+const sequence = (): Tensors => ({ q: randn(5, 2, 8) });
+const cross = (): Tensors => ({ q: randn(4, 2, 8), k: randn(6, 2, 8) });
+const mha = (name: string, make: () => nn_Module, inputs: () => Tensors, forward: Forward, grad = ['q']): ParityCase =>
+  layer(`multihead_attention.${name}`, make, inputs, { forward, grad });
+
+const attentions: ParityCase[] = [
+  mha('self', () => nn_multihead_attention(8, 2), sequence, attention()),
+  mha('batch_first', () => nn_multihead_attention(8, 4, { batch_first: true }), () => ({ q: randn(2, 5, 8) }), attention()),
+  mha('cross', () => nn_multihead_attention(8, 2), cross, attention({}, false), ['q', 'k']),
+  mha('batch_first.cross', () => nn_multihead_attention(8, 2, { batch_first: true }), () => ({ q: randn(2, 4, 8), k: randn(2, 6, 8) }), attention({}, false), ['q', 'k']),
+  mha('unbatched.cross', () => nn_multihead_attention(8, 4), () => ({ q: randn(3, 8), k: randn(7, 8) }), attention({}, false), ['q', 'k']),
+  mha('key_value', () => nn_multihead_attention(8, 2, { bias: false }), () => ({ ...cross(), v: randn(6, 2, 8) }), attention({}, false), ['q', 'k', 'v']),
+  mha('causal_mask', () => nn_multihead_attention(8, 2), () => ({ ...sequence(), attn_mask: causal(5) }), attention()),
+  mha('float_mask', () => nn_multihead_attention(8, 2), () => ({ ...sequence(), attn_mask: randn(5, 5) }), attention()),
+  mha('key_padding_mask', () => nn_multihead_attention(8, 2), () => ({ ...cross(), key_padding_mask: torch_tensor([[false, false, false, false, true, true], [false, false, false, false, false, true]]) }), attention({}, false), ['q', 'k']),
+  mha('both_masks', () => nn_multihead_attention(8, 2), () => ({ ...sequence(), attn_mask: causal(5), key_padding_mask: torch_tensor([[false, false, false, true, true], [false, false, false, false, false]]) }), attention()),
+  mha('per_head_weights', () => nn_multihead_attention(8, 2), sequence, attention({ average_attn_weights: false })),
+  mha('no_weights', () => nn_multihead_attention(8, 2), sequence, attention({ need_weights: false })),
+  mha('unbatched', () => nn_multihead_attention(8, 2), () => ({ q: randn(5, 8) }), attention()),
+  mha('large', () => nn_multihead_attention(64, 4), () => ({ q: randn(24, 3, 64), attn_mask: causal(24) }), attention()),
+  mha('dropout.train', () => nn_multihead_attention(8, 2, { dropout: 0.25 }), sequence, attention()),
+  mha('dropout.eval', () => nn_multihead_attention(8, 2, { dropout: 0.25 }).eval(), sequence, attention()),
+];
+
+// ---- nn_init_*: the same draws as torch.nn.init under the same seed
+
+const init = (name: string, fill: (t: Tensor) => void, ...shape: number[]): ParityCase =>
+  ({ name: `init.${name}`, run: () => { const t = torch_empty(shape); fill(t); return { t }; } });
+const initialisers: ParityCase[] = [
+  init('kaiming_uniform', (t) => nn_init_kaiming_uniform_(t), 30, 20),
+  init('kaiming_uniform.fan_out', (t) => nn_init_kaiming_uniform_(t, { a: 0.1, mode: 'fan_out', nonlinearity: 'leaky_relu' }), 6, 4, 3),
+  init('kaiming_normal', (t) => nn_init_kaiming_normal_(t), 30, 20),
+  init('kaiming_normal.relu', (t) => nn_init_kaiming_normal_(t, { mode: 'fan_out', nonlinearity: 'relu' }), 8, 3, 3, 3),
+  init('xavier_uniform', (t) => nn_init_xavier_uniform_(t, 2), 12, 7),
+  init('xavier_normal', (t) => nn_init_xavier_normal_(t, 0.5), 12, 7),
+  init('uniform', (t) => nn_init_uniform_(t, -3, 2), 40),
+  init('normal', (t) => nn_init_normal_(t, 1, 0.1), 40),
+  init('constant', (t) => nn_init_constant_(t, 0.3), 5),
+];
+
+parity_suite('nn layer parity with PyTorch', [...dense, ...elementwise, ...attentions, ...initialisers]);
