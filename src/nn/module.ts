@@ -106,8 +106,9 @@ function store(target: Target, name: string, value: unknown): true {
 }
 
 // The registration rule of R torch (and PyTorch's __setattr__): a parameter, buffer or module
-// registers under its name; a name already registered keeps its kind, so it takes null (or a
-// plain tensor, for a buffer) but not a value of another kind. Returns false for plain values.
+// registers under its name, whatever was there before; any other value given to a registered
+// name keeps the name's kind: null empties it, a plain tensor may replace a buffer, anything
+// else is a TypeError. Returns false for plain values on unregistered names.
 // `declaration` is a class field definition: its `undefined` must not erase what a base
 // class's constructor registered.
 function assign(target: Target, name: string, value: unknown, declaration: boolean): boolean {
