@@ -35,8 +35,25 @@ function checkOptions<T extends object>(options: T | undefined, name = 'options'
 
 // ---- losses ----
 
+// Expands both to their broadcast shape, as torch.nn.functional's mse_loss and l1_loss do:
+// given unequal shapes, libtorch's mse_loss divides the gradient of a mean by the input's own
+// size, not by the number of terms. Shapes that do not broadcast are left for libtorch to refuse.
+function broadcastPair(input: Tensor, target: Tensor): [Tensor, Tensor] {
+  const [a, b] = [checkTensor(input, 'input').shape, checkTensor(target, 'target').shape];
+  if (a.length === b.length && a.every((size, i) => size === b[i])) return [input, target];
+  const rank = Math.max(a.length, b.length);
+  const shape: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const x = a[i - rank + a.length] ?? 1;
+    const y = b[i - rank + b.length] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return [input, target];
+    shape.push(x === 1 ? y : x);
+  }
+  return [input.expand(shape), target.expand(shape)];
+}
+
 /**
- * Mean squared error, `(input - target)²` reduced. Shapes broadcast as in libtorch.
+ * Mean squared error, `(input - target)²` reduced. Shapes broadcast as in PyTorch.
  *
  * @example
  * const loss = nnf_mse_loss(model(X.index(idx)), y.index(idx));
@@ -44,7 +61,7 @@ function checkOptions<T extends object>(options: T | undefined, name = 'options'
 export function nnf_mse_loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
   const { reduction } = checkOptions(options);
   const out = newTensor();
-  native.mse_loss(out, checkTensor(input, 'input'), checkTensor(target, 'target'), reductionCode(reduction));
+  native.mse_loss(out, ...broadcastPair(input, target), reductionCode(reduction));
   return out;
 }
 
@@ -52,7 +69,7 @@ export function nnf_mse_loss(input: Tensor, target: Tensor, options: { reduction
 export function nnf_l1_loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
   const { reduction } = checkOptions(options);
   const out = newTensor();
-  native.l1_loss(out, checkTensor(input, 'input'), checkTensor(target, 'target'), reductionCode(reduction));
+  native.l1_loss(out, ...broadcastPair(input, target), reductionCode(reduction));
   return out;
 }
 
