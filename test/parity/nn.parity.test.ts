@@ -89,9 +89,9 @@ const elementwise: ParityCase[] = [
 // ---- multi-head attention
 
 const causal = (length: number): Tensor => torch_tensor(Array.from({ length }, (_, i) => Array.from({ length }, (_, j) => j > i)));
-const attention = (options: MultiheadAttentionForwardOptions = {}, self = true): Forward => (module, { q, k, v, ...masks }) => {
+const attention = (options: MultiheadAttentionForwardOptions = {}, self = true): Forward => (module, { q, k, v, ...masks }): Tensors => {
   const given: MultiheadAttentionForwardOptions = { ...options, ...masks };
-  const [y, weights] = self ? module(q, q, q, given) : module(q, k, v ?? k, given);
+  const [y, weights]: [Tensor, Tensor | null] = self ? module(q, q, q, given) : module(q, k, v ?? k, given);
   return weights === null ? { y } : { y, weights };
 };
 // sequence 5, batch 2, features 8 (batch second unless batch_first)
