@@ -1,0 +1,95 @@
+"""Python twins of the cases in optim.parity.test.ts: the same training loop in torch.optim."""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from reference import case
+
+STEPS = 200
+EVERY = 50
+
+
+def layers(model):
+    return list(model[0].parameters()), list(model[2].parameters())
+
+
+def train(name, setup):
+    def run(x, y):
+        model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 2))
+        optimizer, scheduler = setup(model)
+        losses, rates, result = [], [], {}
+        for step in range(1, STEPS + 1):
+            optimizer.zero_grad(set_to_none=True)  # torchlora's default, as PyTorch's since 2.0
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            losses.append(loss.detach())
+            rates.append([group["lr"] for group in optimizer.param_groups])
+            if step % EVERY == 0:
+                for key, parameter in model.named_parameters():
+                    result[f"step{step}/{key}"] = parameter.detach().clone()
+        return {**result, "loss": torch.stack(losses), "lr": torch.tensor(rates, dtype=torch.float64)}
+    case(f"optim.{name}")(run)
+
+
+def plain(make):
+    return lambda model: (make(model.parameters()), None)
+
+
+train("sgd", plain(lambda p: torch.optim.SGD(p, lr=0.05)))
+train("sgd.momentum", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)))
+train("sgd.dampening", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.3)))
+train("sgd.nesterov", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True)))
+train("sgd.weight_decay", plain(lambda p: torch.optim.SGD(p, lr=0.05, weight_decay=0.01)))
+train("sgd.momentum_weight_decay", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5, weight_decay=0.01)))
+
+
+def sgd_param_groups(model):
+    first, last = layers(model)
+    return torch.optim.SGD([{"params": first, "lr": 0.1, "momentum": 0.9},
+                            {"params": last, "nesterov": True, "momentum": 0.8}], lr=0.02), None
+
+
+train("sgd.param_groups", sgd_param_groups)
+
+train("adam", plain(lambda p: torch.optim.Adam(p, lr=0.01)))
+train("adam.defaults", plain(lambda p: torch.optim.Adam(p)))
+train("adam.betas_eps", plain(lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6)))
+train("adam.weight_decay", plain(lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.05)))
+train("adam.amsgrad", plain(lambda p: torch.optim.Adam(p, lr=0.01, amsgrad=True)))
+
+
+def adam_param_groups(model):
+    first, last = layers(model)
+    return torch.optim.Adam([{"params": first, "lr": 0.02}, {"params": last, "amsgrad": True}], lr=0.005), None
+
+
+train("adam.param_groups", adam_param_groups)
+train("adamw", plain(lambda p: torch.optim.AdamW(p, lr=0.01)))
+train("adamw.amsgrad", plain(lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1, amsgrad=True)))
+
+
+def adamw_param_groups(model):
+    first, last = layers(model)
+    return torch.optim.AdamW([{"params": first}, {"params": last, "lr": 0.003, "weight_decay": 0}],
+                             lr=0.01, weight_decay=0.2), None
+
+
+train("adamw.param_groups", adamw_param_groups)
+
+
+def sgd_step_lr(model):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, 30, 0.5)
+
+
+def adam_step_lr_param_groups(model):
+    first, last = layers(model)
+    optimizer = torch.optim.Adam([{"params": first, "lr": 0.03}, {"params": last}], lr=0.01)
+    return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, 50, 0.1)
+
+
+train("sgd.step_lr", sgd_step_lr)
+train("adam.step_lr.param_groups", adam_step_lr_param_groups)

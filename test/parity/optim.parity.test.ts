@@ -1,0 +1,93 @@
+// Parity of the optimizers and the step LR scheduler with Python PyTorch's torch.optim:
+// 200 steps on the same problem (a small MLP regressed onto the same data, made under the
+// same seed) give the same loss at every step and the same parameters at every 50th step.
+// Twins: the @case of the same name in cases_optim.py.
+import {
+  lr_step, nn_linear, nn_relu, nn_sequential, nnf_mse_loss, optim_adam, optim_adamw, optim_sgd, torch_randn, torch_stack,
+  torch_tensor, type Optimizer, type StepLR, type Tensor,
+} from '../../src/index.js';
+import { parity_suite, type ParityCase, type Tensors } from './harness.js';
+
+const STEPS = 200;
+const EVERY = 50;
+
+type Model = ReturnType<typeof nn_sequential>;
+interface Training { optimizer: Optimizer<any>; scheduler?: StepLR }
+
+// The first layer's parameters and the last one's, for cases with two parameter groups.
+function layers(model: Model): [Tensor[], Tensor[]] {
+  const named = model.named_parameters();
+  return [[named['0.weight']!, named['0.bias']!], [named['2.weight']!, named['2.bias']!]];
+}
+
+/**
+ * Trains the model made under the case's seed for STEPS steps; returns the loss at every
+ * step, every group's learning rate at every step, and the parameters every EVERY steps.
+ */
+function train(name: string, setup: (model: Model) => Training): ParityCase {
+  return { name: `optim.${name}`, inputs: () => ({ x: torch_randn(32, 6), y: torch_randn(32, 2) }), run: ({ x, y }) => {
+    const model = nn_sequential(nn_linear(6, 8), nn_relu(), nn_linear(8, 2));
+    const { optimizer, scheduler } = setup(model);
+    const losses: Tensor[] = [];
+    const rates: number[][] = [];
+    const result: Tensors = {};
+    for (let step = 1; step <= STEPS; step++) {
+      optimizer.zero_grad();
+      const loss = nnf_mse_loss(model(x!), y!);
+      loss.backward();
+      optimizer.step();
+      scheduler?.step();
+      losses.push(loss.detach());
+      rates.push(optimizer.param_groups.map((group) => group.lr as number));
+      if (step % EVERY === 0) {
+        for (const [key, parameter] of Object.entries(model.named_parameters())) result[`step${step}/${key}`] = parameter.detach().clone();
+      }
+    }
+    return { ...result, loss: torch_stack(losses), lr: torch_tensor(rates, { dtype: 'float64' }) };
+  } };
+}
+
+const sgd: ParityCase[] = [
+  train('sgd', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.05 }) })),
+  train('sgd.momentum', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.05, momentum: 0.9 }) })),
+  train('sgd.dampening', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.05, momentum: 0.9, dampening: 0.3 }) })),
+  train('sgd.nesterov', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.05, momentum: 0.9, nesterov: true }) })),
+  train('sgd.weight_decay', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.05, weight_decay: 0.01 }) })),
+  train('sgd.momentum_weight_decay', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.05, momentum: 0.5, weight_decay: 0.01 }) })),
+  train('sgd.param_groups', (model) => {
+    const [first, last] = layers(model);
+    return { optimizer: optim_sgd([{ params: first, lr: 0.1, momentum: 0.9 }, { params: last, nesterov: true, momentum: 0.8 }], { lr: 0.02 }) };
+  }),
+];
+
+const adam: ParityCase[] = [
+  train('adam', (model) => ({ optimizer: optim_adam(model.parameters, { lr: 0.01 }) })),
+  train('adam.defaults', (model) => ({ optimizer: optim_adam(model.parameters) })),
+  train('adam.betas_eps', (model) => ({ optimizer: optim_adam(model.parameters, { lr: 0.02, betas: [0.8, 0.99], eps: 1e-6 }) })),
+  train('adam.weight_decay', (model) => ({ optimizer: optim_adam(model.parameters, { lr: 0.01, weight_decay: 0.05 }) })),
+  train('adam.amsgrad', (model) => ({ optimizer: optim_adam(model.parameters, { lr: 0.01, amsgrad: true }) })),
+  train('adam.param_groups', (model) => {
+    const [first, last] = layers(model);
+    return { optimizer: optim_adam([{ params: first, lr: 0.02 }, { params: last, amsgrad: true }], { lr: 0.005 }) };
+  }),
+  train('adamw', (model) => ({ optimizer: optim_adamw(model.parameters, { lr: 0.01 }) })),
+  train('adamw.amsgrad', (model) => ({ optimizer: optim_adamw(model.parameters, { lr: 0.01, weight_decay: 0.1, amsgrad: true }) })),
+  train('adamw.param_groups', (model) => {
+    const [first, last] = layers(model);
+    return { optimizer: optim_adamw([{ params: first }, { params: last, lr: 0.003, weight_decay: 0 }], { lr: 0.01, weight_decay: 0.2 }) };
+  }),
+];
+
+const schedulers: ParityCase[] = [
+  train('sgd.step_lr', (model) => {
+    const optimizer = optim_sgd(model.parameters, { lr: 0.1, momentum: 0.9 });
+    return { optimizer, scheduler: lr_step(optimizer, 30, 0.5) };
+  }),
+  train('adam.step_lr.param_groups', (model) => {
+    const [first, last] = layers(model);
+    const optimizer = optim_adam([{ params: first, lr: 0.03 }, { params: last }], { lr: 0.01 });
+    return { optimizer, scheduler: lr_step(optimizer, 50, 0.1) };
+  }),
+];
+
+parity_suite('optimizer parity with PyTorch', [...sgd, ...adam, ...schedulers]);
