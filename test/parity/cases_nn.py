@@ -99,6 +99,19 @@ mha("dropout.train", lambda: nn.MultiheadAttention(8, 2, dropout=0.25), attentio
 mha("dropout.eval", lambda: nn.MultiheadAttention(8, 2, dropout=0.25).eval(), attention())
 
 
+def inference(name, batch_first):
+    def run(q):
+        module = nn.MultiheadAttention(8, 2, batch_first=batch_first).eval()
+        with torch.no_grad():
+            y, weights = module(q, q, q)
+        return {"y": y, "weights": weights}
+    case(f"layer.{name}")(run)
+
+
+inference("multihead_attention.inference", False)
+inference("multihead_attention.inference.fast_path", True)
+
+
 # ---- torch.nn.init
 
 def init(name, fill, *shape):

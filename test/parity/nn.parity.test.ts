@@ -5,7 +5,7 @@ import {
   nn_conv1d, nn_conv2d, nn_dropout, nn_embedding, nn_gelu, nn_init_constant_, nn_init_kaiming_normal_,
   nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_, nn_init_xavier_normal_, nn_init_xavier_uniform_,
   nn_layer_norm, nn_linear, nn_multihead_attention, nn_relu, nn_sequential, torch_empty, torch_randn,
-  torch_tensor, torch_zeros, type MultiheadAttentionForwardOptions, type nn_Module, type Tensor,
+  torch_tensor, torch_zeros, with_no_grad, type MultiheadAttentionForwardOptions, type nn_Module, type Tensor,
 } from '../../src/index.js';
 import { parity_suite, type ParityCase, type Tensors } from './harness.js';
 
@@ -94,6 +94,12 @@ const attention = (options: MultiheadAttentionForwardOptions = {}, self = true):
   const [y, weights]: [Tensor, Tensor | null] = self ? module(q, q, q, given) : module(q, k, v ?? k, given);
   return weights === null ? { y } : { y, weights };
 };
+function inference(name: string, batch_first: boolean, known_difference?: string): ParityCase {
+  return { name: `layer.${name}`, inputs: () => ({ q: randn(2, 5, 8) }), known_difference, run: ({ q }) => with_no_grad(() => {
+    const [y, weights] = nn_multihead_attention(8, 2, { batch_first }).eval()(q!, q!, q!);
+    return { y, weights: weights! };
+  }) };
+}
 // sequence 5, batch 2, features 8 (batch second unless batch_first)
 const sequence = (): Tensors => ({ q: randn(5, 2, 8) });
 const cross = (): Tensors => ({ q: randn(4, 2, 8), k: randn(6, 2, 8) });
@@ -117,6 +123,10 @@ const attentions: ParityCase[] = [
   mha('large', () => nn_multihead_attention(64, 4), () => ({ q: randn(24, 3, 64), attn_mask: causal(24) }), attention()),
   mha('dropout.train', () => nn_multihead_attention(8, 2, { dropout: 0.25 }), sequence, attention()),
   mha('dropout.eval', () => nn_multihead_attention(8, 2, { dropout: 0.25 }).eval(), sequence, attention()),
+  inference('multihead_attention.inference', false),
+  inference('multihead_attention.inference.fast_path', true, 'PyTorch computes batch_first self-attention in eval mode without '
+    + 'gradients (no attn_mask, even num_heads, no dropout) with its fused kernel, torch._native_multi_head_attention, '
+    + 'which rounds differently from its own general path; nn_multihead_attention always takes the general path'),
 ];
 
 // ---- nn_init_*: the same draws as torch.nn.init under the same seed
