@@ -24,3 +24,9 @@ export {
   nn_init_uniform_, nn_init_normal_, nn_init_constant_, nn_init_zeros_, nn_init_ones_, type Nonlinearity,
 } from './nn/init.js';
 export * from './optim.js';
+export {
+  LoraLayer, AdapterDict, type LoraOptions, type LoraInit, type AdapterSettings, type MergeOptions, type LoraKind,
+} from './lora/layer.js';
+export { lora_nn_linear, type LinearBase } from './lora/linear.js';
+export { lora_nn_embedding, type EmbeddingBase } from './lora/embedding.js';
+export { lora_nn_conv2d, type Conv2dBase } from './lora/conv2d.js';

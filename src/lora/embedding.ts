@@ -1,0 +1,95 @@
+// LoRA for nn_embedding (PEFT's lora.Embedding): the update of the table is (B·A)ᵀ, so a
+// lookup adds embedding(x, Aᵀ) Bᵀ · scaling, with A = lora_embedding_A[name]
+// (r x num_embeddings) and B = lora_embedding_B[name] (embedding_dim x r).
+import { torch_randn } from '../creation.js';
+import { nnf_embedding } from '../nn/functional.js';
+import { nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
+import { nn_embedding } from '../nn/layers.js';
+import { nn_module, nn_parameter, type nn_Module } from '../nn/module.js';
+import type { Tensor } from '../tensor.js';
+import { AdapterDict, checkBase, LoraLayer, type AdapterSettings, type LoraKind, type LoraOptions } from './layer.js';
+
+/** What LoRA needs of an `nn_embedding`. */
+export interface EmbeddingBase extends nn_Module {
+  weight: Tensor;
+  readonly num_embeddings: number;
+  readonly embedding_dim: number;
+  readonly padding_idx: number | null;
+  readonly scale_grad_by_freq: boolean;
+  readonly sparse: boolean;
+}
+
+export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
+  declare lora_embedding_A: AdapterDict<Tensor>;
+  declare lora_embedding_B: AdapterDict<Tensor>;
+
+  constructor(embedding: EmbeddingBase, options: LoraOptions & { adapter?: string } = {}) {
+    super(checkBase<EmbeddingBase>(embedding, nn_embedding, 'an nn_embedding', 'embedding'));
+    this.lora_embedding_A = new AdapterDict();
+    this.lora_embedding_B = new AdapterDict();
+    const { adapter = 'default', ...rest } = options ?? {};
+    this.add_adapter(adapter, rest);
+  }
+
+  get max_rank(): number { return embedding_kind.max_rank(this.base_layer); }
+
+  // PEFT draws both with randn, then sets A to zeros and B to N(0, 1), whatever `init` says:
+  // the update starts at zero because A does.
+  protected create(name: string, settings: AdapterSettings): void {
+    const A = torch_randn([settings.r, this.base_layer.num_embeddings], this.factory);
+    const B = torch_randn([this.base_layer.embedding_dim, settings.r], this.factory);
+    nn_init_zeros_(A);
+    nn_init_normal_(B);
+    this.lora_embedding_A.put(name, nn_parameter(A));
+    this.lora_embedding_B.put(name, nn_parameter(B));
+  }
+
+  protected destroy(name: string): void {
+    this.lora_embedding_A.remove(name);
+    this.lora_embedding_B.remove(name);
+  }
+
+  // No dropout: dropping token indices means nothing (PEFT makes the module but never calls it).
+  protected lora_forward(input: Tensor, name: string): Tensor {
+    const base = this.base_layer;
+    const A = this.lora_embedding_A.get(name);
+    const B = this.lora_embedding_B.get(name);
+    const down = nnf_embedding(input, A.t(), { padding_idx: base.padding_idx, scale_grad_by_freq: base.scale_grad_by_freq, sparse: base.sparse });
+    const up = down.matmul(B.t());
+    const term = up.mul(this.scaling[name]!);
+    for (const t of [down, up]) t.dispose();
+    return term;
+  }
+
+  adapter_state(name: string): Record<string, Tensor> {
+    return { lora_embedding_A: this.lora_embedding_A.get(name), lora_embedding_B: this.lora_embedding_B.get(name) };
+  }
+
+  delta_weight(adapter?: string): Tensor {
+    const name = this.adapterName(adapter);
+    const product = this.lora_embedding_B.get(name).matmul(this.lora_embedding_A.get(name));
+    const delta = product.t().mul(this.scaling[name]!);
+    product.dispose();
+    return delta;
+  }
+}
+
+/**
+ * Wraps an `nn_embedding` with a LoRA adapter: the table is frozen and each lookup adds
+ * `embedding(x, Aᵀ) Bᵀ · alpha / r`, with A (r x num_embeddings) starting at zeros and B
+ * (embedding_dim x r) at N(0, 1), as PEFT does. `dropout` is accepted and not applied.
+ *
+ * @example
+ * const embed = lora_nn_embedding(nn_embedding(1000, 64), { r: 4, alpha: 8 });
+ * const vectors = embed(tokens);
+ */
+export const lora_nn_embedding = nn_module(LoraEmbedding, 'lora_nn_embedding');
+export type lora_nn_embedding = LoraEmbedding;
+
+export const embedding_kind: LoraKind<EmbeddingBase> = {
+  base: nn_embedding,
+  label: 'nn_embedding',
+  wrap: (base, options) => lora_nn_embedding(base, options),
+  max_rank: (base) => Math.min(base.num_embeddings, base.embedding_dim),
+  shapes: (base, r) => ({ lora_embedding_A: [r, base.num_embeddings], lora_embedding_B: [base.embedding_dim, r] }),
+};

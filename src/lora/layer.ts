@@ -1,0 +1,323 @@
+// What every LoRA layer shares, as PEFT's LoraLayer has it: the wrapped `base_layer`
+// (frozen), named adapters each with its rank, alpha, scaling and dropout, the active
+// adapter, and merging into the base weight in place. Each kind of layer (linear.ts,
+// embedding.ts, conv2d.ts) says how its A and B are made, how its low-rank term is computed
+// and what ΔW is.
+import { with_no_grad } from '../autograd.js';
+import { nn_Module } from '../nn/module.js';
+import type { Tensor } from '../tensor.js';
+import { checkBoolean, checkFinite, checkPositiveInteger, fail, failRange } from '../validate.js';
+
+/**
+ * How A is initialised; B starts at zeros, so a new adapter changes nothing.
+ * `"kaiming"`: PEFT's default, kaiming-uniform with a = √5 (as `nn_linear` does);
+ * `"gaussian"`: N(0, (1/r)²) (PEFT's `init_lora_weights="gaussian"`);
+ * `"randn"`: N(0, 1), the seed blog post's `torch_randn`.
+ */
+export type LoraInit = 'kaiming' | 'gaussian' | 'randn';
+
+/** The options of one adapter. */
+export interface LoraOptions {
+  /** Rank of the update: A is r x in, B is out x r (8). */
+  r?: number;
+  /** The update is scaled by alpha / r (8, as PEFT's LoraConfig). */
+  alpha?: number;
+  /** Dropout probability on the adapter's input while training, in [0, 1) (0). */
+  dropout?: number;
+  /** How A is initialised ("kaiming"). */
+  init?: LoraInit;
+  /** Scale by alpha / √r instead of alpha / r (rank-stabilised LoRA) (false). */
+  use_rslora?: boolean;
+}
+
+/** An adapter's settings once checked and defaulted. */
+export interface AdapterSettings {
+  r: number;
+  alpha: number;
+  dropout: number;
+  init: LoraInit;
+  use_rslora: boolean;
+}
+
+const OPTION_NAMES = new Set(['r', 'alpha', 'dropout', 'init', 'use_rslora']);
+const INITS = new Set<string>(['kaiming', 'gaussian', 'randn']);
+
+/**
+ * Checks and defaults LoRA options. `maxRank` is min(in, out) of the layer (an update of
+ * higher rank cannot exist); `where` names the layer in the message when there is one.
+ */
+export function adapterSettings(options: LoraOptions | undefined, maxRank: number, where = '', extra: ReadonlySet<string> = new Set()): AdapterSettings {
+  const given = options ?? {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) fail('an options object', 'options', options);
+  for (const key of Object.keys(given)) {
+    if (!OPTION_NAMES.has(key) && !extra.has(key)) fail(`one of ${[...OPTION_NAMES, ...extra].join(', ')}`, 'an option name', key);
+  }
+  const { r = 8, alpha = 8, dropout = 0, init = 'kaiming', use_rslora = false } = given;
+  checkPositiveInteger(r, 'r');
+  if (r > maxRank) failRange(`a rank of at most ${maxRank} (min(in, out)${where === '' ? '' : ` of ${where}`})`, 'r', r);
+  checkFinite(alpha, 'alpha');
+  if (checkFinite(dropout, 'dropout') < 0 || dropout >= 1) failRange('a probability in [0, 1)', 'dropout', dropout);
+  if (typeof init !== 'string' || !INITS.has(init)) fail('"kaiming", "gaussian" or "randn"', 'init', init);
+  return { r, alpha, dropout, init, use_rslora: checkBoolean(use_rslora, 'use_rslora') };
+}
+
+/** alpha / r, or alpha / √r with rslora. */
+export function scalingOf(settings: AdapterSettings): number {
+  return settings.use_rslora ? settings.alpha / Math.sqrt(settings.r) : settings.alpha / settings.r;
+}
+
+/**
+ * One entry per adapter name, like PyTorch's ModuleDict / ParameterDict: its state-dict keys
+ * are `<name>.weight` (modules) or `<name>` (parameters), which PEFT's file keys come from.
+ */
+export class AdapterDict<T extends nn_Module | Tensor> extends nn_Module {
+  /** The entry of adapter `name`. @example layer.lora_A.get('default') */
+  get(name: string): T {
+    const value = (this as unknown as Record<string, T | undefined>)[name];
+    if (value === undefined || !Object.prototype.hasOwnProperty.call(this, name)) failRange('an adapter of this layer', 'adapter', name);
+    return value;
+  }
+
+  /** @internal */
+  put(name: string, value: T): void {
+    (this as unknown as Record<string, T>)[name] = value;
+  }
+
+  /** @internal */
+  remove(name: string): void {
+    delete (this as unknown as Record<string, T>)[name];
+  }
+}
+
+const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** An adapter name: a word that is not a property of a module (it becomes a registered name). */
+export function checkAdapterName(name: unknown, label = 'adapter'): string {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name) || name in AdapterDict.prototype || name === 'training') {
+    fail('an adapter name (letters, digits, "_" or "-", not a module property such as "train")', label, name);
+  }
+  return name;
+}
+
+export interface MergeOptions {
+  /** Which adapter to merge (the active one). */
+  adapter?: string;
+  /** Compute the merged weight aside and refuse it, leaving the weight unchanged, if any value is not finite. */
+  safe?: boolean;
+}
+
+/** Counts the values of `tensor` that are NaN or infinite. */
+export function nonFiniteCount(tensor: Tensor): number {
+  return with_no_grad(() => tensor.isfinite().logical_not().sum().item() as number);
+}
+
+/**
+ * The base class of the LoRA layers. `forward` runs the base layer and adds the active
+ * adapter's low-rank term, unless an adapter is merged (then the base layer alone holds it)
+ * or no adapter is active.
+ */
+export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn_Module & { weight: Tensor }> extends nn_Module {
+  declare base_layer: Base;
+  /** Each adapter's rank. */
+  readonly r: Record<string, number> = {};
+  /** Each adapter's alpha. */
+  readonly lora_alpha: Record<string, number> = {};
+  /** Each adapter's scale factor: alpha / r, or alpha / √r with rslora. */
+  readonly scaling: Record<string, number> = {};
+  /** Each adapter's settings as given. */
+  readonly settings: Record<string, AdapterSettings> = {};
+  /** The adapter `forward` adds, or null (the base layer alone). */
+  active_adapter: string | null = null;
+  /** Adapters added into the base weight, in the order they were merged. */
+  readonly merged_adapters: string[] = [];
+
+  // The base is frozen by add_adapter, once the adapter's options have been checked, so a
+  // refused adapter leaves the base layer as it was.
+  protected constructor(base: Base) {
+    super();
+    this.base_layer = base;
+  }
+
+  /** The largest rank an update of this layer can have: min(in, out). */
+  abstract get max_rank(): number;
+  /** Makes adapter `name`'s A and B on the base weight's device and dtype. */
+  protected abstract create(name: string, settings: AdapterSettings): void;
+  /** Removes adapter `name`'s A and B. */
+  protected abstract destroy(name: string): void;
+  /** The adapter's term added to the base output: never builds B·A. */
+  protected abstract lora_forward(input: Tensor, name: string): Tensor;
+  /** The adapter's tensors under PEFT's key suffixes (`lora_A.weight`, ...). */
+  abstract adapter_state(name: string): Record<string, Tensor>;
+  /** ΔW = (B·A)·scaling, shaped as the base weight. @example const delta = lora.delta_weight() */
+  abstract delta_weight(adapter?: string): Tensor;
+
+  /** The names of this layer's adapters, in the order they were added. @example lora.adapters // ['default'] */
+  get adapters(): string[] {
+    return Object.keys(this.r);
+  }
+
+  /** Whether an adapter is merged into the base weight (forward then runs the base alone). */
+  get merged(): boolean {
+    return this.merged_adapters.length > 0;
+  }
+
+  override forward(input: Tensor): Tensor {
+    const result = (this.base_layer as unknown as (x: Tensor) => Tensor)(input);
+    const name = this.active_adapter;
+    if (this.merged || name === null || !(name in this.r)) return result;
+    const term = this.lora_forward(input, name);
+    const sum = result.add(term);
+    term.dispose();
+    result.dispose();
+    return sum;
+  }
+
+  /** Adapter `name`, or the active one when omitted; throws if the layer lacks it. */
+  protected adapterName(name: string | undefined, label = 'adapter'): string {
+    const chosen = name ?? this.active_adapter;
+    if (chosen === null || !(chosen in this.r)) {
+      failRange(`one of this layer's adapters (${this.adapters.map((a) => JSON.stringify(a)).join(', ') || 'none'})`, label, chosen);
+    }
+    return chosen;
+  }
+
+  /**
+   * Adds a new adapter (the first one added becomes active) and freezes the base layer;
+   * returns this layer.
+   *
+   * @example
+   * lora.add_adapter('task_b', { r: 4, alpha: 8 });
+   */
+  add_adapter(name: string, options: LoraOptions = {}): this {
+    checkAdapterName(name, 'name');
+    if (name in this.r) failRange(`a new adapter name (delete_adapter("${name}") first to replace it)`, 'name', name);
+    const settings = adapterSettings(options, this.max_rank);
+    this.create(name, settings);
+    // The base is a constant for autograd: only A and B are trained.
+    for (const parameter of this.base_layer.parameters) parameter.requires_grad_(false);
+    this.r[name] = settings.r;
+    this.lora_alpha[name] = settings.alpha;
+    this.scaling[name] = scalingOf(settings);
+    this.settings[name] = settings;
+    if (this.active_adapter === null) this.active_adapter = name;
+    return this;
+  }
+
+  /** Removes an adapter; if it was active, the first remaining one becomes active. @example lora.delete_adapter('task_b') */
+  delete_adapter(name: string): void {
+    this.adapterName(name, 'name');
+    if (this.merged_adapters.includes(name)) failRange('an adapter that is not merged (unmerge() first)', 'name', name);
+    this.destroy(name);
+    for (const record of [this.r, this.lora_alpha, this.scaling, this.settings]) delete record[name];
+    if (this.active_adapter === name) this.active_adapter = this.adapters[0] ?? null;
+  }
+
+  /**
+   * Makes `name` the adapter `forward` adds (null: none), and its A and B the only trainable
+   * parameters of this layer. Refused while another adapter is merged.
+   *
+   * @example lora.set_adapter('task_b')
+   */
+  set_adapter(name: string | null): void {
+    if (name !== null) this.adapterName(name);
+    this.activate(name, true);
+  }
+
+  /** @internal Sets the active adapter without asking that this layer has it (a model's layers may not all have it). */
+  activate(name: string | null, setTrainable: boolean): void {
+    if (this.merged && !(this.merged_adapters.length === 1 && this.merged_adapters[0] === name)) {
+      failRange(`the merged adapter "${this.merged_adapters.join('", "')}" (unmerge() first to switch)`, 'adapter', name);
+    }
+    this.active_adapter = name;
+    if (!setTrainable) return;
+    for (const adapter of this.adapters) {
+      for (const tensor of Object.values(this.adapter_state(adapter))) tensor.requires_grad_(adapter === name);
+    }
+  }
+
+  /**
+   * Adds ΔW = (B·A)·scaling into the base weight in place (`add_`), without recording
+   * gradients; forward then runs the base layer alone. With `safe`, the sum is computed
+   * aside first and refused (RangeError, weight untouched) if any value is not finite.
+   * Merging an adapter that is already merged does nothing.
+   *
+   * @example
+   * lora.merge();               // serve at the base layer's speed
+   * lora.merge({ safe: true }); // or refuse a NaN/Inf result
+   */
+  merge(options: MergeOptions = {}): void {
+    const { adapter, safe = false } = options;
+    const name = this.adapterName(adapter);
+    if (checkBoolean(safe, 'safe')) this.check_merge(name);
+    if (this.merged_adapters.includes(name)) return;
+    with_no_grad(() => {
+      const delta = this.delta_weight(name);
+      this.base_layer.weight.add_(delta);
+      delta.dispose();
+    });
+    this.merged_adapters.push(name);
+  }
+
+  /**
+   * Throws a RangeError, changing nothing, if merging `adapter` would put a NaN or an
+   * infinity into the base weight. @example lora.check_merge('default')
+   */
+  check_merge(adapter?: string, where = 'this layer'): void {
+    const name = this.adapterName(adapter);
+    if (this.merged_adapters.includes(name)) return;
+    const bad = with_no_grad(() => {
+      const delta = this.delta_weight(name);
+      const candidate = this.base_layer.weight.add(delta);
+      const count = nonFiniteCount(candidate);
+      candidate.dispose();
+      delta.dispose();
+      return count;
+    });
+    if (bad > 0) {
+      throw new RangeError(`Expected a finite merged weight for adapter "${name}" of ${where} but received one with ${bad} non-finite values; nothing was merged`);
+    }
+  }
+
+  /** Subtracts every merged adapter's ΔW from the base weight again (to float rounding). @example lora.unmerge() */
+  unmerge(): void {
+    const weight = this.base_layer.weight;
+    with_no_grad(() => {
+      while (this.merged_adapters.length > 0) {
+        const delta = this.delta_weight(this.merged_adapters[this.merged_adapters.length - 1]);
+        weight.sub_(delta);
+        delta.dispose();
+        this.merged_adapters.pop();
+      }
+    });
+  }
+
+  /** Where and as what this layer's adapters are made: the base weight's device and dtype. */
+  protected get factory(): { device: string; dtype: Tensor['dtype'] } {
+    return { device: this.base_layer.weight.device, dtype: this.base_layer.weight.dtype };
+  }
+}
+
+/**
+ * A kind of layer LoRA supports, as the model-level functions see it: which plain layers it
+ * takes, how it wraps one, and the adapter tensors' shapes (so files are checked before
+ * anything is wrapped).
+ */
+export interface LoraKind<Base extends nn_Module & { weight: Tensor } = any> {
+  /** The plain layer's generator, for `instanceof` (`nn_linear`). */
+  readonly base: { readonly prototype: Base };
+  readonly label: string;
+  wrap(base: Base, options: LoraOptions & { adapter?: string }): LoraLayer;
+  /** min(in, out): the largest rank an update can have. */
+  max_rank(base: Base): number;
+  /** The adapter's tensors by PEFT key suffix, with their shapes for rank r. */
+  shapes(base: Base, r: number): Record<string, number[]>;
+  /** Throws if this base cannot take an adapter (a grouped convolution). */
+  check?(base: Base): void;
+}
+
+/** Refuses a module that is already a LoRA layer where a plain one is needed. */
+export function checkBase<T>(value: unknown, kind: { readonly prototype: T }, what: string, name: string): T {
+  if (value instanceof LoraLayer) fail(`${what} (this one already has LoRA: call add_adapter() on it)`, name, value);
+  if (!(value instanceof (kind as unknown as new () => T))) fail(what, name, value);
+  return value as T;
+}
