@@ -1,0 +1,293 @@
+// Adapters on disk in Hugging Face PEFT's format (../shared/PEFT-FORMAT.md): a folder with
+// adapter_model.safetensors (keys `base_model.model.<path>.lora_A.weight`, adapter name
+// removed) and adapter_config.json (PEFT's keys only, sorted, indent 2). Both are written
+// under temporary names and renamed. Loading checks every key and shape against the model
+// before it changes anything.
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { with_no_grad } from '../autograd.js';
+import { isFloatingDtype } from '../dtype.js';
+import type { nn_Module } from '../nn/module.js';
+import { torch_load_safetensors, torch_save_safetensors } from '../safetensors.js';
+import type { Tensor } from '../tensor.js';
+import { checkFinite, checkPositiveInteger, fail } from '../validate.js';
+import { checkAdapterName, type AdapterSettings, type LoraInit, type LoraLayer } from './layer.js';
+import {
+  applyPlan, baseOf, chosenAdapter, layersWith, nameMatcher, planAdapter, plainModules, targetMatcher, patternValue, type PlanSpec,
+} from './model.js';
+
+/** The adapter tensors' file name in an adapter folder. */
+export const LORA_WEIGHTS_NAME = 'adapter_model.safetensors';
+/** The adapter settings' file name in an adapter folder. */
+export const LORA_CONFIG_NAME = 'adapter_config.json';
+const PREFIX = 'base_model.model';
+
+/** adapter_config.json as PEFT reads it (the keys written here; others are kept when read). */
+export interface PeftLoraConfig {
+  alpha_pattern: Record<string, number>;
+  base_model_name_or_path: string | null;
+  bias: 'none';
+  fan_in_fan_out: boolean;
+  inference_mode: boolean;
+  init_lora_weights: boolean | string;
+  lora_alpha: number;
+  lora_dropout: number;
+  modules_to_save: string[] | null;
+  peft_type: 'LORA';
+  r: number;
+  rank_pattern: Record<string, number>;
+  target_modules: string[] | string;
+  task_type: string | null;
+  use_dora: boolean;
+  use_rslora: boolean;
+  [key: string]: unknown;
+}
+
+function fileKey(path: string, suffix: string): string {
+  return [PREFIX, path, suffix].filter((part) => part !== '').join('.');
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The value most layers have (the first of equals), and the layers that differ. */
+function common<T>(values: [string, T][]): { value: T; others: [string, T][] } {
+  const counts = new Map<T, number>();
+  for (const [, value] of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  const value = [...counts.entries()].reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
+  return { value, others: values.filter(([, v]) => v !== value) };
+}
+
+// A pattern whose keys are the exact paths of the layers that differ from the default; kept
+// only if PEFT's suffix rule, applied to every layer, gives each its own value back.
+function patternFor(values: [string, number][], paths: string[]): { value: number; pattern: Record<string, number> } {
+  const { value, others } = common(values);
+  const exact = Object.fromEntries(others.map(([path, v]) => [escapeRegex(path), v]));
+  const wanted = new Map(values);
+  const reproduces = (pattern: Record<string, number>): boolean => paths.every((path) => (patternValue(pattern, path) ?? value) === wanted.get(path));
+  if (reproduces(exact)) return { value, pattern: exact };
+  // A path that is also the end of another one: anchor the keys (PEFT matches them from the start).
+  return { value, pattern: Object.fromEntries(others.map(([path, v]) => [`^${escapeRegex(path)}`, v])) };
+}
+
+/** target_modules that select exactly `paths`: their last names when that is exact, else a regex PEFT fullmatches. */
+function targetsFor(model: nn_Module, paths: string[]): string[] | string {
+  const names = [...new Set(paths.map((path) => path.slice(path.lastIndexOf('.') + 1)))].sort();
+  const matches = nameMatcher(names);
+  const wanted = new Set(paths);
+  const exact = !wanted.has('') && plainModules(model).every(([path]) => path === '' || matches(path) === wanted.has(path));
+  return exact ? names : paths.map(escapeRegex).join('|');
+}
+
+const INIT_TO_PEFT: Record<LoraInit, boolean | string> = { kaiming: true, gaussian: 'gaussian', randn: false };
+
+/** @internal The adapter_config.json PEFT needs to rebuild adapter `name` of `model`. */
+export function peftConfig(model: nn_Module, name: string, layers: [string, LoraLayer][]): PeftLoraConfig {
+  const paths = layers.map(([path]) => path);
+  const settings: [string, AdapterSettings][] = layers.map(([path, layer]) => [path, layer.settings[name]!]);
+  const rslora = common(settings.map(([path, s]) => [path, s.use_rslora]));
+  if (rslora.others.length > 0) {
+    throw new TypeError(`Expected one use_rslora for every layer of adapter "${name}" but received both (PEFT's config has one); "${rslora.others[0]![0]}" differs`);
+  }
+  const rank = patternFor(settings.map(([path, s]) => [path, s.r]), paths);
+  const alpha = patternFor(settings.map(([path, s]) => [path, s.alpha]), paths);
+  return {
+    alpha_pattern: alpha.pattern,
+    base_model_name_or_path: null,
+    bias: 'none',
+    fan_in_fan_out: false,
+    inference_mode: true,
+    // Only matters to PEFT when it makes a fresh adapter; the seed post's randn is not one of its choices.
+    init_lora_weights: INIT_TO_PEFT[common(settings.map(([path, s]) => [path, s.init])).value],
+    lora_alpha: alpha.value,
+    lora_dropout: common(settings.map(([path, s]) => [path, s.dropout])).value,
+    modules_to_save: null,
+    peft_type: 'LORA',
+    r: rank.value,
+    rank_pattern: rank.pattern,
+    target_modules: targetsFor(model, paths),
+    task_type: null,
+    use_dora: false,
+    use_rslora: rslora.value,
+  };
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]));
+}
+
+/** Python's `json.dumps(config, indent=2, sort_keys=True)`, as PEFT writes it (lora_dropout a float). */
+export function peftConfigJson(config: PeftLoraConfig): string {
+  const text = JSON.stringify(sortKeys(config), null, 2);
+  return text.replace(/^( {2}"lora_dropout": )(-?\d+)(,?)$/m, '$1$2.0$3');
+}
+
+/** Writes `data` under a temporary name in the same folder, flushes it and renames it over `path`. */
+function writeFileAtomic(path: string, data: string): void {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined = openSync(temporary, 'wx');
+  try {
+    const bytes = Buffer.from(data, 'utf8');
+    for (let done = 0; done < bytes.byteLength;) done += writeSync(fd, bytes, done);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temporary, path);
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    try { unlinkSync(temporary); } catch { /* already gone */ }
+    throw error;
+  }
+}
+
+function checkFolder(dir: unknown): string {
+  if (typeof dir !== 'string' || dir === '') fail('a folder path', 'dir', dir);
+  return dir;
+}
+
+/**
+ * Saves one adapter (the active one by default) in PEFT's format: `dir/adapter_model.safetensors`
+ * with `base_model.model.<path>.lora_A.weight` and friends (metadata `{"format": "pt"}`),
+ * and `dir/adapter_config.json`. The folder is made if needed; each file is written under a
+ * temporary name and renamed, so a crash never leaves half a file. Python loads it with
+ * `PeftModel.from_pretrained(model, dir)`.
+ *
+ * @example
+ * lora_save(model, 'adapters/task_a', { adapter: 'task_a' });
+ */
+export function lora_save(model: nn_Module, dir: string, options: { adapter?: string } = {}): void {
+  checkFolder(dir);
+  const name = chosenAdapter(model, options.adapter);
+  const layers = layersWith(model, name);
+  const tensors: Record<string, Tensor> = {};
+  for (const [path, layer] of layers) {
+    for (const [suffix, tensor] of Object.entries(layer.adapter_state(name))) tensors[fileKey(path, suffix)] = tensor.detach();
+  }
+  const config = peftConfig(model, name, layers);
+  mkdirSync(dir, { recursive: true });
+  torch_save_safetensors(tensors, join(dir, LORA_WEIGHTS_NAME), { format: 'pt' });
+  writeFileAtomic(join(dir, LORA_CONFIG_NAME), peftConfigJson(config));
+}
+
+// ---- reading ----
+
+const CONFIG = LORA_CONFIG_NAME;
+
+// Settings PEFT may write that change the computation and that torchlora does not implement:
+// refused rather than ignored, since ignoring them would give other numbers.
+const UNSUPPORTED: [string, (value: unknown) => boolean][] = [
+  ['use_dora', (value) => value === true],
+  ['bias', (value) => value !== undefined && value !== 'none'],
+  ['fan_in_fan_out', (value) => value === true],
+  ['modules_to_save', (value) => Array.isArray(value) && value.length > 0],
+  ['layers_to_transform', (value) => value !== undefined && value !== null],
+  ['lora_bias', (value) => value === true],
+];
+
+function readConfig(dir: string): PeftLoraConfig {
+  const path = join(dir, CONFIG);
+  if (!existsSync(path)) fail(`an adapter folder with ${CONFIG}`, 'dir', dir);
+  let config: unknown;
+  try {
+    config = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new TypeError(`Expected JSON for ${path} but received text that does not parse: ${(error as Error).message}`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) fail('a JSON object', path, config);
+  const c = config as Record<string, unknown>;
+  if (c.peft_type !== undefined && c.peft_type !== 'LORA') fail('"LORA"', `${CONFIG} peft_type`, c.peft_type);
+  checkPositiveInteger(c.r, `${CONFIG} r`);
+  checkFinite(c.lora_alpha, `${CONFIG} lora_alpha`);
+  if (c.target_modules === undefined || c.target_modules === null) fail('a list of module names or a regular expression', `${CONFIG} target_modules`, c.target_modules);
+  for (const [key, unsupported] of UNSUPPORTED) {
+    if (unsupported(c[key])) fail(`${key === 'bias' ? '"none"' : 'its default'} (torchlora does not implement this setting)`, `${CONFIG} ${key}`, c[key]);
+  }
+  return c as PeftLoraConfig;
+}
+
+/** target_modules as PEFT reads them: a string is a regular expression matched against the whole path. */
+function configTargets(target: unknown): ReturnType<typeof targetMatcher> {
+  if (typeof target === 'string' && target !== 'all-linear') {
+    let regex: RegExp;
+    try {
+      regex = new RegExp(`^(?:${target})$`);
+    } catch {
+      return fail('a list of module names or a regular expression', `${CONFIG} target_modules`, target);
+    }
+    return { matches: (path) => regex.test(path), describe: JSON.stringify(target) };
+  }
+  return targetMatcher(target);
+}
+
+function initFrom(value: unknown): LoraInit {
+  return value === 'gaussian' ? 'gaussian' : 'kaiming';
+}
+
+function shapeText(shape: number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/**
+ * Loads a PEFT-format adapter folder into `model` as adapter `adapter` ("default"): the
+ * layers adapter_config.json targets get LoRA (an adapter of the same name is replaced),
+ * then A and B are copied from adapter_model.safetensors. Every key, shape and setting is
+ * checked first; on any mismatch nothing changes and the error names the offending key.
+ * Unknown config keys are ignored; `r`, `lora_alpha` and `target_modules` are required.
+ * Returns `model`.
+ *
+ * @example
+ * const model = lora_load(make_base_model(), 'adapters/task_a', { adapter: 'task_a' });
+ */
+export function lora_load<M extends nn_Module>(model: M, dir: string, options: { adapter?: string } = {}): M {
+  checkFolder(dir);
+  const adapter = checkAdapterName(options.adapter ?? 'default');
+  const config = readConfig(dir);
+  const spec: PlanSpec = {
+    ...configTargets(config.target_modules),
+    options: {
+      r: config.r, alpha: config.lora_alpha, dropout: config.lora_dropout ?? 0,
+      use_rslora: config.use_rslora ?? false, init: initFrom(config.init_lora_weights),
+    },
+    rank_pattern: config.rank_pattern ?? {}, alpha_pattern: config.alpha_pattern ?? {},
+    adapter, replace: true,
+  };
+  const items = planAdapter(model, spec);
+  const weightsPath = join(dir, LORA_WEIGHTS_NAME);
+  if (!existsSync(weightsPath)) {
+    const old = existsSync(join(dir, 'adapter_model.bin')) ? ' (adapter_model.bin, a pickle, is not read: save with safe_serialization=True)' : '';
+    fail(`an adapter folder with ${LORA_WEIGHTS_NAME}${old}`, 'dir', dir);
+  }
+  const { tensors } = torch_load_safetensors(weightsPath);
+  try {
+    const expected = new Map<string, { shape: number[]; r: number }>();
+    for (const item of items) {
+      for (const [suffix, shape] of Object.entries(item.kind.shapes(baseOf(item.module), item.settings.r))) expected.set(fileKey(item.path, suffix), { shape, r: item.settings.r });
+    }
+    for (const [key, { shape, r }] of expected) {
+      const tensor = tensors[key];
+      if (tensor === undefined) {
+        throw new RangeError(`Expected a tensor "${key}" for ${weightsPath} but received a file without it (${CONFIG} targets that layer); nothing was loaded`);
+      }
+      if (!isFloatingDtype(tensor.dtype)) throw new TypeError(`Expected a floating-point tensor for "${key}" but received ${tensor.dtype}; nothing was loaded`);
+      if (shapeText(tensor.shape) !== shapeText(shape)) {
+        throw new RangeError(`Expected shape ${shapeText(shape)} (the model's layer with r = ${r} from ${CONFIG}) for "${key}" but received shape ${shapeText(tensor.shape)}; nothing was loaded`);
+      }
+    }
+    for (const key of Object.keys(tensors)) {
+      if (!expected.has(key)) throw new RangeError(`Expected only tensors of the layers ${CONFIG} targets in ${weightsPath} but received "${key}", which matches none; nothing was loaded`);
+    }
+    const layers = applyPlan(model, items, adapter);
+    with_no_grad(() => {
+      items.forEach((item, i) => {
+        for (const [suffix, tensor] of Object.entries(layers[i]!.adapter_state(adapter))) tensor.copy_(tensors[fileKey(item.path, suffix)]!);
+      });
+    });
+  } finally {
+    for (const tensor of Object.values(tensors)) tensor.dispose();
+  }
+  return model;
+}
