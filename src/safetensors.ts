@@ -3,10 +3,9 @@
 // range, then the raw little-endian row-major bytes. Reading checks every one of those facts
 // before it makes a single tensor, so a bad file is an error that names the key, never a
 // crash or a partial state dict.
-import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
 import { torch_tensor } from './creation.js';
 import type { DType } from './dtype.js';
 import { Tensor } from './tensor.js';
@@ -352,24 +351,6 @@ export function safetensors_serialize(tensors: SafetensorsTensors, metadata?: Re
   return Buffer.concat([header, ...items.map((item) => tensorBytes(item, 'safetensors_serialize'))]);
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.byteLength) done += writeSync(fd, bytes, done, Math.min(IO_CHUNK, bytes.byteLength - done));
-}
-
-// Makes the rename itself durable; not every platform lets a folder be opened for fsync.
-function syncFolder(folder: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(folder, 'r');
-    fsyncSync(fd);
-  } catch {
-    // best effort: the data itself is already on disk
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 /**
  * Writes a state dict as a safetensors file, in the Python library's order (largest element
  * size first, then by name; CUDA and non-contiguous tensors are copied to contiguous CPU
@@ -384,20 +365,8 @@ export function torch_save_safetensors(tensors: SafetensorsTensors, path: string
   if (typeof path !== 'string' || path === '') fail('a file path', 'path', path);
   checkLittleEndian();
   const { header, items } = plan(tensors, metadata);
-  const folder = dirname(path);
-  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | undefined = openSync(temporary, 'wx');
-  try {
-    writeAll(fd, header);
-    for (const item of items) writeAll(fd, tensorBytes(item, `torch_save_safetensors(${quote(path)})`));
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temporary, path);
-  } catch (error) {
-    if (fd !== undefined) closeSync(fd);
-    try { unlinkSync(temporary); } catch { /* already gone */ }
-    throw error;
-  }
-  syncFolder(folder);
+  writeFileAtomic(path, (write) => {
+    write(header);
+    for (const item of items) write(tensorBytes(item, `torch_save_safetensors(${quote(path)})`));
+  });
 }

@@ -3,9 +3,9 @@
 // removed) and adapter_config.json (PEFT's keys only, sorted, indent 2). Both are written
 // under temporary names and renamed. Loading checks every key and shape against the model
 // before it changes anything.
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic.js';
 import { with_no_grad } from '../autograd.js';
 import { isFloatingDtype } from '../dtype.js';
 import type { nn_Module } from '../nn/module.js';
@@ -126,24 +126,6 @@ export function peftConfigJson(config: PeftLoraConfig): string {
   return text.replace(/^( {2}"lora_dropout": )(-?\d+)(,?)$/m, '$1$2.0$3');
 }
 
-/** Writes `data` under a temporary name in the same folder, flushes it and renames it over `path`. */
-function writeFileAtomic(path: string, data: string): void {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | undefined = openSync(temporary, 'wx');
-  try {
-    const bytes = Buffer.from(data, 'utf8');
-    for (let done = 0; done < bytes.byteLength;) done += writeSync(fd, bytes, done);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temporary, path);
-  } catch (error) {
-    if (fd !== undefined) closeSync(fd);
-    try { unlinkSync(temporary); } catch { /* already gone */ }
-    throw error;
-  }
-}
-
 function checkFolder(dir: unknown): string {
   if (typeof dir !== 'string' || dir === '') fail('a folder path', 'dir', dir);
   return dir;
@@ -170,7 +152,7 @@ export function lora_save(model: nn_Module, dir: string, options: { adapter?: st
   const config = peftConfig(model, name, layers);
   mkdirSync(dir, { recursive: true });
   torch_save_safetensors(tensors, join(dir, LORA_WEIGHTS_NAME), { format: 'pt' });
-  writeFileAtomic(join(dir, LORA_CONFIG_NAME), peftConfigJson(config));
+  writeFileAtomic(join(dir, LORA_CONFIG_NAME), (write) => write(Buffer.from(peftConfigJson(config), 'utf8')));
 }
 
 // ---- reading ----
