@@ -1,13 +1,12 @@
 // LoRA for nn_conv2d (PEFT's lora.Conv2d): A is a convolution with the base's kernel,
 // stride, padding and dilation down to r channels, B a 1x1 convolution back up, so the
 // term is B(A(dropout(x))) · scaling and ΔW[o, i, :, :] = Σ_k B[o, k] A[k, i, :, :] · scaling.
-import { nnf_conv2d, nnf_dropout } from '../nn/functional.js';
+import { nnf_conv2d } from '../nn/functional.js';
 import { nn_conv2d } from '../nn/layers.js';
 import { nn_module, type nn_Module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
 import { failRange } from '../validate.js';
-import { AdapterDict, checkBase, LoraLayer, type AdapterSettings, type LoraKind, type LoraOptions } from './layer.js';
-import { initialiseAdapter } from './linear.js';
+import { checkBase, DenseLoraLayer, type LoraKind, type LoraOptions } from './layer.js';
 
 /** What LoRA needs of an `nn_conv2d`. */
 export interface Conv2dBase extends nn_Module {
@@ -21,66 +20,30 @@ export interface Conv2dBase extends nn_Module {
   readonly groups: number;
 }
 
-export class LoraConv2d extends LoraLayer<Conv2dBase> {
-  declare lora_A: AdapterDict<Conv2dBase>;
-  declare lora_B: AdapterDict<Conv2dBase>;
-
+export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
   constructor(conv: Conv2dBase, options: LoraOptions & { adapter?: string } = {}) {
     const base = checkBase<Conv2dBase>(conv, nn_conv2d, 'an nn_conv2d', 'conv');
     conv2d_kind.check!(base);
-    super(base);
-    this.lora_A = new AdapterDict();
-    this.lora_B = new AdapterDict();
-    const { adapter = 'default', ...rest } = options ?? {};
-    this.add_adapter(adapter, rest);
+    super(base, options);
   }
 
   get max_rank(): number { return conv2d_kind.max_rank(this.base_layer); }
 
-  protected create(name: string, settings: AdapterSettings): void {
+  // PEFT passes no dilation to A, which breaks dilated bases; the base's dilation keeps A's output the base's size.
+  protected make_pair(r: number): [Conv2dBase, Conv2dBase] {
     const base = this.base_layer;
-    // PEFT passes no dilation to A, which breaks dilated bases; the base's dilation keeps A's output the base's size.
-    const A = nn_conv2d(base.in_channels, settings.r, base.kernel_size,
-      { stride: base.stride, padding: base.padding, dilation: base.dilation, bias: false, ...this.factory });
-    const B = nn_conv2d(settings.r, base.out_channels, 1, { bias: false, ...this.factory });
-    initialiseAdapter(A.weight, B.weight, settings);
-    this.lora_A.put(name, A);
-    this.lora_B.put(name, B);
-  }
-
-  protected destroy(name: string): void {
-    this.lora_A.remove(name);
-    this.lora_B.remove(name);
-  }
-
-  protected lora_forward(input: Tensor, name: string): Tensor {
-    const p = this.settings[name]!.dropout;
-    const dropped = p > 0 ? nnf_dropout(input, { p, training: this.training }) : input;
-    const down = this.lora_A.get(name)(dropped);
-    const up = this.lora_B.get(name)(down);
-    const term = up.mul(this.scaling[name]!);
-    for (const t of [down, up]) t.dispose();
-    if (dropped !== input) dropped.dispose();
-    return term;
-  }
-
-  adapter_state(name: string): Record<string, Tensor> {
-    return { 'lora_A.weight': this.lora_A.get(name).weight, 'lora_B.weight': this.lora_B.get(name).weight };
+    return [
+      nn_conv2d(base.in_channels, r, base.kernel_size, { stride: base.stride, padding: base.padding, dilation: base.dilation, bias: false, ...this.factory }),
+      nn_conv2d(r, base.out_channels, 1, { bias: false, ...this.factory }),
+    ];
   }
 
   // PEFT's two formulas (a matrix product for 1x1 kernels, a convolution otherwise), so a
   // merged weight matches PEFT's to the bit.
   delta_weight(adapter?: string): Tensor {
-    const name = this.adapterName(adapter);
-    const A = this.lora_A.get(name).weight;
-    const B = this.lora_B.get(name).weight;
-    const oneByOne = A.size(2) === 1 && A.size(3) === 1;
-    const product = oneByOne
+    return this.scaled(adapter, (A, B) => (A.size(2) === 1 && A.size(3) === 1
       ? B.squeeze(3).squeeze(2).matmul(A.squeeze(3).squeeze(2)).unsqueeze(2).unsqueeze(3)
-      : nnf_conv2d(A.permute(1, 0, 2, 3), B).permute(1, 0, 2, 3);
-    const delta = product.mul(this.scaling[name]!);
-    product.dispose();
-    return delta;
+      : nnf_conv2d(A.permute(1, 0, 2, 3), B).permute(1, 0, 2, 3)));
   }
 }
 

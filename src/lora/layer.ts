@@ -4,6 +4,8 @@
 // embedding.ts, conv2d.ts) says how its A and B are made, how its low-rank term is computed
 // and what ΔW is.
 import { with_no_grad } from '../autograd.js';
+import { nnf_dropout } from '../nn/functional.js';
+import { nn_init_kaiming_uniform_, nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
 import { nn_Module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
 import { checkBoolean, checkFinite, checkPositiveInteger, fail, failRange } from '../validate.js';
@@ -294,6 +296,73 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   /** Where and as what this layer's adapters are made: the base weight's device and dtype. */
   protected get factory(): { device: string; dtype: Tensor['dtype'] } {
     return { device: this.base_layer.weight.device, dtype: this.base_layer.weight.dtype };
+  }
+}
+
+/** Initialises a fresh A and B as PEFT's reset_lora_parameters does. */
+function initialise(A: Tensor, B: Tensor, settings: AdapterSettings): void {
+  if (settings.init === 'kaiming') nn_init_kaiming_uniform_(A, { a: Math.sqrt(5) });
+  else if (settings.init === 'gaussian') nn_init_normal_(A, 0, 1 / settings.r);
+  else nn_init_normal_(A);
+  nn_init_zeros_(B);
+}
+
+type Part = nn_Module & { weight: Tensor };
+
+/**
+ * A LoRA layer whose A and B are layers themselves (PEFT's Linear and Conv2d): the term is
+ * `lora_B(lora_A(dropout(x))) · scaling`, and the state-dict keys end in `.weight`.
+ */
+export abstract class DenseLoraLayer<Base extends nn_Module & { weight: Tensor }> extends LoraLayer<Base> {
+  declare lora_A: AdapterDict<Part>;
+  declare lora_B: AdapterDict<Part>;
+
+  protected constructor(base: Base, options: (LoraOptions & { adapter?: string }) | undefined) {
+    super(base);
+    this.lora_A = new AdapterDict();
+    this.lora_B = new AdapterDict();
+    const { adapter = 'default', ...rest } = options ?? {};
+    this.add_adapter(adapter, rest);
+  }
+
+  /** A and B for rank r, on the base's device and dtype, each initialised as its layer does. */
+  protected abstract make_pair(r: number): [Part, Part];
+
+  protected create(name: string, settings: AdapterSettings): void {
+    // PEFT's order: both layers (each draws its own init), then A re-initialised, B zeroed.
+    const [A, B] = this.make_pair(settings.r);
+    initialise(A.weight, B.weight, settings);
+    this.lora_A.put(name, A);
+    this.lora_B.put(name, B);
+  }
+
+  protected destroy(name: string): void {
+    this.lora_A.remove(name);
+    this.lora_B.remove(name);
+  }
+
+  protected lora_forward(input: Tensor, name: string): Tensor {
+    const p = this.settings[name]!.dropout;
+    const dropped = p > 0 ? nnf_dropout(input, { p, training: this.training }) : input;
+    const down = this.lora_A.get(name)(dropped);
+    const up = this.lora_B.get(name)(down);
+    const term = up.mul(this.scaling[name]!);
+    for (const t of [down, up]) t.dispose();
+    if (dropped !== input) dropped.dispose();
+    return term;
+  }
+
+  adapter_state(name: string): Record<string, Tensor> {
+    return { 'lora_A.weight': this.lora_A.get(name).weight, 'lora_B.weight': this.lora_B.get(name).weight };
+  }
+
+  /** ΔW from B·A, scaled; `product` multiplies B by A as this layer's weight is laid out. */
+  protected scaled(adapter: string | undefined, product: (A: Tensor, B: Tensor) => Tensor): Tensor {
+    const name = this.adapterName(adapter);
+    const unscaled = product(this.lora_A.get(name).weight, this.lora_B.get(name).weight);
+    const delta = unscaled.mul(this.scaling[name]!);
+    unscaled.dispose();
+    return delta;
   }
 }
 
