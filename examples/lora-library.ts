@@ -1,0 +1,136 @@
+// The seed post's job ("Understanding LoRA with a minimal example") with the library's LoRA
+// instead of the post's inline module: the same data, pre-training and printout as
+// examples/lora-minimal.ts, then lora_nn_linear (frozen base, factored forward), the
+// trainable/total counts the post talks about ("1/500 of the base model"), merge() and
+// lora_save() of the adapter in PEFT's format.
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  lora_nn_linear, lora_parameter_counts, lora_parameters, lora_save, nn_linear, nnf_mse_loss, optim_adam, slice, torch_manual_seed,
+  torch_matmul, torch_randn, torch_randperm, torch_set_num_threads, with_no_grad, type LoraInit, type nn_Module, type Tensor,
+} from '../src/index.js';
+import { Progress, formatR } from './progress.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    epochs: { type: 'string', default: '100' },
+    rank: { type: 'string', default: '1' },
+    alpha: { type: 'string', default: '1' },
+    init: { type: 'string', default: 'randn' },
+    seed: { type: 'string', default: '1' },
+    n: { type: 'string', default: '10000' },
+    device: { type: 'string', default: 'cpu' },
+    threads: { type: 'string' },
+    out: { type: 'string' },
+    timings: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (flags.help) {
+  console.log(`Usage: npm run example:lora -- [flags]
+
+The seed post's experiment with torchlora's LoRA: pre-train a 1001x1000 linear model, shift
+the true weights by +1, fine-tune a rank-r adapter with lora_nn_linear, merge it, save it.
+
+  --epochs N     training epochs of each phase (100)
+  --rank R       LoRA rank (1)
+  --alpha A      LoRA alpha; the update is scaled by alpha / rank (1)
+  --init I       how A starts: randn (the post's), kaiming (PEFT's default) or gaussian (randn)
+  --seed S       torch_manual_seed (1)
+  --n N          number of simulated rows (10000)
+  --device D     cpu, cuda or cuda:1 (cpu)
+  --threads T    libtorch intra-op threads (libtorch's default)
+  --out DIR      where lora_save writes the adapter (a new temporary folder)
+  --timings      print a JSON line of per-phase seconds and peak RSS at the end
+  --help         this text`);
+  process.exit(0);
+}
+
+function integerFlag(name: keyof typeof flags, min: number): number {
+  const value = Number(flags[name]);
+  if (!Number.isInteger(value) || value < min) {
+    console.error(`--${name} must be an integer >= ${min}, got ${String(flags[name])}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const epochs = integerFlag('epochs', 1);
+const rank = integerFlag('rank', 1);
+const alpha = Number(flags.alpha);
+const init = flags.init as LoraInit;
+const device = flags.device!;
+if (flags.threads !== undefined) torch_set_num_threads(integerFlag('threads', 1));
+torch_manual_seed(integerFlag('seed', 0));
+const timings: Record<string, number> = {};
+const time = <T>(phase: string, fn: () => T): T => {
+  const start = performance.now();
+  const result = fn();
+  timings[phase] = (performance.now() - start) / 1000;
+  return result;
+};
+
+const n = integerFlag('n', 2);
+const d_in = 1001;
+const d_out = 1000;
+
+const thetas = torch_randn(d_in, d_out, { device });
+const X = torch_randn(n, d_in, { device });
+const y = torch_matmul(X, thetas);
+
+const model = nn_linear(d_in, d_out, { bias: false, device });
+
+function train(model: nn_Module & ((x: Tensor) => Tensor), params: Tensor[], X: Tensor, y: Tensor, batch_size = 128): void {
+  const opt = optim_adam(params);
+  const progress = new Progress(epochs);
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let i = 0; i < Math.floor(n / batch_size); i++) {
+      const idx = torch_randperm(n, { device }).index(slice(0, batch_size));
+      opt.zero_grad();
+      const loss = nnf_mse_loss(model(X.index(idx)), y.index(idx));
+      loss.backward();
+      opt.step();
+      progress.tick(epoch, loss);
+    }
+    if (epoch % 10 === 0) {
+      const loss = with_no_grad(() => nnf_mse_loss(model(X), y));
+      progress.log(`[ ${epoch} ] Loss: ${formatR(loss.item() as number)} `);
+    }
+  }
+  progress.done();
+}
+
+time('pretrain', () => train(model, model.parameters, X, y));
+
+const thetas2 = thetas.add(1);
+const X2 = torch_randn(n, d_in, { device });
+const y2 = torch_matmul(X2, thetas2);
+
+console.log(String(nnf_mse_loss(model(X2), y2)));
+
+// The library's module: the base is frozen, A is r x d_in, B is d_out x r, B starts at zero.
+const lora = lora_nn_linear(model, { r: rank, alpha, init });
+const { trainable, total } = lora_parameter_counts(lora);
+console.log(`trainable parameters: ${trainable.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} `
+  + `(1/${Math.round((total - trainable) / trainable)} of the base model)`);
+
+time('lora', () => train(lora, lora_parameters(lora), X2, y2));
+
+// The post's delta_theta is d_in x d_out: ΔW (d_out x d_in, the weight's layout) transposed.
+const delta_theta = lora.delta_weight().t();
+console.log(String(delta_theta.index('0:5', '0:5')));
+
+const out = flags.out ?? mkdtempSync(join(tmpdir(), 'torchlora-adapter-'));
+lora_save(lora, out);
+console.log(`adapter saved to ${out}: ${readdirSync(out).sort().join(', ')}`);
+
+// add_ under no-grad, as the post does by hand; the plain model now holds the update.
+lora.merge();
+console.log(String(nnf_mse_loss(model(X2), y2)));
+
+if (flags.timings) {
+  console.log(JSON.stringify({ ...timings, peak_rss_mb: process.resourceUsage().maxRSS / 1024 }));
+}
