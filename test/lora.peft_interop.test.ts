@@ -1,0 +1,78 @@
+// Adapters across to Hugging Face PEFT and back. PEFT is not installed here (the GPU machine
+// has it), so this test:
+//  - writes the fixture test/device/peft_check.py reads (a tiny model, its weights, an adapter
+//    saved by lora_save, inputs and our outputs) and checks the committed copy is what the
+//    code writes now (UPDATE_PEFT_FIXTURE=1 rewrites it);
+//  - runs peft_check.py --without-peft with Debian's PyTorch: an independent reading of the
+//    files with PEFT's math written out, which must give our outputs;
+//  - with PEFT_ADAPTER_DIR=OUT (OUT from `peft_check.py FIXTURE --out OUT` on a machine with
+//    PEFT), loads PEFT's own adapter with lora_load and compares with PEFT's output.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  lora_apply, lora_layers, lora_load, lora_parameters, lora_save, merge_and_unload, torch_load_safetensors, torch_manual_seed,
+  torch_randint, torch_randn, torch_save_safetensors, with_no_grad,
+} from '../src/index.js';
+import { TINY, TinyNet } from './fixtures/tiny_net.js';
+import { describe_with_python, run_python } from './parity/harness.js';
+
+const COMMITTED = join(import.meta.dirname, 'device', 'peft_fixture');
+const scratch = mkdtempSync(join(tmpdir(), 'torchlora-peft-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** The fixture, written into `dir` from seed 0: the same bytes every time on one libtorch. */
+function writeFixture(dir: string): void {
+  torch_manual_seed(0);
+  const model = new TinyNet();
+  mkdirSync(join(dir, 'adapter'), { recursive: true });
+  writeFileSync(join(dir, 'model.json'), `${JSON.stringify(TINY, null, 2)}\n`);
+  torch_save_safetensors(model.state_dict(), join(dir, 'base.safetensors'));
+  // Every kind of layer, a per-layer rank and alpha, and a target list PEFT must read as suffixes.
+  lora_apply(model, { target_modules: ['q_proj', 'v_proj', 'embed', 'conv'], r: 2, alpha: 4, rank_pattern: { v_proj: 1 }, alpha_pattern: { conv: 2 } });
+  with_no_grad(() => { for (const p of lora_parameters(model)) p.normal_(0, 0.5); });
+  lora_save(model, join(dir, 'adapter'));
+  const tokens = torch_randint(0, TINY.vocab, [2, 5]);
+  const images = torch_randn(2, TINY.channels, 7, 7);
+  const y_adapter = with_no_grad(() => model(tokens, images));
+  const y_merged = with_no_grad(() => merge_and_unload(model)(tokens, images));
+  torch_save_safetensors({ tokens, images, y_adapter, y_merged }, join(dir, 'io.safetensors'));
+}
+
+const files = (dir: string): string[] => ['model.json', 'base.safetensors', 'io.safetensors', ...readdirSync(join(dir, 'adapter')).map((f) => join('adapter', f))].sort();
+
+describe('the PEFT fixture', () => {
+  it('is what lora_save writes now', () => {
+    if (process.env.UPDATE_PEFT_FIXTURE) writeFixture(COMMITTED);
+    const fresh = join(scratch, 'fixture');
+    writeFixture(fresh);
+    expect(files(COMMITTED)).toEqual(files(fresh));
+    for (const file of files(fresh)) {
+      expect(readFileSync(join(COMMITTED, file)).equals(readFileSync(join(fresh, file))), `${file} differs: rerun with UPDATE_PEFT_FIXTURE=1`).toBe(true);
+    }
+  });
+});
+
+describe_with_python('peft_check.py without PEFT', () => {
+  it("reads our adapter with PEFT's math and gets our outputs", () => {
+    const report = JSON.parse(run_python('../device/peft_check.py', [COMMITTED, '--without-peft'])) as Record<string, unknown>;
+    expect(report.failed).toEqual([]);
+    expect(report['y_adapter max abs diff']).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+const peftOut = process.env.PEFT_ADAPTER_DIR;
+describe.skipIf(peftOut === undefined)('an adapter made by PEFT (PEFT_ADAPTER_DIR)', () => {
+  it("loads with lora_load and computes PEFT's output", () => {
+    const dir = peftOut!;
+    expect(existsSync(join(dir, 'peft_adapter', 'adapter_model.safetensors'))).toBe(true);
+    const { tensors: io } = torch_load_safetensors(join(dir, 'peft_io.safetensors'));
+    const model = new TinyNet();
+    model.load_state_dict(torch_load_safetensors(join(COMMITTED, 'base.safetensors')).tensors);
+    lora_load(model, join(dir, 'peft_adapter'));
+    expect(lora_layers(model).map(([path]) => path).sort()).toEqual(['blocks.0.q_proj', 'blocks.0.v_proj', 'blocks.1.q_proj', 'blocks.1.v_proj', 'conv', 'embed']);
+    const y = with_no_grad(() => model(io.tokens!, io.images!));
+    expect(y.sub(io.y_peft!).abs().max().item() as number).toBeLessThanOrEqual(1e-5);
+  });
+});
