@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   lora_nn_linear, lora_parameters, nn_linear, nnf_mse_loss, torch_config, torch_manual_seed, torch_matmul, torch_randn, torch_scope,
-  torch_set_num_threads, with_no_grad, type Tensor,
+  torch_set_num_threads, with_no_grad,
 } from '../src/index.js';
 import { perOp } from './ops.js';
 

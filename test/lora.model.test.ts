@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   LoraLayer, lora_active_adapter, lora_adapters, lora_apply, lora_delete_adapter, lora_layers, lora_merge, lora_parameter_counts,
   lora_parameters, lora_set_adapter, lora_unload, lora_unmerge, merge_and_unload, nn_linear, nn_relu, nn_sequential,
-  torch_manual_seed, torch_matmul, torch_randint, torch_randn, with_adapter, with_adapters_disabled, with_no_grad, type Tensor,
+  torch_manual_seed, torch_matmul, torch_randint, torch_randn, with_adapter, with_adapters_disabled, with_no_grad, type LinearBase, type Tensor,
 } from '../src/index.js';
 import { TinyNet } from './fixtures/tiny_net.js';
 
@@ -18,6 +18,8 @@ function randomiseAdapter(model: TinyNet, adapter: string): void {
 }
 
 const paths = (model: TinyNet): string[] => lora_layers(model).map(([path]) => path).sort();
+/** The LoRA layer at `path` (TinyNet's field types are the plain layers'). */
+const layerAt = (model: TinyNet, path: string): LoraLayer<LinearBase> => Object.fromEntries(lora_layers(model))[path]! as LoraLayer<LinearBase>;
 
 describe('lora_apply targets', () => {
   it('wraps layers named exactly or by their last dotted parts, in place', () => {
@@ -115,7 +117,7 @@ describe('named adapters on one base', () => {
     lora_apply(model, { target_modules: ['head'], r: 3, alpha: 2, adapter: 'b' });
     randomiseAdapter(model, 'a');
     randomiseAdapter(model, 'b');
-    return { model, base: model.head.base_layer.weight };
+    return { model, base: layerAt(model, 'head').base_layer.weight };
   }
 
   it('adds a later adapter inactive and frozen; set_adapter switches what trains', () => {
@@ -132,7 +134,7 @@ describe('named adapters on one base', () => {
 
   it('gives each adapter its own output, per call, without copying the base', () => {
     const { model, base } = twoAdapters();
-    const head = model.head;
+    const head = layerAt(model, 'head');
     const baseWeight = base.clone();
     const h = torch_randn(4, 8);
     const plain = torch_matmul(h, baseWeight.t()).add(head.base_layer.bias!);
@@ -181,10 +183,11 @@ describe('named adapters on one base', () => {
   it('merges a chosen adapter, and refuses switching until unmerged', () => {
     const { model } = twoAdapters();
     const h = torch_randn(4, 8);
-    const yb = with_adapter(model, 'b', () => model.head(h));
+    const head = layerAt(model, 'head');
+    const yb = with_adapter(model, 'b', () => head(h));
     lora_merge(model, { adapter: 'b' });
-    expect(model.head.merged_adapters).toEqual(['b']);
-    expect(model.head.base_layer(h).allclose(yb, 1e-5, 1e-5)).toBe(true);
+    expect(head.merged_adapters).toEqual(['b']);
+    expect(head.base_layer(h).allclose(yb, 1e-5, 1e-5)).toBe(true);
     expect(() => lora_set_adapter(model, 'a')).toThrow(/lora_unmerge\(\) first/);
     expect(() => with_adapters_disabled(model, () => 1)).toThrow(/lora_unmerge\(\) first/);
     expect(() => lora_delete_adapter(model, 'b')).toThrow(/lora_unmerge\(\) first/);

@@ -11,6 +11,7 @@ import { checkBase, DenseLoraLayer, type LoraKind, type LoraOptions } from './la
 /** What LoRA needs of an `nn_conv2d`. */
 export interface Conv2dBase extends nn_Module {
   weight: Tensor;
+  bias: Tensor | null;
   readonly in_channels: number;
   readonly out_channels: number;
   readonly kernel_size: number[];

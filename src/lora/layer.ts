@@ -108,6 +108,11 @@ export interface MergeOptions {
   safe?: boolean;
 }
 
+// Runs a layer whose forward takes one tensor (modules are callable, but typed by their forward).
+function call(layer: nn_Module, input: Tensor): Tensor {
+  return (layer as unknown as (x: Tensor) => Tensor)(input);
+}
+
 /** Counts the values of `tensor` that are NaN or infinite. */
 export function nonFiniteCount(tensor: Tensor): number {
   return with_no_grad(() => tensor.isfinite().logical_not().sum().item() as number);
@@ -164,7 +169,7 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   }
 
   override forward(input: Tensor): Tensor {
-    const result = (this.base_layer as unknown as (x: Tensor) => Tensor)(input);
+    const result = call(this.base_layer, input);
     const name = this.active_adapter;
     if (this.merged || name === null || !(name in this.r)) return result;
     const term = this.lora_forward(input, name);
@@ -307,15 +312,13 @@ function initialise(A: Tensor, B: Tensor, settings: AdapterSettings): void {
   nn_init_zeros_(B);
 }
 
-type Part = nn_Module & { weight: Tensor };
-
 /**
  * A LoRA layer whose A and B are layers themselves (PEFT's Linear and Conv2d): the term is
  * `lora_B(lora_A(dropout(x))) · scaling`, and the state-dict keys end in `.weight`.
  */
 export abstract class DenseLoraLayer<Base extends nn_Module & { weight: Tensor }> extends LoraLayer<Base> {
-  declare lora_A: AdapterDict<Part>;
-  declare lora_B: AdapterDict<Part>;
+  declare lora_A: AdapterDict<Base>;
+  declare lora_B: AdapterDict<Base>;
 
   protected constructor(base: Base, options: (LoraOptions & { adapter?: string }) | undefined) {
     super(base);
@@ -325,8 +328,8 @@ export abstract class DenseLoraLayer<Base extends nn_Module & { weight: Tensor }
     this.add_adapter(adapter, rest);
   }
 
-  /** A and B for rank r, on the base's device and dtype, each initialised as its layer does. */
-  protected abstract make_pair(r: number): [Part, Part];
+  /** A and B for rank r, layers of the base's kind on its device and dtype, each initialised as its layer does. */
+  protected abstract make_pair(r: number): [Base, Base];
 
   protected create(name: string, settings: AdapterSettings): void {
     // PEFT's order: both layers (each draws its own init), then A re-initialised, B zeroed.
@@ -344,8 +347,8 @@ export abstract class DenseLoraLayer<Base extends nn_Module & { weight: Tensor }
   protected lora_forward(input: Tensor, name: string): Tensor {
     const p = this.settings[name]!.dropout;
     const dropped = p > 0 ? nnf_dropout(input, { p, training: this.training }) : input;
-    const down = this.lora_A.get(name)(dropped);
-    const up = this.lora_B.get(name)(down);
+    const down = call(this.lora_A.get(name), dropped);
+    const up = call(this.lora_B.get(name), down);
     const term = up.mul(this.scaling[name]!);
     for (const t of [down, up]) t.dispose();
     if (dropped !== input) dropped.dispose();
