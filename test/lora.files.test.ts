@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   LORA_CONFIG_NAME, LORA_WEIGHTS_NAME, SafetensorsError, lora_active_adapter, lora_adapters, lora_apply, lora_layers, lora_load,
-  lora_merge, lora_parameters, lora_save, torch_load_safetensors, torch_manual_seed, torch_randint, torch_randn, torch_save_safetensors,
+  lora_merge, lora_nn_linear, lora_parameters, lora_save, nn_linear, torch_load_safetensors, torch_manual_seed, torch_randint, torch_randn, torch_save_safetensors,
   torch_zeros, with_adapter, with_no_grad, type Tensor,
 } from '../src/index.js';
 import { TINY, TinyNet } from './fixtures/tiny_net.js';
@@ -155,6 +155,22 @@ describe('lora_load', () => {
     expect(with_adapter(other, 'theirs', () => other(tokens, images)).equal(fresh(tokens, images))).toBe(true);
     lora_load(other, dir, { adapter: 'mine' }); // replace
     expect(with_adapter(other, 'mine', () => other(tokens, images)).equal(fresh(tokens, images))).toBe(true);
+  });
+
+  it("round-trips the post's single LoRA layer (the model itself), and says how to load it into a plain layer", () => {
+    torch_manual_seed(5);
+    const base = nn_linear(6, 5, { bias: false });
+    const lora = lora_nn_linear(base, { r: 1, init: 'randn' });
+    with_no_grad(() => { for (const p of lora_parameters(lora)) p.normal_(); });
+    const dir = folder();
+    lora_save(lora, dir);
+    expect(Object.keys(header(join(dir, LORA_WEIGHTS_NAME))).sort()).toEqual(['__metadata__', 'base_model.model.lora_A.weight', 'base_model.model.lora_B.weight']);
+    const plain = nn_linear(6, 5, { bias: false });
+    with_no_grad(() => plain.weight.copy_(base.weight));
+    expect(() => lora_load(plain, dir)).toThrow(/no submodules: wrap a single layer with lora_nn_linear/);
+    const loaded = lora_load(lora_nn_linear(plain, { r: 1 }), dir);
+    const x = torch_randn(3, 6);
+    expect(loaded(x).equal(lora(x))).toBe(true);
   });
 
   it('accepts config keys it does not know', () => {

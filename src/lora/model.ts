@@ -166,7 +166,8 @@ export function planAdapter(model: nn_Module, spec: PlanSpec): PlanItem[] {
   }
   if (items.length === 0) {
     const paths = plainModules(model).map(([path]) => path).filter((path) => path !== '');
-    const listed = paths.map((p) => JSON.stringify(p)).join(', ') || 'none';
+    const listed = paths.map((p) => JSON.stringify(p)).join(', ')
+      || 'no submodules: wrap a single layer with lora_nn_linear, lora_nn_embedding or lora_nn_conv2d';
     throw new RangeError(`Expected target_modules matching at least one layer (the model has ${listed}) for target_modules but received ${spec.describe}`);
   }
   return items;
