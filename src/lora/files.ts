@@ -14,7 +14,7 @@ import type { Tensor } from '../tensor.js';
 import { checkFinite, checkPositiveInteger, fail } from '../validate.js';
 import { checkAdapterName, type AdapterSettings, type LoraInit, type LoraLayer } from './layer.js';
 import {
-  applyPlan, baseOf, chosenAdapter, layersWith, nameMatcher, planAdapter, plainModules, targetMatcher, patternValue, type PlanSpec,
+  applyPlan, baseOf, checkPattern, chosenAdapter, layersWith, nameMatcher, planAdapter, plainModules, patternValue, targetMatcher, type PlanItem,
 } from './model.js';
 
 /** The adapter tensors' file name in an adapter folder. */
@@ -168,6 +168,9 @@ const UNSUPPORTED: [string, (value: unknown) => boolean][] = [
   ['modules_to_save', (value) => Array.isArray(value) && value.length > 0],
   ['layers_to_transform', (value) => value !== undefined && value !== null],
   ['lora_bias', (value) => value === true],
+  ['exclude_modules', (value) => value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0)],
+  ['layer_replication', (value) => value !== undefined && value !== null],
+  ['trainable_token_indices', (value) => value !== undefined && value !== null],
 ];
 
 function readConfig(dir: string): PeftLoraConfig {
@@ -213,6 +216,41 @@ function shapeText(shape: number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** The file's tensors must be exactly the plan's, each of its shape; throws naming the first that is not. */
+function checkTensors(tensors: Record<string, Tensor>, items: PlanItem[], weightsPath: string): void {
+  const expected = new Map<string, { shape: number[]; r: number }>();
+  for (const item of items) {
+    for (const [suffix, shape] of Object.entries(item.kind.shapes(baseOf(item.module), item.settings.r))) expected.set(fileKey(item.path, suffix), { shape, r: item.settings.r });
+  }
+  for (const [key, { shape, r }] of expected) {
+    const tensor = tensors[key];
+    if (tensor === undefined) {
+      throw new RangeError(`Expected a tensor "${key}" for ${weightsPath} but received a file without it (${CONFIG} targets that layer); nothing was loaded`);
+    }
+    if (!isFloatingDtype(tensor.dtype)) throw new TypeError(`Expected a floating-point tensor for "${key}" but received ${tensor.dtype}; nothing was loaded`);
+    if (shapeText(tensor.shape) !== shapeText(shape)) {
+      throw new RangeError(`Expected shape ${shapeText(shape)} (the model's layer with r = ${r} from ${CONFIG}) for "${key}" but received shape ${shapeText(tensor.shape)}; nothing was loaded`);
+    }
+  }
+  for (const key of Object.keys(tensors)) {
+    if (!expected.has(key)) throw new RangeError(`Expected only tensors of the layers ${CONFIG} targets in ${weightsPath} but received "${key}", which matches none; nothing was loaded`);
+  }
+}
+
+/** What lora_apply would do to `model` for this config, checked but not done. */
+function planFromConfig(model: nn_Module, config: PeftLoraConfig, adapter: string): PlanItem[] {
+  return planAdapter(model, {
+    ...configTargets(config.target_modules),
+    options: {
+      r: config.r, alpha: config.lora_alpha, dropout: config.lora_dropout ?? 0,
+      use_rslora: config.use_rslora ?? false, init: initFrom(config.init_lora_weights),
+    },
+    rank_pattern: checkPattern(config.rank_pattern, `${CONFIG} rank_pattern`),
+    alpha_pattern: checkPattern(config.alpha_pattern, `${CONFIG} alpha_pattern`),
+    adapter, replace: true,
+  });
+}
+
 /**
  * Loads a PEFT-format adapter folder into `model` as adapter `adapter` ("default"): the
  * layers adapter_config.json targets get LoRA (an adapter of the same name is replaced),
@@ -227,17 +265,7 @@ function shapeText(shape: number[]): string {
 export function lora_load<M extends nn_Module>(model: M, dir: string, options: { adapter?: string } = {}): M {
   checkFolder(dir);
   const adapter = checkAdapterName(options.adapter ?? 'default');
-  const config = readConfig(dir);
-  const spec: PlanSpec = {
-    ...configTargets(config.target_modules),
-    options: {
-      r: config.r, alpha: config.lora_alpha, dropout: config.lora_dropout ?? 0,
-      use_rslora: config.use_rslora ?? false, init: initFrom(config.init_lora_weights),
-    },
-    rank_pattern: config.rank_pattern ?? {}, alpha_pattern: config.alpha_pattern ?? {},
-    adapter, replace: true,
-  };
-  const items = planAdapter(model, spec);
+  const items = planFromConfig(model, readConfig(dir), adapter);
   const weightsPath = join(dir, LORA_WEIGHTS_NAME);
   if (!existsSync(weightsPath)) {
     const old = existsSync(join(dir, 'adapter_model.bin')) ? ' (adapter_model.bin, a pickle, is not read: save with safe_serialization=True)' : '';
@@ -245,23 +273,7 @@ export function lora_load<M extends nn_Module>(model: M, dir: string, options: {
   }
   const { tensors } = torch_load_safetensors(weightsPath);
   try {
-    const expected = new Map<string, { shape: number[]; r: number }>();
-    for (const item of items) {
-      for (const [suffix, shape] of Object.entries(item.kind.shapes(baseOf(item.module), item.settings.r))) expected.set(fileKey(item.path, suffix), { shape, r: item.settings.r });
-    }
-    for (const [key, { shape, r }] of expected) {
-      const tensor = tensors[key];
-      if (tensor === undefined) {
-        throw new RangeError(`Expected a tensor "${key}" for ${weightsPath} but received a file without it (${CONFIG} targets that layer); nothing was loaded`);
-      }
-      if (!isFloatingDtype(tensor.dtype)) throw new TypeError(`Expected a floating-point tensor for "${key}" but received ${tensor.dtype}; nothing was loaded`);
-      if (shapeText(tensor.shape) !== shapeText(shape)) {
-        throw new RangeError(`Expected shape ${shapeText(shape)} (the model's layer with r = ${r} from ${CONFIG}) for "${key}" but received shape ${shapeText(tensor.shape)}; nothing was loaded`);
-      }
-    }
-    for (const key of Object.keys(tensors)) {
-      if (!expected.has(key)) throw new RangeError(`Expected only tensors of the layers ${CONFIG} targets in ${weightsPath} but received "${key}", which matches none; nothing was loaded`);
-    }
+    checkTensors(tensors, items, weightsPath);
     const layers = applyPlan(model, items, adapter);
     with_no_grad(() => {
       items.forEach((item, i) => {

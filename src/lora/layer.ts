@@ -64,7 +64,7 @@ export function adapterSettings(options: LoraOptions | undefined, maxRank: numbe
 }
 
 /** alpha / r, or alpha / √r with rslora. */
-export function scalingOf(settings: AdapterSettings): number {
+function scalingOf(settings: AdapterSettings): number {
   return settings.use_rslora ? settings.alpha / Math.sqrt(settings.r) : settings.alpha / settings.r;
 }
 
@@ -114,7 +114,7 @@ function call(layer: nn_Module, input: Tensor): Tensor {
 }
 
 /** Counts the values of `tensor` that are NaN or infinite. */
-export function nonFiniteCount(tensor: Tensor): number {
+function nonFiniteCount(tensor: Tensor): number {
   return with_no_grad(() => tensor.isfinite().logical_not().sum().item() as number);
 }
 

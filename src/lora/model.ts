@@ -124,8 +124,9 @@ export function patternValue(pattern: Record<string, number>, path: string): num
   return undefined;
 }
 
-function checkPattern(value: unknown, name: string): Record<string, number> {
-  if (value === undefined) return {};
+/** @internal rank_pattern / alpha_pattern: numbers by regular expression (absent or null: none). */
+export function checkPattern(value: unknown, name: string): Record<string, number> {
+  if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an object of numbers by module name', name, value);
   for (const [key, number] of Object.entries(value)) {
     try {
