@@ -132,8 +132,8 @@ describe('merged state', () => {
     const lora = lora_nn_linear(nn_linear(4, 4), { r: 2 });
     lora.add_adapter('other', { r: 1 });
     lora.merge();
-    expect(() => lora.set_adapter('other')).toThrow(/unmerge\(\) first/);
-    expect(() => lora.set_adapter(null)).toThrow(/unmerge\(\) first/);
+    expect(() => lora.set_adapter('other')).toThrow(/Expected the merged adapter "default" \(this layer has it merged; unmerge first\) for adapter but received "other"/);
+    expect(() => lora.set_adapter(null)).toThrow(/unmerge first/);
     expect(() => lora.delete_adapter('default')).toThrow(/Expected an adapter that is not merged \(unmerge\(\) first\) for name but received "default"/);
     lora.unmerge();
     lora.set_adapter('other');

@@ -180,6 +180,17 @@ describe('named adapters on one base', () => {
     expect(model.head).not.toBeInstanceOf(LoraLayer);
   });
 
+  it('adds an adapter to a model with another merged, changing nothing merged', () => {
+    const { model } = twoAdapters();
+    lora_merge(model, { adapter: 'b' }); // 'a' stays the active one
+    const head = layerAt(model, 'head');
+    const merged = head.base_layer.weight.clone();
+    lora_apply(model, { target_modules: ['head', 'v_proj'], r: 1, adapter: 'c' });
+    expect(lora_adapters(model).sort()).toEqual(['a', 'b', 'c']);
+    expect(head.merged_adapters).toEqual(['b']);
+    expect(head.base_layer.weight.equal(merged)).toBe(true);
+  });
+
   it('merges a chosen adapter, and refuses switching until unmerged', () => {
     const { model } = twoAdapters();
     const h = torch_randn(4, 8);
@@ -188,8 +199,8 @@ describe('named adapters on one base', () => {
     lora_merge(model, { adapter: 'b' });
     expect(head.merged_adapters).toEqual(['b']);
     expect(head.base_layer(h).allclose(yb, 1e-5, 1e-5)).toBe(true);
-    expect(() => lora_set_adapter(model, 'a')).toThrow(/lora_unmerge\(\) first/);
-    expect(() => with_adapters_disabled(model, () => 1)).toThrow(/lora_unmerge\(\) first/);
+    expect(() => lora_set_adapter(model, 'a')).toThrow(/Expected the merged adapter "b" \("head" has it merged; unmerge first\) for adapter but received "a"/);
+    expect(() => with_adapters_disabled(model, () => 1)).toThrow(/unmerge first/);
     expect(() => lora_delete_adapter(model, 'b')).toThrow(/lora_unmerge\(\) first/);
     lora_unmerge(model);
     lora_set_adapter(model, 'a');

@@ -227,14 +227,23 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
    */
   set_adapter(name: string | null): void {
     if (name !== null) this.adapterName(name);
+    this.check_switch(name);
     this.activate(name, true);
   }
 
-  /** @internal Sets the active adapter without asking that this layer has it (a model's layers may not all have it). */
-  activate(name: string | null, setTrainable: boolean): void {
-    if (this.merged && !(this.merged_adapters.length === 1 && this.merged_adapters[0] === name)) {
-      failRange(`the merged adapter "${this.merged_adapters.join('", "')}" (unmerge() first to switch)`, 'adapter', name);
+  /** @internal Throws unless `name` can be made active: while merged, only the merged adapter can. */
+  check_switch(name: string | null, where = 'this layer'): void {
+    const merged = this.merged_adapters;
+    if (merged.length > 0 && !(merged.length === 1 && merged[0] === name)) {
+      failRange(`the merged adapter "${merged.join('", "')}" (${where} has it merged; unmerge first)`, 'adapter', name);
     }
+  }
+
+  /**
+   * @internal Sets the active adapter, unchecked: a model's layers may not all have it, and
+   * callers check merged layers (check_switch) before changing any.
+   */
+  activate(name: string | null, setTrainable: boolean): void {
     this.active_adapter = name;
     if (!setTrainable) return;
     for (const adapter of this.adapters) {

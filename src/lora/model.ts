@@ -226,7 +226,7 @@ export function lora_apply<M extends nn_Module>(model: M, options: LoraApplyOpti
 
 // ---- adapters ----
 
-/** The adapters of `model`, in the order they were added. @example lora_adapters(model) // ['default', 'task_b'] */
+/** The adapters on `model`'s LoRA layers, each once, as the layers list them. @example lora_adapters(model) // ['default', 'task_b'] */
 export function lora_adapters(model: nn_Module): string[] {
   const names = new Set<string>();
   for (const [, layer] of lora_layers(model)) for (const name of layer.adapters) names.add(name);
@@ -261,22 +261,20 @@ export function chosenAdapter(model: nn_Module, adapter: string | undefined): st
 export function lora_set_adapter(model: nn_Module, name: string | null): void {
   if (name !== null) checkKnown(model, name, 'name');
   const layers = lora_layers(model);
-  for (const [path, layer] of layers) checkSwitchable(layer, name, path);
+  for (const [path, layer] of layers) layer.check_switch(name, where(path));
   for (const [, layer] of layers) layer.activate(name, true);
 }
 
-function checkSwitchable(layer: LoraLayer, name: string | null, path: string): void {
-  const merged = layer.merged_adapters;
-  if (merged.length > 0 && !(merged.length === 1 && merged[0] === name)) {
-    failRange(`the merged adapter ("${path}" has "${merged.join('", "')}" merged; lora_unmerge() first)`, 'adapter', name);
-  }
+/** How messages name the layer at `path`. */
+function where(path: string): string {
+  return path === '' ? 'the model' : `"${path}"`;
 }
 
 // Runs fn with `name` active in every layer (no change of trainable flags), then restores.
 function withActive<T>(model: nn_Module, name: string | null, fn: () => T): T {
   checkFunction(fn, 'fn');
   const layers = lora_layers(model);
-  for (const [path, layer] of layers) checkSwitchable(layer, name, path);
+  for (const [path, layer] of layers) layer.check_switch(name, where(path));
   const previous = layers.map(([, layer]) => layer.active_adapter);
   for (const [, layer] of layers) layer.activate(name, false);
   let result: T;
@@ -383,7 +381,7 @@ export function layersWith(model: nn_Module, name: string): [string, LoraLayer][
 export function lora_merge(model: nn_Module, options: MergeOptions = {}): void {
   const name = chosenAdapter(checkModel(model), options.adapter);
   const layers = layersWith(model, name);
-  if (options.safe === true) for (const [path, layer] of layers) layer.check_merge(name, path === '' ? 'the model' : `"${path}"`);
+  if (options.safe === true) for (const [path, layer] of layers) layer.check_merge(name, where(path));
   for (const [, layer] of layers) layer.merge({ adapter: name });
 }
 
