@@ -14,23 +14,25 @@ node --version
 nvidia-smi -L
 python3 -c 'import torch; print("python torch", torch.__version__, "cuda", torch.cuda.is_available())'
 start=$(date +%s)
+# Build logs come back only when the build fails ($OUT returns at most 8 files).
 if ! cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNODE_EXECUTABLE="$(command -v node)" \
     -DCMAKE_JS_INC=/tmp/node/package/include/node -DCMAKE_LIBRARY_OUTPUT_DIRECTORY="$PWD/build/Release" \
-    >"$out/cmake.log" 2>&1; then
-  tail -40 "$out/cmake.log"; exit 1
+    >/tmp/cmake.log 2>&1; then
+  cp /tmp/cmake.log "$out/"; tail -40 /tmp/cmake.log; exit 1
 fi
-grep "torchlora:" "$out/cmake.log"
-if ! cmake --build build -j 16 >"$out/build.log" 2>&1; then
-  grep -E "error" -A4 "$out/build.log" | head -80; exit 1
+grep "torchlora:" /tmp/cmake.log
+if ! cmake --build build -j 16 >/tmp/build.log 2>&1; then
+  cp /tmp/build.log "$out/"; grep -E "error" -A4 /tmp/build.log | head -80; exit 1
 fi
 echo "build: $(( $(date +%s) - start )) s"
 status=0
 node --expose-gc dist/bench/cuda.js 2>&1 | tee "$out/cuda.log" || status=1
 echo "--- seed example on cuda (torchlora, then Python PyTorch)"
-node dist/examples/lora-minimal.js --device cuda --timings 2>&1 | tail -14 | tee "$out/seed-ours.log" || status=1
-python3 bench/seed.py --device cuda --timings 2>&1 | tail -4 | tee "$out/seed-python.log" || status=1
-if [ -f dist/examples/lora-library.js ]; then
-  echo "--- library LoRA on cuda"
-  node dist/examples/lora-library.js --device cuda 2>&1 | tail -14 | tee "$out/lora-library.log" || status=1
-fi
+node dist/examples/lora-minimal.js --device cuda --timings 2>&1 | tail -14 | tee "$out/seed.log" || status=1
+python3 bench/seed.py --device cuda --timings 2>&1 | tail -4 | tee -a "$out/seed.log" || status=1
+echo "--- library LoRA on cuda"
+node dist/examples/lora-library.js --device cuda 2>&1 | tail -16 | tee "$out/lora-library.log" || status=1
+echo "--- PEFT: torchlora's adapter in PEFT, and PEFT's own adapter for torchlora to load"
+# Back here: PEFT_ADAPTER_DIR=<files_at>/peft npx vitest run test/lora.peft_interop.test.ts
+python3 test/device/peft_check.py test/device/peft_fixture --out "$out/peft" 2>&1 | tail -30 | tee "$out/peft.log" || status=1
 exit $status

@@ -5,8 +5,9 @@
 //    code writes now (UPDATE_PEFT_FIXTURE=1 rewrites it);
 //  - runs peft_check.py --without-peft with Debian's PyTorch: an independent reading of the
 //    files with PEFT's math written out, which must give our outputs;
-//  - with PEFT_ADAPTER_DIR=OUT (OUT from `peft_check.py FIXTURE --out OUT` on a machine with
-//    PEFT), loads PEFT's own adapter with lora_load and compares with PEFT's output.
+//  - loads an adapter made by PEFT itself (0.21.0, by `peft_check.py FIXTURE --out OUT` on the
+//    GPU machine; committed in test/device/peft_made, or PEFT_ADAPTER_DIR=OUT for a new one)
+//    with lora_load, and compares with PEFT's output.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,8 +63,8 @@ describe_with_python('peft_check.py without PEFT', () => {
   });
 });
 
-const peftOut = process.env.PEFT_ADAPTER_DIR;
-describe.skipIf(peftOut === undefined)('an adapter made by PEFT (PEFT_ADAPTER_DIR)', () => {
+const peftOut = process.env.PEFT_ADAPTER_DIR ?? join(COMMITTED, '..', 'peft_made');
+describe('an adapter made by PEFT', () => {
   it("loads with lora_load and computes PEFT's output", () => {
     const dir = peftOut!;
     expect(existsSync(join(dir, 'peft_adapter', 'adapter_model.safetensors'))).toBe(true);
