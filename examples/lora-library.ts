@@ -6,74 +6,23 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   lora_nn_linear, lora_parameter_counts, lora_parameters, lora_save, nn_linear, nnf_mse_loss, optim_adam, slice, torch_manual_seed,
   torch_matmul, torch_randn, torch_randperm, torch_set_num_threads, with_no_grad, type LoraInit, type nn_Module, type Tensor,
 } from '../src/index.js';
+import { exampleSettings, PhaseTimer } from './cli.js';
 import { Progress, formatR } from './progress.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    epochs: { type: 'string', default: '100' },
-    rank: { type: 'string', default: '1' },
-    alpha: { type: 'string', default: '1' },
-    init: { type: 'string', default: 'randn' },
-    seed: { type: 'string', default: '1' },
-    n: { type: 'string', default: '10000' },
-    device: { type: 'string', default: 'cpu' },
-    threads: { type: 'string' },
-    out: { type: 'string' },
-    timings: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
-
-if (flags.help) {
-  console.log(`Usage: npm run example:lora -- [flags]
+const { flags, epochs, rank, alpha, n, device } = exampleSettings(`Usage: npm run example:lora -- [flags]
 
 The seed post's experiment with torchlora's LoRA: pre-train a 1001x1000 linear model, shift
-the true weights by +1, fine-tune a rank-r adapter with lora_nn_linear, merge it, save it.
-
-  --epochs N     training epochs of each phase (100)
-  --rank R       LoRA rank (1)
-  --alpha A      LoRA alpha; the update is scaled by alpha / rank (1)
-  --init I       how A starts: randn (the post's), kaiming (PEFT's default) or gaussian (randn)
-  --seed S       torch_manual_seed (1)
-  --n N          number of simulated rows (10000)
-  --device D     cpu, cuda or cuda:1 (cpu)
-  --threads T    libtorch intra-op threads (libtorch's default)
-  --out DIR      where lora_save writes the adapter (a new temporary folder)
-  --timings      print a JSON line of per-phase seconds and peak RSS at the end
-  --help         this text`);
-  process.exit(0);
-}
-
-function integerFlag(name: keyof typeof flags, min: number): number {
-  const value = Number(flags[name]);
-  if (!Number.isInteger(value) || value < min) {
-    console.error(`--${name} must be an integer >= ${min}, got ${String(flags[name])}`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const epochs = integerFlag('epochs', 1);
-const rank = integerFlag('rank', 1);
-const alpha = Number(flags.alpha);
+the true weights by +1, fine-tune a rank-r adapter with lora_nn_linear, merge it, save it.`,
+{ init: { type: 'string', default: 'randn' }, out: { type: 'string' } },
+`  --init I       how A starts: randn (the post's), kaiming (PEFT's default) or gaussian
+  --out DIR      where lora_save writes the adapter (a new temporary folder)`);
 const init = flags.init as LoraInit;
-const device = flags.device!;
-if (flags.threads !== undefined) torch_set_num_threads(integerFlag('threads', 1));
-torch_manual_seed(integerFlag('seed', 0));
-const timings: Record<string, number> = {};
-const time = <T>(phase: string, fn: () => T): T => {
-  const start = performance.now();
-  const result = fn();
-  timings[phase] = (performance.now() - start) / 1000;
-  return result;
-};
+const timer = new PhaseTimer();
 
-const n = integerFlag('n', 2);
 const d_in = 1001;
 const d_out = 1000;
 
@@ -103,7 +52,7 @@ function train(model: nn_Module & ((x: Tensor) => Tensor), params: Tensor[], X: 
   progress.done();
 }
 
-time('pretrain', () => train(model, model.parameters, X, y));
+timer.time('pretrain', () => train(model, model.parameters, X, y));
 
 const thetas2 = thetas.add(1);
 const X2 = torch_randn(n, d_in, { device });
@@ -117,13 +66,13 @@ const { trainable, total } = lora_parameter_counts(lora);
 console.log(`trainable parameters: ${trainable.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} `
   + `(1/${Math.round((total - trainable) / trainable)} of the base model)`);
 
-time('lora', () => train(lora, lora_parameters(lora), X2, y2));
+timer.time('lora', () => train(lora, lora_parameters(lora), X2, y2));
 
 // The post's delta_theta is d_in x d_out: ΔW (d_out x d_in, the weight's layout) transposed.
 const delta_theta = lora.delta_weight().t();
 console.log(String(delta_theta.index('0:5', '0:5')));
 
-const out = flags.out ?? mkdtempSync(join(tmpdir(), 'torchlora-adapter-'));
+const out = typeof flags.out === 'string' ? flags.out : mkdtempSync(join(tmpdir(), 'torchlora-adapter-'));
 lora_save(lora, out);
 console.log(`adapter saved to ${out}: ${readdirSync(out).sort().join(', ')}`);
 
@@ -131,6 +80,4 @@ console.log(`adapter saved to ${out}: ${readdirSync(out).sort().join(', ')}`);
 lora.merge();
 console.log(String(nnf_mse_loss(model(X2), y2)));
 
-if (flags.timings) {
-  console.log(JSON.stringify({ ...timings, peak_rss_mb: process.resourceUsage().maxRSS / 1024 }));
-}
+if (flags.timings) timer.report();

@@ -4,71 +4,21 @@
 // (the post's sample.int without replacement is torch_randperm(n)[:batch_size]), so
 // bench/seed.py, with the same seed and calls, reproduces the run in Python PyTorch.
 // Like the R code, nothing here disposes tensors by hand: the GC path keeps memory bounded.
-import { parseArgs } from 'node:util';
 import {
-  nn_linear, nn_module, nn_parameter, nnf_mse_loss, optim_adam, slice, torch_manual_seed, torch_matmul, torch_randn,
-  torch_randperm, torch_set_num_threads, torch_zeros, with_no_grad, type nn_Module, type Tensor,
+  nn_linear, nn_module, nn_parameter, nnf_mse_loss, optim_adam, slice, torch_matmul, torch_randn,
+  torch_randperm, torch_zeros, with_no_grad, type nn_Module, type Tensor,
 } from '../src/index.js';
+import { exampleSettings, PhaseTimer } from './cli.js';
 import { Progress, formatR } from './progress.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    epochs: { type: 'string', default: '100' },
-    rank: { type: 'string', default: '1' },
-    alpha: { type: 'string', default: '1' },
-    seed: { type: 'string', default: '1' },
-    n: { type: 'string', default: '10000' },
-    device: { type: 'string', default: 'cpu' },
-    threads: { type: 'string' },
-    timings: { type: 'boolean', default: false },
-    trace: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
-
-if (flags.help) {
-  console.log(`Usage: npm start -- [flags]
+const { flags, epochs, rank, alpha, n, device } = exampleSettings(`Usage: npm start -- [flags]
 
 The R torch blog post "Understanding LoRA with a minimal example", in TypeScript:
-pre-train a 1001x1000 linear model, shift the true weights by +1, fine-tune a rank-r LoRA.
+pre-train a 1001x1000 linear model, shift the true weights by +1, fine-tune a rank-r LoRA.`,
+{ trace: { type: 'boolean', default: false } },
+"  --trace        print every step's loss (for the parity test against bench/seed.py)");
+const timer = new PhaseTimer();
 
-  --epochs N     training epochs of each phase (100)
-  --rank R       LoRA rank (1)
-  --alpha A      LoRA alpha; the update is scaled by alpha / rank (1)
-  --seed S       torch_manual_seed (1)
-  --n N          number of simulated rows (10000)
-  --device D     cpu, cuda or cuda:1 (cpu)
-  --threads T    libtorch intra-op threads (libtorch's default)
-  --timings      print a JSON line of per-phase seconds and peak RSS at the end
-  --trace        print every step's loss (for the parity test against bench/seed.py)
-  --help         this text`);
-  process.exit(0);
-}
-
-function integerFlag(name: keyof typeof flags, min: number): number {
-  const value = Number(flags[name]);
-  if (!Number.isInteger(value) || value < min) {
-    console.error(`--${name} must be an integer >= ${min}, got ${String(flags[name])}`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const epochs = integerFlag('epochs', 1);
-const rank = integerFlag('rank', 1);
-const alpha = Number(flags.alpha);
-const device = flags.device!;
-if (flags.threads !== undefined) torch_set_num_threads(integerFlag('threads', 1));
-torch_manual_seed(integerFlag('seed', 0));
-const timings: Record<string, number> = {};
-const time = <T>(phase: string, fn: () => T): T => {
-  const start = performance.now();
-  const result = fn();
-  timings[phase] = (performance.now() - start) / 1000;
-  return result;
-};
-
-const n = integerFlag('n', 2);
 const d_in = 1001;
 const d_out = 1000;
 
@@ -101,7 +51,7 @@ function train(model: nn_Module & ((x: Tensor) => Tensor), X: Tensor, y: Tensor,
   progress.done();
 }
 
-time('pretrain', () => train(model, X, y));
+timer.time('pretrain', () => train(model, X, y));
 
 const thetas2 = thetas.add(1);
 
@@ -131,7 +81,7 @@ const lora_nn_linear = nn_module({
 
 const lora = lora_nn_linear(model, rank, alpha) as unknown as nn_Module & ((x: Tensor) => Tensor) & { A: Tensor; B: Tensor; scaling: number };
 
-time('lora', () => train(lora, X2, y2));
+timer.time('lora', () => train(lora, X2, y2));
 
 const delta_theta = torch_matmul(lora.A, lora.B).mul(lora.scaling);
 console.log(String(delta_theta.index('0:5', '0:5')));
@@ -145,6 +95,4 @@ const merged = nnf_mse_loss(model(X2), y2);
 console.log(String(merged));
 if (flags.trace) console.log(`trace merged ${merged.item()}`);
 
-if (flags.timings) {
-  console.log(JSON.stringify({ ...timings, peak_rss_mb: process.resourceUsage().maxRSS / 1024 }));
-}
+if (flags.timings) timer.report();
