@@ -10,20 +10,14 @@ import time
 import torch
 import torch.nn.functional as F
 
+from ops import per_op
+
 BATCH, D_IN, D_OUT = 128, 1001, 1000
 RANKS = [1, 16, 64]
 
 
 def per_step(fn, n, repeats=5):
-    for _ in range(max(1, n // 10)):
-        fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - start) / n * 1e3)
-    return best
+    return per_op(fn, n, repeats) / 1e3
 
 
 def main():

@@ -16,7 +16,7 @@ import {
   lora_nn_linear, lora_parameters, nn_linear, nnf_mse_loss, torch_config, torch_manual_seed, torch_matmul, torch_randn, torch_scope,
   torch_set_num_threads, with_no_grad,
 } from '../src/index.js';
-import { perOp } from './ops.js';
+import { bestOf, perOp } from './ops.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = existsSync(join(here, 'lora.py')) ? here : join(here, '..', '..', 'bench');
@@ -74,11 +74,6 @@ function runPython(): Record<string, number> {
   return JSON.parse(execFileSync(python, [join(root, 'lora.py'), String(threads), String(steps)], { encoding: 'utf8' }));
 }
 
-const best = (runs: Record<string, number>[]): Record<string, number> => {
-  const result: Record<string, number> = {};
-  for (const run of runs) for (const [name, value] of Object.entries(run)) result[name] = Math.min(result[name] ?? Infinity, value);
-  return result;
-};
 
 const ours: Record<string, number>[] = [];
 const theirs: Record<string, number>[] = [];
@@ -86,8 +81,8 @@ for (let round = 0; round < rounds; round++) {
   ours.push(runOurs());
   theirs.push(runPython());
 }
-const o = best(ours);
-const p = best(theirs);
+const o = bestOf(ours);
+const p = bestOf(theirs);
 const config = torch_config();
 console.log(`libtorch ${config.version}, ${threads} thread(s), BLAS: ${config.blas}`);
 console.log(`batch ${batch}, d_in ${d_in}, d_out ${d_out}; best of ${rounds} alternating rounds, each the best of 5 x ${steps} steps`);

@@ -11,6 +11,7 @@ import torch
 
 
 def per_op(fn, n, repeats=5):
+    """Microseconds per call of fn: the best of `repeats` timed loops of n calls, after a warm-up."""
     for _ in range(max(1, n // 10)):
         fn()
     best = float("inf")
@@ -37,4 +38,5 @@ def main():
     print(json.dumps(results))
 
 
-main()
+if __name__ == "__main__":
+    main()

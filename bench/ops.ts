@@ -12,6 +12,13 @@ export function perOp(fn: () => void, n: number, repeats = 5): number {
   return best;
 }
 
+/** The best (smallest) value of each case over several runs. */
+export function bestOf(runs: Record<string, number>[]): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const run of runs) for (const [name, value] of Object.entries(run)) result[name] = Math.min(result[name] ?? Infinity, value);
+  return result;
+}
+
 export function runOps(threads: number): Record<string, number> {
   torch_set_num_threads(threads);
   torch_manual_seed(0);

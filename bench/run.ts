@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { torch_config } from '../src/index.js';
-import { runOps } from './ops.js';
+import { bestOf, runOps } from './ops.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = existsSync(join(here, 'ops.py')) ? here : join(here, '..', '..', 'bench');
@@ -17,11 +17,6 @@ function pythonOps(): Record<string, number> {
   return JSON.parse(execFileSync(python, [join(root, 'ops.py'), String(threads)], { encoding: 'utf8' }));
 }
 
-function best(runs: Record<string, number>[]): Record<string, number> {
-  const result: Record<string, number> = {};
-  for (const run of runs) for (const [name, value] of Object.entries(run)) result[name] = Math.min(result[name] ?? Infinity, value);
-  return result;
-}
 
 const ours: Record<string, number>[] = [];
 const theirs: Record<string, number>[] = [];
@@ -29,8 +24,8 @@ for (let round = 0; round < rounds; round++) {
   ours.push(runOps(threads));
   theirs.push(pythonOps());
 }
-const o = best(ours);
-const p = best(theirs);
+const o = bestOf(ours);
+const p = bestOf(theirs);
 const config = torch_config();
 console.log(`libtorch ${config.version}, ${threads} thread(s), BLAS: ${config.blas}`);
 console.log(`best of ${rounds} alternating rounds; each round: best of 5 repeats`);
