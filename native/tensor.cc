@@ -293,6 +293,27 @@ Napi::Value DataBuffer(const Napi::CallbackInfo& info) {
   return buffer;
 }
 
+// dataView(a): the tensor's own memory as an ArrayBuffer, no copy. The buffer holds a
+// reference to the storage, so it stays valid after the tensor is disposed or collected.
+// The TypeScript layer checks that a is a contiguous CPU tensor.
+Napi::Value DataView(const Napi::CallbackInfo& info) {
+  auto* keep = new at::Tensor(Unwrap(info, 0).detach());
+  const size_t bytes = keep->numel() * keep->element_size();
+  napi_value buffer = nullptr;
+  const napi_status status = napi_create_external_arraybuffer(
+      info.Env(), bytes == 0 ? nullptr : keep->data_ptr(), bytes,
+      [](node_api_basic_env, void*, void* hint) { delete static_cast<at::Tensor*>(hint); }, keep, &buffer);
+  if (status != napi_ok) {
+    delete keep;
+    throw Napi::Error::New(info.Env(), "This Node.js cannot make an ArrayBuffer over native memory; use to_typed_array() to copy");
+  }
+  return Napi::Value(info.Env(), buffer);
+}
+
+Napi::Value IsContiguous(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), Unwrap(info, 0).is_contiguous());
+}
+
 // to(out, a, device, dtype, copy)
 Napi::Value To(const Napi::CallbackInfo& info) {
   const at::Tensor& tensor = Unwrap(info, 1);
@@ -334,6 +355,8 @@ void InitTensor(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "dim", Dim);
   TORCHLORA_EXPORT(exports, "item", Item);
   TORCHLORA_EXPORT(exports, "data", DataBuffer);
+  TORCHLORA_EXPORT(exports, "dataView", DataView);
+  TORCHLORA_EXPORT(exports, "isContiguous", IsContiguous);
   TORCHLORA_EXPORT(exports, "to", To);
   TORCHLORA_EXPORT(exports, "format", Format);
   (void)env;

@@ -65,6 +65,8 @@ export interface NativeAddon {
   dim(a: Handle): number;
   item(a: Handle): number | boolean;
   data(a: Handle): ArrayBuffer;
+  dataView(a: Handle): ArrayBuffer;
+  isContiguous(a: Handle): boolean;
   to(out: Handle, a: Handle, device: Optional<string>, dtype: Optional<number>, copy: boolean): void;
   format(a: Handle): string;
 

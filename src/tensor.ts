@@ -204,9 +204,23 @@ export class Tensor {
     return nest(flat, native.shape(this), toValue);
   }
 
-  /** A copy of the values, row-major, as the TypedArray of this dtype (float16 as raw Uint16 bits). @example torch_ones(2).to_typed_array() // Float32Array [1, 1] */
-  to_typed_array(): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array {
-    return typedArrayFor(this.dtype, native.data(this)) as ReturnType<Tensor['to_typed_array']>;
+  /**
+   * The values, row-major, as the TypedArray of this dtype (float16 as raw Uint16 bits): a
+   * copy, or with `{ copy: false }` a view of the tensor's own memory, as `numpy()` gives in
+   * PyTorch. A view needs a contiguous CPU tensor; writes through it change the tensor, and
+   * it keeps the memory alive after the tensor is disposed.
+   *
+   * @example
+   * torch_ones(2).to_typed_array()                 // Float32Array [1, 1], a copy
+   * const view = w.to_typed_array({ copy: false }); view[0] = 5; // w[0] is 5 now
+   */
+  to_typed_array(options: { copy?: boolean } = {}): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array {
+    const copy = options.copy === undefined ? true : checkBoolean(options.copy, 'copy');
+    if (copy) return typedArrayFor(this.dtype, native.data(this)) as ReturnType<Tensor['to_typed_array']>;
+    if (native.device(this) !== 'cpu' || !native.isContiguous(this)) {
+      throw new TypeError(`Expected a contiguous CPU tensor for a view but received a${native.isContiguous(this) ? '' : ' non-contiguous'} tensor on ${native.device(this)}; call .contiguous() or .cpu(), or copy`);
+    }
+    return typedArrayFor(this.dtype, native.dataView(this)) as ReturnType<Tensor['to_typed_array']>;
   }
 
   /**
