@@ -3,23 +3,13 @@
 // term is B(A(dropout(x))) · scaling and ΔW[o, i, :, :] = Σ_k B[o, k] A[k, i, :, :] · scaling.
 import { nnf_conv2d } from '../nn/functional.js';
 import { nn_conv2d } from '../nn/layers.js';
-import { nn_module, type nn_Module } from '../nn/module.js';
+import { nn_module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
 import { failRange } from '../validate.js';
 import { checkBase, DenseLoraLayer, type LoraKind, type LoraOptions } from './layer.js';
 
-/** What LoRA needs of an `nn_conv2d`. */
-export interface Conv2dBase extends nn_Module {
-  weight: Tensor;
-  bias: Tensor | null;
-  readonly in_channels: number;
-  readonly out_channels: number;
-  readonly kernel_size: number[];
-  readonly stride: number[];
-  readonly padding: number[] | 'same' | 'valid';
-  readonly dilation: number[];
-  readonly groups: number;
-}
+/** The layer LoRA wraps: an `nn_conv2d`. */
+export type Conv2dBase = nn_conv2d;
 
 export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
   constructor(conv: Conv2dBase, options: LoraOptions & { adapter?: string } = {}) {

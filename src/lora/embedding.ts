@@ -5,19 +5,12 @@ import { torch_randn } from '../creation.js';
 import { nnf_embedding } from '../nn/functional.js';
 import { nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
 import { nn_embedding } from '../nn/layers.js';
-import { nn_module, nn_parameter, type nn_Module } from '../nn/module.js';
+import { nn_module, nn_parameter } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
 import { AdapterDict, checkBase, LoraLayer, type AdapterSettings, type LoraKind, type LoraOptions } from './layer.js';
 
-/** What LoRA needs of an `nn_embedding`. */
-export interface EmbeddingBase extends nn_Module {
-  weight: Tensor;
-  readonly num_embeddings: number;
-  readonly embedding_dim: number;
-  readonly padding_idx: number | null;
-  readonly scale_grad_by_freq: boolean;
-  readonly sparse: boolean;
-}
+/** The layer LoRA wraps: an `nn_embedding`. */
+export type EmbeddingBase = nn_embedding;
 
 export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
   declare lora_embedding_A: AdapterDict<Tensor>;

@@ -1,17 +1,12 @@
 // LoRA for nn_linear (PEFT's lora.Linear): y = base(x) + (dropout(x) Aᵀ) Bᵀ · scaling,
 // with A = lora_A[name].weight (r x in) and B = lora_B[name].weight (out x r).
 import { nn_linear } from '../nn/layers.js';
-import { nn_module, type nn_Module } from '../nn/module.js';
+import { nn_module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
 import { checkBase, DenseLoraLayer, type LoraKind, type LoraOptions } from './layer.js';
 
-/** What LoRA needs of an `nn_linear` (the class itself cannot be named outside nn/layers.ts). */
-export interface LinearBase extends nn_Module {
-  weight: Tensor;
-  bias: Tensor | null;
-  readonly in_features: number;
-  readonly out_features: number;
-}
+/** The layer LoRA wraps: an `nn_linear`. */
+export type LinearBase = nn_linear;
 
 export class LoraLinear extends DenseLoraLayer<LinearBase> {
   constructor(linear: LinearBase, options: LoraOptions & { adapter?: string } = {}) {

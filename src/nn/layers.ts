@@ -37,7 +37,8 @@ function checkProbability(value: unknown, name: string): number {
 
 // ---- linear ----
 
-class Linear extends nn_Module {
+/** The class behind `nn_linear`, for `instanceof` and for types (`class MyLayer extends Linear`). */
+export class Linear extends nn_Module {
   declare weight: Tensor;
   declare bias: Tensor | null;
   readonly in_features: number;
@@ -89,7 +90,8 @@ interface EmbeddingLayerOptions extends FactoryOptions {
   sparse?: boolean;
 }
 
-class Embedding extends nn_Module {
+/** The class behind `nn_embedding`, for `instanceof` and for types (`class MyLayer extends Embedding`). */
+export class Embedding extends nn_Module {
   declare weight: Tensor;
   readonly num_embeddings: number;
   readonly embedding_dim: number;
@@ -149,7 +151,8 @@ interface ConvolutionLayerOptions extends FactoryOptions {
   padding_mode?: 'zeros';
 }
 
-abstract class Convolution extends nn_Module {
+/** What `nn_conv1d` and `nn_conv2d` share: sizes, stride, padding, dilation, groups. */
+export abstract class Convolution extends nn_Module {
   declare weight: Tensor;
   declare bias: Tensor | null;
   readonly in_channels: number;
@@ -192,7 +195,8 @@ abstract class Convolution extends nn_Module {
   }
 }
 
-class Conv1d extends Convolution {
+/** The class behind `nn_conv1d`, for `instanceof` and for types (`class MyLayer extends Conv1d`). */
+export class Conv1d extends Convolution {
   constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionLayerOptions = {}) {
     super(1, in_channels, out_channels, kernel_size, options);
   }
@@ -202,7 +206,8 @@ class Conv1d extends Convolution {
   }
 }
 
-class Conv2d extends Convolution {
+/** The class behind `nn_conv2d`, for `instanceof` and for types (`class MyLayer extends Conv2d`). */
+export class Conv2d extends Convolution {
   constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionLayerOptions = {}) {
     super(2, in_channels, out_channels, kernel_size, options);
   }
@@ -233,7 +238,8 @@ export type nn_conv2d = Conv2d;
 
 // ---- normalisation, dropout, activations ----
 
-class LayerNorm extends nn_Module {
+/** The class behind `nn_layer_norm`, for `instanceof` and for types (`class MyLayer extends LayerNorm`). */
+export class LayerNorm extends nn_Module {
   declare weight: Tensor | null;
   declare bias: Tensor | null;
   readonly normalized_shape: number[];
@@ -269,7 +275,8 @@ class LayerNorm extends nn_Module {
 export const nn_layer_norm = nn_module(LayerNorm, 'nn_layer_norm');
 export type nn_layer_norm = LayerNorm;
 
-class Dropout extends nn_Module {
+/** The class behind `nn_dropout`, for `instanceof` and for types (`class MyLayer extends Dropout`). */
+export class Dropout extends nn_Module {
   readonly p: number;
 
   constructor(p = 0.5) {
@@ -292,7 +299,8 @@ class Dropout extends nn_Module {
 export const nn_dropout = nn_module(Dropout, 'nn_dropout');
 export type nn_dropout = Dropout;
 
-class ReLU extends nn_Module {
+/** The class behind `nn_relu`, for `instanceof` and for types (`class MyLayer extends ReLU`). */
+export class ReLU extends nn_Module {
   override forward(input: Tensor): Tensor {
     return nnf_relu(input);
   }
@@ -302,7 +310,8 @@ class ReLU extends nn_Module {
 export const nn_relu = nn_module(ReLU, 'nn_relu');
 export type nn_relu = ReLU;
 
-class GELU extends nn_Module {
+/** The class behind `nn_gelu`, for `instanceof` and for types (`class MyLayer extends GELU`). */
+export class GELU extends nn_Module {
   readonly approximate: 'none' | 'tanh';
 
   constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
@@ -323,7 +332,8 @@ export type nn_gelu = GELU;
 
 // ---- containers ----
 
-class Sequential extends nn_Module {
+/** The class behind `nn_sequential`, for `instanceof` and for types (`class MyLayer extends Sequential`). */
+export class Sequential extends nn_Module {
   constructor(...modules: nn_Module[]) {
     super();
     modules.forEach((module, i) => {
@@ -377,7 +387,8 @@ function additiveMask(mask: Tensor, name: string): Tensor {
   return mask.dtype === 'bool' ? torch_where(mask, Number.NEGATIVE_INFINITY, 0) : mask;
 }
 
-class MultiheadAttention extends nn_Module {
+/** The class behind `nn_multihead_attention`, for `instanceof` and for types (`class MyLayer extends MultiheadAttention`). */
+export class MultiheadAttention extends nn_Module {
   declare in_proj_weight: Tensor;
   declare in_proj_bias: Tensor | null;
   declare out_proj: nn_linear;
