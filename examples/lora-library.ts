@@ -7,8 +7,8 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  lora_nn_linear, lora_parameter_counts, lora_parameters, lora_save, nn_linear, nnf_mse_loss, optim_adam, slice, torch_manual_seed,
-  torch_matmul, torch_randn, torch_randperm, torch_set_num_threads, with_no_grad, type LoraInit, type nn_Module, type Tensor,
+  lora_nn_linear, lora_parameter_counts, lora_parameters, lora_save, nn_linear, nnf_mse_loss, optim_adam, slice,
+  torch_matmul, torch_randn, torch_randperm, with_no_grad, type LoraInit, type nn_Module, type Tensor,
 } from '../src/index.js';
 import { exampleSettings, PhaseTimer } from './cli.js';
 import { Progress, formatR } from './progress.js';

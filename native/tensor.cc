@@ -91,10 +91,6 @@ const at::Tensor& Unwrap(const Napi::CallbackInfo& info, size_t index) {
   return Unwrap(info.Env(), info[index]);
 }
 
-bool IsTensor(Napi::Env env, Napi::Value value) {
-  return value.IsObject() && BoxOf(env, value) != nullptr;
-}
-
 bool Dispose(Napi::Env env, Napi::Value value) {
   TensorBox* box = BoxOf(env, value);
   if (box == nullptr || !box->tensor.defined()) return false;

@@ -17,9 +17,6 @@ void Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor);
 const at::Tensor& Unwrap(Napi::Env env, Napi::Value value);
 const at::Tensor& Unwrap(const Napi::CallbackInfo& info, size_t index);
 
-// True when `value` is an object that holds (or held) a tensor.
-bool IsTensor(Napi::Env env, Napi::Value value);
-
 // Drops the tensor held by `value` (idempotent); returns whether it held one.
 bool Dispose(Napi::Env env, Napi::Value value);
 
