@@ -102,3 +102,30 @@ export function checkFunction(value: unknown, name: string): (...args: never[]) 
   if (typeof value !== 'function') fail('a function', name, value);
   return value as (...args: never[]) => unknown;
 }
+
+/**
+ * The option names a function accepts, written as an object so that the compiler checks the
+ * list against the options type: a missing or a misspelt name does not compile.
+ * `optionKeys<LinearOptions>({ bias: true, dtype: true, device: true })`.
+ */
+export function optionKeys<T extends object>(keys: { [K in keyof Required<T>]: true }): ReadonlySet<string> {
+  return new Set(Object.keys(keys));
+}
+
+/**
+ * The one check of every options object: `undefined` is `{}`; anything but a plain object is
+ * a TypeError; a key the function does not accept is a TypeError naming it and the accepted
+ * ones, so a misspelt option is never silently ignored. Defaults are filled by the caller's
+ * destructuring (`const { bias = true } = checkOptions(...)`).
+ */
+export function checkOptions<T extends object>(options: T | undefined, accepted: ReadonlySet<string>, where: string, name = 'options'): Partial<T> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('an options object', name === 'options' ? `${where} options` : name, options);
+  for (const key of Object.keys(options)) {
+    if (!accepted.has(key)) {
+      const list = accepted.size === 0 ? 'no options' : `one of ${[...accepted].join(', ')}`;
+      throw new TypeError(`Expected ${list} for ${where} ${name} but received ${JSON.stringify(key)}`);
+    }
+  }
+  return options;
+}
