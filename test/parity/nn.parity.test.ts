@@ -94,8 +94,8 @@ const attention = (options: MultiheadAttentionForwardOptions = {}, self = true):
   const [y, weights]: [Tensor, Tensor | null] = self ? module(q, q, q, given) : module(q, k, v ?? k, given);
   return weights === null ? { y } : { y, weights };
 };
-function inference(name: string, batch_first: boolean, known_difference?: string): ParityCase {
-  return { name: `layer.${name}`, inputs: () => ({ q: randn(2, 5, 8) }), known_difference, run: ({ q }) => with_no_grad(() => {
+function inference(name: string, batch_first: boolean, tolerance?: ParityCase['tolerance']): ParityCase {
+  return { name: `layer.${name}`, inputs: () => ({ q: randn(2, 5, 8) }), tolerance, run: ({ q }) => with_no_grad(() => {
     const [y, weights] = nn_multihead_attention(8, 2, { batch_first }).eval()(q!, q!, q!);
     return { y, weights: weights! };
   }) };
@@ -124,9 +124,12 @@ const attentions: ParityCase[] = [
   mha('dropout.train', () => nn_multihead_attention(8, 2, { dropout: 0.25 }), sequence, attention()),
   mha('dropout.eval', () => nn_multihead_attention(8, 2, { dropout: 0.25 }).eval(), sequence, attention()),
   inference('multihead_attention.inference', false),
-  inference('multihead_attention.inference.fast_path', true, 'PyTorch computes batch_first self-attention in eval mode without '
-    + 'gradients (no attn_mask, even num_heads, no dropout) with its fused kernel, torch._native_multi_head_attention, '
-    + 'which rounds differently from its own general path; nn_multihead_attention always takes the general path'),
+  inference('multihead_attention.inference.fast_path', true, {
+    rtol: 1e-5, atol: 1e-6,
+    why: 'PyTorch computes batch_first self-attention in eval mode without gradients (no attn_mask, even num_heads, no dropout) '
+      + 'with its fused kernel, torch._native_multi_head_attention; nn_multihead_attention always takes the general path, and '
+      + 'whether the two round alike depends on the CPU (they differ in the last bits on some, agree on others)',
+  }),
 ];
 
 // ---- nn_init_*: the same draws as torch.nn.init under the same seed
