@@ -45,11 +45,20 @@ Napi::Value Index(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// indexPut(a, indices, value: Tensor | number)
+// indexPut(a, indices, value: Tensor | number, accumulate): with accumulate (index tensors
+// only, as torch's index_put_ takes them), values at repeated indices add up.
 Napi::Value IndexPut(const Napi::CallbackInfo& info) {
   at::Tensor a = Unwrap(info, 0);
+  const bool scalar = info[2].IsNumber() || info[2].IsBoolean();
+  if (info[3].ToBoolean().Value()) {
+    c10::List<c10::optional<at::Tensor>> indices;
+    for (const at::Tensor& index : ToTensors(info.Env(), info[1])) indices.push_back(index);
+    const at::Tensor values = scalar ? at::scalar_tensor(ToScalar(info[2]), a.options()) : Unwrap(info, 2);
+    a.index_put_(indices, values, true);
+    return info.Env().Undefined();
+  }
   const auto indices = ToIndices(info.Env(), info[1]);
-  if (info[2].IsNumber() || info[2].IsBoolean()) a.index_put_(indices, ToScalar(info[2]));
+  if (scalar) a.index_put_(indices, ToScalar(info[2]));
   else a.index_put_(indices, Unwrap(info, 2));
   return info.Env().Undefined();
 }

@@ -57,7 +57,6 @@ TORCHLORA_UNARY(Detach, detach)
 TORCHLORA_BINARY(Mul, mul)
 TORCHLORA_BINARY(Div, div)
 TORCHLORA_BINARY(Pow, pow)
-TORCHLORA_BINARY(Remainder, remainder)
 TORCHLORA_BINARY(Eq, eq)
 TORCHLORA_BINARY(Ne, ne)
 TORCHLORA_BINARY(Lt, lt)
@@ -65,6 +64,28 @@ TORCHLORA_BINARY(Le, le)
 TORCHLORA_BINARY(Gt, gt)
 TORCHLORA_BINARY(Ge, ge)
 #undef TORCHLORA_BINARY
+
+// remainder(out, a, b): libtorch's integer kernel computes INT_MIN % -1 with the CPU's
+// division, which overflows and raises SIGFPE. x % -1 is 0 for every integer x, as is x % 1,
+// so an integer divisor of -1 is replaced by 1: the same values, and no overflow.
+Napi::Value Remainder(const Napi::CallbackInfo& info) {
+  const at::Tensor& a = Unwrap(info, 1);
+  if (IsScalar(info[2])) {
+    at::Scalar divisor = ToScalar(info[2]);
+    if (divisor.isIntegral(false) && divisor.toLong() == -1) divisor = at::Scalar(int64_t{1});
+    return Done(info, at::remainder(a, divisor));
+  }
+  const at::Tensor& b = Unwrap(info, 2);
+  if (!at::isIntegralType(b.scalar_type(), false)) return Done(info, at::remainder(a, b));
+  return Done(info, at::remainder(a, at::where(b == -1, at::ones_like(b), b)));
+}
+
+// rdiv(out, a, b): b / a for a number b, as torch.div(b, a): true division, rounded once
+// (not a's reciprocal times b); b promotes as a scalar does.
+Napi::Value Rdiv(const Napi::CallbackInfo& info) {
+  const at::Tensor& a = Unwrap(info, 1);
+  return Done(info, at::div(at::native::wrapped_scalar_tensor(ToScalar(info[2]), a.device()), a));
+}
 
 // ---- (out, a, b: Tensor) ----
 #define TORCHLORA_TENSOR_BINARY(name, function) \
@@ -205,12 +226,24 @@ Napi::Value Stack(const Napi::CallbackInfo& info) {
   return Done(info, at::stack(ToTensors(info.Env(), info[1]), info[2].As<Napi::Number>().Int64Value()));
 }
 
+// A JavaScript number where no tensor decides the dtype: a float, as in R torch, so that
+// where(c, 1, 0) is float32 like where(c, 1.5, 0); booleans stay booleans.
+at::Scalar ToFloatScalar(const Napi::Value& value) {
+  if (value.IsBoolean()) return ToScalar(value);
+  return at::Scalar(value.As<Napi::Number>().DoubleValue());
+}
+
 // where(out, condition, a, b): a and b are tensors or numbers
 Napi::Value Where(const Napi::CallbackInfo& info) {
   const at::Tensor& condition = Unwrap(info, 1);
   const bool a_scalar = IsScalar(info[2]);
   const bool b_scalar = IsScalar(info[3]);
-  if (a_scalar && b_scalar) return Done(info, at::where(condition, ToScalar(info[2]), ToScalar(info[3])));
+  if (a_scalar && b_scalar) {
+    // Both numbers, or both booleans: bool only when both are booleans.
+    const bool booleans = info[2].IsBoolean() && info[3].IsBoolean();
+    if (booleans) return Done(info, at::where(condition, ToScalar(info[2]), ToScalar(info[3])));
+    return Done(info, at::where(condition, ToFloatScalar(info[2]), ToFloatScalar(info[3])));
+  }
   if (a_scalar) return Done(info, at::where(condition, ToScalar(info[2]), Unwrap(info, 3)));
   if (b_scalar) return Done(info, at::where(condition, Unwrap(info, 2), ToScalar(info[3])));
   return Done(info, at::where(condition, Unwrap(info, 2), Unwrap(info, 3)));
@@ -335,6 +368,7 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "sub", Sub);
   TORCHLORA_EXPORT(exports, "rsub", Rsub);
   TORCHLORA_EXPORT(exports, "raddAlpha", RaddAlpha);
+  TORCHLORA_EXPORT(exports, "rdiv", Rdiv);
   TORCHLORA_EXPORT(exports, "clamp", Clamp);
   TORCHLORA_EXPORT(exports, "softmax", Softmax);
   TORCHLORA_EXPORT(exports, "log_softmax", LogSoftmax);

@@ -3,6 +3,8 @@
 
 #include <sstream>
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+
 namespace torchlora {
 namespace {
 
@@ -130,9 +132,22 @@ c10::optional<at::ScalarType> ToDtype(Napi::Value value) {
   return static_cast<at::ScalarType>(value.As<Napi::Number>().Int32Value());
 }
 
+// A CUDA device that cannot be used is refused here, in words, before libtorch's dispatcher
+// answers with a list of backends.
 c10::optional<at::Device> ToDevice(Napi::Value value) {
   if (value.IsUndefined() || value.IsNull()) return c10::nullopt;
-  return at::Device(value.As<Napi::String>().Utf8Value());
+  const at::Device device(value.As<Napi::String>().Utf8Value());
+  if (device.is_cuda()) {
+    if (!c10::impl::hasDeviceGuardImpl(c10::DeviceType::CUDA)) {
+      throw std::runtime_error("CUDA is not available: this libtorch has no CUDA (build against a CUDA libtorch: LIBTORCH=/path npm rebuild)");
+    }
+    const int64_t count = at::detail::getCUDAHooks().getNumGPUs();
+    if (count == 0) throw std::runtime_error("CUDA is not available: no GPU found");
+    if (device.has_index() && device.index() >= count) {
+      throw std::runtime_error("CUDA device " + std::to_string(device.index()) + " does not exist: " + std::to_string(count) + " GPU(s) found");
+    }
+  }
+  return device;
 }
 
 c10::optional<int64_t> ToOptionalInt(Napi::Value value) {

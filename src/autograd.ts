@@ -1,7 +1,7 @@
 // Grad mode and torch.autograd.grad.
 import { native } from './native.js';
 import { checkTensor, newTensor, type Tensor } from './tensor.js';
-import { checkBoolean, checkFunction, fail } from './validate.js';
+import { checkBoolean, checkFunction, checkOptions, fail, optionKeys } from './validate.js';
 
 function withGradMode<T>(enabled: boolean, fn: () => T): T {
   checkFunction(fn, 'fn');
@@ -40,8 +40,10 @@ export interface AutogradGradOptions {
   allow_unused?: boolean;
 }
 
+const AUTOGRAD_GRAD_KEYS = optionKeys<AutogradGradOptions>({ grad_outputs: true, retain_graph: true, create_graph: true, allow_unused: true });
+
 function tensorList(value: unknown, name: string): Tensor[] {
-  const list = Array.isArray(value) ? value : [value];
+  const list: unknown[] = Array.isArray(value) ? Array.from(value) : [value];
   if (list.length === 0) fail('a Tensor or a non-empty array of Tensors', name, value);
   return list.map((item, i) => checkTensor(item, `${name}[${i}]`));
 }
@@ -54,7 +56,8 @@ function tensorList(value: unknown, name: string): Tensor[] {
  * @example
  * const [dx] = autograd_grad(y.sum(), [x]);
  */
-export function autograd_grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], options: AutogradGradOptions = {}): (Tensor | undefined)[] {
+export function autograd_grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], given?: AutogradGradOptions): (Tensor | undefined)[] {
+  const options = checkOptions(given, AUTOGRAD_GRAD_KEYS, 'autograd_grad');
   const outputList = tensorList(outputs, 'outputs');
   const inputList = tensorList(inputs, 'inputs');
   const gradOutputs = options.grad_outputs === undefined ? null : tensorList(options.grad_outputs, 'grad_outputs');

@@ -3,7 +3,9 @@
 import { dtypeCode, dtypeName, type DType, type DTypeLike } from './dtype.js';
 import { native } from './native.js';
 import { newTensor, type NestedArray, type Tensor } from './tensor.js';
-import { checkBoolean, checkDevice, checkFinite, checkInteger, checkNonNegativeInteger, checkScalar, fail, shapeFrom } from './validate.js';
+import {
+  checkBoolean, checkDevice, checkFinite, checkInteger, checkNonNegativeInteger, checkOptions, checkScalar, fail, failRange, optionKeys, shapeFrom,
+} from './validate.js';
 
 /** Options every creation function takes. */
 export interface TensorOptions {
@@ -21,9 +23,11 @@ interface ResolvedOptions {
   requiresGrad: boolean;
 }
 
-function resolve(options: TensorOptions | undefined): ResolvedOptions {
-  if (options === undefined) return { dtype: null, device: null, requiresGrad: false };
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('an options object', 'options', options);
+const TENSOR_OPTION_KEYS = optionKeys<TensorOptions>({ dtype: true, device: true, requires_grad: true });
+const TORCH_TENSOR_KEYS = optionKeys<TensorOptions & { shape?: number[] }>({ dtype: true, device: true, requires_grad: true, shape: true });
+
+function resolve(given: TensorOptions | undefined, where = 'creation'): ResolvedOptions {
+  const options = checkOptions(given, TENSOR_OPTION_KEYS, where);
   return {
     dtype: options.dtype === undefined ? null : dtypeCode(options.dtype),
     device: options.device === undefined ? null : checkDevice(options.device),
@@ -31,37 +35,44 @@ function resolve(options: TensorOptions | undefined): ResolvedOptions {
   };
 }
 
-function splitSize(args: unknown[]): [number[], ResolvedOptions] {
+function splitSize(args: unknown[], where: string): [number[], ResolvedOptions] {
   const last = args[args.length - 1];
   const hasOptions = typeof last === 'object' && last !== null && !Array.isArray(last);
   const sizeArgs = hasOptions ? args.slice(0, -1) : args;
-  return [shapeFrom(sizeArgs), resolve(hasOptions ? (last as TensorOptions) : undefined)];
+  return [shapeFrom(sizeArgs), resolve(hasOptions ? (last as TensorOptions) : undefined, where)];
 }
 
-function shaped(create: typeof native.randn, args: unknown[]): Tensor {
-  const [shape, options] = splitSize(args);
+function shaped(create: typeof native.randn, args: unknown[], where: string): Tensor {
+  const [shape, options] = splitSize(args, where);
   const out = newTensor();
   create(out, shape, options.dtype, options.device, options.requiresGrad);
   return out;
 }
 
 /** Samples of N(0, 1). @example torch_randn(10000, 1001) */
-export function torch_randn(...args: SizeArgs): Tensor { return shaped(native.randn, args); }
+export function torch_randn(...args: SizeArgs): Tensor { return shaped(native.randn, args, 'torch_randn'); }
 /** Samples of U(0, 1). @example torch_rand(2, 3) */
-export function torch_rand(...args: SizeArgs): Tensor { return shaped(native.rand, args); }
+export function torch_rand(...args: SizeArgs): Tensor { return shaped(native.rand, args, 'torch_rand'); }
 /** Zeros. @example torch_zeros(1, 1000) */
-export function torch_zeros(...args: SizeArgs): Tensor { return shaped(native.zeros, args); }
+export function torch_zeros(...args: SizeArgs): Tensor { return shaped(native.zeros, args, 'torch_zeros'); }
 /** Ones. @example torch_ones([2, 2], { dtype: 'float64' }) */
-export function torch_ones(...args: SizeArgs): Tensor { return shaped(native.ones, args); }
+export function torch_ones(...args: SizeArgs): Tensor { return shaped(native.ones, args, 'torch_ones'); }
 /** Uninitialised memory (fill it before reading). @example torch_empty(3) */
-export function torch_empty(...args: SizeArgs): Tensor { return shaped(native.empty, args); }
+export function torch_empty(...args: SizeArgs): Tensor { return shaped(native.empty, args, 'torch_empty'); }
 
-/** A tensor of `size` filled with `value`. @example torch_full([2, 2], 7) */
+/**
+ * A tensor of `size` filled with `value`: float32 for a number (JavaScript cannot tell `1`
+ * from `1.0`; give `dtype` for integers), bool for a boolean.
+ *
+ * @example torch_full([2, 2], 7); torch_full([3], -1, { dtype: 'int64' })
+ */
 export function torch_full(size: number[], value: number | boolean, options?: TensorOptions): Tensor {
   const shape = shapeFrom([size]);
-  const resolved = resolve(options);
+  const resolved = resolve(options, 'torch_full');
+  checkScalar(value, 'value');
+  const dtype = resolved.dtype ?? (typeof value === 'number' ? dtypeCode('float32') : null);
   const out = newTensor();
-  native.full(out, shape, checkScalar(value, 'value'), resolved.dtype, resolved.device, resolved.requiresGrad);
+  native.full(out, shape, value, dtype, resolved.device, resolved.requiresGrad);
   return out;
 }
 
@@ -76,7 +87,7 @@ export function torch_arange(start: number, end?: number, step = 1, options?: Te
   checkFinite(from, 'start');
   checkFinite(to, 'end');
   if (checkFinite(step, 'step') === 0) throw new RangeError('Expected a non-zero step for torch_arange but received 0');
-  const resolved = resolve(options);
+  const resolved = resolve(options, 'torch_arange');
   const out = newTensor();
   native.arange(out, from, to, step, resolved.dtype, resolved.device, resolved.requiresGrad);
   return out;
@@ -92,7 +103,7 @@ export function torch_randint(low: number, high: number, size: number[], options
   checkInteger(high, 'high');
   if (high <= low) throw new RangeError(`Expected high > low for torch_randint but received low=${low}, high=${high}`);
   const shape = shapeFrom([size]);
-  const resolved = resolve(options);
+  const resolved = resolve(options, 'torch_randint');
   const out = newTensor();
   native.randint(out, low, high, shape, resolved.dtype, resolved.device, resolved.requiresGrad);
   return out;
@@ -101,7 +112,7 @@ export function torch_randint(low: number, high: number, size: number[], options
 /** A random permutation of 0..n-1 (int64). @example torch_randperm(10) */
 export function torch_randperm(n: number, options?: TensorOptions): Tensor {
   checkNonNegativeInteger(n, 'n');
-  const resolved = resolve(options);
+  const resolved = resolve(options, 'torch_randperm');
   const out = newTensor();
   native.randperm(out, n, resolved.dtype, resolved.device, resolved.requiresGrad);
   return out;
@@ -111,7 +122,7 @@ export function torch_randperm(n: number, options?: TensorOptions): Tensor {
 export function torch_eye(n: number, m: number = n, options?: TensorOptions): Tensor {
   checkNonNegativeInteger(n, 'n');
   checkNonNegativeInteger(m, 'm');
-  const resolved = resolve(options);
+  const resolved = resolve(options, 'torch_eye');
   const out = newTensor();
   native.eye(out, n, m, resolved.dtype, resolved.device, resolved.requiresGrad);
   return out;
@@ -154,14 +165,32 @@ function flatten(data: NestedArray, shape: number[] = [], values: (number | bool
   return [shape, values];
 }
 
+// What each integer dtype holds, [low, high): a value outside is refused, as PyTorch refuses
+// it ("value cannot be converted ... without overflow"), instead of wrapping around.
+const INTEGER_RANGES: Partial<Record<DType, [number, number, string]>> = {
+  int64: [-(2 ** 63), 2 ** 63, '[-2^63, 2^63)'], int32: [-(2 ** 31), 2 ** 31, '[-2^31, 2^31)'], int16: [-(2 ** 15), 2 ** 15, '[-32768, 32767]'],
+  int8: [-128, 128, '[-128, 127]'], uint8: [0, 256, '[0, 255]'],
+};
+
+// Numbers become integers toward zero, as PyTorch converts them.
+function checkedIntegers(values: (number | boolean)[], dtype: DType): number[] {
+  const [low, high, range] = INTEGER_RANGES[dtype]!;
+  return values.map((value, i) => {
+    const integer = Math.trunc(Number(value));
+    if (!(integer >= low && integer < high)) failRange(`a value that ${dtype} holds, in ${range}`, `data (element ${i})`, value);
+    return integer;
+  });
+}
+
 function bufferFor(values: (number | boolean)[], dtype: DType): ArrayBufferView {
   switch (dtype) {
     case 'float64': return Float64Array.from(values, Number);
-    case 'int64': return BigInt64Array.from(values, (v) => BigInt(Math.trunc(Number(v))));
-    case 'int32': return Int32Array.from(values, Number);
-    case 'int16': return Int16Array.from(values, Number);
-    case 'int8': return Int8Array.from(values, Number);
-    case 'uint8': case 'bool': return Uint8Array.from(values, Number);
+    case 'int64': return BigInt64Array.from(checkedIntegers(values, dtype), BigInt);
+    case 'int32': return Int32Array.from(checkedIntegers(values, dtype));
+    case 'int16': return Int16Array.from(checkedIntegers(values, dtype));
+    case 'int8': return Int8Array.from(checkedIntegers(values, dtype));
+    case 'uint8': return Uint8Array.from(checkedIntegers(values, dtype));
+    case 'bool': return Uint8Array.from(values, (v) => (Number(v) !== 0 ? 1 : 0));
     default: return Float32Array.from(values, Number);
   }
 }
@@ -178,17 +207,19 @@ function bufferFor(values: (number | boolean)[], dtype: DType): ArrayBufferView 
  * torch_tensor(new Uint16Array([0x3c00]), { dtype: 'float16' }); // 1 as float16
  */
 export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOptions & { shape?: number[] }): Tensor {
-  const resolved = resolve(options === undefined ? undefined : { dtype: options.dtype, device: options.device, requires_grad: options.requires_grad });
+  const { shape: givenShape, ...rest } = checkOptions(options, TORCH_TENSOR_KEYS, 'torch_tensor');
+  const resolved = resolve(rest, 'torch_tensor');
   let buffer: ArrayBufferView;
   let shape: number[];
   let sourceDtype: DType;
   if (ArrayBuffer.isView(data)) {
     sourceDtype = typedDtype(data as TypedArray, resolved.dtype);
     buffer = data;
-    shape = options?.shape === undefined ? [(data as TypedArray).length] : shapeFrom([options.shape], 'shape');
+    shape = givenShape === undefined ? [(data as TypedArray).length] : shapeFrom([givenShape], 'shape');
     const count = shape.reduce((a, b) => a * b, 1);
     if (count !== (data as TypedArray).length) throw new RangeError(`Expected a shape of ${(data as TypedArray).length} elements for torch_tensor but received [${shape.join(', ')}]`);
   } else {
+    if (givenShape !== undefined) fail('no shape for nested arrays (their nesting is the shape; shape is for a TypedArray)', 'torch_tensor options.shape', givenShape);
     const [nestedShape, values] = flatten(data);
     shape = nestedShape;
     sourceDtype = values.length > 0 && values.every((v) => typeof v === 'boolean') ? 'bool' : 'float32';

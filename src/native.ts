@@ -82,6 +82,7 @@ export interface NativeAddon {
   sub(out: Handle, a: Handle, b: HandleOrScalar, alpha?: number): void;
   rsub(out: Handle, a: Handle, b: number, alpha?: number): void;
   raddAlpha(out: Handle, a: Handle, b: number, alpha: number): void;
+  rdiv(out: Handle, a: Handle, b: number | boolean): void;
   clamp(out: Handle, a: Handle, min: Optional<number>, max: Optional<number>): void;
   softmax(out: Handle, a: Handle, dim: number): void;
   log_softmax(out: Handle, a: Handle, dim: number): void;
@@ -113,7 +114,7 @@ export interface NativeAddon {
   clamp_(a: Handle, min: Optional<number>, max: Optional<number>): void;
 
   index(out: Handle, a: Handle, indices: NativeIndex[]): void;
-  indexPut(a: Handle, indices: NativeIndex[], value: HandleOrScalar): void;
+  indexPut(a: Handle, indices: NativeIndex[], value: HandleOrScalar, accumulate: boolean): void;
 
   backward(a: Handle, gradient: Optional<Handle>, retainGraph: Optional<boolean>, createGraph: boolean): void;
   grad(out: Handle, a: Handle): boolean;

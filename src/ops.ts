@@ -52,12 +52,11 @@ export function torch_mul(self: TensorOrScalar, other: TensorOrScalar): Tensor {
   return (self as Tensor).mul(other);
 }
 
-/** Elementwise division; either side may be a number. @example torch_div(x, 2) */
+/** Elementwise true division, rounded once; either side may be a number. @example torch_div(x, 2); torch_div(1, x) */
 export function torch_div(self: TensorOrScalar, other: TensorOrScalar): Tensor {
   if (typeof checkOperand(self, 'self') !== 'object') {
-    const reciprocal = checkTensor(other, 'other').reciprocal();
-    const out = reciprocal.mul(self);
-    reciprocal.dispose();
+    const out = newTensor();
+    native.rdiv(out, checkTensor(other, 'other'), self as number | boolean);
     return out;
   }
   return (self as Tensor).div(other);

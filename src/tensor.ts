@@ -6,7 +6,7 @@ import { dtypeCode, dtypeName, type DType, type DTypeLike } from './dtype.js';
 import { native, type Handle, type NativeIndex } from './native.js';
 import { TENSOR_BRAND, track } from './scope.js';
 import {
-  checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkScalar, fail,
+  checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkOptions, checkScalar, fail, optionKeys, sameShape,
 } from './validate.js';
 
 const INTERNAL = Symbol('torchlora.internal');
@@ -94,8 +94,10 @@ function toNativeIndex(item: IndexItem, position: number): NativeIndex {
   if (typeof item === 'string') return parseSliceString(item);
   if (item instanceof Slice) return [item.start, item.stop, item.step];
   if (Array.isArray(item)) {
-    item.forEach((value, i) => checkInteger(value, `index[${position}][${i}]`));
-    return indexTensor(item);
+    // A plain loop, not forEach: forEach skips the holes of a sparse array.
+    const values: number[] = [];
+    for (let i = 0; i < item.length; i++) values.push(checkInteger(item[i], `index[${position}][${i}]`));
+    return indexTensor(values);
   }
   return fail('a number, a slice, a Tensor, an array of integers, null or "..."', `index[${position}]`, item);
 }
@@ -142,6 +144,12 @@ export interface BackwardOptions {
   retain_graph?: boolean;
   create_graph?: boolean;
 }
+
+const TO_KEYS = optionKeys<ToOptions>({ device: true, dtype: true, copy: true });
+const BACKWARD_KEYS = optionKeys<BackwardOptions>({ retain_graph: true, create_graph: true });
+const TYPED_ARRAY_KEYS = optionKeys<{ copy?: boolean }>({ copy: true });
+const REDUCE_KEYS = optionKeys<{ dtype?: DTypeLike }>({ dtype: true });
+
 
 /**
  * A multi-dimensional array on a device, with autograd. Made by the `torch_*` creation
@@ -214,12 +222,14 @@ export class Tensor {
    * torch_ones(2).to_typed_array()                 // Float32Array [1, 1], a copy
    * const view = w.to_typed_array({ copy: false }); view[0] = 5; // w[0] is 5 now
    */
-  to_typed_array(options: { copy?: boolean } = {}): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array {
-    const copy = options.copy === undefined ? true : checkBoolean(options.copy, 'copy');
-    if (copy) return typedArrayFor(this.dtype, native.data(this)) as ReturnType<Tensor['to_typed_array']>;
+  to_typed_array(options?: { copy?: boolean }): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array {
+    const { copy = true } = checkOptions(options, TYPED_ARRAY_KEYS, 'to_typed_array');
+    if (checkBoolean(copy, 'copy')) return typedArrayFor(this.dtype, native.data(this)) as ReturnType<Tensor['to_typed_array']>;
     if (native.device(this) !== 'cpu' || !native.isContiguous(this)) {
       throw new TypeError(`Expected a contiguous CPU tensor for a view but received a${native.isContiguous(this) ? '' : ' non-contiguous'} tensor on ${native.device(this)}; call .contiguous() or .cpu(), or copy`);
     }
+    // No memory to view: an empty array (Node cannot make an ArrayBuffer over zero native bytes).
+    if (native.numel(this) === 0) return typedArrayFor(this.dtype, new ArrayBuffer(0)) as ReturnType<Tensor['to_typed_array']>;
     return typedArrayFor(this.dtype, native.dataView(this)) as ReturnType<Tensor['to_typed_array']>;
   }
 
@@ -230,10 +240,12 @@ export class Tensor {
    * x.to('cuda'); x.to({ dtype: 'float64' }); x.to({ device: 'cpu', dtype: 'float32', copy: true });
    */
   to(target: string | ToOptions): Tensor {
+    if (typeof target !== 'string' && (typeof target !== 'object' || target === null || Array.isArray(target))) {
+      fail('a device, a dtype or { device, dtype, copy }', 'target', target);
+    }
     const options: ToOptions = typeof target === 'string'
       ? (/^(cpu|cuda|mps|meta)/.test(target) ? { device: target } : { dtype: target as DTypeLike })
-      : target;
-    if (typeof options !== 'object' || options === null) fail('a device, a dtype or { device, dtype, copy }', 'target', target);
+      : checkOptions(target, TO_KEYS, 'to', 'target');
     const device = options.device === undefined ? null : checkDevice(options.device);
     const dtype = options.dtype === undefined ? null : dtypeCode(options.dtype);
     const out = newTensor();
@@ -383,13 +395,13 @@ export class Tensor {
   // ---- reductions ----
 
   /** Sum of all elements, or along `dim` (a number or an array). @example x.sum(); x.sum(0, true) */
-  sum(dim?: number | number[] | null, keepdim = false, options: { dtype?: DTypeLike } = {}): Tensor {
-    return this.reduce(native.sum, dim, keepdim, options);
+  sum(dim?: number | number[] | null, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
+    return this.reduce(native.sum, 'sum', dim, keepdim, options);
   }
 
   /** Mean of all elements, or along `dim`. @example x.mean(); x.mean([0, 1]) */
-  mean(dim?: number | number[] | null, keepdim = false, options: { dtype?: DTypeLike } = {}): Tensor {
-    return this.reduce(native.mean, dim, keepdim, options);
+  mean(dim?: number | number[] | null, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
+    return this.reduce(native.mean, 'mean', dim, keepdim, options);
   }
 
   /** The largest element, or `[values, indices]` along `dim`. @example x.max(); const [v, i] = x.max(1) */
@@ -507,14 +519,24 @@ export class Tensor {
   }
 
   /**
-   * `x[items] = value`, in place; returns this tensor.
+   * `x[items] = value`, in place; returns this tensor. With `accumulate` (index tensors or
+   * integer arrays only, as torch's `index_put_`), values at repeated positions add up.
    *
    * @example
    * x.index_put_([0, '1:3'], 0);
+   * counts.index_put_([torch_tensor([0, 2, 0], { dtype: 'int64' })], 1, true); // counts[0] += 2, counts[2] += 1
    */
-  index_put_(items: IndexItem[], value: TensorOrScalar): this {
+  index_put_(items: IndexItem[], value: TensorOrScalar, accumulate = false): this {
     if (!Array.isArray(items)) fail('an array of index items', 'items', items);
-    native.indexPut(this, items.map(toNativeIndex), checkOperand(value, 'value'));
+    const list: IndexItem[] = Array.from(items);
+    checkOperand(value, 'value');
+    if (checkBoolean(accumulate, 'accumulate')) {
+      // torch's index_put_(indices, values, accumulate=True): index tensors only, one per dimension.
+      list.forEach((item, i) => {
+        if (!(item instanceof Tensor) && !Array.isArray(item)) fail('an index Tensor or an array of integers (accumulate takes no slices)', `items[${i}]`, item);
+      });
+    }
+    native.indexPut(this, list.map(toNativeIndex), value, accumulate);
     return this;
   }
 
@@ -592,8 +614,18 @@ export class Tensor {
     return native.grad(out, this) ? out : undefined;
   }
 
+  /** Sets the gradient: a tensor of this tensor's shape, dtype and device (as PyTorch demands), or null. */
   set grad(gradient: Tensor | undefined | null) {
-    native.setGrad(this, gradient === undefined || gradient === null ? null : checkTensor(gradient, 'grad'));
+    if (gradient === undefined || gradient === null) {
+      native.setGrad(this, null);
+      return;
+    }
+    checkTensor(gradient, 'grad');
+    const mismatch = (what: string, theirs: string): string => `Expected a gradient with the tensor's own ${what} for grad but received ${theirs}`;
+    if (!sameShape(gradient.shape, this.shape)) throw new RangeError(mismatch(`shape [${this.shape.join(', ')}]`, `shape [${gradient.shape.join(', ')}]`));
+    if (gradient.dtype !== this.dtype) throw new TypeError(mismatch(`dtype ${this.dtype}`, gradient.dtype));
+    if (gradient.device !== this.device) throw new TypeError(mismatch(`device ${this.device}`, gradient.device));
+    native.setGrad(this, gradient);
   }
 
   /** The name of the operation that made this tensor (`"MmBackward0"`), or null for a leaf. */
@@ -611,7 +643,8 @@ export class Tensor {
    * @example
    * const loss = nnf_mse_loss(model(x), y); loss.backward();
    */
-  backward(gradient?: Tensor | null, options: BackwardOptions = {}): void {
+  backward(gradient?: Tensor | null, given?: BackwardOptions): void {
+    const options = checkOptions(given, BACKWARD_KEYS, 'backward');
     if (gradient !== undefined && gradient !== null) checkTensor(gradient, 'gradient');
     const retain = options.retain_graph === undefined ? null : checkBoolean(options.retain_graph, 'retain_graph');
     native.backward(this, gradient ?? null, retain, options.create_graph === undefined ? false : checkBoolean(options.create_graph, 'create_graph'));
@@ -660,9 +693,10 @@ export class Tensor {
     return out;
   }
 
-  private reduce(op: typeof native.sum, dim: number | number[] | null | undefined, keepdim: boolean, options: { dtype?: DTypeLike }): Tensor {
+  private reduce(op: typeof native.sum, name: string, dim: number | number[] | null | undefined, keepdim: boolean, options: { dtype?: DTypeLike } | undefined): Tensor {
+    const { dtype: given } = checkOptions(options, REDUCE_KEYS, name);
     const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
-    const dtype = options.dtype === undefined ? null : dtypeCode(options.dtype);
+    const dtype = given === undefined ? null : dtypeCode(given);
     const out = newTensor();
     op(out, this, dims, checkBoolean(keepdim, 'keepdim'), dtype);
     return out;

@@ -63,12 +63,16 @@ export function checkScalar(value: unknown, name: string): number | boolean {
   return checkNumber(value, name);
 }
 
-/** A shape: an array of non-negative integers whose product is not absurd. */
+/**
+ * A shape: an array of non-negative integers whose product is not absurd. Returns a plain
+ * copy (the addon reads only plain arrays, and a Proxy or a later change must not reach it).
+ */
 export function checkShape(value: unknown, name = 'size'): number[] {
   if (!Array.isArray(value)) fail('an array of non-negative integers', name, value);
+  const shape = Array.from(value as unknown[]);
   let elements = 1;
-  for (let i = 0; i < value.length; i++) {
-    const size = value[i];
+  for (let i = 0; i < shape.length; i++) {
+    const size = shape[i];
     if (typeof size !== 'number' || !Number.isInteger(size)) fail('an array of non-negative integers', `${name}[${i}]`, size);
     if (size < 0) failRange('a non-negative size', `${name}[${i}]`, size);
     // Checked one by one too: a zero elsewhere would hide a size libtorch cannot hold.
@@ -76,14 +80,20 @@ export function checkShape(value: unknown, name = 'size'): number[] {
     elements *= size;
   }
   if (elements > MAX_ELEMENTS) failRange(`at most 2^53 elements (got ${elements})`, name, value);
-  return value as number[];
+  return shape as number[];
 }
 
-/** Dimensions for view/reshape/expand: integers, where -1 is allowed. */
+/** Dimensions for view/reshape/expand: integers, where -1 is allowed. Returns a plain copy. */
 export function checkDims(value: unknown, name: string): number[] {
   if (!Array.isArray(value)) fail('an array of integers', name, value);
-  for (let i = 0; i < value.length; i++) checkInteger(value[i], `${name}[${i}]`);
-  return value as number[];
+  const dims = Array.from(value as unknown[]);
+  for (let i = 0; i < dims.length; i++) checkInteger(dims[i], `${name}[${i}]`);
+  return dims as number[];
+}
+
+/** Whether two shapes are equal. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((size, i) => size === b[i]);
 }
 
 /** Shape arguments may be given as an array or spread: `torch_zeros([2, 3])` or `torch_zeros(2, 3)`. */

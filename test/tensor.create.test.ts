@@ -10,7 +10,7 @@ import { core, entry, expectTensor, flat } from './fixtures/core.js';
 const random = (key: string) => entry(core.random, key);
 const creation = (key: string) => entry(core.creation, key);
 
-describe('random streams after torch_manual_seed match PyTorch bit for bit', () => {
+describe('random streams after torch_manual_seed match PyTorch\'s draws (core.json: floats within a few ulps, integers exactly)', () => {
   it('randn(3, 4) after seed 1 (the value in shared NOTES: sum -2.689052104949951)', () => {
     torch_manual_seed(1);
     const x = torch_randn(3, 4);
@@ -104,8 +104,13 @@ describe('filled tensors', () => {
     expect(x.dtype).toBe('int32');
   });
 
-  it('full infers its dtype from the value as PyTorch does, or takes one', () => {
-    expectTensor(torch_full([2, 2], 7), creation('full_7'));
+  it('full: a number gives float32 (JavaScript cannot tell 7 from 7.0), a boolean bool, or the dtype given', () => {
+    const seven = torch_full([2, 2], 7);
+    expect(seven.dtype).toBe('float32');
+    expect(seven.to_array()).toEqual([[7, 7], [7, 7]]);
+    expect(torch_full([2], 1.0).dtype).toBe('float32');
+    // PyTorch's torch.full([2, 2], 7) is int64: the same values with the dtype said.
+    expectTensor(torch_full([2, 2], 7, { dtype: 'int64' }), creation('full_7'));
     expectTensor(torch_full([2], 0.5), creation('full_0.5'));
     expectTensor(torch_full([2], true), creation('full_true'));
     expectTensor(torch_full([2], 7, { dtype: 'float64' }), creation('full_7_float64'));

@@ -84,7 +84,9 @@ def binary_pow_remainder(a, b):
 
 @case("binary.scalar")
 def binary_scalar(a):
-    return {"add": a + 2.5, "sub": a - 1, "mul": a * 3, "div": a / 7, "rsub": 1 - a, "rmul": 2 * a, "rdiv": 2 / a,
+    return {"add": a + 2.5, "sub": a - 1, "mul": a * 3, "div": a / 7, "rsub": 1 - a, "rmul": 2 * a,
+            # torch_div(2, a) divides (Python's `2 / a` is a.reciprocal() * 2, which rounds twice)
+            "rdiv": torch.div(torch.tensor(2.0), a),
             "fadd": torch.add(a, a), "fpow": torch.pow(a, 3)}
 
 
@@ -125,7 +127,7 @@ def clamp(x):
 
 @case("where")
 def where(x, y):
-    return {"tensors": torch.where(x > y, x, y), "scalar": torch.where(x > 0, x, 0.0), "scalars": torch.where(y < 0, -1, 1)}
+    return {"tensors": torch.where(x > y, x, y), "scalar": torch.where(x > 0, x, 0.0), "scalars": torch.where(y < 0, -1.0, 1.0)}
 
 
 # ---- reductions
@@ -187,6 +189,15 @@ def index_put(x, v):
     y[2:4, 0] = 7
     y[y < -1] = 0
     return {"y": y}
+
+
+@case("index.put_accumulate")
+def index_put_accumulate(x, v):
+    y = x * 1
+    y.index_put_((torch.tensor([0, 2, 0, 3]),), v, accumulate=True)
+    z = x * 1
+    z.index_put_((torch.tensor([1, 1]), torch.tensor([2, 2])), torch.tensor(0.5), accumulate=True)
+    return {"y": y, "z": z}
 
 
 @case("inplace.arithmetic")

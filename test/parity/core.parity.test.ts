@@ -174,6 +174,13 @@ const shapes: ParityCase[] = [
     y.index_put_([y.lt(-1)], 0);
     return { y };
   } },
+  { name: 'index.put_accumulate', inputs: () => ({ x: randn(4, 3), v: randn(4, 3) }), grad: ['x', 'v'], run: ({ x, v }) => {
+    const y = x!.mul(1);
+    y.index_put_([torch_tensor(new BigInt64Array([0n, 2n, 0n, 3n]))], v!, true);
+    const z = x!.mul(1);
+    z.index_put_([[1, 1], [2, 2]], 0.5, true);
+    return { y, z };
+  } },
   { name: 'inplace.arithmetic', inputs: () => ({ x: randn(3, 4), z: randn(3, 4), p: positive(3, 4) }), grad: ['x', 'z', 'p'], run: ({ x, z, p }) => {
     const y = x!.mul(1);
     y.add_(z!, 0.5).sub_(p!, 2).mul_(z!).div_(p!).sub_(0.25).mul_(3);
