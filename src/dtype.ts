@@ -1,5 +1,6 @@
 // Data types: names as PyTorch spells them, the codes libtorch uses (c10::ScalarType),
 // and R torch's constructor functions (`torch_float()` ...).
+import { fail } from './validate.js';
 
 /** A tensor element type. `float` is `float32`, `double` `float64`, `long` `int64`, as in PyTorch. */
 export type DType =
@@ -14,18 +15,18 @@ const ALIASES: Record<string, DType> = { float: 'float32', double: 'float64', ha
 const NAMES: DType[] = [];
 for (const [name, code] of Object.entries(CODES)) NAMES[code] = name as DType;
 
+/** libtorch's code of a dtype (c10::ScalarType). @example dtypeCode('float32') // 6 */
 export function dtypeCode(dtype: DTypeLike, name = 'dtype'): number {
-  const resolved = (ALIASES[dtype] ?? dtype) as DType;
-  const code = CODES[resolved];
-  if (code === undefined) {
-    throw new TypeError(`Expected one of ${[...Object.keys(CODES), ...Object.keys(ALIASES)].join(', ')} for ${name} but received ${String(dtype)}`);
-  }
+  const code = typeof dtype === 'string' && Object.hasOwn(ALIASES, dtype) ? CODES[ALIASES[dtype]!]
+    : typeof dtype === 'string' && Object.hasOwn(CODES, dtype) ? CODES[dtype as DType] : undefined;
+  if (code === undefined) fail(`one of ${[...Object.keys(CODES), ...Object.keys(ALIASES)].join(', ')}`, name, dtype);
   return code;
 }
 
+/** The dtype of libtorch's code. @example dtypeName(6) // "float32" */
 export function dtypeName(code: number): DType {
-  const name = NAMES[code];
-  if (name === undefined) throw new TypeError(`Unsupported libtorch scalar type code ${code}`);
+  const name = typeof code === 'number' ? NAMES[code] : undefined;
+  if (name === undefined) fail('a libtorch scalar type code of a supported dtype', 'code', code);
   return name;
 }
 

@@ -9,7 +9,16 @@
  */
 export class TorchError extends Error {
   constructor(message: string) {
-    super(message.trimEnd());
+    super(text(message).trimEnd());
     this.name = 'TorchError';
+  }
+}
+
+// String(value), except for a value that has no string form (Object.create(null)).
+function text(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
   }
 }

@@ -121,6 +121,7 @@ export class Optimizer<O extends object = Record<string, unknown>> {
 
   /** @internal Use optim_adam, optim_adamw or optim_sgd. */
   constructor(kind: NativeOptimizerKind, params: Tensor[] | ParamGroupInput<O>[], options: O) {
+    if (typeof kind !== 'string' || !Object.hasOwn(KINDS, kind)) fail('one of "adam", "adamw", "sgd" (or call optim_adam, optim_adamw, optim_sgd)', 'kind', kind);
     this.kind = kind;
     this.defaults = this.resolve(checkObject(options, 'options'), KINDS[kind].defaults, 'options');
     if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors or of parameter groups', 'params', params);

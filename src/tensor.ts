@@ -285,52 +285,52 @@ export class Tensor {
   }
 
   /** Elementwise product. @example x.mul(2) */
-  mul(other: TensorOrScalar): Tensor { return this.binary(native.mul, other); }
+  mul(other: TensorOrScalar): Tensor { return binary(this, native.mul, other); }
   /** Elementwise true division. @example x.div(y) */
-  div(other: TensorOrScalar): Tensor { return this.binary(native.div, other); }
+  div(other: TensorOrScalar): Tensor { return binary(this, native.div, other); }
   /** Elementwise power. @example x.pow(2) */
-  pow(exponent: TensorOrScalar): Tensor { return this.binary(native.pow, exponent, 'exponent'); }
+  pow(exponent: TensorOrScalar): Tensor { return binary(this, native.pow, exponent, 'exponent'); }
   /** Python's `%` (the sign of the divisor). @example x.remainder(3) */
-  remainder(other: TensorOrScalar): Tensor { return this.binary(native.remainder, other); }
+  remainder(other: TensorOrScalar): Tensor { return binary(this, native.remainder, other); }
   /** Matrix product with PyTorch's broadcasting rules. @example x.matmul(w) */
-  matmul(other: Tensor): Tensor { return this.tensorBinary(native.matmul, other); }
+  matmul(other: Tensor): Tensor { return tensorBinary(this, native.matmul, other); }
   /** Elementwise maximum. @example x.maximum(y) */
-  maximum(other: Tensor): Tensor { return this.tensorBinary(native.maximum, other); }
+  maximum(other: Tensor): Tensor { return tensorBinary(this, native.maximum, other); }
   /** Elementwise minimum. @example x.minimum(y) */
-  minimum(other: Tensor): Tensor { return this.tensorBinary(native.minimum, other); }
+  minimum(other: Tensor): Tensor { return tensorBinary(this, native.minimum, other); }
 
   /** `-this`. */
-  neg(): Tensor { return this.unary(native.neg); }
+  neg(): Tensor { return unary(this, native.neg); }
   /** `e^this`. */
-  exp(): Tensor { return this.unary(native.exp); }
+  exp(): Tensor { return unary(this, native.exp); }
   /** Natural logarithm. */
-  log(): Tensor { return this.unary(native.log); }
+  log(): Tensor { return unary(this, native.log); }
   /** Square root. */
-  sqrt(): Tensor { return this.unary(native.sqrt); }
+  sqrt(): Tensor { return unary(this, native.sqrt); }
   /** Absolute value. */
-  abs(): Tensor { return this.unary(native.abs); }
+  abs(): Tensor { return unary(this, native.abs); }
   /** `max(this, 0)`. */
-  relu(): Tensor { return this.unary(native.relu); }
+  relu(): Tensor { return unary(this, native.relu); }
   /** Logistic sigmoid. */
-  sigmoid(): Tensor { return this.unary(native.sigmoid); }
+  sigmoid(): Tensor { return unary(this, native.sigmoid); }
   /** Hyperbolic tangent. */
-  tanh(): Tensor { return this.unary(native.tanh); }
+  tanh(): Tensor { return unary(this, native.tanh); }
   /** Sine. */
-  sin(): Tensor { return this.unary(native.sin); }
+  sin(): Tensor { return unary(this, native.sin); }
   /** Cosine. */
-  cos(): Tensor { return this.unary(native.cos); }
+  cos(): Tensor { return unary(this, native.cos); }
   /** `this * this`. */
-  square(): Tensor { return this.unary(native.square); }
+  square(): Tensor { return unary(this, native.square); }
   /** `1 / this`. */
-  reciprocal(): Tensor { return this.unary(native.reciprocal); }
+  reciprocal(): Tensor { return unary(this, native.reciprocal); }
   /** Rounds down. */
-  floor(): Tensor { return this.unary(native.floor); }
+  floor(): Tensor { return unary(this, native.floor); }
   /** Rounds up. */
-  ceil(): Tensor { return this.unary(native.ceil); }
+  ceil(): Tensor { return unary(this, native.ceil); }
   /** Rounds half to even, as PyTorch does. */
-  round(): Tensor { return this.unary(native.round); }
+  round(): Tensor { return unary(this, native.round); }
   /** -1, 0 or 1. */
-  sign(): Tensor { return this.unary(native.sign); }
+  sign(): Tensor { return unary(this, native.sign); }
 
   /** Limits values to [min, max]; either bound may be null. @example x.clamp(0, 1) */
   clamp(min: number | null = null, max: number | null = null): Tensor {
@@ -359,27 +359,27 @@ export class Tensor {
   // ---- comparison and logic (results are bool tensors) ----
 
   /** `this == other`. */
-  eq(other: TensorOrScalar): Tensor { return this.binary(native.eq, other); }
+  eq(other: TensorOrScalar): Tensor { return binary(this, native.eq, other); }
   /** `this != other`. */
-  ne(other: TensorOrScalar): Tensor { return this.binary(native.ne, other); }
+  ne(other: TensorOrScalar): Tensor { return binary(this, native.ne, other); }
   /** `this < other`. */
-  lt(other: TensorOrScalar): Tensor { return this.binary(native.lt, other); }
+  lt(other: TensorOrScalar): Tensor { return binary(this, native.lt, other); }
   /** `this <= other`. */
-  le(other: TensorOrScalar): Tensor { return this.binary(native.le, other); }
+  le(other: TensorOrScalar): Tensor { return binary(this, native.le, other); }
   /** `this > other`. */
-  gt(other: TensorOrScalar): Tensor { return this.binary(native.gt, other); }
+  gt(other: TensorOrScalar): Tensor { return binary(this, native.gt, other); }
   /** `this >= other`. */
-  ge(other: TensorOrScalar): Tensor { return this.binary(native.ge, other); }
+  ge(other: TensorOrScalar): Tensor { return binary(this, native.ge, other); }
   /** NaN positions. */
-  isnan(): Tensor { return this.unary(native.isnan); }
+  isnan(): Tensor { return unary(this, native.isnan); }
   /** Finite positions. */
-  isfinite(): Tensor { return this.unary(native.isfinite); }
+  isfinite(): Tensor { return unary(this, native.isfinite); }
   /** Elementwise not. */
-  logical_not(): Tensor { return this.unary(native.logical_not); }
+  logical_not(): Tensor { return unary(this, native.logical_not); }
   /** Elementwise and. */
-  logical_and(other: Tensor): Tensor { return this.tensorBinary(native.logical_and, other); }
+  logical_and(other: Tensor): Tensor { return tensorBinary(this, native.logical_and, other); }
   /** Elementwise or. */
-  logical_or(other: Tensor): Tensor { return this.tensorBinary(native.logical_or, other); }
+  logical_or(other: Tensor): Tensor { return tensorBinary(this, native.logical_or, other); }
 
   /** Whether all elements are close: `|a - b| <= atol + rtol * |b|`. @example a.allclose(b, 1e-5, 1e-8) */
   allclose(other: Tensor, rtol = 1e-5, atol = 1e-8, equal_nan = false): boolean {
@@ -396,26 +396,26 @@ export class Tensor {
 
   /** Sum of all elements, or along `dim` (a number or an array). @example x.sum(); x.sum(0, true) */
   sum(dim?: number | number[] | null, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
-    return this.reduce(native.sum, 'sum', dim, keepdim, options);
+    return reduce(this, native.sum, 'sum', dim, keepdim, options);
   }
 
   /** Mean of all elements, or along `dim`. @example x.mean(); x.mean([0, 1]) */
   mean(dim?: number | number[] | null, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
-    return this.reduce(native.mean, 'mean', dim, keepdim, options);
+    return reduce(this, native.mean, 'mean', dim, keepdim, options);
   }
 
   /** The largest element, or `[values, indices]` along `dim`. @example x.max(); const [v, i] = x.max(1) */
   max(): Tensor;
   max(dim: number, keepdim?: boolean): [Tensor, Tensor];
   max(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
-    return dim === undefined ? this.unary(native.maxAll) : this.dimReduce(native.maxDim, dim, keepdim);
+    return dim === undefined ? unary(this, native.maxAll) : dimReduce(this, native.maxDim, dim, keepdim);
   }
 
   /** The smallest element, or `[values, indices]` along `dim`. @example x.min(); const [v, i] = x.min(0) */
   min(): Tensor;
   min(dim: number, keepdim?: boolean): [Tensor, Tensor];
   min(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
-    return dim === undefined ? this.unary(native.minAll) : this.dimReduce(native.minDim, dim, keepdim);
+    return dim === undefined ? unary(this, native.minAll) : dimReduce(this, native.minDim, dim, keepdim);
   }
 
   /** Index of the largest element (of the flattened tensor when `dim` is omitted). @example logits.argmax(-1) */
@@ -435,7 +435,7 @@ export class Tensor {
   // ---- shape ----
 
   /** Transpose of a matrix (≤ 2 dimensions). @example w.t() */
-  t(): Tensor { return this.unary(native.t); }
+  t(): Tensor { return unary(this, native.t); }
 
   /** Swaps two dimensions. @example x.transpose(0, 1) */
   transpose(dim0: number, dim1: number): Tensor {
@@ -494,11 +494,11 @@ export class Tensor {
   }
 
   /** A contiguous tensor with the same values (itself if already contiguous). */
-  contiguous(): Tensor { return this.unary(native.contiguous); }
+  contiguous(): Tensor { return unary(this, native.contiguous); }
   /** A copy that autograd tracks back to this tensor. */
-  clone(): Tensor { return this.unary(native.clone); }
+  clone(): Tensor { return unary(this, native.clone); }
   /** The same storage, cut out of the autograd graph. @example loss.detach().item() */
-  detach(): Tensor { return this.unary(native.detach); }
+  detach(): Tensor { return unary(this, native.detach); }
 
   // ---- indexing (0-based, like JavaScript and PyTorch; R torch is 1-based) ----
 
@@ -671,44 +671,46 @@ export class Tensor {
 
   [inspect.custom](): string { return this.toString(); }
 
-  // ---- helpers ----
-
-  private unary(op: (out: Handle, a: Handle) => void): Tensor {
-    const out = newTensor();
-    op(out, this);
-    return out;
-  }
-
-  private binary(op: (out: Handle, a: Handle, b: TensorOrScalar) => void, other: unknown, name = 'other'): Tensor {
-    checkOperand(other, name);
-    const out = newTensor();
-    op(out, this, other as TensorOrScalar);
-    return out;
-  }
-
-  private tensorBinary(op: (out: Handle, a: Handle, b: Handle) => void, other: unknown): Tensor {
-    checkTensor(other, 'other');
-    const out = newTensor();
-    op(out, this, other as Tensor);
-    return out;
-  }
-
-  private reduce(op: typeof native.sum, name: string, dim: number | number[] | null | undefined, keepdim: boolean, options: { dtype?: DTypeLike } | undefined): Tensor {
-    const { dtype: given } = checkOptions(options, REDUCE_KEYS, name);
-    const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
-    const dtype = given === undefined ? null : dtypeCode(given);
-    const out = newTensor();
-    op(out, this, dims, checkBoolean(keepdim, 'keepdim'), dtype);
-    return out;
-  }
-
-  private dimReduce(op: typeof native.maxDim, dim: number, keepdim: boolean): [Tensor, Tensor] {
-    checkInteger(dim, 'dim');
-    const values = newTensor();
-    const indices = newTensor();
-    op(values, indices, this, dim, checkBoolean(keepdim, 'keepdim'));
-    return [values, indices];
-  }
 }
 
 Object.defineProperty(Tensor.prototype, TENSOR_BRAND, { value: true });
+
+// ---- the methods' shared steps (functions, not methods: nothing internal on the prototype) ----
+
+function unary(self: Tensor, op: (out: Handle, a: Handle) => void): Tensor {
+  const out = newTensor();
+  op(out, self);
+  return out;
+}
+
+function binary(self: Tensor, op: (out: Handle, a: Handle, b: TensorOrScalar) => void, other: unknown, name = 'other'): Tensor {
+  checkOperand(other, name);
+  const out = newTensor();
+  op(out, self, other as TensorOrScalar);
+  return out;
+}
+
+function tensorBinary(self: Tensor, op: (out: Handle, a: Handle, b: Handle) => void, other: unknown): Tensor {
+  checkTensor(other, 'other');
+  const out = newTensor();
+  op(out, self, other as Tensor);
+  return out;
+}
+
+function reduce(self: Tensor, op: typeof native.sum, name: string, dim: number | number[] | null | undefined, keepdim: boolean, options: { dtype?: DTypeLike } | undefined): Tensor {
+  const { dtype: given } = checkOptions(options, REDUCE_KEYS, name);
+  const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
+  const dtype = given === undefined ? null : dtypeCode(given);
+  const out = newTensor();
+  op(out, self, dims, checkBoolean(keepdim, 'keepdim'), dtype);
+  return out;
+}
+
+function dimReduce(self: Tensor, op: typeof native.maxDim, dim: number, keepdim: boolean): [Tensor, Tensor] {
+  checkInteger(dim, 'dim');
+  const values = newTensor();
+  const indices = newTensor();
+  op(values, indices, self, dim, checkBoolean(keepdim, 'keepdim'));
+  return [values, indices];
+}
+
