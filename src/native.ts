@@ -1,10 +1,8 @@
 // The one loader of the native addon, and the one declaration of what it exports.
 // Everything above this file is typed; nothing below it is seen by users.
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TorchError } from './errors.js';
+import { addonCandidates } from './loader.js';
 
 /** A JavaScript object the addon attaches a tensor to. */
 export type Handle = object;
@@ -163,32 +161,12 @@ export interface NativeAddon {
   optimizerDispose(optimizer: Handle): void;
 }
 
-// Where the binary may be, in the order tried: an explicit path, the cmake-js build,
-// the node-gyp build, and the prebuilds shipped in the package.
-function candidates(base: string): string[] {
-  const fromEnv = process.env.TORCHLORA_ADDON;
-  return [
-    ...(fromEnv ? [fromEnv] : []),
-    join(base, 'build', 'Release', 'torchlora.node'),
-    join(base, 'build', 'Debug', 'torchlora.node'),
-    join(base, 'prebuilds', `${process.platform}-${process.arch}`, 'torchlora.node'),
-    join(base, 'prebuilds', `${process.platform}-${process.arch}`, 'node.napi.node'),
-  ];
-}
-
-// src/native.ts (under vitest) and dist/src/native.js sit at different depths below it.
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'CMakeLists.txt')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
 function load(): NativeAddon {
   const require = createRequire(import.meta.url);
   const attempts: string[] = [];
-  for (const path of candidates(packageRoot())) {
-    if (!existsSync(path)) {
-      attempts.push(`${path}: not built`);
+  for (const { path, problem } of addonCandidates()) {
+    if (problem !== null) {
+      attempts.push(`${path}: ${problem}`);
       continue;
     }
     try {
@@ -202,9 +180,11 @@ function load(): NativeAddon {
   throw new Error([
     'torchlora: the native addon could not be loaded. Tried:',
     ...attempts.map((line) => `  - ${line}`),
-    'Fix: run `npm run setup` in the package folder. It installs libtorch where it can',
-    '(Debian/Ubuntu as root: libtorch-dev, libopenblas0-openmp), then builds the addon.',
-    'To use your own libtorch (e.g. a CUDA build), set LIBTORCH=/path/to/libtorch first.',
+    'Fix one of these:',
+    '  - install the libtorch a prebuild was made for (Debian 12: apt-get install libtorch1.13 libopenblas0-openmp);',
+    '  - build against the libtorch you have: npm rebuild torchlora --build-from-source',
+    '    (Debian/Ubuntu: apt-get install libtorch-dev g++ first; your own libtorch, e.g. CUDA: LIBTORCH=/path/to/libtorch);',
+    '  - in a checkout of torchlora itself: npm run setup.',
   ].join('\n'));
 }
 
