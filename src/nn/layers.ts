@@ -10,7 +10,7 @@ import {
   checkBoolean, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, fail, failRange, optionKeys,
 } from '../validate.js';
 import {
-  checkMaxNorm, nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, nnf_relu, sizes, type SizeOption,
+  checkMaxNorm, nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, nnf_relu, sizes, type GeluOptions, type SizeOption,
 } from './functional.js';
 import { fanInAndFanOut, nn_init_constant_, nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_ } from './init.js';
 import { nn_Module, nn_module, nn_parameter } from './module.js';
@@ -345,13 +345,13 @@ export class ReLU extends nn_Module {
 export const nn_relu = nn_module(ReLU, 'nn_relu');
 export type nn_relu = ReLU;
 
-const GELU_KEYS = optionKeys<{ approximate?: 'none' | 'tanh' }>({ approximate: true });
+const GELU_KEYS = optionKeys<GeluOptions>({ approximate: true });
 
 /** The class behind `nn_gelu`, for `instanceof` and for types (`class MyLayer extends GELU`). */
 export class GELU extends nn_Module {
   readonly approximate: 'none' | 'tanh';
 
-  constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
+  constructor(options: GeluOptions = {}) {
     super();
     const { approximate = 'none' } = checkOptions(options, GELU_KEYS, 'nn_gelu');
     if (approximate !== 'none' && approximate !== 'tanh') fail('"none" or "tanh"', 'approximate', approximate);
