@@ -165,9 +165,8 @@ export class MultiheadAttention extends nn_Module {
     const heads = (x: Tensor): Tensor => x.reshape(x.size(0), N * H, D).transpose(0, 1);
     // PyTorch unsqueezes unbatched inputs one by one, so it no longer sees them as the same tensor.
     const sameKeyValue = !unbatched && key === value;
-    const projected = this.inProjection(q0, k0, v0, sameKeyValue && query === key, sameKeyValue);
-    const q1 = projected[0];
-    let [, k1, v1] = projected;
+    // (let: k1 and v1 grow by bias_k/bias_v below)
+    let [q1, k1, v1] = this.inProjection(q0, k0, v0, sameKeyValue && query === key, sameKeyValue);
 
     let mask: Tensor | null = null;
     if (attn_mask !== null) {
