@@ -52,6 +52,16 @@ Napi::Value Embedding(const Napi::CallbackInfo& info) {
   return Done(info, at::embedding(Unwrap(info, 1), Unwrap(info, 2), Int(info[3]), Bool(info[4]), Bool(info[5])));
 }
 
+// embeddingRenorm_(weight, indices, max_norm, norm_type): rescales, in place and without
+// recording gradients, each row of `weight` that `indices` picks whose norm exceeds max_norm
+// (torch.nn.functional.embedding does this before the lookup when max_norm is given).
+Napi::Value EmbeddingRenorm(const Napi::CallbackInfo& info) {
+  at::NoGradGuard no_grad;
+  at::Tensor weight = Unwrap(info, 0);
+  at::embedding_renorm_(weight, Unwrap(info, 1).contiguous(), Double(info[2]), Double(info[3]));
+  return info.Env().Undefined();
+}
+
 // conv1d/conv2d(out, input, weight, bias | null, stride[], padding: number[] | "same" | "valid", dilation[], groups)
 // `convolve` is a generic lambda over at::conv1d or at::conv2d, whose padding may be sizes or a string.
 template <typename Convolve>
@@ -201,6 +211,7 @@ void InitNn(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "gelu", Gelu);
   TORCHLORA_EXPORT(exports, "dropout", Dropout);
   TORCHLORA_EXPORT(exports, "embedding", Embedding);
+  TORCHLORA_EXPORT(exports, "embeddingRenorm_", EmbeddingRenorm);
   TORCHLORA_EXPORT(exports, "conv1d", Conv1d);
   TORCHLORA_EXPORT(exports, "conv2d", Conv2d);
   TORCHLORA_EXPORT(exports, "layer_norm", LayerNorm);

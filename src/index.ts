@@ -11,17 +11,20 @@ export * from './config.js';
 export * from './safetensors.js';
 export {
   nn_Module, nn_module, nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer, is_nn_module,
-  type nn_module_instance, type nn_module_definition, type nn_module_generator, type ModuleToOptions, type LoadStateDictResult,
+  type nn_module_instance, type nn_module_definition, type nn_module_generator, type ModuleToOptions, type LoadStateDictOptions, type LoadStateDictResult,
 } from './nn/module.js';
 export * from './nn/layers.js';
+export * from './nn/containers.js';
+export * from './nn/attention.js';
 export {
   nnf_mse_loss, nnf_l1_loss, nnf_cross_entropy, nnf_binary_cross_entropy_with_logits, nnf_relu, nnf_gelu, nnf_softmax,
   nnf_log_softmax, nnf_dropout, nnf_linear, nnf_embedding, nnf_conv1d, nnf_conv2d, nnf_layer_norm,
-  type Reduction, type CrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions, type EmbeddingOptions, type ConvolutionOptions, type SizeOption,
+  type Reduction, type LossOptions, type GeluOptions, type SoftmaxOptions, type DropoutOptions, type LayerNormFunctionOptions,
+  type CrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions, type EmbeddingOptions, type ConvolutionOptions, type SizeOption,
 } from './nn/functional.js';
 export {
   nn_init_calculate_gain, nn_init_kaiming_uniform_, nn_init_kaiming_normal_, nn_init_xavier_uniform_, nn_init_xavier_normal_,
-  nn_init_uniform_, nn_init_normal_, nn_init_constant_, nn_init_zeros_, nn_init_ones_, type Nonlinearity,
+  nn_init_uniform_, nn_init_normal_, nn_init_constant_, nn_init_zeros_, nn_init_ones_, type Nonlinearity, type KaimingOptions,
 } from './nn/init.js';
 export * from './optim.js';
 export {

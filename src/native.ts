@@ -132,6 +132,7 @@ export interface NativeAddon {
   gelu(out: Handle, input: Handle, approximate: 'none' | 'tanh'): void;
   dropout(out: Handle, input: Handle, p: number, train: boolean): void;
   embedding(out: Handle, weight: Handle, indices: Handle, paddingIdx: number, scaleGradByFreq: boolean, sparse: boolean): void;
+  embeddingRenorm_(weight: Handle, indices: Handle, maxNorm: number, normType: number): void;
   conv1d: Convolution; conv2d: Convolution;
   layer_norm(out: Handle, input: Handle, normalizedShape: number[], weight: Optional<Handle>, bias: Optional<Handle>, eps: number): void;
   mse_loss(out: Handle, input: Handle, target: Handle, reduction: number): void;

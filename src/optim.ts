@@ -6,7 +6,9 @@ import { inspect } from 'node:util';
 import { with_enable_grad } from './autograd.js';
 import { native, type NativeOptimizerKind, type NativeOptimizerOptions, type NativeOptimizerStateTensor } from './native.js';
 import { Tensor, checkTensor, newTensor } from './tensor.js';
-import { checkBoolean, checkFinite, checkFunction, checkInteger, checkNonNegativeInteger, checkPositiveInteger, fail, failRange } from './validate.js';
+import {
+  checkBoolean, checkFinite, checkFunction, checkInteger, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange,
+} from './validate.js';
 
 /** Options of `optim_adam` and `optim_adamw`. */
 export interface AdamOptions {
@@ -123,7 +125,7 @@ export class Optimizer<O extends object = Record<string, unknown>> {
   constructor(kind: NativeOptimizerKind, params: Tensor[] | ParamGroupInput<O>[], options: O) {
     if (typeof kind !== 'string' || !Object.hasOwn(KINDS, kind)) fail('one of "adam", "adamw", "sgd" (or call optim_adam, optim_adamw, optim_sgd)', 'kind', kind);
     this.kind = kind;
-    this.defaults = this.resolve(checkObject(options, 'options'), KINDS[kind].defaults, 'options');
+    this.defaults = this.resolve(options as Record<string, unknown>, KINDS[kind].defaults, 'options');
     if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors or of parameter groups', 'params', params);
     const groups = params.every((p) => p instanceof Tensor) ? [{ params } as ParamGroupInput<O>] : params as ParamGroupInput<O>[];
     const resolved = groups.map((group, i) => this.resolveGroup(group, `params[${i}]`));
@@ -248,11 +250,8 @@ export class Optimizer<O extends object = Record<string, unknown>> {
   private resolve(options: Record<string, unknown>, defaults: NativeOptimizerOptions, name: string): NativeOptimizerOptions {
     const kind = KINDS[this.kind];
     const resolved: NativeOptimizerOptions = { ...defaults };
-    for (const [key, value] of Object.entries(options)) {
-      if (value === undefined) continue;
-      const check = kind.checks[key];
-      if (check === undefined) fail(`one of ${Object.keys(kind.checks).join(', ')}`, `an option name in ${name}`, key);
-      resolved[key] = check(value, key) as NativeOptimizerOptions[string];
+    for (const [key, value] of Object.entries(checkOptions(options, new Set(Object.keys(kind.checks)), `optim_${this.kind}`, name))) {
+      if (value !== undefined) resolved[key] = kind.checks[key]!(value, key) as NativeOptimizerOptions[string];
     }
     kind.together?.(resolved);
     return resolved;

@@ -74,6 +74,21 @@ describe('lora_nn_embedding', () => {
     expect(A.grad!.index(':', 0).abs().sum().item() as number).toBeGreaterThan(0);
   });
 
+  it("passes the base layer's max_norm to the adapter's lookup, as PEFT does: looked-up columns of A are renormalised too", () => {
+    const base = nn_embedding(3, 2, { max_norm: 1, dtype: 'float64' });
+    const lora = lora_nn_embedding(base, { r: 2, alpha: 2 });
+    set(base.weight, [[3, 4], [0, 0.5], [6, 8]]);
+    set(lora.lora_embedding_A.get('default'), [[3, 0.1, 3], [4, 0.2, 4]]);
+    set(lora.lora_embedding_B.get('default'), [[1, 0], [0, 1]]);
+    const y = lora(torch_tensor([0, 1], { dtype: 'int64' }));
+    const scale = 1 / (5 + 1e-7); // max_norm / (norm + 1e-7), libtorch's embedding_renorm_
+    // base row 0 and A's column 0 (norm 5) are scaled; row/column 1 (norms 0.5, ~0.22) and the unused 2 are not.
+    expect(base.weight.to_array()).toEqual([[3 * scale, 4 * scale], [0, 0.5], [6, 8]]);
+    expect(lora.lora_embedding_A.get('default').to_array()).toEqual([[3 * scale, 0.1, 3], [4 * scale, 0.2, 4]]);
+    const expected = [[6 * scale, 8 * scale], [0 + 0.1, 0.5 + 0.2]]; // base row + Aᵀ row · Bᵀ (identity) · alpha / r (1)
+    (y.to_array() as number[][]).forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(expected[i]![j]!, 12)));
+  });
+
   it('refuses r above min(num_embeddings, embedding_dim)', () => {
     expect(() => lora_nn_embedding(nn_embedding(10, 3), { r: 4 })).toThrow(/Expected a rank of at most 3 \(min\(in, out\)\) for r but received 4/);
   });

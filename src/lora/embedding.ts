@@ -43,11 +43,15 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
   }
 
   // No dropout: dropping token indices means nothing (PEFT makes the module but never calls it).
+  // The lookup takes every option of the base layer, as PEFT's _embed does: with max_norm, the
+  // looked-up columns of A are renormalised in place too.
   protected lora_forward(input: Tensor, name: string): Tensor {
     const base = this.base_layer;
     const A = this.lora_embedding_A.get(name);
     const B = this.lora_embedding_B.get(name);
-    const down = nnf_embedding(input, A.t(), { padding_idx: base.padding_idx, scale_grad_by_freq: base.scale_grad_by_freq, sparse: base.sparse });
+    const down = nnf_embedding(input, A.t(), {
+      padding_idx: base.padding_idx, max_norm: base.max_norm, norm_type: base.norm_type, scale_grad_by_freq: base.scale_grad_by_freq, sparse: base.sparse,
+    });
     const up = down.matmul(B.t());
     const term = up.mul(this.scaling[name]!);
     for (const t of [down, up]) t.dispose();

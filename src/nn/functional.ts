@@ -4,7 +4,10 @@
 import { dtypeCode, type DTypeLike } from '../dtype.js';
 import { native } from '../native.js';
 import { checkTensor, newTensor, type Tensor } from '../tensor.js';
-import { checkBoolean, checkFinite, checkInteger, checkNonNegativeInteger, checkPositiveInteger, checkShape, fail, failRange } from '../validate.js';
+import {
+  checkBoolean, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
+} from '../validate.js';
+import { checkProbability } from './options.js';
 
 /** How a loss combines its elementwise values: their mean, their sum, or none (one per element). */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -21,17 +24,13 @@ function optionalTensor(value: Tensor | null | undefined, name: string): Tensor 
   return value === undefined || value === null ? null : checkTensor(value, name);
 }
 
-function checkProbability(value: unknown, name: string): number {
-  const p = checkFinite(value, name);
-  if (p < 0 || p > 1) failRange('a probability in [0, 1]', name, value);
-  return p;
+
+/** `{ reduction }`, the options of the losses that take no others. */
+export interface LossOptions {
+  reduction?: Reduction;
 }
 
-function checkOptions<T extends object>(options: T | undefined, name = 'options'): Partial<T> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('an options object', name, options);
-  return options;
-}
+const LOSS_KEYS = optionKeys<LossOptions>({ reduction: true });
 
 // ---- losses ----
 
@@ -58,16 +57,16 @@ function broadcastPair(input: Tensor, target: Tensor): [Tensor, Tensor] {
  * @example
  * const loss = nnf_mse_loss(model(X.index(idx)), y.index(idx));
  */
-export function nnf_mse_loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  const { reduction } = checkOptions(options);
+export function nnf_mse_loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  const { reduction } = checkOptions(options, LOSS_KEYS, 'nnf_mse_loss');
   const out = newTensor();
   native.mse_loss(out, ...broadcastPair(input, target), reductionCode(reduction));
   return out;
 }
 
 /** Mean absolute error, `|input - target|` reduced. @example nnf_l1_loss(pred, y, { reduction: 'sum' }) */
-export function nnf_l1_loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  const { reduction } = checkOptions(options);
+export function nnf_l1_loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  const { reduction } = checkOptions(options, LOSS_KEYS, 'nnf_l1_loss');
   const out = newTensor();
   native.l1_loss(out, ...broadcastPair(input, target), reductionCode(reduction));
   return out;
@@ -83,6 +82,8 @@ export interface CrossEntropyOptions {
   label_smoothing?: number;
 }
 
+const CROSS_ENTROPY_KEYS = optionKeys<CrossEntropyOptions>({ weight: true, ignore_index: true, reduction: true, label_smoothing: true });
+
 /**
  * Cross entropy of unnormalised logits `input` (N x C, or N x C x ...) against class indices
  * (int64, 0-based as in PyTorch; R torch counts classes from 1) or class probabilities.
@@ -91,7 +92,7 @@ export interface CrossEntropyOptions {
  * nnf_cross_entropy(logits, torch_tensor([0, 2], { dtype: 'int64' }))
  */
 export function nnf_cross_entropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
-  const { weight, ignore_index = -100, reduction, label_smoothing = 0 } = checkOptions(options);
+  const { weight, ignore_index = -100, reduction, label_smoothing = 0 } = checkOptions(options, CROSS_ENTROPY_KEYS, 'nnf_cross_entropy');
   const out = newTensor();
   native.cross_entropy(out, checkTensor(input, 'input'), checkTensor(target, 'target'), optionalTensor(weight, 'weight'),
     reductionCode(reduction), checkInteger(ignore_index, 'ignore_index'), checkProbability(label_smoothing, 'label_smoothing'));
@@ -106,6 +107,8 @@ export interface BinaryCrossEntropyWithLogitsOptions {
   pos_weight?: Tensor | null;
 }
 
+const BINARY_CROSS_ENTROPY_KEYS = optionKeys<BinaryCrossEntropyWithLogitsOptions>({ weight: true, reduction: true, pos_weight: true });
+
 /**
  * Binary cross entropy of logits (sigmoid and log-loss in one stable step), targets in [0, 1].
  *
@@ -113,7 +116,7 @@ export interface BinaryCrossEntropyWithLogitsOptions {
  * nnf_binary_cross_entropy_with_logits(logits, labels, { pos_weight: torch_tensor([3]) })
  */
 export function nnf_binary_cross_entropy_with_logits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
-  const { weight, reduction, pos_weight } = checkOptions(options);
+  const { weight, reduction, pos_weight } = checkOptions(options, BINARY_CROSS_ENTROPY_KEYS, 'nnf_binary_cross_entropy_with_logits');
   const out = newTensor();
   native.binary_cross_entropy_with_logits(out, checkTensor(input, 'input'), checkTensor(target, 'target'),
     optionalTensor(weight, 'weight'), optionalTensor(pos_weight, 'pos_weight'), reductionCode(reduction));
@@ -127,28 +130,42 @@ export function nnf_relu(input: Tensor): Tensor {
   return checkTensor(input, 'input').relu();
 }
 
+export interface GeluOptions {
+  /** "none" (exact, the default) or "tanh". */
+  approximate?: 'none' | 'tanh';
+}
+
+const GELU_KEYS = optionKeys<GeluOptions>({ approximate: true });
+
 /**
  * Gaussian error linear unit, exact (`"none"`, the default) or with the tanh approximation.
  *
  * @example nnf_gelu(x); nnf_gelu(x, { approximate: 'tanh' })
  */
-export function nnf_gelu(input: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
-  const { approximate = 'none' } = checkOptions(options);
+export function nnf_gelu(input: Tensor, options: GeluOptions = {}): Tensor {
+  const { approximate = 'none' } = checkOptions(options, GELU_KEYS, 'nnf_gelu');
   if (approximate !== 'none' && approximate !== 'tanh') fail('"none" or "tanh"', 'approximate', approximate);
   const out = newTensor();
   native.gelu(out, checkTensor(input, 'input'), approximate);
   return out;
 }
 
+/** What `nnf_softmax` and `nnf_log_softmax` accept: the dtype to compute in. */
+export interface SoftmaxOptions {
+  dtype?: DTypeLike;
+}
+
+const SOFTMAX_KEYS = optionKeys<SoftmaxOptions>({ dtype: true });
+
 /** Softmax along `dim`, computed in `dtype` when given. @example nnf_softmax(logits, -1) */
-export function nnf_softmax(input: Tensor, dim: number, options: { dtype?: DTypeLike } = {}): Tensor {
-  const { dtype } = checkOptions(options);
+export function nnf_softmax(input: Tensor, dim: number, options: SoftmaxOptions = {}): Tensor {
+  const { dtype } = checkOptions(options, SOFTMAX_KEYS, 'nnf_softmax');
   return castFor(checkTensor(input, 'input'), dtype, (x) => x.softmax(checkInteger(dim, 'dim')));
 }
 
 /** Log-softmax along `dim`, computed stably (and in `dtype` when given). @example nnf_log_softmax(logits, 1) */
-export function nnf_log_softmax(input: Tensor, dim: number, options: { dtype?: DTypeLike } = {}): Tensor {
-  const { dtype } = checkOptions(options);
+export function nnf_log_softmax(input: Tensor, dim: number, options: SoftmaxOptions = {}): Tensor {
+  const { dtype } = checkOptions(options, SOFTMAX_KEYS, 'nnf_log_softmax');
   return castFor(checkTensor(input, 'input'), dtype, (x) => x.log_softmax(checkInteger(dim, 'dim')));
 }
 
@@ -162,6 +179,15 @@ function castFor(input: Tensor, dtype: DTypeLike | undefined, fn: (x: Tensor) =>
   return result;
 }
 
+export interface DropoutOptions {
+  /** The probability of zeroing an element (0.5). */
+  p?: number;
+  /** Only drop when true (true). */
+  training?: boolean;
+}
+
+const DROPOUT_KEYS = optionKeys<DropoutOptions>({ p: true, training: true });
+
 /**
  * Zeroes each element with probability `p` and scales the rest by `1 / (1 - p)` when
  * `training` is true (the default, as in PyTorch); returns the input unchanged otherwise.
@@ -169,8 +195,8 @@ function castFor(input: Tensor, dtype: DTypeLike | undefined, fn: (x: Tensor) =>
  *
  * @example nnf_dropout(x, { p: 0.1, training: model.training })
  */
-export function nnf_dropout(input: Tensor, options: { p?: number; training?: boolean } = {}): Tensor {
-  const { p = 0.5, training = true } = checkOptions(options);
+export function nnf_dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
+  const { p = 0.5, training = true } = checkOptions(options, DROPOUT_KEYS, 'nnf_dropout');
   const out = newTensor();
   native.dropout(out, checkTensor(input, 'input'), checkProbability(p, 'p'), checkBoolean(training, 'training'));
   return out;
@@ -188,20 +214,39 @@ export function nnf_linear(input: Tensor, weight: Tensor, bias?: Tensor | null):
 export interface EmbeddingOptions {
   /** Rows at this index get no gradient (they stay as initialised). */
   padding_idx?: number | null;
+  /**
+   * Before the lookup, each row of `weight` that `input` picks and whose `norm_type`-norm
+   * exceeds `max_norm` is rescaled to norm `max_norm`, in place and without gradient.
+   */
+  max_norm?: number | null;
+  /** The p of the norm compared with `max_norm` (2). */
+  norm_type?: number;
   /** Scales gradients by the inverse frequency of each index in the batch. */
   scale_grad_by_freq?: boolean;
   /** Sparse gradients for `weight`. */
   sparse?: boolean;
 }
 
+const EMBEDDING_KEYS = optionKeys<EmbeddingOptions>({ padding_idx: true, max_norm: true, norm_type: true, scale_grad_by_freq: true, sparse: true });
+
+/** A max_norm for embeddings: PyTorch takes any float; a negative one would flip rows' signs, so it is refused. */
+export function checkMaxNorm(value: unknown): number {
+  if (checkFinite(value, 'max_norm') < 0) failRange('a non-negative number', 'max_norm', value);
+  return value as number;
+}
+
 /**
- * Rows of `weight` picked by the integer tensor `input` (0-based indices).
+ * Rows of `weight` picked by the integer tensor `input` (0-based indices). With `max_norm`,
+ * the picked rows of `weight` are first renormalised in place, as torch.nn.functional.embedding does.
  *
- * @example nnf_embedding(torch_tensor([[0, 2]], { dtype: 'int64' }), table)
+ * @example
+ * nnf_embedding(torch_tensor([[0, 2]], { dtype: 'int64' }), table)
+ * nnf_embedding(tokens, table, { max_norm: 1 }) // rows 0 and 2 of table now have norm <= 1
  */
 export function nnf_embedding(input: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
-  const { padding_idx = null, scale_grad_by_freq = false, sparse = false } = checkOptions(options);
+  const { padding_idx = null, max_norm = null, norm_type = 2, scale_grad_by_freq = false, sparse = false } = checkOptions(options, EMBEDDING_KEYS, 'nnf_embedding');
   checkTensor(weight, 'weight');
+  checkTensor(input, 'input');
   const rows = weight.size(0);
   let padding = -1;
   if (padding_idx !== null) {
@@ -209,8 +254,12 @@ export function nnf_embedding(input: Tensor, weight: Tensor, options: EmbeddingO
     if (padding_idx < -rows || padding_idx >= rows) failRange(`an index in [${-rows}, ${rows - 1}]`, 'padding_idx', padding_idx);
     padding = padding_idx < 0 ? padding_idx + rows : padding_idx;
   }
+  checkBoolean(scale_grad_by_freq, 'scale_grad_by_freq');
+  checkBoolean(sparse, 'sparse');
+  if (max_norm !== null) native.embeddingRenorm_(weight, input, checkMaxNorm(max_norm), checkNumber(norm_type, 'norm_type'));
+  else checkNumber(norm_type, 'norm_type');
   const out = newTensor();
-  native.embedding(out, weight, checkTensor(input, 'input'), padding, checkBoolean(scale_grad_by_freq, 'scale_grad_by_freq'), checkBoolean(sparse, 'sparse'));
+  native.embedding(out, weight, input, padding, scale_grad_by_freq, sparse);
   return out;
 }
 
@@ -226,6 +275,8 @@ export interface ConvolutionOptions {
   groups?: number;
 }
 
+const CONVOLUTION_KEYS = optionKeys<ConvolutionOptions>({ bias: true, stride: true, padding: true, dilation: true, groups: true });
+
 /** Expands `value` to `count` sizes, checking each. */
 export function sizes(value: SizeOption, count: number, name: string, check: (v: unknown, n: string) => number = checkPositiveInteger): number[] {
   const list = typeof value === 'number' ? new Array<number>(count).fill(value) : value;
@@ -235,7 +286,7 @@ export function sizes(value: SizeOption, count: number, name: string, check: (v:
 }
 
 function convolution(op: typeof native.conv2d, dims: number, input: Tensor, weight: Tensor, options: ConvolutionOptions): Tensor {
-  const { bias, stride = 1, padding = 0, dilation = 1, groups = 1 } = checkOptions(options);
+  const { bias, stride = 1, padding = 0, dilation = 1, groups = 1 } = checkOptions(options, CONVOLUTION_KEYS, `nnf_conv${dims}d`);
   checkTensor(input, 'input');
   checkTensor(weight, 'weight');
   const paddingValue = padding === 'same' || padding === 'valid' ? padding : sizes(padding, dims, 'padding', checkNonNegativeInteger);
@@ -264,14 +315,27 @@ export function nnf_conv2d(input: Tensor, weight: Tensor, options: ConvolutionOp
   return convolution(native.conv2d, 2, input, weight, options);
 }
 
+export interface LayerNormFunctionOptions {
+  /** Scale, of shape `normalized_shape` (none). */
+  weight?: Tensor | null;
+  /** Shift, of shape `normalized_shape` (none); may be given without `weight`, or omitted with it. */
+  bias?: Tensor | null;
+  /** Added to the variance for stability (1e-5). */
+  eps?: number;
+}
+
+const LAYER_NORM_KEYS = optionKeys<LayerNormFunctionOptions>({ weight: true, bias: true, eps: true });
+
 /**
  * Normalises the last dimensions (`normalized_shape`) to mean 0 and variance 1, then scales
  * by `weight` and shifts by `bias` when given.
  *
- * @example nnf_layer_norm(x, [512], { weight: g, bias: b })
+ * @example
+ * nnf_layer_norm(x, [512], { weight: g, bias: b })
+ * nnf_layer_norm(x, [512], { weight: g }) // scale only, as nn_layer_norm(512, { bias: false })
  */
-export function nnf_layer_norm(input: Tensor, normalized_shape: number[], options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {}): Tensor {
-  const { weight, bias, eps = 1e-5 } = checkOptions(options);
+export function nnf_layer_norm(input: Tensor, normalized_shape: number[], options: LayerNormFunctionOptions = {}): Tensor {
+  const { weight, bias, eps = 1e-5 } = checkOptions(options, LAYER_NORM_KEYS, 'nnf_layer_norm');
   const out = newTensor();
   native.layer_norm(out, checkTensor(input, 'input'), checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight'),
     optionalTensor(bias, 'bias'), checkFinite(eps, 'eps'));

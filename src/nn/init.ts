@@ -2,7 +2,7 @@
 // torch.nn.init computes them, so the same seed gives PyTorch's weights.
 import { native } from '../native.js';
 import { checkTensor, type Tensor } from '../tensor.js';
-import { checkFinite, fail, failRange } from '../validate.js';
+import { checkFinite, checkOptions, fail, failRange, optionKeys } from '../validate.js';
 
 /** The nonlinearities `calculate_gain` knows. */
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
@@ -27,6 +27,31 @@ function checkMatrix(tensor: Tensor, what: string): Tensor {
   return tensor;
 }
 
+/** What the kaiming initialisers accept. */
+export interface KaimingOptions {
+  /** The negative slope of leaky_relu (0). */
+  a?: number;
+  /** Keep the variance of the activations ("fan_in", the default) or of the gradients ("fan_out"). */
+  mode?: 'fan_in' | 'fan_out';
+  /** The nonlinearity that follows ("leaky_relu"). */
+  nonlinearity?: Nonlinearity;
+}
+
+const KAIMING_KEYS = optionKeys<KaimingOptions>({ a: true, mode: true, nonlinearity: true });
+
+// torch.nn.init's kaiming initialisers return a zero-element tensor untouched, before
+// computing fans (which would divide by zero); the others compute as usual.
+function kaiming(tensor: Tensor, options: KaimingOptions | undefined, name: string, fill: typeof native.kaimingUniform_): Tensor {
+  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = checkOptions(options, KAIMING_KEYS, name);
+  checkTensor(tensor, 'tensor');
+  checkFinite(a, 'a');
+  checkFanMode(mode);
+  checkNonlinearity(nonlinearity);
+  if (tensor.numel() === 0) return tensor;
+  fill(checkMatrix(tensor, name.slice('nn_init_'.length)), a, mode, nonlinearity);
+  return tensor;
+}
+
 /**
  * The recommended gain for a nonlinearity (`param` is leaky_relu's negative slope, 0.01 by default).
  *
@@ -38,32 +63,35 @@ export function nn_init_calculate_gain(nonlinearity: Nonlinearity, param?: numbe
 
 /**
  * Kaiming (He) uniform: U(-b, b) with b = gain · √(3 / fan). `nn_linear` and the convolutions
- * use `a = √5`.
+ * use `a = √5`. A tensor with no elements is returned as it is, as in PyTorch.
  *
  * @example nn_init_kaiming_uniform_(w, { a: Math.sqrt(5) })
  */
-export function nn_init_kaiming_uniform_(tensor: Tensor, options: { a?: number; mode?: 'fan_in' | 'fan_out'; nonlinearity?: Nonlinearity } = {}): Tensor {
-  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = options;
-  native.kaimingUniform_(checkMatrix(tensor, 'kaiming_uniform_'), checkFinite(a, 'a'), checkFanMode(mode), checkNonlinearity(nonlinearity));
-  return tensor;
+export function nn_init_kaiming_uniform_(tensor: Tensor, options: KaimingOptions = {}): Tensor {
+  return kaiming(tensor, options, 'nn_init_kaiming_uniform_', native.kaimingUniform_);
 }
 
 /** Kaiming (He) normal: N(0, (gain / √fan)²). @example nn_init_kaiming_normal_(w, { mode: 'fan_out', nonlinearity: 'relu' }) */
-export function nn_init_kaiming_normal_(tensor: Tensor, options: { a?: number; mode?: 'fan_in' | 'fan_out'; nonlinearity?: Nonlinearity } = {}): Tensor {
-  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = options;
-  native.kaimingNormal_(checkMatrix(tensor, 'kaiming_normal_'), checkFinite(a, 'a'), checkFanMode(mode), checkNonlinearity(nonlinearity));
+export function nn_init_kaiming_normal_(tensor: Tensor, options: KaimingOptions = {}): Tensor {
+  return kaiming(tensor, options, 'nn_init_kaiming_normal_', native.kaimingNormal_);
+}
+
+// Xavier divides by fan_in + fan_out: PyTorch fails (ZeroDivisionError) when both are 0.
+function checkXavier(tensor: Tensor, what: string): Tensor {
+  const [fanIn, fanOut] = native.fanInAndFanOut(checkMatrix(tensor, what));
+  if (fanIn + fanOut === 0) failRange(`a tensor with fan_in + fan_out > 0 (${what} divides by it)`, 'tensor', `a tensor of shape [${tensor.shape.join(', ')}]`);
   return tensor;
 }
 
 /** Xavier (Glorot) uniform: U(-b, b) with b = gain · √(6 / (fan_in + fan_out)). @example nn_init_xavier_uniform_(w) */
 export function nn_init_xavier_uniform_(tensor: Tensor, gain = 1): Tensor {
-  native.xavierUniform_(checkMatrix(tensor, 'xavier_uniform_'), checkFinite(gain, 'gain'));
+  native.xavierUniform_(checkXavier(tensor, 'xavier_uniform_'), checkFinite(gain, 'gain'));
   return tensor;
 }
 
 /** Xavier (Glorot) normal: N(0, gain² · 2 / (fan_in + fan_out)). @example nn_init_xavier_normal_(w) */
 export function nn_init_xavier_normal_(tensor: Tensor, gain = 1): Tensor {
-  native.xavierNormal_(checkMatrix(tensor, 'xavier_normal_'), checkFinite(gain, 'gain'));
+  native.xavierNormal_(checkXavier(tensor, 'xavier_normal_'), checkFinite(gain, 'gain'));
   return tensor;
 }
 

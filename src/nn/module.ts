@@ -9,7 +9,7 @@ import { with_no_grad } from '../autograd.js';
 import { dtypeName, isFloatingDtype, type DType, type DTypeLike, dtypeCode } from '../dtype.js';
 import { torch_keep } from '../scope.js';
 import { Tensor, checkTensor } from '../tensor.js';
-import { checkBoolean, checkDevice, checkFunction, fail } from '../validate.js';
+import { checkBoolean, checkDevice, checkFunction, checkOptions, fail, optionKeys } from '../validate.js';
 
 const PARAMETERS = new WeakSet<Tensor>();
 /** Buffers, with whether they are persistent (saved by state_dict). */
@@ -105,6 +105,22 @@ function store(target: Target, name: string, value: unknown): true {
   return true;
 }
 
+// Modules inside a plain array or object would not be registered (no parameters, not moved
+// by to(), not saved): refused, pointing at the containers that register them. One level
+// deep, which is where they are put in practice; plain values (numbers, strings, tensors) pass.
+function refuseUnregisteredModules(name: string, value: unknown): void {
+  if (Array.isArray(value)) {
+    if (value.some((item) => item instanceof nn_Module)) {
+      fail('nn_module_list(...) for a list of modules (modules in a plain array are not registered: no parameters, no to(), no state_dict)', name, value);
+    }
+  } else if (typeof value === 'object' && value !== null && !(value instanceof Tensor)) {
+    const proto = Object.getPrototypeOf(value);
+    if ((proto === Object.prototype || proto === null) && Object.values(value).some((item) => item instanceof nn_Module)) {
+      fail('nn_module_dict({...}) for modules by name (modules in a plain object are not registered: no parameters, no to(), no state_dict)', name, value);
+    }
+  }
+}
+
 // The registration rule of R torch (and PyTorch's __setattr__): a parameter, buffer or module
 // registers under its name, whatever was there before; any other value given to a registered
 // name keeps the name's kind: null empties it, a plain tensor may replace a buffer, anything
@@ -129,6 +145,7 @@ function assign(target: Target, name: string, value: unknown, declaration: boole
     enroll(registry, 'modules', name);
     return store(target, name, value);
   }
+  refuseUnregisteredModules(name, value);
   const kind = registry.parameters.has(name) ? 'parameter' : registry.buffers.has(name) ? 'buffer' : registry.modules.has(name) ? 'module' : null;
   if (kind === null) return false;
   if (value === undefined && declaration) return true;
@@ -173,6 +190,16 @@ export interface ModuleToOptions {
   device?: string;
   dtype?: DTypeLike;
 }
+
+const TO_KEYS = optionKeys<ModuleToOptions>({ device: true, dtype: true });
+
+/** What `load_state_dict()` accepts. */
+export interface LoadStateDictOptions {
+  /** Demand exactly the module's keys (true). */
+  strict?: boolean;
+}
+
+const LOAD_STATE_DICT_KEYS = optionKeys<LoadStateDictOptions>({ strict: true });
 
 /** What `load_state_dict()` reports when `strict` is false. */
 export interface LoadStateDictResult {
@@ -374,10 +401,10 @@ export class nn_Module {
    * model.to('cuda'); model.to('float64'); model.to({ device: 'cpu', dtype: 'float32' });
    */
   to(target: string | ModuleToOptions): this {
+    if (typeof target !== 'string' && (typeof target !== 'object' || target === null || Array.isArray(target))) fail('a device, a dtype or { device, dtype }', 'target', target);
     const options: ModuleToOptions = typeof target === 'string'
       ? (/^(cpu|cuda|mps|meta)/.test(target) ? { device: target } : { dtype: target as DTypeLike })
-      : target;
-    if (typeof options !== 'object' || options === null) fail('a device, a dtype or { device, dtype }', 'target', target);
+      : checkOptions(target, TO_KEYS, 'to', 'target');
     const device = options.device === undefined ? undefined : checkDevice(options.device);
     const dtype: DType | undefined = options.dtype === undefined ? undefined : dtypeName(dtypeCode(options.dtype));
     const moved = new Map<Tensor, Tensor>();
@@ -470,10 +497,11 @@ export class nn_Module {
    * model.load_state_dict(saved);
    * const { missing_keys } = lora.load_state_dict(base.state_dict(), { strict: false });
    */
-  load_state_dict(state_dict: Record<string, Tensor> | Map<string, Tensor>, options: { strict?: boolean } = {}): LoadStateDictResult {
+  load_state_dict(state_dict: Record<string, Tensor> | Map<string, Tensor>, options: LoadStateDictOptions = {}): LoadStateDictResult {
+    const { strict: strictOption = true } = checkOptions(options, LOAD_STATE_DICT_KEYS, 'load_state_dict');
     const given = state_dict instanceof Map ? new Map(state_dict) : (typeof state_dict === 'object' && state_dict !== null && !Array.isArray(state_dict))
       ? new Map(Object.entries(state_dict)) : fail('a state_dict (an object or Map of Tensors)', 'state_dict', state_dict);
-    const strict = options.strict === undefined ? true : checkBoolean(options.strict, 'strict');
+    const strict = checkBoolean(strictOption, 'strict');
     for (const [key, value] of given) if (!(value instanceof Tensor)) fail('a Tensor', `state_dict["${key}"]`, value);
     const own = this.stateEntries();
     const expected = new Map(own);

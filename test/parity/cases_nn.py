@@ -1,10 +1,16 @@
 """Python twins of the cases in nn.parity.test.ts: each layer made the PyTorch way under the
 same seed, run forward, and backward with upstream gradients drawn as forward_backward() in
 nn.parity.test.ts draws them."""
+import warnings
+
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from reference import case
+
+# Zero-size layers make torch.nn.init warn "Initializing zero-element tensors is a no-op".
+warnings.filterwarnings("ignore", message="Initializing zero-element tensors is a no-op")
 
 
 def forward_backward(module, outputs):
@@ -36,11 +42,16 @@ layer("linear", lambda: nn.Linear(5, 3))
 layer("linear.no_bias", lambda: nn.Linear(5, 3, bias=False))
 layer("linear.batched", lambda: nn.Linear(6, 4))
 layer("linear.large", lambda: nn.Linear(101, 100))
+layer("linear.zero_in", lambda: nn.Linear(0, 4))
+layer("linear.zero_out", lambda: nn.Linear(4, 0))
+layer("conv1d.zero_out", lambda: nn.Conv1d(3, 0, 3), lambda module: {})
 layer("embedding", lambda: nn.Embedding(10, 4))
 layer("embedding.padding_idx", lambda: nn.Embedding(10, 4, padding_idx=0))
 layer("embedding.negative_padding_idx", lambda: nn.Embedding(10, 4, padding_idx=-1))
 layer("embedding.scale_grad_by_freq", lambda: nn.Embedding(10, 4, scale_grad_by_freq=True))
 layer("embedding.sparse", lambda: nn.Embedding(10, 4, sparse=True))
+layer("embedding.max_norm", lambda: nn.Embedding(10, 4, max_norm=1))
+layer("embedding.max_norm.norm_type", lambda: nn.Embedding(10, 4, max_norm=1.5, norm_type=1, padding_idx=3, scale_grad_by_freq=True))
 layer("conv1d", lambda: nn.Conv1d(3, 4, 3))
 layer("conv1d.options", lambda: nn.Conv1d(4, 6, 3, stride=2, padding=2, dilation=2, groups=2))
 layer("conv1d.same", lambda: nn.Conv1d(2, 3, 4, padding="same", bias=False))
@@ -55,6 +66,30 @@ layer("conv2d.large", lambda: nn.Conv2d(8, 16, 3, padding=1))
 layer("layer_norm", lambda: nn.LayerNorm(6))
 layer("layer_norm.shape", lambda: nn.LayerNorm([4, 6], eps=1e-3))
 layer("layer_norm.no_affine", lambda: nn.LayerNorm(5, elementwise_affine=False))
+
+
+class LayerNormWithoutBias(nn.Module):
+    """nn.LayerNorm(shape, bias=False) as PyTorch 2.1 makes it (1.13 has no bias option):
+    a weight of ones, and F.layer_norm with bias None."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = tuple(shape)
+        self.weight = nn.Parameter(torch.ones(shape))
+        self.register_parameter("bias", None)
+
+    def forward(self, x):
+        return F.layer_norm(x, self.shape, self.weight, None, 1e-5)
+
+
+layer("layer_norm.no_bias", lambda: LayerNormWithoutBias([2, 3]))
+
+
+@case("functional.layer_norm.weight_only")
+def layer_norm_weight_only(x, weight):
+    return {"y": F.layer_norm(x, (6,), weight)}
+
+
 layer("dropout.train", lambda: nn.Dropout(0.3))
 layer("dropout.train_small", lambda: nn.Dropout())
 layer("dropout.eval", lambda: nn.Dropout(0.3).eval())
@@ -63,6 +98,31 @@ layer("gelu", lambda: nn.GELU())
 layer("gelu.tanh", lambda: nn.GELU(approximate="tanh"))
 layer("sequential", lambda: nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 8), nn.GELU(),
                                           nn.LayerNorm(8), nn.Linear(8, 2)))
+
+
+class Stack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(4, 8), nn.Linear(8, 8)])
+        self.layers.append(nn.Linear(8, 2))
+
+    def forward(self, x):
+        for linear in self.layers:
+            x = torch.relu(linear(x))
+        return x
+
+
+class Heads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.heads = nn.ModuleDict({"encoder": nn.Linear(4, 8), "decoder": nn.Linear(8, 3)})
+
+    def forward(self, x):
+        return self.heads["decoder"](torch.relu(self.heads["encoder"](x)))
+
+
+layer("module_list", Stack)
+layer("module_dict", Heads)
 
 
 # ---- multi-head attention
@@ -97,6 +157,19 @@ mha("unbatched", lambda: nn.MultiheadAttention(8, 2), attention())
 mha("large", lambda: nn.MultiheadAttention(64, 4), attention())
 mha("dropout.train", lambda: nn.MultiheadAttention(8, 2, dropout=0.25), attention())
 mha("dropout.eval", lambda: nn.MultiheadAttention(8, 2, dropout=0.25).eval(), attention())
+mha("kdim_vdim", lambda: nn.MultiheadAttention(8, 2, kdim=4, vdim=6), attention(False))
+mha("kdim.no_bias", lambda: nn.MultiheadAttention(8, 4, kdim=5, bias=False), attention(False))
+mha("kdim_vdim.batch_first", lambda: nn.MultiheadAttention(8, 2, kdim=3, vdim=3, batch_first=True), attention(False))
+mha("kdim_vdim.unbatched", lambda: nn.MultiheadAttention(8, 2, kdim=3, vdim=5), attention(False))
+# is_causal=True with attn_mask is PyTorch 2's hint that the mask is causal; the mask is what is
+# applied, so 1.13's forward with the mask alone is the same computation.
+mha("is_causal", lambda: nn.MultiheadAttention(8, 2), attention())
+mha("add_bias_kv", lambda: nn.MultiheadAttention(8, 2, add_bias_kv=True), attention())
+mha("add_bias_kv.masks", lambda: nn.MultiheadAttention(8, 2, add_bias_kv=True), attention())
+mha("add_zero_attn", lambda: nn.MultiheadAttention(8, 2, add_zero_attn=True), attention())
+mha("add_bias_kv.add_zero_attn.kdim", lambda: nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True, kdim=6, vdim=6),
+    attention(False))
+mha("add_bias_kv.unbatched", lambda: nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True), attention())
 
 
 def inference(name, batch_first):
@@ -131,3 +204,8 @@ init("xavier_normal", lambda t: nn.init.xavier_normal_(t, 0.5), 12, 7)
 init("uniform", lambda t: nn.init.uniform_(t, -3, 2), 40)
 init("normal", lambda t: nn.init.normal_(t, 1, 0.1), 40)
 init("constant", lambda t: nn.init.constant_(t, 0.3), 5)
+# torch.nn.init returns zero-element tensors untouched (with a warning, silenced at the top).
+init("kaiming_uniform.empty", lambda t: nn.init.kaiming_uniform_(t), 0, 4)
+init("kaiming_normal.empty_1d", lambda t: nn.init.kaiming_normal_(t), 0)
+init("xavier_uniform.empty", lambda t: nn.init.xavier_uniform_(t), 0, 4)
+init("normal.empty", lambda t: nn.init.normal_(t), 3, 0)

@@ -4,8 +4,8 @@
 import {
   nn_conv1d, nn_conv2d, nn_dropout, nn_embedding, nn_gelu, nn_init_constant_, nn_init_kaiming_normal_,
   nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_, nn_init_xavier_normal_, nn_init_xavier_uniform_,
-  nn_layer_norm, nn_linear, nn_multihead_attention, nn_relu, nn_sequential, torch_empty, torch_randn,
-  torch_tensor, torch_zeros, with_no_grad, type MultiheadAttentionForwardOptions, type nn_Module, type Tensor,
+  nn_layer_norm, nn_linear, nn_Module, nn_module_dict, nn_module_list, nn_multihead_attention, nn_relu, nn_sequential, nnf_layer_norm,
+  nnf_relu, torch_empty, torch_randn, torch_tensor, torch_zeros, with_no_grad, type MultiheadAttentionForwardOptions, type Tensor,
 } from '../../src/index.js';
 import { parity_suite, type ParityCase, type Tensors } from './harness.js';
 
@@ -55,11 +55,19 @@ const dense: ParityCase[] = [
   layer('linear.no_bias', () => nn_linear(5, 3, { bias: false }), x(4, 5)),
   layer('linear.batched', () => nn_linear(6, 4), x(2, 3, 6)),
   layer('linear.large', () => nn_linear(101, 100), x(64, 101)),
+  // Zero-size layers: kaiming of an empty weight draws nothing, the bias is U(0, 0).
+  layer('linear.zero_in', () => nn_linear(0, 4), x(3, 0)),
+  layer('linear.zero_out', () => nn_linear(4, 0), x(3, 4)),
+  // Built as PyTorch builds it (its forward refuses 0 output channels, in libtorch, for both).
+  layer('conv1d.zero_out', () => nn_conv1d(3, 0, 3), () => ({}), { forward: () => ({}), grad: [] }),
   layer('embedding', () => nn_embedding(10, 4), indices, { grad: [] }),
   layer('embedding.padding_idx', () => nn_embedding(10, 4, { padding_idx: 0 }), indices, { grad: [] }),
   layer('embedding.negative_padding_idx', () => nn_embedding(10, 4, { padding_idx: -1 }), () => ({ x: torch_tensor([9, 1, 9, 2], { dtype: 'int64' }) }), { grad: [] }),
   layer('embedding.scale_grad_by_freq', () => nn_embedding(10, 4, { scale_grad_by_freq: true }), indices, { grad: [] }),
   layer('embedding.sparse', () => nn_embedding(10, 4, { sparse: true }), indices, { grad: [] }),
+  // max_norm rescales the looked-up rows of the weight in place before the lookup.
+  layer('embedding.max_norm', () => nn_embedding(10, 4, { max_norm: 1 }), indices, { grad: [] }),
+  layer('embedding.max_norm.norm_type', () => nn_embedding(10, 4, { max_norm: 1.5, norm_type: 1, padding_idx: 3, scale_grad_by_freq: true }), indices, { grad: [] }),
   layer('conv1d', () => nn_conv1d(3, 4, 3), x(2, 3, 9)),
   layer('conv1d.options', () => nn_conv1d(4, 6, 3, { stride: 2, padding: 2, dilation: 2, groups: 2 }), x(2, 4, 11)),
   layer('conv1d.same', () => nn_conv1d(2, 3, 4, { padding: 'same', bias: false }), x(1, 2, 7)),
@@ -72,10 +80,34 @@ const dense: ParityCase[] = [
 
 // ---- normalisation, dropout, activations, containers
 
+class Stack extends nn_Module {
+  layers = nn_module_list([nn_linear(4, 8), nn_linear(8, 8)]);
+  constructor() {
+    super();
+    this.layers.append(nn_linear(8, 2));
+  }
+
+  override forward(input: Tensor): Tensor {
+    let output = input;
+    for (const linear of this.layers) output = nnf_relu(linear(output));
+    return output;
+  }
+}
+
+class Heads extends nn_Module {
+  heads = nn_module_dict({ encoder: nn_linear(4, 8), decoder: nn_linear(8, 3) });
+  override forward(input: Tensor): Tensor {
+    return this.heads.decoder(nnf_relu(this.heads.get('encoder')(input)));
+  }
+}
+
 const elementwise: ParityCase[] = [
   layer('layer_norm', () => nn_layer_norm(6), x(3, 4, 6)),
   layer('layer_norm.shape', () => nn_layer_norm([4, 6], { eps: 1e-3 }), x(3, 4, 6)),
   layer('layer_norm.no_affine', () => nn_layer_norm(5, { elementwise_affine: false }), x(4, 5)),
+  layer('layer_norm.no_bias', () => nn_layer_norm([2, 3], { bias: false }), x(4, 2, 3)),
+  { name: 'functional.layer_norm.weight_only', inputs: () => ({ x: randn(4, 6), weight: randn(6) }), grad: ['x', 'weight'],
+    run: ({ x, weight }) => ({ y: nnf_layer_norm(x!, [6], { weight }) }) },
   // Masks come from libtorch's generator: the same seed drops the same elements.
   layer('dropout.train', () => nn_dropout(0.3), x(8, 16)),
   layer('dropout.train_small', () => nn_dropout(), x(3, 5)),
@@ -84,6 +116,9 @@ const elementwise: ParityCase[] = [
   layer('gelu', () => nn_gelu(), x(4, 7)),
   layer('gelu.tanh', () => nn_gelu({ approximate: 'tanh' }), x(4, 7)),
   layer('sequential', () => nn_sequential(nn_linear(4, 16), nn_relu(), nn_dropout(0.2), nn_linear(16, 8), nn_gelu(), nn_layer_norm(8), nn_linear(8, 2)), x(5, 4)),
+  // Parameter names ("layers.0.weight", "heads.decoder.bias") are compared too.
+  layer('module_list', () => new Stack(), x(5, 4)),
+  layer('module_dict', () => new Heads(), x(5, 4)),
 ];
 
 // ---- multi-head attention
@@ -123,6 +158,19 @@ const attentions: ParityCase[] = [
   mha('large', () => nn_multihead_attention(64, 4), () => ({ q: randn(24, 3, 64), attn_mask: causal(24) }), attention()),
   mha('dropout.train', () => nn_multihead_attention(8, 2, { dropout: 0.25 }), sequence, attention()),
   mha('dropout.eval', () => nn_multihead_attention(8, 2, { dropout: 0.25 }).eval(), sequence, attention()),
+  // kdim/vdim: separate q/k/v projection weights, drawn in PyTorch's order.
+  mha('kdim_vdim', () => nn_multihead_attention(8, 2, { kdim: 4, vdim: 6 }), () => ({ q: randn(4, 2, 8), k: randn(6, 2, 4), v: randn(6, 2, 6) }), attention({}, false), ['q', 'k', 'v']),
+  mha('kdim.no_bias', () => nn_multihead_attention(8, 4, { kdim: 5, bias: false }), () => ({ q: randn(4, 2, 8), k: randn(6, 2, 5), v: randn(6, 2, 8) }), attention({}, false), ['q', 'k', 'v']),
+  mha('kdim_vdim.batch_first', () => nn_multihead_attention(8, 2, { kdim: 3, vdim: 3, batch_first: true }), () => ({ q: randn(2, 4, 8), k: randn(2, 6, 3) }), attention({}, false), ['q', 'k']),
+  mha('kdim_vdim.unbatched', () => nn_multihead_attention(8, 2, { kdim: 3, vdim: 5 }), () => ({ q: randn(4, 8), k: randn(6, 3), v: randn(6, 5) }), attention({}, false), ['q', 'k', 'v']),
+  // is_causal is a hint: the mask given is the mask used (its Python twin passes the mask alone:
+  // PyTorch 1.13 has no is_causal).
+  mha('is_causal', () => nn_multihead_attention(8, 2), () => ({ ...sequence(), attn_mask: causal(5) }), attention({ is_causal: true })),
+  mha('add_bias_kv', () => nn_multihead_attention(8, 2, { add_bias_kv: true }), sequence, attention()),
+  mha('add_bias_kv.masks', () => nn_multihead_attention(8, 2, { add_bias_kv: true }), () => ({ ...sequence(), attn_mask: causal(5), key_padding_mask: torch_tensor([[false, false, false, true, true], [false, false, false, false, false]]) }), attention()),
+  mha('add_zero_attn', () => nn_multihead_attention(8, 2, { add_zero_attn: true }), () => ({ ...sequence(), attn_mask: randn(5, 5) }), attention()),
+  mha('add_bias_kv.add_zero_attn.kdim', () => nn_multihead_attention(8, 2, { add_bias_kv: true, add_zero_attn: true, kdim: 6, vdim: 6 }), () => ({ q: randn(4, 2, 8), k: randn(6, 2, 6), key_padding_mask: torch_tensor([[false, false, false, false, true, true], [false, false, false, false, false, true]]) }), attention({}, false), ['q', 'k']),
+  mha('add_bias_kv.unbatched', () => nn_multihead_attention(8, 2, { add_bias_kv: true, add_zero_attn: true }), () => ({ q: randn(5, 8) }), attention()),
   inference('multihead_attention.inference', false),
   inference('multihead_attention.inference.fast_path', true, {
     rtol: 1e-5, atol: 1e-6,
@@ -146,6 +194,11 @@ const initialisers: ParityCase[] = [
   init('uniform', (t) => nn_init_uniform_(t, -3, 2), 40),
   init('normal', (t) => nn_init_normal_(t, 1, 0.1), 40),
   init('constant', (t) => nn_init_constant_(t, 0.3), 5),
+  // Zero-element tensors: kaiming returns them untouched; xavier needs fan_in + fan_out > 0 only.
+  init('kaiming_uniform.empty', (t) => nn_init_kaiming_uniform_(t), 0, 4),
+  init('kaiming_normal.empty_1d', (t) => nn_init_kaiming_normal_(t), 0),
+  init('xavier_uniform.empty', (t) => nn_init_xavier_uniform_(t), 0, 4),
+  init('normal.empty', (t) => nn_init_normal_(t), 3, 0),
 ];
 
 parity_suite('nn layer parity with PyTorch', [...dense, ...elementwise, ...attentions, ...initialisers]);

@@ -1,0 +1,87 @@
+// Options objects in nn and optim: every layer constructor, layer forward, nnf_*, nn_init_*,
+// to(), load_state_dict() and optimizer goes through validate's checkOptions, so a misspelt
+// key is a TypeError naming it and the accepted ones (never silently ignored), and anything
+// but a plain object (null, an array, a number) is the library's TypeError, not an engine message.
+import { describe, expect, it } from 'vitest';
+import {
+  nn_conv1d, nn_conv2d, nn_embedding, nn_gelu, nn_init_kaiming_normal_, nn_init_kaiming_uniform_, nn_layer_norm, nn_linear,
+  nn_module_dict, nn_module_list, nn_multihead_attention, nnf_binary_cross_entropy_with_logits, nnf_conv1d, nnf_conv2d,
+  nnf_cross_entropy, nnf_dropout, nnf_embedding, nnf_gelu, nnf_l1_loss, nnf_layer_norm, nnf_log_softmax, nnf_mse_loss,
+  nnf_softmax, optim_adam, optim_adamw, optim_sgd, torch_empty, torch_ones, torch_randn, torch_tensor, torch_zeros,
+} from '../src/index.js';
+
+const x = torch_randn(2, 3);
+const classes = torch_tensor([0, 2], { dtype: 'int64' });
+const images = torch_randn(1, 2, 5, 5);
+const signal = torch_randn(1, 2, 5);
+const mha = nn_multihead_attention(4, 2);
+const q = torch_randn(3, 1, 4);
+
+// [name in messages, accepted keys in order, call with the given options]
+const FUNCTIONS: [string, string, (options: any) => unknown][] = [
+  ['nn_linear', 'bias, dtype, device', (o) => nn_linear(4, 4, o)],
+  ['nn_embedding', 'padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, dtype, device', (o) => nn_embedding(5, 3, o)],
+  ['nn_conv1d', 'stride, padding, dilation, groups, bias, padding_mode, dtype, device', (o) => nn_conv1d(2, 2, 3, o)],
+  ['nn_conv2d', 'stride, padding, dilation, groups, bias, padding_mode, dtype, device', (o) => nn_conv2d(2, 2, 3, o)],
+  ['nn_layer_norm', 'eps, elementwise_affine, bias, dtype, device', (o) => nn_layer_norm(4, o)],
+  ['nn_gelu', 'approximate', (o) => nn_gelu(o)],
+  ['nn_multihead_attention', 'dropout, bias, add_bias_kv, add_zero_attn, kdim, vdim, batch_first, dtype, device', (o) => nn_multihead_attention(4, 2, o)],
+  ['nn_multihead_attention forward', 'key_padding_mask, need_weights, attn_mask, average_attn_weights, is_causal', (o) => mha(q, q, q, o)],
+  ['nnf_mse_loss', 'reduction', (o) => nnf_mse_loss(x, x, o)],
+  ['nnf_l1_loss', 'reduction', (o) => nnf_l1_loss(x, x, o)],
+  ['nnf_cross_entropy', 'weight, ignore_index, reduction, label_smoothing', (o) => nnf_cross_entropy(x, classes, o)],
+  ['nnf_binary_cross_entropy_with_logits', 'weight, reduction, pos_weight', (o) => nnf_binary_cross_entropy_with_logits(x, x.sigmoid(), o)],
+  ['nnf_gelu', 'approximate', (o) => nnf_gelu(x, o)],
+  ['nnf_softmax', 'dtype', (o) => nnf_softmax(x, 1, o)],
+  ['nnf_log_softmax', 'dtype', (o) => nnf_log_softmax(x, 1, o)],
+  ['nnf_dropout', 'p, training', (o) => nnf_dropout(x, o)],
+  ['nnf_embedding', 'padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse', (o) => nnf_embedding(classes, torch_randn(3, 2), o)],
+  ['nnf_conv1d', 'bias, stride, padding, dilation, groups', (o) => nnf_conv1d(signal, torch_randn(2, 2, 3), o)],
+  ['nnf_conv2d', 'bias, stride, padding, dilation, groups', (o) => nnf_conv2d(images, torch_randn(2, 2, 3, 3), o)],
+  ['nnf_layer_norm', 'weight, bias, eps', (o) => nnf_layer_norm(x, [3], o)],
+  ['nn_init_kaiming_uniform_', 'a, mode, nonlinearity', (o) => nn_init_kaiming_uniform_(torch_empty(3, 3), o)],
+  ['nn_init_kaiming_normal_', 'a, mode, nonlinearity', (o) => nn_init_kaiming_normal_(torch_empty(3, 3), o)],
+  ['load_state_dict', 'strict', (o) => nn_linear(2, 2).load_state_dict(nn_linear(2, 2).state_dict(), o)],
+  ['optim_adam', 'lr, betas, eps, weight_decay, amsgrad', (o) => optim_adam([torch_ones(2).requires_grad_()], o)],
+  ['optim_adamw', 'lr, betas, eps, weight_decay, amsgrad', (o) => optim_adamw([torch_ones(2).requires_grad_()], o)],
+  ['optim_sgd', 'lr, momentum, dampening, weight_decay, nesterov', (o) => optim_sgd([torch_ones(2).requires_grad_()], { lr: 0.1, ...o })],
+];
+
+describe('an unknown option key is a TypeError naming it and the accepted ones', () => {
+  it.each(FUNCTIONS)('%s', (name, accepted, call) => {
+    expect(() => call({ misspelt: 1 })).toThrow(new TypeError(`Expected one of ${accepted} for ${name} options but received "misspelt"`));
+  });
+
+  it('the two cases of the issue', () => {
+    expect(() => nn_linear(4, 4, { biass: false } as never)).toThrow(/Expected one of bias, dtype, device for nn_linear options but received "biass"/);
+    expect(() => nnf_cross_entropy(x, classes, { label_smothing: 0.1 } as never)).toThrow(/for nnf_cross_entropy options but received "label_smothing"/);
+  });
+
+  it('module.to() names its target', () => {
+    expect(() => nn_linear(2, 2).to({ devise: 'cpu' } as never)).toThrow(new TypeError('Expected one of device, dtype for to target but received "devise"'));
+  });
+});
+
+describe('anything but an options object is the library\'s TypeError', () => {
+  it.each(FUNCTIONS.filter(([name]) => !name.startsWith('optim_')))('%s', (name, _accepted, call) => {
+    expect(() => call(null)).toThrow(new TypeError(`Expected an options object for ${name} options but received null`));
+    expect(() => call([])).toThrow(new TypeError(`Expected an options object for ${name} options but received an array of length 0`));
+    expect(() => call(3)).toThrow(new TypeError(`Expected an options object for ${name} options but received 3`));
+  });
+
+  it('optimizers', () => {
+    expect(() => optim_adam([torch_ones(2).requires_grad_()], null as never)).toThrow(new TypeError('Expected an options object for optim_adam options but received null'));
+    expect(() => optim_sgd([torch_ones(2).requires_grad_()], 0.1 as never)).toThrow(new TypeError('Expected an options object for optim_sgd options but received 0.1'));
+  });
+
+  it('module.to(null) and the containers\' arguments', () => {
+    expect(() => nn_linear(2, 2).to(null as never)).toThrow(/Expected a device, a dtype or \{ device, dtype \} for target but received null/);
+    expect(() => nn_module_list(null as never)).toThrow(/Expected an iterable of nn_modules for modules but received null/);
+    expect(() => nn_module_dict(3 as never)).toThrow(/Expected an object, a Map or \[key, module\] pairs for modules but received 3/);
+  });
+
+  it('undefined is no options', () => {
+    expect(nn_linear(2, 2, undefined).bias).not.toBeNull();
+    expect(nnf_mse_loss(torch_zeros(2), torch_ones(2), undefined).item()).toBe(1);
+  });
+});
