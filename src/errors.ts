@@ -1,3 +1,5 @@
+import { text } from './validate.js';
+
 /**
  * An error raised by libtorch itself (a shape mismatch, an unknown device, an allocation
  * that failed). Argument mistakes caught before libtorch is reached are `TypeError` or
@@ -14,11 +16,3 @@ export class TorchError extends Error {
   }
 }
 
-// String(value), except for a value that has no string form (Object.create(null)).
-function text(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}

@@ -10,18 +10,29 @@ export function describe(value: unknown): string {
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'symbol') return 'a Symbol';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (typeof value === 'function') return 'a function';
   const name = (value as object).constructor?.name;
   return name ? `an instance of ${name}` : 'an object';
 }
 
+/** String(value), except for a value that has none (a Symbol, Object.create(null)): its description. */
+export function text(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return describe(value);
+  }
+}
+
+// `name` is text the library wrote, but exported helpers (dtypeCode) let a caller pass it.
 export function fail(what: string, name: string, value: unknown): never {
-  throw new TypeError(`Expected ${what} for ${name} but received ${describe(value)}`);
+  throw new TypeError(`Expected ${what} for ${text(name)} but received ${describe(value)}`);
 }
 
 export function failRange(what: string, name: string, value: unknown): never {
-  throw new RangeError(`Expected ${what} for ${name} but received ${describe(value)}`);
+  throw new RangeError(`Expected ${what} for ${text(name)} but received ${describe(value)}`);
 }
 
 export function checkNumber(value: unknown, name: string): number {

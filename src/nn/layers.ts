@@ -179,6 +179,7 @@ export abstract class Convolution extends nn_Module {
 
   constructor(dims: number, in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionLayerOptions) {
     super();
+    if (dims !== 1 && dims !== 2) fail('1 or 2 (use nn_conv1d or nn_conv2d)', 'dims', dims);
     const name = `nn_conv${dims}d`;
     const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, padding_mode = 'zeros' } = checkOptions(options, CONVOLUTION_KEYS, name);
     if (padding_mode !== 'zeros') fail('"zeros" (the only padding mode supported)', 'padding_mode', padding_mode);
