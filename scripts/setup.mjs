@@ -43,6 +43,15 @@ function ensureNodeModules() {
   run('npm', existsSync(join(root, 'package-lock.json')) ? ['ci', '--ignore-scripts'] : ['install', '--ignore-scripts']);
 }
 
+// The lowest Node that package.json's engines allows, for test/install.test.ts: its own folder
+// and lock file, so that its `node` never shadows the Node that runs npm scripts here.
+function ensureLowestNode() {
+  const folder = join(root, 'test', 'lowest-node');
+  if (mtime('test/lowest-node/node_modules/.package-lock.json') >= mtime('test/lowest-node/package-lock.json')) return;
+  say('installing the lowest supported Node for the install test (npm ci in test/lowest-node)');
+  run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: folder });
+}
+
 function isInstalled(pkg) {
   const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
   return result.status === 0 && result.stdout.includes('install ok installed');
@@ -125,6 +134,7 @@ function withLock(fn) {
 try {
   withLock(() => {
     ensureNodeModules();
+    if (process.env.npm_lifecycle_event === 'pretest') ensureLowestNode();
     ensureSystemPackages();
     ensureAddon();
     ensureTypeScript();
