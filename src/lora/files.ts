@@ -11,10 +11,11 @@ import { isFloatingDtype } from '../dtype.js';
 import type { nn_Module } from '../nn/module.js';
 import { torch_load_safetensors, torch_save_safetensors } from '../safetensors.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkPositiveInteger, fail } from '../validate.js';
+import { checkFinite, checkOptions, checkPositiveInteger, fail } from '../validate.js';
 import { checkAdapterName, type AdapterSettings, type LoraInit, type LoraLayer } from './layer.js';
 import {
-  applyPlan, baseOf, checkPattern, chosenAdapter, layersWith, nameMatcher, planAdapter, plainModules, patternValue, targetMatcher, type PlanItem,
+  ADAPTER_OPTION_KEYS, applyPlan, baseOf, checkPattern, chosenAdapter, layersWith, nameMatcher, planAdapter, plainModules, patternValue, targetMatcher,
+  type AdapterOptions, type PlanItem,
 } from './model.js';
 
 /** The adapter tensors' file name in an adapter folder. */
@@ -141,9 +142,10 @@ function checkFolder(dir: unknown): string {
  * @example
  * lora_save(model, 'adapters/task_a', { adapter: 'task_a' });
  */
-export function lora_save(model: nn_Module, dir: string, options: { adapter?: string } = {}): void {
+export function lora_save(model: nn_Module, dir: string, options?: AdapterOptions): void {
   checkFolder(dir);
-  const name = chosenAdapter(model, options.adapter);
+  const { adapter } = checkOptions(options, ADAPTER_OPTION_KEYS, 'lora_save');
+  const name = chosenAdapter(model, adapter);
   const layers = layersWith(model, name);
   const tensors: Record<string, Tensor> = {};
   for (const [path, layer] of layers) {
@@ -262,9 +264,9 @@ function planFromConfig(model: nn_Module, config: PeftLoraConfig, adapter: strin
  * @example
  * const model = lora_load(make_base_model(), 'adapters/task_a', { adapter: 'task_a' });
  */
-export function lora_load<M extends nn_Module>(model: M, dir: string, options: { adapter?: string } = {}): M {
+export function lora_load<M extends nn_Module>(model: M, dir: string, options?: AdapterOptions): M {
   checkFolder(dir);
-  const adapter = checkAdapterName(options.adapter ?? 'default');
+  const adapter = checkAdapterName(checkOptions(options, ADAPTER_OPTION_KEYS, 'lora_load').adapter ?? 'default');
   const items = planFromConfig(model, readConfig(dir), adapter);
   const weightsPath = join(dir, LORA_WEIGHTS_NAME);
   if (!existsSync(weightsPath)) {
