@@ -35,4 +35,4 @@ export {
   with_adapters_disabled, lora_parameters, lora_parameter_counts, lora_merge, lora_unmerge, merge_and_unload, lora_unload,
   type TargetModules, type LoraApplyOptions, type AdapterOptions,
 } from './lora/model.js';
-export { lora_save, lora_load, LORA_WEIGHTS_NAME, LORA_CONFIG_NAME, type PeftLoraConfig } from './lora/files.js';
+export { lora_save, lora_load, LORA_WEIGHTS_NAME, LORA_CONFIG_NAME, LORA_CONFIG_HASH_KEY, type PeftLoraConfig } from './lora/files.js';
