@@ -4,7 +4,7 @@
 // process is gone was left by a killed save; the next save of the same target removes it.
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, copyFileSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, renameSync,
+  chmodSync, closeSync, copyFileSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, renameSync,
   rmSync, symlinkSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -172,7 +172,9 @@ function exchange(a: string, b: string): boolean {
   if (errno === 0) return true;
   const code = getSystemErrorName(-errno);
   if (CANNOT_EXCHANGE.has(code)) return false;
-  throw systemError(code, 'could not exchange', 'renameat2', b);
+  // EBUSY: a mount point (a container's volume, say) cannot be moved, only written inside.
+  const why = code === 'EBUSY' ? 'the folder is in use or a mount point (one cannot be replaced: save into a folder inside it)' : 'could not exchange';
+  throw systemError(code, why, 'renameat2', b);
 }
 
 /**
@@ -213,7 +215,10 @@ export function writeFolderAtomic(path: string, fill: (folder: string) => void):
   let old: string | undefined;
   try {
     fill(fresh);
-    if (stats !== undefined) carryOver(target, fresh);
+    if (stats !== undefined) {
+      carryOver(target, fresh);
+      chmodSync(fresh, stats.mode & 0o7777); // a shared folder stays shared
+    }
     syncFolder(fresh);
     if (stats === undefined) renameSync(fresh, target);
     else old = exchange(target, fresh) ? fresh : swapByRenames(target, fresh, token);

@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
+  chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -231,7 +231,7 @@ describe('the folder swap', () => {
     const error = catchError(() => lora_save(build(B), dir));
     expect(error).toBeInstanceOf(TorchError);
     expect(error).toMatchObject({ code: 'EBUSY', path: dir });
-    expect((error as Error).message).toMatch(/for dir but the file system refused ".*adapter" \(EBUSY: could not exchange\)/);
+    expect((error as Error).message).toMatch(/for dir but the file system refused ".*adapter" \(EBUSY: the folder is in use or a mount point \(one cannot be replaced: save into a folder inside it\)\)$/);
     expect(loadsAs(dir, { A, B })).toBe('A');
     expect(readdirSync(parent)).toEqual(['adapter']);
   });
@@ -284,6 +284,7 @@ describe('entries of the folder that are not ours', () => {
     writeFileSync(join(dir, 'task_b', LORA_CONFIG_NAME), '{"r": 4}');
     writeFileSync(join(dir, 'task_b', 'nested', 'notes.txt'), 'notes');
     symlinkSync('README.md', join(dir, 'card'));
+    chmodSync(dir, 0o750);
     const readme = statSync(join(dir, 'README.md')).ino;
     for (const mode of [true, false]) {
       folderSwap.exchange = mode;
@@ -294,6 +295,7 @@ describe('entries of the folder that are not ours', () => {
       expect(readFileSync(join(dir, 'task_b', LORA_CONFIG_NAME), 'utf8')).toBe('{"r": 4}');
       expect(readFileSync(join(dir, 'task_b', 'nested', 'notes.txt'), 'utf8')).toBe('notes');
       expect(readlinkSync(join(dir, 'card'))).toBe('README.md');
+      expect(statSync(dir).mode & 0o777).toBe(0o750);
     }
     expect(readdirSync(parent)).toEqual(['adapter']);
   });
