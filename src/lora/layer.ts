@@ -47,9 +47,10 @@ export interface AdapterSettings {
   use_rslora: boolean;
 }
 
-/** @internal The names of LoraOptions. */
-export const LORA_OPTION_KEYS = optionKeys<LoraOptions>({ r: true, alpha: true, dropout: true, init: true, use_rslora: true });
-const LAYER_OPTION_KEYS = optionKeys<LoraLayerOptions>({ r: true, alpha: true, dropout: true, init: true, use_rslora: true, adapter: true });
+/** @internal The names of LoraOptions, for the option lists of functions that take them. */
+export const LORA_OPTION_NAMES = { r: true, alpha: true, dropout: true, init: true, use_rslora: true } as const;
+const LORA_OPTION_KEYS = optionKeys<LoraOptions>(LORA_OPTION_NAMES);
+const LAYER_OPTION_KEYS = optionKeys<LoraLayerOptions>({ ...LORA_OPTION_NAMES, adapter: true });
 const MERGE_OPTION_KEYS = optionKeys<MergeOptions>({ adapter: true, safe: true });
 const INITS = new Set<string>(['kaiming', 'gaussian', 'randn']);
 

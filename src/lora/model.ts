@@ -9,7 +9,7 @@ import { checkFunction, checkOptions, fail, failRange, optionKeys } from '../val
 import { conv2d_kind } from './conv2d.js';
 import { embedding_kind } from './embedding.js';
 import {
-  adapterSettings, checkAdapterName, LoraLayer, mergeOptions, type AdapterSettings, type LoraKind, type LoraOptions, type MergeOptions,
+  adapterSettings, checkAdapterName, LORA_OPTION_NAMES, LoraLayer, mergeOptions, type AdapterSettings, type LoraKind, type LoraOptions, type MergeOptions,
 } from './layer.js';
 import { linear_kind } from './linear.js';
 
@@ -63,9 +63,7 @@ export interface AdapterOptions {
 
 /** @internal */
 export const ADAPTER_OPTION_KEYS = optionKeys<AdapterOptions>({ adapter: true });
-const APPLY_OPTION_KEYS = optionKeys<LoraApplyOptions>({
-  target_modules: true, adapter: true, rank_pattern: true, alpha_pattern: true, r: true, alpha: true, dropout: true, init: true, use_rslora: true,
-});
+const APPLY_OPTION_KEYS = optionKeys<LoraApplyOptions>({ target_modules: true, adapter: true, rank_pattern: true, alpha_pattern: true, ...LORA_OPTION_NAMES });
 
 // ---- walking the model as PEFT sees it ----
 
