@@ -118,16 +118,18 @@ function checkBuilt(): void {
   }
 }
 
+/** Resolves when the child has saved once; each trial is bounded, so a hang fails it. */
 function waitReady(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
+    const timer = setTimeout(() => reject(new Error(`the saving child was not ready after 30 s: ${err}`)), 30_000);
     child.stderr!.on('data', (chunk) => { err += chunk; });
     child.stdout!.on('data', (chunk) => {
       out += chunk;
-      if (out.includes('ready\n')) resolve();
+      if (out.includes('ready\n')) { clearTimeout(timer); resolve(); }
     });
-    child.on('exit', (code, signal) => reject(new Error(`the saving child exited (${code ?? signal}) before it was ready: ${err}`)));
+    child.on('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`the saving child exited (${code ?? signal}) before it was ready: ${err}`)); });
   });
 }
 
@@ -145,12 +147,12 @@ describe('a save killed at a random point', () => {
     const rng = random(20261129);
     const TRIALS = 50;
     // Children saving at once, each in its own folder. A child costs about a second of CPU
-    // (node and libtorch starting), so 50 take ~30 s on two free cores, longer on a busy machine.
+    // (node and libtorch starting), so 50 take ~30 s on two free cores; 40-80 s were measured
+    // on two cores shared with other work. Each trial is bounded (waitReady), and so the test.
     const LANES = 3;
     const seen: Record<string, number> = { A: 0, B: 0 };
     let leftovers = 0;
     let next = 0;
-    const started = Date.now();
     const lane = async (): Promise<void> => {
       const parent = parentFolder();
       const dir = join(parent, 'adapter');
@@ -180,7 +182,6 @@ describe('a save killed at a random point', () => {
     expect(seen.A).toBeGreaterThan(0);
     expect(seen.B).toBeGreaterThan(0);
     expect(leftovers).toBeGreaterThan(0);
-    expect(Date.now() - started).toBeLessThan(120_000);
   }, 180_000);
 });
 
