@@ -52,19 +52,23 @@ function isAlive(pid: number): boolean {
 
 interface Leftover { path: string; token: string; suffix: Suffix }
 
-/** Temporaries of `target` whose process is gone: left by a save that was killed. */
+/**
+ * Temporaries of `target` whose process is gone: left by a save that was killed. Earlier
+ * versions named a file's temporary `.<name>.<pid>.<random>.tmp`; those are found too.
+ */
 function leftovers(target: string): Leftover[] {
-  const pattern = new RegExp(`^\\.${escapeRegex(basename(target))}\\.torchlora-(\\d+)-([0-9a-f]+)\\.(tmp|old)$`);
+  const name = escapeRegex(basename(target));
+  const pattern = new RegExp(`^\\.${name}\\.(?:torchlora-(\\d+)-([0-9a-f]+)\\.(tmp|old)|(\\d+)\\.([0-9a-f]+)\\.tmp)$`);
   let names: string[];
   try {
     names = readdirSync(dirname(target));
   } catch {
     return []; // no parent folder yet: nothing was left
   }
-  return names.flatMap((name) => {
-    const match = pattern.exec(name);
-    if (match === null || isAlive(Number(match[1]))) return [];
-    return [{ path: join(dirname(target), name), token: match[2]!, suffix: match[3] as Suffix }];
+  return names.flatMap((entry) => {
+    const match = pattern.exec(entry);
+    if (match === null || isAlive(Number(match[1] ?? match[4]))) return [];
+    return [{ path: join(dirname(target), entry), token: match[2] ?? match[5]!, suffix: (match[3] ?? 'tmp') as Suffix }];
   });
 }
 

@@ -268,10 +268,22 @@ describe('the folder swap', () => {
 
   it('removes a killed torch_save_safetensors temporary on the next save of that file', () => {
     const parent = parentFolder();
-    const dead = `.weights.safetensors.torchlora-${deadPid()}-00ff.tmp`;
-    writeFileSync(join(parent, dead), 'half a file');
+    const pid = deadPid();
+    writeFileSync(join(parent, `.weights.safetensors.torchlora-${pid}-00ff.tmp`), 'half a file');
+    writeFileSync(join(parent, `.weights.safetensors.${pid}.00ff.tmp`), 'an earlier version\'s half file');
     torch_save_safetensors({ w: torch_tensor([1, 2]) }, join(parent, 'weights.safetensors'));
     expect(readdirSync(parent)).toEqual(['weights.safetensors']);
+  });
+
+  it("drops the temporaries earlier versions' killed saves left inside the folder, instead of carrying them over", () => {
+    const dir = join(parentFolder(), 'adapter');
+    lora_save(build(A), dir);
+    const pid = deadPid();
+    const stale = [`.${LORA_WEIGHTS_NAME}.${pid}.a1b2c3.tmp`, `.${LORA_CONFIG_NAME}.${pid}.d4e5f6.tmp`];
+    const live = `.${LORA_CONFIG_NAME}.${process.ppid}.d4e5f6.tmp`;
+    for (const name of [...stale, live]) writeFileSync(join(dir, name), 'half a file');
+    lora_save(build(B), dir);
+    expect(readdirSync(dir).sort()).toEqual([live, LORA_CONFIG_NAME, LORA_WEIGHTS_NAME].sort());
   });
 });
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { recoverFolder, writeFileDurable, writeFolderAtomic } from '../atomic.js';
+import { recoverFolder, removeLeftovers, writeFileDurable, writeFolderAtomic } from '../atomic.js';
 import { with_no_grad } from '../autograd.js';
 import { isFloatingDtype } from '../dtype.js';
 import { checkPath, fileError, makeFolder } from '../filesystem.js';
@@ -172,6 +172,8 @@ export function lora_save(model: nn_Module, dir: string, options?: AdapterOption
   const weights = safetensorsWriter(tensors, { format: 'pt', [LORA_CONFIG_HASH_KEY]: sha256(config) }, `lora_save(${JSON.stringify(dir)})`);
   makeFolder(dirname(resolve(dir)), 'dir', dir);
   try {
+    // Killed saves of earlier versions left temporaries inside the folder: not carried over.
+    for (const file of [LORA_CONFIG_NAME, LORA_WEIGHTS_NAME]) removeLeftovers(join(dir, file));
     writeFolderAtomic(dir, (folder) => {
       writeFileDurable(join(folder, LORA_CONFIG_NAME), (write) => write(config));
       writeFileDurable(join(folder, LORA_WEIGHTS_NAME), weights);
