@@ -10,6 +10,7 @@
         "native/autograd.cc",
         "native/config.cc",
         "native/errors.cc",
+        "native/files.cc",
         "native/indexing.cc",
         "native/memory.cc",
         "native/nn.cc",

@@ -3,6 +3,7 @@
 #include "common.h"
 #include "config.h"
 #include "errors.h"
+#include "files.h"
 #include "indexing.h"
 #include "memory.h"
 #include "nn.h"
@@ -32,6 +33,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitAutograd(env, exports);
   InitNn(env, exports);
   InitOptim(env, exports);
+  InitFiles(env, exports);
   return exports;
 }
 

@@ -44,6 +44,8 @@ export interface NativeAddon {
   emptyCache(): number;
   config(): NativeConfig;
   setNumThreads(n: number): void;
+  /** files.cc: swaps two existing paths atomically (renameat2 RENAME_EXCHANGE); 0 or the errno. */
+  exchangePaths(a: string, b: string): number;
 
   randn: Creation; rand: Creation; zeros: Creation; ones: Creation; empty: Creation;
   full(out: Handle, shape: number[], value: number | boolean, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): void;

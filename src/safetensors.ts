@@ -8,11 +8,13 @@ import { endianness } from 'node:os';
 import { writeFileAtomic } from './atomic.js';
 import { torch_tensor } from './creation.js';
 import type { DType } from './dtype.js';
+import { TorchError } from './errors.js';
+import { checkPath, fileError } from './filesystem.js';
 import { Tensor } from './tensor.js';
-import { checkDevice, describe, fail } from './validate.js';
+import { checkDevice, checkOptions, describe, fail, optionKeys } from './validate.js';
 
 /** A malformed safetensors file or buffer, or a state dict that cannot be written as one. */
-export class SafetensorsError extends Error {
+export class SafetensorsError extends TorchError {
   constructor(message: string) {
     super(message);
     this.name = 'SafetensorsError';
@@ -186,10 +188,11 @@ function makeTensors(entries: Entry[], bytesOf: (entry: Entry) => Uint8Array, de
   return Object.fromEntries(made);
 }
 
-function loadOptions(options: SafetensorsLoadOptions | undefined): string | undefined {
-  if (options === undefined) return undefined;
-  if (typeof options !== 'object' || options === null) fail('an options object', 'options', options);
-  return options.device === undefined ? undefined : checkDevice(options.device);
+const LOAD_KEYS = optionKeys<SafetensorsLoadOptions>({ device: true });
+
+function loadOptions(options: SafetensorsLoadOptions | undefined, where: string): string | undefined {
+  const { device } = checkOptions(options, LOAD_KEYS, where);
+  return device === undefined ? undefined : checkDevice(device);
 }
 
 function faultFor(source: string): (detail: string) => never {
@@ -213,7 +216,7 @@ function headerLength(first8: Uint8Array, total: number, fault: (detail: string)
  */
 export function safetensors_deserialize(buffer: Uint8Array, options?: SafetensorsLoadOptions): SafetensorsContents {
   if (!(buffer instanceof Uint8Array)) fail('a Buffer or Uint8Array', 'buffer', buffer);
-  const device = loadOptions(options);
+  const device = loadOptions(options, 'safetensors_deserialize');
   checkLittleEndian();
   const fault = faultFor('safetensors_deserialize');
   const n = headerLength(buffer.subarray(0, 8), buffer.byteLength, fault);
@@ -245,10 +248,25 @@ function readExactly(fd: number, into: Uint8Array, position: number, fault: (det
  * model.weight.copy_(tensors['weight']);
  */
 export function torch_load_safetensors(path: string, options?: SafetensorsLoadOptions): SafetensorsContents {
-  if (typeof path !== 'string' || path === '') fail('a file path', 'path', path);
-  const device = loadOptions(options);
+  checkPath(path, 'path', 'a file path');
+  const device = loadOptions(options, 'torch_load_safetensors');
+  return readSafetensorsFile(path, device, `torch_load_safetensors(${quote(path)})`, 'path');
+}
+
+/**
+ * @internal Reads safetensors file `path`; `source` starts the messages of a bad file, and a
+ * file-system failure is an error naming argument `name`.
+ */
+export function readSafetensorsFile(path: string, device: string | undefined, source: string, name: string): SafetensorsContents {
   checkLittleEndian();
-  const fault = faultFor(`torch_load_safetensors(${quote(path)})`);
+  try {
+    return readFrom(path, device, faultFor(source));
+  } catch (error) {
+    throw fileError(error, name, path, 'a readable safetensors file');
+  }
+}
+
+function readFrom(path: string, device: string | undefined, fault: (detail: string) => never): SafetensorsContents {
   const fd = openSync(path, 'r');
   try {
     const total = fstatSync(fd).size;
@@ -362,11 +380,24 @@ export function safetensors_serialize(tensors: SafetensorsTensors, metadata?: Re
  * torch_save_safetensors({ 'lora_A.weight': A, 'lora_B.weight': B }, 'adapter_model.safetensors', { format: 'pt' });
  */
 export function torch_save_safetensors(tensors: SafetensorsTensors, path: string, metadata?: Record<string, string>): void {
-  if (typeof path !== 'string' || path === '') fail('a file path', 'path', path);
+  checkPath(path, 'path', 'a file path');
+  const fill = safetensorsWriter(tensors, metadata, `torch_save_safetensors(${quote(path)})`);
+  try {
+    writeFileAtomic(path, fill);
+  } catch (error) {
+    throw fileError(error, 'path', path, 'a file path in an existing folder');
+  }
+}
+
+/**
+ * @internal Checks a state dict and its metadata now, and returns what writes them as a
+ * safetensors file when handed a byte sink (as writeFileAtomic's `fill`).
+ */
+export function safetensorsWriter(tensors: SafetensorsTensors, metadata: Record<string, string> | undefined, caller: string): (write: (bytes: Uint8Array) => void) => void {
   checkLittleEndian();
   const { header, items } = plan(tensors, metadata);
-  writeFileAtomic(path, (write) => {
+  return (write) => {
     write(header);
-    for (const item of items) write(tensorBytes(item, `torch_save_safetensors(${quote(path)})`));
-  });
+    for (const item of items) write(tensorBytes(item, caller));
+  };
 }

@@ -1,12 +1,13 @@
 // lora_save / lora_load in PEFT's format: the exact bytes of adapter_config.json, the
 // safetensors keys and metadata (read here from the raw bytes, not with our reader), atomic
 // writes, round trips, and bad folders refused with an error naming the key, changing nothing.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  LORA_CONFIG_NAME, LORA_WEIGHTS_NAME, SafetensorsError, lora_active_adapter, lora_adapters, lora_apply, lora_layers, lora_load,
+  LORA_CONFIG_NAME, LORA_WEIGHTS_NAME, SafetensorsError, TorchError, lora_active_adapter, lora_adapters, lora_apply, lora_layers, lora_load,
   lora_merge, lora_nn_linear, lora_parameters, lora_save, nn_linear, torch_load_safetensors, torch_manual_seed, torch_randint, torch_randn, torch_save_safetensors,
   torch_zeros, with_adapter, with_no_grad, type Tensor,
 } from '../src/index.js';
@@ -23,6 +24,22 @@ function header(path: string): Record<string, { dtype: string; shape: number[] }
   const length = Number(bytes.readBigUInt64LE(0));
   return JSON.parse(bytes.subarray(8, 8 + length).toString('utf8'));
 }
+
+// Hand edits of a saved folder. The weights are rewritten with PEFT's metadata alone (no
+// config hash), as a folder PEFT wrote and a user edited would be.
+const rewriteTensors = (dir: string, change: (tensors: Record<string, Tensor>) => void): void => {
+  const path = join(dir, LORA_WEIGHTS_NAME);
+  const { tensors } = torch_load_safetensors(path);
+  change(tensors);
+  torch_save_safetensors(tensors, path, { format: 'pt' });
+};
+const rewriteConfig = (dir: string, change: (config: Record<string, unknown>) => void): void => {
+  const path = join(dir, LORA_CONFIG_NAME);
+  const config = JSON.parse(readFileSync(path, 'utf8'));
+  change(config);
+  writeFileSync(path, JSON.stringify(config));
+  rewriteTensors(dir, () => undefined);
+};
 
 function trained(seed = 1, adapter = 'default'): TinyNet {
   torch_manual_seed(seed);
@@ -52,7 +69,8 @@ describe('lora_save', () => {
     lora_save(trained(), dir);
     expect(readdirSync(dir).sort()).toEqual([LORA_CONFIG_NAME, LORA_WEIGHTS_NAME]);
     const entries = header(join(dir, LORA_WEIGHTS_NAME));
-    expect(entries.__metadata__).toEqual({ format: 'pt' });
+    const configHash = createHash('sha256').update(readFileSync(join(dir, LORA_CONFIG_NAME))).digest('hex');
+    expect(entries.__metadata__).toEqual({ format: 'pt', torchlora_config_sha256: configHash });
     const shapes = Object.fromEntries(Object.entries(entries).filter(([k]) => k !== '__metadata__').map(([k, v]) => [k, (v as { shape: number[] }).shape]));
     expect(shapes).toEqual({
       'base_model.model.embed.lora_embedding_A': [2, 16],
@@ -107,14 +125,16 @@ describe('lora_save', () => {
     expect(lora_layers(loaded).map(([path, layer]) => [path, layer.r.default])).toEqual([['blocks.0.q_proj', 2], ['blocks.0.v_proj', 1]]);
   });
 
-  it('replaces both files by renaming, leaving no temporary file', () => {
-    const dir = folder();
+  it('replaces both files with new ones, leaving no temporary file or folder', () => {
+    const parent = join(folder(), 'parent');
+    const dir = join(parent, 'adapter');
     const model = trained();
     lora_save(model, dir);
     const inodes = [LORA_WEIGHTS_NAME, LORA_CONFIG_NAME].map((name) => statSync(join(dir, name)).ino);
     lora_save(model, dir);
     expect([LORA_WEIGHTS_NAME, LORA_CONFIG_NAME].map((name) => statSync(join(dir, name)).ino)).not.toEqual(inodes);
     expect(readdirSync(dir).sort()).toEqual([LORA_CONFIG_NAME, LORA_WEIGHTS_NAME]);
+    expect(readdirSync(parent)).toEqual(['adapter']);
   });
 
   it('saves a chosen adapter, under no name of its own', () => {
@@ -177,9 +197,7 @@ describe('lora_load', () => {
     const dir = folder();
     const model = trained();
     lora_save(model, dir);
-    const path = join(dir, LORA_CONFIG_NAME);
-    const config = JSON.parse(readFileSync(path, 'utf8'));
-    writeFileSync(path, JSON.stringify({ ...config, megatron_config: null, layer_replication: null, revision: null, new_in_peft_9: { x: 1 } }));
+    rewriteConfig(dir, (config) => Object.assign(config, { megatron_config: null, layer_replication: null, revision: null, new_in_peft_9: { x: 1 } }));
     expect(lora_adapters(lora_load(sameBase(model), dir))).toEqual(['default']);
   });
 });
@@ -199,19 +217,6 @@ describe('lora_load refusals change nothing', () => {
     expect(state(model)).toBe(before);
     lora_layers(model).forEach(([, layer], i) => Object.values(layer.adapter_state(layer.adapters[0]!)).forEach((t, j) => expect(t.equal(weights[i]![j]!)).toBe(true)));
   }
-
-  const rewriteTensors = (dir: string, change: (tensors: Record<string, Tensor>) => void): void => {
-    const path = join(dir, LORA_WEIGHTS_NAME);
-    const { tensors } = torch_load_safetensors(path);
-    change(tensors);
-    torch_save_safetensors(tensors, path, { format: 'pt' });
-  };
-  const rewriteConfig = (dir: string, change: (config: Record<string, unknown>) => void): void => {
-    const path = join(dir, LORA_CONFIG_NAME);
-    const config = JSON.parse(readFileSync(path, 'utf8'));
-    change(config);
-    writeFileSync(path, JSON.stringify(config));
-  };
 
   it('a missing tensor', () => refused((dir) => rewriteTensors(dir, (t) => { delete t['base_model.model.conv.lora_B.weight']; }),
     RangeError, /Expected a tensor "base_model.model.conv.lora_B.weight" for .*adapter_model.safetensors but received a file without it .*; nothing was loaded/));
@@ -247,4 +252,29 @@ describe('lora_load refusals change nothing', () => {
 
   it('a folder without the weights', () => refused((dir) => rmSync(join(dir, LORA_WEIGHTS_NAME)),
     TypeError, /Expected an adapter folder with adapter_model.safetensors for dir/));
+});
+
+describe("lora_load's file-system errors name dir and keep code and path", () => {
+  it('a folder that does not exist: TypeError, ENOENT', () => {
+    const dir = folder();
+    const error = (() => { try { lora_load(new TinyNet(), dir); } catch (e) { return e as TypeError & { code?: string; path?: string }; } throw new Error('loaded'); })();
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toMatchObject({ code: 'ENOENT', path: dir });
+    expect(error.message).toBe(`Expected an adapter folder with adapter_config.json for dir but received ${JSON.stringify(dir)} (ENOENT: no such file or directory)`);
+  });
+
+  it('a file given as the folder: TypeError, ENOTDIR', () => {
+    const dir = folder();
+    writeFileSync(dir, '');
+    expect(() => lora_load(new TinyNet(), dir)).toThrow(TypeError);
+    expect(() => lora_load(new TinyNet(), dir)).toThrow(`Expected an adapter folder with adapter_config.json for dir but received ${JSON.stringify(dir)} (ENOTDIR: not a directory)`);
+  });
+
+  it('corrupt weights: a SafetensorsError (a TorchError) naming dir', () => {
+    const dir = folder();
+    lora_save(trained(), dir);
+    writeFileSync(join(dir, LORA_WEIGHTS_NAME), 'not safetensors');
+    expect(() => lora_load(new TinyNet(), dir)).toThrow(TorchError);
+    expect(() => lora_load(new TinyNet(), dir)).toThrow(`lora_load(${JSON.stringify(dir)}): adapter_model.safetensors: the header length`);
+  });
 });

@@ -164,7 +164,7 @@ describe('lora_nn_linear refusals', () => {
     ['negative dropout', { r: 2, dropout: -0.1 }, RangeError, /for dropout but received -0.1/],
     ['string dropout', { r: 2, dropout: '0.1' }, TypeError, /Expected a number for dropout but received "0.1"/],
     ['unknown init', { r: 2, init: 'xavier' }, TypeError, /Expected "kaiming", "gaussian" or "randn" for init but received "xavier"/],
-    ["PEFT's option name", { lora_alpha: 16 }, TypeError, /Expected one of r, alpha, dropout, init, use_rslora for an option name but received "lora_alpha"/],
+    ["PEFT's option name", { lora_alpha: 16 }, TypeError, /Expected one of r, alpha, dropout, init, use_rslora, adapter for lora_nn_linear options but received "lora_alpha"/],
     ['bad adapter name', { adapter: 'a.b' }, TypeError, /Expected an adapter name .* for name but received "a.b"/],
     ['a module property as adapter name', { adapter: 'train' }, TypeError, /for name but received "train"/],
   ];

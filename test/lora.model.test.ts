@@ -89,7 +89,7 @@ describe('lora_apply refusals change nothing', () => {
     ['a rank above one layer', { target_modules: ['q_proj', 'head'], r: 4 }, RangeError, /Expected a rank of at most 3 \(min\(in, out\) of "head"\) for r but received 4/],
     ['a bad target type', { target_modules: 'q_proj' }, TypeError, /Expected a non-empty array of module names, a RegExp or "all-linear" for target_modules but received "q_proj"/],
     ['a bad alpha', { target_modules: ['q_proj'], alpha: Infinity }, RangeError, /for alpha but received Infinity/],
-    ['an unknown option', { target_modules: ['q_proj'], lora_dropout: 0.1 }, TypeError, /for an option name but received "lora_dropout"/],
+    ['an unknown option', { target_modules: ['q_proj'], lora_dropout: 0.1 }, TypeError, /Expected one of target_modules, .*, dropout, .* for lora_apply options but received "lora_dropout"/],
   ];
   for (const [title, options, type, message] of cases) {
     it(title, () => {

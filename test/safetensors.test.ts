@@ -1,11 +1,11 @@
 // safetensors reading and writing: byte layout from the format's description, round trips of
 // every dtype, files crossing to and from Python PyTorch, malformed input and atomic writes.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  cuda_is_available, SafetensorsError, safetensors_deserialize, safetensors_serialize, Tensor, torch_arange,
+  cuda_is_available, SafetensorsError, safetensors_deserialize, safetensors_serialize, Tensor, TorchError, torch_arange,
   torch_load_safetensors, torch_memory_stats, torch_ones, torch_save_safetensors, torch_tensor, torch_zeros,
 } from '../src/index.js';
 import { describe_with_python, run_python } from './parity/harness.js';
@@ -334,11 +334,14 @@ describe('atomic writes', () => {
     expect(readdirSync(dir)).toEqual(['model.safetensors']);
   });
 
-  it('leaves no temporary file when the final rename fails', () => {
+  it('leaves no temporary file when the final rename fails, and does not name the temporary', () => {
     const dir = mkdtempSync(join(folder, 'atomic-'));
     const path = join(dir, 'taken');
     mkdirSync(join(path, 'inside'), { recursive: true }); // a non-empty folder cannot be replaced by a file
-    expect(() => torch_save_safetensors({ w: torch_ones(3) }, path)).toThrow();
+    const error = thrown(() => torch_save_safetensors({ w: torch_ones(3) }, path));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toMatchObject({ code: 'EISDIR', path });
+    expect(error.message).toBe(`Expected a file path in an existing folder for path but received ${JSON.stringify(path)} (EISDIR: illegal operation on a directory)`);
     expect(readdirSync(dir)).toEqual(['taken']);
   });
 
@@ -350,5 +353,73 @@ describe('atomic writes', () => {
     expect(() => torch_save_safetensors({ w: torch_zeros(1) }, path, { step: 1 } as never)).toThrow(TypeError);
     expect(readFileSync(path).equals(before)).toBe(true);
     expect(readdirSync(dir)).toEqual(['model.safetensors']);
+  });
+});
+
+function thrown(fn: () => unknown): Error & { code?: string; path?: string } {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe("errors are the library's classes", () => {
+  it('a malformed buffer or file is a SafetensorsError, which is a TorchError', () => {
+    expect(thrown(() => safetensors_deserialize(new Uint8Array([1, 2, 3])))).toBeInstanceOf(TorchError);
+    expect(thrown(() => safetensors_deserialize(new Uint8Array([1, 2, 3])))).toBeInstanceOf(SafetensorsError);
+  });
+
+  it('a missing file is a TypeError naming path, with code and path kept', () => {
+    const path = join(folder, 'missing.safetensors');
+    const error = thrown(() => torch_load_safetensors(path));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toMatchObject({ code: 'ENOENT', path });
+    expect(error.message).toBe(`Expected a readable safetensors file for path but received ${JSON.stringify(path)} (ENOENT: no such file or directory)`);
+  });
+
+  it('a folder given as the file to read is a TypeError (EISDIR)', () => {
+    const error = thrown(() => torch_load_safetensors(folder));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toMatchObject({ code: 'EISDIR', path: folder });
+  });
+
+  it('a save into a folder that does not exist is a TypeError naming path', () => {
+    const path = join(folder, 'no-such-folder', 'w.safetensors');
+    const error = thrown(() => torch_save_safetensors({ w: torch_ones(1) }, path));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toMatchObject({ code: 'ENOENT', path });
+    expect(error.message).toMatch(/^Expected a file path in an existing folder for path but received ".*w\.safetensors" \(ENOENT: /);
+  });
+
+  it('a save the file system refuses (sysfs) is a TorchError with the code', () => {
+    if (!existsSync('/sys/kernel')) return; // Linux only
+    const error = thrown(() => torch_save_safetensors({ w: torch_ones(1) }, '/sys/torchlora.safetensors'));
+    expect(error).toBeInstanceOf(TorchError);
+    expect(error).toMatchObject({ code: 'EACCES', path: '/sys/torchlora.safetensors' });
+    expect(error.message).toBe('Expected a file path in an existing folder for path but the file system refused "/sys/torchlora.safetensors" (EACCES: permission denied)');
+  });
+
+  it('a path with a NUL byte is refused before the file system sees it', () => {
+    expect(() => torch_load_safetensors('a\0b')).toThrow('Expected a file path for path but received "a\\u0000b"');
+    expect(() => torch_save_safetensors({}, 'a\0b')).toThrow(TypeError);
+  });
+});
+
+describe('options', () => {
+  const path = (): string => {
+    const file = freshPath();
+    torch_save_safetensors({ w: torch_ones(1) }, file);
+    return file;
+  };
+  it('null is a TypeError naming the function', () => {
+    expect(() => torch_load_safetensors(path(), null as never)).toThrow('Expected an options object for torch_load_safetensors options but received null');
+    expect(() => safetensors_deserialize(readFileSync(path()), null as never)).toThrow('Expected an options object for safetensors_deserialize options but received null');
+    expect(() => torch_save_safetensors({}, freshPath(), null as never)).toThrow('Expected an object of strings for metadata but received null');
+  });
+  it('a misspelt key is a TypeError naming it and the accepted ones', () => {
+    expect(() => torch_load_safetensors(path(), { devices: 'cpu' } as never)).toThrow('Expected one of device for torch_load_safetensors options but received "devices"');
+    expect(() => safetensors_deserialize(readFileSync(path()), { dev: 'cpu' } as never)).toThrow('Expected one of device for safetensors_deserialize options but received "dev"');
   });
 });

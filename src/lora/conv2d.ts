@@ -6,16 +6,16 @@ import { nn_conv2d } from '../nn/layers.js';
 import { nn_module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
 import { failRange } from '../validate.js';
-import { checkBase, DenseLoraLayer, type LoraKind, type LoraOptions } from './layer.js';
+import { checkBase, DenseLoraLayer, type LoraKind, type LoraLayerOptions } from './layer.js';
 
 /** The layer LoRA wraps: an `nn_conv2d`. */
 export type Conv2dBase = nn_conv2d;
 
 export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
-  constructor(conv: Conv2dBase, options: LoraOptions & { adapter?: string } = {}) {
+  constructor(conv: Conv2dBase, options?: LoraLayerOptions) {
     const base = checkBase<Conv2dBase>(conv, nn_conv2d, 'an nn_conv2d', 'conv');
     conv2d_kind.check!(base);
-    super(base, options);
+    super(base, options, 'lora_nn_conv2d');
   }
 
   get max_rank(): number { return conv2d_kind.max_rank(this.base_layer); }

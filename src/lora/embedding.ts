@@ -7,7 +7,7 @@ import { nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
 import { nn_embedding } from '../nn/layers.js';
 import { nn_module, nn_parameter } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
-import { AdapterDict, checkBase, LoraLayer, type AdapterSettings, type LoraKind, type LoraOptions } from './layer.js';
+import { AdapterDict, checkBase, layerOptions, LoraLayer, type AdapterSettings, type LoraKind, type LoraLayerOptions } from './layer.js';
 
 /** The layer LoRA wraps: an `nn_embedding`. */
 export type EmbeddingBase = nn_embedding;
@@ -16,11 +16,11 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
   declare lora_embedding_A: AdapterDict<Tensor>;
   declare lora_embedding_B: AdapterDict<Tensor>;
 
-  constructor(embedding: EmbeddingBase, options: LoraOptions & { adapter?: string } = {}) {
+  constructor(embedding: EmbeddingBase, options?: LoraLayerOptions) {
     super(checkBase<EmbeddingBase>(embedding, nn_embedding, 'an nn_embedding', 'embedding'));
     this.lora_embedding_A = new AdapterDict();
     this.lora_embedding_B = new AdapterDict();
-    const { adapter = 'default', ...rest } = options ?? {};
+    const { adapter, rest } = layerOptions(options, 'lora_nn_embedding');
     this.add_adapter(adapter, rest);
   }
 

@@ -1,20 +1,24 @@
 // Adapters on disk in Hugging Face PEFT's format (../shared/PEFT-FORMAT.md): a folder with
 // adapter_model.safetensors (keys `base_model.model.<path>.lora_A.weight`, adapter name
-// removed) and adapter_config.json (PEFT's keys only, sorted, indent 2). Both are written
-// under temporary names and renamed. Loading checks every key and shape against the model
-// before it changes anything.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic.js';
+// removed) and adapter_config.json (PEFT's keys only, sorted, indent 2). A save writes a
+// whole new folder and swaps it in (atomic.ts), so a crash leaves the old adapter or the new
+// one; the weights' metadata records the config's SHA-256, so a pair from two saves is
+// refused. Loading checks every key and shape against the model before it changes anything.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { recoverFolder, removeLeftovers, writeFileDurable, writeFolderAtomic } from '../atomic.js';
 import { with_no_grad } from '../autograd.js';
 import { isFloatingDtype } from '../dtype.js';
+import { checkPath, fileError, makeFolder } from '../filesystem.js';
 import type { nn_Module } from '../nn/module.js';
-import { torch_load_safetensors, torch_save_safetensors } from '../safetensors.js';
+import { readSafetensorsFile, safetensorsWriter } from '../safetensors.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkPositiveInteger, fail } from '../validate.js';
+import { checkFinite, checkOptions, checkPositiveInteger, fail } from '../validate.js';
 import { checkAdapterName, type AdapterSettings, type LoraInit, type LoraLayer } from './layer.js';
 import {
-  applyPlan, baseOf, checkPattern, chosenAdapter, layersWith, nameMatcher, planAdapter, plainModules, patternValue, targetMatcher, type PlanItem,
+  ADAPTER_OPTION_KEYS, applyPlan, baseOf, checkPattern, chosenAdapter, layersWith, nameMatcher, planAdapter, plainModules, patternValue, targetMatcher,
+  type AdapterOptions, type PlanItem,
 } from './model.js';
 
 /** The adapter tensors' file name in an adapter folder. */
@@ -22,6 +26,11 @@ export const LORA_WEIGHTS_NAME = 'adapter_model.safetensors';
 /** The adapter settings' file name in an adapter folder. */
 export const LORA_CONFIG_NAME = 'adapter_config.json';
 const PREFIX = 'base_model.model';
+/**
+ * The weights' metadata key holding the SHA-256 (hex) of the adapter_config.json bytes saved
+ * with them. PEFT reads only "format" from the metadata; files it wrote lack this key.
+ */
+export const LORA_CONFIG_HASH_KEY = 'torchlora_config_sha256';
 
 /** adapter_config.json as PEFT reads it (the keys written here; others are kept when read). */
 export interface PeftLoraConfig {
@@ -126,33 +135,52 @@ export function peftConfigJson(config: PeftLoraConfig): string {
   return text.replace(/^( {2}"lora_dropout": )(-?\d+)(,?)$/m, '$1$2.0$3');
 }
 
-function checkFolder(dir: unknown): string {
-  if (typeof dir !== 'string' || dir === '') fail('a folder path', 'dir', dir);
-  return dir;
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+// A save swaps the whole folder and deletes the old one: the working folder must not be in it.
+function checkSaveFolder(dir: unknown): string {
+  checkPath(dir, 'dir', 'a folder path');
+  const real = existsSync(dir as string) ? realpathSync(dir as string) : resolve(dir as string);
+  const cwd = process.cwd();
+  if (cwd === real || cwd.startsWith(real.endsWith(sep) ? real : real + sep)) {
+    fail(`a folder that does not hold the working folder ${JSON.stringify(cwd)} (a save replaces the folder whole)`, 'dir', dir);
+  }
+  return dir as string;
 }
 
 /**
  * Saves one adapter (the active one by default) in PEFT's format: `dir/adapter_model.safetensors`
- * with `base_model.model.<path>.lora_A.weight` and friends (metadata `{"format": "pt"}`),
- * and `dir/adapter_config.json`. The folder is made if needed; each file is written under a
- * temporary name and renamed, so a crash never leaves half a file. Python loads it with
- * `PeftModel.from_pretrained(model, dir)`.
+ * with `base_model.model.<path>.lora_A.weight` and friends (metadata `{"format": "pt"}` and
+ * the config's SHA-256), and `dir/adapter_config.json`. All or nothing: a complete new folder
+ * is written next to `dir` and swapped in, so a crash at any point leaves the old adapter or
+ * the new one. Other entries of `dir` (PEFT's README.md, other adapters' subfolders) are kept.
+ * Missing parent folders are made; `dir` must not hold the working folder (it is replaced). Python loads it with `PeftModel.from_pretrained(model, dir)`.
  *
  * @example
  * lora_save(model, 'adapters/task_a', { adapter: 'task_a' });
  */
-export function lora_save(model: nn_Module, dir: string, options: { adapter?: string } = {}): void {
-  checkFolder(dir);
-  const name = chosenAdapter(model, options.adapter);
+export function lora_save(model: nn_Module, dir: string, options?: AdapterOptions): void {
+  checkSaveFolder(dir);
+  const { adapter } = checkOptions(options, ADAPTER_OPTION_KEYS, 'lora_save');
+  const name = chosenAdapter(model, adapter);
   const layers = layersWith(model, name);
   const tensors: Record<string, Tensor> = {};
   for (const [path, layer] of layers) {
     for (const [suffix, tensor] of Object.entries(layer.adapter_state(name))) tensors[fileKey(path, suffix)] = tensor.detach();
   }
-  const config = peftConfig(model, name, layers);
-  mkdirSync(dir, { recursive: true });
-  torch_save_safetensors(tensors, join(dir, LORA_WEIGHTS_NAME), { format: 'pt' });
-  writeFileAtomic(join(dir, LORA_CONFIG_NAME), (write) => write(Buffer.from(peftConfigJson(config), 'utf8')));
+  const config = Buffer.from(peftConfigJson(peftConfig(model, name, layers)), 'utf8');
+  const weights = safetensorsWriter(tensors, { format: 'pt', [LORA_CONFIG_HASH_KEY]: sha256(config) }, `lora_save(${JSON.stringify(dir)})`);
+  makeFolder(dirname(resolve(dir)), 'dir', dir);
+  try {
+    // Killed saves of earlier versions left temporaries inside the folder: not carried over.
+    for (const file of [LORA_CONFIG_NAME, LORA_WEIGHTS_NAME]) removeLeftovers(join(dir, file));
+    writeFolderAtomic(dir, (folder) => {
+      writeFileDurable(join(folder, LORA_CONFIG_NAME), (write) => write(config));
+      writeFileDurable(join(folder, LORA_WEIGHTS_NAME), weights);
+    });
+  } catch (error) {
+    throw fileError(error, 'dir', dir, 'a folder path where an adapter can be written');
+  }
 }
 
 // ---- reading ----
@@ -173,12 +201,22 @@ const UNSUPPORTED: [string, (value: unknown) => boolean][] = [
   ['trainable_token_indices', (value) => value !== undefined && value !== null],
 ];
 
-function readConfig(dir: string): PeftLoraConfig {
+/** adapter_config.json's bytes (hashed as they are) and its checked contents. */
+function readConfig(dir: string): { bytes: Buffer; config: PeftLoraConfig } {
   const path = join(dir, CONFIG);
-  if (!existsSync(path)) fail(`an adapter folder with ${CONFIG}`, 'dir', dir);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw fileError(error, 'dir', dir, `an adapter folder with ${CONFIG}`);
+  }
+  return { bytes, config: parseConfig(bytes, path) };
+}
+
+function parseConfig(bytes: Buffer, path: string): PeftLoraConfig {
   let config: unknown;
   try {
-    config = JSON.parse(readFileSync(path, 'utf8'));
+    config = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new TypeError(`Expected JSON for ${path} but received text that does not parse: ${(error as Error).message}`);
   }
@@ -237,6 +275,13 @@ function checkTensors(tensors: Record<string, Tensor>, items: PlanItem[], weight
   }
 }
 
+/** The weights must record the hash of this config, when they record one (PEFT's do not). */
+function checkSameSave(metadata: Record<string, string>, config: Buffer, dir: string): void {
+  const recorded = metadata[LORA_CONFIG_HASH_KEY];
+  if (recorded === undefined || recorded === sha256(config)) return;
+  throw new TypeError(`Expected ${CONFIG} and ${LORA_WEIGHTS_NAME} from one save for dir but received ${JSON.stringify(dir)}, whose two files come from different saves (the weights record config SHA-256 ${recorded}, the config's is ${sha256(config)}); nothing was loaded`);
+}
+
 /** What lora_apply would do to `model` for this config, checked but not done. */
 function planFromConfig(model: nn_Module, config: PeftLoraConfig, adapter: string): PlanItem[] {
   return planAdapter(model, {
@@ -257,22 +302,30 @@ function planFromConfig(model: nn_Module, config: PeftLoraConfig, adapter: strin
  * then A and B are copied from adapter_model.safetensors. Every key, shape and setting is
  * checked first; on any mismatch nothing changes and the error names the offending key.
  * Unknown config keys are ignored; `r`, `lora_alpha` and `target_modules` are required.
- * Returns `model`.
+ * Weights saved by lora_save must come with the config of the same save (a hash checks it).
+ * A save that was killed half-way is finished first. Returns `model`.
  *
  * @example
  * const model = lora_load(make_base_model(), 'adapters/task_a', { adapter: 'task_a' });
  */
-export function lora_load<M extends nn_Module>(model: M, dir: string, options: { adapter?: string } = {}): M {
-  checkFolder(dir);
-  const adapter = checkAdapterName(options.adapter ?? 'default');
-  const items = planFromConfig(model, readConfig(dir), adapter);
+export function lora_load<M extends nn_Module>(model: M, dir: string, options?: AdapterOptions): M {
+  checkPath(dir, 'dir', 'a folder path');
+  const adapter = checkAdapterName(checkOptions(options, ADAPTER_OPTION_KEYS, 'lora_load').adapter ?? 'default');
+  try {
+    recoverFolder(dir); // a save killed between its two renames (where the file system cannot exchange)
+  } catch (error) {
+    throw fileError(error, 'dir', dir, 'an adapter folder');
+  }
+  const config = readConfig(dir);
+  const items = planFromConfig(model, config.config, adapter);
   const weightsPath = join(dir, LORA_WEIGHTS_NAME);
   if (!existsSync(weightsPath)) {
     const old = existsSync(join(dir, 'adapter_model.bin')) ? ' (adapter_model.bin, a pickle, is not read: save with safe_serialization=True)' : '';
     fail(`an adapter folder with ${LORA_WEIGHTS_NAME}${old}`, 'dir', dir);
   }
-  const { tensors } = torch_load_safetensors(weightsPath);
+  const { tensors, metadata } = readSafetensorsFile(weightsPath, undefined, `lora_load(${JSON.stringify(dir)}): ${LORA_WEIGHTS_NAME}`, 'dir');
   try {
+    checkSameSave(metadata, config.bytes, dir);
     checkTensors(tensors, items, weightsPath);
     const layers = applyPlan(model, items, adapter);
     with_no_grad(() => {

@@ -8,7 +8,7 @@ import { nnf_dropout } from '../nn/functional.js';
 import { nn_init_kaiming_uniform_, nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
 import { nn_Module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
-import { checkBoolean, checkFinite, checkPositiveInteger, fail, failRange } from '../validate.js';
+import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../validate.js';
 
 /**
  * How A is initialised; B starts at zeros, so a new adapter changes nothing.
@@ -32,6 +32,12 @@ export interface LoraOptions {
   use_rslora?: boolean;
 }
 
+/** The options of a LoRA layer made around a plain one: its first adapter's, and that adapter's name. */
+export interface LoraLayerOptions extends LoraOptions {
+  /** The first adapter's name ("default"). */
+  adapter?: string;
+}
+
 /** An adapter's settings once checked and defaulted. */
 export interface AdapterSettings {
   r: number;
@@ -41,20 +47,20 @@ export interface AdapterSettings {
   use_rslora: boolean;
 }
 
-const OPTION_NAMES = new Set(['r', 'alpha', 'dropout', 'init', 'use_rslora']);
+/** @internal The names of LoraOptions, for the option lists of functions that take them. */
+export const LORA_OPTION_NAMES = { r: true, alpha: true, dropout: true, init: true, use_rslora: true } as const;
+const LORA_OPTION_KEYS = optionKeys<LoraOptions>(LORA_OPTION_NAMES);
+const LAYER_OPTION_KEYS = optionKeys<LoraLayerOptions>({ ...LORA_OPTION_NAMES, adapter: true });
+const MERGE_OPTION_KEYS = optionKeys<MergeOptions>({ adapter: true, safe: true });
 const INITS = new Set<string>(['kaiming', 'gaussian', 'randn']);
 
 /**
  * Checks and defaults LoRA options. `maxRank` is min(in, out) of the layer (an update of
- * higher rank cannot exist); `where` names the layer in the message when there is one.
+ * higher rank cannot exist); `where` names the layer in the message when there is one;
+ * `caller` names the function whose options these are.
  */
-export function adapterSettings(options: LoraOptions | undefined, maxRank: number, where = '', extra: ReadonlySet<string> = new Set()): AdapterSettings {
-  const given = options ?? {};
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) fail('an options object', 'options', options);
-  for (const key of Object.keys(given)) {
-    if (!OPTION_NAMES.has(key) && !extra.has(key)) fail(`one of ${[...OPTION_NAMES, ...extra].join(', ')}`, 'an option name', key);
-  }
-  const { r = 8, alpha = 8, dropout = 0, init = 'kaiming', use_rslora = false } = given;
+export function adapterSettings(options: LoraOptions | undefined, maxRank: number, where = '', caller = 'add_adapter'): AdapterSettings {
+  const { r = 8, alpha = 8, dropout = 0, init = 'kaiming', use_rslora = false } = checkOptions(options, LORA_OPTION_KEYS, caller);
   checkPositiveInteger(r, 'r');
   if (r > maxRank) failRange(`a rank of at most ${maxRank} (min(in, out)${where === '' ? '' : ` of ${where}`})`, 'r', r);
   checkFinite(alpha, 'alpha');
@@ -106,6 +112,12 @@ export interface MergeOptions {
   adapter?: string;
   /** Compute the merged weight aside and refuse it, leaving the weight unchanged, if any value is not finite. */
   safe?: boolean;
+}
+
+/** @internal Checks merge options (`caller` names the function) and fills the default of `safe`. */
+export function mergeOptions(options: MergeOptions | undefined, caller: string): { adapter: string | undefined; safe: boolean } {
+  const { adapter, safe = false } = checkOptions(options, MERGE_OPTION_KEYS, caller);
+  return { adapter, safe: checkBoolean(safe, 'safe') };
 }
 
 // Runs a layer whose forward takes one tensor (modules are callable, but typed by their forward).
@@ -195,7 +207,7 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
    * @example
    * lora.add_adapter('task_b', { r: 4, alpha: 8 });
    */
-  add_adapter(name: string, options: LoraOptions = {}): this {
+  add_adapter(name: string, options?: LoraOptions): this {
     checkAdapterName(name, 'name');
     if (name in this.r) failRange(`a new adapter name (delete_adapter("${name}") first to replace it)`, 'name', name);
     const settings = adapterSettings(options, this.max_rank);
@@ -261,10 +273,10 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
    * lora.merge();               // serve at the base layer's speed
    * lora.merge({ safe: true }); // or refuse a NaN/Inf result
    */
-  merge(options: MergeOptions = {}): void {
-    const { adapter, safe = false } = options;
+  merge(options?: MergeOptions): void {
+    const { adapter, safe } = mergeOptions(options, 'merge');
     const name = this.adapterName(adapter);
-    if (checkBoolean(safe, 'safe')) this.check_merge(name);
+    if (safe) this.check_merge(name);
     if (this.merged_adapters.includes(name)) return;
     with_no_grad(() => {
       const delta = this.delta_weight(name);
@@ -313,6 +325,12 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   }
 }
 
+/** @internal A LoRA layer's options (`caller` names its maker): the first adapter's name and its options. */
+export function layerOptions(options: LoraLayerOptions | undefined, caller: string): { adapter: string; rest: LoraOptions } {
+  const { adapter = 'default', ...rest } = checkOptions(options, LAYER_OPTION_KEYS, caller);
+  return { adapter, rest };
+}
+
 /** Initialises a fresh A and B as PEFT's reset_lora_parameters does. */
 function initialise(A: Tensor, B: Tensor, settings: AdapterSettings): void {
   if (settings.init === 'kaiming') nn_init_kaiming_uniform_(A, { a: Math.sqrt(5) });
@@ -329,11 +347,11 @@ export abstract class DenseLoraLayer<Base extends nn_Module & { weight: Tensor }
   declare lora_A: AdapterDict<Base>;
   declare lora_B: AdapterDict<Base>;
 
-  protected constructor(base: Base, options: (LoraOptions & { adapter?: string }) | undefined) {
+  protected constructor(base: Base, options: LoraLayerOptions | undefined, caller: string) {
     super(base);
     this.lora_A = new AdapterDict();
     this.lora_B = new AdapterDict();
-    const { adapter = 'default', ...rest } = options ?? {};
+    const { adapter, rest } = layerOptions(options, caller);
     this.add_adapter(adapter, rest);
   }
 
@@ -387,7 +405,7 @@ export interface LoraKind<Base extends nn_Module & { weight: Tensor } = any> {
   /** The plain layer's generator, for `instanceof` (`nn_linear`). */
   readonly base: { readonly prototype: Base };
   readonly label: string;
-  wrap(base: Base, options: LoraOptions & { adapter?: string }): LoraLayer;
+  wrap(base: Base, options: LoraLayerOptions): LoraLayer;
   /** min(in, out): the largest rank an update can have. */
   max_rank(base: Base): number;
   /** The adapter's tensors by PEFT key suffix, with their shapes for rank r. */

@@ -3,14 +3,14 @@
 import { nn_linear } from '../nn/layers.js';
 import { nn_module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
-import { checkBase, DenseLoraLayer, type LoraKind, type LoraOptions } from './layer.js';
+import { checkBase, DenseLoraLayer, type LoraKind, type LoraLayerOptions } from './layer.js';
 
 /** The layer LoRA wraps: an `nn_linear`. */
 export type LinearBase = nn_linear;
 
 export class LoraLinear extends DenseLoraLayer<LinearBase> {
-  constructor(linear: LinearBase, options: LoraOptions & { adapter?: string } = {}) {
-    super(checkBase<LinearBase>(linear, nn_linear, 'an nn_linear', 'linear'), options);
+  constructor(linear: LinearBase, options?: LoraLayerOptions) {
+    super(checkBase<LinearBase>(linear, nn_linear, 'an nn_linear', 'linear'), options, 'lora_nn_linear');
   }
 
   get in_features(): number { return this.base_layer.in_features; }

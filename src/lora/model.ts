@@ -5,10 +5,12 @@
 import { nn_linear } from '../nn/layers.js';
 import { nn_Module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
-import { checkFunction, fail, failRange } from '../validate.js';
+import { checkFunction, checkOptions, fail, failRange, optionKeys } from '../validate.js';
 import { conv2d_kind } from './conv2d.js';
 import { embedding_kind } from './embedding.js';
-import { adapterSettings, checkAdapterName, LoraLayer, type AdapterSettings, type LoraKind, type LoraOptions, type MergeOptions } from './layer.js';
+import {
+  adapterSettings, checkAdapterName, LORA_OPTION_NAMES, LoraLayer, mergeOptions, type AdapterSettings, type LoraKind, type LoraOptions, type MergeOptions,
+} from './layer.js';
 import { linear_kind } from './linear.js';
 
 /** Every kind of layer LoRA can wrap. */
@@ -53,7 +55,15 @@ export interface PlanSpec {
   replace: boolean;
 }
 
-const APPLY_ONLY = new Set(['target_modules', 'adapter', 'rank_pattern', 'alpha_pattern']);
+/** Options that name one adapter. */
+export interface AdapterOptions {
+  /** The adapter saved or listed (the active one when omitted), or the name lora_load gives the loaded one ("default"). */
+  adapter?: string;
+}
+
+/** @internal */
+export const ADAPTER_OPTION_KEYS = optionKeys<AdapterOptions>({ adapter: true });
+const APPLY_OPTION_KEYS = optionKeys<LoraApplyOptions>({ target_modules: true, adapter: true, rank_pattern: true, alpha_pattern: true, ...LORA_OPTION_NAMES });
 
 // ---- walking the model as PEFT sees it ----
 
@@ -213,9 +223,8 @@ export function applyPlan(model: nn_Module, items: PlanItem[], adapter: string):
  */
 export function lora_apply<M extends nn_Module>(model: M, options: LoraApplyOptions): M {
   checkModel(model);
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('an options object with target_modules', 'options', options);
-  const { target_modules, adapter = 'default', rank_pattern, alpha_pattern, ...rest } = options;
-  adapterSettings(rest, Infinity, '', APPLY_ONLY); // names and values, before looking at layers
+  const { target_modules, adapter = 'default', rank_pattern, alpha_pattern, ...rest } = checkOptions(options, APPLY_OPTION_KEYS, 'lora_apply');
+  adapterSettings(rest, Infinity, '', 'lora_apply'); // the values, before looking at layers
   const spec: PlanSpec = {
     ...targetMatcher(target_modules), options: rest, adapter: checkAdapterName(adapter),
     rank_pattern: checkPattern(rank_pattern, 'rank_pattern'), alpha_pattern: checkPattern(alpha_pattern, 'alpha_pattern'), replace: false,
@@ -340,8 +349,9 @@ export function lora_delete_adapter(model: nn_Module, name: string): void {
  *
  * @example const opt = optim_adam(lora_parameters(model), { lr: 1e-3 });
  */
-export function lora_parameters(model: nn_Module, options: { adapter?: string } = {}): Tensor[] {
-  const name = chosenAdapter(checkModel(model), options.adapter);
+export function lora_parameters(model: nn_Module, options?: AdapterOptions): Tensor[] {
+  const { adapter } = checkOptions(options, ADAPTER_OPTION_KEYS, 'lora_parameters');
+  const name = chosenAdapter(checkModel(model), adapter);
   return lora_layers(model).flatMap(([, layer]) => (name in layer.r ? Object.values(layer.adapter_state(name)) : []));
 }
 
@@ -378,10 +388,15 @@ export function layersWith(model: nn_Module, name: string): [string, LoraLayer][
  * @example
  * lora_merge(model, { adapter: 'task_a', safe: true });
  */
-export function lora_merge(model: nn_Module, options: MergeOptions = {}): void {
-  const name = chosenAdapter(checkModel(model), options.adapter);
+export function lora_merge(model: nn_Module, options?: MergeOptions): void {
+  mergeInto(model, options, 'lora_merge');
+}
+
+function mergeInto(model: nn_Module, options: MergeOptions | undefined, caller: string): void {
+  const { adapter, safe } = mergeOptions(options, caller);
+  const name = chosenAdapter(checkModel(model), adapter);
   const layers = layersWith(model, name);
-  if (options.safe === true) for (const [path, layer] of layers) layer.check_merge(name, where(path));
+  if (safe) for (const [path, layer] of layers) layer.check_merge(name, where(path));
   for (const [, layer] of layers) layer.merge({ adapter: name });
 }
 
@@ -410,8 +425,8 @@ function unload(model: nn_Module): nn_Module {
  */
 export function merge_and_unload<Base extends nn_Module & { weight: Tensor }>(model: LoraLayer<Base>, options?: MergeOptions): Base;
 export function merge_and_unload<M extends nn_Module>(model: M, options?: MergeOptions): M;
-export function merge_and_unload(model: nn_Module, options: MergeOptions = {}): nn_Module {
-  lora_merge(model, options);
+export function merge_and_unload(model: nn_Module, options?: MergeOptions): nn_Module {
+  mergeInto(model, options, 'merge_and_unload');
   return unload(model);
 }
 
