@@ -73,7 +73,9 @@ const NAMES = 'nn_linear, nn_sequential, nnf_mse_loss, optim_adam, torch_manual_
 
 // 20 Adam steps on a linear target lower the loss; the LoRA has r * (in + out) per layer: 1*(4+8) + 1*(8+1).
 function expectTrained(output: string): void {
-  const report = JSON.parse(output.trim().split('\n').at(-1)!) as { first: number; last: number; trainable: number };
+  const line = output.split('\n').find((text) => text.startsWith('{"first":'));
+  expect(line, `no report in:\n${output}`).toBeDefined();
+  const report = JSON.parse(line!) as { first: number; last: number; trainable: number };
   expect(report.last).toBeLessThan(report.first);
   expect(report.trainable).toBe(1 * (4 + 8) + 1 * (8 + 1));
 }
