@@ -9,6 +9,7 @@
         "native/addon.cc",
         "native/autograd.cc",
         "native/config.cc",
+        "native/dispatch.cc",
         "native/errors.cc",
         "native/files.cc",
         "native/indexing.cc",

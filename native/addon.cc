@@ -2,6 +2,7 @@
 #include "autograd.h"
 #include "common.h"
 #include "config.h"
+#include "dispatch.h"
 #include "errors.h"
 #include "files.h"
 #include "indexing.h"
@@ -34,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNn(env, exports);
   InitOptim(env, exports);
   InitFiles(env, exports);
+  InitDispatch(env, exports);
   return exports;
 }
 

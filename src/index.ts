@@ -39,3 +39,5 @@ export {
   type TargetModules, type LoraApplyOptions, type AdapterOptions,
 } from './lora/model.js';
 export { lora_save, lora_load, LORA_WEIGHTS_NAME, LORA_CONFIG_NAME, LORA_CONFIG_HASH_KEY, type PeftLoraConfig } from './lora/files.js';
+export * from './ops/selection.js';
+export * from './ops/math.js';

@@ -151,6 +151,10 @@ export interface NativeAddon {
   normalInit_(a: Handle, mean: number, std: number): void;
   constantInit_(a: Handle, value: number): void;
 
+  // dispatch.cc: any operator by schema name
+  resolveOp(name: string, overload: string): number;
+  callOp(make: () => Handle, id: number, args: unknown[], results: boolean): unknown;
+
   // optim.cc: options objects are complete on creation, partial on update
   optimizerNew(out: Handle, kind: NativeOptimizerKind, groups: { params: Handle[]; options: NativeOptimizerOptions }[]): void;
   optimizerAddParamGroup(optimizer: Handle, params: Handle[], options: NativeOptimizerOptions): void;

@@ -376,10 +376,10 @@ export class Tensor {
   isfinite(): Tensor { return unary(this, native.isfinite); }
   /** Elementwise not. */
   logical_not(): Tensor { return unary(this, native.logical_not); }
-  /** Elementwise and. */
-  logical_and(other: Tensor): Tensor { return tensorBinary(this, native.logical_and, other); }
-  /** Elementwise or. */
-  logical_or(other: Tensor): Tensor { return tensorBinary(this, native.logical_or, other); }
+  /** Elementwise and (non-zero is true); `other` may be a number or a boolean. */
+  logical_and(other: TensorOrScalar): Tensor { return tensorBinary(this, native.logical_and, logicalOperand(this, other)); }
+  /** Elementwise or (non-zero is true); `other` may be a number or a boolean. */
+  logical_or(other: TensorOrScalar): Tensor { return tensorBinary(this, native.logical_or, logicalOperand(this, other)); }
 
   /** Whether all elements are close: `|a - b| <= atol + rtol * |b|`. @example a.allclose(b, 1e-5, 1e-8) */
   allclose(other: Tensor, rtol = 1e-5, atol = 1e-8, equal_nan = false): boolean {
@@ -703,6 +703,15 @@ function reduce(self: Tensor, op: typeof native.sum, name: string, dim: number |
   const dtype = given === undefined ? null : dtypeCode(given);
   const out = newTensor();
   op(out, self, dims, checkBoolean(keepdim, 'keepdim'), dtype);
+  return out;
+}
+
+// A number or boolean as a 0-dim bool tensor on `self`'s device, for the logical ops.
+function logicalOperand(self: Tensor, other: unknown): Tensor {
+  const operand = checkOperand(other, 'other');
+  if (typeof operand === 'object') return operand;
+  const out = newTensor();
+  native.full(out, [], operand !== 0 && operand !== false, dtypeCode('bool'), native.device(self), false);
   return out;
 }
 

@@ -24,10 +24,18 @@ addon.sum(sum, keep[0], null, false, null);
 let error = null;
 try { const bad = {}; addon.matmul(bad, keep[0], (() => { const o = {}; addon.ones(o, [3, 3], null, null, false); return o; })()); }
 catch (e) { error = e instanceof TorchError ? 'TorchError' : String(e); }
-parentPort.postMessage({ sum: addon.item(sum), live: addon.memoryStats().tensors, error });
+// Operators reached through the dispatcher are resolved per thread: ids differ in order here.
+const ids = workerData.value % 2 === 0
+  ? [addon.resolveOp('aten::cumsum', ''), addon.resolveOp('aten::flip', '')]
+  : [addon.resolveOp('aten::flip', ''), addon.resolveOp('aten::cumsum', '')].reverse();
+const running = addon.callOp(() => ({}), ids[0], [keep[0], 1, undefined], true);
+const cumulative = {};
+addon.sum(cumulative, running, null, false, null);
+const live = addon.memoryStats().tensors;
+parentPort.postMessage({ sum: addon.item(sum), cumsum: addon.item(cumulative), live, error });
 `;
 
-function runWorker(value: number, count: number): Promise<{ sum: number; live: number; error: string }> {
+function runWorker(value: number, count: number): Promise<{ sum: number; cumsum: number; live: number; error: string }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerSource, { eval: true, workerData: { addonPath, value, count } });
     worker.once('message', (message) => { resolve(message); void worker.terminate(); });
@@ -42,8 +50,10 @@ describe('worker_threads', () => {
     results.forEach((result, i) => {
       const value = i + 1;
       expect(result.sum).toBe(4 * value);
-      // count full tensors + the sum + the 3x3 operand; the failed matmul's output holds none
-      expect(result.live).toBe(value * 10 + 2);
+      // cumsum along rows of [[v, v], [v, v]] is [[v, 2v], [v, 2v]]: 6v in all
+      expect(result.cumsum).toBe(6 * value);
+      // count full tensors + the sum + the 3x3 operand + the cumsum and its sum; the failed matmul's output holds none
+      expect(result.live).toBe(value * 10 + 4);
       expect(result.error).toBe('TorchError');
     });
     expect(torch_memory_stats().tensors).toBe(mainBefore);

@@ -1,0 +1,434 @@
+// Math beyond the core arithmetic: more pointwise functions, reductions, products of
+// matrices, creation from ranges and from another tensor's shape, repetition, sampling. Each
+// op is a `torch_*` function over libtorch's operator (src/dispatch.ts) and, where R torch
+// has one, the same name as a Tensor method.
+import { dtypeCode, isFloatingDtype, type DType, type DTypeLike } from '../dtype.js';
+import { aten, methods, type MethodOf } from '../dispatch.js';
+import { native } from '../native.js';
+import { torch_where } from '../ops.js';
+import { checkOperand, checkTensor, Tensor, type TensorOrScalar } from '../tensor.js';
+import {
+  checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions,
+  checkPositiveInteger, checkScalar, fail, optionKeys,
+} from '../validate.js';
+
+// ---- pointwise ----
+
+function unary(name: string): (self: Tensor) => Tensor {
+  const op = aten(name);
+  return (self) => op.call(checkTensor(self, 'self'));
+}
+
+/** Rounds toward zero. @example torch_trunc(x) */
+export const torch_trunc = unary('trunc');
+/** Base-2 logarithm. */
+export const torch_log2 = unary('log2');
+/** Base-10 logarithm. */
+export const torch_log10 = unary('log10');
+/** `log(1 + x)`, accurate for small x. */
+export const torch_log1p = unary('log1p');
+/** `exp(x) - 1`, accurate for small x. */
+export const torch_expm1 = unary('expm1');
+/** Tangent. */
+export const torch_tan = unary('tan');
+/** Arcsine. */
+export const torch_asin = unary('asin');
+/** Arccosine. */
+export const torch_acos = unary('acos');
+/** Arctangent. */
+export const torch_atan = unary('atan');
+/** Hyperbolic sine. */
+export const torch_sinh = unary('sinh');
+/** Hyperbolic cosine. */
+export const torch_cosh = unary('cosh');
+/** `1 / sqrt(x)`. @example torch_rsqrt(variance.add(eps)) */
+export const torch_rsqrt = unary('rsqrt');
+/** The error function. */
+export const torch_erf = unary('erf');
+
+const ATAN2 = aten('atan2');
+/** The angle of (other, self), elementwise: `atan2(y, x)`. @example torch_atan2(y, x) */
+export function torch_atan2(self: Tensor, other: Tensor): Tensor {
+  return ATAN2.call(checkTensor(self, 'self'), checkTensor(other, 'other'));
+}
+
+const LERP = { Scalar: aten('lerp', 'Scalar'), Tensor: aten('lerp', 'Tensor') };
+/** `self + weight * (end - self)`. @example torch_lerp(a, b, 0.25) */
+export function torch_lerp(self: Tensor, end: Tensor, weight: TensorOrScalar): Tensor {
+  const w = checkOperand(weight, 'weight');
+  return (typeof w === 'object' ? LERP.Tensor : LERP.Scalar).call(checkTensor(self, 'self'), checkTensor(end, 'end'), w);
+}
+
+const FLOOR_DIVIDE = { Tensor: aten('floor_divide'), Scalar: aten('floor_divide', 'Scalar') };
+const isIntegral = (dtype: DType): boolean => !isFloatingDtype(dtype) && dtype !== 'bool';
+
+/**
+ * `floor(self / other)`. For integers, division by -1 is negation (INT_MIN stays INT_MIN, as
+ * two's complement wraps): libtorch's kernel would stop the process with SIGFPE there.
+ *
+ * @example torch_floor_divide(torch_arange(6), 4) // [0, 0, 0, 0, 1, 1]
+ */
+export function torch_floor_divide(self: Tensor, other: TensorOrScalar): Tensor {
+  checkTensor(self, 'self');
+  const divisor = checkOperand(other, 'other');
+  if (typeof divisor !== 'object') {
+    if (divisor === -1 && isIntegral(self.dtype)) return self.neg();
+    return FLOOR_DIVIDE.Scalar.call(self, divisor);
+  }
+  if (!isIntegral(self.dtype) || !isIntegral(divisor.dtype)) return FLOOR_DIVIDE.Tensor.call(self, divisor);
+  const minusOne = divisor.eq(-1);
+  const quotient = FLOOR_DIVIDE.Tensor.call<Tensor>(self, torch_where(minusOne, 1, divisor).to({ dtype: divisor.dtype }));
+  const result = torch_where(minusOne, self.neg(), quotient);
+  minusOne.dispose();
+  quotient.dispose();
+  return result;
+}
+
+/** Python's `%`: the remainder with the divisor's sign. @example torch_remainder(x, 3) */
+export function torch_remainder(self: Tensor, other: TensorOrScalar): Tensor {
+  return checkTensor(self, 'self').remainder(other);
+}
+
+function asTensor(value: TensorOrScalar, like: Tensor, name: string): Tensor {
+  const operand = checkOperand(value, name);
+  return typeof operand === 'object' ? operand : torch_scalar_tensor(operand, { device: like.device });
+}
+
+const LOGICAL_XOR = aten('logical_xor');
+/** Elementwise exclusive or (non-zero is true); `other` may be a number. @example torch_logical_xor(a, b) */
+export function torch_logical_xor(self: Tensor, other: TensorOrScalar): Tensor {
+  return LOGICAL_XOR.call(checkTensor(self, 'self'), asTensor(other, self, 'other'));
+}
+
+// ---- reductions ----
+
+const PROD = { all: aten('prod'), dim: aten('prod', 'dim_int') };
+const REDUCE_KEYS = optionKeys<{ dtype?: DTypeLike }>({ dtype: true });
+const optionalDtype = (dtype: DTypeLike | undefined): number | null => (dtype === undefined ? null : dtypeCode(dtype));
+
+/** The product of all elements, or along `dim`. @example torch_prod(x); torch_prod(x, 1, true) */
+export function torch_prod(self: Tensor, dim?: number | null, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
+  const { dtype } = checkOptions(options, REDUCE_KEYS, 'torch_prod');
+  checkTensor(self, 'self');
+  if (dim === undefined || dim === null) return PROD.all.call(self, optionalDtype(dtype));
+  return PROD.dim.call(self, checkInteger(dim, 'dim'), checkBoolean(keepdim, 'keepdim'), optionalDtype(dtype));
+}
+
+const CUMSUM = aten('cumsum');
+const CUMPROD = aten('cumprod');
+/** Running sums along `dim`. @example torch_cumsum(probs, -1) */
+export function torch_cumsum(self: Tensor, dim: number, options?: { dtype?: DTypeLike }): Tensor {
+  const { dtype } = checkOptions(options, REDUCE_KEYS, 'torch_cumsum');
+  return CUMSUM.call(checkTensor(self, 'self'), checkInteger(dim, 'dim'), optionalDtype(dtype));
+}
+
+/** Running products along `dim`. @example torch_cumprod(x, 0) */
+export function torch_cumprod(self: Tensor, dim: number, options?: { dtype?: DTypeLike }): Tensor {
+  const { dtype } = checkOptions(options, REDUCE_KEYS, 'torch_cumprod');
+  return CUMPROD.call(checkTensor(self, 'self'), checkInteger(dim, 'dim'), optionalDtype(dtype));
+}
+
+export interface VarianceOptions {
+  /** Divide by n - 1 (the default, as R and PyTorch) rather than n. */
+  unbiased?: boolean;
+  /** Divide by n - correction; overrides `unbiased`. */
+  correction?: number;
+  keepdim?: boolean;
+}
+const VARIANCE_KEYS = optionKeys<VarianceOptions>({ unbiased: true, correction: true, keepdim: true });
+const VAR = aten('var', 'correction');
+const STD = aten('std', 'correction');
+
+function variance(op: typeof VAR, where: string, self: Tensor, dim: number | number[] | null | undefined, options: VarianceOptions | undefined): Tensor {
+  const { unbiased = true, correction, keepdim = false } = checkOptions(options, VARIANCE_KEYS, where);
+  const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
+  const divisor = correction === undefined ? (checkBoolean(unbiased, 'unbiased') ? 1 : 0) : checkNonNegativeInteger(correction, 'correction');
+  return op.call(checkTensor(self, 'self'), dims, divisor, checkBoolean(keepdim, 'keepdim'));
+}
+
+/** The variance of all elements or along `dim` (unbiased by default). @example torch_var(x, 0) */
+export function torch_var(self: Tensor, dim?: number | number[] | null, options?: VarianceOptions): Tensor {
+  return variance(VAR, 'torch_var', self, dim, options);
+}
+
+/** The standard deviation of all elements or along `dim` (unbiased by default). @example torch_std(x, -1, { keepdim: true }) */
+export function torch_std(self: Tensor, dim?: number | number[] | null, options?: VarianceOptions): Tensor {
+  return variance(STD, 'torch_std', self, dim, options);
+}
+
+const LOGSUMEXP = aten('logsumexp');
+/** `log(sum(exp(x)))` along `dim`, computed stably. @example torch_logsumexp(logits, -1) */
+export function torch_logsumexp(self: Tensor, dim: number | number[], keepdim = false): Tensor {
+  return LOGSUMEXP.call(checkTensor(self, 'self'), checkDims(typeof dim === 'number' ? [dim] : dim, 'dim'), checkBoolean(keepdim, 'keepdim'));
+}
+
+const ALL = { all: aten('all'), dim: aten('all', 'dim') };
+const ANY = { all: aten('any'), dim: aten('any', 'dim') };
+/** Whether every element is non-zero (a bool tensor), or along `dim`. @example torch_all(x.gt(0)).item() */
+export function torch_all(self: Tensor, dim?: number | null, keepdim = false): Tensor {
+  checkTensor(self, 'self');
+  if (dim === undefined || dim === null) return ALL.all.call(self);
+  return ALL.dim.call(self, checkInteger(dim, 'dim'), checkBoolean(keepdim, 'keepdim'));
+}
+
+/** Whether any element is non-zero (a bool tensor), or along `dim`. @example torch_any(x.isnan()).item() */
+export function torch_any(self: Tensor, dim?: number | null, keepdim = false): Tensor {
+  checkTensor(self, 'self');
+  if (dim === undefined || dim === null) return ANY.all.call(self);
+  return ANY.dim.call(self, checkInteger(dim, 'dim'), checkBoolean(keepdim, 'keepdim'));
+}
+
+// ---- products ----
+
+const MM = aten('mm');
+const BMM = aten('bmm');
+const MV = aten('mv');
+const DOT = aten('dot');
+const OUTER = aten('outer');
+const ADDMM = aten('addmm');
+const EINSUM = aten('einsum');
+
+/** The product of two matrices (no broadcasting). @example torch_mm(a, b) */
+export function torch_mm(self: Tensor, mat2: Tensor): Tensor { return MM.call(checkTensor(self, 'self'), checkTensor(mat2, 'mat2')); }
+/** Products of two batches of matrices, b x n x m and b x m x p. @example torch_bmm(q, k.transpose(1, 2)) */
+export function torch_bmm(self: Tensor, mat2: Tensor): Tensor { return BMM.call(checkTensor(self, 'self'), checkTensor(mat2, 'mat2')); }
+/** A matrix times a vector. @example torch_mv(w, x) */
+export function torch_mv(self: Tensor, vec: Tensor): Tensor { return MV.call(checkTensor(self, 'self'), checkTensor(vec, 'vec')); }
+/** The dot product of two 1-d tensors. @example torch_dot(a, b).item() */
+export function torch_dot(self: Tensor, other: Tensor): Tensor { return DOT.call(checkTensor(self, 'self'), checkTensor(other, 'other')); }
+/** The outer product of two vectors. @example torch_outer(a, b) */
+export function torch_outer(self: Tensor, vec2: Tensor): Tensor { return OUTER.call(checkTensor(self, 'self'), checkTensor(vec2, 'vec2')); }
+
+const ADDMM_KEYS = optionKeys<{ beta?: number; alpha?: number }>({ beta: true, alpha: true });
+/** `beta * self + alpha * (mat1 @ mat2)` in one kernel. @example torch_addmm(bias, x, w.t()) */
+export function torch_addmm(self: Tensor, mat1: Tensor, mat2: Tensor, options?: { beta?: number; alpha?: number }): Tensor {
+  const { beta = 1, alpha = 1 } = checkOptions(options, ADDMM_KEYS, 'torch_addmm');
+  return ADDMM.call(checkTensor(self, 'self'), checkTensor(mat1, 'mat1'), checkTensor(mat2, 'mat2'), checkNumber(beta, 'beta'), checkNumber(alpha, 'alpha'));
+}
+
+/** Einstein summation. @example torch_einsum('bij,bjk->bik', [a, b]) */
+export function torch_einsum(equation: string, tensors: Tensor[]): Tensor {
+  if (typeof equation !== 'string') fail('an equation such as "ij,jk->ik"', 'equation', equation);
+  if (!Array.isArray(tensors) || tensors.length === 0) fail('a non-empty array of Tensors', 'tensors', tensors);
+  return EINSUM.call(equation, Array.from(tensors, (t, i) => checkTensor(t, `tensors[${i}]`)));
+}
+
+// ---- creation ----
+
+/** Where and as what a tensor is made. */
+export interface CreationOptions {
+  dtype?: DTypeLike;
+  device?: string;
+  requires_grad?: boolean;
+}
+const CREATION_KEYS = optionKeys<CreationOptions>({ dtype: true, device: true, requires_grad: true });
+
+function created(result: Tensor, requiresGrad: boolean | undefined): Tensor {
+  return requiresGrad !== undefined && checkBoolean(requiresGrad, 'requires_grad') ? result.requires_grad_() : result;
+}
+
+const SCALAR_TENSOR = aten('scalar_tensor');
+/**
+ * A 0-dimensional tensor holding `value`: float32 for a number, bool for a boolean, unless
+ * `dtype` says otherwise. @example torch_scalar_tensor(3.5)
+ */
+export function torch_scalar_tensor(value: number | boolean, options?: CreationOptions): Tensor {
+  const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_scalar_tensor');
+  checkScalar(value, 'value');
+  const code = dtype === undefined ? dtypeCode(typeof value === 'boolean' ? 'bool' : 'float32') : dtypeCode(dtype);
+  return created(SCALAR_TENSOR.call(value, code, null, device === undefined ? null : checkDevice(device), null), requires_grad);
+}
+
+const LINSPACE = aten('linspace');
+const LOGSPACE = aten('logspace');
+/** `steps` evenly spaced values from `start` to `end`, both included (float32 unless `dtype`). @example torch_linspace(0, 1, 5) */
+export function torch_linspace(start: number, end: number, steps: number, options?: CreationOptions): Tensor {
+  const { dtype = 'float32', device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_linspace');
+  return created(LINSPACE.call(checkFinite(start, 'start'), checkFinite(end, 'end'), checkNonNegativeInteger(steps, 'steps'), dtypeCode(dtype), null,
+    device === undefined ? null : checkDevice(device), null), requires_grad);
+}
+
+/** `steps` values `base^t` for t evenly spaced from `start` to `end`. @example torch_logspace(-3, 0, 4) // 0.001 ... 1 */
+export function torch_logspace(start: number, end: number, steps: number, base = 10, options?: CreationOptions): Tensor {
+  const { dtype = 'float32', device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_logspace');
+  return created(LOGSPACE.call(checkFinite(start, 'start'), checkFinite(end, 'end'), checkNonNegativeInteger(steps, 'steps'), checkFinite(base, 'base'),
+    dtypeCode(dtype), null, device === undefined ? null : checkDevice(device), null), requires_grad);
+}
+
+function like(name: string): (self: Tensor, options?: CreationOptions) => Tensor {
+  const op = aten(name);
+  const where = `torch_${name}`;
+  return (self, options) => {
+    const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, where);
+    return created(op.call(checkTensor(self, 'self'), optionalDtype(dtype), null, device === undefined ? null : checkDevice(device), null, null), requires_grad);
+  };
+}
+
+/** Zeros of `self`'s shape, dtype and device. @example torch_zeros_like(x) */
+export const torch_zeros_like = like('zeros_like');
+/** Ones of `self`'s shape, dtype and device. */
+export const torch_ones_like = like('ones_like');
+/** Uninitialised memory of `self`'s shape, dtype and device. */
+export const torch_empty_like = like('empty_like');
+/** U(0, 1) samples of `self`'s shape (libtorch's generator). */
+export const torch_rand_like = like('rand_like');
+/** N(0, 1) samples of `self`'s shape (libtorch's generator). */
+export const torch_randn_like = like('randn_like');
+
+const FULL_LIKE = aten('full_like');
+/** `value` everywhere, in `self`'s shape, dtype and device. @example torch_full_like(x, -Infinity) */
+export function torch_full_like(self: Tensor, value: number | boolean, options?: CreationOptions): Tensor {
+  const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_full_like');
+  return created(FULL_LIKE.call(checkTensor(self, 'self'), checkScalar(value, 'value'), optionalDtype(dtype), null,
+    device === undefined ? null : checkDevice(device), null, null), requires_grad);
+}
+
+// ---- shape ----
+
+const REPEAT = aten('repeat');
+const REPEAT_INTERLEAVE = { int: aten('repeat_interleave', 'self_int'), Tensor: aten('repeat_interleave', 'self_Tensor') };
+const EXPAND_AS = aten('expand_as');
+const UNFLATTEN = aten('unflatten', 'int');
+const TYPE_AS = aten('type_as');
+const UNBIND = aten('unbind', 'int');
+
+/** Tiles `self` `repeats[i]` times along each dimension. @example torch_repeat(x, [2, 1]) */
+export function torch_repeat(self: Tensor, repeats: number[]): Tensor {
+  return REPEAT.call(checkTensor(self, 'self'), checkDims(repeats, 'repeats'));
+}
+
+/** Repeats each element `repeats` times (a number, or a count per element) along `dim` (the flattened tensor by default). @example torch_repeat_interleave(x, 2, 0) */
+export function torch_repeat_interleave(self: Tensor, repeats: number | Tensor, dim?: number | null): Tensor {
+  checkTensor(self, 'self');
+  const axis = dim === undefined || dim === null ? null : checkInteger(dim, 'dim');
+  if (repeats instanceof Tensor) return REPEAT_INTERLEAVE.Tensor.call(self, repeats, axis);
+  return REPEAT_INTERLEAVE.int.call(self, checkNonNegativeInteger(repeats, 'repeats'), axis);
+}
+
+/** `self` broadcast to `other`'s shape, without copying. @example bias.expand_as(x) */
+export function torch_expand_as(self: Tensor, other: Tensor): Tensor {
+  return EXPAND_AS.call(checkTensor(self, 'self'), checkTensor(other, 'other'));
+}
+
+/** Splits dimension `dim` into `sizes` (-1 infers one). @example torch_unflatten(x, 1, [heads, -1]) */
+export function torch_unflatten(self: Tensor, dim: number, sizes: number[]): Tensor {
+  return UNFLATTEN.call(checkTensor(self, 'self'), checkInteger(dim, 'dim'), checkDims(sizes, 'sizes'));
+}
+
+/** `self` as `other`'s dtype. @example torch_type_as(mask, scores) */
+export function torch_type_as(self: Tensor, other: Tensor): Tensor {
+  return TYPE_AS.call(checkTensor(self, 'self'), checkTensor(other, 'other'));
+}
+
+/** The slices along `dim`, each without that dimension. @example const [x, y] = torch_unbind(points, 1) */
+export function torch_unbind(self: Tensor, dim = 0): Tensor[] {
+  return UNBIND.call<Tensor[]>(checkTensor(self, 'self'), checkInteger(dim, 'dim'));
+}
+
+// ---- sampling (libtorch's generator: torch_manual_seed reproduces PyTorch's draws) ----
+
+const MULTINOMIAL = aten('multinomial');
+const MULTINOMIAL_KEYS = optionKeys<{ replacement?: boolean }>({ replacement: true });
+/** `num_samples` indices drawn with the (unnormalised) weights in each row of `self`. @example torch_multinomial(probs, 1) */
+export function torch_multinomial(self: Tensor, num_samples: number, options?: { replacement?: boolean }): Tensor {
+  const { replacement = false } = checkOptions(options, MULTINOMIAL_KEYS, 'torch_multinomial');
+  return MULTINOMIAL.call(checkTensor(self, 'self'), checkPositiveInteger(num_samples, 'num_samples'), checkBoolean(replacement, 'replacement'));
+}
+
+const BERNOULLI = { self: aten('bernoulli'), p: aten('bernoulli', 'p') };
+/** 1 with probability `p` (or each element's own probability when `p` is omitted), else 0. @example torch_bernoulli(torch_full([3], 0.5)) */
+export function torch_bernoulli(self: Tensor, p?: number): Tensor {
+  checkTensor(self, 'self');
+  if (p === undefined) return BERNOULLI.self.call(self);
+  const probability = checkFinite(p, 'p');
+  if (probability < 0 || probability > 1) fail('a probability in [0, 1]', 'p', p);
+  return BERNOULLI.p.call(self, probability);
+}
+
+// ---- facts ----
+
+const STRIDE = aten('stride', 'int');
+/** The step in elements between neighbours along `dim`, or along every dimension. @example torch_ones(2, 3).stride() // [3, 1] */
+export function torch_stride(self: Tensor, dim?: number): number | number[] {
+  checkTensor(self, 'self');
+  if (dim !== undefined) return STRIDE.call<number>(self, checkInteger(dim, 'dim'));
+  return Array.from({ length: self.dim() }, (_, i) => STRIDE.call<number>(self, i));
+}
+
+/** Whether the elements lie in row-major order without gaps. @example x.t().is_contiguous() // false */
+export function torch_is_contiguous(self: Tensor): boolean {
+  return native.isContiguous(checkTensor(self, 'self'));
+}
+
+const ELEMENT_SIZES: Record<DType, number> = {
+  uint8: 1, int8: 1, bool: 1, int16: 2, float16: 2, bfloat16: 2, int32: 4, float32: 4, int64: 8, float64: 8,
+};
+/** Bytes per element. @example torch_zeros(2).element_size() // 4 */
+export function torch_element_size(self: Tensor): number {
+  return ELEMENT_SIZES[checkTensor(self, 'self').dtype];
+}
+
+/** Whether the dtype is a floating-point one. @example torch_arange(3).is_floating_point() // false */
+export function torch_is_floating_point(self: Tensor): boolean {
+  return isFloatingDtype(checkTensor(self, 'self').dtype);
+}
+
+methods({
+  trunc: torch_trunc, log2: torch_log2, log10: torch_log10, log1p: torch_log1p, expm1: torch_expm1, tan: torch_tan, asin: torch_asin,
+  acos: torch_acos, atan: torch_atan, sinh: torch_sinh, cosh: torch_cosh, rsqrt: torch_rsqrt, erf: torch_erf, atan2: torch_atan2,
+  lerp: torch_lerp, floor_divide: torch_floor_divide, logical_xor: torch_logical_xor, prod: torch_prod, cumsum: torch_cumsum,
+  cumprod: torch_cumprod, var: torch_var, std: torch_std, logsumexp: torch_logsumexp, all: torch_all, any: torch_any, mm: torch_mm,
+  bmm: torch_bmm, mv: torch_mv, dot: torch_dot, outer: torch_outer, addmm: torch_addmm, repeat: torch_repeat,
+  repeat_interleave: torch_repeat_interleave, expand_as: torch_expand_as, unflatten: torch_unflatten, type_as: torch_type_as,
+  unbind: torch_unbind, multinomial: torch_multinomial, bernoulli: torch_bernoulli, stride: torch_stride,
+  is_contiguous: torch_is_contiguous, element_size: torch_element_size, is_floating_point: torch_is_floating_point,
+});
+
+declare module '../tensor.js' {
+  interface Tensor {
+    /** `torch_trunc(this)`. */ trunc: MethodOf<typeof torch_trunc>;
+    /** `torch_log2(this)`. */ log2: MethodOf<typeof torch_log2>;
+    /** `torch_log10(this)`. */ log10: MethodOf<typeof torch_log10>;
+    /** `torch_log1p(this)`. */ log1p: MethodOf<typeof torch_log1p>;
+    /** `torch_expm1(this)`. */ expm1: MethodOf<typeof torch_expm1>;
+    /** `torch_tan(this)`. */ tan: MethodOf<typeof torch_tan>;
+    /** `torch_asin(this)`. */ asin: MethodOf<typeof torch_asin>;
+    /** `torch_acos(this)`. */ acos: MethodOf<typeof torch_acos>;
+    /** `torch_atan(this)`. */ atan: MethodOf<typeof torch_atan>;
+    /** `torch_sinh(this)`. */ sinh: MethodOf<typeof torch_sinh>;
+    /** `torch_cosh(this)`. */ cosh: MethodOf<typeof torch_cosh>;
+    /** `torch_rsqrt(this)`. */ rsqrt: MethodOf<typeof torch_rsqrt>;
+    /** `torch_erf(this)`. */ erf: MethodOf<typeof torch_erf>;
+    /** `torch_atan2(this, other)`. */ atan2: MethodOf<typeof torch_atan2>;
+    /** `torch_lerp(this, ...)`. */ lerp: MethodOf<typeof torch_lerp>;
+    /** `torch_floor_divide(this, other)`. */ floor_divide: MethodOf<typeof torch_floor_divide>;
+    /** `torch_logical_xor(this, other)`. */ logical_xor: MethodOf<typeof torch_logical_xor>;
+    /** `torch_prod(this, ...)`. */ prod: MethodOf<typeof torch_prod>;
+    /** `torch_cumsum(this, ...)`. */ cumsum: MethodOf<typeof torch_cumsum>;
+    /** `torch_cumprod(this, ...)`. */ cumprod: MethodOf<typeof torch_cumprod>;
+    /** `torch_var(this, ...)`. */ var: MethodOf<typeof torch_var>;
+    /** `torch_std(this, ...)`. */ std: MethodOf<typeof torch_std>;
+    /** `torch_logsumexp(this, ...)`. */ logsumexp: MethodOf<typeof torch_logsumexp>;
+    /** `torch_all(this, ...)`. */ all: MethodOf<typeof torch_all>;
+    /** `torch_any(this, ...)`. */ any: MethodOf<typeof torch_any>;
+    /** `torch_mm(this, mat2)`. */ mm: MethodOf<typeof torch_mm>;
+    /** `torch_bmm(this, mat2)`. */ bmm: MethodOf<typeof torch_bmm>;
+    /** `torch_mv(this, vec)`. */ mv: MethodOf<typeof torch_mv>;
+    /** `torch_dot(this, other)`. */ dot: MethodOf<typeof torch_dot>;
+    /** `torch_outer(this, vec2)`. */ outer: MethodOf<typeof torch_outer>;
+    /** `torch_addmm(this, ...)`. */ addmm: MethodOf<typeof torch_addmm>;
+    /** `torch_repeat(this, repeats)`. */ repeat: MethodOf<typeof torch_repeat>;
+    /** `torch_repeat_interleave(this, ...)`. */ repeat_interleave: MethodOf<typeof torch_repeat_interleave>;
+    /** `torch_expand_as(this, other)`. */ expand_as: MethodOf<typeof torch_expand_as>;
+    /** `torch_unflatten(this, ...)`. */ unflatten: MethodOf<typeof torch_unflatten>;
+    /** `torch_type_as(this, other)`. */ type_as: MethodOf<typeof torch_type_as>;
+    /** `torch_unbind(this, dim)`. */ unbind: MethodOf<typeof torch_unbind>;
+    /** `torch_multinomial(this, ...)`. */ multinomial: MethodOf<typeof torch_multinomial>;
+    /** `torch_bernoulli(this, p)`. */ bernoulli: MethodOf<typeof torch_bernoulli>;
+    /** `torch_stride(this, dim)`. */ stride: MethodOf<typeof torch_stride>;
+    /** `torch_is_contiguous(this)`. */ is_contiguous: MethodOf<typeof torch_is_contiguous>;
+    /** `torch_element_size(this)`. */ element_size: MethodOf<typeof torch_element_size>;
+    /** `torch_is_floating_point(this)`. */ is_floating_point: MethodOf<typeof torch_is_floating_point>;
+  }
+}
+
