@@ -21,6 +21,12 @@ export class Op {
     native.callOp(newTensor, this.resolve(), args, false);
   }
 
+  /** Resolves the operator now: a TorchError where this libtorch has none of that name. */
+  resolved(): this {
+    this.resolve();
+    return this;
+  }
+
   private resolve(): number {
     if (this.id < 0) this.id = native.resolveOp(this.name, this.overload);
     return this.id;

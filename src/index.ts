@@ -18,8 +18,8 @@ export * from './nn/containers.js';
 export * from './nn/attention.js';
 export {
   nnf_mse_loss, nnf_l1_loss, nnf_cross_entropy, nnf_binary_cross_entropy_with_logits, nnf_relu, nnf_gelu, nnf_softmax,
-  nnf_log_softmax, nnf_dropout, nnf_linear, nnf_embedding, nnf_conv1d, nnf_conv2d, nnf_layer_norm,
-  type Reduction, type LossOptions, type GeluOptions, type SoftmaxOptions, type DropoutOptions, type LayerNormFunctionOptions,
+  nnf_log_softmax, nnf_dropout, nnf_linear, nnf_embedding, nnf_conv1d, nnf_conv2d, nnf_layer_norm, nnf_one_hot, nnf_pad, nnf_normalize,
+  type PadOptions, type NormalizeOptions, type Reduction, type LossOptions, type GeluOptions, type SoftmaxOptions, type DropoutOptions, type LayerNormFunctionOptions,
   type CrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions, type EmbeddingOptions, type ConvolutionOptions, type SizeOption,
 } from './nn/functional.js';
 export {
@@ -41,3 +41,5 @@ export {
 export { lora_save, lora_load, LORA_WEIGHTS_NAME, LORA_CONFIG_NAME, LORA_CONFIG_HASH_KEY, type PeftLoraConfig } from './lora/files.js';
 export * from './ops/selection.js';
 export * from './ops/math.js';
+export * from './nn/losses.js';
+export * from './nn/activations.js';

@@ -1,9 +1,11 @@
 // PyTorch's nn.MultiheadAttention, computed as torch.nn.functional.multi_head_attention_forward
 // computes it (its general path), so that the same seed and inputs give the same numbers.
-import { torch_empty, torch_zeros } from '../creation.js';
+import { torch_empty, torch_ones, torch_zeros } from '../creation.js';
+import { aten } from '../dispatch.js';
 import { torch_baddbmm, torch_cat, torch_matmul, torch_where } from '../ops.js';
 import { checkTensor, type Tensor } from '../tensor.js';
-import { checkBoolean, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../validate.js';
+import { torch_scope } from '../scope.js';
+import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../validate.js';
 import { nnf_dropout, nnf_linear } from './functional.js';
 import { nn_init_constant_, nn_init_xavier_normal_, nn_init_xavier_uniform_ } from './init.js';
 import { nn_linear } from './layers.js';
@@ -246,3 +248,65 @@ export class MultiheadAttention extends nn_Module {
  */
 export const nn_multihead_attention = nn_module(MultiheadAttention, 'nn_multihead_attention');
 export type nn_multihead_attention = MultiheadAttention;
+
+// ---- scaled dot-product attention ----
+
+export interface ScaledDotProductAttentionOptions {
+  /** Added to the scores (a float mask), or where false a position is masked out (a bool mask: true takes part). */
+  attn_mask?: Tensor | null;
+  /** Dropout on the attention weights (applied whenever it is above 0, as in PyTorch: pass 0 in eval). */
+  dropout_p?: number;
+  /** Each query attends only to keys at or before its position (no attn_mask with it). */
+  is_causal?: boolean;
+  /** The factor of the scores, 1 / √(query's last size) by default. */
+  scale?: number | null;
+}
+const SDPA_KEYS = optionKeys<ScaledDotProductAttentionOptions>({ attn_mask: true, dropout_p: true, is_causal: true, scale: true });
+const SCALED_DOT_PRODUCT_ATTENTION = aten('scaled_dot_product_attention');
+
+// libtorch 2.x has the operator (and its fused kernels); 1.13 has not. There, the reference
+// computation of PyTorch's documentation, which its math kernel follows.
+let fused: boolean | undefined;
+function hasFusedAttention(): boolean {
+  if (fused === undefined) {
+    try {
+      SCALED_DOT_PRODUCT_ATTENTION.resolved();
+      fused = true;
+    } catch {
+      fused = false;
+    }
+  }
+  return fused;
+}
+
+/**
+ * Attention of `query` (... x L x E) over `key` (... x S x E) and `value` (... x S x Ev):
+ * `softmax(query keyᵀ · scale + mask) value`, PyTorch 2's `F.scaled_dot_product_attention`
+ * (its operator where libtorch has it, else its reference computation).
+ *
+ * @example
+ * const y = nnf_scaled_dot_product_attention(q, k, v, { is_causal: true }); // a GPT's self-attention
+ */
+export function nnf_scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, options?: ScaledDotProductAttentionOptions): Tensor {
+  const { attn_mask = null, dropout_p = 0, is_causal = false, scale = null } = checkOptions(options, SDPA_KEYS, 'nnf_scaled_dot_product_attention');
+  checkTensor(query, 'query');
+  checkTensor(key, 'key');
+  checkTensor(value, 'value');
+  if (attn_mask !== null) checkTensor(attn_mask, 'attn_mask');
+  const p = checkProbability(dropout_p, 'dropout_p');
+  if (checkBoolean(is_causal, 'is_causal') && attn_mask !== null) fail('no attn_mask with is_causal (the causal mask is built in)', 'attn_mask', attn_mask);
+  if (scale !== null) checkFinite(scale, 'scale');
+  if (hasFusedAttention()) return SCALED_DOT_PRODUCT_ATTENTION.call(query, key, value, attn_mask, p, is_causal, scale);
+  return torch_scope(() => {
+    const [L, S] = [query.size(-2), key.size(-2)];
+    const factor = scale ?? 1 / Math.sqrt(query.size(-1));
+    let scores = torch_matmul(query, key.transpose(-2, -1)).mul(factor);
+    if (is_causal) scores = scores.masked_fill(torch_ones([L, S], { dtype: 'bool', device: query.device }).tril().logical_not(), Number.NEGATIVE_INFINITY);
+    if (attn_mask !== null) {
+      scores = attn_mask.dtype === 'bool' ? scores.masked_fill(attn_mask.logical_not(), Number.NEGATIVE_INFINITY) : scores.add(attn_mask);
+    }
+    let weights = scores.softmax(-1);
+    if (p > 0) weights = nnf_dropout(weights, { p });
+    return torch_matmul(weights, value);
+  });
+}

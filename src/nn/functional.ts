@@ -2,10 +2,12 @@
 // each one libtorch call. Options that R passes by name are an options object here:
 // R's `nnf_mse_loss(x, y, reduction = "sum")` is `nnf_mse_loss(x, y, { reduction: 'sum' })`.
 import { dtypeCode, type DTypeLike } from '../dtype.js';
+import { aten } from '../dispatch.js';
 import { native } from '../native.js';
+import { torch_expand_as } from '../ops/math.js';
 import { checkTensor, newTensor, type Tensor } from '../tensor.js';
 import {
-  checkBoolean, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
+  checkBoolean, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../validate.js';
 import { checkProbability } from './options.js';
 
@@ -14,13 +16,15 @@ export type Reduction = 'mean' | 'sum' | 'none';
 
 const REDUCTIONS: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 
-function reductionCode(reduction: unknown = 'mean'): number {
+/** @internal libtorch's code of a reduction (at::Reduction). */
+export function reductionCode(reduction: unknown = 'mean'): number {
   const code = REDUCTIONS[reduction as Reduction];
   if (typeof reduction !== 'string' || code === undefined) fail('"mean", "sum" or "none"', 'reduction', reduction);
   return code;
 }
 
-function optionalTensor(value: Tensor | null | undefined, name: string): Tensor | null {
+/** @internal A Tensor or null. */
+export function optionalTensor(value: Tensor | null | undefined, name: string): Tensor | null {
   return value === undefined || value === null ? null : checkTensor(value, name);
 }
 
@@ -37,7 +41,8 @@ const LOSS_KEYS = optionKeys<LossOptions>({ reduction: true });
 // Expands both to their broadcast shape, as torch.nn.functional's mse_loss and l1_loss do:
 // given unequal shapes, libtorch's mse_loss divides the gradient of a mean by the input's own
 // size, not by the number of terms. Shapes that do not broadcast are left for libtorch to refuse.
-function broadcastPair(input: Tensor, target: Tensor): [Tensor, Tensor] {
+/** @internal Both expanded to their broadcast shape. */
+export function broadcastPair(input: Tensor, target: Tensor): [Tensor, Tensor] {
   const [a, b] = [checkTensor(input, 'input').shape, checkTensor(target, 'target').shape];
   if (a.length === b.length && a.every((size, i) => size === b[i])) return [input, target];
   const rank = Math.max(a.length, b.length);
@@ -340,4 +345,61 @@ export function nnf_layer_norm(input: Tensor, normalized_shape: number[], option
   native.layer_norm(out, checkTensor(input, 'input'), checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight'),
     optionalTensor(bias, 'bias'), checkFinite(eps, 'eps'));
   return out;
+}
+
+// ---- tensor shaping for models ----
+
+const ONE_HOT = aten('one_hot');
+/** int64 class indices as one-hot rows of `num_classes` (by default one more than the largest index). @example nnf_one_hot(labels, 10) */
+export function nnf_one_hot(tensor: Tensor, num_classes = -1): Tensor {
+  const classes = checkInteger(num_classes, 'num_classes');
+  if (classes < -1) failRange('a number of classes, or -1 to infer it', 'num_classes', num_classes);
+  return ONE_HOT.call(checkTensor(tensor, 'tensor'), classes);
+}
+
+export interface PadOptions {
+  /** "constant" (the default), "reflect", "replicate" or "circular". */
+  mode?: 'constant' | 'reflect' | 'replicate' | 'circular';
+  /** The fill of "constant" padding (0 by default). */
+  value?: number;
+}
+const PAD_KEYS = optionKeys<PadOptions>({ mode: true, value: true });
+const PAD = aten('pad');
+const PAD_MODES = ['constant', 'reflect', 'replicate', 'circular'];
+
+/**
+ * Pads the last dimensions: `pad` lists (before, after) pairs starting from the last dimension,
+ * as PyTorch's `F.pad`. @example nnf_pad(x, [1, 1]); nnf_pad(images, [1, 1, 2, 2], { mode: 'reflect' })
+ */
+export function nnf_pad(input: Tensor, pad: number[], options?: PadOptions): Tensor {
+  const { mode = 'constant', value } = checkOptions(options, PAD_KEYS, 'nnf_pad');
+  const sizes = checkDims(pad, 'pad');
+  if (sizes.length % 2 !== 0) failRange('an even number of sizes (before and after for each dimension)', 'pad', pad);
+  if (!PAD_MODES.includes(mode)) fail(`one of ${PAD_MODES.map((m) => `"${m}"`).join(', ')}`, 'mode', mode);
+  if (value !== undefined && mode !== 'constant') fail('no value with a mode other than "constant"', 'value', value);
+  return PAD.call(checkTensor(input, 'input'), sizes, mode, value === undefined ? null : checkNumber(value, 'value'));
+}
+
+export interface NormalizeOptions {
+  /** The exponent of the norm (2 by default). */
+  p?: number;
+  /** The dimension normalised (1 by default). */
+  dim?: number;
+  /** The smallest norm divided by, to avoid division by zero. */
+  eps?: number;
+}
+const NORMALIZE_KEYS = optionKeys<NormalizeOptions>({ p: true, dim: true, eps: true });
+const VECTOR_NORM = aten('linalg_vector_norm');
+const CLAMP_MIN = aten('clamp_min');
+
+/** `input / max(‖input‖_p, eps)` along `dim`, as PyTorch's `F.normalize`. @example nnf_normalize(embeddings, { dim: -1 }) */
+export function nnf_normalize(input: Tensor, options?: NormalizeOptions): Tensor {
+  const { p = 2, dim = 1, eps = 1e-12 } = checkOptions(options, NORMALIZE_KEYS, 'nnf_normalize');
+  checkTensor(input, 'input');
+  const norm = VECTOR_NORM.call<Tensor>(input, checkNumber(p, 'p'), [checkInteger(dim, 'dim')], true, null);
+  const denominator = CLAMP_MIN.call<Tensor>(norm, checkFinite(eps, 'eps'));
+  const result = input.div(torch_expand_as(denominator, input));
+  norm.dispose();
+  denominator.dispose();
+  return result;
 }
