@@ -258,6 +258,7 @@ export function torch_load_safetensors(path: string, options?: SafetensorsLoadOp
  * file-system failure is an error naming argument `name`.
  */
 export function readSafetensorsFile(path: string, device: string | undefined, source: string, name: string): SafetensorsContents {
+  checkPath(path, typeof name === 'string' ? name : 'path', 'a file path');
   checkLittleEndian();
   try {
     return readFrom(path, device, faultFor(source));

@@ -122,6 +122,9 @@ export abstract class Loss<O extends object> extends nn_Module {
 
   protected constructor(options: O | undefined, accepted: ReadonlySet<string>, where: string) {
     super();
+    if (!(accepted instanceof Set) || typeof where !== 'string') {
+      throw new TypeError('Loss is the base class of the loss modules: make one with nn_mse_loss(), nn_cross_entropy_loss() and the others');
+    }
     this.options = Object.freeze({ ...checkOptions(options, accepted, where) }) as O;
   }
 

@@ -61,7 +61,7 @@ function receiver() {
 }
 
 // Engine and addon messages: a library error must never carry one of these.
-const ENGINE = /Cannot read propert|Cannot set propert|is not a function|is not iterable|is not a constructor|Cannot convert|Invalid array length|Maximum call stack|was expected|Cannot perform|not extensible|Cannot destructure|Cannot create property|Cannot mix BigInt|serialize a BigInt|Invalid typed array length|Class constructor|Cannot access|is not defined|Reduce of empty array|Invalid time value|toPrimitive|Symbol\(/;
+const ENGINE = /Cannot read propert|Cannot set propert|is not a function|is not iterable|is not a constructor|Cannot convert|Invalid array length|Maximum call stack|was expected|Cannot perform|not extensible|Cannot destructure|Cannot create property|Cannot mix BigInt|serialize a BigInt|Invalid typed array length|Class constructor|Cannot access|is not defined|Reduce of empty array|Invalid time value|toPrimitive|must be of type/;
 
 function verdict(error) {
   if (error instanceof TorchError) return null;

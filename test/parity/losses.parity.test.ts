@@ -56,7 +56,7 @@ const layers: ParityCase[] = [
     identity: nn_identity()(x!).mul(2), flatten: nn_flatten()(x!),
   }) },
   { name: 'functional.one_hot_pad_normalize', inputs: () => ({ x: randn(2, 3, 4) }), grad: ['x'], run: ({ x }) => ({
-    one_hot: nnf_one_hot(long([0, 2, 1, 4])), one_hot_classes: nnf_one_hot(long([[0, 2], [1, 1]]), 5),
+    one_hot: nnf_one_hot(long([0, 2, 1, 4])), one_hot_classes: nnf_one_hot(long([0, 2, 1, 1]).reshape(2, 2), 5),
     pad: nnf_pad(x!, [1, 2]), pad_value: nnf_pad(x!, [1, 1, 2, 0], { value: -1.5 }), reflect: nnf_pad(x!, [2, 1], { mode: 'reflect' }),
     replicate: nnf_pad(x!, [1, 2], { mode: 'replicate' }), circular: nnf_pad(x!, [1, 1], { mode: 'circular' }),
     normalize: nnf_normalize(x!), normalize_last: nnf_normalize(x!, { dim: -1, p: 1 }),
