@@ -66,7 +66,7 @@ export function torch_empty(...args: SizeArgs): Tensor { return shaped(native.em
  *
  * @example torch_full([2, 2], 7); torch_full([3], -1, { dtype: 'int64' })
  */
-export function torch_full(size: number[], value: number | boolean, options?: TensorOptions): Tensor {
+export function torch_full(size: number | number[], value: number | boolean, options?: TensorOptions): Tensor {
   const shape = shapeFrom([size]);
   const resolved = resolve(options, 'torch_full');
   checkScalar(value, 'value');
@@ -98,7 +98,7 @@ export function torch_arange(start: number, end?: number, step = 1, options?: Te
  *
  * @example const idx = torch_randint(0, n, [128]); // a batch of row indices
  */
-export function torch_randint(low: number, high: number, size: number[], options?: TensorOptions): Tensor {
+export function torch_randint(low: number, high: number, size: number | number[], options?: TensorOptions): Tensor {
   checkInteger(low, 'low');
   checkInteger(high, 'high');
   if (high <= low) throw new RangeError(`Expected high > low for torch_randint but received low=${low}, high=${high}`);

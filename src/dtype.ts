@@ -62,3 +62,55 @@ export const torch_int8 = (): DType => 'int8';
 export const torch_uint8 = (): DType => 'uint8';
 /** `torch_bool()`. */
 export const torch_bool = (): DType => 'bool';
+/** Alias of `torch_float16()`. */
+export const torch_half = torch_float16;
+/** Alias of `torch_int16()`. */
+export const torch_short = torch_int16;
+
+/** What a floating-point dtype can represent, as PyTorch's `torch.finfo`. */
+export interface FloatInfo {
+  bits: number;
+  /** The gap between 1 and the next larger value. */
+  eps: number;
+  max: number;
+  min: number;
+  /** The smallest positive normal value. */
+  tiny: number;
+  /** About 10^-(decimal digits it holds). */
+  resolution: number;
+}
+
+// IEEE 754 and bfloat16: mantissa bits, exponent range.
+const FLOATS: Partial<Record<DType, [bits: number, mantissa: number, maxExponent: number, resolution: number]>> = {
+  float16: [16, 10, 15, 1e-3], bfloat16: [16, 7, 127, 1e-2], float32: [32, 23, 127, 1e-6], float64: [64, 52, 1023, 1e-15],
+};
+
+/** The limits of a floating-point dtype (float32 by default). @example torch_finfo('float16').max // 65504 */
+export function torch_finfo(dtype: DTypeLike = 'float32'): FloatInfo {
+  const name = dtypeName(dtypeCode(dtype));
+  const layout = FLOATS[name];
+  if (layout === undefined) fail('a floating-point dtype', 'dtype', dtype);
+  const [bits, mantissa, maxExponent, resolution] = layout;
+  const max = (2 - 2 ** -mantissa) * 2 ** maxExponent;
+  return { bits, eps: 2 ** -mantissa, max, min: -max, tiny: 2 ** (1 - maxExponent), resolution };
+}
+
+/** What an integer dtype can represent, as PyTorch's `torch.iinfo`. */
+export interface IntegerInfo {
+  bits: number;
+  max: number;
+  min: number;
+}
+
+const INTEGERS: Partial<Record<DType, [bits: number, signed: boolean]>> = {
+  uint8: [8, false], int8: [8, true], int16: [16, true], int32: [32, true], int64: [64, true],
+};
+
+/** The limits of an integer dtype (int64's are beyond 2^53: not exact as numbers). @example torch_iinfo('int32').max // 2147483647 */
+export function torch_iinfo(dtype: DTypeLike): IntegerInfo {
+  const name = dtypeName(dtypeCode(dtype));
+  const layout = INTEGERS[name];
+  if (layout === undefined) fail('an integer dtype', 'dtype', dtype);
+  const [bits, signed] = layout;
+  return signed ? { bits, max: 2 ** (bits - 1) - 1, min: -(2 ** (bits - 1)) } : { bits, max: 2 ** bits - 1, min: 0 };
+}

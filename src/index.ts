@@ -1,6 +1,10 @@
 // The public API: R torch's names over libtorch.
 export { TorchError } from './errors.js';
-export * from './dtype.js';
+export {
+  torch_float32, torch_float, torch_float64, torch_double, torch_float16, torch_bfloat16, torch_int64, torch_long, torch_int32, torch_int,
+  torch_int16, torch_int8, torch_uint8, torch_bool, torch_half, torch_short, torch_finfo, torch_iinfo, type DType, type DTypeLike,
+  type FloatInfo, type IntegerInfo,
+} from './dtype.js';
 export { Tensor, Slice, slice, type IndexItem, type NestedArray, type TensorOrScalar, type ToOptions, type BackwardOptions } from './tensor.js';
 export * from './creation.js';
 export * from './ops.js';
@@ -8,7 +12,10 @@ export * from './autograd.js';
 export { torch_scope, torch_keep } from './scope.js';
 export * from './memory.js';
 export * from './config.js';
-export * from './safetensors.js';
+export {
+  SafetensorsError, safetensors_deserialize, safetensors_serialize, torch_load_safetensors, torch_save_safetensors,
+  type SafetensorsContents, type SafetensorsLoadOptions, type SafetensorsTensors,
+} from './safetensors.js';
 export {
   nn_Module, nn_module, nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer, is_nn_module,
   type nn_module_instance, type nn_module_definition, type nn_module_generator, type ModuleToOptions, type LoadStateDictOptions, type LoadStateDictResult,

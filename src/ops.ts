@@ -1,4 +1,5 @@
 // R torch's functional forms (`torch_matmul(x, y)`), each the same as the Tensor method.
+import { aten } from './dispatch.js';
 import { native } from './native.js';
 import { checkOperand, checkTensor, newTensor, type Tensor, type TensorOrScalar } from './tensor.js';
 import { checkInteger, checkNumber, fail } from './validate.js';
@@ -62,8 +63,13 @@ export function torch_div(self: TensorOrScalar, other: TensorOrScalar): Tensor {
   return (self as Tensor).div(other);
 }
 
-/** Elementwise power. @example torch_pow(x, 2) */
-export function torch_pow(self: Tensor, exponent: TensorOrScalar): Tensor { return checkTensor(self, 'self').pow(exponent); }
+const POW_SCALAR_BASE = aten('pow', 'Scalar');
+
+/** Elementwise power; the base may be a number (`torch_pow(2, x)` is 2^x). @example torch_pow(x, 2); torch_pow(2, x) */
+export function torch_pow(self: TensorOrScalar, exponent: TensorOrScalar): Tensor {
+  if (typeof checkOperand(self, 'self') !== 'object') return POW_SCALAR_BASE.call(self, checkTensor(exponent, 'exponent'));
+  return (self as Tensor).pow(exponent);
+}
 /** `e^x`. */
 export function torch_exp(self: Tensor): Tensor { return checkTensor(self, 'self').exp(); }
 /** Natural logarithm. */
@@ -134,3 +140,68 @@ export function torch_allclose(self: Tensor, other: Tensor, rtol = 1e-5, atol = 
 
 /** Same shape and exactly equal values. */
 export function torch_equal(self: Tensor, other: Tensor): boolean { return checkTensor(self, 'self').equal(other); }
+
+// ---- the functional forms of the other Tensor methods, as R torch has them ----
+
+/** Sine. */
+export function torch_sin(self: Tensor): Tensor { return checkTensor(self, 'self').sin(); }
+/** Cosine. */
+export function torch_cos(self: Tensor): Tensor { return checkTensor(self, 'self').cos(); }
+/** `x * x`. */
+export function torch_square(self: Tensor): Tensor { return checkTensor(self, 'self').square(); }
+/** `1 / x`. */
+export function torch_reciprocal(self: Tensor): Tensor { return checkTensor(self, 'self').reciprocal(); }
+/** Rounds down. */
+export function torch_floor(self: Tensor): Tensor { return checkTensor(self, 'self').floor(); }
+/** Rounds up. */
+export function torch_ceil(self: Tensor): Tensor { return checkTensor(self, 'self').ceil(); }
+/** Rounds half to even. */
+export function torch_round(self: Tensor): Tensor { return checkTensor(self, 'self').round(); }
+/** -1, 0 or 1. */
+export function torch_sign(self: Tensor): Tensor { return checkTensor(self, 'self').sign(); }
+/** Elementwise maximum. @example torch_maximum(a, b) */
+export function torch_maximum(self: Tensor, other: Tensor): Tensor { return checkTensor(self, 'self').maximum(other); }
+/** Elementwise minimum. */
+export function torch_minimum(self: Tensor, other: Tensor): Tensor { return checkTensor(self, 'self').minimum(other); }
+/** The largest element, or `[values, indices]` along `dim`. @example const [v, i] = torch_max(x, 1) */
+export function torch_max(self: Tensor): Tensor;
+export function torch_max(self: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor];
+export function torch_max(self: Tensor, dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
+  return dim === undefined ? checkTensor(self, 'self').max() : checkTensor(self, 'self').max(dim, keepdim);
+}
+/** The smallest element, or `[values, indices]` along `dim`. */
+export function torch_min(self: Tensor): Tensor;
+export function torch_min(self: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor];
+export function torch_min(self: Tensor, dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
+  return dim === undefined ? checkTensor(self, 'self').min() : checkTensor(self, 'self').min(dim, keepdim);
+}
+/** Index of the smallest element. */
+export function torch_argmin(self: Tensor, dim?: number, keepdim = false): Tensor { return checkTensor(self, 'self').argmin(dim, keepdim); }
+/** Reorders the dimensions. @example torch_permute(x, [2, 0, 1]) */
+export function torch_permute(self: Tensor, dims: number[]): Tensor { return checkTensor(self, 'self').permute(dims); }
+/** Log-softmax along `dim`. */
+export function torch_log_softmax(self: Tensor, dim: number): Tensor { return checkTensor(self, 'self').log_softmax(dim); }
+/** `self == other`. */
+export function torch_eq(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').eq(other); }
+/** `self != other`. */
+export function torch_ne(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').ne(other); }
+/** `self < other`. */
+export function torch_lt(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').lt(other); }
+/** `self <= other`. */
+export function torch_le(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').le(other); }
+/** `self > other`. */
+export function torch_gt(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').gt(other); }
+/** `self >= other`. */
+export function torch_ge(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').ge(other); }
+/** NaN positions. */
+export function torch_isnan(self: Tensor): Tensor { return checkTensor(self, 'self').isnan(); }
+/** Finite positions. */
+export function torch_isfinite(self: Tensor): Tensor { return checkTensor(self, 'self').isfinite(); }
+/** Elementwise not. */
+export function torch_logical_not(self: Tensor): Tensor { return checkTensor(self, 'self').logical_not(); }
+/** Elementwise and; `other` may be a number. */
+export function torch_logical_and(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').logical_and(other); }
+/** Elementwise or; `other` may be a number. */
+export function torch_logical_or(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').logical_or(other); }
+/** A copy that autograd tracks back to `self`. */
+export function torch_clone(self: Tensor): Tensor { return checkTensor(self, 'self').clone(); }

@@ -263,6 +263,18 @@ export class Tensor {
   double(): Tensor { return this.to({ dtype: 'float64' }); }
   /** As int64. */
   long(): Tensor { return this.to({ dtype: 'int64' }); }
+  /** As int32. */
+  int(): Tensor { return this.to({ dtype: 'int32' }); }
+  /** As int16. */
+  short(): Tensor { return this.to({ dtype: 'int16' }); }
+  /** As float16. */
+  half(): Tensor { return this.to({ dtype: 'float16' }); }
+  /** As bfloat16. */
+  bfloat16(): Tensor { return this.to({ dtype: 'bfloat16' }); }
+  /** As bool (non-zero is true). */
+  bool(): Tensor { return this.to({ dtype: 'bool' }); }
+  /** Whether this tensor is on a CUDA device. @example x.is_cuda // false on the CPU */
+  get is_cuda(): boolean { return native.device(this).startsWith('cuda'); }
 
   // ---- arithmetic ----
 

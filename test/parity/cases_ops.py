@@ -1,4 +1,6 @@
 """Python twins of the cases in ops.parity.test.ts (the ops reached through the dispatcher)."""
+import math
+
 import torch
 
 from reference import case
@@ -77,6 +79,11 @@ def math_pointwise(x, p, y):
     return {"trunc": (x * 3).trunc(), "log2": p.log2(), "log10": p.log10(), "log1p": p.log1p(), "expm1": x.expm1(), "tan": x.tan(), "asin": x.asin(),
             "acos": x.acos(), "atan": y.atan(), "sinh": y.sinh(), "cosh": y.cosh(), "rsqrt": p.rsqrt(), "erf": y.erf(), "atan2": y.atan2(x),
             "lerp": torch.lerp(x, y, 0.25), "lerp_tensor": torch.lerp(x, y, p - 0.5)}
+
+
+@case("math.pow_scalar_base")
+def math_pow_scalar_base(x):
+    return {"two": torch.pow(2, x), "half": torch.pow(0.5, x), "e": torch.pow(math.e, x)}
 
 
 @case("math.integer_division")

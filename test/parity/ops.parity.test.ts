@@ -5,7 +5,7 @@ import {
   Tensor, torch_addmm, torch_all, torch_any, torch_arange, torch_argsort, torch_bernoulli, torch_bmm, torch_chunk, torch_cumprod, torch_cumsum,
   torch_dot, torch_einsum, torch_empty, torch_floor_divide, torch_flip, torch_full_like, torch_gather, torch_index_select, torch_lerp,
   torch_linspace, torch_logspace, torch_logsumexp, torch_manual_seed, torch_masked_fill, torch_masked_select, torch_mm, torch_multinomial,
-  torch_mv, torch_narrow, torch_nonzero, torch_ones_like, torch_outer, torch_prod, torch_rand, torch_randn, torch_randn_like,
+  torch_mv, torch_narrow, torch_nonzero, torch_ones_like, torch_outer, torch_pow, torch_prod, torch_rand, torch_randn, torch_randn_like,
   torch_remainder, torch_repeat, torch_repeat_interleave, torch_roll, torch_scalar_tensor, torch_scatter, torch_scatter_add, torch_sort,
   torch_split, torch_std, torch_take, torch_tensor, torch_topk, torch_tril, torch_triu, torch_unbind, torch_unflatten, torch_unique,
   torch_var, torch_zeros, torch_zeros_like,
@@ -76,6 +76,9 @@ const math: ParityCase[] = [
     trunc: x!.mul(3).trunc(), log2: p!.log2(), log10: p!.log10(), log1p: p!.log1p(), expm1: x!.expm1(), tan: x!.tan(), asin: x!.asin(),
     acos: x!.acos(), atan: y!.atan(), sinh: y!.sinh(), cosh: y!.cosh(), rsqrt: p!.rsqrt(), erf: y!.erf(), atan2: y!.atan2(x!),
     lerp: torch_lerp(x!, y!, 0.25), lerp_tensor: torch_lerp(x!, y!, p!.sub(0.5)),
+  }) },
+  { name: 'math.pow_scalar_base', inputs: () => ({ x: randn(3, 4) }), grad: ['x'], run: ({ x }) => ({
+    two: torch_pow(2, x!), half: torch_pow(0.5, x!), e: torch_pow(Math.E, x!),
   }) },
   { name: 'math.integer_division', inputs: () => ({ i: torch_arange(-7, 8).reshape(3, 5), j: long([3, -2, 4, -5, 1]) }), run: ({ i, j }) => ({
     floor_divide: torch_floor_divide(i!, j!), floor_divide_scalar: torch_floor_divide(i!, 4), floor_divide_neg: torch_floor_divide(i!, -3),
