@@ -2,9 +2,9 @@
 // so `torch_manual_seed(s)` followed by the same calls gives Python PyTorch's exact values.
 import { dtypeCode, dtypeName, type DType, type DTypeLike } from './dtype.js';
 import { native } from './native.js';
-import { newTensor, type NestedArray, type Tensor } from './tensor.js';
+import { newTensor, Tensor, type NestedArray } from './tensor.js';
 import {
-  checkBoolean, checkDevice, checkFinite, checkInteger, checkNonNegativeInteger, checkOptions, checkScalar, fail, failRange, optionKeys, shapeFrom,
+  checkBoolean, checkDevice, checkFinite, checkInteger, checkNumber, checkNonNegativeInteger, checkOptions, checkScalar, fail, failRange, optionKeys, shapeFrom,
 } from './validate.js';
 
 /** Options every creation function takes. */
@@ -82,7 +82,12 @@ export function torch_full(size: number | number[], value: number | boolean, opt
  *
  * @example torch_arange(0, 5) // 0, 1, 2, 3, 4
  */
-export function torch_arange(start: number, end?: number, step = 1, options?: TensorOptions): Tensor {
+export function torch_arange(start: number | Tensor, end?: number | Tensor, step: number | Tensor = 1, options?: TensorOptions): Tensor {
+  // A one-element tensor as a bound is its value, as in PyTorch.
+  const bound = (value: number | Tensor, name: string): number => (value instanceof Tensor ? checkNumber(value.item(), name) : value);
+  start = bound(start, 'start');
+  step = bound(step, 'step');
+  if (end !== undefined) end = bound(end, 'end');
   const [from, to] = end === undefined ? [0, start] : [start, end];
   checkFinite(from, 'start');
   checkFinite(to, 'end');

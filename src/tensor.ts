@@ -19,10 +19,10 @@ export type NestedArray = number | boolean | NestedArray[];
 /**
  * One index item for `index()` and `index_put_()`, 0-based as in PyTorch:
  * a number (negative counts from the end), a slice (`slice(0, 5)` or the string `"0:5"`),
- * an index or mask Tensor, an array of integers (an index tensor), `null` (a new axis),
- * or `"..."`.
+ * an index or mask Tensor, an array of integers (an index tensor), an array of booleans (a
+ * mask, as R's logical vectors), `null` (a new axis), or `"..."`.
  */
-export type IndexItem = number | string | Slice | Tensor | number[] | null;
+export type IndexItem = number | string | Slice | Tensor | number[] | boolean[] | null;
 
 /** A Python-style slice `start:stop:step`; `null` means the end. */
 export class Slice {
@@ -94,12 +94,22 @@ function toNativeIndex(item: IndexItem, position: number): NativeIndex {
   if (typeof item === 'string') return parseSliceString(item);
   if (item instanceof Slice) return [item.start, item.stop, item.step];
   if (Array.isArray(item)) {
+    if (item.length > 0 && typeof item[0] === 'boolean') return maskTensor(item, position);
     // A plain loop, not forEach: forEach skips the holes of a sparse array.
     const values: number[] = [];
     for (let i = 0; i < item.length; i++) values.push(checkInteger(item[i], `index[${position}][${i}]`));
     return indexTensor(values);
   }
   return fail('a number, a slice, a Tensor, an array of integers, null or "..."', `index[${position}]`, item);
+}
+
+// An array of booleans is a mask, as R's logical index vectors are.
+function maskTensor(item: unknown[], position: number): Tensor {
+  const bytes = new Uint8Array(item.length);
+  for (let i = 0; i < item.length; i++) bytes[i] = checkBoolean(item[i], `index[${position}][${i}]`) ? 1 : 0;
+  const out = newTensor();
+  native.fromBuffer(out, bytes, [item.length], dtypeCode('bool'), null, false);
+  return out;
 }
 
 function indexTensor(values: number[]): Tensor {
@@ -133,11 +143,26 @@ function nest(flat: ArrayLike<number | bigint>, shape: number[], toValue: (v: nu
   return build(0);
 }
 
-/** What `to()` accepts: a device string, a dtype, or both with a copy flag. */
+/** What `to()` accepts: a device string, a dtype, or both with a copy flag; or `other`, whose device and dtype are taken (R torch's `x$to(other = y)`). */
 export interface ToOptions {
   device?: string;
   dtype?: DTypeLike;
   copy?: boolean;
+  other?: Tensor;
+}
+
+/** R's named form of `dim` and `keepdim`: `x.max({ dim: 1 })`. */
+export interface DimOptions {
+  dim: number;
+  keepdim?: boolean;
+}
+const DIM_KEYS = optionKeys<DimOptions>({ dim: true, keepdim: true });
+
+// (dim, keepdim) given positionally or as R's named arguments.
+function dimArguments(dim: number | DimOptions, keepdim: boolean, where: string): [number, boolean] {
+  if (typeof dim !== 'object' || dim === null) return [dim, keepdim];
+  const { dim: axis, keepdim: keep = false } = checkOptions(dim, DIM_KEYS, where);
+  return [axis as number, keep];
 }
 
 export interface BackwardOptions {
@@ -145,7 +170,7 @@ export interface BackwardOptions {
   create_graph?: boolean;
 }
 
-const TO_KEYS = optionKeys<ToOptions>({ device: true, dtype: true, copy: true });
+const TO_KEYS = optionKeys<ToOptions>({ device: true, dtype: true, copy: true, other: true });
 const BACKWARD_KEYS = optionKeys<BackwardOptions>({ retain_graph: true, create_graph: true });
 const TYPED_ARRAY_KEYS = optionKeys<{ copy?: boolean }>({ copy: true });
 const REDUCE_KEYS = optionKeys<{ dtype?: DTypeLike }>({ dtype: true });
@@ -246,6 +271,11 @@ export class Tensor {
     const options: ToOptions = typeof target === 'string'
       ? (/^(cpu|cuda|mps|meta)/.test(target) ? { device: target } : { dtype: target as DTypeLike })
       : checkOptions(target, TO_KEYS, 'to', 'target');
+    if (options.other !== undefined) {
+      const other = checkTensor(options.other, 'other');
+      if (options.device !== undefined || options.dtype !== undefined) fail('other alone, or device and dtype (not both)', 'to target', target);
+      return this.to({ device: other.device, dtype: other.dtype, copy: options.copy });
+    }
     const device = options.device === undefined ? null : checkDevice(options.device);
     const dtype = options.dtype === undefined ? null : dtypeCode(options.dtype);
     const out = newTensor();
@@ -418,16 +448,20 @@ export class Tensor {
 
   /** The largest element, or `[values, indices]` along `dim`. @example x.max(); const [v, i] = x.max(1) */
   max(): Tensor;
-  max(dim: number, keepdim?: boolean): [Tensor, Tensor];
-  max(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
-    return dim === undefined ? unary(this, native.maxAll) : dimReduce(this, native.maxDim, dim, keepdim);
+  max(dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];
+  max(dim?: number | DimOptions, keepdim = false): Tensor | [Tensor, Tensor] {
+    if (dim === undefined) return unary(this, native.maxAll);
+    const [axis, keep] = dimArguments(dim, keepdim, 'max');
+    return dimReduce(this, native.maxDim, axis, keep);
   }
 
   /** The smallest element, or `[values, indices]` along `dim`. @example x.min(); const [v, i] = x.min(0) */
   min(): Tensor;
-  min(dim: number, keepdim?: boolean): [Tensor, Tensor];
-  min(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
-    return dim === undefined ? unary(this, native.minAll) : dimReduce(this, native.minDim, dim, keepdim);
+  min(dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];
+  min(dim?: number | DimOptions, keepdim = false): Tensor | [Tensor, Tensor] {
+    if (dim === undefined) return unary(this, native.minAll);
+    const [axis, keep] = dimArguments(dim, keepdim, 'min');
+    return dimReduce(this, native.minDim, axis, keep);
   }
 
   /** Index of the largest element (of the flattened tensor when `dim` is omitted). @example logits.argmax(-1) */

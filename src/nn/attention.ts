@@ -41,6 +41,8 @@ export interface MultiheadAttentionForwardOptions {
   attn_mask?: Tensor | null;
   /** Average the returned weights over the heads. */
   average_attn_weights?: boolean;
+  /** R torch's name of `average_attn_weights`. */
+  avg_weights?: boolean;
   /**
    * A hint that `attn_mask` is the causal mask (PyTorch 2's option). The mask is still what
    * is applied, and it is required: without it this is a TypeError, as PyTorch refuses it.
@@ -49,7 +51,7 @@ export interface MultiheadAttentionForwardOptions {
 }
 
 const FORWARD_KEYS = optionKeys<MultiheadAttentionForwardOptions>({
-  key_padding_mask: true, need_weights: true, attn_mask: true, average_attn_weights: true, is_causal: true,
+  key_padding_mask: true, need_weights: true, attn_mask: true, average_attn_weights: true, avg_weights: true, is_causal: true,
 });
 
 // A boolean mask as the additive float mask it means: -Inf where true.
@@ -144,8 +146,10 @@ export class MultiheadAttention extends nn_Module {
    */
   override forward(query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
     const {
-      key_padding_mask = null, need_weights = true, attn_mask = null, average_attn_weights = true, is_causal = false,
+      key_padding_mask = null, need_weights = true, attn_mask = null, avg_weights, is_causal = false,
     } = checkOptions(options, FORWARD_KEYS, 'nn_multihead_attention forward');
+    if (avg_weights !== undefined && options.average_attn_weights !== undefined) fail('average_attn_weights or avg_weights (R torch\'s name), not both', 'avg_weights', avg_weights);
+    const average_attn_weights = avg_weights ?? options.average_attn_weights ?? true;
     checkTensor(query, 'query');
     checkTensor(key, 'key');
     checkTensor(value, 'value');

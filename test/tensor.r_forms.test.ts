@@ -1,0 +1,59 @@
+// R torch's forms of arguments, where JavaScript can have them: named arguments as an options
+// object, logical index vectors as boolean arrays, R's outer selection with chained
+// index_select (PyTorch's advanced indexing pairs index vectors up instead), scalar tensors as
+// bounds. Expected values come from arithmetic on arange.
+import { describe, expect, it } from 'vitest';
+import { nn_multihead_attention, torch_arange, torch_manual_seed, torch_randn, torch_tensor, torch_zeros, with_no_grad } from '../src/index.js';
+
+const x = (): ReturnType<typeof torch_arange> => torch_arange(12).reshape(3, 4); // [[0..3], [4..7], [8..11]]
+const long = (values: number[]) => torch_tensor(values, { dtype: 'int64' });
+
+describe('indexing', () => {
+  it('a boolean array is a mask (R: x[c(TRUE, FALSE, TRUE), ])', () => {
+    expect(x().index([true, false, true]).to_array()).toEqual([[0, 1, 2, 3], [8, 9, 10, 11]]);
+    expect(x().index('...', [false, true, false, true]).to_array()).toEqual([[1, 3], [5, 7], [9, 11]]);
+  });
+
+  it('two index arrays pair up, as in PyTorch (elements (2, 3) and (0, 1))', () => {
+    expect(x().index([2, 0], [3, 1]).to_array()).toEqual([11, 1]);
+  });
+
+  it('R\'s x[c(3, 1), c(4, 2)] block is chained index_select (0-based here)', () => {
+    expect(x().index_select(0, long([2, 0])).index_select(1, long([3, 1])).to_array()).toEqual([[11, 9], [3, 1]]);
+  });
+
+  it('a mask of the wrong kind is refused', () => {
+    expect(() => x().index([true, 1 as never])).toThrow('Expected a boolean for index[0][1] but received 1');
+  });
+});
+
+describe('named arguments as an options object', () => {
+  it('x.max({ dim }) and x.min({ dim, keepdim }) as R\'s x$max(dim = 2)', () => {
+    const [values, indices] = x().max({ dim: 1 });
+    expect(values.to_array()).toEqual([3, 7, 11]);
+    expect(indices.to_array()).toEqual([3, 3, 3]);
+    expect(x().min({ dim: 0, keepdim: true })[0].to_array()).toEqual([[0, 1, 2, 3]]);
+    expect(() => x().max({ dim: 1, keep: true } as never)).toThrow('Expected one of dim, keepdim for max options but received "keep"');
+  });
+
+  it('x.to({ other }) takes the other tensor\'s dtype and device', () => {
+    const y = x().to({ other: torch_zeros(1, { dtype: 'float64' }) });
+    expect(y.dtype).toBe('float64');
+    expect(y.to_array()).toEqual(x().to_array());
+    expect(() => x().to({ other: torch_zeros(1), dtype: 'int32' })).toThrow(/other alone, or device and dtype/);
+  });
+
+  it('MHA forward takes R torch\'s avg_weights', () => {
+    torch_manual_seed(0);
+    const attention = nn_multihead_attention(8, 2);
+    const q = torch_randn(5, 2, 8);
+    const [, perHead] = with_no_grad(() => attention(q, q, q, { avg_weights: false }));
+    const [, averaged] = with_no_grad(() => attention(q, q, q, { avg_weights: true }));
+    expect(perHead!.shape).toEqual([2, 2, 5, 5]);
+    expect(perHead!.mean(1).allclose(averaged!)).toBe(true);
+  });
+
+  it('torch_arange takes one-element tensors as bounds', () => {
+    expect(torch_arange(torch_tensor(2), torch_tensor(5)).to_array()).toEqual([2, 3, 4]);
+  });
+});
