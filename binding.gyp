@@ -12,6 +12,7 @@
         "native/dispatch.cc",
         "native/errors.cc",
         "native/files.cc",
+        "native/function.cc",
         "native/indexing.cc",
         "native/memory.cc",
         "native/nn.cc",

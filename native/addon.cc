@@ -5,6 +5,7 @@
 #include "dispatch.h"
 #include "errors.h"
 #include "files.h"
+#include "function.h"
 #include "indexing.h"
 #include "memory.h"
 #include "nn.h"
@@ -36,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitOptim(env, exports);
   InitFiles(env, exports);
   InitDispatch(env, exports);
+  InitFunction(env, exports);
   return exports;
 }
 

@@ -1,7 +1,9 @@
 // Grad mode and torch.autograd.grad.
+import { methods, type MethodOf } from './dispatch.js';
 import { native } from './native.js';
-import { checkTensor, newTensor, type Tensor } from './tensor.js';
-import { checkBoolean, checkFunction, checkOptions, fail, optionKeys } from './validate.js';
+import { torch_zeros_like } from './ops/math.js';
+import { checkTensor, newTensor, Tensor } from './tensor.js';
+import { checkBoolean, checkFunction, checkOptions, fail, failRange, optionKeys, sameShape } from './validate.js';
 
 function withGradMode<T>(enabled: boolean, fn: () => T): T {
   checkFunction(fn, 'fn');
@@ -67,4 +69,159 @@ export function autograd_grad(outputs: Tensor | Tensor[], inputs: Tensor | Tenso
     options.create_graph === undefined ? false : checkBoolean(options.create_graph, 'create_graph'),
     options.allow_unused === undefined ? false : checkBoolean(options.allow_unused, 'allow_unused'));
   return outs.map((out, i) => (defined[i] ? out : undefined));
+}
+
+// ---- autograd written in TypeScript ----
+
+/** What `forward` and `backward` of an `autograd_function` share, as R torch's `ctx`. */
+export interface AutogradContext {
+  /** Keeps tensors for backward (R's `ctx$save_for_backward(...)`). */
+  save_for_backward(...tensors: Tensor[]): void;
+  /** What `save_for_backward` kept, in order. */
+  readonly saved_variables: Tensor[];
+  /** For each forward argument, whether it is a tensor that needs a gradient. */
+  readonly needs_input_grad: boolean[];
+  /** Anything else forward wants backward to know (`ctx.scale = 2`). */
+  [key: string]: unknown;
+}
+
+export interface AutogradFunctionDefinition<A extends unknown[], R extends Tensor | Tensor[]> {
+  /** Computes the outputs (gradient recording is off inside). */
+  forward(ctx: AutogradContext, ...args: A): R;
+  /** Gradients of the loss for each forward argument (null for those without), given the output gradients. */
+  backward(ctx: AutogradContext, ...grad_outputs: Tensor[]): Tensor | (Tensor | null | undefined)[];
+}
+
+function makeContext(args: unknown[]): AutogradContext {
+  const saved: Tensor[] = [];
+  return {
+    save_for_backward(...tensors: Tensor[]): void {
+      tensors.forEach((tensor, i) => checkTensor(tensor, `save_for_backward argument ${i}`));
+      saved.push(...tensors);
+    },
+    get saved_variables(): Tensor[] { return [...saved]; },
+    needs_input_grad: args.map((arg) => arg instanceof Tensor && arg.requires_grad),
+  };
+}
+
+// The gradients backward returned, one per forward argument, checked; then one per tensor argument for libtorch.
+function checkedGradients(returned: unknown, args: unknown[], tensorArgs: number[]): (Tensor | null)[] {
+  const list = Array.isArray(returned) ? returned : [returned];
+  if (list.length !== args.length) {
+    throw new RangeError(`Expected backward to return ${args.length} gradient(s), one per forward argument (null for none), but received ${list.length}`);
+  }
+  return tensorArgs.map((index) => {
+    const grad = list[index];
+    if (grad === null || grad === undefined) return null;
+    checkTensor(grad, `backward's gradient ${index}`);
+    const input = args[index] as Tensor;
+    if (!sameShape(grad.shape, input.shape)) {
+      throw new RangeError(`Expected backward's gradient ${index} to have its input's shape [${input.shape.join(', ')}] but received shape [${grad.shape.join(', ')}]`);
+    }
+    return grad;
+  });
+}
+
+/**
+ * A differentiable function with a backward written by hand, as R torch's `autograd_function`
+ * and PyTorch's `torch.autograd.Function`. Runs on the CPU (CUDA's autograd engine would call
+ * backward from its own threads).
+ *
+ * @example
+ * const exp = autograd_function({
+ *   forward(ctx, x: Tensor) { const y = x.exp(); ctx.save_for_backward(y); return y; },
+ *   backward(ctx, grad) { const [y] = ctx.saved_variables; return [grad.mul(y!)]; },
+ * });
+ * exp(x).sum().backward();
+ */
+export function autograd_function<A extends unknown[], R extends Tensor | Tensor[]>(definition: AutogradFunctionDefinition<A, R>): (...args: A) => R {
+  if (typeof definition !== 'object' || definition === null) fail('an object with forward and backward', 'definition', definition);
+  const forward = checkFunction(definition.forward, 'forward') as AutogradFunctionDefinition<A, R>['forward'];
+  const backward = checkFunction(definition.backward, 'backward') as AutogradFunctionDefinition<A, R>['backward'];
+  return (...args: A): R => {
+    const ctx = makeContext(args);
+    const raw = with_no_grad(() => forward(ctx, ...args));
+    const outputs = Array.isArray(raw) ? raw : [raw];
+    outputs.forEach((output, i) => checkTensor(output, `forward's output ${i}`));
+    const tensorArgs = args.flatMap((arg, i) => (arg instanceof Tensor ? [i] : []));
+    if (!torch_is_grad_enabled() || !ctx.needs_input_grad.some(Boolean)) return raw;
+    const attached = native.attachFunction(newTensor, outputs, tensorArgs.map((i) => args[i] as Tensor), (grads) => {
+      // An output that took no part in the loss gets zeros, as PyTorch materialises them.
+      const materialized = (grads as (Tensor | null)[]).map((grad, i) => grad ?? torch_zeros_like(outputs[i]!));
+      return checkedGradients(backward(ctx, ...materialized), args, tensorArgs);
+    }) as Tensor[];
+    return (Array.isArray(raw) ? attached : attached[0]) as R;
+  };
+}
+
+/** A registered hook; `remove()` unregisters it. */
+export interface HookHandle {
+  remove(): void;
+}
+
+/**
+ * Calls `hook(grad)` each time a gradient for `tensor` is computed; a returned tensor replaces
+ * the gradient (R's `x$register_hook(fn)`). CPU only, as autograd_function.
+ *
+ * @example
+ * const handle = torch_register_hook(w, (grad) => grad.clamp(-1, 1)); ...; handle.remove();
+ */
+export function torch_register_hook(tensor: Tensor, hook: (grad: Tensor) => Tensor | void | null): HookHandle {
+  checkTensor(tensor, 'tensor');
+  checkFunction(hook, 'hook');
+  if (!tensor.requires_grad) fail('a tensor that requires grad', 'tensor', 'one that does not');
+  const id = native.registerHook(tensor, newTensor, (grads) => {
+    const grad = grads[0] as Tensor;
+    const replaced = hook(grad);
+    if (replaced === undefined || replaced === null) return [null];
+    checkTensor(replaced, 'the hook\'s result');
+    if (!sameShape(replaced.shape, grad.shape)) throw new RangeError(`Expected the hook to return a gradient of shape [${grad.shape.join(', ')}] but received shape [${replaced.shape.join(', ')}]`);
+    return [replaced];
+  });
+  let removed = false;
+  return { remove(): void { if (!removed) native.removeHook(tensor, id); removed = true; } };
+}
+
+export interface AutogradBackwardOptions {
+  retain_graph?: boolean;
+  create_graph?: boolean;
+}
+const BACKWARD_KEYS = optionKeys<AutogradBackwardOptions>({ retain_graph: true, create_graph: true });
+
+/**
+ * Backward from several tensors at once, each with its gradient (null for a scalar), adding
+ * into the leaves' `.grad` (`torch.autograd.backward`). @example autograd_backward([loss1, loss2])
+ */
+export function autograd_backward(tensors: Tensor | Tensor[], grad_tensors?: (Tensor | null)[] | Tensor | null, options?: AutogradBackwardOptions): void {
+  const { retain_graph, create_graph = false } = checkOptions(options, BACKWARD_KEYS, 'autograd_backward');
+  const list = tensorList(tensors, 'tensors');
+  let grads: (Tensor | null)[] | null = null;
+  if (grad_tensors !== undefined && grad_tensors !== null) {
+    const given = Array.isArray(grad_tensors) ? Array.from(grad_tensors) : [grad_tensors];
+    if (given.length !== list.length) failRange(`${list.length} gradients, one per tensor`, 'grad_tensors', grad_tensors);
+    grads = given.map((grad, i) => (grad === null || grad === undefined ? null : checkTensor(grad, `grad_tensors[${i}]`)));
+  }
+  native.autogradBackward(list, grads, retain_graph === undefined ? null : checkBoolean(retain_graph, 'retain_graph'), checkBoolean(create_graph, 'create_graph'));
+}
+
+/**
+ * Runs `fn` with anomaly detection: a backward that makes NaN says which forward operation
+ * it came from (slow; for debugging). @example with_detect_anomaly(() => loss.backward())
+ */
+export function with_detect_anomaly<T>(fn: () => T): T {
+  checkFunction(fn, 'fn');
+  const previous = native.setAnomalyEnabled(true);
+  try {
+    return fn();
+  } finally {
+    native.setAnomalyEnabled(previous);
+  }
+}
+
+methods({ register_hook: torch_register_hook });
+
+declare module './tensor.js' {
+  interface Tensor {
+    /** `torch_register_hook(this, hook)`. */ register_hook: MethodOf<typeof torch_register_hook>;
+  }
 }

@@ -151,6 +151,13 @@ export interface NativeAddon {
   normalInit_(a: Handle, mean: number, std: number): void;
   constantInit_(a: Handle, value: number): void;
 
+  // function.cc: autograd in JavaScript
+  attachFunction(make: () => Handle, outputs: Handle[], inputs: Handle[], backward: (grads: (Handle | null)[]) => (Handle | null)[]): Handle[];
+  registerHook(a: Handle, make: () => Handle, hook: (grads: (Handle | null)[]) => (Handle | null)[]): number;
+  removeHook(a: Handle, handle: number): void;
+  autogradBackward(tensors: Handle[], grads: (Handle | null)[] | null, retainGraph: Optional<boolean>, createGraph: boolean): void;
+  setAnomalyEnabled(enabled: boolean): boolean;
+
   // dispatch.cc: any operator by schema name
   resolveOp(name: string, overload: string): number;
   callOp(make: () => Handle, id: number, args: unknown[], results: boolean): unknown;
