@@ -9,6 +9,7 @@
         "native/addon.cc",
         "native/autograd.cc",
         "native/config.cc",
+        "native/data.cc",
         "native/errors.cc",
         "native/files.cc",
         "native/indexing.cc",
@@ -16,6 +17,7 @@
         "native/nn.cc",
         "native/ops.cc",
         "native/optim.cc",
+        "native/scalar_math.cc",
         "native/tensor.cc"
       ],
       "include_dirs": [

@@ -2,6 +2,7 @@
 #include "autograd.h"
 #include "common.h"
 #include "config.h"
+#include "data.h"
 #include "errors.h"
 #include "files.h"
 #include "indexing.h"
@@ -9,6 +10,7 @@
 #include "nn.h"
 #include "ops.h"
 #include "optim.h"
+#include "scalar_math.h"
 #include "tensor.h"
 
 namespace torchlora {
@@ -34,6 +36,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNn(env, exports);
   InitOptim(env, exports);
   InitFiles(env, exports);
+  InitData(env, exports);
+  InitMath(env, exports);
   return exports;
 }
 
