@@ -27,6 +27,7 @@ export {
   nn_init_uniform_, nn_init_normal_, nn_init_constant_, nn_init_zeros_, nn_init_ones_, type Nonlinearity, type KaimingOptions,
 } from './nn/init.js';
 export * from './optim.js';
+export * from './schedulers.js';
 export {
   LoraLayer, AdapterDict, type LoraOptions, type LoraLayerOptions, type LoraInit, type AdapterSettings, type MergeOptions, type LoraKind,
 } from './lora/layer.js';
