@@ -28,6 +28,7 @@ export {
 } from './nn/init.js';
 export * from './optim.js';
 export * from './schedulers.js';
+export { nn_utils_clip_grad_norm_, nn_utils_clip_grad_value_, type ClipGradNormOptions } from './nn/utils.js';
 export {
   LoraLayer, AdapterDict, type LoraOptions, type LoraLayerOptions, type LoraInit, type AdapterSettings, type MergeOptions, type LoraKind,
 } from './lora/layer.js';
