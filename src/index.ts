@@ -30,6 +30,10 @@ export * from './optim.js';
 export * from './schedulers.js';
 export { nn_utils_clip_grad_norm_, nn_utils_clip_grad_value_, type ClipGradNormOptions } from './nn/utils.js';
 export {
+  dataset, tensor_dataset, dataloader, utils_data_default_collate, DataLoader,
+  type Dataset, type TensorDataset, type DataLoaderOptions, type dataset_definition, type dataset_generator,
+} from './data.js';
+export {
   LoraLayer, AdapterDict, type LoraOptions, type LoraLayerOptions, type LoraInit, type AdapterSettings, type MergeOptions, type LoraKind,
 } from './lora/layer.js';
 export { lora_nn_linear, type LinearBase } from './lora/linear.js';
