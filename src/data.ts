@@ -277,6 +277,9 @@ function datasetLength(ds: Dataset): number {
  *   for (const [xb, yb] of loader) { ... }
  * }
  */
-export function dataloader<B = unknown>(dataset: Dataset, options?: DataLoaderOptions<B>): DataLoader<B> {
+export function dataloader<B>(dataset: Dataset, options: DataLoaderOptions<B> & { collate_fn: (batch: any) => B }): DataLoader<B>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export function dataloader(dataset: TensorDataset, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<Tensor[]>;
+export function dataloader<B = unknown>(dataset: Dataset, options?: DataLoaderOptions<B>): DataLoader<B>;
+export function dataloader<B>(dataset: Dataset, options?: DataLoaderOptions<B>): DataLoader<B> {
   return new DataLoader<B>(dataset, options);
 }

@@ -313,7 +313,7 @@ describe('optim_rmsprop and optim_adagrad', () => {
     const ada = optim_adagrad([p.w], { initial_accumulator_value: 0.25 });
     const initial = ada.state_dict().state[0]!;
     expect(initial.step).toBe(0);
-    expect(Array.from(initial.sum!.to_typed_array()).every((v) => v === 0.25)).toBe(true);
+    expect(Array.from(initial.sum!.to_typed_array(), Number).every((v) => v === 0.25)).toBe(true);
   });
 
   const resumes: [string, (params: Tensor[]) => Optimizer<object>][] = [
