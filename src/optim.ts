@@ -1,7 +1,7 @@
 // Optimizers as R torch names them (`optim_adam`, `optim_adamw`, `optim_sgd`, `optim_rmsprop`,
 // `optim_adagrad`), backed by libtorch's torch::optim (native/optim.cc). Options
 // are validated here; libtorch holds them per parameter group, so `param_groups[i].lr = x`
-// (what a scheduler in schedulers.ts does) takes effect at the next step().
+// (what a scheduler in src/schedulers/ does) takes effect at the next step().
 import { inspect } from 'node:util';
 import { with_enable_grad } from './autograd.js';
 import { native, type NativeOptimizerKind, type NativeOptimizerOptions, type NativeOptimizerStateTensor } from './native.js';
