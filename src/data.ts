@@ -56,7 +56,7 @@ export function dataset(first: unknown, second?: unknown): dataset_generator<unk
   if (members['.length'] === undefined) fail('a function', 'definition[".length"]', undefined);
   if (members['.getitem'] === undefined && members['.getbatch'] === undefined) fail('a function', 'definition[".getitem"]', undefined);
   const { initialize, ...methods } = members as { initialize?: (...args: unknown[]) => void };
-  const prototype = Object.create(null, { [Symbol.toStringTag]: { value: name } }) as Record<string, unknown>;
+  const prototype = Object.create(Object.prototype, { [Symbol.toStringTag]: { value: name } }) as Record<string, unknown>;
   Object.assign(prototype, methods);
   const generator = (...args: unknown[]): Dataset => {
     const instance = Object.create(prototype) as Dataset;

@@ -21,7 +21,7 @@ describe('datasets', () => {
     const ds = squares(4);
     expect(ds['.length']()).toBe(4);
     expect(ds['.getitem'](3)).toBe(9);
-    expect(Object.prototype.toString.call(ds)).toBe('[object squares]');
+    expect(String(ds)).toBe('[object squares]');
   });
 
   it('tensor_dataset gives rows, one per tensor', () => {
