@@ -37,7 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitOptim(env, exports);
   InitFiles(env, exports);
   InitData(env, exports);
-  InitMath(env, exports);
+  InitScalarMath(env, exports);
   return exports;
 }
 

@@ -21,7 +21,7 @@ Napi::Value Pow(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void InitMath(Napi::Env env, Napi::Object exports) {
+void InitScalarMath(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "libmCos", Cos);
   TORCHLORA_EXPORT(exports, "libmPow", Pow);
   (void)env;

@@ -5,6 +5,6 @@
 
 namespace torchlora {
 
-void InitMath(Napi::Env env, Napi::Object exports);
+void InitScalarMath(Napi::Env env, Napi::Object exports);
 
 }  // namespace torchlora

@@ -173,7 +173,7 @@ export interface NativeAddon {
   /** torch.randperm(n) (int64) on a fresh generator seeded with `seed`. */
   randpermSeeded(out: Handle, n: number, seed: bigint): void;
 
-  // math.cc: the C library's cos and pow, which CPython's math.cos and ** call
+  // scalar_math.cc: the C library's cos and pow, which CPython's math.cos and ** call
   libmCos(x: number): number;
   libmPow(x: number, y: number): number;
 }
