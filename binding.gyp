@@ -9,6 +9,7 @@
         "native/addon.cc",
         "native/autograd.cc",
         "native/config.cc",
+        "native/data.cc",
         "native/dispatch.cc",
         "native/errors.cc",
         "native/files.cc",
@@ -18,6 +19,7 @@
         "native/nn.cc",
         "native/ops.cc",
         "native/optim.cc",
+        "native/scalar_math.cc",
         "native/tensor.cc"
       ],
       "include_dirs": [

@@ -2,6 +2,7 @@
 #include "autograd.h"
 #include "common.h"
 #include "config.h"
+#include "data.h"
 #include "dispatch.h"
 #include "errors.h"
 #include "files.h"
@@ -11,6 +12,7 @@
 #include "nn.h"
 #include "ops.h"
 #include "optim.h"
+#include "scalar_math.h"
 #include "tensor.h"
 
 namespace torchlora {
@@ -38,6 +40,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFiles(env, exports);
   InitDispatch(env, exports);
   InitFunction(env, exports);
+  InitData(env, exports);
+  InitScalarMath(env, exports);
   return exports;
 }
 

@@ -166,6 +166,20 @@ Napi::Value Mean(const Napi::CallbackInfo& info) {
   return Done(info, at::mean(a, ToInt64s(info[2]), info[3].ToBoolean().Value(), dtype));
 }
 
+// norm(out, a, p, dims | null, keepdim): torch.norm(a, p, dim, keepdim) for a number p, the
+// call Python's torch.norm makes (_VF.norm over every dimension when dim is None), which
+// clip_grad_norm_ uses.
+Napi::Value Norm(const Napi::CallbackInfo& info) {
+  const at::Tensor& a = Unwrap(info, 1);
+  std::vector<int64_t> dims;
+  if (info[3].IsNull() || info[3].IsUndefined()) {
+    for (int64_t d = 0; d < a.dim(); ++d) dims.push_back(d);
+  } else {
+    dims = ToInt64s(info[3]);
+  }
+  return Done(info, at::norm(a, ToScalar(info[2]), dims, info[4].ToBoolean().Value()));
+}
+
 // maxAll/minAll(out, a): the largest/smallest element
 Napi::Value MaxAll(const Napi::CallbackInfo& info) { return Done(info, at::max(Unwrap(info, 1))); }
 Napi::Value MinAll(const Napi::CallbackInfo& info) { return Done(info, at::min(Unwrap(info, 1))); }
@@ -374,6 +388,7 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "log_softmax", LogSoftmax);
   TORCHLORA_EXPORT(exports, "sum", Sum);
   TORCHLORA_EXPORT(exports, "mean", Mean);
+  TORCHLORA_EXPORT(exports, "norm", Norm);
   TORCHLORA_EXPORT(exports, "maxAll", MaxAll);
   TORCHLORA_EXPORT(exports, "minAll", MinAll);
   TORCHLORA_EXPORT(exports, "maxDim", MaxDim);

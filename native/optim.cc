@@ -9,8 +9,10 @@
 // done here, with PyTorch's current default (set_to_none = true) chosen in TypeScript.
 #include "optim.h"
 
+#include <torch/optim/adagrad.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
+#include <torch/optim/rmsprop.h>
 #include <torch/optim/sgd.h>
 
 #include <memory>
@@ -23,7 +25,7 @@
 namespace torchlora {
 namespace {
 
-enum class Kind { kAdam, kAdamW, kSgd };
+enum class Kind { kAdam, kAdamW, kSgd, kRmsprop, kAdagrad };
 
 struct OptimizerBox {
   Kind kind;
@@ -37,6 +39,8 @@ Kind ToKind(const Napi::Value& value) {
   if (name == "adam") return Kind::kAdam;
   if (name == "adamw") return Kind::kAdamW;
   if (name == "sgd") return Kind::kSgd;
+  if (name == "rmsprop") return Kind::kRmsprop;
+  if (name == "adagrad") return Kind::kAdagrad;
   throw std::invalid_argument("unknown optimizer kind " + name);
 }
 
@@ -83,6 +87,23 @@ void ApplySgdOptions(torch::optim::SGDOptions& options, const Napi::Object& obje
   if (object.Has("nesterov")) options.nesterov(Flag(object, "nesterov"));
 }
 
+void ApplyRmspropOptions(torch::optim::RMSpropOptions& options, const Napi::Object& object) {
+  if (object.Has("lr")) options.lr(Field(object, "lr"));
+  if (object.Has("alpha")) options.alpha(Field(object, "alpha"));
+  if (object.Has("eps")) options.eps(Field(object, "eps"));
+  if (object.Has("weight_decay")) options.weight_decay(Field(object, "weight_decay"));
+  if (object.Has("momentum")) options.momentum(Field(object, "momentum"));
+  if (object.Has("centered")) options.centered(Flag(object, "centered"));
+}
+
+void ApplyAdagradOptions(torch::optim::AdagradOptions& options, const Napi::Object& object) {
+  if (object.Has("lr")) options.lr(Field(object, "lr"));
+  if (object.Has("lr_decay")) options.lr_decay(Field(object, "lr_decay"));
+  if (object.Has("weight_decay")) options.weight_decay(Field(object, "weight_decay"));
+  if (object.Has("initial_accumulator_value")) options.initial_accumulator_value(Field(object, "initial_accumulator_value"));
+  if (object.Has("eps")) options.eps(Field(object, "eps"));
+}
+
 template <typename Options>
 Napi::Object AdamOptionsToJs(Napi::Env env, const Options& options) {
   Napi::Object object = Napi::Object::New(env);
@@ -107,6 +128,27 @@ Napi::Object SgdOptionsToJs(Napi::Env env, const torch::optim::SGDOptions& optio
   return object;
 }
 
+Napi::Object RmspropOptionsToJs(Napi::Env env, const torch::optim::RMSpropOptions& options) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("lr", options.lr());
+  object.Set("alpha", options.alpha());
+  object.Set("eps", options.eps());
+  object.Set("weight_decay", options.weight_decay());
+  object.Set("momentum", options.momentum());
+  object.Set("centered", options.centered());
+  return object;
+}
+
+Napi::Object AdagradOptionsToJs(Napi::Env env, const torch::optim::AdagradOptions& options) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("lr", options.lr());
+  object.Set("lr_decay", options.lr_decay());
+  object.Set("weight_decay", options.weight_decay());
+  object.Set("initial_accumulator_value", options.initial_accumulator_value());
+  object.Set("eps", options.eps());
+  return object;
+}
+
 std::unique_ptr<torch::optim::OptimizerOptions> NewOptions(Kind kind, const Napi::Object& object) {
   switch (kind) {
     case Kind::kAdam: {
@@ -122,6 +164,16 @@ std::unique_ptr<torch::optim::OptimizerOptions> NewOptions(Kind kind, const Napi
     case Kind::kSgd: {
       auto options = std::make_unique<torch::optim::SGDOptions>(Field(object, "lr"));
       ApplySgdOptions(*options, object);
+      return options;
+    }
+    case Kind::kRmsprop: {
+      auto options = std::make_unique<torch::optim::RMSpropOptions>();
+      ApplyRmspropOptions(*options, object);
+      return options;
+    }
+    case Kind::kAdagrad: {
+      auto options = std::make_unique<torch::optim::AdagradOptions>();
+      ApplyAdagradOptions(*options, object);
       return options;
     }
   }
@@ -197,6 +249,16 @@ std::unique_ptr<torch::optim::OptimizerParamState> ImportAdamState(Napi::Env env
   return state;
 }
 
+// Adagrad's state before any step, as its constructor (and Python's) makes it: step 0 and
+// the sum filled with the group's initial_accumulator_value. libtorch's Adagrad::step()
+// expects this state to exist for every parameter, so parameters added later get it too.
+std::unique_ptr<torch::optim::OptimizerParamState> InitialAdagradState(const at::Tensor& param, const torch::optim::OptimizerOptions& options) {
+  auto state = std::make_unique<torch::optim::AdagradParamState>();
+  state->step(0);
+  state->sum(at::full_like(param, static_cast<const torch::optim::AdagradOptions&>(options).initial_accumulator_value(), at::MemoryFormat::Preserve));
+  return state;
+}
+
 // ---- exported functions ----
 
 // optimizerNew(out, kind, groups: { params: Tensor[], options }[])
@@ -233,6 +295,18 @@ Napi::Value New(const Napi::CallbackInfo& info) {
       box->optimizer = std::make_unique<torch::optim::SGD>(std::move(groups), options);
       break;
     }
+    case Kind::kRmsprop: {
+      torch::optim::RMSpropOptions options;
+      ApplyRmspropOptions(options, defaults);
+      box->optimizer = std::make_unique<torch::optim::RMSprop>(std::move(groups), options);
+      break;
+    }
+    case Kind::kAdagrad: {
+      torch::optim::AdagradOptions options;
+      ApplyAdagradOptions(options, defaults);
+      box->optimizer = std::make_unique<torch::optim::Adagrad>(std::move(groups), options);
+      break;
+    }
   }
   NAPI_THROW_IF_FAILED(env, napi_wrap(env, info[0], box.get(), FinalizeBox, nullptr, nullptr), Napi::Value());
   box.release();
@@ -244,6 +318,10 @@ Napi::Value New(const Napi::CallbackInfo& info) {
 Napi::Value AddParamGroup(const Napi::CallbackInfo& info) {
   OptimizerBox& box = BoxOf(info, 0);
   box.optimizer->add_param_group(NewGroup(info.Env(), box.kind, info[1], info[2]));
+  if (box.kind == Kind::kAdagrad) {
+    auto& group = box.optimizer->param_groups().back();
+    for (const auto& param : group.params()) box.optimizer->state()[StateKey(param)] = InitialAdagradState(param, group.options());
+  }
   return info.Env().Undefined();
 }
 
@@ -287,6 +365,8 @@ Napi::Value GetOptions(const Napi::CallbackInfo& info) {
     case Kind::kAdam: return AdamOptionsToJs(info.Env(), static_cast<torch::optim::AdamOptions&>(options));
     case Kind::kAdamW: return AdamOptionsToJs(info.Env(), static_cast<torch::optim::AdamWOptions&>(options));
     case Kind::kSgd: return SgdOptionsToJs(info.Env(), static_cast<torch::optim::SGDOptions&>(options));
+    case Kind::kRmsprop: return RmspropOptionsToJs(info.Env(), static_cast<torch::optim::RMSpropOptions&>(options));
+    case Kind::kAdagrad: return AdagradOptionsToJs(info.Env(), static_cast<torch::optim::AdagradOptions&>(options));
   }
   return info.Env().Undefined();
 }
@@ -300,6 +380,8 @@ Napi::Value SetOptions(const Napi::CallbackInfo& info) {
     case Kind::kAdam: ApplyAdamOptions(static_cast<torch::optim::AdamOptions&>(options), object); break;
     case Kind::kAdamW: ApplyAdamOptions(static_cast<torch::optim::AdamWOptions&>(options), object); break;
     case Kind::kSgd: ApplySgdOptions(static_cast<torch::optim::SGDOptions&>(options), object); break;
+    case Kind::kRmsprop: ApplyRmspropOptions(static_cast<torch::optim::RMSpropOptions&>(options), object); break;
+    case Kind::kAdagrad: ApplyAdagradOptions(static_cast<torch::optim::AdagradOptions&>(options), object); break;
   }
   return info.Env().Undefined();
 }
@@ -326,6 +408,20 @@ Napi::Value GetState(const Napi::CallbackInfo& info) {
     case Kind::kSgd:
       Export(env, outs, names, "momentum_buffer", static_cast<const torch::optim::SGDParamState&>(*found->second).momentum_buffer());
       break;
+    case Kind::kRmsprop: {
+      const auto& rmsprop = static_cast<const torch::optim::RMSpropParamState&>(*found->second);
+      result.Set("step", static_cast<double>(rmsprop.step()));
+      Export(env, outs, names, "square_avg", rmsprop.square_avg());
+      Export(env, outs, names, "momentum_buffer", rmsprop.momentum_buffer());
+      Export(env, outs, names, "grad_avg", rmsprop.grad_avg());
+      break;
+    }
+    case Kind::kAdagrad: {
+      const auto& adagrad = static_cast<const torch::optim::AdagradParamState&>(*found->second);
+      result.Set("step", static_cast<double>(adagrad.step()));
+      Export(env, outs, names, "sum", adagrad.sum());
+      break;
+    }
   }
   result.Set("names", names);
   return result;
@@ -339,7 +435,8 @@ Napi::Value SetState(const Napi::CallbackInfo& info) {
   const at::Tensor& param = ParamAt(box, info);
   auto& state = box.optimizer->state();
   if (info[3].IsNull() || info[3].IsUndefined()) {
-    state.erase(StateKey(param));
+    if (box.kind == Kind::kAdagrad) state[StateKey(param)] = InitialAdagradState(param, GroupAt(box, info[1]).options());
+    else state.erase(StateKey(param));
     return env.Undefined();
   }
   const Napi::Object object = info[3].As<Napi::Object>();
@@ -351,6 +448,22 @@ Napi::Value SetState(const Napi::CallbackInfo& info) {
       auto sgd = std::make_unique<torch::optim::SGDParamState>();
       sgd->momentum_buffer(Imported(env, object, "momentum_buffer", param));
       imported = std::move(sgd);
+      break;
+    }
+    case Kind::kRmsprop: {
+      auto rmsprop = std::make_unique<torch::optim::RMSpropParamState>();
+      rmsprop->step(object.Get("step").As<Napi::Number>().Int64Value());
+      rmsprop->square_avg(Imported(env, object, "square_avg", param));
+      rmsprop->momentum_buffer(Imported(env, object, "momentum_buffer", param));
+      rmsprop->grad_avg(Imported(env, object, "grad_avg", param));
+      imported = std::move(rmsprop);
+      break;
+    }
+    case Kind::kAdagrad: {
+      auto adagrad = std::make_unique<torch::optim::AdagradParamState>();
+      adagrad->step(object.Get("step").As<Napi::Number>().Int64Value());
+      adagrad->sum(Imported(env, object, "sum", param));
+      imported = std::move(adagrad);
       break;
     }
   }

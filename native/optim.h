@@ -1,4 +1,4 @@
-// Optimizers: libtorch's Adam, AdamW and SGD held by a JavaScript object.
+// Optimizers: libtorch's Adam, AdamW, SGD, RMSprop and Adagrad held by a JavaScript object.
 #pragma once
 
 #include "common.h"

@@ -34,6 +34,16 @@ export {
   nn_init_uniform_, nn_init_normal_, nn_init_constant_, nn_init_zeros_, nn_init_ones_, type Nonlinearity, type KaimingOptions,
 } from './nn/init.js';
 export * from './optim.js';
+export { LRScheduler, type SchedulerState, type ScheduledOptimizer } from './schedulers/base.js';
+export * from './schedulers/decay.js';
+export * from './schedulers/annealing.js';
+export * from './schedulers/one_cycle.js';
+export * from './schedulers/plateau.js';
+export { nn_utils_clip_grad_norm_, nn_utils_clip_grad_value_, type ClipGradNormOptions } from './nn/utils.js';
+export {
+  dataset, tensor_dataset, dataloader, utils_data_default_collate, DataLoader,
+  type Dataset, type TensorDataset, type DataLoaderOptions, type dataset_definition, type dataset_generator,
+} from './data.js';
 export {
   LoraLayer, AdapterDict, type LoraOptions, type LoraLayerOptions, type LoraInit, type AdapterSettings, type MergeOptions, type LoraKind,
 } from './lora/layer.js';

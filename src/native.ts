@@ -33,10 +33,13 @@ type InPlaceBinary = (a: Handle, b: HandleOrScalar) => void;
 
 type Convolution = (out: Handle, input: Handle, weight: Handle, bias: Optional<Handle>, stride: number[],
   padding: number[] | 'same' | 'valid', dilation: number[], groups: number) => void;
-export type NativeOptimizerKind = 'adam' | 'adamw' | 'sgd';
-/** Adam/AdamW: lr, betas, eps, weight_decay, amsgrad; SGD: lr, momentum, dampening, weight_decay, nesterov. */
+export type NativeOptimizerKind = 'adam' | 'adamw' | 'sgd' | 'rmsprop' | 'adagrad';
+/**
+ * Adam/AdamW: lr, betas, eps, weight_decay, amsgrad; SGD: lr, momentum, dampening, weight_decay, nesterov;
+ * RMSprop: lr, alpha, eps, weight_decay, momentum, centered; Adagrad: lr, lr_decay, weight_decay, initial_accumulator_value, eps.
+ */
 export type NativeOptimizerOptions = Record<string, number | boolean | [number, number]>;
-export type NativeOptimizerStateTensor = 'exp_avg' | 'exp_avg_sq' | 'max_exp_avg_sq' | 'momentum_buffer';
+export type NativeOptimizerStateTensor = 'exp_avg' | 'exp_avg_sq' | 'max_exp_avg_sq' | 'momentum_buffer' | 'square_avg' | 'grad_avg' | 'sum';
 
 export interface NativeAddon {
   initialize(torchError: typeof TorchError): void;
@@ -87,6 +90,7 @@ export interface NativeAddon {
   softmax(out: Handle, a: Handle, dim: number): void;
   log_softmax(out: Handle, a: Handle, dim: number): void;
   sum: Reduction; mean: Reduction;
+  norm(out: Handle, a: Handle, p: number, dims: Optional<number[]>, keepdim: boolean): void;
   maxAll: Unary; minAll: Unary; maxDim: DimReduction; minDim: DimReduction;
   argmax(out: Handle, a: Handle, dim: Optional<number>, keepdim: boolean): void;
   argmin(out: Handle, a: Handle, dim: Optional<number>, keepdim: boolean): void;
@@ -173,6 +177,16 @@ export interface NativeAddon {
   optimizerGetState(optimizer: Handle, group: number, index: number, outs: Record<NativeOptimizerStateTensor, Handle>): { step?: number; names: NativeOptimizerStateTensor[] } | null;
   optimizerSetState(optimizer: Handle, group: number, index: number, state: ({ step?: number } & Partial<Record<NativeOptimizerStateTensor, Handle>>) | null): void;
   optimizerDispose(optimizer: Handle): void;
+
+  // data.cc: the draws of PyTorch's DataLoader and RandomSampler
+  /** torch.empty((), dtype=torch.int64).random_().item() on the default generator. */
+  randomSeed(): bigint;
+  /** torch.randperm(n) (int64) on a fresh generator seeded with `seed`. */
+  randpermSeeded(out: Handle, n: number, seed: bigint): void;
+
+  // scalar_math.cc: the C library's cos and pow, which CPython's math.cos and ** call
+  libmCos(x: number): number;
+  libmPow(x: number, y: number): number;
 }
 
 function load(): NativeAddon {

@@ -94,6 +94,8 @@ export function torch_softmax(self: Tensor, dim: number): Tensor { return checkT
 export function torch_sum(self: Tensor, dim?: number | number[], keepdim = false): Tensor { return checkTensor(self, 'self').sum(dim, keepdim); }
 /** Mean of all elements or along `dim`. */
 export function torch_mean(self: Tensor, dim?: number | number[], keepdim = false): Tensor { return checkTensor(self, 'self').mean(dim, keepdim); }
+/** The p-norm of all elements or along `dim`, as `torch.norm(x, p, dim)`. @example torch_norm(g, 2) */
+export function torch_norm(self: Tensor, p = 2, dim?: number | number[] | null, keepdim = false): Tensor { return checkTensor(self, 'self').norm(p, dim, keepdim); }
 /** Index of the largest element. */
 export function torch_argmax(self: Tensor, dim?: number, keepdim = false): Tensor { return checkTensor(self, 'self').argmax(dim, keepdim); }
 /** Transpose of a matrix. */

@@ -1,13 +1,13 @@
-// Optimizers as R torch names them (`optim_adam`, `optim_adamw`, `optim_sgd`), backed by
-// libtorch's torch::optim (native/optim.cc), and the step learning-rate scheduler. Options
+// Optimizers as R torch names them (`optim_adam`, `optim_adamw`, `optim_sgd`, `optim_rmsprop`,
+// `optim_adagrad`), backed by libtorch's torch::optim (native/optim.cc). Options
 // are validated here; libtorch holds them per parameter group, so `param_groups[i].lr = x`
-// (what a scheduler does) takes effect at the next step().
+// (what a scheduler in src/schedulers/ does) takes effect at the next step().
 import { inspect } from 'node:util';
 import { with_enable_grad } from './autograd.js';
 import { native, type NativeOptimizerKind, type NativeOptimizerOptions, type NativeOptimizerStateTensor } from './native.js';
 import { Tensor, checkTensor, newTensor } from './tensor.js';
 import {
-  checkBoolean, checkFinite, checkFunction, checkInteger, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange,
+  checkBoolean, checkFinite, checkFunction, checkNonNegativeInteger, checkOptions, fail, failRange,
 } from './validate.js';
 
 /** Options of `optim_adam` and `optim_adamw`. */
@@ -38,13 +38,46 @@ export interface SGDOptions {
   nesterov?: boolean;
 }
 
+/** Options of `optim_rmsprop`. */
+export interface RMSpropOptions {
+  /** Learning rate (0.01). */
+  lr?: number;
+  /** Smoothing constant of the running average of the squared gradient (0.99). */
+  alpha?: number;
+  /** Added to the denominator for stability (1e-8). */
+  eps?: number;
+  /** L2 penalty (0). */
+  weight_decay?: number;
+  /** Momentum factor (0). */
+  momentum?: number;
+  /** Normalise by an estimate of the gradient's variance instead of its second moment (false). */
+  centered?: boolean;
+}
+
+/** Options of `optim_adagrad`. */
+export interface AdagradOptions {
+  /** Learning rate (0.01). */
+  lr?: number;
+  /** Learning-rate decay: step t uses lr / (1 + (t - 1) * lr_decay) (0). */
+  lr_decay?: number;
+  /** L2 penalty (0). */
+  weight_decay?: number;
+  /** Starting value of the sum of squared gradients (0). */
+  initial_accumulator_value?: number;
+  /** Added to the denominator for stability (1e-10). */
+  eps?: number;
+}
+
 /** A parameter group as given to an optimizer: its parameters and options that override the defaults. */
 export type ParamGroupInput<O> = { params: Tensor[] } & O;
 
 /** A live parameter group: setting an option (`group.lr = 0.01`) changes the optimizer. */
 export type ParamGroup<O> = { readonly params: Tensor[] } & Required<O>;
 
-/** Per-parameter state in a state_dict: Adam's step count and running means, or SGD's momentum buffer. */
+/**
+ * Per-parameter state in a state_dict: Adam's step count and running means, SGD's momentum
+ * buffer, RMSprop's step, square_avg (and momentum_buffer, grad_avg), Adagrad's step and sum.
+ */
 export type ParamState = { step?: number } & Partial<Record<NativeOptimizerStateTensor, Tensor>>;
 
 /** What `state_dict()` returns and `load_state_dict()` takes, shaped like PyTorch's. */
@@ -97,9 +130,33 @@ const KINDS: Record<NativeOptimizerKind, Kind> = {
       if (options.nesterov === true && options.dampening !== 0) failRange('dampening 0 with nesterov', 'dampening', options.dampening);
     },
   },
+  rmsprop: {
+    defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0, momentum: 0, centered: false },
+    checks: {
+      lr: checkLearningRate, alpha: checkNonNegative, eps: checkNonNegative, weight_decay: checkNonNegative, momentum: checkNonNegative, centered: checkBoolean,
+    },
+  },
+  adagrad: {
+    defaults: { lr: 1e-2, lr_decay: 0, weight_decay: 0, initial_accumulator_value: 0, eps: 1e-10 },
+    checks: {
+      lr: checkLearningRate, lr_decay: checkNonNegative, weight_decay: checkNonNegative, initial_accumulator_value: checkNonNegative, eps: checkNonNegative,
+    },
+  },
 };
 
-const STATE_TENSORS: NativeOptimizerStateTensor[] = ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq', 'momentum_buffer'];
+/** The state tensors each kind must have once a parameter has state (`options` are its group's). */
+function neededState(kind: NativeOptimizerKind, options: NativeOptimizerOptions): NativeOptimizerStateTensor[] {
+  switch (kind) {
+    case 'adam': case 'adamw': return ['exp_avg', 'exp_avg_sq', ...(options.amsgrad === true ? ['max_exp_avg_sq' as const] : [])];
+    case 'rmsprop': return [
+      'square_avg', ...((options.momentum as number) > 0 ? ['momentum_buffer' as const] : []), ...(options.centered === true ? ['grad_avg' as const] : []),
+    ];
+    case 'adagrad': return ['sum'];
+    case 'sgd': return [];
+  }
+}
+
+const STATE_TENSORS: NativeOptimizerStateTensor[] = ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq', 'momentum_buffer', 'square_avg', 'grad_avg', 'sum'];
 
 function checkObject(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an options object', name, value);
@@ -107,8 +164,8 @@ function checkObject(value: unknown, name: string): Record<string, unknown> {
 }
 
 /**
- * An optimizer over libtorch's implementation. Made by `optim_adam`, `optim_adamw` and
- * `optim_sgd`; `step()` skips parameters that have no gradient (a frozen layer).
+ * An optimizer over libtorch's implementation. Made by `optim_adam`, `optim_adamw`,
+ * `optim_sgd`, `optim_rmsprop` and `optim_adagrad`; `step()` skips parameters that have no gradient (a frozen layer).
  *
  * @example
  * const opt = optim_adam(model.parameters);
@@ -121,9 +178,9 @@ export class Optimizer<O extends object = Record<string, unknown>> {
   private readonly defaults: NativeOptimizerOptions;
   private readonly seen = new Set<Tensor>();
 
-  /** @internal Use optim_adam, optim_adamw or optim_sgd. */
+  /** @internal Use optim_adam, optim_adamw, optim_sgd, optim_rmsprop or optim_adagrad. */
   constructor(kind: NativeOptimizerKind, params: Tensor[] | ParamGroupInput<O>[], options: O) {
-    if (typeof kind !== 'string' || !Object.hasOwn(KINDS, kind)) fail('one of "adam", "adamw", "sgd" (or call optim_adam, optim_adamw, optim_sgd)', 'kind', kind);
+    if (typeof kind !== 'string' || !Object.hasOwn(KINDS, kind)) fail('one of "adam", "adamw", "sgd", "rmsprop", "adagrad" (or call optim_adam, ...)', 'kind', kind);
     this.kind = kind;
     this.defaults = this.resolve(options as Record<string, unknown>, KINDS[kind].defaults, 'options');
     if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors or of parameter groups', 'params', params);
@@ -295,7 +352,7 @@ export class Optimizer<O extends object = Record<string, unknown>> {
   private checkState(entry: unknown, param: Tensor, options: NativeOptimizerOptions, name: string): ParamState {
     const saved = checkObject(entry, name);
     const result: ParamState = {};
-    const needed = this.kind === 'sgd' ? [] : ['exp_avg', 'exp_avg_sq', ...(options.amsgrad === true ? ['max_exp_avg_sq'] : [])];
+    const needed: string[] = neededState(this.kind, options);
     if (this.kind !== 'sgd') result.step = checkNonNegativeInteger(saved.step, `${name}.step`);
     for (const key of STATE_TENSORS) {
       const value = saved[key];
@@ -348,64 +405,23 @@ export function optim_sgd(params: Tensor[] | ParamGroupInput<SGDOptions>[], opti
   return new Optimizer<SGDOptions>('sgd', params, options);
 }
 
-// ---- learning-rate schedulers ----
-
 /**
- * Multiplies each group's learning rate by `gamma` every `step_size` calls of `step()`
- * (PyTorch's StepLR, R torch's `lr_step`). Call `step()` once per epoch, after the
- * optimizer's steps.
+ * RMSprop (Hinton), as `torch.optim.RMSprop`: divides the gradient by a running root mean
+ * square, optionally centered and with momentum.
  *
- * @example
- * const scheduler = lr_step(opt, 30, 0.1);
- * for (let epoch = 0; epoch < 100; epoch++) { train(); scheduler.step(); }
+ * @example const opt = optim_rmsprop(model.parameters, { lr: 0.01, momentum: 0.9 });
  */
-export class StepLR {
-  /** The number of `step()` calls so far (-1 before the one the constructor makes). */
-  last_epoch: number;
-  private lastLr: number[];
-
-  constructor(readonly optimizer: Optimizer<{ lr?: number }>, readonly step_size: number, readonly gamma = 0.1, last_epoch = -1) {
-    if (!(optimizer instanceof Optimizer)) fail('an optimizer', 'optimizer', optimizer);
-    checkPositiveInteger(step_size, 'step_size');
-    checkFinite(gamma, 'gamma');
-    if (checkInteger(last_epoch, 'last_epoch') < -1) failRange('an integer >= -1', 'last_epoch', last_epoch);
-    this.last_epoch = last_epoch;
-    this.lastLr = optimizer.param_groups.map((group) => group.lr);
-    this.step();
-  }
-
-  /** Advances one epoch, decaying the learning rates when a multiple of step_size is reached. */
-  step(): void {
-    this.last_epoch += 1;
-    const decay = this.last_epoch !== 0 && this.last_epoch % this.step_size === 0;
-    for (const group of this.optimizer.param_groups) if (decay) group.lr = group.lr * this.gamma;
-    this.lastLr = this.optimizer.param_groups.map((group) => group.lr);
-  }
-
-  /** The learning rates the last `step()` set, one per group. @example scheduler.get_last_lr() */
-  get_last_lr(): number[] {
-    return [...this.lastLr];
-  }
-
-  /** `{ last_epoch }`, enough to resume. @example const s = scheduler.state_dict() */
-  state_dict(): { last_epoch: number; step_size: number; gamma: number } {
-    return { last_epoch: this.last_epoch, step_size: this.step_size, gamma: this.gamma };
-  }
-
-  /** Resumes the epoch count saved by `state_dict()`. @example scheduler.load_state_dict(s) */
-  load_state_dict(state: { last_epoch: number }): void {
-    this.last_epoch = checkNonNegativeInteger(checkObject(state, 'state').last_epoch, 'state.last_epoch');
-  }
+export function optim_rmsprop(params: Tensor[] | ParamGroupInput<RMSpropOptions>[], options: RMSpropOptions = {}): Optimizer<RMSpropOptions> {
+  return new Optimizer<RMSpropOptions>('rmsprop', params, options);
 }
 
 /**
- * R torch's `lr_step(optimizer, step_size, gamma)`: decays every group's learning rate by
- * `gamma` every `step_size` epochs.
+ * Adagrad (Duchi et al.), as `torch.optim.Adagrad`: per-element learning rates scaled by the
+ * root of the sum of past squared gradients. Its state (step 0, the sum at
+ * `initial_accumulator_value`) exists from construction, as in PyTorch.
  *
- * @example
- * const scheduler = lr_step(opt, 10, 0.5);
- * scheduler.step(); // once per epoch
+ * @example const opt = optim_adagrad(model.parameters, { lr: 0.1, lr_decay: 1e-4 });
  */
-export function lr_step(optimizer: Optimizer<{ lr?: number }>, step_size: number, gamma = 0.1, last_epoch = -1): StepLR {
-  return new StepLR(optimizer, step_size, gamma, last_epoch);
+export function optim_adagrad(params: Tensor[] | ParamGroupInput<AdagradOptions>[], options: AdagradOptions = {}): Optimizer<AdagradOptions> {
+  return new Optimizer<AdagradOptions>('adagrad', params, options);
 }

@@ -446,6 +446,18 @@ export class Tensor {
     return reduce(this, native.mean, 'mean', dim, keepdim, options);
   }
 
+  /**
+   * The p-norm of all elements, or along `dim` (`torch.norm(x, p, dim, keepdim)` with a number
+   * `p`; `Infinity` for the largest absolute value). @example x.norm(); x.norm(1, -1, true)
+   */
+  norm(p = 2, dim?: number | number[] | null, keepdim = false): Tensor {
+    checkNumber(p, 'p');
+    const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
+    const out = newTensor();
+    native.norm(out, this, p, dims, checkBoolean(keepdim, 'keepdim'));
+    return out;
+  }
+
   /** The largest element, or `[values, indices]` along `dim`. @example x.max(); const [v, i] = x.max(1) */
   max(): Tensor;
   max(dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];

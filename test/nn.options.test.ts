@@ -1,13 +1,16 @@
 // Options objects in nn and optim: every layer constructor, layer forward, nnf_*, nn_init_*,
-// to(), load_state_dict() and optimizer goes through validate's checkOptions, so a misspelt
-// key is a TypeError naming it and the accepted ones (never silently ignored), and anything
-// but a plain object (null, an array, a number) is the library's TypeError, not an engine message.
+// to(), load_state_dict(), optimizer, scheduler, dataloader and clip_grad_norm_ goes through
+// validate's checkOptions, so a misspelt key is a TypeError naming it and the accepted ones
+// (never silently ignored), and anything but a plain object (null, an array, a number) is the
+// library's TypeError, not an engine message.
 import { describe, expect, it } from 'vitest';
 import {
   nn_conv1d, nn_conv2d, nn_embedding, nn_gelu, nn_init_kaiming_normal_, nn_init_kaiming_uniform_, nn_layer_norm, nn_linear,
   nn_module_dict, nn_module_list, nn_multihead_attention, nnf_binary_cross_entropy_with_logits, nnf_conv1d, nnf_conv2d,
   nnf_cross_entropy, nnf_dropout, nnf_embedding, nnf_gelu, nnf_l1_loss, nnf_layer_norm, nnf_log_softmax, nnf_mse_loss,
   nnf_softmax, optim_adam, optim_adamw, optim_sgd, torch_empty, torch_ones, torch_randn, torch_tensor, torch_zeros,
+  optim_rmsprop, optim_adagrad, nn_utils_clip_grad_norm_, dataloader, tensor_dataset, lr_multistep, lr_exponential, lr_lambda,
+  lr_multiplicative, lr_cosine_annealing, lr_linear, lr_one_cycle, lr_reduce_on_plateau,
 } from '../src/index.js';
 
 const x = torch_randn(2, 3);
@@ -16,6 +19,8 @@ const images = torch_randn(1, 2, 5, 5);
 const signal = torch_randn(1, 2, 5);
 const mha = nn_multihead_attention(4, 2);
 const q = torch_randn(3, 1, 4);
+
+function sgd() { return optim_sgd([torch_ones(2).requires_grad_()], { lr: 0.1, momentum: 0.9 }); }
 
 // [name in messages, accepted keys in order, call with the given options]
 const FUNCTIONS: [string, string, (options: any) => unknown][] = [
@@ -45,6 +50,19 @@ const FUNCTIONS: [string, string, (options: any) => unknown][] = [
   ['optim_adam', 'lr, betas, eps, weight_decay, amsgrad', (o) => optim_adam([torch_ones(2).requires_grad_()], o)],
   ['optim_adamw', 'lr, betas, eps, weight_decay, amsgrad', (o) => optim_adamw([torch_ones(2).requires_grad_()], o)],
   ['optim_sgd', 'lr, momentum, dampening, weight_decay, nesterov', (o) => optim_sgd([torch_ones(2).requires_grad_()], { lr: 0.1, ...o })],
+  ['optim_rmsprop', 'lr, alpha, eps, weight_decay, momentum, centered', (o) => optim_rmsprop([torch_ones(2).requires_grad_()], o)],
+  ['optim_adagrad', 'lr, lr_decay, weight_decay, initial_accumulator_value, eps', (o) => optim_adagrad([torch_ones(2).requires_grad_()], o)],
+  ['nn_utils_clip_grad_norm_', 'norm_type, error_if_nonfinite', (o) => nn_utils_clip_grad_norm_([torch_ones(2).requires_grad_()], 1, o)],
+  ['dataloader', 'batch_size, shuffle, drop_last, collate_fn', (o) => dataloader(tensor_dataset(torch_ones(3)), o)],
+  ['lr_multistep', 'gamma, last_epoch', (o) => lr_multistep(sgd(), [2], o)],
+  ['lr_exponential', 'last_epoch', (o) => lr_exponential(sgd(), 0.9, o)],
+  ['lr_lambda', 'last_epoch', (o) => lr_lambda(sgd(), () => 1, o)],
+  ['lr_multiplicative', 'last_epoch', (o) => lr_multiplicative(sgd(), () => 1, o)],
+  ['lr_cosine_annealing', 'eta_min, last_epoch', (o) => lr_cosine_annealing(sgd(), 10, o)],
+  ['lr_linear', 'start_factor, end_factor, total_iters, last_epoch', (o) => lr_linear(sgd(), o)],
+  ['lr_one_cycle', 'total_steps, epochs, steps_per_epoch, pct_start, anneal_strategy, cycle_momentum, base_momentum, max_momentum, '
+    + 'div_factor, final_div_factor, three_phase, last_epoch', (o) => lr_one_cycle(sgd(), 0.1, o)],
+  ['lr_reduce_on_plateau', 'mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps', (o) => lr_reduce_on_plateau(sgd(), o)],
 ];
 
 describe('an unknown option key is a TypeError naming it and the accepted ones', () => {

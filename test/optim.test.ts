@@ -1,10 +1,11 @@
 // Optimizers: N steps of Adam, AdamW and SGD on a small regression give Python PyTorch's
 // parameters and losses (test/fixtures/nn.json); a frozen parameter stays untouched;
-// parameter groups, state_dict round trips, zero_grad, the step LR scheduler, and option checks.
+// parameter groups, state_dict round trips, zero_grad, the step LR scheduler, and option checks;
+// RMSprop and Adagrad by their update rules, state_dict shape and resume, and their options.
 import { describe, expect, it } from 'vitest';
 import {
-  lr_step, nn_linear, nn_module, nn_parameter, nnf_mse_loss, optim_adam, optim_adamw, optim_sgd, torch_matmul, torch_ones,
-  torch_randn, torch_zeros, type AdamOptions, type Optimizer, type SGDOptions, type Tensor,
+  lr_step, nn_linear, nn_module, nn_parameter, nnf_mse_loss, optim_adagrad, optim_adam, optim_adamw, optim_rmsprop, optim_sgd, torch_matmul,
+  torch_ones, torch_randn, torch_tensor, torch_zeros, type AdamOptions, type Optimizer, type SGDOptions, type Tensor,
 } from '../src/index.js';
 import { expectClose, expectTensor, flat, type Tolerance } from './fixtures/core.js';
 import { fixture, nn, tensorOf, type OptimizerRun } from './fixtures/nn.js';
@@ -279,5 +280,79 @@ describe('options are checked before libtorch', () => {
     opt.param_groups[0]!.lr = 0.05;
     expect(opt.param_groups[0]!.lr).toBe(0.05);
     expect(() => lr_step(opt, 0)).toThrow(RangeError);
+  });
+});
+
+describe('optim_rmsprop and optim_adagrad', () => {
+  // A parameter at 0 whose gradient is `g`: loss = sum(p * g).
+  function stepOnce(make: (params: Tensor[]) => Optimizer<object>, g: number[]): number[] {
+    const p = torch_zeros(g.length).requires_grad_();
+    const opt = make([p]);
+    p.mul(torch_tensor(g)).sum().backward();
+    opt.step();
+    return Array.from(p.detach().to_typed_array() as Float32Array);
+  }
+
+  it('one step moves by the update rule', () => {
+    // Adagrad: sum = g^2, p = -lr * g / (|g| + eps).
+    stepOnce((ps) => optim_adagrad(ps, { lr: 0.5 }), [2, -4]).forEach((v, i) => expect(v).toBeCloseTo([-0.5, 0.5][i]!, 6));
+    // RMSprop: square_avg = (1 - alpha) g^2, p = -lr * g / (sqrt(1 - alpha) |g| + eps) = -lr * sign(g) / 0.1.
+    stepOnce((ps) => optim_rmsprop(ps, { lr: 0.01 }), [2, -4]).forEach((v, i) => expect(v).toBeCloseTo([-0.1, 0.1][i]!, 5));
+  });
+
+  it('state_dict is shaped like PyTorch\'s', () => {
+    const p = makeProblem();
+    const rms = optim_rmsprop([p.w, p.b], { momentum: 0.9, centered: true });
+    expect(rms.state_dict().state).toEqual({});
+    train(p, rms, 2);
+    const saved = rms.state_dict();
+    expect(Object.keys(saved.state[0]!).sort()).toEqual(['grad_avg', 'momentum_buffer', 'square_avg', 'step']);
+    expect(saved.state[0]!.step).toBe(2);
+    expect(saved.param_groups[0]).toEqual({ lr: 0.01, alpha: 0.99, eps: 1e-8, weight_decay: 0, momentum: 0.9, centered: true, params: [0, 1] });
+    // Adagrad's state exists from the start: step 0 and the sum at initial_accumulator_value.
+    const ada = optim_adagrad([p.w], { initial_accumulator_value: 0.25 });
+    const initial = ada.state_dict().state[0]!;
+    expect(initial.step).toBe(0);
+    expect(Array.from(initial.sum!.to_typed_array(), Number).every((v) => v === 0.25)).toBe(true);
+  });
+
+  const resumes: [string, (params: Tensor[]) => Optimizer<object>][] = [
+    ['rmsprop', (params) => optim_rmsprop(params, { lr: 0.01, momentum: 0.5, centered: true, weight_decay: 0.01 })],
+    ['adagrad', (params) => optim_adagrad(params, { lr: 0.1, lr_decay: 0.01, initial_accumulator_value: 0.1 })],
+  ];
+  it.each(resumes)('%s: 3 steps, save, load into a new optimizer, 2 steps = 5 steps', (_, make) => {
+    const whole = makeProblem();
+    const expected = train(whole, make([whole.w, whole.b]), 5);
+    const p = makeProblem();
+    const first = make([p.w, p.b]);
+    const losses = train(p, first, 3);
+    const saved = first.state_dict();
+    first.dispose();
+    const second = make([p.w, p.b]);
+    second.load_state_dict(saved);
+    losses.push(...train(p, second, 2));
+    expect(losses).toEqual(expected);
+    expect(p.w.equal(whole.w)).toBe(true);
+  });
+
+  it('a group added to Adagrad gets its initial state and steps', () => {
+    const a = torch_ones(2).requires_grad_();
+    const b = torch_ones(2).requires_grad_();
+    const opt = optim_adagrad([a], { lr: 0.1 });
+    opt.add_param_group({ params: [b], initial_accumulator_value: 1 });
+    expect(opt.state_dict().state[1]!.step).toBe(0);
+    a.add(b).sum().backward();
+    opt.step();
+    expect(opt.state_dict().state[1]!.step).toBe(1);
+  });
+
+  it('options are checked', () => {
+    const param = () => [torch_ones(2).requires_grad_()];
+    expect(() => optim_rmsprop(param(), { lr: -1 })).toThrow(RangeError);
+    expect(() => optim_rmsprop(param(), { centered: 1 as never })).toThrow(TypeError);
+    expect(() => optim_rmsprop(param(), { betas: [0.9, 0.99] } as never)).toThrow(/Expected one of lr, alpha, eps, weight_decay, momentum, centered/);
+    expect(() => optim_adagrad(param(), { lr_decay: -0.1 })).toThrow(RangeError);
+    expect(() => optim_adagrad(param(), { initial_accumulator_value: Number.NaN })).toThrow(TypeError);
+    expect(() => optim_adagrad(param(), { momentum: 0.9 } as never)).toThrow(/Expected one of lr, lr_decay, weight_decay, initial_accumulator_value, eps/);
   });
 });

@@ -80,6 +80,70 @@ def adamw_param_groups(model):
 train("adamw.param_groups", adamw_param_groups)
 
 
+train("rmsprop", plain(lambda p: torch.optim.RMSprop(p, lr=0.005)))
+train("rmsprop.defaults", plain(lambda p: torch.optim.RMSprop(p)))
+train("rmsprop.momentum", plain(lambda p: torch.optim.RMSprop(p, lr=0.002, momentum=0.9)))
+train("rmsprop.centered", plain(lambda p: torch.optim.RMSprop(p, lr=0.003, centered=True, alpha=0.9, eps=1e-6)))
+train("rmsprop.centered_momentum_weight_decay",
+      plain(lambda p: torch.optim.RMSprop(p, lr=0.002, centered=True, momentum=0.5, weight_decay=0.01)))
+
+
+def rmsprop_param_groups(model):
+    first, last = layers(model)
+    return torch.optim.RMSprop([{"params": first, "momentum": 0.8}, {"params": last, "lr": 0.001, "centered": True}],
+                               lr=0.004), None
+
+
+train("rmsprop.param_groups", rmsprop_param_groups)
+
+train("adagrad", plain(lambda p: torch.optim.Adagrad(p, lr=0.05)))
+train("adagrad.defaults", plain(lambda p: torch.optim.Adagrad(p)))
+train("adagrad.lr_decay", plain(lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01)))
+train("adagrad.initial_accumulator_weight_decay",
+      plain(lambda p: torch.optim.Adagrad(p, lr=0.05, initial_accumulator_value=0.1, weight_decay=0.02, eps=1e-8)))
+
+
+def adagrad_param_groups(model):
+    first, last = layers(model)
+    return torch.optim.Adagrad([{"params": first, "lr_decay": 0.001},
+                                {"params": last, "lr": 0.02, "initial_accumulator_value": 0.5}], lr=0.08), None
+
+
+def adagrad_add_param_group(model):
+    first, last = layers(model)
+    optimizer = torch.optim.Adagrad(first, lr=0.05)
+    optimizer.add_param_group({"params": last, "initial_accumulator_value": 0.2})
+    # PyTorch 1.13's Adagrad makes its state only in __init__, so a group added later has
+    # none and step() raises KeyError; torchlora makes it as __init__ does, written out here.
+    for p in last:
+        optimizer.state[p] = {"step": torch.tensor(0.0), "sum": torch.full_like(p, 0.2, memory_format=torch.preserve_format)}
+    return optimizer, None
+
+
+train("adagrad.param_groups", adagrad_param_groups)
+train("adagrad.add_param_group", adagrad_add_param_group)
+
+
+def state(name, make):
+    def run(x, y):
+        model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 2))
+        optimizer = make(model.parameters())
+        for _ in range(20):
+            optimizer.zero_grad(set_to_none=True)
+            F.mse_loss(model(x), y).backward()
+            optimizer.step()
+        result = {}
+        for index, entry in optimizer.state_dict()["state"].items():
+            for key, value in entry.items():
+                result[f"{index}/{key}"] = torch.tensor(float(value), dtype=torch.float64) if key == "step" else value.clone()
+        return result
+    case(f"optim.{name}.state_dict")(run)
+
+
+state("rmsprop.centered_momentum", lambda p: torch.optim.RMSprop(p, lr=0.002, centered=True, momentum=0.5))
+state("adagrad", lambda p: torch.optim.Adagrad(p, lr=0.05, initial_accumulator_value=0.1))
+
+
 def sgd_step_lr(model):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, 30, 0.5)

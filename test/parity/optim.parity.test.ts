@@ -3,7 +3,7 @@
 // same seed) give the same loss at every step and the same parameters at every 50th step.
 // Twins: the @case of the same name in cases_optim.py.
 import {
-  lr_step, nn_linear, nn_relu, nn_sequential, nnf_mse_loss, optim_adam, optim_adamw, optim_sgd, torch_randn, torch_stack,
+  lr_step, nn_linear, nn_relu, nn_sequential, nnf_mse_loss, optim_adagrad, optim_adam, optim_adamw, optim_rmsprop, optim_sgd, torch_randn, torch_stack,
   torch_tensor, type Optimizer, type StepLR, type Tensor,
 } from '../../src/index.js';
 import { parity_suite, type ParityCase, type Tensors } from './harness.js';
@@ -78,6 +78,64 @@ const adam: ParityCase[] = [
   }),
 ];
 
+const rmsprop: ParityCase[] = [
+  train('rmsprop', (model) => ({ optimizer: optim_rmsprop(model.parameters, { lr: 0.005 }) })),
+  train('rmsprop.defaults', (model) => ({ optimizer: optim_rmsprop(model.parameters) })),
+  train('rmsprop.momentum', (model) => ({ optimizer: optim_rmsprop(model.parameters, { lr: 0.002, momentum: 0.9 }) })),
+  train('rmsprop.centered', (model) => ({ optimizer: optim_rmsprop(model.parameters, { lr: 0.003, centered: true, alpha: 0.9, eps: 1e-6 }) })),
+  train('rmsprop.centered_momentum_weight_decay', (model) => ({
+    optimizer: optim_rmsprop(model.parameters, { lr: 0.002, centered: true, momentum: 0.5, weight_decay: 0.01 }),
+  })),
+  train('rmsprop.param_groups', (model) => {
+    const [first, last] = layers(model);
+    return { optimizer: optim_rmsprop([{ params: first, momentum: 0.8 }, { params: last, lr: 0.001, centered: true }], { lr: 0.004 }) };
+  }),
+];
+
+const adagrad: ParityCase[] = [
+  train('adagrad', (model) => ({ optimizer: optim_adagrad(model.parameters, { lr: 0.05 }) })),
+  train('adagrad.defaults', (model) => ({ optimizer: optim_adagrad(model.parameters) })),
+  train('adagrad.lr_decay', (model) => ({ optimizer: optim_adagrad(model.parameters, { lr: 0.1, lr_decay: 0.01 }) })),
+  train('adagrad.initial_accumulator_weight_decay', (model) => ({
+    optimizer: optim_adagrad(model.parameters, { lr: 0.05, initial_accumulator_value: 0.1, weight_decay: 0.02, eps: 1e-8 }),
+  })),
+  train('adagrad.param_groups', (model) => {
+    const [first, last] = layers(model);
+    return { optimizer: optim_adagrad([{ params: first, lr_decay: 0.001 }, { params: last, lr: 0.02, initial_accumulator_value: 0.5 }], { lr: 0.08 }) };
+  }),
+  train('adagrad.add_param_group', (model) => {
+    const [first, last] = layers(model);
+    const optimizer = optim_adagrad(first, { lr: 0.05 });
+    optimizer.add_param_group({ params: last, initial_accumulator_value: 0.2 });
+    return { optimizer };
+  }),
+];
+
+/** The state_dict()'s per-parameter state after 20 steps, under PyTorch's names. */
+function state(name: string, make: (model: Model) => Optimizer<any>): ParityCase {
+  return { name: `optim.${name}.state_dict`, inputs: () => ({ x: torch_randn(32, 6), y: torch_randn(32, 2) }), run: ({ x, y }) => {
+    const model = nn_sequential(nn_linear(6, 8), nn_relu(), nn_linear(8, 2));
+    const optimizer = make(model);
+    for (let step = 1; step <= 20; step++) {
+      optimizer.zero_grad();
+      nnf_mse_loss(model(x!), y!).backward();
+      optimizer.step();
+    }
+    const result: Tensors = {};
+    for (const [index, entry] of Object.entries(optimizer.state_dict().state)) {
+      for (const [key, value] of Object.entries(entry)) {
+        result[`${index}/${key}`] = typeof value === 'number' ? torch_tensor(value, { dtype: 'float64' }) : (value as Tensor).clone();
+      }
+    }
+    return result;
+  } };
+}
+
+const states: ParityCase[] = [
+  state('rmsprop.centered_momentum', (model) => optim_rmsprop(model.parameters, { lr: 0.002, centered: true, momentum: 0.5 })),
+  state('adagrad', (model) => optim_adagrad(model.parameters, { lr: 0.05, initial_accumulator_value: 0.1 })),
+];
+
 const schedulers: ParityCase[] = [
   train('sgd.step_lr', (model) => {
     const optimizer = optim_sgd(model.parameters, { lr: 0.1, momentum: 0.9 });
@@ -90,4 +148,4 @@ const schedulers: ParityCase[] = [
   }),
 ];
 
-parity_suite('optimizer parity with PyTorch', [...sgd, ...adam, ...schedulers]);
+parity_suite('optimizer parity with PyTorch', [...sgd, ...adam, ...rmsprop, ...adagrad, ...states, ...schedulers]);
