@@ -12,7 +12,7 @@ export class Progress {
   private lastDraw = 0;
   private readonly started = performance.now();
 
-  constructor(private readonly epochs: number) {}
+  constructor(private readonly epochs: number, private readonly unit = 'epoch') {}
 
   /** Called each step; reads the loss (a device sync) only when it redraws. */
   tick(epoch: number, loss: Tensor): void {
@@ -24,7 +24,7 @@ export class Progress {
     const filled = Math.round(((epoch - 1) / this.epochs) * width);
     const elapsed = ((now - this.started) / 1000).toFixed(0);
     const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
-    process.stderr.write(`\r[${bar}] epoch ${epoch}/${this.epochs}  batch loss ${formatR(loss.item() as number)}  ${elapsed}s `);
+    process.stderr.write(`\r[${bar}] ${this.unit} ${epoch}/${this.epochs}  batch loss ${formatR(loss.item() as number)}  ${elapsed}s `);
   }
 
   /** Prints a line above the bar. */
