@@ -16,6 +16,7 @@
         "native/nn.cc",
         "native/ops.cc",
         "native/optim.cc",
+        "native/serialization.cc",
         "native/tensor.cc"
       ],
       "include_dirs": [

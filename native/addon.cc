@@ -9,6 +9,7 @@
 #include "nn.h"
 #include "ops.h"
 #include "optim.h"
+#include "serialization.h"
 #include "tensor.h"
 
 namespace torchlora {
@@ -34,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNn(env, exports);
   InitOptim(env, exports);
   InitFiles(env, exports);
+  InitSerialization(env, exports);
   return exports;
 }
 

@@ -162,6 +162,12 @@ export interface NativeAddon {
   optimizerGetState(optimizer: Handle, group: number, index: number, outs: Record<NativeOptimizerStateTensor, Handle>): { step?: number; names: NativeOptimizerStateTensor[] } | null;
   optimizerSetState(optimizer: Handle, group: number, index: number, state: ({ step?: number } & Partial<Record<NativeOptimizerStateTensor, Handle>>) | null): void;
   optimizerDispose(optimizer: Handle): void;
+
+  // serialization.cc: storages for torch_save / torch_load
+  /** Wraps into `out` a 1-D tensor over all of `a`'s storage; `key` is equal for tensors that share one. */
+  storageOf(out: Handle, a: Handle): { key: bigint; offset: number; stride: number[] };
+  /** Wraps into `out` a tensor over `source`'s storage (set_), as torch._utils._rebuild_tensor does. */
+  setStorage(out: Handle, source: Handle, offset: number, size: number[], stride: number[]): void;
 }
 
 function load(): NativeAddon {
