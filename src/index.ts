@@ -9,6 +9,7 @@ export { torch_scope, torch_keep } from './scope.js';
 export * from './memory.js';
 export * from './config.js';
 export * from './safetensors.js';
+export { torch_save, torch_load, type TorchValue, type TorchKey, type TorchLoadOptions } from './serialization.js';
 export {
   nn_Module, nn_module, nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer, is_nn_module,
   type nn_module_instance, type nn_module_definition, type nn_module_generator, type ModuleToOptions, type LoadStateDictOptions, type LoadStateDictResult,
