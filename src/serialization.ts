@@ -295,7 +295,7 @@ const MAX_DEPTH = 1000;
 /** What a refused Python name most likely is, for the message. */
 function whatIs(global: PyGlobal): string {
   const { module, name } = global;
-  if (module === 'torch._utils' && /sparse/.test(name)) return 'a sparse tensor';
+  if ((module === 'torch._utils' && /sparse/.test(name)) || (module === 'torch.serialization' && name === '_get_layout')) return 'a sparse tensor (or another non-strided layout)';
   if (module === 'torch._utils' && /qtensor/.test(name)) return 'a quantized tensor';
   if (module === 'torch._utils' && /nested/.test(name)) return 'a nested tensor';
   if (module === 'torch._utils' && /meta_tensor/.test(name)) return 'a meta tensor';

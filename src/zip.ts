@@ -19,8 +19,11 @@ const DOS_DATE_1980 = 0x21; // 1980-01-01: the earliest date a zip can hold
 const MAX32 = 0xffffffff;
 const MAX16 = 0xffff;
 
-/** @internal Tests lower `max32` to write ZIP64 fields for small archives. */
-export const zipLimits = { max32: MAX32, max16: MAX16 };
+/**
+ * @internal From which record size, offset and record count ZIP64 fields are written; tests
+ * lower them to write ZIP64 fields in small archives.
+ */
+export const zipLimits = { size: MAX32, offset: MAX32, count: MAX16 };
 
 // zlib's crc32 takes any length, but a running value over 1 GiB steps keeps it to one pass.
 const CRC_CHUNK = 1 << 30;
@@ -49,7 +52,7 @@ export class ZipWriter {
     const nameBytes = Buffer.from(name, 'utf8');
     const size = data.byteLength;
     const crc = checksum(data);
-    const zip64 = size >= zipLimits.max32;
+    const zip64 = size >= zipLimits.size;
     const zip64Bytes = zip64 ? 20 : 0;
     const unpadded = this.offset + 30 + nameBytes.length + zip64Bytes + 4;
     const padding = (ALIGNMENT - (unpadded % ALIGNMENT)) % ALIGNMENT;
@@ -88,7 +91,7 @@ export class ZipWriter {
     for (const entry of this.written) this.emit(centralHeader(entry));
     const size = this.offset - start;
     const count = this.written.length;
-    const zip64 = count >= zipLimits.max16 || size >= zipLimits.max32 || start >= zipLimits.max32;
+    const zip64 = count >= zipLimits.count || size >= zipLimits.offset || start >= zipLimits.offset;
     if (zip64) {
       const record = Buffer.alloc(56 + 20);
       record.writeUInt32LE(ZIP64_END, 0);
@@ -115,8 +118,8 @@ export class ZipWriter {
 }
 
 function centralHeader({ name, crc, size, offset }: Written): Buffer {
-  const bigSize = size >= zipLimits.max32;
-  const bigOffset = offset >= zipLimits.max32;
+  const bigSize = size >= zipLimits.size;
+  const bigOffset = offset >= zipLimits.offset;
   const zip64Bytes = bigSize || bigOffset ? 4 + (bigSize ? 16 : 0) + (bigOffset ? 8 : 0) : 0;
   const header = Buffer.alloc(46 + name.length + zip64Bytes);
   header.writeUInt32LE(CENTRAL_HEADER, 0);
