@@ -46,6 +46,8 @@ export interface UnpickleHooks {
 }
 
 const MARK = Symbol('mark');
+// Far more than any tensor file holds; building a bigint is quadratic in its length.
+const MAX_LONG_BYTES = 4096;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads one pickle from `bytes`; every inconsistency is a fault, never a crash or a partial value. */
@@ -122,6 +124,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
   };
   const decimal = (value: string): number | bigint => {
     const digits = value.replace(/L$/, '');
+    if (digits.length > MAX_LONG_BYTES) fault(`an integer of ${digits.length} digits (torch_load reads integers of up to ${MAX_LONG_BYTES})`);
     if (!/^[-+]?\d+$/.test(digits)) fault(`${JSON.stringify(value)} is not an integer`);
     return integer(BigInt(digits));
   };
@@ -151,7 +154,12 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
       case 0x4d: stack.push(u16()); break; // BININT2
       case 0x4a: stack.push(view.getInt32(need(4), true)); break; // BININT
       case 0x8a: stack.push(integer(littleEndianSigned(take(u8())))); break; // LONG1
-      case 0x8b: stack.push(integer(littleEndianSigned(take(u32())))); break; // LONG4
+      case 0x8b: { // LONG4
+        const length = u32();
+        if (length > MAX_LONG_BYTES) fault(`an integer of ${length} bytes (torch_load reads integers of up to ${MAX_LONG_BYTES})`);
+        stack.push(integer(littleEndianSigned(take(length))));
+        break;
+      }
       case 0x49: { // INT (protocol 0): "I01\n" and "I00\n" are True and False
         const value = line();
         stack.push(value === '01' ? true : value === '00' ? false : decimal(value));

@@ -261,6 +261,10 @@ export class ZipReader {
         field += 8;
       }
     }
+    // Deflate expands at most 1032 times: a larger size is a lie that would allocate it.
+    if (entry.method === 8 && entry.size > entry.compressedSize * 1032 + 64) {
+      this.fault(`record ${JSON.stringify(name)} claims ${entry.size} bytes from ${entry.compressedSize} deflated ones, more than deflate can make`);
+    }
     return entry;
   }
 

@@ -123,6 +123,7 @@ function views(): Record<string, Tensor> {
   return {
     base, row: base.index(1), column: base.index(torch_slice(), 2), transposed: base.t(), block: base.index(torch_slice(1, 3), torch_slice(2, 5)),
     alone: torch_arange(0, 10, 1, { dtype: 'float32' }).index(torch_slice(3, 7)),
+    broadcast: base.index(2).expand(3, 6), // stride 0
   };
 }
 
@@ -159,6 +160,21 @@ describe('round trips in torchlora', () => {
     expect(Object.is(loaded.negative_zero, -0)).toBe(true);
     expect(Object.getOwnPropertyNames(loaded.proto)).toEqual(['__proto__']); // a key, not the prototype
     expect((loaded.parameters as Tensor[]).map(is_nn_parameter)).toEqual([true, true]);
+  });
+
+  it('takes a tensor, a number or a string alone as well as in a container', () => {
+    for (const value of [torch_tensor([[1, 2], [3, 4]]), 42, -0.5, 'text', null, true, 2n ** 80n]) {
+      const path = freshPath();
+      torch_save(value, path);
+      expect(describeValue(torch_load(path))).toEqual(describeValue(value));
+    }
+  });
+
+  it('loads onto the device asked for', () => {
+    const path = freshPath();
+    torch_save({ w: torch_ones(2) }, path);
+    expect(torch_load<Record<string, Tensor>>(path, { device: 'cpu' }).w!.device).toBe('cpu');
+    expect(torch_load<Record<string, Tensor>>(path, { device: 'meta' }).w!.device).toBe('meta');
   });
 
   it('gives back views of one storage as views of one storage, written once', () => {
@@ -475,9 +491,11 @@ describe('corrupt, truncated and foreign files are TorchErrors naming the path a
     expectBadFile(archive((p) => p.none(), {}, { byteorder: 'big' }), /big-endian/);
   });
 
-  it('a pickle cut short or with an opcode that does not exist', () => {
+  it('a pickle cut short, with an opcode that does not exist, or an absurd integer', () => {
     expectBadFile(archive((p) => { p.emptyList(); p.raw(0x4b); }), /data\.pkl is corrupt at byte \d+: .*STOP|ends inside an opcode/);
     expectBadFile(archive((p) => p.raw(0xff)), /data\.pkl is corrupt at byte 2: unknown opcode 0xff/);
+    expectBadFile(archive((p) => p.raw(0x8b, 0x00, 0x00, 0x10, 0x00)), /an integer of 1048576 bytes \(torch_load reads integers of up to 4096\)/);
+    expectBadFile(archive((p) => { p.emptyList(); p.emptyList(); p.raw(0x61, 0x61); }), /the stack is empty/);
   });
 });
 
