@@ -134,9 +134,8 @@ class SavePlan {
     if (entries.length === 0) return;
     p.mark();
     for (const [key, value] of entries) {
-      if (typeof key === 'string') this.value(key, `${name} key`);
-      else if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean' || key === null) this.value(key, `${name} key`);
-      else fail('a string, number, bigint, boolean or null key', `${name} key`, key);
+      if (key !== null && !['string', 'number', 'bigint', 'boolean'].includes(typeof key)) fail('a string, number, bigint, boolean or null key', `${name} key`, key);
+      this.value(key, `${name} key`);
       this.value(value, typeof key === 'string' ? member(name, key) : `${name}[${describe(key)}]`);
     }
     p.setitems();

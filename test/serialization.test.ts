@@ -221,6 +221,21 @@ describe('round trips in torchlora', () => {
     resumed.load_state_dict(loaded);
     expect(continued(copy, resumed, x, y)).toEqual(continued(model, optimizer, x, y));
   });
+
+  it("Optimizer.load_state_dict takes PyTorch's layout: a step tensor, implementation options; refuses maximize", () => {
+    const { optimizer } = trained('adam');
+    const saved = optimizer.state_dict();
+    const pytorchLike = (changes: Record<string, unknown>, step: unknown = torch_tensor(3)): OptimizerStateDict<AdamOptions> => ({
+      state: Object.fromEntries(Object.entries(saved.state).map(([key, entry]) => [key, { ...entry, step }])),
+      param_groups: saved.param_groups.map((group) => ({ ...group, maximize: false, foreach: null, capturable: false, differentiable: false, fused: false, initial_lr: 0.01, ...changes })),
+    }) as never;
+    const target = optim_adam(smallModel().parameters);
+    target.load_state_dict(pytorchLike({}));
+    expect(target.state_dict().state[0]!.step).toBe(3);
+    expect(() => target.load_state_dict(pytorchLike({ maximize: true }))).toThrow(
+      new RangeError("Expected maximize false (torchlora's optimizers minimize) for state_dict.param_groups[0].maximize but received true"));
+    expect(() => target.load_state_dict(pytorchLike({}, torch_ones(2)))).toThrow(/Expected a step count \(a number, or a tensor of one element\) for state_dict\.state\[0\]\.step but received "a tensor of shape \[2\]"/);
+  });
 });
 
 /** The local headers of an archive written by torch_save: [name, size, data offset]. */
