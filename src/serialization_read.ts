@@ -35,6 +35,7 @@ function whatIs(global: PyGlobal): string {
   if (module === 'torch._tensor' || /wrapper_subclass/.test(name)) return 'a Tensor subclass, or a tensor with Python attributes';
   if (module === 'torch' && /^(complex|cfloat|cdouble|uint16|uint32|uint64|float8|qint|quint)/.test(name)) return 'a dtype torchlora does not have';
   if (module === 'torch' && name === 'device') return 'a torch.device';
+  if (module === 'torch' && Object.hasOwn(STORAGE_TYPES, name)) return 'a torch.dtype, which torch_load reads only as the dtype of a tensor';
   if (module.split('.')[0] === 'numpy') return 'a NumPy value';
   if (module === 'builtins' || module === '__builtin__') return `Python's ${name}`;
   if (module.startsWith('torch.nn')) return 'a whole nn.Module (save its state_dict() instead)';
@@ -146,7 +147,7 @@ class Loader implements UnpickleHooks {
     if (!(stride instanceof PyTuple) || !strides.every(isIndex) || strides.length !== sizes.length) this.fault(`a tensor's stride does not match its ${sizes.length} dimensions`);
     if (typeof requiresGrad !== 'boolean') this.fault(`a tensor's requires_grad is ${describe(requiresGrad)}`);
     if (!this.isEmpty(hooks)) this.fault('a tensor has backward hooks, which are Python functions');
-    if (!this.isEmpty(metadata)) this.fault('a tensor has metadata (a conjugate or negative bit), which torchlora does not have');
+    if (!this.isEmpty(metadata)) this.fault('a tensor has extra metadata (the seventh argument of _rebuild_tensor_v2), which torch_load does not read');
     // Every element must lie within the storage: set_ would grow a storage that is too small.
     const shape = sizes as number[];
     const steps = strides as number[];

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   Tensor, TorchError, is_nn_parameter, nn_linear, nn_parameter, nn_relu, nn_sequential, nnf_mse_loss, optim_adam, optim_adamw, optim_sgd,
-  torch_arange, torch_full, torch_load, torch_manual_seed, torch_ones, torch_randn, torch_save, torch_save_safetensors, torch_set_num_threads,
+  torch_arange, torch_load, torch_manual_seed, torch_ones, torch_randn, torch_save, torch_save_safetensors, torch_set_num_threads,
   torch_tensor, torch_zeros, with_no_grad, slice as torch_slice, type AdamOptions, type Optimizer, type OptimizerStateDict,
 } from '../src/index.js';
 import { native } from '../src/native.js';
