@@ -484,6 +484,7 @@ describe('corrupt, truncated and foreign files are TorchErrors naming the path a
     const path = archive((p) => { p.global('os', 'system'); p.tuple(1, () => p.string(`touch ${marker}`)); p.reduce(); });
     expectBadFile(path, /data\.pkl calls os\.system, a Python object, which torchlora cannot represent .* runs no code from a file/);
     expect(existsSync(marker)).toBe(false);
+    expectBadFile(archive((p) => p.global('torch', 'float32')), /data\.pkl holds torch\.float32, a torch\.dtype, which torch_load reads only as the dtype of a tensor/);
   });
 
   it('storages and views that do not fit', () => {
