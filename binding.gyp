@@ -20,6 +20,7 @@
         "native/ops.cc",
         "native/optim.cc",
         "native/scalar_math.cc",
+        "native/serialization.cc",
         "native/tensor.cc"
       ],
       "include_dirs": [

@@ -13,6 +13,7 @@
 #include "ops.h"
 #include "optim.h"
 #include "scalar_math.h"
+#include "serialization.h"
 #include "tensor.h"
 
 namespace torchlora {
@@ -42,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFunction(env, exports);
   InitData(env, exports);
   InitScalarMath(env, exports);
+  InitSerialization(env, exports);
   return exports;
 }
 

@@ -16,6 +16,7 @@ export {
   SafetensorsError, safetensors_deserialize, safetensors_serialize, torch_load_safetensors, torch_save_safetensors,
   type SafetensorsContents, type SafetensorsLoadOptions, type SafetensorsTensors,
 } from './safetensors.js';
+export { torch_save, torch_load, type TorchValue, type TorchKey, type TorchLoadOptions } from './serialization.js';
 export {
   nn_Module, nn_module, nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer, is_nn_module,
   type nn_module_instance, type nn_module_definition, type nn_module_generator, type ModuleToOptions, type LoadStateDictOptions, type LoadStateDictResult,

@@ -187,6 +187,11 @@ export interface NativeAddon {
   // scalar_math.cc: the C library's cos and pow, which CPython's math.cos and ** call
   libmCos(x: number): number;
   libmPow(x: number, y: number): number;
+  // serialization.cc: storages for torch_save / torch_load
+  /** Wraps into `out` a 1-D tensor over all of `a`'s storage; `key` is equal for tensors that share one. */
+  storageOf(out: Handle, a: Handle): { key: bigint; offset: number; stride: number[] };
+  /** Wraps into `out` a tensor over `source`'s storage (set_), as torch._utils._rebuild_tensor does. */
+  setStorage(out: Handle, source: Handle, offset: number, size: number[], stride: number[]): void;
 }
 
 function load(): NativeAddon {

@@ -158,6 +158,26 @@ function neededState(kind: NativeOptimizerKind, options: NativeOptimizerOptions)
 
 const STATE_TENSORS: NativeOptimizerStateTensor[] = ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq', 'momentum_buffer', 'square_avg', 'grad_avg', 'sum'];
 
+// Options PyTorch's optimizers keep in every group that only choose how the same update is
+// computed (a loop or one kernel for all, CUDA graphs, autograd through the step), and
+// `initial_lr`, which PyTorch's schedulers add. A state_dict saved by PyTorch carries them;
+// torchlora computes the update one way, so they are accepted and dropped. `maximize`
+// changes the update: it loads only when false.
+const PYTORCH_ONLY_OPTIONS = new Set(['foreach', 'fused', 'capturable', 'differentiable', 'initial_lr']);
+
+function withoutPytorchOnlyOptions(options: Record<string, unknown>, name: string): Record<string, unknown> {
+  const { maximize, ...rest } = options;
+  if (maximize !== undefined && maximize !== false) failRange('maximize false (torchlora\'s optimizers minimize)', `${name}.maximize`, maximize);
+  return Object.fromEntries(Object.entries(rest).filter(([key]) => !PYTORCH_ONLY_OPTIONS.has(key)));
+}
+
+// PyTorch (1.13 and 2.x) keeps Adam's step count as a one-element float tensor.
+function stepCount(value: unknown, name: string): number {
+  if (!(value instanceof Tensor)) return checkNonNegativeInteger(value, name);
+  if (value.numel() !== 1) failRange('a step count (a number, or a tensor of one element)', name, `a tensor of shape [${value.shape.join(', ')}]`);
+  return checkNonNegativeInteger(value.item(), name);
+}
+
 function checkObject(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an options object', name, value);
   return value as Record<string, unknown>;
@@ -257,9 +277,15 @@ export class Optimizer<O extends object = Record<string, unknown>> {
   /**
    * Restores options and state saved by `state_dict()` from an optimizer of the same kind
    * over parameters of the same shapes, in the same groups. Everything is checked before
-   * anything changes; tensors are copied onto each parameter's device and dtype.
+   * anything changes; tensors are copied onto each parameter's device and dtype. A state
+   * dict saved by PyTorch's optimizer (read with `torch_load`) loads too: its step-count
+   * tensors and its options that only choose an implementation (`foreach`, `fused`, ...)
+   * are taken as PyTorch means them.
    *
-   * @example opt.load_state_dict(saved)
+   * @example
+   * opt.load_state_dict(saved);
+   * // written in Python by torch.save(opt.state_dict(), 'optimizer.pt'):
+   * opt.load_state_dict(torch_load<OptimizerStateDict<AdamOptions>>('optimizer.pt'));
    */
   load_state_dict(state_dict: OptimizerStateDict<O>): void {
     const { state, param_groups } = checkObject(state_dict, 'state_dict') as unknown as OptimizerStateDict<O>;
@@ -275,7 +301,7 @@ export class Optimizer<O extends object = Record<string, unknown>> {
       if (!Array.isArray(indices) || indices.length !== group.params.length) {
         failRange(`${group.params.length} parameters`, `state_dict.param_groups[${g}].params`, indices);
       }
-      const groupOptions = this.resolve(savedOptions, this.defaults, `state_dict.param_groups[${g}]`);
+      const groupOptions = this.resolve(withoutPytorchOnlyOptions(savedOptions, `state_dict.param_groups[${g}]`), this.defaults, `state_dict.param_groups[${g}]`);
       options.push(groupOptions);
       states.push(group.params.map((param, i) => {
         const key = indices[i] as number;
@@ -353,7 +379,7 @@ export class Optimizer<O extends object = Record<string, unknown>> {
     const saved = checkObject(entry, name);
     const result: ParamState = {};
     const needed: string[] = neededState(this.kind, options);
-    if (this.kind !== 'sgd') result.step = checkNonNegativeInteger(saved.step, `${name}.step`);
+    if (this.kind !== 'sgd') result.step = stepCount(saved.step, `${name}.step`);
     for (const key of STATE_TENSORS) {
       const value = saved[key];
       if (value === undefined || value === null) {
