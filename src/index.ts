@@ -18,6 +18,7 @@ export * from './nn/containers.js';
 export * from './nn/attention.js';
 export * from './nn/normalization.js';
 export * from './nn/pooling.js';
+export * from './nn/recurrent.js';
 export {
   nnf_mse_loss, nnf_l1_loss, nnf_cross_entropy, nnf_binary_cross_entropy_with_logits, nnf_relu, nnf_gelu, nnf_softmax,
   nnf_log_softmax, nnf_dropout, nnf_linear, nnf_embedding, nnf_conv1d, nnf_conv2d, nnf_layer_norm,
