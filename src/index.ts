@@ -10,7 +10,8 @@ export * from './memory.js';
 export * from './config.js';
 export * from './safetensors.js';
 export {
-  nn_Module, nn_module, nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer, is_nn_module,
+  nn_Module, nn_module, nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer, is_nn_module, RemovableHandle,
+  type ForwardHook, type ForwardPreHook,
   type nn_module_instance, type nn_module_definition, type nn_module_generator, type ModuleToOptions, type LoadStateDictOptions, type LoadStateDictResult,
 } from './nn/module.js';
 export * from './nn/layers.js';
