@@ -112,6 +112,8 @@ describe('nn_batch_norm1d / nn_batch_norm2d', () => {
     expect(() => nn_batch_norm2d(3)(torch_randn(2, 3, 4))).toThrow('Expected a 4-d tensor for input but received a 3-d tensor of shape [2, 3, 4]');
     expect(() => nn_batch_norm1d(3)(torch_randn(2, 3, 4, 5))).toThrow('Expected a 2-d or 3-d tensor for input');
     expect(() => nn_batch_norm1d(3)('x' as never)).toThrow(TypeError);
+    expect(() => nn_batch_norm1d(3)(torch_randn(4, 2))).toThrow('Expected an input of 3 channels (num_features) in dimension 1 for input but received a tensor of shape [4, 2]');
+    expect(nn_batch_norm1d(3, { affine: false, track_running_stats: false })(torch_randn(4, 2)).shape).toEqual([4, 2]);
     const bn = nn_batch_norm1d(3);
     expect(() => bn(torch_randn(1, 3))).toThrow(/Expected more than 1 value per channel when training/);
     expect(Number(bn.num_batches_tracked!.item())).toBe(0);
@@ -134,7 +136,7 @@ describe('nnf_batch_norm', () => {
     expect(() => nnf_batch_norm(column(1, 2), null, null)).toThrow(RangeError);
     expect(nnf_batch_norm(column(1, 3), null, null, { training: true }).shape).toEqual([2, 1]);
     expect(() => nnf_batch_norm(column(1, 2), null, null, { train: true } as never)).toThrow(TypeError);
-    expect(() => nnf_batch_norm(torch_tensor([1, 2]), null, null, { training: true })).toThrow(RangeError);
+    expect(() => nnf_batch_norm(torch_tensor([1, 2]), null, null, { training: true })).toThrow('Expected an N x C x ... tensor (at least 2-d) for input but received a 1-d tensor of shape [2]');
   });
 });
 
@@ -157,6 +159,7 @@ describe('nn_group_norm / nnf_group_norm', () => {
     expect(() => nnf_group_norm(torch_randn(2, 6, 3), 4)).toThrow(/Expected a divisor of the input's 6 channels for num_groups/);
     expect(() => nnf_group_norm(torch_randn(1, 2), 2)).toThrow(/more than 1 value per channel/);
     expect(() => nn_group_norm(2, 4, { affine: false, bias: true } as never)).toThrow(TypeError);
+    expect(() => nn_group_norm(2, 4)(torch_randn(2, 6, 3))).toThrow(/Expected an input of 4 channels \(num_channels\)/);
     expect(nn_group_norm(2, 4, { affine: false }).parameters).toHaveLength(0);
   });
 });

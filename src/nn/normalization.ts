@@ -21,6 +21,20 @@ function optionalTensor(value: Tensor | null | undefined, name: string): Tensor 
   return value === undefined || value === null ? null : checkTensor(value, name);
 }
 
+// N x C x ...: the layouts batch and group norm normalise over dimension 1.
+function checkChannelsInput(input: Tensor): Tensor {
+  checkTensor(input, 'input');
+  if (input.dim() < 2) throw new RangeError(`Expected an N x C x ... tensor (at least 2-d) for input but received a ${input.dim()}-d tensor of shape [${input.shape.join(', ')}]`);
+  return input;
+}
+
+// A layer's per-channel parameters or statistics need the input to have its channel count.
+function checkChannelCount(input: Tensor, channels: number, name: string): void {
+  if (input.size(1) !== channels) {
+    throw new RangeError(`Expected an input of ${channels} channels (${name}) in dimension 1 for input but received a tensor of shape [${input.shape.join(', ')}]`);
+  }
+}
+
 // F._verify_batch_size: statistics of one value per channel are meaningless (variance 0).
 function checkMoreThanOneValue(shape: number[], values: number, name = 'input'): void {
   if (values === 1) throw new RangeError(`Expected more than 1 value per channel when training for ${name} but received a tensor of shape [${shape.join(', ')}]`);
@@ -54,8 +68,7 @@ const BATCH_NORM_KEYS = optionKeys<BatchNormFunctionOptions>({ weight: true, bia
  */
 export function nnf_batch_norm(input: Tensor, running_mean: Tensor | null, running_var: Tensor | null, options: BatchNormFunctionOptions = {}): Tensor {
   const { weight, bias, training = false, momentum = 0.1, eps = 1e-5 } = checkOptions(options, BATCH_NORM_KEYS, 'nnf_batch_norm');
-  checkTensor(input, 'input');
-  if (input.dim() < 2) checkRank(input, [2, 3, 4, 5]);
+  checkChannelsInput(input);
   const mean = optionalTensor(running_mean, 'running_mean');
   const variance = optionalTensor(running_var, 'running_var');
   if (checkBoolean(training, 'training')) {
@@ -143,6 +156,8 @@ export abstract class BatchNorm extends nn_Module {
 
   override forward(input: Tensor): Tensor {
     this.checkInput(input);
+    // Without weights or statistics any channel count works, as in PyTorch.
+    if (this.affine || this.track_running_stats) checkChannelCount(input, this.num_features, 'num_features');
     // Checked before num_batches_tracked counts the batch, so a refused batch is not counted
     // (PyTorch counts it, then refuses it).
     if (this.training) checkMoreThanOneValue(input.shape, input.shape.reduce((product, size, i) => (i === 1 ? product : product * size), 1));
@@ -227,9 +242,8 @@ const GROUP_NORM_KEYS = optionKeys<GroupNormFunctionOptions>({ weight: true, bia
  */
 export function nnf_group_norm(input: Tensor, num_groups: number, options: GroupNormFunctionOptions = {}): Tensor {
   const { weight, bias, eps = 1e-5 } = checkOptions(options, GROUP_NORM_KEYS, 'nnf_group_norm');
-  checkTensor(input, 'input');
+  checkChannelsInput(input);
   checkPositiveInteger(num_groups, 'num_groups');
-  if (input.dim() < 2) checkRank(input, [2, 3, 4, 5]);
   const shape = input.shape;
   if (shape[1]! % num_groups !== 0) failRange(`a divisor of the input's ${shape[1]} channels`, 'num_groups', num_groups);
   checkMoreThanOneValue(shape, Math.floor((shape[0]! * shape[1]!) / num_groups) * shape.slice(2).reduce((a, b) => a * b, 1));
@@ -272,6 +286,8 @@ export class GroupNorm extends nn_Module {
   }
 
   override forward(input: Tensor): Tensor {
+    checkChannelsInput(input);
+    if (this.affine) checkChannelCount(input, this.num_channels, 'num_channels');
     return nnf_group_norm(input, this.num_groups, { weight: this.weight, bias: this.bias, eps: this.eps });
   }
 }
