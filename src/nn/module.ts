@@ -255,6 +255,13 @@ function hooksOf(module: nn_Module): Hooks {
   return hooks;
 }
 
+function addHook(hooks: Map<number, unknown>, hook: unknown): RemovableHandle {
+  checkFunction(hook, 'hook');
+  const handle = new RemovableHandle(hooks);
+  hooks.set(handle.id, hook);
+  return handle;
+}
+
 // A copy of `module` (R torch's module$clone()): the same class, registrations, plain values
 // and hooks. Deep: parameters, buffers and other tensors are new tensors with the same values
 // (parameters keep requires_grad, not grad, as PyTorch's deepcopy), submodules are copied, and
@@ -426,11 +433,7 @@ export class nn_Module {
    * handle.remove();
    */
   register_forward_pre_hook(hook: ForwardPreHook<this>): RemovableHandle {
-    checkFunction(hook, 'hook');
-    const { pre } = hooksOf(this);
-    const handle = new RemovableHandle(pre);
-    pre.set(handle.id, hook);
-    return handle;
+    return addHook(hooksOf(this).pre, hook);
   }
 
   /**
@@ -443,11 +446,7 @@ export class nn_Module {
    * model(x); handle.remove();
    */
   register_forward_hook(hook: ForwardHook<this>): RemovableHandle {
-    checkFunction(hook, 'hook');
-    const { forward } = hooksOf(this);
-    const handle = new RemovableHandle(forward);
-    forward.set(handle.id, hook);
-    return handle;
+    return addHook(hooksOf(this).forward, hook);
   }
 
   /**

@@ -40,6 +40,12 @@ function checkMoreThanOneValue(shape: number[], values: number, name = 'input'):
   if (values === 1) throw new RangeError(`Expected more than 1 value per channel when training for ${name} but received a tensor of shape [${shape.join(', ')}]`);
 }
 
+// A learned scale (ones) and shift (zeros) per channel, or both registered as null.
+function registerAffine(module: nn_Module, affine: boolean, channels: number, options: FactoryOptions): void {
+  module.register_parameter('weight', affine ? torch_ones(channels, factory(options)) : null);
+  module.register_parameter('bias', affine ? torch_zeros(channels, factory(options)) : null);
+}
+
 // ---- batch norm ----
 
 export interface BatchNormFunctionOptions {
@@ -118,13 +124,7 @@ export abstract class BatchNorm extends nn_Module {
     this.affine = checkBoolean(affine, 'affine');
     this.track_running_stats = checkBoolean(track_running_stats, 'track_running_stats');
     // PyTorch's order: weight, bias, then the three buffers (null when absent).
-    if (affine) {
-      this.weight = nn_parameter(torch_ones(num_features, factory(options)));
-      this.bias = nn_parameter(torch_zeros(num_features, factory(options)));
-    } else {
-      this.register_parameter('weight', null);
-      this.register_parameter('bias', null);
-    }
+    registerAffine(this, affine, num_features, options);
     if (track_running_stats) {
       this.running_mean = nn_buffer(torch_zeros(num_features, factory(options)));
       this.running_var = nn_buffer(torch_ones(num_features, factory(options)));
@@ -276,13 +276,7 @@ export class GroupNorm extends nn_Module {
     if (num_channels % num_groups !== 0) failRange(`a multiple of num_groups (${num_groups})`, 'num_channels', num_channels);
     this.eps = checkFinite(eps, 'eps');
     this.affine = checkBoolean(affine, 'affine');
-    if (affine) {
-      this.weight = nn_parameter(torch_ones(num_channels, factory(options)));
-      this.bias = nn_parameter(torch_zeros(num_channels, factory(options)));
-    } else {
-      this.register_parameter('weight', null);
-      this.register_parameter('bias', null);
-    }
+    registerAffine(this, affine, num_channels, options);
   }
 
   override forward(input: Tensor): Tensor {
