@@ -5,22 +5,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from cases_nn import forward_backward as parameters_and_gradients
 from reference import case
 
 
 def forward_backward(module, outputs):
-    """The outputs, every parameter and its gradient, and every buffer, after backward() on each
-    output that requires grad with torch.randn upstream gradients drawn in sorted key order."""
-    result = {}
-    for key in sorted(outputs):
-        output = outputs[key]
-        if output.requires_grad:
-            output.backward(torch.randn(output.shape), retain_graph=True)
-        result[key] = output.detach()
-    for name, parameter in module.named_parameters():
-        result[name] = parameter.detach()
-        if parameter.grad is not None:
-            result[f"{name}.grad"] = torch.zeros(parameter.grad.shape).add(parameter.grad)
+    """cases_nn.forward_backward (outputs, parameters and their gradients), and every buffer,
+    as forward_backward(..., { buffers: true }) in harness.ts returns them."""
+    result = parameters_and_gradients(module, outputs)
     for name, buffer in module.named_buffers():
         result[f"buffer.{name}"] = buffer.clone()
     return result

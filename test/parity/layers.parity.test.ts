@@ -5,34 +5,13 @@
 import {
   nn_adaptive_avg_pool1d, nn_adaptive_avg_pool2d, nn_adaptive_max_pool1d, nn_adaptive_max_pool2d, nn_avg_pool1d, nn_avg_pool2d,
   nn_batch_norm1d, nn_batch_norm2d, nn_group_norm, nn_gru, nn_linear, nn_lstm, nn_max_pool1d, nn_max_pool2d, nn_Module, nn_rms_norm,
-  nnf_adaptive_max_pool2d, nnf_avg_pool2d, nnf_batch_norm, nnf_group_norm, nnf_max_pool2d, nnf_rms_norm, torch_ones, torch_randn, torch_zeros,
+  nnf_adaptive_max_pool2d, nnf_avg_pool2d, nnf_batch_norm, nnf_group_norm, nnf_max_pool2d, nnf_rms_norm, torch_ones, torch_randn,
   type Tensor,
 } from '../../src/index.js';
-import { parity_suite, type ParityCase, type Tensors } from './harness.js';
+import { forward_backward, parity_suite, type ParityCase, type Tensors } from './harness.js';
 
 const randn = (...shape: number[]): Tensor => torch_randn(shape);
 const x = (...shape: number[]) => (): Tensors => ({ x: randn(...shape) });
-
-/**
- * Backward on each output that requires grad, with an upstream gradient from torch_randn
- * drawn in sorted key order (cases_layers.py draws the same); returns the outputs, every
- * parameter and its gradient (`<name>.grad`) and every buffer (running statistics).
- */
-function forward_backward(module: nn_Module, outputs: Tensors): Tensors {
-  const result: Tensors = {};
-  for (const key of Object.keys(outputs).sort()) {
-    const output = outputs[key]!;
-    if (output.requires_grad) output.backward(torch_randn(output.shape), { retain_graph: true });
-    result[key] = output.detach();
-  }
-  for (const [name, parameter] of Object.entries(module.named_parameters())) {
-    result[name] = parameter.detach();
-    const grad = parameter.grad;
-    if (grad !== undefined) result[`${name}.grad`] = torch_zeros(grad.shape).add(grad);
-  }
-  for (const [name, buffer] of Object.entries(module.named_buffers())) result[`buffer.${name}`] = buffer.clone();
-  return result;
-}
 
 type Forward = (module: any, inputs: Tensors) => Tensors;
 const call: Forward = (module, { x }) => ({ y: module(x) });
@@ -41,7 +20,7 @@ const call: Forward = (module, { x }) => ({ y: module(x) });
 function steps(name: string, make: () => nn_Module, inputs: () => Tensors, forward: Forward, grad = ['x']): ParityCase {
   return { name: `layers.${name}`, inputs, grad, run: (given) => {
     const module = make();
-    return forward_backward(module, forward(module, given));
+    return forward_backward(module, forward(module, given), { buffers: true });
   } };
 }
 
