@@ -34,9 +34,9 @@ type Target = Record<string | symbol, unknown> & { [REGISTRY]: Registry; [SELF]:
  * A forward pre-hook: called with the module and its arguments before `forward`; returning
  * an array replaces the arguments, any other value (but undefined) becomes the one argument.
  */
-export type ForwardPreHook<M extends nn_Module = nn_Module> = (module: M, args: unknown[]) => unknown;
+export type ForwardPreHook<M extends nn_Module = nn_Module> = (module: M, args: any[]) => unknown;
 /** A forward hook: called with the module, its arguments and its output; returning a value (not undefined) replaces the output. */
-export type ForwardHook<M extends nn_Module = nn_Module> = (module: M, args: unknown[], output: any) => unknown;
+export type ForwardHook<M extends nn_Module = nn_Module> = (module: M, args: any[], output: any) => unknown;
 
 /** A module's hooks by id, in registration order (made on first registration). */
 interface Hooks {
@@ -456,8 +456,8 @@ export class nn_Module {
    * module object holding the same parameters, buffers and submodules. Hooks are copied.
    *
    * @example
-   * const target = policy.clone();   // e.g. a target network
-   * target.load_state_dict(policy.state_dict());
+   * const target = policy.clone();          // e.g. a target network, trained apart
+   * const view = policy.clone(false);       // shares policy's parameters
    */
   clone(deep = true): this {
     return copyModule(this, checkBoolean(deep, 'deep'), new Map()) as this;
