@@ -4,7 +4,7 @@
 // to small inputs; bit-for-bit agreement with PyTorch is test/parity/layers.parity.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  BatchNorm1d, BatchNorm2d, GroupNorm, is_nn_buffer, nn_batch_norm1d, nn_batch_norm2d, nn_group_norm, nn_rms_norm, nnf_batch_norm,
+  BatchNorm, BatchNorm1d, BatchNorm2d, GroupNorm, is_nn_buffer, nn_batch_norm1d, nn_batch_norm2d, nn_group_norm, nn_rms_norm, nnf_batch_norm,
   nnf_group_norm, nnf_rms_norm, RMSNorm, torch_ones, torch_randn, torch_tensor, torch_zeros, type Tensor,
 } from '../src/index.js';
 
@@ -114,6 +114,7 @@ describe('nn_batch_norm1d / nn_batch_norm2d', () => {
     expect(() => nn_batch_norm1d(3)('x' as never)).toThrow(TypeError);
     expect(() => nn_batch_norm1d(3)(torch_randn(4, 2))).toThrow('Expected an input of 3 channels (num_features) in dimension 1 for input but received a tensor of shape [4, 2]');
     expect(nn_batch_norm1d(3, { affine: false, track_running_stats: false })(torch_randn(4, 2)).shape).toEqual([4, 2]);
+    expect(() => new (BatchNorm as never as new (...args: unknown[]) => unknown)(3, 2, {})).toThrow(/Expected 1 or 2 \(use nn_batch_norm1d or nn_batch_norm2d\) for dims/);
     const bn = nn_batch_norm1d(3);
     expect(() => bn(torch_randn(1, 3))).toThrow(/Expected more than 1 value per channel when training/);
     expect(Number(bn.num_batches_tracked!.item())).toBe(0);

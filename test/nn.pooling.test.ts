@@ -4,7 +4,7 @@
 // bit-for-bit agreement with PyTorch is test/parity/layers.parity.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  AdaptiveAvgPool2d, AdaptiveMaxPool1d, AvgPool1d, MaxPool2d, nn_adaptive_avg_pool1d, nn_adaptive_avg_pool2d, nn_adaptive_max_pool1d,
+  AdaptiveAvgPool, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AvgPool1d, MaxPool, MaxPool2d, nn_adaptive_avg_pool1d, nn_adaptive_avg_pool2d, nn_adaptive_max_pool1d,
   nn_adaptive_max_pool2d, nn_avg_pool1d, nn_avg_pool2d, nn_max_pool1d, nn_max_pool2d, nn_sequential, nnf_adaptive_avg_pool1d,
   nnf_adaptive_avg_pool2d, nnf_adaptive_max_pool1d, nnf_adaptive_max_pool2d, nnf_avg_pool1d, nnf_avg_pool2d, nnf_max_pool1d,
   nnf_max_pool2d, torch_arange, TorchError, torch_randn, torch_tensor, type Tensor,
@@ -128,5 +128,10 @@ describe('pooling argument checks', () => {
     expect(() => nn_avg_pool2d(2, { ceil_mode: 'yes' as never })).toThrow(TypeError);
     expect(() => nn_adaptive_max_pool2d([2, 2], { indices: true } as never)).toThrow(TypeError);
     expect(() => nn_adaptive_avg_pool2d([2, 2, 2])).toThrow(TypeError);
+  });
+
+  it('the exported base classes, called directly, check their dimension count', () => {
+    expect(() => new (MaxPool as never as new (...args: unknown[]) => unknown)(3, 2)).toThrow('Expected 1 or 2 (use nn_max_pool1d or nn_max_pool2d) for dims but received 3');
+    expect(() => new (AdaptiveAvgPool as never as new (...args: unknown[]) => unknown)(-1, 2)).toThrow(TypeError);
   });
 });

@@ -3,7 +3,7 @@
 // for batch_first / bidirectional / unbatched input, hidden states, train vs eval, and
 // argument checks. Bit-for-bit agreement with PyTorch is test/parity/layers.parity.test.ts.
 import { describe, expect, it } from 'vitest';
-import { GRU, LSTM, nn_gru, nn_lstm, torch_randn, torch_tensor, torch_zeros, TorchError, type Tensor } from '../src/index.js';
+import { GRU, LSTM, nn_gru, nn_lstm, Recurrent, torch_randn, torch_tensor, torch_zeros, TorchError, type Tensor } from '../src/index.js';
 
 const values = (t: Tensor): number[] => Array.from(t.to_typed_array() as Float64Array, Number);
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
@@ -117,6 +117,7 @@ describe('nn_lstm', () => {
     expect(() => lstm(torch_randn(4, 2), [torch_zeros(1, 1, 3), torch_zeros(1, 1, 3)])).toThrow(/Expected a 2-d tensor for hx\[0\]/);
     // A dtype mismatch is libtorch's to find: a TorchError, never a crash.
     expect(() => lstm(torch_randn(4, 1, 2).double())).toThrow(TorchError);
+    expect(() => new (Recurrent as never as new (...args: unknown[]) => unknown)('RNN_TANH', 2, 3, {})).toThrow('Expected "LSTM" or "GRU" (use nn_lstm or nn_gru) for mode but received "RNN_TANH"');
   });
 });
 

@@ -6,7 +6,7 @@ import { torch_ones, torch_zeros } from '../creation.js';
 import { aten } from '../dispatch.js';
 import { checkTensor, type Tensor } from '../tensor.js';
 import {
-  checkBoolean, checkFinite, checkNonNegativeInteger, checkOptions, checkPositiveInteger, checkShape, failRange, optionKeys,
+  checkBoolean, checkFinite, checkNonNegativeInteger, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../validate.js';
 import { nn_Module, nn_module, nn_parameter, nn_buffer } from './module.js';
 import { checkRank, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
@@ -101,7 +101,7 @@ export interface BatchNormOptions extends FactoryOptions {
 
 const BATCH_NORM_LAYER_KEYS = optionKeys<BatchNormOptions>({ eps: true, momentum: true, affine: true, track_running_stats: true, ...FACTORY_KEYS });
 
-/** What `nn_batch_norm1d` and `nn_batch_norm2d` share (PyTorch's _BatchNorm). */
+/** What `nn_batch_norm1d` (N x C or N x C x L) and `nn_batch_norm2d` (N x C x H x W) share (PyTorch's _BatchNorm). */
 export abstract class BatchNorm extends nn_Module {
   declare weight: Tensor | null;
   declare bias: Tensor | null;
@@ -115,9 +115,10 @@ export abstract class BatchNorm extends nn_Module {
   readonly affine: boolean;
   readonly track_running_stats: boolean;
 
-  constructor(name: string, num_features: number, options: BatchNormOptions) {
+  constructor(readonly dims: 1 | 2, num_features: number, options: BatchNormOptions) {
     super();
-    const { eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true } = checkOptions(options, BATCH_NORM_LAYER_KEYS, name);
+    if (dims !== 1 && dims !== 2) fail('1 or 2 (use nn_batch_norm1d or nn_batch_norm2d)', 'dims', dims);
+    const { eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true } = checkOptions(options, BATCH_NORM_LAYER_KEYS, `nn_batch_norm${dims}d`);
     this.num_features = checkNonNegativeInteger(num_features, 'num_features');
     this.eps = checkFinite(eps, 'eps');
     this.momentum = momentum === null ? null : checkFinite(momentum, 'momentum');
@@ -152,10 +153,8 @@ export abstract class BatchNorm extends nn_Module {
     });
   }
 
-  protected abstract checkInput(input: Tensor): void;
-
   override forward(input: Tensor): Tensor {
-    this.checkInput(input);
+    checkRank(input, this.dims === 1 ? [2, 3] : [4]);
     // Without weights or statistics any channel count works, as in PyTorch.
     if (this.affine || this.track_running_stats) checkChannelCount(input, this.num_features, 'num_features');
     // Checked before num_batches_tracked counts the batch, so a refused batch is not counted
@@ -179,22 +178,14 @@ export abstract class BatchNorm extends nn_Module {
 /** The class behind `nn_batch_norm1d`, for `instanceof` and for types. */
 export class BatchNorm1d extends BatchNorm {
   constructor(num_features: number, options: BatchNormOptions = {}) {
-    super('nn_batch_norm1d', num_features, options);
-  }
-
-  protected checkInput(input: Tensor): void {
-    checkRank(input, [2, 3]);
+    super(1, num_features, options);
   }
 }
 
 /** The class behind `nn_batch_norm2d`, for `instanceof` and for types. */
 export class BatchNorm2d extends BatchNorm {
   constructor(num_features: number, options: BatchNormOptions = {}) {
-    super('nn_batch_norm2d', num_features, options);
-  }
-
-  protected checkInput(input: Tensor): void {
-    checkRank(input, [4]);
+    super(2, num_features, options);
   }
 }
 

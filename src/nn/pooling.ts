@@ -17,6 +17,12 @@ const ADAPTIVE_MAX_POOL = { 1: aten('adaptive_max_pool1d'), 2: aten('adaptive_ma
 
 type Dims = 1 | 2;
 
+// The exported base classes can be called directly: their dimension count is checked.
+function checkDimensions(dims: unknown, layer: string): Dims {
+  if (dims !== 1 && dims !== 2) fail(`1 or 2 (use ${layer}1d or ${layer}2d)`, 'dims', dims);
+  return dims;
+}
+
 // A batched or an unbatched input: (N x) C x L in 1-d, (N x) C x H x W in 2-d.
 function pooled(input: Tensor, dims: Dims): Tensor {
   return checkRank(input, [dims + 1, dims + 2]);
@@ -254,6 +260,7 @@ export abstract class MaxPool<I extends boolean = false> extends nn_Module {
 
   constructor(protected readonly dims: Dims, kernel_size: SizeOption, options: MaxPoolOptions = {}) {
     super();
+    checkDimensions(dims, 'nn_max_pool');
     const { stride = null, padding = 0, dilation = 1, ceil_mode = false, return_indices = false } = checkPoolOptions(options, MAX_POOL_KEYS, `nn_max_pool${dims}d`, dims, kernel_size);
     sizes(dilation, dims, 'dilation');
     this.kernel_size = kernel_size;
@@ -311,6 +318,7 @@ export abstract class AvgPool extends nn_Module {
 
   constructor(protected readonly dims: Dims, kernel_size: SizeOption, options: AvgPool2dOptions) {
     super();
+    checkDimensions(dims, 'nn_avg_pool');
     const keys = dims === 1 ? AVG_POOL_KEYS : AVG_POOL2D_KEYS;
     const { stride = null, padding = 0, ceil_mode = false, count_include_pad = true, divisor_override = null } = checkPoolOptions(options, keys, `nn_avg_pool${dims}d`, dims, kernel_size);
     this.kernel_size = kernel_size;
@@ -350,6 +358,7 @@ export type nn_avg_pool2d = AvgPool2d;
 export abstract class AdaptiveAvgPool extends nn_Module {
   constructor(protected readonly dims: Dims, readonly output_size: AdaptiveSizeOption) {
     super();
+    checkDimensions(dims, 'nn_adaptive_avg_pool');
     checkOutputSize(output_size, dims);
   }
 
@@ -389,6 +398,7 @@ export abstract class AdaptiveMaxPool<I extends boolean = false> extends nn_Modu
 
   constructor(protected readonly dims: Dims, readonly output_size: AdaptiveSizeOption, options: AdaptiveMaxPoolOptions = {}) {
     super();
+    checkDimensions(dims, 'nn_adaptive_max_pool');
     const { return_indices = false } = checkOptions(options, ADAPTIVE_MAX_POOL_KEYS, `nn_adaptive_max_pool${dims}d`);
     checkOutputSize(output_size, dims);
     this.return_indices = checkBoolean(return_indices, 'return_indices') as I;

@@ -28,7 +28,7 @@ export interface RecurrentOptions extends FactoryOptions {
 
 const RECURRENT_KEYS = optionKeys<RecurrentOptions>({ num_layers: true, bias: true, batch_first: true, dropout: true, bidirectional: true, ...FACTORY_KEYS });
 
-/** What `nn_lstm` and `nn_gru` share (PyTorch's RNNBase). */
+/** What `nn_lstm` and `nn_gru` share (PyTorch's RNNBase, whose `mode` says which). */
 export abstract class Recurrent extends nn_Module {
   readonly input_size: number;
   readonly hidden_size: number;
@@ -40,9 +40,11 @@ export abstract class Recurrent extends nn_Module {
   /** The parameters' names in the order libtorch's operator takes them (PyTorch's _flat_weights_names). */
   readonly flat_weights_names: readonly string[];
 
-  constructor(name: string, gates: number, input_size: number, hidden_size: number, options: RecurrentOptions) {
+  constructor(readonly mode: 'LSTM' | 'GRU', input_size: number, hidden_size: number, options: RecurrentOptions) {
     super();
-    const { num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false } = checkOptions(options, RECURRENT_KEYS, name);
+    if (mode !== 'LSTM' && mode !== 'GRU') fail('"LSTM" or "GRU" (use nn_lstm or nn_gru)', 'mode', mode);
+    const gates = mode === 'LSTM' ? 4 : 3;
+    const { num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false } = checkOptions(options, RECURRENT_KEYS, mode === 'LSTM' ? 'nn_lstm' : 'nn_gru');
     this.input_size = checkNonNegativeInteger(input_size, 'input_size');
     this.hidden_size = checkPositiveInteger(hidden_size, 'hidden_size');
     this.num_layers = checkPositiveInteger(num_layers, 'num_layers');
@@ -119,7 +121,7 @@ export abstract class Recurrent extends nn_Module {
 /** The class behind `nn_lstm`, for `instanceof` and for types. */
 export class LSTM extends Recurrent {
   constructor(input_size: number, hidden_size: number, options: RecurrentOptions = {}) {
-    super('nn_lstm', 4, input_size, hidden_size, options);
+    super('LSTM', input_size, hidden_size, options);
   }
 
   /**
@@ -159,7 +161,7 @@ export type nn_lstm = LSTM;
 /** The class behind `nn_gru`, for `instanceof` and for types. */
 export class GRU extends Recurrent {
   constructor(input_size: number, hidden_size: number, options: RecurrentOptions = {}) {
-    super('nn_gru', 3, input_size, hidden_size, options);
+    super('GRU', input_size, hidden_size, options);
   }
 
   /**
