@@ -102,6 +102,8 @@ describe('nn_lstm', () => {
     const lstm = nn_lstm(2, 3).to('float64');
     const [output] = lstm(torch_randn(4, 1, 2).double());
     expect(output.dtype).toBe('float64');
+    (lstm as unknown as Record<string, unknown>).bias_ih_l0 = null;
+    expect(() => lstm(torch_randn(4, 1, 2).double())).toThrow('Expected a Tensor for bias_ih_l0 (every parameter of the recurrence is needed) but received null');
   });
 
   it('refuses bad arguments, inputs and states', () => {

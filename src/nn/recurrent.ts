@@ -78,8 +78,8 @@ export abstract class Recurrent extends nn_Module {
 
   /** The parameters as libtorch's operator takes them, read by name (so a replaced one is used). */
   protected get flatWeights(): Tensor[] {
-    const values = this as unknown as Record<string, Tensor>;
-    return this.flat_weights_names.map((name) => values[name]!);
+    const values = this as unknown as Record<string, unknown>;
+    return this.flat_weights_names.map((name) => checkTensor(values[name], `${name} (every parameter of the recurrence is needed)`));
   }
 
   /** Checks the input; returns it batched, and whether it was. */
