@@ -45,6 +45,18 @@ describe('nn_lstm', () => {
     expect(Object.keys(nn_lstm(3, 4, { bias: false }).named_parameters())).toEqual(['weight_ih_l0', 'weight_hh_l0']);
   });
 
+  it('with proj_size, projects h through weight_hr_l{k} as PyTorch (h: proj_size, c: hidden_size)', () => {
+    const lstm = nn_lstm(3, 6, { num_layers: 2, proj_size: 2, bidirectional: true });
+    const shapes = Object.fromEntries(Object.entries(lstm.named_parameters()).map(([name, p]) => [name, p.shape]));
+    expect(Object.keys(shapes).slice(0, 5)).toEqual(['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0', 'weight_hr_l0']);
+    expect([shapes.weight_hh_l0, shapes.weight_hr_l0, shapes.weight_ih_l1]).toEqual([[24, 2], [2, 6], [24, 4]]);
+    const [output, [h, c]] = lstm(torch_randn(5, 2, 3));
+    expect([output.shape, h.shape, c.shape]).toEqual([[5, 2, 4], [4, 2, 2], [4, 2, 6]]);
+    expect(() => lstm(torch_randn(5, 2, 3), [torch_zeros(4, 2, 6), torch_zeros(4, 2, 6)])).toThrow('Expected a tensor of shape [4, 2, 2] for hx[0] but received one of shape [4, 2, 6]');
+    expect(() => nn_lstm(3, 6, { proj_size: 6 })).toThrow('Expected a size smaller than hidden_size (6) for proj_size but received 6');
+    expect(() => nn_gru(3, 6, { proj_size: 2 } as never)).toThrow(TypeError);
+  });
+
   it('computes i, f, g, o and c_t = f c + i g, h_t = o tanh(c_t), as PyTorch defines them', () => {
     const lstm = nn_lstm(1, 1, { dtype: 'float64' });
     lstm.load_state_dict(state(4));
@@ -110,7 +122,7 @@ describe('nn_lstm', () => {
     expect(() => nn_lstm(2, 0)).toThrow(RangeError);
     expect(() => nn_lstm(2, 3, { num_layers: 0 })).toThrow(RangeError);
     expect(() => nn_lstm(2, 3, { dropout: 2 })).toThrow(/Expected a probability in \[0, 1\] for dropout but received 2/);
-    expect(() => nn_lstm(2, 3, { proj_size: 1 } as never)).toThrow(/Expected one of num_layers, bias, batch_first, dropout, bidirectional, dtype, device for nn_lstm options/);
+    expect(() => nn_lstm(2, 3, { nonlinearity: 'relu' } as never)).toThrow('Expected one of num_layers, bias, batch_first, dropout, bidirectional, dtype, device, proj_size for nn_lstm options but received "nonlinearity"');
     const lstm = nn_lstm(2, 3);
     expect(() => lstm(torch_randn(4, 1, 2, 1))).toThrow('Expected a 2-d or 3-d tensor for input but received a 4-d tensor of shape [4, 1, 2, 1]');
     expect(() => lstm(torch_randn(4, 1, 5))).toThrow('Expected an input of 2 features (input_size) for input but received a tensor of shape [4, 1, 5]');

@@ -176,6 +176,8 @@ layer("lstm.batch_first.no_bias", lambda: nn.LSTM(4, 3, batch_first=True, bias=F
 layer("lstm.hx", lambda: nn.LSTM(4, 5, num_layers=2), lstm)
 layer("lstm.unbatched", lambda: nn.LSTM(4, 5, bidirectional=True), lstm)
 layer("lstm.dropout.train", lambda: nn.LSTM(4, 5, num_layers=3, dropout=0.4), lstm)
+layer("lstm.proj_size", lambda: nn.LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=3), lstm)
+layer("lstm.proj_size.hx", lambda: nn.LSTM(4, 5, proj_size=2, bias=False, batch_first=True), lstm)
 layer("lstm.dropout.eval", lambda: nn.LSTM(4, 5, num_layers=3, dropout=0.4).eval(), lstm)
 layer("gru", lambda: nn.GRU(4, 6), gru)
 layer("gru.layers.bidirectional", lambda: nn.GRU(4, 5, num_layers=2, bidirectional=True, batch_first=True), gru)

@@ -130,6 +130,9 @@ const recurrent: ParityCase[] = [
   steps('lstm.unbatched', () => nn_lstm(4, 5, { bidirectional: true }), () => ({ x: randn(6, 4), h: randn(2, 5), c: randn(2, 5) }), lstm, ['x', 'h', 'c']),
   // Dropout between layers draws its masks from the generator, after the parameters' draws.
   steps('lstm.dropout.train', () => nn_lstm(4, 5, { num_layers: 3, dropout: 0.4 }), sequence, lstm),
+  // proj_size: weight_hr_l{k} after the biases, h of proj_size features, c of hidden_size.
+  steps('lstm.proj_size', () => nn_lstm(4, 6, { num_layers: 2, bidirectional: true, proj_size: 3 }), sequence, lstm),
+  steps('lstm.proj_size.hx', () => nn_lstm(4, 5, { proj_size: 2, bias: false, batch_first: true }), () => ({ x: randn(3, 5, 4), h: randn(1, 3, 2), c: randn(1, 3, 5) }), lstm, ['x', 'h', 'c']),
   steps('lstm.dropout.eval', () => nn_lstm(4, 5, { num_layers: 3, dropout: 0.4 }).eval(), sequence, lstm),
   steps('gru', () => nn_gru(4, 6), sequence, gru),
   steps('gru.layers.bidirectional', () => nn_gru(4, 5, { num_layers: 2, bidirectional: true, batch_first: true }), x(3, 5, 4), gru),
