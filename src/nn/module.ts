@@ -1,7 +1,7 @@
 // Modules as R torch has them: `nn_module({ initialize, forward })` returns a generator whose
 // instances are callable, and assigning a parameter, a buffer or a module to `this` registers
 // it. An instance is a Proxy around a function: the function makes `model(x)` call
-// `forward`, the traps see `this.name = value` (and class field definitions) and keep the
+// `forward` (with its forward hooks around it, as PyTorch's __call__), the traps see `this.name = value` (and class field definitions) and keep the
 // registries. Values live as ordinary own properties, so reading `this.linear` in `forward`
 // costs no trap.
 import { inspect } from 'node:util';
