@@ -18,12 +18,16 @@ export {
 } from './safetensors.js';
 export { torch_save, torch_load, type TorchValue, type TorchKey, type TorchLoadOptions } from './serialization.js';
 export {
-  nn_Module, nn_module, nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer, is_nn_module,
+  nn_Module, nn_module, nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer, is_nn_module, RemovableHandle,
+  type ForwardHook, type ForwardPreHook,
   type nn_module_instance, type nn_module_definition, type nn_module_generator, type ModuleToOptions, type LoadStateDictOptions, type LoadStateDictResult,
 } from './nn/module.js';
 export * from './nn/layers.js';
 export * from './nn/containers.js';
 export * from './nn/attention.js';
+export * from './nn/normalization.js';
+export * from './nn/pooling.js';
+export * from './nn/recurrent.js';
 export {
   nnf_mse_loss, nnf_l1_loss, nnf_cross_entropy, nnf_binary_cross_entropy_with_logits, nnf_relu, nnf_gelu, nnf_softmax,
   nnf_log_softmax, nnf_dropout, nnf_linear, nnf_embedding, nnf_conv1d, nnf_conv2d, nnf_layer_norm, nnf_one_hot, nnf_pad, nnf_normalize,

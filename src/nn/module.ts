@@ -1,7 +1,7 @@
 // Modules as R torch has them: `nn_module({ initialize, forward })` returns a generator whose
 // instances are callable, and assigning a parameter, a buffer or a module to `this` registers
 // it. An instance is a Proxy around a function: the function makes `model(x)` call
-// `forward`, the traps see `this.name = value` (and class field definitions) and keep the
+// `forward` (with its forward hooks around it, as PyTorch's __call__), the traps see `this.name = value` (and class field definitions) and keep the
 // registries. Values live as ordinary own properties, so reading `this.linear` in `forward`
 // costs no trap.
 import { inspect } from 'node:util';
@@ -18,6 +18,7 @@ const BUFFERS = new WeakMap<Tensor, boolean>();
 const REGISTRY: unique symbol = Symbol('torchlora.module.registry');
 const SELF: unique symbol = Symbol('torchlora.module.self');
 const CLASSNAME: unique symbol = Symbol('torchlora.module.classname');
+const HOOKS: unique symbol = Symbol('torchlora.module.hooks');
 
 /** What a module has registered, by kind, in registration order. */
 interface Registry {
@@ -27,7 +28,61 @@ interface Registry {
   modules: Set<string>;
 }
 
-type Target = Record<string | symbol, unknown> & { [REGISTRY]: Registry; [SELF]: nn_Module };
+type Target = Record<string | symbol, unknown> & { [REGISTRY]: Registry; [SELF]: nn_Module; [HOOKS]?: Hooks };
+
+/**
+ * A forward pre-hook: called with the module and its arguments before `forward`; returning
+ * an array replaces the arguments, any other value (but undefined) becomes the one argument.
+ */
+export type ForwardPreHook<M extends nn_Module = nn_Module> = (module: M, args: any[]) => unknown;
+/** A forward hook: called with the module, its arguments and its output; returning a value (not undefined) replaces the output. */
+export type ForwardHook<M extends nn_Module = nn_Module> = (module: M, args: any[], output: any) => unknown;
+
+/** A module's hooks by id, in registration order (made on first registration). */
+interface Hooks {
+  pre: Map<number, ForwardPreHook<any>>;
+  forward: Map<number, ForwardHook<any>>;
+}
+
+let nextHookId = 0;
+
+/**
+ * What `register_forward_hook` and `register_forward_pre_hook` return: `remove()` unregisters
+ * the hook (again is a no-op), as PyTorch's RemovableHandle; `using` removes it at the end of
+ * the block.
+ */
+export class RemovableHandle {
+  readonly id = nextHookId++;
+
+  constructor(private readonly hooks: Map<number, unknown>) {}
+
+  /** Unregisters the hook. @example const handle = model.register_forward_hook(log); handle.remove(); */
+  remove(): void {
+    this.hooks.delete(this.id);
+  }
+
+  [Symbol.dispose](): void {
+    this.remove();
+  }
+}
+
+// PyTorch's Module._call_impl: the pre-hooks (each may replace the arguments), forward, then
+// the forward hooks (each may replace the output). The hooks are read once before running, so
+// a hook that removes itself or registers another changes the next call only.
+function callWithHooks(module: nn_Module, hooks: Hooks, given: unknown[]): unknown {
+  let args = given;
+  for (const hook of [...hooks.pre.values()]) {
+    const result = hook(module, args);
+    if (result !== undefined) args = Array.isArray(result) ? result : [result];
+  }
+  const after = [...hooks.forward.values()];
+  let output = module.forward(...args);
+  for (const hook of after) {
+    const result = hook(module, args, output);
+    if (result !== undefined) output = result;
+  }
+  return output;
+}
 
 /**
  * Marks `x` as a parameter: a module registers it when it is assigned to `this`, and it
@@ -157,7 +212,9 @@ function assign(target: Target, name: string, value: unknown, declaration: boole
 
 const handler: ProxyHandler<Target> = {
   apply(target, _this, args: unknown[]) {
-    return target[SELF].forward(...args);
+    const hooks = target[HOOKS];
+    if (hooks === undefined || (hooks.pre.size === 0 && hooks.forward.size === 0)) return target[SELF].forward(...args);
+    return callWithHooks(target[SELF], hooks, args);
   },
   set(target, name, value, receiver) {
     if (typeof name === 'string' && assign(target, name, value, false)) return true;
@@ -172,6 +229,93 @@ const handler: ProxyHandler<Target> = {
     return Reflect.deleteProperty(target, name);
   },
 };
+
+// A module's function target and the Proxy that is the module. An arrow function has no
+// `prototype` property; `name` and `length` are removed so that modules may use those names
+// for their own fields.
+function createModule(prototype: object, registry: Registry): [Target, nn_Module] {
+  const target = (() => undefined) as unknown as Target;
+  delete target.name;
+  delete target.length;
+  Object.setPrototypeOf(target, prototype);
+  Object.defineProperty(target, REGISTRY, { value: registry });
+  target.training = true;
+  const proxy = new Proxy(target, handler);
+  Object.defineProperty(target, SELF, { value: proxy });
+  return [target, proxy as unknown as nn_Module];
+}
+
+function hooksOf(module: nn_Module): Hooks {
+  const target = module as unknown as Target;
+  let hooks = target[HOOKS];
+  if (hooks === undefined) {
+    hooks = { pre: new Map(), forward: new Map() };
+    Object.defineProperty(target, HOOKS, { value: hooks, writable: true });
+  }
+  return hooks;
+}
+
+function addHook(hooks: Map<number, unknown>, hook: unknown): RemovableHandle {
+  checkFunction(hook, 'hook');
+  const handle = new RemovableHandle(hooks);
+  hooks.set(handle.id, hook);
+  return handle;
+}
+
+// A copy of `module` (R torch's module$clone()): the same class, registrations, plain values
+// and hooks. Deep: parameters, buffers and other tensors are new tensors with the same values
+// (parameters keep requires_grad, not grad, as PyTorch's deepcopy), submodules are copied, and
+// arrays and plain objects are copied through; a tensor or module reachable twice is copied
+// once (`memo`), so shared weights stay shared. Shallow: values are shared.
+function copyModule(module: nn_Module, deep: boolean, memo: Map<object, unknown>): nn_Module {
+  const known = memo.get(module);
+  if (known !== undefined) return known as nn_Module;
+  const source = module as unknown as Target;
+  const registry = source[REGISTRY];
+  const [target, copy] = createModule(Object.getPrototypeOf(source), {
+    parameters: new Set(registry.parameters), buffers: new Set(registry.buffers), nonPersistent: new Set(registry.nonPersistent), modules: new Set(registry.modules),
+  });
+  memo.set(module, copy);
+  const hooks = source[HOOKS];
+  if (hooks !== undefined) Object.defineProperty(target, HOOKS, { value: { pre: new Map(hooks.pre), forward: new Map(hooks.forward) }, writable: true });
+  for (const key of Reflect.ownKeys(source)) {
+    if (key === REGISTRY || key === SELF || key === HOOKS) continue;
+    const descriptor = Reflect.getOwnPropertyDescriptor(source, key)!;
+    if (deep && 'value' in descriptor) descriptor.value = copyValue(descriptor.value, memo);
+    Reflect.defineProperty(target, key, descriptor);
+  }
+  return copy;
+}
+
+function copyValue(value: unknown, memo: Map<object, unknown>): unknown {
+  if (typeof value !== 'object' && typeof value !== 'function') return value;
+  if (value === null) return value;
+  const known = memo.get(value);
+  if (known !== undefined) return known;
+  let copy: unknown = value;
+  if (value instanceof nn_Module) {
+    copy = copyModule(value, true, memo);
+  } else if (value instanceof Tensor) {
+    if (value.is_disposed) return value;
+    const tensor = value.detach().clone();
+    if (PARAMETERS.has(value)) nn_parameter(tensor, value.requires_grad);
+    else if (BUFFERS.has(value)) nn_buffer(tensor, BUFFERS.get(value));
+    else torch_keep(value.is_leaf && value.requires_grad ? tensor.requires_grad_() : tensor);
+    copy = tensor;
+  } else if (Array.isArray(value)) {
+    const array: unknown[] = [];
+    memo.set(value, array);
+    for (const item of value) array.push(copyValue(item, memo));
+    return array;
+  } else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
+    const object: Record<string, unknown> = Object.create(Object.getPrototypeOf(value));
+    memo.set(value, object);
+    for (const [key, item] of Object.entries(value)) object[key] = copyValue(item, memo);
+    return object;
+  }
+  memo.set(value, copy);
+  return copy;
+}
 
 function classnameOf(module: object): string {
   for (let proto = Object.getPrototypeOf(module); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
@@ -232,18 +376,7 @@ export class nn_Module {
   declare private readonly [REGISTRY]: Registry;
 
   constructor() {
-    // An arrow function has no `prototype` property; `name` and `length` are removed so
-    // that modules may use those names for their own fields.
-    const target = (() => undefined) as unknown as Target;
-    delete target.name;
-    delete target.length;
-    Object.setPrototypeOf(target, new.target.prototype);
-    const registry: Registry = { parameters: new Set(), buffers: new Set(), nonPersistent: new Set(), modules: new Set() };
-    Object.defineProperty(target, REGISTRY, { value: registry });
-    target.training = true;
-    const proxy = new Proxy(target, handler);
-    Object.defineProperty(target, SELF, { value: proxy });
-    return proxy as unknown as nn_Module;
+    return createModule(new.target.prototype, { parameters: new Set(), buffers: new Set(), nonPersistent: new Set(), modules: new Set() })[1];
   }
 
   /** The computation; subclasses and `nn_module()` definitions provide it. */
@@ -286,6 +419,48 @@ export class nn_Module {
   /** PyTorch's name for `register_module`. @example seq.add_module('2', nn_relu()) */
   add_module(name: string, module: nn_Module | null): void {
     this.register_module(name, module);
+  }
+
+  // ---- hooks and copies ----
+
+  /**
+   * Registers `hook(module, args)` to run before every call `model(...)`; returning an
+   * array replaces the arguments, any other value (but undefined) becomes the one argument
+   * (PyTorch's forward pre-hook). Calling `forward` directly runs no hooks, as in PyTorch.
+   *
+   * @example
+   * const handle = model.register_forward_pre_hook((m, [x]) => [x.mul(2)]);
+   * handle.remove();
+   */
+  register_forward_pre_hook(hook: ForwardPreHook<this>): RemovableHandle {
+    return addHook(hooksOf(this).pre, hook);
+  }
+
+  /**
+   * Registers `hook(module, args, output)` to run after every call `model(...)`; returning a
+   * value (not undefined) replaces the output (PyTorch's forward hook).
+   *
+   * @example
+   * const features: Tensor[] = [];
+   * const handle = model.fc1.register_forward_hook((m, args, output) => { features.push(output.detach()); });
+   * model(x); handle.remove();
+   */
+  register_forward_hook(hook: ForwardHook<this>): RemovableHandle {
+    return addHook(hooksOf(this).forward, hook);
+  }
+
+  /**
+   * A copy of this module, R torch's `module$clone()`. Deep (the default): new parameters
+   * and buffers with the same values (and requires_grad), submodules copied, independent of
+   * the original; weights shared within the module stay shared in the copy. Shallow: a new
+   * module object holding the same parameters, buffers and submodules. Hooks are copied.
+   *
+   * @example
+   * const target = policy.clone();          // e.g. a target network, trained apart
+   * const view = policy.clone(false);       // shares policy's parameters
+   */
+  clone(deep = true): this {
+    return copyModule(this, checkBoolean(deep, 'deep'), new Map()) as this;
   }
 
   // ---- walking the tree ----

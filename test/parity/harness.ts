@@ -15,7 +15,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Tensor, torch_config, torch_load_safetensors, torch_manual_seed, torch_save_safetensors, torch_set_num_threads,
+  Tensor, torch_config, torch_load_safetensors, torch_manual_seed, torch_randn, torch_save_safetensors, torch_set_num_threads, torch_zeros,
+  type nn_Module,
 } from '../../src/index.js';
 
 export type Tensors = Record<string, Tensor>;
@@ -304,4 +305,30 @@ export function parity_suite(title: string, cases: ParityCase[]): void {
       });
     });
   });
+}
+
+// ---------------------------------------------------------------- layers
+
+/**
+ * Runs `module`'s forward and backward inside a case, so that its parameters' gradients can
+ * be compared too (the harness compares only inputs' gradients). Each output that requires
+ * grad gets backward() with an upstream gradient from torch_randn, drawn in sorted key order
+ * (cases_nn.py's forward_backward draws the same). Returns the outputs, every parameter as it
+ * is (`<name>`) and its gradient (`<name>.grad`, densified when sparse), and with `buffers`
+ * every buffer (`buffer.<name>`: running statistics).
+ */
+export function forward_backward(module: nn_Module, outputs: Tensors, options: { buffers?: boolean } = {}): Tensors {
+  const result: Tensors = {};
+  for (const key of Object.keys(outputs).sort()) {
+    const output = outputs[key]!;
+    if (output.requires_grad) output.backward(torch_randn(output.shape), { retain_graph: true });
+    result[key] = output.detach();
+  }
+  for (const [name, parameter] of Object.entries(module.named_parameters())) {
+    result[name] = parameter.detach();
+    const grad = parameter.grad;
+    if (grad !== undefined) result[`${name}.grad`] = torch_zeros(grad.shape).add(grad);
+  }
+  if (options.buffers === true) for (const [name, buffer] of Object.entries(module.named_buffers())) result[`buffer.${name}`] = buffer.clone();
+  return result;
 }

@@ -5,33 +5,11 @@ import {
   nn_conv1d, nn_conv2d, nn_dropout, nn_embedding, nn_gelu, nn_init_constant_, nn_init_kaiming_normal_,
   nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_, nn_init_xavier_normal_, nn_init_xavier_uniform_,
   nn_layer_norm, nn_linear, nn_Module, nn_module_dict, nn_module_list, nn_multihead_attention, nn_relu, nn_sequential, nnf_layer_norm,
-  nnf_relu, torch_empty, torch_randn, torch_tensor, torch_zeros, with_no_grad, type MultiheadAttentionForwardOptions, type Tensor,
+  nnf_relu, torch_empty, torch_randn, torch_tensor, with_no_grad, type MultiheadAttentionForwardOptions, type Tensor,
 } from '../../src/index.js';
-import { parity_suite, type ParityCase, type Tensors } from './harness.js';
+import { forward_backward, parity_suite, type ParityCase, type Tensors } from './harness.js';
 
 const randn = (...shape: number[]): Tensor => torch_randn(shape);
-
-/**
- * Runs `module`'s forward and backward inside the case, so that its parameters' gradients can
- * be compared too (the harness compares only inputs' gradients). Each output that requires
- * grad gets backward() with an upstream gradient from torch_randn, drawn in sorted key order
- * (cases_nn.py draws the same). Returns the outputs, every parameter as it is (`<name>`) and
- * its gradient (`<name>.grad`, densified when sparse).
- */
-export function forward_backward(module: nn_Module, outputs: Tensors): Tensors {
-  const result: Tensors = {};
-  for (const key of Object.keys(outputs).sort()) {
-    const output = outputs[key]!;
-    if (output.requires_grad) output.backward(torch_randn(output.shape), { retain_graph: true });
-    result[key] = output.detach();
-  }
-  for (const [name, parameter] of Object.entries(module.named_parameters())) {
-    result[name] = parameter.detach();
-    const grad = parameter.grad;
-    if (grad !== undefined) result[`${name}.grad`] = torch_zeros(grad.shape).add(grad);
-  }
-  return result;
-}
 
 type Forward = (module: any, inputs: Tensors) => Tensors;
 const call: Forward = (module, { x }) => ({ y: module(x) });
