@@ -16,6 +16,7 @@ import {
   lora_save, nn_linear, nn_sequential, torch_load_safetensors, torch_save_safetensors, torch_tensor, with_no_grad, type nn_Module,
 } from '../src/index.js';
 import { native } from '../src/native.js';
+import { waitReady } from './fixtures/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const root = mkdtempSync(join(tmpdir(), 'torchlora-save-atomic-'));
@@ -118,20 +119,6 @@ function checkBuilt(): void {
   }
 }
 
-/** Resolves when the child has saved once; each trial is bounded, so a hang fails it. */
-function waitReady(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`the saving child was not ready after 30 s: ${err}`)), 30_000);
-    child.stderr!.on('data', (chunk) => { err += chunk; });
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('ready\n')) { clearTimeout(timer); resolve(); }
-    });
-    child.on('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`the saving child exited (${code ?? signal}) before it was ready: ${err}`)); });
-  });
-}
 
 const exited = (child: ChildProcess): Promise<void> => new Promise((resolve) => {
   if (child.exitCode !== null || child.signalCode !== null) resolve();

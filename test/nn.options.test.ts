@@ -31,7 +31,7 @@ const FUNCTIONS: [string, string, (options: any) => unknown][] = [
   ['nn_layer_norm', 'eps, elementwise_affine, bias, dtype, device', (o) => nn_layer_norm(4, o)],
   ['nn_gelu', 'approximate', (o) => nn_gelu(o)],
   ['nn_multihead_attention', 'dropout, bias, add_bias_kv, add_zero_attn, kdim, vdim, batch_first, dtype, device', (o) => nn_multihead_attention(4, 2, o)],
-  ['nn_multihead_attention forward', 'key_padding_mask, need_weights, attn_mask, average_attn_weights, is_causal', (o) => mha(q, q, q, o)],
+  ['nn_multihead_attention forward', 'key_padding_mask, need_weights, attn_mask, average_attn_weights, avg_weights, is_causal', (o) => mha(q, q, q, o)],
   ['nnf_mse_loss', 'reduction', (o) => nnf_mse_loss(x, x, o)],
   ['nnf_l1_loss', 'reduction', (o) => nnf_l1_loss(x, x, o)],
   ['nnf_cross_entropy', 'weight, ignore_index, reduction, label_smoothing', (o) => nnf_cross_entropy(x, classes, o)],

@@ -9,6 +9,7 @@ import {
   torch_load_safetensors, torch_memory_stats, torch_ones, torch_save_safetensors, torch_tensor, torch_zeros,
 } from '../src/index.js';
 import { describe_with_python, run_python } from './parity/harness.js';
+import { thrown } from './fixtures/helpers.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'torchlora-safetensors-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -356,14 +357,6 @@ describe('atomic writes', () => {
   });
 });
 
-function thrown(fn: () => unknown): Error & { code?: string; path?: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe("errors are the library's classes", () => {
   it('a malformed buffer or file is a SafetensorsError, which is a TorchError', () => {

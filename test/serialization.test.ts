@@ -18,6 +18,7 @@ import { PickleWriter } from '../src/pickle.js';
 import { newTensor } from '../src/tensor.js';
 import { ZipWriter, zipLimits } from '../src/zip.js';
 import { describe_with_python, run_python } from './parity/harness.js';
+import { thrown, waitReady } from './fixtures/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const folder = mkdtempSync(join(tmpdir(), 'torchlora-serialization-'));
@@ -398,14 +399,6 @@ describe_with_python('torch_load reads what torch.save writes', () => {
 
 // ---------------------------------------------------------------- bad files
 
-function thrown(fn: () => unknown): Error & { code?: string; path?: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected an error');
-}
 
 /** An archive as torch_save lays it out, from a pickle and storage records given here. */
 function archive(pickle: (p: PickleWriter) => void, storages: Record<string, Uint8Array> = {}, extra: Record<string, string> = {}): string {
@@ -601,7 +594,7 @@ describe('atomic writes', () => {
         stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' },
       });
       try {
-        await ready(child);
+        await waitReady(child);
         await new Promise((resolve) => setTimeout(resolve, 10 + trial * 17));
       } finally {
         child.kill('SIGKILL');
@@ -621,16 +614,3 @@ describe('atomic writes', () => {
   }, 120_000);
 });
 
-function ready(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`the saving child was not ready after 30 s: ${err}`)), 30_000);
-    child.stderr!.on('data', (chunk) => { err += chunk; });
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('ready\n')) { clearTimeout(timer); resolve(); }
-    });
-    child.on('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`the saving child exited (${code ?? signal}) before it was ready: ${err}`)); });
-  });
-}
