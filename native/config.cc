@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <ATen/Parallel.h>
+#include <c10/core/DefaultDtype.h>
 #include <torch/version.h>
 
 namespace torchlora {
@@ -28,11 +29,24 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setDefaultDtype(code) and getDefaultDtype() -> code: the dtype that factories use when none
+// is given, process-wide in c10 (every worker thread sees it).
+Napi::Value SetDefaultDtype(const Napi::CallbackInfo& info) {
+  c10::set_default_dtype(caffe2::TypeMeta::fromScalarType(static_cast<at::ScalarType>(info[0].As<Napi::Number>().Int32Value())));
+  return info.Env().Undefined();
+}
+
+Napi::Value GetDefaultDtype(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(c10::typeMetaToScalarType(c10::get_default_dtype())));
+}
+
 }  // namespace
 
 void InitConfig(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "config", Config);
   TORCHLORA_EXPORT(exports, "setNumThreads", SetNumThreads);
+  TORCHLORA_EXPORT(exports, "setDefaultDtype", SetDefaultDtype);
+  TORCHLORA_EXPORT(exports, "getDefaultDtype", GetDefaultDtype);
   (void)env;
 }
 

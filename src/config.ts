@@ -1,7 +1,8 @@
 // What the addon was built against and runs on.
 import { readFileSync } from 'node:fs';
 import { native } from './native.js';
-import { checkPositiveInteger } from './validate.js';
+import { dtypeCode, dtypeName, isFloatingDtype, type DType, type DTypeLike } from './dtype.js';
+import { checkPositiveInteger, fail } from './validate.js';
 
 export interface TorchConfig {
   /** libtorch's version, e.g. "1.13.0". */
@@ -63,4 +64,22 @@ export function torch_set_num_threads(threads: number): void {
 /** libtorch's intra-op thread count. */
 export function torch_get_num_threads(): number {
   return native.config().threads;
+}
+
+/**
+ * Sets the dtype that a JavaScript number and every creation function without a `dtype` give
+ * (float32 at start; float64, float16 or bfloat16): R torch's and PyTorch's
+ * `torch_set_default_dtype`. It is libtorch's own setting, shared by every worker thread.
+ *
+ * @example torch_set_default_dtype('float64'); torch_tensor([1.5]).dtype // "float64"
+ */
+export function torch_set_default_dtype(dtype: DTypeLike): void {
+  const name = dtypeName(dtypeCode(dtype));
+  if (!isFloatingDtype(name)) fail('a floating-point dtype (float32, float64, float16 or bfloat16)', 'dtype', dtype);
+  native.setDefaultDtype(dtypeCode(name));
+}
+
+/** The dtype numbers and creation functions give by default. @example torch_get_default_dtype() // "float32" */
+export function torch_get_default_dtype(): DType {
+  return dtypeName(native.getDefaultDtype());
 }

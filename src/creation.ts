@@ -70,7 +70,7 @@ export function torch_full(size: number | number[], value: number | boolean, opt
   const shape = shapeFrom([size]);
   const resolved = resolve(options, 'torch_full');
   checkScalar(value, 'value');
-  const dtype = resolved.dtype ?? (typeof value === 'number' ? dtypeCode('float32') : null);
+  const dtype = resolved.dtype ?? (typeof value === 'number' ? native.getDefaultDtype() : null);
   const out = newTensor();
   native.full(out, shape, value, dtype, resolved.device, resolved.requiresGrad);
   return out;
@@ -227,7 +227,7 @@ export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOpt
     if (givenShape !== undefined) fail('no shape for nested arrays (their nesting is the shape; shape is for a TypedArray)', 'torch_tensor options.shape', givenShape);
     const [nestedShape, values] = flatten(data);
     shape = nestedShape;
-    sourceDtype = values.length > 0 && values.every((v) => typeof v === 'boolean') ? 'bool' : 'float32';
+    sourceDtype = values.length > 0 && values.every((v) => typeof v === 'boolean') ? 'bool' : dtypeName(native.getDefaultDtype());
     if (values.some((v) => typeof v === 'boolean') && sourceDtype !== 'bool') throw new TypeError('Expected numbers or booleans for data but received a mix of both');
     const target = resolved.dtype === null ? sourceDtype : dtypeName(resolved.dtype);
     // JavaScript has no float16 or bfloat16 array: those are made as float32 and converted below.
@@ -236,8 +236,10 @@ export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOpt
   }
   const out = newTensor();
   native.fromBuffer(out, buffer, shape, dtypeCode(sourceDtype), resolved.device, false);
-  if (resolved.dtype !== null && resolved.dtype !== dtypeCode(sourceDtype)) {
-    const converted = out.to({ dtype: dtypeName(resolved.dtype) });
+  // The dtype asked for, or the one numbers get (the default, which may be float16 or bfloat16).
+  const wanted = resolved.dtype ?? (ArrayBuffer.isView(data) || sourceDtype === 'bool' ? null : native.getDefaultDtype());
+  if (wanted !== null && wanted !== dtypeCode(sourceDtype)) {
+    const converted = out.to({ dtype: dtypeName(wanted) });
     out.dispose();
     return resolved.requiresGrad ? converted.requires_grad_() : converted;
   }

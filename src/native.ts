@@ -46,6 +46,8 @@ export interface NativeAddon {
   memoryStats(): { tensors: number; bytes: number; cachedBytes: number };
   emptyCache(): number;
   config(): NativeConfig;
+  setDefaultDtype(code: number): void;
+  getDefaultDtype(): number;
   setNumThreads(n: number): void;
   /** files.cc: swaps two existing paths atomically (renameat2 RENAME_EXCHANGE); 0 or the errno. */
   exchangePaths(a: string, b: string): number;

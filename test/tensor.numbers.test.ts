@@ -6,7 +6,8 @@
 // arithmetic.
 import { describe, expect, it } from 'vitest';
 import {
-  torch_arange, torch_div, torch_full, torch_randint, torch_randn, torch_randperm, torch_tensor, torch_where,
+  nn_linear, torch_arange, torch_div, torch_full, torch_get_default_dtype, torch_linspace, torch_randint, torch_randn, torch_randperm,
+  torch_scalar_tensor, torch_set_default_dtype, torch_tensor, torch_where, torch_zeros,
 } from '../src/index.js';
 
 describe('a number alone decides float32, a boolean bool', () => {
@@ -95,5 +96,27 @@ describe('integer remainder never raises SIGFPE', () => {
   it('other divisors keep Python\'s sign rule', () => {
     expect(torch_tensor(new Int32Array([7, -7])).remainder(-3).to_array()).toEqual([-2, -1]);
     expect(torch_tensor(new Int32Array([7, -7])).remainder(torch_tensor(new Int32Array([3, 3]))).to_array()).toEqual([1, 2]);
+  });
+});
+
+describe('torch_set_default_dtype changes what numbers and creation functions give', () => {
+  it('float64: numbers, fills, draws, ranges, layers; bool and index results keep theirs', () => {
+    expect(torch_get_default_dtype()).toBe('float32');
+    torch_set_default_dtype('float64');
+    try {
+      const made = [torch_tensor([1.5]), torch_full([2], 1), torch_randn(2), torch_zeros(2), torch_arange(0, 1, 0.5),
+        torch_where(torch_tensor([true]), 1, 0), torch_linspace(0, 1, 3), torch_scalar_tensor(1), nn_linear(2, 2).weight];
+      expect(made.map((x) => x.dtype)).toEqual(new Array(made.length).fill('float64'));
+      expect(torch_tensor([0.1]).to_array()).toEqual([0.1]); // float64 holds 0.1 exactly as JavaScript does
+      expect(torch_tensor([true]).dtype).toBe('bool');
+      expect(torch_arange(3).dtype).toBe('int64');
+    } finally {
+      torch_set_default_dtype('float32');
+    }
+    expect(torch_tensor([1.5]).dtype).toBe('float32');
+  });
+
+  it('only floating-point dtypes can be the default', () => {
+    expect(() => torch_set_default_dtype('int64')).toThrow('Expected a floating-point dtype (float32, float64, float16 or bfloat16) for dtype but received "int64"');
   });
 });

@@ -235,7 +235,7 @@ const SCALAR_TENSOR = aten('scalar_tensor');
 export function torch_scalar_tensor(value: number | boolean, options?: CreationOptions): Tensor {
   const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_scalar_tensor');
   checkScalar(value, 'value');
-  const code = dtype === undefined ? dtypeCode(typeof value === 'boolean' ? 'bool' : 'float32') : dtypeCode(dtype);
+  const code = dtype === undefined ? (typeof value === 'boolean' ? dtypeCode('bool') : native.getDefaultDtype()) : dtypeCode(dtype);
   return created(SCALAR_TENSOR.call(value, code, null, device === undefined ? null : checkDevice(device), null), requires_grad);
 }
 
@@ -243,16 +243,16 @@ const LINSPACE = aten('linspace');
 const LOGSPACE = aten('logspace');
 /** `steps` evenly spaced values from `start` to `end`, both included (float32 unless `dtype`). @example torch_linspace(0, 1, 5) */
 export function torch_linspace(start: number, end: number, steps: number, options?: CreationOptions): Tensor {
-  const { dtype = 'float32', device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_linspace');
-  return created(LINSPACE.call(checkFinite(start, 'start'), checkFinite(end, 'end'), checkNonNegativeInteger(steps, 'steps'), dtypeCode(dtype), null,
+  const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_linspace');
+  return created(LINSPACE.call(checkFinite(start, 'start'), checkFinite(end, 'end'), checkNonNegativeInteger(steps, 'steps'), optionalDtype(dtype), null,
     device === undefined ? null : checkDevice(device), null), requires_grad);
 }
 
 /** `steps` values `base^t` for t evenly spaced from `start` to `end`. @example torch_logspace(-3, 0, 4) // 0.001 ... 1 */
 export function torch_logspace(start: number, end: number, steps: number, base = 10, options?: CreationOptions): Tensor {
-  const { dtype = 'float32', device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_logspace');
+  const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_logspace');
   return created(LOGSPACE.call(checkFinite(start, 'start'), checkFinite(end, 'end'), checkNonNegativeInteger(steps, 'steps'), checkFinite(base, 'base'),
-    dtypeCode(dtype), null, device === undefined ? null : checkDevice(device), null), requires_grad);
+    optionalDtype(dtype), null, device === undefined ? null : checkDevice(device), null), requires_grad);
 }
 
 function like(name: string): (self: Tensor, options?: CreationOptions) => Tensor {
