@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  lora_apply, lora_parameter_counts, lora_save, torch_load, torch_manual_seed, torch_randperm, torch_save, torch_set_num_threads, type Tensor,
+  lora_apply, lora_parameter_counts, lora_save, torch_load, torch_manual_seed, torch_randperm, torch_save, torch_set_num_threads, type AdamOptions,
+  type OptimizerStateDict, type Tensor,
 } from '../src/index.js';
 import { encodeNames, readNames, sampleNames, Vocabulary, type SamplingOptions } from './gpt/data.js';
 import { Gpt, type GptConfig } from './gpt/model.js';
-import { evaluate, train, type TrainingSettings } from './gpt/train.js';
+import { evaluate, train, type TrainingRun, type TrainingSettings } from './gpt/train.js';
 import { formatR, Progress } from './progress.js';
 
 const USAGE = `Usage: npm run example:gpt -- [flags]
@@ -90,38 +91,44 @@ const config: GptConfig = {
   vocab_size: vocabulary.size, block_size: blockSize, n_layer: number('layers', { min: 1 }), n_head: number('heads', { min: 1 }),
   n_embd: number('embd', { min: 1 }), dropout: 0.1,
 };
-const model = new Gpt(config);
+const firstModel = new Gpt(config);
 const males = split(male);
 
 const settings = (steps: number): TrainingSettings => ({
   steps, batch_size: number('batch', { min: 1 }), lr: number('lr', { integer: false }), weight_decay: 0.1, warmup: Math.ceil(steps / 20), clip: 1,
 });
 
-function trainWithProgress(label: string, x: Tensor, y: Tensor, steps: number): void {
+function trainWithProgress(label: string, net: Gpt, x: Tensor, y: Tensor, steps: number, run: TrainingRun = {}) {
   const progress = new Progress(steps, 'step');
   const started = performance.now();
-  const losses = train(model, x, y, settings(steps), (step, loss) => progress.tick(step, loss));
+  const result = train(net, x, y, settings(steps), { ...run, onStep: (step, loss) => progress.tick(step, loss) });
   progress.done();
   const seconds = (performance.now() - started) / 1000;
-  console.log(`${label}: ${steps} steps in ${seconds.toFixed(1)} s, loss ${formatR(losses[0]!)} -> ${formatR(losses.at(-1)!)}`);
+  const { losses } = result;
+  console.log(`${label}: ${losses.length} steps in ${seconds.toFixed(1)} s, loss ${formatR(losses[0]!)} -> ${formatR(losses.at(-1)!)}`);
+  return result;
 }
 
 const heldOutLosses = (): string =>
   `female ${formatR(evaluate(model, females.heldOut.x, females.heldOut.y))}, male ${formatR(evaluate(model, males.heldOut.x, males.heldOut.y))}`;
 
-console.log(`${female.length} female and ${male.length} male names, ${vocabulary.size} characters, context ${blockSize}`);
-console.log(`GPT: ${config.n_layer} blocks, ${config.n_head} heads, ${config.n_embd} features, ${lora_parameter_counts(model).total.toLocaleString('en-US')} parameters`);
 
-// ---- pre-training, then a checkpoint that a fresh model resumes from ----
+console.log(`${female.length} female and ${male.length} male names, ${vocabulary.size} characters, context ${blockSize}`);
+console.log(`GPT: ${config.n_layer} blocks, ${config.n_head} heads, ${config.n_embd} features, ${lora_parameter_counts(firstModel).total.toLocaleString('en-US')} parameters`);
+
+// ---- pre-training: the first half, a checkpoint, and a fresh process's resume ----
 const steps = number('steps', { min: 2 });
-trainWithProgress('pre-training on female names', females.train.x, females.train.y, steps);
+const half = Math.floor(steps / 2);
+const first = trainWithProgress('pre-training on female names, first half', firstModel, females.train.x, females.train.y, steps, { until: half });
 const checkpoint = join(out, 'gpt.pt');
-torch_save({ config: { ...config }, model: model.state_dict() }, checkpoint);
-// Resuming: a fresh model takes the checkpoint's weights (Python reads the same file with torch.load).
-const saved = torch_load(checkpoint) as { model: Record<string, Tensor> };
-const resumed = new Gpt(config);
-resumed.load_state_dict(saved.model);
-console.log(`checkpoint ${checkpoint}: the resumed model's held-out female loss ${formatR(evaluate(resumed, females.heldOut.x, females.heldOut.y))}`);
+torch_save({ config: { ...config }, step: half, model: firstModel.state_dict(), optimizer: first.optimizer.state_dict() }, checkpoint);
+// What a new process does: a fresh model and optimizer take the checkpoint's state (Python reads
+// the same file with torch.load), and training goes on from its step.
+const saved = torch_load(checkpoint) as { step: number; model: Record<string, Tensor>; optimizer: OptimizerStateDict<AdamOptions> };
+const model = new Gpt(config);
+model.load_state_dict(saved.model);
+console.log(`checkpoint ${checkpoint} at step ${saved.step}; resuming`);
+trainWithProgress('pre-training on female names, second half', model, females.train.x, females.train.y, steps, { from: saved.step, optimizer_state: saved.optimizer });
 console.log(`held-out loss of the base model: ${heldOutLosses()}`);
 console.log(`base model samples: ${sampleNames(model, vocabulary, blockSize, samples, sampling).join(', ')}`);
 
@@ -129,7 +136,7 @@ console.log(`base model samples: ${sampleNames(model, vocabulary, blockSize, sam
 lora_apply(model, { target_modules: ['q_proj', 'k_proj', 'v_proj', 'c_proj', 'fc', 'proj'], r: number('rank', { min: 1 }), alpha: number('alpha', { integer: false }) });
 const counts = lora_parameter_counts(model);
 console.log(`LoRA: ${counts.trainable.toLocaleString('en-US')} trainable of ${counts.total.toLocaleString('en-US')} parameters (${((100 * counts.trainable) / counts.total).toFixed(2)}%)`);
-trainWithProgress('LoRA fine-tuning on male names', males.train.x, males.train.y, number('lora-steps', { min: 2 }));
+trainWithProgress('LoRA fine-tuning on male names', model, males.train.x, males.train.y, number('lora-steps', { min: 2 }));
 console.log(`held-out loss with the LoRA: ${heldOutLosses()}`);
 console.log(`LoRA samples: ${sampleNames(model, vocabulary, blockSize, samples, sampling).join(', ')}`);
 lora_save(model, join(out, 'adapter'));

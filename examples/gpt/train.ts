@@ -3,7 +3,7 @@
 // warm-up then a cosine schedule, gradient clipping, batches from a shuffling dataloader.
 import {
   dataloader, lr_cosine_annealing, lr_linear, lr_sequential, nn_utils_clip_grad_norm_, nnf_cross_entropy, optim_adamw, tensor_dataset,
-  torch_scope, with_no_grad, type nn_Module, type Optimizer, type Tensor,
+  torch_scope, with_no_grad, type AdamOptions, type nn_Module, type Optimizer, type OptimizerStateDict, type Tensor,
 } from '../../src/index.js';
 
 export interface TrainingSettings {
@@ -21,7 +21,7 @@ export function nextCharacterLoss(logits: Tensor, y: Tensor): Tensor {
 }
 
 /** AdamW over the trainable parameters: weight decay on matrices (2 or more dimensions) only, as nanoGPT does. */
-export function makeOptimizer(model: nn_Module, settings: TrainingSettings): Optimizer {
+export function makeOptimizer(model: nn_Module, settings: TrainingSettings): Optimizer<AdamOptions> {
   const trainable = model.parameters.filter((p) => p.requires_grad);
   const decay = trainable.filter((p) => p.dim() >= 2);
   const rest = trainable.filter((p) => p.dim() < 2);
@@ -29,23 +29,38 @@ export function makeOptimizer(model: nn_Module, settings: TrainingSettings): Opt
   return optim_adamw(groups, { lr: settings.lr });
 }
 
+/** Where a run starts and stops, and what it resumes from. */
+export interface TrainingRun {
+  /** The first step (0); the schedule is advanced to it. */
+  from?: number;
+  /** The step to stop before (settings.steps). */
+  until?: number;
+  /** An optimizer state_dict to resume from (a checkpoint's). */
+  optimizer_state?: OptimizerStateDict<AdamOptions>;
+  onStep?: (step: number, loss: Tensor) => void;
+}
+
 /**
- * Trains `model` for `settings.steps` steps on (x, y) and returns each step's loss. The data
- * are drawn epoch after epoch from a shuffling dataloader; `onStep` sees every loss.
+ * Trains `model` on (x, y), steps `from` to `until` of a schedule of `settings.steps`, and
+ * returns each step's loss and the optimizer (whose state_dict() a checkpoint keeps). The data
+ * are drawn epoch after epoch from a shuffling dataloader.
  */
-export function train(model: nn_Module, x: Tensor, y: Tensor, settings: TrainingSettings, onStep: (step: number, loss: Tensor) => void = () => {}): number[] {
+export function train(model: nn_Module, x: Tensor, y: Tensor, settings: TrainingSettings, run: TrainingRun = {}): { losses: number[]; optimizer: Optimizer<AdamOptions> } {
+  const { from = 0, until = settings.steps, optimizer_state, onStep = () => {} } = run;
   const optimizer = makeOptimizer(model, settings);
+  if (optimizer_state !== undefined) optimizer.load_state_dict(optimizer_state);
   const warmup = Math.max(1, Math.min(settings.warmup, settings.steps - 1));
   const schedule = lr_sequential(optimizer, [
     lr_linear(optimizer, { start_factor: 0.01, total_iters: warmup }),
     lr_cosine_annealing(optimizer, Math.max(1, settings.steps - warmup)),
   ], [warmup]);
+  for (let step = 0; step < from; step++) schedule.step();
   const loader = dataloader(tensor_dataset(x, y), { batch_size: settings.batch_size, shuffle: true, drop_last: true });
   const losses: number[] = [];
   model.train();
-  while (losses.length < settings.steps) {
+  while (from + losses.length < until) {
     for (const [xb, yb] of loader) {
-      if (losses.length >= settings.steps) break;
+      if (from + losses.length >= until) break;
       torch_scope(() => {
         optimizer.zero_grad();
         const loss = nextCharacterLoss(model(xb!), yb!);
@@ -54,11 +69,11 @@ export function train(model: nn_Module, x: Tensor, y: Tensor, settings: Training
         optimizer.step();
         schedule.step();
         losses.push(loss.item() as number);
-        onStep(losses.length, loss);
+        onStep(from + losses.length, loss);
       });
     }
   }
-  return losses;
+  return { losses, optimizer };
 }
 
 /** The mean loss over (x, y) in evaluation mode (no dropout), in batches. */

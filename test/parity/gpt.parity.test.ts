@@ -18,7 +18,7 @@ parity_suite('GPT example parity with PyTorch', [{
     const { x, y } = encodeNames(female, vocabulary, CONFIG.block_size);
     const rows = torch_randperm(female.length).index(`0:${Math.floor(female.length * 0.9)}`);
     const model = new Gpt({ ...CONFIG, vocab_size: vocabulary.size });
-    const losses = train(model, x.index(rows), y.index(rows), SETTINGS);
+    const { losses } = train(model, x.index(rows), y.index(rows), SETTINGS);
     return { losses: torch_tensor(new Float64Array(losses)) };
   },
 }]);
