@@ -1,7 +1,7 @@
 // A small GPT, pre-trained on female first names and fine-tuned with LoRA on male ones, written
 // the way a PyTorch user writes it (examples/gpt/: the model, the data, the training loop; its
 // Python twin is bench/gpt.py). `npm run example:gpt -- --help` lists the flags.
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -65,6 +65,7 @@ function number(name: keyof typeof flags, { integer = true, min = 0 } = {}): num
 
 if (flags.threads !== undefined) torch_set_num_threads(number('threads', { min: 1 }));
 const out = flags.out ?? mkdtempSync(join(tmpdir(), 'torchlora-gpt-'));
+mkdirSync(out, { recursive: true });
 const sampling: SamplingOptions = { temperature: number('temperature', { integer: false, min: 1e-6 }), top_k: number('top-k'), top_p: number('top-p', { integer: false }) };
 const samples = number('samples');
 
