@@ -87,17 +87,17 @@ export function torch_sigmoid(self: Tensor): Tensor { return checkTensor(self, '
 /** Hyperbolic tangent. */
 export function torch_tanh(self: Tensor): Tensor { return checkTensor(self, 'self').tanh(); }
 /** Limits values to [min, max]. @example torch_clamp(x, 0, 1) */
-export function torch_clamp(self: Tensor, min: number | null = null, max: number | null = null): Tensor { return checkTensor(self, 'self').clamp(min, max); }
+export function torch_clamp(self: Tensor, ...args: Parameters<Tensor['clamp']>): Tensor { return checkTensor(self, 'self').clamp(...args); }
 /** Softmax along `dim`. */
 export function torch_softmax(self: Tensor, dim: number): Tensor { return checkTensor(self, 'self').softmax(dim); }
 /** Sum of all elements or along `dim`. @example torch_sum(x, 1) */
-export function torch_sum(self: Tensor, dim?: number | number[], keepdim = false): Tensor { return checkTensor(self, 'self').sum(dim, keepdim); }
+export function torch_sum(self: Tensor, ...args: Parameters<Tensor['sum']>): Tensor { return checkTensor(self, 'self').sum(...args); }
 /** Mean of all elements or along `dim`. */
-export function torch_mean(self: Tensor, dim?: number | number[], keepdim = false): Tensor { return checkTensor(self, 'self').mean(dim, keepdim); }
+export function torch_mean(self: Tensor, ...args: Parameters<Tensor['mean']>): Tensor { return checkTensor(self, 'self').mean(...args); }
 /** The p-norm of all elements or along `dim`, as `torch.norm(x, p, dim)`. @example torch_norm(g, 2) */
 export function torch_norm(self: Tensor, p = 2, dim?: number | number[] | null, keepdim = false): Tensor { return checkTensor(self, 'self').norm(p, dim, keepdim); }
 /** Index of the largest element. */
-export function torch_argmax(self: Tensor, dim?: number, keepdim = false): Tensor { return checkTensor(self, 'self').argmax(dim, keepdim); }
+export function torch_argmax(self: Tensor, ...args: Parameters<Tensor['argmax']>): Tensor { return checkTensor(self, 'self').argmax(...args); }
 /** Transpose of a matrix. */
 export function torch_t(self: Tensor): Tensor { return checkTensor(self, 'self').t(); }
 /** Swaps two dimensions. */
@@ -105,9 +105,9 @@ export function torch_transpose(self: Tensor, dim0: number, dim1: number): Tenso
 /** Reshapes. @example torch_reshape(x, [2, -1]) */
 export function torch_reshape(self: Tensor, shape: number[]): Tensor { return checkTensor(self, 'self').reshape(shape); }
 /** Flattens dimensions. */
-export function torch_flatten(self: Tensor, start_dim = 0, end_dim = -1): Tensor { return checkTensor(self, 'self').flatten(start_dim, end_dim); }
+export function torch_flatten(self: Tensor, ...args: Parameters<Tensor['flatten']>): Tensor { return checkTensor(self, 'self').flatten(...args); }
 /** Removes size-1 dimensions. */
-export function torch_squeeze(self: Tensor, dim?: number): Tensor { return checkTensor(self, 'self').squeeze(dim); }
+export function torch_squeeze(self: Tensor, ...args: Parameters<Tensor['squeeze']>): Tensor { return checkTensor(self, 'self').squeeze(...args); }
 /** Inserts a size-1 dimension. */
 export function torch_unsqueeze(self: Tensor, dim: number): Tensor { return checkTensor(self, 'self').unsqueeze(dim); }
 
@@ -178,7 +178,7 @@ export function torch_min(self: Tensor, dim?: number, keepdim = false): Tensor |
   return dim === undefined ? checkTensor(self, 'self').min() : checkTensor(self, 'self').min(dim, keepdim);
 }
 /** Index of the smallest element. */
-export function torch_argmin(self: Tensor, dim?: number, keepdim = false): Tensor { return checkTensor(self, 'self').argmin(dim, keepdim); }
+export function torch_argmin(self: Tensor, ...args: Parameters<Tensor['argmin']>): Tensor { return checkTensor(self, 'self').argmin(...args); }
 /** Reorders the dimensions. @example torch_permute(x, [2, 0, 1]) */
 export function torch_permute(self: Tensor, dims: number[]): Tensor { return checkTensor(self, 'self').permute(dims); }
 /** Log-softmax along `dim`. */
@@ -207,3 +207,13 @@ export function torch_logical_and(self: Tensor, other: TensorOrScalar): Tensor {
 export function torch_logical_or(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').logical_or(other); }
 /** A copy that autograd tracks back to `self`. */
 export function torch_clone(self: Tensor): Tensor { return checkTensor(self, 'self').clone(); }
+/** `torch_index_put_(x, items, value)` is `x.index_put_(items, value)`: in place, returns x. */
+export function torch_index_put_(self: Tensor, ...args: Parameters<Tensor['index_put_']>): Tensor { return checkTensor(self, 'self').index_put_(...args); }
+/** A copy of `self` with `x[items] = value` done to it. @example torch_index_put(x, [0], 1) */
+export function torch_index_put(self: Tensor, ...args: Parameters<Tensor['index_put_']>): Tensor { return checkTensor(self, 'self').clone().index_put_(...args); }
+/** `torch_clamp` in place. */
+export function torch_clamp_(self: Tensor, ...args: Parameters<Tensor['clamp_']>): Tensor { return checkTensor(self, 'self').clamp_(...args); }
+/** The number of elements. */
+export function torch_numel(self: Tensor): number { return checkTensor(self, 'self').numel(); }
+/** The same storage, cut out of the autograd graph. */
+export function torch_detach(self: Tensor): Tensor { return checkTensor(self, 'self').detach(); }

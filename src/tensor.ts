@@ -158,6 +158,19 @@ export interface DimOptions {
 }
 const DIM_KEYS = optionKeys<DimOptions>({ dim: true, keepdim: true });
 
+/** R's named arguments for reductions: `x.sum({ dim: 1, keepdim: true })`. */
+export interface ReduceOptions {
+  dim?: number | number[] | null;
+  keepdim?: boolean;
+  dtype?: DTypeLike;
+}
+const REDUCE_NAMED_KEYS = optionKeys<ReduceOptions>({ dim: true, keepdim: true, dtype: true });
+
+// Whether a method's first optional argument is R's named arguments: a plain options object.
+function isNamed(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Tensor);
+}
+
 // (dim, keepdim) given positionally or as R's named arguments.
 function dimArguments(dim: number | DimOptions, keepdim: boolean, where: string): [number, boolean] {
   if (typeof dim !== 'object' || dim === null) return [dim, keepdim];
@@ -174,6 +187,14 @@ const TO_KEYS = optionKeys<ToOptions>({ device: true, dtype: true, copy: true, o
 const BACKWARD_KEYS = optionKeys<BackwardOptions>({ retain_graph: true, create_graph: true });
 const TYPED_ARRAY_KEYS = optionKeys<{ copy?: boolean }>({ copy: true });
 const REDUCE_KEYS = optionKeys<{ dtype?: DTypeLike }>({ dtype: true });
+const CLAMP_KEYS = optionKeys<{ min?: number | null; max?: number | null }>({ min: true, max: true });
+const ALLCLOSE_KEYS = optionKeys<{ rtol?: number; atol?: number; equal_nan?: boolean }>({ rtol: true, atol: true, equal_nan: true });
+const NORM_KEYS = optionKeys<{ p?: number; dim?: number | number[] | null; keepdim?: boolean }>({ p: true, dim: true, keepdim: true });
+const ARG_KEYS = optionKeys<{ dim?: number | null; keepdim?: boolean }>({ dim: true, keepdim: true });
+const FLATTEN_KEYS = optionKeys<{ start_dim?: number; end_dim?: number }>({ start_dim: true, end_dim: true });
+const SQUEEZE_KEYS = optionKeys<{ dim?: number }>({ dim: true });
+const NORMAL_KEYS = optionKeys<{ mean?: number; std?: number }>({ mean: true, std: true });
+const UNIFORM_KEYS = optionKeys<{ from?: number; to?: number }>({ from: true, to: true });
 
 
 /**
@@ -375,7 +396,8 @@ export class Tensor {
   sign(): Tensor { return unary(this, native.sign); }
 
   /** Limits values to [min, max]; either bound may be null. @example x.clamp(0, 1) */
-  clamp(min: number | null = null, max: number | null = null): Tensor {
+  clamp(min: number | null | { min?: number | null; max?: number | null } = null, max: number | null = null): Tensor {
+    if (isNamed(min)) ({ min = null, max = null } = checkOptions(min, CLAMP_KEYS, 'clamp'));
     if (min !== null) checkNumber(min, 'min');
     if (max !== null) checkNumber(max, 'max');
     if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp but received neither');
@@ -424,8 +446,9 @@ export class Tensor {
   logical_or(other: TensorOrScalar): Tensor { return tensorBinary(this, native.logical_or, logicalOperand(this, other)); }
 
   /** Whether all elements are close: `|a - b| <= atol + rtol * |b|`. @example a.allclose(b, 1e-5, 1e-8) */
-  allclose(other: Tensor, rtol = 1e-5, atol = 1e-8, equal_nan = false): boolean {
+  allclose(other: Tensor, rtol: number | { rtol?: number; atol?: number; equal_nan?: boolean } = 1e-5, atol = 1e-8, equal_nan = false): boolean {
     checkTensor(other, 'other');
+    if (isNamed(rtol)) ({ rtol = 1e-5, atol = 1e-8, equal_nan = false } = checkOptions(rtol, ALLCLOSE_KEYS, 'allclose'));
     return native.allclose(this, other, checkFinite(rtol, 'rtol'), checkFinite(atol, 'atol'), checkBoolean(equal_nan, 'equal_nan'));
   }
 
@@ -437,12 +460,14 @@ export class Tensor {
   // ---- reductions ----
 
   /** Sum of all elements, or along `dim` (a number or an array). @example x.sum(); x.sum(0, true) */
-  sum(dim?: number | number[] | null, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
+  sum(dim?: number | number[] | null | ReduceOptions, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
+    if (isNamed(dim)) return namedReduce(this, native.sum, 'sum', dim as ReduceOptions);
     return reduce(this, native.sum, 'sum', dim, keepdim, options);
   }
 
   /** Mean of all elements, or along `dim`. @example x.mean(); x.mean([0, 1]) */
-  mean(dim?: number | number[] | null, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
+  mean(dim?: number | number[] | null | ReduceOptions, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
+    if (isNamed(dim)) return namedReduce(this, native.mean, 'mean', dim as ReduceOptions);
     return reduce(this, native.mean, 'mean', dim, keepdim, options);
   }
 
@@ -450,7 +475,8 @@ export class Tensor {
    * The p-norm of all elements, or along `dim` (`torch.norm(x, p, dim, keepdim)` with a number
    * `p`; `Infinity` for the largest absolute value). @example x.norm(); x.norm(1, -1, true)
    */
-  norm(p = 2, dim?: number | number[] | null, keepdim = false): Tensor {
+  norm(p: number | { p?: number; dim?: number | number[] | null; keepdim?: boolean } = 2, dim?: number | number[] | null, keepdim = false): Tensor {
+    if (isNamed(p)) ({ p = 2, dim, keepdim = false } = checkOptions(p, NORM_KEYS, 'norm'));
     checkNumber(p, 'p');
     const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
     const out = newTensor();
@@ -477,14 +503,16 @@ export class Tensor {
   }
 
   /** Index of the largest element (of the flattened tensor when `dim` is omitted). @example logits.argmax(-1) */
-  argmax(dim?: number | null, keepdim = false): Tensor {
+  argmax(dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
+    if (isNamed(dim)) ({ dim, keepdim = false } = checkOptions(dim, ARG_KEYS, 'argmax'));
     const out = newTensor();
     native.argmax(out, this, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
     return out;
   }
 
   /** Index of the smallest element. @example x.argmin(0) */
-  argmin(dim?: number | null, keepdim = false): Tensor {
+  argmin(dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
+    if (isNamed(dim)) ({ dim, keepdim = false } = checkOptions(dim, ARG_KEYS, 'argmin'));
     const out = newTensor();
     native.argmin(out, this, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
     return out;
@@ -531,14 +559,16 @@ export class Tensor {
   }
 
   /** Flattens dimensions `start_dim`..`end_dim` into one. @example images.flatten(1) */
-  flatten(start_dim = 0, end_dim = -1): Tensor {
+  flatten(start_dim: number | { start_dim?: number; end_dim?: number } = 0, end_dim = -1): Tensor {
+    if (isNamed(start_dim)) ({ start_dim = 0, end_dim = -1 } = checkOptions(start_dim, FLATTEN_KEYS, 'flatten'));
     const out = newTensor();
     native.flatten(out, this, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim'));
     return out;
   }
 
   /** Removes size-1 dimensions (only `dim` when given). @example x.squeeze(0) */
-  squeeze(dim?: number): Tensor {
+  squeeze(dim?: number | { dim?: number }): Tensor {
+    if (isNamed(dim)) ({ dim } = checkOptions(dim, SQUEEZE_KEYS, 'squeeze'));
     const out = newTensor();
     native.squeeze(out, this, optionalDim(dim));
     return out;
@@ -630,7 +660,8 @@ export class Tensor {
   copy_(source: Tensor): this { native.copy_(this, checkTensor(source, 'source')); return this; }
 
   /** Fills with samples of N(mean, std²) from libtorch's generator. @example w.normal_(0, 0.02) */
-  normal_(mean = 0, std = 1): this {
+  normal_(mean: number | { mean?: number; std?: number } = 0, std = 1): this {
+    if (isNamed(mean)) ({ mean = 0, std = 1 } = checkOptions(mean, NORMAL_KEYS, 'normal_'));
     checkFinite(mean, 'mean');
     if (checkFinite(std, 'std') < 0) throw new RangeError(`Expected a non-negative std for normal_ but received ${std}`);
     native.normal_(this, mean, std);
@@ -638,7 +669,8 @@ export class Tensor {
   }
 
   /** Fills with samples of U(from, to). @example w.uniform_(-0.1, 0.1) */
-  uniform_(from = 0, to = 1): this {
+  uniform_(from: number | { from?: number; to?: number } = 0, to = 1): this {
+    if (isNamed(from)) ({ from = 0, to = 1 } = checkOptions(from, UNIFORM_KEYS, 'uniform_'));
     checkFinite(from, 'from');
     if (checkFinite(to, 'to') < from) throw new RangeError(`Expected to >= from for uniform_ but received from=${from}, to=${to}`);
     native.uniform_(this, from, to);
@@ -646,7 +678,8 @@ export class Tensor {
   }
 
   /** Limits values to [min, max] in place. */
-  clamp_(min: number | null = null, max: number | null = null): this {
+  clamp_(min: number | null | { min?: number | null; max?: number | null } = null, max: number | null = null): this {
+    if (isNamed(min)) ({ min = null, max = null } = checkOptions(min, CLAMP_KEYS, 'clamp_'));
     if (min !== null) checkNumber(min, 'min');
     if (max !== null) checkNumber(max, 'max');
     if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp_ but received neither');
@@ -771,6 +804,11 @@ function logicalOperand(self: Tensor, other: unknown): Tensor {
   const out = newTensor();
   native.full(out, [], operand !== 0 && operand !== false, dtypeCode('bool'), native.device(self), false);
   return out;
+}
+
+function namedReduce(self: Tensor, op: typeof native.sum, name: string, named: ReduceOptions): Tensor {
+  const { dim, keepdim = false, dtype } = checkOptions(named, REDUCE_NAMED_KEYS, name);
+  return reduce(self, op, name, dim, keepdim, dtype === undefined ? undefined : { dtype });
 }
 
 function dimReduce(self: Tensor, op: typeof native.maxDim, dim: number, keepdim: boolean): [Tensor, Tensor] {

@@ -53,6 +53,22 @@ describe('named arguments as an options object', () => {
     expect(perHead!.mean(1).allclose(averaged!)).toBe(true);
   });
 
+  it('reductions, argmax, clamp, flatten, squeeze, allclose, normal_ and uniform_ take R\'s named arguments', () => {
+    const m = x(); // [[0..3], [4..7], [8..11]]
+    expect(m.sum({ dim: 1 }).to_array()).toEqual([6, 22, 38]);
+    expect(m.sum({ dim: 0, keepdim: true }).shape).toEqual([1, 4]);
+    expect(m.sum({ dtype: 'float64' }).dtype).toBe('float64');
+    expect(m.float().mean({ dim: 1 }).to_array()).toEqual([1.5, 5.5, 9.5]);
+    expect(m.argmax({ dim: 0 }).to_array()).toEqual([2, 2, 2, 2]);
+    expect(m.clamp({ max: 2 }).index(0).to_array()).toEqual([0, 1, 2, 2]);
+    expect(m.reshape(3, 2, 2).flatten({ start_dim: 1 }).shape).toEqual([3, 4]);
+    expect(m.reshape(1, 12).squeeze({ dim: 0 }).shape).toEqual([12]);
+    expect(m.float().allclose(m.float().add(1e-3), { atol: 1e-2 })).toBe(true);
+    expect(torch_zeros(1000).uniform_({ from: 2, to: 3 }).min().item()).toBeGreaterThanOrEqual(2);
+    expect(m.float().norm({ p: 1, dim: 1 }).to_array()).toEqual([6, 22, 38]);
+    expect(() => m.sum({ dims: 1 } as never)).toThrow('Expected one of dim, keepdim, dtype for sum options but received "dims"');
+  });
+
   it('torch_arange takes one-element tensors as bounds', () => {
     expect(torch_arange(torch_tensor(2), torch_tensor(5)).to_array()).toEqual([2, 3, 4]);
   });

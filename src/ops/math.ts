@@ -102,6 +102,18 @@ export function torch_logical_xor(self: Tensor, other: TensorOrScalar): Tensor {
 
 // ---- reductions ----
 
+const LINALG_VECTOR_NORM = aten('linalg_vector_norm');
+const VECTOR_NORM_KEYS = optionKeys<{ ord?: number; dim?: number | number[] | null; keepdim?: boolean; dtype?: DTypeLike }>({ ord: true, dim: true, keepdim: true, dtype: true });
+/**
+ * The vector norm of order `ord` (2; Infinity, -Infinity, 0 too) of all elements or along `dim`,
+ * as R torch's and PyTorch's `linalg_vector_norm`. @example linalg_vector_norm(x, { ord: 1, dim: -1 })
+ */
+export function linalg_vector_norm(self: Tensor, options?: { ord?: number; dim?: number | number[] | null; keepdim?: boolean; dtype?: DTypeLike }): Tensor {
+  const { ord = 2, dim = null, keepdim = false, dtype } = checkOptions(options, VECTOR_NORM_KEYS, 'linalg_vector_norm');
+  return LINALG_VECTOR_NORM.call(checkTensor(self, 'self'), checkNumber(ord, 'ord'), dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim'),
+    checkBoolean(keepdim, 'keepdim'), optionalDtype(dtype));
+}
+
 const PROD = { all: aten('prod'), dim: aten('prod', 'dim_int') };
 const REDUCE_KEYS = optionKeys<{ dtype?: DTypeLike }>({ dtype: true });
 const optionalDtype = (dtype: DTypeLike | undefined): number | null => (dtype === undefined ? null : dtypeCode(dtype));

@@ -101,6 +101,12 @@ def math_reductions(x, p):
             "logsumexp": torch.logsumexp(x, 1), "logsumexp_keep": torch.logsumexp(x, [0, 1], True)}
 
 
+@case("math.vector_norm")
+def math_vector_norm(x):
+    return {"l2": torch.linalg.vector_norm(x), "l1_dim": torch.linalg.vector_norm(x, 1, -1), "inf": torch.linalg.vector_norm(x, math.inf, 0, True),
+            "l3_f64": torch.linalg.vector_norm(x, 3, [0, 1], dtype=torch.float64)}
+
+
 @case("math.logic")
 def math_logic(x):
     return {"all": torch.all(x), "all_dim": torch.all(x, 1), "any": torch.any(x), "any_dim": torch.any(x, 0, True),

@@ -2,7 +2,7 @@
 // with Python PyTorch: values, and gradients through backward() where the op has them. Each
 // case's Python twin is the @case of the same name in cases_ops.py.
 import {
-  Tensor, torch_addmm, torch_all, torch_any, torch_arange, torch_argsort, torch_bernoulli, torch_bmm, torch_chunk, torch_cumprod, torch_cumsum,
+  linalg_vector_norm, Tensor, torch_addmm, torch_all, torch_any, torch_arange, torch_argsort, torch_bernoulli, torch_bmm, torch_chunk, torch_cumprod, torch_cumsum,
   torch_dot, torch_einsum, torch_empty, torch_floor_divide, torch_flip, torch_full_like, torch_gather, torch_index_select, torch_lerp,
   torch_linspace, torch_logspace, torch_logsumexp, torch_manual_seed, torch_masked_fill, torch_masked_select, torch_mm, torch_multinomial,
   torch_mv, torch_narrow, torch_nonzero, torch_ones_like, torch_outer, torch_pow, torch_prod, torch_rand, torch_randn, torch_randn_like,
@@ -90,6 +90,10 @@ const math: ParityCase[] = [
     var: torch_var(x!), var_dim: torch_var(x!, 1), var_biased: torch_var(x!, 0, { unbiased: false, keepdim: true }),
     var_correction: torch_var(x!, [0, 1], { correction: 2 }), std: torch_std(x!), std_dim: torch_std(x!, -1, { keepdim: true }),
     logsumexp: torch_logsumexp(x!, 1), logsumexp_keep: torch_logsumexp(x!, [0, 1], true),
+  }) },
+  { name: 'math.vector_norm', inputs: () => ({ x: randn(3, 4) }), grad: ['x'], run: ({ x }) => ({
+    l2: linalg_vector_norm(x!), l1_dim: linalg_vector_norm(x!, { ord: 1, dim: -1 }), inf: linalg_vector_norm(x!, { ord: Infinity, dim: 0, keepdim: true }),
+    l3_f64: linalg_vector_norm(x!, { ord: 3, dim: [0, 1], dtype: 'float64' }),
   }) },
   { name: 'math.logic', inputs: () => ({ x: torch_tensor([[0, 1, 2], [0, 0, 3]]) }), run: ({ x }) => ({
     all: torch_all(x!), all_dim: torch_all(x!, 1), any: torch_any(x!), any_dim: torch_any(x!, 0, true),
