@@ -57,7 +57,7 @@ export { lora_nn_embedding, type EmbeddingBase } from './lora/embedding.js';
 export { lora_nn_conv2d, type Conv2dBase } from './lora/conv2d.js';
 export {
   lora_apply, lora_layers, lora_adapters, lora_active_adapter, lora_set_adapter, lora_delete_adapter, with_adapter,
-  with_adapters_disabled, lora_parameters, lora_parameter_counts, lora_merge, lora_unmerge, merge_and_unload, lora_unload,
+  with_adapters_disabled, with_adapter_names, lora_parameters, lora_parameter_counts, lora_merge, lora_unmerge, merge_and_unload, lora_unload,
   type TargetModules, type LoraApplyOptions, type AdapterOptions,
 } from './lora/model.js';
 export { lora_save, lora_load, LORA_WEIGHTS_NAME, LORA_CONFIG_NAME, LORA_CONFIG_HASH_KEY, type PeftLoraConfig } from './lora/files.js';

@@ -149,6 +149,11 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   active_adapter: string | null = null;
   /** Adapters added into the base weight, in the order they were merged. */
   readonly merged_adapters: string[] = [];
+  /**
+   * @internal While with_adapter_names runs: the adapter of each row of the batch (null: the
+   * base alone), in place of the active one.
+   */
+  row_adapters: (string | null)[] | null = null;
 
   // The base is frozen by add_adapter, once the adapter's options have been checked, so a
   // refused adapter leaves the base layer as it was.
@@ -182,9 +187,21 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
 
   override forward(input: Tensor): Tensor {
     const result = call(this.base_layer, input);
+    if (this.row_adapters !== null && !this.merged) return this.add_term(result, this.mixed_forward(input, this.row_adapters));
     const name = this.active_adapter;
     if (this.merged || name === null || !(name in this.r)) return result;
-    const term = this.lora_forward(input, name);
+    return this.add_term(result, this.lora_forward(input, name));
+  }
+
+  /**
+   * The terms of a batch whose rows use different adapters, as one batched computation. Each
+   * kind of layer that supports it overrides this; the others refuse.
+   */
+  protected mixed_forward(_input: Tensor, _names: (string | null)[]): Tensor {
+    return fail('a model whose LoRA layers are all linear (mixed-adapter batches are implemented for lora_nn_linear)', 'model', this);
+  }
+
+  private add_term(result: Tensor, term: Tensor): Tensor {
     const sum = result.add(term);
     term.dispose();
     result.dispose();

@@ -11,7 +11,7 @@ import { embedding_kind } from './embedding.js';
 import {
   adapterSettings, checkAdapterName, LORA_OPTION_NAMES, LoraLayer, mergeOptions, type AdapterSettings, type LoraKind, type LoraOptions, type MergeOptions,
 } from './layer.js';
-import { linear_kind } from './linear.js';
+import { linear_kind, LoraLinear } from './linear.js';
 
 /** Every kind of layer LoRA can wrap. */
 export const LORA_KINDS: readonly LoraKind[] = [linear_kind, embedding_kind, conv2d_kind];
@@ -309,6 +309,37 @@ function withActive<T>(model: nn_Module, name: string | null, fn: () => T): T {
  */
 export function with_adapter<T>(model: nn_Module, name: string, fn: () => T): T {
   return withActive(model, checkKnown(model, name, 'name'), fn);
+}
+
+/**
+ * Runs `fn` with row i of every LoRA layer's input using adapter `adapter_names[i]` (null: the
+ * base model alone), as PEFT's `adapter_names=`: one batch serves many adapters at once,
+ * computed as one batched product per layer, not a loop. For inference (eval mode) on models
+ * whose LoRA layers are linear; `fn` must be synchronous.
+ *
+ * @example
+ * const y = with_adapter_names(model, ['task_a', null, 'task_b'], () => model(x)); // x: 3 rows
+ */
+export function with_adapter_names<T>(model: nn_Module, adapter_names: (string | null)[], fn: () => T): T {
+  checkFunction(fn, 'fn');
+  if (!Array.isArray(adapter_names) || adapter_names.length === 0) fail('a non-empty array of adapter names (or null)', 'adapter_names', adapter_names);
+  const names = Array.from(adapter_names, (name, i) => (name === null ? null : checkKnown(model, name, `adapter_names[${i}]`)));
+  const layers = lora_layers(model);
+  for (const [path, layer] of layers) {
+    if (!(layer instanceof LoraLinear)) fail('a model whose LoRA layers are all linear (mixed-adapter batches are implemented for lora_nn_linear)', 'model', `one with ${layer.constructor.name} at "${path}"`);
+    if (layer.merged) failRange('unmerged adapters (lora_unmerge() first)', 'model', `one with "${path}" merged`);
+  }
+  for (const [, layer] of layers) layer.row_adapters = names;
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    for (const [, layer] of layers) layer.row_adapters = null;
+  }
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+    throw new TypeError('Expected a synchronous function for fn but received one that returned a Promise: the adapters were switched back before it finished');
+  }
+  return result;
 }
 
 /**
