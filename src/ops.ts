@@ -2,7 +2,7 @@
 import { aten } from './dispatch.js';
 import { native } from './native.js';
 import { checkOperand, checkTensor, newTensor, type Tensor, type TensorOrScalar } from './tensor.js';
-import { checkInteger, checkNumber, fail } from './validate.js';
+import { checkInteger, checkNumber, fail, namedArguments } from './validate.js';
 
 function tensors(values: unknown, name: string): Tensor[] {
   if (!Array.isArray(values) || values.length === 0) fail('a non-empty array of Tensors', name, values);
@@ -18,7 +18,9 @@ export function torch_matmul(self: Tensor, other: Tensor): Tensor { return check
  *
  * @example torch_baddbmm(mask, q, k.transpose(1, 2))
  */
-export function torch_baddbmm(self: Tensor, batch1: Tensor, batch2: Tensor, beta = 1, alpha = 1): Tensor {
+export function torch_baddbmm(self: Tensor, batch1: Tensor, batch2: Tensor, beta: number | { beta?: number; alpha?: number } = 1, alpha = 1): Tensor {
+  const named = namedArguments(beta, new Set(['beta', 'alpha']), 'torch_baddbmm');
+  if (named !== null) ({ beta = 1, alpha = 1 } = named);
   const out = newTensor();
   native.baddbmm(out, checkTensor(self, 'self'), checkTensor(batch1, 'batch1'), checkTensor(batch2, 'batch2'), checkNumber(beta, 'beta'), checkNumber(alpha, 'alpha'));
   return out;
@@ -112,7 +114,9 @@ export function torch_squeeze(self: Tensor, ...args: Parameters<Tensor['squeeze'
 export function torch_unsqueeze(self: Tensor, dim: number): Tensor { return checkTensor(self, 'self').unsqueeze(dim); }
 
 /** Joins tensors along an existing dimension. @example torch_cat([a, b], 0) */
-export function torch_cat(values: Tensor[], dim = 0): Tensor {
+export function torch_cat(values: Tensor[], dim: number | { dim?: number } = 0): Tensor {
+  const named = namedArguments(dim, new Set(['dim']), 'torch_cat');
+  if (named !== null) ({ dim = 0 } = named);
   const list = tensors(values, 'tensors');
   const out = newTensor();
   native.cat(out, list, checkInteger(dim, 'dim'));
@@ -120,7 +124,9 @@ export function torch_cat(values: Tensor[], dim = 0): Tensor {
 }
 
 /** Joins tensors along a new dimension. @example torch_stack([a, b], 1) */
-export function torch_stack(values: Tensor[], dim = 0): Tensor {
+export function torch_stack(values: Tensor[], dim: number | { dim?: number } = 0): Tensor {
+  const named = namedArguments(dim, new Set(['dim']), 'torch_stack');
+  if (named !== null) ({ dim = 0 } = named);
   const list = tensors(values, 'tensors');
   const out = newTensor();
   native.stack(out, list, checkInteger(dim, 'dim'));
@@ -136,7 +142,7 @@ export function torch_where(condition: Tensor, self: TensorOrScalar, other: Tens
 }
 
 /** Whether all elements are close. @example torch_allclose(a, b) */
-export function torch_allclose(self: Tensor, other: Tensor, rtol = 1e-5, atol = 1e-8, equal_nan = false): boolean {
+export function torch_allclose(self: Tensor, other: Tensor, rtol: Parameters<Tensor['allclose']>[1] = 1e-5, atol = 1e-8, equal_nan = false): boolean {
   return checkTensor(self, 'self').allclose(other, rtol, atol, equal_nan);
 }
 

@@ -6,7 +6,7 @@ import { dtypeCode, dtypeName, type DType, type DTypeLike } from './dtype.js';
 import { native, type Handle, type NativeIndex } from './native.js';
 import { TENSOR_BRAND, track } from './scope.js';
 import {
-  checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkOptions, checkScalar, fail, optionKeys, sameShape,
+  checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkOptions, checkScalar, fail, namedArguments, optionKeys, sameShape,
 } from './validate.js';
 
 const INTERNAL = Symbol('torchlora.internal');
@@ -187,6 +187,8 @@ const TO_KEYS = optionKeys<ToOptions>({ device: true, dtype: true, copy: true, o
 const BACKWARD_KEYS = optionKeys<BackwardOptions>({ retain_graph: true, create_graph: true });
 const TYPED_ARRAY_KEYS = optionKeys<{ copy?: boolean }>({ copy: true });
 const REDUCE_KEYS = optionKeys<{ dtype?: DTypeLike }>({ dtype: true });
+const ALPHA_NAMES = new Set(['alpha']);
+const ACCUMULATE_NAMES = new Set(['accumulate']);
 const CLAMP_KEYS = optionKeys<{ min?: number | null; max?: number | null }>({ min: true, max: true });
 const ALLCLOSE_KEYS = optionKeys<{ rtol?: number; atol?: number; equal_nan?: boolean }>({ rtol: true, atol: true, equal_nan: true });
 const NORM_KEYS = optionKeys<{ p?: number; dim?: number | number[] | null; keepdim?: boolean }>({ p: true, dim: true, keepdim: true });
@@ -330,8 +332,9 @@ export class Tensor {
   // ---- arithmetic ----
 
   /** `this + alpha * other`. @example x.add(y); x.add(1); x.add(y, 0.5) */
-  add(other: TensorOrScalar, alpha?: number): Tensor {
+  add(other: TensorOrScalar, alpha?: number | { alpha?: number }): Tensor {
     checkOperand(other, 'other');
+    alpha = alphaOf(alpha, 'add');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
     const out = newTensor();
     native.add(out, this, other, alpha);
@@ -339,8 +342,9 @@ export class Tensor {
   }
 
   /** `this - alpha * other`. @example x.sub(y) */
-  sub(other: TensorOrScalar, alpha?: number): Tensor {
+  sub(other: TensorOrScalar, alpha?: number | { alpha?: number }): Tensor {
     checkOperand(other, 'other');
+    alpha = alphaOf(alpha, 'sub');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
     const out = newTensor();
     native.sub(out, this, other, alpha);
@@ -614,7 +618,9 @@ export class Tensor {
    * x.index_put_([0, '1:3'], 0);
    * counts.index_put_([torch_tensor([0, 2, 0], { dtype: 'int64' })], 1, true); // counts[0] += 2, counts[2] += 1
    */
-  index_put_(items: IndexItem[], value: TensorOrScalar, accumulate = false): this {
+  index_put_(items: IndexItem[], value: TensorOrScalar, accumulate: boolean | { accumulate?: boolean } = false): this {
+    const named = namedArguments(accumulate, ACCUMULATE_NAMES, 'index_put_');
+    if (named !== null) ({ accumulate = false } = named);
     if (!Array.isArray(items)) fail('an array of index items', 'items', items);
     const list: IndexItem[] = Array.from(items);
     checkOperand(value, 'value');
@@ -624,23 +630,25 @@ export class Tensor {
         if (!(item instanceof Tensor) && !Array.isArray(item)) fail('an index Tensor or an array of integers (accumulate takes no slices)', `items[${i}]`, item);
       });
     }
-    native.indexPut(this, list.map(toNativeIndex), value, accumulate);
+    native.indexPut(this, list.map(toNativeIndex), value, accumulate as boolean);
     return this;
   }
 
   // ---- in place (each returns this tensor) ----
 
   /** `this += alpha * other`. @example w.add_(delta) */
-  add_(other: TensorOrScalar, alpha?: number): this {
+  add_(other: TensorOrScalar, alpha?: number | { alpha?: number }): this {
     checkOperand(other, 'other');
+    alpha = alphaOf(alpha, 'add_');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
     native.add_(this, other, alpha);
     return this;
   }
 
   /** `this -= alpha * other`. @example w.sub_(grad, lr) */
-  sub_(other: TensorOrScalar, alpha?: number): this {
+  sub_(other: TensorOrScalar, alpha?: number | { alpha?: number }): this {
     checkOperand(other, 'other');
+    alpha = alphaOf(alpha, 'sub_');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
     native.sub_(this, other, alpha);
     return this;
@@ -809,6 +817,12 @@ function logicalOperand(self: Tensor, other: unknown): Tensor {
 function namedReduce(self: Tensor, op: typeof native.sum, name: string, named: ReduceOptions): Tensor {
   const { dim, keepdim = false, dtype } = checkOptions(named, REDUCE_NAMED_KEYS, name);
   return reduce(self, op, name, dim, keepdim, dtype === undefined ? undefined : { dtype });
+}
+
+// alpha, or R's named { alpha }.
+function alphaOf(alpha: number | { alpha?: number } | undefined, where: string): number | undefined {
+  const named = namedArguments(alpha, ALPHA_NAMES, where);
+  return named === null ? alpha as number | undefined : named.alpha;
 }
 
 function dimReduce(self: Tensor, op: typeof native.maxDim, dim: number, keepdim: boolean): [Tensor, Tensor] {

@@ -150,3 +150,16 @@ export function checkOptions<T extends object>(options: T | undefined, accepted:
   }
   return options;
 }
+
+/**
+ * R's named arguments in place of positional ones: when `value`, a function's first optional
+ * argument, is a plain object, it names that argument and the ones after it (`names`); they
+ * are returned checked, else null. `x.logsumexp({ dim: 1, keepdim: true })` is R's
+ * `x$logsumexp(dim = 2, keepdim = TRUE)`.
+ */
+export function namedArguments(value: unknown, names: ReadonlySet<string>, where: string): Record<string, any> | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) return null;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return null;
+  return checkOptions(value as Record<string, unknown>, names, where, 'named arguments');
+}

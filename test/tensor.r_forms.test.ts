@@ -3,7 +3,7 @@
 // index_select (PyTorch's advanced indexing pairs index vectors up instead), scalar tensors as
 // bounds. Expected values come from arithmetic on arange.
 import { describe, expect, it } from 'vitest';
-import { nn_multihead_attention, torch_arange, torch_manual_seed, torch_randn, torch_tensor, torch_zeros, with_no_grad } from '../src/index.js';
+import { nn_multihead_attention, torch_arange, torch_cat, torch_manual_seed, torch_randn, torch_tensor, torch_zeros, with_no_grad } from '../src/index.js';
 
 const x = (): ReturnType<typeof torch_arange> => torch_arange(12).reshape(3, 4); // [[0..3], [4..7], [8..11]]
 const long = (values: number[]) => torch_tensor(values, { dtype: 'int64' });
@@ -67,6 +67,24 @@ describe('named arguments as an options object', () => {
     expect(torch_zeros(1000).uniform_({ from: 2, to: 3 }).min().item()).toBeGreaterThanOrEqual(2);
     expect(m.float().norm({ p: 1, dim: 1 }).to_array()).toEqual([6, 22, 38]);
     expect(() => m.sum({ dims: 1 } as never)).toThrow('Expected one of dim, keepdim, dtype for sum options but received "dims"');
+  });
+
+  it('the other functions with optional arguments take them by name too', () => {
+    const m = x().float(); // [[0..3], [4..7], [8..11]]
+    expect(m.logsumexp({ dim: 1, keepdim: true }).shape).toEqual([3, 1]);
+    expect(m.prod({ dim: 1 }).to_array()).toEqual([0, 4 * 5 * 6 * 7, 8 * 9 * 10 * 11]);
+    expect(m.gt(5).any({ dim: 1 }).to_array()).toEqual([false, true, true]);
+    expect(m.gt(-1).all({ dim: 0, keepdim: true }).shape).toEqual([1, 4]);
+    expect(m.chunk(2, { dim: 1 }).map((t) => t.shape)).toEqual([[3, 2], [3, 2]]);
+    expect(m.split(1, { dim: 0 }).length).toBe(3);
+    expect(m.unbind({ dim: 1 }).length).toBe(4);
+    expect(m.tril({ diagonal: -1 }).index(1).to_array()).toEqual([4, 0, 0, 0]);
+    expect(m.roll(1, { dims: 1 }).index(0).to_array()).toEqual([3, 0, 1, 2]);
+    expect(m.repeat_interleave(2, { dim: 0 }).shape).toEqual([6, 4]);
+    expect(m.add(1, { alpha: 2 }).index(0).to_array()).toEqual([2, 3, 4, 5]);
+    expect(torch_cat([m, m], { dim: 1 }).shape).toEqual([3, 8]);
+    expect(torch_zeros(3).index_put_([[0, 0]], 1, { accumulate: true }).to_array()).toEqual([2, 0, 0]);
+    expect(() => m.chunk(2, { dims: 1 } as never)).toThrow('Expected one of dim for torch_chunk named arguments but received "dims"');
   });
 
   it('torch_arange takes one-element tensors as bounds', () => {

@@ -9,8 +9,13 @@ import { torch_where } from '../ops.js';
 import { checkOperand, checkTensor, Tensor, type TensorOrScalar } from '../tensor.js';
 import {
   checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions,
-  checkPositiveInteger, checkScalar, fail, optionKeys,
+  checkPositiveInteger, checkScalar, fail, namedArguments, optionKeys,
 } from '../validate.js';
+
+const DIM_NAMES = new Set(['dim', 'keepdim']);
+const PROD_NAMES = new Set(['dim', 'keepdim', 'dtype']);
+const ONLY_DIM = new Set(['dim']);
+const P_NAMES = new Set(['p']);
 
 // ---- pointwise ----
 
@@ -119,11 +124,13 @@ const REDUCE_KEYS = optionKeys<{ dtype?: DTypeLike }>({ dtype: true });
 const optionalDtype = (dtype: DTypeLike | undefined): number | null => (dtype === undefined ? null : dtypeCode(dtype));
 
 /** The product of all elements, or along `dim`. @example torch_prod(x); torch_prod(x, 1, true) */
-export function torch_prod(self: Tensor, dim?: number | null, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
-  const { dtype } = checkOptions(options, REDUCE_KEYS, 'torch_prod');
+export function torch_prod(self: Tensor, dim?: number | null | { dim?: number | null; keepdim?: boolean; dtype?: DTypeLike }, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
+  const named = namedArguments(dim, PROD_NAMES, 'torch_prod');
+  if (named !== null) ({ dim, keepdim = false } = named);
+  const { dtype } = named !== null ? { dtype: named.dtype as DTypeLike | undefined } : checkOptions(options, REDUCE_KEYS, 'torch_prod');
   checkTensor(self, 'self');
   if (dim === undefined || dim === null) return PROD.all.call(self, optionalDtype(dtype));
-  return PROD.dim.call(self, checkInteger(dim, 'dim'), checkBoolean(keepdim, 'keepdim'), optionalDtype(dtype));
+  return PROD.dim.call(self, checkInteger(dim, 'dim') as number, checkBoolean(keepdim, 'keepdim'), optionalDtype(dtype));
 }
 
 const CUMSUM = aten('cumsum');
@@ -170,22 +177,28 @@ export function torch_std(self: Tensor, dim?: number | number[] | null, options?
 
 const LOGSUMEXP = aten('logsumexp');
 /** `log(sum(exp(x)))` along `dim`, computed stably. @example torch_logsumexp(logits, -1) */
-export function torch_logsumexp(self: Tensor, dim: number | number[], keepdim = false): Tensor {
+export function torch_logsumexp(self: Tensor, dim: number | number[] | { dim: number | number[]; keepdim?: boolean }, keepdim = false): Tensor {
+  const named = namedArguments(dim, DIM_NAMES, 'torch_logsumexp');
+  if (named !== null) ({ dim, keepdim = false } = named);
   return LOGSUMEXP.call(checkTensor(self, 'self'), checkDims(typeof dim === 'number' ? [dim] : dim, 'dim'), checkBoolean(keepdim, 'keepdim'));
 }
 
 const ALL = { all: aten('all'), dim: aten('all', 'dim') };
 const ANY = { all: aten('any'), dim: aten('any', 'dim') };
 /** Whether every element is non-zero (a bool tensor), or along `dim`. @example torch_all(x.gt(0)).item() */
-export function torch_all(self: Tensor, dim?: number | null, keepdim = false): Tensor {
+export function torch_all(self: Tensor, dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
   checkTensor(self, 'self');
+  const named = namedArguments(dim, DIM_NAMES, 'torch_all');
+  if (named !== null) ({ dim, keepdim = false } = named);
   if (dim === undefined || dim === null) return ALL.all.call(self);
   return ALL.dim.call(self, checkInteger(dim, 'dim'), checkBoolean(keepdim, 'keepdim'));
 }
 
 /** Whether any element is non-zero (a bool tensor), or along `dim`. @example torch_any(x.isnan()).item() */
-export function torch_any(self: Tensor, dim?: number | null, keepdim = false): Tensor {
+export function torch_any(self: Tensor, dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
   checkTensor(self, 'self');
+  const named = namedArguments(dim, DIM_NAMES, 'torch_any');
+  if (named !== null) ({ dim, keepdim = false } = named);
   if (dim === undefined || dim === null) return ANY.all.call(self);
   return ANY.dim.call(self, checkInteger(dim, 'dim'), checkBoolean(keepdim, 'keepdim'));
 }
@@ -310,8 +323,10 @@ export function torch_repeat(self: Tensor, repeats: number[]): Tensor {
 }
 
 /** Repeats each element `repeats` times (a number, or a count per element) along `dim` (the flattened tensor by default). @example torch_repeat_interleave(x, 2, 0) */
-export function torch_repeat_interleave(self: Tensor, repeats: number | Tensor, dim?: number | null): Tensor {
+export function torch_repeat_interleave(self: Tensor, repeats: number | Tensor, dim?: number | null | { dim?: number | null }): Tensor {
   checkTensor(self, 'self');
+  const named = namedArguments(dim, ONLY_DIM, 'torch_repeat_interleave');
+  if (named !== null) ({ dim } = named);
   const axis = dim === undefined || dim === null ? null : checkInteger(dim, 'dim');
   if (repeats instanceof Tensor) return REPEAT_INTERLEAVE.Tensor.call(self, repeats, axis);
   return REPEAT_INTERLEAVE.int.call(self, checkNonNegativeInteger(repeats, 'repeats'), axis);
@@ -333,7 +348,9 @@ export function torch_type_as(self: Tensor, other: Tensor): Tensor {
 }
 
 /** The slices along `dim`, each without that dimension. @example const [x, y] = torch_unbind(points, 1) */
-export function torch_unbind(self: Tensor, dim = 0): Tensor[] {
+export function torch_unbind(self: Tensor, dim: number | { dim?: number } = 0): Tensor[] {
+  const named = namedArguments(dim, ONLY_DIM, 'torch_unbind');
+  if (named !== null) ({ dim = 0 } = named);
   return UNBIND.call<Tensor[]>(checkTensor(self, 'self'), checkInteger(dim, 'dim'));
 }
 
@@ -349,8 +366,10 @@ export function torch_multinomial(self: Tensor, num_samples: number, options?: {
 
 const BERNOULLI = { self: aten('bernoulli'), p: aten('bernoulli', 'p') };
 /** 1 with probability `p` (or each element's own probability when `p` is omitted), else 0. @example torch_bernoulli(torch_full([3], 0.5)) */
-export function torch_bernoulli(self: Tensor, p?: number): Tensor {
+export function torch_bernoulli(self: Tensor, p?: number | { p?: number }): Tensor {
   checkTensor(self, 'self');
+  const named = namedArguments(p, P_NAMES, 'torch_bernoulli');
+  if (named !== null) ({ p } = named);
   if (p === undefined) return BERNOULLI.self.call(self);
   const probability = checkFinite(p, 'p');
   if (probability < 0 || probability > 1) fail('a probability in [0, 1]', 'p', p);

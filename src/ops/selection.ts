@@ -3,7 +3,7 @@
 // method. Dimensions and indices are 0-based, as in PyTorch (R torch counts from 1).
 import { aten, methods, type MethodOf } from '../dispatch.js';
 import { checkOperand, checkTensor, type Tensor, type TensorOrScalar } from '../tensor.js';
-import { checkBoolean, checkDims, checkInteger, checkNonNegativeInteger, checkOptions, checkPositiveInteger, optionKeys } from '../validate.js';
+import { checkBoolean, checkDims, checkInteger, checkNonNegativeInteger, checkOptions, checkPositiveInteger, namedArguments, optionKeys } from '../validate.js';
 
 const INDEX_SELECT = aten('index_select');
 const GATHER = aten('gather');
@@ -31,6 +31,13 @@ const SORT = aten('sort', 'stable');
 const ARGSORT = aten('argsort');
 const UNIQUE = aten('_unique2');
 const TAKE = aten('take');
+
+const ONLY_DIM = new Set(['dim']);
+
+function diagonalOf(diagonal: number | { diagonal?: number }, where: string): number {
+  const named = namedArguments(diagonal, new Set(['diagonal']), where);
+  return named === null ? diagonal as number : (named.diagonal ?? 0);
+}
 
 function dimension(dim: unknown, name = 'dim'): number {
   return checkInteger(dim, name);
@@ -115,7 +122,9 @@ export function torch_narrow(self: Tensor, dim: number, start: number, length: n
 }
 
 /** `chunks` views of (nearly) equal size along `dim`. @example const [q, k, v] = torch_chunk(qkv, 3, -1) */
-export function torch_chunk(self: Tensor, chunks: number, dim = 0): Tensor[] {
+export function torch_chunk(self: Tensor, chunks: number, dim: number | { dim?: number } = 0): Tensor[] {
+  const named = namedArguments(dim, ONLY_DIM, 'torch_chunk');
+  if (named !== null) ({ dim = 0 } = named);
   return CHUNK.call<Tensor[]>(checkTensor(self, 'self'), checkPositiveInteger(chunks, 'chunks'), dimension(dim));
 }
 
@@ -123,8 +132,10 @@ export function torch_chunk(self: Tensor, chunks: number, dim = 0): Tensor[] {
  * Views along `dim`: of `split_size` elements each (the last may be smaller), or of the
  * sizes listed. @example torch_split(x, 2); torch_split(x, [1, 3], 1)
  */
-export function torch_split(self: Tensor, split_size: number | number[], dim = 0): Tensor[] {
+export function torch_split(self: Tensor, split_size: number | number[], dim: number | { dim?: number } = 0): Tensor[] {
   checkTensor(self, 'self');
+  const named = namedArguments(dim, ONLY_DIM, 'torch_split');
+  if (named !== null) ({ dim = 0 } = named);
   if (Array.isArray(split_size)) return SPLIT_WITH_SIZES.call<Tensor[]>(self, checkDims(split_size, 'split_size'), dimension(dim));
   return SPLIT.call<Tensor[]>(self, checkPositiveInteger(split_size, 'split_size'), dimension(dim));
 }
@@ -135,30 +146,32 @@ export function torch_flip(self: Tensor, dims: number | number[]): Tensor {
 }
 
 /** Rolls elements by `shifts` along `dims` (the flattened tensor when `dims` is omitted). @example torch_roll(x, 1, 0) */
-export function torch_roll(self: Tensor, shifts: number | number[], dims: number | number[] = []): Tensor {
+export function torch_roll(self: Tensor, shifts: number | number[], dims: number | number[] | { dims?: number | number[] } = []): Tensor {
+  const named = namedArguments(dims, new Set(['dims']), 'torch_roll');
+  if (named !== null) ({ dims = [] } = named);
   const list = (value: number | number[], name: string): number[] => checkDims(typeof value === 'number' ? [value] : value, name);
-  return ROLL.call(checkTensor(self, 'self'), list(shifts, 'shifts'), list(dims, 'dims'));
+  return ROLL.call(checkTensor(self, 'self'), list(shifts, 'shifts'), list(dims as number | number[], 'dims'));
 }
 
 /** The lower triangle (on and below diagonal `diagonal`), the rest zero. @example torch_tril(torch_ones(4, 4)) // a causal mask */
-export function torch_tril(self: Tensor, diagonal = 0): Tensor {
-  return TRIL.call(checkTensor(self, 'self'), checkInteger(diagonal, 'diagonal'));
+export function torch_tril(self: Tensor, diagonal: number | { diagonal?: number } = 0): Tensor {
+  return TRIL.call(checkTensor(self, 'self'), checkInteger(diagonalOf(diagonal, 'torch_tril'), 'diagonal'));
 }
 
 /** The upper triangle (on and above diagonal `diagonal`), the rest zero. @example torch_triu(scores, 1) */
-export function torch_triu(self: Tensor, diagonal = 0): Tensor {
-  return TRIU.call(checkTensor(self, 'self'), checkInteger(diagonal, 'diagonal'));
+export function torch_triu(self: Tensor, diagonal: number | { diagonal?: number } = 0): Tensor {
+  return TRIU.call(checkTensor(self, 'self'), checkInteger(diagonalOf(diagonal, 'torch_triu'), 'diagonal'));
 }
 
 /** `torch_tril` in place; returns `self`. */
-export function torch_tril_(self: Tensor, diagonal = 0): Tensor {
-  TRIL_.callInPlace(checkTensor(self, 'self'), checkInteger(diagonal, 'diagonal'));
+export function torch_tril_(self: Tensor, diagonal: number | { diagonal?: number } = 0): Tensor {
+  TRIL_.callInPlace(checkTensor(self, 'self'), checkInteger(diagonalOf(diagonal, 'torch_tril_'), 'diagonal'));
   return self;
 }
 
 /** `torch_triu` in place; returns `self`. */
-export function torch_triu_(self: Tensor, diagonal = 0): Tensor {
-  TRIU_.callInPlace(checkTensor(self, 'self'), checkInteger(diagonal, 'diagonal'));
+export function torch_triu_(self: Tensor, diagonal: number | { diagonal?: number } = 0): Tensor {
+  TRIU_.callInPlace(checkTensor(self, 'self'), checkInteger(diagonalOf(diagonal, 'torch_triu_'), 'diagonal'));
   return self;
 }
 
