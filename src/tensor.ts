@@ -166,16 +166,10 @@ export interface ReduceOptions {
 }
 const REDUCE_NAMED_KEYS = optionKeys<ReduceOptions>({ dim: true, keepdim: true, dtype: true });
 
-// Whether a method's first optional argument is R's named arguments: a plain options object.
-function isNamed(value: unknown): value is object {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Tensor);
-}
-
 // (dim, keepdim) given positionally or as R's named arguments.
 function dimArguments(dim: number | DimOptions, keepdim: boolean, where: string): [number, boolean] {
-  if (typeof dim !== 'object' || dim === null) return [dim, keepdim];
-  const { dim: axis, keepdim: keep = false } = checkOptions(dim, DIM_KEYS, where);
-  return [axis as number, keep];
+  const named = namedArguments(dim, DIM_KEYS, where);
+  return named === null ? [dim as number, keepdim] : [named.dim, named.keepdim ?? false];
 }
 
 export interface BackwardOptions {
@@ -401,12 +395,13 @@ export class Tensor {
 
   /** Limits values to [min, max]; either bound may be null. @example x.clamp(0, 1) */
   clamp(min: number | null | { min?: number | null; max?: number | null } = null, max: number | null = null): Tensor {
-    if (isNamed(min)) ({ min = null, max = null } = checkOptions(min, CLAMP_KEYS, 'clamp'));
+    const named = namedArguments(min, CLAMP_KEYS, 'clamp');
+    if (named !== null) ({ min = null, max = null } = named);
     if (min !== null) checkNumber(min, 'min');
     if (max !== null) checkNumber(max, 'max');
     if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp but received neither');
     const out = newTensor();
-    native.clamp(out, this, min, max);
+    native.clamp(out, this, min as number | null, max);
     return out;
   }
 
@@ -452,7 +447,8 @@ export class Tensor {
   /** Whether all elements are close: `|a - b| <= atol + rtol * |b|`. @example a.allclose(b, 1e-5, 1e-8) */
   allclose(other: Tensor, rtol: number | { rtol?: number; atol?: number; equal_nan?: boolean } = 1e-5, atol = 1e-8, equal_nan = false): boolean {
     checkTensor(other, 'other');
-    if (isNamed(rtol)) ({ rtol = 1e-5, atol = 1e-8, equal_nan = false } = checkOptions(rtol, ALLCLOSE_KEYS, 'allclose'));
+    const named = namedArguments(rtol, ALLCLOSE_KEYS, 'allclose');
+    if (named !== null) ({ rtol = 1e-5, atol = 1e-8, equal_nan = false } = named);
     return native.allclose(this, other, checkFinite(rtol, 'rtol'), checkFinite(atol, 'atol'), checkBoolean(equal_nan, 'equal_nan'));
   }
 
@@ -465,14 +461,16 @@ export class Tensor {
 
   /** Sum of all elements, or along `dim` (a number or an array). @example x.sum(); x.sum(0, true) */
   sum(dim?: number | number[] | null | ReduceOptions, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
-    if (isNamed(dim)) return namedReduce(this, native.sum, 'sum', dim as ReduceOptions);
-    return reduce(this, native.sum, 'sum', dim, keepdim, options);
+    const named = namedArguments(dim, REDUCE_NAMED_KEYS, 'sum');
+    if (named !== null) return reduce(this, native.sum, 'sum', named.dim, named.keepdim ?? false, named.dtype === undefined ? undefined : { dtype: named.dtype });
+    return reduce(this, native.sum, 'sum', dim as number | number[] | null | undefined, keepdim, options);
   }
 
   /** Mean of all elements, or along `dim`. @example x.mean(); x.mean([0, 1]) */
   mean(dim?: number | number[] | null | ReduceOptions, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
-    if (isNamed(dim)) return namedReduce(this, native.mean, 'mean', dim as ReduceOptions);
-    return reduce(this, native.mean, 'mean', dim, keepdim, options);
+    const named = namedArguments(dim, REDUCE_NAMED_KEYS, 'mean');
+    if (named !== null) return reduce(this, native.mean, 'mean', named.dim, named.keepdim ?? false, named.dtype === undefined ? undefined : { dtype: named.dtype });
+    return reduce(this, native.mean, 'mean', dim as number | number[] | null | undefined, keepdim, options);
   }
 
   /**
@@ -480,11 +478,12 @@ export class Tensor {
    * `p`; `Infinity` for the largest absolute value). @example x.norm(); x.norm(1, -1, true)
    */
   norm(p: number | { p?: number; dim?: number | number[] | null; keepdim?: boolean } = 2, dim?: number | number[] | null, keepdim = false): Tensor {
-    if (isNamed(p)) ({ p = 2, dim, keepdim = false } = checkOptions(p, NORM_KEYS, 'norm'));
+    const named = namedArguments(p, NORM_KEYS, 'norm');
+    if (named !== null) ({ p = 2, dim, keepdim = false } = named);
     checkNumber(p, 'p');
     const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
     const out = newTensor();
-    native.norm(out, this, p, dims, checkBoolean(keepdim, 'keepdim'));
+    native.norm(out, this, p as number, dims, checkBoolean(keepdim, 'keepdim'));
     return out;
   }
 
@@ -508,7 +507,8 @@ export class Tensor {
 
   /** Index of the largest element (of the flattened tensor when `dim` is omitted). @example logits.argmax(-1) */
   argmax(dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
-    if (isNamed(dim)) ({ dim, keepdim = false } = checkOptions(dim, ARG_KEYS, 'argmax'));
+    const named = namedArguments(dim, ARG_KEYS, 'argmax');
+    if (named !== null) ({ dim, keepdim = false } = named);
     const out = newTensor();
     native.argmax(out, this, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
     return out;
@@ -516,7 +516,8 @@ export class Tensor {
 
   /** Index of the smallest element. @example x.argmin(0) */
   argmin(dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
-    if (isNamed(dim)) ({ dim, keepdim = false } = checkOptions(dim, ARG_KEYS, 'argmin'));
+    const named = namedArguments(dim, ARG_KEYS, 'argmin');
+    if (named !== null) ({ dim, keepdim = false } = named);
     const out = newTensor();
     native.argmin(out, this, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
     return out;
@@ -564,7 +565,8 @@ export class Tensor {
 
   /** Flattens dimensions `start_dim`..`end_dim` into one. @example images.flatten(1) */
   flatten(start_dim: number | { start_dim?: number; end_dim?: number } = 0, end_dim = -1): Tensor {
-    if (isNamed(start_dim)) ({ start_dim = 0, end_dim = -1 } = checkOptions(start_dim, FLATTEN_KEYS, 'flatten'));
+    const named = namedArguments(start_dim, FLATTEN_KEYS, 'flatten');
+    if (named !== null) ({ start_dim = 0, end_dim = -1 } = named);
     const out = newTensor();
     native.flatten(out, this, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim'));
     return out;
@@ -572,7 +574,8 @@ export class Tensor {
 
   /** Removes size-1 dimensions (only `dim` when given). @example x.squeeze(0) */
   squeeze(dim?: number | { dim?: number }): Tensor {
-    if (isNamed(dim)) ({ dim } = checkOptions(dim, SQUEEZE_KEYS, 'squeeze'));
+    const named = namedArguments(dim, SQUEEZE_KEYS, 'squeeze');
+    if (named !== null) ({ dim } = named);
     const out = newTensor();
     native.squeeze(out, this, optionalDim(dim));
     return out;
@@ -669,29 +672,32 @@ export class Tensor {
 
   /** Fills with samples of N(mean, std²) from libtorch's generator. @example w.normal_(0, 0.02) */
   normal_(mean: number | { mean?: number; std?: number } = 0, std = 1): this {
-    if (isNamed(mean)) ({ mean = 0, std = 1 } = checkOptions(mean, NORMAL_KEYS, 'normal_'));
+    const named = namedArguments(mean, NORMAL_KEYS, 'normal_');
+    if (named !== null) ({ mean = 0, std = 1 } = named);
     checkFinite(mean, 'mean');
     if (checkFinite(std, 'std') < 0) throw new RangeError(`Expected a non-negative std for normal_ but received ${std}`);
-    native.normal_(this, mean, std);
+    native.normal_(this, mean as number, std);
     return this;
   }
 
   /** Fills with samples of U(from, to). @example w.uniform_(-0.1, 0.1) */
   uniform_(from: number | { from?: number; to?: number } = 0, to = 1): this {
-    if (isNamed(from)) ({ from = 0, to = 1 } = checkOptions(from, UNIFORM_KEYS, 'uniform_'));
-    checkFinite(from, 'from');
-    if (checkFinite(to, 'to') < from) throw new RangeError(`Expected to >= from for uniform_ but received from=${from}, to=${to}`);
-    native.uniform_(this, from, to);
+    const named = namedArguments(from, UNIFORM_KEYS, 'uniform_');
+    if (named !== null) ({ from = 0, to = 1 } = named);
+    const low = checkFinite(from, 'from');
+    if (checkFinite(to, 'to') < low) throw new RangeError(`Expected to >= from for uniform_ but received from=${low}, to=${to}`);
+    native.uniform_(this, low, to);
     return this;
   }
 
   /** Limits values to [min, max] in place. */
   clamp_(min: number | null | { min?: number | null; max?: number | null } = null, max: number | null = null): this {
-    if (isNamed(min)) ({ min = null, max = null } = checkOptions(min, CLAMP_KEYS, 'clamp_'));
+    const named = namedArguments(min, CLAMP_KEYS, 'clamp_');
+    if (named !== null) ({ min = null, max = null } = named);
     if (min !== null) checkNumber(min, 'min');
     if (max !== null) checkNumber(max, 'max');
     if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp_ but received neither');
-    native.clamp_(this, min, max);
+    native.clamp_(this, min as number | null, max);
     return this;
   }
 
@@ -812,11 +818,6 @@ function logicalOperand(self: Tensor, other: unknown): Tensor {
   const out = newTensor();
   native.full(out, [], operand !== 0 && operand !== false, dtypeCode('bool'), native.device(self), false);
   return out;
-}
-
-function namedReduce(self: Tensor, op: typeof native.sum, name: string, named: ReduceOptions): Tensor {
-  const { dim, keepdim = false, dtype } = checkOptions(named, REDUCE_NAMED_KEYS, name);
-  return reduce(self, op, name, dim, keepdim, dtype === undefined ? undefined : { dtype });
 }
 
 // alpha, or R's named { alpha }.

@@ -33,7 +33,7 @@ describe('named arguments as an options object', () => {
     expect(values.to_array()).toEqual([3, 7, 11]);
     expect(indices.to_array()).toEqual([3, 3, 3]);
     expect(x().min({ dim: 0, keepdim: true })[0].to_array()).toEqual([[0, 1, 2, 3]]);
-    expect(() => x().max({ dim: 1, keep: true } as never)).toThrow('Expected one of dim, keepdim for max options but received "keep"');
+    expect(() => x().max({ dim: 1, keep: true } as never)).toThrow('Expected one of dim, keepdim for max named arguments but received "keep"');
   });
 
   it('x.to({ other }) takes the other tensor\'s dtype and device', () => {
@@ -66,7 +66,7 @@ describe('named arguments as an options object', () => {
     expect(m.float().allclose(m.float().add(1e-3), { atol: 1e-2 })).toBe(true);
     expect(torch_zeros(1000).uniform_({ from: 2, to: 3 }).min().item()).toBeGreaterThanOrEqual(2);
     expect(m.float().norm({ p: 1, dim: 1 }).to_array()).toEqual([6, 22, 38]);
-    expect(() => m.sum({ dims: 1 } as never)).toThrow('Expected one of dim, keepdim, dtype for sum options but received "dims"');
+    expect(() => m.sum({ dims: 1 } as never)).toThrow('Expected one of dim, keepdim, dtype for sum named arguments but received "dims"');
   });
 
   it('the other functions with optional arguments take them by name too', () => {
