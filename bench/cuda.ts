@@ -4,8 +4,9 @@
 // a table. Exits non-zero when a check fails.
 import { execFileSync } from 'node:child_process';
 import {
-  TorchError, cuda_is_available, nn_linear, nnf_mse_loss, optim_adam, torch_config, torch_manual_seed, torch_memory_stats,
-  torch_randn, torch_zeros, type Tensor,
+  TorchError, autograd_function, cuda_is_available, lora_apply, nn_linear, nn_sequential, nnf_mse_loss, nnf_scaled_dot_product_attention,
+  optim_adam, torch_config, torch_einsum, torch_load, torch_manual_seed, torch_memory_stats, torch_randint, torch_randn, torch_save,
+  torch_zeros, with_adapter_names, with_no_grad, type Tensor,
 } from '../src/index.js';
 import { perOp } from './ops.js';
 
@@ -132,6 +133,63 @@ for _ in range(5):
     best = min(best, (time.perf_counter() - t) / 20000 * 1e6)
 print(best)`], { encoding: 'utf8' }).trim());
   return `ours ${ours.toFixed(2)} us, Python ${theirs.toFixed(2)} us, ratio ${(ours / theirs).toFixed(2)}`;
+});
+
+// ---- the surface added in session 2 (issues 8, 12, 13): never run on a GPU yet ----
+
+check('dispatcher ops on cuda equal the cpu (topk, cumsum, gather, scatter_add, logsumexp, einsum)', () => {
+  torch_manual_seed(0);
+  const x = torch_randn(64, 33);
+  const index = torch_randint(0, 33, [64, 5]);
+  const both = (f: (t: Tensor, i: Tensor) => Tensor): string => expectClose(f(x.cuda(), index.cuda()), f(x, index), 1e-5, 'op');
+  both((t) => t.topk(4)[0]);
+  both((t) => t.cumsum(1));
+  both((t, i) => t.gather(1, i));
+  both((t, i) => torch_zeros([64, 33], { device: t.device }).scatter_add(1, i, t.index(':', '0:5')));
+  both((t) => t.logsumexp(1));
+  return both((t) => torch_einsum('ij,kj->ik', [t, t]));
+});
+
+check('scaled dot-product attention on cuda (libtorch 2: its fused operator) matches the cpu', () => {
+  torch_manual_seed(0);
+  const [q, k, v] = [torch_randn(2, 4, 16, 32), torch_randn(2, 4, 16, 32), torch_randn(2, 4, 16, 32)];
+  const cpu = nnf_scaled_dot_product_attention(q, k, v, { is_causal: true });
+  return expectClose(nnf_scaled_dot_product_attention(q.cuda(), k.cuda(), v.cuda(), { is_causal: true }), cpu, 1e-4, 'sdpa');
+});
+
+check('autograd_function on cuda is refused in words (its backward would run on the engine\'s threads)', () => {
+  const square = autograd_function({ forward: (_ctx, t: Tensor) => t.mul(t), backward: (_ctx, g: Tensor) => [g] });
+  const x = torch_randn(3, { device: 'cuda', requires_grad: true });
+  try {
+    square(x);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (!message.includes('run on the CPU only')) throw error;
+    return message.slice(0, 60);
+  }
+  throw new Error('no error');
+});
+
+check('torch_save / torch_load of cuda tensors (loaded on the cpu unless asked)', () => {
+  const path = `/tmp/torchlora-cuda-${process.pid}.pt`;
+  const x = torch_randn(3, 4, { device: 'cuda' });
+  torch_save({ x }, path);
+  const back = (torch_load(path) as { x: Tensor }).x;
+  if (back.device !== 'cpu') throw new Error(`loaded on ${back.device}`);
+  return expectClose(back, x, 0, 'round trip');
+});
+
+check('mixed-adapter batch on cuda equals the cpu', () => {
+  torch_manual_seed(0);
+  const net = nn_sequential(nn_linear(16, 8));
+  lora_apply(net, { target_modules: ['0'], r: 2, adapter: 'a' });
+  lora_apply(net, { target_modules: ['0'], r: 4, adapter: 'b' });
+  net.eval();
+  const x = torch_randn(4, 16);
+  const names = ['a', 'b', null, 'a'];
+  const cpu = with_no_grad(() => with_adapter_names(net, names, () => net(x) as Tensor));
+  net.to('cuda');
+  return expectClose(with_no_grad(() => with_adapter_names(net, names, () => net(x.cuda()) as Tensor)), cpu, 1e-5, 'mixed');
 });
 
 console.log('');
