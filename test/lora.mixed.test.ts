@@ -3,7 +3,8 @@
 // adapter alone (within 1e-6 relative, the summation order being the only difference).
 import { describe, expect, it } from 'vitest';
 import {
-  lora_apply, lora_merge, lora_parameters, nn_embedding, nn_linear, nn_relu, nn_sequential, torch_cat, torch_manual_seed, torch_randn,
+  lora_apply, lora_merge, lora_parameters, nn_embedding, nn_linear, nn_relu, nn_sequential, torch_cat, torch_manual_seed, torch_memory_stats, torch_randn,
+  torch_scope,
   with_adapter, with_adapter_names, with_adapters_disabled, with_no_grad, type nn_Module, type Tensor,
 } from '../src/index.js';
 
@@ -43,6 +44,14 @@ describe('with_adapter_names', () => {
     const before = with_no_grad(() => net(x) as Tensor);
     expect(() => with_adapter_names(net, ['a', 'b'], () => { throw new Error('inside'); })).toThrow('inside');
     expect(with_no_grad(() => net(x) as Tensor).equal(before)).toBe(true);
+  });
+
+  it('leaves no tensor behind: a scope around it frees every temporary', () => {
+    const net = model();
+    const x = torch_randn(4, 6);
+    const before = torch_memory_stats().tensors;
+    torch_scope(() => { for (let i = 0; i < 10; i++) with_no_grad(() => with_adapter_names(net, ['a', 'b', null, 'a'], () => net(x))); });
+    expect(torch_memory_stats().tensors).toBe(before);
   });
 
   it('refuses what it cannot do, in words', () => {

@@ -4,7 +4,7 @@ import { torch_arange, torch_tensor, torch_zeros } from '../creation.js';
 import { nn_linear } from '../nn/layers.js';
 import { nn_module } from '../nn/module.js';
 import { torch_cat, torch_stack } from '../ops.js';
-import { torch_keep, torch_scope } from '../scope.js';
+import { torch_scope } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import { fail, failRange } from '../validate.js';
 import { checkBase, DenseLoraLayer, type LoraKind, type LoraLayerOptions } from './layer.js';
@@ -46,7 +46,7 @@ export class LoraLinear extends DenseLoraLayer<LinearBase> {
       const used = this.adapters.filter((name) => names.includes(name));
       const weight = this.base_layer.weight;
       const options = { dtype: weight.dtype, device: weight.device };
-      if (used.length === 0) return torch_keep(torch_zeros([...input.shape.slice(0, -1), this.out_features], options));
+      if (used.length === 0) return torch_zeros([...input.shape.slice(0, -1), this.out_features], options);
       const rank = Math.max(...used.map((name) => this.r[name]!));
       // Every adapter's A (rank x in) and scaled Bᵀ (rank x out), ranks padded with zero rows.
       const padded = (t: Tensor, r: number): Tensor => (r === rank ? t : torch_cat([t, torch_zeros([rank - r, t.size(1)], options)], 0));
@@ -56,7 +56,7 @@ export class LoraLinear extends DenseLoraLayer<LinearBase> {
       const position = torch_tensor(names.map((name) => (name === null ? -1 : used.indexOf(name))), { dtype: 'int64', device: weight.device });
       const mask = torch_arange(0, used.length * rank, 1, { device: weight.device }).floor_divide(rank).unsqueeze(0).eq(position.unsqueeze(1)).to({ dtype: weight.dtype });
       const down = input.reshape(batch, -1, this.in_features).matmul(A.t()).mul(mask.unsqueeze(1));
-      return torch_keep(down.matmul(B).reshape([...input.shape.slice(0, -1), this.out_features]));
+      return down.matmul(B).reshape([...input.shape.slice(0, -1), this.out_features]);
     });
   }
 }
