@@ -3,17 +3,19 @@
 // SIGFPE. Their values and gradients are checked against PyTorch in test/parity/ops.parity.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  Tensor, TorchError, torch_arange, torch_chunk, torch_einsum, torch_floor_divide, torch_ones, torch_randn, torch_sort, torch_tensor,
+  Tensor, TorchError, torch_arange, torch_manual_seed, torch_chunk, torch_einsum, torch_floor_divide, torch_ones, torch_randn, torch_sort, torch_tensor,
   torch_topk, torch_unique, torch_var,
 } from '../src/index.js';
 
 describe('method forms are the torch_* functions', () => {
   it('x.topk(k) is torch_topk(x, k), x.cumsum(d) is torch_cumsum(x, d)', () => {
+    torch_manual_seed(3);
     const x = torch_randn(3, 5);
     const [a, ai] = x.topk(2);
     const [b, bi] = torch_topk(x, 2);
     expect(a.equal(b) && ai.equal(bi)).toBe(true);
-    expect(x.cumsum(1).index(null, '...', -1).squeeze(0).allclose(x.sum(1))).toBe(true);
+    // The last running sum is the sum, up to the order the two kernels add in (float32 rounding).
+    expect(x.cumsum(1).index('...', -1).allclose(x.sum(1), 1e-5, 1e-5)).toBe(true);
   });
 
   it('the helpers are not on the prototype, the methods are', () => {
