@@ -9,7 +9,7 @@ import { with_no_grad } from '../autograd.js';
 import { dtypeName, isFloatingDtype, type DType, type DTypeLike, dtypeCode } from '../dtype.js';
 import { torch_keep } from '../scope.js';
 import { Tensor, checkTensor } from '../tensor.js';
-import { checkBoolean, checkDevice, checkFunction, checkOptions, fail, optionKeys } from '../validate.js';
+import { checkBoolean, checkDevice, checkFunction, checkOptions, fail, optionKeys, sameShape } from '../validate.js';
 
 const PARAMETERS = new WeakSet<Tensor>();
 /** Buffers, with whether they are persistent (saved by state_dict). */
@@ -731,10 +731,6 @@ export class nn_Module {
   [inspect.custom](): string {
     return this.toString();
   }
-}
-
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((size, i) => size === b[i]);
 }
 
 function normalizeDevice(device: string): string {

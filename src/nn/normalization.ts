@@ -8,6 +8,7 @@ import { checkTensor, type Tensor } from '../tensor.js';
 import {
   checkBoolean, checkFinite, checkNonNegativeInteger, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../validate.js';
+import { optionalTensor } from './functional.js';
 import { nn_Module, nn_module, nn_parameter, nn_buffer } from './module.js';
 import { checkRank, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
 
@@ -16,10 +17,6 @@ const GROUP_NORM = aten('group_norm');
 const POW = aten('pow', 'Tensor_Scalar');
 const RSQRT = aten('rsqrt');
 const MEAN = aten('mean', 'dim');
-
-function optionalTensor(value: Tensor | null | undefined, name: string): Tensor | null {
-  return value === undefined || value === null ? null : checkTensor(value, name);
-}
 
 // N x C x ...: the layouts batch and group norm normalise over dimension 1.
 function checkChannelsInput(input: Tensor): Tensor {
