@@ -21,6 +21,7 @@
         "native/optim.cc",
         "native/scalar_math.cc",
         "native/serialization.cc",
+        "native/shared.cc",
         "native/tensor.cc"
       ],
       "include_dirs": [

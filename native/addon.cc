@@ -14,6 +14,7 @@
 #include "optim.h"
 #include "scalar_math.h"
 #include "serialization.h"
+#include "shared.h"
 #include "tensor.h"
 
 namespace torchlora {
@@ -44,6 +45,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitData(env, exports);
   InitScalarMath(env, exports);
   InitSerialization(env, exports);
+  InitShared(env, exports);
   return exports;
 }
 

@@ -65,3 +65,6 @@ export * from './ops/selection.js';
 export * from './ops/math.js';
 export * from './nn/losses.js';
 export * from './nn/activations.js';
+export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJobOptions } from './jobs/job.js';
+export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport } from './jobs/context.js';
+export { type JobEvent, type JobProgress } from './jobs/protocol.js';

@@ -51,6 +51,12 @@ export interface NativeAddon {
   setNumThreads(n: number): void;
   /** files.cc: swaps two existing paths atomically (renameat2 RENAME_EXCHANGE); 0 or the errno. */
   exchangePaths(a: string, b: string): number;
+  /** shared.cc: parks a detached alias of a tensor for another thread of this process; its number. */
+  shareTensor(tensor: Handle): number;
+  /** Wraps the parked tensor `id` into `out` and forgets it; false when there is none. */
+  takeShared(out: Handle, id: number): boolean;
+  releaseShared(id: number): boolean;
+  parkedTensors(): number;
 
   randn: Creation; rand: Creation; zeros: Creation; ones: Creation; empty: Creation;
   full(out: Handle, shape: number[], value: number | boolean, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): void;

@@ -341,9 +341,16 @@ const TO_KEYS = optionKeys<ModuleToOptions>({ device: true, dtype: true });
 export interface LoadStateDictOptions {
   /** Demand exactly the module's keys (true). */
   strict?: boolean;
+  /**
+   * Use the given tensors themselves (their storage, dtype and device) instead of copying into
+   * the module's (false), as PyTorch's `assign=True`: parameters keep their requires_grad.
+   * Loading one base's `state_dict()` this way into models in several worker threads
+   * (`start_job`) shares its weights instead of copying them.
+   */
+  assign?: boolean;
 }
 
-const LOAD_STATE_DICT_KEYS = optionKeys<LoadStateDictOptions>({ strict: true });
+const LOAD_STATE_DICT_KEYS = optionKeys<LoadStateDictOptions>({ strict: true, assign: true });
 
 /** What `load_state_dict()` reports when `strict` is false. */
 export interface LoadStateDictResult {
@@ -673,7 +680,8 @@ export class nn_Module {
    * const { missing_keys } = lora.load_state_dict(base.state_dict(), { strict: false });
    */
   load_state_dict(state_dict: Record<string, Tensor> | Map<string, Tensor>, options: LoadStateDictOptions = {}): LoadStateDictResult {
-    const { strict: strictOption = true } = checkOptions(options, LOAD_STATE_DICT_KEYS, 'load_state_dict');
+    const { strict: strictOption = true, assign: assignOption = false } = checkOptions(options, LOAD_STATE_DICT_KEYS, 'load_state_dict');
+    const assign = checkBoolean(assignOption, 'assign');
     const given = state_dict instanceof Map ? new Map(state_dict) : (typeof state_dict === 'object' && state_dict !== null && !Array.isArray(state_dict))
       ? new Map(Object.entries(state_dict)) : fail('a state_dict (an object or Map of Tensors)', 'state_dict', state_dict);
     const strict = checkBoolean(strictOption, 'strict');
@@ -697,10 +705,24 @@ export class nn_Module {
     with_no_grad(() => {
       for (const [key, tensor] of own) {
         const source = given.get(key);
-        if (source !== undefined) tensor.copy_(source);
+        if (source === undefined) continue;
+        if (assign) this.replaceState(key, tensor, source);
+        else tensor.copy_(source);
       }
     });
     return { missing_keys: missing, unexpected_keys: unexpected };
+  }
+
+  // load_state_dict's assign: the entry `key` becomes an alias of `source` (same storage).
+  private replaceState(key: string, current: Tensor, source: Tensor): void {
+    const path = key.split('.');
+    const leaf = path.pop()!;
+    let owner: nn_Module = this;
+    for (const name of path) owner = (owner as unknown as Record<string, nn_Module>)[name]!;
+    const alias = source.detach();
+    (owner as unknown as Record<string, Tensor>)[leaf] = PARAMETERS.has(current)
+      ? nn_parameter(alias, current.requires_grad)
+      : nn_buffer(alias, true);
   }
 
   // ---- printing ----

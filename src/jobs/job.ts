@@ -1,0 +1,214 @@
+// The caller's side of a training job: start_job runs a job module in a worker thread and
+// returns a TrainingJob (events, async iteration, cancel, the result). The event loop of the
+// caller only receives messages; the training runs on the worker's thread and libtorch's.
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { TorchError } from '../errors.js';
+import { packageRoot } from '../loader.js';
+import { checkOptions, checkPositiveInteger, fail, optionKeys } from '../validate.js';
+import { CANCEL_FLAG, type JobEvent, type JobProgress, type SerializedError, type WorkerMessage, type WorkerSettings } from './protocol.js';
+import { decodeShared, encodeShared, releaseShared } from './share.js';
+
+/** Where a job is: running until it ends as completed, failed or cancelled. */
+export type JobState = 'starting' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** What `start_job` accepts. */
+export interface StartJobOptions {
+  /**
+   * What the job's function receives as `job.input`: numbers, strings, arrays, plain objects,
+   * Maps, Sets, typed arrays, and Tensors, which are shared with the worker, not copied (a
+   * model's `state_dict()` shares its weights).
+   */
+  input?: unknown;
+  /** libtorch's intra-op threads in the worker (default: libtorch's default, one per core). */
+  threads?: number;
+  /** The folder `job.on_checkpoint`'s saver writes (lora_save replaces it whole each time). */
+  checkpoint_dir?: string;
+  /** Checkpoint every this many steps (needs checkpoint_dir); default: only on cancel. */
+  checkpoint_every?: number;
+  /** At most one progress event per this many milliseconds (default 100). */
+  progress_interval_ms?: number;
+  /** A name for the job (default: a random UUID); `job.id`. */
+  id?: string;
+}
+const START_KEYS = optionKeys<StartJobOptions>({
+  input: true, threads: true, checkpoint_dir: true, checkpoint_every: true, progress_interval_ms: true, id: true,
+});
+
+/** The caller's error when a job was cancelled; `result` rejects with it. */
+export class JobCancelledError extends Error {
+  override name = 'JobCancelledError';
+  constructor(readonly id: string, readonly step: number) { super(`job ${id} was cancelled at step ${step}`); }
+}
+
+const WORKER = (): string => {
+  const compiled = join(packageRoot(), 'dist', 'src', 'jobs', 'worker.js');
+  if (!existsSync(compiled)) throw new Error(`torchlora's job worker is not built: ${compiled} is missing (run npm run build)`);
+  return compiled;
+};
+
+function rebuildError(error: SerializedError, id: string): Error {
+  const Class = error.name === 'TypeError' ? TypeError : error.name === 'RangeError' ? RangeError
+    : error.name === 'TorchError' ? TorchError : Error;
+  const rebuilt = new Class(error.message);
+  if (Class === Error && error.name !== 'Error') rebuilt.name = error.name;
+  rebuilt.stack = `${rebuilt.name}: ${error.message}\n    in job ${id}'s worker thread:\n${(error.stack ?? '').split('\n').slice(1).join('\n')}`;
+  if (error.code !== undefined) (rebuilt as { code?: unknown }).code = error.code;
+  return rebuilt;
+}
+
+/**
+ * A job running in a worker thread. Listen with `on('progress' | 'checkpoint' | 'end', ...)` or
+ * iterate its events with `for await`; `cancel()` stops it at its next step after a
+ * checkpoint; `result` settles when it ends (rejecting with the job's error, or with
+ * JobCancelledError); `done` always resolves, with the final state.
+ */
+export class TrainingJob<Result = unknown> extends EventEmitter {
+  state: JobState = 'starting';
+  /** The latest progress report, null before the first. */
+  progress: JobProgress | null = null;
+  /** The job's error when it failed. */
+  error: Error | null = null;
+  readonly result: Promise<Result>;
+  readonly done: Promise<JobState>;
+  private readonly control = new SharedArrayBuffer(4);
+  private readonly worker: Worker;
+  private readonly history: JobEvent[] = [];
+  private terminated = false;
+  private settle!: { resolve: (value: Result) => void; reject: (error: Error) => void; end: (state: JobState) => void };
+
+  /** @internal Use start_job. */
+  constructor(readonly id: string, module: string, input: unknown, options: Omit<WorkerSettings, 'id' | 'module' | 'input' | 'control'>) {
+    super();
+    this.result = new Promise<Result>((resolve, reject) => {
+      this.settle = { resolve, reject, end: () => undefined };
+    });
+    this.result.catch(() => undefined);  // the state and 'end' carry it; an unobserved rejection is not a crash
+    this.done = new Promise((resolve) => { this.settle.end = resolve; });
+    const ids: number[] = [];
+    try {
+      const settings: WorkerSettings = { id, module, input: encodeShared(input, ids, 'input'), control: this.control, ...options };
+      this.worker = new Worker(WORKER(), { workerData: settings });
+    } catch (error) {
+      releaseShared(ids);
+      throw error;
+    }
+    let finished = false;
+    this.worker.on('message', (message: WorkerMessage) => {
+      if (message.kind === 'started') this.state = 'running';
+      else if (message.kind === 'event') this.record(message.event);
+      else if (message.kind === 'done') { finished = true; this.finish('completed', decodeShared(message.result) as Result); }
+      else if (message.kind === 'cancelled') { finished = true; this.finish('cancelled', new JobCancelledError(id, message.step)); }
+      else { finished = true; this.finish('failed', rebuildError(message.error, id)); }
+    });
+    this.worker.on('error', (error) => { finished = true; this.finish('failed', error); });
+    this.worker.on('exit', (code) => {
+      releaseShared(ids);
+      if (!finished && this.terminated) this.finish('cancelled', new JobCancelledError(id, this.progress?.step ?? 0));
+      else if (!finished) this.finish('failed', new Error(`job ${id}'s worker thread exited with code ${code} before the job ended`));
+    });
+  }
+
+  /** Whether the job has ended (completed, failed or cancelled). */
+  get ended(): boolean { return this.state === 'completed' || this.state === 'failed' || this.state === 'cancelled'; }
+
+  /**
+   * Asks the job to stop: its next `job.step()` saves a checkpoint and ends it. Resolves with
+   * the final state. With `timeout_ms`, a job that has not reached a step by then is
+   * terminated (no checkpoint) and ends as cancelled.
+   *
+   * @example
+   * await job.cancel();
+   */
+  async cancel(options: { timeout_ms?: number } = {}): Promise<JobState> {
+    const { timeout_ms } = checkOptions(options, CANCEL_KEYS, 'cancel');
+    if (timeout_ms !== undefined && !(typeof timeout_ms === 'number' && timeout_ms >= 0)) fail('a number of milliseconds >= 0', 'timeout_ms', timeout_ms);
+    if (this.ended) return this.state;
+    Atomics.store(new Int32Array(this.control), CANCEL_FLAG, 1);
+    if (timeout_ms === undefined) return this.done;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), timeout_ms); });
+    const first = await Promise.race([this.done, late]);
+    clearTimeout(timer);
+    if (first !== 'late') return first;
+    this.terminated = true;
+    await this.worker.terminate();
+    return this.done;
+  }
+
+  /** Every event so far, then each new one until the job ends. @example for await (const e of job) console.log(e) */
+  async *[Symbol.asyncIterator](): AsyncGenerator<JobEvent, void, undefined> {
+    let seen = 0;
+    for (;;) {
+      while (seen < this.history.length) yield this.history[seen++]!;
+      if (this.ended) return;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => { this.off('event', wake); this.off('end', wake); resolve(); };
+        this.on('event', wake);
+        this.on('end', wake);
+      });
+    }
+  }
+
+  private record(event: JobEvent): void {
+    this.history.push(event);
+    if (event.type === 'progress') {
+      const { type: _type, ...progress } = event;
+      this.progress = progress;
+    }
+    this.emit('event', event);
+    this.emit(event.type, event);
+  }
+
+  private finish(state: JobState, outcome: Result | Error): void {
+    if (this.ended) return;
+    this.state = state;
+    if (state === 'completed') this.settle.resolve(outcome as Result);
+    else {
+      this.error = state === 'failed' ? outcome as Error : null;
+      this.settle.reject(outcome as Error);
+    }
+    this.settle.end(state);
+    this.emit('end', state);
+  }
+}
+const CANCEL_KEYS = optionKeys<{ timeout_ms?: number }>({ timeout_ms: true });
+
+let jobs = 0;
+
+/**
+ * Runs a job module (its default export, made with `define_job`) in a worker thread, so
+ * training never blocks the caller's event loop. Tensors in `input` are shared, not copied.
+ *
+ * @example
+ * const job = start_job(new URL('./train-adapter.js', import.meta.url), {
+ *   input: { base: model.state_dict(), steps: 500 }, checkpoint_dir: 'adapters/tuned', checkpoint_every: 100,
+ * });
+ * job.on('progress', (p) => console.log(p.step, p.loss, p.examples_per_second));
+ * const result = await job.result;
+ */
+export function start_job<Result = unknown>(module: string | URL, options: StartJobOptions = {}): TrainingJob<Result> {
+  const { input, threads, checkpoint_dir, checkpoint_every, progress_interval_ms = 100, id } = checkOptions(options, START_KEYS, 'start_job');
+  let specifier: string;
+  if (module instanceof URL) specifier = module.href;
+  else if (typeof module === 'string' && module.length > 0) specifier = /^[a-z][a-z0-9+.-]*:/i.test(module) ? module : pathToFileURL(module).href;
+  else return fail('a module path or URL', 'module', module);
+  if (threads !== undefined) checkPositiveInteger(threads, 'threads');
+  if (checkpoint_dir !== undefined && (typeof checkpoint_dir !== 'string' || checkpoint_dir === '')) fail('a folder path', 'checkpoint_dir', checkpoint_dir);
+  if (checkpoint_every !== undefined) {
+    checkPositiveInteger(checkpoint_every, 'checkpoint_every');
+    if (checkpoint_dir === undefined) fail('checkpoint_dir beside checkpoint_every', 'options', options);
+  }
+  if (typeof progress_interval_ms !== 'number' || !(progress_interval_ms >= 0)) fail('a number of milliseconds >= 0', 'progress_interval_ms', progress_interval_ms);
+  if (id !== undefined && (typeof id !== 'string' || id === '')) fail('a non-empty string', 'id', id);
+  const name = id ?? `job-${++jobs}-${crypto.randomUUID().slice(0, 8)}`;
+  return new TrainingJob<Result>(name, specifier, input, {
+    threads: threads ?? null,
+    checkpoint_dir: checkpoint_dir ?? null,
+    checkpoint_every: checkpoint_every ?? null,
+    progress_interval_ms,
+  });
+}

@@ -1,0 +1,40 @@
+// The entry of a training job's worker thread: sets the thread count, takes the shared input,
+// imports the job module, runs its default export with a JobContext, and sends back events,
+// then the result (its Tensors shared, not copied) or the error.
+import { parentPort, workerData } from 'node:worker_threads';
+import { torch_set_num_threads } from '../config.js';
+import { JobCancelled, JobContext, type JobFunction } from './context.js';
+import { serializeError, type JobEvent, type WorkerMessage, type WorkerSettings } from './protocol.js';
+import { decodeShared, encodeShared, releaseShared } from './share.js';
+
+const settings = workerData as WorkerSettings;
+const port = parentPort!;
+const send = (message: WorkerMessage): void => port.postMessage(message);
+
+async function run(): Promise<void> {
+  let context: JobContext | null = null;
+  try {
+    if (settings.threads !== null) torch_set_num_threads(settings.threads);
+    const input = decodeShared(settings.input);
+    const loaded = (await import(settings.module)) as { default?: unknown };
+    if (typeof loaded.default !== 'function') {
+      throw new TypeError(`Expected a job module whose default export is a function (define_job(async (job) => ...)) for module but received ${settings.module}, whose default export is ${typeof loaded.default}`);
+    }
+    context = new JobContext(settings.id, input, settings, (event: JobEvent) => send({ kind: 'event', event }));
+    send({ kind: 'started' });
+    const result = await (loaded.default as JobFunction)(context);
+    context.report();
+    const ids: number[] = [];
+    try {
+      send({ kind: 'done', result: encodeShared(result, ids, 'result') });
+    } catch (error) {
+      releaseShared(ids);
+      throw error;
+    }
+  } catch (error) {
+    if (error instanceof JobCancelled) send({ kind: 'cancelled', step: error.step });
+    else send({ kind: 'failed', error: serializeError(error) });
+  }
+}
+
+await run();
