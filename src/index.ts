@@ -68,3 +68,4 @@ export * from './nn/activations.js';
 export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJobOptions } from './jobs/job.js';
 export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport } from './jobs/context.js';
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';
+export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';

@@ -63,6 +63,11 @@ function close(scope: Scope, result: unknown): void {
   scope.tensors.length = 0;
 }
 
+/** @internal Runs `fn` outside every open scope: what it makes belongs to no caller's scope. */
+export function outside_scopes<T>(fn: () => T): T {
+  return storage.exit(fn);
+}
+
 /**
  * Runs `fn` and disposes every tensor created inside it, except those it returns (also
  * inside arrays, Maps, Sets and plain objects) and those passed to `torch_keep`. If `fn`

@@ -1,0 +1,246 @@
+// Serving many LoRA adapters of one base model: requests name an adapter per row, requests that
+// arrive together run as one mixed-adapter batch (with_adapter_names), and adapters are
+// loaded, replaced and removed while requests are served. Each version of an adapter is its
+// own adapter in the model (`name__v3`): a request pins the versions current when it arrived,
+// so a replacement loaded before its batch runs does not touch it, and a version is deleted
+// from the model only when no request holds it.
+import { with_no_grad } from '../autograd.js';
+import type { nn_Module } from '../nn/module.js';
+import { torch_cat } from '../ops.js';
+import { torch_split } from '../ops/selection.js';
+import { outside_scopes, torch_scope } from '../scope.js';
+import { checkTensor, Tensor } from '../tensor.js';
+import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../validate.js';
+import { lora_load } from './files.js';
+import { checkAdapterName } from './layer.js';
+import { lora_adapters, lora_delete_adapter, with_adapter_names } from './model.js';
+
+/** What `lora_server` accepts. */
+export interface LoraServerOptions {
+  /** Most rows in one batch (default 256); more waiting rows run in the next batch. */
+  max_batch_rows?: number;
+  /** How long the first request of a batch waits for others, in ms (default 0: those of the same turn of the event loop). */
+  batch_window_ms?: number;
+}
+const SERVER_KEYS = optionKeys<LoraServerOptions>({ max_batch_rows: true, batch_window_ms: true });
+
+/** What `remove()` accepts. */
+export interface RemoveAdapterOptions {
+  /** Wait for requests holding the adapter (true), or refuse with a RangeError while any does (false). */
+  wait?: boolean;
+}
+const REMOVE_KEYS = optionKeys<RemoveAdapterOptions>({ wait: true });
+
+interface Version { name: string; internal: string; leases: number; retired: boolean; removed: (() => void)[] }
+
+interface Request {
+  input: Tensor;
+  versions: (Version | null)[];
+  /** The distinct versions it holds a lease on (one each, however many rows use it). */
+  pinned: Set<Version>;
+  resolve: (output: Tensor) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A model serving many adapters at once; see `lora_server`. */
+export class LoraServer {
+  private readonly current = new Map<string, Version>();
+  /** Every version still in the model: current ones and replaced ones requests still hold. */
+  private readonly live = new Set<Version>();
+  private queue: Request[] = [];
+  private scheduled = false;
+  private version = 0;
+  private readonly maxRows: number;
+  private readonly windowMs: number;
+
+  /** @internal Use lora_server. */
+  constructor(readonly model: nn_Module, options: LoraServerOptions = {}) {
+    const { max_batch_rows = 256, batch_window_ms = 0 } = checkOptions(options, SERVER_KEYS, 'lora_server');
+    this.maxRows = checkPositiveInteger(max_batch_rows, 'max_batch_rows');
+    this.windowMs = checkNonNegativeInteger(batch_window_ms, 'batch_window_ms');
+    if (lora_adapters(model).length > 0) fail('a base model without adapters (load them through the server)', 'model', `one with ${lora_adapters(model).join(', ')}`);
+    model.eval();
+  }
+
+  /** The adapters servable now, by name. @example server.adapters() // ['task_a', 'task_b'] */
+  adapters(): string[] { return [...this.current.keys()].sort(); }
+
+  /** Requests holding a version of adapter `name` (the current one and replaced ones still in use). @example server.in_use('task_a') */
+  in_use(name: string): number {
+    let leases = 0;
+    for (const version of this.live) if (version.name === name) leases += version.leases;
+    return leases;
+  }
+
+  /**
+   * Loads the PEFT adapter folder `dir` as adapter `name`, replacing the one of that name
+   * atomically: requests that arrived before keep the version they pinned, later ones get
+   * this one. On any error nothing changes. Returns the version number.
+   *
+   * @example
+   * server.load('task_a', 'adapters/task_a');
+   */
+  load(name: string, dir: string): number {
+    checkAdapterName(name, 'name');
+    const version: Version = { name, internal: `${name}__v${++this.version}`, leases: 0, retired: false, removed: [] };
+    try {
+      lora_load(this.model, dir, { adapter: version.internal });
+    } catch (error) {
+      if (lora_adapters(this.model).includes(version.internal)) lora_delete_adapter(this.model, version.internal);
+      throw error;
+    }
+    this.live.add(version);
+    const previous = this.current.get(name);
+    this.current.set(name, version);
+    this.model.eval();
+    if (previous !== undefined) this.retire(previous);
+    return this.version;
+  }
+
+  /**
+   * Stops serving adapter `name`: new requests for it fail at once; the promise resolves when
+   * the requests that hold it have finished and it is deleted from the model. With
+   * `{ wait: false }` it refuses (RangeError, nothing changes) while any request holds it.
+   *
+   * @example
+   * await server.remove('task_a');
+   */
+  remove(name: string, options: RemoveAdapterOptions = {}): Promise<void> {
+    const { wait = true } = checkOptions(options, REMOVE_KEYS, 'remove');
+    checkBoolean(wait, 'wait');
+    const version = this.current.get(name);
+    if (version === undefined) return Promise.reject(new RangeError(`Expected one of the served adapters (${this.describeKnown()}) for name but received ${JSON.stringify(name)}`));
+    if (!wait && version.leases > 0) {
+      return Promise.reject(new RangeError(`Expected an adapter no request is using for name but received "${name}", held by ${version.leases} request(s) in flight; remove it with { wait: true } to wait for them`));
+    }
+    this.current.delete(name);
+    const gone = new Promise<void>((resolve) => version.removed.push(resolve));
+    this.retire(version);
+    return gone;
+  }
+
+  /**
+   * Runs `input` (rows first) through the model, row i with adapter `adapters[i]` (or every
+   * row with `adapters` when it is one name; null: the base alone). Requests that arrive in
+   * the same batch window run together as one mixed-adapter batch; a request that fails
+   * (a wrong shape) fails alone. The result is the caller's (dispose it when done).
+   *
+   * @example
+   * const y = await server.predict(x, ['task_a', null, 'task_b']);
+   */
+  predict(input: Tensor, adapters: string | null | (string | null)[]): Promise<Tensor> {
+    checkTensor(input, 'input');
+    if (input.dim() < 1 || input.size(0) === 0) fail('a tensor with at least one row', 'input', input);
+    const rows = input.size(0);
+    const names = Array.isArray(adapters) ? adapters : Array.from({ length: rows }, () => adapters);
+    if (names.length !== rows) failRange(`one adapter name per row of input (${rows})`, 'adapters', adapters);
+    const versions = names.map((name, i) => {
+      if (name === null) return null;
+      const version = typeof name === 'string' ? this.current.get(name) : undefined;
+      if (version === undefined) failRange(`one of the served adapters (${this.describeKnown()}) or null`, Array.isArray(adapters) ? `adapters[${i}]` : 'adapters', name);
+      return version;
+    });
+    const pinned = new Set(versions.filter((version) => version !== null));
+    for (const version of pinned) version.leases += 1;
+    return new Promise<Tensor>((resolve, reject) => {
+      this.queue.push({ input, versions, pinned, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private describeKnown(): string {
+    return this.adapters().map((name) => JSON.stringify(name)).join(', ') || 'none';
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const run = (): void => { this.scheduled = false; this.flush(); };
+    if (this.windowMs > 0) setTimeout(run, this.windowMs);
+    else setImmediate(run);
+  }
+
+  // Runs the queue in batches of at most max_batch_rows rows, requests of one input shape
+  // and dtype together.
+  private flush(): void {
+    const queue = this.queue;
+    this.queue = [];
+    while (queue.length > 0) {
+      const first = queue[0]!;
+      const key = (request: Request): string => `${request.input.dtype}|${request.input.device}|${request.input.shape.slice(1).join(',')}`;
+      const batch: Request[] = [];
+      let rows = 0;
+      for (let i = 0; i < queue.length;) {
+        const request = queue[i]!;
+        if (request.input.is_disposed || key(request) !== key(first) || (batch.length > 0 && rows + request.input.size(0) > this.maxRows)) {
+          i += 1;
+          continue;
+        }
+        batch.push(request);
+        rows += request.input.size(0);
+        queue.splice(i, 1);
+      }
+      if (batch.length === 0) {
+        this.settle(queue.shift()!, null, new TypeError('Expected a live Tensor for input but received one disposed before its batch ran'));
+        continue;
+      }
+      this.runBatch(batch);
+    }
+  }
+
+  private runBatch(batch: Request[]): void {
+    let outputs: Tensor[];
+    try {
+      outputs = outside_scopes(() => torch_scope(() => with_no_grad(() => {
+        const input = batch.length === 1 ? batch[0]!.input : torch_cat(batch.map((r) => r.input), 0);
+        const names = batch.flatMap((r) => r.versions.map((v) => v?.internal ?? null));
+        const output = with_adapter_names(this.model, names, () => this.model(input) as Tensor);
+        return batch.length === 1 ? [output] : torch_split(output, batch.map((r) => r.input.size(0)), 0);
+      })));
+    } catch (error) {
+      // One request's bad input must not fail the others: each runs alone for its own outcome.
+      if (batch.length === 1) this.settle(batch[0]!, null, error);
+      else for (const request of batch) this.runBatch([request]);
+      return;
+    }
+    batch.forEach((request, i) => this.settle(request, outputs[i]!, null));
+  }
+
+  private settle(request: Request, output: Tensor | null, error: unknown): void {
+    if (output !== null) request.resolve(output);
+    else request.reject(error);
+    for (const version of request.pinned) this.release(version);
+  }
+
+  private release(version: Version): void {
+    version.leases -= 1;
+    if (version.leases === 0 && version.retired) this.drop(version);
+  }
+
+  private retire(version: Version): void {
+    version.retired = true;
+    if (version.leases === 0) this.drop(version);
+  }
+
+  private drop(version: Version): void {
+    lora_delete_adapter(this.model, version.internal);
+    this.live.delete(version);
+    this.model.eval();
+    for (const resolve of version.removed.splice(0)) resolve();
+  }
+}
+
+/**
+ * Serves the adapters of one base model: `load(name, dir)` makes a PEFT adapter folder
+ * servable (replacing one of that name atomically), `predict(x, names)` runs rows with their
+ * own adapters, batching requests that arrive together into one mixed-adapter forward, and
+ * `remove(name)` waits for the requests using it. Inference only (the model is put in eval mode).
+ *
+ * @example
+ * const server = lora_server(base_model);
+ * server.load('task_a', 'adapters/task_a');
+ * const y = await server.predict(x, 'task_a');
+ */
+export function lora_server(model: nn_Module, options?: LoraServerOptions): LoraServer {
+  return new LoraServer(model, options);
+}
