@@ -30,6 +30,7 @@ export class JobContext<Input = unknown> {
   private readonly started = performance.now();
   private window = { at: performance.now(), steps: 0, examples: 0 };
   private saver: ((dir: string) => void) | null = null;
+  private savedAt = -1;
   private readonly cancelFlag: Int32Array;
 
   /** @internal Made by the worker entry (src/jobs/worker.ts). */
@@ -60,11 +61,15 @@ export class JobContext<Input = unknown> {
     this.saver = save;
   }
 
-  /** Saves a checkpoint now (when `on_checkpoint` and `checkpoint_dir` were given). @example job.checkpoint() */
+  /**
+   * Saves a checkpoint now (when `on_checkpoint` and `checkpoint_dir` were given), unless one
+   * was saved at this step already. @example job.checkpoint()
+   */
   checkpoint(): void {
     const dir = this.settings.checkpoint_dir;
-    if (this.saver === null || dir === null) return;
+    if (this.saver === null || dir === null || this.savedAt === this.steps) return;
     this.saver(dir);
+    this.savedAt = this.steps;
     this.post({ type: 'checkpoint', step: this.steps, dir });
   }
 
