@@ -4,6 +4,12 @@
 #include <c10/core/DefaultDtype.h>
 #include <torch/version.h>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 namespace torchlora {
 namespace {
 
@@ -22,6 +28,18 @@ Napi::Value Config(const Napi::CallbackInfo& info) {
   config.Set("cxx11Abi", static_cast<bool>(_GLIBCXX_USE_CXX11_ABI));
 #endif
   return config;
+}
+
+// setThreadNice(n): the nice value of the calling thread (Linux nice is per thread; threads it
+// starts afterwards, such as libtorch's OpenMP team, inherit it). Returns 0 or the errno.
+Napi::Value SetThreadNice(const Napi::CallbackInfo& info) {
+  const int nice = info[0].As<Napi::Number>().Int32Value();
+  int error = ENOSYS;
+#if defined(__linux__) && defined(SYS_gettid)
+  const auto thread = static_cast<id_t>(syscall(SYS_gettid));
+  error = setpriority(PRIO_PROCESS, thread, nice) == 0 ? 0 : errno;
+#endif
+  return Napi::Number::New(info.Env(), error);
 }
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
@@ -45,6 +63,7 @@ Napi::Value GetDefaultDtype(const Napi::CallbackInfo& info) {
 void InitConfig(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "config", Config);
   TORCHLORA_EXPORT(exports, "setNumThreads", SetNumThreads);
+  TORCHLORA_EXPORT(exports, "setThreadNice", SetThreadNice);
   TORCHLORA_EXPORT(exports, "setDefaultDtype", SetDefaultDtype);
   TORCHLORA_EXPORT(exports, "getDefaultDtype", GetDefaultDtype);
   (void)env;

@@ -49,6 +49,8 @@ export interface NativeAddon {
   setDefaultDtype(code: number): void;
   getDefaultDtype(): number;
   setNumThreads(n: number): void;
+  /** config.cc: the calling thread's nice value (Linux); 0 or the errno. */
+  setThreadNice(nice: number): number;
   /** files.cc: swaps two existing paths atomically (renameat2 RENAME_EXCHANGE); 0 or the errno. */
   exchangePaths(a: string, b: string): number;
   /** shared.cc: parks a detached alias of a tensor for another thread of this process; its number. */

@@ -118,6 +118,16 @@ describe('start_job', () => {
     await expect(missing.result).rejects.toThrow(/Cannot find module|ERR_MODULE_NOT_FOUND/);
   });
 
+  it('runs the job at the nice value asked (default 10), read back from /proc', async () => {
+    // Field 19 of /proc/thread-self/stat is the thread's nice value (after the command's parentheses).
+    const readNice = new URL(`data:text/javascript,${encodeURIComponent("import { readFileSync } from 'node:fs'; export default () => Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[16]);")}`);
+    expect(await start_job<number>(readNice).result).toBe(10);
+    expect(await start_job<number>(readNice, { nice: 3 }).result).toBe(3);
+    expect(await start_job<number>(readNice, { nice: 0 }).result).toBe(0);
+    expect(() => start_job(readNice, { nice: 20 })).toThrow(RangeError);
+    expect(() => start_job(readNice, { nice: -1 })).toThrow(RangeError);
+  });
+
   it('refuses bad options and input it cannot send, before starting a thread', () => {
     expect(() => start_job(42 as never)).toThrow(new TypeError('Expected a module path or URL for module but received 42'));
     expect(() => start_job(LORA_JOB, { threads: 0 })).toThrow(RangeError);

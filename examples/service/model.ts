@@ -16,8 +16,9 @@ export interface BaseConfig {
 /** Every LoRA of the service targets these layers. */
 export const TARGETS = ['0', '2'];
 
-export function make_base(config: BaseConfig): nn_Module {
-  return nn_sequential(nn_linear(config.in_features, config.hidden), nn_relu(), nn_linear(config.hidden, config.out_features));
+/** The base's layers; on device 'meta' they hold no memory, for weights assigned afterwards. */
+export function make_base(config: BaseConfig, device = 'cpu'): nn_Module {
+  return nn_sequential(nn_linear(config.in_features, config.hidden, { device }), nn_relu(), nn_linear(config.hidden, config.out_features, { device }));
 }
 
 /** The base of `dir`: loaded from base.safetensors, or made from seed 0 and saved there first. */

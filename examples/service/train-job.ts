@@ -23,8 +23,8 @@ export interface TrainResult { steps: number; loss: number }
 
 export default define_job<TrainInput, TrainResult>((job) => {
   const { base, config, inputs, targets, steps, lr, r, alpha, batch_size, seed } = job.input;
-  const model = make_base(config);
-  model.load_state_dict(base, { assign: true }); // the server's weights, shared, not copied
+  const model = make_base(config, 'meta');         // layers without memory (PyTorch's meta device)...
+  model.load_state_dict(base, { assign: true }); // ...given the server's weights, shared, not copied
   torch_manual_seed(seed);
   lora_apply(model, { target_modules: TARGETS, r, alpha });
   const optimizer = optim_adam(lora_parameters(model), { lr });

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TorchError } from '../errors.js';
 import { packageRoot } from '../loader.js';
-import { checkOptions, checkPositiveInteger, fail, optionKeys } from '../validate.js';
+import { checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../validate.js';
 import { CANCEL_FLAG, type JobEvent, type JobProgress, type SerializedError, type WorkerMessage, type WorkerSettings } from './protocol.js';
 import { decodeShared, encodeShared, releaseShared } from './share.js';
 
@@ -25,6 +25,12 @@ export interface StartJobOptions {
   input?: unknown;
   /** libtorch's intra-op threads in the worker (default: libtorch's default, one per core). */
   threads?: number;
+  /**
+   * The worker's scheduling priority as a Linux nice value, 0 (normal) to 19 (lowest); its
+   * libtorch threads inherit it. Default 10: a busy machine serves the event loop's thread
+   * (requests) before training, while an idle one trains at full speed.
+   */
+  nice?: number;
   /** The folder `job.on_checkpoint`'s saver writes (lora_save replaces it whole each time). */
   checkpoint_dir?: string;
   /** Checkpoint every this many steps (needs checkpoint_dir); default: only on cancel. */
@@ -35,7 +41,7 @@ export interface StartJobOptions {
   id?: string;
 }
 const START_KEYS = optionKeys<StartJobOptions>({
-  input: true, threads: true, checkpoint_dir: true, checkpoint_every: true, progress_interval_ms: true, id: true,
+  input: true, threads: true, nice: true, checkpoint_dir: true, checkpoint_every: true, progress_interval_ms: true, id: true,
 });
 
 /** The caller's error when a job was cancelled; `result` rejects with it. */
@@ -191,12 +197,13 @@ let jobs = 0;
  * const result = await job.result;
  */
 export function start_job<Result = unknown>(module: string | URL, options: StartJobOptions = {}): TrainingJob<Result> {
-  const { input, threads, checkpoint_dir, checkpoint_every, progress_interval_ms = 100, id } = checkOptions(options, START_KEYS, 'start_job');
+  const { input, threads, nice = 10, checkpoint_dir, checkpoint_every, progress_interval_ms = 100, id } = checkOptions(options, START_KEYS, 'start_job');
   let specifier: string;
   if (module instanceof URL) specifier = module.href;
   else if (typeof module === 'string' && module.length > 0) specifier = /^[a-z][a-z0-9+.-]*:/i.test(module) ? module : pathToFileURL(module).href;
   else return fail('a module path or URL', 'module', module);
   if (threads !== undefined) checkPositiveInteger(threads, 'threads');
+  if (checkNonNegativeInteger(nice, 'nice') > 19) failRange('a nice value from 0 to 19', 'nice', nice);
   if (checkpoint_dir !== undefined && (typeof checkpoint_dir !== 'string' || checkpoint_dir === '')) fail('a folder path', 'checkpoint_dir', checkpoint_dir);
   if (checkpoint_every !== undefined) {
     checkPositiveInteger(checkpoint_every, 'checkpoint_every');
@@ -207,6 +214,7 @@ export function start_job<Result = unknown>(module: string | URL, options: Start
   const name = id ?? `job-${++jobs}-${crypto.randomUUID().slice(0, 8)}`;
   return new TrainingJob<Result>(name, specifier, input, {
     threads: threads ?? null,
+    nice,
     checkpoint_dir: checkpoint_dir ?? null,
     checkpoint_every: checkpoint_every ?? null,
     progress_interval_ms,

@@ -28,6 +28,7 @@ export interface WorkerSettings {
   module: string;
   input: unknown;
   threads: number | null;
+  nice: number;
   checkpoint_dir: string | null;
   checkpoint_every: number | null;
   progress_interval_ms: number;

@@ -3,6 +3,7 @@
 // then the result (its Tensors shared, not copied) or the error.
 import { parentPort, workerData } from 'node:worker_threads';
 import { torch_set_num_threads } from '../config.js';
+import { native } from '../native.js';
 import { JobCancelled, JobContext, type JobFunction } from './context.js';
 import { serializeError, type JobEvent, type WorkerMessage, type WorkerSettings } from './protocol.js';
 import { decodeShared, encodeShared, releaseShared } from './share.js';
@@ -14,6 +15,10 @@ const send = (message: WorkerMessage): void => port.postMessage(message);
 async function run(): Promise<void> {
   let context: JobContext | null = null;
   try {
+    if (settings.nice !== 0) {
+      const errno = native.setThreadNice(settings.nice);
+      if (errno !== 0) throw new Error(`could not set the job thread's nice value to ${settings.nice} (errno ${errno}); start_job({ nice: 0 }) runs it at normal priority`);
+    }
     if (settings.threads !== null) torch_set_num_threads(settings.threads);
     const input = decodeShared(settings.input);
     const loaded = (await import(settings.module)) as { default?: unknown };

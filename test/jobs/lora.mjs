@@ -6,7 +6,7 @@ import {
 
 /** The training loop, callable on any thread: `report(loss)` after each step. */
 export function train(base, input, report = () => {}) {
-  const linear = nn_linear(input.in_features, input.out_features);
+  const linear = nn_linear(input.in_features, input.out_features, { device: 'meta' });
   linear.load_state_dict(base, { assign: true });
   torch_manual_seed(input.seed);
   const model = lora_nn_linear(linear, { r: 1, alpha: 1, init: 'gaussian' });

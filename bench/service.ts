@@ -1,0 +1,138 @@
+// `npm run bench:service`: training inside a service, measured three ways.
+// 1. Event loop: the seed's LoRA phase run blocking on the main thread, then as a start_job
+//    job while the main thread only measures its event-loop delay (monitorEventLoopDelay):
+//    delay percentiles during the job, and the job's steps/s against the blocking loop's.
+// 2. Shared base: the process's RSS with a 512 MB base and 1, then 4 worker jobs holding it
+//    (load_state_dict assign: shared), and 4 holding copies, for contrast.
+// 3. Load test: autocannon against examples/service.ts on 127.0.0.1, POST /predict, with no
+//    job and while a job trains: latency p50 / p99 and requests/s.
+// BENCH_PARTS=loop,rss,load picks parts; BENCH_STEPS, BENCH_SECONDS size them.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error autocannon ships no types
+import autocannon from 'autocannon';
+import {
+  nn_linear, start_job, torch_empty_cache, torch_manual_seed, torch_matmul, torch_randn, torch_set_num_threads,
+} from '../src/index.js';
+import { big_base } from './service/hold-job.js';
+import { lora_phase, type LoraPhaseInput } from './service/lora-job.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const parts = (process.env.BENCH_PARTS ?? 'loop,rss,load').split(',');
+const steps = Number(process.env.BENCH_STEPS ?? 600);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const ms = (ns: number): string => (ns / 1e6).toFixed(2);
+
+function rssMb(): number {
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+async function eventLoop(): Promise<void> {
+  torch_manual_seed(0);
+  const thetas = torch_randn(1001, 1000);
+  const X = torch_randn(10_000, 1001);
+  const y = torch_matmul(X, thetas.add(1));
+  const base = nn_linear(1001, 1000, { bias: false });
+  const input: LoraPhaseInput = { base: base.state_dict(), X, y, steps, seed: 1 };
+  console.log(`1. The seed's LoRA phase, ${steps} steps of 128 rows (rank 1, Adam), blocking vs in a job:`);
+  for (const threads of [1, 2]) {
+    torch_set_num_threads(threads);
+    lora_phase({ ...input, steps: 20 }); // warm up
+    const blocking = lora_phase(input);
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    const started = performance.now();
+    const job = start_job<{ ms: number }>(new URL('./service/lora-job.js', import.meta.url), { input, threads });
+    const { ms: inJob } = await job.result;
+    const wall = performance.now() - started;
+    delay.disable();
+    console.log(`  ${threads} thread(s): blocking ${(steps / blocking * 1000).toFixed(1)} steps/s; job ${(steps / inJob * 1000).toFixed(1)} steps/s `
+      + `(${(blocking / inJob).toFixed(3)}x blocking; ${(steps / wall * 1000).toFixed(1)} steps/s counting the worker's start)`);
+    console.log(`    event-loop delay during the job: p50 ${ms(delay.percentile(50))} ms, p99 ${ms(delay.percentile(99))} ms, `
+      + `p99.9 ${ms(delay.percentile(99.9))} ms, max ${ms(delay.max)} ms (${delay.count} samples)`);
+  }
+}
+
+async function sharedBase(): Promise<void> {
+  const layers = 32;
+  const width = 2048;
+  torch_manual_seed(0);
+  const base = big_base(layers, width);
+  const weights = base.state_dict();
+  const mb = (layers * width * width * 4) / 2 ** 20;
+  const settle = async (): Promise<number> => {
+    for (let i = 0; i < 3; i++) { (globalThis as { gc?: () => void }).gc?.(); await new Promise((r) => setTimeout(r, 100)); }
+    torch_empty_cache();
+    return rssMb();
+  };
+  const hold = async (count: number, copy: boolean): Promise<number> => {
+    const jobs = Array.from({ length: count }, () => start_job(new URL('./service/hold-job.js', import.meta.url), { input: { base: weights, layers, width, copy }, threads: 1 }));
+    await Promise.all(jobs.map((job) => new Promise((resolve, reject) => { job.once('progress', resolve); job.result.catch(reject); })));
+    const rss = await settle();
+    await Promise.all(jobs.map((job) => job.cancel()));
+    await settle();
+    return rss;
+  };
+  console.log(`2. A base of ${layers} x ${width}x${width} linears, ${mb.toFixed(0)} MB of weights, held by worker jobs:`);
+  const alone = await settle();
+  const one = await hold(1, false);
+  const four = await hold(4, false);
+  const copies = await hold(4, true);
+  console.log(`  RSS: the base alone ${alone.toFixed(0)} MB; 1 job sharing it ${one.toFixed(0)} MB; 4 jobs sharing it ${four.toFixed(0)} MB `
+    + `(${(four / one).toFixed(2)}x one); 4 jobs with copies ${copies.toFixed(0)} MB (${(copies / one).toFixed(2)}x)`);
+}
+
+interface Latency { p50: number; p99: number; rps: number; errors: number; non2xx: number }
+
+function cannon(url: string, body: string): Promise<Latency> {
+  return new Promise((resolve, reject) => {
+    autocannon({ url: `${url}/predict`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 4, duration: seconds },
+      (error: Error | null, result: any) => {
+        if (error) reject(error);
+        else resolve({ p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average, errors: result.errors, non2xx: result.non2xx });
+      });
+  });
+}
+
+async function loadTest(): Promise<void> {
+  const data = mkdtempSync(join(tmpdir(), 'torchlora-bench-service-'));
+  const child = spawn(process.execPath, [join(here, '..', 'examples', 'service.js'), '--port', '0', '--data', data], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => { out += chunk; const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]!); });
+      child.on('exit', (code) => reject(new Error(`service exited with ${code}`)));
+    });
+    const post = async (path: string, body: unknown): Promise<any> => (await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+    const rows = (n: number, seed: number): number[][] => Array.from({ length: n }, (_, i) => Array.from({ length: 32 }, (_, j) => Math.sin(seed + i * 32 + j)));
+    const get = async (path: string): Promise<any> => (await fetch(url + path)).json();
+    const examples = { inputs: rows(256, 0), targets: rows(256, 1).map((r) => r.slice(0, 8)) };
+    const first = await post('/adapters/a/train', { ...examples, steps: 50 });
+    while (['starting', 'running'].includes((await get(`/jobs/${first.job}`)).state)) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
+    const body = JSON.stringify({ inputs: rows(8, 2), adapter: 'a' });
+    const idle = await cannon(url, body);
+    const job = await post('/adapters/b/train', { ...examples, steps: 100_000, checkpoint_every: 100_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    const busy = await cannon(url, body);
+    const progress = (await get(`/jobs/${job.job}`)).progress;
+    console.log(`3. autocannon, 4 connections x ${seconds} s, POST /predict (8 rows, adapter "a", MLP 32-256-8):`);
+    for (const [name, r] of [['no job', idle], ['a job training', busy]] as const) {
+      console.log(`  ${name.padEnd(15)} p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.rps.toFixed(0)} requests/s (errors ${r.errors}, non-2xx ${r.non2xx})`);
+    }
+    console.log(`  p99 during training / idle: ${(busy.p99 / idle.p99).toFixed(2)}x; the job meanwhile ran ${progress?.steps_per_second?.toFixed(0) ?? '?'} steps/s`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+if (parts.includes('loop')) await eventLoop();
+if (parts.includes('rss')) await sharedBase();
+if (parts.includes('load')) await loadTest();
