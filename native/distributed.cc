@@ -19,6 +19,7 @@
 #define USE_C10D_GLOO
 #endif
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupWrapper.hpp>
 #endif
 
 #include <algorithm>
@@ -177,25 +178,40 @@ Napi::Value StoreDestroy(const Napi::CallbackInfo& info) {
 
 // ---- process groups ----
 
-// groupGloo(out, store, rank, size, timeoutMs, interfaces: string[]): a Gloo process group with
-// the devices Python's ProcessGroupGloo binding makes (one per GLOO_SOCKET_IFNAME interface,
-// else the default device) and its two threads per device.
+#ifdef TORCHLORA_HAS_GLOO
+// A Gloo backend with the devices Python's ProcessGroupGloo binding makes (one per
+// GLOO_SOCKET_IFNAME interface, else the default device) and its two threads per device.
+c10::intrusive_ptr<c10d::ProcessGroupGloo> MakeGloo(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
+                                                    std::chrono::milliseconds timeout, const Napi::Array& interfaces) {
+  auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+  for (uint32_t i = 0; i < interfaces.Length(); ++i) {
+    options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interfaces.Get(i).As<Napi::String>().Utf8Value()));
+  }
+  if (options->devices.empty()) options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  options->threads = static_cast<int>(options->devices.size() * 2);
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, options);
+}
+#endif
+
+// groupGloo(out, store, rank, size, timeoutMs, interfaces: string[], checkStore: Store | null):
+// a Gloo process group. With `checkStore` (TORCH_DISTRIBUTED_DEBUG=DETAIL in Python), c10d's
+// ProcessGroupWrapper: before each collective, a second Gloo group on that store compares the
+// ranks' op, dtypes and shapes, so a mismatch is an error on every rank instead of gloo
+// aborting the process from its own thread.
 Napi::Value GroupGloo(const Napi::CallbackInfo& info) {
 #ifdef TORCHLORA_HAS_GLOO
   auto& store = Get<StoreBox>(info, 1);
   const int rank = info[2].As<Napi::Number>().Int32Value();
   const int size = info[3].As<Napi::Number>().Int32Value();
   const auto timeout = Milliseconds(info[4]);
-  auto options = c10d::ProcessGroupGloo::Options::create(timeout);
   const Napi::Array interfaces = info[5].As<Napi::Array>();
-  for (uint32_t i = 0; i < interfaces.Length(); ++i) {
-    options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interfaces.Get(i).As<Napi::String>().Utf8Value()));
-  }
-  if (options->devices.empty()) options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-  options->threads = static_cast<int>(options->devices.size() * 2);
-  auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store.store, rank, size, options);
+  auto gloo = MakeGloo(store.store, rank, size, timeout, interfaces);
 #if TORCH_VERSION_MAJOR >= 2
   // libtorch 2 split the process group (the front) from its backends (Gloo, NCCL, ...).
+  c10::intrusive_ptr<c10d::Backend> backend = gloo;
+  if (!info[6].IsNull()) {
+    backend = c10::make_intrusive<c10d::ProcessGroupWrapper>(gloo, MakeGloo(Get<StoreBox>(info, 6).store, rank, size, timeout, interfaces));
+  }
 #if TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR < 6
   auto group = c10::make_intrusive<c10d::ProcessGroup>(store.store, rank, size,
                                                        c10::make_intrusive<c10d::ProcessGroup::Options>("gloo", timeout));
@@ -203,9 +219,12 @@ Napi::Value GroupGloo(const Napi::CallbackInfo& info) {
   auto group = c10::make_intrusive<c10d::ProcessGroup>(store.store, rank, size);
   group->setDefaultBackend(c10d::ProcessGroup::BackendType::GLOO);
 #endif
-  group->setBackend(c10::DeviceType::CPU, c10d::ProcessGroup::BackendType::GLOO, gloo);
+  group->setBackend(c10::DeviceType::CPU, c10d::ProcessGroup::BackendType::GLOO, backend);
 #else
   c10::intrusive_ptr<c10d::ProcessGroup> group = gloo;
+  if (!info[6].IsNull()) {
+    group = c10::make_intrusive<c10d::ProcessGroupWrapper>(gloo, MakeGloo(Get<StoreBox>(info, 6).store, rank, size, timeout, interfaces));
+  }
 #endif
   Attach(info.Env(), info[0], GroupBox{group});
   return info.Env().Undefined();

@@ -203,8 +203,11 @@ export interface NativeAddon {
   distStoreAdd(store: Handle, key: string, amount: number): number;
   distStoreSetTimeout(store: Handle, timeoutMs: number): void;
   distStoreDestroy(store: Handle): void;
-  /** `interfaces`: GLOO_SOCKET_IFNAME's names; empty for Gloo's default device. */
-  distGroupGloo(out: Handle, store: Handle, rank: number, size: number, timeoutMs: number, interfaces: string[]): void;
+  /**
+   * `interfaces`: GLOO_SOCKET_IFNAME's names; empty for Gloo's default device. With `checkStore`,
+   * c10d's ProcessGroupWrapper checks every collective's shapes across ranks first.
+   */
+  distGroupGloo(out: Handle, store: Handle, rank: number, size: number, timeoutMs: number, interfaces: string[], checkStore: Handle | null): void;
   distGroupSetSequenceNumber(group: Handle): void;
   distGroupRank(group: Handle): number;
   distGroupSize(group: Handle): number;

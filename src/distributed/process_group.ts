@@ -29,7 +29,7 @@ export interface ProcessGroupState {
   readonly world_size: number;
   readonly timeout: number;
   readonly group: Handle;
-  /** The TCPStore and the two prefix stores over it. */
+  /** The TCPStore and the prefix stores over it. */
   readonly stores: Handle[];
 }
 
@@ -39,6 +39,8 @@ const INIT_KEYS = optionKeys<InitProcessGroupOptions>({ backend: true, init_meth
 const DEFAULT_PG_PREFIX = 'default_pg';
 const FIRST_GROUP_NAME = '0';
 const BARRIER_KEY = 'store_based_barrier_key:1';
+// _create_process_group_wrapper's store prefix, under TORCH_DISTRIBUTED_DEBUG=DETAIL.
+const WRAPPER_PREFIX = `pg_wrapper:${FIRST_GROUP_NAME}`;
 
 let world: ProcessGroupState | null = null;
 
@@ -141,16 +143,22 @@ export function dist_init_process_group(options: InitProcessGroupOptions): void 
   const groupStore = {};
   native.distStorePrefix(groupStore, prefixed, FIRST_GROUP_NAME);
   const interfaces = (process.env.GLOO_SOCKET_IFNAME ?? '').split(',').filter((name) => name !== '');
+  // As in PyTorch, TORCH_DISTRIBUTED_DEBUG=DETAIL checks each collective's shapes on every rank
+  // first (one more small collective each). Without it, a rank whose tensor has another shape
+  // makes gloo abort the process, in Python too; every rank must agree on the setting.
+  const checkStore = process.env.TORCH_DISTRIBUTED_DEBUG?.toUpperCase() === 'DETAIL' ? {} : null;
+  if (checkStore !== null) native.distStorePrefix(checkStore, prefixed, WRAPPER_PREFIX);
+  const stores = checkStore === null ? [groupStore, prefixed, store] : [checkStore, groupStore, prefixed, store];
   const group = {};
   try {
-    native.distGroupGloo(group, groupStore, where.rank, where.worldSize, timeoutMs, interfaces);
+    native.distGroupGloo(group, groupStore, where.rank, where.worldSize, timeoutMs, interfaces, checkStore);
     storeBasedBarrier(prefixed, where.rank, where.worldSize, timeoutMs);
     native.distGroupSetSequenceNumber(group);
   } catch (error) {
-    release(group, [groupStore, prefixed, store]);
+    release(group, stores);
     throw error;
   }
-  world = { backend, rank: where.rank, world_size: where.worldSize, timeout, group, stores: [groupStore, prefixed, store] };
+  world = { backend, rank: where.rank, world_size: where.worldSize, timeout, group, stores };
 }
 
 /** Whether `dist_init_process_group` has run (and the group was not destroyed). @example if (dist_is_initialized()) dist_barrier(); */
