@@ -253,7 +253,11 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
 // RandomSampler.__iter__ without a generator: a seed from the default generator, then
 // randperm on a fresh generator seeded with it.
 function permutation(size: number): number[] {
-  const seed = native.randomSeed();
+  return seededPermutation(size, native.randomSeed());
+}
+
+/** torch.randperm(size, generator=g) after g.manual_seed(seed), g a fresh torch.Generator(). @internal */
+export function seededPermutation(size: number, seed: bigint): number[] {
   const out = newTensor();
   native.randpermSeeded(out, size, seed);
   try {

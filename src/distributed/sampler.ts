@@ -1,8 +1,6 @@
 // torch.utils.data.distributed.DistributedSampler: each rank reads its own shard of a dataset,
 // in an order every rank agrees on without talking (a permutation seeded with seed + epoch).
-import { native } from '../native.js';
-import { newTensor } from '../tensor.js';
-import type { Dataset, Sampler } from '../data.js';
+import { seededPermutation, type Dataset, type Sampler } from '../data.js';
 import { checkBoolean, checkOptions, fail, failRange, optionKeys } from '../validate.js';
 import { defaultGroup } from './process_group.js';
 
@@ -75,17 +73,6 @@ export class DistributedSampler implements Sampler {
     if (this.drop_last) indices = indices.slice(0, total);
     else while (indices.length < total && size > 0) indices = indices.concat(indices.slice(0, total - indices.length));
     for (let i = this.rank; i < total; i += this.num_replicas) yield indices[i]!;
-  }
-}
-
-// torch.randperm(n, generator=g) after g.manual_seed(seed), g a fresh torch.Generator().
-function seededPermutation(size: number, seed: bigint): number[] {
-  const out = newTensor();
-  native.randpermSeeded(out, size, seed);
-  try {
-    return Array.from(out.to_typed_array() as BigInt64Array, Number);
-  } finally {
-    out.dispose();
   }
 }
 
