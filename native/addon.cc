@@ -4,6 +4,7 @@
 #include "config.h"
 #include "data.h"
 #include "dispatch.h"
+#include "distributed.h"
 #include "errors.h"
 #include "files.h"
 #include "function.h"
@@ -46,6 +47,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitScalarMath(env, exports);
   InitSerialization(env, exports);
   InitShared(env, exports);
+  InitDistributed(env, exports);
   return exports;
 }
 

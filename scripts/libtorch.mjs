@@ -115,7 +115,7 @@ export function findLibtorch() {
     'torchlora: no libtorch was found. Tried, in order:',
     ...tried.map((line) => `  - ${line}`),
     'Fix one of these:',
-    '  - Debian/Ubuntu: apt-get install libtorch-dev python3-torch libopenblas0-openmp',
+    '  - Debian/Ubuntu: apt-get install libtorch-dev python3-torch libopenblas0-openmp libgloo-dev',
     '    (or run `npm run setup` as root, which does it for you)',
     '  - an unpacked libtorch (e.g. a CUDA build from pytorch.org): export LIBTORCH=/path/to/libtorch',
     '  - pip install torch, so that `python3 -c "import torch"` works',

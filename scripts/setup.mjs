@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const APT_PACKAGES = ['libtorch-dev', 'python3-torch', 'libopenblas0-openmp'];
+const APT_PACKAGES = ['libtorch-dev', 'python3-torch', 'libopenblas0-openmp', 'libgloo-dev'];
 
 function say(message) {
   process.stderr.write(`[setup] ${message}\n`);

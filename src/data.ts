@@ -161,6 +161,12 @@ export function utils_data_default_collate(batch: unknown[]): unknown {
 
 // ---------------------------------------------------------------- the loader
 
+/** The indices a loader reads, in order (PyTorch's `Sampler`): `distributed_sampler`, or your own. */
+export interface Sampler extends Iterable<number> {
+  /** How many indices one pass yields. */
+  readonly length: number;
+}
+
 /** Options of `dataloader`. */
 export interface DataLoaderOptions<B = unknown> {
   /** Samples per batch (1). */
@@ -169,6 +175,8 @@ export interface DataLoaderOptions<B = unknown> {
   shuffle?: boolean;
   /** Drop the last batch when it is smaller than batch_size (false). */
   drop_last?: boolean;
+  /** The indices to read, in order, instead of all of them (`distributed_sampler`); not with `shuffle`. */
+  sampler?: Sampler;
   /**
    * Makes a batch from the array of samples (`utils_data_default_collate`); for a dataset
    * with `.getbatch`, from what `.getbatch` returned (default: that, unchanged).
@@ -184,15 +192,18 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
   readonly batch_size: number;
   readonly shuffle: boolean;
   readonly drop_last: boolean;
+  readonly sampler: Sampler | null;
   private readonly collate: (batch: unknown) => B;
 
   /** @internal Use dataloader. */
   constructor(readonly dataset: Dataset, options?: DataLoaderOptions<B>) {
     checkDataset(dataset);
-    const { batch_size = 1, shuffle = false, drop_last = false, collate_fn } = checkOptions(
-      options, optionKeys<DataLoaderOptions<B>>({ batch_size: true, shuffle: true, drop_last: true, collate_fn: true }), 'dataloader');
+    const { batch_size = 1, shuffle = false, drop_last = false, sampler, collate_fn } = checkOptions(
+      options, optionKeys<DataLoaderOptions<B>>({ batch_size: true, shuffle: true, drop_last: true, sampler: true, collate_fn: true }), 'dataloader');
     this.batch_size = checkPositiveInteger(batch_size, 'batch_size');
     this.shuffle = checkBoolean(shuffle, 'shuffle');
+    this.sampler = sampler === undefined ? null : checkSampler(sampler);
+    if (this.sampler !== null && this.shuffle) fail('shuffle: false with a sampler (the sampler chooses the order)', 'shuffle', shuffle);
     this.drop_last = checkBoolean(drop_last, 'drop_last');
     const batched = typeof dataset['.getbatch'] === 'function';
     const identity = (batch: unknown): B => batch as B;
@@ -203,7 +214,7 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
 
   /** The number of batches in an epoch. @example dataloader(ds, { batch_size: 4 }).length */
   get length(): number {
-    const size = datasetLength(this.dataset);
+    const size = this.sampler === null ? datasetLength(this.dataset) : this.sampler.length;
     return this.drop_last ? Math.floor(size / this.batch_size) : Math.ceil(size / this.batch_size);
   }
 
@@ -222,8 +233,9 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
   }
 
   private *batches(): Generator<B> {
-    const size = datasetLength(this.dataset);
-    const order = this.shuffle ? permutation(size) : Array.from({ length: size }, (_, i) => i);
+    const order = this.sampler !== null ? [...this.sampler]
+      : this.shuffle ? permutation(datasetLength(this.dataset)) : Array.from({ length: datasetLength(this.dataset) }, (_, i) => i);
+    const size = order.length;
     for (let start = 0; start < size; start += this.batch_size) {
       const indices = order.slice(start, start + this.batch_size);
       if (this.drop_last && indices.length < this.batch_size) break;
@@ -241,7 +253,11 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
 // RandomSampler.__iter__ without a generator: a seed from the default generator, then
 // randperm on a fresh generator seeded with it.
 function permutation(size: number): number[] {
-  const seed = native.randomSeed();
+  return seededPermutation(size, native.randomSeed());
+}
+
+/** torch.randperm(size, generator=g) after g.manual_seed(seed), g a fresh torch.Generator(). @internal */
+export function seededPermutation(size: number, seed: bigint): number[] {
   const out = newTensor();
   native.randpermSeeded(out, size, seed);
   try {
@@ -249,6 +265,14 @@ function permutation(size: number): number[] {
   } finally {
     out.dispose();
   }
+}
+
+function checkSampler(value: unknown): Sampler {
+  const sampler = value as Sampler;
+  if (typeof value !== 'object' || value === null || typeof sampler[Symbol.iterator] !== 'function' || typeof sampler.length !== 'number') {
+    fail('a sampler (iterable indices with a length)', 'sampler', value);
+  }
+  return sampler;
 }
 
 function checkDataset(value: unknown): Dataset {

@@ -47,8 +47,15 @@ export * from './schedulers/plateau.js';
 export { nn_utils_clip_grad_norm_, nn_utils_clip_grad_value_, type ClipGradNormOptions } from './nn/utils.js';
 export {
   dataset, tensor_dataset, dataloader, utils_data_default_collate, DataLoader,
-  type Dataset, type TensorDataset, type DataLoaderOptions, type dataset_definition, type dataset_generator,
+  type Dataset, type TensorDataset, type DataLoaderOptions, type Sampler, type dataset_definition, type dataset_generator,
 } from './data.js';
+export {
+  dist_init_process_group, dist_is_initialized, dist_is_gloo_available, dist_is_nccl_available, dist_get_rank, dist_get_world_size,
+  dist_get_backend, dist_destroy_process_group, type DistBackend, type InitProcessGroupOptions,
+} from './distributed/process_group.js';
+export * from './distributed/collectives.js';
+export * from './distributed/data_parallel.js';
+export * from './distributed/sampler.js';
 export {
   LoraLayer, AdapterDict, type LoraOptions, type LoraLayerOptions, type LoraInit, type AdapterSettings, type MergeOptions, type LoraKind,
 } from './lora/layer.js';

@@ -202,6 +202,40 @@ export interface NativeAddon {
   storageOf(out: Handle, a: Handle): { key: bigint; offset: number; stride: number[] };
   /** Wraps into `out` a tensor over `source`'s storage (set_), as torch._utils._rebuild_tensor does. */
   setStorage(out: Handle, source: Handle, offset: number, size: number[], stride: number[]): void;
+
+  // distributed.cc: c10d (TCPStore, ProcessGroupGloo, Work, DDP's Reducer); each wraps into `out`
+  /** Whether the addon was compiled with gloo's headers (ProcessGroupGloo). */
+  distHasGloo(): boolean;
+  distStoreTcp(out: Handle, host: string, port: number, isServer: boolean, worldSize: number, timeoutMs: number): void;
+  distStorePrefix(out: Handle, store: Handle, prefix: string): void;
+  distStoreAdd(store: Handle, key: string, amount: number): number;
+  distStoreSetTimeout(store: Handle, timeoutMs: number): void;
+  distStoreDestroy(store: Handle): void;
+  /**
+   * `interfaces`: GLOO_SOCKET_IFNAME's names; empty for Gloo's default device. With `checkStore`,
+   * c10d's ProcessGroupWrapper checks every collective's shapes across ranks first.
+   */
+  distGroupGloo(out: Handle, store: Handle, rank: number, size: number, timeoutMs: number, interfaces: string[], checkStore: Handle | null): void;
+  distGroupSetSequenceNumber(group: Handle): void;
+  distGroupRank(group: Handle): number;
+  distGroupSize(group: Handle): number;
+  distGroupDestroy(group: Handle): void;
+  /** `op`: c10d::ReduceOp's code (SUM 0, AVG 1, PRODUCT 2, MIN 3, MAX 4, BAND 5, BOR 6, BXOR 7). */
+  distAllReduce(work: Handle, group: Handle, tensor: Handle, op: number): void;
+  distBroadcast(work: Handle, group: Handle, tensor: Handle, src: number): void;
+  distAllGather(work: Handle, group: Handle, outputs: Handle[], input: Handle): void;
+  distReduceScatter(work: Handle, group: Handle, output: Handle, inputs: Handle[], op: number): void;
+  distBarrier(work: Handle, group: Handle): void;
+  /** Blocks until the work is done. */
+  distWorkWait(work: Handle): void;
+  /** Waits on a libuv worker; rejects with a TorchError. */
+  distWorkPromise(work: Handle): Promise<void>;
+  distBroadcastCoalesced(group: Handle, tensors: Handle[], bufferBytes: number, src: number): void;
+  distReducerNew(out: Handle, group: Handle, params: Handle[], bucketCapBytes: number, findUnused: boolean): void;
+  /** Returns whether the buckets were rebuilt (once, after the first backward). */
+  distReducerPrepareForward(reducer: Handle): boolean;
+  distReducerPrepareBackward(reducer: Handle, outputs: Handle[]): void;
+  distReducerDispose(reducer: Handle): void;
 }
 
 function load(): NativeAddon {

@@ -1,0 +1,210 @@
+// torch.distributed's default process group on c10d itself (native/distributed.cc): the
+// rendezvous, keys and barrier are those of PyTorch 1.13's init_process_group, so Node and
+// Python ranks form one group. The group is per thread (per Node environment), like the addon.
+import { TorchError } from '../errors.js';
+import { native, type Handle } from '../native.js';
+import { checkOptions, fail, failRange, optionKeys } from '../validate.js';
+
+/** The communication backends: Gloo (CPU tensors) and NCCL (CUDA tensors). */
+export type DistBackend = 'gloo' | 'nccl';
+
+/** Options of `dist_init_process_group`. */
+export interface InitProcessGroupOptions {
+  /** 'gloo' (CPU) or 'nccl' (CUDA; this build has no NCCL: a TorchError says so). */
+  backend: DistBackend;
+  /** 'env://' (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE; the default) or 'tcp://host:port'. */
+  init_method?: string;
+  /** This process's rank, 0 to world_size - 1 (env://: RANK when omitted). */
+  rank?: number;
+  /** The number of processes (env://: WORLD_SIZE when omitted). */
+  world_size?: number;
+  /** Seconds a rendezvous or a collective may wait for the other ranks (1800, PyTorch's 30 minutes). */
+  timeout?: number;
+}
+
+/** The default group: its c10d handles and what init_process_group was told. */
+export interface ProcessGroupState {
+  readonly backend: DistBackend;
+  readonly rank: number;
+  readonly world_size: number;
+  readonly timeout: number;
+  readonly group: Handle;
+  /** The TCPStore and the prefix stores over it. */
+  readonly stores: Handle[];
+}
+
+const INIT_KEYS = optionKeys<InitProcessGroupOptions>({ backend: true, init_method: true, rank: true, world_size: true, timeout: true });
+// PyTorch 1.13's distributed_c10d.py: the prefix of the default group's store, the name of
+// its first group ("0") and the key of the store-based barrier that ends the init.
+const DEFAULT_PG_PREFIX = 'default_pg';
+const FIRST_GROUP_NAME = '0';
+const BARRIER_KEY = 'store_based_barrier_key:1';
+// _create_process_group_wrapper's store prefix, under TORCH_DISTRIBUTED_DEBUG=DETAIL.
+const WRAPPER_PREFIX = `pg_wrapper:${FIRST_GROUP_NAME}`;
+
+let world: ProcessGroupState | null = null;
+
+/** The default group, or the TorchError PyTorch raises when there is none. @internal */
+export function defaultGroup(where: string): ProcessGroupState {
+  if (world === null) throw new TorchError(`${where}: the default process group has not been initialized; call dist_init_process_group first`);
+  return world;
+}
+
+function integerIn(value: unknown, name: string, low: number, high: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) fail('an integer', name, value);
+  if ((value as number) < low || (value as number) > high) failRange(what, name, value);
+  return value as number;
+}
+
+function fromEnvironment(name: string, what: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') fail(`${what} in the environment variable ${name} (init_method env://)`, name, value);
+  return value as string;
+}
+
+function environmentInteger(name: string, what: string): number {
+  const raw = fromEnvironment(name, what);
+  const value = Number(raw);
+  if (!Number.isInteger(value)) fail(`${what} in the environment variable ${name}`, name, raw);
+  return value;
+}
+
+/** Where to rendezvous: host, port, rank and world size from the init method, options and environment. */
+function rendezvous(initMethod: string, rank: number | undefined, worldSize: number | undefined): { host: string; port: number; rank: number; worldSize: number } {
+  let host: string;
+  let port: number;
+  if (initMethod === 'env://') {
+    host = fromEnvironment('MASTER_ADDR', 'the master\'s address');
+    port = environmentInteger('MASTER_PORT', 'the master\'s port');
+    rank ??= environmentInteger('RANK', 'this process\'s rank');
+    worldSize ??= environmentInteger('WORLD_SIZE', 'the number of processes');
+  } else {
+    const match = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)$/.exec(initMethod);
+    if (match === null) fail('\'env://\' or \'tcp://host:port\'', 'init_method', initMethod);
+    host = match![1]!.replace(/^\[|\]$/g, '');
+    port = Number(match![2]);
+    if (rank === undefined) fail('a rank (init_method tcp://)', 'rank', rank);
+    if (worldSize === undefined) fail('a world_size (init_method tcp://)', 'world_size', worldSize);
+  }
+  integerIn(port, 'port', 1, 65535, 'a port from 1 to 65535');
+  const size = integerIn(worldSize, 'world_size', 1, 2 ** 31 - 1, 'a positive world_size');
+  integerIn(rank, 'rank', 0, size - 1, `a rank from 0 to world_size - 1 = ${size - 1}`);
+  return { host, port, rank: rank!, worldSize: size };
+}
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+// distributed_c10d._store_based_barrier: every rank adds one to the key, then waits until it
+// reads world_size.
+function storeBasedBarrier(store: Handle, rank: number, worldSize: number, timeoutMs: number): void {
+  native.distStoreAdd(store, BARRIER_KEY, 1);
+  const start = Date.now();
+  for (let count = native.distStoreAdd(store, BARRIER_KEY, 0); count !== worldSize; count = native.distStoreAdd(store, BARRIER_KEY, 0)) {
+    if (Date.now() - start > timeoutMs) {
+      throw new TorchError(`Timed out initializing process group in store based barrier on rank: ${rank}, for key: ${BARRIER_KEY} `
+        + `(world_size=${worldSize}, worker_count=${count}, timeout=${timeoutMs / 1000} s)`);
+    }
+    pause(10);
+  }
+}
+
+/**
+ * torch.distributed's `init_process_group`: joins this process to the default group of
+ * `world_size` processes. Rank 0 serves c10d's TCPStore at the master address; every rank
+ * blocks until all have arrived (or `timeout` passes: a TorchError). Python ranks (PyTorch
+ * 1.13's `torch.distributed`) join the same group.
+ *
+ * @example
+ * dist_init_process_group({ backend: 'gloo' });   // under torchlora-run (env://)
+ * dist_init_process_group({ backend: 'gloo', init_method: 'tcp://127.0.0.1:29500', rank: 0, world_size: 2 });
+ */
+export function dist_init_process_group(options: InitProcessGroupOptions): void {
+  if (typeof options !== 'object' || options === null) fail('an options object with a backend', 'dist_init_process_group options', options);
+  const { backend, init_method = 'env://', rank, world_size, timeout = 1800 } = checkOptions(options, INIT_KEYS, 'dist_init_process_group');
+  if (backend !== 'gloo' && backend !== 'nccl') fail('\'gloo\' or \'nccl\'', 'backend', backend);
+  if (typeof init_method !== 'string') fail('a string', 'init_method', init_method);
+  if (typeof timeout !== 'number' || Number.isNaN(timeout)) fail('a number of seconds', 'timeout', timeout);
+  if (!(timeout > 0) || !Number.isFinite(timeout)) failRange('a positive finite number of seconds', 'timeout', timeout);
+  if (rank !== undefined) integerIn(rank, 'rank', 0, 2 ** 31 - 1, 'a non-negative rank');
+  if (world_size !== undefined) integerIn(world_size, 'world_size', 1, 2 ** 31 - 1, 'a positive world_size');
+  const where = rendezvous(init_method, rank, world_size);
+  if (world !== null) throw new TorchError('trying to initialize the default process group twice!');
+  if (backend === 'nccl') throw new TorchError('Distributed package doesn\'t have NCCL built in (this build of torchlora runs Gloo only)');
+  if (!native.distHasGloo()) throw new TorchError('Distributed package doesn\'t have Gloo built in (compiled without gloo\'s headers: apt-get install libgloo-dev, then rebuild)');
+
+  const timeoutMs = Math.round(timeout * 1000);
+  const store = {};
+  native.distStoreTcp(store, where.host, where.port, where.rank === 0, where.worldSize, timeoutMs);
+  native.distStoreSetTimeout(store, timeoutMs);
+  const prefixed = {};
+  native.distStorePrefix(prefixed, store, DEFAULT_PG_PREFIX);
+  const groupStore = {};
+  native.distStorePrefix(groupStore, prefixed, FIRST_GROUP_NAME);
+  const interfaces = (process.env.GLOO_SOCKET_IFNAME ?? '').split(',').filter((name) => name !== '');
+  // As in PyTorch, TORCH_DISTRIBUTED_DEBUG=DETAIL checks each collective's shapes on every rank
+  // first (one more small collective each). Without it, a rank whose tensor has another shape
+  // makes gloo abort the process, in Python too; every rank must agree on the setting.
+  const checkStore = process.env.TORCH_DISTRIBUTED_DEBUG?.toUpperCase() === 'DETAIL' ? {} : null;
+  if (checkStore !== null) native.distStorePrefix(checkStore, prefixed, WRAPPER_PREFIX);
+  const stores = checkStore === null ? [groupStore, prefixed, store] : [checkStore, groupStore, prefixed, store];
+  const group = {};
+  try {
+    native.distGroupGloo(group, groupStore, where.rank, where.worldSize, timeoutMs, interfaces, checkStore);
+    storeBasedBarrier(prefixed, where.rank, where.worldSize, timeoutMs);
+    native.distGroupSetSequenceNumber(group);
+  } catch (error) {
+    release(group, stores);
+    throw error;
+  }
+  world = { backend, rank: where.rank, world_size: where.worldSize, timeout, group, stores };
+}
+
+/** Whether `dist_init_process_group` has run (and the group was not destroyed). @example if (dist_is_initialized()) dist_barrier(); */
+export function dist_is_initialized(): boolean {
+  return world !== null;
+}
+
+/** Whether this build has the Gloo backend. @example dist_is_gloo_available() // true on Debian 12 */
+export function dist_is_gloo_available(): boolean {
+  return native.distHasGloo();
+}
+
+/** Whether this build has the NCCL backend (not yet: false). @example dist_is_nccl_available() */
+export function dist_is_nccl_available(): boolean {
+  return false;
+}
+
+/** This process's rank in the default group. @example if (dist_get_rank() === 0) console.log(loss.item()); */
+export function dist_get_rank(): number {
+  return defaultGroup('dist_get_rank').rank;
+}
+
+/** The number of processes in the default group. @example const shard = Math.ceil(n / dist_get_world_size()); */
+export function dist_get_world_size(): number {
+  return defaultGroup('dist_get_world_size').world_size;
+}
+
+/** The default group's backend. @example dist_get_backend() // 'gloo' */
+export function dist_get_backend(): DistBackend {
+  return defaultGroup('dist_get_backend').backend;
+}
+
+/**
+ * Leaves the default group and frees it (its Gloo threads and, on rank 0, the store's server);
+ * `dist_init_process_group` may run again afterwards.
+ *
+ * @example
+ * dist_destroy_process_group();
+ */
+export function dist_destroy_process_group(): void {
+  const state = defaultGroup('dist_destroy_process_group');
+  world = null;
+  release(state.group, state.stores);
+}
+
+function release(group: Handle, stores: Handle[]): void {
+  native.distGroupDestroy(group);
+  for (const store of stores) native.distStoreDestroy(store);
+}
