@@ -1,12 +1,15 @@
 // The job's side of a training job: what its function receives in the worker thread.
 import { Tensor } from '../tensor.js';
-import { checkFinite, checkOptions, fail, optionKeys } from '../validate.js';
+import { checkFinite, checkOptions, fail, optionKeys, text } from '../validate.js';
 import { CANCEL_FLAG, type JobEvent, type JobProgress, type WorkerSettings } from './protocol.js';
+
+/** @internal The worker entry's key to JobContext's constructor. */
+export const MADE_BY_WORKER = Symbol('job worker');
 
 /** Thrown by `job.step()` once the caller has cancelled; the job's function should let it pass. */
 export class JobCancelled extends Error {
   override name = 'JobCancelled';
-  constructor(readonly step: number) { super(`the job was cancelled at step ${step}`); }
+  constructor(readonly step: number) { super(`the job was cancelled at step ${text(step)}`); }
 }
 
 /** What `job.step()` accepts. */
@@ -34,8 +37,9 @@ export class JobContext<Input = unknown> {
   private readonly cancelFlag: Int32Array;
 
   /** @internal Made by the worker entry (src/jobs/worker.ts). */
-  constructor(readonly id: string, readonly input: Input, private readonly settings: WorkerSettings,
+  constructor(token: typeof MADE_BY_WORKER, readonly id: string, readonly input: Input, private readonly settings: WorkerSettings,
     private readonly post: (event: JobEvent) => void) {
+    if (token !== MADE_BY_WORKER) throw new TypeError("Expected a JobContext from start_job's worker (the job function's argument) but received new JobContext(...)");
     this.cancelFlag = new Int32Array(settings.control);
   }
 

@@ -8,9 +8,11 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TorchError } from '../errors.js';
 import { packageRoot } from '../loader.js';
-import { checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../validate.js';
+import { checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys, text } from '../validate.js';
 import { CANCEL_FLAG, type JobEvent, type JobProgress, type SerializedError, type WorkerMessage, type WorkerSettings } from './protocol.js';
 import { decodeShared, encodeShared, releaseShared } from './share.js';
+
+const MADE_BY_START_JOB = Symbol('start_job');
 
 /** Where a job is: running until it ends as completed, failed or cancelled. */
 export type JobState = 'starting' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -47,7 +49,9 @@ const START_KEYS = optionKeys<StartJobOptions>({
 /** The caller's error when a job was cancelled; `result` rejects with it. */
 export class JobCancelledError extends Error {
   override name = 'JobCancelledError';
-  constructor(readonly id: string, readonly step: number) { super(`job ${id} was cancelled at step ${step}`); }
+  constructor(readonly id: string, readonly step: number) {
+    super(`job ${text(id)} was cancelled at step ${text(step)}`);
+  }
 }
 
 const WORKER = (): string => {
@@ -87,7 +91,8 @@ export class TrainingJob<Result = unknown> extends EventEmitter {
   private settle!: { resolve: (value: Result) => void; reject: (error: Error) => void; end: (state: JobState) => void };
 
   /** @internal Use start_job. */
-  constructor(readonly id: string, module: string, input: unknown, options: Omit<WorkerSettings, 'id' | 'module' | 'input' | 'control'>) {
+  constructor(token: typeof MADE_BY_START_JOB, readonly id: string, module: string, input: unknown, options: Omit<WorkerSettings, 'id' | 'module' | 'input' | 'control'>) {
+    if (token !== MADE_BY_START_JOB) throw new TypeError('Expected start_job(module, options) to make a TrainingJob but received new TrainingJob(...)');
     super();
     this.result = new Promise<Result>((resolve, reject) => {
       this.settle = { resolve, reject, end: () => undefined };
@@ -212,7 +217,7 @@ export function start_job<Result = unknown>(module: string | URL, options: Start
   if (typeof progress_interval_ms !== 'number' || !(progress_interval_ms >= 0)) fail('a number of milliseconds >= 0', 'progress_interval_ms', progress_interval_ms);
   if (id !== undefined && (typeof id !== 'string' || id === '')) fail('a non-empty string', 'id', id);
   const name = id ?? `job-${++jobs}-${crypto.randomUUID().slice(0, 8)}`;
-  return new TrainingJob<Result>(name, specifier, input, {
+  return new TrainingJob<Result>(MADE_BY_START_JOB, name, specifier, input, {
     threads: threads ?? null,
     nice,
     checkpoint_dir: checkpoint_dir ?? null,

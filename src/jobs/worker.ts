@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { torch_set_num_threads } from '../config.js';
 import { native } from '../native.js';
-import { JobCancelled, JobContext, type JobFunction } from './context.js';
+import { JobCancelled, JobContext, MADE_BY_WORKER, type JobFunction } from './context.js';
 import { serializeError, type JobEvent, type WorkerMessage, type WorkerSettings } from './protocol.js';
 import { decodeShared, encodeShared, releaseShared } from './share.js';
 
@@ -25,7 +25,7 @@ async function run(): Promise<void> {
     if (typeof loaded.default !== 'function') {
       throw new TypeError(`Expected a job module whose default export is a function (define_job(async (job) => ...)) for module but received ${settings.module}, whose default export is ${typeof loaded.default}`);
     }
-    context = new JobContext(settings.id, input, settings, (event: JobEvent) => send({ kind: 'event', event }));
+    context = new JobContext(MADE_BY_WORKER, settings.id, input, settings, (event: JobEvent) => send({ kind: 'event', event }));
     send({ kind: 'started' });
     const result = await (loaded.default as JobFunction)(context);
     context.report();
