@@ -242,13 +242,16 @@ http.listen(integer('port'), '127.0.0.1', () => {
   console.log(`listening on http://127.0.0.1:${(http.address() as AddressInfo).port} (adapters: ${server.adapters().join(', ') || 'none'})`);
 });
 
-// SIGTERM: stop taking requests, stop every job at a checkpoint, then exit.
+// SIGTERM: stop taking requests, stop every job at a checkpoint, let requests in flight finish
+// (10 s at most), then exit.
 process.once('SIGTERM', () => {
   console.log('SIGTERM: stopping jobs at a checkpoint');
-  http.close();
+  const closed = new Promise<void>((resolve) => http.close(() => resolve()));
   http.closeIdleConnections();
-  void Promise.all([...training.values()].map((record) => record.job.cancel({ timeout_ms: 30_000 }))).then(() => {
+  void (async () => {
+    await Promise.all([...training.values()].map((record) => record.job.cancel({ timeout_ms: 30_000 })));
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     console.log('stopped');
     process.exit(0);
-  });
+  })();
 });
