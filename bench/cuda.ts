@@ -192,6 +192,25 @@ check('mixed-adapter batch on cuda equals the cpu', () => {
   return expectClose(with_no_grad(() => with_adapter_names(net, names, () => net(x.cuda()) as Tensor)), cpu, 1e-5, 'mixed');
 });
 
+// A training job in a worker thread over CUDA tensors shared with this thread: the LoRA job of
+// the tests (test/jobs/lora.mjs) on CUDA inputs gives the same A and B as the same loop here.
+try {
+  const { train } = await import(new URL('../../test/jobs/lora.mjs', import.meta.url).href) as { train: (base: unknown, input: unknown) => { lora_A: { get(n: string): { weight: Tensor } } } };
+  torch_manual_seed(7);
+  const base = nn_linear(16, 8).to('cuda');
+  const x = torch_randn(64, 16).cuda();
+  const input = { base: base.state_dict(), x, y: x.matmul(base.weight.add(1).t()).detach(), in_features: 16, out_features: 8, seed: 3, steps: 10 };
+  const { start_job } = await import('../src/index.js');
+  const job = start_job<{ A: Tensor }>(new URL('../../test/jobs/lora.mjs', import.meta.url), { input, threads: 1 });
+  const { A } = await job.result;
+  const here = train(input.base, input).lora_A.get('default').weight;
+  if (A.device !== here.device) throw new Error(`the job's A is on ${A.device}, the loop's on ${here.device}`);
+  rows.push(['a training job on shared cuda tensors equals the same loop here', 'ok', expectClose(A, here, 1e-6, 'job A')]);
+} catch (error) {
+  failed += 1;
+  rows.push(['a training job on shared cuda tensors equals the same loop here', 'FAIL', (error as Error).message.split('\n')[0]!.slice(0, 160)]);
+}
+
 console.log('');
 for (const [name, verdict, detail] of rows) console.log(`${verdict.padEnd(5)} ${name.padEnd(58)} ${detail}`);
 console.log(`\n${rows.length - failed} passed, ${failed} failed`);
