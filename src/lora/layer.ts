@@ -188,17 +188,18 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
 
   override forward(input: Tensor): Tensor {
     const result = call(this.base_layer, input);
-    if (this.row_adapters !== null && !this.merged) return this.add_term(result, this.mixed_forward(input, this.row_adapters));
+    if (this.row_adapters !== null && !this.merged) return this.mixed_add(result, input, this.row_adapters);
     const name = this.active_adapter;
     if (this.merged || name === null || !(name in this.r)) return result;
     return this.add_term(result, this.lora_forward(input, name));
   }
 
   /**
-   * The terms of a batch whose rows use different adapters, as one batched computation. Each
-   * kind of layer that supports it overrides this; the others refuse.
+   * `result` (the base layer's output, which it takes over) plus the terms of a batch whose rows
+   * use different adapters, as one batched computation. Each kind of layer that supports it
+   * overrides this; the others refuse.
    */
-  protected mixed_forward(_input: Tensor, _rows: RowGroups): Tensor {
+  protected mixed_add(_result: Tensor, _input: Tensor, _rows: RowGroups): Tensor {
     return fail('a model whose LoRA layers are all linear (mixed-adapter batches are implemented for lora_nn_linear)', 'model', this);
   }
 

@@ -32,14 +32,14 @@ export class LoraLinear extends DenseLoraLayer<LinearBase> {
   /**
    * Each row's own adapter as one segmented product (punica / S-LoRA's SGMV, native/lora.cc):
    * the rows are gathered in adapter order, each adapter's segment takes its own two small
-   * products, and the terms go back in row order; a row whose adapter is null, or not on this
-   * layer, gets none. The FLOPs are one adapter's over the whole batch and no weight is copied,
-   * so nothing is cached that could go stale. It beat, at 16 adapters of rank 8 on 1024x1024
-   * layers and 64 rows (bench/mixed.ts), gathering each row's A and B for a batched matmul
-   * (4 MB of copies a layer) and masked products against every adapter stacked (16x the
-   * FLOPs), with or without the stacks cached.
+   * products, and the terms are added into the base output at their rows; a row whose adapter
+   * is null, or not on this layer, gets none. The FLOPs are one adapter's over the whole batch
+   * and no weight is copied, so nothing is cached that could go stale. At 16 adapters of rank 8
+   * on 1024x1024 layers and 64 rows (bench/mixed.ts) it beat gathering each row's A and B for a
+   * batched matmul (4 MB of copies a layer) and masked products against every adapter stacked
+   * (16x the FLOPs), with the stacks made per call or cached.
    */
-  protected override mixed_forward(input: Tensor, rows: RowGroups): Tensor {
+  protected override mixed_add(result: Tensor, input: Tensor, rows: RowGroups): Tensor {
     if (input.dim() < 2) {
       throw new RangeError(`Expected rows first (at least 2-d) in a mixed-adapter batch for input but received a ${input.dim()}-d tensor of shape [${input.shape.join(', ')}]`);
     }
@@ -49,12 +49,13 @@ export class LoraLinear extends DenseLoraLayer<LinearBase> {
       fail('eval() mode: adapters with dropout cannot be mixed in one training batch', 'model', 'one in training mode');
     }
     const here = rows.adapters.map((name) => name in this.r);
-    const out = newTensor();
-    native.loraMixed(out, input, rows.order, rows.counts,
+    const sum = newTensor();
+    native.loraMixedAdd(sum, result, input, rows.order, rows.counts,
       rows.adapters.map((name, j) => (here[j] ? this.lora_A.get(name).weight : null)),
       rows.adapters.map((name, j) => (here[j] ? this.lora_B.get(name).weight : null)),
-      rows.adapters.map((name, j) => (here[j] ? this.scaling[name]! : 0)), this.out_features);
-    return out;
+      rows.adapters.map((name, j) => (here[j] ? this.scaling[name]! : 0)));
+    result.dispose();
+    return sum;
   }
 }
 

@@ -248,8 +248,7 @@ export function lora_active_adapter(model: nn_Module): string | null {
   return lora_layers(model)[0]?.[1].active_adapter ?? null;
 }
 
-function checkKnown(model: nn_Module, name: unknown, label = 'adapter'): string {
-  const known = lora_adapters(model);
+function checkKnown(model: nn_Module, name: unknown, label = 'adapter', known = lora_adapters(model)): string {
   if (typeof name !== 'string' || !known.includes(name)) failRange(`one of the model's adapters (${known.map((a) => JSON.stringify(a)).join(', ') || 'none'})`, label, name);
   return name;
 }
@@ -325,7 +324,8 @@ export function with_adapter<T>(model: nn_Module, name: string, fn: () => T): T 
 export function with_adapter_names<T>(model: nn_Module, adapter_names: (string | null)[], fn: () => T): T {
   checkFunction(fn, 'fn');
   if (!Array.isArray(adapter_names) || adapter_names.length === 0) fail('a non-empty array of adapter names (or null)', 'adapter_names', adapter_names);
-  const names = Array.from(adapter_names, (name, i) => (name === null ? null : checkKnown(model, name, `adapter_names[${i}]`)));
+  const known = lora_adapters(model); // once, not once a row
+  const names = Array.from(adapter_names, (name, i) => (name === null ? null : checkKnown(model, name, `adapter_names[${i}]`, known)));
   const layers = lora_layers(model);
   for (const [path, layer] of layers) {
     if (!(layer instanceof LoraLinear)) fail('a model whose LoRA layers are all linear (mixed-adapter batches are implemented for lora_nn_linear)', 'model', `one with ${layer.constructor.name} at "${path}"`);
