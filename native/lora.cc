@@ -83,7 +83,7 @@ Napi::Value LoraMixedAdd(const Napi::CallbackInfo& info) {
 
   bool identity = static_cast<int64_t>(rows.size()) == input.size(0);
   for (size_t i = 0; identity && i < rows.size(); ++i) identity = rows[i] == static_cast<int64_t>(i);
-  const at::Tensor index = at::tensor(rows, at::kLong).to(input.device());
+  const at::Tensor index = identity ? at::Tensor() : at::tensor(rows, at::kLong).to(input.device());
   const at::Tensor gathered = identity ? input : input.index_select(0, index);
   const int64_t positions = input.numel() / (input.size(0) * input.size(-1));
   const at::Tensor flat = gathered.reshape({gathered.size(0) * positions, input.size(-1)});
