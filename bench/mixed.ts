@@ -4,8 +4,10 @@
 // - mixed: with_adapter_names, one segmented product per layer (lora/linear.ts, native/lora.cc);
 // - loop: for each adapter, its rows through with_adapter, written back (what one would do
 //   without mixed batches);
-// - single: the whole batch with one adapter (the floor a mixed batch is measured against).
+// - single: the whole batch with one adapter (what a mixed batch is measured against);
+// - floor: the base layers' products alone, which no way of adding adapters can beat.
 // Then one layer's LoRA term alone, computed the ways that were measured against each other.
+// On a machine shared with other jobs, 2 threads measure mostly the wait for a busy core.
 import {
   lora_apply, lora_parameters, nn_linear, nn_relu, nn_sequential, torch_arange, torch_cat, torch_config, torch_manual_seed, torch_randn,
   torch_scope, torch_set_num_threads, torch_stack, torch_tensor, torch_zeros, with_adapter, with_adapter_names, with_no_grad, type Tensor,
@@ -48,7 +50,8 @@ const loop = (): void => torch_scope(() => {
 });
 const single = (): void => torch_scope(() => { with_no_grad(() => with_adapter(model, names[0]!, () => model(x))); });
 
-// One layer's term, four ways (A: r x in, B: out x r per adapter; rows i % 16).
+// One layer's term, three ways, the stacked ones with the stacks made per call or cached
+// (A: r x in, B: out x r per adapter; row i uses adapter i % 16).
 const A = names.map(() => torch_randn(RANK, WIDTH).mul(0.02));
 const B = names.map(() => torch_randn(WIDTH, RANK).mul(0.02));
 const position = torch_tensor(rowNames.map((_, i) => i % ADAPTERS), { dtype: 'int64' });
@@ -96,7 +99,7 @@ const chartCases: ChartCase[] = [];
 const W = torch_randn(WIDTH, WIDTH);
 for (const threads of threadCounts) {
   torch_set_num_threads(threads);
-  // floor: the base layers' products alone, 2 x (64 x 1024 @ 1024 x 1024), what no way of adding adapters can beat.
+  // floor: 2 x (64 x 1024 @ 1024 x 1024).
   const t = timeAlternately({ mixed, loop, single, floor: () => torch_scope(() => { x.matmul(W); x.matmul(W); }) }, n);
   const terms = timeAlternately(Object.fromEntries(Object.entries(variants).map(([name, fn]) => [name, () => torch_scope(() => { with_no_grad(fn); })])), 4 * n);
   const flops = 2 * 2 * BATCH * WIDTH * WIDTH;
