@@ -56,6 +56,17 @@ function svgDocument(width: number, height: number, body: string[]): string {
   ].join('\n');
 }
 
+/** Splits `text` into lines of at most `columns` characters, at spaces. */
+function wrap(text: string, columns: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + word.length <= columns) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
 /** The bar chart as an SVG document. @example writeFileSync('x.svg', barChartSvg(chart)) */
 export function barChartSvg(chart: BarChart): string {
   const labelWidth = 260;
@@ -63,18 +74,20 @@ export function barChartSvg(chart: BarChart): string {
   const bar = 14;
   const group = chart.series.length * bar + 14;
   const top = 44;
-  const height = top + chart.cases.length * group + 40;
   const width = labelWidth + plotWidth + 90;
+  const foot = wrap(`${chart.unit}, smaller is better${chart.scale === 'per-case' ? '; each case on its own scale' : ''}${chart.note ? `. ${chart.note}` : ''}`, Math.floor((width - 20) / 6.5));
+  const height = top + chart.cases.length * group + 24 + 16 * foot.length;
   const largest = (c: ChartCase) => Math.max(...Object.values(c.values).filter((v): v is number => v !== undefined), c.floor ?? 0, Number.MIN_VALUE);
   const shared = Math.max(...chart.cases.map(largest));
   const body = [`<text x="10" y="20" ${TITLE_FONT}>${escapeXml(chart.title)}</text>`];
+  // Legend entries side by side, each as wide as its name (about 7 px a character).
+  let x = labelWidth;
   chart.series.forEach((series, s) => {
-    const x = labelWidth + s * 130;
     body.push(`<rect x="${x}" y="28" width="10" height="10" fill="${COLORS[s % COLORS.length]}"/>`,
       `<text x="${x + 14}" y="37" ${FONT}>${escapeXml(series)}</text>`);
+    x += 14 + 7 * series.length + 24;
   });
   if (chart.cases.some((c) => c.floor !== undefined)) {
-    const x = labelWidth + chart.series.length * 130;
     body.push(`<line x1="${x}" y1="27" x2="${x}" y2="39" stroke="black" stroke-width="2" stroke-dasharray="3,2"/>`,
       `<text x="${x + 6}" y="37" ${FONT}>floor</text>`);
   }
@@ -94,8 +107,7 @@ export function barChartSvg(chart: BarChart): string {
       body.push(`<line x1="${x}" y1="${y - 2}" x2="${x}" y2="${y + chart.series.length * bar}" stroke="black" stroke-width="2" stroke-dasharray="3,2"/>`);
     }
   });
-  const foot = `${chart.unit}, smaller is better${chart.scale === 'per-case' ? '; each case on its own scale' : ''}${chart.note ? `. ${chart.note}` : ''}`;
-  body.push(`<text x="10" y="${height - 14}" ${FONT} fill="#444">${escapeXml(foot)}</text>`);
+  foot.forEach((line, i) => body.push(`<text x="10" y="${height - 14 - 16 * (foot.length - 1 - i)}" ${FONT} fill="#444">${escapeXml(line)}</text>`));
   return svgDocument(width, height, body);
 }
 
