@@ -4,11 +4,11 @@
 // (the post's sample.int without replacement is torch_randperm(n)[:batch_size]), so
 // bench/seed.py, with the same seed and calls, reproduces the run in Python PyTorch.
 // Like the R code, nothing here disposes tensors by hand: the GC path keeps memory bounded.
+import { writeFileSync } from 'node:fs';
 import {
   nn_linear, nn_module, nn_parameter, nnf_mse_loss, optim_adam, slice, torch_matmul, torch_randn,
   torch_randperm, torch_zeros, with_no_grad, type nn_Module, type Tensor,
 } from '../src/index.js';
-import { writeFileSync } from 'node:fs';
 import { lossCurveSvg, sparkline } from '../bench/chart.js';
 import { exampleSettings, PhaseTimer } from './cli.js';
 import { Progress, formatR } from './progress.js';
