@@ -16,6 +16,7 @@
         "native/files.cc",
         "native/function.cc",
         "native/indexing.cc",
+        "native/lora.cc",
         "native/memory.cc",
         "native/nn.cc",
         "native/ops.cc",

@@ -16,6 +16,7 @@ import {
   lora_nn_linear, lora_parameters, nn_linear, nnf_mse_loss, torch_config, torch_manual_seed, torch_matmul, torch_randn, torch_scope,
   torch_set_num_threads, with_no_grad,
 } from '../src/index.js';
+import { writeChart } from './chart.js';
 import { bestOf, perOp } from './ops.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -99,3 +100,7 @@ for (const r of ranks) {
   const factored = o[`train, factored (x Aᵀ) Bᵀ, r = ${r}`]!;
   console.log(`r = ${r}: the factored step takes ${(factored / post * 100).toFixed(0)}% of the post's (${(post / factored).toFixed(2)}x faster)`);
 }
+writeChart({
+  name: 'lora', title: `LoRA step, batch ${batch}, ${d_in} -> ${d_out}, ${threads} thread(s)`, unit: 'ms per step', series: ['torchlora', 'PyTorch'], scale: 'per-case',
+  cases: Object.entries(o).map(([name, value]) => ({ label: name, values: { torchlora: value, PyTorch: p[name] } })),
+});

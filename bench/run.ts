@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { torch_config } from '../src/index.js';
+import { writeChart } from './chart.js';
 import { bestOf, runOps } from './ops.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,3 +39,8 @@ for (const [name, value] of Object.entries(o)) {
 }
 const matmul = o['matmul 128x1001 @ 1001x1000'];
 if (matmul !== undefined) console.log(`\nmatmul: ${(2 * 128 * 1001 * 1000 / matmul / 1e3).toFixed(1)} GFLOP/s here`);
+writeChart({
+  name: 'ops', title: `Per-op time, libtorch ${config.version}, ${threads} thread(s)`, unit: 'µs per op', series: ['torchlora', 'PyTorch'], scale: 'per-case',
+  cases: Object.entries(o).map(([name, value]) => ({ label: name, values: { torchlora: value, PyTorch: p[name.replace(/, disposed at once$/, '')] } })),
+  note: 'PyTorch: Debian\'s python3-torch on the same libtorch; a disposed case is compared with the same PyTorch case',
+});

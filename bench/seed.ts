@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { torch_config, torch_randn, torch_set_num_threads } from '../src/index.js';
+import { writeChart } from './chart.js';
 import { perOp } from './ops.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -67,3 +68,11 @@ for (const phase of ['pretrain', 'lora'] as const) {
 }
 const rss = (side: 'ours' | 'theirs' | 'tuned') => `${best(side, 'peak_rss_mb').toFixed(0)} MB`;
 console.log(`${'peak RSS'.padEnd(10)} ${rss('ours').padStart(12)} ${rss('theirs').padStart(10)} ${''.padStart(6)} ${rss('tuned').padStart(11)}`);
+writeChart({
+  name: 'seed', title: `Seed workload, ${epochs} epochs a phase, ${threads} thread(s)`, unit: 's per phase',
+  series: ['torchlora', 'PyTorch', 'PyTorch, glibc tuned'],
+  cases: (['pretrain', 'lora'] as const).map((phase) => ({
+    label: phase, values: { torchlora: best('ours', phase), PyTorch: best('theirs', phase), 'PyTorch, glibc tuned': best('tuned', phase) }, floor: floor[phase],
+  })),
+  note: 'floor: the phase\'s matrix products at the measured GEMM speed; glibc tuned: MALLOC_MMAP_THRESHOLD_=32 MiB, MALLOC_TRIM_THRESHOLD_=4 GiB',
+});

@@ -1,7 +1,7 @@
 // A small GPT, pre-trained on female first names and fine-tuned with LoRA on male ones, written
 // the way a PyTorch user writes it (examples/gpt/: the model, the data, the training loop; its
 // Python twin is bench/gpt.py). `npm run example:gpt -- --help` lists the flags.
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,6 +9,7 @@ import {
   lora_apply, lora_parameter_counts, lora_save, torch_load, torch_manual_seed, torch_randperm, torch_save, torch_set_num_threads, type AdamOptions,
   type OptimizerStateDict, type Tensor,
 } from '../src/index.js';
+import { lossCurveSvg, sparkline } from '../bench/chart.js';
 import { encodeNames, readNames, sampleNames, Vocabulary, type SamplingOptions } from './gpt/data.js';
 import { Gpt, type GptConfig } from './gpt/model.js';
 import { evaluate, train, type TrainingRun, type TrainingSettings } from './gpt/train.js';
@@ -35,6 +36,7 @@ and after, and saves the adapter in PEFT's format.
   --top-p P        sample from the nucleus of probability P; 1 for all (0.95)
   --samples N      names sampled before and after the LoRA (8)
   --out DIR        where the checkpoint and the adapter go (a new temporary folder)
+  --plot FILE      write the loss curves, one point per step, to FILE (SVG) and print them as sparklines
   --seed S         torch_manual_seed (1)
   --threads T      libtorch intra-op threads (libtorch's default)
   --help           this text`;
@@ -45,7 +47,7 @@ const { values: flags } = parseArgs({
     layers: { type: 'string', default: '2' }, heads: { type: 'string', default: '4' }, embd: { type: 'string', default: '64' },
     lr: { type: 'string', default: '0.003' }, rank: { type: 'string', default: '8' }, alpha: { type: 'string', default: '16' },
     temperature: { type: 'string', default: '0.8' }, 'top-k': { type: 'string', default: '10' }, 'top-p': { type: 'string', default: '0.95' },
-    samples: { type: 'string', default: '8' }, out: { type: 'string' }, seed: { type: 'string', default: '1' }, threads: { type: 'string' },
+    samples: { type: 'string', default: '8' }, out: { type: 'string' }, plot: { type: 'string' }, seed: { type: 'string', default: '1' }, threads: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -129,7 +131,7 @@ const saved = torch_load(checkpoint) as { step: number; model: Record<string, Te
 const model = new Gpt(config);
 model.load_state_dict(saved.model);
 console.log(`checkpoint ${checkpoint} at step ${saved.step}; resuming`);
-trainWithProgress('pre-training on female names, second half', model, females.train.x, females.train.y, steps, { from: saved.step, optimizer_state: saved.optimizer });
+const second = trainWithProgress('pre-training on female names, second half', model, females.train.x, females.train.y, steps, { from: saved.step, optimizer_state: saved.optimizer });
 console.log(`held-out loss of the base model: ${heldOutLosses()}`);
 console.log(`base model samples: ${sampleNames(model, vocabulary, blockSize, samples, sampling).join(', ')}`);
 
@@ -137,8 +139,14 @@ console.log(`base model samples: ${sampleNames(model, vocabulary, blockSize, sam
 lora_apply(model, { target_modules: ['q_proj', 'k_proj', 'v_proj', 'c_proj', 'fc', 'proj'], r: number('rank', { min: 1 }), alpha: number('alpha', { integer: false }) });
 const counts = lora_parameter_counts(model);
 console.log(`LoRA: ${counts.trainable.toLocaleString('en-US')} trainable of ${counts.total.toLocaleString('en-US')} parameters (${((100 * counts.trainable) / counts.total).toFixed(2)}%)`);
-trainWithProgress('LoRA fine-tuning on male names', model, males.train.x, males.train.y, number('lora-steps', { min: 2 }));
+const tuned = trainWithProgress('LoRA fine-tuning on male names', model, males.train.x, males.train.y, number('lora-steps', { min: 2 }));
 console.log(`held-out loss with the LoRA: ${heldOutLosses()}`);
 console.log(`LoRA samples: ${sampleNames(model, vocabulary, blockSize, samples, sampling).join(', ')}`);
 lora_save(model, join(out, 'adapter'));
 console.log(`adapter saved in PEFT's format: ${join(out, 'adapter')}`);
+if (flags.plot !== undefined) {
+  const curves = { 'pre-training (resumed at the checkpoint)': [...first.losses, ...second.losses], 'LoRA fine-tuning': tuned.losses };
+  writeFileSync(flags.plot, lossCurveSvg(curves, { title: 'GPT on first names: training loss per step' }));
+  for (const [phase, losses] of Object.entries(curves)) console.log(`${sparkline(losses)}  ${phase}, ${losses.length} steps`);
+  console.log(`loss curves: ${flags.plot}`);
+}

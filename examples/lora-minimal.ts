@@ -4,10 +4,12 @@
 // (the post's sample.int without replacement is torch_randperm(n)[:batch_size]), so
 // bench/seed.py, with the same seed and calls, reproduces the run in Python PyTorch.
 // Like the R code, nothing here disposes tensors by hand: the GC path keeps memory bounded.
+import { writeFileSync } from 'node:fs';
 import {
   nn_linear, nn_module, nn_parameter, nnf_mse_loss, optim_adam, slice, torch_matmul, torch_randn,
   torch_randperm, torch_zeros, with_no_grad, type nn_Module, type Tensor,
 } from '../src/index.js';
+import { lossCurveSvg, sparkline } from '../bench/chart.js';
 import { exampleSettings, PhaseTimer } from './cli.js';
 import { Progress, formatR } from './progress.js';
 
@@ -15,9 +17,12 @@ const { flags, epochs, rank, alpha, n, device } = exampleSettings(`Usage: npm st
 
 The R torch blog post "Understanding LoRA with a minimal example", in TypeScript:
 pre-train a 1001x1000 linear model, shift the true weights by +1, fine-tune a rank-r LoRA.`,
-{ trace: { type: 'boolean', default: false } },
-"  --trace        print every step's loss (for the parity test against bench/seed.py)");
+{ trace: { type: 'boolean', default: false }, plot: { type: 'string' } },
+`  --trace        print every step's loss (for the parity test against bench/seed.py)
+  --plot FILE    write each phase's loss curve, one point per step, to FILE (SVG) and print it as a sparkline`);
 const timer = new PhaseTimer();
+// Each phase's loss at every step, read only when a plot was asked for (item() waits for the value).
+const curves: Record<string, number[]> = {};
 
 const d_in = 1001;
 const d_out = 1000;
@@ -29,7 +34,7 @@ const y = torch_matmul(X, thetas);
 
 const model = nn_linear(d_in, d_out, { bias: false, device });
 
-function train(model: nn_Module & ((x: Tensor) => Tensor), X: Tensor, y: Tensor, batch_size = 128, epochs_ = epochs): void {
+function train(model: nn_Module & ((x: Tensor) => Tensor), X: Tensor, y: Tensor, batch_size = 128, epochs_ = epochs, losses: number[] = []): void {
   const opt = optim_adam(model.parameters);
   const progress = new Progress(epochs_);
 
@@ -41,6 +46,7 @@ function train(model: nn_Module & ((x: Tensor) => Tensor), X: Tensor, y: Tensor,
       loss.backward();
       opt.step();
       if (flags.trace) console.log(`trace step ${loss.item()}`);
+      if (flags.plot) losses.push(loss.item() as number);
       progress.tick(epoch, loss);
     }
     if (epoch % 10 === 0) {
@@ -51,7 +57,7 @@ function train(model: nn_Module & ((x: Tensor) => Tensor), X: Tensor, y: Tensor,
   progress.done();
 }
 
-timer.time('pretrain', () => train(model, X, y));
+timer.time('pretrain', () => train(model, X, y, 128, epochs, curves.pretrain = []));
 
 const thetas2 = thetas.add(1);
 
@@ -81,7 +87,7 @@ const lora_nn_linear = nn_module({
 
 const lora = lora_nn_linear(model, rank, alpha) as unknown as nn_Module & ((x: Tensor) => Tensor) & { A: Tensor; B: Tensor; scaling: number };
 
-timer.time('lora', () => train(lora, X2, y2));
+timer.time('lora', () => train(lora, X2, y2, 128, epochs, curves.lora = []));
 
 const delta_theta = torch_matmul(lora.A, lora.B).mul(lora.scaling);
 console.log(String(delta_theta.index('0:5', '0:5')));
@@ -95,4 +101,8 @@ const merged = nnf_mse_loss(model(X2), y2);
 console.log(String(merged));
 if (flags.trace) console.log(`trace merged ${merged.item()}`);
 
+if (typeof flags.plot === 'string') {
+  writeFileSync(flags.plot, lossCurveSvg(curves, { title: 'Seed example: training loss per step', log: true }));
+  for (const [phase, losses] of Object.entries(curves)) console.log(`${phase.padEnd(8)} ${sparkline(losses, { log: true })}  (${losses.length} steps, log scale: ${flags.plot})`);
+}
 if (flags.timings) timer.report();

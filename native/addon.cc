@@ -9,6 +9,7 @@
 #include "files.h"
 #include "function.h"
 #include "indexing.h"
+#include "lora.h"
 #include "memory.h"
 #include "nn.h"
 #include "ops.h"
@@ -39,6 +40,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitIndexing(env, exports);
   InitAutograd(env, exports);
   InitNn(env, exports);
+  InitLora(env, exports);
   InitOptim(env, exports);
   InitFiles(env, exports);
   InitDispatch(env, exports);

@@ -176,6 +176,11 @@ export interface NativeAddon {
   resolveOp(name: string, overload: string): number;
   callOp(make: () => Handle, id: number, args: unknown[], results: boolean): unknown;
 
+  // lora.cc: base plus a mixed-adapter batch's terms, segment by segment (rows in `order`, counts[j] of adapter j; null: no term);
+  // `out` is `base` itself, added in place, unless autograd records
+  loraMixedAdd(out: Handle, base: Handle, input: Handle, order: readonly number[], counts: readonly number[], A: (Handle | null)[], B: (Handle | null)[],
+    scalings: number[]): void;
+
   // optim.cc: options objects are complete on creation, partial on update
   optimizerNew(out: Handle, kind: NativeOptimizerKind, groups: { params: Handle[]; options: NativeOptimizerOptions }[]): void;
   optimizerAddParamGroup(optimizer: Handle, params: Handle[], options: NativeOptimizerOptions): void;

@@ -2,13 +2,14 @@
 // and resumes, fine-tunes a LoRA, samples, and saves an adapter that lora_load reads back into
 // a fresh model; Python's torch.load reads its checkpoint.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lora_layers, lora_load, torch_load, type Tensor } from '../src/index.js';
 import { Gpt, type GptConfig } from '../examples/gpt/model.js';
 import { PYTHON, describe_with_python } from './parity/harness.js';
+import { parseSvg } from './svg.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const out = mkdtempSync(join(tmpdir(), 'torchlora-gpt-test-'));
@@ -18,7 +19,7 @@ let output = '';
 describe('npm run example:gpt', () => {
   it('runs every phase and prints its report', () => {
     const result = spawnSync(process.execPath, [join(ROOT, 'dist', 'examples', 'gpt-lora.js'), '--steps', '40', '--lora-steps', '20', '--samples', '3',
-      '--out', out, '--threads', '1'], { encoding: 'utf8', timeout: 300_000 });
+      '--out', out, '--threads', '1', '--plot', join(out, 'loss.svg')], { encoding: 'utf8', timeout: 300_000 });
     output = result.stdout;
     expect(result.status, result.stderr).toBe(0);
     for (const line of ['pre-training on female names, first half: 20 steps', 'at step 20; resuming', 'pre-training on female names, second half: 20 steps',
@@ -27,6 +28,11 @@ describe('npm run example:gpt', () => {
     }
     expect(output).toMatch(/LoRA: [\d,]+ trainable of [\d,]+ parameters \(\d+\.\d+%\)/);
   }, 300_000);
+
+  it('plots its loss curves with --plot: one point per step of pre-training (both halves) and of the LoRA', () => {
+    expect(parseSvg(readFileSync(join(out, 'loss.svg'), 'utf8')).polylines.map((points) => points.length)).toEqual([40, 20]);
+    expect(output).toContain(`loss curves: ${join(out, 'loss.svg')}`);
+  });
 
   it('saves an adapter that lora_load puts on a fresh model, and a checkpoint with the model\'s state', () => {
     const checkpoint = torch_load(join(out, 'gpt.pt')) as { config: GptConfig; step: number; model: Record<string, Tensor> };

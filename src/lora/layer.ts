@@ -9,6 +9,7 @@ import { nn_init_kaiming_uniform_, nn_init_normal_, nn_init_zeros_ } from '../nn
 import { nn_Module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
 import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../validate.js';
+import type { RowGroups } from './mixed.js';
 
 /**
  * How A is initialised; B starts at zeros, so a new adapter changes nothing.
@@ -151,9 +152,9 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   readonly merged_adapters: string[] = [];
   /**
    * @internal While with_adapter_names runs: the adapter of each row of the batch (null: the
-   * base alone), in place of the active one.
+   * base alone), grouped, in place of the active one.
    */
-  row_adapters: (string | null)[] | null = null;
+  row_adapters: RowGroups | null = null;
 
   // The base is frozen by add_adapter, once the adapter's options have been checked, so a
   // refused adapter leaves the base layer as it was.
@@ -187,17 +188,18 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
 
   override forward(input: Tensor): Tensor {
     const result = call(this.base_layer, input);
-    if (this.row_adapters !== null && !this.merged) return this.add_term(result, this.mixed_forward(input, this.row_adapters));
+    if (this.row_adapters !== null && !this.merged) return this.mixed_add(result, input, this.row_adapters);
     const name = this.active_adapter;
     if (this.merged || name === null || !(name in this.r)) return result;
     return this.add_term(result, this.lora_forward(input, name));
   }
 
   /**
-   * The terms of a batch whose rows use different adapters, as one batched computation. Each
-   * kind of layer that supports it overrides this; the others refuse.
+   * `result` (the base layer's output, which it takes over) plus the terms of a batch whose rows
+   * use different adapters, as one batched computation. Each kind of layer that supports it
+   * overrides this; the others refuse.
    */
-  protected mixed_forward(_input: Tensor, _names: (string | null)[]): Tensor {
+  protected mixed_add(_result: Tensor, _input: Tensor, _rows: RowGroups): Tensor {
     return fail('a model whose LoRA layers are all linear (mixed-adapter batches are implemented for lora_nn_linear)', 'model', this);
   }
 

@@ -1,13 +1,12 @@
 // LoRA for nn_linear (PEFT's lora.Linear): y = base(x) + (dropout(x) Aᵀ) Bᵀ · scaling,
 // with A = lora_A[name].weight (r x in) and B = lora_B[name].weight (out x r).
-import { torch_arange, torch_tensor, torch_zeros } from '../creation.js';
+import { native } from '../native.js';
 import { nn_linear } from '../nn/layers.js';
 import { nn_module } from '../nn/module.js';
-import { torch_cat, torch_stack } from '../ops.js';
-import { torch_scope } from '../scope.js';
-import type { Tensor } from '../tensor.js';
+import { newTensor, type Tensor } from '../tensor.js';
 import { fail, failRange } from '../validate.js';
 import { checkBase, DenseLoraLayer, type LoraKind, type LoraLayerOptions } from './layer.js';
+import type { RowGroups } from './mixed.js';
 
 /** The layer LoRA wraps: an `nn_linear`. */
 export type LinearBase = nn_linear;
@@ -31,33 +30,32 @@ export class LoraLinear extends DenseLoraLayer<LinearBase> {
   }
 
   /**
-   * Each row's own adapter in two products for the whole batch (no loop over rows or adapters):
-   * `down = x Acatᵀ` against every adapter's A stacked (ranks padded with zeros), a mask keeps
-   * each row's own adapter's columns, and `up = down Bcat` with every scaled Bᵀ stacked. A row
-   * whose adapter is null, or not on this layer, gets no term.
+   * Each row's own adapter as one segmented product (punica / S-LoRA's SGMV, native/lora.cc):
+   * the rows are gathered in adapter order, each adapter's segment takes its own two small
+   * products, and the terms are added into the base output at their rows; a row whose adapter
+   * is null, or not on this layer, gets none. The FLOPs are one adapter's over the whole batch
+   * and no weight is copied, so nothing is cached that could go stale. At 16 adapters of rank 8
+   * on 1024x1024 layers and 64 rows (bench/mixed.ts) it beat gathering each row's A and B for a
+   * batched matmul (4 MB of copies a layer) and masked products against every adapter stacked
+   * (16x the FLOPs), with the stacks made per call or cached.
    */
-  protected override mixed_forward(input: Tensor, names: (string | null)[]): Tensor {
+  protected override mixed_add(result: Tensor, input: Tensor, rows: RowGroups): Tensor {
+    if (input.dim() < 2) {
+      throw new RangeError(`Expected rows first (at least 2-d) in a mixed-adapter batch for input but received a ${input.dim()}-d tensor of shape [${input.shape.join(', ')}]`);
+    }
     const batch = input.size(0);
-    if (batch !== names.length) failRange(`one adapter name per row of the batch (${batch})`, 'adapter_names', names);
+    if (batch !== rows.names.length) failRange(`one adapter name per row of the batch (${batch})`, 'adapter_names', rows.names);
     if (this.training && this.adapters.some((name) => this.settings[name]!.dropout > 0)) {
       fail('eval() mode: adapters with dropout cannot be mixed in one training batch', 'model', 'one in training mode');
     }
-    return torch_scope(() => {
-      const used = this.adapters.filter((name) => names.includes(name));
-      const weight = this.base_layer.weight;
-      const options = { dtype: weight.dtype, device: weight.device };
-      if (used.length === 0) return torch_zeros([...input.shape.slice(0, -1), this.out_features], options);
-      const rank = Math.max(...used.map((name) => this.r[name]!));
-      // Every adapter's A (rank x in) and scaled Bᵀ (rank x out), ranks padded with zero rows.
-      const padded = (t: Tensor, r: number): Tensor => (r === rank ? t : torch_cat([t, torch_zeros([rank - r, t.size(1)], options)], 0));
-      const A = torch_stack(used.map((name) => padded(this.lora_A.get(name).weight, this.r[name]!)), 0).reshape(-1, this.in_features);
-      const B = torch_stack(used.map((name) => padded(this.lora_B.get(name).weight.t().mul(this.scaling[name]!), this.r[name]!)), 0).reshape(-1, this.out_features);
-      // Row i keeps the columns of its adapter's block (position -1: none).
-      const position = torch_tensor(names.map((name) => (name === null ? -1 : used.indexOf(name))), { dtype: 'int64', device: weight.device });
-      const mask = torch_arange(0, used.length * rank, 1, { device: weight.device }).floor_divide(rank).unsqueeze(0).eq(position.unsqueeze(1)).to({ dtype: weight.dtype });
-      const down = input.reshape(batch, -1, this.in_features).matmul(A.t()).mul(mask.unsqueeze(1));
-      return down.matmul(B).reshape([...input.shape.slice(0, -1), this.out_features]);
-    });
+    const here = rows.adapters.map((name) => name in this.r);
+    const sum = newTensor();
+    native.loraMixedAdd(sum, result, input, rows.order, rows.counts,
+      rows.adapters.map((name, j) => (here[j] ? this.lora_A.get(name).weight : null)),
+      rows.adapters.map((name, j) => (here[j] ? this.lora_B.get(name).weight : null)),
+      rows.adapters.map((name, j) => (here[j] ? this.scaling[name]! : 0)));
+    result.dispose();
+    return sum;
   }
 }
 

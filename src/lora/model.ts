@@ -12,6 +12,7 @@ import {
   adapterSettings, checkAdapterName, LORA_OPTION_NAMES, LoraLayer, mergeOptions, type AdapterSettings, type LoraKind, type LoraOptions, type MergeOptions,
 } from './layer.js';
 import { linear_kind, LoraLinear } from './linear.js';
+import { rowGroups } from './mixed.js';
 
 /** Every kind of layer LoRA can wrap. */
 export const LORA_KINDS: readonly LoraKind[] = [linear_kind, embedding_kind, conv2d_kind];
@@ -247,8 +248,7 @@ export function lora_active_adapter(model: nn_Module): string | null {
   return lora_layers(model)[0]?.[1].active_adapter ?? null;
 }
 
-function checkKnown(model: nn_Module, name: unknown, label = 'adapter'): string {
-  const known = lora_adapters(model);
+function checkKnown(model: nn_Module, name: unknown, label = 'adapter', known = lora_adapters(model)): string {
   if (typeof name !== 'string' || !known.includes(name)) failRange(`one of the model's adapters (${known.map((a) => JSON.stringify(a)).join(', ') || 'none'})`, label, name);
   return name;
 }
@@ -314,8 +314,9 @@ export function with_adapter<T>(model: nn_Module, name: string, fn: () => T): T 
 /**
  * Runs `fn` with row i of every LoRA layer's input using adapter `adapter_names[i]` (null: the
  * base model alone), as PEFT's `adapter_names=`: one batch serves many adapters at once,
- * computed as one batched product per layer, not a loop. For inference (eval mode) on models
- * whose LoRA layers are linear; `fn` must be synchronous.
+ * computed per layer as one segmented product (rows grouped by adapter, punica's SGMV), not a
+ * loop over adapters in JavaScript. On models whose LoRA layers are linear; gradients flow to
+ * every adapter used; adapters with dropout only in eval mode; `fn` must be synchronous.
  *
  * @example
  * const y = with_adapter_names(model, ['task_a', null, 'task_b'], () => model(x)); // x: 3 rows
@@ -323,13 +324,15 @@ export function with_adapter<T>(model: nn_Module, name: string, fn: () => T): T 
 export function with_adapter_names<T>(model: nn_Module, adapter_names: (string | null)[], fn: () => T): T {
   checkFunction(fn, 'fn');
   if (!Array.isArray(adapter_names) || adapter_names.length === 0) fail('a non-empty array of adapter names (or null)', 'adapter_names', adapter_names);
-  const names = Array.from(adapter_names, (name, i) => (name === null ? null : checkKnown(model, name, `adapter_names[${i}]`)));
+  const known = lora_adapters(model); // once, not once a row
+  const names = Array.from(adapter_names, (name, i) => (name === null ? null : checkKnown(model, name, `adapter_names[${i}]`, known)));
   const layers = lora_layers(model);
   for (const [path, layer] of layers) {
     if (!(layer instanceof LoraLinear)) fail('a model whose LoRA layers are all linear (mixed-adapter batches are implemented for lora_nn_linear)', 'model', `one with ${layer.constructor.name} at "${path}"`);
     if (layer.merged) failRange('unmerged adapters (lora_unmerge() first)', 'model', `one with "${path}" merged`);
   }
-  for (const [, layer] of layers) layer.row_adapters = names;
+  const rows = rowGroups(names);
+  for (const [, layer] of layers) layer.row_adapters = rows;
   let result: T;
   try {
     result = fn();
