@@ -305,6 +305,30 @@ describe('state_dict and load_state_dict', () => {
     b.load_state_dict(new Map(Object.entries(a.state_dict())));
     expect(b.weight.equal(a.weight)).toBe(true);
   });
+
+  it('with assign: true uses the given tensors (same storage, their dtype), keeping requires_grad (PyTorch assign=True)', () => {
+    const source = nn_sequential(nn_linear(3, 2), nn_relu(), nn_linear(2, 1)).to({ dtype: 'float64' });
+    const target = nn_sequential(nn_linear(3, 2, { device: 'meta' }), nn_relu(), nn_linear(2, 1, { device: 'meta' }));
+    const param = (model: nn_Module, name: string): Tensor => model.named_parameters()[name]!;
+    param(target, '2.weight').requires_grad_(false);
+    target.load_state_dict(source.state_dict(), { assign: true });
+    expect(param(target, '0.weight').device).toBe('cpu');
+    expect(param(target, '0.weight').dtype).toBe('float64');
+    expect(is_nn_parameter(param(target, '0.weight'))).toBe(true);
+    expect(param(target, '0.weight').requires_grad).toBe(true);
+    expect(param(target, '2.weight').requires_grad).toBe(false);
+    // Shared, not copied: a change through the source shows in the target.
+    param(source, '0.bias').detach().add_(10);
+    expect(param(target, '0.bias').equal(param(source, '0.bias'))).toBe(true);
+    const x = torch_randn(4, 3, { dtype: 'float64' });
+    expect((target(x) as Tensor).equal(source(x) as Tensor)).toBe(true);
+    // Without assign, values are copied: the copy keeps its own storage.
+    const copy = nn_linear(3, 2, { dtype: 'float64' });
+    copy.load_state_dict({ weight: param(source, '0.weight'), bias: param(source, '0.bias') });
+    param(source, '0.bias').detach().add_(1);
+    expect(copy.bias!.equal(param(source, '0.bias'))).toBe(false);
+    expect(() => target.load_state_dict(source.state_dict(), { assign: 1 } as never)).toThrow(TypeError);
+  });
 });
 
 describe('printing', () => {
