@@ -14,6 +14,7 @@
         "native/errors.cc",
         "native/files.cc",
         "native/function.cc",
+        "native/fused.cc",
         "native/indexing.cc",
         "native/memory.cc",
         "native/nn.cc",

@@ -7,6 +7,11 @@
 // address as a string (1.13) to the address itself (2.1+), and Optimizer::zero_grad() gained
 // a set_to_none flag whose default flipped; StateKey() covers the first, and zero_grad is
 // done here, with PyTorch's current default (set_to_none = true) chosen in TypeScript.
+//
+// Adam, AdamW and SGD groups may ask for `fused` (fused.cc: one pass per parameter) and
+// `maximize`; both are per-group choices kept beside libtorch's options, which lack them.
+// A fused group's state is libtorch's own state object, so state_dict() and checkpoints do
+// not depend on which path made them.
 #include "optim.h"
 
 #include <torch/optim/adagrad.h>
@@ -19,7 +24,10 @@
 #include <sstream>
 #include <stdexcept>
 #include <type_traits>
+#include <unordered_set>
+#include <utility>
 
+#include "fused.h"
 #include "tensor.h"
 
 namespace torchlora {
@@ -27,9 +35,16 @@ namespace {
 
 enum class Kind { kAdam, kAdamW, kSgd, kRmsprop, kAdagrad };
 
+// What a group chooses that libtorch's options cannot hold (Adam, AdamW and SGD only).
+struct GroupFlags {
+  bool fused = false;
+  bool maximize = false;
+};
+
 struct OptimizerBox {
   Kind kind;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::vector<GroupFlags> flags;  // one per parameter group, in order
 };
 
 constexpr napi_type_tag kOptimizerTag = {0x7a3c9e1f5b2d4c68ULL, 0x91e0d4b7a6c35f02ULL};
@@ -64,6 +79,16 @@ OptimizerBox& BoxOf(const Napi::CallbackInfo& info, size_t index) {
 
 double Field(const Napi::Object& object, const char* name) { return object.Get(name).As<Napi::Number>().DoubleValue(); }
 bool Flag(const Napi::Object& object, const char* name) { return object.Get(name).ToBoolean().Value(); }
+
+void ApplyFlags(GroupFlags& flags, const Napi::Object& object) {
+  if (object.Has("fused")) flags.fused = Flag(object, "fused");
+  if (object.Has("maximize")) flags.maximize = Flag(object, "maximize");
+}
+
+void FlagsToJs(Napi::Object& object, const GroupFlags& flags) {
+  object.Set("fused", flags.fused);
+  object.Set("maximize", flags.maximize);
+}
 
 // Adam and AdamW have the same fields in different types. Only the keys present are applied,
 // so the same function builds options and updates them.
@@ -105,7 +130,7 @@ void ApplyAdagradOptions(torch::optim::AdagradOptions& options, const Napi::Obje
 }
 
 template <typename Options>
-Napi::Object AdamOptionsToJs(Napi::Env env, const Options& options) {
+Napi::Object AdamOptionsToJs(Napi::Env env, const Options& options, const GroupFlags& flags) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("lr", options.lr());
   Napi::Array betas = Napi::Array::New(env, 2);
@@ -115,16 +140,18 @@ Napi::Object AdamOptionsToJs(Napi::Env env, const Options& options) {
   object.Set("eps", options.eps());
   object.Set("weight_decay", options.weight_decay());
   object.Set("amsgrad", options.amsgrad());
+  FlagsToJs(object, flags);
   return object;
 }
 
-Napi::Object SgdOptionsToJs(Napi::Env env, const torch::optim::SGDOptions& options) {
+Napi::Object SgdOptionsToJs(Napi::Env env, const torch::optim::SGDOptions& options, const GroupFlags& flags) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("lr", options.lr());
   object.Set("momentum", options.momentum());
   object.Set("dampening", options.dampening());
   object.Set("weight_decay", options.weight_decay());
   object.Set("nesterov", options.nesterov());
+  FlagsToJs(object, flags);
   return object;
 }
 
@@ -184,11 +211,14 @@ torch::optim::OptimizerParamGroup NewGroup(Napi::Env env, Kind kind, const Napi:
   return torch::optim::OptimizerParamGroup(ToTensors(env, params), NewOptions(kind, options.As<Napi::Object>()));
 }
 
-torch::optim::OptimizerParamGroup& GroupAt(OptimizerBox& box, const Napi::Value& index) {
-  auto& groups = box.optimizer->param_groups();
+size_t GroupIndex(OptimizerBox& box, const Napi::Value& index) {
   const auto i = index.As<Napi::Number>().Int64Value();
-  TORCH_CHECK(i >= 0 && i < static_cast<int64_t>(groups.size()), "parameter group ", i, " does not exist");
-  return groups[static_cast<size_t>(i)];
+  TORCH_CHECK(i >= 0 && i < static_cast<int64_t>(box.optimizer->param_groups().size()), "parameter group ", i, " does not exist");
+  return static_cast<size_t>(i);
+}
+
+torch::optim::OptimizerParamGroup& GroupAt(OptimizerBox& box, const Napi::Value& index) {
+  return box.optimizer->param_groups()[GroupIndex(box, index)];
 }
 
 // The parameter at (info[1], info[2]): its group and its index in the group.
@@ -259,6 +289,105 @@ std::unique_ptr<torch::optim::OptimizerParamState> InitialAdagradState(const at:
   return state;
 }
 
+// ---- fused steps (fused.cc does the arithmetic) ----
+
+template <typename State, typename Options>
+void FusedAdamGroup(torch::optim::Optimizer& optimizer, torch::optim::OptimizerParamGroup& group, bool decoupled, bool maximize) {
+  const auto& options = static_cast<const Options&>(group.options());
+  for (auto& param : group.params()) {
+    const at::Tensor& grad = param.grad();
+    if (!grad.defined()) continue;
+    auto& slot = optimizer.state()[StateKey(param)];
+    if (!slot) {  // as libtorch's Adam starts a parameter's state
+      auto fresh = std::make_unique<State>();
+      fresh->step(0);
+      fresh->exp_avg(at::zeros_like(param, at::MemoryFormat::Preserve));
+      fresh->exp_avg_sq(at::zeros_like(param, at::MemoryFormat::Preserve));
+      slot = std::move(fresh);
+    }
+    auto& state = static_cast<State&>(*slot);
+    if (options.amsgrad() && !state.max_exp_avg_sq().defined()) state.max_exp_avg_sq(at::zeros_like(param, at::MemoryFormat::Preserve));
+    state.step(state.step() + 1);
+    const AdamStep hyper{options.lr(), std::get<0>(options.betas()), std::get<1>(options.betas()), options.eps(), options.weight_decay(),
+                         decoupled, options.amsgrad(), maximize, state.step()};
+    FusedAdam(hyper, param, grad, state.exp_avg(), state.exp_avg_sq(), state.max_exp_avg_sq());
+  }
+}
+
+void FusedSgdGroup(torch::optim::Optimizer& optimizer, torch::optim::OptimizerParamGroup& group, bool maximize) {
+  const auto& options = static_cast<const torch::optim::SGDOptions&>(group.options());
+  const SgdStep hyper{options.lr(), options.momentum(), options.dampening(), options.weight_decay(), options.nesterov(), maximize};
+  for (auto& param : group.params()) {
+    const at::Tensor& grad = param.grad();
+    if (!grad.defined()) continue;
+    at::Tensor none;
+    at::Tensor* buffer = &none;
+    bool first = false;
+    if (options.momentum() != 0) {  // libtorch keeps SGD state only with momentum
+      auto& slot = optimizer.state()[StateKey(param)];
+      if (!slot) slot = std::make_unique<torch::optim::SGDParamState>();
+      auto& state = static_cast<torch::optim::SGDParamState&>(*slot);
+      if (!state.momentum_buffer().defined()) {
+        state.momentum_buffer(at::empty_like(param, at::MemoryFormat::Preserve));
+        first = true;
+      }
+      buffer = &state.momentum_buffer();
+    }
+    FusedSgd(hyper, param, grad, *buffer, first);
+  }
+}
+
+void FusedGroupStep(OptimizerBox& box, torch::optim::OptimizerParamGroup& group, bool maximize) {
+  switch (box.kind) {
+    case Kind::kAdam:
+      return FusedAdamGroup<torch::optim::AdamParamState, torch::optim::AdamOptions>(*box.optimizer, group, false, maximize);
+    case Kind::kAdamW:
+      return FusedAdamGroup<torch::optim::AdamWParamState, torch::optim::AdamWOptions>(*box.optimizer, group, true, maximize);
+    case Kind::kSgd: return FusedSgdGroup(*box.optimizer, group, maximize);
+    default: throw std::logic_error("only Adam, AdamW and SGD have a fused step");
+  }
+}
+
+// Gradients set aside around libtorch's step() and put back after it, even when it throws:
+// hidden (a fused group, already updated) or negated in place (a maximizing group; negation
+// is exact, so the step equals PyTorch's on -grad).
+class GradsAside {
+ public:
+  GradsAside() = default;
+  GradsAside(const GradsAside&) = delete;
+  GradsAside& operator=(const GradsAside&) = delete;
+
+  void Hide(std::vector<at::Tensor>& params) {
+    for (auto& param : params) {
+      at::Tensor& grad = param.mutable_grad();
+      if (!grad.defined()) continue;
+      hidden_.emplace_back(param, grad);
+      grad.reset();
+    }
+  }
+
+  void Negate(std::vector<at::Tensor>& params) {
+    at::NoGradGuard no_grad;
+    for (auto& param : params) {
+      const at::Tensor& grad = param.grad();
+      if (!grad.defined() || !negated_.insert(grad.unsafeGetTensorImpl()).second) continue;  // a gradient shared by two parameters once
+      grad.neg_();
+      negated_grads_.push_back(grad);
+    }
+  }
+
+  ~GradsAside() {
+    for (auto& [param, grad] : hidden_) param.mutable_grad() = grad;
+    at::NoGradGuard no_grad;
+    for (auto& grad : negated_grads_) grad.neg_();
+  }
+
+ private:
+  std::vector<std::pair<at::Tensor, at::Tensor>> hidden_;
+  std::unordered_set<const c10::TensorImpl*> negated_;
+  std::vector<at::Tensor> negated_grads_;
+};
+
 // ---- exported functions ----
 
 // optimizerNew(out, kind, groups: { params: Tensor[], options }[])
@@ -267,15 +396,18 @@ Napi::Value New(const Napi::CallbackInfo& info) {
   const Kind kind = ToKind(info[1]);
   Napi::Array groups_js = info[2].As<Napi::Array>();
   std::vector<torch::optim::OptimizerParamGroup> groups;
+  std::vector<GroupFlags> flags(groups_js.Length());
   for (uint32_t i = 0; i < groups_js.Length(); ++i) {
     Napi::Object group = groups_js.Get(i).As<Napi::Object>();
     groups.push_back(NewGroup(env, kind, group.Get("params"), group.Get("options")));
+    ApplyFlags(flags[i], group.Get("options").As<Napi::Object>());
   }
   TORCH_CHECK(!groups.empty(), "an optimizer needs at least one parameter group");
   // The defaults only serve groups added without options, which TypeScript never does.
   const Napi::Object defaults = groups_js.Get(0u).As<Napi::Object>().Get("options").As<Napi::Object>();
   auto box = std::make_unique<OptimizerBox>();
   box->kind = kind;
+  box->flags = std::move(flags);
   switch (kind) {
     case Kind::kAdam: {
       torch::optim::AdamOptions options;
@@ -318,6 +450,8 @@ Napi::Value New(const Napi::CallbackInfo& info) {
 Napi::Value AddParamGroup(const Napi::CallbackInfo& info) {
   OptimizerBox& box = BoxOf(info, 0);
   box.optimizer->add_param_group(NewGroup(info.Env(), box.kind, info[1], info[2]));
+  box.flags.emplace_back();
+  ApplyFlags(box.flags.back(), info[2].As<Napi::Object>());
   if (box.kind == Kind::kAdagrad) {
     auto& group = box.optimizer->param_groups().back();
     for (const auto& param : group.params()) box.optimizer->state()[StateKey(param)] = InitialAdagradState(param, group.options());
@@ -325,9 +459,30 @@ Napi::Value AddParamGroup(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// optimizerStep(optimizer): parameters without a gradient (frozen ones) are skipped by libtorch.
+// optimizerStep(optimizer): parameters without a gradient (frozen ones) are skipped. Fused
+// groups are updated here; the others by libtorch's step(), with the fused groups' gradients
+// hidden from it and a maximizing group's gradients negated around it (as PyTorch's -grad).
 Napi::Value Step(const Napi::CallbackInfo& info) {
-  BoxOf(info, 0).optimizer->step();
+  OptimizerBox& box = BoxOf(info, 0);
+  auto& groups = box.optimizer->param_groups();
+  bool plain = true;
+  for (const auto& flags : box.flags) plain = plain && !flags.fused && !flags.maximize;
+  if (plain) {
+    box.optimizer->step();
+    return info.Env().Undefined();
+  }
+  GradsAside aside;
+  bool exact = false;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (box.flags[g].fused) {
+      FusedGroupStep(box, groups[g], box.flags[g].maximize);
+      aside.Hide(groups[g].params());
+    } else {
+      exact = true;
+      if (box.flags[g].maximize) aside.Negate(groups[g].params());
+    }
+  }
+  if (exact) box.optimizer->step();
   return info.Env().Undefined();
 }
 
@@ -362,9 +517,9 @@ Napi::Value GetOptions(const Napi::CallbackInfo& info) {
   OptimizerBox& box = BoxOf(info, 0);
   auto& options = GroupAt(box, info[1]).options();
   switch (box.kind) {
-    case Kind::kAdam: return AdamOptionsToJs(info.Env(), static_cast<torch::optim::AdamOptions&>(options));
-    case Kind::kAdamW: return AdamOptionsToJs(info.Env(), static_cast<torch::optim::AdamWOptions&>(options));
-    case Kind::kSgd: return SgdOptionsToJs(info.Env(), static_cast<torch::optim::SGDOptions&>(options));
+    case Kind::kAdam: return AdamOptionsToJs(info.Env(), static_cast<torch::optim::AdamOptions&>(options), box.flags[GroupIndex(box, info[1])]);
+    case Kind::kAdamW: return AdamOptionsToJs(info.Env(), static_cast<torch::optim::AdamWOptions&>(options), box.flags[GroupIndex(box, info[1])]);
+    case Kind::kSgd: return SgdOptionsToJs(info.Env(), static_cast<torch::optim::SGDOptions&>(options), box.flags[GroupIndex(box, info[1])]);
     case Kind::kRmsprop: return RmspropOptionsToJs(info.Env(), static_cast<torch::optim::RMSpropOptions&>(options));
     case Kind::kAdagrad: return AdagradOptionsToJs(info.Env(), static_cast<torch::optim::AdagradOptions&>(options));
   }
@@ -376,6 +531,7 @@ Napi::Value SetOptions(const Napi::CallbackInfo& info) {
   OptimizerBox& box = BoxOf(info, 0);
   auto& options = GroupAt(box, info[1]).options();
   const Napi::Object object = info[2].As<Napi::Object>();
+  ApplyFlags(box.flags[GroupIndex(box, info[1])], object);
   switch (box.kind) {
     case Kind::kAdam: ApplyAdamOptions(static_cast<torch::optim::AdamOptions&>(options), object); break;
     case Kind::kAdamW: ApplyAdamOptions(static_cast<torch::optim::AdamWOptions&>(options), object); break;
