@@ -15,8 +15,9 @@ const { flags, epochs, rank, alpha, n, device } = exampleSettings(`Usage: npm st
 
 The R torch blog post "Understanding LoRA with a minimal example", in TypeScript:
 pre-train a 1001x1000 linear model, shift the true weights by +1, fine-tune a rank-r LoRA.`,
-{ trace: { type: 'boolean', default: false } },
-"  --trace        print every step's loss (for the parity test against bench/seed.py)");
+{ trace: { type: 'boolean', default: false }, fused: { type: 'boolean', default: false } },
+`  --trace        print every step's loss (for the parity test against bench/seed.py)
+  --fused        Adam's fused path: one pass over each parameter and its state a step`);
 const timer = new PhaseTimer();
 
 const d_in = 1001;
@@ -30,7 +31,7 @@ const y = torch_matmul(X, thetas);
 const model = nn_linear(d_in, d_out, { bias: false, device });
 
 function train(model: nn_Module & ((x: Tensor) => Tensor), X: Tensor, y: Tensor, batch_size = 128, epochs_ = epochs): void {
-  const opt = optim_adam(model.parameters);
+  const opt = optim_adam(model.parameters, { fused: flags.fused === true });
   const progress = new Progress(epochs_);
 
   for (let epoch = 1; epoch <= epochs_; epoch++) {
