@@ -20,6 +20,7 @@
         "native/nn.cc",
         "native/ops.cc",
         "native/optim.cc",
+        "native/optim_options.cc",
         "native/scalar_math.cc",
         "native/serialization.cc",
         "native/tensor.cc"

@@ -57,7 +57,7 @@ const TUNED_GLIBC = { MALLOC_MMAP_THRESHOLD_: String(32 << 20), MALLOC_TRIM_THRE
 
 function theirs(tuned: boolean): Record<string, number> {
   const env = { ...process.env, ...(tuned ? TUNED_GLIBC : {}) };
-  const output = execFileSync(python, [join(root, 'bench', 'optim.py'), String(threads), String(steps), String(repeats)], { encoding: 'utf8', env });
+  const output = execFileSync(python, [join(root, 'bench', 'optim.py'), String(threads), String(steps), String(repeats), ...(tuned ? ['foreach'] : [])], { encoding: 'utf8', env });
   const results = JSON.parse(output.trim().split('\n').pop()!) as Record<string, number>;
   return Object.fromEntries(Object.entries(results).map(([key, value]) => [tuned ? key.replace('(PyTorch', '(PyTorch*') : key, value]));
 }

@@ -1,7 +1,8 @@
 // Optimizers: one libtorch optimizer per JavaScript object, attached with napi_wrap and a
 // type tag (a tensor passed by mistake is a TypeError, not a bad cast). The TypeScript
-// layer validates every option and passes complete option objects; this file converts them,
-// and reads and writes the per-parameter state for state_dict()/load_state_dict().
+// layer validates every option and passes complete option objects, which optim_options.cc
+// converts; this file steps, and reads and writes the per-parameter state for
+// state_dict()/load_state_dict().
 //
 // It builds against libtorch 1.13 and 2.x: the state map's key changed from the parameter's
 // address as a string (1.13) to the address itself (2.1+), and Optimizer::zero_grad() gained
@@ -28,18 +29,13 @@
 #include <utility>
 
 #include "fused.h"
+#include "optim_options.h"
 #include "tensor.h"
 
 namespace torchlora {
 namespace {
 
-enum class Kind { kAdam, kAdamW, kSgd, kRmsprop, kAdagrad };
-
-// What a group chooses that libtorch's options cannot hold (Adam, AdamW and SGD only).
-struct GroupFlags {
-  bool fused = false;
-  bool maximize = false;
-};
+using Kind = OptimizerKind;
 
 struct OptimizerBox {
   Kind kind;
@@ -48,16 +44,6 @@ struct OptimizerBox {
 };
 
 constexpr napi_type_tag kOptimizerTag = {0x7a3c9e1f5b2d4c68ULL, 0x91e0d4b7a6c35f02ULL};
-
-Kind ToKind(const Napi::Value& value) {
-  const std::string name = value.As<Napi::String>().Utf8Value();
-  if (name == "adam") return Kind::kAdam;
-  if (name == "adamw") return Kind::kAdamW;
-  if (name == "sgd") return Kind::kSgd;
-  if (name == "rmsprop") return Kind::kRmsprop;
-  if (name == "adagrad") return Kind::kAdagrad;
-  throw std::invalid_argument("unknown optimizer kind " + name);
-}
 
 // Runs synchronously inside GC (a basic finalizer): it touches no JS.
 void FinalizeBox(node_api_basic_env /*env*/, void* raw, void* /*hint*/) { delete static_cast<OptimizerBox*>(raw); }
@@ -73,138 +59,6 @@ OptimizerBox& BoxOf(const Napi::CallbackInfo& info, size_t index) {
   auto* box = static_cast<OptimizerBox*>(raw);
   if (!box->optimizer) throw Napi::TypeError::New(env, "Expected a live optimizer but received a disposed one");
   return *box;
-}
-
-// ---- options: plain objects with every field present (TypeScript fills the defaults) ----
-
-double Field(const Napi::Object& object, const char* name) { return object.Get(name).As<Napi::Number>().DoubleValue(); }
-bool Flag(const Napi::Object& object, const char* name) { return object.Get(name).ToBoolean().Value(); }
-
-void ApplyFlags(GroupFlags& flags, const Napi::Object& object) {
-  if (object.Has("fused")) flags.fused = Flag(object, "fused");
-  if (object.Has("maximize")) flags.maximize = Flag(object, "maximize");
-}
-
-void FlagsToJs(Napi::Object& object, const GroupFlags& flags) {
-  object.Set("fused", flags.fused);
-  object.Set("maximize", flags.maximize);
-}
-
-// Adam and AdamW have the same fields in different types. Only the keys present are applied,
-// so the same function builds options and updates them.
-template <typename Options>
-void ApplyAdamOptions(Options& options, const Napi::Object& object) {
-  if (object.Has("lr")) options.lr(Field(object, "lr"));
-  if (object.Has("betas")) {
-    Napi::Array betas = object.Get("betas").As<Napi::Array>();
-    options.betas(std::make_tuple(betas.Get(0u).As<Napi::Number>().DoubleValue(), betas.Get(1u).As<Napi::Number>().DoubleValue()));
-  }
-  if (object.Has("eps")) options.eps(Field(object, "eps"));
-  if (object.Has("weight_decay")) options.weight_decay(Field(object, "weight_decay"));
-  if (object.Has("amsgrad")) options.amsgrad(Flag(object, "amsgrad"));
-}
-
-void ApplySgdOptions(torch::optim::SGDOptions& options, const Napi::Object& object) {
-  if (object.Has("lr")) options.lr(Field(object, "lr"));
-  if (object.Has("momentum")) options.momentum(Field(object, "momentum"));
-  if (object.Has("dampening")) options.dampening(Field(object, "dampening"));
-  if (object.Has("weight_decay")) options.weight_decay(Field(object, "weight_decay"));
-  if (object.Has("nesterov")) options.nesterov(Flag(object, "nesterov"));
-}
-
-void ApplyRmspropOptions(torch::optim::RMSpropOptions& options, const Napi::Object& object) {
-  if (object.Has("lr")) options.lr(Field(object, "lr"));
-  if (object.Has("alpha")) options.alpha(Field(object, "alpha"));
-  if (object.Has("eps")) options.eps(Field(object, "eps"));
-  if (object.Has("weight_decay")) options.weight_decay(Field(object, "weight_decay"));
-  if (object.Has("momentum")) options.momentum(Field(object, "momentum"));
-  if (object.Has("centered")) options.centered(Flag(object, "centered"));
-}
-
-void ApplyAdagradOptions(torch::optim::AdagradOptions& options, const Napi::Object& object) {
-  if (object.Has("lr")) options.lr(Field(object, "lr"));
-  if (object.Has("lr_decay")) options.lr_decay(Field(object, "lr_decay"));
-  if (object.Has("weight_decay")) options.weight_decay(Field(object, "weight_decay"));
-  if (object.Has("initial_accumulator_value")) options.initial_accumulator_value(Field(object, "initial_accumulator_value"));
-  if (object.Has("eps")) options.eps(Field(object, "eps"));
-}
-
-template <typename Options>
-Napi::Object AdamOptionsToJs(Napi::Env env, const Options& options, const GroupFlags& flags) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("lr", options.lr());
-  Napi::Array betas = Napi::Array::New(env, 2);
-  betas.Set(0u, std::get<0>(options.betas()));
-  betas.Set(1u, std::get<1>(options.betas()));
-  object.Set("betas", betas);
-  object.Set("eps", options.eps());
-  object.Set("weight_decay", options.weight_decay());
-  object.Set("amsgrad", options.amsgrad());
-  FlagsToJs(object, flags);
-  return object;
-}
-
-Napi::Object SgdOptionsToJs(Napi::Env env, const torch::optim::SGDOptions& options, const GroupFlags& flags) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("lr", options.lr());
-  object.Set("momentum", options.momentum());
-  object.Set("dampening", options.dampening());
-  object.Set("weight_decay", options.weight_decay());
-  object.Set("nesterov", options.nesterov());
-  FlagsToJs(object, flags);
-  return object;
-}
-
-Napi::Object RmspropOptionsToJs(Napi::Env env, const torch::optim::RMSpropOptions& options) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("lr", options.lr());
-  object.Set("alpha", options.alpha());
-  object.Set("eps", options.eps());
-  object.Set("weight_decay", options.weight_decay());
-  object.Set("momentum", options.momentum());
-  object.Set("centered", options.centered());
-  return object;
-}
-
-Napi::Object AdagradOptionsToJs(Napi::Env env, const torch::optim::AdagradOptions& options) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("lr", options.lr());
-  object.Set("lr_decay", options.lr_decay());
-  object.Set("weight_decay", options.weight_decay());
-  object.Set("initial_accumulator_value", options.initial_accumulator_value());
-  object.Set("eps", options.eps());
-  return object;
-}
-
-std::unique_ptr<torch::optim::OptimizerOptions> NewOptions(Kind kind, const Napi::Object& object) {
-  switch (kind) {
-    case Kind::kAdam: {
-      auto options = std::make_unique<torch::optim::AdamOptions>();
-      ApplyAdamOptions(*options, object);
-      return options;
-    }
-    case Kind::kAdamW: {
-      auto options = std::make_unique<torch::optim::AdamWOptions>();
-      ApplyAdamOptions(*options, object);
-      return options;
-    }
-    case Kind::kSgd: {
-      auto options = std::make_unique<torch::optim::SGDOptions>(Field(object, "lr"));
-      ApplySgdOptions(*options, object);
-      return options;
-    }
-    case Kind::kRmsprop: {
-      auto options = std::make_unique<torch::optim::RMSpropOptions>();
-      ApplyRmspropOptions(*options, object);
-      return options;
-    }
-    case Kind::kAdagrad: {
-      auto options = std::make_unique<torch::optim::AdagradOptions>();
-      ApplyAdagradOptions(*options, object);
-      return options;
-    }
-  }
-  throw std::logic_error("unreachable");
 }
 
 torch::optim::OptimizerParamGroup NewGroup(Napi::Env env, Kind kind, const Napi::Value& params, const Napi::Value& options) {
@@ -393,7 +247,7 @@ class GradsAside {
 // optimizerNew(out, kind, groups: { params: Tensor[], options }[])
 Napi::Value New(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Kind kind = ToKind(info[1]);
+  const Kind kind = ToOptimizerKind(info[1]);
   Napi::Array groups_js = info[2].As<Napi::Array>();
   std::vector<torch::optim::OptimizerParamGroup> groups;
   std::vector<GroupFlags> flags(groups_js.Length());
@@ -408,38 +262,7 @@ Napi::Value New(const Napi::CallbackInfo& info) {
   auto box = std::make_unique<OptimizerBox>();
   box->kind = kind;
   box->flags = std::move(flags);
-  switch (kind) {
-    case Kind::kAdam: {
-      torch::optim::AdamOptions options;
-      ApplyAdamOptions(options, defaults);
-      box->optimizer = std::make_unique<torch::optim::Adam>(std::move(groups), options);
-      break;
-    }
-    case Kind::kAdamW: {
-      torch::optim::AdamWOptions options;
-      ApplyAdamOptions(options, defaults);
-      box->optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups), options);
-      break;
-    }
-    case Kind::kSgd: {
-      torch::optim::SGDOptions options(Field(defaults, "lr"));
-      ApplySgdOptions(options, defaults);
-      box->optimizer = std::make_unique<torch::optim::SGD>(std::move(groups), options);
-      break;
-    }
-    case Kind::kRmsprop: {
-      torch::optim::RMSpropOptions options;
-      ApplyRmspropOptions(options, defaults);
-      box->optimizer = std::make_unique<torch::optim::RMSprop>(std::move(groups), options);
-      break;
-    }
-    case Kind::kAdagrad: {
-      torch::optim::AdagradOptions options;
-      ApplyAdagradOptions(options, defaults);
-      box->optimizer = std::make_unique<torch::optim::Adagrad>(std::move(groups), options);
-      break;
-    }
-  }
+  box->optimizer = NewOptimizer(kind, std::move(groups), defaults);
   NAPI_THROW_IF_FAILED(env, napi_wrap(env, info[0], box.get(), FinalizeBox, nullptr, nullptr), Napi::Value());
   box.release();
   NAPI_THROW_IF_FAILED(env, napi_type_tag_object(env, info[0], &kOptimizerTag), Napi::Value());
@@ -515,15 +338,8 @@ Napi::Value GroupCount(const Napi::CallbackInfo& info) {
 // optimizerGetOptions(optimizer, group) -> the group's options as a plain object
 Napi::Value GetOptions(const Napi::CallbackInfo& info) {
   OptimizerBox& box = BoxOf(info, 0);
-  auto& options = GroupAt(box, info[1]).options();
-  switch (box.kind) {
-    case Kind::kAdam: return AdamOptionsToJs(info.Env(), static_cast<torch::optim::AdamOptions&>(options), box.flags[GroupIndex(box, info[1])]);
-    case Kind::kAdamW: return AdamOptionsToJs(info.Env(), static_cast<torch::optim::AdamWOptions&>(options), box.flags[GroupIndex(box, info[1])]);
-    case Kind::kSgd: return SgdOptionsToJs(info.Env(), static_cast<torch::optim::SGDOptions&>(options), box.flags[GroupIndex(box, info[1])]);
-    case Kind::kRmsprop: return RmspropOptionsToJs(info.Env(), static_cast<torch::optim::RMSpropOptions&>(options));
-    case Kind::kAdagrad: return AdagradOptionsToJs(info.Env(), static_cast<torch::optim::AdagradOptions&>(options));
-  }
-  return info.Env().Undefined();
+  const size_t group = GroupIndex(box, info[1]);
+  return OptionsToJs(info.Env(), box.kind, box.optimizer->param_groups()[group].options(), box.flags[group]);
 }
 
 // optimizerSetOptions(optimizer, group, options): sets the keys present
@@ -532,13 +348,7 @@ Napi::Value SetOptions(const Napi::CallbackInfo& info) {
   auto& options = GroupAt(box, info[1]).options();
   const Napi::Object object = info[2].As<Napi::Object>();
   ApplyFlags(box.flags[GroupIndex(box, info[1])], object);
-  switch (box.kind) {
-    case Kind::kAdam: ApplyAdamOptions(static_cast<torch::optim::AdamOptions&>(options), object); break;
-    case Kind::kAdamW: ApplyAdamOptions(static_cast<torch::optim::AdamWOptions&>(options), object); break;
-    case Kind::kSgd: ApplySgdOptions(static_cast<torch::optim::SGDOptions&>(options), object); break;
-    case Kind::kRmsprop: ApplyRmspropOptions(static_cast<torch::optim::RMSpropOptions&>(options), object); break;
-    case Kind::kAdagrad: ApplyAdagradOptions(static_cast<torch::optim::AdagradOptions&>(options), object); break;
-  }
+  ApplyOptions(box.kind, options, object);
   return info.Env().Undefined();
 }
 
