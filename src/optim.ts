@@ -1,5 +1,6 @@
 // Optimizers as R torch names them (`optim_adam`, `optim_adamw`, `optim_sgd`, `optim_rmsprop`,
-// `optim_adagrad`), backed by libtorch's torch::optim (native/optim.cc). Options
+// `optim_adagrad`), backed by libtorch's torch::optim (native/optim.cc); Adam, AdamW and
+// SGD also have a fused path, one pass per parameter (`fused: true`, native/fused.cc). Options
 // are validated here; libtorch holds them per parameter group, so `param_groups[i].lr = x`
 // (what a scheduler in src/schedulers/ does) takes effect at the next step().
 import { inspect } from 'node:util';
@@ -416,7 +417,8 @@ export class Optimizer<O extends object = Record<string, unknown>> {
 
 /**
  * Adam (Kingma & Ba), as `torch.optim.Adam`. `params` is an array of tensors (such as
- * `model.parameters`) or of parameter groups with their own options.
+ * `model.parameters`) or of parameter groups with their own options. `fused: true` updates
+ * each parameter in one pass (`optim_adam(model.parameters, { fused: true })`).
  *
  * @example
  * const opt = optim_adam(model.parameters, { lr: 0.1 });
