@@ -5,8 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import {
   TorchError, autograd_function, cuda_is_available, lora_apply, nn_linear, nn_sequential, nnf_mse_loss, nnf_scaled_dot_product_attention,
-  optim_adam, torch_config, torch_einsum, torch_load, torch_manual_seed, torch_memory_stats, torch_randint, torch_randn, torch_save,
-  torch_zeros, with_adapter_names, with_no_grad, type Tensor,
+  optim_adam, optim_adamw, optim_sgd, torch_config, torch_einsum, torch_load, torch_manual_seed, torch_memory_stats, torch_randint, torch_randn, torch_save,
+  torch_zeros, with_adapter_names, with_no_grad, type Optimizer, type Tensor,
 } from '../src/index.js';
 import { perOp } from './ops.js';
 
@@ -84,6 +84,27 @@ check('nn_linear + optim_adam train on cuda as on the cpu', () => {
   };
   const gpu = run('cuda');
   return expectClose(gpu, run('cpu'), 1e-4, 'weights after 50 Adam steps');
+});
+
+check('fused Adam, AdamW and SGD on cuda (ATen ops there) equal the unfused path', () => {
+  const run = (device: string, make: (p: Tensor[], fused: boolean) => Optimizer<any>, fused: boolean) => {
+    torch_manual_seed(3);
+    const w = torch_randn(300, 301).to(device).requires_grad_();
+    const target = torch_randn(300, 301).to(device);
+    const opt = make([w], fused);
+    for (let step = 0; step < 50; step++) {
+      opt.zero_grad();
+      nnf_mse_loss(w.mul(1.5), target).backward();
+      opt.step();
+    }
+    return w.detach();
+  };
+  const makers: ((p: Tensor[], fused: boolean) => Optimizer<any>)[] = [
+    (p, fused) => optim_adam(p, { lr: 0.01, weight_decay: 0.05, amsgrad: true, fused }),
+    (p, fused) => optim_adamw(p, { lr: 0.01, maximize: true, fused }),
+    (p, fused) => optim_sgd(p, { lr: 0.05, momentum: 0.9, nesterov: true, fused }),
+  ];
+  return makers.map((make) => expectClose(run('cuda', make, true), run('cuda', make, false), 1e-6, 'fused vs unfused on cuda')).join('; ');
 });
 
 check('torch_manual_seed gives Python\'s cuda stream', () => {

@@ -1,6 +1,8 @@
 // `npm run bench:seed`: the seed example here and in Python PyTorch (bench/seed.py, same
 // seed, sizes, threads and calls), run alternately, with per-phase seconds, the ratio
-// ours / PyTorch, peak RSS, and the floor the machine's matrix-product speed allows.
+// ours / PyTorch, peak RSS, and the floor the machine's matrix-product speed allows. Ours
+// runs twice: with PyTorch's Adam (fused: false, PyTorch's ops one after the other) and with
+// the fused Adam (--fused: one pass over each parameter and its state a step).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,8 +26,8 @@ function lastJson(output: string): Timings {
   return JSON.parse(line) as Timings;
 }
 
-function ours(): Timings {
-  return lastJson(execFileSync(process.execPath, [join(root, 'dist', 'examples', 'lora-minimal.js'), ...args], { encoding: 'utf8' }));
+function ours(extra: string[] = []): Timings {
+  return lastJson(execFileSync(process.execPath, [join(root, 'dist', 'examples', 'lora-minimal.js'), ...args, ...extra], { encoding: 'utf8' }));
 }
 
 // Python as it comes, and Python with glibc told to keep freed buffers (no mmap/munmap per
@@ -50,29 +52,35 @@ const floor = {
   lora: (epochs * steps * 3 + evals * steps * 2) * gemm,
 };
 
-const results: { ours: Timings; theirs: Timings; tuned: Timings }[] = [];
-for (let round = 0; round < rounds; round++) results.push({ ours: ours(), theirs: theirs(), tuned: theirs(TUNED_GLIBC) });
-const best = (side: 'ours' | 'theirs' | 'tuned', key: keyof Timings) => Math.min(...results.map((r) => r[side][key]));
+type Side = 'ours' | 'fused' | 'theirs' | 'tuned';
+const results: Record<Side, Timings>[] = [];
+for (let round = 0; round < rounds; round++) results.push({ ours: ours(), fused: ours(['--fused']), theirs: theirs(), tuned: theirs(TUNED_GLIBC) });
+const best = (side: Side, key: keyof Timings) => Math.min(...results.map((r) => r[side][key]));
 
 const config = torch_config();
 console.log(`seed workload: n = 10000, 1001 x 1000, batch 128, ${epochs} epochs a phase, rank 1, ${threads} thread(s)`);
 console.log(`libtorch ${config.version}; BLAS ${config.blas}`);
 console.log(`matrix product 128x1001 @ 1001x1000: ${(gemm * 1e3).toFixed(2)} ms (${(2 * 128 * 1001 * 1000 / gemm / 1e9).toFixed(1)} GFLOP/s); best of ${rounds} alternating runs\n`);
 console.log('PyTorch* = PyTorch with MALLOC_MMAP_THRESHOLD_=32 MiB and MALLOC_TRIM_THRESHOLD_=4 GiB\n');
-console.log(`${'phase'.padEnd(10)} ${'torchlora s'.padStart(12)} ${'PyTorch s'.padStart(10)} ${'ratio'.padStart(6)} ${'PyTorch* s'.padStart(11)} ${'ratio*'.padStart(7)} ${'GEMM floor s'.padStart(13)}`);
+console.log('torchlora = fused: false (PyTorch\'s Adam); torchlora fused = fused: true; ratios are ours / PyTorch\n');
+const columns: [string, number][] = [
+  ['phase', 10], ['torchlora s', 12], ['fused s', 8], ['PyTorch s', 10], ['ratio', 6], ['fused', 6], ['PyTorch* s', 11], ['ratio*', 7], ['fused*', 7],
+  ['GEMM floor s', 13], ['fused/floor', 12],
+];
+const row = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(columns[i]![1]) : cell.padStart(columns[i]![1]))).join(' ');
+console.log(row(columns.map(([name]) => name)));
 for (const phase of ['pretrain', 'lora'] as const) {
-  const o = best('ours', phase);
-  const p = best('theirs', phase);
-  const t = best('tuned', phase);
-  console.log(`${phase.padEnd(10)} ${o.toFixed(2).padStart(12)} ${p.toFixed(2).padStart(10)} ${(o / p).toFixed(2).padStart(6)} ${t.toFixed(2).padStart(11)} ${(o / t).toFixed(2).padStart(7)} ${floor[phase].toFixed(2).padStart(13)}`);
+  const [o, f, p, t] = (['ours', 'fused', 'theirs', 'tuned'] as const).map((side) => best(side, phase));
+  console.log(row([phase, o!.toFixed(2), f!.toFixed(2), p!.toFixed(2), (o! / p!).toFixed(2), (f! / p!).toFixed(2), t!.toFixed(2), (o! / t!).toFixed(2),
+    (f! / t!).toFixed(2), floor[phase].toFixed(2), (f! / floor[phase]).toFixed(2)]));
 }
-const rss = (side: 'ours' | 'theirs' | 'tuned') => `${best(side, 'peak_rss_mb').toFixed(0)} MB`;
-console.log(`${'peak RSS'.padEnd(10)} ${rss('ours').padStart(12)} ${rss('theirs').padStart(10)} ${''.padStart(6)} ${rss('tuned').padStart(11)}`);
+const rss = (side: Side) => `${best(side, 'peak_rss_mb').toFixed(0)} MB`;
+console.log(row(['peak RSS', rss('ours'), rss('fused'), rss('theirs'), '', '', rss('tuned'), '', '', '', '']));
 writeChart({
   name: 'seed', title: `Seed workload, ${epochs} epochs a phase, ${threads} thread(s)`, unit: 's per phase',
-  series: ['torchlora', 'PyTorch', 'PyTorch, glibc tuned'],
+  series: ['torchlora', 'torchlora, fused Adam', 'PyTorch', 'PyTorch, glibc tuned'],
   cases: (['pretrain', 'lora'] as const).map((phase) => ({
-    label: phase, values: { torchlora: best('ours', phase), PyTorch: best('theirs', phase), 'PyTorch, glibc tuned': best('tuned', phase) }, floor: floor[phase],
+    label: phase, values: { torchlora: best('ours', phase), 'torchlora, fused Adam': best('fused', phase), PyTorch: best('theirs', phase), 'PyTorch, glibc tuned': best('tuned', phase) }, floor: floor[phase],
   })),
   note: 'floor: the phase\'s matrix products at the measured GEMM speed; glibc tuned: MALLOC_MMAP_THRESHOLD_=32 MiB, MALLOC_TRIM_THRESHOLD_=4 GiB',
 });

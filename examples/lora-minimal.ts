@@ -17,9 +17,10 @@ const { flags, epochs, rank, alpha, n, device } = exampleSettings(`Usage: npm st
 
 The R torch blog post "Understanding LoRA with a minimal example", in TypeScript:
 pre-train a 1001x1000 linear model, shift the true weights by +1, fine-tune a rank-r LoRA.`,
-{ trace: { type: 'boolean', default: false }, plot: { type: 'string' } },
+{ trace: { type: 'boolean', default: false }, plot: { type: 'string' }, fused: { type: 'boolean', default: false } },
 `  --trace        print every step's loss (for the parity test against bench/seed.py)
-  --plot FILE    write each phase's loss curve, one point per step, to FILE (SVG) and print it as a sparkline`);
+  --plot FILE    write each phase's loss curve, one point per step, to FILE (SVG) and print it as a sparkline
+  --fused        Adam's fused path: one pass over each parameter and its state a step`);
 const timer = new PhaseTimer();
 // Each phase's loss at every step, read only when a plot was asked for (item() waits for the value).
 const curves: Record<string, number[]> = {};
@@ -35,7 +36,7 @@ const y = torch_matmul(X, thetas);
 const model = nn_linear(d_in, d_out, { bias: false, device });
 
 function train(model: nn_Module & ((x: Tensor) => Tensor), X: Tensor, y: Tensor, batch_size = 128, epochs_ = epochs, losses: number[] = []): void {
-  const opt = optim_adam(model.parameters);
+  const opt = optim_adam(model.parameters, { fused: flags.fused === true });
   const progress = new Progress(epochs_);
 
   for (let epoch = 1; epoch <= epochs_; epoch++) {

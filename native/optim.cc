@@ -1,12 +1,18 @@
 // Optimizers: one libtorch optimizer per JavaScript object, attached with napi_wrap and a
 // type tag (a tensor passed by mistake is a TypeError, not a bad cast). The TypeScript
-// layer validates every option and passes complete option objects; this file converts them,
-// and reads and writes the per-parameter state for state_dict()/load_state_dict().
+// layer validates every option and passes complete option objects, which optim_options.cc
+// converts; this file steps, and reads and writes the per-parameter state for
+// state_dict()/load_state_dict().
 //
 // It builds against libtorch 1.13 and 2.x: the state map's key changed from the parameter's
 // address as a string (1.13) to the address itself (2.1+), and Optimizer::zero_grad() gained
 // a set_to_none flag whose default flipped; StateKey() covers the first, and zero_grad is
 // done here, with PyTorch's current default (set_to_none = true) chosen in TypeScript.
+//
+// Adam, AdamW and SGD groups may ask for `fused` (fused.cc: one pass per parameter) and
+// `maximize`; both are per-group choices kept beside libtorch's options, which lack them.
+// A fused group's state is libtorch's own state object, so state_dict() and checkpoints do
+// not depend on which path made them.
 #include "optim.h"
 
 #include <torch/optim/adagrad.h>
@@ -19,30 +25,25 @@
 #include <sstream>
 #include <stdexcept>
 #include <type_traits>
+#include <unordered_set>
+#include <utility>
 
+#include "fused.h"
+#include "optim_options.h"
 #include "tensor.h"
 
 namespace torchlora {
 namespace {
 
-enum class Kind { kAdam, kAdamW, kSgd, kRmsprop, kAdagrad };
+using Kind = OptimizerKind;
 
 struct OptimizerBox {
   Kind kind;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::vector<GroupFlags> flags;  // one per parameter group, in order
 };
 
 constexpr napi_type_tag kOptimizerTag = {0x7a3c9e1f5b2d4c68ULL, 0x91e0d4b7a6c35f02ULL};
-
-Kind ToKind(const Napi::Value& value) {
-  const std::string name = value.As<Napi::String>().Utf8Value();
-  if (name == "adam") return Kind::kAdam;
-  if (name == "adamw") return Kind::kAdamW;
-  if (name == "sgd") return Kind::kSgd;
-  if (name == "rmsprop") return Kind::kRmsprop;
-  if (name == "adagrad") return Kind::kAdagrad;
-  throw std::invalid_argument("unknown optimizer kind " + name);
-}
 
 // Runs synchronously inside GC (a basic finalizer): it touches no JS.
 void FinalizeBox(node_api_basic_env /*env*/, void* raw, void* /*hint*/) { delete static_cast<OptimizerBox*>(raw); }
@@ -60,135 +61,18 @@ OptimizerBox& BoxOf(const Napi::CallbackInfo& info, size_t index) {
   return *box;
 }
 
-// ---- options: plain objects with every field present (TypeScript fills the defaults) ----
-
-double Field(const Napi::Object& object, const char* name) { return object.Get(name).As<Napi::Number>().DoubleValue(); }
-bool Flag(const Napi::Object& object, const char* name) { return object.Get(name).ToBoolean().Value(); }
-
-// Adam and AdamW have the same fields in different types. Only the keys present are applied,
-// so the same function builds options and updates them.
-template <typename Options>
-void ApplyAdamOptions(Options& options, const Napi::Object& object) {
-  if (object.Has("lr")) options.lr(Field(object, "lr"));
-  if (object.Has("betas")) {
-    Napi::Array betas = object.Get("betas").As<Napi::Array>();
-    options.betas(std::make_tuple(betas.Get(0u).As<Napi::Number>().DoubleValue(), betas.Get(1u).As<Napi::Number>().DoubleValue()));
-  }
-  if (object.Has("eps")) options.eps(Field(object, "eps"));
-  if (object.Has("weight_decay")) options.weight_decay(Field(object, "weight_decay"));
-  if (object.Has("amsgrad")) options.amsgrad(Flag(object, "amsgrad"));
-}
-
-void ApplySgdOptions(torch::optim::SGDOptions& options, const Napi::Object& object) {
-  if (object.Has("lr")) options.lr(Field(object, "lr"));
-  if (object.Has("momentum")) options.momentum(Field(object, "momentum"));
-  if (object.Has("dampening")) options.dampening(Field(object, "dampening"));
-  if (object.Has("weight_decay")) options.weight_decay(Field(object, "weight_decay"));
-  if (object.Has("nesterov")) options.nesterov(Flag(object, "nesterov"));
-}
-
-void ApplyRmspropOptions(torch::optim::RMSpropOptions& options, const Napi::Object& object) {
-  if (object.Has("lr")) options.lr(Field(object, "lr"));
-  if (object.Has("alpha")) options.alpha(Field(object, "alpha"));
-  if (object.Has("eps")) options.eps(Field(object, "eps"));
-  if (object.Has("weight_decay")) options.weight_decay(Field(object, "weight_decay"));
-  if (object.Has("momentum")) options.momentum(Field(object, "momentum"));
-  if (object.Has("centered")) options.centered(Flag(object, "centered"));
-}
-
-void ApplyAdagradOptions(torch::optim::AdagradOptions& options, const Napi::Object& object) {
-  if (object.Has("lr")) options.lr(Field(object, "lr"));
-  if (object.Has("lr_decay")) options.lr_decay(Field(object, "lr_decay"));
-  if (object.Has("weight_decay")) options.weight_decay(Field(object, "weight_decay"));
-  if (object.Has("initial_accumulator_value")) options.initial_accumulator_value(Field(object, "initial_accumulator_value"));
-  if (object.Has("eps")) options.eps(Field(object, "eps"));
-}
-
-template <typename Options>
-Napi::Object AdamOptionsToJs(Napi::Env env, const Options& options) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("lr", options.lr());
-  Napi::Array betas = Napi::Array::New(env, 2);
-  betas.Set(0u, std::get<0>(options.betas()));
-  betas.Set(1u, std::get<1>(options.betas()));
-  object.Set("betas", betas);
-  object.Set("eps", options.eps());
-  object.Set("weight_decay", options.weight_decay());
-  object.Set("amsgrad", options.amsgrad());
-  return object;
-}
-
-Napi::Object SgdOptionsToJs(Napi::Env env, const torch::optim::SGDOptions& options) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("lr", options.lr());
-  object.Set("momentum", options.momentum());
-  object.Set("dampening", options.dampening());
-  object.Set("weight_decay", options.weight_decay());
-  object.Set("nesterov", options.nesterov());
-  return object;
-}
-
-Napi::Object RmspropOptionsToJs(Napi::Env env, const torch::optim::RMSpropOptions& options) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("lr", options.lr());
-  object.Set("alpha", options.alpha());
-  object.Set("eps", options.eps());
-  object.Set("weight_decay", options.weight_decay());
-  object.Set("momentum", options.momentum());
-  object.Set("centered", options.centered());
-  return object;
-}
-
-Napi::Object AdagradOptionsToJs(Napi::Env env, const torch::optim::AdagradOptions& options) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("lr", options.lr());
-  object.Set("lr_decay", options.lr_decay());
-  object.Set("weight_decay", options.weight_decay());
-  object.Set("initial_accumulator_value", options.initial_accumulator_value());
-  object.Set("eps", options.eps());
-  return object;
-}
-
-std::unique_ptr<torch::optim::OptimizerOptions> NewOptions(Kind kind, const Napi::Object& object) {
-  switch (kind) {
-    case Kind::kAdam: {
-      auto options = std::make_unique<torch::optim::AdamOptions>();
-      ApplyAdamOptions(*options, object);
-      return options;
-    }
-    case Kind::kAdamW: {
-      auto options = std::make_unique<torch::optim::AdamWOptions>();
-      ApplyAdamOptions(*options, object);
-      return options;
-    }
-    case Kind::kSgd: {
-      auto options = std::make_unique<torch::optim::SGDOptions>(Field(object, "lr"));
-      ApplySgdOptions(*options, object);
-      return options;
-    }
-    case Kind::kRmsprop: {
-      auto options = std::make_unique<torch::optim::RMSpropOptions>();
-      ApplyRmspropOptions(*options, object);
-      return options;
-    }
-    case Kind::kAdagrad: {
-      auto options = std::make_unique<torch::optim::AdagradOptions>();
-      ApplyAdagradOptions(*options, object);
-      return options;
-    }
-  }
-  throw std::logic_error("unreachable");
-}
-
 torch::optim::OptimizerParamGroup NewGroup(Napi::Env env, Kind kind, const Napi::Value& params, const Napi::Value& options) {
   return torch::optim::OptimizerParamGroup(ToTensors(env, params), NewOptions(kind, options.As<Napi::Object>()));
 }
 
-torch::optim::OptimizerParamGroup& GroupAt(OptimizerBox& box, const Napi::Value& index) {
-  auto& groups = box.optimizer->param_groups();
+size_t GroupIndex(OptimizerBox& box, const Napi::Value& index) {
   const auto i = index.As<Napi::Number>().Int64Value();
-  TORCH_CHECK(i >= 0 && i < static_cast<int64_t>(groups.size()), "parameter group ", i, " does not exist");
-  return groups[static_cast<size_t>(i)];
+  TORCH_CHECK(i >= 0 && i < static_cast<int64_t>(box.optimizer->param_groups().size()), "parameter group ", i, " does not exist");
+  return static_cast<size_t>(i);
+}
+
+torch::optim::OptimizerParamGroup& GroupAt(OptimizerBox& box, const Napi::Value& index) {
+  return box.optimizer->param_groups()[GroupIndex(box, index)];
 }
 
 // The parameter at (info[1], info[2]): its group and its index in the group.
@@ -259,55 +143,126 @@ std::unique_ptr<torch::optim::OptimizerParamState> InitialAdagradState(const at:
   return state;
 }
 
+// ---- fused steps (fused.cc does the arithmetic) ----
+
+template <typename State, typename Options>
+void FusedAdamGroup(torch::optim::Optimizer& optimizer, torch::optim::OptimizerParamGroup& group, bool decoupled, bool maximize) {
+  const auto& options = static_cast<const Options&>(group.options());
+  for (auto& param : group.params()) {
+    const at::Tensor& grad = param.grad();
+    if (!grad.defined()) continue;
+    auto& slot = optimizer.state()[StateKey(param)];
+    if (!slot) {  // as libtorch's Adam starts a parameter's state
+      auto fresh = std::make_unique<State>();
+      fresh->step(0);
+      fresh->exp_avg(at::zeros_like(param, at::MemoryFormat::Preserve));
+      fresh->exp_avg_sq(at::zeros_like(param, at::MemoryFormat::Preserve));
+      slot = std::move(fresh);
+    }
+    auto& state = static_cast<State&>(*slot);
+    if (options.amsgrad() && !state.max_exp_avg_sq().defined()) state.max_exp_avg_sq(at::zeros_like(param, at::MemoryFormat::Preserve));
+    state.step(state.step() + 1);
+    const AdamStep hyper{options.lr(), std::get<0>(options.betas()), std::get<1>(options.betas()), options.eps(), options.weight_decay(),
+                         decoupled, options.amsgrad(), maximize, state.step()};
+    FusedAdam(hyper, param, grad, state.exp_avg(), state.exp_avg_sq(), state.max_exp_avg_sq());
+  }
+}
+
+void FusedSgdGroup(torch::optim::Optimizer& optimizer, torch::optim::OptimizerParamGroup& group, bool maximize) {
+  const auto& options = static_cast<const torch::optim::SGDOptions&>(group.options());
+  const SgdStep hyper{options.lr(), options.momentum(), options.dampening(), options.weight_decay(), options.nesterov(), maximize};
+  for (auto& param : group.params()) {
+    const at::Tensor& grad = param.grad();
+    if (!grad.defined()) continue;
+    at::Tensor none;
+    at::Tensor* buffer = &none;
+    bool first = false;
+    if (options.momentum() != 0) {  // libtorch keeps SGD state only with momentum
+      auto& slot = optimizer.state()[StateKey(param)];
+      if (!slot) slot = std::make_unique<torch::optim::SGDParamState>();
+      auto& state = static_cast<torch::optim::SGDParamState&>(*slot);
+      if (!state.momentum_buffer().defined()) {
+        state.momentum_buffer(at::empty_like(param, at::MemoryFormat::Preserve));
+        first = true;
+      }
+      buffer = &state.momentum_buffer();
+    }
+    FusedSgd(hyper, param, grad, *buffer, first);
+  }
+}
+
+void FusedGroupStep(OptimizerBox& box, torch::optim::OptimizerParamGroup& group, bool maximize) {
+  switch (box.kind) {
+    case Kind::kAdam:
+      return FusedAdamGroup<torch::optim::AdamParamState, torch::optim::AdamOptions>(*box.optimizer, group, false, maximize);
+    case Kind::kAdamW:
+      return FusedAdamGroup<torch::optim::AdamWParamState, torch::optim::AdamWOptions>(*box.optimizer, group, true, maximize);
+    case Kind::kSgd: return FusedSgdGroup(*box.optimizer, group, maximize);
+    default: throw std::logic_error("only Adam, AdamW and SGD have a fused step");
+  }
+}
+
+// Gradients set aside around libtorch's step() and put back after it, even when it throws:
+// hidden (a fused group, already updated) or negated in place (a maximizing group; negation
+// is exact, so the step equals PyTorch's on -grad).
+class GradsAside {
+ public:
+  GradsAside() = default;
+  GradsAside(const GradsAside&) = delete;
+  GradsAside& operator=(const GradsAside&) = delete;
+
+  void Hide(std::vector<at::Tensor>& params) {
+    for (auto& param : params) {
+      at::Tensor& grad = param.mutable_grad();
+      if (!grad.defined()) continue;
+      hidden_.emplace_back(param, grad);
+      grad.reset();
+    }
+  }
+
+  void Negate(std::vector<at::Tensor>& params) {
+    at::NoGradGuard no_grad;
+    for (auto& param : params) {
+      const at::Tensor& grad = param.grad();
+      if (!grad.defined() || !negated_.insert(grad.unsafeGetTensorImpl()).second) continue;  // a gradient shared by two parameters once
+      grad.neg_();
+      negated_grads_.push_back(grad);
+    }
+  }
+
+  ~GradsAside() {
+    for (auto& [param, grad] : hidden_) param.mutable_grad() = grad;
+    at::NoGradGuard no_grad;
+    for (auto& grad : negated_grads_) grad.neg_();
+  }
+
+ private:
+  std::vector<std::pair<at::Tensor, at::Tensor>> hidden_;
+  std::unordered_set<const c10::TensorImpl*> negated_;
+  std::vector<at::Tensor> negated_grads_;
+};
+
 // ---- exported functions ----
 
 // optimizerNew(out, kind, groups: { params: Tensor[], options }[])
 Napi::Value New(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Kind kind = ToKind(info[1]);
+  const Kind kind = ToOptimizerKind(info[1]);
   Napi::Array groups_js = info[2].As<Napi::Array>();
   std::vector<torch::optim::OptimizerParamGroup> groups;
+  std::vector<GroupFlags> flags(groups_js.Length());
   for (uint32_t i = 0; i < groups_js.Length(); ++i) {
     Napi::Object group = groups_js.Get(i).As<Napi::Object>();
     groups.push_back(NewGroup(env, kind, group.Get("params"), group.Get("options")));
+    ApplyFlags(flags[i], group.Get("options").As<Napi::Object>());
   }
   TORCH_CHECK(!groups.empty(), "an optimizer needs at least one parameter group");
   // The defaults only serve groups added without options, which TypeScript never does.
   const Napi::Object defaults = groups_js.Get(0u).As<Napi::Object>().Get("options").As<Napi::Object>();
   auto box = std::make_unique<OptimizerBox>();
   box->kind = kind;
-  switch (kind) {
-    case Kind::kAdam: {
-      torch::optim::AdamOptions options;
-      ApplyAdamOptions(options, defaults);
-      box->optimizer = std::make_unique<torch::optim::Adam>(std::move(groups), options);
-      break;
-    }
-    case Kind::kAdamW: {
-      torch::optim::AdamWOptions options;
-      ApplyAdamOptions(options, defaults);
-      box->optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups), options);
-      break;
-    }
-    case Kind::kSgd: {
-      torch::optim::SGDOptions options(Field(defaults, "lr"));
-      ApplySgdOptions(options, defaults);
-      box->optimizer = std::make_unique<torch::optim::SGD>(std::move(groups), options);
-      break;
-    }
-    case Kind::kRmsprop: {
-      torch::optim::RMSpropOptions options;
-      ApplyRmspropOptions(options, defaults);
-      box->optimizer = std::make_unique<torch::optim::RMSprop>(std::move(groups), options);
-      break;
-    }
-    case Kind::kAdagrad: {
-      torch::optim::AdagradOptions options;
-      ApplyAdagradOptions(options, defaults);
-      box->optimizer = std::make_unique<torch::optim::Adagrad>(std::move(groups), options);
-      break;
-    }
-  }
+  box->flags = std::move(flags);
+  box->optimizer = NewOptimizer(kind, std::move(groups), defaults);
   NAPI_THROW_IF_FAILED(env, napi_wrap(env, info[0], box.get(), FinalizeBox, nullptr, nullptr), Napi::Value());
   box.release();
   NAPI_THROW_IF_FAILED(env, napi_type_tag_object(env, info[0], &kOptimizerTag), Napi::Value());
@@ -318,6 +273,8 @@ Napi::Value New(const Napi::CallbackInfo& info) {
 Napi::Value AddParamGroup(const Napi::CallbackInfo& info) {
   OptimizerBox& box = BoxOf(info, 0);
   box.optimizer->add_param_group(NewGroup(info.Env(), box.kind, info[1], info[2]));
+  box.flags.emplace_back();
+  ApplyFlags(box.flags.back(), info[2].As<Napi::Object>());
   if (box.kind == Kind::kAdagrad) {
     auto& group = box.optimizer->param_groups().back();
     for (const auto& param : group.params()) box.optimizer->state()[StateKey(param)] = InitialAdagradState(param, group.options());
@@ -325,9 +282,30 @@ Napi::Value AddParamGroup(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// optimizerStep(optimizer): parameters without a gradient (frozen ones) are skipped by libtorch.
+// optimizerStep(optimizer): parameters without a gradient (frozen ones) are skipped. Fused
+// groups are updated here; the others by libtorch's step(), with the fused groups' gradients
+// hidden from it and a maximizing group's gradients negated around it (as PyTorch's -grad).
 Napi::Value Step(const Napi::CallbackInfo& info) {
-  BoxOf(info, 0).optimizer->step();
+  OptimizerBox& box = BoxOf(info, 0);
+  auto& groups = box.optimizer->param_groups();
+  bool plain = true;
+  for (const auto& flags : box.flags) plain = plain && !flags.fused && !flags.maximize;
+  if (plain) {
+    box.optimizer->step();
+    return info.Env().Undefined();
+  }
+  GradsAside aside;
+  bool exact = false;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (box.flags[g].fused) {
+      FusedGroupStep(box, groups[g], box.flags[g].maximize);
+      aside.Hide(groups[g].params());
+    } else {
+      exact = true;
+      if (box.flags[g].maximize) aside.Negate(groups[g].params());
+    }
+  }
+  if (exact) box.optimizer->step();
   return info.Env().Undefined();
 }
 
@@ -360,15 +338,8 @@ Napi::Value GroupCount(const Napi::CallbackInfo& info) {
 // optimizerGetOptions(optimizer, group) -> the group's options as a plain object
 Napi::Value GetOptions(const Napi::CallbackInfo& info) {
   OptimizerBox& box = BoxOf(info, 0);
-  auto& options = GroupAt(box, info[1]).options();
-  switch (box.kind) {
-    case Kind::kAdam: return AdamOptionsToJs(info.Env(), static_cast<torch::optim::AdamOptions&>(options));
-    case Kind::kAdamW: return AdamOptionsToJs(info.Env(), static_cast<torch::optim::AdamWOptions&>(options));
-    case Kind::kSgd: return SgdOptionsToJs(info.Env(), static_cast<torch::optim::SGDOptions&>(options));
-    case Kind::kRmsprop: return RmspropOptionsToJs(info.Env(), static_cast<torch::optim::RMSpropOptions&>(options));
-    case Kind::kAdagrad: return AdagradOptionsToJs(info.Env(), static_cast<torch::optim::AdagradOptions&>(options));
-  }
-  return info.Env().Undefined();
+  const size_t group = GroupIndex(box, info[1]);
+  return OptionsToJs(info.Env(), box.kind, box.optimizer->param_groups()[group].options(), box.flags[group]);
 }
 
 // optimizerSetOptions(optimizer, group, options): sets the keys present
@@ -376,13 +347,8 @@ Napi::Value SetOptions(const Napi::CallbackInfo& info) {
   OptimizerBox& box = BoxOf(info, 0);
   auto& options = GroupAt(box, info[1]).options();
   const Napi::Object object = info[2].As<Napi::Object>();
-  switch (box.kind) {
-    case Kind::kAdam: ApplyAdamOptions(static_cast<torch::optim::AdamOptions&>(options), object); break;
-    case Kind::kAdamW: ApplyAdamOptions(static_cast<torch::optim::AdamWOptions&>(options), object); break;
-    case Kind::kSgd: ApplySgdOptions(static_cast<torch::optim::SGDOptions&>(options), object); break;
-    case Kind::kRmsprop: ApplyRmspropOptions(static_cast<torch::optim::RMSpropOptions&>(options), object); break;
-    case Kind::kAdagrad: ApplyAdagradOptions(static_cast<torch::optim::AdagradOptions&>(options), object); break;
-  }
+  ApplyFlags(box.flags[GroupIndex(box, info[1])], object);
+  ApplyOptions(box.kind, options, object);
   return info.Env().Undefined();
 }
 

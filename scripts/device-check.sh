@@ -30,6 +30,7 @@ node --expose-gc dist/bench/cuda.js 2>&1 | tee "$out/cuda.log" || status=1
 echo "--- seed example on cuda (torchlora, then Python PyTorch)"
 node dist/examples/lora-minimal.js --device cuda --timings 2>&1 | tail -14 | tee "$out/seed.log" || status=1
 python3 bench/seed.py --device cuda --timings 2>&1 | tail -4 | tee -a "$out/seed.log" || status=1
+node dist/examples/lora-minimal.js --device cuda --timings --fused 2>&1 | tail -14 | tee "$out/seed-fused.log" || status=1
 echo "--- library LoRA on cuda"
 node dist/examples/lora-library.js --device cuda 2>&1 | tail -16 | tee "$out/lora-library.log" || status=1
 echo "--- PEFT: torchlora's adapter in PEFT, and PEFT's own adapter for torchlora to load"

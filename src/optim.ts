@@ -1,5 +1,6 @@
 // Optimizers as R torch names them (`optim_adam`, `optim_adamw`, `optim_sgd`, `optim_rmsprop`,
-// `optim_adagrad`), backed by libtorch's torch::optim (native/optim.cc). Options
+// `optim_adagrad`), backed by libtorch's torch::optim (native/optim.cc); Adam, AdamW and
+// SGD also have a fused path, one pass per parameter (`fused: true`, native/fused.cc). Options
 // are validated here; libtorch holds them per parameter group, so `param_groups[i].lr = x`
 // (what a scheduler in src/schedulers/ does) takes effect at the next step().
 import { inspect } from 'node:util';
@@ -22,6 +23,14 @@ export interface AdamOptions {
   weight_decay?: number;
   /** Use the maximum of past squared-gradient averages (false). */
   amsgrad?: boolean;
+  /** Maximize the objective instead of minimizing it (false). */
+  maximize?: boolean;
+  /**
+   * Update each parameter in one pass over param, grad and state (false): about a third of
+   * the memory traffic of PyTorch's path, equal to it within float rounding. false runs
+   * PyTorch's own sequence of ops, bit for bit.
+   */
+  fused?: boolean;
 }
 
 /** Options of `optim_sgd`. */
@@ -36,6 +45,10 @@ export interface SGDOptions {
   weight_decay?: number;
   /** Nesterov momentum (false); needs momentum > 0 and dampening 0. */
   nesterov?: boolean;
+  /** Maximize the objective instead of minimizing it (false). */
+  maximize?: boolean;
+  /** Update each parameter in one pass (false); see `AdamOptions.fused`. */
+  fused?: boolean;
 }
 
 /** Options of `optim_rmsprop`. */
@@ -116,14 +129,18 @@ interface Kind {
 
 const ADAM_CHECKS: Record<string, Checker> = {
   lr: checkLearningRate, betas: checkBetas, eps: checkNonNegative, weight_decay: checkNonNegative, amsgrad: checkBoolean,
+  maximize: checkBoolean, fused: checkBoolean,
 };
 
 const KINDS: Record<NativeOptimizerKind, Kind> = {
-  adam: { defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false }, checks: ADAM_CHECKS },
-  adamw: { defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 1e-2, amsgrad: false }, checks: ADAM_CHECKS },
+  adam: { defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, maximize: false, fused: false }, checks: ADAM_CHECKS },
+  adamw: { defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 1e-2, amsgrad: false, maximize: false, fused: false }, checks: ADAM_CHECKS },
   sgd: {
-    defaults: { momentum: 0, dampening: 0, weight_decay: 0, nesterov: false },
-    checks: { lr: checkLearningRate, momentum: checkNonNegative, dampening: checkFinite, weight_decay: checkNonNegative, nesterov: checkBoolean },
+    defaults: { momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false, fused: false },
+    checks: {
+      lr: checkLearningRate, momentum: checkNonNegative, dampening: checkFinite, weight_decay: checkNonNegative, nesterov: checkBoolean,
+      maximize: checkBoolean, fused: checkBoolean,
+    },
     together: (options) => {
       if (options.lr === undefined) throw new TypeError('Expected a number for lr but received undefined (optim_sgd has no default learning rate)');
       if (options.nesterov === true && (options.momentum as number) <= 0) failRange('momentum > 0 with nesterov', 'momentum', options.momentum);
@@ -160,15 +177,17 @@ const STATE_TENSORS: NativeOptimizerStateTensor[] = ['exp_avg', 'exp_avg_sq', 'm
 
 // Options PyTorch's optimizers keep in every group that only choose how the same update is
 // computed (a loop or one kernel for all, CUDA graphs, autograd through the step), and
-// `initial_lr`, which PyTorch's schedulers add. A state_dict saved by PyTorch carries them;
-// torchlora computes the update one way, so they are accepted and dropped. `maximize`
-// changes the update: it loads only when false.
+// `initial_lr`, which PyTorch's schedulers add. A state_dict saved by PyTorch (or by a fused
+// optimizer) carries them; the loading optimizer keeps its own choice, so they are accepted
+// and dropped. `maximize` changes the update: where an optimizer lacks it, it loads only when false.
 const PYTORCH_ONLY_OPTIONS = new Set(['foreach', 'fused', 'capturable', 'differentiable', 'initial_lr']);
 
-function withoutPytorchOnlyOptions(options: Record<string, unknown>, name: string): Record<string, unknown> {
+function withoutPytorchOnlyOptions(options: Record<string, unknown>, kind: NativeOptimizerKind, name: string): Record<string, unknown> {
   const { maximize, ...rest } = options;
-  if (maximize !== undefined && maximize !== false) failRange('maximize false (torchlora\'s optimizers minimize)', `${name}.maximize`, maximize);
-  return Object.fromEntries(Object.entries(rest).filter(([key]) => !PYTORCH_ONLY_OPTIONS.has(key)));
+  const kept = Object.fromEntries(Object.entries(rest).filter(([key]) => !PYTORCH_ONLY_OPTIONS.has(key)));
+  if (Object.hasOwn(KINDS[kind].checks, 'maximize')) return maximize === undefined || maximize === null ? kept : { ...kept, maximize };
+  if (maximize !== undefined && maximize !== false) failRange(`maximize false (optim_${kind} minimizes)`, `${name}.maximize`, maximize);
+  return kept;
 }
 
 // PyTorch (1.13 and 2.x) keeps Adam's step count as a one-element float tensor.
@@ -301,7 +320,8 @@ export class Optimizer<O extends object = Record<string, unknown>> {
       if (!Array.isArray(indices) || indices.length !== group.params.length) {
         failRange(`${group.params.length} parameters`, `state_dict.param_groups[${g}].params`, indices);
       }
-      const groupOptions = this.resolve(withoutPytorchOnlyOptions(savedOptions, `state_dict.param_groups[${g}]`), this.defaults, `state_dict.param_groups[${g}]`);
+      const groupOptions = this.resolve(withoutPytorchOnlyOptions(savedOptions, this.kind, `state_dict.param_groups[${g}]`), this.defaults, `state_dict.param_groups[${g}]`);
+      if (Object.hasOwn(groupOptions, 'fused')) groupOptions.fused = (group as Record<string, unknown>).fused as boolean; // the path stays this optimizer's
       options.push(groupOptions);
       states.push(group.params.map((param, i) => {
         const key = indices[i] as number;
@@ -397,7 +417,8 @@ export class Optimizer<O extends object = Record<string, unknown>> {
 
 /**
  * Adam (Kingma & Ba), as `torch.optim.Adam`. `params` is an array of tensors (such as
- * `model.parameters`) or of parameter groups with their own options.
+ * `model.parameters`) or of parameter groups with their own options. `fused: true` updates
+ * each parameter in one pass (`optim_adam(model.parameters, { fused: true })`).
  *
  * @example
  * const opt = optim_adam(model.parameters, { lr: 0.1 });

@@ -159,7 +159,7 @@ describe('state_dict and load_state_dict', () => {
     train(p, opt, 1);
     const saved = opt.state_dict();
     expect(Object.keys(saved.state)).toEqual(['0', '1']);
-    expect(saved.param_groups).toEqual([{ lr: 0.1, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, params: [0, 1] }]);
+    expect(saved.param_groups).toEqual([{ lr: 0.1, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, maximize: false, fused: false, params: [0, 1] }]);
     expect(saved.state[1]!.exp_avg!.shape).toEqual([3]);
   });
 

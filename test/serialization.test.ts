@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  Tensor, TorchError, is_nn_parameter, nn_linear, nn_parameter, nn_relu, nn_sequential, nnf_mse_loss, optim_adam, optim_adamw, optim_sgd,
+  Tensor, TorchError, is_nn_parameter, nn_linear, nn_parameter, nn_relu, nn_sequential, nnf_mse_loss, optim_adam, optim_adamw, optim_rmsprop, optim_sgd,
   torch_arange, torch_load, torch_manual_seed, torch_ones, torch_randn, torch_save, torch_save_safetensors, torch_set_num_threads,
   torch_tensor, torch_zeros, with_no_grad, slice as torch_slice, type AdamOptions, type Optimizer, type OptimizerStateDict,
 } from '../src/index.js';
@@ -223,7 +223,7 @@ describe('round trips in torchlora', () => {
     expect(continued(copy, resumed, x, y)).toEqual(continued(model, optimizer, x, y));
   });
 
-  it("Optimizer.load_state_dict takes PyTorch's layout: a step tensor, implementation options; refuses maximize", () => {
+  it("Optimizer.load_state_dict takes PyTorch's layout: a step tensor, implementation options, maximize; refuses maximize where the optimizer lacks it", () => {
     const { optimizer } = trained('adam');
     const saved = optimizer.state_dict();
     const pytorchLike = (changes: Record<string, unknown>, step: unknown = torch_tensor(3)): OptimizerStateDict<AdamOptions> => ({
@@ -233,8 +233,14 @@ describe('round trips in torchlora', () => {
     const target = optim_adam(smallModel().parameters);
     target.load_state_dict(pytorchLike({}));
     expect(target.state_dict().state[0]!.step).toBe(3);
-    expect(() => target.load_state_dict(pytorchLike({ maximize: true }))).toThrow(
-      new RangeError("Expected maximize false (torchlora's optimizers minimize) for state_dict.param_groups[0].maximize but received true"));
+    target.load_state_dict(pytorchLike({ maximize: true, fused: true }));
+    expect(target.param_groups[0]!.maximize).toBe(true);
+    expect(target.param_groups[0]!.fused).toBe(false); // the loading optimizer's path, not the file's
+    const rmsprop = optim_rmsprop(smallModel().parameters);
+    const maximizing = rmsprop.state_dict();
+    maximizing.param_groups[0] = { ...maximizing.param_groups[0]!, maximize: true } as never; // as a PyTorch file may say
+    expect(() => rmsprop.load_state_dict(maximizing)).toThrow(
+      new RangeError('Expected maximize false (optim_rmsprop minimizes) for state_dict.param_groups[0].maximize but received true'));
     expect(() => target.load_state_dict(pytorchLike({}, torch_ones(2)))).toThrow(/Expected a step count \(a number, or a tensor of one element\) for state_dict\.state\[0\]\.step but received "a tensor of shape \[2\]"/);
   });
 });

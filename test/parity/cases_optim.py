@@ -79,6 +79,24 @@ def adamw_param_groups(model):
 
 train("adamw.param_groups", adamw_param_groups)
 
+train("adam.maximize", plain(lambda p: torch.optim.Adam(p, lr=0.01, maximize=True, weight_decay=0.05)))
+train("adamw.maximize", plain(lambda p: torch.optim.AdamW(p, lr=0.01, maximize=True)))
+train("sgd.maximize", plain(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, maximize=True)))
+
+# torchlora's fused path (fused: true there) against PyTorch's default path here.
+train("adam.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01)))
+train("adam.weight_decay.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.05)))
+train("adam.amsgrad.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01, amsgrad=True)))
+train("adam.maximize.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01, maximize=True, weight_decay=0.05)))
+train("adam.param_groups.fused", adam_param_groups)
+train("adamw.fused", plain(lambda p: torch.optim.AdamW(p, lr=0.01)))
+train("adamw.amsgrad.fused", plain(lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1, amsgrad=True)))
+train("sgd.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05)))
+train("sgd.dampening.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.3)))
+train("sgd.nesterov.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True)))
+train("sgd.momentum_weight_decay.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5, weight_decay=0.01)))
+train("sgd.maximize.fused", plain(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, maximize=True)))
+
 
 train("rmsprop", plain(lambda p: torch.optim.RMSprop(p, lr=0.005)))
 train("rmsprop.defaults", plain(lambda p: torch.optim.RMSprop(p)))

@@ -1,7 +1,8 @@
 // Parity of the optimizers and the step LR scheduler with Python PyTorch's torch.optim:
 // 200 steps on the same problem (a small MLP regressed onto the same data, made under the
 // same seed) give the same loss at every step and the same parameters at every 50th step.
-// Twins: the @case of the same name in cases_optim.py.
+// Twins: the @case of the same name in cases_optim.py. The fused path (`fused: true`) is
+// compared with PyTorch's default path, within FUSED.
 import {
   lr_step, nn_linear, nn_relu, nn_sequential, nnf_mse_loss, optim_adagrad, optim_adam, optim_adamw, optim_rmsprop, optim_sgd, torch_randn, torch_stack,
   torch_tensor, type Optimizer, type StepLR, type Tensor,
@@ -78,6 +79,36 @@ const adam: ParityCase[] = [
   }),
 ];
 
+const maximize: ParityCase[] = [
+  train('adam.maximize', (model) => ({ optimizer: optim_adam(model.parameters, { lr: 0.01, maximize: true, weight_decay: 0.05 }) })),
+  train('adamw.maximize', (model) => ({ optimizer: optim_adamw(model.parameters, { lr: 0.01, maximize: true }) })),
+  train('sgd.maximize', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.01, momentum: 0.9, maximize: true }) })),
+];
+
+// One pass per parameter does each element's arithmetic as PyTorch's ops do, but where a
+// CPU's kernels and ours may contract a multiply and an add differently the last bit may
+// differ, and 200 steps of training carry it on.
+const FUSED = { rtol: 1e-6, atol: 1e-9, why: 'one pass per parameter, PyTorch\'s arithmetic per element' };
+const fusedCase = (name: string, setup: (model: Model) => Training): ParityCase => ({ ...train(`${name}.fused`, setup), tolerance: FUSED });
+
+const fused: ParityCase[] = [
+  fusedCase('adam', (model) => ({ optimizer: optim_adam(model.parameters, { lr: 0.01, fused: true }) })),
+  fusedCase('adam.weight_decay', (model) => ({ optimizer: optim_adam(model.parameters, { lr: 0.01, weight_decay: 0.05, fused: true }) })),
+  fusedCase('adam.amsgrad', (model) => ({ optimizer: optim_adam(model.parameters, { lr: 0.01, amsgrad: true, fused: true }) })),
+  fusedCase('adam.maximize', (model) => ({ optimizer: optim_adam(model.parameters, { lr: 0.01, maximize: true, weight_decay: 0.05, fused: true }) })),
+  fusedCase('adam.param_groups', (model) => {
+    const [first, last] = layers(model);
+    return { optimizer: optim_adam([{ params: first, lr: 0.02, fused: true }, { params: last, amsgrad: true }], { lr: 0.005 }) };
+  }),
+  fusedCase('adamw', (model) => ({ optimizer: optim_adamw(model.parameters, { lr: 0.01, fused: true }) })),
+  fusedCase('adamw.amsgrad', (model) => ({ optimizer: optim_adamw(model.parameters, { lr: 0.01, weight_decay: 0.1, amsgrad: true, fused: true }) })),
+  fusedCase('sgd', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.05, fused: true }) })),
+  fusedCase('sgd.dampening', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.05, momentum: 0.9, dampening: 0.3, fused: true }) })),
+  fusedCase('sgd.nesterov', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.05, momentum: 0.9, nesterov: true, fused: true }) })),
+  fusedCase('sgd.momentum_weight_decay', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.05, momentum: 0.5, weight_decay: 0.01, fused: true }) })),
+  fusedCase('sgd.maximize', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.01, momentum: 0.9, maximize: true, fused: true }) })),
+];
+
 const rmsprop: ParityCase[] = [
   train('rmsprop', (model) => ({ optimizer: optim_rmsprop(model.parameters, { lr: 0.005 }) })),
   train('rmsprop.defaults', (model) => ({ optimizer: optim_rmsprop(model.parameters) })),
@@ -148,4 +179,4 @@ const schedulers: ParityCase[] = [
   }),
 ];
 
-parity_suite('optimizer parity with PyTorch', [...sgd, ...adam, ...rmsprop, ...adagrad, ...states, ...schedulers]);
+parity_suite('optimizer parity with PyTorch', [...sgd, ...adam, ...maximize, ...fused, ...rmsprop, ...adagrad, ...states, ...schedulers]);

@@ -1,0 +1,319 @@
+// Fused Adam, AdamW and SGD updates. On the CPU, for contiguous float32/float64 tensors, one
+// loop reads param, grad and state once and writes param and state once, in parallel over
+// elements (at::parallel_for). Each element goes through the same IEEE operations, in the
+// same order and with the same scalar casts, as PyTorch's single-tensor path (mul_, add_ with
+// alpha, addcmul_, sqrt, div, add_, addcdiv_); where libtorch's AVX2 kernels use a fused
+// multiply-add (add_ with alpha is vec::fmadd) the AVX2 loop does too. Elsewhere (CUDA, other
+// dtypes, strided tensors) the update runs as ATen ops, the same sequence as PyTorch's.
+#include "fused.h"
+
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <type_traits>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define TORCHLORA_FUSED_AVX2 1
+#endif
+
+namespace torchlora {
+namespace {
+
+// Elements per task of at::parallel_for: below it a tensor is updated on one thread
+// (libtorch's own GRAIN_SIZE).
+constexpr int64_t kGrain = 32768;
+
+// Whether the AVX2 loop runs: as libtorch picks its kernels (AVX2 and FMA present, unless
+// ATEN_CPU_CAPABILITY=default asks for the portable ones).
+bool UseAvx2() {
+#if TORCHLORA_FUSED_AVX2
+  static const bool use = [] {
+    const char* forced = std::getenv("ATEN_CPU_CAPABILITY");
+    if (forced != nullptr && std::strcmp(forced, "default") == 0) return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return use;
+#else
+  return false;
+#endif
+}
+
+// a * b + c, rounded once where libtorch's kernels round once (kFma: its AVX2 kernels, whose
+// scalar remainder loops are contracted too), else twice (its portable kernels).
+template <bool kFma, typename T>
+inline T MulAdd(T a, T b, T c) {
+  if constexpr (kFma) return std::fma(a, b, c);
+  else return a * b + c;
+}
+
+// torch.maximum: NaN wins.
+template <typename T>
+inline T Maximum(T a, T b) {
+  return (a != a || b != b) ? std::numeric_limits<T>::quiet_NaN() : (a < b ? b : a);
+}
+
+// ---- Adam / AdamW ----
+
+// The scalars PyTorch hands its kernels, computed in double and cast to the tensor's type.
+template <typename T>
+struct AdamCoefficients {
+  T decay, weight_decay, beta1, one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps, neg_step_size;
+  bool decoupled, l2, amsgrad, maximize;
+
+  explicit AdamCoefficients(const AdamStep& h) {
+    const double bias_correction1 = 1 - std::pow(h.beta1, static_cast<double>(h.step));
+    const double bias_correction2 = 1 - std::pow(h.beta2, static_cast<double>(h.step));
+    decoupled = h.decoupled && h.weight_decay != 0;
+    l2 = !h.decoupled && h.weight_decay != 0;
+    decay = static_cast<T>(1 - h.lr * h.weight_decay);
+    weight_decay = static_cast<T>(h.weight_decay);
+    beta1 = static_cast<T>(h.beta1);
+    one_minus_beta1 = static_cast<T>(1 - h.beta1);
+    beta2 = static_cast<T>(h.beta2);
+    one_minus_beta2 = static_cast<T>(1 - h.beta2);
+    bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+    eps = static_cast<T>(h.eps);
+    neg_step_size = static_cast<T>(-(h.lr / bias_correction1));
+    amsgrad = h.amsgrad;
+    maximize = h.maximize;
+  }
+};
+
+// One element, as PyTorch's ops compute it one after the other (comments: the op).
+template <bool kFma, typename T>
+inline void AdamElement(const AdamCoefficients<T>& c, T& p, T g, T& m, T& v, T* v_max) {
+  if (c.maximize) g = -g;
+  if (c.decoupled) p = p * c.decay;                        // param.mul_(1 - lr * wd)
+  if (c.l2) g = MulAdd<kFma>(c.weight_decay, p, g);        // grad.add(param, alpha=wd)
+  m = m * c.beta1;                                          // exp_avg.mul_(beta1)
+  m = MulAdd<kFma>(c.one_minus_beta1, g, m);                //   .add_(grad, alpha=1 - beta1)
+  v = v * c.beta2;                                          // exp_avg_sq.mul_(beta2)
+  v = MulAdd<kFma>(c.one_minus_beta2 * g, g, v);            //   .addcmul_(grad, grad, value=1 - beta2)
+  T s = v;
+  if (c.amsgrad) s = *v_max = Maximum(v, *v_max);          // torch.maximum(max_exp_avg_sq, exp_avg_sq)
+  const T denom = std::sqrt(s) / c.bias_correction2_sqrt + c.eps;  // (s.sqrt() / bc2_sqrt).add_(eps)
+  p = p + c.neg_step_size * m / denom;                      // param.addcdiv_(exp_avg, denom, value=-step_size)
+}
+
+template <bool kFma, typename T>
+void AdamLoop(const AdamCoefficients<T>& c, T* p, const T* g, T* m, T* v, T* v_max, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) AdamElement<kFma>(c, p[i], g[i], m[i], v[i], c.amsgrad ? v_max + i : nullptr);
+}
+
+#if TORCHLORA_FUSED_AVX2
+// NaN-propagating maximum, as at::vec's AVX2 maximum.
+__attribute__((target("avx2,fma"))) inline __m256 Maximum8(__m256 a, __m256 b) {
+  return _mm256_or_ps(_mm256_max_ps(a, b), _mm256_cmp_ps(a, b, _CMP_UNORD_Q));
+}
+
+__attribute__((target("avx2,fma"))) inline void Adam8(const AdamCoefficients<float>& c, float* p, const float* g, float* m, float* v, float* v_max) {
+  __m256 P = _mm256_loadu_ps(p);
+  __m256 G = _mm256_loadu_ps(g);
+  __m256 M = _mm256_loadu_ps(m);
+  __m256 V = _mm256_loadu_ps(v);
+  if (c.maximize) G = _mm256_xor_ps(G, _mm256_set1_ps(-0.0f));
+  if (c.decoupled) P = _mm256_mul_ps(P, _mm256_set1_ps(c.decay));
+  if (c.l2) G = _mm256_fmadd_ps(P, _mm256_set1_ps(c.weight_decay), G);
+  M = _mm256_fmadd_ps(G, _mm256_set1_ps(c.one_minus_beta1), _mm256_mul_ps(M, _mm256_set1_ps(c.beta1)));
+  V = _mm256_add_ps(_mm256_mul_ps(V, _mm256_set1_ps(c.beta2)), _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(c.one_minus_beta2), G), G));
+  __m256 S = V;
+  if (c.amsgrad) {
+    S = Maximum8(V, _mm256_loadu_ps(v_max));
+    _mm256_storeu_ps(v_max, S);
+  }
+  const __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(S), _mm256_set1_ps(c.bias_correction2_sqrt)), _mm256_set1_ps(c.eps));
+  P = _mm256_add_ps(P, _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(c.neg_step_size), M), denom));
+  _mm256_storeu_ps(p, P);
+  _mm256_storeu_ps(m, M);
+  _mm256_storeu_ps(v, V);
+}
+
+// 16 elements a turn and the rest one by one, as libtorch's vectorized loops split a range.
+__attribute__((target("avx2,fma"))) void AdamLoopAvx2(const AdamCoefficients<float>& c, float* p, const float* g, float* m, float* v, float* v_max,
+                                                      int64_t begin, int64_t end) {
+  int64_t i = begin;
+  for (; i + 16 <= end; i += 16) {
+    Adam8(c, p + i, g + i, m + i, v + i, c.amsgrad ? v_max + i : nullptr);
+    Adam8(c, p + i + 8, g + i + 8, m + i + 8, v + i + 8, c.amsgrad ? v_max + i + 8 : nullptr);
+  }
+  AdamLoop<true>(c, p, g, m, v, v_max, i, end);
+}
+#endif
+
+template <typename T>
+void AdamCpu(const AdamStep& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& exp_avg, at::Tensor& exp_avg_sq, at::Tensor& max_exp_avg_sq) {
+  const AdamCoefficients<T> c(hyper);
+  T* p = param.data_ptr<T>();
+  const T* g = grad.data_ptr<T>();
+  T* m = exp_avg.data_ptr<T>();
+  T* v = exp_avg_sq.data_ptr<T>();
+  T* v_max = hyper.amsgrad ? max_exp_avg_sq.data_ptr<T>() : nullptr;
+  at::parallel_for(0, param.numel(), kGrain, [&](int64_t begin, int64_t end) {
+#if TORCHLORA_FUSED_AVX2
+    if constexpr (std::is_same_v<T, float>) {
+      if (UseAvx2()) return AdamLoopAvx2(c, p, g, m, v, v_max, begin, end);
+    }
+#endif
+    AdamLoop<false>(c, p, g, m, v, v_max, begin, end);
+  });
+}
+
+// The same update as ATen ops, for any device and dtype (PyTorch's single-tensor sequence).
+void AdamOps(const AdamStep& h, at::Tensor& param, const at::Tensor& grad_in, at::Tensor& exp_avg, at::Tensor& exp_avg_sq, at::Tensor& max_exp_avg_sq) {
+  at::Tensor grad = h.maximize ? grad_in.neg() : grad_in;
+  if (h.decoupled && h.weight_decay != 0) param.mul_(1 - h.lr * h.weight_decay);
+  if (!h.decoupled && h.weight_decay != 0) grad = grad.add(param, h.weight_decay);
+  const double bias_correction1 = 1 - std::pow(h.beta1, static_cast<double>(h.step));
+  const double bias_correction2 = 1 - std::pow(h.beta2, static_cast<double>(h.step));
+  exp_avg.mul_(h.beta1).add_(grad, 1 - h.beta1);
+  exp_avg_sq.mul_(h.beta2).addcmul_(grad, grad, 1 - h.beta2);
+  at::Tensor second = exp_avg_sq;
+  if (h.amsgrad) second = at::maximum_out(max_exp_avg_sq, max_exp_avg_sq, exp_avg_sq);
+  const at::Tensor denom = (second.sqrt() / std::sqrt(bias_correction2)).add_(h.eps);
+  param.addcdiv_(exp_avg, denom, -(h.lr / bias_correction1));
+}
+
+// ---- SGD ----
+
+template <typename T>
+struct SgdCoefficients {
+  T weight_decay, momentum, one_minus_dampening, neg_lr;
+  bool l2, with_momentum, nesterov, maximize, first;
+
+  SgdCoefficients(const SgdStep& h, bool first_step) {
+    weight_decay = static_cast<T>(h.weight_decay);
+    momentum = static_cast<T>(h.momentum);
+    one_minus_dampening = static_cast<T>(1 - h.dampening);
+    neg_lr = static_cast<T>(-1 * h.lr);
+    l2 = h.weight_decay != 0;
+    with_momentum = h.momentum != 0;
+    nesterov = h.nesterov;
+    maximize = h.maximize;
+    first = first_step;
+  }
+};
+
+template <bool kFma, typename T>
+inline void SgdElement(const SgdCoefficients<T>& c, T& p, T g, T* buf) {
+  if (c.maximize) g = -g;
+  if (c.l2) g = MulAdd<kFma>(c.weight_decay, p, g);          // d_p.add(param, alpha=wd)
+  if (c.with_momentum) {
+    if (c.first) {
+      *buf = g;                                               // torch.clone(d_p)
+    } else {
+      *buf = *buf * c.momentum;                               // buf.mul_(momentum)
+      *buf = MulAdd<kFma>(c.one_minus_dampening, g, *buf);    //   .add_(d_p, alpha=1 - dampening)
+    }
+    g = c.nesterov ? MulAdd<kFma>(c.momentum, *buf, g) : *buf;  // d_p.add(buf, alpha=momentum) or buf
+  }
+  p = MulAdd<kFma>(c.neg_lr, g, p);                           // param.add_(d_p, alpha=-lr)
+}
+
+template <bool kFma, typename T>
+void SgdLoop(const SgdCoefficients<T>& c, T* p, const T* g, T* buf, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) SgdElement<kFma>(c, p[i], g[i], c.with_momentum ? buf + i : nullptr);
+}
+
+#if TORCHLORA_FUSED_AVX2
+__attribute__((target("avx2,fma"))) inline void Sgd8(const SgdCoefficients<float>& c, float* p, const float* g, float* buf) {
+  __m256 P = _mm256_loadu_ps(p);
+  __m256 G = _mm256_loadu_ps(g);
+  if (c.maximize) G = _mm256_xor_ps(G, _mm256_set1_ps(-0.0f));
+  if (c.l2) G = _mm256_fmadd_ps(P, _mm256_set1_ps(c.weight_decay), G);
+  if (c.with_momentum) {
+    __m256 B = c.first ? G : _mm256_fmadd_ps(G, _mm256_set1_ps(c.one_minus_dampening), _mm256_mul_ps(_mm256_loadu_ps(buf), _mm256_set1_ps(c.momentum)));
+    _mm256_storeu_ps(buf, B);
+    G = c.nesterov ? _mm256_fmadd_ps(B, _mm256_set1_ps(c.momentum), G) : B;
+  }
+  _mm256_storeu_ps(p, _mm256_fmadd_ps(G, _mm256_set1_ps(c.neg_lr), P));
+}
+
+__attribute__((target("avx2,fma"))) void SgdLoopAvx2(const SgdCoefficients<float>& c, float* p, const float* g, float* buf, int64_t begin, int64_t end) {
+  int64_t i = begin;
+  for (; i + 16 <= end; i += 16) {
+    Sgd8(c, p + i, g + i, c.with_momentum ? buf + i : nullptr);
+    Sgd8(c, p + i + 8, g + i + 8, c.with_momentum ? buf + i + 8 : nullptr);
+  }
+  SgdLoop<true>(c, p, g, buf, i, end);
+}
+#endif
+
+template <typename T>
+void SgdCpu(const SgdStep& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& momentum_buffer, bool first) {
+  const SgdCoefficients<T> c(hyper, first);
+  T* p = param.data_ptr<T>();
+  const T* g = grad.data_ptr<T>();
+  T* buf = c.with_momentum ? momentum_buffer.data_ptr<T>() : nullptr;
+  at::parallel_for(0, param.numel(), kGrain, [&](int64_t begin, int64_t end) {
+#if TORCHLORA_FUSED_AVX2
+    if constexpr (std::is_same_v<T, float>) {
+      if (UseAvx2()) return SgdLoopAvx2(c, p, g, buf, begin, end);
+    }
+#endif
+    SgdLoop<false>(c, p, g, buf, begin, end);
+  });
+}
+
+void SgdOps(const SgdStep& h, at::Tensor& param, const at::Tensor& grad, at::Tensor& momentum_buffer, bool first) {
+  at::Tensor d_p = h.maximize ? grad.neg() : grad;
+  if (h.weight_decay != 0) d_p = d_p.add(param, h.weight_decay);
+  if (h.momentum != 0) {
+    if (first) momentum_buffer.copy_(d_p);
+    else momentum_buffer.mul_(h.momentum).add_(d_p, 1 - h.dampening);
+    d_p = h.nesterov ? d_p.add(momentum_buffer, h.momentum) : momentum_buffer;
+  }
+  param.add_(d_p, -1 * h.lr);
+}
+
+// ---- which path ----
+
+// The loop applies when every tensor is a contiguous CPU tensor of param's float dtype and size.
+bool LoopApplies(const at::Tensor& param, std::initializer_list<const at::Tensor*> others) {
+  if (!param.device().is_cpu() || param.layout() != at::kStrided || !param.is_contiguous()) return false;
+  if (param.scalar_type() != at::kFloat && param.scalar_type() != at::kDouble) return false;
+  for (const at::Tensor* other : others) {
+    if (!other->defined()) continue;
+    if (!other->device().is_cpu() || other->layout() != at::kStrided || !other->is_contiguous() || other->scalar_type() != param.scalar_type() ||
+        other->numel() != param.numel()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The loop writes through raw pointers; autograd must still see the tensors as modified.
+void Modified(std::initializer_list<const at::Tensor*> tensors) {
+  for (const at::Tensor* tensor : tensors) {
+    if (tensor->defined()) tensor->unsafeGetTensorImpl()->bump_version();
+  }
+}
+
+}  // namespace
+
+void FusedAdam(const AdamStep& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& exp_avg, at::Tensor& exp_avg_sq, at::Tensor& max_exp_avg_sq) {
+  TORCH_CHECK(!grad.is_sparse(), "Adam does not support sparse gradients");
+  at::NoGradGuard no_grad;
+  if (!LoopApplies(param, {&grad, &exp_avg, &exp_avg_sq, &max_exp_avg_sq})) {
+    return AdamOps(hyper, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
+  }
+  if (param.scalar_type() == at::kFloat) AdamCpu<float>(hyper, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
+  else AdamCpu<double>(hyper, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
+  Modified({&param, &exp_avg, &exp_avg_sq, &max_exp_avg_sq});
+}
+
+void FusedSgd(const SgdStep& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& momentum_buffer, bool first) {
+  TORCH_CHECK(!grad.is_sparse(), "fused SGD does not support sparse gradients (fused: false does)");
+  at::NoGradGuard no_grad;
+  if (!LoopApplies(param, {&grad, &momentum_buffer})) return SgdOps(hyper, param, grad, momentum_buffer, first);
+  if (param.scalar_type() == at::kFloat) SgdCpu<float>(hyper, param, grad, momentum_buffer, first);
+  else SgdCpu<double>(hyper, param, grad, momentum_buffer, first);
+  Modified({&param, &momentum_buffer});
+}
+
+}  // namespace torchlora
