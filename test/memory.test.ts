@@ -63,6 +63,19 @@ describe('dispose', () => {
     expect(torch_empty_cache()).toBeGreaterThanOrEqual(4 << 20);
     expect(torch_memory_stats().cached_bytes).toBe(0);
   });
+
+  it('gives cached blocks of other sizes back to the system before it maps new memory', () => {
+    torch_empty_cache();
+    torch_zeros(1 << 20).dispose(); // 4 MiB, cached when freed
+    expect(torch_memory_stats().cached_bytes).toBeGreaterThanOrEqual(4 << 20);
+    const other = torch_zeros(3 << 20); // 12 MiB: no cached block fits, so the 4 MiB one is unmapped
+    expect(torch_memory_stats().cached_bytes).toBe(0);
+    other.dispose();
+    expect(torch_memory_stats().cached_bytes).toBeGreaterThanOrEqual(12 << 20);
+    torch_zeros(3 << 20).dispose(); // served from the cache: nothing mapped, nothing evicted
+    expect(torch_memory_stats().cached_bytes).toBeGreaterThanOrEqual(12 << 20);
+    torch_empty_cache();
+  });
 });
 
 describe('torch_scope', () => {
