@@ -9,12 +9,13 @@ import {
 } from '../src/index.js';
 
 const epochs = Number(process.env.EPOCHS ?? 20);
+const threads = Number(process.env.THREADS ?? 1); // libtorch threads per process
 const n = 10_000;
 const d_in = 1001;
 const d_out = 1000;
 const batch_size = 128;
 
-torch_set_num_threads(1);
+torch_set_num_threads(threads);
 dist_init_process_group({ backend: 'gloo' });          // MASTER_ADDR, RANK, ... from torchlora-run
 const rank = dist_get_rank();
 const world = dist_get_world_size();
@@ -52,5 +53,5 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
   log(`[ ${epoch} ] rank 0's last batch loss: ${last.toPrecision(4)}`);
 }
 const delta = with_no_grad(() => lora.delta_weight().mean().item() as number);
-log(`mean of ΔW: ${delta.toFixed(4)} (the shift is 1); ${((Date.now() - start) / 1000).toFixed(1)} s`);
+log(`mean of ΔW: ${delta.toFixed(4)} (the shift is 1); ${((Date.now() - start) / 1000).toFixed(2)} s for ${epochs} epoch(s), ${world} x ${threads} thread(s)`);
 dist_destroy_process_group();

@@ -14,8 +14,10 @@ function say(message) {
   process.stderr.write(`[setup] ${message}\n`);
 }
 
+// The tools' output goes to stderr, as setup's own does: stdout stays clean for whoever ran
+// setup as a hook (npm pack --json prints its JSON there, after prepack ran setup).
 function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  const result = spawnSync(command, args, { cwd: root, stdio: [0, 2, 2], ...options });
   if (result.error) throw new Error(`${command} could not start: ${result.error.message}`);
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed with exit code ${result.status}`);
 }

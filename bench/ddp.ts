@@ -1,0 +1,34 @@
+// `npm run bench:ddp`: the seed's LoRA phase (examples/ddp-lora.ts, batches of 128, Adam),
+// data-parallel on 2 processes of 1 thread each (gloo on 127.0.0.1), against 1 process with 2
+// threads and 1 process with 1 thread, on the same data; best of BENCH_ROUNDS runs, alternating.
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const epochs = Number(process.env.BENCH_EPOCHS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+let port = 29600 + Math.floor(Math.random() * 300);
+
+function run(processes: number, threads: number): number {
+  const output = execFileSync(process.execPath, [join(root, 'bin', 'torchlora-run.mjs'), '--nproc-per-node', String(processes), '--master-port', String(port++),
+    join(root, 'dist', 'examples', 'ddp-lora.js')], { env: { ...process.env, EPOCHS: String(epochs), THREADS: String(threads) }, encoding: 'utf8' });
+  const found = /; ([\d.]+) s for/.exec(output);
+  if (!found) throw new Error(`no timing in the example's output:\n${output}`);
+  return Number(found[1]);
+}
+
+const cases: [string, number, number][] = [['2 processes x 1 thread', 2, 1], ['1 process x 2 threads', 1, 2], ['1 process x 1 thread', 1, 1]];
+const best = new Map<string, number>();
+for (let round = 0; round < rounds; round++) {
+  for (const [name, processes, threads] of cases) best.set(name, Math.min(best.get(name) ?? Infinity, run(processes, threads)));
+}
+const steps = epochs * Math.floor(10_000 / 128);
+console.log(`The seed's LoRA phase, ${epochs} epochs (${steps} steps of 128 rows), best of ${rounds}:`);
+const single = best.get('1 process x 1 thread')!;
+for (const [name] of cases) {
+  const seconds = best.get(name)!;
+  console.log(`  ${name.padEnd(24)} ${seconds.toFixed(2)} s  ${(steps / seconds).toFixed(1)} steps/s  ${(single / seconds).toFixed(2)}x one thread`);
+}
+console.log(`  2 processes against 1 process with 2 threads: ${(best.get('1 process x 2 threads')! / best.get('2 processes x 1 thread')!).toFixed(2)}x`);
