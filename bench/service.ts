@@ -71,7 +71,7 @@ async function sharedBase(): Promise<void> {
     return rssMb();
   };
   const hold = async (count: number, copy: boolean): Promise<number> => {
-    const jobs = Array.from({ length: count }, () => start_job(new URL('./service/hold-job.js', import.meta.url), { input: { base: weights, layers, width, copy }, threads: 1 }));
+    const jobs = Array.from({ length: count }, () => start_job(new URL('./service/hold-job.js', import.meta.url), { input: { base: weights, layers, width, copy }, threads: 1, progress_interval_ms: 0 }));
     await Promise.all(jobs.map((job) => new Promise((resolve, reject) => { job.once('progress', resolve); job.result.catch(reject); })));
     const rss = await settle();
     await Promise.all(jobs.map((job) => job.cancel()));
