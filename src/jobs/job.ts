@@ -111,7 +111,17 @@ export class TrainingJob<Result = unknown> extends EventEmitter {
     this.worker.on('message', (message: WorkerMessage) => {
       if (message.kind === 'started') this.state = 'running';
       else if (message.kind === 'event') this.record(message.event);
-      else if (message.kind === 'done') { finished = true; this.finish('completed', decodeShared(message.result) as Result); }
+      else if (message.kind === 'done') {
+        finished = true;
+        let result: Result;
+        try {
+          result = decodeShared(message.result) as Result;
+        } catch (error) {
+          this.finish('failed', error as Error);
+          return;
+        }
+        this.finish('completed', result);
+      }
       else if (message.kind === 'cancelled') { finished = true; this.finish('cancelled', new JobCancelledError(id, message.step)); }
       else { finished = true; this.finish('failed', rebuildError(message.error, id)); }
     });
