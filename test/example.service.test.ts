@@ -78,6 +78,11 @@ async function trainToEnd(name: string, body: Record<string, unknown>): Promise<
   return events(started.json.job);
 }
 
+// The hot swap happens as a job ends, just after its last event: poll briefly (2.5 s at most).
+async function servedSoon(name: string): Promise<void> {
+  for (let i = 0; i < 50 && !(await call('GET', '/adapters')).json.adapters.some((a: any) => a.name === name && a.served); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
 // What the adapter saved in `dir` gives for `inputs`, computed here on the saved base.
 function local(dir: string, inputs: number[][], dataDir = data): number[][] {
   return with_no_grad(() => {
@@ -109,8 +114,7 @@ describe('examples/service.ts', () => {
     expect(job.json.state).toBe('completed');
     // Training lowered the loss below the first step's.
     expect(job.json.result.loss).toBeLessThan(progress[0]!.data.loss);
-    // Served after the job: the hot swap happens as the job ends, so poll briefly.
-    for (let i = 0; i < 50 && !(await call('GET', '/adapters')).json.adapters.some((a: any) => a.name === 'alpha' && a.served); i++) await new Promise((r) => setTimeout(r, 50));
+    await servedSoon('alpha');
     const predicted = await call('POST', '/predict', { inputs: set.inputs.slice(0, 4), adapter: 'alpha' });
     expect(predicted.status).toBe(200);
     expectClose(predicted.json.outputs, local(join(data, 'adapters', 'alpha'), set.inputs.slice(0, 4)));
@@ -118,7 +122,7 @@ describe('examples/service.ts', () => {
 
   it('answers a mixed-adapter request as each row with its own adapter', async () => {
     await trainToEnd('beta', { ...examples(32, -2), steps: 60, lr: 0.02 });
-    for (let i = 0; i < 50 && !(await call('GET', '/adapters')).json.adapters.some((a: any) => a.name === 'beta' && a.served); i++) await new Promise((r) => setTimeout(r, 50));
+    await servedSoon('beta');
     const inputs = examples(4, 0).inputs;
     const names = ['alpha', null, 'beta', 'alpha'];
     const mixed = await call('POST', '/predict', { inputs, adapters: names });
@@ -186,7 +190,7 @@ describe('examples/service.ts', () => {
 
   it('DELETE removes an adapter and its folder', async () => {
     await trainToEnd('delta', { ...examples(8, 0), steps: 5 });
-    for (let i = 0; i < 50 && !(await call('GET', '/adapters')).json.adapters.some((a: any) => a.name === 'delta' && a.served); i++) await new Promise((r) => setTimeout(r, 50));
+    await servedSoon('delta');
     expect((await call('DELETE', '/adapters/delta')).status).toBe(200);
     expect((await call('POST', '/predict', { inputs: examples(1, 0).inputs, adapter: 'delta' })).status).toBe(404);
     expect((await call('GET', '/adapters')).json.adapters.map((a: any) => a.name)).not.toContain('delta');

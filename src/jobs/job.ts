@@ -14,6 +14,11 @@ import { decodeShared, encodeShared, releaseShared } from './share.js';
 
 const MADE_BY_START_JOB = Symbol('start_job');
 
+function checkMilliseconds(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !(value >= 0)) fail('a number of milliseconds >= 0', name, value);
+  return value;
+}
+
 /** Where a job is: running until it ends as completed, failed or cancelled. */
 export type JobState = 'starting' | 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -146,7 +151,7 @@ export class TrainingJob<Result = unknown> extends EventEmitter {
    */
   async cancel(options: { timeout_ms?: number } = {}): Promise<JobState> {
     const { timeout_ms } = checkOptions(options, CANCEL_KEYS, 'cancel');
-    if (timeout_ms !== undefined && !(typeof timeout_ms === 'number' && timeout_ms >= 0)) fail('a number of milliseconds >= 0', 'timeout_ms', timeout_ms);
+    if (timeout_ms !== undefined) checkMilliseconds(timeout_ms, 'timeout_ms');
     if (this.ended) return this.state;
     Atomics.store(new Int32Array(this.control), CANCEL_FLAG, 1);
     if (timeout_ms === undefined) return this.done;
@@ -224,7 +229,7 @@ export function start_job<Result = unknown>(module: string | URL, options: Start
     checkPositiveInteger(checkpoint_every, 'checkpoint_every');
     if (checkpoint_dir === undefined) fail('checkpoint_dir beside checkpoint_every', 'options', options);
   }
-  if (typeof progress_interval_ms !== 'number' || !(progress_interval_ms >= 0)) fail('a number of milliseconds >= 0', 'progress_interval_ms', progress_interval_ms);
+  checkMilliseconds(progress_interval_ms, 'progress_interval_ms');
   if (id !== undefined && (typeof id !== 'string' || id === '')) fail('a non-empty string', 'id', id);
   const name = id ?? `job-${++jobs}-${crypto.randomUUID().slice(0, 8)}`;
   return new TrainingJob<Result>(MADE_BY_START_JOB, name, specifier, input, {
