@@ -27,6 +27,7 @@ namespace {
 
 void FinalizeAddonData(Napi::Env /*env*/, AddonData* data) {
   data->torch_error.Reset();
+  data->collect.Reset();
   ReleaseAddonData(data);
 }
 

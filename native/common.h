@@ -26,6 +26,21 @@ struct AddonData {
   // The environment and every tensor box hold one count each: a GC finalizer that runs
   // during environment teardown may come after the instance data's own finalizer.
   int64_t holders = 1;
+
+  // Collections the addon asks for (memory.cc, MaybeCollect): once the tensors alive have
+  // grown by collect_limit since the last one, a minor GC frees the dropped ones, so that a
+  // loop that leaves its results to the GC holds a few megabytes of garbage, not V8's own
+  // schedule's hundreds (a young generation of 16 MB holds ~200,000 tensor objects).
+  Napi::FunctionReference collect;  // () => void, from setCollector; empty: off
+  int64_t collect_limit = 0;        // growth that triggers a collection (backs off, see MaybeCollect)
+  int64_t collect_min_limit = 0;
+  int64_t tensor_weight = 0;        // bytes each live tensor counts for besides its storage
+  int64_t collect_baseline = 0;     // Weighted() after the last collection, or lower since
+  bool collecting = false;
+
+  // Live tensor bytes as the collection policy counts them: a tensor holds its storage and
+  // about a kilobyte of native objects (TensorImpl, StorageImpl, the box, the weak reference).
+  int64_t Weighted() const { return live_bytes + live_tensors * tensor_weight; }
 };
 
 AddonData& Data(Napi::Env env);
@@ -34,6 +49,10 @@ inline void ReleaseAddonData(AddonData* data) {
   if (--data->holders == 0) delete data;
 }
 
+// The environment whose native call runs on this thread, or null: the CPU allocator, about
+// to map new memory, first has it collect dropped tensors (memory.cc). Set by Guarded.
+extern thread_local napi_env current_env;
+
 // Builds the TorchError the TypeScript layer handed to initialize().
 Napi::Error TorchError(Napi::Env env, const std::string& message);
 
@@ -41,6 +60,11 @@ Napi::Error TorchError(Napi::Env env, const std::string& message);
 // become a thrown TorchError, never a crash; Napi::Error passes through unchanged.
 template <Napi::Value (*Function)(const Napi::CallbackInfo&)>
 Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  struct EnvScope {
+    napi_env previous = current_env;
+    explicit EnvScope(napi_env env) { current_env = env; }
+    ~EnvScope() { current_env = previous; }
+  } scope(info.Env());
   try {
     return Function(info);
   } catch (const Napi::Error&) {

@@ -11,7 +11,13 @@
 #include <vector>
 
 namespace torchlora {
+
+thread_local napi_env current_env = nullptr;
+
 namespace {
+
+constexpr size_t kCollectBeforeMapBytes = 8 << 20;
+void CollectBeforeMap(napi_env env);
 
 // ---- a caching CPU allocator for large tensor buffers ----
 //
@@ -93,6 +99,12 @@ class CachingCpuAllocator final : public at::Allocator {
     } else {
       size = SizeClass(bytes + kHeader);
       block = self->TakeCached(size);
+      // Dropped tensors not yet collected may hold a block of this size: Python would have
+      // freed them already. A minor GC costs less than the page faults of a new mapping.
+      if (block == nullptr && size >= kCollectBeforeMapBytes && current_env != nullptr) {
+        CollectBeforeMap(current_env);
+        block = self->TakeCached(size);
+      }
       if (block == nullptr) {
         self->Evict(size);
         block = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -177,6 +189,18 @@ void InstallAllocator() {
   });
 }
 
+// setCollector(collect, limitBytes, tensorBytes): collect(major) (a GC, from TS) runs once the
+// live tensors grew by limitBytes, each counting tensorBytes besides its storage; null: never.
+Napi::Value SetCollector(const Napi::CallbackInfo& info) {
+  AddonData& data = Data(info.Env());
+  if (info[0].IsFunction()) data.collect = Napi::Persistent(info[0].As<Napi::Function>());
+  else data.collect.Reset();
+  data.collect_min_limit = data.collect_limit = info[1].As<Napi::Number>().Int64Value();
+  data.tensor_weight = info[2].As<Napi::Number>().Int64Value();
+  data.collect_baseline = data.Weighted();
+  return info.Env().Undefined();
+}
+
 Napi::Value Stats(const Napi::CallbackInfo& info) {
   const AddonData& data = Data(info.Env());
   Napi::Object stats = Napi::Object::New(info.Env());
@@ -192,10 +216,65 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// A program that keeps what it makes (a list being filled) frees little per collection: the
+// limit doubles then, up to this, so that it pays a few collections, not one per limit.
+constexpr int64_t kMaxCollectLimit = int64_t{1} << 30;
+
+namespace {
+
+// Runs the collector: a minor GC, or a major one when `major`.
+void Collect(napi_env env, AddonData& data, bool major) {
+  napi_value function = nullptr;
+  napi_value receiver = nullptr;
+  napi_value argument = nullptr;
+  napi_value result = nullptr;
+  napi_get_reference_value(env, data.collect.operator napi_ref(), &function);
+  napi_get_undefined(env, &receiver);
+  napi_get_boolean(env, major, &argument);
+  if (function == nullptr || napi_call_function(env, receiver, function, 1, &argument, &result) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &result);
+  }
+}
+
+// On the JavaScript thread, inside a native call; never inside a collection (collecting).
+void CollectBeforeMap(napi_env env) {
+  void* raw = nullptr;
+  if (napi_get_instance_data(env, &raw) != napi_ok || raw == nullptr) return;
+  AddonData& data = *static_cast<AddonData*>(raw);
+  if (data.collecting || data.collect.IsEmpty()) return;
+  data.collecting = true;
+  Collect(env, data, false);
+  data.collecting = false;
+  data.collect_baseline = std::min(data.collect_baseline, data.Weighted());
+}
+
+}  // namespace
+
+void MaybeCollect(napi_env env, AddonData& data) {
+  if (data.collecting || data.collect.IsEmpty()) return;
+  const int64_t before = data.Weighted();
+  const int64_t growth = before - data.collect_baseline;
+  if (growth < data.collect_limit) return;
+  data.collecting = true;  // the collector's own allocations must not start another
+  // A minor GC frees what was dropped while young. Tensors that outlived two of them (an
+  // evaluation's 40 MB temporaries, each of which triggers one) are in the old generation:
+  // when the minor one finds little, a major one looks there.
+  Collect(env, data, false);
+  if ((before - data.Weighted()) * 2 < growth) Collect(env, data, true);
+  data.collecting = false;
+  const int64_t after = data.Weighted();
+  const bool found_garbage = (before - after) * 2 >= growth;
+  data.collect_limit = found_garbage ? data.collect_min_limit : std::min(data.collect_limit * 2, kMaxCollectLimit);
+  data.collect_baseline = after;
+}
+
 void InitMemory(Napi::Env env, Napi::Object exports) {
   InstallAllocator();
   TORCHLORA_EXPORT(exports, "memoryStats", Stats);
   TORCHLORA_EXPORT(exports, "emptyCache", EmptyCache);
+  TORCHLORA_EXPORT(exports, "setCollector", SetCollector);
   (void)env;
 }
 

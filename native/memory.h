@@ -6,6 +6,10 @@
 
 namespace torchlora {
 
+// Runs the collector set by setCollector when the weighted live bytes grew past the limit
+// since the last collection. Called after a tensor is wrapped, never from a finalizer.
+void MaybeCollect(napi_env env, AddonData& data);
+
 void InitMemory(Napi::Env env, Napi::Object exports);
 
 }  // namespace torchlora

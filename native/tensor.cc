@@ -3,6 +3,8 @@
 
 #include <sstream>
 
+#include "memory.h"
+
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 
 namespace torchlora {
@@ -41,7 +43,10 @@ void Report(napi_env env, AddonData* data) {
 
 void Release(TensorBox* box) {
   if (!box->tensor.defined()) return;
-  Account(box->data, -1, -box->bytes);
+  AddonData* data = box->data;
+  Account(data, -1, -box->bytes);
+  // Growth toward the next collection counts from the lowest point since the last one.
+  data->collect_baseline = std::min(data->collect_baseline, data->Weighted());
   box->tensor.reset();
 }
 
@@ -80,6 +85,7 @@ void Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor) {
   RetainAddonData(&data);
   Account(&data, 1, box->bytes);
   Report(env, &data);
+  MaybeCollect(env, data);
 }
 
 const at::Tensor& Unwrap(Napi::Env env, Napi::Value value) {

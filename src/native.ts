@@ -1,6 +1,7 @@
 // The one loader of the native addon, and the one declaration of what it exports.
 // Everything above this file is typed; nothing below it is seen by users.
 import { createRequire } from 'node:module';
+import { collectorSettings } from './collector.js';
 import { TorchError } from './errors.js';
 import { addonCandidates } from './loader.js';
 
@@ -45,6 +46,8 @@ export interface NativeAddon {
   initialize(torchError: typeof TorchError): void;
   memoryStats(): { tensors: number; bytes: number; cachedBytes: number };
   emptyCache(): number;
+  /** memory.cc: collect(major) runs once live tensors grew by limitBytes, each counting tensorBytes besides its storage. */
+  setCollector(collect: ((major: boolean) => void) | null, limitBytes: number, tensorBytes: number): void;
   config(): NativeConfig;
   setDefaultDtype(code: number): void;
   getDefaultDtype(): number;
@@ -254,6 +257,7 @@ function load(): NativeAddon {
     try {
       const addon = require(path) as NativeAddon;
       addon.initialize(TorchError);
+      addon.setCollector(...collectorSettings());
       return addon;
     } catch (error) {
       attempts.push(`${path}: ${(error as Error).message.split('\n')[0]}`);

@@ -1,0 +1,79 @@
+// The addon's own collections (native/memory.cc, src/collector.ts): a loop that leaves its
+// results to the GC, never yields and never calls gc itself holds a bounded number of dropped
+// tensors, set by TORCHLORA_GC_BYTES; the program gets no `gc` global; the CPU cache gives
+// back other sizes before it maps new memory. The loops run in a child process started
+// without --expose-gc, as users run Node.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { torch_empty_cache, torch_memory_stats, torch_zeros } from '../src/index.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const INDEX = join(ROOT, 'dist', 'src', 'index.js');
+
+// Runs `body` (ESM, with T = the library) in a fresh Node; returns what it printed as JSON.
+function child(body: string, env: Record<string, string> = {}): Record<string, number | boolean> {
+  const script = `const T = await import(${JSON.stringify(INDEX)});\n${body}`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000,
+  });
+  expect(result.stderr).toBe('');
+  return JSON.parse(result.stdout.trim().split('\n').pop()!);
+}
+
+// The most tensors alive at once while a loop drops `count` results of `make`.
+const PEAK_LIVE = (make: string, count: number) => `
+const x = T.torch_randn(100, 1000);
+const a = T.torch_ones(1, 1);
+let peak = 0;
+for (let i = 0; i < ${count}; i++) {
+  ${make};
+  if (i % 50 === 0) peak = Math.max(peak, T.torch_memory_stats().tensors);
+}
+console.log(JSON.stringify({ peak, gcGlobal: typeof globalThis.gc !== 'undefined', x: x.shape[1] }));`;
+
+describe('collections the addon asks for', () => {
+  it('bound the dropped 400 KB tensors by TORCHLORA_GC_BYTES, without a gc global', () => {
+    const on = child(PEAK_LIVE('x.add(1)', 3000), { TORCHLORA_GC_BYTES: String(4 << 20) });
+    // 4 MiB of growth is 10 tensors of 400 KB (and 1 KiB each); the counter is read every
+    // 50 iterations, so at most 10 + 50 + the 2 inputs are alive when it is read.
+    expect(on.peak).toBeLessThanOrEqual(62);
+    expect(on.gcGlobal).toBe(false);
+    expect(on.x).toBe(1000);
+    // Without them, V8 alone lets about 64 MB (160 such tensors) pile up.
+    const off = child(PEAK_LIVE('x.add(1)', 3000), { TORCHLORA_GC_BYTES: '0' });
+    expect(off.peak).toBeGreaterThan(100);
+  });
+
+  it('bound dropped 1x1 tensors too: each counts 1 KiB besides its storage', () => {
+    const on = child(PEAK_LIVE('a.add(a)', 60_000), { TORCHLORA_GC_BYTES: String(4 << 20) });
+    expect(on.peak).toBeLessThanOrEqual(4096 + 52);
+  });
+
+  it('never free a tensor that is still referenced, and back off when everything is kept', () => {
+    const kept = child(`
+const kept = [];
+for (let i = 0; i < 300; i++) kept.push(T.torch_full([100, 1000], i)); // 120 MB, all alive
+let ok = true;
+for (let i = 0; i < 300; i++) ok = ok && kept[i].index(0, 999).item() === i && !kept[i].is_disposed;
+console.log(JSON.stringify({ ok, live: T.torch_memory_stats().tensors }));`, { TORCHLORA_GC_BYTES: String(1 << 20) });
+    expect(kept.ok).toBe(true);
+    expect(kept.live).toBeGreaterThanOrEqual(300);
+  });
+});
+
+describe('the CPU cache', () => {
+  it('gives back cached blocks of other sizes before it maps new memory', () => {
+    torch_empty_cache();
+    torch_zeros(1 << 20).dispose(); // 4 MiB, cached when freed
+    expect(torch_memory_stats().cached_bytes).toBeGreaterThanOrEqual(4 << 20);
+    const other = torch_zeros(3 << 20); // 12 MiB: no cached block fits, the 4 MiB one is unmapped
+    expect(torch_memory_stats().cached_bytes).toBe(0);
+    other.dispose();
+    expect(torch_memory_stats().cached_bytes).toBeGreaterThanOrEqual(12 << 20);
+    torch_zeros(3 << 20).dispose(); // served from the cache
+    expect(torch_memory_stats().cached_bytes).toBeGreaterThanOrEqual(12 << 20);
+    torch_empty_cache();
+  });
+});
