@@ -49,10 +49,6 @@ inline void ReleaseAddonData(AddonData* data) {
   if (--data->holders == 0) delete data;
 }
 
-// The environment whose native call runs on this thread, or null: the CPU allocator, about
-// to map new memory, first has it collect dropped tensors (memory.cc). Set by Guarded.
-extern thread_local napi_env current_env;
-
 // Builds the TorchError the TypeScript layer handed to initialize().
 Napi::Error TorchError(Napi::Env env, const std::string& message);
 
@@ -60,11 +56,6 @@ Napi::Error TorchError(Napi::Env env, const std::string& message);
 // become a thrown TorchError, never a crash; Napi::Error passes through unchanged.
 template <Napi::Value (*Function)(const Napi::CallbackInfo&)>
 Napi::Value Guarded(const Napi::CallbackInfo& info) {
-  struct EnvScope {
-    napi_env previous = current_env;
-    explicit EnvScope(napi_env env) { current_env = env; }
-    ~EnvScope() { current_env = previous; }
-  } scope(info.Env());
   try {
     return Function(info);
   } catch (const Napi::Error&) {

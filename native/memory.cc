@@ -12,12 +12,8 @@
 
 namespace torchlora {
 
-thread_local napi_env current_env = nullptr;
-
 namespace {
 
-constexpr size_t kCollectBeforeMapBytes = 8 << 20;
-void CollectBeforeMap(napi_env env);
 
 // ---- a caching CPU allocator for large tensor buffers ----
 //
@@ -99,12 +95,6 @@ class CachingCpuAllocator final : public at::Allocator {
     } else {
       size = SizeClass(bytes + kHeader);
       block = self->TakeCached(size);
-      // Dropped tensors not yet collected may hold a block of this size: Python would have
-      // freed them already. A minor GC costs less than the page faults of a new mapping.
-      if (block == nullptr && size >= kCollectBeforeMapBytes && current_env != nullptr) {
-        CollectBeforeMap(current_env);
-        block = self->TakeCached(size);
-      }
       if (block == nullptr) {
         self->Evict(size);
         block = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -236,18 +226,6 @@ void Collect(napi_env env, AddonData& data, bool major) {
     napi_is_exception_pending(env, &pending);
     if (pending) napi_get_and_clear_last_exception(env, &result);
   }
-}
-
-// On the JavaScript thread, inside a native call; never inside a collection (collecting).
-void CollectBeforeMap(napi_env env) {
-  void* raw = nullptr;
-  if (napi_get_instance_data(env, &raw) != napi_ok || raw == nullptr) return;
-  AddonData& data = *static_cast<AddonData*>(raw);
-  if (data.collecting || data.collect.IsEmpty()) return;
-  data.collecting = true;
-  Collect(env, data, false);
-  data.collecting = false;
-  data.collect_baseline = std::min(data.collect_baseline, data.Weighted());
 }
 
 }  // namespace

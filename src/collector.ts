@@ -3,10 +3,9 @@
 // tensor objects before a scavenge, and large tensors wait for 64 MB of external memory past
 // the last collection, so their buffers are cold when they are reused and the process holds
 // that garbage at its peak. So the addon runs a minor GC (a scavenge visits only the young
-// objects still alive) after every few megabytes of growth, a major one when the minor one
-// finds little (MaybeCollect), and a minor one before it maps a new buffer of 8 MB or more
-// (CollectBeforeMap): closer to Python, which frees at the last reference. R torch calls R's
-// gc the same way (its torch.threshold_call_gc).
+// objects still alive) after every few megabytes of growth, and a major one when the minor
+// one finds little (MaybeCollect): closer to Python, which frees at the last reference. R
+// torch calls R's gc the same way (its torch.threshold_call_gc).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
