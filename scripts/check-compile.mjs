@@ -202,7 +202,7 @@ function compile(source, flags, logDir) {
 }
 
 // Which torch version the preprocessor sees through these flags, and from which file.
-function probeVersion(baseFlags, torchDirs, systemDirs, expect) {
+function probeVersion(baseFlags, torchDirs, expect) {
   const probe = '#include <torch/version.h>\ntorchlora_version TORCH_VERSION_MAJOR TORCH_VERSION_MINOR TORCH_VERSION_PATCH\n';
   const result = spawnSync(compiler, [...baseFlags, '-E', '-P', '-H', '-x', 'c++', '-'], { cwd: root, input: probe, encoding: 'utf8' });
   if (result.status !== 0) usage(`cannot preprocess <torch/version.h> with these folders:\n${result.stderr}`);
@@ -223,7 +223,7 @@ function firstProblems(output, limit) {
   const lines = output.split('\n');
   const shown = [];
   for (let i = 0; i < lines.length && shown.length < limit; i++) {
-    if (/\berror\b/.test(lines[i]) && !/^In file included from/.test(lines[i])) shown.push(lines[i]);
+    if (/\berror:/.test(lines[i])) shown.push(lines[i]);
   }
   return shown.length ? shown : lines.filter(Boolean).slice(-limit);
 }
@@ -235,6 +235,8 @@ async function main() {
   const torch = torchFlags(torchDirs);
   const project = projectFlags();
   const baseFlags = [
+    // CMake's for a Release shared library with hidden visibility; -std=c++17 is binding.gyp's
+    // and the stricter of the two (CMake passes gnu++17).
     `-std=c++${project.standard}`, '-O3', '-DNDEBUG', '-fPIC', '-fvisibility=hidden', '-fvisibility-inlines-hidden',
     ...project.options,
     // The one flag the real build lacks: `#if TORCH_VERSION_MAJOR >= 2` in a file that never
@@ -244,7 +246,7 @@ async function main() {
     ...nodeIncludeDirs().map((dir) => `-I${dir}`),
     ...torchDirs.filter((dir) => !systemDirs.includes(dir)).flatMap((dir) => ['-isystem', dir]),
   ];
-  const { version, header } = probeVersion(baseFlags, torchDirs, systemDirs, args.expect);
+  const { version, header } = probeVersion(baseFlags, torchDirs, args.expect);
   const all = readdirSync(join(root, 'native')).filter((name) => name.endsWith('.cc')).sort();
   for (const file of args.files) if (!all.includes(basename(file))) usage(`${file} is not one of native/*.cc`);
   const sources = (args.files.length ? args.files.map((file) => basename(file)) : all).map((name) => `native/${name}`);
@@ -266,7 +268,7 @@ async function main() {
   const worker = async () => {
     for (let source = queue.shift(); source; source = queue.shift()) {
       const result = await compile(source, flags, logDir);
-      const shadowed = result.status === 0 ? shadowedHeaders(result.depFile, torchDirs, systemDirs) : [];
+      const shadowed = shadowedHeaders(result.depFile, torchDirs, systemDirs);
       const warnings = result.output.split('\n').filter((line) => /warning:/.test(line));
       const ok = result.status === 0 && shadowed.length === 0;
       results.push({ ...result, ok });
