@@ -49,7 +49,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitScalarMath(env, exports);
   InitSerialization(env, exports);
   InitShared(env, exports);
-  InitDistributed(env, exports);
+  dist::InitDistributed(env, exports);
   return exports;
 }
 

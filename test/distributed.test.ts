@@ -98,12 +98,14 @@ dist.destroy_process_group()
 `;
   const expected = { summed: [3, 30], maxed: [5], broadcast: [7.5], gathered: [[0, 10], [1, 11]] };
 
-  for (const nodeIs of [0, 1]) {
-    it(`all_reduce, broadcast and all_gather agree with Node as rank ${nodeIs}`, async () => {
+  // Node's default checks each collective first (c10d's ProcessGroupWrapper): Python does
+  // with TORCH_DISTRIBUTED_DEBUG=DETAIL. Unchecked on both sides, the plain Gloo group.
+  for (const [nodeIs, checked] of [[0, true], [1, false]] as const) {
+    it(`all_reduce, broadcast and all_gather agree with Node as rank ${nodeIs}, ${checked ? 'checked' : 'unchecked'}`, async () => {
       const port = await freePort();
       const [node, py] = await Promise.all([
-        nodeRank({ mode: 'interop', rank: nodeIs, world_size: 2, port }),
-        run(PYTHON, ['-c', python, String(1 - nodeIs), String(port)]),
+        nodeRank({ mode: 'interop', rank: nodeIs, world_size: 2, port, ...(checked ? {} : { check_collectives: false }) }),
+        run(PYTHON, ['-c', python, String(1 - nodeIs), String(port)], { TORCH_DISTRIBUTED_DEBUG: checked ? 'DETAIL' : 'OFF' }),
       ]);
       expect(result(node)).toEqual(expected);
       expect(result(py)).toEqual(expected);
@@ -124,10 +126,21 @@ describe('failures', () => {
     expect(failed.ms).toBeLessThan(10_000);
   });
 
-  it('a tensor of another shape on one rank is a TorchError on both under TORCH_DISTRIBUTED_DEBUG=DETAIL', async () => {
+  it('a tensor of another shape on one rank is a TorchError on both, naming both shapes', async () => {
     const port = await freePort();
-    const env = { TORCH_DISTRIBUTED_DEBUG: 'DETAIL' };
-    const exits = await Promise.all([0, 1].map((rank) => nodeRank({ mode: 'shape', rank, world_size: 2, port }, env)));
+    const exits = await Promise.all([0, 1].map((rank) => nodeRank({ mode: 'shape', rank, world_size: 2, port })));
+    for (const exit of exits) {
+      const failed = result(exit);
+      expect(failed.error).toBe('TorchError');
+      expect(failed.message).toMatch(/Detected mismatch between collectives on ranks/);
+      expect(failed.message).toMatch(/TensorShape=\[3\]/);
+      expect(failed.message).toMatch(/TensorShape=\[5\]/);
+    }
+  });
+
+  it('DDP over models of other sizes on the two ranks is a TorchError on both', async () => {
+    const port = await freePort();
+    const exits = await Promise.all([0, 1].map((rank) => nodeRank({ mode: 'ddp_shape', rank, world_size: 2, port })));
     for (const exit of exits) {
       const failed = result(exit);
       expect(failed.error).toBe('TorchError');
@@ -147,6 +160,8 @@ describe('failures', () => {
     expect(() => dist_init_process_group({ backend: 'mpi' as 'gloo', init_method: tcp, rank: 0, world_size: 1 })).toThrow(TypeError);
     expect(() => dist_init_process_group({ backend: 'gloo', init_method: 'file:///tmp/x', rank: 0, world_size: 1 })).toThrow(TypeError);
     expect(() => dist_init_process_group({ backend: 'gloo', init_method: tcp, rank: 0, world_size: 1, timeout: -1 })).toThrow(RangeError);
+    expect(() => dist_init_process_group({ backend: 'gloo', init_method: tcp, rank: 0, world_size: 1, check_collectives: 1 as never }))
+      .toThrow(new TypeError('Expected a boolean for check_collectives but received 1'));
     expect(() => dist_init_process_group({ backend: 'gloo', init_method: tcp, rank: 0, world_size: 1, group_name: 'x' } as never)).toThrow(TypeError);
     expect(() => dist_init_process_group({ backend: 'nccl', init_method: tcp, rank: 0, world_size: 1 })).toThrow(/NCCL/);
     const env = { ...process.env };

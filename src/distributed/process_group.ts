@@ -20,6 +20,17 @@ export interface InitProcessGroupOptions {
   world_size?: number;
   /** Seconds a rendezvous or a collective may wait for the other ranks (1800, PyTorch's 30 minutes). */
   timeout?: number;
+  /**
+   * Whether each collective called on this group first checks, on every rank, that all ranks
+   * called the same op on tensors of the same dtypes and shapes (c10d's ProcessGroupWrapper,
+   * what PyTorch's `TORCH_DISTRIBUTED_DEBUG=DETAIL` turns on): a mismatch is a TorchError on
+   * every rank naming both sides, instead of gloo aborting the process. It costs two small
+   * collectives per call; DDP's gradient buckets never pay it. Default: true, unless the
+   * environment says `TORCH_DISTRIBUTED_DEBUG=OFF` or `INFO`. Every rank of a group must agree:
+   * a Python rank joins a checked group with `TORCH_DISTRIBUTED_DEBUG=DETAIL`, an unchecked one
+   * without it.
+   */
+  check_collectives?: boolean;
 }
 
 /** The default group: its c10d handles and what init_process_group was told. */
@@ -33,13 +44,15 @@ export interface ProcessGroupState {
   readonly stores: Handle[];
 }
 
-const INIT_KEYS = optionKeys<InitProcessGroupOptions>({ backend: true, init_method: true, rank: true, world_size: true, timeout: true });
+const INIT_KEYS = optionKeys<InitProcessGroupOptions>({
+  backend: true, init_method: true, rank: true, world_size: true, timeout: true, check_collectives: true,
+});
 // PyTorch 1.13's distributed_c10d.py: the prefix of the default group's store, the name of
 // its first group ("0") and the key of the store-based barrier that ends the init.
 const DEFAULT_PG_PREFIX = 'default_pg';
 const FIRST_GROUP_NAME = '0';
 const BARRIER_KEY = 'store_based_barrier_key:1';
-// _create_process_group_wrapper's store prefix, under TORCH_DISTRIBUTED_DEBUG=DETAIL.
+// _create_process_group_wrapper's store prefix (PyTorch under TORCH_DISTRIBUTED_DEBUG=DETAIL).
 const WRAPPER_PREFIX = `pg_wrapper:${FIRST_GROUP_NAME}`;
 
 let world: ProcessGroupState | null = null;
@@ -122,10 +135,14 @@ function storeBasedBarrier(store: Handle, rank: number, worldSize: number, timeo
  */
 export function dist_init_process_group(options: InitProcessGroupOptions): void {
   if (typeof options !== 'object' || options === null) fail('an options object with a backend', 'dist_init_process_group options', options);
-  const { backend, init_method = 'env://', rank, world_size, timeout = 1800 } = checkOptions(options, INIT_KEYS, 'dist_init_process_group');
+  const debug = process.env.TORCH_DISTRIBUTED_DEBUG?.toUpperCase();
+  const {
+    backend, init_method = 'env://', rank, world_size, timeout = 1800, check_collectives = debug !== 'OFF' && debug !== 'INFO',
+  } = checkOptions(options, INIT_KEYS, 'dist_init_process_group');
   if (backend !== 'gloo' && backend !== 'nccl') fail('\'gloo\' or \'nccl\'', 'backend', backend);
   if (typeof init_method !== 'string') fail('a string', 'init_method', init_method);
   if (typeof timeout !== 'number' || Number.isNaN(timeout)) fail('a number of seconds', 'timeout', timeout);
+  if (typeof check_collectives !== 'boolean') fail('a boolean', 'check_collectives', check_collectives);
   if (!(timeout > 0) || !Number.isFinite(timeout)) failRange('a positive finite number of seconds', 'timeout', timeout);
   if (rank !== undefined) integerIn(rank, 'rank', 0, 2 ** 31 - 1, 'a non-negative rank');
   if (world_size !== undefined) integerIn(world_size, 'world_size', 1, 2 ** 31 - 1, 'a positive world_size');
@@ -143,10 +160,9 @@ export function dist_init_process_group(options: InitProcessGroupOptions): void 
   const groupStore = {};
   native.distStorePrefix(groupStore, prefixed, FIRST_GROUP_NAME);
   const interfaces = (process.env.GLOO_SOCKET_IFNAME ?? '').split(',').filter((name) => name !== '');
-  // As in PyTorch, TORCH_DISTRIBUTED_DEBUG=DETAIL checks each collective's shapes on every rank
-  // first (one more small collective each). Without it, a rank whose tensor has another shape
-  // makes gloo abort the process, in Python too; every rank must agree on the setting.
-  const checkStore = process.env.TORCH_DISTRIBUTED_DEBUG?.toUpperCase() === 'DETAIL' ? {} : null;
+  // Unchecked, a rank whose tensor has another shape makes gloo abort the process (in Python
+  // too, unless TORCH_DISTRIBUTED_DEBUG=DETAIL): the check is on unless asked off.
+  const checkStore = check_collectives ? {} : null;
   if (checkStore !== null) native.distStorePrefix(checkStore, prefixed, WRAPPER_PREFIX);
   const stores = checkStore === null ? [groupStore, prefixed, store] : [checkStore, groupStore, prefixed, store];
   const group = {};
