@@ -147,17 +147,29 @@ function torchFlags(includeDirs) {
 }
 
 // Our own part of the real build, read from CMakeLists.txt so the two cannot drift apart:
-// target_compile_definitions, target_compile_options and per-file COMPILE_OPTIONS.
-function projectFlags() {
+// target_compile_definitions, target_compile_options and per-file COMPILE_OPTIONS (files named
+// directly or through a file(GLOB VAR ...) variable).
+function projectFlags(sources) {
   const cmake = readFileSync(join(root, 'CMakeLists.txt'), 'utf8');
+  const unreadable = (what) => usage(`CMakeLists.txt: cannot read ${what}; update scripts/check-compile.mjs`);
   const list = (command) => {
     const match = cmake.match(new RegExp(`${command}\\(torchlora PRIVATE([^)]*)\\)`));
-    if (!match) usage(`CMakeLists.txt has no ${command}(torchlora PRIVATE ...): update scripts/check-compile.mjs`);
-    return match[1].split(/\s+/).filter(Boolean);
+    return match ? match[1].split(/\s+/).filter(Boolean) : unreadable(`${command}(torchlora PRIVATE ...)`);
   };
+  const here = (path) => path.replace('${CMAKE_CURRENT_SOURCE_DIR}/', '');
+  const globs = new Map();
+  for (const [, name, patterns] of cmake.matchAll(/file\(GLOB (\w+)((?:\s+[^\s)]+)+)\)/g)) {
+    const matchers = patterns.split(/\s+/).filter((item) => item && item !== 'CONFIGURE_DEPENDS')
+      .map((pattern) => new RegExp(`^${here(pattern).replace(/[.+?^$()[\]{}|\\]/g, '\\$&').replaceAll('*', '[^/]*')}$`));
+    globs.set(name, sources.filter((source) => matchers.some((matcher) => matcher.test(source))));
+  }
   const perFile = new Map();
-  for (const match of cmake.matchAll(/set_source_files_properties\(\$\{CMAKE_CURRENT_SOURCE_DIR\}\/(\S+) PROPERTIES\s+COMPILE_OPTIONS "([^"]*)"\)/g)) {
-    perFile.set(match[1], match[2].replaceAll('${CMAKE_CURRENT_SOURCE_DIR}', root).split(';'));
+  for (const [, files, options] of cmake.matchAll(/set_source_files_properties\(([^)]*?)\s+PROPERTIES\s+COMPILE_OPTIONS "([^"]*)"\)/g)) {
+    for (const item of files.split(/\s+/).filter(Boolean)) {
+      const variable = (item.match(/^\$\{(\w+)\}$/) ?? [])[1];
+      const named = variable ? globs.get(variable) ?? unreadable(`\${${variable}} (not a file(GLOB) variable)`) : [here(item)];
+      for (const source of named) perFile.set(source, options.replaceAll('${CMAKE_CURRENT_SOURCE_DIR}', root).split(';'));
+    }
   }
   const standard = (cmake.match(/CMAKE_CXX_STANDARD (\d+)/) ?? [])[1] ?? '17';
   return { definitions: list('target_compile_definitions'), options: list('target_compile_options'), perFile, standard };
@@ -233,7 +245,8 @@ async function main() {
   const torchDirs = torchIncludeDirs(args.includes);
   const systemDirs = systemIncludeDirs();
   const torch = torchFlags(torchDirs);
-  const project = projectFlags();
+  const all = readdirSync(join(root, 'native')).filter((name) => name.endsWith('.cc')).sort();
+  const project = projectFlags(all.map((name) => `native/${name}`));
   const baseFlags = [
     // CMake's for a Release shared library with hidden visibility; -std=c++17 is binding.gyp's
     // and the stricter of the two (CMake passes gnu++17).
@@ -247,7 +260,6 @@ async function main() {
     ...torchDirs.filter((dir) => !systemDirs.includes(dir)).flatMap((dir) => ['-isystem', dir]),
   ];
   const { version, header } = probeVersion(baseFlags, torchDirs, args.expect);
-  const all = readdirSync(join(root, 'native')).filter((name) => name.endsWith('.cc')).sort();
   for (const file of args.files) if (!all.includes(basename(file))) usage(`${file} is not one of native/*.cc`);
   const sources = (args.files.length ? args.files.map((file) => basename(file)) : all).map((name) => `native/${name}`);
   const logDir = args.logDir ? resolve(args.logDir) : mkdtempSync(join(tmpdir(), 'torchlora-check-compile-'));
@@ -259,6 +271,7 @@ async function main() {
     `include: ${torchDirs.join(' ')}`,
     `defines from ${dirname(dirname(torch.config))}: ${torch.definitions.join(' ')}`,
     `${compiler} ${baseFlags.join(' ')} -fsyntax-only native/<file>.cc`,
+    ...[...project.perFile].filter(([source]) => sources.includes(source)).map(([source, options]) => `  ${source} also: ${options.join(' ')}`),
     `${sources.length} files, ${Math.min(args.jobs, sources.length)} at a time; full output in ${logDir}`,
     '',
   ].join('\n'));
