@@ -1,5 +1,7 @@
 #include "serialization.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include "tensor.h"
 
 namespace torchlora {
