@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <map>
@@ -26,10 +27,11 @@ namespace {
 // So buffers of kLargeBytes and more bypass malloc: they are mapped once, rounded up to a
 // size class, and cached by class when freed, for the next tensor of that size. The cache
 // is capped (TORCHLORA_CPU_CACHE_BYTES, default 512 MiB) and torch_empty_cache() returns it.
-// A size the cache cannot serve first returns cached blocks of other sizes to the system, as
-// many bytes as it maps: cache and tensors together hold no more than the most the tensors
-// needed at once, as with malloc's free-at-once (before this, the seed's evaluation buffers
-// stayed cached through the next phase: 240 MB of cache at its peak RSS).
+// A size the cache cannot serve first returns cached blocks of other sizes to the system when
+// blocks in use and cached would exceed the most ever in use at once (TakeCachedOrMakeRoom):
+// cache and tensors together hold no more than the tensors needed at their peak, as with
+// malloc's free-at-once (before this, the seed's evaluation buffers stayed cached through the
+// next phase: 240 MB of cache at its peak RSS).
 // Every buffer, small or large, has a header that holds its block's size (0: from malloc),
 // so that one deleter frees any of them: libtorch's raw_deallocate (oneDNN's scratch
 // buffers, in every CPU convolution) calls raw_deleter() and aborts if there is none.
@@ -64,12 +66,13 @@ class CachingCpuAllocator final : public at::Allocator {
   size_t EmptyCache() {
     std::lock_guard<std::mutex> lock(mutex_);
     size_t released = 0;
-    for (auto& [size, blocks] : free_) {
-      for (void* block : blocks) munmap(block, size);
-      released += size * blocks.size();
-      blocks.clear();
+    for (auto& [size, c] : free_) {
+      for (void* block : c.blocks) munmap(block, size);
+      released += size * c.blocks.size();
+      c.blocks.clear();
     }
     cached_bytes_ = 0;
+    high_water_ = in_use_;  // asked to give memory back: the budget starts again from now
     return released;
   }
 
@@ -94,11 +97,13 @@ class CachingCpuAllocator final : public at::Allocator {
       }
     } else {
       size = SizeClass(bytes + kHeader);
-      block = self->TakeCached(size);
+      block = self->TakeCachedOrMakeRoom(size);
       if (block == nullptr) {
-        self->Evict(size);
         block = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        TORCH_CHECK(block != MAP_FAILED, "CPU allocator: can't allocate memory: you tried to allocate ", bytes, " bytes.");
+        if (block == MAP_FAILED) {
+          self->Returned(size);
+          TORCH_CHECK(false, "CPU allocator: can't allocate memory: you tried to allocate ", bytes, " bytes.");
+        }
       }
     }
     *static_cast<size_t*>(block) = size;
@@ -106,47 +111,63 @@ class CachingCpuAllocator final : public at::Allocator {
     return at::DataPtr(data, data, &Free, at::Device(at::DeviceType::CPU));
   }
 
-  void* TakeCached(size_t size) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto found = free_.find(size);
-    if (found == free_.end() || found->second.empty()) return nullptr;
-    void* block = found->second.back();
-    found->second.pop_back();
-    cached_bytes_ -= size;
-    return block;
-  }
-
-  // Unmaps at least `bytes` of cached blocks if there are that many: one block of the
-  // smallest size that covers it, or else the largest blocks first.
-  void Evict(size_t bytes) {
+  // A cached block of `size`, counted in use; or nullptr, when the caller maps a new one (also
+  // counted in use), after cached blocks were unmapped so that blocks in use and cached stay
+  // within the most ever in use at once (high_water_). Between two collections the GC-freed
+  // loop holds a varying number of blocks of each size, so a miss is normal; the budget lets
+  // the cache keep them all, where unmapping as many bytes as it maps on every miss made the
+  // sizes take turns missing (the seed mapped a fresh 512 KB or 4 MB block every few steps,
+  // pre-training 8.0 s instead of 6.4). Sizes least recently asked for go first: a finished
+  // phase's buffers (the seed's 40 MB evaluation temporaries) before the loop's own.
+  void* TakeCachedOrMakeRoom(size_t size) {
     std::vector<std::pair<void*, size_t>> victims;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (cached_bytes_ == 0) return;
-      auto take = [&](std::vector<void*>& blocks, size_t size) {
-        victims.emplace_back(blocks.back(), size);
-        blocks.pop_back();
+      Class& wanted = free_[size];
+      wanted.last_use = ++clock_;
+      in_use_ += size;
+      if (!wanted.blocks.empty()) {
+        void* block = wanted.blocks.back();
+        wanted.blocks.pop_back();
         cached_bytes_ -= size;
-      };
-      for (auto it = free_.lower_bound(bytes); it != free_.end() && victims.empty(); ++it) {
-        if (!it->second.empty()) take(it->second, it->first);
+        return block;
       }
-      size_t released = victims.empty() ? 0 : victims.front().second;
-      for (auto it = free_.rbegin(); it != free_.rend() && released < bytes; ++it) {
-        while (!it->second.empty() && released < bytes) {
-          take(it->second, it->first);
-          released += it->first;
+      high_water_ = std::max(high_water_, in_use_);
+      size_t excess = in_use_ + cached_bytes_ > high_water_ ? in_use_ + cached_bytes_ - high_water_ : 0;
+      if (excess > 0) {
+        std::vector<std::pair<uint64_t, size_t>> order;  // (last use, size) of the sizes cached
+        for (auto& [other, c] : free_) {
+          if (!c.blocks.empty()) order.emplace_back(c.last_use, other);
+        }
+        std::sort(order.begin(), order.end());
+        for (auto [last_use, other] : order) {
+          std::vector<void*>& blocks = free_[other].blocks;
+          while (!blocks.empty() && excess > 0) {
+            victims.emplace_back(blocks.back(), other);
+            blocks.pop_back();
+            cached_bytes_ -= other;
+            excess = other >= excess ? 0 : excess - other;
+          }
+          if (excess == 0) break;
         }
       }
     }
-    for (auto [block, size] : victims) munmap(block, size);
+    for (auto [block, bytes] : victims) munmap(block, bytes);
+    return nullptr;
+  }
+
+  // A block of `size` that was counted in use goes back (freed, or its mapping failed).
+  void Returned(size_t size) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    in_use_ -= size;
   }
 
   void Give(void* block, size_t size) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      in_use_ -= size;
       if (cached_bytes_ + size <= cap_bytes_) {
-        free_[size].push_back(block);
+        free_[size].blocks.push_back(block);
         cached_bytes_ += size;
         return;
       }
@@ -162,8 +183,15 @@ class CachingCpuAllocator final : public at::Allocator {
     else Instance().Give(block, size);
   }
 
+  struct Class {
+    std::vector<void*> blocks;  // cached, free
+    uint64_t last_use = 0;      // clock_ at the last allocation of this size
+  };
   std::mutex mutex_;
-  std::map<size_t, std::vector<void*>> free_;  // ordered by size, for Evict
+  std::map<size_t, Class> free_;
+  uint64_t clock_ = 0;       // large allocations so far
+  size_t in_use_ = 0;        // bytes of large blocks handed out and not yet freed
+  size_t high_water_ = 0;    // the most in_use_ has been (since the last EmptyCache)
   size_t cached_bytes_ = 0;
   size_t cap_bytes_ = size_t{512} << 20;
 };

@@ -76,6 +76,22 @@ describe('dispose', () => {
     expect(torch_memory_stats().cached_bytes).toBeGreaterThanOrEqual(12 << 20);
     torch_empty_cache();
   });
+
+  it('keeps the blocks a loop reuses while blocks in use and cached stay under their peak', () => {
+    torch_empty_cache();
+    torch_zeros(3 << 20).dispose(); // 12 MiB in use at the peak, then cached
+    const four = torch_zeros(1 << 20); // 4 MiB: 16 MiB would be held, so the 12 MiB block goes
+    expect(torch_memory_stats().cached_bytes).toBe(0);
+    const small = [torch_zeros(1 << 17), torch_zeros(1 << 17)]; // 512 KiB each, under the peak: nothing to give back
+    four.dispose();
+    expect(torch_memory_stats().cached_bytes).toBeGreaterThanOrEqual(4 << 20);
+    // Another 512 KiB miss: in use and cached together (6 MiB) are still under the 12 MiB peak,
+    // so the 4 MiB block the loop will want again stays (unmapping it made sizes take turns missing).
+    small.push(torch_zeros(1 << 17));
+    expect(torch_memory_stats().cached_bytes).toBeGreaterThanOrEqual(4 << 20);
+    for (const t of small) t.dispose();
+    torch_empty_cache();
+  });
 });
 
 describe('torch_scope', () => {
