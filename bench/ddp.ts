@@ -1,7 +1,7 @@
 // `npm run bench:ddp`: the seed's LoRA phase (examples/ddp-lora.ts, batches of 128, Adam),
 // data-parallel on 2 processes of 1 thread each (gloo on 127.0.0.1), against 1 process with 2
 // threads and 1 process with 1 thread, on the same data; best of BENCH_ROUNDS runs, alternating.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,3 +32,36 @@ for (const [name] of cases) {
   console.log(`  ${name.padEnd(24)} ${seconds.toFixed(2)} s  ${(steps / seconds).toFixed(1)} steps/s  ${(single / seconds).toFixed(2)}x one thread`);
 }
 console.log(`  2 processes against 1 process with 2 threads: ${(best.get('1 process x 2 threads')! / best.get('2 processes x 1 thread')!).toFixed(2)}x`);
+
+// Why: one all-reduce of A and B through gloo on 127.0.0.1, ours and Python's (same c10d),
+// alternating, best of BENCH_ROUNDS.
+const python = process.env.TORCHLORA_PYTHON ?? '/usr/bin/python3';
+const calls = Number(process.env.BENCH_CALLS ?? 500);
+
+function oursAllReduce(): Record<string, number> {
+  const output = execFileSync(process.execPath, [join(root, 'bin', 'torchlora-run.mjs'), '--nproc-per-node', '2', '--master-port', String(port),
+    join(root, 'dist', 'bench', 'ddp', 'allreduce.js')], { env: { ...process.env, CALLS: String(calls) }, encoding: 'utf8' });
+  port += 2; // the rank script's second group takes the next port
+  return JSON.parse(output.trim().split('\n').pop()!) as Record<string, number>;
+}
+
+async function theirsAllReduce(): Promise<Record<string, number>> {
+  const at = String(port++);
+  const ranks = [0, 1].map((rank) => spawn(python, [join(root, 'bench', 'allreduce.py'), String(rank), at, String(calls)], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  let output = '';
+  ranks[0]!.stdout!.on('data', (chunk) => { output += chunk; });
+  ranks[1]!.stdout!.resume();
+  await Promise.all(ranks.map((child) => new Promise((resolve) => child.on('close', resolve))));
+  return JSON.parse(output.trim().split('\n').pop()!) as Record<string, number>;
+}
+
+const latency = { ours: Infinity, checked: Infinity, theirs: Infinity };
+for (let round = 0; round < rounds; round++) {
+  const o = oursAllReduce();
+  latency.ours = Math.min(latency.ours, o.unchecked!);
+  latency.checked = Math.min(latency.checked, o.checked!);
+  latency.theirs = Math.min(latency.theirs, (await theirsAllReduce()).unchecked!);
+}
+console.log(`\nOne all-reduce of A and B (2,002 floats) between 2 processes, mean of ${calls} calls, best of ${rounds}:`);
+console.log(`  torchlora ${latency.ours.toFixed(0)} us, PyTorch ${latency.theirs.toFixed(0)} us (${(latency.ours / latency.theirs).toFixed(2)}x); `
+  + `with the collective checks (check_collectives, the default for calls of your own) ${latency.checked.toFixed(0)} us`);
