@@ -38,11 +38,16 @@ console.log(`  2 processes against 1 process with 2 threads: ${(best.get('1 proc
 const python = process.env.TORCHLORA_PYTHON ?? '/usr/bin/python3';
 const calls = Number(process.env.BENCH_CALLS ?? 500);
 
+/** The JSON a rank 0 prints last. */
+function lastJson(output: string): Record<string, number> {
+  return JSON.parse(output.trim().split('\n').pop()!) as Record<string, number>;
+}
+
 function oursAllReduce(): Record<string, number> {
   const output = execFileSync(process.execPath, [join(root, 'bin', 'torchlora-run.mjs'), '--nproc-per-node', '2', '--master-port', String(port),
     join(root, 'dist', 'bench', 'ddp', 'allreduce.js')], { env: { ...process.env, CALLS: String(calls) }, encoding: 'utf8' });
   port += 2; // the rank script's second group takes the next port
-  return JSON.parse(output.trim().split('\n').pop()!) as Record<string, number>;
+  return lastJson(output);
 }
 
 async function theirsAllReduce(): Promise<Record<string, number>> {
@@ -52,7 +57,7 @@ async function theirsAllReduce(): Promise<Record<string, number>> {
   ranks[0]!.stdout!.on('data', (chunk) => { output += chunk; });
   ranks[1]!.stdout!.resume();
   await Promise.all(ranks.map((child) => new Promise((resolve) => child.on('close', resolve))));
-  return JSON.parse(output.trim().split('\n').pop()!) as Record<string, number>;
+  return lastJson(output);
 }
 
 const latency = { ours: Infinity, checked: Infinity, theirs: Infinity };

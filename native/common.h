@@ -31,15 +31,16 @@ struct AddonData {
   // grown by collect_limit since the last one, a minor GC frees the dropped ones, so that a
   // loop that leaves its results to the GC holds a few megabytes of garbage, not V8's own
   // schedule's hundreds (a young generation of 16 MB holds ~200,000 tensor objects).
-  Napi::FunctionReference collect;  // () => void, from setCollector; empty: off
+  Napi::FunctionReference collect;  // (major: boolean) => void, from setCollector; empty: off
   int64_t collect_limit = 0;        // growth that triggers a collection (backs off, see MaybeCollect)
   int64_t collect_min_limit = 0;
   int64_t tensor_weight = 0;        // bytes each live tensor counts for besides its storage
   int64_t collect_baseline = 0;     // Weighted() after the last collection, or lower since
   bool collecting = false;
 
-  // Live tensor bytes as the collection policy counts them: a tensor holds its storage and
-  // about a kilobyte of native objects (TensorImpl, StorageImpl, the box, the weak reference).
+  // Live tensor bytes as the collection policy counts them: each tensor's storage plus
+  // tensor_weight for its native objects and its share of V8's young generation (the weight
+  // and why: src/collector.ts).
   int64_t Weighted() const { return live_bytes + live_tensors * tensor_weight; }
 };
 

@@ -62,11 +62,6 @@ Napi::Value ReducerPrepareBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value ReducerDispose(const Napi::CallbackInfo& info) {
-  if (ReducerBox* box = Find<ReducerBox>(info.Env(), info[0])) box->release();
-  return info.Env().Undefined();
-}
-
 }  // namespace
 
 void InitDataParallel(Napi::Env env, Napi::Object exports) {
@@ -74,7 +69,7 @@ void InitDataParallel(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "distReducerNew", ReducerNew);
   TORCHLORA_EXPORT(exports, "distReducerPrepareForward", ReducerPrepareForward);
   TORCHLORA_EXPORT(exports, "distReducerPrepareBackward", ReducerPrepareBackward);
-  TORCHLORA_EXPORT(exports, "distReducerDispose", ReducerDispose);
+  TORCHLORA_EXPORT(exports, "distReducerDispose", Destroy<ReducerBox>);
   (void)env;
 }
 

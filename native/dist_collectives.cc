@@ -11,8 +11,6 @@ namespace torchlora {
 namespace dist {
 namespace {
 
-std::vector<at::Tensor> Tensors(const Napi::CallbackInfo& info, size_t index) { return ToTensors(info.Env(), info[index]); }
-
 c10d::ReduceOp ToReduceOp(const Napi::Value& value) {
   return c10d::ReduceOp(static_cast<c10d::ReduceOp::RedOpType>(value.As<Napi::Number>().Int32Value()));
 }
@@ -44,7 +42,7 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
 // allGather(out, group, outputs: Tensor[], input)
 Napi::Value AllGather(const Napi::CallbackInfo& info) {
   auto& box = Get<GroupBox>(info, 1);
-  std::vector<std::vector<at::Tensor>> outputs{Tensors(info, 2)};
+  std::vector<std::vector<at::Tensor>> outputs{ToTensors(info.Env(), info[2])};
   std::vector<at::Tensor> inputs{Unwrap(info, 3)};
   std::vector<at::Tensor> kept = outputs[0];
   kept.push_back(inputs[0]);
@@ -56,7 +54,7 @@ Napi::Value AllGather(const Napi::CallbackInfo& info) {
 Napi::Value ReduceScatter(const Napi::CallbackInfo& info) {
   auto& box = Get<GroupBox>(info, 1);
   std::vector<at::Tensor> outputs{Unwrap(info, 2)};
-  std::vector<std::vector<at::Tensor>> inputs{Tensors(info, 3)};
+  std::vector<std::vector<at::Tensor>> inputs{ToTensors(info.Env(), info[3])};
   c10d::ReduceScatterOptions options;
   options.reduceOp = ToReduceOp(info[4]);
   std::vector<at::Tensor> kept = inputs[0];

@@ -118,6 +118,14 @@ Box& Get(const Napi::CallbackInfo& info, size_t index) {
   return *box;
 }
 
+// destroy(handle): drops the box's hold now (idempotent; another value is ignored), for the
+// handles the TypeScript layer frees before the GC would.
+template <typename Box>
+Napi::Value Destroy(const Napi::CallbackInfo& info) {
+  if (Box* box = Find<Box>(info.Env(), info[0])) box->release();
+  return info.Env().Undefined();
+}
+
 inline std::chrono::milliseconds Milliseconds(const Napi::Value& value) {
   return std::chrono::milliseconds(value.As<Napi::Number>().Int64Value());
 }

@@ -64,13 +64,6 @@ Napi::Value StoreSetTimeout(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// storeDestroy(store): drops this handle's hold on the store now (idempotent); the server of
-// rank 0 stops when no group or prefix store holds it any more.
-Napi::Value StoreDestroy(const Napi::CallbackInfo& info) {
-  if (StoreBox* box = Find<StoreBox>(info.Env(), info[0])) box->release();
-  return info.Env().Undefined();
-}
-
 // ---- process groups ----
 
 #ifdef TORCHLORA_HAS_GLOO
@@ -150,12 +143,6 @@ Napi::Value GroupSetSequenceNumber(const Napi::CallbackInfo& info) {
 Napi::Value GroupRank(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Get<GroupBox>(info, 0).group->getRank()); }
 Napi::Value GroupSize(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Get<GroupBox>(info, 0).group->getSize()); }
 
-// groupDestroy(group): drops the group now (idempotent); its threads end with it.
-Napi::Value GroupDestroy(const Napi::CallbackInfo& info) {
-  if (GroupBox* box = Find<GroupBox>(info.Env(), info[0])) box->release();
-  return info.Env().Undefined();
-}
-
 Napi::Value HasGloo(const Napi::CallbackInfo& info) {
 #ifdef TORCHLORA_HAS_GLOO
   return Napi::Boolean::New(info.Env(), true);
@@ -172,12 +159,14 @@ void InitDistributed(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "distStorePrefix", StorePrefix);
   TORCHLORA_EXPORT(exports, "distStoreAdd", StoreAdd);
   TORCHLORA_EXPORT(exports, "distStoreSetTimeout", StoreSetTimeout);
-  TORCHLORA_EXPORT(exports, "distStoreDestroy", StoreDestroy);
+  // A store's server (rank 0) stops when no group or prefix store holds it any more; a
+  // group's Gloo threads end with it.
+  TORCHLORA_EXPORT(exports, "distStoreDestroy", Destroy<StoreBox>);
   TORCHLORA_EXPORT(exports, "distGroupGloo", GroupGloo);
   TORCHLORA_EXPORT(exports, "distGroupSetSequenceNumber", GroupSetSequenceNumber);
   TORCHLORA_EXPORT(exports, "distGroupRank", GroupRank);
   TORCHLORA_EXPORT(exports, "distGroupSize", GroupSize);
-  TORCHLORA_EXPORT(exports, "distGroupDestroy", GroupDestroy);
+  TORCHLORA_EXPORT(exports, "distGroupDestroy", Destroy<GroupBox>);
   InitDistCollectives(env, exports);
   InitDataParallel(env, exports);
 }

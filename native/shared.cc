@@ -21,6 +21,17 @@ Registry& TheRegistry() {
   return *registry;
 }
 
+// The parked tensor of number `id`, removed from the registry; undefined when there is none.
+at::Tensor Unpark(int64_t id) {
+  Registry& registry = TheRegistry();
+  std::lock_guard<std::mutex> lock(registry.mutex);
+  auto found = registry.parked.find(id);
+  if (found == registry.parked.end()) return at::Tensor();
+  at::Tensor tensor = std::move(found->second);
+  registry.parked.erase(found);
+  return tensor;
+}
+
 // shareTensor(tensor): parks a detached alias of `tensor` (same storage) and returns its number.
 Napi::Value ShareTensor(const Napi::CallbackInfo& info) {
   at::Tensor alias = Unwrap(info, 0).detach();
@@ -34,31 +45,16 @@ Napi::Value ShareTensor(const Napi::CallbackInfo& info) {
 // takeShared(out, id): wraps the parked tensor into `out` and forgets the number; false when
 // the number was never given or was taken or released already.
 Napi::Value TakeShared(const Napi::CallbackInfo& info) {
-  const auto id = info[1].As<Napi::Number>().Int64Value();
-  at::Tensor tensor;
-  {
-    Registry& registry = TheRegistry();
-    std::lock_guard<std::mutex> lock(registry.mutex);
-    auto found = registry.parked.find(id);
-    if (found == registry.parked.end()) return Napi::Boolean::New(info.Env(), false);
-    tensor = std::move(found->second);
-    registry.parked.erase(found);
-  }
+  at::Tensor tensor = Unpark(info[1].As<Napi::Number>().Int64Value());
+  if (!tensor.defined()) return Napi::Boolean::New(info.Env(), false);
   Wrap(info.Env(), info[0], std::move(tensor));
   return Napi::Boolean::New(info.Env(), true);
 }
 
 // releaseShared(id): drops a parked tensor nobody took; false when there was none.
 Napi::Value ReleaseShared(const Napi::CallbackInfo& info) {
-  const auto id = info[0].As<Napi::Number>().Int64Value();
-  at::Tensor dropped;  // released outside the lock
-  Registry& registry = TheRegistry();
-  std::lock_guard<std::mutex> lock(registry.mutex);
-  auto found = registry.parked.find(id);
-  if (found == registry.parked.end()) return Napi::Boolean::New(info.Env(), false);
-  dropped = std::move(found->second);
-  registry.parked.erase(found);
-  return Napi::Boolean::New(info.Env(), true);
+  // The tensor is freed here, after Unpark let go of the lock.
+  return Napi::Boolean::New(info.Env(), Unpark(info[0].As<Napi::Number>().Int64Value()).defined());
 }
 
 Napi::Value ParkedTensors(const Napi::CallbackInfo& info) {
