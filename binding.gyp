@@ -36,6 +36,7 @@
       ],
       "defines": [
         "NAPI_EXPERIMENTAL",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "NODE_ADDON_API_CPP_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
         "<!@(node scripts/libtorch.mjs --gyp defines)"
