@@ -29,6 +29,8 @@ export interface BarChart {
   scale?: 'shared' | 'per-case';
   /** A line under the chart and the table: what the floor is, the machine, ... */
   note?: string;
+  /** false: the first two series are not ours and PyTorch's (p50 and p99), so the table has no ratio column. */
+  ratio?: boolean;
 }
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd'];
@@ -114,7 +116,7 @@ export function barChartSvg(chart: BarChart): string {
 /** The same results as a Markdown table, with ours / PyTorch where both were measured. */
 export function chartMarkdown(chart: BarChart): string {
   const [ours, theirs] = chart.series;
-  const ratio = theirs !== undefined && chart.cases.some((c) => c.values[ours!] !== undefined && c.values[theirs] !== undefined);
+  const ratio = chart.ratio !== false && theirs !== undefined && chart.cases.some((c) => c.values[ours!] !== undefined && c.values[theirs] !== undefined);
   const floor = chart.cases.some((c) => c.floor !== undefined);
   const header = ['case', ...chart.series.map((s) => `${s} (${chart.unit})`), ...(ratio ? [`${ours} / ${theirs}`] : []), ...(floor ? [`floor (${chart.unit})`] : [])];
   const cell = (value: number | undefined) => (value === undefined ? '' : formatValue(value));

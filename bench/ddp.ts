@@ -4,6 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeChart } from './chart.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -70,3 +71,14 @@ for (let round = 0; round < rounds; round++) {
 console.log(`\nOne all-reduce of A and B (2,002 floats) between 2 processes, mean of ${calls} calls, best of ${rounds}:`);
 console.log(`  torchlora ${latency.ours.toFixed(0)} us, PyTorch ${latency.theirs.toFixed(0)} us (${(latency.ours / latency.theirs).toFixed(2)}x); `
   + `with the collective checks (check_collectives, the default for calls of your own) ${latency.checked.toFixed(0)} us`);
+writeChart({
+  name: 'ddp', title: `The seed's LoRA phase, ${epochs} epochs, data-parallel on this machine's 2 cores`, unit: 's per phase',
+  series: ['torchlora'], cases: cases.map(([name]) => ({ label: name, values: { torchlora: best.get(name)! } })),
+  note: 'gloo on 127.0.0.1; 2 processes wait for one all-reduce a step (the next chart), which 2 threads in one process never do',
+});
+writeChart({
+  name: 'ddp-allreduce', title: 'One all-reduce of A and B (2,002 floats), 2 processes, gloo on 127.0.0.1', unit: 'µs per call',
+  series: ['torchlora', 'PyTorch'],
+  cases: [{ label: 'all_reduce', values: { torchlora: latency.ours, PyTorch: latency.theirs } }, { label: 'all_reduce, collectives checked', values: { torchlora: latency.checked } }],
+  note: `PyTorch: Python's torch.distributed on the same c10d; checked: check_collectives, the default for calls of your own (DDP's buckets skip it); mean of ${calls} calls, best of ${rounds}`,
+});

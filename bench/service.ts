@@ -18,6 +18,7 @@ import autocannon from 'autocannon';
 import {
   nn_linear, start_job, torch_empty_cache, torch_manual_seed, torch_matmul, torch_randn, torch_set_num_threads,
 } from '../src/index.js';
+import { writeChart, type ChartCase } from './chart.js';
 import { big_base } from './service/hold-job.js';
 import { lora_phase, type LoraPhaseInput } from './service/lora-job.js';
 
@@ -26,6 +27,11 @@ const parts = (process.env.BENCH_PARTS ?? 'loop,rss,load').split(',');
 const steps = Number(process.env.BENCH_STEPS ?? 600);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const ms = (ns: number): string => (ns / 1e6).toFixed(2);
+// What each part measured, for the charts written at the end.
+const loopCases: ChartCase[] = [];
+const delayCases: ChartCase[] = [];
+const rssCases: ChartCase[] = [];
+const loadCases: ChartCase[] = [];
 
 function rssMb(): number {
   const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
@@ -55,6 +61,9 @@ async function eventLoop(): Promise<void> {
       + `(${(blocking / inJob).toFixed(3)}x blocking; ${(steps / wall * 1000).toFixed(1)} steps/s counting the worker's start)`);
     console.log(`    event-loop delay during the job: p50 ${ms(delay.percentile(50))} ms, p99 ${ms(delay.percentile(99))} ms, `
       + `p99.9 ${ms(delay.percentile(99.9))} ms, max ${ms(delay.max)} ms (${delay.count} samples)`);
+    loopCases.push({ label: `${threads} thread(s)`, values: { blocking: blocking / steps, 'in a job': inJob / steps } });
+    delayCases.push({ label: `${threads} thread(s), p99`, values: { 'during the job': delay.percentile(99) / 1e6 } },
+      { label: `${threads} thread(s), max`, values: { 'during the job': delay.max / 1e6 } });
   }
 }
 
@@ -85,6 +94,8 @@ async function sharedBase(): Promise<void> {
   const copies = await hold(4, true);
   console.log(`  RSS: the base alone ${alone.toFixed(0)} MB; 1 job sharing it ${one.toFixed(0)} MB; 4 jobs sharing it ${four.toFixed(0)} MB `
     + `(${(four / one).toFixed(2)}x one); 4 jobs with copies ${copies.toFixed(0)} MB (${(copies / one).toFixed(2)}x)`);
+  rssCases.push(...([['the base alone', alone], ['1 job sharing it', one], ['4 jobs sharing it', four], ['4 jobs with copies', copies]] as const)
+    .map(([label, rss]) => ({ label, values: { RSS: rss } })));
 }
 
 interface Latency { p50: number; p99: number; rps: number; errors: number; non2xx: number }
@@ -124,6 +135,7 @@ async function loadTest(): Promise<void> {
     console.log(`3. autocannon, 4 connections x ${seconds} s, POST /predict (8 rows, adapter "a", MLP 32-256-8):`);
     for (const [name, r] of [['no job', idle], ['a job training', busy]] as const) {
       console.log(`  ${name.padEnd(15)} p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.rps.toFixed(0)} requests/s (errors ${r.errors}, non-2xx ${r.non2xx})`);
+      loadCases.push({ label: name, values: { p50: r.p50, p99: r.p99 } });
     }
     console.log(`  p99 during training / idle: ${(busy.p99 / idle.p99).toFixed(2)}x; the job meanwhile ran ${progress?.steps_per_second?.toFixed(0) ?? '?'} steps/s`);
   } finally {
@@ -136,3 +148,11 @@ async function loadTest(): Promise<void> {
 if (parts.includes('loop')) await eventLoop();
 if (parts.includes('rss')) await sharedBase();
 if (parts.includes('load')) await loadTest();
+
+const note = 'examples/service.ts and bench/service/*.ts; Node has no PyTorch counterpart to run beside';
+if (loopCases.length > 0) {
+  writeChart({ name: 'service-loop', title: `The seed's LoRA phase (${steps} steps) blocking the main thread, and in a start_job job`, unit: 'ms per step', series: ['blocking', 'in a job'], cases: loopCases, note });
+  writeChart({ name: 'service-delay', title: 'Main thread event-loop delay while the job trains', unit: 'ms', series: ['during the job'], cases: delayCases, note });
+}
+if (rssCases.length > 0) writeChart({ name: 'service-rss', title: 'RSS with a 512 MB base held by worker jobs', unit: 'MB', series: ['RSS'], cases: rssCases, note: 'shared: load_state_dict with assign: shared; copies: each job its own' });
+if (loadCases.length > 0) writeChart({ name: 'service-load', title: `POST /predict under autocannon (4 connections, ${seconds} s)`, unit: 'ms latency', series: ['p50', 'p99'], cases: loadCases, note, ratio: false });

@@ -37,6 +37,10 @@ describe('bar charts and tables', () => {
     expect(lines).toContain('| case | torchlora (ms) | PyTorch (ms) | torchlora / PyTorch | floor (ms) |');
     expect(lines).toContain(`| first \\| piped | 3.6 | 4 | ${(3.6 / 4).toFixed(2)} | 2.5 |`);
     expect(lines).toContain('| second | 12 |  |  |  |');
+    // Series that are not ours beside PyTorch's (p50, p99) get no ratio column when asked.
+    const latency = chartMarkdown({ ...chart, series: ['p50', 'p99'], cases: [{ label: 'idle', values: { p50: 1, p99: 3 } }], ratio: false }).split('\n');
+    expect(latency).toContain('| case | p50 (ms) | p99 (ms) |');
+    expect(latency).toContain('| idle | 1 | 3 |');
   });
 
   it('writes <name>.svg and <name>.md', () => {
