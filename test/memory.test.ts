@@ -72,7 +72,7 @@ describe('dispose', () => {
     // become part of the new block, which must read as zeros all the same.
     const other = torch_zeros(5 << 20);
     expect(torch_memory_stats().cached_bytes).toBe(0);
-    expect(other.abs().sum().item()).toBe(0);
+    expect(torch_scope(() => other.abs().sum().item())).toBe(0);
     other.dispose();
     expect(torch_memory_stats().cached_bytes).toBeGreaterThanOrEqual(20 << 20);
     torch_zeros(5 << 20).dispose(); // served from the cache: nothing mapped, nothing evicted
@@ -91,7 +91,7 @@ describe('dispose', () => {
     expect(torch_memory_stats().cached_bytes).toBeGreaterThanOrEqual(20 << 20);
     held.push(torch_zeros(1 << 20)); // 18 MiB in use: 40 with the cache would pass 22 + 16, so the 20 MiB block goes
     expect(torch_memory_stats().cached_bytes).toBe(0);
-    expect(held.every((t) => t.sum().item() === 0)).toBe(true);
+    expect(torch_scope(() => held.every((t) => t.sum().item() === 0))).toBe(true);
     for (const t of held) t.dispose();
     torch_empty_cache();
   });
