@@ -172,12 +172,12 @@ class CachingCpuAllocator final : public at::Allocator {
   static void* Reuse(std::vector<std::pair<void*, size_t>>& victims, size_t size) {
     if (victims.empty()) return nullptr;
     // The smallest victim that covers `size`, or else the largest.
-    auto best = victims.begin();
-    for (auto it = victims.begin(); it != victims.end(); ++it) {
-      const bool covers = it->second >= size;
-      const bool best_covers = best->second >= size;
-      if ((covers && (!best_covers || it->second < best->second)) || (!covers && !best_covers && it->second > best->second)) best = it;
-    }
+    const auto better = [size](const std::pair<void*, size_t>& a, const std::pair<void*, size_t>& b) {
+      const bool a_covers = a.second >= size;
+      if (a_covers != (b.second >= size)) return a_covers;
+      return a_covers ? a.second < b.second : a.second > b.second;
+    };
+    const auto best = std::min_element(victims.begin(), victims.end(), better);
     void* moved = mremap(best->first, best->second, size, MREMAP_MAYMOVE);
     if (moved == MAP_FAILED) {
       moved = nullptr;
@@ -264,13 +264,9 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(CachingCpuAllocator::Instance().EmptyCache()));
 }
 
-}  // namespace
-
 // A program that keeps what it makes (a list being filled) frees little per collection: the
 // limit doubles then, up to this, so that it pays a few collections, not one per limit.
 constexpr int64_t kMaxCollectLimit = int64_t{1} << 30;
-
-namespace {
 
 // Runs the collector: a minor GC, or a major one when `major`.
 void Collect(napi_env env, AddonData& data, bool major) {
