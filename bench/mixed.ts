@@ -69,7 +69,7 @@ const masked = (s: { A: Tensor; Bt: Tensor }): Tensor =>
 // The segmented product adds into a base output; a zero one here, made inside the timing as the others make their result.
 const segmented = (): Tensor => {
   const out = newTensor();
-  native.loraMixedAdd(out, torch_zeros(BATCH, WIDTH), x, groups.order, groups.counts, A, B, names.map(() => SCALING));
+  out.h = native.loraMixedAdd(out, torch_zeros(BATCH, WIDTH).h, x.h, groups.order, groups.counts, A, B, names.map(() => SCALING));
   return out;
 };
 // They compute the same term (the choice is about speed only).

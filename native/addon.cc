@@ -28,6 +28,7 @@ namespace {
 void FinalizeAddonData(Napi::Env /*env*/, AddonData* data) {
   data->torch_error.Reset();
   data->collect.Reset();
+  data->handle_key.Reset();
   ReleaseAddonData(data);
 }
 

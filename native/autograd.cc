@@ -20,12 +20,11 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// grad(out, a) -> whether a has a gradient (wrapped into out)
+// grad(out, a) -> a's gradient wrapped into out (its handle), or null when it has none
 Napi::Value Grad(const Napi::CallbackInfo& info) {
   const at::Tensor& grad = Unwrap(info, 1).grad();
-  if (!grad.defined()) return Napi::Boolean::New(info.Env(), false);
-  Wrap(info.Env(), info[0], grad);
-  return Napi::Boolean::New(info.Env(), true);
+  if (!grad.defined()) return info.Env().Null();
+  return Wrap(info.Env(), info[0], grad);
 }
 
 // setGrad(a, gradient | null)
@@ -76,7 +75,7 @@ Napi::Value AutogradGrad(const Napi::CallbackInfo& info) {
   Napi::Array defined = Napi::Array::New(env, grads.size());
   for (uint32_t i = 0; i < grads.size(); ++i) {
     defined.Set(i, grads[i].defined());
-    if (grads[i].defined()) Wrap(env, outs.Get(i), grads[i]);
+    if (grads[i].defined()) WrapInto(env, outs.Get(i), grads[i]);
   }
   return defined;
 }

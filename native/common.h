@@ -9,6 +9,7 @@
 #include <c10/util/Exception.h>
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,23 @@ namespace torchlora {
 
 // Per-addon state. One per Node environment (main thread or worker), owned by
 // napi_set_instance_data, so the addon loads in several worker_threads at once.
+// One tensor a JavaScript Tensor object holds (tensor.cc). The object keeps a handle, the
+// slot's index and generation as a BigInt: a disposed tensor's slot is reused under the next
+// generation, so a stale or made-up handle is refused, never followed.
+struct TensorSlot {
+  at::Tensor tensor;
+  int64_t bytes = 0;         // storage bytes reported for it
+  uint32_t generation = 1;   // bumped each time the slot is emptied
+  uint32_t next_free = 0;    // the free list's next slot, while empty
+};
+
 struct AddonData {
   Napi::FunctionReference torch_error;  // the TypeScript TorchError class
+  // Tensors by handle. A deque: slots never move, so a tensor reference taken from one
+  // stays valid while an op wraps its results into new slots.
+  std::deque<TensorSlot> slots;
+  uint32_t free_slot = UINT32_MAX;     // head of the free list; UINT32_MAX: none
+  Napi::Reference<Napi::Value> handle_key;  // "h", the Tensor field that holds the handle
   int64_t live_tensors = 0;             // wrappers holding a tensor
   int64_t live_bytes = 0;               // storage bytes those wrappers hold
   // Bytes not yet reported to V8: reported in batches of about a megabyte, so that small

@@ -26,8 +26,7 @@ Napi::Value RandpermSeeded(const Napi::CallbackInfo& info) {
   const uint64_t seed = info[2].As<Napi::BigInt>().Uint64Value(&lossless);
   TORCH_CHECK(lossless, "the generator seed must be a non-negative 64-bit integer");
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  Wrap(info.Env(), info[0], at::randperm(n, generator, at::TensorOptions().dtype(at::kLong)));
-  return info.Env().Undefined();
+  return Wrap(info.Env(), info[0], at::randperm(n, generator, at::TensorOptions().dtype(at::kLong)));
 }
 
 }  // namespace

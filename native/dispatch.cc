@@ -76,7 +76,7 @@ c10::IValue ToIValue(Napi::Env env, const Napi::Value& value, const c10::TypePtr
 Napi::Value ToJs(Napi::Env env, const Napi::Function& make, const c10::IValue& value) {
   if (value.isTensor()) {
     Napi::Value object = make.Call({});
-    Wrap(env, object, value.toTensor());
+    WrapInto(env, object, value.toTensor());
     return object;
   }
   if (value.isTensorList()) {

@@ -41,7 +41,7 @@ struct JsBackward {
         continue;
       }
       Napi::Value object = make.Call({});
-      Wrap(env, object, grads[i]);
+      WrapInto(env, object, grads[i]);
       array.Set(i, object);
     }
     Napi::Value result = callback.Call({array});
@@ -94,7 +94,7 @@ Napi::Value AttachFunction(const Napi::CallbackInfo& info) {
     at::Tensor output = outputs[i].detach();
     if (at::isFloatingType(output.scalar_type())) torch::autograd::create_gradient_edge(output, node);
     Napi::Value object = make.Call({});
-    Wrap(env, object, std::move(output));
+    WrapInto(env, object, std::move(output));
     result.Set(i, object);
   }
   return result;

@@ -41,8 +41,7 @@ std::vector<TensorIndex> ToIndices(Napi::Env env, Napi::Value value) {
 
 // index(out, a, indices)
 Napi::Value Index(const Napi::CallbackInfo& info) {
-  Wrap(info.Env(), info[0], Unwrap(info, 1).index(ToIndices(info.Env(), info[2])));
-  return info.Env().Undefined();
+  return Wrap(info.Env(), info[0], Unwrap(info, 1).index(ToIndices(info.Env(), info[2])));
 }
 
 // indexPut(a, indices, value: Tensor | number, accumulate): with accumulate (index tensors

@@ -77,8 +77,7 @@ Napi::Value LoraMixedAdd(const Napi::CallbackInfo& info) {
     next += counts[j];
   }
   if (segments.empty() || input.numel() == 0) {
-    Wrap(env, info[0], base);
-    return env.Undefined();
+    return Wrap(env, info[0], base);
   }
 
   bool identity = static_cast<int64_t>(rows.size()) == input.size(0);
@@ -97,8 +96,7 @@ Napi::Value LoraMixedAdd(const Napi::CallbackInfo& info) {
   } else {
     sum = identity ? at::Tensor(base).add_(terms) : at::Tensor(base).index_add_(0, index, terms);
   }
-  Wrap(env, info[0], std::move(sum));
-  return env.Undefined();
+  return Wrap(env, info[0], std::move(sum));
 }
 
 }  // namespace

@@ -15,8 +15,7 @@ namespace torchlora {
 namespace {
 
 Napi::Value Done(const Napi::CallbackInfo& info, at::Tensor result) {
-  Wrap(info.Env(), info[0], std::move(result));
-  return info.Env().Undefined();
+  return Wrap(info.Env(), info[0], std::move(result));
 }
 
 int64_t Int(const Napi::Value& value) { return value.As<Napi::Number>().Int64Value(); }

@@ -11,9 +11,9 @@ namespace torchlora {
 namespace {
 
 Napi::Value Done(const Napi::CallbackInfo& info, at::Tensor result) {
-  Wrap(info.Env(), info[0], std::move(result));
-  return info.Env().Undefined();
+  return Wrap(info.Env(), info[0], std::move(result));
 }
+
 
 bool IsScalar(const Napi::Value& value) { return value.IsNumber() || value.IsBoolean(); }
 
@@ -187,14 +187,16 @@ Napi::Value MinAll(const Napi::CallbackInfo& info) { return Done(info, at::min(U
 // maxDim/minDim(outValues, outIndices, a, dim, keepdim)
 Napi::Value MaxDim(const Napi::CallbackInfo& info) {
   auto [values, indices] = at::max(Unwrap(info, 2), info[3].As<Napi::Number>().Int64Value(), info[4].ToBoolean().Value());
-  Wrap(info.Env(), info[1], indices);
-  return Done(info, values);
+  WrapInto(info.Env(), info[0], values);
+  WrapInto(info.Env(), info[1], indices);
+  return info.Env().Undefined();
 }
 
 Napi::Value MinDim(const Napi::CallbackInfo& info) {
   auto [values, indices] = at::min(Unwrap(info, 2), info[3].As<Napi::Number>().Int64Value(), info[4].ToBoolean().Value());
-  Wrap(info.Env(), info[1], indices);
-  return Done(info, values);
+  WrapInto(info.Env(), info[0], values);
+  WrapInto(info.Env(), info[1], indices);
+  return info.Env().Undefined();
 }
 
 // argmax/argmin(out, a, dim | null, keepdim)

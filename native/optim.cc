@@ -104,7 +104,7 @@ Key StateKey(const at::Tensor& param) {
 // Wraps a defined state tensor into outs[name] and records the name.
 void Export(Napi::Env env, const Napi::Object& outs, Napi::Array& names, const char* name, const at::Tensor& tensor) {
   if (!tensor.defined()) return;
-  Wrap(env, outs.Get(name), tensor);
+  WrapInto(env, outs.Get(name), tensor);
   names.Set(names.Length(), name);
 }
 

@@ -24,7 +24,7 @@ Napi::Value StorageOf(const Napi::CallbackInfo& info) {
   if (!tensor.has_storage()) throw std::runtime_error("a tensor without storage (sparse, or an opaque layout) cannot be saved");
   const c10::Storage& storage = tensor.storage();
   const int64_t numel = static_cast<int64_t>(storage.nbytes()) / static_cast<int64_t>(tensor.element_size());
-  Wrap(info.Env(), info[0], OverStorage(tensor, storage, 0, {numel}, {1}));
+  WrapInto(info.Env(), info[0], OverStorage(tensor, storage, 0, {numel}, {1}));
   Napi::Object result = Napi::Object::New(info.Env());
   result.Set("key", Napi::BigInt::New(info.Env(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(storage.unsafeGetStorageImpl()))));
   result.Set("offset", Napi::Number::New(info.Env(), static_cast<double>(tensor.storage_offset())));
@@ -41,8 +41,7 @@ Napi::Value StorageOf(const Napi::CallbackInfo& info) {
 Napi::Value SetStorage(const Napi::CallbackInfo& info) {
   const at::Tensor& source = Unwrap(info, 1);
   const int64_t offset = info[2].As<Napi::Number>().Int64Value();
-  Wrap(info.Env(), info[0], OverStorage(source, source.storage(), offset, ToInt64s(info[3]), ToInt64s(info[4])));
-  return info.Env().Undefined();
+  return Wrap(info.Env(), info[0], OverStorage(source, source.storage(), offset, ToInt64s(info[3]), ToInt64s(info[4])));
 }
 
 }  // namespace

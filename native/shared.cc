@@ -42,13 +42,12 @@ Napi::Value ShareTensor(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(id));
 }
 
-// takeShared(out, id): wraps the parked tensor into `out` and forgets the number; false when
-// the number was never given or was taken or released already.
+// takeShared(out, id): wraps the parked tensor into `out` (its handle) and forgets the
+// number; null when the number was never given or was taken or released already.
 Napi::Value TakeShared(const Napi::CallbackInfo& info) {
   at::Tensor tensor = Unpark(info[1].As<Napi::Number>().Int64Value());
-  if (!tensor.defined()) return Napi::Boolean::New(info.Env(), false);
-  Wrap(info.Env(), info[0], std::move(tensor));
-  return Napi::Boolean::New(info.Env(), true);
+  if (!tensor.defined()) return info.Env().Null();
+  return Wrap(info.Env(), info[0], std::move(tensor));
 }
 
 // releaseShared(id): drops a parked tensor nobody took; false when there was none.

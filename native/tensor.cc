@@ -10,20 +10,13 @@
 namespace torchlora {
 namespace {
 
-// What a JavaScript Tensor object points at. The box lives as long as the JS object; the
-// tensor inside it lives until dispose() or the GC finalizer, whichever comes first.
-struct TensorBox {
-  at::Tensor tensor;
-  int64_t bytes = 0;
-  AddonData* data = nullptr;
-};
-
 int64_t StorageBytes(const at::Tensor& tensor) {
   if (!tensor.has_storage()) return 0;
   return static_cast<int64_t>(tensor.storage().nbytes());
 }
 
 constexpr int64_t kReportBatchBytes = 1 << 20;
+constexpr uint32_t kNoSlot = UINT32_MAX;
 
 void Account(AddonData* data, int64_t tensors, int64_t bytes) {
   data->live_tensors += tensors;
@@ -41,58 +34,104 @@ void Report(napi_env env, AddonData* data) {
   data->unreported_bytes = 0;
 }
 
-void Release(TensorBox* box) {
-  if (!box->tensor.defined()) return;
-  AddonData* data = box->data;
-  Account(data, -1, -box->bytes);
+// A handle is the slot's generation (high 32 bits) and index (low 32 bits); generations
+// start at 1, so 0 is never a handle (a Tensor object not yet filled holds 0n).
+uint64_t HandleOf(uint32_t index, const TensorSlot& slot) { return (uint64_t{slot.generation} << 32) | index; }
+
+// The live slot `handle` names, or nullptr when it names none (disposed, or never issued).
+TensorSlot* SlotOf(AddonData& data, uint64_t handle) {
+  const uint64_t index = handle & 0xffffffffu;
+  if (index >= data.slots.size()) return nullptr;
+  TensorSlot& slot = data.slots[index];
+  if (slot.generation != static_cast<uint32_t>(handle >> 32) || !slot.tensor.defined()) return nullptr;
+  return &slot;
+}
+
+// Empties a live slot: the tensor goes, the slot's generation moves on (every handle to it
+// is stale from now), and it joins the free list.
+void Release(AddonData* data, uint32_t index) {
+  TensorSlot& slot = data->slots[index];
+  Account(data, -1, -slot.bytes);
   // Growth toward the next collection counts from the lowest point since the last one.
   data->collect_baseline = std::min(data->collect_baseline, data->Weighted());
-  box->tensor.reset();
+  slot.tensor.reset();
+  slot.bytes = 0;
+  slot.generation = slot.generation == UINT32_MAX ? 1 : slot.generation + 1;
+  slot.next_free = data->free_slot;
+  data->free_slot = index;
 }
 
-// Runs synchronously inside GC (NAPI_EXPERIMENTAL basic finalizer): it touches no JS.
-void FinalizeBox(node_api_basic_env /*env*/, void* raw, void* /*hint*/) {
-  auto* box = static_cast<TensorBox*>(raw);
-  Release(box);
-  ReleaseAddonData(box->data);
-  delete box;
+// Runs synchronously inside GC (NAPI_EXPERIMENTAL basic finalizer): it touches no JS. The
+// handle rides in the finalizer's data pointer; after dispose() it is stale and only the
+// count on the addon data is dropped.
+void FinalizeTensor(node_api_basic_env /*env*/, void* raw, void* hint) {
+  auto* data = static_cast<AddonData*>(hint);
+  const auto handle = reinterpret_cast<uintptr_t>(raw);
+  if (SlotOf(*data, handle) != nullptr) Release(data, static_cast<uint32_t>(handle & 0xffffffffu));
+  ReleaseAddonData(data);
 }
 
-TensorBox* BoxOf(napi_env env, napi_value value) {
-  void* raw = nullptr;
-  if (napi_unwrap(env, value, &raw) != napi_ok || raw == nullptr) {
-    // napi_unwrap leaves a pending "invalid argument" error behind; clear it.
-    napi_value ignored;
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) napi_get_and_clear_last_exception(env, &ignored);
-    return nullptr;
-  }
-  return static_cast<TensorBox*>(raw);
+napi_value HandleKey(napi_env env, AddonData& data) {
+  if (data.handle_key.IsEmpty()) data.handle_key = Napi::Persistent(Napi::Value(Napi::String::New(env, "h")));
+  return data.handle_key.Value();
+}
+
+// The handle `value` carries: a BigInt, or an object's `h` field (a Tensor passed whole, as
+// arrays of tensors are). 0 when it carries none.
+uint64_t HandleFrom(napi_env env, AddonData& data, napi_value value) {
+  uint64_t handle = 0;
+  bool lossless = false;
+  if (napi_get_value_bigint_uint64(env, value, &handle, &lossless) == napi_ok) return lossless ? handle : 0;
+  napi_valuetype type = napi_undefined;
+  napi_typeof(env, value, &type);
+  if (type != napi_object) return 0;
+  napi_value field = nullptr;
+  if (napi_get_property(env, value, HandleKey(env, data), &field) != napi_ok) return 0;
+  if (napi_get_value_bigint_uint64(env, field, &handle, &lossless) != napi_ok) return 0;
+  return lossless ? handle : 0;
 }
 
 }  // namespace
 
-void Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor) {
+Napi::Value Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor) {
   AddonData& data = Data(env);
-  auto* box = new TensorBox{std::move(tensor), 0, &data};
-  box->bytes = StorageBytes(box->tensor);
-  napi_status status = napi_wrap(env, target, box, FinalizeBox, nullptr, nullptr);
-  if (status != napi_ok) {
-    delete box;
-    NAPI_THROW_VOID(Napi::Error::New(env, "internal: could not attach a tensor to its JS object"));
+  uint32_t index = data.free_slot;
+  if (index == kNoSlot) {
+    if (data.slots.size() >= kNoSlot) throw Napi::RangeError::New(env, "Too many live tensors (4,294,967,295)");
+    index = static_cast<uint32_t>(data.slots.size());
+    data.slots.emplace_back();
+  } else {
+    data.free_slot = data.slots[index].next_free;
+  }
+  TensorSlot& slot = data.slots[index];
+  slot.tensor = std::move(tensor);
+  slot.bytes = StorageBytes(slot.tensor);
+  const uint64_t handle = HandleOf(index, slot);
+  Account(&data, 1, slot.bytes);
+  if (napi_add_finalizer(env, target, reinterpret_cast<void*>(static_cast<uintptr_t>(handle)), FinalizeTensor, &data, nullptr) != napi_ok) {
+    Release(&data, index);
+    throw Napi::Error::New(env, "internal: could not attach a tensor to its JS object");
   }
   RetainAddonData(&data);
-  Account(&data, 1, box->bytes);
+  napi_value result = nullptr;
+  napi_create_bigint_uint64(env, handle, &result);
   Report(env, &data);
   MaybeCollect(env, data);
+  return Napi::Value(env, result);
+}
+
+void WrapInto(Napi::Env env, Napi::Value target, at::Tensor tensor) {
+  const Napi::Value handle = Wrap(env, target, std::move(tensor));
+  NAPI_THROW_IF_FAILED_VOID(env, napi_set_property(env, target, HandleKey(env, Data(env)), handle));
 }
 
 const at::Tensor& Unwrap(Napi::Env env, Napi::Value value) {
-  TensorBox* box = BoxOf(env, value);
-  if (box == nullptr) throw Napi::TypeError::New(env, "Expected a Tensor but received another value");
-  if (!box->tensor.defined()) throw Napi::TypeError::New(env, "Expected a live Tensor but received a disposed one");
-  return box->tensor;
+  AddonData& data = Data(env);
+  const uint64_t handle = HandleFrom(env, data, value);
+  if (handle == 0) throw Napi::TypeError::New(env, "Expected a Tensor but received another value");
+  TensorSlot* slot = SlotOf(data, handle);
+  if (slot == nullptr) throw Napi::TypeError::New(env, "Expected a live Tensor but received a disposed one");
+  return slot->tensor;
 }
 
 const at::Tensor& Unwrap(const Napi::CallbackInfo& info, size_t index) {
@@ -100,11 +139,17 @@ const at::Tensor& Unwrap(const Napi::CallbackInfo& info, size_t index) {
 }
 
 bool Dispose(Napi::Env env, Napi::Value value) {
-  TensorBox* box = BoxOf(env, value);
-  if (box == nullptr || !box->tensor.defined()) return false;
-  Release(box);
-  Report(env, box->data);
+  AddonData& data = Data(env);
+  const uint64_t handle = HandleFrom(env, data, value);
+  if (SlotOf(data, handle) == nullptr) return false;
+  Release(&data, static_cast<uint32_t>(handle & 0xffffffffu));
+  Report(env, &data);
   return true;
+}
+
+bool IsLive(Napi::Env env, Napi::Value value) {
+  AddonData& data = Data(env);
+  return SlotOf(data, HandleFrom(env, data, value)) != nullptr;
 }
 
 std::vector<int64_t> ToInt64s(Napi::Value value) {
@@ -178,16 +223,16 @@ Napi::Value ScalarToJs(Napi::Env env, const at::Scalar& scalar) {
 namespace {
 
 // Creation functions take (out, ..., dtype, device, requires_grad) and wrap into `out`.
-void Finish(const Napi::CallbackInfo& info, at::Tensor tensor, size_t requires_grad_index) {
+Napi::Value Finish(const Napi::CallbackInfo& info, at::Tensor tensor, size_t requires_grad_index) {
   if (info[requires_grad_index].ToBoolean().Value()) tensor.requires_grad_(true);
-  Wrap(info.Env(), info[0], std::move(tensor));
+  return Wrap(info.Env(), info[0], std::move(tensor));
 }
 
 #define TORCHLORA_SHAPED_FACTORY(name, expression)                        \
   Napi::Value name(const Napi::CallbackInfo& info) {                     \
     const std::vector<int64_t> shape = ToInt64s(info[1]);                \
     const at::TensorOptions options = ToOptions(info, 2);                \
-    Finish(info, expression, 4);                                         \
+    return Finish(info, expression, 4);                                         \
     return info.Env().Undefined();                                       \
   }
 
@@ -200,14 +245,12 @@ TORCHLORA_SHAPED_FACTORY(Empty, at::empty(shape, options))
 
 // full(out, shape, value, dtype, device, requires_grad)
 Napi::Value Full(const Napi::CallbackInfo& info) {
-  Finish(info, at::full(ToInt64s(info[1]), ToScalar(info[2]), ToOptions(info, 3)), 5);
-  return info.Env().Undefined();
+  return Finish(info, at::full(ToInt64s(info[1]), ToScalar(info[2]), ToOptions(info, 3)), 5);
 }
 
 // arange(out, start, end, step, dtype, device, requires_grad)
 Napi::Value Arange(const Napi::CallbackInfo& info) {
-  Finish(info, at::arange(ToScalar(info[1]), ToScalar(info[2]), ToScalar(info[3]), ToOptions(info, 4)), 6);
-  return info.Env().Undefined();
+  return Finish(info, at::arange(ToScalar(info[1]), ToScalar(info[2]), ToScalar(info[3]), ToOptions(info, 4)), 6);
 }
 
 // randint(out, low, high, shape, dtype, device, requires_grad)
@@ -216,23 +259,20 @@ Napi::Value Randint(const Napi::CallbackInfo& info) {
   const int64_t high = info[2].As<Napi::Number>().Int64Value();
   at::TensorOptions options = ToOptions(info, 4);
   if (!options.has_dtype()) options = options.dtype(at::kLong);
-  Finish(info, at::randint(low, high, ToInt64s(info[3]), options), 6);
-  return info.Env().Undefined();
+  return Finish(info, at::randint(low, high, ToInt64s(info[3]), options), 6);
 }
 
 // randperm(out, n, dtype, device, requires_grad)
 Napi::Value Randperm(const Napi::CallbackInfo& info) {
   at::TensorOptions options = ToOptions(info, 2);
   if (!options.has_dtype()) options = options.dtype(at::kLong);
-  Finish(info, at::randperm(info[1].As<Napi::Number>().Int64Value(), options), 4);
-  return info.Env().Undefined();
+  return Finish(info, at::randperm(info[1].As<Napi::Number>().Int64Value(), options), 4);
 }
 
 // eye(out, n, m, dtype, device, requires_grad)
 Napi::Value Eye(const Napi::CallbackInfo& info) {
-  Finish(info, at::eye(info[1].As<Napi::Number>().Int64Value(), info[2].As<Napi::Number>().Int64Value(),
+  return Finish(info, at::eye(info[1].As<Napi::Number>().Int64Value(), info[2].As<Napi::Number>().Int64Value(),
                        ToOptions(info, 3)), 5);
-  return info.Env().Undefined();
 }
 
 // fromBuffer(out, typedArray, shape, dtype, device, requires_grad): copies the bytes.
@@ -242,8 +282,7 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   void* bytes = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
   at::Tensor tensor = at::from_blob(bytes, ToInt64s(info[2]), at::TensorOptions().dtype(dtype)).clone();
   if (auto device = ToDevice(info[4])) tensor = tensor.to(*device);
-  Finish(info, std::move(tensor), 5);
-  return info.Env().Undefined();
+  return Finish(info, std::move(tensor), 5);
 }
 
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
@@ -269,9 +308,7 @@ Napi::Value DisposeTensor(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
-  void* raw = nullptr;
-  if (napi_unwrap(info.Env(), info[0], &raw) != napi_ok || raw == nullptr) return Napi::Boolean::New(info.Env(), true);
-  return Napi::Boolean::New(info.Env(), !static_cast<TensorBox*>(raw)->tensor.defined());
+  return Napi::Boolean::New(info.Env(), !IsLive(info.Env(), info[0]));
 }
 
 Napi::Value Shape(const Napi::CallbackInfo& info) {
@@ -337,8 +374,7 @@ Napi::Value To(const Napi::CallbackInfo& info) {
   const bool copy = info[4].ToBoolean().Value();
   at::Tensor result = tensor.to(ToDevice(info[2]).value_or(tensor.device()),
                                 ToDtype(info[3]).value_or(tensor.scalar_type()), false, copy);
-  Wrap(info.Env(), info[0], std::move(result));
-  return info.Env().Undefined();
+  return Wrap(info.Env(), info[0], std::move(result));
 }
 
 // libtorch's own formatting of the values and the type line, as R torch prints them.

@@ -9,16 +9,24 @@
 
 namespace torchlora {
 
-// Attaches `tensor` to `target`, a fresh object made by the TypeScript layer, and reports
-// its storage bytes to V8. The GC finalizer and dispose() share one idempotent release.
-void Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor);
+// Attaches `tensor` to `target`, a fresh Tensor object made by the TypeScript layer, and
+// returns its handle (a BigInt) for the TypeScript layer to store in `target.h`, which is
+// cheaper from JavaScript than from here; reports its storage bytes to V8. The GC finalizer
+// and dispose() share one idempotent release.
+Napi::Value Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor);
+// Wrap, storing the handle in `target.h` itself: for calls that fill several tensors.
+void WrapInto(Napi::Env env, Napi::Value target, at::Tensor tensor);
 
-// The tensor held by `value`; a TypeError when `value` is not a Tensor or was disposed.
+// The tensor a handle (a BigInt), or a Tensor object's `h` field, names; a TypeError when
+// `value` is neither or its tensor was disposed. The reference stays valid while the call
+// wraps new tensors (slots never move), until the tensor is released.
 const at::Tensor& Unwrap(Napi::Env env, Napi::Value value);
 const at::Tensor& Unwrap(const Napi::CallbackInfo& info, size_t index);
 
-// Drops the tensor held by `value` (idempotent); returns whether it held one.
+// Drops the tensor `value` names (idempotent); returns whether it held one.
 bool Dispose(Napi::Env env, Napi::Value value);
+// Whether `value` names a tensor that is still alive.
+bool IsLive(Napi::Env env, Napi::Value value);
 
 std::vector<int64_t> ToInt64s(Napi::Value value);
 std::vector<at::Tensor> ToTensors(Napi::Env env, Napi::Value array);

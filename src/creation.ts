@@ -45,7 +45,7 @@ function splitSize(args: unknown[], where: string): [number[], ResolvedOptions] 
 function shaped(create: typeof native.randn, args: unknown[], where: string): Tensor {
   const [shape, options] = splitSize(args, where);
   const out = newTensor();
-  create(out, shape, options.dtype, options.device, options.requiresGrad);
+  out.h = create(out, shape, options.dtype, options.device, options.requiresGrad);
   return out;
 }
 
@@ -72,7 +72,7 @@ export function torch_full(size: number | number[], value: number | boolean, opt
   checkScalar(value, 'value');
   const dtype = resolved.dtype ?? (typeof value === 'number' ? native.getDefaultDtype() : null);
   const out = newTensor();
-  native.full(out, shape, value, dtype, resolved.device, resolved.requiresGrad);
+  out.h = native.full(out, shape, value, dtype, resolved.device, resolved.requiresGrad);
   return out;
 }
 
@@ -94,7 +94,7 @@ export function torch_arange(start: number | Tensor, end?: number | Tensor, step
   if (checkFinite(step, 'step') === 0) throw new RangeError('Expected a non-zero step for torch_arange but received 0');
   const resolved = resolve(options, 'torch_arange');
   const out = newTensor();
-  native.arange(out, from, to, step, resolved.dtype, resolved.device, resolved.requiresGrad);
+  out.h = native.arange(out, from, to, step, resolved.dtype, resolved.device, resolved.requiresGrad);
   return out;
 }
 
@@ -110,7 +110,7 @@ export function torch_randint(low: number, high: number, size: number | number[]
   const shape = shapeFrom([size]);
   const resolved = resolve(options, 'torch_randint');
   const out = newTensor();
-  native.randint(out, low, high, shape, resolved.dtype, resolved.device, resolved.requiresGrad);
+  out.h = native.randint(out, low, high, shape, resolved.dtype, resolved.device, resolved.requiresGrad);
   return out;
 }
 
@@ -119,7 +119,7 @@ export function torch_randperm(n: number, options?: TensorOptions): Tensor {
   checkNonNegativeInteger(n, 'n');
   const resolved = resolve(options, 'torch_randperm');
   const out = newTensor();
-  native.randperm(out, n, resolved.dtype, resolved.device, resolved.requiresGrad);
+  out.h = native.randperm(out, n, resolved.dtype, resolved.device, resolved.requiresGrad);
   return out;
 }
 
@@ -129,7 +129,7 @@ export function torch_eye(n: number, m: number = n, options?: TensorOptions): Te
   checkNonNegativeInteger(m, 'm');
   const resolved = resolve(options, 'torch_eye');
   const out = newTensor();
-  native.eye(out, n, m, resolved.dtype, resolved.device, resolved.requiresGrad);
+  out.h = native.eye(out, n, m, resolved.dtype, resolved.device, resolved.requiresGrad);
   return out;
 }
 
@@ -235,7 +235,7 @@ export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOpt
     buffer = bufferFor(values, sourceDtype);
   }
   const out = newTensor();
-  native.fromBuffer(out, buffer, shape, dtypeCode(sourceDtype), resolved.device, false);
+  out.h = native.fromBuffer(out, buffer, shape, dtypeCode(sourceDtype), resolved.device, false);
   // The dtype asked for, or the one numbers get (the default, which may be float16 or bfloat16).
   const wanted = resolved.dtype ?? (ArrayBuffer.isView(data) || sourceDtype === 'bool' ? null : native.getDefaultDtype());
   if (wanted !== null && wanted !== dtypeCode(sourceDtype)) {

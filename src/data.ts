@@ -259,7 +259,7 @@ function permutation(size: number): number[] {
 /** torch.randperm(size, generator=g) after g.manual_seed(seed), g a fresh torch.Generator(). @internal */
 export function seededPermutation(size: number, seed: bigint): number[] {
   const out = newTensor();
-  native.randpermSeeded(out, size, seed);
+  out.h = native.randpermSeeded(out, size, seed);
   try {
     return Array.from(out.to_typed_array() as BigInt64Array, Number);
   } finally {

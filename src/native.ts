@@ -5,10 +5,21 @@ import { collectorSettings } from './collector.js';
 import { TorchError } from './errors.js';
 import { addonCandidates } from './loader.js';
 
-/** A JavaScript object the addon attaches a tensor to. */
+/**
+ * A JavaScript object the addon attaches native state to: a Tensor to fill (`out`, which then
+ * stores the returned TensorId in its `h`), an optimizer, a store; or, in arrays and other
+ * cold paths, a whole Tensor (the addon reads its `h`).
+ */
 export type Handle = object;
+/**
+ * A tensor as the addon names it (native/tensor.cc): a slot and generation in its table, held
+ * in a Tensor's `h`. Ops take these rather than Tensor objects and return the result's: a
+ * BigInt is cheaper to pass and to store from JavaScript than a field is to read or write
+ * from C++. A stale one (disposed) is a TypeError, never a crash.
+ */
+export type TensorId = bigint;
 /** A value the addon accepts where PyTorch takes a Tensor or a Python number. */
-export type HandleOrScalar = Handle | number | boolean;
+export type TensorIdOrScalar = TensorId | number | boolean;
 type Optional<T> = T | null | undefined;
 /** An index item as the addon decodes it (see native/indexing.cc). */
 export type NativeIndex = number | [number | null, number | null, number | null] | Handle | null | '...';
@@ -24,16 +35,16 @@ export interface NativeConfig {
   cxx11Abi?: boolean;
 }
 
-type Unary = (out: Handle, a: Handle) => void;
-type Binary = (out: Handle, a: Handle, b: HandleOrScalar) => void;
-type TensorBinary = (out: Handle, a: Handle, b: Handle) => void;
-type Creation = (out: Handle, shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean) => void;
-type Reduction = (out: Handle, a: Handle, dims: Optional<number[]>, keepdim: boolean, dtype: Optional<number>) => void;
-type DimReduction = (values: Handle, indices: Handle, a: Handle, dim: number, keepdim: boolean) => void;
-type InPlaceBinary = (a: Handle, b: HandleOrScalar) => void;
+type Unary = (out: Handle, a: TensorId) => TensorId;
+type Binary = (out: Handle, a: TensorId, b: TensorIdOrScalar) => TensorId;
+type TensorBinary = (out: Handle, a: TensorId, b: TensorId) => TensorId;
+type Creation = (out: Handle, shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean) => TensorId;
+type Reduction = (out: Handle, a: TensorId, dims: Optional<number[]>, keepdim: boolean, dtype: Optional<number>) => TensorId;
+type DimReduction = (values: Handle, indices: Handle, a: TensorId, dim: number, keepdim: boolean) => void;
+type InPlaceBinary = (a: TensorId, b: TensorIdOrScalar) => void;
 
-type Convolution = (out: Handle, input: Handle, weight: Handle, bias: Optional<Handle>, stride: number[],
-  padding: number[] | 'same' | 'valid', dilation: number[], groups: number) => void;
+type Convolution = (out: Handle, input: TensorId, weight: TensorId, bias: Optional<TensorId>, stride: number[],
+  padding: number[] | 'same' | 'valid', dilation: number[], groups: number) => TensorId;
 export type NativeOptimizerKind = 'adam' | 'adamw' | 'sgd' | 'rmsprop' | 'adagrad';
 /**
  * Adam/AdamW: lr, betas, eps, weight_decay, amsgrad; SGD: lr, momentum, dampening, weight_decay, nesterov;
@@ -57,34 +68,34 @@ export interface NativeAddon {
   /** files.cc: swaps two existing paths atomically (renameat2 RENAME_EXCHANGE); 0 or the errno. */
   exchangePaths(a: string, b: string): number;
   /** shared.cc: parks a detached alias of a tensor for another thread of this process; its number. */
-  shareTensor(tensor: Handle): number;
-  /** Wraps the parked tensor `id` into `out` and forgets it; false when there is none. */
-  takeShared(out: Handle, id: number): boolean;
+  shareTensor(tensor: TensorId): number;
+  /** Wraps the parked tensor `id` into `out` and forgets it; null when there is none. */
+  takeShared(out: Handle, id: number): TensorId | null;
   releaseShared(id: number): boolean;
   parkedTensors(): number;
 
   randn: Creation; rand: Creation; zeros: Creation; ones: Creation; empty: Creation;
-  full(out: Handle, shape: number[], value: number | boolean, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): void;
-  arange(out: Handle, start: number, end: number, step: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): void;
-  randint(out: Handle, low: number, high: number, shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): void;
-  randperm(out: Handle, n: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): void;
-  eye(out: Handle, n: number, m: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): void;
-  fromBuffer(out: Handle, data: ArrayBufferView, shape: number[], dtype: number, device: Optional<string>, requiresGrad: boolean): void;
+  full(out: Handle, shape: number[], value: number | boolean, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
+  arange(out: Handle, start: number, end: number, step: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
+  randint(out: Handle, low: number, high: number, shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
+  randperm(out: Handle, n: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
+  eye(out: Handle, n: number, m: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
+  fromBuffer(out: Handle, data: ArrayBufferView, shape: number[], dtype: number, device: Optional<string>, requiresGrad: boolean): TensorId;
   manualSeed(seed: number): void;
 
-  dispose(a: Handle): boolean;
-  isDisposed(a: Handle): boolean;
-  shape(a: Handle): number[];
-  dtype(a: Handle): number;
-  device(a: Handle): string;
-  numel(a: Handle): number;
-  dim(a: Handle): number;
-  item(a: Handle): number | boolean;
-  data(a: Handle): ArrayBuffer;
-  dataView(a: Handle): ArrayBuffer;
-  isContiguous(a: Handle): boolean;
-  to(out: Handle, a: Handle, device: Optional<string>, dtype: Optional<number>, copy: boolean): void;
-  format(a: Handle): string;
+  dispose(a: TensorId): boolean;
+  isDisposed(a: TensorId): boolean;
+  shape(a: TensorId): number[];
+  dtype(a: TensorId): number;
+  device(a: TensorId): string;
+  numel(a: TensorId): number;
+  dim(a: TensorId): number;
+  item(a: TensorId): number | boolean;
+  data(a: TensorId): ArrayBuffer;
+  dataView(a: TensorId): ArrayBuffer;
+  isContiguous(a: TensorId): boolean;
+  to(out: Handle, a: TensorId, device: Optional<string>, dtype: Optional<number>, copy: boolean): TensorId;
+  format(a: TensorId): string;
 
   neg: Unary; exp: Unary; log: Unary; sqrt: Unary; abs: Unary; relu: Unary; sigmoid: Unary; tanh: Unary;
   sin: Unary; cos: Unary; square: Unary; reciprocal: Unary; floor: Unary; ceil: Unary; round: Unary;
@@ -93,80 +104,80 @@ export interface NativeAddon {
   mul: Binary; div: Binary; pow: Binary; remainder: Binary;
   eq: Binary; ne: Binary; lt: Binary; le: Binary; gt: Binary; ge: Binary;
   matmul: TensorBinary; maximum: TensorBinary; minimum: TensorBinary; logical_and: TensorBinary; logical_or: TensorBinary;
-  baddbmm(out: Handle, self: Handle, batch1: Handle, batch2: Handle, beta: number, alpha: number): void;
-  add(out: Handle, a: Handle, b: HandleOrScalar, alpha?: number): void;
-  sub(out: Handle, a: Handle, b: HandleOrScalar, alpha?: number): void;
-  rsub(out: Handle, a: Handle, b: number, alpha?: number): void;
-  raddAlpha(out: Handle, a: Handle, b: number, alpha: number): void;
-  rdiv(out: Handle, a: Handle, b: number | boolean): void;
-  clamp(out: Handle, a: Handle, min: Optional<number>, max: Optional<number>): void;
-  softmax(out: Handle, a: Handle, dim: number): void;
-  log_softmax(out: Handle, a: Handle, dim: number): void;
+  baddbmm(out: Handle, self: TensorId, batch1: TensorId, batch2: TensorId, beta: number, alpha: number): TensorId;
+  add(out: Handle, a: TensorId, b: TensorIdOrScalar, alpha?: number): TensorId;
+  sub(out: Handle, a: TensorId, b: TensorIdOrScalar, alpha?: number): TensorId;
+  rsub(out: Handle, a: TensorId, b: number, alpha?: number): TensorId;
+  raddAlpha(out: Handle, a: TensorId, b: number, alpha: number): TensorId;
+  rdiv(out: Handle, a: TensorId, b: number | boolean): TensorId;
+  clamp(out: Handle, a: TensorId, min: Optional<number>, max: Optional<number>): TensorId;
+  softmax(out: Handle, a: TensorId, dim: number): TensorId;
+  log_softmax(out: Handle, a: TensorId, dim: number): TensorId;
   sum: Reduction; mean: Reduction;
-  norm(out: Handle, a: Handle, p: number, dims: Optional<number[]>, keepdim: boolean): void;
+  norm(out: Handle, a: TensorId, p: number, dims: Optional<number[]>, keepdim: boolean): TensorId;
   maxAll: Unary; minAll: Unary; maxDim: DimReduction; minDim: DimReduction;
-  argmax(out: Handle, a: Handle, dim: Optional<number>, keepdim: boolean): void;
-  argmin(out: Handle, a: Handle, dim: Optional<number>, keepdim: boolean): void;
-  transpose(out: Handle, a: Handle, dim0: number, dim1: number): void;
-  permute(out: Handle, a: Handle, dims: number[]): void;
-  reshape(out: Handle, a: Handle, shape: number[]): void;
-  view(out: Handle, a: Handle, shape: number[]): void;
-  expand(out: Handle, a: Handle, shape: number[]): void;
-  flatten(out: Handle, a: Handle, startDim: number, endDim: number): void;
-  squeeze(out: Handle, a: Handle, dim: Optional<number>): void;
-  unsqueeze(out: Handle, a: Handle, dim: number): void;
-  cat(out: Handle, tensors: Handle[], dim: number): void;
-  stack(out: Handle, tensors: Handle[], dim: number): void;
-  where(out: Handle, condition: Handle, a: HandleOrScalar, b: HandleOrScalar): void;
-  allclose(a: Handle, b: Handle, rtol: number, atol: number, equalNan: boolean): boolean;
-  equal(a: Handle, b: Handle): boolean;
-  add_(a: Handle, b: HandleOrScalar, alpha?: number): void;
-  sub_(a: Handle, b: HandleOrScalar, alpha?: number): void;
+  argmax(out: Handle, a: TensorId, dim: Optional<number>, keepdim: boolean): TensorId;
+  argmin(out: Handle, a: TensorId, dim: Optional<number>, keepdim: boolean): TensorId;
+  transpose(out: Handle, a: TensorId, dim0: number, dim1: number): TensorId;
+  permute(out: Handle, a: TensorId, dims: number[]): TensorId;
+  reshape(out: Handle, a: TensorId, shape: number[]): TensorId;
+  view(out: Handle, a: TensorId, shape: number[]): TensorId;
+  expand(out: Handle, a: TensorId, shape: number[]): TensorId;
+  flatten(out: Handle, a: TensorId, startDim: number, endDim: number): TensorId;
+  squeeze(out: Handle, a: TensorId, dim: Optional<number>): TensorId;
+  unsqueeze(out: Handle, a: TensorId, dim: number): TensorId;
+  cat(out: Handle, tensors: Handle[], dim: number): TensorId;
+  stack(out: Handle, tensors: Handle[], dim: number): TensorId;
+  where(out: Handle, condition: TensorId, a: TensorIdOrScalar, b: TensorIdOrScalar): TensorId;
+  allclose(a: TensorId, b: TensorId, rtol: number, atol: number, equalNan: boolean): boolean;
+  equal(a: TensorId, b: TensorId): boolean;
+  add_(a: TensorId, b: TensorIdOrScalar, alpha?: number): void;
+  sub_(a: TensorId, b: TensorIdOrScalar, alpha?: number): void;
   mul_: InPlaceBinary; div_: InPlaceBinary; pow_: InPlaceBinary;
-  zero_(a: Handle): void;
-  fill_(a: Handle, value: number | boolean): void;
-  copy_(a: Handle, source: Handle): void;
-  normal_(a: Handle, mean: number, std: number): void;
-  uniform_(a: Handle, from: number, to: number): void;
-  clamp_(a: Handle, min: Optional<number>, max: Optional<number>): void;
+  zero_(a: TensorId): void;
+  fill_(a: TensorId, value: number | boolean): void;
+  copy_(a: TensorId, source: TensorId): void;
+  normal_(a: TensorId, mean: number, std: number): void;
+  uniform_(a: TensorId, from: number, to: number): void;
+  clamp_(a: TensorId, min: Optional<number>, max: Optional<number>): void;
 
-  index(out: Handle, a: Handle, indices: NativeIndex[]): void;
-  indexPut(a: Handle, indices: NativeIndex[], value: HandleOrScalar, accumulate: boolean): void;
+  index(out: Handle, a: TensorId, indices: NativeIndex[]): TensorId;
+  indexPut(a: TensorId, indices: NativeIndex[], value: TensorIdOrScalar, accumulate: boolean): void;
 
-  backward(a: Handle, gradient: Optional<Handle>, retainGraph: Optional<boolean>, createGraph: boolean): void;
-  grad(out: Handle, a: Handle): boolean;
-  setGrad(a: Handle, gradient: Optional<Handle>): void;
-  requiresGrad(a: Handle): boolean;
-  setRequiresGrad(a: Handle, flag: boolean): void;
-  isLeaf(a: Handle): boolean;
-  retainGrad(a: Handle): void;
-  gradFn(a: Handle): string | null;
+  backward(a: TensorId, gradient: Optional<TensorId>, retainGraph: Optional<boolean>, createGraph: boolean): void;
+  grad(out: Handle, a: TensorId): TensorId | null;
+  setGrad(a: TensorId, gradient: Optional<TensorId>): void;
+  requiresGrad(a: TensorId): boolean;
+  setRequiresGrad(a: TensorId, flag: boolean): void;
+  isLeaf(a: TensorId): boolean;
+  retainGrad(a: TensorId): void;
+  gradFn(a: TensorId): string | null;
   autogradGrad(outs: Handle[], outputs: Handle[], inputs: Handle[], gradOutputs: Optional<Handle[]>,
     retainGraph: Optional<boolean>, createGraph: boolean, allowUnused: boolean): boolean[];
   setGradEnabled(flag: boolean): boolean;
   isGradEnabled(): boolean;
 
   // nn.cc: reduction is 0 none, 1 mean, 2 sum
-  linear(out: Handle, input: Handle, weight: Handle, bias: Optional<Handle>): void;
-  gelu(out: Handle, input: Handle, approximate: 'none' | 'tanh'): void;
-  dropout(out: Handle, input: Handle, p: number, train: boolean): void;
-  embedding(out: Handle, weight: Handle, indices: Handle, paddingIdx: number, scaleGradByFreq: boolean, sparse: boolean): void;
-  embeddingRenorm_(weight: Handle, indices: Handle, maxNorm: number, normType: number): void;
+  linear(out: Handle, input: TensorId, weight: TensorId, bias: Optional<TensorId>): TensorId;
+  gelu(out: Handle, input: TensorId, approximate: 'none' | 'tanh'): TensorId;
+  dropout(out: Handle, input: TensorId, p: number, train: boolean): TensorId;
+  embedding(out: Handle, weight: TensorId, indices: TensorId, paddingIdx: number, scaleGradByFreq: boolean, sparse: boolean): TensorId;
+  embeddingRenorm_(weight: TensorId, indices: TensorId, maxNorm: number, normType: number): void;
   conv1d: Convolution; conv2d: Convolution;
-  layer_norm(out: Handle, input: Handle, normalizedShape: number[], weight: Optional<Handle>, bias: Optional<Handle>, eps: number): void;
-  mse_loss(out: Handle, input: Handle, target: Handle, reduction: number): void;
-  l1_loss(out: Handle, input: Handle, target: Handle, reduction: number): void;
-  cross_entropy(out: Handle, input: Handle, target: Handle, weight: Optional<Handle>, reduction: number, ignoreIndex: number, labelSmoothing: number): void;
-  binary_cross_entropy_with_logits(out: Handle, input: Handle, target: Handle, weight: Optional<Handle>, posWeight: Optional<Handle>, reduction: number): void;
+  layer_norm(out: Handle, input: TensorId, normalizedShape: number[], weight: Optional<TensorId>, bias: Optional<TensorId>, eps: number): TensorId;
+  mse_loss(out: Handle, input: TensorId, target: TensorId, reduction: number): TensorId;
+  l1_loss(out: Handle, input: TensorId, target: TensorId, reduction: number): TensorId;
+  cross_entropy(out: Handle, input: TensorId, target: TensorId, weight: Optional<TensorId>, reduction: number, ignoreIndex: number, labelSmoothing: number): TensorId;
+  binary_cross_entropy_with_logits(out: Handle, input: TensorId, target: TensorId, weight: Optional<TensorId>, posWeight: Optional<TensorId>, reduction: number): TensorId;
   calculateGain(nonlinearity: string, param: number): number;
-  fanInAndFanOut(a: Handle): [number, number];
-  kaimingUniform_(a: Handle, negativeSlope: number, mode: 'fan_in' | 'fan_out', nonlinearity: string): void;
-  kaimingNormal_(a: Handle, negativeSlope: number, mode: 'fan_in' | 'fan_out', nonlinearity: string): void;
-  xavierUniform_(a: Handle, gain: number): void;
-  xavierNormal_(a: Handle, gain: number): void;
-  uniformInit_(a: Handle, from: number, to: number): void;
-  normalInit_(a: Handle, mean: number, std: number): void;
-  constantInit_(a: Handle, value: number): void;
+  fanInAndFanOut(a: TensorId): [number, number];
+  kaimingUniform_(a: TensorId, negativeSlope: number, mode: 'fan_in' | 'fan_out', nonlinearity: string): void;
+  kaimingNormal_(a: TensorId, negativeSlope: number, mode: 'fan_in' | 'fan_out', nonlinearity: string): void;
+  xavierUniform_(a: TensorId, gain: number): void;
+  xavierNormal_(a: TensorId, gain: number): void;
+  uniformInit_(a: TensorId, from: number, to: number): void;
+  normalInit_(a: TensorId, mean: number, std: number): void;
+  constantInit_(a: TensorId, value: number): void;
 
   // function.cc: autograd in JavaScript
   attachFunction(make: () => Handle, outputs: Handle[], inputs: Handle[], backward: (grads: (Handle | null)[]) => (Handle | null)[]): Handle[];
@@ -181,8 +192,8 @@ export interface NativeAddon {
 
   // lora.cc: base plus a mixed-adapter batch's terms, segment by segment (rows in `order`, counts[j] of adapter j; null: no term);
   // `out` is `base` itself, added in place, unless autograd records
-  loraMixedAdd(out: Handle, base: Handle, input: Handle, order: readonly number[], counts: readonly number[], A: (Handle | null)[], B: (Handle | null)[],
-    scalings: number[]): void;
+  loraMixedAdd(out: Handle, base: TensorId, input: TensorId, order: readonly number[], counts: readonly number[], A: (Handle | null)[], B: (Handle | null)[],
+    scalings: number[]): TensorId;
 
   // optim.cc: options objects are complete on creation, partial on update
   optimizerNew(out: Handle, kind: NativeOptimizerKind, groups: { params: Handle[]; options: NativeOptimizerOptions }[]): void;
@@ -200,16 +211,16 @@ export interface NativeAddon {
   /** torch.empty((), dtype=torch.int64).random_().item() on the default generator. */
   randomSeed(): bigint;
   /** torch.randperm(n) (int64) on a fresh generator seeded with `seed`. */
-  randpermSeeded(out: Handle, n: number, seed: bigint): void;
+  randpermSeeded(out: Handle, n: number, seed: bigint): TensorId;
 
   // scalar_math.cc: the C library's cos and pow, which CPython's math.cos and ** call
   libmCos(x: number): number;
   libmPow(x: number, y: number): number;
   // serialization.cc: storages for torch_save / torch_load
   /** Wraps into `out` a 1-D tensor over all of `a`'s storage; `key` is equal for tensors that share one. */
-  storageOf(out: Handle, a: Handle): { key: bigint; offset: number; stride: number[] };
+  storageOf(out: Handle, a: TensorId): { key: bigint; offset: number; stride: number[] };
   /** Wraps into `out` a tensor over `source`'s storage (set_), as torch._utils._rebuild_tensor does. */
-  setStorage(out: Handle, source: Handle, offset: number, size: number[], stride: number[]): void;
+  setStorage(out: Handle, source: TensorId, offset: number, size: number[], stride: number[]): TensorId;
 
   // distributed.cc: c10d (TCPStore, ProcessGroupGloo, Work, DDP's Reducer); each wraps into `out`
   /** Whether the addon was compiled with gloo's headers (ProcessGroupGloo). */

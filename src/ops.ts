@@ -1,7 +1,7 @@
 // R torch's functional forms (`torch_matmul(x, y)`), each the same as the Tensor method.
 import { aten } from './dispatch.js';
 import { native } from './native.js';
-import { checkOperand, checkTensor, newTensor, type Tensor, type TensorOrScalar } from './tensor.js';
+import { checkOperand, checkTensor, idOrScalar, newTensor, type Tensor, type TensorOrScalar } from './tensor.js';
 import { checkInteger, checkNumber, fail, namedArguments } from './validate.js';
 
 function tensors(values: unknown, name: string): Tensor[] {
@@ -22,7 +22,7 @@ export function torch_baddbmm(self: Tensor, batch1: Tensor, batch2: Tensor, beta
   const named = namedArguments(beta, new Set(['beta', 'alpha']), 'torch_baddbmm');
   if (named !== null) ({ beta = 1, alpha = 1 } = named);
   const out = newTensor();
-  native.baddbmm(out, checkTensor(self, 'self'), checkTensor(batch1, 'batch1'), checkTensor(batch2, 'batch2'), checkNumber(beta, 'beta'), checkNumber(alpha, 'alpha'));
+  out.h = native.baddbmm(out, checkTensor(self, 'self').h, checkTensor(batch1, 'batch1').h, checkTensor(batch2, 'batch2').h, checkNumber(beta, 'beta'), checkNumber(alpha, 'alpha'));
   return out;
 }
 
@@ -32,7 +32,7 @@ export function torch_add(self: TensorOrScalar, other: TensorOrScalar, alpha?: n
     const tensor = checkTensor(other, 'other');
     if (alpha === undefined) return tensor.add(self as number);
     const out = newTensor();
-    native.raddAlpha(out, tensor, self as number, checkNumber(alpha, 'alpha'));
+    out.h = native.raddAlpha(out, tensor.h, self as number, checkNumber(alpha, 'alpha'));
     return out;
   }
   return (self as Tensor).add(other, alpha);
@@ -43,7 +43,7 @@ export function torch_sub(self: TensorOrScalar, other: TensorOrScalar, alpha?: n
   if (typeof checkOperand(self, 'self') !== 'object') {
     const tensor = checkTensor(other, 'other');
     const out = newTensor();
-    native.rsub(out, tensor, self as number, alpha === undefined ? undefined : checkNumber(alpha, 'alpha'));
+    out.h = native.rsub(out, tensor.h, self as number, alpha === undefined ? undefined : checkNumber(alpha, 'alpha'));
     return out;
   }
   return (self as Tensor).sub(other, alpha);
@@ -59,7 +59,7 @@ export function torch_mul(self: TensorOrScalar, other: TensorOrScalar): Tensor {
 export function torch_div(self: TensorOrScalar, other: TensorOrScalar): Tensor {
   if (typeof checkOperand(self, 'self') !== 'object') {
     const out = newTensor();
-    native.rdiv(out, checkTensor(other, 'other'), self as number | boolean);
+    out.h = native.rdiv(out, checkTensor(other, 'other').h, self as number | boolean);
     return out;
   }
   return (self as Tensor).div(other);
@@ -119,7 +119,7 @@ export function torch_cat(values: Tensor[], dim: number | { dim?: number } = 0):
   if (named !== null) ({ dim = 0 } = named);
   const list = tensors(values, 'tensors');
   const out = newTensor();
-  native.cat(out, list, checkInteger(dim, 'dim'));
+  out.h = native.cat(out, list, checkInteger(dim, 'dim'));
   return out;
 }
 
@@ -129,7 +129,7 @@ export function torch_stack(values: Tensor[], dim: number | { dim?: number } = 0
   if (named !== null) ({ dim = 0 } = named);
   const list = tensors(values, 'tensors');
   const out = newTensor();
-  native.stack(out, list, checkInteger(dim, 'dim'));
+  out.h = native.stack(out, list, checkInteger(dim, 'dim'));
   return out;
 }
 
@@ -137,7 +137,7 @@ export function torch_stack(values: Tensor[], dim: number | { dim?: number } = 0
 export function torch_where(condition: Tensor, self: TensorOrScalar, other: TensorOrScalar): Tensor {
   checkTensor(condition, 'condition');
   const out = newTensor();
-  native.where(out, condition, checkOperand(self, 'self'), checkOperand(other, 'other'));
+  out.h = native.where(out, condition.h, idOrScalar(checkOperand(self, 'self')), idOrScalar(checkOperand(other, 'other')));
   return out;
 }
 

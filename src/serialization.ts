@@ -193,7 +193,7 @@ class SavePlan {
     const whole = newTensor();
     let info: ReturnType<typeof native.storageOf>;
     try {
-      info = native.storageOf(whole, tensor);
+      info = native.storageOf(whole, tensor.h);
     } catch (error) {
       throw new TorchError(`torch_save: could not save ${name}: ${(error as Error).message}`);
     }

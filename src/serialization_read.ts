@@ -159,7 +159,7 @@ class Loader implements UnpickleHooks {
     }
     if (requiresGrad === true && !isFloating(storage.dtype)) this.fault(`a ${storage.dtype} tensor requires grad; only floating-point tensors can`);
     const tensor = newTensor();
-    native.setStorage(tensor, storage.tensor, offset as number, shape, steps);
+    tensor.h = native.setStorage(tensor, storage.tensor.h, offset as number, shape, steps);
     this.made.push(tensor);
     if (requiresGrad === true) tensor.requires_grad_(true);
     return tensor;

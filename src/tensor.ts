@@ -3,7 +3,7 @@
 // result straight into a fresh Tensor (no intermediate objects, no copies).
 import { inspect } from 'node:util';
 import { dtypeCode, dtypeName, type DType, type DTypeLike } from './dtype.js';
-import { native, type Handle, type NativeIndex } from './native.js';
+import { native, type Handle, type NativeIndex, type TensorId, type TensorIdOrScalar } from './native.js';
 import { TENSOR_BRAND, track } from './scope.js';
 import {
   checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkOptions, checkScalar, fail, namedArguments, optionKeys, sameShape,
@@ -58,6 +58,11 @@ export function checkTensor(value: unknown, name: string): Tensor {
   return value;
 }
 
+/** What the addon takes for a Tensor or a number: the tensor's id, or the number itself. */
+export function idOrScalar(value: TensorOrScalar): TensorIdOrScalar {
+  return typeof value === 'object' ? value.h : value;
+}
+
 export function checkOperand(value: unknown, name: string): TensorOrScalar {
   if (value instanceof Tensor || typeof value === 'number' || typeof value === 'boolean') return value;
   return fail('a Tensor or a number', name, value);
@@ -108,13 +113,13 @@ function maskTensor(item: unknown[], position: number): Tensor {
   const bytes = new Uint8Array(item.length);
   for (let i = 0; i < item.length; i++) bytes[i] = checkBoolean(item[i], `index[${position}][${i}]`) ? 1 : 0;
   const out = newTensor();
-  native.fromBuffer(out, bytes, [item.length], dtypeCode('bool'), null, false);
+  out.h = native.fromBuffer(out, bytes, [item.length], dtypeCode('bool'), null, false);
   return out;
 }
 
 function indexTensor(values: number[]): Tensor {
   const out = newTensor();
-  native.fromBuffer(out, BigInt64Array.from(values, (v) => BigInt(v)), [values.length], dtypeCode('int64'), null, false);
+  out.h = native.fromBuffer(out, BigInt64Array.from(values, (v) => BigInt(v)), [values.length], dtypeCode('int64'), null, false);
   return out;
 }
 
@@ -204,6 +209,8 @@ const UNIFORM_KEYS = optionKeys<{ from?: number; to?: number }>({ from: true, to
  */
 export class Tensor {
   declare readonly [TENSOR_BRAND]: true;
+  /** @internal The addon's handle for this tensor (native/tensor.cc); 0n until an op fills it. */
+  h = 0n;
 
   /** @internal Tensors are made by torch_* functions and by operations on tensors. */
   constructor(token: typeof INTERNAL) {
@@ -213,21 +220,21 @@ export class Tensor {
   // ---- reading ----
 
   /** The sizes of each dimension. @example torch_zeros(2, 3).shape // [2, 3] */
-  get shape(): number[] { return native.shape(this); }
+  get shape(): number[] { return native.shape(this.h); }
   /** The element type. @example torch_zeros(2).dtype // "float32" */
-  get dtype(): DType { return dtypeName(native.dtype(this)); }
+  get dtype(): DType { return dtypeName(native.dtype(this.h)); }
   /** The device, such as "cpu" or "cuda:0". @example torch_zeros(2).device // "cpu" */
-  get device(): string { return native.device(this); }
+  get device(): string { return native.device(this.h); }
   /** The number of dimensions. @example torch_zeros(2, 3).ndim // 2 */
-  get ndim(): number { return native.dim(this); }
+  get ndim(): number { return native.dim(this.h); }
   /** Whether this tensor has been disposed. */
-  get is_disposed(): boolean { return native.isDisposed(this); }
+  get is_disposed(): boolean { return native.isDisposed(this.h); }
 
   /** The size of `dim`, or the whole shape. @example torch_zeros(2, 3).size(-1) // 3 */
   size(): number[];
   size(dim: number): number;
   size(dim?: number): number | number[] {
-    const shape = native.shape(this);
+    const shape = native.shape(this.h);
     if (dim === undefined) return shape;
     checkInteger(dim, 'dim');
     const index = dim < 0 ? dim + shape.length : dim;
@@ -238,20 +245,20 @@ export class Tensor {
   }
 
   /** The number of elements. @example torch_zeros(2, 3).numel() // 6 */
-  numel(): number { return native.numel(this); }
+  numel(): number { return native.numel(this.h); }
   /** The number of dimensions. @example torch_zeros(2, 3).dim() // 2 */
-  dim(): number { return native.dim(this); }
+  dim(): number { return native.dim(this.h); }
 
   /** The value of a one-element tensor. @example torch_tensor([2.5]).item() // 2.5 */
-  item(): number | boolean { return native.item(this); }
+  item(): number | boolean { return native.item(this.h); }
 
   /** The values as nested JavaScript arrays (int64 values become numbers). @example torch_eye(2).to_array() // [[1, 0], [0, 1]] */
   to_array(): NestedArray {
     const dtype = this.dtype;
     if (dtype === 'float16' || dtype === 'bfloat16') return this.to({ dtype: 'float32' }).to_array();
-    const flat = typedArrayFor(dtype, native.data(this));
+    const flat = typedArrayFor(dtype, native.data(this.h));
     const toValue = dtype === 'bool' ? (v: number | bigint) => v !== 0 : (v: number | bigint) => Number(v);
-    return nest(flat, native.shape(this), toValue);
+    return nest(flat, native.shape(this.h), toValue);
   }
 
   /**
@@ -266,13 +273,13 @@ export class Tensor {
    */
   to_typed_array(options?: { copy?: boolean }): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array {
     const { copy = true } = checkOptions(options, TYPED_ARRAY_KEYS, 'to_typed_array');
-    if (checkBoolean(copy, 'copy')) return typedArrayFor(this.dtype, native.data(this)) as ReturnType<Tensor['to_typed_array']>;
-    if (native.device(this) !== 'cpu' || !native.isContiguous(this)) {
-      throw new TypeError(`Expected a contiguous CPU tensor for a view but received a${native.isContiguous(this) ? '' : ' non-contiguous'} tensor on ${native.device(this)}; call .contiguous() or .cpu(), or copy`);
+    if (checkBoolean(copy, 'copy')) return typedArrayFor(this.dtype, native.data(this.h)) as ReturnType<Tensor['to_typed_array']>;
+    if (native.device(this.h) !== 'cpu' || !native.isContiguous(this.h)) {
+      throw new TypeError(`Expected a contiguous CPU tensor for a view but received a${native.isContiguous(this.h) ? '' : ' non-contiguous'} tensor on ${native.device(this.h)}; call .contiguous() or .cpu(), or copy`);
     }
     // No memory to view: an empty array (Node cannot make an ArrayBuffer over zero native bytes).
-    if (native.numel(this) === 0) return typedArrayFor(this.dtype, new ArrayBuffer(0)) as ReturnType<Tensor['to_typed_array']>;
-    return typedArrayFor(this.dtype, native.dataView(this)) as ReturnType<Tensor['to_typed_array']>;
+    if (native.numel(this.h) === 0) return typedArrayFor(this.dtype, new ArrayBuffer(0)) as ReturnType<Tensor['to_typed_array']>;
+    return typedArrayFor(this.dtype, native.dataView(this.h)) as ReturnType<Tensor['to_typed_array']>;
   }
 
   /**
@@ -296,7 +303,7 @@ export class Tensor {
     const device = options.device === undefined ? null : checkDevice(options.device);
     const dtype = options.dtype === undefined ? null : dtypeCode(options.dtype);
     const out = newTensor();
-    native.to(out, this, device, dtype, options.copy === undefined ? false : checkBoolean(options.copy, 'copy'));
+    out.h = native.to(out, this.h, device, dtype, options.copy === undefined ? false : checkBoolean(options.copy, 'copy'));
     return out;
   }
 
@@ -321,7 +328,7 @@ export class Tensor {
   /** As bool (non-zero is true). */
   bool(): Tensor { return this.to({ dtype: 'bool' }); }
   /** Whether this tensor is on a CUDA device. @example x.is_cuda // false on the CPU */
-  get is_cuda(): boolean { return native.device(this).startsWith('cuda'); }
+  get is_cuda(): boolean { return native.device(this.h).startsWith('cuda'); }
 
   // ---- arithmetic ----
 
@@ -331,7 +338,7 @@ export class Tensor {
     alpha = alphaOf(alpha, 'add');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
     const out = newTensor();
-    native.add(out, this, other, alpha);
+    out.h = native.add(out, this.h, idOrScalar(other), alpha);
     return out;
   }
 
@@ -341,7 +348,7 @@ export class Tensor {
     alpha = alphaOf(alpha, 'sub');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
     const out = newTensor();
-    native.sub(out, this, other, alpha);
+    out.h = native.sub(out, this.h, idOrScalar(other), alpha);
     return out;
   }
 
@@ -401,21 +408,21 @@ export class Tensor {
     if (max !== null) checkNumber(max, 'max');
     if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp but received neither');
     const out = newTensor();
-    native.clamp(out, this, min as number | null, max);
+    out.h = native.clamp(out, this.h, min as number | null, max);
     return out;
   }
 
   /** Softmax along `dim`. @example logits.softmax(-1) */
   softmax(dim: number): Tensor {
     const out = newTensor();
-    native.softmax(out, this, checkInteger(dim, 'dim'));
+    out.h = native.softmax(out, this.h, checkInteger(dim, 'dim'));
     return out;
   }
 
   /** Log of softmax along `dim`, computed stably. @example logits.log_softmax(-1) */
   log_softmax(dim: number): Tensor {
     const out = newTensor();
-    native.log_softmax(out, this, checkInteger(dim, 'dim'));
+    out.h = native.log_softmax(out, this.h, checkInteger(dim, 'dim'));
     return out;
   }
 
@@ -449,12 +456,12 @@ export class Tensor {
     checkTensor(other, 'other');
     const named = namedArguments(rtol, ALLCLOSE_KEYS, 'allclose');
     if (named !== null) ({ rtol = 1e-5, atol = 1e-8, equal_nan = false } = named);
-    return native.allclose(this, other, checkFinite(rtol, 'rtol'), checkFinite(atol, 'atol'), checkBoolean(equal_nan, 'equal_nan'));
+    return native.allclose(this.h, other.h, checkFinite(rtol, 'rtol'), checkFinite(atol, 'atol'), checkBoolean(equal_nan, 'equal_nan'));
   }
 
   /** Same shape and exactly the same values. @example a.equal(a.clone()) // true */
   equal(other: Tensor): boolean {
-    return native.equal(this, checkTensor(other, 'other'));
+    return native.equal(this.h, checkTensor(other, 'other').h);
   }
 
   // ---- reductions ----
@@ -483,7 +490,7 @@ export class Tensor {
     checkNumber(p, 'p');
     const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
     const out = newTensor();
-    native.norm(out, this, p as number, dims, checkBoolean(keepdim, 'keepdim'));
+    out.h = native.norm(out, this.h, p as number, dims, checkBoolean(keepdim, 'keepdim'));
     return out;
   }
 
@@ -510,7 +517,7 @@ export class Tensor {
     const named = namedArguments(dim, ARG_KEYS, 'argmax');
     if (named !== null) ({ dim, keepdim = false } = named);
     const out = newTensor();
-    native.argmax(out, this, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
+    out.h = native.argmax(out, this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
     return out;
   }
 
@@ -519,7 +526,7 @@ export class Tensor {
     const named = namedArguments(dim, ARG_KEYS, 'argmin');
     if (named !== null) ({ dim, keepdim = false } = named);
     const out = newTensor();
-    native.argmin(out, this, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
+    out.h = native.argmin(out, this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
     return out;
   }
 
@@ -531,35 +538,35 @@ export class Tensor {
   /** Swaps two dimensions. @example x.transpose(0, 1) */
   transpose(dim0: number, dim1: number): Tensor {
     const out = newTensor();
-    native.transpose(out, this, checkInteger(dim0, 'dim0'), checkInteger(dim1, 'dim1'));
+    out.h = native.transpose(out, this.h, checkInteger(dim0, 'dim0'), checkInteger(dim1, 'dim1'));
     return out;
   }
 
   /** Reorders the dimensions. @example x.permute(2, 0, 1) */
   permute(...dims: number[] | [number[]]): Tensor {
     const out = newTensor();
-    native.permute(out, this, dimsFrom(dims, 'dims'));
+    out.h = native.permute(out, this.h, dimsFrom(dims, 'dims'));
     return out;
   }
 
   /** The same values in a new shape (a view when possible); -1 infers one size. @example x.reshape(-1, 4) */
   reshape(...shape: number[] | [number[]]): Tensor {
     const out = newTensor();
-    native.reshape(out, this, dimsFrom(shape, 'shape'));
+    out.h = native.reshape(out, this.h, dimsFrom(shape, 'shape'));
     return out;
   }
 
   /** A view with a new shape (a TorchError if the memory layout does not allow it). @example x.view(2, -1) */
   view(...shape: number[] | [number[]]): Tensor {
     const out = newTensor();
-    native.view(out, this, dimsFrom(shape, 'shape'));
+    out.h = native.view(out, this.h, dimsFrom(shape, 'shape'));
     return out;
   }
 
   /** Broadcasts size-1 dimensions to `shape` without copying; -1 keeps a size. @example b.expand(4, -1) */
   expand(...shape: number[] | [number[]]): Tensor {
     const out = newTensor();
-    native.expand(out, this, dimsFrom(shape, 'shape'));
+    out.h = native.expand(out, this.h, dimsFrom(shape, 'shape'));
     return out;
   }
 
@@ -568,7 +575,7 @@ export class Tensor {
     const named = namedArguments(start_dim, FLATTEN_KEYS, 'flatten');
     if (named !== null) ({ start_dim = 0, end_dim = -1 } = named);
     const out = newTensor();
-    native.flatten(out, this, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim'));
+    out.h = native.flatten(out, this.h, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim'));
     return out;
   }
 
@@ -577,14 +584,14 @@ export class Tensor {
     const named = namedArguments(dim, SQUEEZE_KEYS, 'squeeze');
     if (named !== null) ({ dim } = named);
     const out = newTensor();
-    native.squeeze(out, this, optionalDim(dim));
+    out.h = native.squeeze(out, this.h, optionalDim(dim));
     return out;
   }
 
   /** Inserts a size-1 dimension at `dim`. @example x.unsqueeze(0) */
   unsqueeze(dim: number): Tensor {
     const out = newTensor();
-    native.unsqueeze(out, this, checkInteger(dim, 'dim'));
+    out.h = native.unsqueeze(out, this.h, checkInteger(dim, 'dim'));
     return out;
   }
 
@@ -609,7 +616,7 @@ export class Tensor {
    */
   index(...items: IndexItem[]): Tensor {
     const out = newTensor();
-    native.index(out, this, items.map(toNativeIndex));
+    out.h = native.index(out, this.h, items.map(toNativeIndex));
     return out;
   }
 
@@ -633,7 +640,7 @@ export class Tensor {
         if (!(item instanceof Tensor) && !Array.isArray(item)) fail('an index Tensor or an array of integers (accumulate takes no slices)', `items[${i}]`, item);
       });
     }
-    native.indexPut(this, list.map(toNativeIndex), value, accumulate as boolean);
+    native.indexPut(this.h, list.map(toNativeIndex), idOrScalar(value), accumulate as boolean);
     return this;
   }
 
@@ -644,7 +651,7 @@ export class Tensor {
     checkOperand(other, 'other');
     alpha = alphaOf(alpha, 'add_');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
-    native.add_(this, other, alpha);
+    native.add_(this.h, idOrScalar(other), alpha);
     return this;
   }
 
@@ -653,22 +660,22 @@ export class Tensor {
     checkOperand(other, 'other');
     alpha = alphaOf(alpha, 'sub_');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
-    native.sub_(this, other, alpha);
+    native.sub_(this.h, idOrScalar(other), alpha);
     return this;
   }
 
   /** `this *= other`. */
-  mul_(other: TensorOrScalar): this { native.mul_(this, checkOperand(other, 'other')); return this; }
+  mul_(other: TensorOrScalar): this { native.mul_(this.h, idOrScalar(checkOperand(other, 'other'))); return this; }
   /** `this /= other`. */
-  div_(other: TensorOrScalar): this { native.div_(this, checkOperand(other, 'other')); return this; }
+  div_(other: TensorOrScalar): this { native.div_(this.h, idOrScalar(checkOperand(other, 'other'))); return this; }
   /** `this **= exponent`. */
-  pow_(exponent: TensorOrScalar): this { native.pow_(this, checkOperand(exponent, 'exponent')); return this; }
+  pow_(exponent: TensorOrScalar): this { native.pow_(this.h, idOrScalar(checkOperand(exponent, 'exponent'))); return this; }
   /** Fills with zeros. */
-  zero_(): this { native.zero_(this); return this; }
+  zero_(): this { native.zero_(this.h); return this; }
   /** Fills with `value`. @example x.fill_(1) */
-  fill_(value: number | boolean): this { native.fill_(this, checkScalar(value, 'value')); return this; }
+  fill_(value: number | boolean): this { native.fill_(this.h, checkScalar(value, 'value')); return this; }
   /** Copies `source`'s values into this tensor (broadcasting). @example w.copy_(saved) */
-  copy_(source: Tensor): this { native.copy_(this, checkTensor(source, 'source')); return this; }
+  copy_(source: Tensor): this { native.copy_(this.h, checkTensor(source, 'source').h); return this; }
 
   /** Fills with samples of N(mean, std²) from libtorch's generator. @example w.normal_(0, 0.02) */
   normal_(mean: number | { mean?: number; std?: number } = 0, std = 1): this {
@@ -676,7 +683,7 @@ export class Tensor {
     if (named !== null) ({ mean = 0, std = 1 } = named);
     checkFinite(mean, 'mean');
     if (checkFinite(std, 'std') < 0) throw new RangeError(`Expected a non-negative std for normal_ but received ${std}`);
-    native.normal_(this, mean as number, std);
+    native.normal_(this.h, mean as number, std);
     return this;
   }
 
@@ -686,7 +693,7 @@ export class Tensor {
     if (named !== null) ({ from = 0, to = 1 } = named);
     const low = checkFinite(from, 'from');
     if (checkFinite(to, 'to') < low) throw new RangeError(`Expected to >= from for uniform_ but received from=${low}, to=${to}`);
-    native.uniform_(this, low, to);
+    native.uniform_(this.h, low, to);
     return this;
   }
 
@@ -697,32 +704,35 @@ export class Tensor {
     if (min !== null) checkNumber(min, 'min');
     if (max !== null) checkNumber(max, 'max');
     if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp_ but received neither');
-    native.clamp_(this, min as number | null, max);
+    native.clamp_(this.h, min as number | null, max);
     return this;
   }
 
   // ---- autograd ----
 
   /** Whether autograd records operations on this tensor. */
-  get requires_grad(): boolean { return native.requiresGrad(this); }
-  set requires_grad(flag: boolean) { native.setRequiresGrad(this, checkBoolean(flag, 'requires_grad')); }
+  get requires_grad(): boolean { return native.requiresGrad(this.h); }
+  set requires_grad(flag: boolean) { native.setRequiresGrad(this.h, checkBoolean(flag, 'requires_grad')); }
 
   /** Turns gradient recording on or off for this leaf tensor; returns it. @example w.requires_grad_() */
   requires_grad_(flag = true): this {
-    native.setRequiresGrad(this, checkBoolean(flag, 'requires_grad'));
+    native.setRequiresGrad(this.h, checkBoolean(flag, 'requires_grad'));
     return this;
   }
 
   /** The accumulated gradient, or undefined before any backward(). Each read is a new handle to the same gradient. */
   get grad(): Tensor | undefined {
     const out = newTensor();
-    return native.grad(out, this) ? out : undefined;
+    const id = native.grad(out, this.h);
+    if (id === null) return undefined;
+    out.h = id;
+    return out;
   }
 
   /** Sets the gradient: a tensor of this tensor's shape, dtype and device (as PyTorch demands), or null. */
   set grad(gradient: Tensor | undefined | null) {
     if (gradient === undefined || gradient === null) {
-      native.setGrad(this, null);
+      native.setGrad(this.h, null);
       return;
     }
     checkTensor(gradient, 'grad');
@@ -730,16 +740,16 @@ export class Tensor {
     if (!sameShape(gradient.shape, this.shape)) throw new RangeError(mismatch(`shape [${this.shape.join(', ')}]`, `shape [${gradient.shape.join(', ')}]`));
     if (gradient.dtype !== this.dtype) throw new TypeError(mismatch(`dtype ${this.dtype}`, gradient.dtype));
     if (gradient.device !== this.device) throw new TypeError(mismatch(`device ${this.device}`, gradient.device));
-    native.setGrad(this, gradient);
+    native.setGrad(this.h, gradient.h);
   }
 
   /** The name of the operation that made this tensor (`"MmBackward0"`), or null for a leaf. */
-  get grad_fn(): string | null { return native.gradFn(this); }
+  get grad_fn(): string | null { return native.gradFn(this.h); }
   /** Whether this is a leaf of the autograd graph (made by the user, not by an operation). */
-  get is_leaf(): boolean { return native.isLeaf(this); }
+  get is_leaf(): boolean { return native.isLeaf(this.h); }
 
   /** Keeps `grad` for this non-leaf tensor after backward(). */
-  retain_grad(): this { native.retainGrad(this); return this; }
+  retain_grad(): this { native.retainGrad(this.h); return this; }
 
   /**
    * Computes gradients of this tensor with respect to every leaf that requires them, and
@@ -752,25 +762,25 @@ export class Tensor {
     const options = checkOptions(given, BACKWARD_KEYS, 'backward');
     if (gradient !== undefined && gradient !== null) checkTensor(gradient, 'gradient');
     const retain = options.retain_graph === undefined ? null : checkBoolean(options.retain_graph, 'retain_graph');
-    native.backward(this, gradient ?? null, retain, options.create_graph === undefined ? false : checkBoolean(options.create_graph, 'create_graph'));
+    native.backward(this.h, gradient?.h ?? null, retain, options.create_graph === undefined ? false : checkBoolean(options.create_graph, 'create_graph'));
   }
 
   // ---- memory ----
 
   /** Releases this handle's reference to the native tensor now. Idempotent. @example x.dispose() */
-  dispose(): void { native.dispose(this); }
+  dispose(): void { native.dispose(this.h); }
   /** `using x = torch_randn(3)` disposes x at the end of the block. */
-  [Symbol.dispose](): void { native.dispose(this); }
+  [Symbol.dispose](): void { native.dispose(this.h); }
 
   // ---- printing ----
 
   /** What R torch prints: `torch_tensor`, libtorch's values, `[ CPUFloatType{2,3} ]` and the grad suffix. */
   toString(): string {
-    if (native.isDisposed(this)) return 'torch_tensor\n[ disposed ]';
-    let text = `torch_tensor\n${native.format(this).trimEnd()}`;
-    const gradFn = native.gradFn(this);
+    if (native.isDisposed(this.h)) return 'torch_tensor\n[ disposed ]';
+    let text = `torch_tensor\n${native.format(this.h).trimEnd()}`;
+    const gradFn = native.gradFn(this.h);
     if (gradFn !== null) text += `[ grad_fn = <${gradFn}> ]`;
-    else if (native.requiresGrad(this)) text += '[ requires_grad = TRUE ]';
+    else if (native.requiresGrad(this.h)) text += '[ requires_grad = TRUE ]';
     return text;
   }
 
@@ -782,23 +792,23 @@ Object.defineProperty(Tensor.prototype, TENSOR_BRAND, { value: true });
 
 // ---- the methods' shared steps (functions, not methods: nothing internal on the prototype) ----
 
-function unary(self: Tensor, op: (out: Handle, a: Handle) => void): Tensor {
+function unary(self: Tensor, op: (out: Handle, a: TensorId) => TensorId): Tensor {
   const out = newTensor();
-  op(out, self);
+  out.h = op(out, self.h);
   return out;
 }
 
-function binary(self: Tensor, op: (out: Handle, a: Handle, b: TensorOrScalar) => void, other: unknown, name = 'other'): Tensor {
-  checkOperand(other, name);
+function binary(self: Tensor, op: (out: Handle, a: TensorId, b: TensorIdOrScalar) => TensorId, other: unknown, name = 'other'): Tensor {
+  const operand = idOrScalar(checkOperand(other, name));
   const out = newTensor();
-  op(out, self, other as TensorOrScalar);
+  out.h = op(out, self.h, operand);
   return out;
 }
 
-function tensorBinary(self: Tensor, op: (out: Handle, a: Handle, b: Handle) => void, other: unknown): Tensor {
-  checkTensor(other, 'other');
+function tensorBinary(self: Tensor, op: (out: Handle, a: TensorId, b: TensorId) => TensorId, other: unknown): Tensor {
+  const operand = checkTensor(other, 'other').h;
   const out = newTensor();
-  op(out, self, other as Tensor);
+  out.h = op(out, self.h, operand);
   return out;
 }
 
@@ -807,7 +817,7 @@ function reduce(self: Tensor, op: typeof native.sum, name: string, dim: number |
   const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
   const dtype = given === undefined ? null : dtypeCode(given);
   const out = newTensor();
-  op(out, self, dims, checkBoolean(keepdim, 'keepdim'), dtype);
+  out.h = op(out, self.h, dims, checkBoolean(keepdim, 'keepdim'), dtype);
   return out;
 }
 
@@ -816,7 +826,7 @@ function logicalOperand(self: Tensor, other: unknown): Tensor {
   const operand = checkOperand(other, 'other');
   if (typeof operand === 'object') return operand;
   const out = newTensor();
-  native.full(out, [], operand !== 0 && operand !== false, dtypeCode('bool'), native.device(self), false);
+  out.h = native.full(out, [], operand !== 0 && operand !== false, dtypeCode('bool'), native.device(self.h), false);
   return out;
 }
 
@@ -830,7 +840,7 @@ function dimReduce(self: Tensor, op: typeof native.maxDim, dim: number, keepdim:
   checkInteger(dim, 'dim');
   const values = newTensor();
   const indices = newTensor();
-  op(values, indices, self, dim, checkBoolean(keepdim, 'keepdim'));
+  op(values, indices, self.h, dim, checkBoolean(keepdim, 'keepdim'));
   return [values, indices];
 }
 

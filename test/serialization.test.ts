@@ -40,7 +40,7 @@ function hexOf(tensor: Tensor): string {
 function storageKey(tensor: Tensor): { key: bigint; offset: number; stride: number[] } {
   const whole = newTensor();
   try {
-    return native.storageOf(whole, tensor);
+    return native.storageOf(whole, tensor.h);
   } finally {
     whole.dispose();
   }

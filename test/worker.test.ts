@@ -13,16 +13,17 @@ const { parentPort, workerData } = require('node:worker_threads');
 const addon = require(workerData.addonPath);
 class TorchError extends Error {}
 addon.initialize(TorchError);
+// Ops take tensor ids (a Tensor's \`h\`) and return the result's, which the object keeps.
 const keep = [];
 for (let i = 0; i < workerData.count; i++) {
   const out = {};
-  addon.full(out, [2, 2], workerData.value, null, null, false);
+  out.h = addon.full(out, [2, 2], workerData.value, null, null, false);
   keep.push(out);
 }
 const sum = {};
-addon.sum(sum, keep[0], null, false, null);
+sum.h = addon.sum(sum, keep[0].h, null, false, null);
 let error = null;
-try { const bad = {}; addon.matmul(bad, keep[0], (() => { const o = {}; addon.ones(o, [3, 3], null, null, false); return o; })()); }
+try { const bad = {}; const o = {}; o.h = addon.ones(o, [3, 3], null, null, false); addon.matmul(bad, keep[0].h, o.h); }
 catch (e) { error = e instanceof TorchError ? 'TorchError' : String(e); }
 // Operators reached through the dispatcher are resolved per thread: ids differ in order here.
 const ids = workerData.value % 2 === 0
@@ -30,9 +31,9 @@ const ids = workerData.value % 2 === 0
   : [addon.resolveOp('aten::flip', ''), addon.resolveOp('aten::cumsum', '')].reverse();
 const running = addon.callOp(() => ({}), ids[0], [keep[0], 1, undefined], true);
 const cumulative = {};
-addon.sum(cumulative, running, null, false, null);
+cumulative.h = addon.sum(cumulative, running.h, null, false, null);
 const live = addon.memoryStats().tensors;
-parentPort.postMessage({ sum: addon.item(sum), cumsum: addon.item(cumulative), live, error });
+parentPort.postMessage({ sum: addon.item(sum.h), cumsum: addon.item(cumulative.h), live, error });
 `;
 
 function runWorker(value: number, count: number): Promise<{ sum: number; cumsum: number; live: number; error: string }> {

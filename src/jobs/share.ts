@@ -38,7 +38,7 @@ export function encodeShared(value: unknown, ids: number[], where: string): unkn
   }
   if (value instanceof Tensor) {
     if (value.is_disposed) fail('a live Tensor', where, value);
-    const id = native.shareTensor(value);
+    const id = native.shareTensor(value.h);
     ids.push(id);
     return { [MARK]: id, requires_grad: value.requires_grad } satisfies Marker;
   }
@@ -71,7 +71,9 @@ export function decodeShared(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
   if (isMarker(value)) {
     const tensor = newTensor();
-    if (!native.takeShared(tensor, value[MARK])) throw new Error(`internal: shared tensor ${value[MARK]} was taken or released already`);
+    const id = native.takeShared(tensor, value[MARK]);
+    if (id === null) throw new Error(`internal: shared tensor ${value[MARK]} was taken or released already`);
+    tensor.h = id;
     if (value.requires_grad) tensor.requires_grad_(true);
     return tensor;
   }

@@ -50,7 +50,7 @@ export class LoraLinear extends DenseLoraLayer<LinearBase> {
     }
     const here = rows.adapters.map((name) => name in this.r);
     const sum = newTensor();
-    native.loraMixedAdd(sum, result, input, rows.order, rows.counts,
+    sum.h = native.loraMixedAdd(sum, result.h, input.h, rows.order, rows.counts,
       rows.adapters.map((name, j) => (here[j] ? this.lora_A.get(name).weight : null)),
       rows.adapters.map((name, j) => (here[j] ? this.lora_B.get(name).weight : null)),
       rows.adapters.map((name, j) => (here[j] ? this.scaling[name]! : 0)));

@@ -64,16 +64,18 @@ export function broadcastPair(input: Tensor, target: Tensor): [Tensor, Tensor] {
  */
 export function nnf_mse_loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   const { reduction } = checkOptions(options, LOSS_KEYS, 'nnf_mse_loss');
+  const [a, b] = broadcastPair(input, target);
   const out = newTensor();
-  native.mse_loss(out, ...broadcastPair(input, target), reductionCode(reduction));
+  out.h = native.mse_loss(out, a.h, b.h, reductionCode(reduction));
   return out;
 }
 
 /** Mean absolute error, `|input - target|` reduced. @example nnf_l1_loss(pred, y, { reduction: 'sum' }) */
 export function nnf_l1_loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   const { reduction } = checkOptions(options, LOSS_KEYS, 'nnf_l1_loss');
+  const [a, b] = broadcastPair(input, target);
   const out = newTensor();
-  native.l1_loss(out, ...broadcastPair(input, target), reductionCode(reduction));
+  out.h = native.l1_loss(out, a.h, b.h, reductionCode(reduction));
   return out;
 }
 
@@ -99,7 +101,7 @@ const CROSS_ENTROPY_KEYS = optionKeys<CrossEntropyOptions>({ weight: true, ignor
 export function nnf_cross_entropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const { weight, ignore_index = -100, reduction, label_smoothing = 0 } = checkOptions(options, CROSS_ENTROPY_KEYS, 'nnf_cross_entropy');
   const out = newTensor();
-  native.cross_entropy(out, checkTensor(input, 'input'), checkTensor(target, 'target'), optionalTensor(weight, 'weight'),
+  out.h = native.cross_entropy(out, checkTensor(input, 'input').h, checkTensor(target, 'target').h, optionalTensor(weight, 'weight')?.h,
     reductionCode(reduction), checkInteger(ignore_index, 'ignore_index'), checkProbability(label_smoothing, 'label_smoothing'));
   return out;
 }
@@ -123,8 +125,8 @@ const BINARY_CROSS_ENTROPY_KEYS = optionKeys<BinaryCrossEntropyWithLogitsOptions
 export function nnf_binary_cross_entropy_with_logits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
   const { weight, reduction, pos_weight } = checkOptions(options, BINARY_CROSS_ENTROPY_KEYS, 'nnf_binary_cross_entropy_with_logits');
   const out = newTensor();
-  native.binary_cross_entropy_with_logits(out, checkTensor(input, 'input'), checkTensor(target, 'target'),
-    optionalTensor(weight, 'weight'), optionalTensor(pos_weight, 'pos_weight'), reductionCode(reduction));
+  out.h = native.binary_cross_entropy_with_logits(out, checkTensor(input, 'input').h, checkTensor(target, 'target').h,
+    optionalTensor(weight, 'weight')?.h, optionalTensor(pos_weight, 'pos_weight')?.h, reductionCode(reduction));
   return out;
 }
 
@@ -151,7 +153,7 @@ export function nnf_gelu(input: Tensor, options: GeluOptions = {}): Tensor {
   const { approximate = 'none' } = checkOptions(options, GELU_KEYS, 'nnf_gelu');
   if (approximate !== 'none' && approximate !== 'tanh') fail('"none" or "tanh"', 'approximate', approximate);
   const out = newTensor();
-  native.gelu(out, checkTensor(input, 'input'), approximate);
+  out.h = native.gelu(out, checkTensor(input, 'input').h, approximate);
   return out;
 }
 
@@ -203,7 +205,7 @@ const DROPOUT_KEYS = optionKeys<DropoutOptions>({ p: true, training: true });
 export function nnf_dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
   const { p = 0.5, training = true } = checkOptions(options, DROPOUT_KEYS, 'nnf_dropout');
   const out = newTensor();
-  native.dropout(out, checkTensor(input, 'input'), checkProbability(p, 'p'), checkBoolean(training, 'training'));
+  out.h = native.dropout(out, checkTensor(input, 'input').h, checkProbability(p, 'p'), checkBoolean(training, 'training'));
   return out;
 }
 
@@ -212,7 +214,7 @@ export function nnf_dropout(input: Tensor, options: DropoutOptions = {}): Tensor
 /** `input @ weight.t() + bias`, as `nn_linear` computes. @example nnf_linear(x, w, b) */
 export function nnf_linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const out = newTensor();
-  native.linear(out, checkTensor(input, 'input'), checkTensor(weight, 'weight'), optionalTensor(bias, 'bias'));
+  out.h = native.linear(out, checkTensor(input, 'input').h, checkTensor(weight, 'weight').h, optionalTensor(bias, 'bias')?.h);
   return out;
 }
 
@@ -261,10 +263,10 @@ export function nnf_embedding(input: Tensor, weight: Tensor, options: EmbeddingO
   }
   checkBoolean(scale_grad_by_freq, 'scale_grad_by_freq');
   checkBoolean(sparse, 'sparse');
-  if (max_norm !== null) native.embeddingRenorm_(weight, input, checkMaxNorm(max_norm), checkNumber(norm_type, 'norm_type'));
+  if (max_norm !== null) native.embeddingRenorm_(weight.h, input.h, checkMaxNorm(max_norm), checkNumber(norm_type, 'norm_type'));
   else checkNumber(norm_type, 'norm_type');
   const out = newTensor();
-  native.embedding(out, weight, input, padding, scale_grad_by_freq, sparse);
+  out.h = native.embedding(out, weight.h, input.h, padding, scale_grad_by_freq, sparse);
   return out;
 }
 
@@ -296,7 +298,7 @@ function convolution(op: typeof native.conv2d, dims: number, input: Tensor, weig
   checkTensor(weight, 'weight');
   const paddingValue = padding === 'same' || padding === 'valid' ? padding : sizes(padding, dims, 'padding', checkNonNegativeInteger);
   const out = newTensor();
-  op(out, input, weight, optionalTensor(bias, 'bias'), sizes(stride, dims, 'stride'), paddingValue, sizes(dilation, dims, 'dilation'),
+  out.h = op(out, input.h, weight.h, optionalTensor(bias, 'bias')?.h, sizes(stride, dims, 'stride'), paddingValue, sizes(dilation, dims, 'dilation'),
     checkPositiveInteger(groups, 'groups'));
   return out;
 }
@@ -342,8 +344,8 @@ const LAYER_NORM_KEYS = optionKeys<LayerNormFunctionOptions>({ weight: true, bia
 export function nnf_layer_norm(input: Tensor, normalized_shape: number[], options: LayerNormFunctionOptions = {}): Tensor {
   const { weight, bias, eps = 1e-5 } = checkOptions(options, LAYER_NORM_KEYS, 'nnf_layer_norm');
   const out = newTensor();
-  native.layer_norm(out, checkTensor(input, 'input'), checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight'),
-    optionalTensor(bias, 'bias'), checkFinite(eps, 'eps'));
+  out.h = native.layer_norm(out, checkTensor(input, 'input').h, checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight')?.h,
+    optionalTensor(bias, 'bias')?.h, checkFinite(eps, 'eps'));
   return out;
 }
 

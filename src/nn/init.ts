@@ -48,7 +48,7 @@ function kaiming(tensor: Tensor, options: KaimingOptions | undefined, name: stri
   checkFanMode(mode);
   checkNonlinearity(nonlinearity);
   if (tensor.numel() === 0) return tensor;
-  fill(checkMatrix(tensor, name.slice('nn_init_'.length)), a, mode, nonlinearity);
+  fill(checkMatrix(tensor, name.slice('nn_init_'.length)).h, a, mode, nonlinearity);
   return tensor;
 }
 
@@ -78,20 +78,20 @@ export function nn_init_kaiming_normal_(tensor: Tensor, options: KaimingOptions 
 
 // Xavier divides by fan_in + fan_out: PyTorch fails (ZeroDivisionError) when both are 0.
 function checkXavier(tensor: Tensor, what: string): Tensor {
-  const [fanIn, fanOut] = native.fanInAndFanOut(checkMatrix(tensor, what));
+  const [fanIn, fanOut] = native.fanInAndFanOut(checkMatrix(tensor, what).h);
   if (fanIn + fanOut === 0) failRange(`a tensor with fan_in + fan_out > 0 (${what} divides by it)`, 'tensor', `a tensor of shape [${tensor.shape.join(', ')}]`);
   return tensor;
 }
 
 /** Xavier (Glorot) uniform: U(-b, b) with b = gain · √(6 / (fan_in + fan_out)). @example nn_init_xavier_uniform_(w) */
 export function nn_init_xavier_uniform_(tensor: Tensor, gain = 1): Tensor {
-  native.xavierUniform_(checkXavier(tensor, 'xavier_uniform_'), checkFinite(gain, 'gain'));
+  native.xavierUniform_(checkXavier(tensor, 'xavier_uniform_').h, checkFinite(gain, 'gain'));
   return tensor;
 }
 
 /** Xavier (Glorot) normal: N(0, gain² · 2 / (fan_in + fan_out)). @example nn_init_xavier_normal_(w) */
 export function nn_init_xavier_normal_(tensor: Tensor, gain = 1): Tensor {
-  native.xavierNormal_(checkXavier(tensor, 'xavier_normal_'), checkFinite(gain, 'gain'));
+  native.xavierNormal_(checkXavier(tensor, 'xavier_normal_').h, checkFinite(gain, 'gain'));
   return tensor;
 }
 
@@ -99,7 +99,7 @@ export function nn_init_xavier_normal_(tensor: Tensor, gain = 1): Tensor {
 export function nn_init_uniform_(tensor: Tensor, a = 0, b = 1): Tensor {
   checkFinite(a, 'a');
   if (checkFinite(b, 'b') < a) failRange(`b >= a (${a})`, 'b', b);
-  native.uniformInit_(checkTensor(tensor, 'tensor'), a, b);
+  native.uniformInit_(checkTensor(tensor, 'tensor').h, a, b);
   return tensor;
 }
 
@@ -107,13 +107,13 @@ export function nn_init_uniform_(tensor: Tensor, a = 0, b = 1): Tensor {
 export function nn_init_normal_(tensor: Tensor, mean = 0, std = 1): Tensor {
   checkFinite(mean, 'mean');
   if (checkFinite(std, 'std') < 0) failRange('a non-negative std', 'std', std);
-  native.normalInit_(checkTensor(tensor, 'tensor'), mean, std);
+  native.normalInit_(checkTensor(tensor, 'tensor').h, mean, std);
   return tensor;
 }
 
 /** Fills with `value`. @example nn_init_constant_(bias, 0.1) */
 export function nn_init_constant_(tensor: Tensor, value: number): Tensor {
-  native.constantInit_(checkTensor(tensor, 'tensor'), checkFinite(value, 'value'));
+  native.constantInit_(checkTensor(tensor, 'tensor').h, checkFinite(value, 'value'));
   return tensor;
 }
 
@@ -129,5 +129,5 @@ export function nn_init_ones_(tensor: Tensor): Tensor {
 
 /** `[fan_in, fan_out]` of a weight: its input and output sizes times the kernel size. @example fan_in_and_fan_out(w) */
 export function fanInAndFanOut(tensor: Tensor): [number, number] {
-  return native.fanInAndFanOut(checkMatrix(tensor, 'fan_in_and_fan_out'));
+  return native.fanInAndFanOut(checkMatrix(tensor, 'fan_in_and_fan_out').h);
 }

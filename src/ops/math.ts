@@ -388,7 +388,7 @@ export function torch_stride(self: Tensor, dim?: number): number | number[] {
 
 /** Whether the elements lie in row-major order without gaps. @example x.t().is_contiguous() // false */
 export function torch_is_contiguous(self: Tensor): boolean {
-  return native.isContiguous(checkTensor(self, 'self'));
+  return native.isContiguous(checkTensor(self, 'self').h);
 }
 
 const ELEMENT_SIZES: Record<DType, number> = {
