@@ -61,6 +61,8 @@ struct AddonData {
 };
 
 AddonData& Data(Napi::Env env);
+// memory.cc: runs the collector when the live tensors grew past its limit.
+void MaybeCollect(napi_env env, AddonData& data);
 inline void RetainAddonData(AddonData* data) { data->holders += 1; }
 inline void ReleaseAddonData(AddonData* data) {
   if (--data->holders == 0) delete data;
@@ -71,8 +73,13 @@ Napi::Error TorchError(Napi::Env env, const std::string& message);
 
 // Every exported function goes through this: libtorch's errors (c10::Error, std::exception)
 // become a thrown TorchError, never a crash; Napi::Error passes through unchanged.
+// A collection, when one is due, comes first: before the call allocates, so that what it
+// makes can reuse what the program dropped (an evaluation's 40 MB temporaries), and never
+// while it holds references into the tensor table. The ids it was passed are its arguments,
+// alive, so their tensors survive the collection.
 template <Napi::Value (*Function)(const Napi::CallbackInfo&)>
 Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  MaybeCollect(info.Env(), Data(info.Env()));
   try {
     return Function(info);
   } catch (const Napi::Error&) {

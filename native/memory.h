@@ -6,9 +6,9 @@
 
 namespace torchlora {
 
-// Runs the collector set by setCollector when the weighted live bytes grew past the limit
-// since the last collection. Called after a tensor is wrapped, never from a finalizer.
-void MaybeCollect(napi_env env, AddonData& data);
+// MaybeCollect (common.h) runs the collector set by setCollector when the weighted live bytes
+// grew past the limit since the last collection: on entry to every exported function, never
+// from a finalizer.
 
 void InitMemory(Napi::Env env, Napi::Object exports);
 

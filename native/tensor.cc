@@ -35,7 +35,7 @@ void Report(napi_env env, AddonData* data) {
 }
 
 // A handle is the slot's generation (high 32 bits) and index (low 32 bits); generations
-// start at 1, so 0 is never a handle (a Tensor object not yet filled holds 0n).
+// start at 1, so 0 is never a handle.
 uint64_t HandleOf(uint32_t index, const TensorSlot& slot) { return (uint64_t{slot.generation} << 32) | index; }
 
 // The live slot `handle` names, or nullptr when it names none (disposed, or never issued).
@@ -61,9 +61,9 @@ void Release(AddonData* data, uint32_t index) {
   data->free_slot = index;
 }
 
-// Runs synchronously inside GC (NAPI_EXPERIMENTAL basic finalizer): it touches no JS. The
-// handle rides in the finalizer's data pointer; after dispose() it is stale and only the
-// count on the addon data is dropped.
+// Runs synchronously inside GC (NAPI_EXPERIMENTAL basic finalizer) when the id dies: it
+// touches no JS. After dispose() the handle is stale and only the count on the addon data is
+// dropped.
 void FinalizeTensor(node_api_basic_env /*env*/, void* raw, void* hint) {
   auto* data = static_cast<AddonData*>(hint);
   const auto handle = reinterpret_cast<uintptr_t>(raw);
@@ -76,19 +76,25 @@ napi_value HandleKey(napi_env env, AddonData& data) {
   return data.handle_key.Value();
 }
 
-// The handle `value` carries: a BigInt, or an object's `h` field (a Tensor passed whole, as
+// The handle an id (an External) carries; 0 when `value` is no External. SlotOf checks the
+// index and the generation, so an External from elsewhere (another addon's) is refused,
+// never followed.
+uint64_t HandleOfId(napi_env env, napi_value value) {
+  void* raw = nullptr;
+  if (napi_get_value_external(env, value, &raw) != napi_ok) return 0;
+  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(raw));
+}
+
+// The handle `value` carries: an id, or an object's `h` field (a Tensor passed whole, as
 // arrays of tensors are). 0 when it carries none.
 uint64_t HandleFrom(napi_env env, AddonData& data, napi_value value) {
-  uint64_t handle = 0;
-  bool lossless = false;
-  if (napi_get_value_bigint_uint64(env, value, &handle, &lossless) == napi_ok) return lossless ? handle : 0;
+  if (const uint64_t handle = HandleOfId(env, value)) return handle;
   napi_valuetype type = napi_undefined;
   napi_typeof(env, value, &type);
   if (type != napi_object) return 0;
   napi_value field = nullptr;
   if (napi_get_property(env, value, HandleKey(env, data), &field) != napi_ok) return 0;
-  if (napi_get_value_bigint_uint64(env, field, &handle, &lossless) != napi_ok) return 0;
-  return lossless ? handle : 0;
+  return HandleOfId(env, field);
 }
 
 }  // namespace
@@ -108,16 +114,14 @@ Napi::Value Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor) {
   slot.bytes = StorageBytes(slot.tensor);
   const uint64_t handle = HandleOf(index, slot);
   Account(&data, 1, slot.bytes);
-  if (napi_add_finalizer(env, target, reinterpret_cast<void*>(static_cast<uintptr_t>(handle)), FinalizeTensor, &data, nullptr) != napi_ok) {
+  napi_value id = nullptr;
+  if (napi_create_external(env, reinterpret_cast<void*>(static_cast<uintptr_t>(handle)), FinalizeTensor, &data, &id) != napi_ok) {
     Release(&data, index);
-    throw Napi::Error::New(env, "internal: could not attach a tensor to its JS object");
+    throw Napi::Error::New(env, "internal: could not make a tensor id");
   }
   RetainAddonData(&data);
-  napi_value result = nullptr;
-  napi_create_bigint_uint64(env, handle, &result);
   Report(env, &data);
-  MaybeCollect(env, data);
-  return Napi::Value(env, result);
+  return Napi::Value(env, id);
 }
 
 void WrapInto(Napi::Env env, Napi::Value target, at::Tensor tensor) {

@@ -9,17 +9,20 @@
 
 namespace torchlora {
 
-// Attaches `tensor` to `target`, a fresh Tensor object made by the TypeScript layer, and
-// returns its handle (a BigInt) for the TypeScript layer to store in `target.h`, which is
-// cheaper from JavaScript than from here; reports its storage bytes to V8. The GC finalizer
-// and dispose() share one idempotent release.
+// Puts `tensor` in the table and returns its id: an External naming the slot (index and
+// generation) whose GC finalizer frees it, for the TypeScript layer to store in `target.h`
+// (`target`, the Tensor the caller made for the result, is not touched: storing from
+// JavaScript is cheaper). The id, not the Tensor, carries the finalizer, so a tensor lives as
+// long as any JavaScript value holds its id: one read from a Tensor that died since, on its
+// way to an op, still names it. Reports its storage bytes to V8. The finalizer and dispose()
+// share one idempotent release.
 Napi::Value Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor);
-// Wrap, storing the handle in `target.h` itself: for calls that fill several tensors.
+// Wrap, storing the id in `target.h` itself: for calls that fill several tensors.
 void WrapInto(Napi::Env env, Napi::Value target, at::Tensor tensor);
 
-// The tensor a handle (a BigInt), or a Tensor object's `h` field, names; a TypeError when
-// `value` is neither or its tensor was disposed. The reference stays valid while the call
-// wraps new tensors (slots never move), until the tensor is released.
+// The tensor an id, or a Tensor object's `h` field, names; a TypeError when `value` is
+// neither or its tensor was disposed. The reference stays valid while the call wraps new
+// tensors (slots never move), until the tensor is released.
 const at::Tensor& Unwrap(Napi::Env env, Napi::Value value);
 const at::Tensor& Unwrap(const Napi::CallbackInfo& info, size_t index);
 

@@ -11,13 +11,15 @@ import { addonCandidates } from './loader.js';
  * cold paths, a whole Tensor (the addon reads its `h`).
  */
 export type Handle = object;
+declare const TENSOR_ID: unique symbol;
 /**
- * A tensor as the addon names it (native/tensor.cc): a slot and generation in its table, held
- * in a Tensor's `h`. Ops take these rather than Tensor objects and return the result's: a
- * BigInt is cheaper to pass and to store from JavaScript than a field is to read or write
- * from C++. A stale one (disposed) is a TypeError, never a crash.
+ * A tensor as the addon names it (native/tensor.cc): an opaque External naming a slot and
+ * generation in its table, held in a Tensor's `h`. Ops take these rather than Tensor objects
+ * and return the result's: cheaper to pass and to store from JavaScript than a field is to
+ * read or write from C++. The slot is freed when the id itself is collected, so an id read
+ * from a Tensor that died since still names its tensor; a disposed one is a TypeError.
  */
-export type TensorId = bigint;
+export type TensorId = { readonly [TENSOR_ID]: true };
 /** A value the addon accepts where PyTorch takes a Tensor or a Python number. */
 export type TensorIdOrScalar = TensorId | number | boolean;
 type Optional<T> = T | null | undefined;

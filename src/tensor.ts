@@ -209,8 +209,8 @@ const UNIFORM_KEYS = optionKeys<{ from?: number; to?: number }>({ from: true, to
  */
 export class Tensor {
   declare readonly [TENSOR_BRAND]: true;
-  /** @internal The addon's handle for this tensor (native/tensor.cc); 0n until an op fills it. */
-  h = 0n;
+  /** @internal The addon's id for this tensor (native/tensor.cc); null until an op fills it. */
+  h: TensorId = null as unknown as TensorId;
 
   /** @internal Tensors are made by torch_* functions and by operations on tensors. */
   constructor(token: typeof INTERNAL) {
