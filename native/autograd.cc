@@ -20,7 +20,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// grad(out, a) -> a's gradient wrapped into out (its handle), or null when it has none
+// grad(out, a) -> the id of a's gradient (for out.h), or null when it has none
 Napi::Value Grad(const Napi::CallbackInfo& info) {
   const at::Tensor& grad = Unwrap(info, 1).grad();
   if (!grad.defined()) return info.Env().Null();

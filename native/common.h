@@ -17,9 +17,9 @@ namespace torchlora {
 
 // Per-addon state. One per Node environment (main thread or worker), owned by
 // napi_set_instance_data, so the addon loads in several worker_threads at once.
-// One tensor a JavaScript Tensor object holds (tensor.cc). The object keeps a handle, the
-// slot's index and generation as a BigInt: a disposed tensor's slot is reused under the next
-// generation, so a stale or made-up handle is refused, never followed.
+// One tensor a JavaScript Tensor object holds (tensor.cc). The object keeps an id, an External
+// carrying the slot's index and generation: a disposed tensor's slot is reused under the next
+// generation, so a stale id is refused, never followed.
 struct TensorSlot {
   at::Tensor tensor;
   int64_t bytes = 0;         // storage bytes reported for it
@@ -61,7 +61,9 @@ struct AddonData {
 };
 
 AddonData& Data(Napi::Env env);
-// memory.cc: runs the collector when the live tensors grew past its limit.
+// memory.cc: runs the collector set by setCollector when the weighted live bytes grew past
+// the limit since the last collection. Guarded calls it on entry to every exported function;
+// never call it from a finalizer.
 void MaybeCollect(napi_env env, AddonData& data);
 inline void RetainAddonData(AddonData* data) { data->holders += 1; }
 inline void ReleaseAddonData(AddonData* data) {

@@ -6,10 +6,6 @@
 
 namespace torchlora {
 
-// MaybeCollect (common.h) runs the collector set by setCollector when the weighted live bytes
-// grew past the limit since the last collection: on entry to every exported function, never
-// from a finalizer.
-
 void InitMemory(Napi::Env env, Napi::Object exports);
 
 }  // namespace torchlora

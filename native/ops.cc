@@ -14,7 +14,6 @@ Napi::Value Done(const Napi::CallbackInfo& info, at::Tensor result) {
   return Wrap(info.Env(), info[0], std::move(result));
 }
 
-
 bool IsScalar(const Napi::Value& value) { return value.IsNumber() || value.IsBoolean(); }
 
 // ---- (out, a) ----

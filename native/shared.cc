@@ -42,8 +42,8 @@ Napi::Value ShareTensor(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(id));
 }
 
-// takeShared(out, id): wraps the parked tensor into `out` (its handle) and forgets the
-// number; null when the number was never given or was taken or released already.
+// takeShared(out, number): the tensor id (for out.h) of the tensor parked under `number`,
+// which is forgotten; null when the number was never given or was taken or released already.
 Napi::Value TakeShared(const Napi::CallbackInfo& info) {
   at::Tensor tensor = Unpark(info[1].As<Napi::Number>().Int64Value());
   if (!tensor.defined()) return info.Env().Null();

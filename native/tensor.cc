@@ -3,8 +3,6 @@
 
 #include <sstream>
 
-#include "memory.h"
-
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 
 namespace torchlora {
@@ -37,10 +35,11 @@ void Report(napi_env env, AddonData* data) {
 // A handle is the slot's generation (high 32 bits) and index (low 32 bits); generations
 // start at 1, so 0 is never a handle.
 uint64_t HandleOf(uint32_t index, const TensorSlot& slot) { return (uint64_t{slot.generation} << 32) | index; }
+uint32_t IndexOf(uint64_t handle) { return static_cast<uint32_t>(handle & 0xffffffffu); }
 
 // The live slot `handle` names, or nullptr when it names none (disposed, or never issued).
 TensorSlot* SlotOf(AddonData& data, uint64_t handle) {
-  const uint64_t index = handle & 0xffffffffu;
+  const uint32_t index = IndexOf(handle);
   if (index >= data.slots.size()) return nullptr;
   TensorSlot& slot = data.slots[index];
   if (slot.generation != static_cast<uint32_t>(handle >> 32) || !slot.tensor.defined()) return nullptr;
@@ -67,7 +66,7 @@ void Release(AddonData* data, uint32_t index) {
 void FinalizeTensor(node_api_basic_env /*env*/, void* raw, void* hint) {
   auto* data = static_cast<AddonData*>(hint);
   const auto handle = reinterpret_cast<uintptr_t>(raw);
-  if (SlotOf(*data, handle) != nullptr) Release(data, static_cast<uint32_t>(handle & 0xffffffffu));
+  if (SlotOf(*data, handle) != nullptr) Release(data, IndexOf(handle));
   ReleaseAddonData(data);
 }
 
@@ -146,7 +145,7 @@ bool Dispose(Napi::Env env, Napi::Value value) {
   AddonData& data = Data(env);
   const uint64_t handle = HandleFrom(env, data, value);
   if (SlotOf(data, handle) == nullptr) return false;
-  Release(&data, static_cast<uint32_t>(handle & 0xffffffffu));
+  Release(&data, IndexOf(handle));
   Report(env, &data);
   return true;
 }
