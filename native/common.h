@@ -52,6 +52,7 @@ struct AddonData {
   int64_t collect_min_limit = 0;
   int64_t tensor_weight = 0;        // bytes each live tensor counts for besides its storage
   int64_t collect_baseline = 0;     // Weighted() after the last collection, or lower since
+  int64_t last_collect_ns = 0;      // when the last collection ended (steady clock)
   bool collecting = false;
 
   // Live tensor bytes as the collection policy counts them: each tensor's storage plus

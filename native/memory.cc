@@ -6,6 +6,7 @@
 #include <torch/version.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <mutex>
 #include <map>
@@ -264,9 +265,15 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(CachingCpuAllocator::Instance().EmptyCache()));
 }
 
-// A program that keeps what it makes (a list being filled) frees little per collection: the
-// limit doubles then, up to this, so that it pays a few collections, not one per limit.
+// A program that keeps what it makes (a list being filled) frees little per collection: once
+// such collections take more than 1/kCollectShare of the time, the limit doubles, up to
+// kMaxCollectLimit, so that it pays a few collections, not one per limit.
 constexpr int64_t kMaxCollectLimit = int64_t{1} << 30;
+constexpr int64_t kCollectShare = 20;
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 // Runs the collector: a minor GC, or a major one when `major`.
 void Collect(napi_env env, AddonData& data, bool major) {
@@ -291,6 +298,7 @@ void MaybeCollect(napi_env env, AddonData& data) {
   const int64_t before = data.Weighted();
   const int64_t growth = before - data.collect_baseline;
   if (growth < data.collect_limit) return;
+  const int64_t start = NowNs();
   data.collecting = true;  // the collector's own allocations must not start another
   // A minor GC frees what was dropped while young. Tensors that outlived two of them (an
   // evaluation's 40 MB temporaries, each of which triggers one) are in the old generation:
@@ -299,9 +307,20 @@ void MaybeCollect(napi_env env, AddonData& data) {
   if ((before - data.Weighted()) * 2 < growth) Collect(env, data, true);
   data.collecting = false;
   const int64_t after = data.Weighted();
+  const int64_t end = NowNs();
+  // A collection that finds little doubles the limit only when it was costly (see
+  // kCollectShare). A cheap one leaves the limit as it is: each of an evaluation's 40 MB
+  // results is alive at the next call but garbage one call later (the seed's last evaluation:
+  // with the limit doubled on findings alone, add's two operands stayed alive through mse's
+  // two temporaries, +80 MB at the seed's peak).
   const bool found_garbage = (before - after) * 2 >= growth;
-  data.collect_limit = found_garbage ? data.collect_min_limit : std::min(data.collect_limit * 2, kMaxCollectLimit);
+  if (found_garbage) {
+    data.collect_limit = data.collect_min_limit;
+  } else if ((end - start) * kCollectShare > start - data.last_collect_ns) {
+    data.collect_limit = std::min(data.collect_limit * 2, kMaxCollectLimit);
+  }
   data.collect_baseline = after;
+  data.last_collect_ns = end;
 }
 
 void InitMemory(Napi::Env env, Napi::Object exports) {

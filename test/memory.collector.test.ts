@@ -51,6 +51,23 @@ describe('collections the addon asks for', () => {
     expect(on.peak).toBeLessThanOrEqual(512 + 52);
   });
 
+  it('free dropped tensors that reached the old generation: a major collection is a full GC', () => {
+    // Forty 4 MB tensors kept through many collections are promoted, then dropped together:
+    // only a full GC frees them. The next ten, kept too, make collections that find nothing
+    // young to free, so the addon asks for a major one (Node 20's gc({ type: 'major' }) is a
+    // minor GC, which left all fifty alive).
+    const result = child(`
+let keep = [];
+for (let i = 0; i < 40; i++) keep.push(T.torch_full([1000, 1000], i));
+keep = null;
+const next = [];
+for (let i = 0; i < 10; i++) next.push(T.torch_full([1000, 1000], i));
+console.log(JSON.stringify({ live: T.torch_memory_stats().tensors, last: next[9].index(0, 0).item() }));`);
+    expect(result.last).toBe(9);
+    // The ten kept, and at most the 16 MB limit's four dropped ones not yet collected.
+    expect(result.live).toBeLessThanOrEqual(14);
+  });
+
   it('never free a tensor that is still referenced, and back off when everything is kept', () => {
     const kept = child(`
 const kept = [];
