@@ -53,6 +53,7 @@ struct AddonData {
   int64_t tensor_weight = 0;        // bytes each live tensor counts for besides its storage
   int64_t collect_baseline = 0;     // Weighted() after the last collection, or lower since
   int64_t last_collect_ns = 0;      // when the last collection ended (steady clock)
+  int64_t wrapped_since_collect = 0; // ids made since the last collection, disposed ones too
   bool collecting = false;
 
   // Live tensor bytes as the collection policy counts them: each tensor's storage plus

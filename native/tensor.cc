@@ -113,6 +113,7 @@ Napi::Value Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor) {
   slot.bytes = StorageBytes(slot.tensor);
   const uint64_t handle = HandleOf(index, slot);
   Account(&data, 1, slot.bytes);
+  data.wrapped_since_collect += 1;
   napi_value id = nullptr;
   if (napi_create_external(env, reinterpret_cast<void*>(static_cast<uintptr_t>(handle)), FinalizeTensor, &data, &id) != napi_ok) {
     Release(&data, index);
