@@ -63,9 +63,9 @@ struct AddonData {
 };
 
 AddonData& Data(Napi::Env env);
-// memory.cc: runs the collector set by setCollector when the weighted live bytes grew past
-// the limit since the last collection. Guarded calls it on entry to every exported function;
-// never call it from a finalizer.
+// memory.cc: runs the collector set by setCollector when the weighted live bytes, or the ids
+// made (disposed ones too), grew past the limit since the last collection. Guarded calls it
+// on entry to every exported function; never call it from a finalizer.
 void MaybeCollect(napi_env env, AddonData& data);
 inline void RetainAddonData(AddonData* data) { data->holders += 1; }
 inline void ReleaseAddonData(AddonData* data) {

@@ -236,8 +236,7 @@ Napi::Value Finish(const Napi::CallbackInfo& info, at::Tensor tensor, size_t req
   Napi::Value name(const Napi::CallbackInfo& info) {                     \
     const std::vector<int64_t> shape = ToInt64s(info[1]);                \
     const at::TensorOptions options = ToOptions(info, 2);                \
-    return Finish(info, expression, 4);                                         \
-    return info.Env().Undefined();                                       \
+    return Finish(info, expression, 4);                                  \
   }
 
 TORCHLORA_SHAPED_FACTORY(Randn, at::randn(shape, options))
