@@ -45,7 +45,7 @@
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter",
         "-idirafter", "<(module_root_dir)/native/shim"],
       "ldflags": ["<!@(node scripts/libtorch.mjs --gyp ldflags)"],
-      "libraries": ["<!@(node scripts/libtorch.mjs --gyp libraries)"]
+      "libraries": ["<!@(node scripts/libtorch.mjs --gyp libraries)", "-ldl"]
     }
   ]
 }

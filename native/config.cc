@@ -4,14 +4,40 @@
 #include <c10/core/DefaultDtype.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
+#include <link.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <string>
 
 namespace torchlora {
 namespace {
+
+// The kernel set the OpenBLAS loaded in this process chose (its openblas_get_corename, e.g.
+// "Haswell" or "Cooperlake": src/blas.ts), or "" when no loaded library is OpenBLAS. Debian's
+// libblas.so.3 is OpenBLAS under another name, so every loaded library whose path names
+// openblas is asked, not only libopenblas.
+std::string OpenblasCore() {
+  std::string core;
+  dl_iterate_phdr(
+      [](dl_phdr_info* library, size_t, void* out) {
+        const char* path = library->dlpi_name;
+        if (path == nullptr || std::strstr(path, "openblas") == nullptr) return 0;
+        void* handle = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+        if (handle == nullptr) return 0;
+        using CoreName = const char* (*)();
+        const auto name = reinterpret_cast<CoreName>(dlsym(handle, "openblas_get_corename"));
+        if (name != nullptr) *static_cast<std::string*>(out) = name();
+        dlclose(handle);
+        return name != nullptr ? 1 : 0;
+      },
+      &core);
+  return core;
+}
 
 Napi::Value Config(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -24,6 +50,7 @@ Napi::Value Config(const Napi::CallbackInfo& info) {
   config.Set("interopThreads", static_cast<double>(at::get_num_interop_threads()));
   config.Set("parallelInfo", at::get_parallel_info());
   config.Set("buildConfig", at::show_config());
+  config.Set("openblasCore", OpenblasCore());
 #ifdef _GLIBCXX_USE_CXX11_ABI
   config.Set("cxx11Abi", static_cast<bool>(_GLIBCXX_USE_CXX11_ABI));
 #endif

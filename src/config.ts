@@ -12,6 +12,11 @@ export interface TorchConfig {
   cuda_devices: number;
   /** The BLAS library matrix products run on, as loaded in this process. */
   blas: string;
+  /**
+   * The kernels OpenBLAS chose when it loaded ("Haswell": AVX2; "SkylakeX", "Cooperlake":
+   * AVX-512), from the CPU or from OPENBLAS_CORETYPE; null when the BLAS is not OpenBLAS.
+   */
+  blas_core: string | null;
   threads: number;
   interop_threads: number;
   /** libtorch's own build summary (`torch.__config__.show()`). */
@@ -44,6 +49,7 @@ export function torch_config(): TorchConfig {
     cuda: config.cuda && config.cudaDevices > 0,
     cuda_devices: config.cudaDevices,
     blas: loadedBlas(),
+    blas_core: config.openblasCore === '' ? null : config.openblasCore,
     threads: config.threads,
     interop_threads: config.interopThreads,
     build: config.buildConfig,

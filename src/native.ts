@@ -34,6 +34,8 @@ export interface NativeConfig {
   interopThreads: number;
   parallelInfo: string;
   buildConfig: string;
+  /** OpenBLAS's name for the kernels it runs ("Haswell", "Cooperlake"...), "" when the BLAS is not OpenBLAS. */
+  openblasCore: string;
   cxx11Abi?: boolean;
 }
 
