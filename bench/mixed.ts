@@ -14,7 +14,7 @@ import {
 } from '../src/index.js';
 import { rowGroups } from '../src/lora/mixed.js';
 import { native } from '../src/native.js';
-import { newTensor } from '../src/tensor.js';
+import { tensorFrom } from '../src/tensor.js';
 import { writeChart, type ChartCase } from './chart.js';
 import { bestOf, perOp } from './ops.js';
 
@@ -68,9 +68,7 @@ const masked = (s: { A: Tensor; Bt: Tensor }): Tensor =>
   x.matmul(s.A.reshape(-1, WIDTH).t()).mul(mask).matmul(s.Bt.reshape(-1, WIDTH));
 // The segmented product adds into a base output; a zero one here, made inside the timing as the others make their result.
 const segmented = (): Tensor => {
-  const out = newTensor();
-  out.h = native.loraMixedAdd(out, torch_zeros(BATCH, WIDTH).h, x.h, groups.order, groups.counts, A, B, names.map(() => SCALING));
-  return out;
+  return tensorFrom(native.loraMixedAdd(torch_zeros(BATCH, WIDTH).h, x.h, groups.order, groups.counts, A, B, names.map(() => SCALING)));
 };
 // They compute the same term (the choice is about speed only).
 const reference = segmented();

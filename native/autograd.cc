@@ -20,11 +20,11 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// grad(out, a) -> the id of a's gradient (for out.h), or null when it has none
+// grad(a) -> the id of a's gradient, or null when it has none
 Napi::Value Grad(const Napi::CallbackInfo& info) {
-  const at::Tensor& grad = Unwrap(info, 1).grad();
+  const at::Tensor& grad = Unwrap(info, 0).grad();
   if (!grad.defined()) return info.Env().Null();
-  return Wrap(info.Env(), info[0], grad);
+  return Wrap(info.Env(), grad);
 }
 
 // setGrad(a, gradient | null)

@@ -18,15 +18,15 @@ Napi::Value RandomSeed(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), seed.item<int64_t>());
 }
 
-// randpermSeeded(out, n, seed: bigint): torch.randperm(n, generator=g) where g is a fresh
+// randpermSeeded(n, seed: bigint): torch.randperm(n, generator=g) where g is a fresh
 // torch.Generator() given g.manual_seed(seed); the default generator is left alone.
 Napi::Value RandpermSeeded(const Napi::CallbackInfo& info) {
-  const int64_t n = info[1].As<Napi::Number>().Int64Value();
+  const int64_t n = info[0].As<Napi::Number>().Int64Value();
   bool lossless = false;
-  const uint64_t seed = info[2].As<Napi::BigInt>().Uint64Value(&lossless);
+  const uint64_t seed = info[1].As<Napi::BigInt>().Uint64Value(&lossless);
   TORCH_CHECK(lossless, "the generator seed must be a non-negative 64-bit integer");
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  return Wrap(info.Env(), info[0], at::randperm(n, generator, at::TensorOptions().dtype(at::kLong)));
+  return Wrap(info.Env(), at::randperm(n, generator, at::TensorOptions().dtype(at::kLong)));
 }
 
 }  // namespace

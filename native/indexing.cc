@@ -39,9 +39,9 @@ std::vector<TensorIndex> ToIndices(Napi::Env env, Napi::Value value) {
   return indices;
 }
 
-// index(out, a, indices)
+// index(a, indices)
 Napi::Value Index(const Napi::CallbackInfo& info) {
-  return Wrap(info.Env(), info[0], Unwrap(info, 1).index(ToIndices(info.Env(), info[2])));
+  return Wrap(info.Env(), Unwrap(info, 0).index(ToIndices(info.Env(), info[1])));
 }
 
 // indexPut(a, indices, value: Tensor | number, accumulate): with accumulate (index tensors

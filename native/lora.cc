@@ -47,20 +47,20 @@ at::Tensor UnrecordedTerms(const at::Tensor& flat, const std::vector<Segment>& s
   return terms;
 }
 
-// loraMixedAdd(out, base, input, order[], counts[], A[] (Tensor | null), B[] (Tensor | null), scalings[])
-// out = base + each row's term. `order` lists the rows grouped by adapter (segment j: the next
+// loraMixedAdd(base, input, order[], counts[], A[] (Tensor | null), B[] (Tensor | null), scalings[])
+// -> the id of base + each row's term. `order` lists the rows grouped by adapter (segment j: the next
 // counts[j] rows); rows past the last segment, and segments whose A is null (an adapter this
 // layer lacks), get no term. A[j] is r_j x in, B[j] is out x r_j; input is rows x ... x in and
-// base rows x ... x out. Without autograd recording, `out` is `base` itself, added in place.
+// base rows x ... x out. Without autograd recording, the result is `base` itself, added in place.
 Napi::Value LoraMixedAdd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const at::Tensor& base = Unwrap(info, 1);
-  const at::Tensor& input = Unwrap(info, 2);
-  const std::vector<int64_t> order = ToInt64s(info[3]);
-  const std::vector<int64_t> counts = ToInt64s(info[4]);
-  const Napi::Array as = info[5].As<Napi::Array>();
-  const Napi::Array bs = info[6].As<Napi::Array>();
-  const Napi::Array scalings = info[7].As<Napi::Array>();
+  const at::Tensor& base = Unwrap(info, 0);
+  const at::Tensor& input = Unwrap(info, 1);
+  const std::vector<int64_t> order = ToInt64s(info[2]);
+  const std::vector<int64_t> counts = ToInt64s(info[3]);
+  const Napi::Array as = info[4].As<Napi::Array>();
+  const Napi::Array bs = info[5].As<Napi::Array>();
+  const Napi::Array scalings = info[6].As<Napi::Array>();
 
   bool recording = at::GradMode::is_enabled() && (input.requires_grad() || base.requires_grad());
   std::vector<Segment> segments;
@@ -77,7 +77,7 @@ Napi::Value LoraMixedAdd(const Napi::CallbackInfo& info) {
     next += counts[j];
   }
   if (segments.empty() || input.numel() == 0) {
-    return Wrap(env, info[0], base);
+    return Wrap(env, base);
   }
 
   bool identity = static_cast<int64_t>(rows.size()) == input.size(0);
@@ -96,7 +96,7 @@ Napi::Value LoraMixedAdd(const Napi::CallbackInfo& info) {
   } else {
     sum = identity ? at::Tensor(base).add_(terms) : at::Tensor(base).index_add_(0, index, terms);
   }
-  return Wrap(env, info[0], std::move(sum));
+  return Wrap(env, std::move(sum));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Neural-network functions: (out, ...) -> wraps libtorch's result into `out`, as in ops.cc.
+// Neural-network functions: (...) -> wraps libtorch's result into `out`, as in ops.cc.
 // The initialisers follow torch/nn/init.py line by line (fan, gain, bound, then one
 // uniform_/normal_ draw), so that under the same seed they consume libtorch's generator
 // exactly as Python does and give the same weights.
@@ -15,7 +15,7 @@ namespace torchlora {
 namespace {
 
 Napi::Value Done(const Napi::CallbackInfo& info, at::Tensor result) {
-  return Wrap(info.Env(), info[0], std::move(result));
+  return Wrap(info.Env(), std::move(result));
 }
 
 int64_t Int(const Napi::Value& value) { return value.As<Napi::Number>().Int64Value(); }
@@ -30,25 +30,25 @@ c10::optional<at::Tensor> OptionalTensor(const Napi::CallbackInfo& info, size_t 
 
 // ---- layers ----
 
-// linear(out, input, weight, bias | null)
+// linear(input, weight, bias | null)
 Napi::Value Linear(const Napi::CallbackInfo& info) {
-  return Done(info, at::linear(Unwrap(info, 1), Unwrap(info, 2), OptionalTensor(info, 3)));
+  return Done(info, at::linear(Unwrap(info, 0), Unwrap(info, 1), OptionalTensor(info, 2)));
 }
 
-// gelu(out, input, approximate: "none" | "tanh")
+// gelu(input, approximate: "none" | "tanh")
 Napi::Value Gelu(const Napi::CallbackInfo& info) {
-  const std::string approximate = info[2].As<Napi::String>().Utf8Value();
-  return Done(info, at::gelu(Unwrap(info, 1), approximate));
+  const std::string approximate = info[1].As<Napi::String>().Utf8Value();
+  return Done(info, at::gelu(Unwrap(info, 0), approximate));
 }
 
-// dropout(out, input, p, train): the same kernel (and random draws) as torch.nn.functional.dropout
+// dropout(input, p, train): the same kernel (and random draws) as torch.nn.functional.dropout
 Napi::Value Dropout(const Napi::CallbackInfo& info) {
-  return Done(info, at::dropout(Unwrap(info, 1), Double(info[2]), Bool(info[3])));
+  return Done(info, at::dropout(Unwrap(info, 0), Double(info[1]), Bool(info[2])));
 }
 
-// embedding(out, weight, indices, padding_idx, scale_grad_by_freq, sparse)
+// embedding(weight, indices, padding_idx, scale_grad_by_freq, sparse)
 Napi::Value Embedding(const Napi::CallbackInfo& info) {
-  return Done(info, at::embedding(Unwrap(info, 1), Unwrap(info, 2), Int(info[3]), Bool(info[4]), Bool(info[5])));
+  return Done(info, at::embedding(Unwrap(info, 0), Unwrap(info, 1), Int(info[2]), Bool(info[3]), Bool(info[4])));
 }
 
 // embeddingRenorm_(weight, indices, max_norm, norm_type): rescales, in place and without
@@ -61,20 +61,20 @@ Napi::Value EmbeddingRenorm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// conv1d/conv2d(out, input, weight, bias | null, stride[], padding: number[] | "same" | "valid", dilation[], groups)
+// conv1d/conv2d(input, weight, bias | null, stride[], padding: number[] | "same" | "valid", dilation[], groups)
 // `convolve` is a generic lambda over at::conv1d or at::conv2d, whose padding may be sizes or a string.
 template <typename Convolve>
 Napi::Value Convolution(const Napi::CallbackInfo& info, Convolve convolve) {
-  const std::vector<int64_t> stride = ToInt64s(info[4]);
-  const std::vector<int64_t> dilation = ToInt64s(info[6]);
-  const int64_t groups = Int(info[7]);
-  if (info[5].IsString()) {
-    const std::string padding = info[5].As<Napi::String>().Utf8Value();
-    return Done(info, convolve(Unwrap(info, 1), Unwrap(info, 2), OptionalTensor(info, 3), at::IntArrayRef(stride),
+  const std::vector<int64_t> stride = ToInt64s(info[3]);
+  const std::vector<int64_t> dilation = ToInt64s(info[5]);
+  const int64_t groups = Int(info[6]);
+  if (info[4].IsString()) {
+    const std::string padding = info[4].As<Napi::String>().Utf8Value();
+    return Done(info, convolve(Unwrap(info, 0), Unwrap(info, 1), OptionalTensor(info, 2), at::IntArrayRef(stride),
                                c10::string_view(padding), at::IntArrayRef(dilation), groups));
   }
-  const std::vector<int64_t> padding = ToInt64s(info[5]);
-  return Done(info, convolve(Unwrap(info, 1), Unwrap(info, 2), OptionalTensor(info, 3), at::IntArrayRef(stride),
+  const std::vector<int64_t> padding = ToInt64s(info[4]);
+  return Done(info, convolve(Unwrap(info, 0), Unwrap(info, 1), OptionalTensor(info, 2), at::IntArrayRef(stride),
                              at::IntArrayRef(padding), at::IntArrayRef(dilation), groups));
 }
 
@@ -86,33 +86,33 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   return Convolution(info, [](auto&&... args) { return at::conv2d(args...); });
 }
 
-// layer_norm(out, input, normalized_shape[], weight | null, bias | null, eps)
+// layer_norm(input, normalized_shape[], weight | null, bias | null, eps)
 Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
-  return Done(info, at::layer_norm(Unwrap(info, 1), ToInt64s(info[2]), OptionalTensor(info, 3), OptionalTensor(info, 4),
-                                   Double(info[5])));
+  return Done(info, at::layer_norm(Unwrap(info, 0), ToInt64s(info[1]), OptionalTensor(info, 2), OptionalTensor(info, 3),
+                                   Double(info[4])));
 }
 
 // ---- losses; reduction is at::Reduction's code: 0 none, 1 mean, 2 sum ----
 
-// mse_loss/l1_loss(out, input, target, reduction)
+// mse_loss/l1_loss(input, target, reduction)
 Napi::Value MseLoss(const Napi::CallbackInfo& info) {
-  return Done(info, at::mse_loss(Unwrap(info, 1), Unwrap(info, 2), Int(info[3])));
+  return Done(info, at::mse_loss(Unwrap(info, 0), Unwrap(info, 1), Int(info[2])));
 }
 
 Napi::Value L1Loss(const Napi::CallbackInfo& info) {
-  return Done(info, at::l1_loss(Unwrap(info, 1), Unwrap(info, 2), Int(info[3])));
+  return Done(info, at::l1_loss(Unwrap(info, 0), Unwrap(info, 1), Int(info[2])));
 }
 
-// cross_entropy(out, input, target, weight | null, reduction, ignore_index, label_smoothing)
+// cross_entropy(input, target, weight | null, reduction, ignore_index, label_smoothing)
 Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
-  return Done(info, at::cross_entropy_loss(Unwrap(info, 1), Unwrap(info, 2), OptionalTensor(info, 3), Int(info[4]), Int(info[5]),
-                                           Double(info[6])));
+  return Done(info, at::cross_entropy_loss(Unwrap(info, 0), Unwrap(info, 1), OptionalTensor(info, 2), Int(info[3]), Int(info[4]),
+                                           Double(info[5])));
 }
 
-// binary_cross_entropy_with_logits(out, input, target, weight | null, pos_weight | null, reduction)
+// binary_cross_entropy_with_logits(input, target, weight | null, pos_weight | null, reduction)
 Napi::Value BinaryCrossEntropyWithLogits(const Napi::CallbackInfo& info) {
-  return Done(info, at::binary_cross_entropy_with_logits(Unwrap(info, 1), Unwrap(info, 2), OptionalTensor(info, 3),
-                                                         OptionalTensor(info, 4), Int(info[5])));
+  return Done(info, at::binary_cross_entropy_with_logits(Unwrap(info, 0), Unwrap(info, 1), OptionalTensor(info, 2),
+                                                         OptionalTensor(info, 3), Int(info[4])));
 }
 
 // ---- torch.nn.init, in place, without recording gradients ----

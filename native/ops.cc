@@ -1,6 +1,6 @@
 // Tensor math, shape, reduction and in-place ops. Each function converts its arguments,
-// calls one libtorch function and wraps the result into the `out` object the TypeScript
-// layer passed first; in-place ops return nothing and TypeScript returns `this`.
+// calls one libtorch function and returns the result's id (Wrap), which the TypeScript layer
+// stores in a new Tensor; in-place ops return nothing and TypeScript returns `this`.
 #include "ops.h"
 
 #include <ATen/ScalarOps.h>
@@ -11,14 +11,14 @@ namespace torchlora {
 namespace {
 
 Napi::Value Done(const Napi::CallbackInfo& info, at::Tensor result) {
-  return Wrap(info.Env(), info[0], std::move(result));
+  return Wrap(info.Env(), std::move(result));
 }
 
 bool IsScalar(const Napi::Value& value) { return value.IsNumber() || value.IsBoolean(); }
 
-// ---- (out, a) ----
+// ---- (a) ----
 #define TORCHLORA_UNARY(name, call) \
-  Napi::Value name(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 1).call()); }
+  Napi::Value name(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 0).call()); }
 
 TORCHLORA_UNARY(Neg, neg)
 TORCHLORA_UNARY(Exp, exp)
@@ -45,12 +45,12 @@ TORCHLORA_UNARY(Clone, clone)
 TORCHLORA_UNARY(Detach, detach)
 #undef TORCHLORA_UNARY
 
-// ---- (out, a, b: Tensor | number) ----
+// ---- (a, b: Tensor | number) ----
 #define TORCHLORA_BINARY(name, function)                                  \
   Napi::Value name(const Napi::CallbackInfo& info) {                     \
-    const at::Tensor& a = Unwrap(info, 1);                               \
-    if (IsScalar(info[2])) return Done(info, at::function(a, ToScalar(info[2]))); \
-    return Done(info, at::function(a, Unwrap(info, 2)));                 \
+    const at::Tensor& a = Unwrap(info, 0);                               \
+    if (IsScalar(info[1])) return Done(info, at::function(a, ToScalar(info[1]))); \
+    return Done(info, at::function(a, Unwrap(info, 1)));                 \
   }
 
 TORCHLORA_BINARY(Mul, mul)
@@ -64,31 +64,31 @@ TORCHLORA_BINARY(Gt, gt)
 TORCHLORA_BINARY(Ge, ge)
 #undef TORCHLORA_BINARY
 
-// remainder(out, a, b): libtorch's integer kernel computes INT_MIN % -1 with the CPU's
+// remainder(a, b): libtorch's integer kernel computes INT_MIN % -1 with the CPU's
 // division, which overflows and raises SIGFPE. x % -1 is 0 for every integer x, as is x % 1,
 // so an integer divisor of -1 is replaced by 1: the same values, and no overflow.
 Napi::Value Remainder(const Napi::CallbackInfo& info) {
-  const at::Tensor& a = Unwrap(info, 1);
-  if (IsScalar(info[2])) {
-    at::Scalar divisor = ToScalar(info[2]);
+  const at::Tensor& a = Unwrap(info, 0);
+  if (IsScalar(info[1])) {
+    at::Scalar divisor = ToScalar(info[1]);
     if (divisor.isIntegral(false) && divisor.toLong() == -1) divisor = at::Scalar(int64_t{1});
     return Done(info, at::remainder(a, divisor));
   }
-  const at::Tensor& b = Unwrap(info, 2);
+  const at::Tensor& b = Unwrap(info, 1);
   if (!at::isIntegralType(b.scalar_type(), false)) return Done(info, at::remainder(a, b));
   return Done(info, at::remainder(a, at::where(b == -1, at::ones_like(b), b)));
 }
 
-// rdiv(out, a, b): b / a for a number b, as torch.div(b, a): true division, rounded once
+// rdiv(a, b): b / a for a number b, as torch.div(b, a): true division, rounded once
 // (not a's reciprocal times b); b promotes as a scalar does.
 Napi::Value Rdiv(const Napi::CallbackInfo& info) {
-  const at::Tensor& a = Unwrap(info, 1);
-  return Done(info, at::div(at::native::wrapped_scalar_tensor(ToScalar(info[2]), a.device()), a));
+  const at::Tensor& a = Unwrap(info, 0);
+  return Done(info, at::div(at::native::wrapped_scalar_tensor(ToScalar(info[1]), a.device()), a));
 }
 
-// ---- (out, a, b: Tensor) ----
+// ---- (a, b: Tensor) ----
 #define TORCHLORA_TENSOR_BINARY(name, function) \
-  Napi::Value name(const Napi::CallbackInfo& info) { return Done(info, at::function(Unwrap(info, 1), Unwrap(info, 2))); }
+  Napi::Value name(const Napi::CallbackInfo& info) { return Done(info, at::function(Unwrap(info, 0), Unwrap(info, 1))); }
 
 TORCHLORA_TENSOR_BINARY(Matmul, matmul)
 TORCHLORA_TENSOR_BINARY(Maximum, maximum)
@@ -97,91 +97,91 @@ TORCHLORA_TENSOR_BINARY(LogicalAnd, logical_and)
 TORCHLORA_TENSOR_BINARY(LogicalOr, logical_or)
 #undef TORCHLORA_TENSOR_BINARY
 
-// baddbmm(out, self, batch1, batch2, beta, alpha): beta * self + alpha * (batch1 @ batch2)
+// baddbmm(self, batch1, batch2, beta, alpha): beta * self + alpha * (batch1 @ batch2)
 Napi::Value Baddbmm(const Napi::CallbackInfo& info) {
-  return Done(info, at::baddbmm(Unwrap(info, 1), Unwrap(info, 2), Unwrap(info, 3), ToScalar(info[4]), ToScalar(info[5])));
+  return Done(info, at::baddbmm(Unwrap(info, 0), Unwrap(info, 1), Unwrap(info, 2), ToScalar(info[3]), ToScalar(info[4])));
 }
 
 at::Scalar AlphaAt(const Napi::CallbackInfo& info, size_t index) {
   return info[index].IsUndefined() ? at::Scalar(1) : ToScalar(info[index]);
 }
 
-// add(out, a, b, alpha) and sub(out, a, b, alpha): a ± alpha * b
+// add(a, b, alpha) and sub(a, b, alpha): a ± alpha * b
 Napi::Value Add(const Napi::CallbackInfo& info) {
-  const at::Tensor& a = Unwrap(info, 1);
-  if (IsScalar(info[2])) return Done(info, at::add(a, ToScalar(info[2]), AlphaAt(info, 3)));
-  return Done(info, at::add(a, Unwrap(info, 2), AlphaAt(info, 3)));
+  const at::Tensor& a = Unwrap(info, 0);
+  if (IsScalar(info[1])) return Done(info, at::add(a, ToScalar(info[1]), AlphaAt(info, 2)));
+  return Done(info, at::add(a, Unwrap(info, 1), AlphaAt(info, 2)));
 }
 
 Napi::Value Sub(const Napi::CallbackInfo& info) {
-  const at::Tensor& a = Unwrap(info, 1);
-  if (IsScalar(info[2])) return Done(info, at::sub(a, ToScalar(info[2]), AlphaAt(info, 3)));
-  return Done(info, at::sub(a, Unwrap(info, 2), AlphaAt(info, 3)));
+  const at::Tensor& a = Unwrap(info, 0);
+  if (IsScalar(info[1])) return Done(info, at::sub(a, ToScalar(info[1]), AlphaAt(info, 2)));
+  return Done(info, at::sub(a, Unwrap(info, 1), AlphaAt(info, 2)));
 }
 
-// rsub(out, a, b, alpha): b - alpha * a, for a number b, rounded once as in PyTorch.
+// rsub(a, b, alpha): b - alpha * a, for a number b, rounded once as in PyTorch.
 Napi::Value Rsub(const Napi::CallbackInfo& info) {
-  return Done(info, at::rsub(Unwrap(info, 1), ToScalar(info[2]), AlphaAt(info, 3)));
+  return Done(info, at::rsub(Unwrap(info, 0), ToScalar(info[1]), AlphaAt(info, 2)));
 }
 
-// raddAlpha(out, a, b, alpha): b + alpha * a for a number b, as torch.add(b, a, alpha=alpha):
+// raddAlpha(a, b, alpha): b + alpha * a for a number b, as torch.add(b, a, alpha=alpha):
 // b becomes a wrapped-number tensor, so it promotes like a scalar and the kernel rounds once.
 Napi::Value RaddAlpha(const Napi::CallbackInfo& info) {
-  const at::Tensor& a = Unwrap(info, 1);
-  return Done(info, at::add(at::native::wrapped_scalar_tensor(ToScalar(info[2]), a.device()), a, AlphaAt(info, 3)));
+  const at::Tensor& a = Unwrap(info, 0);
+  return Done(info, at::add(at::native::wrapped_scalar_tensor(ToScalar(info[1]), a.device()), a, AlphaAt(info, 2)));
 }
 
-// clamp(out, a, min | null, max | null)
+// clamp(a, min | null, max | null)
 Napi::Value Clamp(const Napi::CallbackInfo& info) {
   const auto bound = [&](size_t i) -> c10::optional<at::Scalar> {
     if (info[i].IsUndefined() || info[i].IsNull()) return c10::nullopt;
     return ToScalar(info[i]);
   };
-  return Done(info, at::clamp(Unwrap(info, 1), bound(2), bound(3)));
+  return Done(info, at::clamp(Unwrap(info, 0), bound(1), bound(2)));
 }
 
-// softmax(out, a, dim), log_softmax(out, a, dim)
+// softmax(a, dim), log_softmax(a, dim)
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
-  return Done(info, at::softmax(Unwrap(info, 1), info[2].As<Napi::Number>().Int64Value()));
+  return Done(info, at::softmax(Unwrap(info, 0), info[1].As<Napi::Number>().Int64Value()));
 }
 
 Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
-  return Done(info, at::log_softmax(Unwrap(info, 1), info[2].As<Napi::Number>().Int64Value()));
+  return Done(info, at::log_softmax(Unwrap(info, 0), info[1].As<Napi::Number>().Int64Value()));
 }
 
 // ---- reductions ----
-// sum/mean(out, a, dims | null, keepdim, dtype | null)
+// sum/mean(a, dims | null, keepdim, dtype | null)
 Napi::Value Sum(const Napi::CallbackInfo& info) {
-  const at::Tensor& a = Unwrap(info, 1);
-  const auto dtype = ToDtype(info[4]);
-  if (info[2].IsNull() || info[2].IsUndefined()) return Done(info, at::sum(a, dtype));
-  return Done(info, at::sum(a, ToInt64s(info[2]), info[3].ToBoolean().Value(), dtype));
+  const at::Tensor& a = Unwrap(info, 0);
+  const auto dtype = ToDtype(info[3]);
+  if (info[1].IsNull() || info[1].IsUndefined()) return Done(info, at::sum(a, dtype));
+  return Done(info, at::sum(a, ToInt64s(info[1]), info[2].ToBoolean().Value(), dtype));
 }
 
 Napi::Value Mean(const Napi::CallbackInfo& info) {
-  const at::Tensor& a = Unwrap(info, 1);
-  const auto dtype = ToDtype(info[4]);
-  if (info[2].IsNull() || info[2].IsUndefined()) return Done(info, at::mean(a, dtype));
-  return Done(info, at::mean(a, ToInt64s(info[2]), info[3].ToBoolean().Value(), dtype));
+  const at::Tensor& a = Unwrap(info, 0);
+  const auto dtype = ToDtype(info[3]);
+  if (info[1].IsNull() || info[1].IsUndefined()) return Done(info, at::mean(a, dtype));
+  return Done(info, at::mean(a, ToInt64s(info[1]), info[2].ToBoolean().Value(), dtype));
 }
 
-// norm(out, a, p, dims | null, keepdim): torch.norm(a, p, dim, keepdim) for a number p, the
+// norm(a, p, dims | null, keepdim): torch.norm(a, p, dim, keepdim) for a number p, the
 // call Python's torch.norm makes (_VF.norm over every dimension when dim is None), which
 // clip_grad_norm_ uses.
 Napi::Value Norm(const Napi::CallbackInfo& info) {
-  const at::Tensor& a = Unwrap(info, 1);
+  const at::Tensor& a = Unwrap(info, 0);
   std::vector<int64_t> dims;
-  if (info[3].IsNull() || info[3].IsUndefined()) {
+  if (info[2].IsNull() || info[2].IsUndefined()) {
     for (int64_t d = 0; d < a.dim(); ++d) dims.push_back(d);
   } else {
-    dims = ToInt64s(info[3]);
+    dims = ToInt64s(info[2]);
   }
-  return Done(info, at::norm(a, ToScalar(info[2]), dims, info[4].ToBoolean().Value()));
+  return Done(info, at::norm(a, ToScalar(info[1]), dims, info[3].ToBoolean().Value()));
 }
 
-// maxAll/minAll(out, a): the largest/smallest element
-Napi::Value MaxAll(const Napi::CallbackInfo& info) { return Done(info, at::max(Unwrap(info, 1))); }
-Napi::Value MinAll(const Napi::CallbackInfo& info) { return Done(info, at::min(Unwrap(info, 1))); }
+// maxAll/minAll(a): the largest/smallest element
+Napi::Value MaxAll(const Napi::CallbackInfo& info) { return Done(info, at::max(Unwrap(info, 0))); }
+Napi::Value MinAll(const Napi::CallbackInfo& info) { return Done(info, at::min(Unwrap(info, 0))); }
 
 // maxDim/minDim(outValues, outIndices, a, dim, keepdim)
 Napi::Value MaxDim(const Napi::CallbackInfo& info) {
@@ -198,47 +198,47 @@ Napi::Value MinDim(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// argmax/argmin(out, a, dim | null, keepdim)
+// argmax/argmin(a, dim | null, keepdim)
 Napi::Value Argmax(const Napi::CallbackInfo& info) {
-  return Done(info, at::argmax(Unwrap(info, 1), ToOptionalInt(info[2]), info[3].ToBoolean().Value()));
+  return Done(info, at::argmax(Unwrap(info, 0), ToOptionalInt(info[1]), info[2].ToBoolean().Value()));
 }
 
 Napi::Value Argmin(const Napi::CallbackInfo& info) {
-  return Done(info, at::argmin(Unwrap(info, 1), ToOptionalInt(info[2]), info[3].ToBoolean().Value()));
+  return Done(info, at::argmin(Unwrap(info, 0), ToOptionalInt(info[1]), info[2].ToBoolean().Value()));
 }
 
 // ---- shape ----
 Napi::Value Transpose(const Napi::CallbackInfo& info) {
-  return Done(info, Unwrap(info, 1).transpose(info[2].As<Napi::Number>().Int64Value(), info[3].As<Napi::Number>().Int64Value()));
+  return Done(info, Unwrap(info, 0).transpose(info[1].As<Napi::Number>().Int64Value(), info[2].As<Napi::Number>().Int64Value()));
 }
 
-Napi::Value Permute(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 1).permute(ToInt64s(info[2]))); }
-Napi::Value Reshape(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 1).reshape(ToInt64s(info[2]))); }
-Napi::Value View(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 1).view(ToInt64s(info[2]))); }
-Napi::Value Expand(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 1).expand(ToInt64s(info[2]))); }
+Napi::Value Permute(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 0).permute(ToInt64s(info[1]))); }
+Napi::Value Reshape(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 0).reshape(ToInt64s(info[1]))); }
+Napi::Value View(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 0).view(ToInt64s(info[1]))); }
+Napi::Value Expand(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 0).expand(ToInt64s(info[1]))); }
 
 Napi::Value Flatten(const Napi::CallbackInfo& info) {
-  return Done(info, Unwrap(info, 1).flatten(info[2].As<Napi::Number>().Int64Value(), info[3].As<Napi::Number>().Int64Value()));
+  return Done(info, Unwrap(info, 0).flatten(info[1].As<Napi::Number>().Int64Value(), info[2].As<Napi::Number>().Int64Value()));
 }
 
-// squeeze(out, a, dim | null)
+// squeeze(a, dim | null)
 Napi::Value Squeeze(const Napi::CallbackInfo& info) {
-  const at::Tensor& a = Unwrap(info, 1);
-  if (auto dim = ToOptionalInt(info[2])) return Done(info, a.squeeze(*dim));
+  const at::Tensor& a = Unwrap(info, 0);
+  if (auto dim = ToOptionalInt(info[1])) return Done(info, a.squeeze(*dim));
   return Done(info, a.squeeze());
 }
 
 Napi::Value Unsqueeze(const Napi::CallbackInfo& info) {
-  return Done(info, Unwrap(info, 1).unsqueeze(info[2].As<Napi::Number>().Int64Value()));
+  return Done(info, Unwrap(info, 0).unsqueeze(info[1].As<Napi::Number>().Int64Value()));
 }
 
-// cat/stack(out, tensors, dim)
+// cat/stack(tensors, dim)
 Napi::Value Cat(const Napi::CallbackInfo& info) {
-  return Done(info, at::cat(ToTensors(info.Env(), info[1]), info[2].As<Napi::Number>().Int64Value()));
+  return Done(info, at::cat(ToTensors(info.Env(), info[0]), info[1].As<Napi::Number>().Int64Value()));
 }
 
 Napi::Value Stack(const Napi::CallbackInfo& info) {
-  return Done(info, at::stack(ToTensors(info.Env(), info[1]), info[2].As<Napi::Number>().Int64Value()));
+  return Done(info, at::stack(ToTensors(info.Env(), info[0]), info[1].As<Napi::Number>().Int64Value()));
 }
 
 // A JavaScript number where no tensor decides the dtype: a float, as in R torch, so that
@@ -248,20 +248,20 @@ at::Scalar ToFloatScalar(const Napi::Value& value) {
   return at::Scalar(value.As<Napi::Number>().DoubleValue());
 }
 
-// where(out, condition, a, b): a and b are tensors or numbers
+// where(condition, a, b): a and b are tensors or numbers
 Napi::Value Where(const Napi::CallbackInfo& info) {
-  const at::Tensor& condition = Unwrap(info, 1);
-  const bool a_scalar = IsScalar(info[2]);
-  const bool b_scalar = IsScalar(info[3]);
+  const at::Tensor& condition = Unwrap(info, 0);
+  const bool a_scalar = IsScalar(info[1]);
+  const bool b_scalar = IsScalar(info[2]);
   if (a_scalar && b_scalar) {
     // Both numbers, or both booleans: bool only when both are booleans.
-    const bool booleans = info[2].IsBoolean() && info[3].IsBoolean();
-    if (booleans) return Done(info, at::where(condition, ToScalar(info[2]), ToScalar(info[3])));
-    return Done(info, at::where(condition, ToFloatScalar(info[2]), ToFloatScalar(info[3])));
+    const bool booleans = info[1].IsBoolean() && info[2].IsBoolean();
+    if (booleans) return Done(info, at::where(condition, ToScalar(info[1]), ToScalar(info[2])));
+    return Done(info, at::where(condition, ToFloatScalar(info[1]), ToFloatScalar(info[2])));
   }
-  if (a_scalar) return Done(info, at::where(condition, ToScalar(info[2]), Unwrap(info, 3)));
-  if (b_scalar) return Done(info, at::where(condition, Unwrap(info, 2), ToScalar(info[3])));
-  return Done(info, at::where(condition, Unwrap(info, 2), Unwrap(info, 3)));
+  if (a_scalar) return Done(info, at::where(condition, ToScalar(info[1]), Unwrap(info, 2)));
+  if (b_scalar) return Done(info, at::where(condition, Unwrap(info, 1), ToScalar(info[2])));
+  return Done(info, at::where(condition, Unwrap(info, 1), Unwrap(info, 2)));
 }
 
 // allclose(a, b, rtol, atol, equal_nan) -> boolean

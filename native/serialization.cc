@@ -34,14 +34,14 @@ Napi::Value StorageOf(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// setStorage(out, source, offset, size, stride): wraps into `out` a new tensor over
+// setStorage(source, offset, size, stride): the id of a new tensor over
 // `source`'s storage, as torch._utils._rebuild_tensor does (`set_`): it shares the storage
 // but is not an autograd view of `source`. The TypeScript layer has checked that every
 // element lies within the storage (set_ would grow it otherwise).
 Napi::Value SetStorage(const Napi::CallbackInfo& info) {
-  const at::Tensor& source = Unwrap(info, 1);
-  const int64_t offset = info[2].As<Napi::Number>().Int64Value();
-  return Wrap(info.Env(), info[0], OverStorage(source, source.storage(), offset, ToInt64s(info[3]), ToInt64s(info[4])));
+  const at::Tensor& source = Unwrap(info, 0);
+  const int64_t offset = info[1].As<Napi::Number>().Int64Value();
+  return Wrap(info.Env(), OverStorage(source, source.storage(), offset, ToInt64s(info[2]), ToInt64s(info[3])));
 }
 
 }  // namespace

@@ -42,12 +42,12 @@ Napi::Value ShareTensor(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(id));
 }
 
-// takeShared(out, number): the tensor id (for out.h) of the tensor parked under `number`,
+// takeShared(number): the id of the tensor parked under `number`,
 // which is forgotten; null when the number was never given or was taken or released already.
 Napi::Value TakeShared(const Napi::CallbackInfo& info) {
-  at::Tensor tensor = Unpark(info[1].As<Napi::Number>().Int64Value());
+  at::Tensor tensor = Unpark(info[0].As<Napi::Number>().Int64Value());
   if (!tensor.defined()) return info.Env().Null();
-  return Wrap(info.Env(), info[0], std::move(tensor));
+  return Wrap(info.Env(), std::move(tensor));
 }
 
 // releaseShared(id): drops a parked tensor nobody took; false when there was none.

@@ -98,7 +98,7 @@ uint64_t HandleFrom(napi_env env, AddonData& data, napi_value value) {
 
 }  // namespace
 
-Napi::Value Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor) {
+Napi::Value Wrap(Napi::Env env, at::Tensor tensor) {
   AddonData& data = Data(env);
   uint32_t index = data.free_slot;
   if (index == kNoSlot) {
@@ -125,7 +125,7 @@ Napi::Value Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor) {
 }
 
 void WrapInto(Napi::Env env, Napi::Value target, at::Tensor tensor) {
-  const Napi::Value handle = Wrap(env, target, std::move(tensor));
+  const Napi::Value handle = Wrap(env, std::move(tensor));
   NAPI_THROW_IF_FAILED_VOID(env, napi_set_property(env, target, HandleKey(env, Data(env)), handle));
 }
 
@@ -226,17 +226,17 @@ Napi::Value ScalarToJs(Napi::Env env, const at::Scalar& scalar) {
 
 namespace {
 
-// Creation functions take (out, ..., dtype, device, requires_grad) and wrap into `out`.
+// Creation functions take (..., dtype, device, requires_grad) and return the new tensor's id.
 Napi::Value Finish(const Napi::CallbackInfo& info, at::Tensor tensor, size_t requires_grad_index) {
   if (info[requires_grad_index].ToBoolean().Value()) tensor.requires_grad_(true);
-  return Wrap(info.Env(), info[0], std::move(tensor));
+  return Wrap(info.Env(), std::move(tensor));
 }
 
 #define TORCHLORA_SHAPED_FACTORY(name, expression)                        \
   Napi::Value name(const Napi::CallbackInfo& info) {                     \
-    const std::vector<int64_t> shape = ToInt64s(info[1]);                \
-    const at::TensorOptions options = ToOptions(info, 2);                \
-    return Finish(info, expression, 4);                                  \
+    const std::vector<int64_t> shape = ToInt64s(info[0]);                \
+    const at::TensorOptions options = ToOptions(info, 1);                \
+    return Finish(info, expression, 3);                                  \
   }
 
 TORCHLORA_SHAPED_FACTORY(Randn, at::randn(shape, options))
@@ -248,44 +248,44 @@ TORCHLORA_SHAPED_FACTORY(Empty, at::empty(shape, options))
 
 // full(out, shape, value, dtype, device, requires_grad)
 Napi::Value Full(const Napi::CallbackInfo& info) {
-  return Finish(info, at::full(ToInt64s(info[1]), ToScalar(info[2]), ToOptions(info, 3)), 5);
+  return Finish(info, at::full(ToInt64s(info[0]), ToScalar(info[1]), ToOptions(info, 2)), 4);
 }
 
 // arange(out, start, end, step, dtype, device, requires_grad)
 Napi::Value Arange(const Napi::CallbackInfo& info) {
-  return Finish(info, at::arange(ToScalar(info[1]), ToScalar(info[2]), ToScalar(info[3]), ToOptions(info, 4)), 6);
+  return Finish(info, at::arange(ToScalar(info[0]), ToScalar(info[1]), ToScalar(info[2]), ToOptions(info, 3)), 5);
 }
 
 // randint(out, low, high, shape, dtype, device, requires_grad)
 Napi::Value Randint(const Napi::CallbackInfo& info) {
-  const int64_t low = info[1].As<Napi::Number>().Int64Value();
-  const int64_t high = info[2].As<Napi::Number>().Int64Value();
-  at::TensorOptions options = ToOptions(info, 4);
+  const int64_t low = info[0].As<Napi::Number>().Int64Value();
+  const int64_t high = info[1].As<Napi::Number>().Int64Value();
+  at::TensorOptions options = ToOptions(info, 3);
   if (!options.has_dtype()) options = options.dtype(at::kLong);
-  return Finish(info, at::randint(low, high, ToInt64s(info[3]), options), 6);
+  return Finish(info, at::randint(low, high, ToInt64s(info[2]), options), 5);
 }
 
 // randperm(out, n, dtype, device, requires_grad)
 Napi::Value Randperm(const Napi::CallbackInfo& info) {
-  at::TensorOptions options = ToOptions(info, 2);
+  at::TensorOptions options = ToOptions(info, 1);
   if (!options.has_dtype()) options = options.dtype(at::kLong);
-  return Finish(info, at::randperm(info[1].As<Napi::Number>().Int64Value(), options), 4);
+  return Finish(info, at::randperm(info[0].As<Napi::Number>().Int64Value(), options), 3);
 }
 
 // eye(out, n, m, dtype, device, requires_grad)
 Napi::Value Eye(const Napi::CallbackInfo& info) {
-  return Finish(info, at::eye(info[1].As<Napi::Number>().Int64Value(), info[2].As<Napi::Number>().Int64Value(),
-                       ToOptions(info, 3)), 5);
+  return Finish(info, at::eye(info[0].As<Napi::Number>().Int64Value(), info[1].As<Napi::Number>().Int64Value(),
+                       ToOptions(info, 2)), 4);
 }
 
 // fromBuffer(out, typedArray, shape, dtype, device, requires_grad): copies the bytes.
 Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
-  Napi::TypedArray array = info[1].As<Napi::TypedArray>();
-  const auto dtype = static_cast<at::ScalarType>(info[3].As<Napi::Number>().Int32Value());
+  Napi::TypedArray array = info[0].As<Napi::TypedArray>();
+  const auto dtype = static_cast<at::ScalarType>(info[2].As<Napi::Number>().Int32Value());
   void* bytes = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-  at::Tensor tensor = at::from_blob(bytes, ToInt64s(info[2]), at::TensorOptions().dtype(dtype)).clone();
-  if (auto device = ToDevice(info[4])) tensor = tensor.to(*device);
-  return Finish(info, std::move(tensor), 5);
+  at::Tensor tensor = at::from_blob(bytes, ToInt64s(info[1]), at::TensorOptions().dtype(dtype)).clone();
+  if (auto device = ToDevice(info[3])) tensor = tensor.to(*device);
+  return Finish(info, std::move(tensor), 4);
 }
 
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
@@ -373,11 +373,11 @@ Napi::Value IsContiguous(const Napi::CallbackInfo& info) {
 
 // to(out, a, device, dtype, copy)
 Napi::Value To(const Napi::CallbackInfo& info) {
-  const at::Tensor& tensor = Unwrap(info, 1);
-  const bool copy = info[4].ToBoolean().Value();
-  at::Tensor result = tensor.to(ToDevice(info[2]).value_or(tensor.device()),
-                                ToDtype(info[3]).value_or(tensor.scalar_type()), false, copy);
-  return Wrap(info.Env(), info[0], std::move(result));
+  const at::Tensor& tensor = Unwrap(info, 0);
+  const bool copy = info[3].ToBoolean().Value();
+  at::Tensor result = tensor.to(ToDevice(info[1]).value_or(tensor.device()),
+                                ToDtype(info[2]).value_or(tensor.scalar_type()), false, copy);
+  return Wrap(info.Env(), std::move(result));
 }
 
 // libtorch's own formatting of the values and the type line, as R torch prints them.

@@ -10,13 +10,12 @@
 namespace torchlora {
 
 // Puts `tensor` in the table and returns its id: an External naming the slot (index and
-// generation) whose GC finalizer frees it, for the TypeScript layer to store in `target.h`
-// (`target`, the Tensor the caller made for the result, is not touched: storing from
-// JavaScript is cheaper). The id, not the Tensor, carries the finalizer, so a tensor lives as
-// long as any JavaScript value holds its id: one read from a Tensor that died since, on its
-// way to an op, still names it. Reports its storage bytes to V8. The finalizer and dispose()
-// share one idempotent release.
-Napi::Value Wrap(Napi::Env env, Napi::Value target, at::Tensor tensor);
+// generation) whose GC finalizer frees it, for the TypeScript layer to store in a new
+// Tensor's `h` (storing from JavaScript is cheaper than from here). The id, not the Tensor,
+// carries the finalizer, so a tensor lives as long as any JavaScript value holds its id: one
+// read from a Tensor that died since, on its way to an op, still names it. Reports its
+// storage bytes to V8. The finalizer and dispose() share one idempotent release.
+Napi::Value Wrap(Napi::Env env, at::Tensor tensor);
 // Wrap, storing the id in `target.h` itself: for calls that fill several tensors.
 void WrapInto(Napi::Env env, Napi::Value target, at::Tensor tensor);
 

@@ -2,7 +2,7 @@
 // so `torch_manual_seed(s)` followed by the same calls gives Python PyTorch's exact values.
 import { dtypeCode, dtypeName, type DType, type DTypeLike } from './dtype.js';
 import { native } from './native.js';
-import { newTensor, Tensor, type NestedArray } from './tensor.js';
+import { tensorFrom, Tensor, type NestedArray } from './tensor.js';
 import {
   checkBoolean, checkDevice, checkFinite, checkInteger, checkNumber, checkNonNegativeInteger, checkOptions, checkScalar, fail, failRange, optionKeys, shapeFrom,
 } from './validate.js';
@@ -44,9 +44,7 @@ function splitSize(args: unknown[], where: string): [number[], ResolvedOptions] 
 
 function shaped(create: typeof native.randn, args: unknown[], where: string): Tensor {
   const [shape, options] = splitSize(args, where);
-  const out = newTensor();
-  out.h = create(out, shape, options.dtype, options.device, options.requiresGrad);
-  return out;
+  return tensorFrom(create(shape, options.dtype, options.device, options.requiresGrad));
 }
 
 /** Samples of N(0, 1). @example torch_randn(10000, 1001) */
@@ -71,9 +69,7 @@ export function torch_full(size: number | number[], value: number | boolean, opt
   const resolved = resolve(options, 'torch_full');
   checkScalar(value, 'value');
   const dtype = resolved.dtype ?? (typeof value === 'number' ? native.getDefaultDtype() : null);
-  const out = newTensor();
-  out.h = native.full(out, shape, value, dtype, resolved.device, resolved.requiresGrad);
-  return out;
+  return tensorFrom(native.full(shape, value, dtype, resolved.device, resolved.requiresGrad));
 }
 
 /**
@@ -93,9 +89,7 @@ export function torch_arange(start: number | Tensor, end?: number | Tensor, step
   checkFinite(to, 'end');
   if (checkFinite(step, 'step') === 0) throw new RangeError('Expected a non-zero step for torch_arange but received 0');
   const resolved = resolve(options, 'torch_arange');
-  const out = newTensor();
-  out.h = native.arange(out, from, to, step, resolved.dtype, resolved.device, resolved.requiresGrad);
-  return out;
+  return tensorFrom(native.arange(from, to, step, resolved.dtype, resolved.device, resolved.requiresGrad));
 }
 
 /**
@@ -109,18 +103,14 @@ export function torch_randint(low: number, high: number, size: number | number[]
   if (high <= low) throw new RangeError(`Expected high > low for torch_randint but received low=${low}, high=${high}`);
   const shape = shapeFrom([size]);
   const resolved = resolve(options, 'torch_randint');
-  const out = newTensor();
-  out.h = native.randint(out, low, high, shape, resolved.dtype, resolved.device, resolved.requiresGrad);
-  return out;
+  return tensorFrom(native.randint(low, high, shape, resolved.dtype, resolved.device, resolved.requiresGrad));
 }
 
 /** A random permutation of 0..n-1 (int64). @example torch_randperm(10) */
 export function torch_randperm(n: number, options?: TensorOptions): Tensor {
   checkNonNegativeInteger(n, 'n');
   const resolved = resolve(options, 'torch_randperm');
-  const out = newTensor();
-  out.h = native.randperm(out, n, resolved.dtype, resolved.device, resolved.requiresGrad);
-  return out;
+  return tensorFrom(native.randperm(n, resolved.dtype, resolved.device, resolved.requiresGrad));
 }
 
 /** The n×m identity matrix. @example torch_eye(3) */
@@ -128,9 +118,7 @@ export function torch_eye(n: number, m: number = n, options?: TensorOptions): Te
   checkNonNegativeInteger(n, 'n');
   checkNonNegativeInteger(m, 'm');
   const resolved = resolve(options, 'torch_eye');
-  const out = newTensor();
-  out.h = native.eye(out, n, m, resolved.dtype, resolved.device, resolved.requiresGrad);
-  return out;
+  return tensorFrom(native.eye(n, m, resolved.dtype, resolved.device, resolved.requiresGrad));
 }
 
 type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array | Uint16Array;
@@ -234,8 +222,7 @@ export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOpt
     sourceDtype = target === 'float16' || target === 'bfloat16' ? 'float32' : target;
     buffer = bufferFor(values, sourceDtype);
   }
-  const out = newTensor();
-  out.h = native.fromBuffer(out, buffer, shape, dtypeCode(sourceDtype), resolved.device, false);
+  const out = tensorFrom(native.fromBuffer(buffer, shape, dtypeCode(sourceDtype), resolved.device, false));
   // The dtype asked for, or the one numbers get (the default, which may be float16 or bfloat16).
   const wanted = resolved.dtype ?? (ArrayBuffer.isView(data) || sourceDtype === 'bool' ? null : native.getDefaultDtype());
   if (wanted !== null && wanted !== dtypeCode(sourceDtype)) {

@@ -6,7 +6,7 @@
 import { native } from './native.js';
 import { torch_tensor } from './creation.js';
 import { torch_stack } from './ops.js';
-import { Tensor, checkTensor, newTensor } from './tensor.js';
+import { Tensor, checkTensor, tensorFrom } from './tensor.js';
 import { checkBoolean, checkFunction, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from './validate.js';
 
 /**
@@ -258,8 +258,7 @@ function permutation(size: number): number[] {
 
 /** torch.randperm(size, generator=g) after g.manual_seed(seed), g a fresh torch.Generator(). @internal */
 export function seededPermutation(size: number, seed: bigint): number[] {
-  const out = newTensor();
-  out.h = native.randpermSeeded(out, size, seed);
+  const out = tensorFrom(native.randpermSeeded(size, seed));
   try {
     return Array.from(out.to_typed_array() as BigInt64Array, Number);
   } finally {

@@ -6,9 +6,10 @@ import { TorchError } from './errors.js';
 import { addonCandidates } from './loader.js';
 
 /**
- * A JavaScript object the addon attaches native state to: a Tensor to fill (`out`, which then
- * stores the returned TensorId in its `h`), an optimizer, a store; or, in arrays and other
- * cold paths, a whole Tensor (the addon reads its `h`).
+ * A JavaScript object the addon attaches native state to: Tensors to fill where one call makes
+ * several (the addon sets each one's `h`), an optimizer, a store; or, in arrays and other cold
+ * paths, a whole Tensor (the addon reads its `h`). A call that makes one tensor returns its
+ * TensorId, which the TypeScript layer keeps in a new Tensor (tensorFrom).
  */
 export type Handle = object;
 declare const TENSOR_ID: unique symbol;
@@ -39,15 +40,15 @@ export interface NativeConfig {
   cxx11Abi?: boolean;
 }
 
-type Unary = (out: Handle, a: TensorId) => TensorId;
-type Binary = (out: Handle, a: TensorId, b: TensorIdOrScalar) => TensorId;
-type TensorBinary = (out: Handle, a: TensorId, b: TensorId) => TensorId;
-type Creation = (out: Handle, shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean) => TensorId;
-type Reduction = (out: Handle, a: TensorId, dims: Optional<number[]>, keepdim: boolean, dtype: Optional<number>) => TensorId;
+type Unary = (a: TensorId) => TensorId;
+type Binary = (a: TensorId, b: TensorIdOrScalar) => TensorId;
+type TensorBinary = (a: TensorId, b: TensorId) => TensorId;
+type Creation = (shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean) => TensorId;
+type Reduction = (a: TensorId, dims: Optional<number[]>, keepdim: boolean, dtype: Optional<number>) => TensorId;
 type DimReduction = (values: Handle, indices: Handle, a: TensorId, dim: number, keepdim: boolean) => void;
 type InPlaceBinary = (a: TensorId, b: TensorIdOrScalar) => void;
 
-type Convolution = (out: Handle, input: TensorId, weight: TensorId, bias: Optional<TensorId>, stride: number[],
+type Convolution = (input: TensorId, weight: TensorId, bias: Optional<TensorId>, stride: number[],
   padding: number[] | 'same' | 'valid', dilation: number[], groups: number) => TensorId;
 export type NativeOptimizerKind = 'adam' | 'adamw' | 'sgd' | 'rmsprop' | 'adagrad';
 /**
@@ -73,18 +74,18 @@ export interface NativeAddon {
   exchangePaths(a: string, b: string): number;
   /** shared.cc: parks a detached alias of a tensor for another thread of this process; its number. */
   shareTensor(tensor: TensorId): number;
-  /** Wraps the parked tensor `id` into `out` and forgets it; null when there is none. */
-  takeShared(out: Handle, id: number): TensorId | null;
+  /** The id of the parked tensor `id`, which is forgotten; null when there is none. */
+  takeShared(id: number): TensorId | null;
   releaseShared(id: number): boolean;
   parkedTensors(): number;
 
   randn: Creation; rand: Creation; zeros: Creation; ones: Creation; empty: Creation;
-  full(out: Handle, shape: number[], value: number | boolean, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
-  arange(out: Handle, start: number, end: number, step: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
-  randint(out: Handle, low: number, high: number, shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
-  randperm(out: Handle, n: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
-  eye(out: Handle, n: number, m: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
-  fromBuffer(out: Handle, data: ArrayBufferView, shape: number[], dtype: number, device: Optional<string>, requiresGrad: boolean): TensorId;
+  full(shape: number[], value: number | boolean, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
+  arange(start: number, end: number, step: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
+  randint(low: number, high: number, shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
+  randperm(n: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
+  eye(n: number, m: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
+  fromBuffer(data: ArrayBufferView, shape: number[], dtype: number, device: Optional<string>, requiresGrad: boolean): TensorId;
   manualSeed(seed: number): void;
 
   dispose(a: TensorId): boolean;
@@ -98,7 +99,7 @@ export interface NativeAddon {
   data(a: TensorId): ArrayBuffer;
   dataView(a: TensorId): ArrayBuffer;
   isContiguous(a: TensorId): boolean;
-  to(out: Handle, a: TensorId, device: Optional<string>, dtype: Optional<number>, copy: boolean): TensorId;
+  to(a: TensorId, device: Optional<string>, dtype: Optional<number>, copy: boolean): TensorId;
   format(a: TensorId): string;
 
   neg: Unary; exp: Unary; log: Unary; sqrt: Unary; abs: Unary; relu: Unary; sigmoid: Unary; tanh: Unary;
@@ -108,31 +109,31 @@ export interface NativeAddon {
   mul: Binary; div: Binary; pow: Binary; remainder: Binary;
   eq: Binary; ne: Binary; lt: Binary; le: Binary; gt: Binary; ge: Binary;
   matmul: TensorBinary; maximum: TensorBinary; minimum: TensorBinary; logical_and: TensorBinary; logical_or: TensorBinary;
-  baddbmm(out: Handle, self: TensorId, batch1: TensorId, batch2: TensorId, beta: number, alpha: number): TensorId;
-  add(out: Handle, a: TensorId, b: TensorIdOrScalar, alpha?: number): TensorId;
-  sub(out: Handle, a: TensorId, b: TensorIdOrScalar, alpha?: number): TensorId;
-  rsub(out: Handle, a: TensorId, b: number, alpha?: number): TensorId;
-  raddAlpha(out: Handle, a: TensorId, b: number, alpha: number): TensorId;
-  rdiv(out: Handle, a: TensorId, b: number | boolean): TensorId;
-  clamp(out: Handle, a: TensorId, min: Optional<number>, max: Optional<number>): TensorId;
-  softmax(out: Handle, a: TensorId, dim: number): TensorId;
-  log_softmax(out: Handle, a: TensorId, dim: number): TensorId;
+  baddbmm(self: TensorId, batch1: TensorId, batch2: TensorId, beta: number, alpha: number): TensorId;
+  add(a: TensorId, b: TensorIdOrScalar, alpha?: number): TensorId;
+  sub(a: TensorId, b: TensorIdOrScalar, alpha?: number): TensorId;
+  rsub(a: TensorId, b: number, alpha?: number): TensorId;
+  raddAlpha(a: TensorId, b: number, alpha: number): TensorId;
+  rdiv(a: TensorId, b: number | boolean): TensorId;
+  clamp(a: TensorId, min: Optional<number>, max: Optional<number>): TensorId;
+  softmax(a: TensorId, dim: number): TensorId;
+  log_softmax(a: TensorId, dim: number): TensorId;
   sum: Reduction; mean: Reduction;
-  norm(out: Handle, a: TensorId, p: number, dims: Optional<number[]>, keepdim: boolean): TensorId;
+  norm(a: TensorId, p: number, dims: Optional<number[]>, keepdim: boolean): TensorId;
   maxAll: Unary; minAll: Unary; maxDim: DimReduction; minDim: DimReduction;
-  argmax(out: Handle, a: TensorId, dim: Optional<number>, keepdim: boolean): TensorId;
-  argmin(out: Handle, a: TensorId, dim: Optional<number>, keepdim: boolean): TensorId;
-  transpose(out: Handle, a: TensorId, dim0: number, dim1: number): TensorId;
-  permute(out: Handle, a: TensorId, dims: number[]): TensorId;
-  reshape(out: Handle, a: TensorId, shape: number[]): TensorId;
-  view(out: Handle, a: TensorId, shape: number[]): TensorId;
-  expand(out: Handle, a: TensorId, shape: number[]): TensorId;
-  flatten(out: Handle, a: TensorId, startDim: number, endDim: number): TensorId;
-  squeeze(out: Handle, a: TensorId, dim: Optional<number>): TensorId;
-  unsqueeze(out: Handle, a: TensorId, dim: number): TensorId;
-  cat(out: Handle, tensors: Handle[], dim: number): TensorId;
-  stack(out: Handle, tensors: Handle[], dim: number): TensorId;
-  where(out: Handle, condition: TensorId, a: TensorIdOrScalar, b: TensorIdOrScalar): TensorId;
+  argmax(a: TensorId, dim: Optional<number>, keepdim: boolean): TensorId;
+  argmin(a: TensorId, dim: Optional<number>, keepdim: boolean): TensorId;
+  transpose(a: TensorId, dim0: number, dim1: number): TensorId;
+  permute(a: TensorId, dims: number[]): TensorId;
+  reshape(a: TensorId, shape: number[]): TensorId;
+  view(a: TensorId, shape: number[]): TensorId;
+  expand(a: TensorId, shape: number[]): TensorId;
+  flatten(a: TensorId, startDim: number, endDim: number): TensorId;
+  squeeze(a: TensorId, dim: Optional<number>): TensorId;
+  unsqueeze(a: TensorId, dim: number): TensorId;
+  cat(tensors: Handle[], dim: number): TensorId;
+  stack(tensors: Handle[], dim: number): TensorId;
+  where(condition: TensorId, a: TensorIdOrScalar, b: TensorIdOrScalar): TensorId;
   allclose(a: TensorId, b: TensorId, rtol: number, atol: number, equalNan: boolean): boolean;
   equal(a: TensorId, b: TensorId): boolean;
   add_(a: TensorId, b: TensorIdOrScalar, alpha?: number): void;
@@ -145,11 +146,11 @@ export interface NativeAddon {
   uniform_(a: TensorId, from: number, to: number): void;
   clamp_(a: TensorId, min: Optional<number>, max: Optional<number>): void;
 
-  index(out: Handle, a: TensorId, indices: NativeIndex[]): TensorId;
+  index(a: TensorId, indices: NativeIndex[]): TensorId;
   indexPut(a: TensorId, indices: NativeIndex[], value: TensorIdOrScalar, accumulate: boolean): void;
 
   backward(a: TensorId, gradient: Optional<TensorId>, retainGraph: Optional<boolean>, createGraph: boolean): void;
-  grad(out: Handle, a: TensorId): TensorId | null;
+  grad(a: TensorId): TensorId | null;
   setGrad(a: TensorId, gradient: Optional<TensorId>): void;
   requiresGrad(a: TensorId): boolean;
   setRequiresGrad(a: TensorId, flag: boolean): void;
@@ -162,17 +163,17 @@ export interface NativeAddon {
   isGradEnabled(): boolean;
 
   // nn.cc: reduction is 0 none, 1 mean, 2 sum
-  linear(out: Handle, input: TensorId, weight: TensorId, bias: Optional<TensorId>): TensorId;
-  gelu(out: Handle, input: TensorId, approximate: 'none' | 'tanh'): TensorId;
-  dropout(out: Handle, input: TensorId, p: number, train: boolean): TensorId;
-  embedding(out: Handle, weight: TensorId, indices: TensorId, paddingIdx: number, scaleGradByFreq: boolean, sparse: boolean): TensorId;
+  linear(input: TensorId, weight: TensorId, bias: Optional<TensorId>): TensorId;
+  gelu(input: TensorId, approximate: 'none' | 'tanh'): TensorId;
+  dropout(input: TensorId, p: number, train: boolean): TensorId;
+  embedding(weight: TensorId, indices: TensorId, paddingIdx: number, scaleGradByFreq: boolean, sparse: boolean): TensorId;
   embeddingRenorm_(weight: TensorId, indices: TensorId, maxNorm: number, normType: number): void;
   conv1d: Convolution; conv2d: Convolution;
-  layer_norm(out: Handle, input: TensorId, normalizedShape: number[], weight: Optional<TensorId>, bias: Optional<TensorId>, eps: number): TensorId;
-  mse_loss(out: Handle, input: TensorId, target: TensorId, reduction: number): TensorId;
-  l1_loss(out: Handle, input: TensorId, target: TensorId, reduction: number): TensorId;
-  cross_entropy(out: Handle, input: TensorId, target: TensorId, weight: Optional<TensorId>, reduction: number, ignoreIndex: number, labelSmoothing: number): TensorId;
-  binary_cross_entropy_with_logits(out: Handle, input: TensorId, target: TensorId, weight: Optional<TensorId>, posWeight: Optional<TensorId>, reduction: number): TensorId;
+  layer_norm(input: TensorId, normalizedShape: number[], weight: Optional<TensorId>, bias: Optional<TensorId>, eps: number): TensorId;
+  mse_loss(input: TensorId, target: TensorId, reduction: number): TensorId;
+  l1_loss(input: TensorId, target: TensorId, reduction: number): TensorId;
+  cross_entropy(input: TensorId, target: TensorId, weight: Optional<TensorId>, reduction: number, ignoreIndex: number, labelSmoothing: number): TensorId;
+  binary_cross_entropy_with_logits(input: TensorId, target: TensorId, weight: Optional<TensorId>, posWeight: Optional<TensorId>, reduction: number): TensorId;
   calculateGain(nonlinearity: string, param: number): number;
   fanInAndFanOut(a: TensorId): [number, number];
   kaimingUniform_(a: TensorId, negativeSlope: number, mode: 'fan_in' | 'fan_out', nonlinearity: string): void;
@@ -196,7 +197,7 @@ export interface NativeAddon {
 
   // lora.cc: base plus a mixed-adapter batch's terms, segment by segment (rows in `order`, counts[j] of adapter j; null: no term);
   // `out` is `base` itself, added in place, unless autograd records
-  loraMixedAdd(out: Handle, base: TensorId, input: TensorId, order: readonly number[], counts: readonly number[], A: (Handle | null)[], B: (Handle | null)[],
+  loraMixedAdd(base: TensorId, input: TensorId, order: readonly number[], counts: readonly number[], A: (Handle | null)[], B: (Handle | null)[],
     scalings: number[]): TensorId;
 
   // optim.cc: options objects are complete on creation, partial on update
@@ -215,7 +216,7 @@ export interface NativeAddon {
   /** torch.empty((), dtype=torch.int64).random_().item() on the default generator. */
   randomSeed(): bigint;
   /** torch.randperm(n) (int64) on a fresh generator seeded with `seed`. */
-  randpermSeeded(out: Handle, n: number, seed: bigint): TensorId;
+  randpermSeeded(n: number, seed: bigint): TensorId;
 
   // scalar_math.cc: the C library's cos and pow, which CPython's math.cos and ** call
   libmCos(x: number): number;
@@ -223,8 +224,8 @@ export interface NativeAddon {
   // serialization.cc: storages for torch_save / torch_load
   /** Wraps into `out` a 1-D tensor over all of `a`'s storage; `key` is equal for tensors that share one. */
   storageOf(out: Handle, a: TensorId): { key: bigint; offset: number; stride: number[] };
-  /** Wraps into `out` a tensor over `source`'s storage (set_), as torch._utils._rebuild_tensor does. */
-  setStorage(out: Handle, source: TensorId, offset: number, size: number[], stride: number[]): TensorId;
+  /** A tensor over `source`'s storage (set_), as torch._utils._rebuild_tensor does. */
+  setStorage(source: TensorId, offset: number, size: number[], stride: number[]): TensorId;
 
   // distributed.cc: c10d (TCPStore, ProcessGroupGloo, Work, DDP's Reducer); each wraps into `out`
   /** Whether the addon was compiled with gloo's headers (ProcessGroupGloo). */

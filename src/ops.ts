@@ -1,7 +1,7 @@
 // R torch's functional forms (`torch_matmul(x, y)`), each the same as the Tensor method.
 import { aten } from './dispatch.js';
 import { native } from './native.js';
-import { checkOperand, checkTensor, idOrScalar, newTensor, type Tensor, type TensorOrScalar } from './tensor.js';
+import { checkOperand, checkTensor, idOrScalar, tensorFrom, type Tensor, type TensorOrScalar } from './tensor.js';
 import { checkInteger, checkNumber, fail, namedArguments } from './validate.js';
 
 function tensors(values: unknown, name: string): Tensor[] {
@@ -21,9 +21,7 @@ export function torch_matmul(self: Tensor, other: Tensor): Tensor { return check
 export function torch_baddbmm(self: Tensor, batch1: Tensor, batch2: Tensor, beta: number | { beta?: number; alpha?: number } = 1, alpha = 1): Tensor {
   const named = namedArguments(beta, new Set(['beta', 'alpha']), 'torch_baddbmm');
   if (named !== null) ({ beta = 1, alpha = 1 } = named);
-  const out = newTensor();
-  out.h = native.baddbmm(out, checkTensor(self, 'self').h, checkTensor(batch1, 'batch1').h, checkTensor(batch2, 'batch2').h, checkNumber(beta, 'beta'), checkNumber(alpha, 'alpha'));
-  return out;
+  return tensorFrom(native.baddbmm(checkTensor(self, 'self').h, checkTensor(batch1, 'batch1').h, checkTensor(batch2, 'batch2').h, checkNumber(beta, 'beta'), checkNumber(alpha, 'alpha')));
 }
 
 /** `self + alpha * other`; either side may be a number. @example torch_add(x, 1) */
@@ -31,9 +29,7 @@ export function torch_add(self: TensorOrScalar, other: TensorOrScalar, alpha?: n
   if (typeof checkOperand(self, 'self') !== 'object') {
     const tensor = checkTensor(other, 'other');
     if (alpha === undefined) return tensor.add(self as number);
-    const out = newTensor();
-    out.h = native.raddAlpha(out, tensor.h, self as number, checkNumber(alpha, 'alpha'));
-    return out;
+    return tensorFrom(native.raddAlpha(tensor.h, self as number, checkNumber(alpha, 'alpha')));
   }
   return (self as Tensor).add(other, alpha);
 }
@@ -42,9 +38,7 @@ export function torch_add(self: TensorOrScalar, other: TensorOrScalar, alpha?: n
 export function torch_sub(self: TensorOrScalar, other: TensorOrScalar, alpha?: number): Tensor {
   if (typeof checkOperand(self, 'self') !== 'object') {
     const tensor = checkTensor(other, 'other');
-    const out = newTensor();
-    out.h = native.rsub(out, tensor.h, self as number, alpha === undefined ? undefined : checkNumber(alpha, 'alpha'));
-    return out;
+    return tensorFrom(native.rsub(tensor.h, self as number, alpha === undefined ? undefined : checkNumber(alpha, 'alpha')));
   }
   return (self as Tensor).sub(other, alpha);
 }
@@ -58,9 +52,7 @@ export function torch_mul(self: TensorOrScalar, other: TensorOrScalar): Tensor {
 /** Elementwise true division, rounded once; either side may be a number. @example torch_div(x, 2); torch_div(1, x) */
 export function torch_div(self: TensorOrScalar, other: TensorOrScalar): Tensor {
   if (typeof checkOperand(self, 'self') !== 'object') {
-    const out = newTensor();
-    out.h = native.rdiv(out, checkTensor(other, 'other').h, self as number | boolean);
-    return out;
+    return tensorFrom(native.rdiv(checkTensor(other, 'other').h, self as number | boolean));
   }
   return (self as Tensor).div(other);
 }
@@ -118,9 +110,7 @@ export function torch_cat(values: Tensor[], dim: number | { dim?: number } = 0):
   const named = namedArguments(dim, new Set(['dim']), 'torch_cat');
   if (named !== null) ({ dim = 0 } = named);
   const list = tensors(values, 'tensors');
-  const out = newTensor();
-  out.h = native.cat(out, list, checkInteger(dim, 'dim'));
-  return out;
+  return tensorFrom(native.cat(list, checkInteger(dim, 'dim')));
 }
 
 /** Joins tensors along a new dimension. @example torch_stack([a, b], 1) */
@@ -128,17 +118,13 @@ export function torch_stack(values: Tensor[], dim: number | { dim?: number } = 0
   const named = namedArguments(dim, new Set(['dim']), 'torch_stack');
   if (named !== null) ({ dim = 0 } = named);
   const list = tensors(values, 'tensors');
-  const out = newTensor();
-  out.h = native.stack(out, list, checkInteger(dim, 'dim'));
-  return out;
+  return tensorFrom(native.stack(list, checkInteger(dim, 'dim')));
 }
 
 /** `condition ? self : other`, elementwise; either value may be a number. @example torch_where(x.gt(0), x, 0) */
 export function torch_where(condition: Tensor, self: TensorOrScalar, other: TensorOrScalar): Tensor {
   checkTensor(condition, 'condition');
-  const out = newTensor();
-  out.h = native.where(out, condition.h, idOrScalar(checkOperand(self, 'self')), idOrScalar(checkOperand(other, 'other')));
-  return out;
+  return tensorFrom(native.where(condition.h, idOrScalar(checkOperand(self, 'self')), idOrScalar(checkOperand(other, 'other'))));
 }
 
 /** Whether all elements are close. @example torch_allclose(a, b) */

@@ -10,7 +10,7 @@ import { nn_parameter } from './nn/module.js';
 import { PyBytes, PyDict, PyGlobal, PySet, PyTuple, unpickle, type PyValue, type UnpickleHooks } from './pickle.js';
 import type { TorchKey } from './serialization.js';
 import { DTYPE_OF_STORAGE, FOREIGN_STORAGES, STORAGE_TYPES, isFloating, isIndex } from './storages.js';
-import { Tensor, newTensor } from './tensor.js';
+import { Tensor, tensorFrom } from './tensor.js';
 import { describe } from './validate.js';
 import { ZipReader, type ByteSource } from './zip.js';
 
@@ -158,8 +158,7 @@ class Loader implements UnpickleHooks {
       this.fault(`a tensor of size [${shape.join(', ')}], stride [${steps.join(', ')}] at offset ${offset} needs ${needed} elements of storage ${quote(storage.key)}, which has ${storage.numel}`);
     }
     if (requiresGrad === true && !isFloating(storage.dtype)) this.fault(`a ${storage.dtype} tensor requires grad; only floating-point tensors can`);
-    const tensor = newTensor();
-    tensor.h = native.setStorage(tensor, storage.tensor.h, offset as number, shape, steps);
+    const tensor = tensorFrom(native.setStorage(storage.tensor.h, offset as number, shape, steps));
     this.made.push(tensor);
     if (requiresGrad === true) tensor.requires_grad_(true);
     return tensor;

@@ -46,9 +46,17 @@ export function slice(start: number | null = null, stop: number | null = null, s
   return new Slice(start, stop, step);
 }
 
-/** Makes an empty Tensor for a native call to fill, and registers it with the open scope. */
+/** Makes an empty Tensor for a native call that fills several (its `h`), and registers it with the open scope. */
 export function newTensor(): Tensor {
   const tensor = new Tensor(INTERNAL);
+  track(tensor);
+  return tensor;
+}
+
+/** The Tensor for the id a native call returned, registered with the open scope. */
+export function tensorFrom(id: TensorId): Tensor {
+  const tensor = new Tensor(INTERNAL);
+  tensor.h = id;
   track(tensor);
   return tensor;
 }
@@ -112,15 +120,11 @@ function toNativeIndex(item: IndexItem, position: number): NativeIndex {
 function maskTensor(item: unknown[], position: number): Tensor {
   const bytes = new Uint8Array(item.length);
   for (let i = 0; i < item.length; i++) bytes[i] = checkBoolean(item[i], `index[${position}][${i}]`) ? 1 : 0;
-  const out = newTensor();
-  out.h = native.fromBuffer(out, bytes, [item.length], dtypeCode('bool'), null, false);
-  return out;
+  return tensorFrom(native.fromBuffer(bytes, [item.length], dtypeCode('bool'), null, false));
 }
 
 function indexTensor(values: number[]): Tensor {
-  const out = newTensor();
-  out.h = native.fromBuffer(out, BigInt64Array.from(values, (v) => BigInt(v)), [values.length], dtypeCode('int64'), null, false);
-  return out;
+  return tensorFrom(native.fromBuffer(BigInt64Array.from(values, (v) => BigInt(v)), [values.length], dtypeCode('int64'), null, false));
 }
 
 function typedArrayFor(dtype: DType, buffer: ArrayBuffer): ArrayLike<number | bigint> {
@@ -302,9 +306,7 @@ export class Tensor {
     }
     const device = options.device === undefined ? null : checkDevice(options.device);
     const dtype = options.dtype === undefined ? null : dtypeCode(options.dtype);
-    const out = newTensor();
-    out.h = native.to(out, this.h, device, dtype, options.copy === undefined ? false : checkBoolean(options.copy, 'copy'));
-    return out;
+    return tensorFrom(native.to(this.h, device, dtype, options.copy === undefined ? false : checkBoolean(options.copy, 'copy')));
   }
 
   /** This tensor on the CPU. @example x.cpu() */
@@ -337,9 +339,7 @@ export class Tensor {
     checkOperand(other, 'other');
     alpha = alphaOf(alpha, 'add');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
-    const out = newTensor();
-    out.h = native.add(out, this.h, idOrScalar(other), alpha);
-    return out;
+    return tensorFrom(native.add(this.h, idOrScalar(other), alpha));
   }
 
   /** `this - alpha * other`. @example x.sub(y) */
@@ -347,9 +347,7 @@ export class Tensor {
     checkOperand(other, 'other');
     alpha = alphaOf(alpha, 'sub');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
-    const out = newTensor();
-    out.h = native.sub(out, this.h, idOrScalar(other), alpha);
-    return out;
+    return tensorFrom(native.sub(this.h, idOrScalar(other), alpha));
   }
 
   /** Elementwise product. @example x.mul(2) */
@@ -407,23 +405,17 @@ export class Tensor {
     if (min !== null) checkNumber(min, 'min');
     if (max !== null) checkNumber(max, 'max');
     if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp but received neither');
-    const out = newTensor();
-    out.h = native.clamp(out, this.h, min as number | null, max);
-    return out;
+    return tensorFrom(native.clamp(this.h, min as number | null, max));
   }
 
   /** Softmax along `dim`. @example logits.softmax(-1) */
   softmax(dim: number): Tensor {
-    const out = newTensor();
-    out.h = native.softmax(out, this.h, checkInteger(dim, 'dim'));
-    return out;
+    return tensorFrom(native.softmax(this.h, checkInteger(dim, 'dim')));
   }
 
   /** Log of softmax along `dim`, computed stably. @example logits.log_softmax(-1) */
   log_softmax(dim: number): Tensor {
-    const out = newTensor();
-    out.h = native.log_softmax(out, this.h, checkInteger(dim, 'dim'));
-    return out;
+    return tensorFrom(native.log_softmax(this.h, checkInteger(dim, 'dim')));
   }
 
   // ---- comparison and logic (results are bool tensors) ----
@@ -489,9 +481,7 @@ export class Tensor {
     if (named !== null) ({ p = 2, dim, keepdim = false } = named);
     checkNumber(p, 'p');
     const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
-    const out = newTensor();
-    out.h = native.norm(out, this.h, p as number, dims, checkBoolean(keepdim, 'keepdim'));
-    return out;
+    return tensorFrom(native.norm(this.h, p as number, dims, checkBoolean(keepdim, 'keepdim')));
   }
 
   /** The largest element, or `[values, indices]` along `dim`. @example x.max(); const [v, i] = x.max(1) */
@@ -516,18 +506,14 @@ export class Tensor {
   argmax(dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
     const named = namedArguments(dim, ARG_KEYS, 'argmax');
     if (named !== null) ({ dim, keepdim = false } = named);
-    const out = newTensor();
-    out.h = native.argmax(out, this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
-    return out;
+    return tensorFrom(native.argmax(this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim')));
   }
 
   /** Index of the smallest element. @example x.argmin(0) */
   argmin(dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
     const named = namedArguments(dim, ARG_KEYS, 'argmin');
     if (named !== null) ({ dim, keepdim = false } = named);
-    const out = newTensor();
-    out.h = native.argmin(out, this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
-    return out;
+    return tensorFrom(native.argmin(this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim')));
   }
 
   // ---- shape ----
@@ -537,62 +523,46 @@ export class Tensor {
 
   /** Swaps two dimensions. @example x.transpose(0, 1) */
   transpose(dim0: number, dim1: number): Tensor {
-    const out = newTensor();
-    out.h = native.transpose(out, this.h, checkInteger(dim0, 'dim0'), checkInteger(dim1, 'dim1'));
-    return out;
+    return tensorFrom(native.transpose(this.h, checkInteger(dim0, 'dim0'), checkInteger(dim1, 'dim1')));
   }
 
   /** Reorders the dimensions. @example x.permute(2, 0, 1) */
   permute(...dims: number[] | [number[]]): Tensor {
-    const out = newTensor();
-    out.h = native.permute(out, this.h, dimsFrom(dims, 'dims'));
-    return out;
+    return tensorFrom(native.permute(this.h, dimsFrom(dims, 'dims')));
   }
 
   /** The same values in a new shape (a view when possible); -1 infers one size. @example x.reshape(-1, 4) */
   reshape(...shape: number[] | [number[]]): Tensor {
-    const out = newTensor();
-    out.h = native.reshape(out, this.h, dimsFrom(shape, 'shape'));
-    return out;
+    return tensorFrom(native.reshape(this.h, dimsFrom(shape, 'shape')));
   }
 
   /** A view with a new shape (a TorchError if the memory layout does not allow it). @example x.view(2, -1) */
   view(...shape: number[] | [number[]]): Tensor {
-    const out = newTensor();
-    out.h = native.view(out, this.h, dimsFrom(shape, 'shape'));
-    return out;
+    return tensorFrom(native.view(this.h, dimsFrom(shape, 'shape')));
   }
 
   /** Broadcasts size-1 dimensions to `shape` without copying; -1 keeps a size. @example b.expand(4, -1) */
   expand(...shape: number[] | [number[]]): Tensor {
-    const out = newTensor();
-    out.h = native.expand(out, this.h, dimsFrom(shape, 'shape'));
-    return out;
+    return tensorFrom(native.expand(this.h, dimsFrom(shape, 'shape')));
   }
 
   /** Flattens dimensions `start_dim`..`end_dim` into one. @example images.flatten(1) */
   flatten(start_dim: number | { start_dim?: number; end_dim?: number } = 0, end_dim = -1): Tensor {
     const named = namedArguments(start_dim, FLATTEN_KEYS, 'flatten');
     if (named !== null) ({ start_dim = 0, end_dim = -1 } = named);
-    const out = newTensor();
-    out.h = native.flatten(out, this.h, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim'));
-    return out;
+    return tensorFrom(native.flatten(this.h, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim')));
   }
 
   /** Removes size-1 dimensions (only `dim` when given). @example x.squeeze(0) */
   squeeze(dim?: number | { dim?: number }): Tensor {
     const named = namedArguments(dim, SQUEEZE_KEYS, 'squeeze');
     if (named !== null) ({ dim } = named);
-    const out = newTensor();
-    out.h = native.squeeze(out, this.h, optionalDim(dim));
-    return out;
+    return tensorFrom(native.squeeze(this.h, optionalDim(dim)));
   }
 
   /** Inserts a size-1 dimension at `dim`. @example x.unsqueeze(0) */
   unsqueeze(dim: number): Tensor {
-    const out = newTensor();
-    out.h = native.unsqueeze(out, this.h, checkInteger(dim, 'dim'));
-    return out;
+    return tensorFrom(native.unsqueeze(this.h, checkInteger(dim, 'dim')));
   }
 
   /** A contiguous tensor with the same values (itself if already contiguous). */
@@ -615,9 +585,7 @@ export class Tensor {
    * x.index(-1);                      // the last row
    */
   index(...items: IndexItem[]): Tensor {
-    const out = newTensor();
-    out.h = native.index(out, this.h, items.map(toNativeIndex));
-    return out;
+    return tensorFrom(native.index(this.h, items.map(toNativeIndex)));
   }
 
   /**
@@ -722,11 +690,8 @@ export class Tensor {
 
   /** The accumulated gradient, or undefined before any backward(). Each read is a new handle to the same gradient. */
   get grad(): Tensor | undefined {
-    const out = newTensor();
-    const id = native.grad(out, this.h);
-    if (id === null) return undefined;
-    out.h = id;
-    return out;
+    const id = native.grad(this.h);
+    return id === null ? undefined : tensorFrom(id);
   }
 
   /** Sets the gradient: a tensor of this tensor's shape, dtype and device (as PyTorch demands), or null. */
@@ -792,42 +757,32 @@ Object.defineProperty(Tensor.prototype, TENSOR_BRAND, { value: true });
 
 // ---- the methods' shared steps (functions, not methods: nothing internal on the prototype) ----
 
-function unary(self: Tensor, op: (out: Handle, a: TensorId) => TensorId): Tensor {
-  const out = newTensor();
-  out.h = op(out, self.h);
-  return out;
+function unary(self: Tensor, op: (a: TensorId) => TensorId): Tensor {
+  return tensorFrom(op(self.h));
 }
 
-function binary(self: Tensor, op: (out: Handle, a: TensorId, b: TensorIdOrScalar) => TensorId, other: unknown, name = 'other'): Tensor {
+function binary(self: Tensor, op: (a: TensorId, b: TensorIdOrScalar) => TensorId, other: unknown, name = 'other'): Tensor {
   const operand = idOrScalar(checkOperand(other, name));
-  const out = newTensor();
-  out.h = op(out, self.h, operand);
-  return out;
+  return tensorFrom(op(self.h, operand));
 }
 
-function tensorBinary(self: Tensor, op: (out: Handle, a: TensorId, b: TensorId) => TensorId, other: unknown): Tensor {
+function tensorBinary(self: Tensor, op: (a: TensorId, b: TensorId) => TensorId, other: unknown): Tensor {
   const operand = checkTensor(other, 'other').h;
-  const out = newTensor();
-  out.h = op(out, self.h, operand);
-  return out;
+  return tensorFrom(op(self.h, operand));
 }
 
 function reduce(self: Tensor, op: typeof native.sum, name: string, dim: number | number[] | null | undefined, keepdim: boolean, options: { dtype?: DTypeLike } | undefined): Tensor {
   const { dtype: given } = checkOptions(options, REDUCE_KEYS, name);
   const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
   const dtype = given === undefined ? null : dtypeCode(given);
-  const out = newTensor();
-  out.h = op(out, self.h, dims, checkBoolean(keepdim, 'keepdim'), dtype);
-  return out;
+  return tensorFrom(op(self.h, dims, checkBoolean(keepdim, 'keepdim'), dtype));
 }
 
 // A number or boolean as a 0-dim bool tensor on `self`'s device, for the logical ops.
 function logicalOperand(self: Tensor, other: unknown): Tensor {
   const operand = checkOperand(other, 'other');
   if (typeof operand === 'object') return operand;
-  const out = newTensor();
-  out.h = native.full(out, [], operand !== 0 && operand !== false, dtypeCode('bool'), native.device(self.h), false);
-  return out;
+  return tensorFrom(native.full([], operand !== 0 && operand !== false, dtypeCode('bool'), native.device(self.h), false));
 }
 
 // alpha, or R's named { alpha }.

@@ -15,23 +15,17 @@ class TorchError extends Error {}
 addon.initialize(TorchError);
 // Ops take tensor ids (a Tensor's \`h\`) and return the result's, which the object keeps.
 const keep = [];
-for (let i = 0; i < workerData.count; i++) {
-  const out = {};
-  out.h = addon.full(out, [2, 2], workerData.value, null, null, false);
-  keep.push(out);
-}
-const sum = {};
-sum.h = addon.sum(sum, keep[0].h, null, false, null);
+for (let i = 0; i < workerData.count; i++) keep.push({ h: addon.full([2, 2], workerData.value, null, null, false) });
+const sum = { h: addon.sum(keep[0].h, null, false, null) };
 let error = null;
-try { const bad = {}; const o = {}; o.h = addon.ones(o, [3, 3], null, null, false); addon.matmul(bad, keep[0].h, o.h); }
+try { const o = { h: addon.ones([3, 3], null, null, false) }; addon.matmul(keep[0].h, o.h); }
 catch (e) { error = e instanceof TorchError ? 'TorchError' : String(e); }
 // Operators reached through the dispatcher are resolved per thread: ids differ in order here.
 const ids = workerData.value % 2 === 0
   ? [addon.resolveOp('aten::cumsum', ''), addon.resolveOp('aten::flip', '')]
   : [addon.resolveOp('aten::flip', ''), addon.resolveOp('aten::cumsum', '')].reverse();
 const running = addon.callOp(() => ({}), ids[0], [keep[0], 1, undefined], true);
-const cumulative = {};
-cumulative.h = addon.sum(cumulative, running.h, null, false, null);
+const cumulative = { h: addon.sum(running.h, null, false, null) };
 const live = addon.memoryStats().tensors;
 parentPort.postMessage({ sum: addon.item(sum.h), cumsum: addon.item(cumulative.h), live, error });
 `;

@@ -5,7 +5,7 @@
 // the clone would mangle (a class instance loses its prototype, a function throws an engine
 // message) is a TypeError naming where it sits.
 import { native } from '../native.js';
-import { newTensor, Tensor } from '../tensor.js';
+import { tensorFrom, Tensor } from '../tensor.js';
 import { fail } from '../validate.js';
 
 const MARK = '__torchlora_shared_tensor__';
@@ -70,10 +70,9 @@ export function decodeShared(value: unknown): unknown {
   if (value instanceof Set) return new Set([...value].map(decodeShared));
   if (!isPlainObject(value)) return value;
   if (isMarker(value)) {
-    const tensor = newTensor();
-    const id = native.takeShared(tensor, value[MARK]);
+    const id = native.takeShared(value[MARK]);
     if (id === null) throw new Error(`internal: shared tensor ${value[MARK]} was taken or released already`);
-    tensor.h = id;
+    const tensor = tensorFrom(id);
     if (value.requires_grad) tensor.requires_grad_(true);
     return tensor;
   }

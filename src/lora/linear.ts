@@ -3,7 +3,7 @@
 import { native } from '../native.js';
 import { nn_linear } from '../nn/layers.js';
 import { nn_module } from '../nn/module.js';
-import { newTensor, type Tensor } from '../tensor.js';
+import { tensorFrom, type Tensor } from '../tensor.js';
 import { fail, failRange } from '../validate.js';
 import { checkBase, DenseLoraLayer, type LoraKind, type LoraLayerOptions } from './layer.js';
 import type { RowGroups } from './mixed.js';
@@ -49,11 +49,10 @@ export class LoraLinear extends DenseLoraLayer<LinearBase> {
       fail('eval() mode: adapters with dropout cannot be mixed in one training batch', 'model', 'one in training mode');
     }
     const here = rows.adapters.map((name) => name in this.r);
-    const sum = newTensor();
-    sum.h = native.loraMixedAdd(sum, result.h, input.h, rows.order, rows.counts,
+    const sum = tensorFrom(native.loraMixedAdd(result.h, input.h, rows.order, rows.counts,
       rows.adapters.map((name, j) => (here[j] ? this.lora_A.get(name).weight : null)),
       rows.adapters.map((name, j) => (here[j] ? this.lora_B.get(name).weight : null)),
-      rows.adapters.map((name, j) => (here[j] ? this.scaling[name]! : 0)));
+      rows.adapters.map((name, j) => (here[j] ? this.scaling[name]! : 0))));
     result.dispose();
     return sum;
   }

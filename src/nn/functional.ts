@@ -5,7 +5,7 @@ import { dtypeCode, type DTypeLike } from '../dtype.js';
 import { aten } from '../dispatch.js';
 import { native } from '../native.js';
 import { torch_expand_as } from '../ops/math.js';
-import { checkTensor, newTensor, type Tensor } from '../tensor.js';
+import { checkTensor, tensorFrom, type Tensor } from '../tensor.js';
 import {
   checkBoolean, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../validate.js';
@@ -65,18 +65,14 @@ export function broadcastPair(input: Tensor, target: Tensor): [Tensor, Tensor] {
 export function nnf_mse_loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   const { reduction } = checkOptions(options, LOSS_KEYS, 'nnf_mse_loss');
   const [a, b] = broadcastPair(input, target);
-  const out = newTensor();
-  out.h = native.mse_loss(out, a.h, b.h, reductionCode(reduction));
-  return out;
+  return tensorFrom(native.mse_loss(a.h, b.h, reductionCode(reduction)));
 }
 
 /** Mean absolute error, `|input - target|` reduced. @example nnf_l1_loss(pred, y, { reduction: 'sum' }) */
 export function nnf_l1_loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   const { reduction } = checkOptions(options, LOSS_KEYS, 'nnf_l1_loss');
   const [a, b] = broadcastPair(input, target);
-  const out = newTensor();
-  out.h = native.l1_loss(out, a.h, b.h, reductionCode(reduction));
-  return out;
+  return tensorFrom(native.l1_loss(a.h, b.h, reductionCode(reduction)));
 }
 
 export interface CrossEntropyOptions {
@@ -100,10 +96,8 @@ const CROSS_ENTROPY_KEYS = optionKeys<CrossEntropyOptions>({ weight: true, ignor
  */
 export function nnf_cross_entropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const { weight, ignore_index = -100, reduction, label_smoothing = 0 } = checkOptions(options, CROSS_ENTROPY_KEYS, 'nnf_cross_entropy');
-  const out = newTensor();
-  out.h = native.cross_entropy(out, checkTensor(input, 'input').h, checkTensor(target, 'target').h, optionalTensor(weight, 'weight')?.h,
-    reductionCode(reduction), checkInteger(ignore_index, 'ignore_index'), checkProbability(label_smoothing, 'label_smoothing'));
-  return out;
+  return tensorFrom(native.cross_entropy(checkTensor(input, 'input').h, checkTensor(target, 'target').h, optionalTensor(weight, 'weight')?.h,
+    reductionCode(reduction), checkInteger(ignore_index, 'ignore_index'), checkProbability(label_smoothing, 'label_smoothing')));
 }
 
 export interface BinaryCrossEntropyWithLogitsOptions {
@@ -124,10 +118,8 @@ const BINARY_CROSS_ENTROPY_KEYS = optionKeys<BinaryCrossEntropyWithLogitsOptions
  */
 export function nnf_binary_cross_entropy_with_logits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
   const { weight, reduction, pos_weight } = checkOptions(options, BINARY_CROSS_ENTROPY_KEYS, 'nnf_binary_cross_entropy_with_logits');
-  const out = newTensor();
-  out.h = native.binary_cross_entropy_with_logits(out, checkTensor(input, 'input').h, checkTensor(target, 'target').h,
-    optionalTensor(weight, 'weight')?.h, optionalTensor(pos_weight, 'pos_weight')?.h, reductionCode(reduction));
-  return out;
+  return tensorFrom(native.binary_cross_entropy_with_logits(checkTensor(input, 'input').h, checkTensor(target, 'target').h,
+    optionalTensor(weight, 'weight')?.h, optionalTensor(pos_weight, 'pos_weight')?.h, reductionCode(reduction)));
 }
 
 // ---- activations ----
@@ -152,9 +144,7 @@ const GELU_KEYS = optionKeys<GeluOptions>({ approximate: true });
 export function nnf_gelu(input: Tensor, options: GeluOptions = {}): Tensor {
   const { approximate = 'none' } = checkOptions(options, GELU_KEYS, 'nnf_gelu');
   if (approximate !== 'none' && approximate !== 'tanh') fail('"none" or "tanh"', 'approximate', approximate);
-  const out = newTensor();
-  out.h = native.gelu(out, checkTensor(input, 'input').h, approximate);
-  return out;
+  return tensorFrom(native.gelu(checkTensor(input, 'input').h, approximate));
 }
 
 /** What `nnf_softmax` and `nnf_log_softmax` accept: the dtype to compute in. */
@@ -204,18 +194,14 @@ const DROPOUT_KEYS = optionKeys<DropoutOptions>({ p: true, training: true });
  */
 export function nnf_dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
   const { p = 0.5, training = true } = checkOptions(options, DROPOUT_KEYS, 'nnf_dropout');
-  const out = newTensor();
-  out.h = native.dropout(out, checkTensor(input, 'input').h, checkProbability(p, 'p'), checkBoolean(training, 'training'));
-  return out;
+  return tensorFrom(native.dropout(checkTensor(input, 'input').h, checkProbability(p, 'p'), checkBoolean(training, 'training')));
 }
 
 // ---- layers' computations ----
 
 /** `input @ weight.t() + bias`, as `nn_linear` computes. @example nnf_linear(x, w, b) */
 export function nnf_linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  const out = newTensor();
-  out.h = native.linear(out, checkTensor(input, 'input').h, checkTensor(weight, 'weight').h, optionalTensor(bias, 'bias')?.h);
-  return out;
+  return tensorFrom(native.linear(checkTensor(input, 'input').h, checkTensor(weight, 'weight').h, optionalTensor(bias, 'bias')?.h));
 }
 
 export interface EmbeddingOptions {
@@ -265,9 +251,7 @@ export function nnf_embedding(input: Tensor, weight: Tensor, options: EmbeddingO
   checkBoolean(sparse, 'sparse');
   if (max_norm !== null) native.embeddingRenorm_(weight.h, input.h, checkMaxNorm(max_norm), checkNumber(norm_type, 'norm_type'));
   else checkNumber(norm_type, 'norm_type');
-  const out = newTensor();
-  out.h = native.embedding(out, weight.h, input.h, padding, scale_grad_by_freq, sparse);
-  return out;
+  return tensorFrom(native.embedding(weight.h, input.h, padding, scale_grad_by_freq, sparse));
 }
 
 /** A size per spatial dimension, or one size for all of them. */
@@ -297,10 +281,8 @@ function convolution(op: typeof native.conv2d, dims: number, input: Tensor, weig
   checkTensor(input, 'input');
   checkTensor(weight, 'weight');
   const paddingValue = padding === 'same' || padding === 'valid' ? padding : sizes(padding, dims, 'padding', checkNonNegativeInteger);
-  const out = newTensor();
-  out.h = op(out, input.h, weight.h, optionalTensor(bias, 'bias')?.h, sizes(stride, dims, 'stride'), paddingValue, sizes(dilation, dims, 'dilation'),
-    checkPositiveInteger(groups, 'groups'));
-  return out;
+  return tensorFrom(op(input.h, weight.h, optionalTensor(bias, 'bias')?.h, sizes(stride, dims, 'stride'), paddingValue, sizes(dilation, dims, 'dilation'),
+    checkPositiveInteger(groups, 'groups')));
 }
 
 /**
@@ -343,10 +325,8 @@ const LAYER_NORM_KEYS = optionKeys<LayerNormFunctionOptions>({ weight: true, bia
  */
 export function nnf_layer_norm(input: Tensor, normalized_shape: number[], options: LayerNormFunctionOptions = {}): Tensor {
   const { weight, bias, eps = 1e-5 } = checkOptions(options, LAYER_NORM_KEYS, 'nnf_layer_norm');
-  const out = newTensor();
-  out.h = native.layer_norm(out, checkTensor(input, 'input').h, checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight')?.h,
-    optionalTensor(bias, 'bias')?.h, checkFinite(eps, 'eps'));
-  return out;
+  return tensorFrom(native.layer_norm(checkTensor(input, 'input').h, checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight')?.h,
+    optionalTensor(bias, 'bias')?.h, checkFinite(eps, 'eps')));
 }
 
 // ---- tensor shaping for models ----
