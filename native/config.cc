@@ -18,9 +18,9 @@ namespace torchlora {
 namespace {
 
 // The kernel set the OpenBLAS loaded in this process chose (its openblas_get_corename, e.g.
-// "Haswell" or "Cooperlake": src/blas.ts), or "" when no loaded library is OpenBLAS. Debian's
-// libblas.so.3 is OpenBLAS under another name, so every loaded library whose path names
-// openblas is asked, not only libopenblas.
+// "Haswell" or "Cooperlake"; torch_config().blas_core), or "" when no loaded library is
+// OpenBLAS. Debian's libblas.so.3 is OpenBLAS under another name, so every loaded library
+// whose path names openblas is asked, not only libopenblas.
 std::string OpenblasCore() {
   std::string core;
   dl_iterate_phdr(
