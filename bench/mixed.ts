@@ -67,9 +67,8 @@ const gathered = (s: { A: Tensor; Bt: Tensor }): Tensor =>
 const masked = (s: { A: Tensor; Bt: Tensor }): Tensor =>
   x.matmul(s.A.reshape(-1, WIDTH).t()).mul(mask).matmul(s.Bt.reshape(-1, WIDTH));
 // The segmented product adds into a base output; a zero one here, made inside the timing as the others make their result.
-const segmented = (): Tensor => {
-  return tensorFrom(native.loraMixedAdd(torch_zeros(BATCH, WIDTH).h, x.h, groups.order, groups.counts, A, B, names.map(() => SCALING)));
-};
+const segmented = (): Tensor =>
+  tensorFrom(native.loraMixedAdd(torch_zeros(BATCH, WIDTH).h, x.h, groups.order, groups.counts, A, B, names.map(() => SCALING)));
 // They compute the same term (the choice is about speed only).
 const reference = segmented();
 for (const other of [gathered(cached), masked(cached)]) {

@@ -246,17 +246,17 @@ TORCHLORA_SHAPED_FACTORY(Ones, at::ones(shape, options))
 TORCHLORA_SHAPED_FACTORY(Empty, at::empty(shape, options))
 #undef TORCHLORA_SHAPED_FACTORY
 
-// full(out, shape, value, dtype, device, requires_grad)
+// full(shape, value, dtype, device, requires_grad)
 Napi::Value Full(const Napi::CallbackInfo& info) {
   return Finish(info, at::full(ToInt64s(info[0]), ToScalar(info[1]), ToOptions(info, 2)), 4);
 }
 
-// arange(out, start, end, step, dtype, device, requires_grad)
+// arange(start, end, step, dtype, device, requires_grad)
 Napi::Value Arange(const Napi::CallbackInfo& info) {
   return Finish(info, at::arange(ToScalar(info[0]), ToScalar(info[1]), ToScalar(info[2]), ToOptions(info, 3)), 5);
 }
 
-// randint(out, low, high, shape, dtype, device, requires_grad)
+// randint(low, high, shape, dtype, device, requires_grad)
 Napi::Value Randint(const Napi::CallbackInfo& info) {
   const int64_t low = info[0].As<Napi::Number>().Int64Value();
   const int64_t high = info[1].As<Napi::Number>().Int64Value();
@@ -265,20 +265,20 @@ Napi::Value Randint(const Napi::CallbackInfo& info) {
   return Finish(info, at::randint(low, high, ToInt64s(info[2]), options), 5);
 }
 
-// randperm(out, n, dtype, device, requires_grad)
+// randperm(n, dtype, device, requires_grad)
 Napi::Value Randperm(const Napi::CallbackInfo& info) {
   at::TensorOptions options = ToOptions(info, 1);
   if (!options.has_dtype()) options = options.dtype(at::kLong);
   return Finish(info, at::randperm(info[0].As<Napi::Number>().Int64Value(), options), 3);
 }
 
-// eye(out, n, m, dtype, device, requires_grad)
+// eye(n, m, dtype, device, requires_grad)
 Napi::Value Eye(const Napi::CallbackInfo& info) {
   return Finish(info, at::eye(info[0].As<Napi::Number>().Int64Value(), info[1].As<Napi::Number>().Int64Value(),
                        ToOptions(info, 2)), 4);
 }
 
-// fromBuffer(out, typedArray, shape, dtype, device, requires_grad): copies the bytes.
+// fromBuffer(typedArray, shape, dtype, device, requires_grad): copies the bytes.
 Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   Napi::TypedArray array = info[0].As<Napi::TypedArray>();
   const auto dtype = static_cast<at::ScalarType>(info[2].As<Napi::Number>().Int32Value());
@@ -371,7 +371,7 @@ Napi::Value IsContiguous(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), Unwrap(info, 0).is_contiguous());
 }
 
-// to(out, a, device, dtype, copy)
+// to(a, device, dtype, copy)
 Napi::Value To(const Napi::CallbackInfo& info) {
   const at::Tensor& tensor = Unwrap(info, 0);
   const bool copy = info[3].ToBoolean().Value();

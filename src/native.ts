@@ -196,7 +196,7 @@ export interface NativeAddon {
   callOp(make: () => Handle, id: number, args: unknown[], results: boolean): unknown;
 
   // lora.cc: base plus a mixed-adapter batch's terms, segment by segment (rows in `order`, counts[j] of adapter j; null: no term);
-  // `out` is `base` itself, added in place, unless autograd records
+  // the result is `base` itself, added in place, unless autograd records
   loraMixedAdd(base: TensorId, input: TensorId, order: readonly number[], counts: readonly number[], A: (Handle | null)[], B: (Handle | null)[],
     scalings: number[]): TensorId;
 

@@ -55,9 +55,8 @@ export function newTensor(): Tensor {
 
 /** The Tensor for the id a native call returned, registered with the open scope. */
 export function tensorFrom(id: TensorId): Tensor {
-  const tensor = new Tensor(INTERNAL);
+  const tensor = newTensor();
   tensor.h = id;
-  track(tensor);
   return tensor;
 }
 
