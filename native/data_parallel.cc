@@ -5,6 +5,7 @@
 #include <torch/csrc/distributed/c10d/comm.hpp>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "dist_handles.h"
 #include "distributed.h"
@@ -24,6 +25,30 @@ Napi::Value BroadcastCoalesced(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The Reducer's constructor as this libtorch declares it: 1.13 takes the per-bucket size limits
+// third and ends with the first bucket's cap; 2.x drops the limits (or keeps them) and adds
+// skip_all_reduce_unused_params, use_python_reducer and per-bucket caps for rebuilding, each
+// given here as Python's DistributedDataParallel gives it by default (false, false, none).
+template <typename... Args>
+std::shared_ptr<c10d::Reducer> MakeReducer(std::vector<at::Tensor> params, std::vector<std::vector<size_t>> buckets,
+                                           std::vector<size_t> limits, Args&&... rest) {
+  using Names = std::unordered_map<size_t, std::string>;
+  using Tensors = std::vector<at::Tensor>;
+  using Buckets = std::vector<std::vector<size_t>>;
+  if constexpr (std::is_constructible_v<c10d::Reducer, Tensors, Buckets, std::vector<size_t>, Args..., Names, int64_t>) {
+    return std::make_shared<c10d::Reducer>(std::move(params), std::move(buckets), std::move(limits), std::forward<Args>(rest)...,
+                                           Names{}, c10d::kDefaultFirstBucketBytes);
+  } else if constexpr (std::is_constructible_v<c10d::Reducer, Tensors, Buckets, std::vector<size_t>, Args..., Names, int64_t, bool, bool>) {
+    return std::make_shared<c10d::Reducer>(std::move(params), std::move(buckets), std::move(limits), std::forward<Args>(rest)...,
+                                           Names{}, c10d::kDefaultFirstBucketBytes, false, false);
+  } else {
+    static_assert(std::is_constructible_v<c10d::Reducer, Tensors, Buckets, Args..., Names, int64_t, bool, bool, std::vector<int64_t>>,
+                  "this libtorch's c10d::Reducer constructor is not one torchlora knows");
+    return std::make_shared<c10d::Reducer>(std::move(params), std::move(buckets), std::forward<Args>(rest)..., Names{},
+                                           c10d::kDefaultFirstBucketBytes, false, false, std::vector<int64_t>{});
+  }
+}
+
 // reducerNew(out, group, params, bucketCapBytes, findUnused): DDP's Reducer as Python's
 // DistributedDataParallel builds it: buckets by size (the first one small, so communication
 // starts early in backward), in reverse parameter order, gradients averaged over the group.
@@ -39,9 +64,8 @@ Napi::Value ReducerNew(const Napi::CallbackInfo& info) {
   std::vector<size_t> limits = std::get<1>(assignment);
   std::reverse(buckets.begin(), buckets.end());
   std::reverse(limits.begin(), limits.end());
-  auto reducer = std::make_shared<c10d::Reducer>(std::move(params), std::move(buckets), std::move(limits), box.plain, sparse, cap,
-                                                 find_unused, /*gradient_as_bucket_view=*/false,
-                                                 std::unordered_map<size_t, std::string>{}, c10d::kDefaultFirstBucketBytes);
+  auto reducer = MakeReducer(std::move(params), std::move(buckets), std::move(limits), box.plain, sparse, cap, find_unused,
+                             /*gradient_as_bucket_view=*/false);
   Attach(info.Env(), info[0], ReducerBox{std::move(reducer)});
   return info.Env().Undefined();
 }

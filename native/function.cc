@@ -12,6 +12,7 @@
 #include <torch/csrc/autograd/function.h>
 
 #include <stdexcept>
+#include <type_traits>
 #include <thread>
 
 #include "tensor.h"
@@ -67,6 +68,20 @@ struct JsNode : torch::autograd::Node {
   size_t inputs_;
 };
 
+// A node owned the way this libtorch's graph edges own nodes: c10::intrusive_ptr in recent 2.x,
+// std::shared_ptr with libtorch's deleteNode (which frees long chains without deep recursion)
+// before. `deleteNode` is called unqualified so that it is looked up, by argument-dependent
+// lookup through Node's namespace, only where that branch is compiled.
+template <typename Made, typename... Args>
+decltype(torch::autograd::Edge::function) MakeNode(Args&&... args) {
+  using Owner = decltype(torch::autograd::Edge::function);
+  if constexpr (std::is_same_v<Owner, std::shared_ptr<torch::autograd::Node>>) {
+    return std::shared_ptr<Made>(new Made(std::forward<Args>(args)...), [](Made* node) { deleteNode(node); });
+  } else {
+    return c10::make_intrusive<Made>(std::forward<Args>(args)...);
+  }
+}
+
 void RefuseCuda(const std::vector<at::Tensor>& tensors) {
   for (const at::Tensor& tensor : tensors) {
     if (tensor.defined() && tensor.is_cuda()) {
@@ -86,8 +101,7 @@ Napi::Value AttachFunction(const Napi::CallbackInfo& info) {
   RefuseCuda(inputs);
   RefuseCuda(outputs);
   JsBackward backward{env, Napi::Persistent(info[3].As<Napi::Function>()), Napi::Persistent(info[0].As<Napi::Function>()), std::this_thread::get_id()};
-  auto node = std::shared_ptr<JsNode>(new JsNode(torch::autograd::collect_next_edges(inputs), std::move(backward), inputs.size()),
-                                      torch::autograd::deleteNode);
+  auto node = MakeNode<JsNode>(torch::autograd::collect_next_edges(inputs), std::move(backward), inputs.size());
   const Napi::Function make = info[0].As<Napi::Function>();
   Napi::Array result = Napi::Array::New(env, outputs.size());
   for (uint32_t i = 0; i < outputs.size(); ++i) {
