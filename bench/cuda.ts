@@ -9,8 +9,8 @@ import {
   torch_zeros, with_adapter_names, with_no_grad, type Optimizer, type Tensor,
 } from '../src/index.js';
 import { perOp } from './ops.js';
+import { PYTHON as python } from './python.js';
 
-const python = process.env.TORCHLORA_PYTHON ?? 'python3';
 const rows: [string, string, string][] = [];
 let failed = 0;
 

@@ -5,6 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeChart } from './chart.js';
+import { PYTHON as python } from './python.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -36,7 +37,6 @@ console.log(`  2 processes against 1 process with 2 threads: ${(best.get('1 proc
 
 // Why: one all-reduce of A and B through gloo on 127.0.0.1, ours and Python's (same c10d),
 // alternating, best of BENCH_ROUNDS.
-const python = process.env.TORCHLORA_PYTHON ?? '/usr/bin/python3';
 const calls = Number(process.env.BENCH_CALLS ?? 500);
 
 /** The JSON a rank 0 prints last. */

@@ -13,10 +13,10 @@ import {
 } from '../src/index.js';
 import { writeChart } from './chart.js';
 import { bestOf, perOp } from './ops.js';
+import { PYTHON as python } from './python.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = existsSync(join(here, 'optim.py')) ? dirname(here) : join(here, '..', '..');
-const python = process.env.TORCHLORA_PYTHON ?? '/usr/bin/python3';
 const threads = Number(process.env.BENCH_THREADS ?? 1);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const steps = 40;

@@ -1,5 +1,5 @@
 // `npm run bench`: our ops and Python PyTorch's, alternately in one run, as ratios.
-// Python is Debian's /usr/bin/python3, on the same libtorch shared library as ours.
+// Python is the one whose PyTorch runs on the libtorch the addon links (bench/python.ts).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { torch_config } from '../src/index.js';
 import { writeChart } from './chart.js';
 import { bestOf, runOps } from './ops.js';
+import { PYTHON as python } from './python.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = existsSync(join(here, 'ops.py')) ? here : join(here, '..', '..', 'bench');
-const python = process.env.TORCHLORA_PYTHON ?? '/usr/bin/python3';
 const threads = Number(process.env.BENCH_THREADS ?? 1);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 
@@ -42,5 +42,5 @@ if (matmul !== undefined) console.log(`\nmatmul: ${(2 * 128 * 1001 * 1000 / matm
 writeChart({
   name: 'ops', title: `Per-op time, libtorch ${config.version}, ${threads} thread(s)`, unit: 'µs per op', series: ['torchlora', 'PyTorch'], scale: 'per-case',
   cases: Object.entries(o).map(([name, value]) => ({ label: name, values: { torchlora: value, PyTorch: p[name.replace(/, disposed at once$/, '')] } })),
-  note: 'PyTorch: Debian\'s python3-torch on the same libtorch; a disposed case is compared with the same PyTorch case',
+  note: 'PyTorch: Python\'s torch on the same libtorch; a disposed case is compared with the same PyTorch case',
 });

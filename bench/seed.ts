@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { torch_config, torch_randn, torch_set_num_threads } from '../src/index.js';
 import { writeChart } from './chart.js';
 import { perOp } from './ops.js';
+import { PYTHON as python } from './python.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = existsSync(join(here, 'seed.py')) ? dirname(here) : join(here, '..', '..');
-const python = process.env.TORCHLORA_PYTHON ?? '/usr/bin/python3';
 const epochs = Number(process.env.BENCH_EPOCHS ?? 10);
 const threads = Number(process.env.BENCH_THREADS ?? 1);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);

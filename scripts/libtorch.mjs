@@ -1,18 +1,24 @@
 #!/usr/bin/env node
 // The one place that decides which libtorch the addon builds against. CMakeLists.txt,
 // binding.gyp and scripts/setup.mjs all ask this script, so the two build paths can never
-// disagree. Order: $LIBTORCH, then the torch of python3, then the system's (Debian libtorch-dev).
+// disagree. Order: $LIBTORCH (a libtorch tree), or $TORCHLORA_PYTHON (a Python whose torch to
+// use), each final when set; else the project's .venv, $VIRTUAL_ENV, python3, /usr/bin/python3,
+// then the system's (Debian libtorch-dev).
 //
 //   node scripts/libtorch.mjs              JSON description of the libtorch found
 //   node scripts/libtorch.mjs --cmake      its cmake prefix path (for find_package(Torch))
 //   node scripts/libtorch.mjs --gyp KEY    include_dirs | libraries | ldflags | defines, one per line
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SYSTEM_PREFIXES = ['/usr/lib/x86_64-linux-gnu/cmake', '/usr/lib/aarch64-linux-gnu/cmake',
   '/usr/lib/cmake', '/usr/share/cmake', '/usr/local/lib/cmake', '/usr/local/share/cmake'];
+const SYSTEM_LIBRARY_FOLDERS = ['/usr/lib', '/usr/local/lib', '/lib'];
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+/** The project's own Python environment, which `npm run setup` makes with PyTorch (see scripts/python.mjs). */
+export const PROJECT_VENV = join(root, '.venv');
 
 function torchConfigUnder(prefix) {
   const file = join(prefix, 'Torch', 'TorchConfig.cmake');
@@ -31,26 +37,43 @@ function fromTree(root, source, tried) {
     join(root, 'lib'));
 }
 
-function fromPython(tried) {
-  const pythons = [...new Set(['/usr/bin/python3', 'python3'])];
-  for (const python of pythons) {
-    let prefix;
-    try {
-      prefix = execFileSync(python, ['-c', 'import torch.utils; print(torch.utils.cmake_prefix_path)'],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 }).trim();
-    } catch {
-      tried.push(`python: ${python} cannot import torch`);
-      continue;
-    }
-    if (!torchConfigUnder(prefix)) {
-      tried.push(`python: ${python}'s torch.utils.cmake_prefix_path (${prefix}) has no Torch/TorchConfig.cmake`);
-      continue;
-    }
-    const root = dirname(dirname(prefix)); // .../torch/share/cmake -> .../torch
-    const found = fromTree(root, `python (${python})`, tried);
-    if (found) return found;
+// Python's torch folder and version, found without importing torch (an import takes seconds).
+function torchOf(python, tried, source) {
+  const probe = 'import importlib.util as u, json; s = u.find_spec("torch"); print(json.dumps(s and s.submodule_search_locations[0]))';
+  let folder;
+  try {
+    folder = JSON.parse(execFileSync(python, ['-c', probe], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 }));
+  } catch {
+    tried.push(`${source}: ${python} could not be run`);
+    return null;
   }
-  return null;
+  if (!folder) {
+    tried.push(`${source}: ${python} has no torch`);
+    return null;
+  }
+  return folder;
+}
+
+// The libtorch a Python's torch runs on: the wheel's own tree (pip, conda), or for a distribution's
+// torch whose libraries are the system's (Debian's python3-torch links /usr/lib/.../libtorch*.so.1.13),
+// the system libtorch.
+function fromPython(python, source, tried) {
+  const folder = torchOf(python, tried, source);
+  if (folder === null) return null;
+  const found = torchConfigUnder(join(folder, 'share', 'cmake'))
+    ? fromTree(folder, source, tried)
+    : (isSystemLibrary(join(folder, 'lib', 'libtorch_cpu.so')) ? fromSystem(tried) : null);
+  if (found === null) {
+    tried.push(`${source}: ${folder} is neither a libtorch tree (share/cmake/Torch) nor linked to the system's libtorch`);
+    return null;
+  }
+  return { ...found, source, python };
+}
+
+function isSystemLibrary(path) {
+  if (!existsSync(path)) return false;
+  const real = realpathSync(path);
+  return SYSTEM_LIBRARY_FOLDERS.some((folder) => real.startsWith(`${folder}/`));
 }
 
 function fromSystem(tried) {
@@ -91,25 +114,46 @@ function readVersion(configFile, includeDirs) {
   return 'unknown';
 }
 
+// `layout`: 'system' when the libraries carry the version in their file names (Debian's
+// libtorch_cpu.so.1.13), 'pytorch' when they do not (pip wheels and pytorch.org's zips).
 function describe(source, cmakePrefix, configFile, includeDirs, libDir) {
   const config = readFileSync(configFile, 'utf8');
+  const version = readVersion(configFile, includeDirs);
   const abi = (config.match(/_GLIBCXX_USE_CXX11_ABI=(\d)/) ?? [])[1] ?? '1';
   const has = (name) => existsSync(join(libDir, `lib${name}.so`));
   const libs = ['torch', 'torch_cpu', 'c10'];
   const cuda = has('torch_cuda');
   if (cuda) libs.push('torch_cuda', 'c10_cuda');
+  const majorMinor = version.split('.').slice(0, 2).join('.');
   return {
-    source, cmakePrefix, includeDirs, libDir, libs, cuda,
-    version: readVersion(configFile, includeDirs),
+    source, cmakePrefix, includeDirs, libDir, libs, cuda, version,
+    layout: existsSync(join(libDir, `libtorch_cpu.so.${majorMinor}`)) ? 'system' : 'pytorch',
+    python: null,
     defines: [`_GLIBCXX_USE_CXX11_ABI=${abi}`],
   };
 }
 
+// An explicit choice (LIBTORCH, TORCHLORA_PYTHON) is final: when it does not work, the error
+// says so rather than building against another libtorch.
 export function findLibtorch() {
   const tried = [];
-  const env = process.env.LIBTORCH;
-  const found = (env ? fromTree(env, `LIBTORCH=${env}`, tried) : (tried.push('LIBTORCH: not set'), null))
-    ?? fromPython(tried) ?? fromSystem(tried);
+  const chosen = process.env.LIBTORCH ? fromTree(process.env.LIBTORCH, `LIBTORCH=${process.env.LIBTORCH}`, tried)
+    : process.env.TORCHLORA_PYTHON ? fromPython(process.env.TORCHLORA_PYTHON, `TORCHLORA_PYTHON=${process.env.TORCHLORA_PYTHON}`, tried)
+      : undefined;
+  let found = chosen ?? null;
+  if (chosen === undefined) {
+    const pythons = [
+      [join(PROJECT_VENV, 'bin', 'python'), 'the project\'s .venv'],
+      ...(process.env.VIRTUAL_ENV ? [[join(process.env.VIRTUAL_ENV, 'bin', 'python'), `VIRTUAL_ENV=${process.env.VIRTUAL_ENV}`]] : []),
+      ['python3', 'python3 on PATH'],
+      ['/usr/bin/python3', '/usr/bin/python3'],
+    ].filter(([python]) => python === 'python3' || existsSync(python));
+    for (const [python, source] of pythons) {
+      found = fromPython(python, `python (${source})`, tried);
+      if (found) break;
+    }
+    found ??= fromSystem(tried);
+  }
   if (found) return { ...found, tried };
   const error = new Error([
     'torchlora: no libtorch was found. Tried, in order:',
@@ -118,7 +162,7 @@ export function findLibtorch() {
     '  - Debian/Ubuntu: apt-get install libtorch-dev python3-torch libopenblas0-openmp libgloo-dev',
     '    (or run `npm run setup` as root, which does it for you)',
     '  - an unpacked libtorch (e.g. a CUDA build from pytorch.org): export LIBTORCH=/path/to/libtorch',
-    '  - pip install torch, so that `python3 -c "import torch"` works',
+    '  - pip install torch (in a venv: VIRTUAL_ENV, or TORCHLORA_PYTHON=/path/to/python)',
   ].join('\n'));
   error.tried = tried;
   throw error;

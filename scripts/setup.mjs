@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Every set-up step `npm start`, `npm test` and `npm run setup` need, each done only when it
-// is missing or stale: npm dependencies, libtorch and OpenBLAS (apt, as root), the native
-// addon (cmake-js), the TypeScript build (tsc).
+// is missing or stale: npm dependencies, Debian's packages (apt, as root: gloo's headers, and
+// Debian's own libtorch and OpenBLAS for the second supported stack), the project's Python
+// environment with PyTorch (.venv, unless LIBTORCH or TORCHLORA_PYTHON chose another libtorch),
+// the native addon (cmake-js) against the libtorch scripts/libtorch.mjs finds, the TypeScript
+// build (tsc).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureProjectPython } from './python.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const APT_PACKAGES = ['libtorch-dev', 'python3-torch', 'libopenblas0-openmp', 'libgloo-dev'];
@@ -60,7 +64,8 @@ function isInstalled(pkg) {
   return result.status === 0 && result.stdout.includes('install ok installed');
 }
 
-// Debian/Ubuntu: installs libtorch, Python's torch (parity tests) and OpenBLAS when missing.
+// Debian/Ubuntu: installs gloo's headers (the pip wheel ships none), Debian's libtorch, its
+// Python torch and OpenBLAS (the second supported stack) when missing.
 function ensureSystemPackages() {
   if (process.env.LIBTORCH) return; // the user chose their own libtorch
   if (!existsSync('/usr/bin/apt-get') || !existsSync('/usr/bin/dpkg-query')) return;
@@ -83,17 +88,25 @@ function nodeHeadersDir() {
   return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : null;
 }
 
+// The addon is rebuilt when a source changed or the libtorch found is not the one it was built
+// against (build/libtorch.json records it; cmake caches Torch_DIR, so the folder starts afresh).
 function ensureAddon() {
   const addon = 'build/Release/torchlora.node';
-  const sources = newest(['native', 'CMakeLists.txt', 'scripts/libtorch.mjs']);
-  if (mtime(addon) > sources && !process.env.TORCHLORA_REBUILD) return;
+  const record = join(root, 'build', 'libtorch.json');
   const libtorch = JSON.parse(execFileSync(process.execPath, [join(root, 'scripts', 'libtorch.mjs')], { encoding: 'utf8' }));
+  delete libtorch.tried;
+  const recorded = existsSync(record) ? readFileSync(record, 'utf8') : null;
+  const wanted = `${JSON.stringify(libtorch, null, 2)}\n`;
+  const sources = newest(['native', 'CMakeLists.txt', 'scripts/libtorch.mjs']);
+  if (recorded === wanted && mtime(addon) > sources && !process.env.TORCHLORA_REBUILD) return;
+  if (recorded !== wanted) rmSync(join(root, 'build'), { recursive: true, force: true });
   say(`building the native addon against libtorch ${libtorch.version} from ${libtorch.source}`);
   const env = { ...process.env };
   const headers = nodeHeadersDir();
   if (headers) env.npm_config_nodedir = headers;
   run(process.execPath, [join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'build', '--out', 'build',
     `--CDNODE_EXECUTABLE=${process.execPath}`, '--parallel', String(Math.max(2, Math.min(8, availableCores())))], { env });
+  writeFileSync(record, wanted);
 }
 
 function availableCores() {
@@ -142,6 +155,7 @@ try {
     ensureNodeModules();
     if (process.env.npm_lifecycle_event === 'pretest') ensureLowestNode();
     ensureSystemPackages();
+    if (!process.env.LIBTORCH && !process.env.TORCHLORA_PYTHON) ensureProjectPython(say);
     ensureAddon();
     ensureTypeScript();
   });

@@ -18,6 +18,7 @@ import {
   Tensor, torch_config, torch_load_safetensors, torch_manual_seed, torch_randn, torch_save_safetensors, torch_set_num_threads, torch_zeros,
   type nn_Module,
 } from '../../src/index.js';
+import { PYTHON } from '../../bench/python.js';
 
 export type Tensors = Record<string, Tensor>;
 
@@ -38,7 +39,7 @@ export interface ParityCase {
   tolerance?: Tolerance & { why: string };
 }
 
-export const PYTHON = process.env.TORCHLORA_PYTHON ?? '/usr/bin/python3';
+export { PYTHON };
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 export interface PythonTorch {
