@@ -46,6 +46,15 @@
         "-idirafter", "<(module_root_dir)/native/shim"],
       "ldflags": ["<!@(node scripts/libtorch.mjs --gyp ldflags)"],
       "libraries": ["<!@(node scripts/libtorch.mjs --gyp libraries)", "-ldl"]
+    },
+    {
+      "target_name": "torchlora_preload",
+      "sources": ["native/preload/preload.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-fexceptions", "-O2"],
+      "libraries": ["-ldl"]
     }
   ]
 }

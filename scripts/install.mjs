@@ -22,18 +22,23 @@ if (existsSync(join(root, 'src', 'index.ts'))) {
   process.exit(0);
 }
 
-const { addonCandidates } = await import(join(root, 'dist', 'src', 'loader.js'));
+const loader = join(root, 'dist', 'src', 'loader.js');
+const { addonCandidates } = await import(loader);
 
-// Whether the addon at `path` loads in a fresh process (its libraries resolve, its symbols bind).
-function loads(path) {
-  const result = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path)})`], { encoding: 'utf8' });
+// Whether the addon loads in a fresh process (its libraries resolve, its symbols bind), as the
+// loader loads it (src/loader.ts requireAddon: a PyTorch build's libraries first).
+function loads(candidate) {
+  const script = `const { requireAddon } = await import(${JSON.stringify(loader)});
+    requireAddon(${JSON.stringify(candidate)}, (await import('node:module')).createRequire(import.meta.url), ${JSON.stringify(root)});`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   return result.status === 0 ? null : (result.stderr.split('\n').find((line) => line.startsWith('Error')) ?? `exit code ${result.status}`);
 }
 
 function usePrebuild() {
   const notes = [];
-  for (const { path, problem } of addonCandidates(root)) {
-    const failure = problem ?? loads(path);
+  for (const candidate of addonCandidates(root)) {
+    const { path, problem } = candidate;
+    const failure = problem ?? loads(candidate);
     if (failure === null) {
       say(`using ${relative(root, path)}: no compiler needed`);
       return true;
@@ -86,7 +91,7 @@ function buildFromSource() {
   say(`compiling against libtorch ${JSON.parse(libtorch.stdout).version} (a few minutes)`);
   const jobs = String(Math.max(1, Math.min(8, availableParallelism())));
   const build = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${headers}`, `--jobs=${jobs}`], { cwd: root, encoding: 'utf8', maxBuffer: 256 << 20 });
-  const failure = build.status === 0 ? loads(join(root, 'build', 'Release', 'torchlora.node')) : `node-gyp exited with ${build.status}`;
+  const failure = build.status === 0 ? loads({ path: join(root, 'build', 'Release', 'torchlora.node'), problem: null, preload: [] }) : `node-gyp exited with ${build.status}`;
   if (failure !== null) {
     const log = `${build.stdout ?? ''}${build.stderr ?? ''}`.trimEnd().split('\n').slice(-25).join('\n');
     say(`the source build failed (${failure}). Its last lines:\n${log}\nFix what they name, then run npm rebuild torchlora.`);

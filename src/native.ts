@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { collectorSettings } from './collector.js';
 import { TorchError } from './errors.js';
-import { addonCandidates } from './loader.js';
+import { addonCandidates, requireAddon } from './loader.js';
 
 /**
  * A JavaScript object the addon attaches native state to: Tensors to fill where one call makes
@@ -265,13 +265,14 @@ export interface NativeAddon {
 function load(): NativeAddon {
   const require = createRequire(import.meta.url);
   const attempts: string[] = [];
-  for (const { path, problem } of addonCandidates()) {
+  for (const candidate of addonCandidates()) {
+    const { path, problem } = candidate;
     if (problem !== null) {
       attempts.push(`${path}: ${problem}`);
       continue;
     }
     try {
-      const addon = require(path) as NativeAddon;
+      const addon = requireAddon(candidate, require) as NativeAddon;
       addon.initialize(TorchError);
       addon.setCollector(...collectorSettings());
       return addon;
@@ -283,7 +284,8 @@ function load(): NativeAddon {
     'torchlora: the native addon could not be loaded. Tried:',
     ...attempts.map((line) => `  - ${line}`),
     'Fix one of these:',
-    '  - install the libtorch a prebuild was made for (Debian 12: apt-get install libtorch1.13 libopenblas0-openmp);',
+    '  - install the libtorch a prebuild was made for: PyTorch 2.13 (pip install torch==2.13.0, in the',
+    '    environment VIRTUAL_ENV, ./.venv or TORCHLORA_PYTHON names) or Debian 12\'s (apt-get install libtorch1.13 libopenblas0-openmp);',
     '  - build against the libtorch you have: npm rebuild torchlora --build-from-source',
     '    (Debian/Ubuntu: apt-get install libtorch-dev g++ first; your own libtorch, e.g. CUDA: LIBTORCH=/path/to/libtorch);',
     '  - in a checkout of torchlora itself: npm run setup.',
