@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..');
 // The libtorch the build uses, as scripts/libtorch.mjs describes it.
 const LIBTORCH = JSON.parse(execFileSync(process.execPath, [join(ROOT, 'scripts', 'libtorch.mjs')], { encoding: 'utf8' })) as {
-  includeDirs: string[]; cmakePrefix: string;
+  includeDirs: string[]; cmakePrefix: string; python: string | null;
 };
 const scratch = mkdtempSync(join(tmpdir(), 'torchlora-check-compile-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -41,8 +41,8 @@ describe('check-compile', () => {
     const stranger = check('stranger.cc');
     expect(stranger.status).toBe(2);
     expect(stranger.output).toContain('stranger.cc is not one of native/*.cc');
-    // Python's torch on this machine is the same libtorch: its major.minor is what the preprocessor sees.
-    const python = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    // The Python whose torch this libtorch is: its major.minor is what the preprocessor sees.
+    const python = spawnSync(LIBTORCH.python ?? '/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
     const wrong = check('--expect-version', '99', 'files.cc');
     expect(wrong.status).toBe(2);
     expect(wrong.output).toMatch(/expected torch 99 but the preprocessor saw torch \d+\.\d+\.\d+/);
