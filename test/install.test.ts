@@ -1,6 +1,8 @@
 // torchlora as a dependency, as a user installs it: `npm pack` (which builds the JavaScript and
 // the prebuild for this machine's libtorch), then `npm install` of the tarball into scratch
-// projects, with npm offline (every registry package comes from the cache that `npm ci` filled).
+// projects. The first consumer's install (with TypeScript and Node's types) may fill npm's
+// cache from the registry (`npm ci` caches tarballs, not the documents that resolving a version
+// reads); every install after it runs with npm offline.
 // Checked: ESM, CommonJS (require of the ES module, Node >= 20.19) and TypeScript consumers
 // (tsc --strict without skipLibCheck, moduleResolution node16, nodenext and bundler) that train a
 // few Adam steps and call lora_apply; an install and import with no compiler on PATH; the
@@ -8,7 +10,7 @@
 // cannot work; a real source build with npm's node-gyp from binding.gyp; and the same consumers
 // and memory bound on the lowest Node that package.json's engines allows.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,9 +22,19 @@ const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as 
 const scratch = mkdtempSync(join(tmpdir(), 'torchlora-install-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-// The child processes see neither vitest's nor `npm test`'s npm_* settings.
+// The libtorch the addon was built against (scripts/setup.mjs records it). A prebuild for
+// PyTorch's own libtorch finds it in the consumer's Python environment: the consumers here run
+// as in an activated virtual environment (VIRTUAL_ENV), the one whose torch the build linked.
+const LINKED = JSON.parse(readFileSync(join(ROOT, 'build', 'libtorch.json'), 'utf8')) as { layout: 'system' | 'pytorch'; python: string | null; version: string };
+const TORCH_ENV: Record<string, string> = LINKED.layout === 'pytorch' && LINKED.python !== null ? { VIRTUAL_ENV: dirname(dirname(LINKED.python)) } : {};
+const PREBUILD = new RegExp(`torchlora\\.napi\\.glibc\\.libtorch_${LINKED.version.split('.').slice(0, 2).join('_')}\\.${LINKED.layout}\\.cpu\\.node`);
+
+// The child processes see neither vitest's nor `npm test`'s npm_* settings, nor the parent's
+// choice of libtorch.
 const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
-  ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('npm_') && !key.startsWith('VITEST'))),
+  ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('npm_') && !key.startsWith('VITEST')
+    && !['VIRTUAL_ENV', 'TORCHLORA_PYTHON', 'LIBTORCH'].includes(key))),
+  ...TORCH_ENV,
   ...extra,
 });
 
@@ -89,7 +101,8 @@ beforeAll(() => {
   expect(packed.status, `npm pack failed:\n${packed.stderr}`).toBe(0);
   tarball = join(scratch, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
   consumer = project('consumer', false);
-  ok('npm', ['install', tarball, `typescript@${PACKAGE.devDependencies.typescript}`, `@types/node@${PACKAGE.devDependencies['@types/node']}`, ...NPM_OFFLINE], consumer);
+  ok('npm', ['install', tarball, `typescript@${PACKAGE.devDependencies.typescript}`, `@types/node@${PACKAGE.devDependencies['@types/node']}`,
+    ...NPM_OFFLINE.map((flag) => (flag === '--offline' ? '--prefer-offline' : flag))], consumer);
 }, 600_000);
 
 describe('the packed package', () => {
@@ -98,7 +111,8 @@ describe('the packed package', () => {
     for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'native/tensor.cc', 'binding.gyp', 'scripts/libtorch.mjs', 'scripts/install.mjs', 'LICENSE', 'README.md']) {
       expect(listing).toContain(`package/${file}`);
     }
-    expect(listing.some((file) => /^package\/prebuilds\/linux-x64\/torchlora\.napi\.glibc\.libtorch_\d+_\d+\.(cpu|cuda)\.node$/.test(file))).toBe(true);
+    expect(listing.some((file) => file.startsWith('package/prebuilds/linux-x64/') && PREBUILD.test(file))).toBe(true);
+    if (LINKED.layout === 'pytorch') expect(listing).toContain('package/prebuilds/linux-x64/torchlora_preload.napi.node');
     expect(listing.filter((file) => /\.map$|^package\/(test|bench|examples|src)\//.test(file))).toEqual([]);
   });
 });
@@ -137,7 +151,7 @@ describe('no compiler on the machine', () => {
     const dir = project('no-compiler', true);
     const env = cleanEnv({ PATH: bare });
     const output = ok('npm', ['install', tarball, ...NPM_OFFLINE], dir, env);
-    expect(output).toMatch(/torchlora: using prebuilds\/linux-x64\/torchlora\.napi\.glibc\.libtorch_\d+_\d+\.cpu\.node: no compiler needed/);
+    expect(output).toMatch(new RegExp(`torchlora: using prebuilds/linux-x64/${PREBUILD.source}: no compiler needed`));
     writeFileSync(join(dir, 'train.mjs'), `import { ${NAMES} } from 'torchlora';\n${TRAIN}`);
     expectTrained(ok(NODE, ['train.mjs'], dir, env));
   });
@@ -153,7 +167,9 @@ describe('when no prebuild fits', () => {
     cpSync(join(consumer, 'node_modules', 'torchlora'), installed, { recursive: true });
     cpSync(join(consumer, 'node_modules', 'node-addon-api'), join(dir, 'node_modules', 'node-addon-api'), { recursive: true });
     const folder = join(installed, 'prebuilds', 'linux-x64');
-    for (const file of readdirSync(folder)) renameSync(join(folder, file), join(folder, 'torchlora.napi.glibc.libtorch_9_9.cpu.node'));
+    for (const file of readdirSync(folder).filter((name) => name.includes('libtorch_'))) rmSync(join(folder, file));
+    writeFileSync(join(folder, 'torchlora.napi.glibc.libtorch_9_9.system.cpu.node'), '');
+    writeFileSync(join(folder, 'torchlora.napi.glibc.libtorch_9_9.pytorch.cpu.node'), '');
     writeFileSync(join(dir, 'import.mjs'), "import { torch_ones } from 'torchlora';\nconsole.log(torch_ones(2, 2).sum().item());");
   });
 
@@ -161,7 +177,10 @@ describe('when no prebuild fits', () => {
     const result = run(NODE, ['import.mjs'], dir);
     expect(result.status).not.toBe(0);
     expect(result.output).toContain('torchlora: the native addon could not be loaded');
-    expect(result.output).toMatch(/libtorch_9_9\.cpu\.node: it was linked against libtorch 9\.9 \(CPU\), and libtorch_cpu\.so\.9\.9 is not on this machine/);
+    expect(result.output).toMatch(/libtorch_9_9\.system\.cpu\.node: it was linked against libtorch 9\.9 \(CPU\), and libtorch_cpu\.so\.9\.9 is not on this machine/);
+    // The PyTorch build's prebuild names each environment it looked in and the torch it found there.
+    expect(result.output).toMatch(/libtorch_9_9\.pytorch\.cpu\.node: it was linked against PyTorch's libtorch 9\.9 \(CPU\), and no Python environment here has it \(/);
+    if (TORCH_ENV.VIRTUAL_ENV !== undefined) expect(result.output).toContain(`VIRTUAL_ENV=${TORCH_ENV.VIRTUAL_ENV}: torch ${LINKED.version}`);
     expect(result.output).toContain('npm rebuild torchlora');
   });
 
