@@ -102,13 +102,17 @@ function pythonTorch(python: string): string | null {
   return result.status === 0 ? (JSON.parse(result.stdout) as string | null) : null;
 }
 
+let pytorchFound: (PytorchLibtorch | string)[] | undefined;
+
 /**
- * The PyTorch builds of libtorch this process may use, in the order tried: LIBTORCH, the torch
+ * The PyTorch builds of libtorch this process may use (looked for once), in the order tried: LIBTORCH, the torch
  * of TORCHLORA_PYTHON, of the active virtual environment (VIRTUAL_ENV), of ./.venv, and of
  * python3 on PATH; each with its version, or why it is not usable.
  */
 export function pytorchLibtorches(): (PytorchLibtorch | string)[] {
+  if (pytorchFound !== undefined) return pytorchFound;
   const found: (PytorchLibtorch | string)[] = [];
+  pytorchFound = found;
   const { LIBTORCH, TORCHLORA_PYTHON, VIRTUAL_ENV } = process.env;
   if (LIBTORCH) found.push(readPytorch(LIBTORCH, `LIBTORCH=${LIBTORCH}`));
   const fromPython = (python: string, where: string): void => {
@@ -168,21 +172,23 @@ export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): str
 /**
  * Where the addon may be, in the order to try: $TORCHLORA_ADDON, a build made here (cmake-js or
  * node-gyp, by `npm run setup` or by a source build at install), then the prebuilds for this
- * platform, each with the reason it does not fit this machine if it does not.
+ * platform, each with the reason it does not fit this machine if it does not. Lazy: whether a
+ * prebuild fits is found out only when the ones before it were passed over.
  */
-export function addonCandidates(root = packageRoot()): AddonCandidate[] {
+export function* addonCandidates(root = packageRoot()): Generator<AddonCandidate> {
   const built = (path: string): AddonCandidate => ({ path, problem: existsSync(path) ? null : 'not built', preload: [] });
-  const candidates: AddonCandidate[] = [];
-  if (process.env.TORCHLORA_ADDON) candidates.push(built(process.env.TORCHLORA_ADDON));
-  candidates.push(built(join(root, 'build', 'Release', 'torchlora.node')));
+  if (process.env.TORCHLORA_ADDON) yield built(process.env.TORCHLORA_ADDON);
+  yield built(join(root, 'build', 'Release', 'torchlora.node'));
   const folder = prebuildFolder(root);
   const files = existsSync(folder) ? readdirSync(folder).sort() : [];
+  let prebuilds = 0;
   for (const file of files) {
     const tags = parsePrebuild(file);
-    if (tags !== null) candidates.push({ path: join(folder, file), ...prebuildFit(tags) });
+    if (tags === null) continue;
+    prebuilds++;
+    yield { path: join(folder, file), ...prebuildFit(tags) };
   }
-  if (!candidates.some((candidate) => candidate.path.startsWith(folder))) candidates.push({ path: folder, problem: `no prebuilds for ${process.platform}-${process.arch}`, preload: [] });
-  return candidates;
+  if (prebuilds === 0) yield { path: folder, problem: `no prebuilds for ${process.platform}-${process.arch}`, preload: [] };
 }
 
 /** Where this platform's prebuilds are: prebuildify's `prebuilds/<platform>-<arch>`. */
