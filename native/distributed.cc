@@ -10,7 +10,13 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 // ProcessGroupGloo.hpp includes gloo's headers (Debian: libgloo-dev, the same gloo that
-// libtorch links); without them the addon still builds and the 'gloo' backend says why not.
+// Debian's libtorch links); without them the addon still builds and the 'gloo' backend says why
+// not. A pip wheel's libtorch bundles a newer gloo and ships no headers, so its build reads
+// Debian's 2022 ones, which lack GLOO_STORE_HAS_STORE_V2: the addon's view of gloo's
+// rendezvous::Store and c10d's GlooStore then has fewer virtual functions than libtorch's. That
+// is harmless only because this file touches gloo through shared_ptrs and libtorch's own
+// functions (the devices, ProcessGroupGloo's constructor); it must not call gloo or GlooStore
+// itself.
 #if __has_include(<gloo/context.h>)
 #define TORCHLORA_HAS_GLOO 1
 #ifndef USE_C10D_GLOO
@@ -58,6 +64,19 @@ Napi::Value StoreAdd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(value));
 }
 
+// storeSet(store, key, value: string): Store::set of the string's UTF-8 bytes.
+Napi::Value StoreSet(const Napi::CallbackInfo& info) {
+  const std::string value = info[2].As<Napi::String>().Utf8Value();
+  Get<StoreBox>(info, 0).store->set(info[1].As<Napi::String>().Utf8Value(), std::vector<uint8_t>(value.begin(), value.end()));
+  return info.Env().Undefined();
+}
+
+// storeWait(store, key, timeoutMs): Store::wait until the key is set (a TorchError after the timeout).
+Napi::Value StoreWait(const Napi::CallbackInfo& info) {
+  Get<StoreBox>(info, 0).store->wait({info[1].As<Napi::String>().Utf8Value()}, Milliseconds(info[2]));
+  return info.Env().Undefined();
+}
+
 // storeSetTimeout(store, timeoutMs)
 Napi::Value StoreSetTimeout(const Napi::CallbackInfo& info) {
   Get<StoreBox>(info, 0).store->setTimeout(Milliseconds(info[1]));
@@ -98,29 +117,37 @@ c10::intrusive_ptr<c10d::ProcessGroup> Front(const c10::intrusive_ptr<c10d::Stor
 #endif
 #endif
 
-// groupGloo(out, store, rank, size, timeoutMs, interfaces: string[], checkStore: Store | null):
-// a Gloo process group. With `checkStore`, the collectives the user calls go through c10d's
+// groupGloo(out, groupStore, backendStore, rank, size, timeoutMs, interfaces: string[],
+//           checkStore: Store | null, sequenceNumberFirst: boolean): a Gloo process group whose
+// Gloo backend meets the other ranks on `backendStore` (libtorch 2 gives each device's backend
+// its own prefix under the group's store; on libtorch 1 group and backend are one, and
+// `groupStore` is unused). With `checkStore`, the collectives the user calls go through c10d's
 // ProcessGroupWrapper (what Python's TORCH_DISTRIBUTED_DEBUG=DETAIL makes): before each one, a
 // second Gloo group on that store compares the ranks' op, dtypes and shapes, so a mismatch is
 // a TorchError on every rank instead of gloo aborting the process from its own thread. DDP's
-// Reducer uses Gloo directly either way (GroupBox::plain).
+// Reducer uses Gloo directly either way (GroupBox::plain). With `sequenceNumberFirst`, Gloo
+// agrees on its sequence number as soon as it is made, before the checks' Gloo, as PyTorch 2's
+// _new_process_group_helper does; otherwise groupSetSequenceNumber does it later.
 Napi::Value GroupGloo(const Napi::CallbackInfo& info) {
 #ifdef TORCHLORA_HAS_GLOO
-  auto& store = Get<StoreBox>(info, 1);
-  const int rank = info[2].As<Napi::Number>().Int32Value();
-  const int size = info[3].As<Napi::Number>().Int32Value();
-  const auto timeout = Milliseconds(info[4]);
-  const Napi::Array interfaces = info[5].As<Napi::Array>();
-  auto gloo = MakeGloo(store.store, rank, size, timeout, interfaces);
+  auto& groupStore = Get<StoreBox>(info, 1);
+  auto& backendStore = Get<StoreBox>(info, 2);
+  const int rank = info[3].As<Napi::Number>().Int32Value();
+  const int size = info[4].As<Napi::Number>().Int32Value();
+  const auto timeout = Milliseconds(info[5]);
+  const Napi::Array interfaces = info[6].As<Napi::Array>();
+  auto gloo = MakeGloo(backendStore.store, rank, size, timeout, interfaces);
+  if (info[8].ToBoolean().Value()) gloo->setSequenceNumberForGroup();
   c10::intrusive_ptr<c10d::ProcessGroupWrapper> checked;
-  if (!info[6].IsNull()) {
-    checked = c10::make_intrusive<c10d::ProcessGroupWrapper>(gloo, MakeGloo(Get<StoreBox>(info, 6).store, rank, size, timeout, interfaces));
+  if (!info[7].IsNull()) {
+    checked = c10::make_intrusive<c10d::ProcessGroupWrapper>(gloo, MakeGloo(Get<StoreBox>(info, 7).store, rank, size, timeout, interfaces));
   }
   GroupBox box;
 #if TORCH_VERSION_MAJOR >= 2
-  box.plain = Front(store.store, rank, size, timeout, gloo);
-  box.group = checked ? Front(store.store, rank, size, timeout, checked) : box.plain;
+  box.plain = Front(groupStore.store, rank, size, timeout, gloo);
+  box.group = checked ? Front(groupStore.store, rank, size, timeout, checked) : box.plain;
 #else
+  (void)groupStore;
   box.plain = gloo;
   box.group = checked ? c10::intrusive_ptr<c10d::ProcessGroup>(checked) : box.plain;
 #endif
@@ -133,8 +160,8 @@ Napi::Value GroupGloo(const Napi::CallbackInfo& info) {
 #endif
 }
 
-// groupSetSequenceNumber(group): what Python's init_process_group does last (rank 0 sets the
-// group's sequence number in the store, the others read it).
+// groupSetSequenceNumber(group): what PyTorch 1's init_process_group does last (rank 0 sets
+// the group's sequence number in the store, the others read it).
 Napi::Value GroupSetSequenceNumber(const Napi::CallbackInfo& info) {
   Get<GroupBox>(info, 0).group->setSequenceNumberForGroup();
   return info.Env().Undefined();
@@ -158,6 +185,8 @@ void InitDistributed(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "distStoreTcp", StoreTcp);
   TORCHLORA_EXPORT(exports, "distStorePrefix", StorePrefix);
   TORCHLORA_EXPORT(exports, "distStoreAdd", StoreAdd);
+  TORCHLORA_EXPORT(exports, "distStoreSet", StoreSet);
+  TORCHLORA_EXPORT(exports, "distStoreWait", StoreWait);
   TORCHLORA_EXPORT(exports, "distStoreSetTimeout", StoreSetTimeout);
   // A store's server (rank 0) stops when no group or prefix store holds it any more; a
   // group's Gloo threads end with it.

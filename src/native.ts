@@ -233,13 +233,16 @@ export interface NativeAddon {
   distStoreTcp(out: Handle, host: string, port: number, isServer: boolean, worldSize: number, timeoutMs: number): void;
   distStorePrefix(out: Handle, store: Handle, prefix: string): void;
   distStoreAdd(store: Handle, key: string, amount: number): number;
+  distStoreSet(store: Handle, key: string, value: string): void;
+  distStoreWait(store: Handle, key: string, timeoutMs: number): void;
   distStoreSetTimeout(store: Handle, timeoutMs: number): void;
   distStoreDestroy(store: Handle): void;
   /**
    * `interfaces`: GLOO_SOCKET_IFNAME's names; empty for Gloo's default device. With `checkStore`,
    * c10d's ProcessGroupWrapper checks every collective's shapes across ranks first.
    */
-  distGroupGloo(out: Handle, store: Handle, rank: number, size: number, timeoutMs: number, interfaces: string[], checkStore: Handle | null): void;
+  distGroupGloo(out: Handle, groupStore: Handle, backendStore: Handle, rank: number, size: number, timeoutMs: number, interfaces: string[],
+    checkStore: Handle | null, sequenceNumberFirst: boolean): void;
   distGroupSetSequenceNumber(group: Handle): void;
   distGroupRank(group: Handle): number;
   distGroupSize(group: Handle): number;

@@ -84,7 +84,7 @@ describe('DistributedDataParallel on two processes', () => {
 });
 
 describe_with_python('a Node rank and a Python rank in one group', () => {
-  // Python's torch.distributed (Debian's, on the same libtorch) as the other rank.
+  // Python's torch.distributed (of the same libtorch: Debian's 1.13 or the project's PyTorch) as the other rank.
   const python = `
 import datetime, json, sys, torch, torch.distributed as dist
 rank, port = int(sys.argv[1]), sys.argv[2]
@@ -111,6 +111,18 @@ dist.destroy_process_group()
       expect(result(py)).toEqual(expected);
     });
   }
+
+  // PyTorch 2.1 and later end init_process_group with a store-based barrier only when asked
+  // (1.13 and 2.0 always do): both ranks then wait for each other there.
+  it('agree with TORCH_DIST_INIT_BARRIER=1 on both ranks', async () => {
+    const port = await freePort();
+    const [node, py] = await Promise.all([
+      nodeRank({ mode: 'interop', rank: 1, world_size: 2, port }, { TORCH_DIST_INIT_BARRIER: '1' }),
+      run(PYTHON, ['-c', python, '0', String(port)], { TORCH_DISTRIBUTED_DEBUG: 'DETAIL', TORCH_DIST_INIT_BARRIER: '1' }),
+    ]);
+    expect(result(node)).toEqual(expected);
+    expect(result(py)).toEqual(expected);
+  });
 });
 
 describe('failures', () => {

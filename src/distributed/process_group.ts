@@ -1,7 +1,9 @@
 // torch.distributed's default process group on c10d itself (native/distributed.cc): the
-// rendezvous, keys and barrier are those of PyTorch 1.13's init_process_group, so Node and
-// Python ranks form one group. The group is per thread (per Node environment), like the addon.
+// rendezvous, keys and barrier are those of the linked libtorch's own init_process_group
+// (PyTorch 1.13's or 2's), so Node and Python ranks form one group. The group is per thread
+// (per Node environment), like the addon.
 import { TorchError } from '../errors.js';
+import { libtorchAtLeast } from '../libtorch_version.js';
 import { native, type Handle } from '../native.js';
 import { checkOptions, fail, failRange, optionKeys } from '../validate.js';
 
@@ -47,12 +49,10 @@ export interface ProcessGroupState {
 const INIT_KEYS = optionKeys<InitProcessGroupOptions>({
   backend: true, init_method: true, rank: true, world_size: true, timeout: true, check_collectives: true,
 });
-// PyTorch 1.13's distributed_c10d.py: the prefix of the default group's store, the name of
-// its first group ("0") and the key of the store-based barrier that ends the init.
+// distributed_c10d.py: the prefix of the default group's store, the name of its first group
+// ("0") and _create_process_group_wrapper's store prefix (TORCH_DISTRIBUTED_DEBUG=DETAIL).
 const DEFAULT_PG_PREFIX = 'default_pg';
 const FIRST_GROUP_NAME = '0';
-const BARRIER_KEY = 'store_based_barrier_key:1';
-// _create_process_group_wrapper's store prefix (PyTorch under TORCH_DISTRIBUTED_DEBUG=DETAIL).
 const WRAPPER_PREFIX = `pg_wrapper:${FIRST_GROUP_NAME}`;
 
 let world: ProcessGroupState | null = null;
@@ -109,25 +109,70 @@ function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-// distributed_c10d._store_based_barrier: every rank adds one to the key, then waits until it
-// reads world_size.
+// PyTorch 1.13's distributed_c10d._store_based_barrier (the key counts the groups made so far,
+// 1): every rank adds one to the key, then waits until it reads world_size.
 function storeBasedBarrier(store: Handle, rank: number, worldSize: number, timeoutMs: number): void {
-  native.distStoreAdd(store, BARRIER_KEY, 1);
+  const key = 'store_based_barrier_key:1';
+  native.distStoreAdd(store, key, 1);
   const start = Date.now();
-  for (let count = native.distStoreAdd(store, BARRIER_KEY, 0); count !== worldSize; count = native.distStoreAdd(store, BARRIER_KEY, 0)) {
+  for (let count = native.distStoreAdd(store, key, 0); count !== worldSize; count = native.distStoreAdd(store, key, 0)) {
     if (Date.now() - start > timeoutMs) {
-      throw new TorchError(`Timed out initializing process group in store based barrier on rank: ${rank}, for key: ${BARRIER_KEY} `
+      throw new TorchError(`Timed out initializing process group in store based barrier on rank: ${rank}, for key: ${key} `
         + `(world_size=${worldSize}, worker_count=${count}, timeout=${timeoutMs / 1000} s)`);
     }
     pause(10);
   }
 }
 
+// PyTorch 2.1's: the key names the group; the rank whose add makes world_size sets
+// "<key>:last_worker", which every rank waits for.
+function lastWorkerBarrier(store: Handle, rank: number, worldSize: number, timeoutMs: number): void {
+  const key = `store_based_barrier_key:${FIRST_GROUP_NAME}`;
+  native.distStoreAdd(store, key, 1);
+  if (native.distStoreAdd(store, key, 0) === worldSize) native.distStoreSet(store, `${key}:last_worker`, '1');
+  try {
+    native.distStoreWait(store, `${key}:last_worker`, timeoutMs);
+  } catch (error) {
+    throw new TorchError(`Timed out initializing process group in store based barrier on rank ${rank}, for key: ${key} `
+      + `(world_size=${worldSize}, num_workers_joined=${native.distStoreAdd(store, key, 0)}, timeout=${timeoutMs / 1000} s error=${(error as Error).message})`);
+  }
+}
+
+function prefixStore(store: Handle, prefix: string): Handle {
+  const prefixed = {};
+  native.distStorePrefix(prefixed, store, prefix);
+  return prefixed;
+}
+
+/**
+ * The stores of the default group, laid out as the linked libtorch's init_process_group lays
+ * them out, over the "default_pg" prefix store: libtorch 1 runs Gloo on "0" and the collective
+ * checks' Gloo on "pg_wrapper:0"; libtorch 2 makes the group on "0/" and gives each device's
+ * backend its own prefix under it, so Gloo runs on "0/" + "cpu/" and the checks' Gloo under
+ * that, on "pg_wrapper:0". (A prefix store joins with "/": "default_pg/0//cpu//0/1" is Gloo's
+ * key "0/1" on libtorch 2.)
+ */
+function groupStores(prefixed: Handle, checked: boolean): { group: Handle; backend: Handle; check: Handle | null } {
+  const perDevice = libtorchAtLeast(2, 0);
+  const group = prefixStore(prefixed, perDevice ? `${FIRST_GROUP_NAME}/` : FIRST_GROUP_NAME);
+  const backend = perDevice ? prefixStore(group, 'cpu/') : group;
+  return { group, backend, check: checked ? prefixStore(perDevice ? backend : prefixed, WRAPPER_PREFIX) : null };
+}
+
+// The end of init_process_group: PyTorch 1.13 and 2.0 wait for every rank in a store-based
+// barrier, then (1.13) agree on the group's sequence number; from 2.1 the barrier runs only
+// when TORCH_DIST_INIT_BARRIER is 1 (int(os.getenv("TORCH_DIST_INIT_BARRIER", "0")) == 1).
+function endOfInit(group: Handle, prefixed: Handle, rank: number, worldSize: number, timeoutMs: number): void {
+  if (!libtorchAtLeast(2, 1)) storeBasedBarrier(prefixed, rank, worldSize, timeoutMs);
+  else if (Number.parseInt(process.env.TORCH_DIST_INIT_BARRIER ?? '0', 10) === 1) lastWorkerBarrier(prefixed, rank, worldSize, timeoutMs);
+  if (!libtorchAtLeast(2, 0)) native.distGroupSetSequenceNumber(group);
+}
+
 /**
  * torch.distributed's `init_process_group`: joins this process to the default group of
  * `world_size` processes. Rank 0 serves c10d's TCPStore at the master address; every rank
- * blocks until all have arrived (or `timeout` passes: a TorchError). Python ranks (PyTorch
- * 1.13's `torch.distributed`) join the same group.
+ * blocks until all have arrived (or `timeout` passes: a TorchError). Python ranks (the
+ * `torch.distributed` of the same libtorch version) join the same group.
  *
  * @example
  * dist_init_process_group({ backend: 'gloo' });   // under torchlora-run (env://)
@@ -155,21 +200,17 @@ export function dist_init_process_group(options: InitProcessGroupOptions): void 
   const store = {};
   native.distStoreTcp(store, where.host, where.port, where.rank === 0, where.worldSize, timeoutMs);
   native.distStoreSetTimeout(store, timeoutMs);
-  const prefixed = {};
-  native.distStorePrefix(prefixed, store, DEFAULT_PG_PREFIX);
-  const groupStore = {};
-  native.distStorePrefix(groupStore, prefixed, FIRST_GROUP_NAME);
-  const interfaces = (process.env.GLOO_SOCKET_IFNAME ?? '').split(',').filter((name) => name !== '');
+  const prefixed = prefixStore(store, DEFAULT_PG_PREFIX);
   // Unchecked, a rank whose tensor has another shape makes gloo abort the process (in Python
   // too, unless TORCH_DISTRIBUTED_DEBUG=DETAIL): the check is on unless asked off.
-  const checkStore = check_collectives ? {} : null;
-  if (checkStore !== null) native.distStorePrefix(checkStore, prefixed, WRAPPER_PREFIX);
-  const stores = checkStore === null ? [groupStore, prefixed, store] : [checkStore, groupStore, prefixed, store];
+  const layout = groupStores(prefixed, check_collectives);
+  const interfaces = (process.env.GLOO_SOCKET_IFNAME ?? '').split(',').filter((name) => name !== '');
+  const stores = [...new Set([layout.check, layout.backend, layout.group].filter((handle) => handle !== null)), prefixed, store];
   const group = {};
   try {
-    native.distGroupGloo(group, groupStore, where.rank, where.worldSize, timeoutMs, interfaces, checkStore);
-    storeBasedBarrier(prefixed, where.rank, where.worldSize, timeoutMs);
-    native.distGroupSetSequenceNumber(group);
+    // libtorch 2's _new_process_group_helper sets Gloo's sequence number as it makes it.
+    native.distGroupGloo(group, layout.group, layout.backend, where.rank, where.worldSize, timeoutMs, interfaces, layout.check, libtorchAtLeast(2, 0));
+    endOfInit(group, prefixed, where.rank, where.worldSize, timeoutMs);
   } catch (error) {
     release(group, stores);
     throw error;

@@ -1,10 +1,12 @@
 // PyTorch's nn.MultiheadAttention, computed as torch.nn.functional.multi_head_attention_forward
-// computes it (its general path), so that the same seed and inputs give the same numbers.
+// of the linked libtorch's version computes it (its general path), so that the same seed and
+// inputs give the same numbers.
 import { torch_empty, torch_ones, torch_zeros } from '../creation.js';
 import { aten } from '../dispatch.js';
 import { torch_baddbmm, torch_cat, torch_matmul, torch_where } from '../ops.js';
 import { checkTensor, type Tensor } from '../tensor.js';
 import { torch_scope } from '../scope.js';
+import { libtorchAtLeast } from '../libtorch_version.js';
 import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../validate.js';
 import { nnf_dropout, nnf_linear } from './functional.js';
 import { nn_init_constant_, nn_init_xavier_normal_, nn_init_xavier_uniform_ } from './init.js';
@@ -44,8 +46,10 @@ export interface MultiheadAttentionForwardOptions {
   /** R torch's name of `average_attn_weights`. */
   avg_weights?: boolean;
   /**
-   * A hint that `attn_mask` is the causal mask (PyTorch 2's option). The mask is still what
-   * is applied, and it is required: without it this is a TypeError, as PyTorch refuses it.
+   * A hint that `attn_mask` is the causal mask (PyTorch 2's option). The mask is required:
+   * without it this is a TypeError, as PyTorch refuses it. It is what is applied, except as
+   * in PyTorch 2: with `need_weights` false and no `key_padding_mask`, libtorch 2's
+   * scaled_dot_product_attention applies its own causal mask instead.
    */
   is_causal?: boolean;
 }
@@ -174,10 +178,16 @@ export class MultiheadAttention extends nn_Module {
     // (let: k1 and v1 grow by bias_k/bias_v below)
     let [q1, k1, v1] = this.inProjection(q0, k0, v0, sameKeyValue && query === key, sameKeyValue);
 
+    // PyTorch 2 hands the attention to scaled_dot_product_attention when the weights are not
+    // returned (1.13 always computes them), and there the is_causal hint stands for attn_mask
+    // unless a key_padding_mask is merged into it.
+    const fused = !need_weights && libtorchAtLeast(2, 0);
+    const causal = fused && is_causal && key_padding_mask === null;
     let mask: Tensor | null = null;
     if (attn_mask !== null) {
       mask = additiveMask(attn_mask, 'attn_mask');
       if (mask.dim() === 2) mask = mask.unsqueeze(0);
+      if (causal) mask = null;
     }
     let padding = key_padding_mask === null ? null : additiveMask(unbatched ? key_padding_mask.unsqueeze(0) : key_padding_mask, 'key_padding_mask');
     if (this.bias_k !== null && this.bias_v !== null) {
@@ -185,7 +195,7 @@ export class MultiheadAttention extends nn_Module {
       v1 = torch_cat([v1, this.bias_v.expand(1, N, E)]);
       [mask, padding] = [padKey(mask), padKey(padding)];
     }
-    const q = heads(q1).div(Math.sqrt(D));
+    const q = heads(q1);
     let k = heads(k1);
     let v = heads(v1);
     if (this.add_zero_attn) {
@@ -198,14 +208,26 @@ export class MultiheadAttention extends nn_Module {
       padding = padding.view(N, 1, 1, S).expand(-1, H, -1, -1).reshape(N * H, 1, S);
       mask = mask === null ? padding : mask.add(padding);
     }
-    // baddbmm, as PyTorch: it rounds differently from matmul then add.
-    const scores = mask === null ? torch_matmul(q, k.transpose(-2, -1)) : torch_baddbmm(mask, q, k.transpose(-2, -1));
-    let weights = scores.softmax(-1);
-    if (this.training && this.dropout > 0) weights = nnf_dropout(weights, { p: this.dropout });
-    const context = torch_matmul(weights, v).transpose(0, 1).reshape(L * N, E);
+    const dropout = this.training ? this.dropout : 0;
+    let context: Tensor;
+    let weights: Tensor | null = null;
+    if (fused) {
+      // Batch x heads x sequence x head_dim; a 1 x target x source mask broadcasts over both.
+      if (mask !== null) mask = mask.size(0) === 1 ? mask.unsqueeze(0) : mask.view(N, H, -1, S);
+      const attended = nnf_scaled_dot_product_attention(q.view(N, H, L, D), k.view(N, H, S, D), v.view(N, H, S, D), { attn_mask: mask, dropout_p: dropout, is_causal: causal });
+      context = attended.permute(2, 0, 1, 3).reshape(L * N, E);
+    } else {
+      // PyTorch 2.1 scales the queries by √(1/D), as scaled_dot_product_attention does; before, it divided by √D.
+      const scaled = libtorchAtLeast(2, 1) ? q.mul(Math.sqrt(1 / D)) : q.div(Math.sqrt(D));
+      // baddbmm, as PyTorch: it rounds differently from matmul then add.
+      const scores = mask === null ? torch_matmul(scaled, k.transpose(-2, -1)) : torch_baddbmm(mask, scaled, k.transpose(-2, -1));
+      weights = scores.softmax(-1);
+      if (dropout > 0) weights = nnf_dropout(weights, { p: dropout });
+      context = torch_matmul(weights, v).transpose(0, 1).reshape(L * N, E);
+    }
     let output = this.out_proj(context).view(L, N, E);
     output = unbatched ? output.squeeze(1) : this.batch_first ? output.transpose(0, 1) : output;
-    if (!need_weights) return [output, null];
+    if (!need_weights || weights === null) return [output, null];
     let returned = weights.view(N, H, L, S);
     if (average_attn_weights) returned = returned.mean(1);
     return [output, unbatched ? returned.squeeze(0) : returned];

@@ -54,8 +54,10 @@ export class Linear extends nn_Module {
     nn_init_kaiming_uniform_(this.weight, { a: Math.sqrt(5) });
     if (this.bias !== null) {
       const [fanIn] = fanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      nn_init_uniform_(this.bias, -bound, bound);
+      // PyTorch's bound is the integer 0 when fan_in is 0, so its low end is +0, not -0:
+      // libtorch 2's uniform_ fills U(-0, 0) with -0 (1.13's with +0).
+      if (fanIn > 0) nn_init_uniform_(this.bias, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+      else nn_init_uniform_(this.bias, 0, 0);
     }
   }
 

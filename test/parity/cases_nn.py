@@ -153,6 +153,11 @@ mha("key_padding_mask", lambda: nn.MultiheadAttention(8, 2), attention(False))
 mha("both_masks", lambda: nn.MultiheadAttention(8, 2), attention())
 mha("per_head_weights", lambda: nn.MultiheadAttention(8, 2), attention(average_attn_weights=False))
 mha("no_weights", lambda: nn.MultiheadAttention(8, 2), attention(need_weights=False))
+# Without weights PyTorch 2 attends through F.scaled_dot_product_attention (1.13 through bmm):
+# a 1 x L x S mask, a mask merged with key_padding_mask, and dropout go there too.
+mha("no_weights.float_mask", lambda: nn.MultiheadAttention(8, 2), attention(need_weights=False))
+mha("no_weights.masks", lambda: nn.MultiheadAttention(8, 2), attention(need_weights=False))
+mha("no_weights.dropout.train", lambda: nn.MultiheadAttention(8, 2, dropout=0.25), attention(need_weights=False))
 mha("unbatched", lambda: nn.MultiheadAttention(8, 2), attention())
 mha("large", lambda: nn.MultiheadAttention(64, 4), attention())
 mha("dropout.train", lambda: nn.MultiheadAttention(8, 2, dropout=0.25), attention())
@@ -164,6 +169,10 @@ mha("kdim_vdim.unbatched", lambda: nn.MultiheadAttention(8, 2, kdim=3, vdim=5), 
 # is_causal=True with attn_mask is PyTorch 2's hint that the mask is causal; the mask is what is
 # applied, so 1.13's forward with the mask alone is the same computation.
 mha("is_causal", lambda: nn.MultiheadAttention(8, 2), attention())
+# Without weights and key_padding_mask, PyTorch 2 drops the mask and lets
+# scaled_dot_product_attention apply its own causal mask; 1.13 has no hint and applies the mask.
+mha("is_causal.no_weights", lambda: nn.MultiheadAttention(8, 2),
+    attention(need_weights=False, **({"is_causal": True} if hasattr(F, "scaled_dot_product_attention") else {})))
 mha("add_bias_kv", lambda: nn.MultiheadAttention(8, 2, add_bias_kv=True), attention())
 mha("add_bias_kv.masks", lambda: nn.MultiheadAttention(8, 2, add_bias_kv=True), attention())
 mha("add_zero_attn", lambda: nn.MultiheadAttention(8, 2, add_zero_attn=True), attention())

@@ -132,6 +132,10 @@ const attentions: ParityCase[] = [
   mha('both_masks', () => nn_multihead_attention(8, 2), () => ({ ...sequence(), attn_mask: causal(5), key_padding_mask: torch_tensor([[false, false, false, true, true], [false, false, false, false, false]]) }), attention()),
   mha('per_head_weights', () => nn_multihead_attention(8, 2), sequence, attention({ average_attn_weights: false })),
   mha('no_weights', () => nn_multihead_attention(8, 2), sequence, attention({ need_weights: false })),
+  // Without weights PyTorch 2 attends through scaled_dot_product_attention (1.13 through bmm).
+  mha('no_weights.float_mask', () => nn_multihead_attention(8, 2), () => ({ ...sequence(), attn_mask: randn(5, 5) }), attention({ need_weights: false })),
+  mha('no_weights.masks', () => nn_multihead_attention(8, 2), () => ({ ...sequence(), attn_mask: causal(5), key_padding_mask: torch_tensor([[false, false, false, true, true], [false, false, false, false, false]]) }), attention({ need_weights: false })),
+  mha('no_weights.dropout.train', () => nn_multihead_attention(8, 2, { dropout: 0.25 }), sequence, attention({ need_weights: false })),
   mha('unbatched', () => nn_multihead_attention(8, 2), () => ({ q: randn(5, 8) }), attention()),
   mha('large', () => nn_multihead_attention(64, 4), () => ({ q: randn(24, 3, 64), attn_mask: causal(24) }), attention()),
   mha('dropout.train', () => nn_multihead_attention(8, 2, { dropout: 0.25 }), sequence, attention()),
@@ -144,6 +148,8 @@ const attentions: ParityCase[] = [
   // is_causal is a hint: the mask given is the mask used (its Python twin passes the mask alone:
   // PyTorch 1.13 has no is_causal).
   mha('is_causal', () => nn_multihead_attention(8, 2), () => ({ ...sequence(), attn_mask: causal(5) }), attention({ is_causal: true })),
+  // PyTorch 2 lets scaled_dot_product_attention apply its own causal mask here.
+  mha('is_causal.no_weights', () => nn_multihead_attention(8, 2), () => ({ ...sequence(), attn_mask: causal(5) }), attention({ is_causal: true, need_weights: false })),
   mha('add_bias_kv', () => nn_multihead_attention(8, 2, { add_bias_kv: true }), sequence, attention()),
   mha('add_bias_kv.masks', () => nn_multihead_attention(8, 2, { add_bias_kv: true }), () => ({ ...sequence(), attn_mask: causal(5), key_padding_mask: torch_tensor([[false, false, false, true, true], [false, false, false, false, false]]) }), attention()),
   mha('add_zero_attn', () => nn_multihead_attention(8, 2, { add_zero_attn: true }), () => ({ ...sequence(), attn_mask: randn(5, 5) }), attention()),
