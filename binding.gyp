@@ -42,7 +42,7 @@
         "<!@(node scripts/libtorch.mjs --gyp defines)"
       ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=c++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-fopenmp",
+      "cflags_cc": ["<!@(node scripts/libtorch.mjs --gyp std)", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-fopenmp",
         "-idirafter", "<(module_root_dir)/native/shim"],
       "ldflags": ["<!@(node scripts/libtorch.mjs --gyp ldflags)"],
       "libraries": ["<!@(node scripts/libtorch.mjs --gyp libraries)", "-ldl"]

@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findLibtorch } from './libtorch.mjs';
+import { cxxStandardOf, findLibtorch } from './libtorch.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const compiler = process.env.CXX || 'g++';
@@ -171,8 +171,7 @@ function projectFlags(sources) {
       for (const source of named) perFile.set(source, options.replaceAll('${CMAKE_CURRENT_SOURCE_DIR}', root).split(';'));
     }
   }
-  const standard = (cmake.match(/CMAKE_CXX_STANDARD (\d+)/) ?? [])[1] ?? '17';
-  return { definitions: list('target_compile_definitions'), options: list('target_compile_options'), perFile, standard };
+  return { definitions: list('target_compile_definitions'), options: list('target_compile_options'), perFile };
 }
 
 function nodeIncludeDirs() {
@@ -248,9 +247,9 @@ async function main() {
   const all = readdirSync(join(root, 'native')).filter((name) => name.endsWith('.cc')).sort();
   const project = projectFlags(all.map((name) => `native/${name}`));
   const baseFlags = [
-    // CMake's for a Release shared library with hidden visibility; -std=c++17 is binding.gyp's
-    // and the stricter of the two (CMake passes gnu++17).
-    `-std=c++${project.standard}`, '-O3', '-DNDEBUG', '-fPIC', '-fvisibility=hidden', '-fvisibility-inlines-hidden',
+    // CMake's for a Release shared library with hidden visibility; the standard the headers
+    // need (scripts/libtorch.mjs), strict as binding.gyp's (CMake passes gnu++NN).
+    `-std=c++${cxxStandardOf(torchDirs)}`, '-O3', '-DNDEBUG', '-fPIC', '-fvisibility=hidden', '-fvisibility-inlines-hidden',
     ...project.options,
     // The one flag the real build lacks: `#if TORCH_VERSION_MAJOR >= 2` in a file that never
     // included <torch/version.h> is false on every libtorch; here it is an error.

@@ -7,7 +7,7 @@
 //
 //   node scripts/libtorch.mjs              JSON description of the libtorch found
 //   node scripts/libtorch.mjs --cmake      its cmake prefix path (for find_package(Torch))
-//   node scripts/libtorch.mjs --gyp KEY    include_dirs | libraries | ldflags | defines, one per line
+//   node scripts/libtorch.mjs --gyp KEY    include_dirs | libraries | ldflags | defines | std, one per line
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -114,6 +114,15 @@ function readVersion(configFile, includeDirs) {
   return 'unknown';
 }
 
+/**
+ * The C++ standard a libtorch's headers need: 20 where ATen.h demands it (PyTorch 2.14 on),
+ * else 17.
+ */
+export function cxxStandardOf(includeDirs) {
+  const aten = includeDirs.map((dir) => join(dir, 'ATen', 'ATen.h')).find((file) => existsSync(file));
+  return aten !== undefined && readFileSync(aten, 'utf8').includes('C++20 or later') ? 20 : 17;
+}
+
 // `layout`: 'system' when the libraries carry the version in their file names (Debian's
 // libtorch_cpu.so.1.13), 'pytorch' when they do not (pip wheels and pytorch.org's zips).
 function describe(source, cmakePrefix, configFile, includeDirs, libDir) {
@@ -129,6 +138,7 @@ function describe(source, cmakePrefix, configFile, includeDirs, libDir) {
     source, cmakePrefix, includeDirs, libDir, libs, cuda, version,
     layout: existsSync(join(libDir, `libtorch_cpu.so.${majorMinor}`)) ? 'system' : 'pytorch',
     python: null,
+    cxxStandard: cxxStandardOf(includeDirs),
     defines: [`_GLIBCXX_USE_CXX11_ABI=${abi}`],
   };
 }
@@ -184,9 +194,10 @@ function main(argv) {
       libraries: found.libs.map((lib) => `-l${lib}`),
       ldflags: [`-L${found.libDir}`, `-Wl,-rpath,${found.libDir}`],
       defines: found.defines,
+      std: [`-std=c++${found.cxxStandard}`],
     }[argv[1]];
     if (!lines) {
-      process.stderr.write(`--gyp takes include_dirs, libraries, ldflags or defines, not ${argv[1]}\n`);
+      process.stderr.write(`--gyp takes include_dirs, libraries, ldflags, defines or std, not ${argv[1]}\n`);
       process.exit(2);
     }
     process.stdout.write(lines.join('\n'));
