@@ -26,6 +26,9 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupWrapper.hpp>
 #endif
 
+#include <type_traits>
+#include <utility>
+
 #include "dist_handles.h"
 
 namespace torchlora {
@@ -117,6 +120,19 @@ c10::intrusive_ptr<c10d::ProcessGroup> Front(const c10::intrusive_ptr<c10d::Stor
 #endif
 #endif
 
+// Agrees on the group's starting sequence number through the store, as the linked libtorch's
+// Python does at init up to 2.13. Later versions start every rank at 0: ProcessGroup lost the
+// call and Backend's is a deprecated no-op that warns, so it is skipped there.
+template <typename Group, typename = void>
+constexpr bool kAgreesSequenceNumbers = false;
+template <typename Group>
+constexpr bool kAgreesSequenceNumbers<Group, std::void_t<decltype(std::declval<Group&>().setSequenceNumberForGroup())>> = true;
+
+template <typename Target>
+void SetSequenceNumber(Target& target) {
+  if constexpr (kAgreesSequenceNumbers<c10d::ProcessGroup>) target.setSequenceNumberForGroup();
+}
+
 // groupGloo(out, groupStore, backendStore, rank, size, timeoutMs, interfaces: string[],
 //           checkStore: Store | null, sequenceNumberFirst: boolean): a Gloo process group whose
 // Gloo backend meets the other ranks on `backendStore` (libtorch 2 gives each device's backend
@@ -137,7 +153,7 @@ Napi::Value GroupGloo(const Napi::CallbackInfo& info) {
   const auto timeout = Milliseconds(info[5]);
   const Napi::Array interfaces = info[6].As<Napi::Array>();
   auto gloo = MakeGloo(backendStore.store, rank, size, timeout, interfaces);
-  if (info[8].ToBoolean().Value()) gloo->setSequenceNumberForGroup();
+  if (info[8].ToBoolean().Value()) SetSequenceNumber(*gloo);
   c10::intrusive_ptr<c10d::ProcessGroupWrapper> checked;
   if (!info[7].IsNull()) {
     checked = c10::make_intrusive<c10d::ProcessGroupWrapper>(gloo, MakeGloo(Get<StoreBox>(info, 7).store, rank, size, timeout, interfaces));
@@ -163,7 +179,7 @@ Napi::Value GroupGloo(const Napi::CallbackInfo& info) {
 // groupSetSequenceNumber(group): what PyTorch 1's init_process_group does last (rank 0 sets
 // the group's sequence number in the store, the others read it).
 Napi::Value GroupSetSequenceNumber(const Napi::CallbackInfo& info) {
-  Get<GroupBox>(info, 0).group->setSequenceNumberForGroup();
+  SetSequenceNumber(*Get<GroupBox>(info, 0).group);
   return info.Env().Undefined();
 }
 

@@ -1,18 +1,28 @@
 #!/usr/bin/env node
-// The project's own Python environment (.venv, git-ignored): PyTorch at the version the default
-// build links (scripts/requirements.txt), so that the addon, the parity suite and the benches
-// run on one libtorch, the one PyTorch users have. `npm run setup` calls ensureProjectPython();
-// run directly, this script makes or updates the environment and prints its Python.
+// The project's own Python environments (git-ignored): .venv, PyTorch at the version the
+// default build links (scripts/requirements.txt), so that the addon, the parity suite and the
+// benches run on one libtorch, the one PyTorch users have; and .venv-cuda, PyTorch's CUDA build
+// (scripts/requirements-cuda.txt), which CI builds the addon against. `npm run setup` calls
+// ensureProjectPython(); run directly (`--cuda` for the second), this script makes or updates
+// the environment and prints its Python.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROJECT_VENV } from './libtorch.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const REQUIREMENTS = join(root, 'scripts', 'requirements.txt');
-// What the environment was last made from: a copy of the requirements, written after pip succeeded.
-const MADE_FROM = join(PROJECT_VENV, 'torchlora-requirements.txt');
+
+/**
+ * The environments: where, from which requirements, and pip's flags. The CUDA build's file
+ * lists every package it needs and installs them without resolving dependencies: the wheel also
+ * asks for Python-only packages (cuda-bindings, triton) that libtorch does not load and a local
+ * package index may not have.
+ */
+export const ENVIRONMENTS = {
+  default: { venv: PROJECT_VENV, requirements: join(root, 'scripts', 'requirements.txt'), flags: [] },
+  cuda: { venv: join(root, '.venv-cuda'), requirements: join(root, 'scripts', 'requirements-cuda.txt'), flags: ['--no-deps'] },
+};
 
 /** The project environment's Python. */
 export const PROJECT_PYTHON = join(PROJECT_VENV, 'bin', 'python');
@@ -41,31 +51,37 @@ export function pipEnvironment(python = 'python3') {
   return env;
 }
 
-/** Makes .venv and installs scripts/requirements.txt into it, unless it was made from the same file already. */
-export function ensureProjectPython(say = (message) => process.stderr.write(`[python] ${message}\n`)) {
-  const wanted = readFileSync(REQUIREMENTS, 'utf8');
-  if (existsSync(PROJECT_PYTHON) && existsSync(MADE_FROM) && readFileSync(MADE_FROM, 'utf8') === wanted) return PROJECT_PYTHON;
+/** Makes an environment and installs its requirements, unless it was made from the same file already; its Python. */
+export function ensureProjectPython(say = (message) => process.stderr.write(`[python] ${message}\n`), which = ENVIRONMENTS.default) {
+  const { venv, requirements, flags } = which;
+  const python = join(venv, 'bin', 'python');
+  // What the environment was last made from: a copy of the requirements, written after pip succeeded.
+  const madeFrom = join(venv, 'torchlora-requirements.txt');
+  const wanted = readFileSync(requirements, 'utf8');
+  if (existsSync(python) && existsSync(madeFrom) && readFileSync(madeFrom, 'utf8') === wanted) return python;
   const base = process.env.TORCHLORA_BASE_PYTHON ?? 'python3';
-  if (!existsSync(PROJECT_PYTHON)) {
-    say(`making the project's Python environment (${base} -m venv .venv)`);
-    const made = spawnSync(base, ['-m', 'venv', PROJECT_VENV], { stdio: [0, 2, 2] });
+  const name = relative(root, venv);
+  if (!existsSync(python)) {
+    say(`making the project's Python environment (${base} -m venv ${name})`);
+    const made = spawnSync(base, ['-m', 'venv', venv], { stdio: [0, 2, 2] });
     if (made.error || made.status !== 0) {
-      throw new Error(`${base} -m venv .venv failed${made.error ? `: ${made.error.message}` : ''}. `
+      throw new Error(`${base} -m venv ${name} failed${made.error ? `: ${made.error.message}` : ''}. `
         + 'Debian/Ubuntu: apt-get install python3-venv (or set TORCHLORA_BASE_PYTHON to a Python 3.10+ with venv)');
     }
   }
-  const env = pipEnvironment(PROJECT_PYTHON);
-  say(`installing ${wanted.split('\n').filter((line) => line && !line.startsWith('#')).join(', ')} into .venv`
+  const env = pipEnvironment(python);
+  say(`installing ${relative(root, requirements)} into ${name}`
     + (env.PIP_INDEX_URL ? ` from the local index ${env.PIP_INDEX_URL}` : ''));
-  const installed = spawnSync(PROJECT_PYTHON, ['-m', 'pip', 'install', '-q', '-r', REQUIREMENTS], { stdio: [0, 2, 2], env });
-  if (installed.error || installed.status !== 0) throw new Error(`pip install -r scripts/requirements.txt into .venv failed (exit code ${installed.status})`);
-  writeFileSync(MADE_FROM, wanted);
-  return PROJECT_PYTHON;
+  const installed = spawnSync(python, ['-m', 'pip', 'install', '-q', ...flags, '-r', requirements], { stdio: [0, 2, 2], env });
+  if (installed.error || installed.status !== 0) throw new Error(`pip install -r ${relative(root, requirements)} into ${name} failed (exit code ${installed.status})`);
+  writeFileSync(madeFrom, wanted);
+  return python;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
-    process.stdout.write(`${ensureProjectPython()}\n`);
+    const which = process.argv.includes('--cuda') ? ENVIRONMENTS.cuda : ENVIRONMENTS.default;
+    process.stdout.write(`${ensureProjectPython(undefined, which)}\n`);
   } catch (error) {
     process.stderr.write(`[python] failed: ${error.message}\n`);
     process.exit(1);
