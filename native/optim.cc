@@ -61,8 +61,12 @@ OptimizerBox& BoxOf(const Napi::CallbackInfo& info, size_t index) {
   return *box;
 }
 
-torch::optim::OptimizerParamGroup NewGroup(Napi::Env env, Kind kind, const Napi::Value& params, const Napi::Value& options) {
-  return torch::optim::OptimizerParamGroup(ToTensors(env, params), NewOptions(kind, options.As<Napi::Object>()));
+// A group's options are set after libtorch has added the group (with a copy of the
+// optimizer's defaults): libtorch 2.x's add_param_group merges options given with the group
+// into the defaults, keeping the default wherever the group's value equals the options
+// type's own default, so an explicit `momentum: 0` beside defaults of 0.9 would become 0.9.
+void SetGroupOptions(torch::optim::OptimizerParamGroup& group, Kind kind, const Napi::Value& options) {
+  group.set_options(NewOptions(kind, options.As<Napi::Object>()));
 }
 
 size_t GroupIndex(OptimizerBox& box, const Napi::Value& index) {
@@ -244,7 +248,9 @@ class GradsAside {
 
 // ---- exported functions ----
 
-// optimizerNew(out, kind, groups: { params: Tensor[], options }[])
+// optimizerNew(out, kind, groups: { params: Tensor[], options }[], defaults): `defaults` are
+// the optimizer's own options, from which Adagrad's constructor fills every sum (as PyTorch's
+// does with its initial_accumulator_value argument, whatever a group says).
 Napi::Value New(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Kind kind = ToOptimizerKind(info[1]);
@@ -253,16 +259,17 @@ Napi::Value New(const Napi::CallbackInfo& info) {
   std::vector<GroupFlags> flags(groups_js.Length());
   for (uint32_t i = 0; i < groups_js.Length(); ++i) {
     Napi::Object group = groups_js.Get(i).As<Napi::Object>();
-    groups.push_back(NewGroup(env, kind, group.Get("params"), group.Get("options")));
+    groups.emplace_back(ToTensors(env, group.Get("params")));
     ApplyFlags(flags[i], group.Get("options").As<Napi::Object>());
   }
   TORCH_CHECK(!groups.empty(), "an optimizer needs at least one parameter group");
-  // The defaults only serve groups added without options, which TypeScript never does.
-  const Napi::Object defaults = groups_js.Get(0u).As<Napi::Object>().Get("options").As<Napi::Object>();
   auto box = std::make_unique<OptimizerBox>();
   box->kind = kind;
   box->flags = std::move(flags);
-  box->optimizer = NewOptimizer(kind, std::move(groups), defaults);
+  box->optimizer = NewOptimizer(kind, std::move(groups), info[3].As<Napi::Object>());
+  for (uint32_t i = 0; i < groups_js.Length(); ++i) {
+    SetGroupOptions(box->optimizer->param_groups()[i], kind, groups_js.Get(i).As<Napi::Object>().Get("options"));
+  }
   NAPI_THROW_IF_FAILED(env, napi_wrap(env, info[0], box.get(), FinalizeBox, nullptr, nullptr), Napi::Value());
   box.release();
   NAPI_THROW_IF_FAILED(env, napi_type_tag_object(env, info[0], &kOptimizerTag), Napi::Value());
@@ -272,11 +279,12 @@ Napi::Value New(const Napi::CallbackInfo& info) {
 // optimizerAddParamGroup(optimizer, params, options)
 Napi::Value AddParamGroup(const Napi::CallbackInfo& info) {
   OptimizerBox& box = BoxOf(info, 0);
-  box.optimizer->add_param_group(NewGroup(info.Env(), box.kind, info[1], info[2]));
+  box.optimizer->add_param_group(torch::optim::OptimizerParamGroup(ToTensors(info.Env(), info[1])));
+  auto& group = box.optimizer->param_groups().back();
+  SetGroupOptions(group, box.kind, info[2]);
   box.flags.emplace_back();
   ApplyFlags(box.flags.back(), info[2].As<Napi::Object>());
   if (box.kind == Kind::kAdagrad) {
-    auto& group = box.optimizer->param_groups().back();
     for (const auto& param : group.params()) box.optimizer->state()[StateKey(param)] = InitialAdagradState(param, group.options());
   }
   return info.Env().Undefined();

@@ -225,7 +225,7 @@ export class Optimizer<O extends object = Record<string, unknown>> {
     if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors or of parameter groups', 'params', params);
     const groups = params.every((p) => p instanceof Tensor) ? [{ params } as ParamGroupInput<O>] : params as ParamGroupInput<O>[];
     const resolved = groups.map((group, i) => this.resolveGroup(group, `params[${i}]`));
-    native.optimizerNew(this, kind, resolved);
+    native.optimizerNew(this, kind, resolved, this.defaults);
     resolved.forEach((group) => this.addView(group.params));
   }
 
