@@ -1,10 +1,11 @@
 // Fused Adam, AdamW and SGD updates. On the CPU, for contiguous float32/float64 tensors, one
 // loop reads param, grad and state once and writes param and state once, in parallel over
 // elements (at::parallel_for). Each element goes through the same IEEE operations, in the
-// same order and with the same scalar casts, as PyTorch's single-tensor path (mul_, add_ with
-// alpha, addcmul_, sqrt, div, add_, addcdiv_); where libtorch's AVX2 kernels use a fused
-// multiply-add (add_ with alpha is vec::fmadd) the AVX2 loop does too. Elsewhere (CUDA, other
-// dtypes, strided tensors) the update runs as ATen ops, the same sequence as PyTorch's.
+// same order and with the same scalar casts, as the linked release's single-tensor path
+// (optim_step.cc: mul_, add_ with alpha or lerp_, addcmul_, sqrt, div, add_, addcdiv_); where
+// libtorch's AVX2 kernels use a fused multiply-add (add_ with alpha and lerp_ are vec::fmadd)
+// the AVX2 loop does too. Elsewhere (CUDA, other dtypes, strided tensors) optim_step.cc's
+// ATen ops do the update.
 #include "fused.h"
 
 #include <ATen/Parallel.h>
@@ -53,6 +54,14 @@ inline T MulAdd(T a, T b, T c) {
   else return a * b + c;
 }
 
+// torch.lerp(self, end, weight) as libtorch's kernel computes it, from the nearer end:
+// self + weight * (end - self) for |weight| < 0.5, else end - (end - self) * (1 - weight)
+// (the same bits as end + (weight - 1) * (end - self), its vectorized form).
+template <bool kFma, typename T>
+inline T Lerp(T self, T end, T weight) {
+  return std::abs(weight) < T(0.5) ? MulAdd<kFma>(weight, end - self, self) : MulAdd<kFma>(weight - T(1), end - self, end);
+}
+
 // torch.maximum: NaN wins.
 template <typename T>
 inline T Maximum(T a, T b) {
@@ -78,7 +87,7 @@ struct AdamCoefficients {
     one_minus_beta1 = static_cast<T>(1 - h.beta1);
     beta2 = static_cast<T>(h.beta2);
     one_minus_beta2 = static_cast<T>(1 - h.beta2);
-    bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+    bias_correction2_sqrt = static_cast<T>(BiasCorrection2Sqrt(bias_correction2));
     eps = static_cast<T>(h.eps);
     neg_step_size = static_cast<T>(-(h.lr / bias_correction1));
     amsgrad = h.amsgrad;
@@ -92,8 +101,12 @@ inline void AdamElement(const AdamCoefficients<T>& c, T& p, T g, T& m, T& v, T* 
   if (c.maximize) g = -g;
   if (c.decoupled) p = p * c.decay;                        // param.mul_(1 - lr * wd)
   if (c.l2) g = MulAdd<kFma>(c.weight_decay, p, g);        // grad.add(param, alpha=wd)
-  m = m * c.beta1;                                          // exp_avg.mul_(beta1)
-  m = MulAdd<kFma>(c.one_minus_beta1, g, m);                //   .add_(grad, alpha=1 - beta1)
+  if constexpr (kLerpAverages) {
+    m = Lerp<kFma>(m, g, c.one_minus_beta1);                // exp_avg.lerp_(grad, 1 - beta1)
+  } else {
+    m = m * c.beta1;                                        // exp_avg.mul_(beta1)
+    m = MulAdd<kFma>(c.one_minus_beta1, g, m);              //   .add_(grad, alpha=1 - beta1)
+  }
   v = v * c.beta2;                                          // exp_avg_sq.mul_(beta2)
   v = MulAdd<kFma>(c.one_minus_beta2 * g, g, v);            //   .addcmul_(grad, grad, value=1 - beta2)
   T s = v;
@@ -121,7 +134,13 @@ __attribute__((target("avx2,fma"))) inline void Adam8(const AdamCoefficients<flo
   if (c.maximize) G = _mm256_xor_ps(G, _mm256_set1_ps(-0.0f));
   if (c.decoupled) P = _mm256_mul_ps(P, _mm256_set1_ps(c.decay));
   if (c.l2) G = _mm256_fmadd_ps(P, _mm256_set1_ps(c.weight_decay), G);
-  M = _mm256_fmadd_ps(G, _mm256_set1_ps(c.one_minus_beta1), _mm256_mul_ps(M, _mm256_set1_ps(c.beta1)));
+  if constexpr (kLerpAverages) {  // as at::vec's lerp: one fmadd from the nearer end
+    const bool small = std::abs(c.one_minus_beta1) < 0.5f;
+    const __m256 coefficient = _mm256_set1_ps(small ? c.one_minus_beta1 : c.one_minus_beta1 - 1.0f);
+    M = _mm256_fmadd_ps(coefficient, _mm256_sub_ps(G, M), small ? M : G);
+  } else {
+    M = _mm256_fmadd_ps(G, _mm256_set1_ps(c.one_minus_beta1), _mm256_mul_ps(M, _mm256_set1_ps(c.beta1)));
+  }
   V = _mm256_add_ps(_mm256_mul_ps(V, _mm256_set1_ps(c.beta2)), _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(c.one_minus_beta2), G), G));
   __m256 S = V;
   if (c.amsgrad) {
@@ -163,21 +182,6 @@ void AdamCpu(const AdamStep& hyper, at::Tensor& param, const at::Tensor& grad, a
 #endif
     AdamLoop<false>(c, p, g, m, v, v_max, begin, end);
   });
-}
-
-// The same update as ATen ops, for any device and dtype (PyTorch's single-tensor sequence).
-void AdamOps(const AdamStep& h, at::Tensor& param, const at::Tensor& grad_in, at::Tensor& exp_avg, at::Tensor& exp_avg_sq, at::Tensor& max_exp_avg_sq) {
-  at::Tensor grad = h.maximize ? grad_in.neg() : grad_in;
-  if (h.decoupled && h.weight_decay != 0) param.mul_(1 - h.lr * h.weight_decay);
-  if (!h.decoupled && h.weight_decay != 0) grad = grad.add(param, h.weight_decay);
-  const double bias_correction1 = 1 - std::pow(h.beta1, static_cast<double>(h.step));
-  const double bias_correction2 = 1 - std::pow(h.beta2, static_cast<double>(h.step));
-  exp_avg.mul_(h.beta1).add_(grad, 1 - h.beta1);
-  exp_avg_sq.mul_(h.beta2).addcmul_(grad, grad, 1 - h.beta2);
-  at::Tensor second = exp_avg_sq;
-  if (h.amsgrad) second = at::maximum_out(max_exp_avg_sq, max_exp_avg_sq, exp_avg_sq);
-  const at::Tensor denom = (second.sqrt() / std::sqrt(bias_correction2)).add_(h.eps);
-  param.addcdiv_(exp_avg, denom, -(h.lr / bias_correction1));
 }
 
 // ---- SGD ----
@@ -261,17 +265,6 @@ void SgdCpu(const SgdStep& hyper, at::Tensor& param, const at::Tensor& grad, at:
   });
 }
 
-void SgdOps(const SgdStep& h, at::Tensor& param, const at::Tensor& grad, at::Tensor& momentum_buffer, bool first) {
-  at::Tensor d_p = h.maximize ? grad.neg() : grad;
-  if (h.weight_decay != 0) d_p = d_p.add(param, h.weight_decay);
-  if (h.momentum != 0) {
-    if (first) momentum_buffer.copy_(d_p);
-    else momentum_buffer.mul_(h.momentum).add_(d_p, 1 - h.dampening);
-    d_p = h.nesterov ? d_p.add(momentum_buffer, h.momentum) : momentum_buffer;
-  }
-  param.add_(d_p, -1 * h.lr);
-}
-
 // ---- which path ----
 
 // The loop applies when every tensor is a contiguous CPU tensor of param's float dtype and size.
@@ -301,17 +294,19 @@ void FusedAdam(const AdamStep& hyper, at::Tensor& param, const at::Tensor& grad,
   TORCH_CHECK(!grad.is_sparse(), "Adam does not support sparse gradients");
   at::NoGradGuard no_grad;
   if (!LoopApplies(param, {&grad, &exp_avg, &exp_avg_sq, &max_exp_avg_sq})) {
-    return AdamOps(hyper, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
+    return AdamUpdate(hyper, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
   }
   if (param.scalar_type() == at::kFloat) AdamCpu<float>(hyper, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
   else AdamCpu<double>(hyper, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
   Modified({&param, &exp_avg, &exp_avg_sq, &max_exp_avg_sq});
 }
 
-void FusedSgd(const SgdStep& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& momentum_buffer, bool first) {
+void FusedSgd(const SgdStep& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& momentum_buffer) {
   TORCH_CHECK(!grad.is_sparse(), "fused SGD does not support sparse gradients (fused: false does)");
   at::NoGradGuard no_grad;
-  if (!LoopApplies(param, {&grad, &momentum_buffer})) return SgdOps(hyper, param, grad, momentum_buffer, first);
+  if (!LoopApplies(param, {&grad, &momentum_buffer})) return SgdUpdate(hyper, param, grad, momentum_buffer);
+  const bool first = hyper.momentum != 0 && !momentum_buffer.defined();
+  if (first) momentum_buffer = at::empty_like(param, at::MemoryFormat::Preserve);  // the loop writes the gradient's copy into it
   if (param.scalar_type() == at::kFloat) SgdCpu<float>(hyper, param, grad, momentum_buffer, first);
   else SgdCpu<double>(hyper, param, grad, momentum_buffer, first);
   Modified({&param, &momentum_buffer});

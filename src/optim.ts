@@ -1,8 +1,10 @@
 // Optimizers as R torch names them (`optim_adam`, `optim_adamw`, `optim_sgd`, `optim_rmsprop`,
-// `optim_adagrad`), backed by libtorch's torch::optim (native/optim.cc); Adam, AdamW and
-// SGD also have a fused path, one pass per parameter (`fused: true`, native/fused.cc). Options
-// are validated here; libtorch holds them per parameter group, so `param_groups[i].lr = x`
-// (what a scheduler in src/schedulers/ does) takes effect at the next step().
+// `optim_adagrad`): libtorch's torch::optim holds groups and state (native/optim.cc), and each
+// step is Python torch.optim's for the linked libtorch, op for op (native/optim_step.cc);
+// Adam, AdamW and SGD also have a fused path, one pass per parameter (`fused: true`,
+// native/fused.cc). Options are validated here; libtorch holds them per parameter group, so
+// `param_groups[i].lr = x` (what a scheduler in src/schedulers/ does) takes effect at the
+// next step().
 import { inspect } from 'node:util';
 import { with_enable_grad } from './autograd.js';
 import { native, type NativeOptimizerKind, type NativeOptimizerOptions, type NativeOptimizerStateTensor } from './native.js';
