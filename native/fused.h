@@ -1,5 +1,6 @@
 // Fused optimizer updates: Adam, AdamW and SGD over one parameter in one pass over param,
-// grad and state (PyTorch's single-tensor path takes 6 to 9 passes and 2 temporaries). The
+// grad and state (PyTorch's single-tensor path takes 6 to 9 passes and 2 temporaries; where
+// libtorch's sqrt is MKL's, Adam goes a block at a time, see fused.cc). The
 // optimizer's bookkeeping (groups, state, step counts) stays in optim_step.cc; these
 // functions only do the arithmetic, on tensors they are given, as optim_step.h's updates do.
 #pragma once
