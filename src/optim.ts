@@ -184,8 +184,21 @@ const STATE_TENSORS: NativeOptimizerStateTensor[] = ['exp_avg', 'exp_avg_sq', 'm
 // and dropped. `maximize` changes the update: where an optimizer lacks it, it loads only when false.
 const PYTORCH_ONLY_OPTIONS = new Set(['foreach', 'fused', 'capturable', 'differentiable', 'initial_lr']);
 
+// PyTorch 2.x's Adam and AdamW groups also say which weight decay they apply (AdamW's is
+// decoupled): it changes the update, so it loads only where it names the loading optimizer's.
+const DECOUPLED_WEIGHT_DECAY: Partial<Record<NativeOptimizerKind, boolean>> = { adam: false, adamw: true };
+
 function withoutPytorchOnlyOptions(options: Record<string, unknown>, kind: NativeOptimizerKind, name: string): Record<string, unknown> {
   const { maximize, ...rest } = options;
+  const decoupled = DECOUPLED_WEIGHT_DECAY[kind];
+  if (decoupled !== undefined) {
+    const { decoupled_weight_decay: saved } = rest;
+    if (saved !== undefined && saved !== null && saved !== decoupled) {
+      const what = decoupled ? 'decouples its weight decay' : 'adds its weight decay to the gradient';
+      failRange(`decoupled_weight_decay ${decoupled} (optim_${kind} ${what})`, `${name}.decoupled_weight_decay`, saved);
+    }
+    delete rest.decoupled_weight_decay;
+  }
   const kept = Object.fromEntries(Object.entries(rest).filter(([key]) => !PYTORCH_ONLY_OPTIONS.has(key)));
   if (Object.hasOwn(KINDS[kind].checks, 'maximize')) return maximize === undefined || maximize === null ? kept : { ...kept, maximize };
   if (maximize !== undefined && maximize !== false) failRange(`maximize false (optim_${kind} minimizes)`, `${name}.maximize`, maximize);
