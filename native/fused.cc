@@ -126,7 +126,7 @@ template <bool kFma, typename T>
 inline T AdamMoments(const AdamCoefficients<T>& c, T p, T g, T& m, T& v, T* v_max) {
   if (c.maximize) g = -g;
   if (c.l2) g = MulAdd<kFma>(c.weight_decay, p, g);        // grad.add(param, alpha=wd)
-  if constexpr (kLerpAverages) {
+  if constexpr (kAdamLerp) {
     m = Lerp<kFma>(m, g, c.one_minus_beta1);                // exp_avg.lerp_(grad, 1 - beta1)
   } else {
     m = m * c.beta1;                                        // exp_avg.mul_(beta1)
@@ -175,7 +175,7 @@ __attribute__((target("avx2,fma"))) inline __m256 AdamMoments8(const AdamCoeffic
   __m256 V = _mm256_loadu_ps(v);
   if (c.maximize) G = _mm256_xor_ps(G, _mm256_set1_ps(-0.0f));
   if (c.l2) G = _mm256_fmadd_ps(_mm256_loadu_ps(p), _mm256_set1_ps(c.weight_decay), G);
-  if constexpr (kLerpAverages) {  // as at::vec's lerp: one fmadd from the nearer end
+  if constexpr (kAdamLerp) {  // as at::vec's lerp: one fmadd from the nearer end
     const bool small = std::abs(c.one_minus_beta1) < 0.5f;
     const __m256 coefficient = _mm256_set1_ps(small ? c.one_minus_beta1 : c.one_minus_beta1 - 1.0f);
     M = _mm256_fmadd_ps(coefficient, _mm256_sub_ps(G, M), small ? M : G);

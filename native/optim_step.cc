@@ -1,7 +1,7 @@
 // One optimizer step (see optim_step.h). Each update is transcribed from torch.optim's
-// `_single_tensor_*` function of the release it names; `kLerpAverages` picks the lines that
-// changed. Scalars are passed as PyTorch passes them (a Python float is a double Scalar, a
-// Python int an integer one), so the kernels cast them the same way.
+// `_single_tensor_*` functions (1.13's and 2.13's); optim_step.h's constants pick the lines
+// that changed between them. Scalars are passed as PyTorch passes them (a Python float is a
+// double Scalar, a Python int an integer one), so the kernels cast them the same way.
 #include "optim_step.h"
 
 #include <torch/optim/adagrad.h>
@@ -26,7 +26,7 @@ void AdamUpdate(const AdamStep& h, at::Tensor& param, const at::Tensor& grad_in,
     if (h.decoupled) param.mul_(1 - h.lr * h.weight_decay);
     else grad = grad.add(param, h.weight_decay);
   }
-  if constexpr (kLerpAverages) exp_avg.lerp_(grad, 1 - h.beta1);
+  if constexpr (kAdamLerp) exp_avg.lerp_(grad, 1 - h.beta1);
   else exp_avg.mul_(h.beta1).add_(grad, 1 - h.beta1);
   exp_avg_sq.mul_(h.beta2).addcmul_(grad, grad, 1 - h.beta2);
   const double bias_correction1 = 1 - std::pow(h.beta1, static_cast<double>(h.step));
@@ -57,7 +57,7 @@ void RmspropUpdate(const RmspropStep& h, at::Tensor& param, const at::Tensor& gr
   square_avg.mul_(h.alpha).addcmul_(grad, grad, 1 - h.alpha);
   at::Tensor avg;
   if (h.centered) {
-    if constexpr (kLerpAverages) grad_avg.lerp_(grad, 1 - h.alpha);
+    if constexpr (kRmspropLerp) grad_avg.lerp_(grad, 1 - h.alpha);
     else grad_avg.mul_(h.alpha).add_(grad, 1 - h.alpha);
     avg = square_avg.addcmul(grad_avg, grad_avg, -1).sqrt_();
   } else {
@@ -74,7 +74,8 @@ void RmspropUpdate(const RmspropStep& h, at::Tensor& param, const at::Tensor& gr
 
 namespace {
 
-// torch.optim.adagrad's _make_sparse: `values` at the gradient's indices.
+// torch.optim.adagrad's _make_sparse: `values` at the gradient's indices (1.13's made an
+// empty gradient's empty_like instead; adding either changes nothing).
 at::Tensor MakeSparse(const at::Tensor& grad, const at::Tensor& indices, const at::Tensor& values) {
   if constexpr (TORCH_VERSION_MAJOR < 2) {
     if (indices.numel() == 0 || values.numel() == 0) return at::empty_like(grad);

@@ -1,8 +1,8 @@
 // One optimizer step, as Python's torch.optim of the linked libtorch takes it on the CPU by
 // default (its single-tensor path): the same ATen ops, in the same order, with the same
 // scalars, so a step is bit-identical to PyTorch's on the same libtorch. PyTorch's sequence
-// changed between releases (2.0 moved Adam's first moment, and 2.x RMSprop's centered
-// average, to lerp_), so each update follows the release it is compiled against.
+// changed between releases (below), so each update follows the release it is compiled
+// against.
 //
 // libtorch's torch::optim classes only hold the parameter groups, their options and the
 // per-parameter state (optim.cc); their own step() is never called, since it is not
@@ -23,9 +23,16 @@
 
 namespace torchlora {
 
-// PyTorch 2.0+ keeps running averages with lerp_ (Adam's exp_avg, RMSprop's grad_avg);
-// 1.x with mul_ then add_.
-constexpr bool kLerpAverages = TORCH_VERSION_MAJOR >= 2;
+#define TORCHLORA_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+// Where PyTorch's sequence changed: Adam's exp_avg is kept with lerp_ from 2.0, RMSprop's
+// centered grad_avg from 2.1 (pytorch#104796; mul_ then add_ before), and Adam takes
+// sqrt(1 - beta2^step) as `bias_correction2 ** 0.5` from 2.5 (pytorch#131358; math.sqrt
+// before: libm's pow and sqrt may differ in the last bit).
+constexpr bool kAdamLerp = TORCHLORA_TORCH_AT_LEAST(2, 0);
+constexpr bool kRmspropLerp = TORCHLORA_TORCH_AT_LEAST(2, 1);
+constexpr bool kAdamPowHalf = TORCHLORA_TORCH_AT_LEAST(2, 5);
 
 // Hyper-parameters of one step of one parameter, as PyTorch's optimizer hands them to its
 // update. `step` is the parameter's step count after this step (1 on the first).
@@ -53,10 +60,9 @@ struct AdagradStep {
   int64_t step;
 };
 
-// sqrt(1 - beta2^step) as PyTorch computes it: `bias_correction2 ** 0.5` in 2.x (libm's pow,
-// which may differ from sqrt in the last bit), math.sqrt in 1.x.
+// sqrt(1 - beta2^step) as PyTorch computes it (kAdamPowHalf).
 inline double BiasCorrection2Sqrt(double bias_correction2) {
-  if constexpr (TORCH_VERSION_MAJOR >= 2) return std::pow(bias_correction2, 0.5);
+  if constexpr (kAdamPowHalf) return std::pow(bias_correction2, 0.5);
   else return std::sqrt(bias_correction2);
 }
 
