@@ -25,6 +25,7 @@
         "native/ops.cc",
         "native/optim.cc",
         "native/optim_options.cc",
+        "native/optim_step.cc",
         "native/scalar_math.cc",
         "native/serialization.cc",
         "native/shared.cc",

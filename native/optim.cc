@@ -1,18 +1,19 @@
 // Optimizers: one libtorch optimizer per JavaScript object, attached with napi_wrap and a
 // type tag (a tensor passed by mistake is a TypeError, not a bad cast). The TypeScript
 // layer validates every option and passes complete option objects, which optim_options.cc
-// converts; this file steps, and reads and writes the per-parameter state for
-// state_dict()/load_state_dict().
+// converts; libtorch's optimizer holds the groups, their options and the per-parameter
+// state, optim_step.cc steps them as Python's torch.optim does, and this file reads and
+// writes that state for state_dict()/load_state_dict().
 //
 // It builds against libtorch 1.13 and 2.x: the state map's key changed from the parameter's
-// address as a string (1.13) to the address itself (2.1+), and Optimizer::zero_grad() gained
-// a set_to_none flag whose default flipped; StateKey() covers the first, and zero_grad is
+// address as a string (1.13) to the address itself (2.1+; optim_step.h's StateKey), and
+// Optimizer::zero_grad() gained a set_to_none flag whose default flipped, so zero_grad is
 // done here, with PyTorch's current default (set_to_none = true) chosen in TypeScript.
 //
 // Adam, AdamW and SGD groups may ask for `fused` (fused.cc: one pass per parameter) and
 // `maximize`; both are per-group choices kept beside libtorch's options, which lack them.
-// A fused group's state is libtorch's own state object, so state_dict() and checkpoints do
-// not depend on which path made them.
+// Both paths keep libtorch's own state objects, so state_dict() and checkpoints do not
+// depend on which path made them.
 #include "optim.h"
 
 #include <torch/optim/adagrad.h>
@@ -22,14 +23,10 @@
 #include <torch/optim/sgd.h>
 
 #include <memory>
-#include <sstream>
-#include <stdexcept>
-#include <type_traits>
-#include <unordered_set>
 #include <utility>
 
-#include "fused.h"
 #include "optim_options.h"
+#include "optim_step.h"
 #include "tensor.h"
 
 namespace torchlora {
@@ -61,8 +58,12 @@ OptimizerBox& BoxOf(const Napi::CallbackInfo& info, size_t index) {
   return *box;
 }
 
-torch::optim::OptimizerParamGroup NewGroup(Napi::Env env, Kind kind, const Napi::Value& params, const Napi::Value& options) {
-  return torch::optim::OptimizerParamGroup(ToTensors(env, params), NewOptions(kind, options.As<Napi::Object>()));
+// A group's options are set after libtorch has added the group (with a copy of the
+// optimizer's defaults): libtorch 2.x's add_param_group merges options given with the group
+// into the defaults, keeping the default wherever the group's value equals the options
+// type's own default, so an explicit `momentum: 0` beside defaults of 0.9 would become 0.9.
+void SetGroupOptions(torch::optim::OptimizerParamGroup& group, Kind kind, const Napi::Value& options) {
+  group.set_options(NewOptions(kind, options.As<Napi::Object>()));
 }
 
 size_t GroupIndex(OptimizerBox& box, const Napi::Value& index) {
@@ -84,22 +85,6 @@ const at::Tensor& ParamAt(OptimizerBox& box, const Napi::CallbackInfo& info) {
 }
 
 // ---- per-parameter state ----
-
-using StateMap = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
-using StateKeyType = StateMap::key_type;
-
-// libtorch 1.13 keys the state by the parameter's TensorImpl address printed as a string
-// (c10::guts::to_string); 2.1+ by the address itself.
-template <typename Key = StateKeyType>
-Key StateKey(const at::Tensor& param) {
-  if constexpr (std::is_same_v<Key, std::string>) {
-    std::ostringstream stream;
-    stream << param.unsafeGetTensorImpl();
-    return stream.str();
-  } else {
-    return param.unsafeGetTensorImpl();
-  }
-}
 
 // Wraps a defined state tensor into outs[name] and records the name.
 void Export(Napi::Env env, const Napi::Object& outs, Napi::Array& names, const char* name, const at::Tensor& tensor) {
@@ -133,118 +118,11 @@ std::unique_ptr<torch::optim::OptimizerParamState> ImportAdamState(Napi::Env env
   return state;
 }
 
-// Adagrad's state before any step, as its constructor (and Python's) makes it: step 0 and
-// the sum filled with the group's initial_accumulator_value. libtorch's Adagrad::step()
-// expects this state to exist for every parameter, so parameters added later get it too.
-std::unique_ptr<torch::optim::OptimizerParamState> InitialAdagradState(const at::Tensor& param, const torch::optim::OptimizerOptions& options) {
-  auto state = std::make_unique<torch::optim::AdagradParamState>();
-  state->step(0);
-  state->sum(at::full_like(param, static_cast<const torch::optim::AdagradOptions&>(options).initial_accumulator_value(), at::MemoryFormat::Preserve));
-  return state;
-}
-
-// ---- fused steps (fused.cc does the arithmetic) ----
-
-template <typename State, typename Options>
-void FusedAdamGroup(torch::optim::Optimizer& optimizer, torch::optim::OptimizerParamGroup& group, bool decoupled, bool maximize) {
-  const auto& options = static_cast<const Options&>(group.options());
-  for (auto& param : group.params()) {
-    const at::Tensor& grad = param.grad();
-    if (!grad.defined()) continue;
-    auto& slot = optimizer.state()[StateKey(param)];
-    if (!slot) {  // as libtorch's Adam starts a parameter's state
-      auto fresh = std::make_unique<State>();
-      fresh->step(0);
-      fresh->exp_avg(at::zeros_like(param, at::MemoryFormat::Preserve));
-      fresh->exp_avg_sq(at::zeros_like(param, at::MemoryFormat::Preserve));
-      slot = std::move(fresh);
-    }
-    auto& state = static_cast<State&>(*slot);
-    if (options.amsgrad() && !state.max_exp_avg_sq().defined()) state.max_exp_avg_sq(at::zeros_like(param, at::MemoryFormat::Preserve));
-    state.step(state.step() + 1);
-    const AdamStep hyper{options.lr(), std::get<0>(options.betas()), std::get<1>(options.betas()), options.eps(), options.weight_decay(),
-                         decoupled, options.amsgrad(), maximize, state.step()};
-    FusedAdam(hyper, param, grad, state.exp_avg(), state.exp_avg_sq(), state.max_exp_avg_sq());
-  }
-}
-
-void FusedSgdGroup(torch::optim::Optimizer& optimizer, torch::optim::OptimizerParamGroup& group, bool maximize) {
-  const auto& options = static_cast<const torch::optim::SGDOptions&>(group.options());
-  const SgdStep hyper{options.lr(), options.momentum(), options.dampening(), options.weight_decay(), options.nesterov(), maximize};
-  for (auto& param : group.params()) {
-    const at::Tensor& grad = param.grad();
-    if (!grad.defined()) continue;
-    at::Tensor none;
-    at::Tensor* buffer = &none;
-    bool first = false;
-    if (options.momentum() != 0) {  // libtorch keeps SGD state only with momentum
-      auto& slot = optimizer.state()[StateKey(param)];
-      if (!slot) slot = std::make_unique<torch::optim::SGDParamState>();
-      auto& state = static_cast<torch::optim::SGDParamState&>(*slot);
-      if (!state.momentum_buffer().defined()) {
-        state.momentum_buffer(at::empty_like(param, at::MemoryFormat::Preserve));
-        first = true;
-      }
-      buffer = &state.momentum_buffer();
-    }
-    FusedSgd(hyper, param, grad, *buffer, first);
-  }
-}
-
-void FusedGroupStep(OptimizerBox& box, torch::optim::OptimizerParamGroup& group, bool maximize) {
-  switch (box.kind) {
-    case Kind::kAdam:
-      return FusedAdamGroup<torch::optim::AdamParamState, torch::optim::AdamOptions>(*box.optimizer, group, false, maximize);
-    case Kind::kAdamW:
-      return FusedAdamGroup<torch::optim::AdamWParamState, torch::optim::AdamWOptions>(*box.optimizer, group, true, maximize);
-    case Kind::kSgd: return FusedSgdGroup(*box.optimizer, group, maximize);
-    default: throw std::logic_error("only Adam, AdamW and SGD have a fused step");
-  }
-}
-
-// Gradients set aside around libtorch's step() and put back after it, even when it throws:
-// hidden (a fused group, already updated) or negated in place (a maximizing group; negation
-// is exact, so the step equals PyTorch's on -grad).
-class GradsAside {
- public:
-  GradsAside() = default;
-  GradsAside(const GradsAside&) = delete;
-  GradsAside& operator=(const GradsAside&) = delete;
-
-  void Hide(std::vector<at::Tensor>& params) {
-    for (auto& param : params) {
-      at::Tensor& grad = param.mutable_grad();
-      if (!grad.defined()) continue;
-      hidden_.emplace_back(param, grad);
-      grad.reset();
-    }
-  }
-
-  void Negate(std::vector<at::Tensor>& params) {
-    at::NoGradGuard no_grad;
-    for (auto& param : params) {
-      const at::Tensor& grad = param.grad();
-      if (!grad.defined() || !negated_.insert(grad.unsafeGetTensorImpl()).second) continue;  // a gradient shared by two parameters once
-      grad.neg_();
-      negated_grads_.push_back(grad);
-    }
-  }
-
-  ~GradsAside() {
-    for (auto& [param, grad] : hidden_) param.mutable_grad() = grad;
-    at::NoGradGuard no_grad;
-    for (auto& grad : negated_grads_) grad.neg_();
-  }
-
- private:
-  std::vector<std::pair<at::Tensor, at::Tensor>> hidden_;
-  std::unordered_set<const c10::TensorImpl*> negated_;
-  std::vector<at::Tensor> negated_grads_;
-};
-
 // ---- exported functions ----
 
-// optimizerNew(out, kind, groups: { params: Tensor[], options }[])
+// optimizerNew(out, kind, groups: { params: Tensor[], options }[], defaults): `defaults` are
+// the optimizer's own options, from which Adagrad's constructor fills every sum (as PyTorch's
+// does with its initial_accumulator_value argument, whatever a group says).
 Napi::Value New(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Kind kind = ToOptimizerKind(info[1]);
@@ -253,16 +131,17 @@ Napi::Value New(const Napi::CallbackInfo& info) {
   std::vector<GroupFlags> flags(groups_js.Length());
   for (uint32_t i = 0; i < groups_js.Length(); ++i) {
     Napi::Object group = groups_js.Get(i).As<Napi::Object>();
-    groups.push_back(NewGroup(env, kind, group.Get("params"), group.Get("options")));
+    groups.emplace_back(ToTensors(env, group.Get("params")));
     ApplyFlags(flags[i], group.Get("options").As<Napi::Object>());
   }
   TORCH_CHECK(!groups.empty(), "an optimizer needs at least one parameter group");
-  // The defaults only serve groups added without options, which TypeScript never does.
-  const Napi::Object defaults = groups_js.Get(0u).As<Napi::Object>().Get("options").As<Napi::Object>();
   auto box = std::make_unique<OptimizerBox>();
   box->kind = kind;
   box->flags = std::move(flags);
-  box->optimizer = NewOptimizer(kind, std::move(groups), defaults);
+  box->optimizer = NewOptimizer(kind, std::move(groups), info[3].As<Napi::Object>());
+  for (uint32_t i = 0; i < groups_js.Length(); ++i) {
+    SetGroupOptions(box->optimizer->param_groups()[i], kind, groups_js.Get(i).As<Napi::Object>().Get("options"));
+  }
   NAPI_THROW_IF_FAILED(env, napi_wrap(env, info[0], box.get(), FinalizeBox, nullptr, nullptr), Napi::Value());
   box.release();
   NAPI_THROW_IF_FAILED(env, napi_type_tag_object(env, info[0], &kOptimizerTag), Napi::Value());
@@ -272,40 +151,23 @@ Napi::Value New(const Napi::CallbackInfo& info) {
 // optimizerAddParamGroup(optimizer, params, options)
 Napi::Value AddParamGroup(const Napi::CallbackInfo& info) {
   OptimizerBox& box = BoxOf(info, 0);
-  box.optimizer->add_param_group(NewGroup(info.Env(), box.kind, info[1], info[2]));
+  box.optimizer->add_param_group(torch::optim::OptimizerParamGroup(ToTensors(info.Env(), info[1])));
+  auto& group = box.optimizer->param_groups().back();
+  SetGroupOptions(group, box.kind, info[2]);
   box.flags.emplace_back();
   ApplyFlags(box.flags.back(), info[2].As<Napi::Object>());
   if (box.kind == Kind::kAdagrad) {
-    auto& group = box.optimizer->param_groups().back();
     for (const auto& param : group.params()) box.optimizer->state()[StateKey(param)] = InitialAdagradState(param, group.options());
   }
   return info.Env().Undefined();
 }
 
-// optimizerStep(optimizer): parameters without a gradient (frozen ones) are skipped. Fused
-// groups are updated here; the others by libtorch's step(), with the fused groups' gradients
-// hidden from it and a maximizing group's gradients negated around it (as PyTorch's -grad).
+// optimizerStep(optimizer): each group in turn, as PyTorch's step(); parameters without a
+// gradient (frozen ones) are skipped.
 Napi::Value Step(const Napi::CallbackInfo& info) {
   OptimizerBox& box = BoxOf(info, 0);
   auto& groups = box.optimizer->param_groups();
-  bool plain = true;
-  for (const auto& flags : box.flags) plain = plain && !flags.fused && !flags.maximize;
-  if (plain) {
-    box.optimizer->step();
-    return info.Env().Undefined();
-  }
-  GradsAside aside;
-  bool exact = false;
-  for (size_t g = 0; g < groups.size(); ++g) {
-    if (box.flags[g].fused) {
-      FusedGroupStep(box, groups[g], box.flags[g].maximize);
-      aside.Hide(groups[g].params());
-    } else {
-      exact = true;
-      if (box.flags[g].maximize) aside.Negate(groups[g].params());
-    }
-  }
-  if (exact) box.optimizer->step();
+  for (size_t g = 0; g < groups.size(); ++g) StepGroup(box.kind, *box.optimizer, groups[g], box.flags[g]);
   return info.Env().Undefined();
 }
 

@@ -201,7 +201,7 @@ export interface NativeAddon {
     scalings: number[]): TensorId;
 
   // optim.cc: options objects are complete on creation, partial on update
-  optimizerNew(out: Handle, kind: NativeOptimizerKind, groups: { params: Handle[]; options: NativeOptimizerOptions }[]): void;
+  optimizerNew(out: Handle, kind: NativeOptimizerKind, groups: { params: Handle[]; options: NativeOptimizerOptions }[], defaults: NativeOptimizerOptions): void;
   optimizerAddParamGroup(optimizer: Handle, params: Handle[], options: NativeOptimizerOptions): void;
   optimizerStep(optimizer: Handle): void;
   optimizerZeroGrad(optimizer: Handle, setToNone: boolean): void;

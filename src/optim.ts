@@ -1,8 +1,10 @@
 // Optimizers as R torch names them (`optim_adam`, `optim_adamw`, `optim_sgd`, `optim_rmsprop`,
-// `optim_adagrad`), backed by libtorch's torch::optim (native/optim.cc); Adam, AdamW and
-// SGD also have a fused path, one pass per parameter (`fused: true`, native/fused.cc). Options
-// are validated here; libtorch holds them per parameter group, so `param_groups[i].lr = x`
-// (what a scheduler in src/schedulers/ does) takes effect at the next step().
+// `optim_adagrad`): libtorch's torch::optim holds groups and state (native/optim.cc), and each
+// step is Python torch.optim's for the linked libtorch, op for op (native/optim_step.cc);
+// Adam, AdamW and SGD also have a fused path, one pass per parameter (`fused: true`,
+// native/fused.cc). Options are validated here; libtorch holds them per parameter group, so
+// `param_groups[i].lr = x` (what a scheduler in src/schedulers/ does) takes effect at the
+// next step().
 import { inspect } from 'node:util';
 import { with_enable_grad } from './autograd.js';
 import { native, type NativeOptimizerKind, type NativeOptimizerOptions, type NativeOptimizerStateTensor } from './native.js';
@@ -182,8 +184,21 @@ const STATE_TENSORS: NativeOptimizerStateTensor[] = ['exp_avg', 'exp_avg_sq', 'm
 // and dropped. `maximize` changes the update: where an optimizer lacks it, it loads only when false.
 const PYTORCH_ONLY_OPTIONS = new Set(['foreach', 'fused', 'capturable', 'differentiable', 'initial_lr']);
 
+// PyTorch 2.x's Adam and AdamW groups also say which weight decay they apply (AdamW's is
+// decoupled): it changes the update, so it loads only where it names the loading optimizer's.
+const DECOUPLED_WEIGHT_DECAY: Partial<Record<NativeOptimizerKind, boolean>> = { adam: false, adamw: true };
+
 function withoutPytorchOnlyOptions(options: Record<string, unknown>, kind: NativeOptimizerKind, name: string): Record<string, unknown> {
   const { maximize, ...rest } = options;
+  const decoupled = DECOUPLED_WEIGHT_DECAY[kind];
+  if (decoupled !== undefined) {
+    const { decoupled_weight_decay: saved } = rest;
+    if (saved !== undefined && saved !== null && saved !== decoupled) {
+      const what = decoupled ? 'decouples its weight decay' : 'adds its weight decay to the gradient';
+      failRange(`decoupled_weight_decay ${decoupled} (optim_${kind} ${what})`, `${name}.decoupled_weight_decay`, saved);
+    }
+    delete rest.decoupled_weight_decay;
+  }
   const kept = Object.fromEntries(Object.entries(rest).filter(([key]) => !PYTORCH_ONLY_OPTIONS.has(key)));
   if (Object.hasOwn(KINDS[kind].checks, 'maximize')) return maximize === undefined || maximize === null ? kept : { ...kept, maximize };
   if (maximize !== undefined && maximize !== false) failRange(`maximize false (optim_${kind} minimizes)`, `${name}.maximize`, maximize);
@@ -225,7 +240,7 @@ export class Optimizer<O extends object = Record<string, unknown>> {
     if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors or of parameter groups', 'params', params);
     const groups = params.every((p) => p instanceof Tensor) ? [{ params } as ParamGroupInput<O>] : params as ParamGroupInput<O>[];
     const resolved = groups.map((group, i) => this.resolveGroup(group, `params[${i}]`));
-    native.optimizerNew(this, kind, resolved);
+    native.optimizerNew(this, kind, resolved, this.defaults);
     resolved.forEach((group) => this.addView(group.params));
   }
 

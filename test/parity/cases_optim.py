@@ -131,8 +131,9 @@ def adagrad_add_param_group(model):
     first, last = layers(model)
     optimizer = torch.optim.Adagrad(first, lr=0.05)
     optimizer.add_param_group({"params": last, "initial_accumulator_value": 0.2})
-    # PyTorch 1.13's Adagrad makes its state only in __init__, so a group added later has
-    # none and step() raises KeyError; torchlora makes it as __init__ does, written out here.
+    # A group added later has no state in PyTorch 1.13's Adagrad (step() raises KeyError), and
+    # 2.x makes it at the first step from the optimizer's initial_accumulator_value; torchlora
+    # makes it when the group is added, from the group's value, written out here.
     for p in last:
         optimizer.state[p] = {"step": torch.tensor(0.0), "sum": torch.full_like(p, 0.2, memory_format=torch.preserve_format)}
     return optimizer, None
