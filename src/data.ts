@@ -1,5 +1,5 @@
 // Data loading as R torch names it (`dataset()`, `tensor_dataset()`, `dataloader()`), with
-// PyTorch 1.13's DataLoader semantics: the same batches, the same default collation, and a
+// PyTorch's DataLoader semantics (1.13's and 2.13's alike): the same batches, the same default collation, and a
 // shuffle that draws from the default generator exactly as Python's DataLoader and
 // RandomSampler do (native/data.cc), so after the same torch_manual_seed the order is
 // PyTorch's. Indices are 0-based, as in PyTorch (R torch's are 1-based).

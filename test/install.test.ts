@@ -29,11 +29,12 @@ const LINKED = JSON.parse(readFileSync(join(ROOT, 'build', 'libtorch.json'), 'ut
 const TORCH_ENV: Record<string, string> = LINKED.layout === 'pytorch' && LINKED.python !== null ? { VIRTUAL_ENV: dirname(dirname(LINKED.python)) } : {};
 const PREBUILD = new RegExp(`torchlora\\.napi\\.glibc\\.libtorch_${LINKED.version.split('.').slice(0, 2).join('_')}\\.${LINKED.layout}\\.cpu\\.node`);
 
-// The child processes see neither vitest's nor `npm test`'s npm_* settings, nor the parent's
-// choice of libtorch.
+// The child processes see neither vitest's nor `npm test`'s npm_* settings. `npm pack` here
+// keeps this checkout's choice of libtorch (its set-up must find the libtorch it built
+// against); the consumers have only their own Python environment (TORCH_ENV).
+const withoutNpm = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('npm_') && !key.startsWith('VITEST')));
 const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
-  ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('npm_') && !key.startsWith('VITEST')
-    && !['VIRTUAL_ENV', 'TORCHLORA_PYTHON', 'LIBTORCH'].includes(key))),
+  ...Object.fromEntries(Object.entries(withoutNpm()).filter(([key]) => !['VIRTUAL_ENV', 'TORCHLORA_PYTHON', 'LIBTORCH'].includes(key))),
   ...TORCH_ENV,
   ...extra,
 });
@@ -97,7 +98,7 @@ beforeAll(() => {
   mkdirSync(bare);
   for (const tool of ['node', 'npm', 'npx']) symlinkSync(tool === 'node' ? NODE : join(dirname(NODE), tool), join(bare, tool));
   symlinkSync('/bin/sh', join(bare, 'sh'));
-  const packed = spawnSync('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8', maxBuffer: 64 << 20 });
+  const packed = spawnSync('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: ROOT, env: withoutNpm(), encoding: 'utf8', maxBuffer: 64 << 20 });
   expect(packed.status, `npm pack failed:\n${packed.stderr}`).toBe(0);
   tarball = join(scratch, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
   consumer = project('consumer', false);

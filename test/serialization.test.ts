@@ -1,5 +1,5 @@
 // torch_save / torch_load: round trips of every value kind and dtype; files crossing to and
-// from Python's torch.save / torch.load (Debian's PyTorch, test/parity/torch_save_io.py);
+// from Python's torch.save / torch.load (the Python of the linked libtorch, test/parity/torch_save_io.py);
 // optimizer state resumed across the two, step for step to the bit; what cannot be read,
 // refused with its name; corrupt files; argument and file-system errors; atomic writes.
 // Values are compared through one JSON description that each side builds on its own.

@@ -1,4 +1,4 @@
-// R torch's `nn_utils_clip_grad_*`: gradient clipping with PyTorch 1.13's arithmetic
+// R torch's `nn_utils_clip_grad_*`: gradient clipping with PyTorch's arithmetic (1.13's and 2.13's alike)
 // (torch/nn/utils/clip_grad.py), operation for operation, so clipped gradients are bit-identical.
 import { with_no_grad } from '../autograd.js';
 import { torch_tensor } from '../creation.js';

@@ -1,5 +1,5 @@
 // Learning-rate schedulers in R torch's names (`lr_step`, `lr_lambda`, `lr_one_cycle`, ...)
-// with PyTorch 1.13's arithmetic (torch/optim/lr_scheduler.py): the same recursive or closed
+// with PyTorch's arithmetic (1.13's and 2.13's alike) (torch/optim/lr_scheduler.py): the same recursive or closed
 // formula at each step, so that a schedule equals PyTorch's bit for bit. Cosines and powers go
 // through the C library (native.libmCos/libmPow), as CPython's math.cos and ** do. This file
 // is the base of the epoch schedulers and the helpers every scheduler file shares.

@@ -1,4 +1,4 @@
-// Parity of gradient clipping and the p-norm with PyTorch 1.13: nn_utils_clip_grad_norm_ /
+// Parity of gradient clipping and the p-norm with PyTorch (1.13 and 2.13 alike): nn_utils_clip_grad_norm_ /
 // clip_grad_value_ against torch.nn.utils' (the total norm and every clipped gradient), and
 // torch_norm / x.norm() against torch.norm. Twins: cases_clip.py.
 import {

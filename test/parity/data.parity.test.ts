@@ -1,4 +1,4 @@
-// Parity of the dataloader with PyTorch 1.13's DataLoader: after the same manual_seed, the
+// Parity of the dataloader with PyTorch's DataLoader (1.13's and 2.13's alike): after the same manual_seed, the
 // same shuffled order epoch after epoch, the same batches (drop_last or not), the same
 // default collation, and the default generator left in the same state (a randn drawn after
 // the epochs is equal). Twins: cases_data.py.

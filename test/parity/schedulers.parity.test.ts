@@ -1,4 +1,4 @@
-// Parity of the learning-rate schedulers with PyTorch 1.13's torch.optim.lr_scheduler: the
+// Parity of the learning-rate schedulers with PyTorch's torch.optim.lr_scheduler (1.13's and 2.13's alike): the
 // learning rate of every group after each of EPOCHS scheduler steps (and, for one-cycle, the
 // momentum or beta1), compared as float64 bit for bit. No training: the optimizer never
 // steps, so only the schedule's arithmetic is compared. Twins: cases_schedulers.py.
