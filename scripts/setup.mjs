@@ -90,23 +90,28 @@ function nodeHeadersDir() {
 
 // The addon is rebuilt when a source changed or the libtorch found is not the one it was built
 // against (build/libtorch.json records it; cmake caches Torch_DIR, so the folder starts afresh).
+// How it was found (source, and so the Python named) may change without a rebuild.
 function ensureAddon() {
   const addon = 'build/Release/torchlora.node';
   const record = join(root, 'build', 'libtorch.json');
   const libtorch = JSON.parse(execFileSync(process.execPath, [join(root, 'scripts', 'libtorch.mjs')], { encoding: 'utf8' }));
   delete libtorch.tried;
-  const recorded = existsSync(record) ? readFileSync(record, 'utf8') : null;
-  const wanted = `${JSON.stringify(libtorch, null, 2)}\n`;
+  const built = ({ source, python, ...library }) => JSON.stringify(library);
+  const recorded = existsSync(record) ? JSON.parse(readFileSync(record, 'utf8')) : null;
+  const same = recorded !== null && built(recorded) === built(libtorch);
   const sources = newest(['native', 'CMakeLists.txt', 'scripts/libtorch.mjs']);
-  if (recorded === wanted && mtime(addon) > sources && !process.env.TORCHLORA_REBUILD) return;
-  if (recorded !== wanted) rmSync(join(root, 'build'), { recursive: true, force: true });
+  if (same && mtime(addon) > sources && !process.env.TORCHLORA_REBUILD) {
+    if (JSON.stringify(recorded) !== JSON.stringify(libtorch)) writeFileSync(record, `${JSON.stringify(libtorch, null, 2)}\n`);
+    return;
+  }
+  if (!same) rmSync(join(root, 'build'), { recursive: true, force: true });
   say(`building the native addon against libtorch ${libtorch.version} from ${libtorch.source}`);
   const env = { ...process.env };
   const headers = nodeHeadersDir();
   if (headers) env.npm_config_nodedir = headers;
   run(process.execPath, [join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'build', '--out', 'build',
     `--CDNODE_EXECUTABLE=${process.execPath}`, '--parallel', String(Math.max(2, Math.min(8, availableCores())))], { env });
-  writeFileSync(record, wanted);
+  writeFileSync(record, `${JSON.stringify(libtorch, null, 2)}\n`);
 }
 
 function availableCores() {

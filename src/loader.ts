@@ -105,9 +105,10 @@ function pythonTorch(python: string): string | null {
 let pytorchFound: (PytorchLibtorch | string)[] | undefined;
 
 /**
- * The PyTorch builds of libtorch this process may use (looked for once), in the order tried: LIBTORCH, the torch
- * of TORCHLORA_PYTHON, of the active virtual environment (VIRTUAL_ENV), of ./.venv, and of
- * python3 on PATH; each with its version, or why it is not usable.
+ * The PyTorch builds of libtorch this process may use (looked for once), in the order tried:
+ * LIBTORCH, the torch of TORCHLORA_PYTHON, of the active virtual environment (VIRTUAL_ENV), of
+ * ./.venv, and of python3 on PATH; each with its version, or why it is not usable. (The build's
+ * own search is scripts/libtorch.mjs, which also accepts Debian's python3-torch.)
  */
 export function pytorchLibtorches(): (PytorchLibtorch | string)[] {
   if (pytorchFound !== undefined) return pytorchFound;
