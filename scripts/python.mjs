@@ -24,9 +24,6 @@ export const ENVIRONMENTS = {
   cuda: { venv: join(root, '.venv-cuda'), requirements: join(root, 'scripts', 'requirements-cuda.txt'), flags: ['--no-deps'] },
 };
 
-/** The project environment's Python. */
-export const PROJECT_PYTHON = join(PROJECT_VENV, 'bin', 'python');
-
 /**
  * pip's environment for an install: where pip is configured with local package indexes (file:
  * URLs, a mirror on this disk), it is pointed at those alone. Otherwise pip first asks its
