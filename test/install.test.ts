@@ -25,9 +25,9 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 // The libtorch the addon was built against (scripts/setup.mjs records it). A prebuild for
 // PyTorch's own libtorch finds it in the consumer's Python environment: the consumers here run
 // as in an activated virtual environment (VIRTUAL_ENV), the one whose torch the build linked.
-const LINKED = JSON.parse(readFileSync(join(ROOT, 'build', 'libtorch.json'), 'utf8')) as { layout: 'system' | 'pytorch'; python: string | null; version: string };
+const LINKED = JSON.parse(readFileSync(join(ROOT, 'build', 'libtorch.json'), 'utf8')) as { layout: 'system' | 'pytorch'; python: string | null; version: string; cuda: boolean };
 const TORCH_ENV: Record<string, string> = LINKED.layout === 'pytorch' && LINKED.python !== null ? { VIRTUAL_ENV: dirname(dirname(LINKED.python)) } : {};
-const PREBUILD = new RegExp(`torchlora\\.napi\\.glibc\\.libtorch_${LINKED.version.split('.').slice(0, 2).join('_')}\\.${LINKED.layout}\\.cpu\\.node`);
+const PREBUILD = new RegExp(`torchlora\\.napi\\.glibc\\.libtorch_${LINKED.version.split('.').slice(0, 2).join('_')}\\.${LINKED.layout}\\.${LINKED.cuda ? 'cuda' : 'cpu'}\\.node`);
 
 // The child processes see neither vitest's nor `npm test`'s npm_* settings. `npm pack` here
 // keeps this checkout's choice of libtorch (its set-up must find the libtorch it built
