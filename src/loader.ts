@@ -173,7 +173,7 @@ export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): str
 /**
  * Where the addon may be, in the order to try: $TORCHLORA_ADDON, a build made here (cmake-js or
  * node-gyp, by `npm run setup` or by a source build at install), then the prebuilds for this
- * platform, each with the reason it does not fit this machine if it does not. Lazy: whether a
+ * platform, newest libtorch first, each with the reason it does not fit this machine if it does not. Lazy: whether a
  * prebuild fits is found out only when the ones before it were passed over.
  */
 export function* addonCandidates(root = packageRoot()): Generator<AddonCandidate> {
@@ -181,15 +181,18 @@ export function* addonCandidates(root = packageRoot()): Generator<AddonCandidate
   if (process.env.TORCHLORA_ADDON) yield built(process.env.TORCHLORA_ADDON);
   yield built(join(root, 'build', 'Release', 'torchlora.node'));
   const folder = prebuildFolder(root);
-  const files = existsSync(folder) ? readdirSync(folder).sort() : [];
-  let prebuilds = 0;
-  for (const file of files) {
-    const tags = parsePrebuild(file);
-    if (tags === null) continue;
-    prebuilds++;
-    yield { path: join(folder, file), ...prebuildFit(tags) };
-  }
-  if (prebuilds === 0) yield { path: folder, problem: `no prebuilds for ${process.platform}-${process.arch}`, preload: [] };
+  const prebuilds = (existsSync(folder) ? readdirSync(folder) : []).map(parsePrebuild)
+    .filter((tags): tags is PrebuildTags => tags !== null).sort(newestFirst);
+  for (const tags of prebuilds) yield { path: join(folder, tags.file), ...prebuildFit(tags) };
+  if (prebuilds.length === 0) yield { path: folder, problem: `no prebuilds for ${process.platform}-${process.arch}`, preload: [] };
+}
+
+// Where several prebuilds fit (Debian's libtorch and a venv's PyTorch on one machine), the
+// newest libtorch wins, and of one version the CUDA build (it fits only where that torch is one).
+function newestFirst(a: PrebuildTags, b: PrebuildTags): number {
+  const [aMajor, aMinor] = a.libtorch.split('.').map(Number);
+  const [bMajor, bMinor] = b.libtorch.split('.').map(Number);
+  return (bMajor! - aMajor!) || (bMinor! - aMinor!) || Number(b.cuda) - Number(a.cuda) || a.file.localeCompare(b.file);
 }
 
 /** Where this platform's prebuilds are: prebuildify's `prebuilds/<platform>-<arch>`. */
