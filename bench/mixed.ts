@@ -1,7 +1,7 @@
 // `npm run bench:mixed`: one batch whose rows use different LoRA adapters (issue 12's serving
 // case): 16 adapters of rank 8 on two 1024 x 1024 linear layers, a batch of 64 rows spread over
 // all 16, inference, at 1 and 2 threads ($BENCH_THREADS). Microseconds per batch:
-// - mixed: with_adapter_names, one segmented product per layer (lora/linear.ts, native/lora.cc);
+// - mixed: with_adapter_names, one segmented product per layer (lora/linear.ts, native/lora/mixed.cc);
 // - loop: for each adapter, its rows through with_adapter, written back (what one would do
 //   without mixed batches);
 // - single: the whole batch with one adapter (what a mixed batch is measured against);
@@ -13,8 +13,8 @@ import {
   torch_scope, torch_set_num_threads, torch_stack, torch_tensor, torch_zeros, with_adapter, with_adapter_names, with_no_grad, type Tensor,
 } from '../src/index.js';
 import { rowGroups } from '../src/lora/mixed.js';
-import { native } from '../src/native.js';
-import { tensorFrom } from '../src/tensor.js';
+import { native } from '../src/core/native.js';
+import { tensorFrom } from '../src/core/tensor.js';
 import { writeChart, type ChartCase } from './chart.js';
 import { bestOf, perOp } from './ops.js';
 

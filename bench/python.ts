@@ -3,7 +3,7 @@
 // that both sides of a comparison run one library. Benches and the parity suite share it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../src/loader.js';
+import { packageRoot } from '../src/core/loader.js';
 
 function recordedPython(): string | null {
   const record = join(packageRoot(), 'build', 'libtorch.json');

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles every native/*.cc with `g++ -fsyntax-only` against a chosen libtorch's headers,
+// Compiles every native/<room>/*.cc with `g++ -fsyntax-only` against a chosen libtorch's headers,
 // with the defines and flags of the real build (CMakeLists.txt's, and those libtorch's own
 // cmake files give its users), so that a libtorch this machine does not run (Debian 13's
 // 2.6, a pip PyTorch 2.x) can be checked without building or linking anything.
@@ -196,7 +196,7 @@ function shadowedHeaders(depFile, torchDirs, systemDirs) {
 }
 
 function compile(source, flags, logDir) {
-  const name = basename(source, '.cc');
+  const name = source.replace(/^native\//, '').replace(/\.cc$/, '').replaceAll('/', '-');
   const depFile = join(logDir, `${name}.d`);
   const started = Date.now();
   return new Promise((done) => {
@@ -244,8 +244,12 @@ async function main() {
   const torchDirs = torchIncludeDirs(args.includes);
   const systemDirs = systemIncludeDirs();
   const torch = torchFlags(torchDirs);
-  const all = readdirSync(join(root, 'native')).filter((name) => name.endsWith('.cc')).sort();
-  const project = projectFlags(all.map((name) => `native/${name}`));
+  // native/<room>/<file>.cc, as CMakeLists.txt globs them (native/preload/ is not the addon).
+  const all = readdirSync(join(root, 'native'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name !== 'preload')
+    .flatMap((room) => readdirSync(join(root, 'native', room.name)).filter((name) => name.endsWith('.cc')).map((name) => `native/${room.name}/${name}`))
+    .sort();
+  const project = projectFlags(all);
   const baseFlags = [
     // CMake's for a Release shared library with hidden visibility; the standard the headers
     // need (scripts/libtorch.mjs), strict as binding.gyp's (CMake passes gnu++NN).
@@ -255,12 +259,14 @@ async function main() {
     // included <torch/version.h> is false on every libtorch; here it is an error.
     '-Werror=undef',
     ...[...project.definitions, ...torch.definitions].map((definition) => `-D${definition}`),
+    `-I${join(root, 'native')}`,
     ...nodeIncludeDirs().map((dir) => `-I${dir}`),
     ...torchDirs.filter((dir) => !systemDirs.includes(dir)).flatMap((dir) => ['-isystem', dir]),
   ];
   const { version, header } = probeVersion(baseFlags, torchDirs, args.expect);
-  for (const file of args.files) if (!all.includes(basename(file))) usage(`${file} is not one of native/*.cc`);
-  const sources = (args.files.length ? args.files.map((file) => basename(file)) : all).map((name) => `native/${name}`);
+  // A file is named by its path (native/core/tensor.cc) or by its path inside native/ (core/tensor.cc).
+  const named = (file) => all.find((source) => source === file || source === `native/${file}`) ?? usage(`${file} is not one of native/<room>/*.cc`);
+  const sources = args.files.length ? args.files.map(named) : all;
   const logDir = args.logDir ? resolve(args.logDir) : mkdtempSync(join(tmpdir(), 'torchlora-check-compile-'));
   mkdirSync(logDir, { recursive: true });
   const flags = (source) => [...baseFlags, ...(project.perFile.get(source) ?? [])];
@@ -269,7 +275,7 @@ async function main() {
     `torch ${version} (${header})`,
     `include: ${torchDirs.join(' ')}`,
     `defines from ${dirname(dirname(torch.config))}: ${torch.definitions.join(' ')}`,
-    `${compiler} ${baseFlags.join(' ')} -fsyntax-only native/<file>.cc`,
+    `${compiler} ${baseFlags.join(' ')} -fsyntax-only native/<room>/<file>.cc`,
     ...[...project.perFile].filter(([source]) => sources.includes(source)).map(([source, options]) => `  ${source} also: ${options.join(' ')}`),
     `${sources.length} files, ${Math.min(args.jobs, sources.length)} at a time; full output in ${logDir}`,
     '',
@@ -295,7 +301,7 @@ async function main() {
   await Promise.all(Array.from({ length: Math.min(args.jobs, sources.length) }, worker));
   const failed = results.filter((result) => !result.ok);
   process.stdout.write(`\n${results.length - failed.length} of ${results.length} files compile against torch ${version}` +
-    `${failed.length ? `; FAILED: ${failed.map((result) => basename(result.source)).sort().join(', ')}` : ''}` +
+    `${failed.length ? `; FAILED: ${failed.map((result) => result.source).sort().join(', ')}` : ''}` +
     ` (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   process.exit(failed.length ? 1 : 0);
 }

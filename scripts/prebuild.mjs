@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Makes the prebuilds the package ships (prebuildify's layout, tagged by src/loader.ts), so that
+// Makes the prebuilds the package ships (prebuildify's layout, tagged by src/core/loader.ts), so that
 // an install on a machine with that libtorch needs no compiler.
 //
 //   node scripts/prebuild.mjs         the addon `npm run setup` built (build/Release), as a prebuild
@@ -15,7 +15,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const { PRELOAD_PREBUILD, prebuildFolder, prebuildName } = await import(join(root, 'dist', 'src', 'loader.js'));
+const { PRELOAD_PREBUILD, prebuildFolder, prebuildName } = await import(join(root, 'dist', 'src', 'core', 'loader.js'));
 
 // What the binary itself says: the libtorch headers it was compiled with, whether it links
 // libtorch_cuda, and whether it needs libtorch_cpu by an unversioned name (PyTorch's own build)

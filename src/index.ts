@@ -1,22 +1,22 @@
 // The public API: R torch's names over libtorch.
-export { TorchError } from './errors.js';
+export { TorchError } from './core/errors.js';
 export {
   torch_float32, torch_float, torch_float64, torch_double, torch_float16, torch_bfloat16, torch_int64, torch_long, torch_int32, torch_int,
   torch_int16, torch_int8, torch_uint8, torch_bool, torch_half, torch_short, torch_finfo, torch_iinfo, type DType, type DTypeLike,
   type FloatInfo, type IntegerInfo,
-} from './dtype.js';
-export { Tensor, Slice, slice, type IndexItem, type NestedArray, type TensorOrScalar, type ToOptions, type BackwardOptions } from './tensor.js';
-export * from './creation.js';
-export * from './ops.js';
-export * from './autograd.js';
-export { torch_scope, torch_keep } from './scope.js';
-export * from './memory.js';
-export * from './config.js';
+} from './core/dtype.js';
+export { Tensor, Slice, slice, type IndexItem, type NestedArray, type TensorOrScalar, type ToOptions, type BackwardOptions } from './core/tensor.js';
+export * from './ops/creation.js';
+export * from './ops/functions.js';
+export * from './core/autograd.js';
+export { torch_scope, torch_keep } from './core/scope.js';
+export * from './core/memory.js';
+export * from './core/config.js';
 export {
   SafetensorsError, safetensors_deserialize, safetensors_serialize, torch_load_safetensors, torch_save_safetensors,
   type SafetensorsContents, type SafetensorsLoadOptions, type SafetensorsTensors,
-} from './safetensors.js';
-export { torch_save, torch_load, type TorchValue, type TorchKey, type TorchLoadOptions } from './serialization.js';
+} from './io/safetensors.js';
+export { torch_save, torch_load, type TorchValue, type TorchKey, type TorchLoadOptions } from './io/serialization.js';
 export {
   nn_Module, nn_module, nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer, is_nn_module, RemovableHandle,
   type ForwardHook, type ForwardPreHook,
@@ -38,17 +38,17 @@ export {
   nn_init_calculate_gain, nn_init_kaiming_uniform_, nn_init_kaiming_normal_, nn_init_xavier_uniform_, nn_init_xavier_normal_,
   nn_init_uniform_, nn_init_normal_, nn_init_constant_, nn_init_zeros_, nn_init_ones_, type Nonlinearity, type KaimingOptions,
 } from './nn/init.js';
-export * from './optim.js';
-export { LRScheduler, type SchedulerState, type ScheduledOptimizer } from './schedulers/base.js';
-export * from './schedulers/decay.js';
-export * from './schedulers/annealing.js';
-export * from './schedulers/one_cycle.js';
-export * from './schedulers/plateau.js';
+export * from './optim/optimizers.js';
+export { LRScheduler, type SchedulerState, type ScheduledOptimizer } from './optim/schedulers/base.js';
+export * from './optim/schedulers/decay.js';
+export * from './optim/schedulers/annealing.js';
+export * from './optim/schedulers/one_cycle.js';
+export * from './optim/schedulers/plateau.js';
 export { nn_utils_clip_grad_norm_, nn_utils_clip_grad_value_, type ClipGradNormOptions } from './nn/utils.js';
 export {
   dataset, tensor_dataset, dataloader, utils_data_default_collate, DataLoader,
   type Dataset, type TensorDataset, type DataLoaderOptions, type Sampler, type dataset_definition, type dataset_generator,
-} from './data.js';
+} from './data/data.js';
 export {
   dist_init_process_group, dist_is_initialized, dist_is_gloo_available, dist_is_nccl_available, dist_get_rank, dist_get_world_size,
   dist_get_backend, dist_destroy_process_group, type DistBackend, type InitProcessGroupOptions,

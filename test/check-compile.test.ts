@@ -26,8 +26,8 @@ function check(...args: string[]): { status: number | null; output: string } {
 
 describe('check-compile', () => {
   it('compiles a file against the libtorch the build uses', () => {
-    const result = check('files.cc');
-    expect(result.output).toMatch(/^OK +native\/files\.cc/m);
+    const result = check('io/filesystem.cc');
+    expect(result.output).toMatch(/^OK +native\/io\/filesystem\.cc/m);
     expect(result.output).toMatch(/1 of 1 files compile against torch \d+\.\d+\.\d+/);
     expect(result.status).toBe(0);
   });
@@ -40,10 +40,10 @@ describe('check-compile', () => {
     expect(noAten.output).toContain(`no ATen/ATen.h under ${empty}`);
     const stranger = check('stranger.cc');
     expect(stranger.status).toBe(2);
-    expect(stranger.output).toContain('stranger.cc is not one of native/*.cc');
+    expect(stranger.output).toContain('stranger.cc is not one of native/<room>/*.cc');
     // The Python whose torch this libtorch is: its major.minor is what the preprocessor sees.
     const python = spawnSync(LIBTORCH.python ?? '/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-    const wrong = check('--expect-version', '99', 'files.cc');
+    const wrong = check('--expect-version', '99', 'io/filesystem.cc');
     expect(wrong.status).toBe(2);
     expect(wrong.output).toMatch(/expected torch 99 but the preprocessor saw torch \d+\.\d+\.\d+/);
     if (python.status === 0) {
@@ -65,8 +65,8 @@ describe('check-compile', () => {
     for (const entry of ['c10', 'caffe2', 'torch']) symlinkSync(join('/usr/include', entry), join(include, entry));
     mkdirSync(join(prefix, 'share'));
     symlinkSync(LIBTORCH.cmakePrefix, join(prefix, 'share', 'cmake'));
-    const result = check('--torch-include', include, 'files.cc');
-    expect(result.output).toMatch(/^FAIL native\/files\.cc/m);
+    const result = check('--torch-include', include, 'io/filesystem.cc');
+    expect(result.output).toMatch(/^FAIL native\/io\/filesystem\.cc/m);
     expect(result.output).toContain('/usr/include/ATen/Context.h');
     expect(result.status).toBe(1);
   });

@@ -136,7 +136,7 @@ describe('a disposed tensor', () => {
     ['backward()', () => disposed().backward(), TypeError, /disposed/],
   ]);
 
-  // A Tensor holds an id naming a slot of the addon's table (native/tensor.cc). A disposed
+  // A Tensor holds an id naming a slot of the addon's table (native/core/tensor.cc). A disposed
   // tensor's slot goes to the next tensor made (the free list is last in, first out) under a
   // new generation: the old id must not reach the new tensor.
   it('stays disposed when its slot is reused by a new tensor', () => {

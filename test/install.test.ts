@@ -109,7 +109,7 @@ beforeAll(() => {
 describe('the packed package', () => {
   it('holds the compiled JavaScript, its types, the sources of a source build, a prebuild and LICENSE; no tests', () => {
     const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
-    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'native/tensor.cc', 'binding.gyp', 'scripts/libtorch.mjs', 'scripts/install.mjs', 'LICENSE', 'README.md']) {
+    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'native/core/tensor.cc', 'binding.gyp', 'scripts/libtorch.mjs', 'scripts/install.mjs', 'LICENSE', 'README.md']) {
       expect(listing).toContain(`package/${file}`);
     }
     expect(listing.some((file) => file.startsWith('package/prebuilds/linux-x64/') && PREBUILD.test(file))).toBe(true);

@@ -86,7 +86,7 @@ describe('with_adapter_names', () => {
     const weights = torch_randn(5, 4);
     const params = [...lora_parameters(net, { adapter: 'a' }), ...lora_parameters(net, { adapter: 'b' })];
     for (const p of params) p.requires_grad_(true);
-    const recorded = with_adapter_names(net, names, () => net(x) as Tensor); // autograd's path (native/lora.cc records)
+    const recorded = with_adapter_names(net, names, () => net(x) as Tensor); // autograd's path (native/lora/mixed.cc records)
     const expected = rowByRow(net, x, names);
     expect(recorded.sub(expected).abs().max().item()).toBeLessThanOrEqual(1e-6 * (expected.abs().max().item() as number));
     recorded.mul(weights).sum().backward();

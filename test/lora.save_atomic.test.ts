@@ -10,12 +10,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { folderSwap } from '../src/atomic.js';
+import { folderSwap } from '../src/io/atomic.js';
 import {
   LORA_CONFIG_HASH_KEY, LORA_CONFIG_NAME, LORA_WEIGHTS_NAME, SafetensorsError, TorchError, lora_apply, lora_layers, lora_load, lora_nn_linear,
   lora_save, nn_linear, nn_sequential, torch_load_safetensors, torch_save_safetensors, torch_tensor, with_no_grad, type nn_Module,
 } from '../src/index.js';
-import { native } from '../src/native.js';
+import { native } from '../src/core/native.js';
 import { waitReady } from './fixtures/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -111,7 +111,7 @@ function random(seed: number): () => number {
 
 // The child runs the built package; refuse to test an old build of the files this is about.
 function checkBuilt(): void {
-  for (const [source, built] of [['src/atomic.ts', 'dist/src/atomic.js'], ['src/lora/files.ts', 'dist/src/lora/files.js'], ['src/safetensors.ts', 'dist/src/safetensors.js']]) {
+  for (const [source, built] of [['src/io/atomic.ts', 'dist/src/atomic.js'], ['src/lora/files.ts', 'dist/src/lora/files.js'], ['src/io/safetensors.ts', 'dist/src/safetensors.js']]) {
     const builtPath = join(ROOT, built!);
     if (!existsSync(builtPath) || statSync(builtPath).mtimeMs < statSync(join(ROOT, source!)).mtimeMs) {
       throw new Error(`${built} is missing or older than ${source}: run \`npm run build:ts\` (npm test does it)`);

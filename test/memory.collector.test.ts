@@ -1,4 +1,4 @@
-// The addon's own collections (native/memory.cc, src/collector.ts): a loop that leaves its
+// The addon's own collections (native/core/memory.cc, src/core/collector.ts): a loop that leaves its
 // results to the GC, never yields and never calls gc itself holds a bounded number of dropped
 // tensors, set by TORCHLORA_GC_BYTES; the program gets no `gc` global. The loops run in a
 // child process started without --expose-gc, as users run Node. (The CPU cache's own

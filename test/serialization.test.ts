@@ -13,10 +13,10 @@ import {
   torch_arange, torch_load, torch_manual_seed, torch_ones, torch_randn, torch_save, torch_save_safetensors, torch_set_num_threads,
   torch_tensor, torch_zeros, with_no_grad, slice as torch_slice, type AdamOptions, type Optimizer, type OptimizerStateDict,
 } from '../src/index.js';
-import { native } from '../src/native.js';
-import { PickleWriter } from '../src/pickle.js';
-import { newTensor } from '../src/tensor.js';
-import { ZipWriter, zipLimits } from '../src/zip.js';
+import { native } from '../src/core/native.js';
+import { PickleWriter } from '../src/io/pickle.js';
+import { newTensor } from '../src/core/tensor.js';
+import { ZipWriter, zipLimits } from '../src/io/zip.js';
 import { describe_with_python, run_python } from './parity/harness.js';
 import { thrown, waitReady } from './fixtures/helpers.js';
 
@@ -589,7 +589,7 @@ describe('atomic writes', () => {
   });
 
   it('a save killed at a random point leaves a file that loads as exactly the old or the new value', async () => {
-    for (const [source, built] of [['src/serialization.ts', 'dist/src/serialization.js'], ['src/zip.ts', 'dist/src/zip.js'], ['src/pickle.ts', 'dist/src/pickle.js']]) {
+    for (const [source, built] of [['src/io/serialization.ts', 'dist/src/serialization.js'], ['src/io/zip.ts', 'dist/src/zip.js'], ['src/io/pickle.ts', 'dist/src/pickle.js']]) {
       const builtPath = join(ROOT, built!);
       if (!existsSync(builtPath) || statSync(builtPath).mtimeMs < statSync(join(ROOT, source!)).mtimeMs) {
         throw new Error(`${built} is missing or older than ${source}: run \`npm run build:ts\` (npm test does it)`);

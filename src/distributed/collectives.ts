@@ -3,9 +3,9 @@
 // worker and returns a promise, so the event loop runs meanwhile. Tensors change in place.
 // Arguments are checked when the collective starts; a rank that is not given them (another
 // shape, another op) is found out by the backend, whose error is a TorchError.
-import { native, type Handle } from '../native.js';
-import { Tensor, checkTensor } from '../tensor.js';
-import { fail, failRange } from '../validate.js';
+import { native, type Handle } from '../core/native.js';
+import { Tensor, checkTensor } from '../core/tensor.js';
+import { fail, failRange } from '../core/validate.js';
 import { defaultGroup } from './process_group.js';
 
 /** A reduction of `dist_all_reduce` and `dist_reduce_scatter` (PyTorch's `ReduceOp`; Gloo has no 'avg'). */

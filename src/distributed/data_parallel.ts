@@ -1,13 +1,13 @@
-// torch.nn.parallel.DistributedDataParallel on c10d's own Reducer (native/distributed.cc): at
+// torch.nn.parallel.DistributedDataParallel on c10d's own Reducer (native/distributed/distributed.cc): at
 // construction, every parameter and buffer is broadcast from rank 0; each forward arms the
 // Reducer, whose autograd hooks copy gradients into buckets as backward produces them and
 // all-reduce a bucket (averaged over the group) as soon as it is full, while backward goes on.
 // Only parameters that require grad are reduced: under LoRA, A and B, not the frozen base.
-import { torch_is_grad_enabled, with_no_grad } from '../autograd.js';
-import { native, type Handle } from '../native.js';
+import { torch_is_grad_enabled, with_no_grad } from '../core/autograd.js';
+import { native, type Handle } from '../core/native.js';
 import { nn_Module, nn_module } from '../nn/module.js';
-import { Tensor } from '../tensor.js';
-import { checkBoolean, checkFunction, checkOptions, fail, failRange, optionKeys } from '../validate.js';
+import { Tensor } from '../core/tensor.js';
+import { checkBoolean, checkFunction, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
 import { defaultGroup } from './process_group.js';
 
 /** Options of `nn_parallel_distributed_data_parallel` (PyTorch's names and defaults). */

@@ -1,11 +1,11 @@
-// torch.distributed's default process group on c10d itself (native/distributed.cc): the
+// torch.distributed's default process group on c10d itself (native/distributed/distributed.cc): the
 // rendezvous, keys and barrier are those of the linked libtorch's own init_process_group
 // (PyTorch 1.13's or 2's), so Node and Python ranks form one group. The group is per thread
 // (per Node environment), like the addon.
-import { TorchError } from '../errors.js';
-import { libtorchAtLeast } from '../libtorch_version.js';
-import { native, type Handle } from '../native.js';
-import { checkOptions, fail, failRange, optionKeys } from '../validate.js';
+import { TorchError } from '../core/errors.js';
+import { libtorchAtLeast } from '../core/libtorch_version.js';
+import { native, type Handle } from '../core/native.js';
+import { checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
 
 /** The communication backends: Gloo (CPU tensors) and NCCL (CUDA tensors). */
 export type DistBackend = 'gloo' | 'nccl';

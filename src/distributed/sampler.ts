@@ -1,7 +1,7 @@
 // torch.utils.data.distributed.DistributedSampler: each rank reads its own shard of a dataset,
 // in an order every rank agrees on without talking (a permutation seeded with seed + epoch).
-import { seededPermutation, type Dataset, type Sampler } from '../data.js';
-import { checkBoolean, checkOptions, fail, failRange, optionKeys } from '../validate.js';
+import { seededPermutation, type Dataset, type Sampler } from '../data/data.js';
+import { checkBoolean, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
 import { defaultGroup } from './process_group.js';
 
 /** Options of `distributed_sampler` (PyTorch's names and defaults). */

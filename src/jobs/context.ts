@@ -1,6 +1,6 @@
 // The job's side of a training job: what its function receives in the worker thread.
-import { Tensor } from '../tensor.js';
-import { checkFinite, checkOptions, fail, optionKeys, text } from '../validate.js';
+import { Tensor } from '../core/tensor.js';
+import { checkFinite, checkOptions, fail, optionKeys, text } from '../core/validate.js';
 import { CANCEL_FLAG, type JobEvent, type JobProgress, type WorkerSettings } from './protocol.js';
 
 /** @internal The worker entry's key to JobContext's constructor. */

@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { TorchError } from '../errors.js';
-import { packageRoot } from '../loader.js';
-import { checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys, text } from '../validate.js';
+import { TorchError } from '../core/errors.js';
+import { packageRoot } from '../core/loader.js';
+import { checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys, text } from '../core/validate.js';
 import { CANCEL_FLAG, type JobEvent, type JobProgress, type SerializedError, type WorkerMessage, type WorkerSettings } from './protocol.js';
 import { decodeShared, encodeShared, releaseShared } from './share.js';
 

@@ -1,12 +1,12 @@
 // Values sent between threads of this process with Tensors in them. A Tensor travels as a
-// number (native/shared.cc parks a detached alias under it): the receiver gets a Tensor over
+// number (native/jobs/share.cc parks a detached alias under it): the receiver gets a Tensor over
 // the same storage, so a 1 GB frozen base costs its bytes once however many threads hold it.
 // Everything else goes through the structured clone, which this walk checks first so a value
 // the clone would mangle (a class instance loses its prototype, a function throws an engine
 // message) is a TypeError naming where it sits.
-import { native } from '../native.js';
-import { tensorFrom, Tensor } from '../tensor.js';
-import { fail } from '../validate.js';
+import { native } from '../core/native.js';
+import { tensorFrom, Tensor } from '../core/tensor.js';
+import { fail } from '../core/validate.js';
 
 const MARK = '__torchlora_shared_tensor__';
 

@@ -2,8 +2,8 @@
 // imports the job module, runs its default export with a JobContext, and sends back events,
 // then the result (its Tensors shared, not copied) or the error.
 import { parentPort, workerData } from 'node:worker_threads';
-import { torch_set_num_threads } from '../config.js';
-import { native } from '../native.js';
+import { torch_set_num_threads } from '../core/config.js';
+import { native } from '../core/native.js';
 import { JobCancelled, JobContext, MADE_BY_WORKER, type JobFunction } from './context.js';
 import { serializeError, type JobEvent, type WorkerMessage, type WorkerSettings } from './protocol.js';
 import { decodeShared, encodeShared, releaseShared } from './share.js';

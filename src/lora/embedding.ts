@@ -1,12 +1,12 @@
 // LoRA for nn_embedding (PEFT's lora.Embedding): the update of the table is (B·A)ᵀ, so a
 // lookup adds embedding(x, Aᵀ) Bᵀ · scaling, with A = lora_embedding_A[name]
 // (r x num_embeddings) and B = lora_embedding_B[name] (embedding_dim x r).
-import { torch_randn } from '../creation.js';
+import { torch_randn } from '../ops/creation.js';
 import { nnf_embedding } from '../nn/functional.js';
 import { nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
 import { nn_embedding } from '../nn/layers.js';
 import { nn_module, nn_parameter } from '../nn/module.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { AdapterDict, checkBase, layerOptions, LoraLayer, type AdapterSettings, type LoraKind, type LoraLayerOptions } from './layer.js';
 
 /** The layer LoRA wraps: an `nn_embedding`. */

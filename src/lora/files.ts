@@ -7,14 +7,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { recoverFolder, removeLeftovers, writeFileDurable, writeFolderAtomic } from '../atomic.js';
-import { with_no_grad } from '../autograd.js';
-import { isFloatingDtype } from '../dtype.js';
-import { checkPath, fileError, makeFolder } from '../filesystem.js';
+import { recoverFolder, removeLeftovers, writeFileDurable, writeFolderAtomic } from '../io/atomic.js';
+import { with_no_grad } from '../core/autograd.js';
+import { isFloatingDtype } from '../core/dtype.js';
+import { checkPath, fileError, makeFolder } from '../io/filesystem.js';
 import type { nn_Module } from '../nn/module.js';
-import { readSafetensorsFile, safetensorsWriter } from '../safetensors.js';
-import type { Tensor } from '../tensor.js';
-import { checkFinite, checkOptions, checkPositiveInteger, fail } from '../validate.js';
+import { readSafetensorsFile, safetensorsWriter } from '../io/safetensors.js';
+import type { Tensor } from '../core/tensor.js';
+import { checkFinite, checkOptions, checkPositiveInteger, fail } from '../core/validate.js';
 import { checkAdapterName, type AdapterSettings, type LoraInit, type LoraLayer } from './layer.js';
 import {
   ADAPTER_OPTION_KEYS, applyPlan, baseOf, checkPattern, chosenAdapter, layersWith, nameMatcher, planAdapter, plainModules, patternValue, targetMatcher,

@@ -1,10 +1,10 @@
 // LoRA for nn_linear (PEFT's lora.Linear): y = base(x) + (dropout(x) Aᵀ) Bᵀ · scaling,
 // with A = lora_A[name].weight (r x in) and B = lora_B[name].weight (out x r).
-import { native } from '../native.js';
+import { native } from '../core/native.js';
 import { nn_linear } from '../nn/layers.js';
 import { nn_module } from '../nn/module.js';
-import { tensorFrom, type Tensor } from '../tensor.js';
-import { fail, failRange } from '../validate.js';
+import { tensorFrom, type Tensor } from '../core/tensor.js';
+import { fail, failRange } from '../core/validate.js';
 import { checkBase, DenseLoraLayer, type LoraKind, type LoraLayerOptions } from './layer.js';
 import type { RowGroups } from './mixed.js';
 
@@ -30,7 +30,7 @@ export class LoraLinear extends DenseLoraLayer<LinearBase> {
   }
 
   /**
-   * Each row's own adapter as one segmented product (punica / S-LoRA's SGMV, native/lora.cc):
+   * Each row's own adapter as one segmented product (punica / S-LoRA's SGMV, native/lora/mixed.cc):
    * the rows are gathered in adapter order, each adapter's segment takes its own two small
    * products, and the terms are added into the base output at their rows; a row whose adapter
    * is null, or not on this layer, gets none. The FLOPs are one adapter's over the whole batch

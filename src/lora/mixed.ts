@@ -1,6 +1,6 @@
 // Mixed-adapter batches (with_adapter_names): which rows use which adapter, grouped once per
 // call and shared by every layer. Each LoRA layer then computes its terms segment by segment
-// (linear.ts, native/lora.cc), punica's SGMV.
+// (linear.ts, native/lora/mixed.cc), punica's SGMV.
 
 /** @internal The rows of a batch grouped by adapter. */
 export interface RowGroups {

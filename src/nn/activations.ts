@@ -1,9 +1,9 @@
 // Activations and small modules without parameters, as R torch has them: `nn_silu()`,
 // `nn_tanh()`, `nn_sigmoid()`, `nn_softmax(dim)`, `nn_identity()`, `nn_flatten()`, and
 // `nnf_silu`.
-import { aten } from '../dispatch.js';
-import { checkTensor, type Tensor } from '../tensor.js';
-import { checkInteger } from '../validate.js';
+import { aten } from '../ops/dispatch.js';
+import { checkTensor, type Tensor } from '../core/tensor.js';
+import { checkInteger } from '../core/validate.js';
 import { nn_Module, nn_module } from './module.js';
 
 const SILU = aten('silu');

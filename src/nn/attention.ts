@@ -1,13 +1,13 @@
 // PyTorch's nn.MultiheadAttention, computed as torch.nn.functional.multi_head_attention_forward
 // of the linked libtorch's version computes it (its general path), so that the same seed and
 // inputs give the same numbers.
-import { torch_empty, torch_ones, torch_zeros } from '../creation.js';
-import { aten } from '../dispatch.js';
-import { torch_baddbmm, torch_cat, torch_matmul, torch_where } from '../ops.js';
-import { checkTensor, type Tensor } from '../tensor.js';
-import { torch_scope } from '../scope.js';
-import { libtorchAtLeast } from '../libtorch_version.js';
-import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../validate.js';
+import { torch_empty, torch_ones, torch_zeros } from '../ops/creation.js';
+import { aten } from '../ops/dispatch.js';
+import { torch_baddbmm, torch_cat, torch_matmul, torch_where } from '../ops/functions.js';
+import { checkTensor, type Tensor } from '../core/tensor.js';
+import { torch_scope } from '../core/scope.js';
+import { libtorchAtLeast } from '../core/libtorch_version.js';
+import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 import { nnf_dropout, nnf_linear } from './functional.js';
 import { nn_init_constant_, nn_init_xavier_normal_, nn_init_xavier_uniform_ } from './init.js';
 import { nn_linear } from './layers.js';

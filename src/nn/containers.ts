@@ -3,7 +3,7 @@
 // `state_dict()` saves them as "layers.0.weight"), which a plain array or object is not.
 // Children live under their names as ordinary own properties, so `list[0]` and `dict.encoder`
 // are plain reads; the methods keep the names "0", "1", ... dense, as PyTorch does.
-import { checkInteger, fail, failRange } from '../validate.js';
+import { checkInteger, fail, failRange } from '../core/validate.js';
 import { nn_Module, nn_module } from './module.js';
 
 function checkModule(value: unknown, name: string): nn_Module {

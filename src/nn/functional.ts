@@ -1,14 +1,14 @@
 // R torch's `nnf_*` functions: losses, activations and the layers' forward computations,
 // each one libtorch call. Options that R passes by name are an options object here:
 // R's `nnf_mse_loss(x, y, reduction = "sum")` is `nnf_mse_loss(x, y, { reduction: 'sum' })`.
-import { dtypeCode, type DTypeLike } from '../dtype.js';
-import { aten } from '../dispatch.js';
-import { native } from '../native.js';
+import { dtypeCode, type DTypeLike } from '../core/dtype.js';
+import { aten } from '../ops/dispatch.js';
+import { native } from '../core/native.js';
 import { torch_expand_as } from '../ops/math.js';
-import { checkTensor, tensorFrom, type Tensor } from '../tensor.js';
+import { checkTensor, tensorFrom, type Tensor } from '../core/tensor.js';
 import {
   checkBoolean, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
-} from '../validate.js';
+} from '../core/validate.js';
 import { checkProbability } from './options.js';
 
 /** How a loss combines its elementwise values: their mean, their sum, or none (one per element). */

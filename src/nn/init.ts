@@ -1,8 +1,8 @@
 // R torch's `nn_init_*`: in-place initialisers that record no gradient, computed as
 // torch.nn.init computes them, so the same seed gives PyTorch's weights.
-import { native } from '../native.js';
-import { checkTensor, type Tensor } from '../tensor.js';
-import { checkFinite, checkOptions, fail, failRange, optionKeys } from '../validate.js';
+import { native } from '../core/native.js';
+import { checkTensor, type Tensor } from '../core/tensor.js';
+import { checkFinite, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
 
 /** The nonlinearities `calculate_gain` knows. */
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';

@@ -3,12 +3,12 @@
 // does (same draws from libtorch's generator, in the same order), and `forward` is one call
 // into nn/functional.ts. `nn_module(Class, 'nn_linear')` turns each into R's generator form.
 // Containers are in nn/containers.ts, attention in nn/attention.ts.
-import { with_no_grad } from '../autograd.js';
-import { torch_empty, torch_ones, torch_zeros } from '../creation.js';
-import { type Tensor } from '../tensor.js';
+import { with_no_grad } from '../core/autograd.js';
+import { torch_empty, torch_ones, torch_zeros } from '../ops/creation.js';
+import { type Tensor } from '../core/tensor.js';
 import {
   checkBoolean, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, fail, failRange, optionKeys,
-} from '../validate.js';
+} from '../core/validate.js';
 import {
   checkMaxNorm, nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, nnf_relu, sizes, type GeluOptions, type SizeOption,
 } from './functional.js';

@@ -2,9 +2,9 @@
 // `nnf_huber_loss`, over libtorch's operators) and the module form of every loss, as R torch
 // and PyTorch have them: `nn_mse_loss()` is a module whose forward is `nnf_mse_loss` with the
 // options given at construction.
-import { aten } from '../dispatch.js';
-import { checkTensor, type Tensor } from '../tensor.js';
-import { checkBoolean, checkFinite, checkInteger, checkOptions, failRange, optionKeys } from '../validate.js';
+import { aten } from '../ops/dispatch.js';
+import { checkTensor, type Tensor } from '../core/tensor.js';
+import { checkBoolean, checkFinite, checkInteger, checkOptions, failRange, optionKeys } from '../core/validate.js';
 import {
   broadcastPair, nnf_binary_cross_entropy_with_logits, nnf_cross_entropy, nnf_l1_loss, nnf_mse_loss, optionalTensor, reductionCode,
   type BinaryCrossEntropyWithLogitsOptions, type CrossEntropyOptions, type LossOptions, type Reduction,

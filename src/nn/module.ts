@@ -5,11 +5,11 @@
 // registries. Values live as ordinary own properties, so reading `this.linear` in `forward`
 // costs no trap.
 import { inspect } from 'node:util';
-import { with_no_grad } from '../autograd.js';
-import { dtypeName, isFloatingDtype, type DType, type DTypeLike, dtypeCode } from '../dtype.js';
-import { torch_keep } from '../scope.js';
-import { Tensor, checkTensor } from '../tensor.js';
-import { checkBoolean, checkDevice, checkFunction, checkOptions, fail, optionKeys, sameShape } from '../validate.js';
+import { with_no_grad } from '../core/autograd.js';
+import { dtypeName, isFloatingDtype, type DType, type DTypeLike, dtypeCode } from '../core/dtype.js';
+import { torch_keep } from '../core/scope.js';
+import { Tensor, checkTensor } from '../core/tensor.js';
+import { checkBoolean, checkDevice, checkFunction, checkOptions, fail, optionKeys, sameShape } from '../core/validate.js';
 
 const PARAMETERS = new WeakSet<Tensor>();
 /** Buffers, with whether they are persistent (saved by state_dict). */

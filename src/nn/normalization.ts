@@ -1,13 +1,13 @@
 // Normalisation layers as PyTorch's torch/nn/modules/{batchnorm,normalization}.py have them,
-// and their nnf_* functions, over libtorch's operators (src/dispatch.ts). Layer norm, older,
+// and their nnf_* functions, over libtorch's operators (src/ops/dispatch.ts). Layer norm, older,
 // is in nn/layers.ts.
-import { with_no_grad } from '../autograd.js';
-import { torch_ones, torch_zeros } from '../creation.js';
-import { aten } from '../dispatch.js';
-import { checkTensor, type Tensor } from '../tensor.js';
+import { with_no_grad } from '../core/autograd.js';
+import { torch_ones, torch_zeros } from '../ops/creation.js';
+import { aten } from '../ops/dispatch.js';
+import { checkTensor, type Tensor } from '../core/tensor.js';
 import {
   checkBoolean, checkFinite, checkNonNegativeInteger, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
-} from '../validate.js';
+} from '../core/validate.js';
 import { optionalTensor } from './functional.js';
 import { nn_Module, nn_module, nn_parameter, nn_buffer } from './module.js';
 import { checkRank, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';

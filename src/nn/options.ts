@@ -1,7 +1,7 @@
 // What the layers' options share: where and as what parameters are made, and probabilities.
-import { type DTypeLike } from '../dtype.js';
-import { checkTensor, type Tensor } from '../tensor.js';
-import { checkFinite, failRange } from '../validate.js';
+import { type DTypeLike } from '../core/dtype.js';
+import { checkTensor, type Tensor } from '../core/tensor.js';
+import { checkFinite, failRange } from '../core/validate.js';
 
 /** Where and as what a layer makes its parameters. */
 export interface FactoryOptions {

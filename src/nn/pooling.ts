@@ -1,10 +1,10 @@
 // Pooling as PyTorch's torch/nn/modules/pooling.py and torch.nn.functional have it: max,
 // average and adaptive pooling in 1 and 2 dimensions, each nnf_* function one libtorch
-// operator (src/dispatch.ts), each module a holder of its options. Inputs are batched
+// operator (src/ops/dispatch.ts), each module a holder of its options. Inputs are batched
 // (N x C x ...) or not (C x ...), as in PyTorch.
-import { aten } from '../dispatch.js';
-import { checkTensor, type Tensor } from '../tensor.js';
-import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../validate.js';
+import { aten } from '../ops/dispatch.js';
+import { checkTensor, type Tensor } from '../core/tensor.js';
+import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 import { sizes, type SizeOption } from './functional.js';
 import { nn_Module, nn_module } from './module.js';
 import { checkRank } from './options.js';

@@ -2,10 +2,10 @@
 // layer and direction registered under PyTorch's names, initialised U(-1/√hidden, 1/√hidden)
 // in registration order, and the whole stack run by one libtorch operator (aten::lstm /
 // aten::gru, the overloads that take the flat parameter list), as PyTorch's forward does.
-import { torch_empty, torch_zeros } from '../creation.js';
-import { aten } from '../dispatch.js';
-import { checkTensor, type Tensor } from '../tensor.js';
-import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../validate.js';
+import { torch_empty, torch_zeros } from '../ops/creation.js';
+import { aten } from '../ops/dispatch.js';
+import { checkTensor, type Tensor } from '../core/tensor.js';
+import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 import { nn_init_uniform_ } from './init.js';
 import { nn_Module, nn_module, nn_parameter } from './module.js';
 import { checkProbability, checkRank, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';

@@ -1,16 +1,16 @@
 // Math beyond the core arithmetic: more pointwise functions, reductions, products of
 // matrices, creation from ranges and from another tensor's shape, repetition, sampling. Each
-// op is a `torch_*` function over libtorch's operator (src/dispatch.ts) and, where R torch
+// op is a `torch_*` function over libtorch's operator (src/ops/dispatch.ts) and, where R torch
 // has one, the same name as a Tensor method.
-import { dtypeCode, isFloatingDtype, type DType, type DTypeLike } from '../dtype.js';
-import { aten, methods, type MethodOf } from '../dispatch.js';
-import { native } from '../native.js';
-import { torch_where } from '../ops.js';
-import { checkOperand, checkTensor, Tensor, type TensorOrScalar } from '../tensor.js';
+import { dtypeCode, isFloatingDtype, type DType, type DTypeLike } from '../core/dtype.js';
+import { aten, methods, type MethodOf } from './dispatch.js';
+import { native } from '../core/native.js';
+import { torch_where } from './functions.js';
+import { checkOperand, checkTensor, Tensor, type TensorOrScalar } from '../core/tensor.js';
 import {
   checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions,
   checkPositiveInteger, checkScalar, fail, namedArguments, optionKeys,
-} from '../validate.js';
+} from '../core/validate.js';
 
 const DIM_NAMES = new Set(['dim', 'keepdim']);
 const PROD_NAMES = new Set(['dim', 'keepdim', 'dtype']);
@@ -415,7 +415,7 @@ methods({
   is_contiguous: torch_is_contiguous, element_size: torch_element_size, is_floating_point: torch_is_floating_point,
 });
 
-declare module '../tensor.js' {
+declare module '../core/tensor.js' {
   interface Tensor {
     /** `torch_trunc(this)`. */ trunc: MethodOf<typeof torch_trunc>;
     /** `torch_log2(this)`. */ log2: MethodOf<typeof torch_log2>;

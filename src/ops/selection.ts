@@ -1,9 +1,9 @@
 // Selection and indexing: picking, scattering, masking, splitting, sorting. Each op is a
-// `torch_*` function over libtorch's operator (src/dispatch.ts), and the same name as a Tensor
+// `torch_*` function over libtorch's operator (src/ops/dispatch.ts), and the same name as a Tensor
 // method. Dimensions and indices are 0-based, as in PyTorch (R torch counts from 1).
-import { aten, methods, type MethodOf } from '../dispatch.js';
-import { checkOperand, checkTensor, type Tensor, type TensorOrScalar } from '../tensor.js';
-import { checkBoolean, checkDims, checkInteger, checkNonNegativeInteger, checkOptions, checkPositiveInteger, namedArguments, optionKeys } from '../validate.js';
+import { aten, methods, type MethodOf } from './dispatch.js';
+import { checkOperand, checkTensor, type Tensor, type TensorOrScalar } from '../core/tensor.js';
+import { checkBoolean, checkDims, checkInteger, checkNonNegativeInteger, checkOptions, checkPositiveInteger, namedArguments, optionKeys } from '../core/validate.js';
 
 const INDEX_SELECT = aten('index_select');
 const GATHER = aten('gather');
@@ -257,7 +257,7 @@ methods({
   sort: torch_sort, argsort: torch_argsort, unique: torch_unique, take: torch_take,
 });
 
-declare module '../tensor.js' {
+declare module '../core/tensor.js' {
   interface Tensor {
     /** `torch_index_select(this, ...)`. */ index_select: MethodOf<typeof torch_index_select>;
     /** `torch_gather(this, ...)`. */ gather: MethodOf<typeof torch_gather>;

@@ -1,6 +1,6 @@
 """A pure-Python safetensors reader and writer over torch, written from the format's
 description (Debian has no python3-safetensors). It is the Python side of the interop tests
-and of the parity harness, so it shares no code with src/safetensors.ts.
+and of the parity harness, so it shares no code with src/io/safetensors.ts.
 
 Format: 8-byte little-endian u64 N, N bytes of JSON header (padded with spaces to 8 bytes),
 then the tensors' raw little-endian row-major bytes at data_offsets relative to that point.

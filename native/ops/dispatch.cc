@@ -1,0 +1,136 @@
+// Any libtorch operator, named as its schema names it ("aten::topk"), called boxed through
+// c10's dispatcher, which is how PyTorch's own generated bindings reach the long tail of ops.
+// The schema says each argument's type, so one conversion serves every operator: the
+// TypeScript op table (src/ops/) declares an op once and validates its arguments; this file
+// only translates them. Autograd, devices and dtypes work as for a direct call.
+#include "ops/dispatch.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <stdexcept>
+
+#include "core/tensor.h"
+
+namespace torchlora {
+namespace {
+
+// Operators resolved in this thread (each Node environment is one thread), by the id
+// resolveOp returned.
+thread_local std::vector<c10::OperatorHandle> operators;
+
+c10::IValue ToIValue(Napi::Env env, const Napi::Value& value, const c10::TypePtr& type);
+
+template <typename T>
+c10::List<T> ToList(Napi::Env env, const Napi::Value& value, const c10::TypePtr& element) {
+  Napi::Array array = value.As<Napi::Array>();
+  c10::List<T> list;
+  list.reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) list.push_back(ToIValue(env, array.Get(i), element).to<T>());
+  return list;
+}
+
+c10::IValue ToIValue(Napi::Env env, const Napi::Value& value, const c10::TypePtr& type) {
+  switch (type->kind()) {
+    case c10::TypeKind::OptionalType:
+      if (value.IsNull() || value.IsUndefined()) return c10::IValue();
+      return ToIValue(env, value, type->expectRef<c10::OptionalType>().getElementType());
+    case c10::TypeKind::TensorType:
+      return Unwrap(env, value);
+    case c10::TypeKind::IntType:
+    case c10::TypeKind::SymIntType:
+    case c10::TypeKind::ScalarTypeType:
+    case c10::TypeKind::LayoutType:
+    case c10::TypeKind::MemoryFormatType:
+      return value.As<Napi::Number>().Int64Value();
+    case c10::TypeKind::FloatType:
+      return value.As<Napi::Number>().DoubleValue();
+    case c10::TypeKind::BoolType:
+      return value.ToBoolean().Value();
+    case c10::TypeKind::NumberType:
+      return ToScalar(value);
+    case c10::TypeKind::StringType:
+      return value.As<Napi::String>().Utf8Value();
+    case c10::TypeKind::DeviceObjType:
+      return *ToDevice(value);
+    case c10::TypeKind::ListType: {
+      const c10::TypePtr element = type->expectRef<c10::ListType>().getElementType();
+      switch (element->kind()) {
+        case c10::TypeKind::IntType:
+        case c10::TypeKind::SymIntType: return ToList<int64_t>(env, value, element);
+        case c10::TypeKind::FloatType: return ToList<double>(env, value, element);
+        case c10::TypeKind::BoolType: return ToList<bool>(env, value, element);
+        case c10::TypeKind::TensorType: return ToList<at::Tensor>(env, value, element);
+        case c10::TypeKind::OptionalType: return ToList<c10::optional<at::Tensor>>(env, value, element);
+        default: break;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  throw std::invalid_argument("torchlora cannot pass a JavaScript value as " + type->str());
+}
+
+// A result as JavaScript: tensors wrapped into objects made by `make` (the TypeScript
+// layer's newTensor, so scopes see them), lists as arrays, numbers and booleans as they are.
+Napi::Value ToJs(Napi::Env env, const Napi::Function& make, const c10::IValue& value) {
+  if (value.isTensor()) {
+    Napi::Value object = make.Call({});
+    WrapInto(env, object, value.toTensor());
+    return object;
+  }
+  if (value.isTensorList()) {
+    const auto list = value.toTensorList();
+    Napi::Array array = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); ++i) array.Set(static_cast<uint32_t>(i), ToJs(env, make, list.get(i)));
+    return array;
+  }
+  if (value.isBool()) return Napi::Boolean::New(env, value.toBool());
+  if (value.isInt()) return Napi::Number::New(env, static_cast<double>(value.toInt()));
+  if (value.isDouble()) return Napi::Number::New(env, value.toDouble());
+  if (value.isNone()) return env.Null();
+  throw std::invalid_argument("torchlora cannot return a " + value.tagKind() + " to JavaScript");
+}
+
+// resolveOp(name, overload) -> id
+Napi::Value ResolveOp(const Napi::CallbackInfo& info) {
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  const std::string overload = info[1].As<Napi::String>().Utf8Value();
+  operators.push_back(c10::Dispatcher::singleton().findSchemaOrThrow(name.c_str(), overload.c_str()));
+  return Napi::Number::New(info.Env(), static_cast<double>(operators.size() - 1));
+}
+
+// callOp(make, id, args, results) -> undefined (results false: in-place ops, whose result is
+// their first argument), the one result, or an array of them. An argument left undefined
+// takes the schema's default.
+Napi::Value CallOp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const c10::OperatorHandle& op = operators.at(static_cast<size_t>(info[1].As<Napi::Number>().Int64Value()));
+  const c10::FunctionSchema& schema = op.schema();
+  Napi::Array args = info[2].As<Napi::Array>();
+  torch::jit::Stack stack;
+  stack.reserve(schema.arguments().size());
+  for (size_t i = 0; i < schema.arguments().size(); ++i) {
+    const c10::Argument& argument = schema.arguments()[i];
+    Napi::Value value = i < args.Length() ? args.Get(static_cast<uint32_t>(i)) : env.Undefined();
+    if (value.IsUndefined() && argument.default_value().has_value()) stack.push_back(*argument.default_value());
+    else stack.push_back(ToIValue(env, value, argument.type()));
+  }
+  op.callBoxed(&stack);
+  if (!info[3].ToBoolean().Value()) return env.Undefined();
+  const Napi::Function make = info[0].As<Napi::Function>();
+  if (stack.size() == 1) return ToJs(env, make, stack[0]);
+  Napi::Array results = Napi::Array::New(env, stack.size());
+  for (size_t i = 0; i < stack.size(); ++i) results.Set(static_cast<uint32_t>(i), ToJs(env, make, stack[i]));
+  return results;
+}
+
+}  // namespace
+
+void InitDispatch(Napi::Env env, Napi::Object exports) {
+  TORCHLORA_EXPORT(exports, "resolveOp", ResolveOp);
+  TORCHLORA_EXPORT(exports, "callOp", CallOp);
+  (void)env;
+}
+
+}  // namespace torchlora

@@ -1,0 +1,227 @@
+// Grad mode and torch.autograd.grad.
+import { methods, type MethodOf } from '../ops/dispatch.js';
+import { native } from './native.js';
+import { torch_zeros_like } from '../ops/math.js';
+import { checkTensor, newTensor, Tensor } from './tensor.js';
+import { checkBoolean, checkFunction, checkOptions, fail, failRange, optionKeys, sameShape } from './validate.js';
+
+function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  checkFunction(fn, 'fn');
+  const previous = native.setGradEnabled(enabled);
+  let result: T;
+  try {
+    result = fn();
+  } catch (error) {
+    native.setGradEnabled(previous);
+    throw error;
+  }
+  native.setGradEnabled(previous);
+  return result;
+}
+
+/**
+ * Runs `fn` without recording operations for autograd, then restores the previous mode,
+ * also when `fn` throws. `fn` must be synchronous: grad mode is per thread, and an
+ * `await` would leak it into unrelated code.
+ *
+ * @example
+ * with_no_grad(() => model.weight.add_(delta));
+ */
+export function with_no_grad<T>(fn: () => T): T { return withGradMode(false, fn); }
+
+/** Runs `fn` with gradient recording on (inside a `with_no_grad`, say). */
+export function with_enable_grad<T>(fn: () => T): T { return withGradMode(true, fn); }
+
+/** Whether operations are being recorded for autograd now. */
+export function torch_is_grad_enabled(): boolean { return native.isGradEnabled(); }
+
+export interface AutogradGradOptions {
+  grad_outputs?: Tensor[];
+  retain_graph?: boolean;
+  create_graph?: boolean;
+  allow_unused?: boolean;
+}
+
+const AUTOGRAD_GRAD_KEYS = optionKeys<AutogradGradOptions>({ grad_outputs: true, retain_graph: true, create_graph: true, allow_unused: true });
+
+function tensorList(value: unknown, name: string): Tensor[] {
+  const list: unknown[] = Array.isArray(value) ? Array.from(value) : [value];
+  if (list.length === 0) fail('a Tensor or a non-empty array of Tensors', name, value);
+  return list.map((item, i) => checkTensor(item, `${name}[${i}]`));
+}
+
+/**
+ * Gradients of `outputs` with respect to `inputs`, returned rather than accumulated into
+ * `.grad` (`torch.autograd.grad`). An input that `outputs` do not depend on gives
+ * `undefined` when `allow_unused` is true, and a TorchError otherwise.
+ *
+ * @example
+ * const [dx] = autograd_grad(y.sum(), [x]);
+ */
+export function autograd_grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], given?: AutogradGradOptions): (Tensor | undefined)[] {
+  const options = checkOptions(given, AUTOGRAD_GRAD_KEYS, 'autograd_grad');
+  const outputList = tensorList(outputs, 'outputs');
+  const inputList = tensorList(inputs, 'inputs');
+  const gradOutputs = options.grad_outputs === undefined ? null : tensorList(options.grad_outputs, 'grad_outputs');
+  const outs = inputList.map(() => newTensor());
+  const defined = native.autogradGrad(outs, outputList, inputList, gradOutputs,
+    options.retain_graph === undefined ? null : checkBoolean(options.retain_graph, 'retain_graph'),
+    options.create_graph === undefined ? false : checkBoolean(options.create_graph, 'create_graph'),
+    options.allow_unused === undefined ? false : checkBoolean(options.allow_unused, 'allow_unused'));
+  return outs.map((out, i) => (defined[i] ? out : undefined));
+}
+
+// ---- autograd written in TypeScript ----
+
+/** What `forward` and `backward` of an `autograd_function` share, as R torch's `ctx`. */
+export interface AutogradContext {
+  /** Keeps tensors for backward (R's `ctx$save_for_backward(...)`). */
+  save_for_backward(...tensors: Tensor[]): void;
+  /** What `save_for_backward` kept, in order. */
+  readonly saved_variables: Tensor[];
+  /** For each forward argument, whether it is a tensor that needs a gradient. */
+  readonly needs_input_grad: boolean[];
+  /** Anything else forward wants backward to know (`ctx.scale = 2`). */
+  [key: string]: unknown;
+}
+
+export interface AutogradFunctionDefinition<A extends unknown[], R extends Tensor | Tensor[]> {
+  /** Computes the outputs (gradient recording is off inside). */
+  forward(ctx: AutogradContext, ...args: A): R;
+  /** Gradients of the loss for each forward argument (null for those without), given the output gradients. */
+  backward(ctx: AutogradContext, ...grad_outputs: Tensor[]): Tensor | (Tensor | null | undefined)[];
+}
+
+function makeContext(args: unknown[]): AutogradContext {
+  const saved: Tensor[] = [];
+  return {
+    save_for_backward(...tensors: Tensor[]): void {
+      tensors.forEach((tensor, i) => checkTensor(tensor, `save_for_backward argument ${i}`));
+      saved.push(...tensors);
+    },
+    get saved_variables(): Tensor[] { return [...saved]; },
+    needs_input_grad: args.map((arg) => arg instanceof Tensor && arg.requires_grad),
+  };
+}
+
+// The gradients backward returned, one per forward argument, checked; then one per tensor argument for libtorch.
+function checkedGradients(returned: unknown, args: unknown[], tensorArgs: number[]): (Tensor | null)[] {
+  const list = Array.isArray(returned) ? returned : [returned];
+  if (list.length !== args.length) {
+    throw new RangeError(`Expected backward to return ${args.length} gradient(s), one per forward argument (null for none), but received ${list.length}`);
+  }
+  return tensorArgs.map((index) => {
+    const grad = list[index];
+    if (grad === null || grad === undefined) return null;
+    checkTensor(grad, `backward's gradient ${index}`);
+    const input = args[index] as Tensor;
+    if (!sameShape(grad.shape, input.shape)) {
+      throw new RangeError(`Expected backward's gradient ${index} to have its input's shape [${input.shape.join(', ')}] but received shape [${grad.shape.join(', ')}]`);
+    }
+    return grad;
+  });
+}
+
+/**
+ * A differentiable function with a backward written by hand, as R torch's `autograd_function`
+ * and PyTorch's `torch.autograd.Function`. Runs on the CPU (CUDA's autograd engine would call
+ * backward from its own threads).
+ *
+ * @example
+ * const exp = autograd_function({
+ *   forward(ctx, x: Tensor) { const y = x.exp(); ctx.save_for_backward(y); return y; },
+ *   backward(ctx, grad) { const [y] = ctx.saved_variables; return [grad.mul(y!)]; },
+ * });
+ * exp(x).sum().backward();
+ */
+export function autograd_function<A extends unknown[], R extends Tensor | Tensor[]>(definition: AutogradFunctionDefinition<A, R>): (...args: A) => R {
+  if (typeof definition !== 'object' || definition === null) fail('an object with forward and backward', 'definition', definition);
+  const forward = checkFunction(definition.forward, 'forward') as AutogradFunctionDefinition<A, R>['forward'];
+  const backward = checkFunction(definition.backward, 'backward') as AutogradFunctionDefinition<A, R>['backward'];
+  return (...args: A): R => {
+    const ctx = makeContext(args);
+    const raw = with_no_grad(() => forward(ctx, ...args));
+    const outputs = Array.isArray(raw) ? raw : [raw];
+    outputs.forEach((output, i) => checkTensor(output, `forward's output ${i}`));
+    const tensorArgs = args.flatMap((arg, i) => (arg instanceof Tensor ? [i] : []));
+    if (!torch_is_grad_enabled() || !ctx.needs_input_grad.some(Boolean)) return raw;
+    const attached = native.attachFunction(newTensor, outputs, tensorArgs.map((i) => args[i] as Tensor), (grads) => {
+      // An output that took no part in the loss gets zeros, as PyTorch materialises them.
+      const materialized = (grads as (Tensor | null)[]).map((grad, i) => grad ?? torch_zeros_like(outputs[i]!));
+      return checkedGradients(backward(ctx, ...materialized), args, tensorArgs);
+    }) as Tensor[];
+    return (Array.isArray(raw) ? attached : attached[0]) as R;
+  };
+}
+
+/** A registered hook; `remove()` unregisters it. */
+export interface HookHandle {
+  remove(): void;
+}
+
+/**
+ * Calls `hook(grad)` each time a gradient for `tensor` is computed; a returned tensor replaces
+ * the gradient (R's `x$register_hook(fn)`). CPU only, as autograd_function.
+ *
+ * @example
+ * const handle = torch_register_hook(w, (grad) => grad.clamp(-1, 1)); ...; handle.remove();
+ */
+export function torch_register_hook(tensor: Tensor, hook: (grad: Tensor) => Tensor | void | null): HookHandle {
+  checkTensor(tensor, 'tensor');
+  checkFunction(hook, 'hook');
+  if (!tensor.requires_grad) fail('a tensor that requires grad', 'tensor', 'one that does not');
+  const id = native.registerHook(tensor, newTensor, (grads) => {
+    const grad = grads[0] as Tensor;
+    const replaced = hook(grad);
+    if (replaced === undefined || replaced === null) return [null];
+    checkTensor(replaced, 'the hook\'s result');
+    if (!sameShape(replaced.shape, grad.shape)) throw new RangeError(`Expected the hook to return a gradient of shape [${grad.shape.join(', ')}] but received shape [${replaced.shape.join(', ')}]`);
+    return [replaced];
+  });
+  let removed = false;
+  return { remove(): void { if (!removed) native.removeHook(tensor, id); removed = true; } };
+}
+
+export interface AutogradBackwardOptions {
+  retain_graph?: boolean;
+  create_graph?: boolean;
+}
+const BACKWARD_KEYS = optionKeys<AutogradBackwardOptions>({ retain_graph: true, create_graph: true });
+
+/**
+ * Backward from several tensors at once, each with its gradient (null for a scalar), adding
+ * into the leaves' `.grad` (`torch.autograd.backward`). @example autograd_backward([loss1, loss2])
+ */
+export function autograd_backward(tensors: Tensor | Tensor[], grad_tensors?: (Tensor | null)[] | Tensor | null, options?: AutogradBackwardOptions): void {
+  const { retain_graph, create_graph = false } = checkOptions(options, BACKWARD_KEYS, 'autograd_backward');
+  const list = tensorList(tensors, 'tensors');
+  let grads: (Tensor | null)[] | null = null;
+  if (grad_tensors !== undefined && grad_tensors !== null) {
+    const given = Array.isArray(grad_tensors) ? Array.from(grad_tensors) : [grad_tensors];
+    if (given.length !== list.length) failRange(`${list.length} gradients, one per tensor`, 'grad_tensors', grad_tensors);
+    grads = given.map((grad, i) => (grad === null || grad === undefined ? null : checkTensor(grad, `grad_tensors[${i}]`)));
+  }
+  native.autogradBackward(list, grads, retain_graph === undefined ? null : checkBoolean(retain_graph, 'retain_graph'), checkBoolean(create_graph, 'create_graph'));
+}
+
+/**
+ * Runs `fn` with anomaly detection: a backward that makes NaN says which forward operation
+ * it came from (slow; for debugging). @example with_detect_anomaly(() => loss.backward())
+ */
+export function with_detect_anomaly<T>(fn: () => T): T {
+  checkFunction(fn, 'fn');
+  const previous = native.setAnomalyEnabled(true);
+  try {
+    return fn();
+  } finally {
+    native.setAnomalyEnabled(previous);
+  }
+}
+
+methods({ register_hook: torch_register_hook });
+
+declare module './tensor.js' {
+  interface Tensor {
+    /** `torch_register_hook(this, hook)`. */ register_hook: MethodOf<typeof torch_register_hook>;
+  }
+}

@@ -1,0 +1,800 @@
+// The Tensor class: one JavaScript object per libtorch tensor, named as in R torch and
+// PyTorch. Methods validate their arguments, then make one native call that wraps its
+// result straight into a fresh Tensor (no intermediate objects, no copies).
+import { inspect } from 'node:util';
+import { dtypeCode, dtypeName, type DType, type DTypeLike } from './dtype.js';
+import { native, type Handle, type NativeIndex, type TensorId, type TensorIdOrScalar } from './native.js';
+import { TENSOR_BRAND, track } from './scope.js';
+import {
+  checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkOptions, checkScalar, fail, namedArguments, optionKeys, sameShape,
+} from './validate.js';
+
+const INTERNAL = Symbol('torchlora.internal');
+
+/** A Tensor, or a number that PyTorch would accept in its place. */
+export type TensorOrScalar = Tensor | number | boolean;
+/** Nested arrays of numbers or booleans, as `to_array()` returns and `torch_tensor()` takes. */
+export type NestedArray = number | boolean | NestedArray[];
+
+/**
+ * One index item for `index()` and `index_put_()`, 0-based as in PyTorch:
+ * a number (negative counts from the end), a slice (`slice(0, 5)` or the string `"0:5"`),
+ * an index or mask Tensor, an array of integers (an index tensor), an array of booleans (a
+ * mask, as R's logical vectors), `null` (a new axis), or `"..."`.
+ */
+export type IndexItem = number | string | Slice | Tensor | number[] | boolean[] | null;
+
+/** A Python-style slice `start:stop:step`; `null` means the end. */
+export class Slice {
+  constructor(readonly start: number | null = null, readonly stop: number | null = null, readonly step: number | null = null) {
+    if (start !== null) checkInteger(start, 'start');
+    if (stop !== null) checkInteger(stop, 'stop');
+    if (step !== null) {
+      checkInteger(step, 'step');
+      if (step <= 0) throw new RangeError(`Expected a positive step for slice but received ${step}`);
+    }
+  }
+}
+
+/**
+ * `slice(start, stop, step)` is Python's `start:stop:step`, for `index()`.
+ *
+ * @example
+ * delta_theta.index(slice(0, 5), slice(0, 5)); // R: delta_theta[1:5, 1:5]
+ */
+export function slice(start: number | null = null, stop: number | null = null, step: number | null = null): Slice {
+  return new Slice(start, stop, step);
+}
+
+/** Makes an empty Tensor for a native call that fills several (its `h`), and registers it with the open scope. */
+export function newTensor(): Tensor {
+  const tensor = new Tensor(INTERNAL);
+  track(tensor);
+  return tensor;
+}
+
+/** The Tensor for the id a native call returned, registered with the open scope. */
+export function tensorFrom(id: TensorId): Tensor {
+  const tensor = newTensor();
+  tensor.h = id;
+  return tensor;
+}
+
+export function checkTensor(value: unknown, name: string): Tensor {
+  if (!(value instanceof Tensor)) fail('a Tensor', name, value);
+  return value;
+}
+
+/** What the addon takes for a Tensor or a number: the tensor's id, or the number itself. */
+export function idOrScalar(value: TensorOrScalar): TensorIdOrScalar {
+  return typeof value === 'object' ? value.h : value;
+}
+
+export function checkOperand(value: unknown, name: string): TensorOrScalar {
+  if (value instanceof Tensor || typeof value === 'number' || typeof value === 'boolean') return value;
+  return fail('a Tensor or a number', name, value);
+}
+
+function optionalDim(dim: unknown, name = 'dim'): number | null {
+  return dim === undefined || dim === null ? null : checkInteger(dim, name);
+}
+
+function dimsFrom(args: unknown[], name: string): number[] {
+  return checkDims(args.length === 1 && Array.isArray(args[0]) ? args[0] : args, name);
+}
+
+function parseSliceString(text: string): NativeIndex {
+  if (text === '...') return '...';
+  const parts = text.split(':');
+  const bound = (part: string | undefined, what: string): number | null => {
+    if (part === undefined || part.trim() === '') return null;
+    const value = Number(part);
+    if (!Number.isInteger(value)) throw new TypeError(`Expected an integer ${what} in slice "${text}" but received ${JSON.stringify(part)}`);
+    return value;
+  };
+  if (parts.length < 2 || parts.length > 3) {
+    throw new TypeError(`Expected a slice such as "0:5", "::2" or "..." for index but received ${JSON.stringify(text)}`);
+  }
+  const step = bound(parts[2], 'step');
+  if (step !== null && step <= 0) throw new RangeError(`Expected a positive step in slice "${text}" but received ${step}`);
+  return [bound(parts[0], 'start'), bound(parts[1], 'stop'), step];
+}
+
+function toNativeIndex(item: IndexItem, position: number): NativeIndex {
+  if (typeof item === 'number') return checkInteger(item, `index[${position}]`);
+  if (item === null || item instanceof Tensor) return item;
+  if (typeof item === 'string') return parseSliceString(item);
+  if (item instanceof Slice) return [item.start, item.stop, item.step];
+  if (Array.isArray(item)) {
+    if (item.length > 0 && typeof item[0] === 'boolean') return maskTensor(item, position);
+    // A plain loop, not forEach: forEach skips the holes of a sparse array.
+    const values: number[] = [];
+    for (let i = 0; i < item.length; i++) values.push(checkInteger(item[i], `index[${position}][${i}]`));
+    return indexTensor(values);
+  }
+  return fail('a number, a slice, a Tensor, an array of integers, null or "..."', `index[${position}]`, item);
+}
+
+// An array of booleans is a mask, as R's logical index vectors are.
+function maskTensor(item: unknown[], position: number): Tensor {
+  const bytes = new Uint8Array(item.length);
+  for (let i = 0; i < item.length; i++) bytes[i] = checkBoolean(item[i], `index[${position}][${i}]`) ? 1 : 0;
+  return tensorFrom(native.fromBuffer(bytes, [item.length], dtypeCode('bool'), null, false));
+}
+
+function indexTensor(values: number[]): Tensor {
+  return tensorFrom(native.fromBuffer(BigInt64Array.from(values, (v) => BigInt(v)), [values.length], dtypeCode('int64'), null, false));
+}
+
+function typedArrayFor(dtype: DType, buffer: ArrayBuffer): ArrayLike<number | bigint> {
+  switch (dtype) {
+    case 'float32': return new Float32Array(buffer);
+    case 'float64': return new Float64Array(buffer);
+    case 'int64': return new BigInt64Array(buffer);
+    case 'int32': return new Int32Array(buffer);
+    case 'int16': return new Int16Array(buffer);
+    case 'int8': return new Int8Array(buffer);
+    case 'uint8': case 'bool': return new Uint8Array(buffer);
+    default: return new Uint16Array(buffer); // float16 and bfloat16: raw bits
+  }
+}
+
+function nest(flat: ArrayLike<number | bigint>, shape: number[], toValue: (v: number | bigint) => number | boolean): NestedArray {
+  if (shape.length === 0) return toValue(flat[0]!);
+  let offset = 0;
+  const build = (dim: number): NestedArray[] => {
+    const size = shape[dim]!;
+    const result: NestedArray[] = new Array(size);
+    for (let i = 0; i < size; i++) result[i] = dim === shape.length - 1 ? toValue(flat[offset++]!) : build(dim + 1);
+    return result;
+  };
+  return build(0);
+}
+
+/** What `to()` accepts: a device string, a dtype, or both with a copy flag; or `other`, whose device and dtype are taken (R torch's `x$to(other = y)`). */
+export interface ToOptions {
+  device?: string;
+  dtype?: DTypeLike;
+  copy?: boolean;
+  other?: Tensor;
+}
+
+/** R's named form of `dim` and `keepdim`: `x.max({ dim: 1 })`. */
+export interface DimOptions {
+  dim: number;
+  keepdim?: boolean;
+}
+const DIM_KEYS = optionKeys<DimOptions>({ dim: true, keepdim: true });
+
+/** R's named arguments for reductions: `x.sum({ dim: 1, keepdim: true })`. */
+export interface ReduceOptions {
+  dim?: number | number[] | null;
+  keepdim?: boolean;
+  dtype?: DTypeLike;
+}
+const REDUCE_NAMED_KEYS = optionKeys<ReduceOptions>({ dim: true, keepdim: true, dtype: true });
+
+// (dim, keepdim) given positionally or as R's named arguments.
+function dimArguments(dim: number | DimOptions, keepdim: boolean, where: string): [number, boolean] {
+  const named = namedArguments(dim, DIM_KEYS, where);
+  return named === null ? [dim as number, keepdim] : [named.dim, named.keepdim ?? false];
+}
+
+export interface BackwardOptions {
+  retain_graph?: boolean;
+  create_graph?: boolean;
+}
+
+const TO_KEYS = optionKeys<ToOptions>({ device: true, dtype: true, copy: true, other: true });
+const BACKWARD_KEYS = optionKeys<BackwardOptions>({ retain_graph: true, create_graph: true });
+const TYPED_ARRAY_KEYS = optionKeys<{ copy?: boolean }>({ copy: true });
+const REDUCE_KEYS = optionKeys<{ dtype?: DTypeLike }>({ dtype: true });
+const ALPHA_NAMES = new Set(['alpha']);
+const ACCUMULATE_NAMES = new Set(['accumulate']);
+const CLAMP_KEYS = optionKeys<{ min?: number | null; max?: number | null }>({ min: true, max: true });
+const ALLCLOSE_KEYS = optionKeys<{ rtol?: number; atol?: number; equal_nan?: boolean }>({ rtol: true, atol: true, equal_nan: true });
+const NORM_KEYS = optionKeys<{ p?: number; dim?: number | number[] | null; keepdim?: boolean }>({ p: true, dim: true, keepdim: true });
+const ARG_KEYS = optionKeys<{ dim?: number | null; keepdim?: boolean }>({ dim: true, keepdim: true });
+const FLATTEN_KEYS = optionKeys<{ start_dim?: number; end_dim?: number }>({ start_dim: true, end_dim: true });
+const SQUEEZE_KEYS = optionKeys<{ dim?: number }>({ dim: true });
+const NORMAL_KEYS = optionKeys<{ mean?: number; std?: number }>({ mean: true, std: true });
+const UNIFORM_KEYS = optionKeys<{ from?: number; to?: number }>({ from: true, to: true });
+
+
+/**
+ * A multi-dimensional array on a device, with autograd. Made by the `torch_*` creation
+ * functions and by operations on other tensors, never with `new`.
+ *
+ * @example
+ * const x = torch_randn(3, 4);
+ * const y = x.matmul(x.t()).add(1);
+ * console.log(y.shape); // [3, 3]
+ */
+export class Tensor {
+  declare readonly [TENSOR_BRAND]: true;
+  /** @internal The addon's id for this tensor (native/core/tensor.cc); null until an op fills it. */
+  h: TensorId = null as unknown as TensorId;
+
+  /** @internal Tensors are made by torch_* functions and by operations on tensors. */
+  constructor(token: typeof INTERNAL) {
+    if (token !== INTERNAL) throw new TypeError('Tensors are made with torch_tensor(), torch_zeros() and the other torch_* functions');
+  }
+
+  // ---- reading ----
+
+  /** The sizes of each dimension. @example torch_zeros(2, 3).shape // [2, 3] */
+  get shape(): number[] { return native.shape(this.h); }
+  /** The element type. @example torch_zeros(2).dtype // "float32" */
+  get dtype(): DType { return dtypeName(native.dtype(this.h)); }
+  /** The device, such as "cpu" or "cuda:0". @example torch_zeros(2).device // "cpu" */
+  get device(): string { return native.device(this.h); }
+  /** The number of dimensions. @example torch_zeros(2, 3).ndim // 2 */
+  get ndim(): number { return native.dim(this.h); }
+  /** Whether this tensor has been disposed. */
+  get is_disposed(): boolean { return native.isDisposed(this.h); }
+
+  /** The size of `dim`, or the whole shape. @example torch_zeros(2, 3).size(-1) // 3 */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number | number[] {
+    const shape = native.shape(this.h);
+    if (dim === undefined) return shape;
+    checkInteger(dim, 'dim');
+    const index = dim < 0 ? dim + shape.length : dim;
+    if (index < 0 || index >= shape.length) {
+      throw new RangeError(`Expected a dimension in [${-shape.length}, ${shape.length - 1}] for dim but received ${dim}`);
+    }
+    return shape[index]!;
+  }
+
+  /** The number of elements. @example torch_zeros(2, 3).numel() // 6 */
+  numel(): number { return native.numel(this.h); }
+  /** The number of dimensions. @example torch_zeros(2, 3).dim() // 2 */
+  dim(): number { return native.dim(this.h); }
+
+  /** The value of a one-element tensor. @example torch_tensor([2.5]).item() // 2.5 */
+  item(): number | boolean { return native.item(this.h); }
+
+  /** The values as nested JavaScript arrays (int64 values become numbers). @example torch_eye(2).to_array() // [[1, 0], [0, 1]] */
+  to_array(): NestedArray {
+    const dtype = this.dtype;
+    if (dtype === 'float16' || dtype === 'bfloat16') return this.to({ dtype: 'float32' }).to_array();
+    const flat = typedArrayFor(dtype, native.data(this.h));
+    const toValue = dtype === 'bool' ? (v: number | bigint) => v !== 0 : (v: number | bigint) => Number(v);
+    return nest(flat, native.shape(this.h), toValue);
+  }
+
+  /**
+   * The values, row-major, as the TypedArray of this dtype (float16 as raw Uint16 bits): a
+   * copy, or with `{ copy: false }` a view of the tensor's own memory, as `numpy()` gives in
+   * PyTorch. A view needs a contiguous CPU tensor; writes through it change the tensor, and
+   * it keeps the memory alive after the tensor is disposed.
+   *
+   * @example
+   * torch_ones(2).to_typed_array()                 // Float32Array [1, 1], a copy
+   * const view = w.to_typed_array({ copy: false }); view[0] = 5; // w[0] is 5 now
+   */
+  to_typed_array(options?: { copy?: boolean }): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array {
+    const { copy = true } = checkOptions(options, TYPED_ARRAY_KEYS, 'to_typed_array');
+    if (checkBoolean(copy, 'copy')) return typedArrayFor(this.dtype, native.data(this.h)) as ReturnType<Tensor['to_typed_array']>;
+    if (native.device(this.h) !== 'cpu' || !native.isContiguous(this.h)) {
+      throw new TypeError(`Expected a contiguous CPU tensor for a view but received a${native.isContiguous(this.h) ? '' : ' non-contiguous'} tensor on ${native.device(this.h)}; call .contiguous() or .cpu(), or copy`);
+    }
+    // No memory to view: an empty array (Node cannot make an ArrayBuffer over zero native bytes).
+    if (native.numel(this.h) === 0) return typedArrayFor(this.dtype, new ArrayBuffer(0)) as ReturnType<Tensor['to_typed_array']>;
+    return typedArrayFor(this.dtype, native.dataView(this.h)) as ReturnType<Tensor['to_typed_array']>;
+  }
+
+  /**
+   * This tensor on another device or as another dtype (itself when nothing changes, unless `copy`).
+   *
+   * @example
+   * x.to('cuda'); x.to({ dtype: 'float64' }); x.to({ device: 'cpu', dtype: 'float32', copy: true });
+   */
+  to(target: string | ToOptions): Tensor {
+    if (typeof target !== 'string' && (typeof target !== 'object' || target === null || Array.isArray(target))) {
+      fail('a device, a dtype or { device, dtype, copy }', 'target', target);
+    }
+    const options: ToOptions = typeof target === 'string'
+      ? (/^(cpu|cuda|mps|meta)/.test(target) ? { device: target } : { dtype: target as DTypeLike })
+      : checkOptions(target, TO_KEYS, 'to', 'target');
+    if (options.other !== undefined) {
+      const other = checkTensor(options.other, 'other');
+      if (options.device !== undefined || options.dtype !== undefined) fail('other alone, or device and dtype (not both)', 'to target', target);
+      return this.to({ device: other.device, dtype: other.dtype, copy: options.copy });
+    }
+    const device = options.device === undefined ? null : checkDevice(options.device);
+    const dtype = options.dtype === undefined ? null : dtypeCode(options.dtype);
+    return tensorFrom(native.to(this.h, device, dtype, options.copy === undefined ? false : checkBoolean(options.copy, 'copy')));
+  }
+
+  /** This tensor on the CPU. @example x.cpu() */
+  cpu(): Tensor { return this.to({ device: 'cpu' }); }
+  /** This tensor on a CUDA device (a TorchError where there is none). @example x.cuda() */
+  cuda(index = 0): Tensor { return this.to({ device: `cuda:${checkInteger(index, 'index')}` }); }
+  /** As float32. @example torch_arange(0, 3).float() */
+  float(): Tensor { return this.to({ dtype: 'float32' }); }
+  /** As float64. */
+  double(): Tensor { return this.to({ dtype: 'float64' }); }
+  /** As int64. */
+  long(): Tensor { return this.to({ dtype: 'int64' }); }
+  /** As int32. */
+  int(): Tensor { return this.to({ dtype: 'int32' }); }
+  /** As int16. */
+  short(): Tensor { return this.to({ dtype: 'int16' }); }
+  /** As float16. */
+  half(): Tensor { return this.to({ dtype: 'float16' }); }
+  /** As bfloat16. */
+  bfloat16(): Tensor { return this.to({ dtype: 'bfloat16' }); }
+  /** As bool (non-zero is true). */
+  bool(): Tensor { return this.to({ dtype: 'bool' }); }
+  /** Whether this tensor is on a CUDA device. @example x.is_cuda // false on the CPU */
+  get is_cuda(): boolean { return native.device(this.h).startsWith('cuda'); }
+
+  // ---- arithmetic ----
+
+  /** `this + alpha * other`. @example x.add(y); x.add(1); x.add(y, 0.5) */
+  add(other: TensorOrScalar, alpha?: number | { alpha?: number }): Tensor {
+    checkOperand(other, 'other');
+    alpha = alphaOf(alpha, 'add');
+    if (alpha !== undefined) checkNumber(alpha, 'alpha');
+    return tensorFrom(native.add(this.h, idOrScalar(other), alpha));
+  }
+
+  /** `this - alpha * other`. @example x.sub(y) */
+  sub(other: TensorOrScalar, alpha?: number | { alpha?: number }): Tensor {
+    checkOperand(other, 'other');
+    alpha = alphaOf(alpha, 'sub');
+    if (alpha !== undefined) checkNumber(alpha, 'alpha');
+    return tensorFrom(native.sub(this.h, idOrScalar(other), alpha));
+  }
+
+  /** Elementwise product. @example x.mul(2) */
+  mul(other: TensorOrScalar): Tensor { return binary(this, native.mul, other); }
+  /** Elementwise true division. @example x.div(y) */
+  div(other: TensorOrScalar): Tensor { return binary(this, native.div, other); }
+  /** Elementwise power. @example x.pow(2) */
+  pow(exponent: TensorOrScalar): Tensor { return binary(this, native.pow, exponent, 'exponent'); }
+  /** Python's `%` (the sign of the divisor). @example x.remainder(3) */
+  remainder(other: TensorOrScalar): Tensor { return binary(this, native.remainder, other); }
+  /** Matrix product with PyTorch's broadcasting rules. @example x.matmul(w) */
+  matmul(other: Tensor): Tensor { return tensorBinary(this, native.matmul, other); }
+  /** Elementwise maximum. @example x.maximum(y) */
+  maximum(other: Tensor): Tensor { return tensorBinary(this, native.maximum, other); }
+  /** Elementwise minimum. @example x.minimum(y) */
+  minimum(other: Tensor): Tensor { return tensorBinary(this, native.minimum, other); }
+
+  /** `-this`. */
+  neg(): Tensor { return unary(this, native.neg); }
+  /** `e^this`. */
+  exp(): Tensor { return unary(this, native.exp); }
+  /** Natural logarithm. */
+  log(): Tensor { return unary(this, native.log); }
+  /** Square root. */
+  sqrt(): Tensor { return unary(this, native.sqrt); }
+  /** Absolute value. */
+  abs(): Tensor { return unary(this, native.abs); }
+  /** `max(this, 0)`. */
+  relu(): Tensor { return unary(this, native.relu); }
+  /** Logistic sigmoid. */
+  sigmoid(): Tensor { return unary(this, native.sigmoid); }
+  /** Hyperbolic tangent. */
+  tanh(): Tensor { return unary(this, native.tanh); }
+  /** Sine. */
+  sin(): Tensor { return unary(this, native.sin); }
+  /** Cosine. */
+  cos(): Tensor { return unary(this, native.cos); }
+  /** `this * this`. */
+  square(): Tensor { return unary(this, native.square); }
+  /** `1 / this`. */
+  reciprocal(): Tensor { return unary(this, native.reciprocal); }
+  /** Rounds down. */
+  floor(): Tensor { return unary(this, native.floor); }
+  /** Rounds up. */
+  ceil(): Tensor { return unary(this, native.ceil); }
+  /** Rounds half to even, as PyTorch does. */
+  round(): Tensor { return unary(this, native.round); }
+  /** -1, 0 or 1. */
+  sign(): Tensor { return unary(this, native.sign); }
+
+  /** Limits values to [min, max]; either bound may be null. @example x.clamp(0, 1) */
+  clamp(min: number | null | { min?: number | null; max?: number | null } = null, max: number | null = null): Tensor {
+    const named = namedArguments(min, CLAMP_KEYS, 'clamp');
+    if (named !== null) ({ min = null, max = null } = named);
+    if (min !== null) checkNumber(min, 'min');
+    if (max !== null) checkNumber(max, 'max');
+    if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp but received neither');
+    return tensorFrom(native.clamp(this.h, min as number | null, max));
+  }
+
+  /** Softmax along `dim`. @example logits.softmax(-1) */
+  softmax(dim: number): Tensor {
+    return tensorFrom(native.softmax(this.h, checkInteger(dim, 'dim')));
+  }
+
+  /** Log of softmax along `dim`, computed stably. @example logits.log_softmax(-1) */
+  log_softmax(dim: number): Tensor {
+    return tensorFrom(native.log_softmax(this.h, checkInteger(dim, 'dim')));
+  }
+
+  // ---- comparison and logic (results are bool tensors) ----
+
+  /** `this == other`. */
+  eq(other: TensorOrScalar): Tensor { return binary(this, native.eq, other); }
+  /** `this != other`. */
+  ne(other: TensorOrScalar): Tensor { return binary(this, native.ne, other); }
+  /** `this < other`. */
+  lt(other: TensorOrScalar): Tensor { return binary(this, native.lt, other); }
+  /** `this <= other`. */
+  le(other: TensorOrScalar): Tensor { return binary(this, native.le, other); }
+  /** `this > other`. */
+  gt(other: TensorOrScalar): Tensor { return binary(this, native.gt, other); }
+  /** `this >= other`. */
+  ge(other: TensorOrScalar): Tensor { return binary(this, native.ge, other); }
+  /** NaN positions. */
+  isnan(): Tensor { return unary(this, native.isnan); }
+  /** Finite positions. */
+  isfinite(): Tensor { return unary(this, native.isfinite); }
+  /** Elementwise not. */
+  logical_not(): Tensor { return unary(this, native.logical_not); }
+  /** Elementwise and (non-zero is true); `other` may be a number or a boolean. */
+  logical_and(other: TensorOrScalar): Tensor { return tensorBinary(this, native.logical_and, logicalOperand(this, other)); }
+  /** Elementwise or (non-zero is true); `other` may be a number or a boolean. */
+  logical_or(other: TensorOrScalar): Tensor { return tensorBinary(this, native.logical_or, logicalOperand(this, other)); }
+
+  /** Whether all elements are close: `|a - b| <= atol + rtol * |b|`. @example a.allclose(b, 1e-5, 1e-8) */
+  allclose(other: Tensor, rtol: number | { rtol?: number; atol?: number; equal_nan?: boolean } = 1e-5, atol = 1e-8, equal_nan = false): boolean {
+    checkTensor(other, 'other');
+    const named = namedArguments(rtol, ALLCLOSE_KEYS, 'allclose');
+    if (named !== null) ({ rtol = 1e-5, atol = 1e-8, equal_nan = false } = named);
+    return native.allclose(this.h, other.h, checkFinite(rtol, 'rtol'), checkFinite(atol, 'atol'), checkBoolean(equal_nan, 'equal_nan'));
+  }
+
+  /** Same shape and exactly the same values. @example a.equal(a.clone()) // true */
+  equal(other: Tensor): boolean {
+    return native.equal(this.h, checkTensor(other, 'other').h);
+  }
+
+  // ---- reductions ----
+
+  /** Sum of all elements, or along `dim` (a number or an array). @example x.sum(); x.sum(0, true) */
+  sum(dim?: number | number[] | null | ReduceOptions, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
+    const named = namedArguments(dim, REDUCE_NAMED_KEYS, 'sum');
+    if (named !== null) return reduce(this, native.sum, 'sum', named.dim, named.keepdim ?? false, named.dtype === undefined ? undefined : { dtype: named.dtype });
+    return reduce(this, native.sum, 'sum', dim as number | number[] | null | undefined, keepdim, options);
+  }
+
+  /** Mean of all elements, or along `dim`. @example x.mean(); x.mean([0, 1]) */
+  mean(dim?: number | number[] | null | ReduceOptions, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
+    const named = namedArguments(dim, REDUCE_NAMED_KEYS, 'mean');
+    if (named !== null) return reduce(this, native.mean, 'mean', named.dim, named.keepdim ?? false, named.dtype === undefined ? undefined : { dtype: named.dtype });
+    return reduce(this, native.mean, 'mean', dim as number | number[] | null | undefined, keepdim, options);
+  }
+
+  /**
+   * The p-norm of all elements, or along `dim` (`torch.norm(x, p, dim, keepdim)` with a number
+   * `p`; `Infinity` for the largest absolute value). @example x.norm(); x.norm(1, -1, true)
+   */
+  norm(p: number | { p?: number; dim?: number | number[] | null; keepdim?: boolean } = 2, dim?: number | number[] | null, keepdim = false): Tensor {
+    const named = namedArguments(p, NORM_KEYS, 'norm');
+    if (named !== null) ({ p = 2, dim, keepdim = false } = named);
+    checkNumber(p, 'p');
+    const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
+    return tensorFrom(native.norm(this.h, p as number, dims, checkBoolean(keepdim, 'keepdim')));
+  }
+
+  /** The largest element, or `[values, indices]` along `dim`. @example x.max(); const [v, i] = x.max(1) */
+  max(): Tensor;
+  max(dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];
+  max(dim?: number | DimOptions, keepdim = false): Tensor | [Tensor, Tensor] {
+    if (dim === undefined) return unary(this, native.maxAll);
+    const [axis, keep] = dimArguments(dim, keepdim, 'max');
+    return dimReduce(this, native.maxDim, axis, keep);
+  }
+
+  /** The smallest element, or `[values, indices]` along `dim`. @example x.min(); const [v, i] = x.min(0) */
+  min(): Tensor;
+  min(dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];
+  min(dim?: number | DimOptions, keepdim = false): Tensor | [Tensor, Tensor] {
+    if (dim === undefined) return unary(this, native.minAll);
+    const [axis, keep] = dimArguments(dim, keepdim, 'min');
+    return dimReduce(this, native.minDim, axis, keep);
+  }
+
+  /** Index of the largest element (of the flattened tensor when `dim` is omitted). @example logits.argmax(-1) */
+  argmax(dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
+    const named = namedArguments(dim, ARG_KEYS, 'argmax');
+    if (named !== null) ({ dim, keepdim = false } = named);
+    return tensorFrom(native.argmax(this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim')));
+  }
+
+  /** Index of the smallest element. @example x.argmin(0) */
+  argmin(dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
+    const named = namedArguments(dim, ARG_KEYS, 'argmin');
+    if (named !== null) ({ dim, keepdim = false } = named);
+    return tensorFrom(native.argmin(this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim')));
+  }
+
+  // ---- shape ----
+
+  /** Transpose of a matrix (≤ 2 dimensions). @example w.t() */
+  t(): Tensor { return unary(this, native.t); }
+
+  /** Swaps two dimensions. @example x.transpose(0, 1) */
+  transpose(dim0: number, dim1: number): Tensor {
+    return tensorFrom(native.transpose(this.h, checkInteger(dim0, 'dim0'), checkInteger(dim1, 'dim1')));
+  }
+
+  /** Reorders the dimensions. @example x.permute(2, 0, 1) */
+  permute(...dims: number[] | [number[]]): Tensor {
+    return tensorFrom(native.permute(this.h, dimsFrom(dims, 'dims')));
+  }
+
+  /** The same values in a new shape (a view when possible); -1 infers one size. @example x.reshape(-1, 4) */
+  reshape(...shape: number[] | [number[]]): Tensor {
+    return tensorFrom(native.reshape(this.h, dimsFrom(shape, 'shape')));
+  }
+
+  /** A view with a new shape (a TorchError if the memory layout does not allow it). @example x.view(2, -1) */
+  view(...shape: number[] | [number[]]): Tensor {
+    return tensorFrom(native.view(this.h, dimsFrom(shape, 'shape')));
+  }
+
+  /** Broadcasts size-1 dimensions to `shape` without copying; -1 keeps a size. @example b.expand(4, -1) */
+  expand(...shape: number[] | [number[]]): Tensor {
+    return tensorFrom(native.expand(this.h, dimsFrom(shape, 'shape')));
+  }
+
+  /** Flattens dimensions `start_dim`..`end_dim` into one. @example images.flatten(1) */
+  flatten(start_dim: number | { start_dim?: number; end_dim?: number } = 0, end_dim = -1): Tensor {
+    const named = namedArguments(start_dim, FLATTEN_KEYS, 'flatten');
+    if (named !== null) ({ start_dim = 0, end_dim = -1 } = named);
+    return tensorFrom(native.flatten(this.h, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim')));
+  }
+
+  /** Removes size-1 dimensions (only `dim` when given). @example x.squeeze(0) */
+  squeeze(dim?: number | { dim?: number }): Tensor {
+    const named = namedArguments(dim, SQUEEZE_KEYS, 'squeeze');
+    if (named !== null) ({ dim } = named);
+    return tensorFrom(native.squeeze(this.h, optionalDim(dim)));
+  }
+
+  /** Inserts a size-1 dimension at `dim`. @example x.unsqueeze(0) */
+  unsqueeze(dim: number): Tensor {
+    return tensorFrom(native.unsqueeze(this.h, checkInteger(dim, 'dim')));
+  }
+
+  /** A contiguous tensor with the same values (itself if already contiguous). */
+  contiguous(): Tensor { return unary(this, native.contiguous); }
+  /** A copy that autograd tracks back to this tensor. */
+  clone(): Tensor { return unary(this, native.clone); }
+  /** The same storage, cut out of the autograd graph. @example loss.detach().item() */
+  detach(): Tensor { return unary(this, native.detach); }
+
+  // ---- indexing (0-based, like JavaScript and PyTorch; R torch is 1-based) ----
+
+  /**
+   * `x[items]` as in PyTorch: numbers pick one position (negative from the end), slices pick
+   * ranges with an exclusive stop, tensors or integer arrays pick rows, `null` adds an axis.
+   * Omitted trailing dimensions are taken whole.
+   *
+   * @example
+   * X.index(idx);                     // R: X[idx, ]   (idx 0-based here)
+   * delta.index('0:5', '0:5');        // R: delta[1:5, 1:5]
+   * x.index(-1);                      // the last row
+   */
+  index(...items: IndexItem[]): Tensor {
+    return tensorFrom(native.index(this.h, items.map(toNativeIndex)));
+  }
+
+  /**
+   * `x[items] = value`, in place; returns this tensor. With `accumulate` (index tensors or
+   * integer arrays only, as torch's `index_put_`), values at repeated positions add up.
+   *
+   * @example
+   * x.index_put_([0, '1:3'], 0);
+   * counts.index_put_([torch_tensor([0, 2, 0], { dtype: 'int64' })], 1, true); // counts[0] += 2, counts[2] += 1
+   */
+  index_put_(items: IndexItem[], value: TensorOrScalar, accumulate: boolean | { accumulate?: boolean } = false): this {
+    const named = namedArguments(accumulate, ACCUMULATE_NAMES, 'index_put_');
+    if (named !== null) ({ accumulate = false } = named);
+    if (!Array.isArray(items)) fail('an array of index items', 'items', items);
+    const list: IndexItem[] = Array.from(items);
+    checkOperand(value, 'value');
+    if (checkBoolean(accumulate, 'accumulate')) {
+      // torch's index_put_(indices, values, accumulate=True): index tensors only, one per dimension.
+      list.forEach((item, i) => {
+        if (!(item instanceof Tensor) && !Array.isArray(item)) fail('an index Tensor or an array of integers (accumulate takes no slices)', `items[${i}]`, item);
+      });
+    }
+    native.indexPut(this.h, list.map(toNativeIndex), idOrScalar(value), accumulate as boolean);
+    return this;
+  }
+
+  // ---- in place (each returns this tensor) ----
+
+  /** `this += alpha * other`. @example w.add_(delta) */
+  add_(other: TensorOrScalar, alpha?: number | { alpha?: number }): this {
+    checkOperand(other, 'other');
+    alpha = alphaOf(alpha, 'add_');
+    if (alpha !== undefined) checkNumber(alpha, 'alpha');
+    native.add_(this.h, idOrScalar(other), alpha);
+    return this;
+  }
+
+  /** `this -= alpha * other`. @example w.sub_(grad, lr) */
+  sub_(other: TensorOrScalar, alpha?: number | { alpha?: number }): this {
+    checkOperand(other, 'other');
+    alpha = alphaOf(alpha, 'sub_');
+    if (alpha !== undefined) checkNumber(alpha, 'alpha');
+    native.sub_(this.h, idOrScalar(other), alpha);
+    return this;
+  }
+
+  /** `this *= other`. */
+  mul_(other: TensorOrScalar): this { native.mul_(this.h, idOrScalar(checkOperand(other, 'other'))); return this; }
+  /** `this /= other`. */
+  div_(other: TensorOrScalar): this { native.div_(this.h, idOrScalar(checkOperand(other, 'other'))); return this; }
+  /** `this **= exponent`. */
+  pow_(exponent: TensorOrScalar): this { native.pow_(this.h, idOrScalar(checkOperand(exponent, 'exponent'))); return this; }
+  /** Fills with zeros. */
+  zero_(): this { native.zero_(this.h); return this; }
+  /** Fills with `value`. @example x.fill_(1) */
+  fill_(value: number | boolean): this { native.fill_(this.h, checkScalar(value, 'value')); return this; }
+  /** Copies `source`'s values into this tensor (broadcasting). @example w.copy_(saved) */
+  copy_(source: Tensor): this { native.copy_(this.h, checkTensor(source, 'source').h); return this; }
+
+  /** Fills with samples of N(mean, std²) from libtorch's generator. @example w.normal_(0, 0.02) */
+  normal_(mean: number | { mean?: number; std?: number } = 0, std = 1): this {
+    const named = namedArguments(mean, NORMAL_KEYS, 'normal_');
+    if (named !== null) ({ mean = 0, std = 1 } = named);
+    checkFinite(mean, 'mean');
+    if (checkFinite(std, 'std') < 0) throw new RangeError(`Expected a non-negative std for normal_ but received ${std}`);
+    native.normal_(this.h, mean as number, std);
+    return this;
+  }
+
+  /** Fills with samples of U(from, to). @example w.uniform_(-0.1, 0.1) */
+  uniform_(from: number | { from?: number; to?: number } = 0, to = 1): this {
+    const named = namedArguments(from, UNIFORM_KEYS, 'uniform_');
+    if (named !== null) ({ from = 0, to = 1 } = named);
+    const low = checkFinite(from, 'from');
+    if (checkFinite(to, 'to') < low) throw new RangeError(`Expected to >= from for uniform_ but received from=${low}, to=${to}`);
+    native.uniform_(this.h, low, to);
+    return this;
+  }
+
+  /** Limits values to [min, max] in place. */
+  clamp_(min: number | null | { min?: number | null; max?: number | null } = null, max: number | null = null): this {
+    const named = namedArguments(min, CLAMP_KEYS, 'clamp_');
+    if (named !== null) ({ min = null, max = null } = named);
+    if (min !== null) checkNumber(min, 'min');
+    if (max !== null) checkNumber(max, 'max');
+    if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp_ but received neither');
+    native.clamp_(this.h, min as number | null, max);
+    return this;
+  }
+
+  // ---- autograd ----
+
+  /** Whether autograd records operations on this tensor. */
+  get requires_grad(): boolean { return native.requiresGrad(this.h); }
+  set requires_grad(flag: boolean) { native.setRequiresGrad(this.h, checkBoolean(flag, 'requires_grad')); }
+
+  /** Turns gradient recording on or off for this leaf tensor; returns it. @example w.requires_grad_() */
+  requires_grad_(flag = true): this {
+    native.setRequiresGrad(this.h, checkBoolean(flag, 'requires_grad'));
+    return this;
+  }
+
+  /** The accumulated gradient, or undefined before any backward(). Each read is a new handle to the same gradient. */
+  get grad(): Tensor | undefined {
+    const id = native.grad(this.h);
+    return id === null ? undefined : tensorFrom(id);
+  }
+
+  /** Sets the gradient: a tensor of this tensor's shape, dtype and device (as PyTorch demands), or null. */
+  set grad(gradient: Tensor | undefined | null) {
+    if (gradient === undefined || gradient === null) {
+      native.setGrad(this.h, null);
+      return;
+    }
+    checkTensor(gradient, 'grad');
+    const mismatch = (what: string, theirs: string): string => `Expected a gradient with the tensor's own ${what} for grad but received ${theirs}`;
+    if (!sameShape(gradient.shape, this.shape)) throw new RangeError(mismatch(`shape [${this.shape.join(', ')}]`, `shape [${gradient.shape.join(', ')}]`));
+    if (gradient.dtype !== this.dtype) throw new TypeError(mismatch(`dtype ${this.dtype}`, gradient.dtype));
+    if (gradient.device !== this.device) throw new TypeError(mismatch(`device ${this.device}`, gradient.device));
+    native.setGrad(this.h, gradient.h);
+  }
+
+  /** The name of the operation that made this tensor (`"MmBackward0"`), or null for a leaf. */
+  get grad_fn(): string | null { return native.gradFn(this.h); }
+  /** Whether this is a leaf of the autograd graph (made by the user, not by an operation). */
+  get is_leaf(): boolean { return native.isLeaf(this.h); }
+
+  /** Keeps `grad` for this non-leaf tensor after backward(). */
+  retain_grad(): this { native.retainGrad(this.h); return this; }
+
+  /**
+   * Computes gradients of this tensor with respect to every leaf that requires them, and
+   * accumulates them into their `grad`. A non-scalar tensor needs `gradient`.
+   *
+   * @example
+   * const loss = nnf_mse_loss(model(x), y); loss.backward();
+   */
+  backward(gradient?: Tensor | null, given?: BackwardOptions): void {
+    const options = checkOptions(given, BACKWARD_KEYS, 'backward');
+    if (gradient !== undefined && gradient !== null) checkTensor(gradient, 'gradient');
+    const retain = options.retain_graph === undefined ? null : checkBoolean(options.retain_graph, 'retain_graph');
+    native.backward(this.h, gradient?.h ?? null, retain, options.create_graph === undefined ? false : checkBoolean(options.create_graph, 'create_graph'));
+  }
+
+  // ---- memory ----
+
+  /** Releases this handle's reference to the native tensor now. Idempotent. @example x.dispose() */
+  dispose(): void { native.dispose(this.h); }
+  /** `using x = torch_randn(3)` disposes x at the end of the block. */
+  [Symbol.dispose](): void { native.dispose(this.h); }
+
+  // ---- printing ----
+
+  /** What R torch prints: `torch_tensor`, libtorch's values, `[ CPUFloatType{2,3} ]` and the grad suffix. */
+  toString(): string {
+    if (native.isDisposed(this.h)) return 'torch_tensor\n[ disposed ]';
+    let text = `torch_tensor\n${native.format(this.h).trimEnd()}`;
+    const gradFn = native.gradFn(this.h);
+    if (gradFn !== null) text += `[ grad_fn = <${gradFn}> ]`;
+    else if (native.requiresGrad(this.h)) text += '[ requires_grad = TRUE ]';
+    return text;
+  }
+
+  [inspect.custom](): string { return this.toString(); }
+
+}
+
+Object.defineProperty(Tensor.prototype, TENSOR_BRAND, { value: true });
+
+// ---- the methods' shared steps (functions, not methods: nothing internal on the prototype) ----
+
+function unary(self: Tensor, op: (a: TensorId) => TensorId): Tensor {
+  return tensorFrom(op(self.h));
+}
+
+function binary(self: Tensor, op: (a: TensorId, b: TensorIdOrScalar) => TensorId, other: unknown, name = 'other'): Tensor {
+  const operand = idOrScalar(checkOperand(other, name));
+  return tensorFrom(op(self.h, operand));
+}
+
+function tensorBinary(self: Tensor, op: (a: TensorId, b: TensorId) => TensorId, other: unknown): Tensor {
+  const operand = checkTensor(other, 'other').h;
+  return tensorFrom(op(self.h, operand));
+}
+
+function reduce(self: Tensor, op: typeof native.sum, name: string, dim: number | number[] | null | undefined, keepdim: boolean, options: { dtype?: DTypeLike } | undefined): Tensor {
+  const { dtype: given } = checkOptions(options, REDUCE_KEYS, name);
+  const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
+  const dtype = given === undefined ? null : dtypeCode(given);
+  return tensorFrom(op(self.h, dims, checkBoolean(keepdim, 'keepdim'), dtype));
+}
+
+// A number or boolean as a 0-dim bool tensor on `self`'s device, for the logical ops.
+function logicalOperand(self: Tensor, other: unknown): Tensor {
+  const operand = checkOperand(other, 'other');
+  if (typeof operand === 'object') return operand;
+  return tensorFrom(native.full([], operand !== 0 && operand !== false, dtypeCode('bool'), native.device(self.h), false));
+}
+
+// alpha, or R's named { alpha }.
+function alphaOf(alpha: number | { alpha?: number } | undefined, where: string): number | undefined {
+  const named = namedArguments(alpha, ALPHA_NAMES, where);
+  return named === null ? alpha as number | undefined : named.alpha;
+}
+
+function dimReduce(self: Tensor, op: typeof native.maxDim, dim: number, keepdim: boolean): [Tensor, Tensor] {
+  checkInteger(dim, 'dim');
+  const values = newTensor();
+  const indices = newTensor();
+  op(values, indices, self.h, dim, checkBoolean(keepdim, 'keepdim'));
+  return [values, indices];
+}
+

@@ -1,0 +1,308 @@
+// Data loading as R torch names it (`dataset()`, `tensor_dataset()`, `dataloader()`), with
+// PyTorch's DataLoader semantics (1.13's and 2.13's alike): the same batches, the same default collation, and a
+// shuffle that draws from the default generator exactly as Python's DataLoader and
+// RandomSampler do (native/data/data.cc), so after the same torch_manual_seed the order is
+// PyTorch's. Indices are 0-based, as in PyTorch (R torch's are 1-based).
+import { native } from '../core/native.js';
+import { torch_tensor } from '../ops/creation.js';
+import { torch_stack } from '../ops/functions.js';
+import { Tensor, checkTensor, tensorFrom } from '../core/tensor.js';
+import { checkBoolean, checkFunction, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
+
+/**
+ * What a dataloader needs from a dataset: `.getitem(i)` for a 0-based index and `.length()`;
+ * optionally `.getbatch(indices)`, which then replaces the per-item calls.
+ */
+export interface Dataset<T = unknown> {
+  '.getitem'(index: number): T;
+  '.length'(): number;
+  '.getbatch'?(indices: number[]): unknown;
+}
+
+/** A dataset definition for `dataset()`: `initialize` and the dataset methods; other members become methods. */
+export type dataset_definition<A extends unknown[], T> = {
+  initialize?: (...args: A) => void;
+  '.getitem'?: (index: number) => T;
+  '.length': () => number;
+  '.getbatch'?: (indices: number[]) => unknown;
+  [method: string]: unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+} & ThisType<Dataset<T> & Record<string, any>>;
+
+/** Makes a dataset with the arguments of its `initialize`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type dataset_generator<A extends unknown[], T> = ((...args: A) => Dataset<T> & Record<string, any>) & { readonly classname: string };
+
+/**
+ * R torch's `dataset()`: returns a generator; each call makes a dataset object, runs
+ * `initialize` with `this` bound to it, and the other members are its methods. A dataset has
+ * `.getitem(i)` (0-based) and `.length()`, or `.getbatch(indices)` and `.length()`.
+ *
+ * @example
+ * const squares = dataset('squares', {
+ *   initialize(n: number) { this.x = torch_arange(0, n); },
+ *   '.getitem'(i: number) { return { x: this.x.index(i), y: this.x.index(i).square() }; },
+ *   '.length'() { return this.x.shape[0]; },
+ * });
+ * const ds = squares(10);
+ */
+export function dataset<A extends unknown[], T>(definition: dataset_definition<A, T>): dataset_generator<A, T>;
+export function dataset<A extends unknown[], T>(name: string, definition: dataset_definition<A, T>): dataset_generator<A, T>;
+export function dataset(first: unknown, second?: unknown): dataset_generator<unknown[], unknown> {
+  const [name, definition] = typeof first === 'string' ? [first, second] : ['dataset', first];
+  if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) fail('a definition object', 'definition', definition);
+  const members = definition as Record<string, unknown>;
+  for (const [key, value] of Object.entries(members)) checkFunction(value, `definition[${JSON.stringify(key)}]`);
+  if (members['.length'] === undefined) fail('a function', 'definition[".length"]', undefined);
+  if (members['.getitem'] === undefined && members['.getbatch'] === undefined) fail('a function', 'definition[".getitem"]', undefined);
+  const { initialize, ...methods } = members as { initialize?: (...args: unknown[]) => void };
+  const prototype = Object.create(Object.prototype, { [Symbol.toStringTag]: { value: name } }) as Record<string, unknown>;
+  Object.assign(prototype, methods);
+  const generator = (...args: unknown[]): Dataset => {
+    const instance = Object.create(prototype) as Dataset;
+    initialize?.apply(instance, args);
+    return instance;
+  };
+  return Object.assign(generator, { classname: name }) as dataset_generator<unknown[], unknown>;
+}
+
+/** A dataset of tensors that share their first dimension; items are arrays of rows. Made by `tensor_dataset`. */
+export interface TensorDataset extends Dataset<Tensor[]> {
+  readonly tensors: Tensor[];
+  '.getbatch'(indices: number[]): Tensor[];
+}
+
+/**
+ * R torch's `tensor_dataset(...)` (PyTorch's TensorDataset): item `i` is `[t1[i], t2[i], ...]`;
+ * a batch is `[t1[indices], t2[indices], ...]`, rows gathered at once.
+ *
+ * @example
+ * const ds = tensor_dataset(x, y);
+ * for (const [xb, yb] of dataloader(ds, { batch_size: 32, shuffle: true })) { ... }
+ */
+export function tensor_dataset(...tensors: Tensor[]): TensorDataset {
+  if (tensors.length === 0) fail('at least one Tensor', 'tensors', tensors);
+  tensors.forEach((tensor, i) => {
+    checkTensor(tensor, `tensors[${i}]`);
+    if (tensor.dim() === 0) fail('a Tensor with at least one dimension', `tensors[${i}]`, tensor);
+  });
+  const size = tensors[0]!.shape[0]!;
+  tensors.forEach((tensor, i) => {
+    if (tensor.shape[0] !== size) failRange(`a first dimension of ${size} (as tensors[0])`, `tensors[${i}]`, `shape [${tensor.shape.join(', ')}]`);
+  });
+  return {
+    tensors: [...tensors],
+    '.getitem': (index: number) => {
+      checkIndex(index, size);
+      return tensors.map((tensor) => tensor.index(index));
+    },
+    '.getbatch': (indices: number[]) => {
+      if (!Array.isArray(indices)) fail('an array of indices', 'indices', indices);
+      indices.forEach((index, i) => checkIndex(index, size, `indices[${i}]`));
+      const rows = torch_tensor(indices, { dtype: 'int64' });
+      return tensors.map((tensor) => tensor.index(rows));
+    },
+    '.length': () => size,
+  };
+}
+
+function checkIndex(index: unknown, size: number, name = 'index'): number {
+  if (checkNonNegativeInteger(index, name) >= size) failRange(`an index below ${size}`, name, index);
+  return index as number;
+}
+
+// ---------------------------------------------------------------- collation
+
+/**
+ * PyTorch's `default_collate`: tensors are stacked along a new first dimension; numbers
+ * become a tensor (int64 when every one is an integer, else float64, as Python's ints and
+ * floats do); booleans a bool tensor; bigints int64; strings stay an array; arrays are
+ * collated position by position and plain objects key by key.
+ *
+ * @example utils_data_default_collate([[x0, 0], [x1, 1]]) // [stack([x0, x1]), tensor([0, 1])]
+ */
+export function utils_data_default_collate(batch: unknown[]): unknown {
+  if (!Array.isArray(batch) || batch.length === 0) fail('a non-empty array of samples', 'batch', batch);
+  const first = batch[0];
+  const same = (test: (value: unknown) => boolean, what: string): void => {
+    batch.forEach((value, i) => { if (!test(value)) fail(`${what} (as batch[0])`, `batch[${i}]`, value); });
+  };
+  if (first instanceof Tensor) {
+    same((value) => value instanceof Tensor, 'a Tensor');
+    return torch_stack(batch as Tensor[]);
+  }
+  if (typeof first === 'number') {
+    same((value) => typeof value === 'number', 'a number');
+    return torch_tensor(batch as number[], { dtype: (batch as number[]).every(Number.isInteger) ? 'int64' : 'float64' });
+  }
+  if (typeof first === 'boolean') {
+    same((value) => typeof value === 'boolean', 'a boolean');
+    return torch_tensor(batch as boolean[], { dtype: 'bool' });
+  }
+  if (typeof first === 'bigint') {
+    same((value) => typeof value === 'bigint', 'a bigint');
+    return torch_tensor(BigInt64Array.from(batch as bigint[]));
+  }
+  if (typeof first === 'string') {
+    same((value) => typeof value === 'string', 'a string');
+    return [...batch];
+  }
+  if (Array.isArray(first)) {
+    same((value) => Array.isArray(value) && value.length === first.length, `an array of length ${first.length}`);
+    return first.map((_, i) => utils_data_default_collate(batch.map((sample) => (sample as unknown[])[i])));
+  }
+  if (typeof first === 'object' && first !== null && Object.getPrototypeOf(first) === Object.prototype) {
+    const keys = Object.keys(first);
+    same((value) => typeof value === 'object' && value !== null && keys.every((key) => Object.hasOwn(value, key)), `an object with keys ${keys.join(', ')}`);
+    return Object.fromEntries(keys.map((key) => [key, utils_data_default_collate(batch.map((sample) => (sample as Record<string, unknown>)[key]))]));
+  }
+  return fail('Tensors, numbers, booleans, bigints, strings, arrays or plain objects', 'batch[0]', first);
+}
+
+// ---------------------------------------------------------------- the loader
+
+/** The indices a loader reads, in order (PyTorch's `Sampler`): `distributed_sampler`, or your own. */
+export interface Sampler extends Iterable<number> {
+  /** How many indices one pass yields. */
+  readonly length: number;
+}
+
+/** Options of `dataloader`. */
+export interface DataLoaderOptions<B = unknown> {
+  /** Samples per batch (1). */
+  batch_size?: number;
+  /** A new random order every epoch, drawn from the default generator as PyTorch draws it (false). */
+  shuffle?: boolean;
+  /** Drop the last batch when it is smaller than batch_size (false). */
+  drop_last?: boolean;
+  /** The indices to read, in order, instead of all of them (`distributed_sampler`); not with `shuffle`. */
+  sampler?: Sampler;
+  /**
+   * Makes a batch from the array of samples (`utils_data_default_collate`); for a dataset
+   * with `.getbatch`, from what `.getbatch` returned (default: that, unchanged).
+   */
+  collate_fn?: (batch: any) => B; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/**
+ * Batches of a dataset, iterable with `for...of` and `for await...of`; each iteration is one
+ * epoch (reshuffled when `shuffle` is on). Made by `dataloader`.
+ */
+export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
+  readonly batch_size: number;
+  readonly shuffle: boolean;
+  readonly drop_last: boolean;
+  readonly sampler: Sampler | null;
+  private readonly collate: (batch: unknown) => B;
+
+  /** @internal Use dataloader. */
+  constructor(readonly dataset: Dataset, options?: DataLoaderOptions<B>) {
+    checkDataset(dataset);
+    const { batch_size = 1, shuffle = false, drop_last = false, sampler, collate_fn } = checkOptions(
+      options, optionKeys<DataLoaderOptions<B>>({ batch_size: true, shuffle: true, drop_last: true, sampler: true, collate_fn: true }), 'dataloader');
+    this.batch_size = checkPositiveInteger(batch_size, 'batch_size');
+    this.shuffle = checkBoolean(shuffle, 'shuffle');
+    this.sampler = sampler === undefined ? null : checkSampler(sampler);
+    if (this.sampler !== null && this.shuffle) fail('shuffle: false with a sampler (the sampler chooses the order)', 'shuffle', shuffle);
+    this.drop_last = checkBoolean(drop_last, 'drop_last');
+    const batched = typeof dataset['.getbatch'] === 'function';
+    const identity = (batch: unknown): B => batch as B;
+    this.collate = collate_fn === undefined
+      ? (batched ? identity : utils_data_default_collate as (batch: unknown) => B)
+      : checkFunction(collate_fn, 'collate_fn') as (batch: unknown) => B;
+  }
+
+  /** The number of batches in an epoch. @example dataloader(ds, { batch_size: 4 }).length */
+  get length(): number {
+    const size = this.sampler === null ? datasetLength(this.dataset) : this.sampler.length;
+    return this.drop_last ? Math.floor(size / this.batch_size) : Math.ceil(size / this.batch_size);
+  }
+
+  /**
+   * One epoch. Like PyTorch's DataLoader iterator, it draws one seed from the default
+   * generator when it starts (the workers' base seed, unused here) and, when shuffling, one
+   * more at the first batch to seed a fresh generator for `torch_randperm`.
+   */
+  [Symbol.iterator](): Iterator<B> {
+    native.randomSeed();
+    return this.batches();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<B> {
+    for (const batch of this) yield batch;
+  }
+
+  private *batches(): Generator<B> {
+    const order = this.sampler !== null ? [...this.sampler]
+      : this.shuffle ? permutation(datasetLength(this.dataset)) : Array.from({ length: datasetLength(this.dataset) }, (_, i) => i);
+    const size = order.length;
+    for (let start = 0; start < size; start += this.batch_size) {
+      const indices = order.slice(start, start + this.batch_size);
+      if (this.drop_last && indices.length < this.batch_size) break;
+      yield this.collate(this.fetch(indices));
+    }
+  }
+
+  private fetch(indices: number[]): unknown {
+    const dataset = this.dataset;
+    if (typeof dataset['.getbatch'] === 'function') return dataset['.getbatch'](indices);
+    return indices.map((index) => dataset['.getitem'](index));
+  }
+}
+
+// RandomSampler.__iter__ without a generator: a seed from the default generator, then
+// randperm on a fresh generator seeded with it.
+function permutation(size: number): number[] {
+  return seededPermutation(size, native.randomSeed());
+}
+
+/** torch.randperm(size, generator=g) after g.manual_seed(seed), g a fresh torch.Generator(). @internal */
+export function seededPermutation(size: number, seed: bigint): number[] {
+  const out = tensorFrom(native.randpermSeeded(size, seed));
+  try {
+    return Array.from(out.to_typed_array() as BigInt64Array, Number);
+  } finally {
+    out.dispose();
+  }
+}
+
+function checkSampler(value: unknown): Sampler {
+  const sampler = value as Sampler;
+  if (typeof value !== 'object' || value === null || typeof sampler[Symbol.iterator] !== 'function' || typeof sampler.length !== 'number') {
+    fail('a sampler (iterable indices with a length)', 'sampler', value);
+  }
+  return sampler;
+}
+
+function checkDataset(value: unknown): Dataset {
+  const ds = value as Dataset;
+  if (typeof value !== 'object' || value === null || typeof ds['.length'] !== 'function'
+    || (typeof ds['.getitem'] !== 'function' && typeof ds['.getbatch'] !== 'function')) {
+    fail('a dataset (with .length() and .getitem() or .getbatch())', 'dataset', value);
+  }
+  return ds;
+}
+
+function datasetLength(ds: Dataset): number {
+  const size = ds['.length']();
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) fail('a non-negative integer', 'dataset[".length"]()', size);
+  return size;
+}
+
+/**
+ * R torch's `dataloader(dataset, ...)`: batches of `batch_size` samples, in order or
+ * shuffled, collated by `collate_fn`. `torch_manual_seed(s)` before iterating gives the
+ * order Python's `DataLoader(..., shuffle=True)` gives after `torch.manual_seed(s)`.
+ *
+ * @example
+ * const loader = dataloader(tensor_dataset(x, y), { batch_size: 32, shuffle: true });
+ * for (let epoch = 0; epoch < 10; epoch++) {
+ *   for (const [xb, yb] of loader) { ... }
+ * }
+ */
+export function dataloader<B>(dataset: Dataset, options: DataLoaderOptions<B> & { collate_fn: (batch: any) => B }): DataLoader<B>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export function dataloader(dataset: TensorDataset, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<Tensor[]>;
+export function dataloader<B = unknown>(dataset: Dataset, options?: DataLoaderOptions<B>): DataLoader<B>;
+export function dataloader<B>(dataset: Dataset, options?: DataLoaderOptions<B>): DataLoader<B> {
+  return new DataLoader<B>(dataset, options);
+}

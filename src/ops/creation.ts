@@ -1,0 +1,245 @@
+// Tensor creation, named as in R torch. Random functions draw from libtorch's generator,
+// so `torch_manual_seed(s)` followed by the same calls gives Python PyTorch's exact values.
+import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.js';
+import { native } from '../core/native.js';
+import { tensorFrom, Tensor, type NestedArray } from '../core/tensor.js';
+import {
+  checkBoolean, checkDevice, checkFinite, checkInteger, checkNumber, checkNonNegativeInteger, checkOptions, checkScalar, fail, failRange, optionKeys, shapeFrom,
+} from '../core/validate.js';
+
+/** Options every creation function takes. */
+export interface TensorOptions {
+  dtype?: DTypeLike;
+  device?: string;
+  requires_grad?: boolean;
+}
+
+/** A shape, as an array or spread, optionally followed by options: `(2, 3)`, `([2, 3])`, `(2, 3, { dtype })`. */
+export type SizeArgs = number[] | [number[]] | [number[], TensorOptions] | [...number[], TensorOptions];
+
+interface ResolvedOptions {
+  dtype: number | null;
+  device: string | null;
+  requiresGrad: boolean;
+}
+
+const TENSOR_OPTION_KEYS = optionKeys<TensorOptions>({ dtype: true, device: true, requires_grad: true });
+const TORCH_TENSOR_KEYS = optionKeys<TensorOptions & { shape?: number[] }>({ dtype: true, device: true, requires_grad: true, shape: true });
+
+function resolve(given: TensorOptions | undefined, where = 'creation'): ResolvedOptions {
+  const options = checkOptions(given, TENSOR_OPTION_KEYS, where);
+  return {
+    dtype: options.dtype === undefined ? null : dtypeCode(options.dtype),
+    device: options.device === undefined ? null : checkDevice(options.device),
+    requiresGrad: options.requires_grad === undefined ? false : checkBoolean(options.requires_grad, 'requires_grad'),
+  };
+}
+
+function splitSize(args: unknown[], where: string): [number[], ResolvedOptions] {
+  const last = args[args.length - 1];
+  const hasOptions = typeof last === 'object' && last !== null && !Array.isArray(last);
+  const sizeArgs = hasOptions ? args.slice(0, -1) : args;
+  return [shapeFrom(sizeArgs), resolve(hasOptions ? (last as TensorOptions) : undefined, where)];
+}
+
+function shaped(create: typeof native.randn, args: unknown[], where: string): Tensor {
+  const [shape, options] = splitSize(args, where);
+  return tensorFrom(create(shape, options.dtype, options.device, options.requiresGrad));
+}
+
+/** Samples of N(0, 1). @example torch_randn(10000, 1001) */
+export function torch_randn(...args: SizeArgs): Tensor { return shaped(native.randn, args, 'torch_randn'); }
+/** Samples of U(0, 1). @example torch_rand(2, 3) */
+export function torch_rand(...args: SizeArgs): Tensor { return shaped(native.rand, args, 'torch_rand'); }
+/** Zeros. @example torch_zeros(1, 1000) */
+export function torch_zeros(...args: SizeArgs): Tensor { return shaped(native.zeros, args, 'torch_zeros'); }
+/** Ones. @example torch_ones([2, 2], { dtype: 'float64' }) */
+export function torch_ones(...args: SizeArgs): Tensor { return shaped(native.ones, args, 'torch_ones'); }
+/** Uninitialised memory (fill it before reading). @example torch_empty(3) */
+export function torch_empty(...args: SizeArgs): Tensor { return shaped(native.empty, args, 'torch_empty'); }
+
+/**
+ * A tensor of `size` filled with `value`: float32 for a number (JavaScript cannot tell `1`
+ * from `1.0`; give `dtype` for integers), bool for a boolean.
+ *
+ * @example torch_full([2, 2], 7); torch_full([3], -1, { dtype: 'int64' })
+ */
+export function torch_full(size: number | number[], value: number | boolean, options?: TensorOptions): Tensor {
+  const shape = shapeFrom([size]);
+  const resolved = resolve(options, 'torch_full');
+  checkScalar(value, 'value');
+  const dtype = resolved.dtype ?? (typeof value === 'number' ? native.getDefaultDtype() : null);
+  return tensorFrom(native.full(shape, value, dtype, resolved.device, resolved.requiresGrad));
+}
+
+/**
+ * Values from `start` up to, not including, `end` (PyTorch's `arange`; R torch's
+ * `torch_arange` includes `end`). Integer arguments give int64, as in PyTorch.
+ *
+ * @example torch_arange(0, 5) // 0, 1, 2, 3, 4
+ */
+export function torch_arange(start: number | Tensor, end?: number | Tensor, step: number | Tensor = 1, options?: TensorOptions): Tensor {
+  // A one-element tensor as a bound is its value, as in PyTorch.
+  const bound = (value: number | Tensor, name: string): number => (value instanceof Tensor ? checkNumber(value.item(), name) : value);
+  start = bound(start, 'start');
+  step = bound(step, 'step');
+  if (end !== undefined) end = bound(end, 'end');
+  const [from, to] = end === undefined ? [0, start] : [start, end];
+  checkFinite(from, 'start');
+  checkFinite(to, 'end');
+  if (checkFinite(step, 'step') === 0) throw new RangeError('Expected a non-zero step for torch_arange but received 0');
+  const resolved = resolve(options, 'torch_arange');
+  return tensorFrom(native.arange(from, to, step, resolved.dtype, resolved.device, resolved.requiresGrad));
+}
+
+/**
+ * Integers drawn uniformly from [low, high) (int64 unless `dtype` says otherwise).
+ *
+ * @example const idx = torch_randint(0, n, [128]); // a batch of row indices
+ */
+export function torch_randint(low: number, high: number, size: number | number[], options?: TensorOptions): Tensor {
+  checkInteger(low, 'low');
+  checkInteger(high, 'high');
+  if (high <= low) throw new RangeError(`Expected high > low for torch_randint but received low=${low}, high=${high}`);
+  const shape = shapeFrom([size]);
+  const resolved = resolve(options, 'torch_randint');
+  return tensorFrom(native.randint(low, high, shape, resolved.dtype, resolved.device, resolved.requiresGrad));
+}
+
+/** A random permutation of 0..n-1 (int64). @example torch_randperm(10) */
+export function torch_randperm(n: number, options?: TensorOptions): Tensor {
+  checkNonNegativeInteger(n, 'n');
+  const resolved = resolve(options, 'torch_randperm');
+  return tensorFrom(native.randperm(n, resolved.dtype, resolved.device, resolved.requiresGrad));
+}
+
+/** The n×m identity matrix. @example torch_eye(3) */
+export function torch_eye(n: number, m: number = n, options?: TensorOptions): Tensor {
+  checkNonNegativeInteger(n, 'n');
+  checkNonNegativeInteger(m, 'm');
+  const resolved = resolve(options, 'torch_eye');
+  return tensorFrom(native.eye(n, m, resolved.dtype, resolved.device, resolved.requiresGrad));
+}
+
+type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array | Uint16Array;
+
+const TYPED_DTYPES: [new (...args: never[]) => TypedArray, DType][] = [
+  [Float32Array, 'float32'], [Float64Array, 'float64'], [Int32Array, 'int32'], [Int16Array, 'int16'],
+  [Int8Array, 'int8'], [Uint8Array, 'uint8'], [BigInt64Array, 'int64'],
+];
+
+// A Uint16Array holds the raw bits of float16 or bfloat16 values (what to_typed_array() gives
+// for those dtypes); JavaScript has no typed array of either, so `dtype` must say which.
+function typedDtype(data: TypedArray, dtype: number | null): DType {
+  if (data instanceof Uint16Array) {
+    const name = dtype === null ? null : dtypeName(dtype);
+    if (name !== 'float16' && name !== 'bfloat16') fail('"float16" or "bfloat16" (a Uint16Array holds their raw bits)', 'dtype', name ?? undefined);
+    return name;
+  }
+  for (const [type, name] of TYPED_DTYPES) if (data instanceof type) return name;
+  return fail('a Float32Array, Float64Array, Int32Array, Int16Array, Int8Array, Uint8Array, BigInt64Array or Uint16Array', 'data', data);
+}
+
+// Walks nested arrays, checking they are rectangular, and returns the shape and the values.
+function flatten(data: NestedArray, shape: number[] = [], values: (number | boolean)[] = [], depth = 0): [number[], (number | boolean)[]] {
+  if (!Array.isArray(data)) {
+    if (typeof data !== 'number' && typeof data !== 'boolean') fail('numbers or booleans', 'data', data);
+    if (depth !== shape.length) throw new TypeError('Expected rectangular nested arrays for data but received ragged ones');
+    values.push(data);
+    return [shape, values];
+  }
+  if (depth === shape.length) {
+    // A value was already found one level up, as in [1, [2, 3]]: the nesting depth is fixed.
+    if (values.length > 0) throw new TypeError('Expected rectangular nested arrays for data but received ragged ones');
+    shape.push(data.length);
+  } else if (shape[depth] !== data.length) throw new TypeError(`Expected rectangular nested arrays for data but dimension ${depth} has lengths ${shape[depth]} and ${data.length}`);
+  for (const item of data) flatten(item, shape, values, depth + 1);
+  if (data.length === 0 && depth + 1 < shape.length) throw new TypeError('Expected rectangular nested arrays for data but received ragged ones');
+  return [shape, values];
+}
+
+// What each integer dtype holds, [low, high): a value outside is refused, as PyTorch refuses
+// it ("value cannot be converted ... without overflow"), instead of wrapping around.
+const INTEGER_RANGES: Partial<Record<DType, [number, number, string]>> = {
+  int64: [-(2 ** 63), 2 ** 63, '[-2^63, 2^63)'], int32: [-(2 ** 31), 2 ** 31, '[-2^31, 2^31)'], int16: [-(2 ** 15), 2 ** 15, '[-32768, 32767]'],
+  int8: [-128, 128, '[-128, 127]'], uint8: [0, 256, '[0, 255]'],
+};
+
+// Numbers become integers toward zero, as PyTorch converts them.
+function checkedIntegers(values: (number | boolean)[], dtype: DType): number[] {
+  const [low, high, range] = INTEGER_RANGES[dtype]!;
+  return values.map((value, i) => {
+    const integer = Math.trunc(Number(value));
+    if (!(integer >= low && integer < high)) failRange(`a value that ${dtype} holds, in ${range}`, `data (element ${i})`, value);
+    return integer;
+  });
+}
+
+function bufferFor(values: (number | boolean)[], dtype: DType): ArrayBufferView {
+  switch (dtype) {
+    case 'float64': return Float64Array.from(values, Number);
+    case 'int64': return BigInt64Array.from(checkedIntegers(values, dtype), BigInt);
+    case 'int32': return Int32Array.from(checkedIntegers(values, dtype));
+    case 'int16': return Int16Array.from(checkedIntegers(values, dtype));
+    case 'int8': return Int8Array.from(checkedIntegers(values, dtype));
+    case 'uint8': return Uint8Array.from(checkedIntegers(values, dtype));
+    case 'bool': return Uint8Array.from(values, (v) => (Number(v) !== 0 ? 1 : 0));
+    default: return Float32Array.from(values, Number);
+  }
+}
+
+/**
+ * A tensor from nested arrays or a TypedArray (the values are copied). Numbers become
+ * float32 and booleans bool, as R torch does for doubles and logicals; a TypedArray keeps
+ * its own type; `dtype` converts. A Uint16Array is taken as the raw bits of float16 or
+ * bfloat16 values, as `to_typed_array()` returns them, and needs `dtype` to say which.
+ *
+ * @example
+ * torch_tensor([[1, 2], [3, 4]]);
+ * torch_tensor(new Float64Array([1, 2]), { dtype: 'float32' });
+ * torch_tensor(new Uint16Array([0x3c00]), { dtype: 'float16' }); // 1 as float16
+ */
+export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOptions & { shape?: number[] }): Tensor {
+  const { shape: givenShape, ...rest } = checkOptions(options, TORCH_TENSOR_KEYS, 'torch_tensor');
+  const resolved = resolve(rest, 'torch_tensor');
+  let buffer: ArrayBufferView;
+  let shape: number[];
+  let sourceDtype: DType;
+  if (ArrayBuffer.isView(data)) {
+    sourceDtype = typedDtype(data as TypedArray, resolved.dtype);
+    buffer = data;
+    shape = givenShape === undefined ? [(data as TypedArray).length] : shapeFrom([givenShape], 'shape');
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (count !== (data as TypedArray).length) throw new RangeError(`Expected a shape of ${(data as TypedArray).length} elements for torch_tensor but received [${shape.join(', ')}]`);
+  } else {
+    if (givenShape !== undefined) fail('no shape for nested arrays (their nesting is the shape; shape is for a TypedArray)', 'torch_tensor options.shape', givenShape);
+    const [nestedShape, values] = flatten(data);
+    shape = nestedShape;
+    sourceDtype = values.length > 0 && values.every((v) => typeof v === 'boolean') ? 'bool' : dtypeName(native.getDefaultDtype());
+    if (values.some((v) => typeof v === 'boolean') && sourceDtype !== 'bool') throw new TypeError('Expected numbers or booleans for data but received a mix of both');
+    const target = resolved.dtype === null ? sourceDtype : dtypeName(resolved.dtype);
+    // JavaScript has no float16 or bfloat16 array: those are made as float32 and converted below.
+    sourceDtype = target === 'float16' || target === 'bfloat16' ? 'float32' : target;
+    buffer = bufferFor(values, sourceDtype);
+  }
+  const out = tensorFrom(native.fromBuffer(buffer, shape, dtypeCode(sourceDtype), resolved.device, false));
+  // The dtype asked for, or the one numbers get (the default, which may be float16 or bfloat16).
+  const wanted = resolved.dtype ?? (ArrayBuffer.isView(data) || sourceDtype === 'bool' ? null : native.getDefaultDtype());
+  if (wanted !== null && wanted !== dtypeCode(sourceDtype)) {
+    const converted = out.to({ dtype: dtypeName(wanted) });
+    out.dispose();
+    return resolved.requiresGrad ? converted.requires_grad_() : converted;
+  }
+  return resolved.requiresGrad ? out.requires_grad_() : out;
+}
+
+/**
+ * Seeds libtorch's random generators (CPU, and CUDA where present); the same seed and calls
+ * give the same numbers as Python's `torch.manual_seed`.
+ *
+ * @example torch_manual_seed(1); torch_randn(3, 4).sum().item() // -2.689052104949951 as in PyTorch
+ */
+export function torch_manual_seed(seed: number): void {
+  checkNonNegativeInteger(seed, 'seed');
+  native.manualSeed(seed);
+}
