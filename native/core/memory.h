@@ -1,5 +1,5 @@
 // Native memory as V8 and the tests see it: live tensor statistics, and the allocator
-// setting that lets freed tensor buffers be reused (see shared NOTES on RSS growth).
+// setting that lets freed tensor buffers be reused (why: docs/memory.md).
 #pragma once
 
 #include "core/common.h"
