@@ -18,20 +18,18 @@ namespace {
 // ---- a caching CPU allocator for large tensor buffers ----
 //
 // In Python a tensor is freed the moment its last reference goes; here the GC frees
-// dropped tensors in batches. With glibc that costs either speed or memory (measured on a
-// loop of 400 KB adds, Debian 12): its dynamic mmap threshold keeps large buffers on the
-// heap, where small allocations made between two collections split the freed buffers and
-// RSS climbs (+150 MB per 100,000 ops); the shared NOTES' fixed 128 KiB threshold keeps RSS
-// flat but maps and unmaps every buffer, 1.2 ms per add instead of 12 us.
+// dropped tensors in batches. With glibc that costs either memory (its dynamic mmap threshold
+// keeps large buffers on the heap, where small allocations made between two collections split
+// the freed buffers and RSS climbs) or speed (a fixed threshold maps and unmaps every buffer);
+// the measurements are in docs/memory.md.
 // So buffers of kLargeBytes and more bypass malloc: they are mapped once, rounded up to a
 // size class, and cached by class when freed, for the next tensor of that size. The cache
 // is capped (TORCHLORA_CPU_CACHE_BYTES, default 512 MiB) and torch_empty_cache() returns it.
 // A size the cache cannot serve first returns cached blocks of other sizes to the system when
 // blocks in use and cached would exceed the most ever in use at once, plus kSlackBytes for
 // blocks smaller than that (TakeCachedOrMakeRoom): cache and tensors together hold little more
-// than the tensors needed at their peak, as with malloc's free-at-once (before this, the
-// seed's evaluation buffers stayed cached through the next phase: 240 MB of cache at its peak
-// RSS).
+// than the tensors needed at their peak, as with malloc's free-at-once (without it, the seed's
+// evaluation buffers stayed cached through the next phase).
 // Every buffer, small or large, has a header that holds its block's size (0: from malloc),
 // so that one deleter frees any of them: libtorch's raw_deallocate (oneDNN's scratch
 // buffers, in every CPU convolution) calls raw_deleter() and aborts if there is none.
@@ -120,14 +118,11 @@ class CachingCpuAllocator final : public at::Allocator {
   // kSlackBytes when `size` is under it. Between two collections the GC-freed loop holds a
   // varying number of blocks of each size, so a miss is normal; the budget lets the cache
   // keep them all, where unmapping as many bytes as it maps on every miss made the sizes take
-  // turns missing (strace of the seed, 20 epochs: 458 fresh 512 KB and 189 fresh 4 MB
-  // mappings before, 359 and 76 with the budget). Without the slack, the loop's sizes still
-  // evicted each other whenever one collection's mix differed from the last (the seed's
-  // pre-training, 10 epochs: 46,600 page faults and 6.7 s; with it 16,700, the same as never
-  // evicting, and 6.0 s; its peak RSS 594 MB against 590). A block of kSlackBytes or more
-  // (the seed's 40 MB evaluation temporaries) gets no slack: a new phase gives back what the
-  // last one cached. Sizes least recently asked for go first: a finished phase's buffers
-  // before the loop's own.
+  // turns missing. Without the slack, the loop's sizes still evicted each other whenever one
+  // collection's mix differed from the last (both measured on the seed: docs/memory.md). A
+  // block of kSlackBytes or more (the seed's 40 MB evaluation temporaries) gets no slack: a new
+  // phase gives back what the last one cached. Sizes least recently asked for go first: a
+  // finished phase's buffers before the loop's own.
   void* TakeCachedOrMakeRoom(size_t size) {
     std::vector<std::pair<void*, size_t>> victims;
     {
