@@ -1,6 +1,6 @@
 // torch.distributed's engine, c10d: TCPStore rendezvous and Gloo process groups
 // (distributed.cc), collectives as c10d Work, waited on here or on a libuv worker for a promise
-// (dist_collectives.cc), and DDP's Reducer (data_parallel.cc).
+// (collectives.cc), and DDP's Reducer (data_parallel.cc).
 #pragma once
 
 #include "core/common.h"

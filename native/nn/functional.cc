@@ -1,4 +1,5 @@
-// Neural-network functions: (...) -> wraps libtorch's result into `out`, as in ops.cc.
+// Neural-network functions: each calls one libtorch function and returns the result's id, as
+// in ops/functions.cc.
 // The initialisers follow torch/nn/init.py line by line (fan, gain, bound, then one
 // uniform_/normal_ draw), so that under the same seed they consume libtorch's generator
 // exactly as Python does and give the same weights.
