@@ -14,7 +14,7 @@ import {
 } from '../src/index.js';
 import { rowGroups } from '../src/lora/mixed.js';
 import { native } from '../src/core/native.js';
-import { tensorFrom } from '../src/core/tensor.js';
+import { tensorFrom } from '../src/ops/tensor.js';
 import { writeChart, type ChartCase } from './chart.js';
 import { bestOf, perOp } from './ops.js';
 

@@ -5,10 +5,10 @@ export {
   torch_int16, torch_int8, torch_uint8, torch_bool, torch_half, torch_short, torch_finfo, torch_iinfo, type DType, type DTypeLike,
   type FloatInfo, type IntegerInfo,
 } from './core/dtype.js';
-export { Tensor, Slice, slice, type IndexItem, type NestedArray, type TensorOrScalar, type ToOptions, type BackwardOptions } from './core/tensor.js';
+export { Tensor, Slice, slice, type IndexItem, type NestedArray, type TensorOrScalar, type ToOptions, type BackwardOptions } from './ops/tensor.js';
 export * from './ops/creation.js';
 export * from './ops/functions.js';
-export * from './core/autograd.js';
+export * from './ops/autograd.js';
 export { torch_scope, torch_keep } from './core/scope.js';
 export * from './core/memory.js';
 export * from './core/config.js';
@@ -70,6 +70,9 @@ export {
 export { lora_save, lora_load, LORA_WEIGHTS_NAME, LORA_CONFIG_NAME, LORA_CONFIG_HASH_KEY, type PeftLoraConfig } from './lora/files.js';
 export * from './ops/selection.js';
 export * from './ops/math.js';
+export * from './ops/generated/functions.js';
+export { aten } from './ops/aten.js';
+export type { OpSchema, OpArgument } from './core/dispatch.js';
 export * from './nn/losses.js';
 export * from './nn/activations.js';
 export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJobOptions } from './jobs/job.js';

@@ -1,4 +1,4 @@
-// The ops reached through libtorch's dispatcher (src/ops/dispatch.ts): argument checks before the
+// The ops reached through libtorch's dispatcher (src/core/dispatch.ts): argument checks before the
 // call, libtorch's refusals as TorchErrors, the method forms, and integer division without
 // SIGFPE. Their values and gradients are checked against PyTorch in test/parity/ops.parity.test.ts.
 import { describe, expect, it } from 'vitest';

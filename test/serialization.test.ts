@@ -15,7 +15,7 @@ import {
 } from '../src/index.js';
 import { native } from '../src/core/native.js';
 import { PickleWriter } from '../src/io/pickle.js';
-import { newTensor } from '../src/core/tensor.js';
+import { newTensor } from '../src/ops/tensor.js';
 import { ZipWriter, zipLimits } from '../src/io/zip.js';
 import { describe_with_python, run_python } from './parity/harness.js';
 import { thrown, waitReady } from './fixtures/helpers.js';

@@ -7,6 +7,7 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
+#include <sstream>
 #include <stdexcept>
 
 #include "core/tensor.h"
@@ -71,18 +72,20 @@ c10::IValue ToIValue(Napi::Env env, const Napi::Value& value, const c10::TypePtr
   throw std::invalid_argument("torchlora cannot pass a JavaScript value as " + type->str());
 }
 
-// A result as JavaScript: tensors wrapped into objects made by `make` (the TypeScript
-// layer's newTensor, so scopes see them), lists as arrays, numbers and booleans as they are.
-Napi::Value ToJs(Napi::Env env, const Napi::Function& make, const c10::IValue& value) {
-  if (value.isTensor()) {
-    Napi::Value object = make.Call({});
-    WrapInto(env, object, value.toTensor());
-    return object;
-  }
+// A result as JavaScript: tensors as ids (Wrap; the TypeScript layer, which knows the schema's
+// return types, makes each its Tensor), lists as arrays, numbers and booleans as they are.
+Napi::Value ToJs(Napi::Env env, const c10::IValue& value) {
+  if (value.isTensor()) return Wrap(env, value.toTensor());
   if (value.isTensorList()) {
     const auto list = value.toTensorList();
     Napi::Array array = Napi::Array::New(env, list.size());
-    for (size_t i = 0; i < list.size(); ++i) array.Set(static_cast<uint32_t>(i), ToJs(env, make, list.get(i)));
+    for (size_t i = 0; i < list.size(); ++i) array.Set(static_cast<uint32_t>(i), Wrap(env, list.get(i)));
+    return array;
+  }
+  if (value.isIntList()) {
+    const auto list = value.toIntList();
+    Napi::Array array = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); ++i) array.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(list.get(i))));
     return array;
   }
   if (value.isBool()) return Napi::Boolean::New(env, value.toBool());
@@ -100,36 +103,74 @@ Napi::Value ResolveOp(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(operators.size() - 1));
 }
 
-// callOp(make, id, args, results) -> undefined (results false: in-place ops, whose result is
-// their first argument), the one result, or an array of them. An argument left undefined
-// takes the schema's default.
-Napi::Value CallOp(const Napi::CallbackInfo& info) {
+// opSchema(id) -> { schema, arguments: [{ name, type, hasDefault, keywordOnly }], returns: [type] }:
+// what the TypeScript layer checks its op table against, and what aten() reads.
+Napi::Value OpSchema(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const c10::OperatorHandle& op = operators.at(static_cast<size_t>(info[1].As<Napi::Number>().Int64Value()));
-  const c10::FunctionSchema& schema = op.schema();
-  Napi::Array args = info[2].As<Napi::Array>();
-  torch::jit::Stack stack;
-  stack.reserve(schema.arguments().size());
+  const c10::FunctionSchema& schema = operators.at(static_cast<size_t>(info[0].As<Napi::Number>().Int64Value())).schema();
+  Napi::Object result = Napi::Object::New(env);
+  std::ostringstream text;
+  text << schema;
+  result.Set("schema", text.str());
+  Napi::Array arguments = Napi::Array::New(env, schema.arguments().size());
   for (size_t i = 0; i < schema.arguments().size(); ++i) {
     const c10::Argument& argument = schema.arguments()[i];
-    Napi::Value value = i < args.Length() ? args.Get(static_cast<uint32_t>(i)) : env.Undefined();
+    Napi::Object item = Napi::Object::New(env);
+    item.Set("name", argument.name());
+    item.Set("type", argument.type()->str());
+    item.Set("hasDefault", argument.default_value().has_value());
+    item.Set("keywordOnly", argument.kwarg_only());
+    arguments.Set(static_cast<uint32_t>(i), item);
+  }
+  result.Set("arguments", arguments);
+  Napi::Array returns = Napi::Array::New(env, schema.returns().size());
+  for (size_t i = 0; i < schema.returns().size(); ++i) returns.Set(static_cast<uint32_t>(i), schema.returns()[i].type()->str());
+  result.Set("returns", returns);
+  return result;
+}
+
+// Runs operator `id` on the arguments from info[first] on, in schema order; an argument left
+// undefined (or not passed) takes the schema's default.
+torch::jit::Stack Call(const Napi::CallbackInfo& info, size_t first) {
+  Napi::Env env = info.Env();
+  const c10::OperatorHandle& op = operators.at(static_cast<size_t>(info[0].As<Napi::Number>().Int64Value()));
+  const auto& arguments = op.schema().arguments();
+  torch::jit::Stack stack;
+  stack.reserve(arguments.size());
+  for (size_t i = 0; i < arguments.size(); ++i) {
+    const c10::Argument& argument = arguments[i];
+    Napi::Value value = info[first + i];
     if (value.IsUndefined() && argument.default_value().has_value()) stack.push_back(*argument.default_value());
     else stack.push_back(ToIValue(env, value, argument.type()));
   }
   op.callBoxed(&stack);
-  if (!info[3].ToBoolean().Value()) return env.Undefined();
-  const Napi::Function make = info[0].As<Napi::Function>();
-  if (stack.size() == 1) return ToJs(env, make, stack[0]);
-  Napi::Array results = Napi::Array::New(env, stack.size());
-  for (size_t i = 0; i < stack.size(); ++i) results.Set(static_cast<uint32_t>(i), ToJs(env, make, stack[i]));
-  return results;
+  return stack;
+}
+
+// callOp(id, ...args) -> the one result (a tensor's id, a number, a boolean, null) or an array
+// of them, for tuple returns.
+Napi::Value CallOp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const torch::jit::Stack results = Call(info, 1);
+  if (results.size() == 1) return ToJs(env, results[0]);
+  Napi::Array array = Napi::Array::New(env, results.size());
+  for (size_t i = 0; i < results.size(); ++i) array.Set(static_cast<uint32_t>(i), ToJs(env, results[i]));
+  return array;
+}
+
+// callOpInPlace(id, ...args) -> undefined: in-place ops, whose result is their first argument.
+Napi::Value CallOpInPlace(const Napi::CallbackInfo& info) {
+  Call(info, 1);
+  return info.Env().Undefined();
 }
 
 }  // namespace
 
 void InitDispatch(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "resolveOp", ResolveOp);
+  TORCHLORA_EXPORT(exports, "opSchema", OpSchema);
   TORCHLORA_EXPORT(exports, "callOp", CallOp);
+  TORCHLORA_EXPORT(exports, "callOpInPlace", CallOpInPlace);
   (void)env;
 }
 

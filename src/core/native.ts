@@ -193,7 +193,10 @@ export interface NativeAddon {
 
   // dispatch.cc: any operator by schema name
   resolveOp(name: string, overload: string): number;
-  callOp(make: () => Handle, id: number, args: unknown[], results: boolean): unknown;
+  opSchema(id: number): import('./dispatch.js').OpSchema;
+  /** Tensors in, as ids or Tensor objects; tensors out as ids (a tuple as an array). */
+  callOp(id: number, ...args: unknown[]): unknown;
+  callOpInPlace(id: number, ...args: unknown[]): void;
 
   // lora.cc: base plus a mixed-adapter batch's terms, segment by segment (rows in `order`, counts[j] of adapter j; null: no term);
   // the result is `base` itself, added in place, unless autograd records

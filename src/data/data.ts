@@ -6,7 +6,7 @@
 import { native } from '../core/native.js';
 import { torch_tensor } from '../ops/creation.js';
 import { torch_stack } from '../ops/functions.js';
-import { Tensor, checkTensor, tensorFrom } from '../core/tensor.js';
+import { Tensor, checkTensor, tensorFrom } from '../ops/tensor.js';
 import { checkBoolean, checkFunction, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 
 /**

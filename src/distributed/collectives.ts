@@ -4,7 +4,7 @@
 // Arguments are checked when the collective starts; a rank that is not given them (another
 // shape, another op) is found out by the backend, whose error is a TorchError.
 import { native, type Handle } from '../core/native.js';
-import { Tensor, checkTensor } from '../core/tensor.js';
+import { Tensor, checkTensor } from '../ops/tensor.js';
 import { fail, failRange } from '../core/validate.js';
 import { defaultGroup } from './process_group.js';
 

@@ -3,10 +3,10 @@
 // Reducer, whose autograd hooks copy gradients into buckets as backward produces them and
 // all-reduce a bucket (averaged over the group) as soon as it is full, while backward goes on.
 // Only parameters that require grad are reduced: under LoRA, A and B, not the frozen base.
-import { torch_is_grad_enabled, with_no_grad } from '../core/autograd.js';
+import { torch_is_grad_enabled, with_no_grad } from '../ops/autograd.js';
 import { native, type Handle } from '../core/native.js';
 import { nn_Module, nn_module } from '../nn/module.js';
-import { Tensor } from '../core/tensor.js';
+import { Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkFunction, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
 import { defaultGroup } from './process_group.js';
 

@@ -10,7 +10,7 @@ import { torch_tensor } from '../ops/creation.js';
 import type { DType } from '../core/dtype.js';
 import { TorchError } from '../core/errors.js';
 import { checkPath, fileError } from './filesystem.js';
-import { Tensor } from '../core/tensor.js';
+import { Tensor } from '../ops/tensor.js';
 import { checkDevice, checkOptions, describe, fail, optionKeys } from '../core/validate.js';
 
 /** A malformed safetensors file or buffer, or a state dict that cannot be written as one. */

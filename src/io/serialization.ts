@@ -20,7 +20,7 @@ import { is_nn_parameter } from '../nn/module.js';
 import { PickleWriter } from './pickle.js';
 import { fileSource, readTorchFile } from './serialization_read.js';
 import { STORAGE_TYPES, isIndex } from './storages.js';
-import { Tensor, newTensor } from '../core/tensor.js';
+import { Tensor, newTensor } from '../ops/tensor.js';
 import { checkDevice, checkOptions, describe, fail, optionKeys } from '../core/validate.js';
 import { ZipWriter } from './zip.js';
 

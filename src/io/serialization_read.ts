@@ -10,7 +10,7 @@ import { nn_parameter } from '../nn/module.js';
 import { PyBytes, PyDict, PyGlobal, PySet, PyTuple, unpickle, type PyValue, type UnpickleHooks } from './pickle.js';
 import type { TorchKey } from './serialization.js';
 import { DTYPE_OF_STORAGE, FOREIGN_STORAGES, STORAGE_TYPES, isFloating, isIndex } from './storages.js';
-import { Tensor, tensorFrom } from '../core/tensor.js';
+import { Tensor, tensorFrom } from '../ops/tensor.js';
 import { describe } from '../core/validate.js';
 import { ZipReader, type ByteSource } from './zip.js';
 

@@ -1,5 +1,5 @@
 // The job's side of a training job: what its function receives in the worker thread.
-import { Tensor } from '../core/tensor.js';
+import { Tensor } from '../ops/tensor.js';
 import { checkFinite, checkOptions, fail, optionKeys, text } from '../core/validate.js';
 import { CANCEL_FLAG, type JobEvent, type JobProgress, type WorkerSettings } from './protocol.js';
 

@@ -5,7 +5,7 @@
 // the clone would mangle (a class instance loses its prototype, a function throws an engine
 // message) is a TypeError naming where it sits.
 import { native } from '../core/native.js';
-import { tensorFrom, Tensor } from '../core/tensor.js';
+import { tensorFrom, Tensor } from '../ops/tensor.js';
 import { fail } from '../core/validate.js';
 
 const MARK = '__torchlora_shared_tensor__';

@@ -4,7 +4,7 @@
 import { nnf_conv2d } from '../nn/functional.js';
 import { nn_conv2d } from '../nn/layers.js';
 import { nn_module } from '../nn/module.js';
-import type { Tensor } from '../core/tensor.js';
+import type { Tensor } from '../ops/tensor.js';
 import { failRange } from '../core/validate.js';
 import { checkBase, DenseLoraLayer, type LoraKind, type LoraLayerOptions } from './layer.js';
 

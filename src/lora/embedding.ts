@@ -6,7 +6,7 @@ import { nnf_embedding } from '../nn/functional.js';
 import { nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
 import { nn_embedding } from '../nn/layers.js';
 import { nn_module, nn_parameter } from '../nn/module.js';
-import type { Tensor } from '../core/tensor.js';
+import type { Tensor } from '../ops/tensor.js';
 import { AdapterDict, checkBase, layerOptions, LoraLayer, type AdapterSettings, type LoraKind, type LoraLayerOptions } from './layer.js';
 
 /** The layer LoRA wraps: an `nn_embedding`. */

@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { recoverFolder, removeLeftovers, writeFileDurable, writeFolderAtomic } from '../io/atomic.js';
-import { with_no_grad } from '../core/autograd.js';
+import { with_no_grad } from '../ops/autograd.js';
 import { isFloatingDtype } from '../core/dtype.js';
 import { checkPath, fileError, makeFolder } from '../io/filesystem.js';
 import type { nn_Module } from '../nn/module.js';
 import { readSafetensorsFile, safetensorsWriter } from '../io/safetensors.js';
-import type { Tensor } from '../core/tensor.js';
+import type { Tensor } from '../ops/tensor.js';
 import { checkFinite, checkOptions, checkPositiveInteger, fail } from '../core/validate.js';
 import { checkAdapterName, type AdapterSettings, type LoraInit, type LoraLayer } from './layer.js';
 import {

@@ -3,11 +3,11 @@
 // adapter, and merging into the base weight in place. Each kind of layer (linear.ts,
 // embedding.ts, conv2d.ts) says how its A and B are made, how its low-rank term is computed
 // and what ΔW is.
-import { with_no_grad } from '../core/autograd.js';
+import { with_no_grad } from '../ops/autograd.js';
 import { nnf_dropout } from '../nn/functional.js';
 import { nn_init_kaiming_uniform_, nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
 import { nn_Module } from '../nn/module.js';
-import type { Tensor } from '../core/tensor.js';
+import type { Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 import type { RowGroups } from './mixed.js';
 

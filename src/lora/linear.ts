@@ -3,7 +3,7 @@
 import { native } from '../core/native.js';
 import { nn_linear } from '../nn/layers.js';
 import { nn_module } from '../nn/module.js';
-import { tensorFrom, type Tensor } from '../core/tensor.js';
+import { tensorFrom, type Tensor } from '../ops/tensor.js';
 import { fail, failRange } from '../core/validate.js';
 import { checkBase, DenseLoraLayer, type LoraKind, type LoraLayerOptions } from './layer.js';
 import type { RowGroups } from './mixed.js';

@@ -4,7 +4,7 @@
 // layers add; the base weights are never copied.
 import { nn_linear } from '../nn/layers.js';
 import { nn_Module } from '../nn/module.js';
-import type { Tensor } from '../core/tensor.js';
+import type { Tensor } from '../ops/tensor.js';
 import { checkFunction, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
 import { conv2d_kind } from './conv2d.js';
 import { embedding_kind } from './embedding.js';

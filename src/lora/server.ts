@@ -4,12 +4,12 @@
 // own adapter in the model (`name__v3`): a request pins the versions current when it arrived,
 // so a replacement loaded before its batch runs does not touch it, and a version is deleted
 // from the model only when no request holds it.
-import { with_no_grad } from '../core/autograd.js';
+import { with_no_grad } from '../ops/autograd.js';
 import type { nn_Module } from '../nn/module.js';
 import { torch_cat } from '../ops/functions.js';
 import { torch_split } from '../ops/selection.js';
 import { outside_scopes, torch_scope } from '../core/scope.js';
-import { checkTensor, Tensor } from '../core/tensor.js';
+import { checkTensor, Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 import { lora_load } from './files.js';
 import { checkAdapterName } from './layer.js';

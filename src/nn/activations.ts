@@ -1,12 +1,12 @@
 // Activations and small modules without parameters, as R torch has them: `nn_silu()`,
 // `nn_tanh()`, `nn_sigmoid()`, `nn_softmax(dim)`, `nn_identity()`, `nn_flatten()`, and
 // `nnf_silu`.
-import { aten } from '../ops/dispatch.js';
-import { checkTensor, type Tensor } from '../core/tensor.js';
+import { atenOp } from '../ops/aten.js';
+import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkInteger } from '../core/validate.js';
 import { nn_Module, nn_module } from './module.js';
 
-const SILU = aten('silu');
+const SILU = atenOp('silu');
 
 /** `x * sigmoid(x)` (also called swish). @example nnf_silu(x) */
 export function nnf_silu(input: Tensor): Tensor {

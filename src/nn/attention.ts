@@ -2,9 +2,9 @@
 // of the linked libtorch's version computes it (its general path), so that the same seed and
 // inputs give the same numbers.
 import { torch_empty, torch_ones, torch_zeros } from '../ops/creation.js';
-import { aten } from '../ops/dispatch.js';
+import { atenOp } from '../ops/aten.js';
 import { torch_baddbmm, torch_cat, torch_matmul, torch_where } from '../ops/functions.js';
-import { checkTensor, type Tensor } from '../core/tensor.js';
+import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { torch_scope } from '../core/scope.js';
 import { libtorchAtLeast } from '../core/libtorch_version.js';
 import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
@@ -288,7 +288,7 @@ export interface ScaledDotProductAttentionOptions {
   scale?: number | null;
 }
 const SDPA_KEYS = optionKeys<ScaledDotProductAttentionOptions>({ attn_mask: true, dropout_p: true, is_causal: true, scale: true });
-const SCALED_DOT_PRODUCT_ATTENTION = aten('scaled_dot_product_attention');
+const SCALED_DOT_PRODUCT_ATTENTION = atenOp('scaled_dot_product_attention');
 
 // libtorch 2.x has the operator (and its fused kernels); 1.13 has not. There, the reference
 // computation of PyTorch's documentation, which its math kernel follows.

@@ -2,10 +2,10 @@
 // each one libtorch call. Options that R passes by name are an options object here:
 // R's `nnf_mse_loss(x, y, reduction = "sum")` is `nnf_mse_loss(x, y, { reduction: 'sum' })`.
 import { dtypeCode, type DTypeLike } from '../core/dtype.js';
-import { aten } from '../ops/dispatch.js';
+import { atenOp } from '../ops/aten.js';
 import { native } from '../core/native.js';
-import { torch_expand_as } from '../ops/math.js';
-import { checkTensor, tensorFrom, type Tensor } from '../core/tensor.js';
+import { torch_expand_as } from '../ops/generated/functions.js';
+import { checkTensor, tensorFrom, type Tensor } from '../ops/tensor.js';
 import {
   checkBoolean, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../core/validate.js';
@@ -331,7 +331,7 @@ export function nnf_layer_norm(input: Tensor, normalized_shape: number[], option
 
 // ---- tensor shaping for models ----
 
-const ONE_HOT = aten('one_hot');
+const ONE_HOT = atenOp('one_hot');
 /** int64 class indices as one-hot rows of `num_classes` (by default one more than the largest index). @example nnf_one_hot(labels, 10) */
 export function nnf_one_hot(tensor: Tensor, num_classes = -1): Tensor {
   const classes = checkInteger(num_classes, 'num_classes');
@@ -346,7 +346,7 @@ export interface PadOptions {
   value?: number;
 }
 const PAD_KEYS = optionKeys<PadOptions>({ mode: true, value: true });
-const PAD = aten('pad');
+const PAD = atenOp('pad');
 const PAD_MODES = ['constant', 'reflect', 'replicate', 'circular'];
 
 /**
@@ -371,8 +371,8 @@ export interface NormalizeOptions {
   eps?: number;
 }
 const NORMALIZE_KEYS = optionKeys<NormalizeOptions>({ p: true, dim: true, eps: true });
-const VECTOR_NORM = aten('linalg_vector_norm');
-const CLAMP_MIN = aten('clamp_min');
+const VECTOR_NORM = atenOp('linalg_vector_norm');
+const CLAMP_MIN = atenOp('clamp_min');
 
 /** `input / max(‖input‖_p, eps)` along `dim`, as PyTorch's `F.normalize`. @example nnf_normalize(embeddings, { dim: -1 }) */
 export function nnf_normalize(input: Tensor, options?: NormalizeOptions): Tensor {

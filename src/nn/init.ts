@@ -1,7 +1,7 @@
 // R torch's `nn_init_*`: in-place initialisers that record no gradient, computed as
 // torch.nn.init computes them, so the same seed gives PyTorch's weights.
 import { native } from '../core/native.js';
-import { checkTensor, type Tensor } from '../core/tensor.js';
+import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkFinite, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
 
 /** The nonlinearities `calculate_gain` knows. */

@@ -3,9 +3,9 @@
 // does (same draws from libtorch's generator, in the same order), and `forward` is one call
 // into nn/functional.ts. `nn_module(Class, 'nn_linear')` turns each into R's generator form.
 // Containers are in nn/containers.ts, attention in nn/attention.ts.
-import { with_no_grad } from '../core/autograd.js';
+import { with_no_grad } from '../ops/autograd.js';
 import { torch_empty, torch_ones, torch_zeros } from '../ops/creation.js';
-import { type Tensor } from '../core/tensor.js';
+import { type Tensor } from '../ops/tensor.js';
 import {
   checkBoolean, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, fail, failRange, optionKeys,
 } from '../core/validate.js';

@@ -2,8 +2,8 @@
 // `nnf_huber_loss`, over libtorch's operators) and the module form of every loss, as R torch
 // and PyTorch have them: `nn_mse_loss()` is a module whose forward is `nnf_mse_loss` with the
 // options given at construction.
-import { aten } from '../ops/dispatch.js';
-import { checkTensor, type Tensor } from '../core/tensor.js';
+import { atenOp } from '../ops/aten.js';
+import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkFinite, checkInteger, checkOptions, failRange, optionKeys } from '../core/validate.js';
 import {
   broadcastPair, nnf_binary_cross_entropy_with_logits, nnf_cross_entropy, nnf_l1_loss, nnf_mse_loss, optionalTensor, reductionCode,
@@ -11,11 +11,11 @@ import {
 } from './functional.js';
 import { nn_Module, nn_module, type nn_module_generator } from './module.js';
 
-const NLL_LOSS = aten('nll_loss_nd');
-const BINARY_CROSS_ENTROPY = aten('binary_cross_entropy');
-const KL_DIV = aten('kl_div');
-const SMOOTH_L1_LOSS = aten('smooth_l1_loss');
-const HUBER_LOSS = aten('huber_loss');
+const NLL_LOSS = atenOp('nll_loss_nd');
+const BINARY_CROSS_ENTROPY = atenOp('binary_cross_entropy');
+const KL_DIV = atenOp('kl_div');
+const SMOOTH_L1_LOSS = atenOp('smooth_l1_loss');
+const HUBER_LOSS = atenOp('huber_loss');
 
 export interface NllLossOptions {
   /** A weight per class. */

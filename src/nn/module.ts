@@ -5,10 +5,10 @@
 // registries. Values live as ordinary own properties, so reading `this.linear` in `forward`
 // costs no trap.
 import { inspect } from 'node:util';
-import { with_no_grad } from '../core/autograd.js';
+import { with_no_grad } from '../ops/autograd.js';
 import { dtypeName, isFloatingDtype, type DType, type DTypeLike, dtypeCode } from '../core/dtype.js';
 import { torch_keep } from '../core/scope.js';
-import { Tensor, checkTensor } from '../core/tensor.js';
+import { Tensor, checkTensor } from '../ops/tensor.js';
 import { checkBoolean, checkDevice, checkFunction, checkOptions, fail, optionKeys, sameShape } from '../core/validate.js';
 
 const PARAMETERS = new WeakSet<Tensor>();

@@ -1,10 +1,10 @@
 // Normalisation layers as PyTorch's torch/nn/modules/{batchnorm,normalization}.py have them,
-// and their nnf_* functions, over libtorch's operators (src/ops/dispatch.ts). Layer norm, older,
+// and their nnf_* functions, over libtorch's operators (src/core/dispatch.ts). Layer norm, older,
 // is in nn/layers.ts.
-import { with_no_grad } from '../core/autograd.js';
+import { with_no_grad } from '../ops/autograd.js';
 import { torch_ones, torch_zeros } from '../ops/creation.js';
-import { aten } from '../ops/dispatch.js';
-import { checkTensor, type Tensor } from '../core/tensor.js';
+import { atenOp } from '../ops/aten.js';
+import { checkTensor, type Tensor } from '../ops/tensor.js';
 import {
   checkBoolean, checkFinite, checkNonNegativeInteger, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../core/validate.js';
@@ -12,11 +12,11 @@ import { optionalTensor } from './functional.js';
 import { nn_Module, nn_module, nn_parameter, nn_buffer } from './module.js';
 import { checkRank, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
 
-const BATCH_NORM = aten('batch_norm');
-const GROUP_NORM = aten('group_norm');
-const POW = aten('pow', 'Tensor_Scalar');
-const RSQRT = aten('rsqrt');
-const MEAN = aten('mean', 'dim');
+const BATCH_NORM = atenOp('batch_norm');
+const GROUP_NORM = atenOp('group_norm');
+const POW = atenOp('pow', 'Tensor_Scalar');
+const RSQRT = atenOp('rsqrt');
+const MEAN = atenOp('mean', 'dim');
 
 // N x C x ...: the layouts batch and group norm normalise over dimension 1.
 function checkChannelsInput(input: Tensor): Tensor {

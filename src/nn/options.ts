@@ -1,6 +1,6 @@
 // What the layers' options share: where and as what parameters are made, and probabilities.
 import { type DTypeLike } from '../core/dtype.js';
-import { checkTensor, type Tensor } from '../core/tensor.js';
+import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkFinite, failRange } from '../core/validate.js';
 
 /** Where and as what a layer makes its parameters. */

@@ -1,19 +1,19 @@
 // Pooling as PyTorch's torch/nn/modules/pooling.py and torch.nn.functional have it: max,
 // average and adaptive pooling in 1 and 2 dimensions, each nnf_* function one libtorch
-// operator (src/ops/dispatch.ts), each module a holder of its options. Inputs are batched
+// operator (src/core/dispatch.ts), each module a holder of its options. Inputs are batched
 // (N x C x ...) or not (C x ...), as in PyTorch.
-import { aten } from '../ops/dispatch.js';
-import { checkTensor, type Tensor } from '../core/tensor.js';
+import { atenOp } from '../ops/aten.js';
+import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 import { sizes, type SizeOption } from './functional.js';
 import { nn_Module, nn_module } from './module.js';
 import { checkRank } from './options.js';
 
-const MAX_POOL = { 1: aten('max_pool1d'), 2: aten('max_pool2d') };
-const MAX_POOL_WITH_INDICES = { 1: aten('max_pool1d_with_indices'), 2: aten('max_pool2d_with_indices') };
-const AVG_POOL = { 1: aten('avg_pool1d'), 2: aten('avg_pool2d') };
-const ADAPTIVE_AVG_POOL = { 1: aten('adaptive_avg_pool1d'), 2: aten('adaptive_avg_pool2d') };
-const ADAPTIVE_MAX_POOL = { 1: aten('adaptive_max_pool1d'), 2: aten('adaptive_max_pool2d') };
+const MAX_POOL = { 1: atenOp('max_pool1d'), 2: atenOp('max_pool2d') };
+const MAX_POOL_WITH_INDICES = { 1: atenOp('max_pool1d_with_indices'), 2: atenOp('max_pool2d_with_indices') };
+const AVG_POOL = { 1: atenOp('avg_pool1d'), 2: atenOp('avg_pool2d') };
+const ADAPTIVE_AVG_POOL = { 1: atenOp('adaptive_avg_pool1d'), 2: atenOp('adaptive_avg_pool2d') };
+const ADAPTIVE_MAX_POOL = { 1: atenOp('adaptive_max_pool1d'), 2: atenOp('adaptive_max_pool2d') };
 
 type Dims = 1 | 2;
 

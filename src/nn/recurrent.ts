@@ -3,15 +3,15 @@
 // in registration order, and the whole stack run by one libtorch operator (aten::lstm /
 // aten::gru, the overloads that take the flat parameter list), as PyTorch's forward does.
 import { torch_empty, torch_zeros } from '../ops/creation.js';
-import { aten } from '../ops/dispatch.js';
-import { checkTensor, type Tensor } from '../core/tensor.js';
+import { atenOp } from '../ops/aten.js';
+import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 import { nn_init_uniform_ } from './init.js';
 import { nn_Module, nn_module, nn_parameter } from './module.js';
 import { checkProbability, checkRank, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
 
-const LSTM_OP = aten('lstm', 'input');
-const GRU_OP = aten('gru', 'input');
+const LSTM_OP = atenOp('lstm', 'input');
+const GRU_OP = atenOp('gru', 'input');
 
 export interface RecurrentOptions extends FactoryOptions {
   /** Stacked recurrent layers, each reading the previous one's output (1). */

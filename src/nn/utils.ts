@@ -1,9 +1,9 @@
 // R torch's `nn_utils_clip_grad_*`: gradient clipping with PyTorch's arithmetic (1.13's and 2.13's alike)
 // (torch/nn/utils/clip_grad.py), operation for operation, so clipped gradients are bit-identical.
-import { with_no_grad } from '../core/autograd.js';
+import { with_no_grad } from '../ops/autograd.js';
 import { torch_tensor } from '../ops/creation.js';
 import { torch_stack } from '../ops/functions.js';
-import { Tensor, checkTensor } from '../core/tensor.js';
+import { Tensor, checkTensor } from '../ops/tensor.js';
 import { checkBoolean, checkFinite, checkNumber, checkOptions, fail, optionKeys } from '../core/validate.js';
 
 /** Options of `nn_utils_clip_grad_norm_`. */

@@ -2,7 +2,7 @@
 // so `torch_manual_seed(s)` followed by the same calls gives Python PyTorch's exact values.
 import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.js';
 import { native } from '../core/native.js';
-import { tensorFrom, Tensor, type NestedArray } from '../core/tensor.js';
+import { tensorFrom, Tensor, type NestedArray } from './tensor.js';
 import {
   checkBoolean, checkDevice, checkFinite, checkInteger, checkNumber, checkNonNegativeInteger, checkOptions, checkScalar, fail, failRange, optionKeys, shapeFrom,
 } from '../core/validate.js';

@@ -1,7 +1,7 @@
 // R torch's functional forms (`torch_matmul(x, y)`), each the same as the Tensor method.
-import { aten } from './dispatch.js';
+import { atenOp } from './aten.js';
 import { native } from '../core/native.js';
-import { checkOperand, checkTensor, idOrScalar, tensorFrom, type Tensor, type TensorOrScalar } from '../core/tensor.js';
+import { checkOperand, checkTensor, idOrScalar, tensorFrom, type Tensor, type TensorOrScalar } from './tensor.js';
 import { checkInteger, checkNumber, fail, namedArguments } from '../core/validate.js';
 
 function tensors(values: unknown, name: string): Tensor[] {
@@ -57,7 +57,7 @@ export function torch_div(self: TensorOrScalar, other: TensorOrScalar): Tensor {
   return (self as Tensor).div(other);
 }
 
-const POW_SCALAR_BASE = aten('pow', 'Scalar');
+const POW_SCALAR_BASE = atenOp('pow', 'Scalar');
 
 /** Elementwise power; the base may be a number (`torch_pow(2, x)` is 2^x). @example torch_pow(x, 2); torch_pow(2, x) */
 export function torch_pow(self: TensorOrScalar, exponent: TensorOrScalar): Tensor {

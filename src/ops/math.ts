@@ -3,10 +3,10 @@
 // op is a `torch_*` function over libtorch's operator (src/ops/dispatch.ts) and, where R torch
 // has one, the same name as a Tensor method.
 import { dtypeCode, isFloatingDtype, type DType, type DTypeLike } from '../core/dtype.js';
-import { aten, methods, type MethodOf } from './dispatch.js';
+import { atenOp } from './aten.js';
 import { native } from '../core/native.js';
 import { torch_where } from './functions.js';
-import { checkOperand, checkTensor, Tensor, type TensorOrScalar } from '../core/tensor.js';
+import { checkOperand, checkTensor, Tensor, type TensorOrScalar } from './tensor.js';
 import {
   checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions,
   checkPositiveInteger, checkScalar, fail, namedArguments, optionKeys,
@@ -19,52 +19,16 @@ const P_NAMES = new Set(['p']);
 
 // ---- pointwise ----
 
-function unary(name: string): (self: Tensor) => Tensor {
-  const op = aten(name);
-  return (self) => op.call(checkTensor(self, 'self'));
-}
 
-/** Rounds toward zero. @example torch_trunc(x) */
-export const torch_trunc = unary('trunc');
-/** Base-2 logarithm. */
-export const torch_log2 = unary('log2');
-/** Base-10 logarithm. */
-export const torch_log10 = unary('log10');
-/** `log(1 + x)`, accurate for small x. */
-export const torch_log1p = unary('log1p');
-/** `exp(x) - 1`, accurate for small x. */
-export const torch_expm1 = unary('expm1');
-/** Tangent. */
-export const torch_tan = unary('tan');
-/** Arcsine. */
-export const torch_asin = unary('asin');
-/** Arccosine. */
-export const torch_acos = unary('acos');
-/** Arctangent. */
-export const torch_atan = unary('atan');
-/** Hyperbolic sine. */
-export const torch_sinh = unary('sinh');
-/** Hyperbolic cosine. */
-export const torch_cosh = unary('cosh');
-/** `1 / sqrt(x)`. @example torch_rsqrt(variance.add(eps)) */
-export const torch_rsqrt = unary('rsqrt');
-/** The error function. */
-export const torch_erf = unary('erf');
 
-const ATAN2 = aten('atan2');
-/** The angle of (other, self), elementwise: `atan2(y, x)`. @example torch_atan2(y, x) */
-export function torch_atan2(self: Tensor, other: Tensor): Tensor {
-  return ATAN2.call(checkTensor(self, 'self'), checkTensor(other, 'other'));
-}
-
-const LERP = { Scalar: aten('lerp', 'Scalar'), Tensor: aten('lerp', 'Tensor') };
+const LERP = { Scalar: atenOp('lerp', 'Scalar'), Tensor: atenOp('lerp', 'Tensor') };
 /** `self + weight * (end - self)`. @example torch_lerp(a, b, 0.25) */
 export function torch_lerp(self: Tensor, end: Tensor, weight: TensorOrScalar): Tensor {
   const w = checkOperand(weight, 'weight');
   return (typeof w === 'object' ? LERP.Tensor : LERP.Scalar).call(checkTensor(self, 'self'), checkTensor(end, 'end'), w);
 }
 
-const FLOOR_DIVIDE = { Tensor: aten('floor_divide'), Scalar: aten('floor_divide', 'Scalar') };
+const FLOOR_DIVIDE = { Tensor: atenOp('floor_divide'), Scalar: atenOp('floor_divide', 'Scalar') };
 const isIntegral = (dtype: DType): boolean => !isFloatingDtype(dtype) && dtype !== 'bool';
 
 /**
@@ -99,7 +63,7 @@ function asTensor(value: TensorOrScalar, like: Tensor, name: string): Tensor {
   return typeof operand === 'object' ? operand : torch_scalar_tensor(operand, { device: like.device });
 }
 
-const LOGICAL_XOR = aten('logical_xor');
+const LOGICAL_XOR = atenOp('logical_xor');
 /** Elementwise exclusive or (non-zero is true); `other` may be a number. @example torch_logical_xor(a, b) */
 export function torch_logical_xor(self: Tensor, other: TensorOrScalar): Tensor {
   return LOGICAL_XOR.call(checkTensor(self, 'self'), asTensor(other, self, 'other'));
@@ -107,7 +71,7 @@ export function torch_logical_xor(self: Tensor, other: TensorOrScalar): Tensor {
 
 // ---- reductions ----
 
-const LINALG_VECTOR_NORM = aten('linalg_vector_norm');
+const LINALG_VECTOR_NORM = atenOp('linalg_vector_norm');
 const VECTOR_NORM_KEYS = optionKeys<{ ord?: number; dim?: number | number[] | null; keepdim?: boolean; dtype?: DTypeLike }>({ ord: true, dim: true, keepdim: true, dtype: true });
 /**
  * The vector norm of order `ord` (2; Infinity, -Infinity, 0 too) of all elements or along `dim`,
@@ -119,7 +83,7 @@ export function linalg_vector_norm(self: Tensor, options?: { ord?: number; dim?:
     checkBoolean(keepdim, 'keepdim'), optionalDtype(dtype));
 }
 
-const PROD = { all: aten('prod'), dim: aten('prod', 'dim_int') };
+const PROD = { all: atenOp('prod'), dim: atenOp('prod', 'dim_int') };
 const REDUCE_KEYS = optionKeys<{ dtype?: DTypeLike }>({ dtype: true });
 const optionalDtype = (dtype: DTypeLike | undefined): number | null => (dtype === undefined ? null : dtypeCode(dtype));
 
@@ -133,8 +97,8 @@ export function torch_prod(self: Tensor, dim?: number | null | { dim?: number | 
   return PROD.dim.call(self, checkInteger(dim, 'dim') as number, checkBoolean(keepdim, 'keepdim'), optionalDtype(dtype));
 }
 
-const CUMSUM = aten('cumsum');
-const CUMPROD = aten('cumprod');
+const CUMSUM = atenOp('cumsum');
+const CUMPROD = atenOp('cumprod');
 /** Running sums along `dim`. @example torch_cumsum(probs, -1) */
 export function torch_cumsum(self: Tensor, dim: number, options?: { dtype?: DTypeLike }): Tensor {
   const { dtype } = checkOptions(options, REDUCE_KEYS, 'torch_cumsum');
@@ -155,8 +119,8 @@ export interface VarianceOptions {
   keepdim?: boolean;
 }
 const VARIANCE_KEYS = optionKeys<VarianceOptions>({ unbiased: true, correction: true, keepdim: true });
-const VAR = aten('var', 'correction');
-const STD = aten('std', 'correction');
+const VAR = atenOp('var', 'correction');
+const STD = atenOp('std', 'correction');
 
 function variance(op: typeof VAR, where: string, self: Tensor, dim: number | number[] | null | undefined, options: VarianceOptions | undefined): Tensor {
   const { unbiased = true, correction, keepdim = false } = checkOptions(options, VARIANCE_KEYS, where);
@@ -175,7 +139,7 @@ export function torch_std(self: Tensor, dim?: number | number[] | null, options?
   return variance(STD, 'torch_std', self, dim, options);
 }
 
-const LOGSUMEXP = aten('logsumexp');
+const LOGSUMEXP = atenOp('logsumexp');
 /** `log(sum(exp(x)))` along `dim`, computed stably. @example torch_logsumexp(logits, -1) */
 export function torch_logsumexp(self: Tensor, dim: number | number[] | { dim: number | number[]; keepdim?: boolean }, keepdim = false): Tensor {
   const named = namedArguments(dim, DIM_NAMES, 'torch_logsumexp');
@@ -183,8 +147,8 @@ export function torch_logsumexp(self: Tensor, dim: number | number[] | { dim: nu
   return LOGSUMEXP.call(checkTensor(self, 'self'), checkDims(typeof dim === 'number' ? [dim] : dim, 'dim'), checkBoolean(keepdim, 'keepdim'));
 }
 
-const ALL = { all: aten('all'), dim: aten('all', 'dim') };
-const ANY = { all: aten('any'), dim: aten('any', 'dim') };
+const ALL = { all: atenOp('all'), dim: atenOp('all', 'dim') };
+const ANY = { all: atenOp('any'), dim: atenOp('any', 'dim') };
 /** Whether every element is non-zero (a bool tensor), or along `dim`. @example torch_all(x.gt(0)).item() */
 export function torch_all(self: Tensor, dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
   checkTensor(self, 'self');
@@ -205,24 +169,8 @@ export function torch_any(self: Tensor, dim?: number | null | { dim?: number | n
 
 // ---- products ----
 
-const MM = aten('mm');
-const BMM = aten('bmm');
-const MV = aten('mv');
-const DOT = aten('dot');
-const OUTER = aten('outer');
-const ADDMM = aten('addmm');
-const EINSUM = aten('einsum');
-
-/** The product of two matrices (no broadcasting). @example torch_mm(a, b) */
-export function torch_mm(self: Tensor, mat2: Tensor): Tensor { return MM.call(checkTensor(self, 'self'), checkTensor(mat2, 'mat2')); }
-/** Products of two batches of matrices, b x n x m and b x m x p. @example torch_bmm(q, k.transpose(1, 2)) */
-export function torch_bmm(self: Tensor, mat2: Tensor): Tensor { return BMM.call(checkTensor(self, 'self'), checkTensor(mat2, 'mat2')); }
-/** A matrix times a vector. @example torch_mv(w, x) */
-export function torch_mv(self: Tensor, vec: Tensor): Tensor { return MV.call(checkTensor(self, 'self'), checkTensor(vec, 'vec')); }
-/** The dot product of two 1-d tensors. @example torch_dot(a, b).item() */
-export function torch_dot(self: Tensor, other: Tensor): Tensor { return DOT.call(checkTensor(self, 'self'), checkTensor(other, 'other')); }
-/** The outer product of two vectors. @example torch_outer(a, b) */
-export function torch_outer(self: Tensor, vec2: Tensor): Tensor { return OUTER.call(checkTensor(self, 'self'), checkTensor(vec2, 'vec2')); }
+const ADDMM = atenOp('addmm');
+const EINSUM = atenOp('einsum');
 
 const ADDMM_KEYS = optionKeys<{ beta?: number; alpha?: number }>({ beta: true, alpha: true });
 /** `beta * self + alpha * (mat1 @ mat2)` in one kernel. @example torch_addmm(bias, x, w.t()) */
@@ -252,7 +200,7 @@ function created(result: Tensor, requiresGrad: boolean | undefined): Tensor {
   return requiresGrad !== undefined && checkBoolean(requiresGrad, 'requires_grad') ? result.requires_grad_() : result;
 }
 
-const SCALAR_TENSOR = aten('scalar_tensor');
+const SCALAR_TENSOR = atenOp('scalar_tensor');
 /**
  * A 0-dimensional tensor holding `value`: float32 for a number, bool for a boolean, unless
  * `dtype` says otherwise. @example torch_scalar_tensor(3.5)
@@ -264,8 +212,8 @@ export function torch_scalar_tensor(value: number | boolean, options?: CreationO
   return created(SCALAR_TENSOR.call(value, code, null, device === undefined ? null : checkDevice(device), null), requires_grad);
 }
 
-const LINSPACE = aten('linspace');
-const LOGSPACE = aten('logspace');
+const LINSPACE = atenOp('linspace');
+const LOGSPACE = atenOp('logspace');
 /** `steps` evenly spaced values from `start` to `end`, both included (float32 unless `dtype`). @example torch_linspace(0, 1, 5) */
 export function torch_linspace(start: number, end: number, steps: number, options?: CreationOptions): Tensor {
   const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_linspace');
@@ -281,7 +229,7 @@ export function torch_logspace(start: number, end: number, steps: number, base =
 }
 
 function like(name: string): (self: Tensor, options?: CreationOptions) => Tensor {
-  const op = aten(name);
+  const op = atenOp(name);
   const where = `torch_${name}`;
   return (self, options) => {
     const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, where);
@@ -300,7 +248,7 @@ export const torch_rand_like = like('rand_like');
 /** N(0, 1) samples of `self`'s shape (libtorch's generator). */
 export const torch_randn_like = like('randn_like');
 
-const FULL_LIKE = aten('full_like');
+const FULL_LIKE = atenOp('full_like');
 /** `value` everywhere, in `self`'s shape, dtype and device. @example torch_full_like(x, -Infinity) */
 export function torch_full_like(self: Tensor, value: number | boolean, options?: CreationOptions): Tensor {
   const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_full_like');
@@ -310,12 +258,10 @@ export function torch_full_like(self: Tensor, value: number | boolean, options?:
 
 // ---- shape ----
 
-const REPEAT = aten('repeat');
-const REPEAT_INTERLEAVE = { int: aten('repeat_interleave', 'self_int'), Tensor: aten('repeat_interleave', 'self_Tensor') };
-const EXPAND_AS = aten('expand_as');
-const UNFLATTEN = aten('unflatten', 'int');
-const TYPE_AS = aten('type_as');
-const UNBIND = aten('unbind', 'int');
+const REPEAT = atenOp('repeat');
+const REPEAT_INTERLEAVE = { int: atenOp('repeat_interleave', 'self_int'), Tensor: atenOp('repeat_interleave', 'self_Tensor') };
+const UNFLATTEN = atenOp('unflatten', 'int');
+const UNBIND = atenOp('unbind', 'int');
 
 /** Tiles `self` `repeats[i]` times along each dimension. @example torch_repeat(x, [2, 1]) */
 export function torch_repeat(self: Tensor, repeats: number[]): Tensor {
@@ -332,19 +278,9 @@ export function torch_repeat_interleave(self: Tensor, repeats: number | Tensor, 
   return REPEAT_INTERLEAVE.int.call(self, checkNonNegativeInteger(repeats, 'repeats'), axis);
 }
 
-/** `self` broadcast to `other`'s shape, without copying. @example bias.expand_as(x) */
-export function torch_expand_as(self: Tensor, other: Tensor): Tensor {
-  return EXPAND_AS.call(checkTensor(self, 'self'), checkTensor(other, 'other'));
-}
-
 /** Splits dimension `dim` into `sizes` (-1 infers one). @example torch_unflatten(x, 1, [heads, -1]) */
 export function torch_unflatten(self: Tensor, dim: number, sizes: number[]): Tensor {
   return UNFLATTEN.call(checkTensor(self, 'self'), checkInteger(dim, 'dim'), checkDims(sizes, 'sizes'));
-}
-
-/** `self` as `other`'s dtype. @example torch_type_as(mask, scores) */
-export function torch_type_as(self: Tensor, other: Tensor): Tensor {
-  return TYPE_AS.call(checkTensor(self, 'self'), checkTensor(other, 'other'));
 }
 
 /** The slices along `dim`, each without that dimension. @example const [x, y] = torch_unbind(points, 1) */
@@ -356,7 +292,7 @@ export function torch_unbind(self: Tensor, dim: number | { dim?: number } = 0): 
 
 // ---- sampling (libtorch's generator: torch_manual_seed reproduces PyTorch's draws) ----
 
-const MULTINOMIAL = aten('multinomial');
+const MULTINOMIAL = atenOp('multinomial');
 const MULTINOMIAL_KEYS = optionKeys<{ replacement?: boolean }>({ replacement: true });
 /** `num_samples` indices drawn with the (unnormalised) weights in each row of `self`. @example torch_multinomial(probs, 1) */
 export function torch_multinomial(self: Tensor, num_samples: number, options?: { replacement?: boolean }): Tensor {
@@ -364,7 +300,7 @@ export function torch_multinomial(self: Tensor, num_samples: number, options?: {
   return MULTINOMIAL.call(checkTensor(self, 'self'), checkPositiveInteger(num_samples, 'num_samples'), checkBoolean(replacement, 'replacement'));
 }
 
-const BERNOULLI = { self: aten('bernoulli'), p: aten('bernoulli', 'p') };
+const BERNOULLI = { self: atenOp('bernoulli'), p: atenOp('bernoulli', 'p') };
 /** 1 with probability `p` (or each element's own probability when `p` is omitted), else 0. @example torch_bernoulli(torch_full([3], 0.5)) */
 export function torch_bernoulli(self: Tensor, p?: number | { p?: number }): Tensor {
   checkTensor(self, 'self');
@@ -378,7 +314,7 @@ export function torch_bernoulli(self: Tensor, p?: number | { p?: number }): Tens
 
 // ---- facts ----
 
-const STRIDE = aten('stride', 'int');
+const STRIDE = atenOp('stride', 'int');
 /** The step in elements between neighbours along `dim`, or along every dimension. @example torch_ones(2, 3).stride() // [3, 1] */
 export function torch_stride(self: Tensor, dim?: number): number | number[] {
   checkTensor(self, 'self');
@@ -404,62 +340,5 @@ export function torch_is_floating_point(self: Tensor): boolean {
   return isFloatingDtype(checkTensor(self, 'self').dtype);
 }
 
-methods({
-  trunc: torch_trunc, log2: torch_log2, log10: torch_log10, log1p: torch_log1p, expm1: torch_expm1, tan: torch_tan, asin: torch_asin,
-  acos: torch_acos, atan: torch_atan, sinh: torch_sinh, cosh: torch_cosh, rsqrt: torch_rsqrt, erf: torch_erf, atan2: torch_atan2,
-  lerp: torch_lerp, floor_divide: torch_floor_divide, logical_xor: torch_logical_xor, prod: torch_prod, cumsum: torch_cumsum,
-  cumprod: torch_cumprod, var: torch_var, std: torch_std, logsumexp: torch_logsumexp, all: torch_all, any: torch_any, mm: torch_mm,
-  bmm: torch_bmm, mv: torch_mv, dot: torch_dot, outer: torch_outer, addmm: torch_addmm, repeat: torch_repeat,
-  repeat_interleave: torch_repeat_interleave, expand_as: torch_expand_as, unflatten: torch_unflatten, type_as: torch_type_as,
-  unbind: torch_unbind, multinomial: torch_multinomial, bernoulli: torch_bernoulli, stride: torch_stride,
-  is_contiguous: torch_is_contiguous, element_size: torch_element_size, is_floating_point: torch_is_floating_point,
-});
 
-declare module '../core/tensor.js' {
-  interface Tensor {
-    /** `torch_trunc(this)`. */ trunc: MethodOf<typeof torch_trunc>;
-    /** `torch_log2(this)`. */ log2: MethodOf<typeof torch_log2>;
-    /** `torch_log10(this)`. */ log10: MethodOf<typeof torch_log10>;
-    /** `torch_log1p(this)`. */ log1p: MethodOf<typeof torch_log1p>;
-    /** `torch_expm1(this)`. */ expm1: MethodOf<typeof torch_expm1>;
-    /** `torch_tan(this)`. */ tan: MethodOf<typeof torch_tan>;
-    /** `torch_asin(this)`. */ asin: MethodOf<typeof torch_asin>;
-    /** `torch_acos(this)`. */ acos: MethodOf<typeof torch_acos>;
-    /** `torch_atan(this)`. */ atan: MethodOf<typeof torch_atan>;
-    /** `torch_sinh(this)`. */ sinh: MethodOf<typeof torch_sinh>;
-    /** `torch_cosh(this)`. */ cosh: MethodOf<typeof torch_cosh>;
-    /** `torch_rsqrt(this)`. */ rsqrt: MethodOf<typeof torch_rsqrt>;
-    /** `torch_erf(this)`. */ erf: MethodOf<typeof torch_erf>;
-    /** `torch_atan2(this, other)`. */ atan2: MethodOf<typeof torch_atan2>;
-    /** `torch_lerp(this, ...)`. */ lerp: MethodOf<typeof torch_lerp>;
-    /** `torch_floor_divide(this, other)`. */ floor_divide: MethodOf<typeof torch_floor_divide>;
-    /** `torch_logical_xor(this, other)`. */ logical_xor: MethodOf<typeof torch_logical_xor>;
-    /** `torch_prod(this, ...)`. */ prod: MethodOf<typeof torch_prod>;
-    /** `torch_cumsum(this, ...)`. */ cumsum: MethodOf<typeof torch_cumsum>;
-    /** `torch_cumprod(this, ...)`. */ cumprod: MethodOf<typeof torch_cumprod>;
-    /** `torch_var(this, ...)`. */ var: MethodOf<typeof torch_var>;
-    /** `torch_std(this, ...)`. */ std: MethodOf<typeof torch_std>;
-    /** `torch_logsumexp(this, ...)`. */ logsumexp: MethodOf<typeof torch_logsumexp>;
-    /** `torch_all(this, ...)`. */ all: MethodOf<typeof torch_all>;
-    /** `torch_any(this, ...)`. */ any: MethodOf<typeof torch_any>;
-    /** `torch_mm(this, mat2)`. */ mm: MethodOf<typeof torch_mm>;
-    /** `torch_bmm(this, mat2)`. */ bmm: MethodOf<typeof torch_bmm>;
-    /** `torch_mv(this, vec)`. */ mv: MethodOf<typeof torch_mv>;
-    /** `torch_dot(this, other)`. */ dot: MethodOf<typeof torch_dot>;
-    /** `torch_outer(this, vec2)`. */ outer: MethodOf<typeof torch_outer>;
-    /** `torch_addmm(this, ...)`. */ addmm: MethodOf<typeof torch_addmm>;
-    /** `torch_repeat(this, repeats)`. */ repeat: MethodOf<typeof torch_repeat>;
-    /** `torch_repeat_interleave(this, ...)`. */ repeat_interleave: MethodOf<typeof torch_repeat_interleave>;
-    /** `torch_expand_as(this, other)`. */ expand_as: MethodOf<typeof torch_expand_as>;
-    /** `torch_unflatten(this, ...)`. */ unflatten: MethodOf<typeof torch_unflatten>;
-    /** `torch_type_as(this, other)`. */ type_as: MethodOf<typeof torch_type_as>;
-    /** `torch_unbind(this, dim)`. */ unbind: MethodOf<typeof torch_unbind>;
-    /** `torch_multinomial(this, ...)`. */ multinomial: MethodOf<typeof torch_multinomial>;
-    /** `torch_bernoulli(this, p)`. */ bernoulli: MethodOf<typeof torch_bernoulli>;
-    /** `torch_stride(this, dim)`. */ stride: MethodOf<typeof torch_stride>;
-    /** `torch_is_contiguous(this)`. */ is_contiguous: MethodOf<typeof torch_is_contiguous>;
-    /** `torch_element_size(this)`. */ element_size: MethodOf<typeof torch_element_size>;
-    /** `torch_is_floating_point(this)`. */ is_floating_point: MethodOf<typeof torch_is_floating_point>;
-  }
-}
 

@@ -1,36 +1,33 @@
 // Selection and indexing: picking, scattering, masking, splitting, sorting. Each op is a
 // `torch_*` function over libtorch's operator (src/ops/dispatch.ts), and the same name as a Tensor
 // method. Dimensions and indices are 0-based, as in PyTorch (R torch counts from 1).
-import { aten, methods, type MethodOf } from './dispatch.js';
-import { checkOperand, checkTensor, type Tensor, type TensorOrScalar } from '../core/tensor.js';
+import { atenOp } from './aten.js';
+import { checkOperand, checkTensor, type Tensor, type TensorOrScalar } from './tensor.js';
 import { checkBoolean, checkDims, checkInteger, checkNonNegativeInteger, checkOptions, checkPositiveInteger, namedArguments, optionKeys } from '../core/validate.js';
 
-const INDEX_SELECT = aten('index_select');
-const GATHER = aten('gather');
-const SCATTER = { src: aten('scatter', 'src'), value: aten('scatter', 'value') };
-const SCATTER_ = { src: aten('scatter_', 'src'), value: aten('scatter_', 'value') };
-const SCATTER_ADD = aten('scatter_add');
-const SCATTER_ADD_ = aten('scatter_add_');
-const MASKED_FILL = { Scalar: aten('masked_fill', 'Scalar'), Tensor: aten('masked_fill', 'Tensor') };
-const MASKED_FILL_ = { Scalar: aten('masked_fill_', 'Scalar'), Tensor: aten('masked_fill_', 'Tensor') };
-const MASKED_SELECT = aten('masked_select');
-const NONZERO = aten('nonzero');
-const NONZERO_NUMPY = aten('nonzero_numpy');
-const NARROW = aten('narrow');
-const CHUNK = aten('chunk');
-const SPLIT = aten('split', 'Tensor');
-const SPLIT_WITH_SIZES = aten('split_with_sizes');
-const FLIP = aten('flip');
-const ROLL = aten('roll');
-const TRIL = aten('tril');
-const TRIU = aten('triu');
-const TRIL_ = aten('tril_');
-const TRIU_ = aten('triu_');
-const TOPK = aten('topk');
-const SORT = aten('sort', 'stable');
-const ARGSORT = aten('argsort');
-const UNIQUE = aten('_unique2');
-const TAKE = aten('take');
+const GATHER = atenOp('gather');
+const SCATTER = { src: atenOp('scatter', 'src'), value: atenOp('scatter', 'value') };
+const SCATTER_ = { src: atenOp('scatter_', 'src'), value: atenOp('scatter_', 'value') };
+const SCATTER_ADD = atenOp('scatter_add');
+const SCATTER_ADD_ = atenOp('scatter_add_');
+const MASKED_FILL = { Scalar: atenOp('masked_fill', 'Scalar'), Tensor: atenOp('masked_fill', 'Tensor') };
+const MASKED_FILL_ = { Scalar: atenOp('masked_fill_', 'Scalar'), Tensor: atenOp('masked_fill_', 'Tensor') };
+const NONZERO = atenOp('nonzero');
+const NONZERO_NUMPY = atenOp('nonzero_numpy');
+const NARROW = atenOp('narrow');
+const CHUNK = atenOp('chunk');
+const SPLIT = atenOp('split', 'Tensor');
+const SPLIT_WITH_SIZES = atenOp('split_with_sizes');
+const FLIP = atenOp('flip');
+const ROLL = atenOp('roll');
+const TRIL = atenOp('tril');
+const TRIU = atenOp('triu');
+const TRIL_ = atenOp('tril_');
+const TRIU_ = atenOp('triu_');
+const TOPK = atenOp('topk');
+const SORT = atenOp('sort', 'stable');
+const ARGSORT = atenOp('argsort');
+const UNIQUE = atenOp('_unique2');
 
 const ONLY_DIM = new Set(['dim']);
 
@@ -45,11 +42,6 @@ function dimension(dim: unknown, name = 'dim'): number {
 
 function indexTensor(index: unknown, name = 'index'): Tensor {
   return checkTensor(index, name);
-}
-
-/** The values of `self` at `index` (int64) along `dim`. @example torch_index_select(x, 0, torch_tensor([2, 0], { dtype: 'int64' })) */
-export function torch_index_select(self: Tensor, dim: number, index: Tensor): Tensor {
-  return INDEX_SELECT.call(checkTensor(self, 'self'), dimension(dim), indexTensor(index));
 }
 
 /** `out[i][j] = self[index[i][j]][j]` for dim 0, and so on (PyTorch's gather). @example torch_gather(probs, 1, targets.unsqueeze(1)) */
@@ -92,11 +84,6 @@ export function torch_masked_fill_(self: Tensor, mask: Tensor, value: TensorOrSc
   const fill = checkOperand(value, 'value');
   (typeof fill === 'object' ? MASKED_FILL_.Tensor : MASKED_FILL_.Scalar).callInPlace(checkTensor(self, 'self'), checkTensor(mask, 'mask'), fill);
   return self;
-}
-
-/** The elements where `mask` is true, as a 1-d tensor. @example torch_masked_select(x, x.gt(0)) */
-export function torch_masked_select(self: Tensor, mask: Tensor): Tensor {
-  return MASKED_SELECT.call(checkTensor(self, 'self'), checkTensor(mask, 'mask'));
 }
 
 const NONZERO_KEYS = optionKeys<{ as_tuple?: boolean }>({ as_tuple: true });
@@ -244,46 +231,4 @@ export function torch_unique(self: Tensor, options?: UniqueOptions): Tensor | Te
   return result;
 }
 
-/** The elements of the flattened tensor at `index`. @example torch_take(x, torch_tensor([0, 5], { dtype: 'int64' })) */
-export function torch_take(self: Tensor, index: Tensor): Tensor {
-  return TAKE.call(checkTensor(self, 'self'), indexTensor(index));
-}
 
-methods({
-  index_select: torch_index_select, gather: torch_gather, scatter: torch_scatter, scatter_: torch_scatter_,
-  scatter_add: torch_scatter_add, scatter_add_: torch_scatter_add_, masked_fill: torch_masked_fill, masked_fill_: torch_masked_fill_,
-  masked_select: torch_masked_select, nonzero: torch_nonzero, narrow: torch_narrow, chunk: torch_chunk, split: torch_split,
-  flip: torch_flip, roll: torch_roll, tril: torch_tril, triu: torch_triu, tril_: torch_tril_, triu_: torch_triu_, topk: torch_topk,
-  sort: torch_sort, argsort: torch_argsort, unique: torch_unique, take: torch_take,
-});
-
-declare module '../core/tensor.js' {
-  interface Tensor {
-    /** `torch_index_select(this, ...)`. */ index_select: MethodOf<typeof torch_index_select>;
-    /** `torch_gather(this, ...)`. */ gather: MethodOf<typeof torch_gather>;
-    /** `torch_scatter(this, ...)`. */ scatter: MethodOf<typeof torch_scatter>;
-    /** `torch_scatter_(this, ...)`: in place. */ scatter_: MethodOf<typeof torch_scatter_>;
-    /** `torch_scatter_add(this, ...)`. */ scatter_add: MethodOf<typeof torch_scatter_add>;
-    /** `torch_scatter_add_(this, ...)`: in place. */ scatter_add_: MethodOf<typeof torch_scatter_add_>;
-    /** `torch_masked_fill(this, ...)`. */ masked_fill: MethodOf<typeof torch_masked_fill>;
-    /** `torch_masked_fill_(this, ...)`: in place. */ masked_fill_: MethodOf<typeof torch_masked_fill_>;
-    /** `torch_masked_select(this, ...)`. */ masked_select: MethodOf<typeof torch_masked_select>;
-    /** `torch_nonzero(this, ...)`. */ nonzero(): Tensor;
-    /** `torch_nonzero(this, { as_tuple: true })`. */ nonzero(options: { as_tuple: true }): Tensor[];
-    /** `torch_nonzero(this, options)`. */ nonzero(options?: { as_tuple?: boolean }): Tensor | Tensor[];
-    /** `torch_narrow(this, ...)`. */ narrow: MethodOf<typeof torch_narrow>;
-    /** `torch_chunk(this, ...)`. */ chunk: MethodOf<typeof torch_chunk>;
-    /** `torch_split(this, ...)`. */ split: MethodOf<typeof torch_split>;
-    /** `torch_flip(this, ...)`. */ flip: MethodOf<typeof torch_flip>;
-    /** `torch_roll(this, ...)`. */ roll: MethodOf<typeof torch_roll>;
-    /** `torch_tril(this, ...)`. */ tril: MethodOf<typeof torch_tril>;
-    /** `torch_triu(this, ...)`. */ triu: MethodOf<typeof torch_triu>;
-    /** `torch_tril_(this, ...)`: in place. */ tril_: MethodOf<typeof torch_tril_>;
-    /** `torch_triu_(this, ...)`: in place. */ triu_: MethodOf<typeof torch_triu_>;
-    /** `torch_topk(this, ...)`. */ topk: MethodOf<typeof torch_topk>;
-    /** `torch_sort(this, ...)`. */ sort: MethodOf<typeof torch_sort>;
-    /** `torch_argsort(this, ...)`. */ argsort: MethodOf<typeof torch_argsort>;
-    /** `torch_unique(this, ...)`. */ unique: MethodOf<typeof torch_unique>;
-    /** `torch_take(this, ...)`. */ take: MethodOf<typeof torch_take>;
-  }
-}

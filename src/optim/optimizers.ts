@@ -6,9 +6,9 @@
 // `param_groups[i].lr = x` (what a scheduler in src/optim/schedulers/ does) takes effect at the
 // next step().
 import { inspect } from 'node:util';
-import { with_enable_grad } from '../core/autograd.js';
+import { with_enable_grad } from '../ops/autograd.js';
 import { native, type NativeOptimizerKind, type NativeOptimizerOptions, type NativeOptimizerStateTensor } from '../core/native.js';
-import { Tensor, checkTensor, newTensor } from '../core/tensor.js';
+import { Tensor, checkTensor, newTensor } from '../ops/tensor.js';
 import {
   checkBoolean, checkFinite, checkFunction, checkNonNegativeInteger, checkOptions, fail, failRange,
 } from '../core/validate.js';

@@ -1,6 +1,6 @@
 // PyTorch's ReduceLROnPlateau as R torch's lr_reduce_on_plateau: driven by a metric, not by
 // the epoch count, so it is not an LRScheduler.
-import { Tensor } from '../../core/tensor.js';
+import { Tensor } from '../../ops/tensor.js';
 import { checkObject, checkOptimizer, perGroup, type ScheduledOptimizer } from './base.js';
 import { checkFinite, checkNonNegativeInteger, checkOptions, fail, failRange, optionKeys } from '../../core/validate.js';
 

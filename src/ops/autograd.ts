@@ -1,9 +1,8 @@
 // Grad mode and torch.autograd.grad.
-import { methods, type MethodOf } from '../ops/dispatch.js';
-import { native } from './native.js';
-import { torch_zeros_like } from '../ops/math.js';
+import { native } from '../core/native.js';
+import { torch_zeros_like } from './math.js';
 import { checkTensor, newTensor, Tensor } from './tensor.js';
-import { checkBoolean, checkFunction, checkOptions, fail, failRange, optionKeys, sameShape } from './validate.js';
+import { checkBoolean, checkFunction, checkOptions, fail, failRange, optionKeys, sameShape } from '../core/validate.js';
 
 function withGradMode<T>(enabled: boolean, fn: () => T): T {
   checkFunction(fn, 'fn');
@@ -218,10 +217,4 @@ export function with_detect_anomaly<T>(fn: () => T): T {
   }
 }
 
-methods({ register_hook: torch_register_hook });
 
-declare module './tensor.js' {
-  interface Tensor {
-    /** `torch_register_hook(this, hook)`. */ register_hook: MethodOf<typeof torch_register_hook>;
-  }
-}

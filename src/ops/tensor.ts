@@ -2,12 +2,14 @@
 // PyTorch. Methods validate their arguments, then make one native call that wraps its
 // result straight into a fresh Tensor (no intermediate objects, no copies).
 import { inspect } from 'node:util';
-import { dtypeCode, dtypeName, type DType, type DTypeLike } from './dtype.js';
-import { native, type Handle, type NativeIndex, type TensorId, type TensorIdOrScalar } from './native.js';
-import { TENSOR_BRAND, track } from './scope.js';
+import { setTensorMaker } from '../core/dispatch.js';
+import { TensorMethods } from './generated/methods.js';
+import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.js';
+import { native, type Handle, type NativeIndex, type TensorId, type TensorIdOrScalar } from '../core/native.js';
+import { TENSOR_BRAND, track } from '../core/scope.js';
 import {
   checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkOptions, checkScalar, fail, namedArguments, optionKeys, sameShape,
-} from './validate.js';
+} from '../core/validate.js';
 
 const INTERNAL = Symbol('torchlora.internal');
 
@@ -210,13 +212,14 @@ const UNIFORM_KEYS = optionKeys<{ from?: number; to?: number }>({ from: true, to
  * const y = x.matmul(x.t()).add(1);
  * console.log(y.shape); // [3, 3]
  */
-export class Tensor {
+export class Tensor extends TensorMethods {
   declare readonly [TENSOR_BRAND]: true;
   /** @internal The addon's id for this tensor (native/core/tensor.cc); null until an op fills it. */
   h: TensorId = null as unknown as TensorId;
 
   /** @internal Tensors are made by torch_* functions and by operations on tensors. */
   constructor(token: typeof INTERNAL) {
+    super();
     if (token !== INTERNAL) throw new TypeError('Tensors are made with torch_tensor(), torch_zeros() and the other torch_* functions');
   }
 
@@ -739,7 +742,7 @@ export class Tensor {
   // ---- printing ----
 
   /** What R torch prints: `torch_tensor`, libtorch's values, `[ CPUFloatType{2,3} ]` and the grad suffix. */
-  toString(): string {
+  override toString(): string {
     if (native.isDisposed(this.h)) return 'torch_tensor\n[ disposed ]';
     let text = `torch_tensor\n${native.format(this.h).trimEnd()}`;
     const gradFn = native.gradFn(this.h);
@@ -798,3 +801,4 @@ function dimReduce(self: Tensor, op: typeof native.maxDim, dim: number, keepdim:
   return [values, indices];
 }
 
+setTensorMaker(tensorFrom);

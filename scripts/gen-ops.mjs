@@ -1,0 +1,250 @@
+#!/usr/bin/env node
+// Makes the ops of the op table (src/ops/table/*.ts) into TypeScript, as torchgen makes
+// PyTorch's bindings from native_functions.yaml:
+//   src/ops/generated/functions.ts  one `torch_<name>` per function-variant entry, its
+//                                   arguments checked by their schema types, then one boxed call;
+//   src/ops/generated/methods.ts    TensorMethods, the class Tensor extends: one method per
+//                                   method-variant entry, the same op with `this` as `self`.
+// Entries with `impl` name a hand-written function (R's exceptions, fast paths); only their
+// method is made here. `node scripts/gen-ops.mjs --check` fails when the committed files differ
+// from what the table makes (test/ops.table.test.ts runs it).
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const tableDir = join(root, 'src', 'ops', 'table');
+const outDir = join(root, 'src', 'ops', 'generated');
+
+async function loadTable() {
+  const entries = [];
+  for (const file of readdirSync(tableDir).filter((name) => name.endsWith('.ts') && name !== 'entry.ts').sort()) {
+    const source = readFileSync(join(tableDir, file), 'utf8');
+    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const module = await import(`data:text/javascript;base64,${Buffer.from(js).toString('base64')}`);
+    for (const entry of module.default) entries.push({ ...entry, file: file.replace(/\.ts$/, '') });
+  }
+  return entries;
+}
+
+// "Tensor self, int[1]? dim=None, *, bool keepdim=False" -> arguments, split at top-level commas.
+function splitTopLevel(text) {
+  const parts = [];
+  let depth = 0, current = '';
+  for (const ch of text) {
+    if (ch === '[' || ch === '(') depth++;
+    if (ch === ']' || ch === ')') depth--;
+    if (ch === ',' && depth === 0) { parts.push(current.trim()); current = ''; } else current += ch;
+  }
+  if (current.trim()) parts.push(current.trim());
+  return parts;
+}
+
+function parseSchema(schema) {
+  const match = schema.match(/^([\w.]+)\((.*)\) -> (.+)$/);
+  if (!match) throw new Error(`op table: cannot read schema ${schema}`);
+  const [name, overload = ''] = match[1].split('.');
+  const args = [];
+  let keywordOnly = false;
+  for (const part of splitTopLevel(match[2])) {
+    if (part === '*') { keywordOnly = true; continue; }
+    const m = part.match(/^([\w\[\]\d]+)(\([a-z]!?\))?(\?)? (\w+)(?:=(.*))?$/);
+    if (!m) throw new Error(`op table: cannot read argument "${part}" of ${schema}`);
+    args.push({ type: m[1], alias: m[2] ?? '', optional: Boolean(m[3]), name: m[4], default: m[5], keywordOnly });
+  }
+  let returns = match[3].trim();
+  const tuple = returns.startsWith('(');
+  const returnTypes = (tuple ? splitTopLevel(returns.slice(1, -1)).map((item) => item.split(' ')[0]) : [returns.split(' ')[0]]).map((type) => type.replace(/\([a-z]!?\)/, ''));
+  return { name, overload, args, returns: returnTypes, tuple, inPlace: /\(a!\)/.test(returns) };
+}
+
+// A schema type as TypeScript.
+function tsType(arg) {
+  const base = arg.type.replace(/\[\d+\]$/, '[]');
+  const single = /\[1\]$/.test(arg.type);
+  const map = {
+    Tensor: 'Tensor', 'Tensor[]': 'Tensor[]', Scalar: 'number | boolean', int: 'number', SymInt: 'number',
+    'int[]': single ? 'number | number[]' : 'number[]', 'SymInt[]': single ? 'number | number[]' : 'number[]', float: 'number', bool: 'boolean',
+    str: 'string', ScalarType: 'DTypeLike',
+  };
+  const type = map[base];
+  if (!type) throw new Error(`op table: no TypeScript type for schema type ${arg.type} (${arg.name})`);
+  return arg.optional ? `${type} | null` : type;
+}
+
+// The check of one argument's value, named as the user passed it.
+function checkCall(arg, value) {
+  const base = arg.type.replace(/\[\d+\]$/, '[]');
+  const single = /\[1\]$/.test(arg.type);
+  let check;
+  switch (base) {
+    case 'Tensor': check = `checkTensor(${value}, '${arg.name}').h`; break;
+    case 'Tensor[]': check = `tensorIds(${value}, '${arg.name}')`; break;
+    case 'Scalar': check = `checkScalar(${value}, '${arg.name}')`; break;
+    case 'int': case 'SymInt': check = `checkInteger(${value}, '${arg.name}')`; break;
+    case 'int[]': case 'SymInt[]': check = single ? `dimList(${value}, '${arg.name}')` : `checkDims(${value}, '${arg.name}')`; break;
+    case 'float': check = `checkNumber(${value}, '${arg.name}')`; break;
+    case 'bool': check = `checkBoolean(${value}, '${arg.name}')`; break;
+    case 'str': check = `checkString(${value}, '${arg.name}')`; break;
+    case 'ScalarType': check = `dtypeCode(${value})`; break;
+    default: throw new Error(`op table: no check for schema type ${arg.type}`);
+  }
+  if (arg.optional) return `${value} == null ? null : ${check}`;
+  if (arg.default !== undefined) return `${value} === undefined ? undefined : ${check}`;
+  return check;
+}
+
+function returnType(parsed) {
+  const one = (type) => ({ Tensor: 'Tensor', 'Tensor[]': 'Tensor[]', bool: 'boolean', int: 'number', float: 'number', Scalar: 'number' })[type]
+    ?? (() => { throw new Error(`op table: no TypeScript type for return type ${type}`); })();
+  return parsed.tuple ? `[${parsed.returns.map(one).join(', ')}]` : one(parsed.returns[0]);
+}
+
+function wrapCall(parsed, call) {
+  if (parsed.tuple) return `(${call} as TensorId[]).map(tensorFrom) as ${returnType(parsed)}`;
+  switch (parsed.returns[0]) {
+    case 'Tensor': return `tensorFrom(${call} as TensorId)`;
+    case 'Tensor[]': return `(${call} as TensorId[]).map(tensorFrom)`;
+    default: return `${call} as ${returnType(parsed)}`;
+  }
+}
+
+const upper = (name) => name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+const capitalized = (name) => name.split('_').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+
+function docComment(entry, indent, example) {
+  const lines = [entry.doc, ...(example ? [`@example ${example}`] : [])];
+  if (lines.join(' ').length < 100) return `${indent}/** ${lines.join(' ')} */\n`;
+  return `${indent}/**\n${lines.map((line) => `${indent} * ${line}`).join('\n')}\n${indent} */\n`;
+}
+
+function generate(entries) {
+  const functions = [];
+  const methods = [];
+  const constants = [];
+  const implImports = new Map();
+  const names = new Set();
+  for (const entry of entries) {
+    if (names.has(entry.name)) throw new Error(`op table: ${entry.name} is declared twice`);
+    names.add(entry.name);
+    const variants = entry.variants ?? 'function, method';
+    const hasMethod = variants.includes('method');
+    const hasFunction = variants.includes('function');
+    const fn = `torch_${entry.name}`;
+    if (entry.impl) {
+      const list = implImports.get(entry.impl) ?? [];
+      list.push(fn);
+      implImports.set(entry.impl, list);
+      if (hasMethod && entry.signatures) {
+        methods.push(docComment(entry, '  ', entry.example?.method) + entry.signatures.map((signature) => `  ${signature};\n`).join('') +
+          `  ${entry.name}(...args: unknown[]): unknown { return (${fn} as (...all: unknown[]) => unknown)(this, ...args); }\n`);
+      } else if (hasMethod) {
+        methods.push(docComment(entry, '  ', entry.example?.method) +
+          `  ${entry.name}(this: Tensor, ...args: MethodArgs<typeof ${fn}>): ReturnType<typeof ${fn}> { return ${fn}(this, ...args); }\n`);
+      }
+      continue;
+    }
+    const parsed = parseSchema(entry.schema);
+    const constant = upper(entry.name);
+    constants.push(`const ${constant} = new Op('aten::${parsed.name}', '${parsed.overload}');`);
+    const positional = parsed.args.filter((arg) => !arg.keywordOnly);
+    const keyword = parsed.args.filter((arg) => arg.keywordOnly);
+    const [self, ...rest] = positional;
+    const selfIsTensor = self && self.type === 'Tensor';
+    const optionalParam = (arg) => arg.optional || arg.default !== undefined;
+    const params = rest.map((arg) => `${arg.name}${optionalParam(arg) ? '?' : ''}: ${tsType(arg)}`);
+    const namedType = [...rest, ...keyword].map((arg) => `${arg.name}${optionalParam(arg) ? '?' : ''}: ${tsType(arg)}`).join('; ');
+    const optionsType = keyword.map((arg) => `${arg.name}?: ${tsType(arg)}`).join('; ');
+    if (keyword.length) params.push(`options?: { ${optionsType} }`);
+    const ret = returnType(parsed);
+    const selfParam = `${self.name}: ${tsType(self)}`;
+    const named = rest.length > 0;
+    const keysName = `${constant}_NAMES`;
+    if (named) constants.push(`const ${keysName} = new Set([${[...rest, ...keyword].map((arg) => `'${arg.name}'`).join(', ')}]);`);
+    else if (keyword.length) constants.push(`const ${keysName} = new Set([${keyword.map((arg) => `'${arg.name}'`).join(', ')}]);`);
+    const body = [];
+    const restNames = rest.map((arg) => arg.name);
+    const implParams = [selfParam, ...rest.map((arg) => `${arg.name}?: unknown`), ...(keyword.length ? ['options?: unknown'] : [])];
+    if (named) {
+      body.push(`  const named = namedArguments(${rest[0].name}, ${keysName}, '${fn}');`);
+      if (keyword.length) {
+        body.push(`  let kw: Record<string, unknown>;`);
+        body.push(`  if (named !== null) { ({ ${restNames.join(', ')} } = named); kw = named; }`);
+        body.push(`  else kw = checkOptions(options as object | undefined, ${keysName}, '${fn}');`);
+      } else {
+        body.push(`  if (named !== null) ({ ${restNames.join(', ')} } = named);`);
+      }
+    } else if (keyword.length) {
+      body.push(`  const kw: Record<string, unknown> = checkOptions(options as object | undefined, ${keysName}, '${fn}');`);
+    }
+    const callArgs = [checkCall(self, self.name), ...rest.map((arg) => checkCall(arg, arg.name)), ...keyword.map((arg) => checkCall(arg, `kw.${arg.name}`))];
+    const call = `native.${parsed.inPlace ? 'callOpInPlace' : 'callOp'}(${constant}.id, ${callArgs.join(', ')})`;
+    if (parsed.inPlace) body.push(`  ${call};`, `  return ${self.name};`);
+    else body.push(`  return ${wrapCall(parsed, call)};`);
+    const simple = !named && keyword.length === 0;
+    if (simple) {
+      const typed = [selfParam, ...params];
+      functions.push(docComment(entry, '', entry.example?.function) +
+        `export function ${fn}(${typed.join(', ')}): ${ret} {\n${body.join('\n')}\n}\n`);
+      if (hasMethod) {
+        methods.push(docComment(entry, '  ', entry.example?.method) +
+          `  ${entry.name}(${params.join(', ')}): ${ret} { return ${fn}(this as unknown as Tensor${restNames.map((name) => `, ${name}`).join('')}); }\n`);
+      }
+      continue;
+    }
+    if (hasFunction || hasMethod) {
+      const overloads = [];
+      if (named) overloads.push(`export function ${fn}(${selfParam}, named: { ${namedType} }): ${ret};`);
+      overloads.push(`export function ${fn}(${[selfParam, ...params].join(', ')}): ${ret};`);
+      functions.push(docComment(entry, '', entry.example?.function) + overloads.join('\n') + '\n' +
+        `export function ${fn}(${implParams.join(', ')}): ${ret} {\n${body.join('\n')}\n}\n`);
+    }
+    if (hasMethod) {
+      if (!selfIsTensor) throw new Error(`op table: ${entry.name} has a method variant but its first argument is no Tensor`);
+      const signatures = [];
+      if (named) signatures.push(`  ${entry.name}(named: { ${namedType} }): ${ret};`);
+      signatures.push(`  ${entry.name}(${params.join(', ')}): ${ret};`);
+      methods.push(docComment(entry, '  ', entry.example?.method) + signatures.join('\n') + '\n' +
+        `  ${entry.name}(...args: unknown[]): ${ret} { return (${fn} as (...all: unknown[]) => ${ret})(this, ...args); }\n`);
+    }
+  }
+  const header = '// Generated by scripts/gen-ops.mjs from src/ops/table/; edit the table, then run `npm run gen-ops`.\n';
+  const functionsBody = constants.join('\n') + '\n\n' + functions.join('\n');
+  const used = (names) => names.filter((name) => new RegExp(`\\b${name}\\(`).test(functionsBody));
+  const validate = used(['checkBoolean', 'checkDims', 'checkInteger', 'checkNumber', 'checkOptions', 'checkScalar', 'fail', 'namedArguments']);
+  const checks = used(['checkString', 'dimList', 'tensorIds']);
+  const functionsFile = header +
+    `import { Op } from '../../core/dispatch.js';\n` +
+    (used(['dtypeCode']).length ? `import { dtypeCode, type DTypeLike } from '../../core/dtype.js';\n` : '') +
+    `import { native, type TensorId } from '../../core/native.js';\n` +
+    (validate.length ? `import { ${validate.join(', ')} } from '../../core/validate.js';\n` : '') +
+    `import { checkTensor, tensorFrom, type Tensor } from '../tensor.js';\n` +
+    (checks.length ? `import { ${checks.join(', ')} } from '../checks.js';\n` : '') + '\n' +
+    functionsBody;
+  const generatedMethods = entries.filter((entry) => !entry.impl && (entry.variants ?? 'function, method').includes('method')).map((entry) => `torch_${entry.name}`).sort();
+  const methodsFile = header +
+    `import type { Tensor } from '../tensor.js';\n` +
+    `import { ${generatedMethods.join(', ')} } from './functions.js';\n` +
+    [...implImports].map(([file, fns]) => `import { ${fns.sort().join(', ')} } from '../${file}.js';\n`).join('') +
+    '\n' +
+    `/** The arguments of a torch_* function after \`self\`: its method's. */\n` +
+    `type MethodArgs<F> = F extends (self: Tensor, ...args: infer A) => unknown ? A : never;\n\n` +
+    `/** The Tensor methods the op table declares (Tensor extends this class). */\n` +
+    `export abstract class TensorMethods {\n${methods.join('')}}\n`;
+  return { 'functions.ts': functionsFile, 'methods.ts': methodsFile };
+}
+
+const files = generate(await loadTable());
+if (process.argv.includes('--check')) {
+  const stale = Object.entries(files).filter(([name, text]) => {
+    try { return readFileSync(join(outDir, name), 'utf8') !== text; } catch { return true; }
+  });
+  if (stale.length) {
+    process.stderr.write(`src/ops/generated/${stale.map(([name]) => name).join(', ')} differ from what src/ops/table/ makes: run npm run gen-ops\n`);
+    process.exit(1);
+  }
+} else {
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(outDir, name), text);
+}
