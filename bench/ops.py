@@ -32,6 +32,9 @@ def main():
     m1, m2 = torch.randn(128, 1001), torch.randn(1001, 1000)
     results = {
         "add 1x1": per_op(lambda: a + b, 100_000),
+        "neg 1x1": per_op(lambda: torch.neg(a), 100_000),
+        "eq 1x1, a number": per_op(lambda: a == 1, 100_000),
+        "softmax 1x1": per_op(lambda: torch.softmax(a, 0), 100_000),
         "add 100x1000": per_op(lambda: x + 1, 5_000),
         "matmul 128x1001 @ 1001x1000": per_op(lambda: m1 @ m2, 50),
     }

@@ -31,6 +31,10 @@ export function runOps(threads: number): Record<string, number> {
   return {
     'add 1x1': perOp(() => a.add(b), 100_000),
     'add 1x1, disposed at once': perOp(disposing(() => a.add(b)), 100_000),
+    // Ops of the op table: neg and eq through the operator's typed handle, softmax boxed.
+    'neg 1x1': perOp(() => a.neg(), 100_000),
+    'eq 1x1, a number': perOp(() => a.eq(1), 100_000),
+    'softmax 1x1': perOp(() => a.softmax(0), 100_000),
     'add 100x1000': perOp(() => x.add(1), 5_000),
     'add 100x1000, disposed at once': perOp(disposing(() => x.add(1)), 5_000),
     'matmul 128x1001 @ 1001x1000': perOp(() => m1.matmul(m2), 50),

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Makes the ops of the op table (src/ops/table/*.ts) into TypeScript, as torchgen makes
 // PyTorch's bindings from native_functions.yaml:
-//   src/ops/generated/functions.ts  one `torch_<name>` per function-variant entry, its
-//                                   arguments checked by their schema types, then one boxed call;
+//   src/ops/generated/ops.ts        one `torch_<name>` per entry, its arguments checked by their
+//                                   schema types, then one call through the dispatcher;
+//   src/ops/generated/functions.ts  the public ones: those of function-variant entries;
 //   src/ops/generated/methods.ts    TensorMethods, the class Tensor extends: one method per
 //                                   method-variant entry, the same op with `this` as `self`.
 // Entries with `impl` name a hand-written function (R's exceptions, fast paths); only their
@@ -59,6 +60,8 @@ function parseSchema(schema) {
   return { name, overload, args, returns: returnTypes, tuple, inPlace: /\(a!\)/.test(returns) };
 }
 
+const hasTsType = (arg) => { try { tsType(arg); return true; } catch { return false; } };
+
 // A schema type as TypeScript.
 function tsType(arg) {
   const base = arg.type.replace(/\[\d+\]$/, '[]');
@@ -66,7 +69,7 @@ function tsType(arg) {
   const map = {
     Tensor: 'Tensor', 'Tensor[]': 'Tensor[]', Scalar: 'number | boolean', int: 'number', SymInt: 'number',
     'int[]': single ? 'number | number[]' : 'number[]', 'SymInt[]': single ? 'number | number[]' : 'number[]', float: 'number', bool: 'boolean',
-    str: 'string', ScalarType: 'DTypeLike',
+    str: 'string', ScalarType: 'DTypeLike', TensorOrScalar: 'Tensor | number | boolean',
   };
   const type = map[base];
   if (!type) throw new Error(`op table: no TypeScript type for schema type ${arg.type} (${arg.name})`);
@@ -82,12 +85,13 @@ function checkCall(arg, value) {
     case 'Tensor': check = `checkTensor(${value}, '${arg.name}').h`; break;
     case 'Tensor[]': check = `tensorIds(${value}, '${arg.name}')`; break;
     case 'Scalar': check = `checkScalar(${value}, '${arg.name}')`; break;
+    case 'TensorOrScalar': check = `idOrScalar(checkOperand(${value}, '${arg.name}'))`; break;
     case 'int': case 'SymInt': check = `checkInteger(${value}, '${arg.name}')`; break;
     case 'int[]': case 'SymInt[]': check = single ? `dimList(${value}, '${arg.name}')` : `checkDims(${value}, '${arg.name}')`; break;
     case 'float': check = `checkNumber(${value}, '${arg.name}')`; break;
     case 'bool': check = `checkBoolean(${value}, '${arg.name}')`; break;
     case 'str': check = `checkString(${value}, '${arg.name}')`; break;
-    case 'ScalarType': check = `dtypeCode(${value})`; break;
+    case 'ScalarType': check = `dtypeCode(${value} as DTypeLike)`; break;
     default: throw new Error(`op table: no check for schema type ${arg.type}`);
   }
   if (arg.optional) return `${value} == null ? null : ${check}`;
@@ -121,6 +125,7 @@ function docComment(entry, indent, example) {
 
 function generate(entries) {
   const functions = [];
+  const exported = [];
   const methods = [];
   const constants = [];
   const implImports = new Map();
@@ -145,11 +150,31 @@ function generate(entries) {
       }
       continue;
     }
-    const parsed = parseSchema(entry.schema);
+    // Several schemas: overloads that differ in one argument, a Tensor in one and a Scalar in the
+    // other (eq.Tensor / eq.Scalar); the value passed picks the overload.
+    const overloads = (Array.isArray(entry.schema) ? entry.schema : [entry.schema]).map(parseSchema);
+    const parsed = overloads[0];
     const constant = upper(entry.name);
-    constants.push(`const ${constant} = new Op('aten::${parsed.name}', '${parsed.overload}');`);
-    const positional = parsed.args.filter((arg) => !arg.keywordOnly);
-    const keyword = parsed.args.filter((arg) => arg.keywordOnly);
+    let operand = null;
+    if (overloads.length === 1) {
+      constants.push(`const ${constant} = new Op('aten::${parsed.name}', '${parsed.overload}');`);
+    } else {
+      const names = (schema) => schema.args.map((arg) => arg.name).join(',');
+      if (overloads.length !== 2 || names(overloads[0]) !== names(overloads[1])) throw new Error(`op table: ${entry.name}'s overloads must be two with the same arguments`);
+      const differing = parsed.args.map((arg, i) => i).filter((i) => parsed.args[i].type !== overloads[1].args[i].type);
+      const types = differing.map((i) => [parsed.args[i].type, overloads[1].args[i].type].sort().join('/'));
+      if (differing.length !== 1 || types[0] !== 'Scalar/Tensor') throw new Error(`op table: ${entry.name}'s overloads must differ in one argument, Tensor or Scalar`);
+      const tensorFirst = parsed.args[differing[0]].type === 'Tensor';
+      const [tensorOverload, scalarOverload] = tensorFirst ? overloads : [overloads[1], overloads[0]];
+      constants.push(`const ${constant} = { Tensor: new Op('aten::${tensorOverload.name}', '${tensorOverload.overload}'), Scalar: new Op('aten::${scalarOverload.name}', '${scalarOverload.overload}') };`);
+      operand = parsed.args[differing[0]].name;
+      parsed.args[differing[0]] = { ...parsed.args[differing[0]], type: 'TensorOrScalar' };
+    }
+    // An argument of a type torchlora does not pass (a MemoryFormat) that has a default is left
+    // out of the TypeScript signature, and takes its default.
+    const hidden = (arg) => (arg.optional || arg.default !== undefined) && !hasTsType(arg);
+    const positional = parsed.args.filter((arg) => !arg.keywordOnly && !hidden(arg));
+    const keyword = parsed.args.filter((arg) => arg.keywordOnly && !hidden(arg));
     const [self, ...rest] = positional;
     const selfIsTensor = self && self.type === 'Tensor';
     const optionalParam = (arg) => arg.optional || arg.default !== undefined;
@@ -178,10 +203,13 @@ function generate(entries) {
     } else if (keyword.length) {
       body.push(`  const kw: Record<string, unknown> = checkOptions(options as object | undefined, ${keysName}, '${fn}');`);
     }
-    const callArgs = [checkCall(self, self.name), ...rest.map((arg) => checkCall(arg, arg.name)), ...keyword.map((arg) => checkCall(arg, `kw.${arg.name}`))];
-    const call = `native.${parsed.inPlace ? 'callOpInPlace' : 'callOp'}(${constant}.id, ${callArgs.join(', ')})`;
+    const callArgs = parsed.args.map((arg) => (hidden(arg) ? 'undefined' : checkCall(arg, arg === self || !arg.keywordOnly ? arg.name : `kw.${arg.name}`)));
+    while (callArgs[callArgs.length - 1] === 'undefined') callArgs.pop();
+    const opId = operand ? `(typeof ${operand} === 'object' ? ${constant}.Tensor : ${constant}.Scalar).id` : `${constant}.id`;
+    const call = `native.${parsed.inPlace ? 'callOpInPlace' : 'callOp'}(${opId}, ${callArgs.join(', ')})`;
     if (parsed.inPlace) body.push(`  ${call};`, `  return ${self.name};`);
     else body.push(`  return ${wrapCall(parsed, call)};`);
+    if (hasFunction) exported.push(fn);
     const simple = !named && keyword.length === 0;
     if (simple) {
       const typed = [selfParam, ...params];
@@ -219,20 +247,24 @@ function generate(entries) {
     (used(['dtypeCode']).length ? `import { dtypeCode, type DTypeLike } from '../../core/dtype.js';\n` : '') +
     `import { native, type TensorId } from '../../core/native.js';\n` +
     (validate.length ? `import { ${validate.join(', ')} } from '../../core/validate.js';\n` : '') +
-    `import { checkTensor, tensorFrom, type Tensor } from '../tensor.js';\n` +
+    `import { ${['checkOperand', 'checkTensor', 'idOrScalar'].filter((name) => name === 'checkTensor' || used([name]).length).join(', ')}, tensorFrom, type Tensor } from '../tensor.js';\n` +
     (checks.length ? `import { ${checks.join(', ')} } from '../checks.js';\n` : '') + '\n' +
     functionsBody;
   const generatedMethods = entries.filter((entry) => !entry.impl && (entry.variants ?? 'function, method').includes('method')).map((entry) => `torch_${entry.name}`).sort();
+  const methodsBody = methods.join('');
   const methodsFile = header +
+    (/\bDTypeLike\b/.test(methodsBody) ? `import type { DTypeLike } from '../../core/dtype.js';\n` : '') +
     `import type { Tensor } from '../tensor.js';\n` +
-    `import { ${generatedMethods.join(', ')} } from './functions.js';\n` +
+    `import { ${generatedMethods.join(', ')} } from './ops.js';\n` +
     [...implImports].map(([file, fns]) => `import { ${fns.sort().join(', ')} } from '../${file}.js';\n`).join('') +
     '\n' +
     `/** The arguments of a torch_* function after \`self\`: its method's. */\n` +
     `type MethodArgs<F> = F extends (self: Tensor, ...args: infer A) => unknown ? A : never;\n\n` +
     `/** The Tensor methods the op table declares (Tensor extends this class). */\n` +
-    `export abstract class TensorMethods {\n${methods.join('')}}\n`;
-  return { 'functions.ts': functionsFile, 'methods.ts': methodsFile };
+    `export abstract class TensorMethods {\n${methodsBody}}\n`;
+  // The public functions: those of function-variant entries (method-only ones stay in ops.ts).
+  const publicFile = header + `export {\n${exported.sort().map((name) => `  ${name},`).join('\n')}\n} from './ops.js';\n`;
+  return { 'ops.ts': functionsFile, 'functions.ts': publicFile, 'methods.ts': methodsFile };
 }
 
 const files = generate(await loadTable());

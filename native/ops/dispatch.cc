@@ -15,9 +15,37 @@
 namespace torchlora {
 namespace {
 
+// How an operator is called. Most go boxed: arguments converted by their schema types onto a
+// stack. The commonest shapes go unboxed through the operator's typed handle, as at::neg or
+// at::mul call it, so that an op from the table costs what a hand-bound one does.
+enum class Calling { kBoxed, kTensor, kTensorTensor, kTensorScalar };
+
+struct Operator {
+  c10::OperatorHandle handle;
+  Calling calling;
+};
+
 // Operators resolved in this thread (each Node environment is one thread), by the id
 // resolveOp returned.
-thread_local std::vector<c10::OperatorHandle> operators;
+thread_local std::vector<Operator> operators;
+
+// The unboxed shape of a schema: functional (no argument written to), one Tensor result, and
+// arguments Tensor, (Tensor, Tensor) or (Tensor, Scalar), none with a default (whose value an
+// unboxed call would have to supply).
+Calling CallingOf(const c10::FunctionSchema& schema) {
+  const auto& arguments = schema.arguments();
+  if (schema.is_mutable() || schema.returns().size() != 1 || schema.returns()[0].type()->kind() != c10::TypeKind::TensorType) return Calling::kBoxed;
+  if (arguments.empty() || arguments.size() > 2) return Calling::kBoxed;
+  for (const auto& argument : arguments) {
+    if (argument.default_value().has_value() || argument.kwarg_only()) return Calling::kBoxed;
+  }
+  const auto kind = [&](size_t i) { return arguments[i].type()->kind(); };
+  if (kind(0) != c10::TypeKind::TensorType) return Calling::kBoxed;
+  if (arguments.size() == 1) return Calling::kTensor;
+  if (kind(1) == c10::TypeKind::TensorType) return Calling::kTensorTensor;
+  if (kind(1) == c10::TypeKind::NumberType) return Calling::kTensorScalar;
+  return Calling::kBoxed;
+}
 
 c10::IValue ToIValue(Napi::Env env, const Napi::Value& value, const c10::TypePtr& type);
 
@@ -99,7 +127,8 @@ Napi::Value ToJs(Napi::Env env, const c10::IValue& value) {
 Napi::Value ResolveOp(const Napi::CallbackInfo& info) {
   const std::string name = info[0].As<Napi::String>().Utf8Value();
   const std::string overload = info[1].As<Napi::String>().Utf8Value();
-  operators.push_back(c10::Dispatcher::singleton().findSchemaOrThrow(name.c_str(), overload.c_str()));
+  const c10::OperatorHandle handle = c10::Dispatcher::singleton().findSchemaOrThrow(name.c_str(), overload.c_str());
+  operators.push_back({handle, CallingOf(handle.schema())});
   return Napi::Number::New(info.Env(), static_cast<double>(operators.size() - 1));
 }
 
@@ -107,7 +136,7 @@ Napi::Value ResolveOp(const Napi::CallbackInfo& info) {
 // what the TypeScript layer checks its op table against, and what aten() reads.
 Napi::Value OpSchema(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const c10::FunctionSchema& schema = operators.at(static_cast<size_t>(info[0].As<Napi::Number>().Int64Value())).schema();
+  const c10::FunctionSchema& schema = operators.at(static_cast<size_t>(info[0].As<Napi::Number>().Int64Value())).handle.schema();
   Napi::Object result = Napi::Object::New(env);
   std::ostringstream text;
   text << schema;
@@ -133,7 +162,7 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
 // undefined (or not passed) takes the schema's default.
 torch::jit::Stack Call(const Napi::CallbackInfo& info, size_t first) {
   Napi::Env env = info.Env();
-  const c10::OperatorHandle& op = operators.at(static_cast<size_t>(info[0].As<Napi::Number>().Int64Value()));
+  const c10::OperatorHandle& op = operators.at(static_cast<size_t>(info[0].As<Napi::Number>().Int64Value())).handle;
   const auto& arguments = op.schema().arguments();
   torch::jit::Stack stack;
   stack.reserve(arguments.size());
@@ -151,6 +180,17 @@ torch::jit::Stack Call(const Napi::CallbackInfo& info, size_t first) {
 // of them, for tuple returns.
 Napi::Value CallOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const Operator& op = operators.at(static_cast<size_t>(info[0].As<Napi::Number>().Int64Value()));
+  switch (op.calling) {
+    case Calling::kTensor:
+      return Wrap(env, op.handle.typed<at::Tensor(const at::Tensor&)>().call(Unwrap(info, 1)));
+    case Calling::kTensorTensor:
+      return Wrap(env, op.handle.typed<at::Tensor(const at::Tensor&, const at::Tensor&)>().call(Unwrap(info, 1), Unwrap(info, 2)));
+    case Calling::kTensorScalar:
+      return Wrap(env, op.handle.typed<at::Tensor(const at::Tensor&, const at::Scalar&)>().call(Unwrap(info, 1), ToScalar(info[2])));
+    case Calling::kBoxed:
+      break;
+  }
   const torch::jit::Stack results = Call(info, 1);
   if (results.size() == 1) return ToJs(env, results[0]);
   Napi::Array array = Napi::Array::New(env, results.size());

@@ -16,35 +16,6 @@ Napi::Value Done(const Napi::CallbackInfo& info, at::Tensor result) {
 
 bool IsScalar(const Napi::Value& value) { return value.IsNumber() || value.IsBoolean(); }
 
-// ---- (a) ----
-#define TORCHLORA_UNARY(name, call) \
-  Napi::Value name(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 0).call()); }
-
-TORCHLORA_UNARY(Neg, neg)
-TORCHLORA_UNARY(Exp, exp)
-TORCHLORA_UNARY(Log, log)
-TORCHLORA_UNARY(Sqrt, sqrt)
-TORCHLORA_UNARY(Abs, abs)
-TORCHLORA_UNARY(Relu, relu)
-TORCHLORA_UNARY(Sigmoid, sigmoid)
-TORCHLORA_UNARY(Tanh, tanh)
-TORCHLORA_UNARY(Sin, sin)
-TORCHLORA_UNARY(Cos, cos)
-TORCHLORA_UNARY(Square, square)
-TORCHLORA_UNARY(Reciprocal, reciprocal)
-TORCHLORA_UNARY(Floor, floor)
-TORCHLORA_UNARY(Ceil, ceil)
-TORCHLORA_UNARY(Round, round)
-TORCHLORA_UNARY(Sign, sign)
-TORCHLORA_UNARY(Isnan, isnan)
-TORCHLORA_UNARY(Isfinite, isfinite)
-TORCHLORA_UNARY(LogicalNot, logical_not)
-TORCHLORA_UNARY(T, t)
-TORCHLORA_UNARY(Contiguous, contiguous)
-TORCHLORA_UNARY(Clone, clone)
-TORCHLORA_UNARY(Detach, detach)
-#undef TORCHLORA_UNARY
-
 // ---- (a, b: Tensor | number) ----
 #define TORCHLORA_BINARY(name, function)                                  \
   Napi::Value name(const Napi::CallbackInfo& info) {                     \
@@ -55,13 +26,6 @@ TORCHLORA_UNARY(Detach, detach)
 
 TORCHLORA_BINARY(Mul, mul)
 TORCHLORA_BINARY(Div, div)
-TORCHLORA_BINARY(Pow, pow)
-TORCHLORA_BINARY(Eq, eq)
-TORCHLORA_BINARY(Ne, ne)
-TORCHLORA_BINARY(Lt, lt)
-TORCHLORA_BINARY(Le, le)
-TORCHLORA_BINARY(Gt, gt)
-TORCHLORA_BINARY(Ge, ge)
 #undef TORCHLORA_BINARY
 
 // remainder(a, b): libtorch's integer kernel computes INT_MIN % -1 with the CPU's
@@ -91,8 +55,6 @@ Napi::Value Rdiv(const Napi::CallbackInfo& info) {
   Napi::Value name(const Napi::CallbackInfo& info) { return Done(info, at::function(Unwrap(info, 0), Unwrap(info, 1))); }
 
 TORCHLORA_TENSOR_BINARY(Matmul, matmul)
-TORCHLORA_TENSOR_BINARY(Maximum, maximum)
-TORCHLORA_TENSOR_BINARY(Minimum, minimum)
 TORCHLORA_TENSOR_BINARY(LogicalAnd, logical_and)
 TORCHLORA_TENSOR_BINARY(LogicalOr, logical_or)
 #undef TORCHLORA_TENSOR_BINARY
@@ -138,15 +100,6 @@ Napi::Value Clamp(const Napi::CallbackInfo& info) {
     return ToScalar(info[i]);
   };
   return Done(info, at::clamp(Unwrap(info, 0), bound(1), bound(2)));
-}
-
-// softmax(a, dim), log_softmax(a, dim)
-Napi::Value Softmax(const Napi::CallbackInfo& info) {
-  return Done(info, at::softmax(Unwrap(info, 0), info[1].As<Napi::Number>().Int64Value()));
-}
-
-Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
-  return Done(info, at::log_softmax(Unwrap(info, 0), info[1].As<Napi::Number>().Int64Value()));
 }
 
 // ---- reductions ----
@@ -208,10 +161,6 @@ Napi::Value Argmin(const Napi::CallbackInfo& info) {
 }
 
 // ---- shape ----
-Napi::Value Transpose(const Napi::CallbackInfo& info) {
-  return Done(info, Unwrap(info, 0).transpose(info[1].As<Napi::Number>().Int64Value(), info[2].As<Napi::Number>().Int64Value()));
-}
-
 Napi::Value Permute(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 0).permute(ToInt64s(info[1]))); }
 Napi::Value Reshape(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 0).reshape(ToInt64s(info[1]))); }
 Napi::Value View(const Napi::CallbackInfo& info) { return Done(info, Unwrap(info, 0).view(ToInt64s(info[1]))); }
@@ -226,10 +175,6 @@ Napi::Value Squeeze(const Napi::CallbackInfo& info) {
   const at::Tensor& a = Unwrap(info, 0);
   if (auto dim = ToOptionalInt(info[1])) return Done(info, a.squeeze(*dim));
   return Done(info, a.squeeze());
-}
-
-Napi::Value Unsqueeze(const Napi::CallbackInfo& info) {
-  return Done(info, Unwrap(info, 0).unsqueeze(info[1].As<Napi::Number>().Int64Value()));
 }
 
 // cat/stack(tensors, dim)
@@ -340,42 +285,10 @@ Napi::Value ClampInplace(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitOps(Napi::Env env, Napi::Object exports) {
-  TORCHLORA_EXPORT(exports, "neg", Neg);
-  TORCHLORA_EXPORT(exports, "exp", Exp);
-  TORCHLORA_EXPORT(exports, "log", Log);
-  TORCHLORA_EXPORT(exports, "sqrt", Sqrt);
-  TORCHLORA_EXPORT(exports, "abs", Abs);
-  TORCHLORA_EXPORT(exports, "relu", Relu);
-  TORCHLORA_EXPORT(exports, "sigmoid", Sigmoid);
-  TORCHLORA_EXPORT(exports, "tanh", Tanh);
-  TORCHLORA_EXPORT(exports, "sin", Sin);
-  TORCHLORA_EXPORT(exports, "cos", Cos);
-  TORCHLORA_EXPORT(exports, "square", Square);
-  TORCHLORA_EXPORT(exports, "reciprocal", Reciprocal);
-  TORCHLORA_EXPORT(exports, "floor", Floor);
-  TORCHLORA_EXPORT(exports, "ceil", Ceil);
-  TORCHLORA_EXPORT(exports, "round", Round);
-  TORCHLORA_EXPORT(exports, "sign", Sign);
-  TORCHLORA_EXPORT(exports, "isnan", Isnan);
-  TORCHLORA_EXPORT(exports, "isfinite", Isfinite);
-  TORCHLORA_EXPORT(exports, "logical_not", LogicalNot);
-  TORCHLORA_EXPORT(exports, "t", T);
-  TORCHLORA_EXPORT(exports, "contiguous", Contiguous);
-  TORCHLORA_EXPORT(exports, "clone", Clone);
-  TORCHLORA_EXPORT(exports, "detach", Detach);
   TORCHLORA_EXPORT(exports, "mul", Mul);
   TORCHLORA_EXPORT(exports, "div", Div);
-  TORCHLORA_EXPORT(exports, "pow", Pow);
   TORCHLORA_EXPORT(exports, "remainder", Remainder);
-  TORCHLORA_EXPORT(exports, "eq", Eq);
-  TORCHLORA_EXPORT(exports, "ne", Ne);
-  TORCHLORA_EXPORT(exports, "lt", Lt);
-  TORCHLORA_EXPORT(exports, "le", Le);
-  TORCHLORA_EXPORT(exports, "gt", Gt);
-  TORCHLORA_EXPORT(exports, "ge", Ge);
   TORCHLORA_EXPORT(exports, "matmul", Matmul);
-  TORCHLORA_EXPORT(exports, "maximum", Maximum);
-  TORCHLORA_EXPORT(exports, "minimum", Minimum);
   TORCHLORA_EXPORT(exports, "logical_and", LogicalAnd);
   TORCHLORA_EXPORT(exports, "logical_or", LogicalOr);
   TORCHLORA_EXPORT(exports, "baddbmm", Baddbmm);
@@ -385,8 +298,6 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "raddAlpha", RaddAlpha);
   TORCHLORA_EXPORT(exports, "rdiv", Rdiv);
   TORCHLORA_EXPORT(exports, "clamp", Clamp);
-  TORCHLORA_EXPORT(exports, "softmax", Softmax);
-  TORCHLORA_EXPORT(exports, "log_softmax", LogSoftmax);
   TORCHLORA_EXPORT(exports, "sum", Sum);
   TORCHLORA_EXPORT(exports, "mean", Mean);
   TORCHLORA_EXPORT(exports, "norm", Norm);
@@ -396,14 +307,12 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "minDim", MinDim);
   TORCHLORA_EXPORT(exports, "argmax", Argmax);
   TORCHLORA_EXPORT(exports, "argmin", Argmin);
-  TORCHLORA_EXPORT(exports, "transpose", Transpose);
   TORCHLORA_EXPORT(exports, "permute", Permute);
   TORCHLORA_EXPORT(exports, "reshape", Reshape);
   TORCHLORA_EXPORT(exports, "view", View);
   TORCHLORA_EXPORT(exports, "expand", Expand);
   TORCHLORA_EXPORT(exports, "flatten", Flatten);
   TORCHLORA_EXPORT(exports, "squeeze", Squeeze);
-  TORCHLORA_EXPORT(exports, "unsqueeze", Unsqueeze);
   TORCHLORA_EXPORT(exports, "cat", Cat);
   TORCHLORA_EXPORT(exports, "stack", Stack);
   TORCHLORA_EXPORT(exports, "where", Where);

@@ -102,13 +102,8 @@ export interface NativeAddon {
   to(a: TensorId, device: Optional<string>, dtype: Optional<number>, copy: boolean): TensorId;
   format(a: TensorId): string;
 
-  neg: Unary; exp: Unary; log: Unary; sqrt: Unary; abs: Unary; relu: Unary; sigmoid: Unary; tanh: Unary;
-  sin: Unary; cos: Unary; square: Unary; reciprocal: Unary; floor: Unary; ceil: Unary; round: Unary;
-  sign: Unary; isnan: Unary; isfinite: Unary; logical_not: Unary;
-  t: Unary; contiguous: Unary; clone: Unary; detach: Unary;
-  mul: Binary; div: Binary; pow: Binary; remainder: Binary;
-  eq: Binary; ne: Binary; lt: Binary; le: Binary; gt: Binary; ge: Binary;
-  matmul: TensorBinary; maximum: TensorBinary; minimum: TensorBinary; logical_and: TensorBinary; logical_or: TensorBinary;
+  mul: Binary; div: Binary; remainder: Binary;
+  matmul: TensorBinary; logical_and: TensorBinary; logical_or: TensorBinary;
   baddbmm(self: TensorId, batch1: TensorId, batch2: TensorId, beta: number, alpha: number): TensorId;
   add(a: TensorId, b: TensorIdOrScalar, alpha?: number): TensorId;
   sub(a: TensorId, b: TensorIdOrScalar, alpha?: number): TensorId;
@@ -116,21 +111,17 @@ export interface NativeAddon {
   raddAlpha(a: TensorId, b: number, alpha: number): TensorId;
   rdiv(a: TensorId, b: number | boolean): TensorId;
   clamp(a: TensorId, min: Optional<number>, max: Optional<number>): TensorId;
-  softmax(a: TensorId, dim: number): TensorId;
-  log_softmax(a: TensorId, dim: number): TensorId;
   sum: Reduction; mean: Reduction;
   norm(a: TensorId, p: number, dims: Optional<number[]>, keepdim: boolean): TensorId;
   maxAll: Unary; minAll: Unary; maxDim: DimReduction; minDim: DimReduction;
   argmax(a: TensorId, dim: Optional<number>, keepdim: boolean): TensorId;
   argmin(a: TensorId, dim: Optional<number>, keepdim: boolean): TensorId;
-  transpose(a: TensorId, dim0: number, dim1: number): TensorId;
   permute(a: TensorId, dims: number[]): TensorId;
   reshape(a: TensorId, shape: number[]): TensorId;
   view(a: TensorId, shape: number[]): TensorId;
   expand(a: TensorId, shape: number[]): TensorId;
   flatten(a: TensorId, startDim: number, endDim: number): TensorId;
   squeeze(a: TensorId, dim: Optional<number>): TensorId;
-  unsqueeze(a: TensorId, dim: number): TensorId;
   cat(tensors: Handle[], dim: number): TensorId;
   stack(tensors: Handle[], dim: number): TensorId;
   where(condition: TensorId, a: TensorIdOrScalar, b: TensorIdOrScalar): TensorId;

@@ -64,26 +64,8 @@ export function torch_pow(self: TensorOrScalar, exponent: TensorOrScalar): Tenso
   if (typeof checkOperand(self, 'self') !== 'object') return POW_SCALAR_BASE.call(self, checkTensor(exponent, 'exponent'));
   return (self as Tensor).pow(exponent);
 }
-/** `e^x`. */
-export function torch_exp(self: Tensor): Tensor { return checkTensor(self, 'self').exp(); }
-/** Natural logarithm. */
-export function torch_log(self: Tensor): Tensor { return checkTensor(self, 'self').log(); }
-/** Square root. */
-export function torch_sqrt(self: Tensor): Tensor { return checkTensor(self, 'self').sqrt(); }
-/** Absolute value. */
-export function torch_abs(self: Tensor): Tensor { return checkTensor(self, 'self').abs(); }
-/** `-x`. */
-export function torch_neg(self: Tensor): Tensor { return checkTensor(self, 'self').neg(); }
-/** `max(x, 0)`. */
-export function torch_relu(self: Tensor): Tensor { return checkTensor(self, 'self').relu(); }
-/** Logistic sigmoid. */
-export function torch_sigmoid(self: Tensor): Tensor { return checkTensor(self, 'self').sigmoid(); }
-/** Hyperbolic tangent. */
-export function torch_tanh(self: Tensor): Tensor { return checkTensor(self, 'self').tanh(); }
 /** Limits values to [min, max]. @example torch_clamp(x, 0, 1) */
 export function torch_clamp(self: Tensor, ...args: Parameters<Tensor['clamp']>): Tensor { return checkTensor(self, 'self').clamp(...args); }
-/** Softmax along `dim`. */
-export function torch_softmax(self: Tensor, dim: number): Tensor { return checkTensor(self, 'self').softmax(dim); }
 /** Sum of all elements or along `dim`. @example torch_sum(x, 1) */
 export function torch_sum(self: Tensor, ...args: Parameters<Tensor['sum']>): Tensor { return checkTensor(self, 'self').sum(...args); }
 /** Mean of all elements or along `dim`. */
@@ -92,18 +74,12 @@ export function torch_mean(self: Tensor, ...args: Parameters<Tensor['mean']>): T
 export function torch_norm(self: Tensor, p = 2, dim?: number | number[] | null, keepdim = false): Tensor { return checkTensor(self, 'self').norm(p, dim, keepdim); }
 /** Index of the largest element. */
 export function torch_argmax(self: Tensor, ...args: Parameters<Tensor['argmax']>): Tensor { return checkTensor(self, 'self').argmax(...args); }
-/** Transpose of a matrix. */
-export function torch_t(self: Tensor): Tensor { return checkTensor(self, 'self').t(); }
-/** Swaps two dimensions. */
-export function torch_transpose(self: Tensor, dim0: number, dim1: number): Tensor { return checkTensor(self, 'self').transpose(dim0, dim1); }
 /** Reshapes. @example torch_reshape(x, [2, -1]) */
 export function torch_reshape(self: Tensor, shape: number[]): Tensor { return checkTensor(self, 'self').reshape(shape); }
 /** Flattens dimensions. */
 export function torch_flatten(self: Tensor, ...args: Parameters<Tensor['flatten']>): Tensor { return checkTensor(self, 'self').flatten(...args); }
 /** Removes size-1 dimensions. */
 export function torch_squeeze(self: Tensor, ...args: Parameters<Tensor['squeeze']>): Tensor { return checkTensor(self, 'self').squeeze(...args); }
-/** Inserts a size-1 dimension. */
-export function torch_unsqueeze(self: Tensor, dim: number): Tensor { return checkTensor(self, 'self').unsqueeze(dim); }
 
 /** Joins tensors along an existing dimension. @example torch_cat([a, b], 0) */
 export function torch_cat(values: Tensor[], dim: number | { dim?: number } = 0): Tensor {
@@ -137,26 +113,6 @@ export function torch_equal(self: Tensor, other: Tensor): boolean { return check
 
 // ---- the functional forms of the other Tensor methods, as R torch has them ----
 
-/** Sine. */
-export function torch_sin(self: Tensor): Tensor { return checkTensor(self, 'self').sin(); }
-/** Cosine. */
-export function torch_cos(self: Tensor): Tensor { return checkTensor(self, 'self').cos(); }
-/** `x * x`. */
-export function torch_square(self: Tensor): Tensor { return checkTensor(self, 'self').square(); }
-/** `1 / x`. */
-export function torch_reciprocal(self: Tensor): Tensor { return checkTensor(self, 'self').reciprocal(); }
-/** Rounds down. */
-export function torch_floor(self: Tensor): Tensor { return checkTensor(self, 'self').floor(); }
-/** Rounds up. */
-export function torch_ceil(self: Tensor): Tensor { return checkTensor(self, 'self').ceil(); }
-/** Rounds half to even. */
-export function torch_round(self: Tensor): Tensor { return checkTensor(self, 'self').round(); }
-/** -1, 0 or 1. */
-export function torch_sign(self: Tensor): Tensor { return checkTensor(self, 'self').sign(); }
-/** Elementwise maximum. @example torch_maximum(a, b) */
-export function torch_maximum(self: Tensor, other: Tensor): Tensor { return checkTensor(self, 'self').maximum(other); }
-/** Elementwise minimum. */
-export function torch_minimum(self: Tensor, other: Tensor): Tensor { return checkTensor(self, 'self').minimum(other); }
 /** The largest element, or `[values, indices]` along `dim`. @example const [v, i] = torch_max(x, 1) */
 export function torch_max(self: Tensor): Tensor;
 export function torch_max(self: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor];
@@ -173,32 +129,10 @@ export function torch_min(self: Tensor, dim?: number, keepdim = false): Tensor |
 export function torch_argmin(self: Tensor, ...args: Parameters<Tensor['argmin']>): Tensor { return checkTensor(self, 'self').argmin(...args); }
 /** Reorders the dimensions. @example torch_permute(x, [2, 0, 1]) */
 export function torch_permute(self: Tensor, dims: number[]): Tensor { return checkTensor(self, 'self').permute(dims); }
-/** Log-softmax along `dim`. */
-export function torch_log_softmax(self: Tensor, dim: number): Tensor { return checkTensor(self, 'self').log_softmax(dim); }
-/** `self == other`. */
-export function torch_eq(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').eq(other); }
-/** `self != other`. */
-export function torch_ne(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').ne(other); }
-/** `self < other`. */
-export function torch_lt(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').lt(other); }
-/** `self <= other`. */
-export function torch_le(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').le(other); }
-/** `self > other`. */
-export function torch_gt(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').gt(other); }
-/** `self >= other`. */
-export function torch_ge(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').ge(other); }
-/** NaN positions. */
-export function torch_isnan(self: Tensor): Tensor { return checkTensor(self, 'self').isnan(); }
-/** Finite positions. */
-export function torch_isfinite(self: Tensor): Tensor { return checkTensor(self, 'self').isfinite(); }
-/** Elementwise not. */
-export function torch_logical_not(self: Tensor): Tensor { return checkTensor(self, 'self').logical_not(); }
 /** Elementwise and; `other` may be a number. */
 export function torch_logical_and(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').logical_and(other); }
 /** Elementwise or; `other` may be a number. */
 export function torch_logical_or(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').logical_or(other); }
-/** A copy that autograd tracks back to `self`. */
-export function torch_clone(self: Tensor): Tensor { return checkTensor(self, 'self').clone(); }
 /** `torch_index_put_(x, items, value)` is `x.index_put_(items, value)`: in place, returns x. */
 export function torch_index_put_(self: Tensor, ...args: Parameters<Tensor['index_put_']>): Tensor { return checkTensor(self, 'self').index_put_(...args); }
 /** A copy of `self` with `x[items] = value` done to it. @example torch_index_put(x, [0], 1) */
@@ -207,5 +141,3 @@ export function torch_index_put(self: Tensor, ...args: Parameters<Tensor['index_
 export function torch_clamp_(self: Tensor, ...args: Parameters<Tensor['clamp_']>): Tensor { return checkTensor(self, 'self').clamp_(...args); }
 /** The number of elements. */
 export function torch_numel(self: Tensor): number { return checkTensor(self, 'self').numel(); }
-/** The same storage, cut out of the autograd graph. */
-export function torch_detach(self: Tensor): Tensor { return checkTensor(self, 'self').detach(); }

@@ -6,7 +6,7 @@ import { dtypeCode, isFloatingDtype, type DType, type DTypeLike } from '../core/
 import { atenOp } from './aten.js';
 import { native } from '../core/native.js';
 import { torch_where } from './functions.js';
-import { checkOperand, checkTensor, Tensor, type TensorOrScalar } from './tensor.js';
+import { checkOperand, checkTensor, idOrScalar, Tensor, tensorFrom, type TensorOrScalar } from './tensor.js';
 import {
   checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions,
   checkPositiveInteger, checkScalar, fail, namedArguments, optionKeys,
@@ -55,7 +55,7 @@ export function torch_floor_divide(self: Tensor, other: TensorOrScalar): Tensor 
 
 /** Python's `%`: the remainder with the divisor's sign. @example torch_remainder(x, 3) */
 export function torch_remainder(self: Tensor, other: TensorOrScalar): Tensor {
-  return checkTensor(self, 'self').remainder(other);
+  return tensorFrom(native.remainder(checkTensor(self, 'self').h, idOrScalar(checkOperand(other, 'other'))));
 }
 
 function asTensor(value: TensorOrScalar, like: Tensor, name: string): Tensor {

@@ -356,49 +356,9 @@ export class Tensor extends TensorMethods {
   mul(other: TensorOrScalar): Tensor { return binary(this, native.mul, other); }
   /** Elementwise true division. @example x.div(y) */
   div(other: TensorOrScalar): Tensor { return binary(this, native.div, other); }
-  /** Elementwise power. @example x.pow(2) */
-  pow(exponent: TensorOrScalar): Tensor { return binary(this, native.pow, exponent, 'exponent'); }
-  /** Python's `%` (the sign of the divisor). @example x.remainder(3) */
-  remainder(other: TensorOrScalar): Tensor { return binary(this, native.remainder, other); }
   /** Matrix product with PyTorch's broadcasting rules. @example x.matmul(w) */
   matmul(other: Tensor): Tensor { return tensorBinary(this, native.matmul, other); }
-  /** Elementwise maximum. @example x.maximum(y) */
-  maximum(other: Tensor): Tensor { return tensorBinary(this, native.maximum, other); }
-  /** Elementwise minimum. @example x.minimum(y) */
-  minimum(other: Tensor): Tensor { return tensorBinary(this, native.minimum, other); }
 
-  /** `-this`. */
-  neg(): Tensor { return unary(this, native.neg); }
-  /** `e^this`. */
-  exp(): Tensor { return unary(this, native.exp); }
-  /** Natural logarithm. */
-  log(): Tensor { return unary(this, native.log); }
-  /** Square root. */
-  sqrt(): Tensor { return unary(this, native.sqrt); }
-  /** Absolute value. */
-  abs(): Tensor { return unary(this, native.abs); }
-  /** `max(this, 0)`. */
-  relu(): Tensor { return unary(this, native.relu); }
-  /** Logistic sigmoid. */
-  sigmoid(): Tensor { return unary(this, native.sigmoid); }
-  /** Hyperbolic tangent. */
-  tanh(): Tensor { return unary(this, native.tanh); }
-  /** Sine. */
-  sin(): Tensor { return unary(this, native.sin); }
-  /** Cosine. */
-  cos(): Tensor { return unary(this, native.cos); }
-  /** `this * this`. */
-  square(): Tensor { return unary(this, native.square); }
-  /** `1 / this`. */
-  reciprocal(): Tensor { return unary(this, native.reciprocal); }
-  /** Rounds down. */
-  floor(): Tensor { return unary(this, native.floor); }
-  /** Rounds up. */
-  ceil(): Tensor { return unary(this, native.ceil); }
-  /** Rounds half to even, as PyTorch does. */
-  round(): Tensor { return unary(this, native.round); }
-  /** -1, 0 or 1. */
-  sign(): Tensor { return unary(this, native.sign); }
 
   /** Limits values to [min, max]; either bound may be null. @example x.clamp(0, 1) */
   clamp(min: number | null | { min?: number | null; max?: number | null } = null, max: number | null = null): Tensor {
@@ -410,36 +370,8 @@ export class Tensor extends TensorMethods {
     return tensorFrom(native.clamp(this.h, min as number | null, max));
   }
 
-  /** Softmax along `dim`. @example logits.softmax(-1) */
-  softmax(dim: number): Tensor {
-    return tensorFrom(native.softmax(this.h, checkInteger(dim, 'dim')));
-  }
-
-  /** Log of softmax along `dim`, computed stably. @example logits.log_softmax(-1) */
-  log_softmax(dim: number): Tensor {
-    return tensorFrom(native.log_softmax(this.h, checkInteger(dim, 'dim')));
-  }
-
   // ---- comparison and logic (results are bool tensors) ----
 
-  /** `this == other`. */
-  eq(other: TensorOrScalar): Tensor { return binary(this, native.eq, other); }
-  /** `this != other`. */
-  ne(other: TensorOrScalar): Tensor { return binary(this, native.ne, other); }
-  /** `this < other`. */
-  lt(other: TensorOrScalar): Tensor { return binary(this, native.lt, other); }
-  /** `this <= other`. */
-  le(other: TensorOrScalar): Tensor { return binary(this, native.le, other); }
-  /** `this > other`. */
-  gt(other: TensorOrScalar): Tensor { return binary(this, native.gt, other); }
-  /** `this >= other`. */
-  ge(other: TensorOrScalar): Tensor { return binary(this, native.ge, other); }
-  /** NaN positions. */
-  isnan(): Tensor { return unary(this, native.isnan); }
-  /** Finite positions. */
-  isfinite(): Tensor { return unary(this, native.isfinite); }
-  /** Elementwise not. */
-  logical_not(): Tensor { return unary(this, native.logical_not); }
   /** Elementwise and (non-zero is true); `other` may be a number or a boolean. */
   logical_and(other: TensorOrScalar): Tensor { return tensorBinary(this, native.logical_and, logicalOperand(this, other)); }
   /** Elementwise or (non-zero is true); `other` may be a number or a boolean. */
@@ -520,13 +452,6 @@ export class Tensor extends TensorMethods {
 
   // ---- shape ----
 
-  /** Transpose of a matrix (≤ 2 dimensions). @example w.t() */
-  t(): Tensor { return unary(this, native.t); }
-
-  /** Swaps two dimensions. @example x.transpose(0, 1) */
-  transpose(dim0: number, dim1: number): Tensor {
-    return tensorFrom(native.transpose(this.h, checkInteger(dim0, 'dim0'), checkInteger(dim1, 'dim1')));
-  }
 
   /** Reorders the dimensions. @example x.permute(2, 0, 1) */
   permute(...dims: number[] | [number[]]): Tensor {
@@ -562,17 +487,6 @@ export class Tensor extends TensorMethods {
     return tensorFrom(native.squeeze(this.h, optionalDim(dim)));
   }
 
-  /** Inserts a size-1 dimension at `dim`. @example x.unsqueeze(0) */
-  unsqueeze(dim: number): Tensor {
-    return tensorFrom(native.unsqueeze(this.h, checkInteger(dim, 'dim')));
-  }
-
-  /** A contiguous tensor with the same values (itself if already contiguous). */
-  contiguous(): Tensor { return unary(this, native.contiguous); }
-  /** A copy that autograd tracks back to this tensor. */
-  clone(): Tensor { return unary(this, native.clone); }
-  /** The same storage, cut out of the autograd graph. @example loss.detach().item() */
-  detach(): Tensor { return unary(this, native.detach); }
 
   // ---- indexing (0-based, like JavaScript and PyTorch; R torch is 1-based) ----
 

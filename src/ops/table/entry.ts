@@ -7,9 +7,11 @@ export interface OpEntry {
   /**
    * The operator's schema as native_functions.yaml writes it, e.g.
    * "atan2(Tensor self, Tensor other) -> Tensor": argument names, types, defaults, and the
-   * keyword-only ones after `*` (those go in a trailing options object). Absent with `impl`.
+   * keyword-only ones after `*` (those go in a trailing options object). Two schemas where the
+   * op has a Tensor and a Scalar overload (eq.Tensor, eq.Scalar): the value passed picks one.
+   * Absent with `impl`.
    */
-  schema?: string;
+  schema?: string | [string, string];
   /** A hand-written implementation in src/ops/<impl>.ts (`torch_<name>`), for R's exceptions and fast paths: only its method is made. */
   impl?: string;
   /** With `impl`: the method's TypeScript signatures, where the function has overloads (`nonzero(): Tensor`). */

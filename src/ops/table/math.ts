@@ -16,6 +16,7 @@ export default [
   {name: "rsqrt", schema: "rsqrt(Tensor self) -> Tensor", doc: "`1 / sqrt(x)`.", example: {function: "torch_rsqrt(variance.add(eps))"}},
   {name: "erf", schema: "erf(Tensor self) -> Tensor", doc: "The error function."},
   {name: "atan2", schema: "atan2(Tensor self, Tensor other) -> Tensor", doc: "The angle of (other, self), elementwise: `atan2(y, x)`.", example: {function: "torch_atan2(y, x)"}},
+  {name: "remainder", impl: "math", doc: "Python's `%`: the remainder with the divisor's sign (an integer divisor of -1 gives 0, never SIGFPE)."},
   {name: "lerp", impl: "math", doc: "`self + weight * (end - self)`."},
   {name: "floor_divide", impl: "math", doc: "`floor(self / other)`. For integers, division by -1 is negation (INT_MIN stays INT_MIN, as two's complement wraps): libtorch's kernel would stop the process with SIGFPE there."},
   {name: "logical_xor", impl: "math", doc: "Elementwise exclusive or (non-zero is true); `other` may be a number."},
