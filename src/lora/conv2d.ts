@@ -6,7 +6,9 @@ import { nn_conv2d } from '../nn/layers.js';
 import { nn_module } from '../nn/module.js';
 import type { Tensor } from '../core/tensor.js';
 import { failRange } from '../core/validate.js';
-import { checkBase, DenseLoraLayer, type LoraKind, type LoraLayerOptions } from './layer.js';
+import { DenseLoraLayer } from './dense.js';
+import { checkBase, type LoraKind } from './kind.js';
+import type { LoraLayerOptions } from './settings.js';
 
 /** The layer LoRA wraps: an `nn_conv2d`. */
 export type Conv2dBase = nn_conv2d;

@@ -7,7 +7,10 @@ import { nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
 import { nn_embedding } from '../nn/layers.js';
 import { nn_module, nn_parameter } from '../nn/module.js';
 import type { Tensor } from '../core/tensor.js';
-import { AdapterDict, checkBase, layerOptions, LoraLayer, type AdapterSettings, type LoraKind, type LoraLayerOptions } from './layer.js';
+import { AdapterDict } from './adapter_dict.js';
+import { checkBase, type LoraKind } from './kind.js';
+import { LoraLayer } from './layer.js';
+import { layerOptions, type AdapterSettings, type LoraLayerOptions } from './settings.js';
 
 /** The layer LoRA wraps: an `nn_embedding`. */
 export type EmbeddingBase = nn_embedding;

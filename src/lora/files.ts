@@ -15,11 +15,14 @@ import type { nn_Module } from '../nn/module.js';
 import { readSafetensorsFile, safetensorsWriter } from '../io/safetensors.js';
 import type { Tensor } from '../core/tensor.js';
 import { checkFinite, checkOptions, checkPositiveInteger, fail } from '../core/validate.js';
-import { checkAdapterName, type AdapterSettings, type LoraInit, type LoraLayer } from './layer.js';
+import { chosenAdapter } from './adapters.js';
+import { applyPlan, planAdapter, type PlanItem } from './apply.js';
+import type { LoraLayer } from './layer.js';
+import { baseOf, layersWith, plainModules } from './model.js';
 import {
-  ADAPTER_OPTION_KEYS, applyPlan, baseOf, checkPattern, chosenAdapter, layersWith, nameMatcher, planAdapter, plainModules, patternValue, targetMatcher,
-  type AdapterOptions, type PlanItem,
-} from './model.js';
+  ADAPTER_OPTION_KEYS, checkAdapterName, checkPattern, nameMatcher, patternValue, targetMatcher,
+  type AdapterOptions, type AdapterSettings, type LoraInit,
+} from './settings.js';
 
 /** The adapter tensors' file name in an adapter folder. */
 export const LORA_WEIGHTS_NAME = 'adapter_model.safetensors';

@@ -4,125 +4,19 @@
 // embedding.ts, conv2d.ts) says how its A and B are made, how its low-rank term is computed
 // and what ΔW is.
 import { with_no_grad } from '../core/autograd.js';
-import { nnf_dropout } from '../nn/functional.js';
-import { nn_init_kaiming_uniform_, nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
 import { nn_Module } from '../nn/module.js';
 import type { Tensor } from '../core/tensor.js';
-import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
+import { fail, failRange } from '../core/validate.js';
 import type { RowGroups } from './mixed.js';
-
-/**
- * How A is initialised; B starts at zeros, so a new adapter changes nothing.
- * `"kaiming"`: PEFT's default, kaiming-uniform with a = √5 (as `nn_linear` does);
- * `"gaussian"`: N(0, (1/r)²) (PEFT's `init_lora_weights="gaussian"`);
- * `"randn"`: N(0, 1), the seed blog post's `torch_randn`.
- */
-export type LoraInit = 'kaiming' | 'gaussian' | 'randn';
-
-/** The options of one adapter. */
-export interface LoraOptions {
-  /** Rank of the update: A is r x in, B is out x r (8). */
-  r?: number;
-  /** The update is scaled by alpha / r (8, as PEFT's LoraConfig). */
-  alpha?: number;
-  /** Dropout probability on the adapter's input while training, in [0, 1) (0). */
-  dropout?: number;
-  /** How A is initialised ("kaiming"). */
-  init?: LoraInit;
-  /** Scale by alpha / √r instead of alpha / r (rank-stabilised LoRA) (false). */
-  use_rslora?: boolean;
-}
-
-/** The options of a LoRA layer made around a plain one: its first adapter's, and that adapter's name. */
-export interface LoraLayerOptions extends LoraOptions {
-  /** The first adapter's name ("default"). */
-  adapter?: string;
-}
-
-/** An adapter's settings once checked and defaulted. */
-export interface AdapterSettings {
-  r: number;
-  alpha: number;
-  dropout: number;
-  init: LoraInit;
-  use_rslora: boolean;
-}
-
-/** @internal The names of LoraOptions, for the option lists of functions that take them. */
-export const LORA_OPTION_NAMES = { r: true, alpha: true, dropout: true, init: true, use_rslora: true } as const;
-const LORA_OPTION_KEYS = optionKeys<LoraOptions>(LORA_OPTION_NAMES);
-const LAYER_OPTION_KEYS = optionKeys<LoraLayerOptions>({ ...LORA_OPTION_NAMES, adapter: true });
-const MERGE_OPTION_KEYS = optionKeys<MergeOptions>({ adapter: true, safe: true });
-const INITS = new Set<string>(['kaiming', 'gaussian', 'randn']);
-
-/**
- * Checks and defaults LoRA options. `maxRank` is min(in, out) of the layer (an update of
- * higher rank cannot exist); `where` names the layer in the message when there is one;
- * `caller` names the function whose options these are.
- */
-export function adapterSettings(options: LoraOptions | undefined, maxRank: number, where = '', caller = 'add_adapter'): AdapterSettings {
-  const { r = 8, alpha = 8, dropout = 0, init = 'kaiming', use_rslora = false } = checkOptions(options, LORA_OPTION_KEYS, caller);
-  checkPositiveInteger(r, 'r');
-  if (r > maxRank) failRange(`a rank of at most ${maxRank} (min(in, out)${where === '' ? '' : ` of ${where}`})`, 'r', r);
-  checkFinite(alpha, 'alpha');
-  if (checkFinite(dropout, 'dropout') < 0 || dropout >= 1) failRange('a probability in [0, 1)', 'dropout', dropout);
-  if (typeof init !== 'string' || !INITS.has(init)) fail('"kaiming", "gaussian" or "randn"', 'init', init);
-  return { r, alpha, dropout, init, use_rslora: checkBoolean(use_rslora, 'use_rslora') };
-}
+import { adapterSettings, checkAdapterName, mergeOptions, type AdapterSettings, type LoraOptions, type MergeOptions } from './settings.js';
 
 /** alpha / r, or alpha / √r with rslora. */
 function scalingOf(settings: AdapterSettings): number {
   return settings.use_rslora ? settings.alpha / Math.sqrt(settings.r) : settings.alpha / settings.r;
 }
 
-/**
- * One entry per adapter name, like PyTorch's ModuleDict / ParameterDict: its state-dict keys
- * are `<name>.weight` (modules) or `<name>` (parameters), which PEFT's file keys come from.
- */
-export class AdapterDict<T extends nn_Module | Tensor> extends nn_Module {
-  /** The entry of adapter `name`. @example layer.lora_A.get('default') */
-  get(name: string): T {
-    const value = (this as unknown as Record<string, T | undefined>)[name];
-    if (value === undefined || !Object.prototype.hasOwnProperty.call(this, name)) failRange('an adapter of this layer', 'adapter', name);
-    return value;
-  }
-
-  /** @internal */
-  put(name: string, value: T): void {
-    (this as unknown as Record<string, T>)[name] = value;
-  }
-
-  /** @internal */
-  remove(name: string): void {
-    delete (this as unknown as Record<string, T>)[name];
-  }
-}
-
-const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-
-/** An adapter name: a word that is not a property of a module (it becomes a registered name). */
-export function checkAdapterName(name: unknown, label = 'adapter'): string {
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name) || name in AdapterDict.prototype || name === 'training') {
-    fail('an adapter name (letters, digits, "_" or "-", not a module property such as "train")', label, name);
-  }
-  return name;
-}
-
-export interface MergeOptions {
-  /** Which adapter to merge (the active one). */
-  adapter?: string;
-  /** Compute the merged weight aside and refuse it, leaving the weight unchanged, if any value is not finite. */
-  safe?: boolean;
-}
-
-/** @internal Checks merge options (`caller` names the function) and fills the default of `safe`. */
-export function mergeOptions(options: MergeOptions | undefined, caller: string): { adapter: string | undefined; safe: boolean } {
-  const { adapter, safe = false } = checkOptions(options, MERGE_OPTION_KEYS, caller);
-  return { adapter, safe: checkBoolean(safe, 'safe') };
-}
-
-// Runs a layer whose forward takes one tensor (modules are callable, but typed by their forward).
-function call(layer: nn_Module, input: Tensor): Tensor {
+/** @internal Runs a layer whose forward takes one tensor (modules are callable, but typed by their forward). */
+export function call(layer: nn_Module, input: Tensor): Tensor {
   return (layer as unknown as (x: Tensor) => Tensor)(input);
 }
 
@@ -342,100 +236,4 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   protected get factory(): { device: string; dtype: Tensor['dtype'] } {
     return { device: this.base_layer.weight.device, dtype: this.base_layer.weight.dtype };
   }
-}
-
-/** @internal A LoRA layer's options (`caller` names its maker): the first adapter's name and its options. */
-export function layerOptions(options: LoraLayerOptions | undefined, caller: string): { adapter: string; rest: LoraOptions } {
-  const { adapter = 'default', ...rest } = checkOptions(options, LAYER_OPTION_KEYS, caller);
-  return { adapter, rest };
-}
-
-/** Initialises a fresh A and B as PEFT's reset_lora_parameters does. */
-function initialise(A: Tensor, B: Tensor, settings: AdapterSettings): void {
-  if (settings.init === 'kaiming') nn_init_kaiming_uniform_(A, { a: Math.sqrt(5) });
-  else if (settings.init === 'gaussian') nn_init_normal_(A, 0, 1 / settings.r);
-  else nn_init_normal_(A);
-  nn_init_zeros_(B);
-}
-
-/**
- * A LoRA layer whose A and B are layers themselves (PEFT's Linear and Conv2d): the term is
- * `lora_B(lora_A(dropout(x))) · scaling`, and the state-dict keys end in `.weight`.
- */
-export abstract class DenseLoraLayer<Base extends nn_Module & { weight: Tensor }> extends LoraLayer<Base> {
-  declare lora_A: AdapterDict<Base>;
-  declare lora_B: AdapterDict<Base>;
-
-  protected constructor(base: Base, options: LoraLayerOptions | undefined, caller: string) {
-    super(base);
-    this.lora_A = new AdapterDict();
-    this.lora_B = new AdapterDict();
-    const { adapter, rest } = layerOptions(options, caller);
-    this.add_adapter(adapter, rest);
-  }
-
-  /** A and B for rank r, layers of the base's kind on its device and dtype, each initialised as its layer does. */
-  protected abstract make_pair(r: number): [Base, Base];
-
-  protected create(name: string, settings: AdapterSettings): void {
-    // PEFT's order: both layers (each draws its own init), then A re-initialised, B zeroed.
-    const [A, B] = this.make_pair(settings.r);
-    initialise(A.weight, B.weight, settings);
-    this.lora_A.put(name, A);
-    this.lora_B.put(name, B);
-  }
-
-  protected destroy(name: string): void {
-    this.lora_A.remove(name);
-    this.lora_B.remove(name);
-  }
-
-  protected lora_forward(input: Tensor, name: string): Tensor {
-    const p = this.settings[name]!.dropout;
-    const dropped = p > 0 ? nnf_dropout(input, { p, training: this.training }) : input;
-    const down = call(this.lora_A.get(name), dropped);
-    const up = call(this.lora_B.get(name), down);
-    const term = up.mul(this.scaling[name]!);
-    for (const t of [down, up]) t.dispose();
-    if (dropped !== input) dropped.dispose();
-    return term;
-  }
-
-  adapter_state(name: string): Record<string, Tensor> {
-    return { 'lora_A.weight': this.lora_A.get(name).weight, 'lora_B.weight': this.lora_B.get(name).weight };
-  }
-
-  /** ΔW from B·A, scaled; `product` multiplies B by A as this layer's weight is laid out. */
-  protected scaled(adapter: string | undefined, product: (A: Tensor, B: Tensor) => Tensor): Tensor {
-    const name = this.adapterName(adapter);
-    const unscaled = product(this.lora_A.get(name).weight, this.lora_B.get(name).weight);
-    const delta = unscaled.mul(this.scaling[name]!);
-    unscaled.dispose();
-    return delta;
-  }
-}
-
-/**
- * A kind of layer LoRA supports, as the model-level functions see it: which plain layers it
- * takes, how it wraps one, and the adapter tensors' shapes (so files are checked before
- * anything is wrapped).
- */
-export interface LoraKind<Base extends nn_Module & { weight: Tensor } = any> {
-  /** The plain layer's generator, for `instanceof` (`nn_linear`). */
-  readonly base: { readonly prototype: Base };
-  readonly label: string;
-  wrap(base: Base, options: LoraLayerOptions): LoraLayer;
-  /** min(in, out): the largest rank an update can have. */
-  max_rank(base: Base): number;
-  /** The adapter's tensors by PEFT key suffix, with their shapes for rank r. */
-  shapes(base: Base, r: number): Record<string, number[]>;
-  /** Throws if this base cannot take an adapter (a grouped convolution). */
-  check?(base: Base): void;
-}
-
-/** Refuses a module that is already a LoRA layer where a plain one is needed. */
-export function checkBase<T>(value: unknown, kind: { readonly prototype: T }, what: string, name: string): T {
-  if (value instanceof LoraLayer) fail(`${what} (this one already has LoRA: call add_adapter() on it)`, name, value);
-  if (!(value instanceof (kind as unknown as new () => T))) fail(what, name, value);
-  return value as T;
 }

@@ -5,7 +5,9 @@ import { nn_linear } from '../nn/layers.js';
 import { nn_module } from '../nn/module.js';
 import { tensorFrom, type Tensor } from '../core/tensor.js';
 import { fail, failRange } from '../core/validate.js';
-import { checkBase, DenseLoraLayer, type LoraKind, type LoraLayerOptions } from './layer.js';
+import { DenseLoraLayer } from './dense.js';
+import { checkBase, type LoraKind } from './kind.js';
+import type { LoraLayerOptions } from './settings.js';
 import type { RowGroups } from './mixed.js';
 
 /** The layer LoRA wraps: an `nn_linear`. */
