@@ -136,7 +136,7 @@ export function lora_delete_adapter(model: nn_Module, name: string): void {
   }
   const wasActive = lora_active_adapter(model) === name;
   for (const [path, layer] of layers) {
-    layer.delete_adapter(name);
+    layer.detach(name);
     if (layer.adapters.length === 0 && path !== '') replaceAt(model, path, layer.base_layer);
   }
   if (wasActive) lora_set_adapter(model, lora_adapters(model)[0] ?? null);

@@ -1,19 +1,16 @@
 // LoRA on a whole model, as PEFT's LoraModel does it: find the target layers by name, wrap
-// each in place (the parent keeps its place and order), freeze everything else, and keep
-// several named adapters on one frozen base. Switching adapters flips which A and B the
-// layers add; the base weights are never copied.
+// each in place (the parent keeps its place and order) or give it one more adapter, and
+// freeze everything else. A plan checks every target first, from the adapter's settings,
+// so that a refused adapter changes nothing; lora_load carries out plans too.
 import type { nn_Module } from '../nn/module.js';
-import { checkOptions, fail, failRange } from '../core/validate.js';
+import { fail, failRange } from '../core/validate.js';
 import { conv2d_kind } from './conv2d.js';
 import { embedding_kind } from './embedding.js';
 import type { LoraKind } from './kind.js';
 import { LoraLayer } from './layer.js';
 import { linear_kind } from './linear.js';
 import { baseOf, checkModel, lora_layers, plainModules, replaceAt } from './model.js';
-import {
-  adapterSettings, APPLY_OPTION_KEYS, checkAdapterName, checkPattern, patternValue, targetMatcher,
-  type AdapterSettings, type LoraApplyOptions, type LoraOptions, type TargetTest,
-} from './settings.js';
+import { loraApplySettings, settingsAt, type AdapterSettings, type LoraApplyOptions, type LoraSettings } from './settings.js';
 
 /** Every kind of layer LoRA can wrap. */
 export const LORA_KINDS: readonly LoraKind[] = [linear_kind, embedding_kind, conv2d_kind];
@@ -24,50 +21,41 @@ export interface PlanItem {
   /** The module at `path` now: a plain layer or a LoRA layer. */
   module: nn_Module;
   kind: LoraKind;
+  /** The adapter's settings on this layer, checked for it. */
   settings: AdapterSettings;
-}
-
-/** @internal How a plan is found: a target test and the adapter's settings. */
-export interface PlanSpec extends TargetTest {
-  options: LoraOptions;
-  rank_pattern: Record<string, number>;
-  alpha_pattern: Record<string, number>;
-  adapter: string;
-  /** An adapter of this name already on a layer is replaced (lora_load) instead of refused. */
-  replace: boolean;
 }
 
 /**
  * @internal Finds and checks every target of an adapter without changing anything: each
- * matching layer must be of a supported kind and take the adapter's rank.
+ * matching layer must be of a supported kind and take the adapter's rank. With `replace`
+ * (lora_load), an adapter of the same name on a layer is replaced instead of refused.
  */
-export function planAdapter(model: nn_Module, spec: PlanSpec): PlanItem[] {
+export function planAdapter(model: nn_Module, settings: LoraSettings, replace: boolean): PlanItem[] {
   const items: PlanItem[] = [];
   for (const [path, module] of plainModules(model)) {
     // A plain root cannot be replaced in place (wrap it with lora_nn_linear() and friends);
     // a root that is already a LoRA layer can take another adapter.
     if (path === '' && !(module instanceof LoraLayer)) continue;
     const base = baseOf(module);
-    if (!spec.matches(path, base)) continue;
+    if (!settings.target_modules.matches(path, base)) continue;
     const kind = LORA_KINDS.find((candidate) => base instanceof (candidate.base as unknown as new () => nn_Module));
     if (kind === undefined) {
-      fail(`a layer LoRA supports (${LORA_KINDS.map((k) => k.label).join(', ')}) at "${path}", matched by target_modules ${spec.describe},`, 'target', base);
+      fail(`a layer LoRA supports (${LORA_KINDS.map((k) => k.label).join(', ')}) at "${path}", matched by target_modules ${settings.target_modules.describe},`, 'target', base);
     }
     kind.check?.(base);
-    const r = patternValue(spec.rank_pattern, path) ?? spec.options.r;
-    const alpha = patternValue(spec.alpha_pattern, path) ?? spec.options.alpha;
-    const settings = adapterSettings({ ...spec.options, r, alpha }, kind.max_rank(base), `"${path}"`);
-    if (module instanceof LoraLayer && spec.adapter in module.r) {
-      if (!spec.replace) failRange(`a new adapter name ("${path}" already has it; lora_delete_adapter() first)`, 'adapter', spec.adapter);
-      if (module.merged_adapters.includes(spec.adapter)) failRange(`an unmerged adapter ("${path}" has it merged; lora_unmerge() first)`, 'adapter', spec.adapter);
+    const layerSettings = settingsAt(settings, path, kind.max_rank(base));
+    const { adapter } = settings;
+    if (module instanceof LoraLayer && adapter in module.r) {
+      if (!replace) failRange(`a new adapter name ("${path}" already has it; lora_delete_adapter() first)`, 'adapter', adapter);
+      if (module.merged_adapters.includes(adapter)) failRange(`an unmerged adapter ("${path}" has it merged; lora_unmerge() first)`, 'adapter', adapter);
     }
-    items.push({ path, module, kind, settings });
+    items.push({ path, module, kind, settings: layerSettings });
   }
   if (items.length === 0) {
     const paths = plainModules(model).map(([path]) => path).filter((path) => path !== '');
     const listed = paths.map((p) => JSON.stringify(p)).join(', ')
       || 'no submodules: wrap a single layer with lora_nn_linear, lora_nn_embedding or lora_nn_conv2d';
-    throw new RangeError(`Expected target_modules matching at least one layer (the model has ${listed}) for target_modules but received ${spec.describe}`);
+    throw new RangeError(`Expected target_modules matching at least one layer (the model has ${listed}) for target_modules but received ${settings.target_modules.describe}`);
   }
   return items;
 }
@@ -83,11 +71,11 @@ export function applyPlan(model: nn_Module, items: PlanItem[], adapter: string):
   const wrapped: LoraLayer[] = [];
   for (const { path, module, kind, settings } of items) {
     if (module instanceof LoraLayer) {
-      if (adapter in module.r) module.delete_adapter(adapter);
-      module.add_adapter(adapter, settings);
+      if (adapter in module.r) module.detach(adapter);
+      module.attach(adapter, settings);
       wrapped.push(module);
     } else {
-      const layer = kind.wrap(module, { ...settings, adapter });
+      const layer = kind.wrap(module, adapter, settings);
       replaceAt(model, path, layer);
       wrapped.push(layer);
     }
@@ -111,12 +99,7 @@ export function applyPlan(model: nn_Module, items: PlanItem[], adapter: string):
  */
 export function lora_apply<M extends nn_Module>(model: M, options: LoraApplyOptions): M {
   checkModel(model);
-  const { target_modules, adapter = 'default', rank_pattern, alpha_pattern, ...rest } = checkOptions(options, APPLY_OPTION_KEYS, 'lora_apply');
-  adapterSettings(rest, Infinity, '', 'lora_apply'); // the values, before looking at layers
-  const spec: PlanSpec = {
-    ...targetMatcher(target_modules), options: rest, adapter: checkAdapterName(adapter),
-    rank_pattern: checkPattern(rank_pattern, 'rank_pattern'), alpha_pattern: checkPattern(alpha_pattern, 'alpha_pattern'), replace: false,
-  };
-  applyPlan(model, planAdapter(model, spec), spec.adapter);
+  const settings = loraApplySettings(options);
+  applyPlan(model, planAdapter(model, settings, false), settings.adapter);
   return model;
 }

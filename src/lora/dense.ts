@@ -5,7 +5,7 @@ import type { nn_Module } from '../nn/module.js';
 import type { Tensor } from '../core/tensor.js';
 import { AdapterDict } from './adapter_dict.js';
 import { call, LoraLayer } from './layer.js';
-import { layerOptions, type AdapterSettings, type LoraLayerOptions } from './settings.js';
+import type { AdapterSettings } from './settings.js';
 
 /** Initialises a fresh A and B as PEFT's reset_lora_parameters does. */
 function initialise(A: Tensor, B: Tensor, settings: AdapterSettings): void {
@@ -23,12 +23,12 @@ export abstract class DenseLoraLayer<Base extends nn_Module & { weight: Tensor }
   declare lora_A: AdapterDict<Base>;
   declare lora_B: AdapterDict<Base>;
 
-  protected constructor(base: Base, options: LoraLayerOptions | undefined, caller: string) {
+  // `settings` are checked for `base` by the layer's maker or lora_apply's plan.
+  protected constructor(base: Base, adapter: string, settings: AdapterSettings) {
     super(base);
     this.lora_A = new AdapterDict();
     this.lora_B = new AdapterDict();
-    const { adapter, rest } = layerOptions(options, caller);
-    this.add_adapter(adapter, rest);
+    this.attach(adapter, settings);
   }
 
   /** A and B for rank r, layers of the base's kind on its device and dtype, each initialised as its layer does. */

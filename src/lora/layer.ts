@@ -38,7 +38,7 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   readonly lora_alpha: Record<string, number> = {};
   /** Each adapter's scale factor: alpha / r, or alpha / √r with rslora. */
   readonly scaling: Record<string, number> = {};
-  /** Each adapter's settings as given. */
+  /** Each adapter's settings, checked and frozen. */
   readonly settings: Record<string, AdapterSettings> = {};
   /** The adapter `forward` adds, or null (the base layer alone). */
   active_adapter: string | null = null;
@@ -50,8 +50,8 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
    */
   row_adapters: RowGroups | null = null;
 
-  // The base is frozen by add_adapter, once the adapter's options have been checked, so a
-  // refused adapter leaves the base layer as it was.
+  // The base is frozen when the first adapter is attached; the layer's maker checks the options
+  // before the layer is made, so a refused layer leaves the base layer as it was.
   protected constructor(base: Base) {
     super();
     this.base_layer = base;
@@ -123,7 +123,14 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   add_adapter(name: string, options?: LoraOptions): this {
     checkAdapterName(name, 'name');
     if (name in this.r) failRange(`a new adapter name (delete_adapter("${name}") first to replace it)`, 'name', name);
-    const settings = adapterSettings(options, this.max_rank);
+    return this.attach(name, adapterSettings(options, this.max_rank, 'add_adapter'));
+  }
+
+  /**
+   * @internal Adds adapter `name`, new to this layer, with settings checked for this layer (by
+   * add_adapter, the layer's maker or lora_apply's plan), and freezes the base layer.
+   */
+  attach(name: string, settings: AdapterSettings): this {
     this.create(name, settings);
     // The base is a constant for autograd: only A and B are trained.
     for (const parameter of this.base_layer.parameters) parameter.requires_grad_(false);
@@ -139,6 +146,11 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   delete_adapter(name: string): void {
     this.adapterName(name, 'name');
     if (this.merged_adapters.includes(name)) failRange('an adapter that is not merged (unmerge() first)', 'name', name);
+    this.detach(name);
+  }
+
+  /** @internal Removes adapter `name`, which this layer has unmerged (its callers check). */
+  detach(name: string): void {
     this.destroy(name);
     for (const record of [this.r, this.lora_alpha, this.scaling, this.settings]) delete record[name];
     if (this.active_adapter === name) this.active_adapter = this.adapters[0] ?? null;
@@ -189,7 +201,12 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   merge(options?: MergeOptions): void {
     const { adapter, safe } = mergeOptions(options, 'merge');
     const name = this.adapterName(adapter);
-    if (safe) this.check_merge(name);
+    if (safe) this.check_finite_merge(name, 'this layer');
+    this.merge_adapter(name);
+  }
+
+  /** @internal Merges adapter `name`, which this layer has (its callers check); a merged one stays as it is. */
+  merge_adapter(name: string): void {
     if (this.merged_adapters.includes(name)) return;
     with_no_grad(() => {
       const delta = this.delta_weight(name);
@@ -204,7 +221,11 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
    * infinity into the base weight. @example lora.check_merge('default')
    */
   check_merge(adapter?: string, where = 'this layer'): void {
-    const name = this.adapterName(adapter);
+    this.check_finite_merge(this.adapterName(adapter), where);
+  }
+
+  /** @internal check_merge for adapter `name`, which this layer has (its callers check); `where` names the layer. */
+  check_finite_merge(name: string, where: string): void {
     if (this.merged_adapters.includes(name)) return;
     const bad = with_no_grad(() => {
       const delta = this.delta_weight(name);

@@ -22,8 +22,8 @@ function mergeInto(model: nn_Module, options: MergeOptions | undefined, caller: 
   const { adapter, safe } = mergeOptions(options, caller);
   const name = chosenAdapter(checkModel(model), adapter);
   const layers = layersWith(model, name);
-  if (safe) for (const [path, layer] of layers) layer.check_merge(name, where(path));
-  for (const [, layer] of layers) layer.merge({ adapter: name });
+  if (safe) for (const [path, layer] of layers) layer.check_finite_merge(name, where(path));
+  for (const [, layer] of layers) layer.merge_adapter(name);
 }
 
 /** Subtracts every merged adapter from the base weights again. @example lora_unmerge(model) */
