@@ -5,7 +5,7 @@ import type { nn_Module } from '../nn/module.js';
 import { checkFunction, checkOptions, fail, failRange } from '../core/validate.js';
 import { LoraLinear } from './linear.js';
 import { rowGroups } from './mixed.js';
-import { checkModel, lora_layers, replaceAt, where } from './model.js';
+import { checkModel, layersWith, lora_layers, replaceAt, where } from './model.js';
 import { ADAPTER_OPTION_KEYS, type AdapterOptions } from './settings.js';
 
 /** The adapters on `model`'s LoRA layers, each once, as the layers list them. @example lora_adapters(model) // ['default', 'task_b'] */
@@ -130,7 +130,7 @@ export function with_adapters_disabled<T>(model: nn_Module, fn: () => T): T {
  */
 export function lora_delete_adapter(model: nn_Module, name: string): void {
   checkKnown(model, name, 'name');
-  const layers = lora_layers(model).filter(([, layer]) => name in layer.r);
+  const layers = layersWith(model, name);
   for (const [path, layer] of layers) {
     if (layer.merged_adapters.includes(name)) failRange(`an unmerged adapter ("${path}" has it merged; lora_unmerge() first)`, 'name', name);
   }

@@ -33,18 +33,19 @@ export function checkModel(model: unknown): nn_Module {
   return model;
 }
 
+/** @internal The plain layer at a path: a LoRA layer's base_layer, or the module itself. */
 export function baseOf(module: nn_Module): nn_Module {
   return module instanceof LoraLayer ? module.base_layer : module;
 }
 
-/** Puts `module` at `path` of `model`, in the same place among its siblings. */
+/** @internal Puts `module` at `path` of `model`, in the same place among its siblings. */
 export function replaceAt(model: nn_Module, path: string, module: nn_Module): void {
   const dot = path.lastIndexOf('.');
   const parent = dot < 0 ? model : model.named_modules()[path.slice(0, dot)]!;
   (parent as unknown as Record<string, nn_Module>)[path.slice(dot + 1)] = module;
 }
 
-/** How messages name the layer at `path`. */
+/** @internal How messages name the layer at `path`. */
 export function where(path: string): string {
   return path === '' ? 'the model' : `"${path}"`;
 }
