@@ -56,17 +56,21 @@ export {
 export * from './distributed/collectives.js';
 export * from './distributed/data_parallel.js';
 export * from './distributed/sampler.js';
-export {
-  LoraLayer, AdapterDict, type LoraOptions, type LoraLayerOptions, type LoraInit, type AdapterSettings, type MergeOptions, type LoraKind,
-} from './lora/layer.js';
+export { LoraLayer } from './lora/layer.js';
+export { AdapterDict } from './lora/adapter_dict.js';
+export type { LoraKind } from './lora/kind.js';
+export type {
+  LoraOptions, LoraLayerOptions, LoraInit, AdapterSettings, MergeOptions, TargetModules, LoraApplyOptions, AdapterOptions,
+} from './lora/settings.js';
 export { lora_nn_linear, type LinearBase } from './lora/linear.js';
 export { lora_nn_embedding, type EmbeddingBase } from './lora/embedding.js';
 export { lora_nn_conv2d, type Conv2dBase } from './lora/conv2d.js';
+export { lora_apply } from './lora/apply.js';
+export { lora_layers, lora_parameter_counts } from './lora/model.js';
 export {
-  lora_apply, lora_layers, lora_adapters, lora_active_adapter, lora_set_adapter, lora_delete_adapter, with_adapter,
-  with_adapters_disabled, with_adapter_names, lora_parameters, lora_parameter_counts, lora_merge, lora_unmerge, merge_and_unload, lora_unload,
-  type TargetModules, type LoraApplyOptions, type AdapterOptions,
-} from './lora/model.js';
+  lora_adapters, lora_active_adapter, lora_set_adapter, lora_delete_adapter, with_adapter, with_adapters_disabled, with_adapter_names, lora_parameters,
+} from './lora/adapters.js';
+export { lora_merge, lora_unmerge, merge_and_unload, lora_unload } from './lora/merge.js';
 export { lora_save, lora_load, LORA_WEIGHTS_NAME, LORA_CONFIG_NAME, LORA_CONFIG_HASH_KEY, type PeftLoraConfig } from './lora/files.js';
 export * from './ops/selection.js';
 export * from './ops/math.js';

@@ -247,6 +247,15 @@ describe('lora_load refusals change nothing', () => {
   it('a config with a setting torchlora does not implement', () => refused((dir) => rewriteConfig(dir, (c) => { c.use_dora = true; }),
     TypeError, /Expected its default \(torchlora does not implement this setting\) for adapter_config.json use_dora but received true/));
 
+  it('a config with a dropout outside [0, 1)', () => refused((dir) => rewriteConfig(dir, (c) => { c.lora_dropout = 1; }),
+    RangeError, /Expected a probability in \[0, 1\) for dropout but received 1/));
+
+  it('a config with a use_rslora that is not a boolean', () => refused((dir) => rewriteConfig(dir, (c) => { c.use_rslora = 'yes'; }),
+    TypeError, /Expected a boolean for use_rslora but received "yes"/));
+
+  it('a config whose rank_pattern gives a layer a rank above min(in, out)', () => refused((dir) => rewriteConfig(dir, (c) => { c.rank_pattern = { conv: 5 }; }),
+    RangeError, /Expected a rank of at most 4 \(min\(in, out\) of "conv"\) for r but received 5/));
+
   it('a config that is not JSON', () => refused((dir) => writeFileSync(join(dir, LORA_CONFIG_NAME), '{"r": 2,'),
     TypeError, /Expected JSON for .*adapter_config.json but received text that does not parse/));
 

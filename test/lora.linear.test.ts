@@ -33,6 +33,25 @@ describe('lora_nn_linear layout', () => {
     expect(lora.adapters).toEqual(['task']);
     expect(Object.keys(lora.named_parameters())).toContain('lora_A.task.weight');
   });
+
+  it('is a module generator: instanceof, classname and name work on it as on nn_module generators', () => {
+    const lora = lora_nn_linear(nn_linear(4, 4), { r: 2 });
+    expect(lora).toBeInstanceOf(lora_nn_linear);
+    expect(nn_linear(4, 4)).not.toBeInstanceOf(lora_nn_linear);
+    expect([lora_nn_linear.name, lora_nn_linear.classname]).toEqual(['lora_nn_linear', 'lora_nn_linear']);
+  });
+
+  it("keeps each adapter's settings defaulted and frozen", () => {
+    const lora = lora_nn_linear(nn_linear(4, 4), { r: 2, dropout: 0.25 });
+    lora.add_adapter('other', { alpha: 3, use_rslora: true, init: 'gaussian', r: 1 });
+    expect(lora.settings).toEqual({
+      default: { r: 2, alpha: 8, dropout: 0.25, init: 'kaiming', use_rslora: false },
+      other: { r: 1, alpha: 3, dropout: 0, init: 'gaussian', use_rslora: true },
+    });
+    expect(Object.isFrozen(lora.settings.default)).toBe(true);
+    expect(() => { (lora.settings.default as { r: number }).r = 3; }).toThrow(TypeError);
+    expect(lora.r.default).toBe(2);
+  });
 });
 
 describe('lora_nn_linear freezing', () => {

@@ -90,6 +90,11 @@ describe('lora_apply refusals change nothing', () => {
     ['a bad target type', { target_modules: 'q_proj' }, TypeError, /Expected a non-empty array of module names, a RegExp or "all-linear" for target_modules but received "q_proj"/],
     ['a bad alpha', { target_modules: ['q_proj'], alpha: Infinity }, RangeError, /for alpha but received Infinity/],
     ['an unknown option', { target_modules: ['q_proj'], lora_dropout: 0.1 }, TypeError, /Expected one of target_modules, .*, dropout, .* for lora_apply options but received "lora_dropout"/],
+    ['a pattern rank above its layer', { target_modules: ['q_proj', 'head'], rank_pattern: { head: 4 } }, RangeError, /Expected a rank of at most 3 \(min\(in, out\) of "head"\) for r but received 4/],
+    ['a fractional pattern rank', { target_modules: ['q_proj'], rank_pattern: { 'blocks\\.1\\.q_proj': 1.5 } }, TypeError, /Expected an integer for r but received 1.5/],
+    ['an infinite pattern alpha', { target_modules: ['q_proj'], alpha_pattern: { q_proj: Infinity } }, RangeError, /Expected a finite number for alpha but received Infinity/],
+    ['a pattern value that is not a number', { target_modules: ['q_proj'], rank_pattern: { q_proj: '2' } }, TypeError, /Expected a number for rank_pattern\["q_proj"\] but received "2"/],
+    ['a pattern key that is not a regular expression', { target_modules: ['q_proj'], alpha_pattern: { '(': 1 } }, TypeError, /Expected a valid regular expression as key for alpha_pattern but received "\("/],
   ];
   for (const [title, options, type, message] of cases) {
     it(title, () => {
@@ -101,6 +106,13 @@ describe('lora_apply refusals change nothing', () => {
       expect(flags(model)).toEqual(before);
     });
   }
+
+  it('a pattern key that matches no target is not used, so its value is not checked', () => {
+    const rank_pattern = { k_proj: 0 };
+    const model = lora_apply(new TinyNet(), { target_modules: ['q_proj'], r: 2, rank_pattern });
+    expect(lora_layers(model).map(([, layer]) => layer.r.default)).toEqual([2, 2]);
+    expect(Object.isFrozen(rank_pattern)).toBe(false); // the caller's object is read, not frozen
+  });
 
   it('an adapter name the model has', () => {
     const model = lora_apply(new TinyNet(), { target_modules: ['q_proj'], r: 2 });

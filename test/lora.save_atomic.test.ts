@@ -111,7 +111,7 @@ function random(seed: number): () => number {
 
 // The child runs the built package; refuse to test an old build of the files this is about.
 function checkBuilt(): void {
-  for (const [source, built] of [['src/io/atomic.ts', 'dist/src/atomic.js'], ['src/lora/files.ts', 'dist/src/lora/files.js'], ['src/io/safetensors.ts', 'dist/src/safetensors.js']]) {
+  for (const [source, built] of [['src/io/atomic.ts', 'dist/src/io/atomic.js'], ['src/lora/files.ts', 'dist/src/lora/files.js'], ['src/io/safetensors.ts', 'dist/src/io/safetensors.js']]) {
     const builtPath = join(ROOT, built!);
     if (!existsSync(builtPath) || statSync(builtPath).mtimeMs < statSync(join(ROOT, source!)).mtimeMs) {
       throw new Error(`${built} is missing or older than ${source}: run \`npm run build:ts\` (npm test does it)`);

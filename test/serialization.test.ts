@@ -589,7 +589,7 @@ describe('atomic writes', () => {
   });
 
   it('a save killed at a random point leaves a file that loads as exactly the old or the new value', async () => {
-    for (const [source, built] of [['src/io/serialization.ts', 'dist/src/serialization.js'], ['src/io/zip.ts', 'dist/src/zip.js'], ['src/io/pickle.ts', 'dist/src/pickle.js']]) {
+    for (const [source, built] of [['src/io/serialization.ts', 'dist/src/io/serialization.js'], ['src/io/zip.ts', 'dist/src/io/zip.js'], ['src/io/pickle.ts', 'dist/src/io/pickle.js']]) {
       const builtPath = join(ROOT, built!);
       if (!existsSync(builtPath) || statSync(builtPath).mtimeMs < statSync(join(ROOT, source!)).mtimeMs) {
         throw new Error(`${built} is missing or older than ${source}: run \`npm run build:ts\` (npm test does it)`);

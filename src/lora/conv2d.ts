@@ -6,16 +6,17 @@ import { nn_conv2d } from '../nn/layers.js';
 import { nn_module } from '../nn/module.js';
 import type { Tensor } from '../ops/tensor.js';
 import { failRange } from '../core/validate.js';
-import { checkBase, DenseLoraLayer, type LoraKind, type LoraLayerOptions } from './layer.js';
+import { DenseLoraLayer } from './dense.js';
+import { layerMaker, type LoraKind } from './kind.js';
+import type { AdapterSettings } from './settings.js';
 
 /** The layer LoRA wraps: an `nn_conv2d`. */
 export type Conv2dBase = nn_conv2d;
 
 export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
-  constructor(conv: Conv2dBase, options?: LoraLayerOptions) {
-    const base = checkBase<Conv2dBase>(conv, nn_conv2d, 'an nn_conv2d', 'conv');
-    conv2d_kind.check!(base);
-    super(base, options, 'lora_nn_conv2d');
+  /** @internal Made by lora_nn_conv2d or lora_apply, which check the layer and the settings. */
+  constructor(conv: Conv2dBase, adapter: string, settings: AdapterSettings) {
+    super(conv, adapter, settings);
   }
 
   get max_rank(): number { return conv2d_kind.max_rank(this.base_layer); }
@@ -38,20 +39,12 @@ export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
   }
 }
 
-/**
- * Wraps an `nn_conv2d` (groups = 1) with a LoRA adapter: A (r x in x kh x kw) convolves as
- * the base does, B (out x r x 1 x 1) maps back, and the output gains `B(A(x)) · alpha / r`.
- *
- * @example
- * const conv = lora_nn_conv2d(nn_conv2d(3, 16, 3, { padding: 1 }), { r: 4 });
- */
-export const lora_nn_conv2d = nn_module(LoraConv2d, 'lora_nn_conv2d');
-export type lora_nn_conv2d = LoraConv2d;
+const makeLoraConv2d = nn_module(LoraConv2d, 'lora_nn_conv2d');
 
 export const conv2d_kind: LoraKind<Conv2dBase> = {
   base: nn_conv2d,
   label: 'nn_conv2d',
-  wrap: (base, options) => lora_nn_conv2d(base, options),
+  wrap: makeLoraConv2d,
   // ΔW read as an out x (in·kh·kw) matrix.
   max_rank: (base) => Math.min(base.out_channels, base.in_channels * base.kernel_size.reduce((a, b) => a * b, 1)),
   shapes: (base, r) => ({ 'lora_A.weight': [r, base.in_channels, ...base.kernel_size], 'lora_B.weight': [base.out_channels, r, 1, 1] }),
@@ -60,3 +53,13 @@ export const conv2d_kind: LoraKind<Conv2dBase> = {
     if (base.groups !== 1) failRange('a convolution with groups = 1', 'conv.groups', base.groups);
   },
 };
+
+/**
+ * Wraps an `nn_conv2d` (groups = 1) with a LoRA adapter: A (r x in x kh x kw) convolves as
+ * the base does, B (out x r x 1 x 1) maps back, and the output gains `B(A(x)) · alpha / r`.
+ *
+ * @example
+ * const conv = lora_nn_conv2d(nn_conv2d(3, 16, 3, { padding: 1 }), { r: 4 });
+ */
+export const lora_nn_conv2d = layerMaker(makeLoraConv2d, conv2d_kind, 'conv');
+export type lora_nn_conv2d = LoraConv2d;

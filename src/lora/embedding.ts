@@ -7,7 +7,10 @@ import { nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
 import { nn_embedding } from '../nn/layers.js';
 import { nn_module, nn_parameter } from '../nn/module.js';
 import type { Tensor } from '../ops/tensor.js';
-import { AdapterDict, checkBase, layerOptions, LoraLayer, type AdapterSettings, type LoraKind, type LoraLayerOptions } from './layer.js';
+import { AdapterDict } from './adapter_dict.js';
+import { layerMaker, type LoraKind } from './kind.js';
+import { LoraLayer } from './layer.js';
+import type { AdapterSettings } from './settings.js';
 
 /** The layer LoRA wraps: an `nn_embedding`. */
 export type EmbeddingBase = nn_embedding;
@@ -16,12 +19,12 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
   declare lora_embedding_A: AdapterDict<Tensor>;
   declare lora_embedding_B: AdapterDict<Tensor>;
 
-  constructor(embedding: EmbeddingBase, options?: LoraLayerOptions) {
-    super(checkBase<EmbeddingBase>(embedding, nn_embedding, 'an nn_embedding', 'embedding'));
+  /** @internal Made by lora_nn_embedding or lora_apply, which check the layer and the settings. */
+  constructor(embedding: EmbeddingBase, adapter: string, settings: AdapterSettings) {
+    super(embedding);
     this.lora_embedding_A = new AdapterDict();
     this.lora_embedding_B = new AdapterDict();
-    const { adapter, rest } = layerOptions(options, 'lora_nn_embedding');
-    this.add_adapter(adapter, rest);
+    this.attach(adapter, settings);
   }
 
   get max_rank(): number { return embedding_kind.max_rank(this.base_layer); }
@@ -71,6 +74,16 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
   }
 }
 
+const makeLoraEmbedding = nn_module(LoraEmbedding, 'lora_nn_embedding');
+
+export const embedding_kind: LoraKind<EmbeddingBase> = {
+  base: nn_embedding,
+  label: 'nn_embedding',
+  wrap: makeLoraEmbedding,
+  max_rank: (base) => Math.min(base.num_embeddings, base.embedding_dim),
+  shapes: (base, r) => ({ lora_embedding_A: [r, base.num_embeddings], lora_embedding_B: [base.embedding_dim, r] }),
+};
+
 /**
  * Wraps an `nn_embedding` with a LoRA adapter: the table is frozen and each lookup adds
  * `embedding(x, Aᵀ) Bᵀ · alpha / r`, with A (r x num_embeddings) starting at zeros and B
@@ -80,13 +93,5 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
  * const embed = lora_nn_embedding(nn_embedding(1000, 64), { r: 4, alpha: 8 });
  * const vectors = embed(tokens);
  */
-export const lora_nn_embedding = nn_module(LoraEmbedding, 'lora_nn_embedding');
+export const lora_nn_embedding = layerMaker(makeLoraEmbedding, embedding_kind, 'embedding');
 export type lora_nn_embedding = LoraEmbedding;
-
-export const embedding_kind: LoraKind<EmbeddingBase> = {
-  base: nn_embedding,
-  label: 'nn_embedding',
-  wrap: (base, options) => lora_nn_embedding(base, options),
-  max_rank: (base) => Math.min(base.num_embeddings, base.embedding_dim),
-  shapes: (base, r) => ({ lora_embedding_A: [r, base.num_embeddings], lora_embedding_B: [base.embedding_dim, r] }),
-};

@@ -14,12 +14,15 @@ import { checkPath, fileError, makeFolder } from '../io/filesystem.js';
 import type { nn_Module } from '../nn/module.js';
 import { readSafetensorsFile, safetensorsWriter } from '../io/safetensors.js';
 import type { Tensor } from '../ops/tensor.js';
-import { checkFinite, checkOptions, checkPositiveInteger, fail } from '../core/validate.js';
-import { checkAdapterName, type AdapterSettings, type LoraInit, type LoraLayer } from './layer.js';
+import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail } from '../core/validate.js';
+import { chosenAdapter } from './adapters.js';
+import { applyPlan, planAdapter, type PlanItem } from './apply.js';
+import type { LoraLayer } from './layer.js';
+import { baseOf, layersWith, plainModules } from './model.js';
 import {
-  ADAPTER_OPTION_KEYS, applyPlan, baseOf, checkPattern, chosenAdapter, layersWith, nameMatcher, planAdapter, plainModules, patternValue, targetMatcher,
-  type AdapterOptions, type PlanItem,
-} from './model.js';
+  ADAPTER_OPTION_KEYS, checkAdapterName, checkDropout, checkPattern, nameMatcher, patternValue, targetMatcher, targetTest,
+  type AdapterOptions, type AdapterSettings, type LoraInit, type LoraSettings, type TargetTest,
+} from './settings.js';
 
 /** The adapter tensors' file name in an adapter folder. */
 export const LORA_WEIGHTS_NAME = 'adapter_model.safetensors';
@@ -201,8 +204,8 @@ const UNSUPPORTED: [string, (value: unknown) => boolean][] = [
   ['trainable_token_indices', (value) => value !== undefined && value !== null],
 ];
 
-/** adapter_config.json's bytes (hashed as they are) and its checked contents. */
-function readConfig(dir: string): { bytes: Buffer; config: PeftLoraConfig } {
+/** adapter_config.json's bytes (hashed as they are) and the adapter it describes, named `adapter`. */
+function readConfig(dir: string, adapter: string): { bytes: Buffer; settings: LoraSettings } {
   const path = join(dir, CONFIG);
   let bytes: Buffer;
   try {
@@ -210,10 +213,11 @@ function readConfig(dir: string): { bytes: Buffer; config: PeftLoraConfig } {
   } catch (error) {
     throw fileError(error, 'dir', dir, `an adapter folder with ${CONFIG}`);
   }
-  return { bytes, config: parseConfig(bytes, path) };
+  return { bytes, settings: configSettings(parseConfig(bytes, path), adapter) };
 }
 
-function parseConfig(bytes: Buffer, path: string): PeftLoraConfig {
+/** The JSON object in the config's bytes, read from `path`. */
+function parseConfig(bytes: Buffer, path: string): Record<string, unknown> {
   let config: unknown;
   try {
     config = JSON.parse(bytes.toString('utf8'));
@@ -221,19 +225,33 @@ function parseConfig(bytes: Buffer, path: string): PeftLoraConfig {
     throw new TypeError(`Expected JSON for ${path} but received text that does not parse: ${(error as Error).message}`);
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) fail('a JSON object', path, config);
-  const c = config as Record<string, unknown>;
+  return config as Record<string, unknown>;
+}
+
+/** The adapter config `c` describes, checked as lora_apply checks its options: the edge of lora_load. */
+function configSettings(c: Record<string, unknown>, adapter: string): LoraSettings {
   if (c.peft_type !== undefined && c.peft_type !== 'LORA') fail('"LORA"', `${CONFIG} peft_type`, c.peft_type);
-  checkPositiveInteger(c.r, `${CONFIG} r`);
-  checkFinite(c.lora_alpha, `${CONFIG} lora_alpha`);
+  const r = checkPositiveInteger(c.r, `${CONFIG} r`);
+  const alpha = checkFinite(c.lora_alpha, `${CONFIG} lora_alpha`);
   if (c.target_modules === undefined || c.target_modules === null) fail('a list of module names or a regular expression', `${CONFIG} target_modules`, c.target_modules);
   for (const [key, unsupported] of UNSUPPORTED) {
     if (unsupported(c[key])) fail(`${key === 'bias' ? '"none"' : 'its default'} (torchlora does not implement this setting)`, `${CONFIG} ${key}`, c[key]);
   }
-  return c as PeftLoraConfig;
+  return Object.freeze({
+    adapter,
+    target_modules: configTargets(c.target_modules),
+    rank_pattern: checkPattern(c.rank_pattern, `${CONFIG} rank_pattern`),
+    alpha_pattern: checkPattern(c.alpha_pattern, `${CONFIG} alpha_pattern`),
+    r,
+    alpha,
+    dropout: checkDropout(c.lora_dropout ?? 0),
+    init: initFrom(c.init_lora_weights),
+    use_rslora: checkBoolean(c.use_rslora ?? false, 'use_rslora'),
+  });
 }
 
 /** target_modules as PEFT reads them: a string is a regular expression matched against the whole path. */
-function configTargets(target: unknown): ReturnType<typeof targetMatcher> {
+function configTargets(target: unknown): TargetTest {
   if (typeof target === 'string' && target !== 'all-linear') {
     let regex: RegExp;
     try {
@@ -241,7 +259,7 @@ function configTargets(target: unknown): ReturnType<typeof targetMatcher> {
     } catch {
       return fail('a list of module names or a regular expression', `${CONFIG} target_modules`, target);
     }
-    return { matches: (path) => regex.test(path), describe: JSON.stringify(target) };
+    return targetTest((path) => regex.test(path), JSON.stringify(target));
   }
   return targetMatcher(target);
 }
@@ -282,20 +300,6 @@ function checkSameSave(metadata: Record<string, string>, config: Buffer, dir: st
   throw new TypeError(`Expected ${CONFIG} and ${LORA_WEIGHTS_NAME} from one save for dir but received ${JSON.stringify(dir)}, whose two files come from different saves (the weights record config SHA-256 ${recorded}, the config's is ${sha256(config)}); nothing was loaded`);
 }
 
-/** What lora_apply would do to `model` for this config, checked but not done. */
-function planFromConfig(model: nn_Module, config: PeftLoraConfig, adapter: string): PlanItem[] {
-  return planAdapter(model, {
-    ...configTargets(config.target_modules),
-    options: {
-      r: config.r, alpha: config.lora_alpha, dropout: config.lora_dropout ?? 0,
-      use_rslora: config.use_rslora ?? false, init: initFrom(config.init_lora_weights),
-    },
-    rank_pattern: checkPattern(config.rank_pattern, `${CONFIG} rank_pattern`),
-    alpha_pattern: checkPattern(config.alpha_pattern, `${CONFIG} alpha_pattern`),
-    adapter, replace: true,
-  });
-}
-
 /**
  * Loads a PEFT-format adapter folder into `model` as adapter `adapter` ("default"): the
  * layers adapter_config.json targets get LoRA (an adapter of the same name is replaced),
@@ -316,8 +320,8 @@ export function lora_load<M extends nn_Module>(model: M, dir: string, options?: 
   } catch (error) {
     throw fileError(error, 'dir', dir, 'an adapter folder');
   }
-  const config = readConfig(dir);
-  const items = planFromConfig(model, config.config, adapter);
+  const config = readConfig(dir, adapter);
+  const items = planAdapter(model, config.settings, true);
   const weightsPath = join(dir, LORA_WEIGHTS_NAME);
   if (!existsSync(weightsPath)) {
     const old = existsSync(join(dir, 'adapter_model.bin')) ? ' (adapter_model.bin, a pickle, is not read: save with safe_serialization=True)' : '';

@@ -4,125 +4,19 @@
 // embedding.ts, conv2d.ts) says how its A and B are made, how its low-rank term is computed
 // and what ΔW is.
 import { with_no_grad } from '../ops/autograd.js';
-import { nnf_dropout } from '../nn/functional.js';
-import { nn_init_kaiming_uniform_, nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
 import { nn_Module } from '../nn/module.js';
 import type { Tensor } from '../ops/tensor.js';
-import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
+import { fail, failRange } from '../core/validate.js';
 import type { RowGroups } from './mixed.js';
-
-/**
- * How A is initialised; B starts at zeros, so a new adapter changes nothing.
- * `"kaiming"`: PEFT's default, kaiming-uniform with a = √5 (as `nn_linear` does);
- * `"gaussian"`: N(0, (1/r)²) (PEFT's `init_lora_weights="gaussian"`);
- * `"randn"`: N(0, 1), the seed blog post's `torch_randn`.
- */
-export type LoraInit = 'kaiming' | 'gaussian' | 'randn';
-
-/** The options of one adapter. */
-export interface LoraOptions {
-  /** Rank of the update: A is r x in, B is out x r (8). */
-  r?: number;
-  /** The update is scaled by alpha / r (8, as PEFT's LoraConfig). */
-  alpha?: number;
-  /** Dropout probability on the adapter's input while training, in [0, 1) (0). */
-  dropout?: number;
-  /** How A is initialised ("kaiming"). */
-  init?: LoraInit;
-  /** Scale by alpha / √r instead of alpha / r (rank-stabilised LoRA) (false). */
-  use_rslora?: boolean;
-}
-
-/** The options of a LoRA layer made around a plain one: its first adapter's, and that adapter's name. */
-export interface LoraLayerOptions extends LoraOptions {
-  /** The first adapter's name ("default"). */
-  adapter?: string;
-}
-
-/** An adapter's settings once checked and defaulted. */
-export interface AdapterSettings {
-  r: number;
-  alpha: number;
-  dropout: number;
-  init: LoraInit;
-  use_rslora: boolean;
-}
-
-/** @internal The names of LoraOptions, for the option lists of functions that take them. */
-export const LORA_OPTION_NAMES = { r: true, alpha: true, dropout: true, init: true, use_rslora: true } as const;
-const LORA_OPTION_KEYS = optionKeys<LoraOptions>(LORA_OPTION_NAMES);
-const LAYER_OPTION_KEYS = optionKeys<LoraLayerOptions>({ ...LORA_OPTION_NAMES, adapter: true });
-const MERGE_OPTION_KEYS = optionKeys<MergeOptions>({ adapter: true, safe: true });
-const INITS = new Set<string>(['kaiming', 'gaussian', 'randn']);
-
-/**
- * Checks and defaults LoRA options. `maxRank` is min(in, out) of the layer (an update of
- * higher rank cannot exist); `where` names the layer in the message when there is one;
- * `caller` names the function whose options these are.
- */
-export function adapterSettings(options: LoraOptions | undefined, maxRank: number, where = '', caller = 'add_adapter'): AdapterSettings {
-  const { r = 8, alpha = 8, dropout = 0, init = 'kaiming', use_rslora = false } = checkOptions(options, LORA_OPTION_KEYS, caller);
-  checkPositiveInteger(r, 'r');
-  if (r > maxRank) failRange(`a rank of at most ${maxRank} (min(in, out)${where === '' ? '' : ` of ${where}`})`, 'r', r);
-  checkFinite(alpha, 'alpha');
-  if (checkFinite(dropout, 'dropout') < 0 || dropout >= 1) failRange('a probability in [0, 1)', 'dropout', dropout);
-  if (typeof init !== 'string' || !INITS.has(init)) fail('"kaiming", "gaussian" or "randn"', 'init', init);
-  return { r, alpha, dropout, init, use_rslora: checkBoolean(use_rslora, 'use_rslora') };
-}
+import { adapterSettings, checkAdapterName, mergeOptions, type AdapterSettings, type LoraOptions, type MergeOptions } from './settings.js';
 
 /** alpha / r, or alpha / √r with rslora. */
 function scalingOf(settings: AdapterSettings): number {
   return settings.use_rslora ? settings.alpha / Math.sqrt(settings.r) : settings.alpha / settings.r;
 }
 
-/**
- * One entry per adapter name, like PyTorch's ModuleDict / ParameterDict: its state-dict keys
- * are `<name>.weight` (modules) or `<name>` (parameters), which PEFT's file keys come from.
- */
-export class AdapterDict<T extends nn_Module | Tensor> extends nn_Module {
-  /** The entry of adapter `name`. @example layer.lora_A.get('default') */
-  get(name: string): T {
-    const value = (this as unknown as Record<string, T | undefined>)[name];
-    if (value === undefined || !Object.prototype.hasOwnProperty.call(this, name)) failRange('an adapter of this layer', 'adapter', name);
-    return value;
-  }
-
-  /** @internal */
-  put(name: string, value: T): void {
-    (this as unknown as Record<string, T>)[name] = value;
-  }
-
-  /** @internal */
-  remove(name: string): void {
-    delete (this as unknown as Record<string, T>)[name];
-  }
-}
-
-const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-
-/** An adapter name: a word that is not a property of a module (it becomes a registered name). */
-export function checkAdapterName(name: unknown, label = 'adapter'): string {
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name) || name in AdapterDict.prototype || name === 'training') {
-    fail('an adapter name (letters, digits, "_" or "-", not a module property such as "train")', label, name);
-  }
-  return name;
-}
-
-export interface MergeOptions {
-  /** Which adapter to merge (the active one). */
-  adapter?: string;
-  /** Compute the merged weight aside and refuse it, leaving the weight unchanged, if any value is not finite. */
-  safe?: boolean;
-}
-
-/** @internal Checks merge options (`caller` names the function) and fills the default of `safe`. */
-export function mergeOptions(options: MergeOptions | undefined, caller: string): { adapter: string | undefined; safe: boolean } {
-  const { adapter, safe = false } = checkOptions(options, MERGE_OPTION_KEYS, caller);
-  return { adapter, safe: checkBoolean(safe, 'safe') };
-}
-
-// Runs a layer whose forward takes one tensor (modules are callable, but typed by their forward).
-function call(layer: nn_Module, input: Tensor): Tensor {
+/** @internal Runs a layer whose forward takes one tensor (modules are callable, but typed by their forward). */
+export function call(layer: nn_Module, input: Tensor): Tensor {
   return (layer as unknown as (x: Tensor) => Tensor)(input);
 }
 
@@ -144,7 +38,7 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   readonly lora_alpha: Record<string, number> = {};
   /** Each adapter's scale factor: alpha / r, or alpha / √r with rslora. */
   readonly scaling: Record<string, number> = {};
-  /** Each adapter's settings as given. */
+  /** Each adapter's settings, checked and frozen. */
   readonly settings: Record<string, AdapterSettings> = {};
   /** The adapter `forward` adds, or null (the base layer alone). */
   active_adapter: string | null = null;
@@ -156,8 +50,8 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
    */
   row_adapters: RowGroups | null = null;
 
-  // The base is frozen by add_adapter, once the adapter's options have been checked, so a
-  // refused adapter leaves the base layer as it was.
+  // The base is frozen when the first adapter is attached; the layer's maker checks the options
+  // before the layer is made, so a refused layer leaves the base layer as it was.
   protected constructor(base: Base) {
     super();
     this.base_layer = base;
@@ -229,7 +123,14 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   add_adapter(name: string, options?: LoraOptions): this {
     checkAdapterName(name, 'name');
     if (name in this.r) failRange(`a new adapter name (delete_adapter("${name}") first to replace it)`, 'name', name);
-    const settings = adapterSettings(options, this.max_rank);
+    return this.attach(name, adapterSettings(options, this.max_rank, 'add_adapter'));
+  }
+
+  /**
+   * @internal Adds adapter `name`, new to this layer, with settings checked for this layer (by
+   * add_adapter, the layer's maker or lora_apply's plan), and freezes the base layer.
+   */
+  attach(name: string, settings: AdapterSettings): this {
     this.create(name, settings);
     // The base is a constant for autograd: only A and B are trained.
     for (const parameter of this.base_layer.parameters) parameter.requires_grad_(false);
@@ -245,6 +146,11 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   delete_adapter(name: string): void {
     this.adapterName(name, 'name');
     if (this.merged_adapters.includes(name)) failRange('an adapter that is not merged (unmerge() first)', 'name', name);
+    this.detach(name);
+  }
+
+  /** @internal Removes adapter `name`, which this layer has unmerged (its callers check). */
+  detach(name: string): void {
     this.destroy(name);
     for (const record of [this.r, this.lora_alpha, this.scaling, this.settings]) delete record[name];
     if (this.active_adapter === name) this.active_adapter = this.adapters[0] ?? null;
@@ -295,7 +201,12 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   merge(options?: MergeOptions): void {
     const { adapter, safe } = mergeOptions(options, 'merge');
     const name = this.adapterName(adapter);
-    if (safe) this.check_merge(name);
+    if (safe) this.check_finite_merge(name, 'this layer');
+    this.merge_adapter(name);
+  }
+
+  /** @internal Merges adapter `name`, which this layer has (its callers check); a merged one stays as it is. */
+  merge_adapter(name: string): void {
     if (this.merged_adapters.includes(name)) return;
     with_no_grad(() => {
       const delta = this.delta_weight(name);
@@ -310,7 +221,11 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
    * infinity into the base weight. @example lora.check_merge('default')
    */
   check_merge(adapter?: string, where = 'this layer'): void {
-    const name = this.adapterName(adapter);
+    this.check_finite_merge(this.adapterName(adapter), where);
+  }
+
+  /** @internal check_merge for adapter `name`, which this layer has (its callers check); `where` names the layer. */
+  check_finite_merge(name: string, where: string): void {
     if (this.merged_adapters.includes(name)) return;
     const bad = with_no_grad(() => {
       const delta = this.delta_weight(name);
@@ -342,100 +257,4 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   protected get factory(): { device: string; dtype: Tensor['dtype'] } {
     return { device: this.base_layer.weight.device, dtype: this.base_layer.weight.dtype };
   }
-}
-
-/** @internal A LoRA layer's options (`caller` names its maker): the first adapter's name and its options. */
-export function layerOptions(options: LoraLayerOptions | undefined, caller: string): { adapter: string; rest: LoraOptions } {
-  const { adapter = 'default', ...rest } = checkOptions(options, LAYER_OPTION_KEYS, caller);
-  return { adapter, rest };
-}
-
-/** Initialises a fresh A and B as PEFT's reset_lora_parameters does. */
-function initialise(A: Tensor, B: Tensor, settings: AdapterSettings): void {
-  if (settings.init === 'kaiming') nn_init_kaiming_uniform_(A, { a: Math.sqrt(5) });
-  else if (settings.init === 'gaussian') nn_init_normal_(A, 0, 1 / settings.r);
-  else nn_init_normal_(A);
-  nn_init_zeros_(B);
-}
-
-/**
- * A LoRA layer whose A and B are layers themselves (PEFT's Linear and Conv2d): the term is
- * `lora_B(lora_A(dropout(x))) · scaling`, and the state-dict keys end in `.weight`.
- */
-export abstract class DenseLoraLayer<Base extends nn_Module & { weight: Tensor }> extends LoraLayer<Base> {
-  declare lora_A: AdapterDict<Base>;
-  declare lora_B: AdapterDict<Base>;
-
-  protected constructor(base: Base, options: LoraLayerOptions | undefined, caller: string) {
-    super(base);
-    this.lora_A = new AdapterDict();
-    this.lora_B = new AdapterDict();
-    const { adapter, rest } = layerOptions(options, caller);
-    this.add_adapter(adapter, rest);
-  }
-
-  /** A and B for rank r, layers of the base's kind on its device and dtype, each initialised as its layer does. */
-  protected abstract make_pair(r: number): [Base, Base];
-
-  protected create(name: string, settings: AdapterSettings): void {
-    // PEFT's order: both layers (each draws its own init), then A re-initialised, B zeroed.
-    const [A, B] = this.make_pair(settings.r);
-    initialise(A.weight, B.weight, settings);
-    this.lora_A.put(name, A);
-    this.lora_B.put(name, B);
-  }
-
-  protected destroy(name: string): void {
-    this.lora_A.remove(name);
-    this.lora_B.remove(name);
-  }
-
-  protected lora_forward(input: Tensor, name: string): Tensor {
-    const p = this.settings[name]!.dropout;
-    const dropped = p > 0 ? nnf_dropout(input, { p, training: this.training }) : input;
-    const down = call(this.lora_A.get(name), dropped);
-    const up = call(this.lora_B.get(name), down);
-    const term = up.mul(this.scaling[name]!);
-    for (const t of [down, up]) t.dispose();
-    if (dropped !== input) dropped.dispose();
-    return term;
-  }
-
-  adapter_state(name: string): Record<string, Tensor> {
-    return { 'lora_A.weight': this.lora_A.get(name).weight, 'lora_B.weight': this.lora_B.get(name).weight };
-  }
-
-  /** ΔW from B·A, scaled; `product` multiplies B by A as this layer's weight is laid out. */
-  protected scaled(adapter: string | undefined, product: (A: Tensor, B: Tensor) => Tensor): Tensor {
-    const name = this.adapterName(adapter);
-    const unscaled = product(this.lora_A.get(name).weight, this.lora_B.get(name).weight);
-    const delta = unscaled.mul(this.scaling[name]!);
-    unscaled.dispose();
-    return delta;
-  }
-}
-
-/**
- * A kind of layer LoRA supports, as the model-level functions see it: which plain layers it
- * takes, how it wraps one, and the adapter tensors' shapes (so files are checked before
- * anything is wrapped).
- */
-export interface LoraKind<Base extends nn_Module & { weight: Tensor } = any> {
-  /** The plain layer's generator, for `instanceof` (`nn_linear`). */
-  readonly base: { readonly prototype: Base };
-  readonly label: string;
-  wrap(base: Base, options: LoraLayerOptions): LoraLayer;
-  /** min(in, out): the largest rank an update can have. */
-  max_rank(base: Base): number;
-  /** The adapter's tensors by PEFT key suffix, with their shapes for rank r. */
-  shapes(base: Base, r: number): Record<string, number[]>;
-  /** Throws if this base cannot take an adapter (a grouped convolution). */
-  check?(base: Base): void;
-}
-
-/** Refuses a module that is already a LoRA layer where a plain one is needed. */
-export function checkBase<T>(value: unknown, kind: { readonly prototype: T }, what: string, name: string): T {
-  if (value instanceof LoraLayer) fail(`${what} (this one already has LoRA: call add_adapter() on it)`, name, value);
-  if (!(value instanceof (kind as unknown as new () => T))) fail(what, name, value);
-  return value as T;
 }

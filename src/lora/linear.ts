@@ -5,15 +5,18 @@ import { nn_linear } from '../nn/layers.js';
 import { nn_module } from '../nn/module.js';
 import { tensorFrom, type Tensor } from '../ops/tensor.js';
 import { fail, failRange } from '../core/validate.js';
-import { checkBase, DenseLoraLayer, type LoraKind, type LoraLayerOptions } from './layer.js';
+import { DenseLoraLayer } from './dense.js';
+import { layerMaker, type LoraKind } from './kind.js';
+import type { AdapterSettings } from './settings.js';
 import type { RowGroups } from './mixed.js';
 
 /** The layer LoRA wraps: an `nn_linear`. */
 export type LinearBase = nn_linear;
 
 export class LoraLinear extends DenseLoraLayer<LinearBase> {
-  constructor(linear: LinearBase, options?: LoraLayerOptions) {
-    super(checkBase<LinearBase>(linear, nn_linear, 'an nn_linear', 'linear'), options, 'lora_nn_linear');
+  /** @internal Made by lora_nn_linear or lora_apply, which check the layer and the settings. */
+  constructor(linear: LinearBase, adapter: string, settings: AdapterSettings) {
+    super(linear, adapter, settings);
   }
 
   get in_features(): number { return this.base_layer.in_features; }
@@ -58,6 +61,16 @@ export class LoraLinear extends DenseLoraLayer<LinearBase> {
   }
 }
 
+const makeLoraLinear = nn_module(LoraLinear, 'lora_nn_linear');
+
+export const linear_kind: LoraKind<LinearBase> = {
+  base: nn_linear,
+  label: 'nn_linear',
+  wrap: makeLoraLinear,
+  max_rank: (base) => Math.min(base.in_features, base.out_features),
+  shapes: (base, r) => ({ 'lora_A.weight': [r, base.in_features], 'lora_B.weight': [base.out_features, r] }),
+};
+
 /**
  * Wraps an `nn_linear` with a LoRA adapter (named "default" unless `adapter` says):
  * freezes the layer's parameters, adds trainable `lora_A.<name>.weight` (r x in) and
@@ -70,13 +83,5 @@ export class LoraLinear extends DenseLoraLayer<LinearBase> {
  * // ... train ...
  * lora.merge(); // model.weight now holds W + B·A·scaling
  */
-export const lora_nn_linear = nn_module(LoraLinear, 'lora_nn_linear');
+export const lora_nn_linear = layerMaker(makeLoraLinear, linear_kind, 'linear');
 export type lora_nn_linear = LoraLinear;
-
-export const linear_kind: LoraKind<LinearBase> = {
-  base: nn_linear,
-  label: 'nn_linear',
-  wrap: (base, options) => lora_nn_linear(base, options),
-  max_rank: (base) => Math.min(base.in_features, base.out_features),
-  shapes: (base, r) => ({ 'lora_A.weight': [r, base.in_features], 'lora_B.weight': [base.out_features, r] }),
-};

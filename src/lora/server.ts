@@ -12,8 +12,8 @@ import { outside_scopes, torch_scope } from '../core/scope.js';
 import { checkTensor, Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 import { lora_load } from './files.js';
-import { checkAdapterName } from './layer.js';
-import { lora_adapters, lora_delete_adapter, with_adapter_names } from './model.js';
+import { lora_adapters, lora_delete_adapter, with_adapter_names } from './adapters.js';
+import { checkAdapterName } from './settings.js';
 
 /** What `lora_server` accepts. */
 export interface LoraServerOptions {

@@ -1,6 +1,6 @@
 // Math beyond the core arithmetic: more pointwise functions, reductions, products of
 // matrices, creation from ranges and from another tensor's shape, repetition, sampling. Each
-// op is a `torch_*` function over libtorch's operator (src/ops/dispatch.ts) and, where R torch
+// op is a `torch_*` function over libtorch's operator (src/core/dispatch.ts) and, where R torch
 // has one, the same name as a Tensor method.
 import { dtypeCode, isFloatingDtype, type DType, type DTypeLike } from '../core/dtype.js';
 import { atenOp } from './aten.js';

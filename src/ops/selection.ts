@@ -1,5 +1,5 @@
 // Selection and indexing: picking, scattering, masking, splitting, sorting. Each op is a
-// `torch_*` function over libtorch's operator (src/ops/dispatch.ts), and the same name as a Tensor
+// `torch_*` function over libtorch's operator (src/core/dispatch.ts), and the same name as a Tensor
 // method. Dimensions and indices are 0-based, as in PyTorch (R torch counts from 1).
 import { atenOp } from './aten.js';
 import { checkOperand, checkTensor, type Tensor, type TensorOrScalar } from './tensor.js';
