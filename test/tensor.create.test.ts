@@ -11,7 +11,7 @@ const random = (key: string) => entry(core.random, key);
 const creation = (key: string) => entry(core.creation, key);
 
 describe('random streams after torch_manual_seed match PyTorch\'s draws (core.json: floats within a few ulps, integers exactly)', () => {
-  it('randn(3, 4) after seed 1 (the value in shared NOTES: sum -2.689052104949951)', () => {
+  it('randn(3, 4) after seed 1 (the value PyTorch gives: sum -2.689052104949951)', () => {
     torch_manual_seed(1);
     const x = torch_randn(3, 4);
     expectTensor(x, random('randn_3x4_seed1')[0]!);

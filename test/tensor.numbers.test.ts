@@ -1,4 +1,4 @@
-// What a JavaScript number means (README, "Numbers and dtypes"): JavaScript cannot tell 1 from
+// What a JavaScript number means (docs/numbers-and-dtypes.md): JavaScript cannot tell 1 from
 // 1.0, so where a number alone decides a dtype it is the default float dtype (float32), as in
 // R torch; beside a tensor it is a scalar operand with PyTorch's promotion rules; results that
 // are indices by nature (arange of integers, randint, randperm, argmax) are int64. Integer

@@ -40,13 +40,8 @@ export interface NativeConfig {
   cxx11Abi?: boolean;
 }
 
-type Unary = (a: TensorId) => TensorId;
 type Binary = (a: TensorId, b: TensorIdOrScalar) => TensorId;
-type TensorBinary = (a: TensorId, b: TensorId) => TensorId;
 type Creation = (shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean) => TensorId;
-type Reduction = (a: TensorId, dims: Optional<number[]>, keepdim: boolean, dtype: Optional<number>) => TensorId;
-type DimReduction = (values: Handle, indices: Handle, a: TensorId, dim: number, keepdim: boolean) => void;
-type InPlaceBinary = (a: TensorId, b: TensorIdOrScalar) => void;
 
 type Convolution = (input: TensorId, weight: TensorId, bias: Optional<TensorId>, stride: number[],
   padding: number[] | 'same' | 'valid', dilation: number[], groups: number) => TensorId;
@@ -102,40 +97,11 @@ export interface NativeAddon {
   to(a: TensorId, device: Optional<string>, dtype: Optional<number>, copy: boolean): TensorId;
   format(a: TensorId): string;
 
-  mul: Binary; div: Binary; remainder: Binary;
-  matmul: TensorBinary; logical_and: TensorBinary; logical_or: TensorBinary;
-  baddbmm(self: TensorId, batch1: TensorId, batch2: TensorId, beta: number, alpha: number): TensorId;
-  add(a: TensorId, b: TensorIdOrScalar, alpha?: number): TensorId;
-  sub(a: TensorId, b: TensorIdOrScalar, alpha?: number): TensorId;
-  rsub(a: TensorId, b: number, alpha?: number): TensorId;
+  // ops/functions.cc: the ops the op table cannot express (the rest go through callOp)
+  remainder: Binary;
   raddAlpha(a: TensorId, b: number, alpha: number): TensorId;
   rdiv(a: TensorId, b: number | boolean): TensorId;
-  clamp(a: TensorId, min: Optional<number>, max: Optional<number>): TensorId;
-  sum: Reduction; mean: Reduction;
-  norm(a: TensorId, p: number, dims: Optional<number[]>, keepdim: boolean): TensorId;
-  maxAll: Unary; minAll: Unary; maxDim: DimReduction; minDim: DimReduction;
-  argmax(a: TensorId, dim: Optional<number>, keepdim: boolean): TensorId;
-  argmin(a: TensorId, dim: Optional<number>, keepdim: boolean): TensorId;
-  permute(a: TensorId, dims: number[]): TensorId;
-  reshape(a: TensorId, shape: number[]): TensorId;
-  view(a: TensorId, shape: number[]): TensorId;
-  expand(a: TensorId, shape: number[]): TensorId;
-  flatten(a: TensorId, startDim: number, endDim: number): TensorId;
-  squeeze(a: TensorId, dim: Optional<number>): TensorId;
-  cat(tensors: Handle[], dim: number): TensorId;
-  stack(tensors: Handle[], dim: number): TensorId;
   where(condition: TensorId, a: TensorIdOrScalar, b: TensorIdOrScalar): TensorId;
-  allclose(a: TensorId, b: TensorId, rtol: number, atol: number, equalNan: boolean): boolean;
-  equal(a: TensorId, b: TensorId): boolean;
-  add_(a: TensorId, b: TensorIdOrScalar, alpha?: number): void;
-  sub_(a: TensorId, b: TensorIdOrScalar, alpha?: number): void;
-  mul_: InPlaceBinary; div_: InPlaceBinary; pow_: InPlaceBinary;
-  zero_(a: TensorId): void;
-  fill_(a: TensorId, value: number | boolean): void;
-  copy_(a: TensorId, source: TensorId): void;
-  normal_(a: TensorId, mean: number, std: number): void;
-  uniform_(a: TensorId, from: number, to: number): void;
-  clamp_(a: TensorId, min: Optional<number>, max: Optional<number>): void;
 
   index(a: TensorId, indices: NativeIndex[]): TensorId;
   indexPut(a: TensorId, indices: NativeIndex[], value: TensorIdOrScalar, accumulate: boolean): void;

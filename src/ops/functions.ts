@@ -4,6 +4,11 @@ import { native } from '../core/native.js';
 import { checkOperand, checkTensor, idOrScalar, tensorFrom, type Tensor, type TensorOrScalar } from './tensor.js';
 import { checkInteger, checkNumber, fail, namedArguments } from '../core/validate.js';
 
+const BADDBMM = atenOp('baddbmm');
+const RSUB = atenOp('rsub', 'Scalar');
+const CAT = atenOp('cat');
+const STACK = atenOp('stack');
+
 function tensors(values: unknown, name: string): Tensor[] {
   if (!Array.isArray(values) || values.length === 0) fail('a non-empty array of Tensors', name, values);
   return values.map((value, i) => checkTensor(value, `${name}[${i}]`));
@@ -21,7 +26,7 @@ export function torch_matmul(self: Tensor, other: Tensor): Tensor { return check
 export function torch_baddbmm(self: Tensor, batch1: Tensor, batch2: Tensor, beta: number | { beta?: number; alpha?: number } = 1, alpha = 1): Tensor {
   const named = namedArguments(beta, new Set(['beta', 'alpha']), 'torch_baddbmm');
   if (named !== null) ({ beta = 1, alpha = 1 } = named);
-  return tensorFrom(native.baddbmm(checkTensor(self, 'self').h, checkTensor(batch1, 'batch1').h, checkTensor(batch2, 'batch2').h, checkNumber(beta, 'beta'), checkNumber(alpha, 'alpha')));
+  return BADDBMM.call(checkTensor(self, 'self'), checkTensor(batch1, 'batch1'), checkTensor(batch2, 'batch2'), checkNumber(beta, 'beta'), checkNumber(alpha, 'alpha'));
 }
 
 /** `self + alpha * other`; either side may be a number. @example torch_add(x, 1) */
@@ -38,7 +43,7 @@ export function torch_add(self: TensorOrScalar, other: TensorOrScalar, alpha?: n
 export function torch_sub(self: TensorOrScalar, other: TensorOrScalar, alpha?: number): Tensor {
   if (typeof checkOperand(self, 'self') !== 'object') {
     const tensor = checkTensor(other, 'other');
-    return tensorFrom(native.rsub(tensor.h, self as number, alpha === undefined ? undefined : checkNumber(alpha, 'alpha')));
+    return RSUB.call(tensor, self, alpha === undefined ? undefined : checkNumber(alpha, 'alpha'));
   }
   return (self as Tensor).sub(other, alpha);
 }
@@ -86,7 +91,7 @@ export function torch_cat(values: Tensor[], dim: number | { dim?: number } = 0):
   const named = namedArguments(dim, new Set(['dim']), 'torch_cat');
   if (named !== null) ({ dim = 0 } = named);
   const list = tensors(values, 'tensors');
-  return tensorFrom(native.cat(list, checkInteger(dim, 'dim')));
+  return CAT.call(list, checkInteger(dim, 'dim'));
 }
 
 /** Joins tensors along a new dimension. @example torch_stack([a, b], 1) */
@@ -94,7 +99,7 @@ export function torch_stack(values: Tensor[], dim: number | { dim?: number } = 0
   const named = namedArguments(dim, new Set(['dim']), 'torch_stack');
   if (named !== null) ({ dim = 0 } = named);
   const list = tensors(values, 'tensors');
-  return tensorFrom(native.stack(list, checkInteger(dim, 'dim')));
+  return STACK.call(list, checkInteger(dim, 'dim'));
 }
 
 /** `condition ? self : other`, elementwise; either value may be a number. @example torch_where(x.gt(0), x, 0) */

@@ -2,14 +2,52 @@
 // PyTorch. Methods validate their arguments, then make one native call that wraps its
 // result straight into a fresh Tensor (no intermediate objects, no copies).
 import { inspect } from 'node:util';
-import { setTensorMaker } from '../core/dispatch.js';
+import { Op, setTensorMaker } from '../core/dispatch.js';
 import { TensorMethods } from './generated/methods.js';
 import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.js';
-import { native, type Handle, type NativeIndex, type TensorId, type TensorIdOrScalar } from '../core/native.js';
+import { native, type NativeIndex, type TensorId, type TensorIdOrScalar } from '../core/native.js';
 import { TENSOR_BRAND, track } from '../core/scope.js';
 import {
   checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkOptions, checkScalar, fail, namedArguments, optionKeys, sameShape,
 } from '../core/validate.js';
+
+// The operators the hand-written methods call (the op table's are in src/ops/generated/).
+const aten = (name: string, overload = ''): Op => new Op(`aten::${name}`, overload);
+const pair = (name: string, tensor: string, scalar: string) => ({ Tensor: aten(name, tensor), Scalar: aten(name, scalar) });
+const ADD = pair('add', 'Tensor', 'Scalar');
+const SUB = pair('sub', 'Tensor', 'Scalar');
+const MUL = pair('mul', 'Tensor', 'Scalar');
+const DIV = pair('div', 'Tensor', 'Scalar');
+const ADD_ = pair('add_', 'Tensor', 'Scalar');
+const SUB_ = pair('sub_', 'Tensor', 'Scalar');
+const MUL_ = pair('mul_', 'Tensor', 'Scalar');
+const DIV_ = pair('div_', 'Tensor', 'Scalar');
+const POW_ = pair('pow_', 'Tensor', 'Scalar');
+const MATMUL = aten('matmul');
+const CLAMP = aten('clamp');
+const CLAMP_ = aten('clamp_');
+const LOGICAL_AND = aten('logical_and');
+const LOGICAL_OR = aten('logical_or');
+const ALLCLOSE = aten('allclose');
+const EQUAL = aten('equal');
+const SUM = { all: aten('sum'), dim: aten('sum', 'dim_IntList') };
+const MEAN = { all: aten('mean'), dim: aten('mean', 'dim') };
+const NORM = aten('norm', 'ScalarOpt_dim');
+const MAX = { all: aten('max'), dim: aten('max', 'dim') };
+const MIN = { all: aten('min'), dim: aten('min', 'dim') };
+const ARGMAX = aten('argmax');
+const ARGMIN = aten('argmin');
+const PERMUTE = aten('permute');
+const RESHAPE = aten('reshape');
+const VIEW = aten('view');
+const EXPAND = aten('expand');
+const FLATTEN = aten('flatten', 'using_ints');
+const SQUEEZE = { all: aten('squeeze'), dim: aten('squeeze', 'dim') };
+const ZERO_ = aten('zero_');
+const FILL_ = aten('fill_', 'Scalar');
+const COPY_ = aten('copy_');
+const NORMAL_ = aten('normal_');
+const UNIFORM_ = aten('uniform_');
 
 const INTERNAL = Symbol('torchlora.internal');
 
@@ -341,7 +379,7 @@ export class Tensor extends TensorMethods {
     checkOperand(other, 'other');
     alpha = alphaOf(alpha, 'add');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
-    return tensorFrom(native.add(this.h, idOrScalar(other), alpha));
+    return typeof other === 'object' ? call(ADD.Tensor, this.h, other.h, alpha) : call(ADD.Scalar, this.h, other, alpha);
   }
 
   /** `this - alpha * other`. @example x.sub(y) */
@@ -349,15 +387,15 @@ export class Tensor extends TensorMethods {
     checkOperand(other, 'other');
     alpha = alphaOf(alpha, 'sub');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
-    return tensorFrom(native.sub(this.h, idOrScalar(other), alpha));
+    return typeof other === 'object' ? call(SUB.Tensor, this.h, other.h, alpha) : call(SUB.Scalar, this.h, other, alpha);
   }
 
   /** Elementwise product. @example x.mul(2) */
-  mul(other: TensorOrScalar): Tensor { return binary(this, native.mul, other); }
+  mul(other: TensorOrScalar): Tensor { return binary(this, MUL, other); }
   /** Elementwise true division. @example x.div(y) */
-  div(other: TensorOrScalar): Tensor { return binary(this, native.div, other); }
+  div(other: TensorOrScalar): Tensor { return binary(this, DIV, other); }
   /** Matrix product with PyTorch's broadcasting rules. @example x.matmul(w) */
-  matmul(other: Tensor): Tensor { return tensorBinary(this, native.matmul, other); }
+  matmul(other: Tensor): Tensor { return call(MATMUL, this.h, checkTensor(other, 'other').h); }
 
 
   /** Limits values to [min, max]; either bound may be null. @example x.clamp(0, 1) */
@@ -367,27 +405,27 @@ export class Tensor extends TensorMethods {
     if (min !== null) checkNumber(min, 'min');
     if (max !== null) checkNumber(max, 'max');
     if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp but received neither');
-    return tensorFrom(native.clamp(this.h, min as number | null, max));
+    return call(CLAMP, this.h, min, max);
   }
 
   // ---- comparison and logic (results are bool tensors) ----
 
   /** Elementwise and (non-zero is true); `other` may be a number or a boolean. */
-  logical_and(other: TensorOrScalar): Tensor { return tensorBinary(this, native.logical_and, logicalOperand(this, other)); }
+  logical_and(other: TensorOrScalar): Tensor { return call(LOGICAL_AND, this.h, logicalOperand(this, other).h); }
   /** Elementwise or (non-zero is true); `other` may be a number or a boolean. */
-  logical_or(other: TensorOrScalar): Tensor { return tensorBinary(this, native.logical_or, logicalOperand(this, other)); }
+  logical_or(other: TensorOrScalar): Tensor { return call(LOGICAL_OR, this.h, logicalOperand(this, other).h); }
 
   /** Whether all elements are close: `|a - b| <= atol + rtol * |b|`. @example a.allclose(b, 1e-5, 1e-8) */
   allclose(other: Tensor, rtol: number | { rtol?: number; atol?: number; equal_nan?: boolean } = 1e-5, atol = 1e-8, equal_nan = false): boolean {
     checkTensor(other, 'other');
     const named = namedArguments(rtol, ALLCLOSE_KEYS, 'allclose');
     if (named !== null) ({ rtol = 1e-5, atol = 1e-8, equal_nan = false } = named);
-    return native.allclose(this.h, other.h, checkFinite(rtol, 'rtol'), checkFinite(atol, 'atol'), checkBoolean(equal_nan, 'equal_nan'));
+    return native.callOp(ALLCLOSE.id, this.h, other.h, checkFinite(rtol, 'rtol'), checkFinite(atol, 'atol'), checkBoolean(equal_nan, 'equal_nan')) as boolean;
   }
 
   /** Same shape and exactly the same values. @example a.equal(a.clone()) // true */
   equal(other: Tensor): boolean {
-    return native.equal(this.h, checkTensor(other, 'other').h);
+    return native.callOp(EQUAL.id, this.h, checkTensor(other, 'other').h) as boolean;
   }
 
   // ---- reductions ----
@@ -395,15 +433,15 @@ export class Tensor extends TensorMethods {
   /** Sum of all elements, or along `dim` (a number or an array). @example x.sum(); x.sum(0, true) */
   sum(dim?: number | number[] | null | ReduceOptions, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
     const named = namedArguments(dim, REDUCE_NAMED_KEYS, 'sum');
-    if (named !== null) return reduce(this, native.sum, 'sum', named.dim, named.keepdim ?? false, named.dtype === undefined ? undefined : { dtype: named.dtype });
-    return reduce(this, native.sum, 'sum', dim as number | number[] | null | undefined, keepdim, options);
+    if (named !== null) return reduce(this, SUM, 'sum', named.dim, named.keepdim ?? false, named.dtype === undefined ? undefined : { dtype: named.dtype });
+    return reduce(this, SUM, 'sum', dim as number | number[] | null | undefined, keepdim, options);
   }
 
   /** Mean of all elements, or along `dim`. @example x.mean(); x.mean([0, 1]) */
   mean(dim?: number | number[] | null | ReduceOptions, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
     const named = namedArguments(dim, REDUCE_NAMED_KEYS, 'mean');
-    if (named !== null) return reduce(this, native.mean, 'mean', named.dim, named.keepdim ?? false, named.dtype === undefined ? undefined : { dtype: named.dtype });
-    return reduce(this, native.mean, 'mean', dim as number | number[] | null | undefined, keepdim, options);
+    if (named !== null) return reduce(this, MEAN, 'mean', named.dim, named.keepdim ?? false, named.dtype === undefined ? undefined : { dtype: named.dtype });
+    return reduce(this, MEAN, 'mean', dim as number | number[] | null | undefined, keepdim, options);
   }
 
   /**
@@ -414,40 +452,41 @@ export class Tensor extends TensorMethods {
     const named = namedArguments(p, NORM_KEYS, 'norm');
     if (named !== null) ({ p = 2, dim, keepdim = false } = named);
     checkNumber(p, 'p');
-    const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
-    return tensorFrom(native.norm(this.h, p as number, dims, checkBoolean(keepdim, 'keepdim')));
+    // torch.norm(x, p, dim=None) is _VF.norm over every dimension.
+    const dims = dim === undefined || dim === null ? Array.from({ length: this.dim() }, (_, i) => i) : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
+    return call(NORM, this.h, p, dims, checkBoolean(keepdim, 'keepdim'));
   }
 
   /** The largest element, or `[values, indices]` along `dim`. @example x.max(); const [v, i] = x.max(1) */
   max(): Tensor;
   max(dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];
   max(dim?: number | DimOptions, keepdim = false): Tensor | [Tensor, Tensor] {
-    if (dim === undefined) return unary(this, native.maxAll);
+    if (dim === undefined) return call(MAX.all, this.h);
     const [axis, keep] = dimArguments(dim, keepdim, 'max');
-    return dimReduce(this, native.maxDim, axis, keep);
+    return dimReduce(this, MAX.dim, axis, keep);
   }
 
   /** The smallest element, or `[values, indices]` along `dim`. @example x.min(); const [v, i] = x.min(0) */
   min(): Tensor;
   min(dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];
   min(dim?: number | DimOptions, keepdim = false): Tensor | [Tensor, Tensor] {
-    if (dim === undefined) return unary(this, native.minAll);
+    if (dim === undefined) return call(MIN.all, this.h);
     const [axis, keep] = dimArguments(dim, keepdim, 'min');
-    return dimReduce(this, native.minDim, axis, keep);
+    return dimReduce(this, MIN.dim, axis, keep);
   }
 
   /** Index of the largest element (of the flattened tensor when `dim` is omitted). @example logits.argmax(-1) */
   argmax(dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
     const named = namedArguments(dim, ARG_KEYS, 'argmax');
     if (named !== null) ({ dim, keepdim = false } = named);
-    return tensorFrom(native.argmax(this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim')));
+    return call(ARGMAX, this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
   }
 
   /** Index of the smallest element. @example x.argmin(0) */
   argmin(dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
     const named = namedArguments(dim, ARG_KEYS, 'argmin');
     if (named !== null) ({ dim, keepdim = false } = named);
-    return tensorFrom(native.argmin(this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim')));
+    return call(ARGMIN, this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
   }
 
   // ---- shape ----
@@ -455,36 +494,37 @@ export class Tensor extends TensorMethods {
 
   /** Reorders the dimensions. @example x.permute(2, 0, 1) */
   permute(...dims: number[] | [number[]]): Tensor {
-    return tensorFrom(native.permute(this.h, dimsFrom(dims, 'dims')));
+    return call(PERMUTE, this.h, dimsFrom(dims, 'dims'));
   }
 
   /** The same values in a new shape (a view when possible); -1 infers one size. @example x.reshape(-1, 4) */
   reshape(...shape: number[] | [number[]]): Tensor {
-    return tensorFrom(native.reshape(this.h, dimsFrom(shape, 'shape')));
+    return call(RESHAPE, this.h, dimsFrom(shape, 'shape'));
   }
 
   /** A view with a new shape (a TorchError if the memory layout does not allow it). @example x.view(2, -1) */
   view(...shape: number[] | [number[]]): Tensor {
-    return tensorFrom(native.view(this.h, dimsFrom(shape, 'shape')));
+    return call(VIEW, this.h, dimsFrom(shape, 'shape'));
   }
 
   /** Broadcasts size-1 dimensions to `shape` without copying; -1 keeps a size. @example b.expand(4, -1) */
   expand(...shape: number[] | [number[]]): Tensor {
-    return tensorFrom(native.expand(this.h, dimsFrom(shape, 'shape')));
+    return call(EXPAND, this.h, dimsFrom(shape, 'shape'));
   }
 
   /** Flattens dimensions `start_dim`..`end_dim` into one. @example images.flatten(1) */
   flatten(start_dim: number | { start_dim?: number; end_dim?: number } = 0, end_dim = -1): Tensor {
     const named = namedArguments(start_dim, FLATTEN_KEYS, 'flatten');
     if (named !== null) ({ start_dim = 0, end_dim = -1 } = named);
-    return tensorFrom(native.flatten(this.h, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim')));
+    return call(FLATTEN, this.h, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim'));
   }
 
   /** Removes size-1 dimensions (only `dim` when given). @example x.squeeze(0) */
   squeeze(dim?: number | { dim?: number }): Tensor {
     const named = namedArguments(dim, SQUEEZE_KEYS, 'squeeze');
     if (named !== null) ({ dim } = named);
-    return tensorFrom(native.squeeze(this.h, optionalDim(dim)));
+    const axis = optionalDim(dim);
+    return axis === null ? call(SQUEEZE.all, this.h) : call(SQUEEZE.dim, this.h, axis);
   }
 
 
@@ -535,7 +575,7 @@ export class Tensor extends TensorMethods {
     checkOperand(other, 'other');
     alpha = alphaOf(alpha, 'add_');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
-    native.add_(this.h, idOrScalar(other), alpha);
+    inPlace(this, ADD_, other, alpha);
     return this;
   }
 
@@ -544,22 +584,22 @@ export class Tensor extends TensorMethods {
     checkOperand(other, 'other');
     alpha = alphaOf(alpha, 'sub_');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
-    native.sub_(this.h, idOrScalar(other), alpha);
+    inPlace(this, SUB_, other, alpha);
     return this;
   }
 
   /** `this *= other`. */
-  mul_(other: TensorOrScalar): this { native.mul_(this.h, idOrScalar(checkOperand(other, 'other'))); return this; }
+  mul_(other: TensorOrScalar): this { inPlace(this, MUL_, checkOperand(other, 'other')); return this; }
   /** `this /= other`. */
-  div_(other: TensorOrScalar): this { native.div_(this.h, idOrScalar(checkOperand(other, 'other'))); return this; }
+  div_(other: TensorOrScalar): this { inPlace(this, DIV_, checkOperand(other, 'other')); return this; }
   /** `this **= exponent`. */
-  pow_(exponent: TensorOrScalar): this { native.pow_(this.h, idOrScalar(checkOperand(exponent, 'exponent'))); return this; }
+  pow_(exponent: TensorOrScalar): this { inPlace(this, POW_, checkOperand(exponent, 'exponent')); return this; }
   /** Fills with zeros. */
-  zero_(): this { native.zero_(this.h); return this; }
+  zero_(): this { native.callOpInPlace(ZERO_.id, this.h); return this; }
   /** Fills with `value`. @example x.fill_(1) */
-  fill_(value: number | boolean): this { native.fill_(this.h, checkScalar(value, 'value')); return this; }
+  fill_(value: number | boolean): this { native.callOpInPlace(FILL_.id, this.h, checkScalar(value, 'value')); return this; }
   /** Copies `source`'s values into this tensor (broadcasting). @example w.copy_(saved) */
-  copy_(source: Tensor): this { native.copy_(this.h, checkTensor(source, 'source').h); return this; }
+  copy_(source: Tensor): this { native.callOpInPlace(COPY_.id, this.h, checkTensor(source, 'source').h); return this; }
 
   /** Fills with samples of N(mean, std²) from libtorch's generator. @example w.normal_(0, 0.02) */
   normal_(mean: number | { mean?: number; std?: number } = 0, std = 1): this {
@@ -567,7 +607,7 @@ export class Tensor extends TensorMethods {
     if (named !== null) ({ mean = 0, std = 1 } = named);
     checkFinite(mean, 'mean');
     if (checkFinite(std, 'std') < 0) throw new RangeError(`Expected a non-negative std for normal_ but received ${std}`);
-    native.normal_(this.h, mean as number, std);
+    native.callOpInPlace(NORMAL_.id, this.h, mean, std);
     return this;
   }
 
@@ -577,7 +617,7 @@ export class Tensor extends TensorMethods {
     if (named !== null) ({ from = 0, to = 1 } = named);
     const low = checkFinite(from, 'from');
     if (checkFinite(to, 'to') < low) throw new RangeError(`Expected to >= from for uniform_ but received from=${low}, to=${to}`);
-    native.uniform_(this.h, low, to);
+    native.callOpInPlace(UNIFORM_.id, this.h, low, to);
     return this;
   }
 
@@ -588,7 +628,7 @@ export class Tensor extends TensorMethods {
     if (min !== null) checkNumber(min, 'min');
     if (max !== null) checkNumber(max, 'max');
     if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp_ but received neither');
-    native.clamp_(this.h, min as number | null, max);
+    native.callOpInPlace(CLAMP_.id, this.h, min, max);
     return this;
   }
 
@@ -673,25 +713,27 @@ Object.defineProperty(Tensor.prototype, TENSOR_BRAND, { value: true });
 
 // ---- the methods' shared steps (functions, not methods: nothing internal on the prototype) ----
 
-function unary(self: Tensor, op: (a: TensorId) => TensorId): Tensor {
-  return tensorFrom(op(self.h));
+// The result of an operator that returns one tensor.
+function call(op: Op, ...args: unknown[]): Tensor {
+  return tensorFrom(native.callOp(op.id, ...args) as TensorId);
 }
 
-function binary(self: Tensor, op: (a: TensorId, b: TensorIdOrScalar) => TensorId, other: unknown, name = 'other'): Tensor {
-  const operand = idOrScalar(checkOperand(other, name));
-  return tensorFrom(op(self.h, operand));
+function binary(self: Tensor, op: { Tensor: Op; Scalar: Op }, other: unknown, name = 'other'): Tensor {
+  const operand = checkOperand(other, name);
+  return typeof operand === 'object' ? call(op.Tensor, self.h, operand.h) : call(op.Scalar, self.h, operand);
 }
 
-function tensorBinary(self: Tensor, op: (a: TensorId, b: TensorId) => TensorId, other: unknown): Tensor {
-  const operand = checkTensor(other, 'other').h;
-  return tensorFrom(op(self.h, operand));
+function inPlace(self: Tensor, op: { Tensor: Op; Scalar: Op }, other: TensorOrScalar, ...rest: unknown[]): void {
+  if (typeof other === 'object') native.callOpInPlace(op.Tensor.id, self.h, other.h, ...rest);
+  else native.callOpInPlace(op.Scalar.id, self.h, other, ...rest);
 }
 
-function reduce(self: Tensor, op: typeof native.sum, name: string, dim: number | number[] | null | undefined, keepdim: boolean, options: { dtype?: DTypeLike } | undefined): Tensor {
+function reduce(self: Tensor, op: { all: Op; dim: Op }, name: string, dim: number | number[] | null | undefined, keepdim: boolean, options: { dtype?: DTypeLike } | undefined): Tensor {
   const { dtype: given } = checkOptions(options, REDUCE_KEYS, name);
   const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
   const dtype = given === undefined ? null : dtypeCode(given);
-  return tensorFrom(op(self.h, dims, checkBoolean(keepdim, 'keepdim'), dtype));
+  checkBoolean(keepdim, 'keepdim');
+  return dims === null ? call(op.all, self.h, dtype) : call(op.dim, self.h, dims, keepdim, dtype);
 }
 
 // A number or boolean as a 0-dim bool tensor on `self`'s device, for the logical ops.
@@ -707,12 +749,9 @@ function alphaOf(alpha: number | { alpha?: number } | undefined, where: string):
   return named === null ? alpha as number | undefined : named.alpha;
 }
 
-function dimReduce(self: Tensor, op: typeof native.maxDim, dim: number, keepdim: boolean): [Tensor, Tensor] {
-  checkInteger(dim, 'dim');
-  const values = newTensor();
-  const indices = newTensor();
-  op(values, indices, self.h, dim, checkBoolean(keepdim, 'keepdim'));
-  return [values, indices];
+function dimReduce(self: Tensor, op: Op, dim: number, keepdim: boolean): [Tensor, Tensor] {
+  const [values, indices] = native.callOp(op.id, self.h, checkInteger(dim, 'dim'), checkBoolean(keepdim, 'keepdim')) as [TensorId, TensorId];
+  return [tensorFrom(values), tensorFrom(indices)];
 }
 
 setTensorMaker(tensorFrom);
