@@ -140,6 +140,10 @@ function generate(entries) {
     if (entry.impl) {
       const list = implImports.get(entry.impl) ?? [];
       list.push(fn);
+      // Types a signature names (other than Tensor) come from the impl's file.
+      for (const [type] of (entry.signatures ?? []).join(' ').matchAll(/\b[A-Z]\w+\b/g)) {
+        if (type !== 'Tensor' && !list.includes(`type ${type}`)) list.push(`type ${type}`);
+      }
       implImports.set(entry.impl, list);
       if (hasMethod && entry.signatures) {
         methods.push(docComment(entry, '  ', entry.example?.method) + entry.signatures.map((signature) => `  ${signature};\n`).join('') +
@@ -256,7 +260,7 @@ function generate(entries) {
     (/\bDTypeLike\b/.test(methodsBody) ? `import type { DTypeLike } from '../../core/dtype.js';\n` : '') +
     `import type { Tensor } from '../tensor.js';\n` +
     `import { ${generatedMethods.join(', ')} } from './ops.js';\n` +
-    [...implImports].map(([file, fns]) => `import { ${fns.sort().join(', ')} } from '../${file}.js';\n`).join('') +
+    [...implImports].map(([file, fns]) => `import { ${fns.sort((a, b) => a.replace('type ', '').localeCompare(b.replace('type ', ''))).join(', ')} } from '../${file}.js';\n`).join('') +
     '\n' +
     `/** The arguments of a torch_* function after \`self\`: its method's. */\n` +
     `type MethodArgs<F> = F extends (self: Tensor, ...args: infer A) => unknown ? A : never;\n\n` +

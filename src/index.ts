@@ -5,7 +5,8 @@ export {
   torch_int16, torch_int8, torch_uint8, torch_bool, torch_half, torch_short, torch_finfo, torch_iinfo, type DType, type DTypeLike,
   type FloatInfo, type IntegerInfo,
 } from './core/dtype.js';
-export { Tensor, Slice, slice, type IndexItem, type NestedArray, type TensorOrScalar, type ToOptions, type BackwardOptions } from './ops/tensor.js';
+export { Slice, slice, type IndexItem } from './ops/indexing.js';
+export { Tensor, type NestedArray, type TensorOrScalar, type ToOptions, type BackwardOptions } from './ops/tensor.js';
 export * from './ops/creation.js';
 export * from './ops/functions.js';
 export * from './ops/autograd.js';
@@ -74,6 +75,7 @@ export { lora_merge, lora_unmerge, merge_and_unload, lora_unload } from './lora/
 export { lora_save, lora_load, LORA_WEIGHTS_NAME, LORA_CONFIG_NAME, LORA_CONFIG_HASH_KEY, type PeftLoraConfig } from './lora/files.js';
 export * from './ops/selection.js';
 export * from './ops/math.js';
+export * from './ops/reduction.js';
 export * from './ops/generated/functions.js';
 export { aten } from './ops/aten.js';
 export type { OpSchema, OpArgument } from './core/dispatch.js';

@@ -60,6 +60,9 @@ describe('named arguments as an options object', () => {
     expect(m.sum({ dtype: 'float64' }).dtype).toBe('float64');
     expect(m.float().mean({ dim: 1 }).to_array()).toEqual([1.5, 5.5, 9.5]);
     expect(m.argmax({ dim: 0 }).to_array()).toEqual([2, 2, 2, 2]);
+    // PyTorch's x.argmax(-1, keepdim=True): a dim by position, keepdim by name.
+    expect(m.argmax(-1, { keepdim: true }).to_array()).toEqual([[3], [3], [3]]);
+    expect(() => m.argmin(-1, { keep: true } as never)).toThrow('Expected one of keepdim for argmin named arguments but received "keep"');
     expect(m.clamp({ max: 2 }).index(0).to_array()).toEqual([0, 1, 2, 2]);
     expect(m.reshape(3, 2, 2).flatten({ start_dim: 1 }).shape).toEqual([3, 4]);
     expect(m.reshape(1, 12).squeeze({ dim: 0 }).shape).toEqual([12]);

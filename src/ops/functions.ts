@@ -71,14 +71,6 @@ export function torch_pow(self: TensorOrScalar, exponent: TensorOrScalar): Tenso
 }
 /** Limits values to [min, max]. @example torch_clamp(x, 0, 1) */
 export function torch_clamp(self: Tensor, ...args: Parameters<Tensor['clamp']>): Tensor { return checkTensor(self, 'self').clamp(...args); }
-/** Sum of all elements or along `dim`. @example torch_sum(x, 1) */
-export function torch_sum(self: Tensor, ...args: Parameters<Tensor['sum']>): Tensor { return checkTensor(self, 'self').sum(...args); }
-/** Mean of all elements or along `dim`. */
-export function torch_mean(self: Tensor, ...args: Parameters<Tensor['mean']>): Tensor { return checkTensor(self, 'self').mean(...args); }
-/** The p-norm of all elements or along `dim`, as `torch.norm(x, p, dim)`. @example torch_norm(g, 2) */
-export function torch_norm(self: Tensor, p = 2, dim?: number | number[] | null, keepdim = false): Tensor { return checkTensor(self, 'self').norm(p, dim, keepdim); }
-/** Index of the largest element. */
-export function torch_argmax(self: Tensor, ...args: Parameters<Tensor['argmax']>): Tensor { return checkTensor(self, 'self').argmax(...args); }
 /** Reshapes. @example torch_reshape(x, [2, -1]) */
 export function torch_reshape(self: Tensor, shape: number[]): Tensor { return checkTensor(self, 'self').reshape(shape); }
 /** Flattens dimensions. */
@@ -118,20 +110,6 @@ export function torch_equal(self: Tensor, other: Tensor): boolean { return check
 
 // ---- the functional forms of the other Tensor methods, as R torch has them ----
 
-/** The largest element, or `[values, indices]` along `dim`. @example const [v, i] = torch_max(x, 1) */
-export function torch_max(self: Tensor): Tensor;
-export function torch_max(self: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor];
-export function torch_max(self: Tensor, dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
-  return dim === undefined ? checkTensor(self, 'self').max() : checkTensor(self, 'self').max(dim, keepdim);
-}
-/** The smallest element, or `[values, indices]` along `dim`. */
-export function torch_min(self: Tensor): Tensor;
-export function torch_min(self: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor];
-export function torch_min(self: Tensor, dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
-  return dim === undefined ? checkTensor(self, 'self').min() : checkTensor(self, 'self').min(dim, keepdim);
-}
-/** Index of the smallest element. */
-export function torch_argmin(self: Tensor, ...args: Parameters<Tensor['argmin']>): Tensor { return checkTensor(self, 'self').argmin(...args); }
 /** Reorders the dimensions. @example torch_permute(x, [2, 0, 1]) */
 export function torch_permute(self: Tensor, dims: number[]): Tensor { return checkTensor(self, 'self').permute(dims); }
 /** Elementwise and; `other` may be a number. */

@@ -4,8 +4,9 @@
 import { inspect } from 'node:util';
 import { Op, setTensorMaker } from '../core/dispatch.js';
 import { TensorMethods } from './generated/methods.js';
+import { toNativeIndex, type IndexItem } from './indexing.js';
 import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.js';
-import { native, type NativeIndex, type TensorId, type TensorIdOrScalar } from '../core/native.js';
+import { native, type TensorId, type TensorIdOrScalar } from '../core/native.js';
 import { TENSOR_BRAND, track } from '../core/scope.js';
 import {
   checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkOptions, checkScalar, fail, namedArguments, optionKeys, sameShape,
@@ -30,13 +31,6 @@ const LOGICAL_AND = aten('logical_and');
 const LOGICAL_OR = aten('logical_or');
 const ALLCLOSE = aten('allclose');
 const EQUAL = aten('equal');
-const SUM = { all: aten('sum'), dim: aten('sum', 'dim_IntList') };
-const MEAN = { all: aten('mean'), dim: aten('mean', 'dim') };
-const NORM = aten('norm', 'ScalarOpt_dim');
-const MAX = { all: aten('max'), dim: aten('max', 'dim') };
-const MIN = { all: aten('min'), dim: aten('min', 'dim') };
-const ARGMAX = aten('argmax');
-const ARGMIN = aten('argmin');
 const PERMUTE = aten('permute');
 const RESHAPE = aten('reshape');
 const VIEW = aten('view');
@@ -55,36 +49,6 @@ const INTERNAL = Symbol('torchlora.internal');
 export type TensorOrScalar = Tensor | number | boolean;
 /** Nested arrays of numbers or booleans, as `to_array()` returns and `torch_tensor()` takes. */
 export type NestedArray = number | boolean | NestedArray[];
-
-/**
- * One index item for `index()` and `index_put_()`, 0-based as in PyTorch:
- * a number (negative counts from the end), a slice (`slice(0, 5)` or the string `"0:5"`),
- * an index or mask Tensor, an array of integers (an index tensor), an array of booleans (a
- * mask, as R's logical vectors), `null` (a new axis), or `"..."`.
- */
-export type IndexItem = number | string | Slice | Tensor | number[] | boolean[] | null;
-
-/** A Python-style slice `start:stop:step`; `null` means the end. */
-export class Slice {
-  constructor(readonly start: number | null = null, readonly stop: number | null = null, readonly step: number | null = null) {
-    if (start !== null) checkInteger(start, 'start');
-    if (stop !== null) checkInteger(stop, 'stop');
-    if (step !== null) {
-      checkInteger(step, 'step');
-      if (step <= 0) throw new RangeError(`Expected a positive step for slice but received ${step}`);
-    }
-  }
-}
-
-/**
- * `slice(start, stop, step)` is Python's `start:stop:step`, for `index()`.
- *
- * @example
- * delta_theta.index(slice(0, 5), slice(0, 5)); // R: delta_theta[1:5, 1:5]
- */
-export function slice(start: number | null = null, stop: number | null = null, step: number | null = null): Slice {
-  return new Slice(start, stop, step);
-}
 
 /** Makes an empty Tensor for a native call that fills several (its `h`), and registers it with the open scope. */
 export function newTensor(): Tensor {
@@ -115,55 +79,12 @@ export function checkOperand(value: unknown, name: string): TensorOrScalar {
   return fail('a Tensor or a number', name, value);
 }
 
-function optionalDim(dim: unknown, name = 'dim'): number | null {
+export function optionalDim(dim: unknown, name = 'dim'): number | null {
   return dim === undefined || dim === null ? null : checkInteger(dim, name);
 }
 
 function dimsFrom(args: unknown[], name: string): number[] {
   return checkDims(args.length === 1 && Array.isArray(args[0]) ? args[0] : args, name);
-}
-
-function parseSliceString(text: string): NativeIndex {
-  if (text === '...') return '...';
-  const parts = text.split(':');
-  const bound = (part: string | undefined, what: string): number | null => {
-    if (part === undefined || part.trim() === '') return null;
-    const value = Number(part);
-    if (!Number.isInteger(value)) throw new TypeError(`Expected an integer ${what} in slice "${text}" but received ${JSON.stringify(part)}`);
-    return value;
-  };
-  if (parts.length < 2 || parts.length > 3) {
-    throw new TypeError(`Expected a slice such as "0:5", "::2" or "..." for index but received ${JSON.stringify(text)}`);
-  }
-  const step = bound(parts[2], 'step');
-  if (step !== null && step <= 0) throw new RangeError(`Expected a positive step in slice "${text}" but received ${step}`);
-  return [bound(parts[0], 'start'), bound(parts[1], 'stop'), step];
-}
-
-function toNativeIndex(item: IndexItem, position: number): NativeIndex {
-  if (typeof item === 'number') return checkInteger(item, `index[${position}]`);
-  if (item === null || item instanceof Tensor) return item;
-  if (typeof item === 'string') return parseSliceString(item);
-  if (item instanceof Slice) return [item.start, item.stop, item.step];
-  if (Array.isArray(item)) {
-    if (item.length > 0 && typeof item[0] === 'boolean') return maskTensor(item, position);
-    // A plain loop, not forEach: forEach skips the holes of a sparse array.
-    const values: number[] = [];
-    for (let i = 0; i < item.length; i++) values.push(checkInteger(item[i], `index[${position}][${i}]`));
-    return indexTensor(values);
-  }
-  return fail('a number, a slice, a Tensor, an array of integers, null or "..."', `index[${position}]`, item);
-}
-
-// An array of booleans is a mask, as R's logical index vectors are.
-function maskTensor(item: unknown[], position: number): Tensor {
-  const bytes = new Uint8Array(item.length);
-  for (let i = 0; i < item.length; i++) bytes[i] = checkBoolean(item[i], `index[${position}][${i}]`) ? 1 : 0;
-  return tensorFrom(native.fromBuffer(bytes, [item.length], dtypeCode('bool'), null, false));
-}
-
-function indexTensor(values: number[]): Tensor {
-  return tensorFrom(native.fromBuffer(BigInt64Array.from(values, (v) => BigInt(v)), [values.length], dtypeCode('int64'), null, false));
 }
 
 function typedArrayFor(dtype: DType, buffer: ArrayBuffer): ArrayLike<number | bigint> {
@@ -200,25 +121,6 @@ export interface ToOptions {
 }
 
 /** R's named form of `dim` and `keepdim`: `x.max({ dim: 1 })`. */
-export interface DimOptions {
-  dim: number;
-  keepdim?: boolean;
-}
-const DIM_KEYS = optionKeys<DimOptions>({ dim: true, keepdim: true });
-
-/** R's named arguments for reductions: `x.sum({ dim: 1, keepdim: true })`. */
-export interface ReduceOptions {
-  dim?: number | number[] | null;
-  keepdim?: boolean;
-  dtype?: DTypeLike;
-}
-const REDUCE_NAMED_KEYS = optionKeys<ReduceOptions>({ dim: true, keepdim: true, dtype: true });
-
-// (dim, keepdim) given positionally or as R's named arguments.
-function dimArguments(dim: number | DimOptions, keepdim: boolean, where: string): [number, boolean] {
-  const named = namedArguments(dim, DIM_KEYS, where);
-  return named === null ? [dim as number, keepdim] : [named.dim, named.keepdim ?? false];
-}
 
 export interface BackwardOptions {
   retain_graph?: boolean;
@@ -228,13 +130,10 @@ export interface BackwardOptions {
 const TO_KEYS = optionKeys<ToOptions>({ device: true, dtype: true, copy: true, other: true });
 const BACKWARD_KEYS = optionKeys<BackwardOptions>({ retain_graph: true, create_graph: true });
 const TYPED_ARRAY_KEYS = optionKeys<{ copy?: boolean }>({ copy: true });
-const REDUCE_KEYS = optionKeys<{ dtype?: DTypeLike }>({ dtype: true });
 const ALPHA_NAMES = new Set(['alpha']);
 const ACCUMULATE_NAMES = new Set(['accumulate']);
 const CLAMP_KEYS = optionKeys<{ min?: number | null; max?: number | null }>({ min: true, max: true });
 const ALLCLOSE_KEYS = optionKeys<{ rtol?: number; atol?: number; equal_nan?: boolean }>({ rtol: true, atol: true, equal_nan: true });
-const NORM_KEYS = optionKeys<{ p?: number; dim?: number | number[] | null; keepdim?: boolean }>({ p: true, dim: true, keepdim: true });
-const ARG_KEYS = optionKeys<{ dim?: number | null; keepdim?: boolean }>({ dim: true, keepdim: true });
 const FLATTEN_KEYS = optionKeys<{ start_dim?: number; end_dim?: number }>({ start_dim: true, end_dim: true });
 const SQUEEZE_KEYS = optionKeys<{ dim?: number }>({ dim: true });
 const NORMAL_KEYS = optionKeys<{ mean?: number; std?: number }>({ mean: true, std: true });
@@ -426,67 +325,6 @@ export class Tensor extends TensorMethods {
   /** Same shape and exactly the same values. @example a.equal(a.clone()) // true */
   equal(other: Tensor): boolean {
     return native.callOp(EQUAL.id, this.h, checkTensor(other, 'other').h) as boolean;
-  }
-
-  // ---- reductions ----
-
-  /** Sum of all elements, or along `dim` (a number or an array). @example x.sum(); x.sum(0, true) */
-  sum(dim?: number | number[] | null | ReduceOptions, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
-    const named = namedArguments(dim, REDUCE_NAMED_KEYS, 'sum');
-    if (named !== null) return reduce(this, SUM, 'sum', named.dim, named.keepdim ?? false, named.dtype === undefined ? undefined : { dtype: named.dtype });
-    return reduce(this, SUM, 'sum', dim as number | number[] | null | undefined, keepdim, options);
-  }
-
-  /** Mean of all elements, or along `dim`. @example x.mean(); x.mean([0, 1]) */
-  mean(dim?: number | number[] | null | ReduceOptions, keepdim = false, options?: { dtype?: DTypeLike }): Tensor {
-    const named = namedArguments(dim, REDUCE_NAMED_KEYS, 'mean');
-    if (named !== null) return reduce(this, MEAN, 'mean', named.dim, named.keepdim ?? false, named.dtype === undefined ? undefined : { dtype: named.dtype });
-    return reduce(this, MEAN, 'mean', dim as number | number[] | null | undefined, keepdim, options);
-  }
-
-  /**
-   * The p-norm of all elements, or along `dim` (`torch.norm(x, p, dim, keepdim)` with a number
-   * `p`; `Infinity` for the largest absolute value). @example x.norm(); x.norm(1, -1, true)
-   */
-  norm(p: number | { p?: number; dim?: number | number[] | null; keepdim?: boolean } = 2, dim?: number | number[] | null, keepdim = false): Tensor {
-    const named = namedArguments(p, NORM_KEYS, 'norm');
-    if (named !== null) ({ p = 2, dim, keepdim = false } = named);
-    checkNumber(p, 'p');
-    // torch.norm(x, p, dim=None) is _VF.norm over every dimension.
-    const dims = dim === undefined || dim === null ? Array.from({ length: this.dim() }, (_, i) => i) : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
-    return call(NORM, this.h, p, dims, checkBoolean(keepdim, 'keepdim'));
-  }
-
-  /** The largest element, or `[values, indices]` along `dim`. @example x.max(); const [v, i] = x.max(1) */
-  max(): Tensor;
-  max(dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];
-  max(dim?: number | DimOptions, keepdim = false): Tensor | [Tensor, Tensor] {
-    if (dim === undefined) return call(MAX.all, this.h);
-    const [axis, keep] = dimArguments(dim, keepdim, 'max');
-    return dimReduce(this, MAX.dim, axis, keep);
-  }
-
-  /** The smallest element, or `[values, indices]` along `dim`. @example x.min(); const [v, i] = x.min(0) */
-  min(): Tensor;
-  min(dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];
-  min(dim?: number | DimOptions, keepdim = false): Tensor | [Tensor, Tensor] {
-    if (dim === undefined) return call(MIN.all, this.h);
-    const [axis, keep] = dimArguments(dim, keepdim, 'min');
-    return dimReduce(this, MIN.dim, axis, keep);
-  }
-
-  /** Index of the largest element (of the flattened tensor when `dim` is omitted). @example logits.argmax(-1) */
-  argmax(dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
-    const named = namedArguments(dim, ARG_KEYS, 'argmax');
-    if (named !== null) ({ dim, keepdim = false } = named);
-    return call(ARGMAX, this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
-  }
-
-  /** Index of the smallest element. @example x.argmin(0) */
-  argmin(dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim = false): Tensor {
-    const named = namedArguments(dim, ARG_KEYS, 'argmin');
-    if (named !== null) ({ dim, keepdim = false } = named);
-    return call(ARGMIN, this.h, optionalDim(dim), checkBoolean(keepdim, 'keepdim'));
   }
 
   // ---- shape ----
@@ -728,14 +566,6 @@ function inPlace(self: Tensor, op: { Tensor: Op; Scalar: Op }, other: TensorOrSc
   else native.callOpInPlace(op.Scalar.id, self.h, other, ...rest);
 }
 
-function reduce(self: Tensor, op: { all: Op; dim: Op }, name: string, dim: number | number[] | null | undefined, keepdim: boolean, options: { dtype?: DTypeLike } | undefined): Tensor {
-  const { dtype: given } = checkOptions(options, REDUCE_KEYS, name);
-  const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
-  const dtype = given === undefined ? null : dtypeCode(given);
-  checkBoolean(keepdim, 'keepdim');
-  return dims === null ? call(op.all, self.h, dtype) : call(op.dim, self.h, dims, keepdim, dtype);
-}
-
 // A number or boolean as a 0-dim bool tensor on `self`'s device, for the logical ops.
 function logicalOperand(self: Tensor, other: unknown): Tensor {
   const operand = checkOperand(other, 'other');
@@ -747,11 +577,6 @@ function logicalOperand(self: Tensor, other: unknown): Tensor {
 function alphaOf(alpha: number | { alpha?: number } | undefined, where: string): number | undefined {
   const named = namedArguments(alpha, ALPHA_NAMES, where);
   return named === null ? alpha as number | undefined : named.alpha;
-}
-
-function dimReduce(self: Tensor, op: Op, dim: number, keepdim: boolean): [Tensor, Tensor] {
-  const [values, indices] = native.callOp(op.id, self.h, checkInteger(dim, 'dim'), checkBoolean(keepdim, 'keepdim')) as [TensorId, TensorId];
-  return [tensorFrom(values), tensorFrom(indices)];
 }
 
 setTensorMaker(tensorFrom);

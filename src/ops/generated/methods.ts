@@ -4,6 +4,7 @@ import type { Tensor } from '../tensor.js';
 import { torch_abs, torch_acos, torch_asin, torch_atan, torch_atan2, torch_bmm, torch_ceil, torch_clone, torch_contiguous, torch_cos, torch_cosh, torch_detach, torch_dot, torch_eq, torch_erf, torch_exp, torch_expand_as, torch_expm1, torch_floor, torch_ge, torch_gt, torch_index_select, torch_isfinite, torch_isnan, torch_le, torch_log, torch_log10, torch_log1p, torch_log2, torch_log_softmax, torch_logical_not, torch_lt, torch_masked_select, torch_maximum, torch_minimum, torch_mm, torch_mv, torch_ne, torch_neg, torch_outer, torch_pow, torch_reciprocal, torch_relu, torch_round, torch_rsqrt, torch_sigmoid, torch_sign, torch_sin, torch_sinh, torch_softmax, torch_sqrt, torch_square, torch_t, torch_take, torch_tan, torch_tanh, torch_transpose, torch_trunc, torch_type_as, torch_unsqueeze } from './ops.js';
 import { torch_register_hook } from '../autograd.js';
 import { torch_addmm, torch_all, torch_any, torch_bernoulli, torch_cumprod, torch_cumsum, torch_element_size, torch_floor_divide, torch_is_contiguous, torch_is_floating_point, torch_lerp, torch_logical_xor, torch_logsumexp, torch_multinomial, torch_prod, torch_remainder, torch_repeat, torch_repeat_interleave, torch_std, torch_stride, torch_unbind, torch_unflatten, torch_var } from '../math.js';
+import { type DimOptions, torch_argmax, torch_argmin, torch_max, torch_mean, torch_min, torch_norm, torch_sum } from '../reduction.js';
 import { torch_argsort, torch_chunk, torch_flip, torch_gather, torch_masked_fill, torch_masked_fill_, torch_narrow, torch_nonzero, torch_roll, torch_scatter, torch_scatter_, torch_scatter_add, torch_scatter_add_, torch_sort, torch_split, torch_topk, torch_tril, torch_tril_, torch_triu, torch_triu_, torch_unique } from '../selection.js';
 
 /** The arguments of a torch_* function after `self`: its method's. */
@@ -207,6 +208,30 @@ export abstract class TensorMethods {
   log_softmax(named: { dim: number; dtype?: DTypeLike | null }): Tensor;
   log_softmax(dim: number, dtype?: DTypeLike | null): Tensor;
   log_softmax(...args: unknown[]): Tensor { return (torch_log_softmax as (...all: unknown[]) => Tensor)(this, ...args); }
+  /** Sum of all elements, or along `dim` (a number or an array). @example x.sum(); x.sum(0, true) */
+  sum(this: Tensor, ...args: MethodArgs<typeof torch_sum>): ReturnType<typeof torch_sum> { return torch_sum(this, ...args); }
+  /** Mean of all elements, or along `dim`. @example x.mean(); x.mean([0, 1]) */
+  mean(this: Tensor, ...args: MethodArgs<typeof torch_mean>): ReturnType<typeof torch_mean> { return torch_mean(this, ...args); }
+  /**
+   * The p-norm of all elements, or along `dim` (`Infinity` for the largest absolute value).
+   * @example x.norm(); x.norm(1, -1, true)
+   */
+  norm(this: Tensor, ...args: MethodArgs<typeof torch_norm>): ReturnType<typeof torch_norm> { return torch_norm(this, ...args); }
+  /** The largest element, or `[values, indices]` along `dim`. @example x.max(); const [v, i] = x.max(1) */
+  max(): Tensor;
+  max(dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];
+  max(...args: unknown[]): unknown { return (torch_max as (...all: unknown[]) => unknown)(this, ...args); }
+  /** The smallest element, or `[values, indices]` along `dim`. @example x.min(); const [v, i] = x.min(0) */
+  min(): Tensor;
+  min(dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];
+  min(...args: unknown[]): unknown { return (torch_min as (...all: unknown[]) => unknown)(this, ...args); }
+  /**
+   * Index of the largest element (of the flattened tensor when `dim` is omitted).
+   * @example logits.argmax(-1)
+   */
+  argmax(this: Tensor, ...args: MethodArgs<typeof torch_argmax>): ReturnType<typeof torch_argmax> { return torch_argmax(this, ...args); }
+  /** Index of the smallest element. @example x.argmin(0) */
+  argmin(this: Tensor, ...args: MethodArgs<typeof torch_argmin>): ReturnType<typeof torch_argmin> { return torch_argmin(this, ...args); }
   /** The values of `self` at `index` (int64) along `dim`. */
   index_select(named: { dim: number; index: Tensor }): Tensor;
   index_select(dim: number, index: Tensor): Tensor;
