@@ -76,6 +76,7 @@ export { lora_save, lora_load, LORA_WEIGHTS_NAME, LORA_CONFIG_NAME, LORA_CONFIG_
 export * from './ops/selection.js';
 export * from './ops/math.js';
 export * from './ops/reduction.js';
+export { torch_clamp_ } from './ops/inplace.js';
 export * from './ops/generated/functions.js';
 export { aten } from './ops/aten.js';
 export type { OpSchema, OpArgument } from './core/dispatch.js';

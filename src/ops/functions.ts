@@ -120,7 +120,5 @@ export function torch_logical_or(self: Tensor, other: TensorOrScalar): Tensor { 
 export function torch_index_put_(self: Tensor, ...args: Parameters<Tensor['index_put_']>): Tensor { return checkTensor(self, 'self').index_put_(...args); }
 /** A copy of `self` with `x[items] = value` done to it. @example torch_index_put(x, [0], 1) */
 export function torch_index_put(self: Tensor, ...args: Parameters<Tensor['index_put_']>): Tensor { return checkTensor(self, 'self').clone().index_put_(...args); }
-/** `torch_clamp` in place. */
-export function torch_clamp_(self: Tensor, ...args: Parameters<Tensor['clamp_']>): Tensor { return checkTensor(self, 'self').clamp_(...args); }
 /** The number of elements. */
 export function torch_numel(self: Tensor): number { return checkTensor(self, 'self').numel(); }

@@ -9,7 +9,7 @@ import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.
 import { native, type TensorId, type TensorIdOrScalar } from '../core/native.js';
 import { TENSOR_BRAND, track } from '../core/scope.js';
 import {
-  checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkOptions, checkScalar, fail, namedArguments, optionKeys, sameShape,
+  checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkOptions, fail, namedArguments, optionKeys, sameShape,
 } from '../core/validate.js';
 
 // The operators the hand-written methods call (the op table's are in src/ops/generated/).
@@ -19,14 +19,8 @@ const ADD = pair('add', 'Tensor', 'Scalar');
 const SUB = pair('sub', 'Tensor', 'Scalar');
 const MUL = pair('mul', 'Tensor', 'Scalar');
 const DIV = pair('div', 'Tensor', 'Scalar');
-const ADD_ = pair('add_', 'Tensor', 'Scalar');
-const SUB_ = pair('sub_', 'Tensor', 'Scalar');
-const MUL_ = pair('mul_', 'Tensor', 'Scalar');
-const DIV_ = pair('div_', 'Tensor', 'Scalar');
-const POW_ = pair('pow_', 'Tensor', 'Scalar');
 const MATMUL = aten('matmul');
 const CLAMP = aten('clamp');
-const CLAMP_ = aten('clamp_');
 const LOGICAL_AND = aten('logical_and');
 const LOGICAL_OR = aten('logical_or');
 const ALLCLOSE = aten('allclose');
@@ -37,11 +31,6 @@ const VIEW = aten('view');
 const EXPAND = aten('expand');
 const FLATTEN = aten('flatten', 'using_ints');
 const SQUEEZE = { all: aten('squeeze'), dim: aten('squeeze', 'dim') };
-const ZERO_ = aten('zero_');
-const FILL_ = aten('fill_', 'Scalar');
-const COPY_ = aten('copy_');
-const NORMAL_ = aten('normal_');
-const UNIFORM_ = aten('uniform_');
 
 const INTERNAL = Symbol('torchlora.internal');
 
@@ -132,12 +121,10 @@ const BACKWARD_KEYS = optionKeys<BackwardOptions>({ retain_graph: true, create_g
 const TYPED_ARRAY_KEYS = optionKeys<{ copy?: boolean }>({ copy: true });
 const ALPHA_NAMES = new Set(['alpha']);
 const ACCUMULATE_NAMES = new Set(['accumulate']);
-const CLAMP_KEYS = optionKeys<{ min?: number | null; max?: number | null }>({ min: true, max: true });
+export const CLAMP_KEYS = optionKeys<{ min?: number | null; max?: number | null }>({ min: true, max: true });
 const ALLCLOSE_KEYS = optionKeys<{ rtol?: number; atol?: number; equal_nan?: boolean }>({ rtol: true, atol: true, equal_nan: true });
 const FLATTEN_KEYS = optionKeys<{ start_dim?: number; end_dim?: number }>({ start_dim: true, end_dim: true });
 const SQUEEZE_KEYS = optionKeys<{ dim?: number }>({ dim: true });
-const NORMAL_KEYS = optionKeys<{ mean?: number; std?: number }>({ mean: true, std: true });
-const UNIFORM_KEYS = optionKeys<{ from?: number; to?: number }>({ from: true, to: true });
 
 
 /**
@@ -406,70 +393,6 @@ export class Tensor extends TensorMethods {
     return this;
   }
 
-  // ---- in place (each returns this tensor) ----
-
-  /** `this += alpha * other`. @example w.add_(delta) */
-  add_(other: TensorOrScalar, alpha?: number | { alpha?: number }): this {
-    checkOperand(other, 'other');
-    alpha = alphaOf(alpha, 'add_');
-    if (alpha !== undefined) checkNumber(alpha, 'alpha');
-    inPlace(this, ADD_, other, alpha);
-    return this;
-  }
-
-  /** `this -= alpha * other`. @example w.sub_(grad, lr) */
-  sub_(other: TensorOrScalar, alpha?: number | { alpha?: number }): this {
-    checkOperand(other, 'other');
-    alpha = alphaOf(alpha, 'sub_');
-    if (alpha !== undefined) checkNumber(alpha, 'alpha');
-    inPlace(this, SUB_, other, alpha);
-    return this;
-  }
-
-  /** `this *= other`. */
-  mul_(other: TensorOrScalar): this { inPlace(this, MUL_, checkOperand(other, 'other')); return this; }
-  /** `this /= other`. */
-  div_(other: TensorOrScalar): this { inPlace(this, DIV_, checkOperand(other, 'other')); return this; }
-  /** `this **= exponent`. */
-  pow_(exponent: TensorOrScalar): this { inPlace(this, POW_, checkOperand(exponent, 'exponent')); return this; }
-  /** Fills with zeros. */
-  zero_(): this { native.callOpInPlace(ZERO_.id, this.h); return this; }
-  /** Fills with `value`. @example x.fill_(1) */
-  fill_(value: number | boolean): this { native.callOpInPlace(FILL_.id, this.h, checkScalar(value, 'value')); return this; }
-  /** Copies `source`'s values into this tensor (broadcasting). @example w.copy_(saved) */
-  copy_(source: Tensor): this { native.callOpInPlace(COPY_.id, this.h, checkTensor(source, 'source').h); return this; }
-
-  /** Fills with samples of N(mean, std²) from libtorch's generator. @example w.normal_(0, 0.02) */
-  normal_(mean: number | { mean?: number; std?: number } = 0, std = 1): this {
-    const named = namedArguments(mean, NORMAL_KEYS, 'normal_');
-    if (named !== null) ({ mean = 0, std = 1 } = named);
-    checkFinite(mean, 'mean');
-    if (checkFinite(std, 'std') < 0) throw new RangeError(`Expected a non-negative std for normal_ but received ${std}`);
-    native.callOpInPlace(NORMAL_.id, this.h, mean, std);
-    return this;
-  }
-
-  /** Fills with samples of U(from, to). @example w.uniform_(-0.1, 0.1) */
-  uniform_(from: number | { from?: number; to?: number } = 0, to = 1): this {
-    const named = namedArguments(from, UNIFORM_KEYS, 'uniform_');
-    if (named !== null) ({ from = 0, to = 1 } = named);
-    const low = checkFinite(from, 'from');
-    if (checkFinite(to, 'to') < low) throw new RangeError(`Expected to >= from for uniform_ but received from=${low}, to=${to}`);
-    native.callOpInPlace(UNIFORM_.id, this.h, low, to);
-    return this;
-  }
-
-  /** Limits values to [min, max] in place. */
-  clamp_(min: number | null | { min?: number | null; max?: number | null } = null, max: number | null = null): this {
-    const named = namedArguments(min, CLAMP_KEYS, 'clamp_');
-    if (named !== null) ({ min = null, max = null } = named);
-    if (min !== null) checkNumber(min, 'min');
-    if (max !== null) checkNumber(max, 'max');
-    if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp_ but received neither');
-    native.callOpInPlace(CLAMP_.id, this.h, min, max);
-    return this;
-  }
-
   // ---- autograd ----
 
   /** Whether autograd records operations on this tensor. */
@@ -561,11 +484,6 @@ function binary(self: Tensor, op: { Tensor: Op; Scalar: Op }, other: unknown, na
   return typeof operand === 'object' ? call(op.Tensor, self.h, operand.h) : call(op.Scalar, self.h, operand);
 }
 
-function inPlace(self: Tensor, op: { Tensor: Op; Scalar: Op }, other: TensorOrScalar, ...rest: unknown[]): void {
-  if (typeof other === 'object') native.callOpInPlace(op.Tensor.id, self.h, other.h, ...rest);
-  else native.callOpInPlace(op.Scalar.id, self.h, other, ...rest);
-}
-
 // A number or boolean as a 0-dim bool tensor on `self`'s device, for the logical ops.
 function logicalOperand(self: Tensor, other: unknown): Tensor {
   const operand = checkOperand(other, 'other');
@@ -574,7 +492,7 @@ function logicalOperand(self: Tensor, other: unknown): Tensor {
 }
 
 // alpha, or R's named { alpha }.
-function alphaOf(alpha: number | { alpha?: number } | undefined, where: string): number | undefined {
+export function alphaOf(alpha: number | { alpha?: number } | undefined, where: string): number | undefined {
   const named = namedArguments(alpha, ALPHA_NAMES, where);
   return named === null ? alpha as number | undefined : named.alpha;
 }

@@ -3,6 +3,7 @@ import type { DTypeLike } from '../../core/dtype.js';
 import type { Tensor } from '../tensor.js';
 import { torch_abs, torch_acos, torch_asin, torch_atan, torch_atan2, torch_bmm, torch_ceil, torch_clone, torch_contiguous, torch_cos, torch_cosh, torch_detach, torch_dot, torch_eq, torch_erf, torch_exp, torch_expand_as, torch_expm1, torch_floor, torch_ge, torch_gt, torch_index_select, torch_isfinite, torch_isnan, torch_le, torch_log, torch_log10, torch_log1p, torch_log2, torch_log_softmax, torch_logical_not, torch_lt, torch_masked_select, torch_maximum, torch_minimum, torch_mm, torch_mv, torch_ne, torch_neg, torch_outer, torch_pow, torch_reciprocal, torch_relu, torch_round, torch_rsqrt, torch_sigmoid, torch_sign, torch_sin, torch_sinh, torch_softmax, torch_sqrt, torch_square, torch_t, torch_take, torch_tan, torch_tanh, torch_transpose, torch_trunc, torch_type_as, torch_unsqueeze } from './ops.js';
 import { torch_register_hook } from '../autograd.js';
+import { torch_add_, torch_clamp_, torch_copy_, torch_div_, torch_fill_, torch_mul_, torch_normal_, torch_pow_, torch_sub_, torch_uniform_, torch_zero_ } from '../inplace.js';
 import { torch_addmm, torch_all, torch_any, torch_bernoulli, torch_cumprod, torch_cumsum, torch_element_size, torch_floor_divide, torch_is_contiguous, torch_is_floating_point, torch_lerp, torch_logical_xor, torch_logsumexp, torch_multinomial, torch_prod, torch_remainder, torch_repeat, torch_repeat_interleave, torch_std, torch_stride, torch_unbind, torch_unflatten, torch_var } from '../math.js';
 import { type DimOptions, torch_argmax, torch_argmin, torch_max, torch_mean, torch_min, torch_norm, torch_sum } from '../reduction.js';
 import { torch_argsort, torch_chunk, torch_flip, torch_gather, torch_masked_fill, torch_masked_fill_, torch_narrow, torch_nonzero, torch_roll, torch_scatter, torch_scatter_, torch_scatter_add, torch_scatter_add_, torch_sort, torch_split, torch_topk, torch_tril, torch_tril_, torch_triu, torch_triu_, torch_unique } from '../selection.js';
@@ -46,6 +47,28 @@ export abstract class TensorMethods {
   isfinite(): Tensor { return torch_isfinite(this as unknown as Tensor); }
   /** Elementwise not. */
   logical_not(): Tensor { return torch_logical_not(this as unknown as Tensor); }
+  /** `this += alpha * other`; returns this tensor. @example w.add_(delta) */
+  add_(this: Tensor, ...args: MethodArgs<typeof torch_add_>): ReturnType<typeof torch_add_> { return torch_add_(this, ...args); }
+  /** `this -= alpha * other`; returns this tensor. @example w.sub_(grad, lr) */
+  sub_(this: Tensor, ...args: MethodArgs<typeof torch_sub_>): ReturnType<typeof torch_sub_> { return torch_sub_(this, ...args); }
+  /** `this *= other`; returns this tensor. */
+  mul_(this: Tensor, ...args: MethodArgs<typeof torch_mul_>): ReturnType<typeof torch_mul_> { return torch_mul_(this, ...args); }
+  /** `this /= other`; returns this tensor. */
+  div_(this: Tensor, ...args: MethodArgs<typeof torch_div_>): ReturnType<typeof torch_div_> { return torch_div_(this, ...args); }
+  /** `this **= exponent`; returns this tensor. */
+  pow_(this: Tensor, ...args: MethodArgs<typeof torch_pow_>): ReturnType<typeof torch_pow_> { return torch_pow_(this, ...args); }
+  /** Fills with zeros; returns this tensor. */
+  zero_(this: Tensor, ...args: MethodArgs<typeof torch_zero_>): ReturnType<typeof torch_zero_> { return torch_zero_(this, ...args); }
+  /** Fills with `value`; returns this tensor. @example x.fill_(1) */
+  fill_(this: Tensor, ...args: MethodArgs<typeof torch_fill_>): ReturnType<typeof torch_fill_> { return torch_fill_(this, ...args); }
+  /** Copies `source`'s values into this tensor (broadcasting). @example w.copy_(saved) */
+  copy_(this: Tensor, ...args: MethodArgs<typeof torch_copy_>): ReturnType<typeof torch_copy_> { return torch_copy_(this, ...args); }
+  /** Fills with samples of N(mean, std²) from libtorch's generator. @example w.normal_(0, 0.02) */
+  normal_(this: Tensor, ...args: MethodArgs<typeof torch_normal_>): ReturnType<typeof torch_normal_> { return torch_normal_(this, ...args); }
+  /** Fills with samples of U(from, to). @example w.uniform_(-0.1, 0.1) */
+  uniform_(this: Tensor, ...args: MethodArgs<typeof torch_uniform_>): ReturnType<typeof torch_uniform_> { return torch_uniform_(this, ...args); }
+  /** Limits values to [min, max] in place. @example x.clamp_(0, 1) */
+  clamp_(this: Tensor, ...args: MethodArgs<typeof torch_clamp_>): ReturnType<typeof torch_clamp_> { return torch_clamp_(this, ...args); }
   /** Rounds toward zero. */
   trunc(): Tensor { return torch_trunc(this as unknown as Tensor); }
   /** Base-2 logarithm. */

@@ -1,0 +1,105 @@
+// The in-place forms of arithmetic and the fills: each changes `self` and returns it. Their
+// Tensor methods (`w.add_(delta)`) are op-table entries over these functions.
+import { Op } from '../core/dispatch.js';
+import { native } from '../core/native.js';
+import { checkFinite, checkNumber, checkScalar, namedArguments, optionKeys } from '../core/validate.js';
+import { alphaOf, CLAMP_KEYS, checkOperand, checkTensor, type Tensor, type TensorOrScalar } from './tensor.js';
+
+const aten = (name: string, overload = ''): Op => new Op(`aten::${name}`, overload);
+const pair = (name: string) => ({ Tensor: aten(name, 'Tensor'), Scalar: aten(name, 'Scalar') });
+const ADD_ = pair('add_');
+const SUB_ = pair('sub_');
+const MUL_ = pair('mul_');
+const DIV_ = pair('div_');
+const POW_ = pair('pow_');
+const CLAMP_ = aten('clamp_');
+const ZERO_ = aten('zero_');
+const FILL_ = aten('fill_', 'Scalar');
+const COPY_ = aten('copy_');
+const NORMAL_ = aten('normal_');
+const UNIFORM_ = aten('uniform_');
+const NORMAL_KEYS = optionKeys<{ mean?: number; std?: number }>({ mean: true, std: true });
+const UNIFORM_KEYS = optionKeys<{ from?: number; to?: number }>({ from: true, to: true });
+
+function inPlace(self: Tensor, op: { Tensor: Op; Scalar: Op }, other: TensorOrScalar, ...rest: unknown[]): Tensor {
+  if (typeof other === 'object') native.callOpInPlace(op.Tensor.id, self.h, other.h, ...rest);
+  else native.callOpInPlace(op.Scalar.id, self.h, other, ...rest);
+  return self;
+}
+
+/** `self += alpha * other`; returns `self`. @example w.add_(delta) */
+export function torch_add_(self: Tensor, other: TensorOrScalar, alpha?: number | { alpha?: number }): Tensor {
+  checkTensor(self, 'self');
+  checkOperand(other, 'other');
+  alpha = alphaOf(alpha, 'add_');
+  if (alpha !== undefined) checkNumber(alpha, 'alpha');
+  return inPlace(self, ADD_, other, alpha);
+}
+
+/** `self -= alpha * other`; returns `self`. @example w.sub_(grad, lr) */
+export function torch_sub_(self: Tensor, other: TensorOrScalar, alpha?: number | { alpha?: number }): Tensor {
+  checkTensor(self, 'self');
+  checkOperand(other, 'other');
+  alpha = alphaOf(alpha, 'sub_');
+  if (alpha !== undefined) checkNumber(alpha, 'alpha');
+  return inPlace(self, SUB_, other, alpha);
+}
+
+/** `self *= other`; returns `self`. */
+export function torch_mul_(self: Tensor, other: TensorOrScalar): Tensor { return inPlace(checkTensor(self, 'self'), MUL_, checkOperand(other, 'other')); }
+/** `self /= other`; returns `self`. */
+export function torch_div_(self: Tensor, other: TensorOrScalar): Tensor { return inPlace(checkTensor(self, 'self'), DIV_, checkOperand(other, 'other')); }
+/** `self **= exponent`; returns `self`. */
+export function torch_pow_(self: Tensor, exponent: TensorOrScalar): Tensor { return inPlace(checkTensor(self, 'self'), POW_, checkOperand(exponent, 'exponent')); }
+
+/** Fills `self` with zeros; returns it. */
+export function torch_zero_(self: Tensor): Tensor {
+  native.callOpInPlace(ZERO_.id, checkTensor(self, 'self').h);
+  return self;
+}
+
+/** Fills `self` with `value`; returns it. @example x.fill_(1) */
+export function torch_fill_(self: Tensor, value: number | boolean): Tensor {
+  native.callOpInPlace(FILL_.id, checkTensor(self, 'self').h, checkScalar(value, 'value'));
+  return self;
+}
+
+/** Copies `source`'s values into `self` (broadcasting); returns `self`. @example w.copy_(saved) */
+export function torch_copy_(self: Tensor, source: Tensor): Tensor {
+  native.callOpInPlace(COPY_.id, checkTensor(self, 'self').h, checkTensor(source, 'source').h);
+  return self;
+}
+
+/** Fills `self` with samples of N(mean, std²) from libtorch's generator. @example w.normal_(0, 0.02) */
+export function torch_normal_(self: Tensor, mean: number | { mean?: number; std?: number } = 0, std = 1): Tensor {
+  checkTensor(self, 'self');
+  const named = namedArguments(mean, NORMAL_KEYS, 'normal_');
+  if (named !== null) ({ mean = 0, std = 1 } = named);
+  checkFinite(mean, 'mean');
+  if (checkFinite(std, 'std') < 0) throw new RangeError(`Expected a non-negative std for normal_ but received ${std}`);
+  native.callOpInPlace(NORMAL_.id, self.h, mean, std);
+  return self;
+}
+
+/** Fills `self` with samples of U(from, to). @example w.uniform_(-0.1, 0.1) */
+export function torch_uniform_(self: Tensor, from: number | { from?: number; to?: number } = 0, to = 1): Tensor {
+  checkTensor(self, 'self');
+  const named = namedArguments(from, UNIFORM_KEYS, 'uniform_');
+  if (named !== null) ({ from = 0, to = 1 } = named);
+  const low = checkFinite(from, 'from');
+  if (checkFinite(to, 'to') < low) throw new RangeError(`Expected to >= from for uniform_ but received from=${low}, to=${to}`);
+  native.callOpInPlace(UNIFORM_.id, self.h, low, to);
+  return self;
+}
+
+/** Limits `self`'s values to [min, max] in place; either bound may be null. @example torch_clamp_(x, 0, 1) */
+export function torch_clamp_(self: Tensor, min: number | null | { min?: number | null; max?: number | null } = null, max: number | null = null): Tensor {
+  checkTensor(self, 'self');
+  const named = namedArguments(min, CLAMP_KEYS, 'clamp_');
+  if (named !== null) ({ min = null, max = null } = named);
+  if (min !== null) checkNumber(min, 'min');
+  if (max !== null) checkNumber(max, 'max');
+  if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp_ but received neither');
+  native.callOpInPlace(CLAMP_.id, self.h, min, max);
+  return self;
+}
