@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 // The op table (src/ops/table/): the generated files are what the table makes, every schema in
 // it is the linked libtorch's own (so each generated call passes its arguments where the
 // operator expects them), generated functions check their arguments by schema type, and
