@@ -74,7 +74,12 @@ export class Op {
   }
 }
 
-/** `aten::<name>.<overload>` as an Op, for the library's own hand-written ops. */
-export function atenOp(name: string, overload = ''): Op {
+/** `aten::<name>.<overload>` as an Op, for hand-written ops that call it raw (native.callOp). */
+export function operator(name: string, overload = ''): Op {
   return new Op(`aten::${name}`, overload);
+}
+
+/** An operator's Tensor and Scalar overloads (`add.Tensor`, `add.Scalar`): the value passed picks one. */
+export function tensorOrScalar(name: string): { Tensor: Op; Scalar: Op } {
+  return { Tensor: operator(name, 'Tensor'), Scalar: operator(name, 'Scalar') };
 }

@@ -1,23 +1,21 @@
 // The in-place forms of arithmetic and the fills: each changes `self` and returns it. Their
 // Tensor methods (`w.add_(delta)`) are op-table entries over these functions.
-import { Op } from '../core/dispatch.js';
+import { operator, tensorOrScalar, type Op } from '../core/dispatch.js';
 import { native } from '../core/native.js';
 import { checkFinite, checkNumber, checkScalar, namedArguments, optionKeys } from '../core/validate.js';
 import { alphaOf, CLAMP_KEYS, checkOperand, checkTensor, type Tensor, type TensorOrScalar } from './tensor.js';
 
-const aten = (name: string, overload = ''): Op => new Op(`aten::${name}`, overload);
-const pair = (name: string) => ({ Tensor: aten(name, 'Tensor'), Scalar: aten(name, 'Scalar') });
-const ADD_ = pair('add_');
-const SUB_ = pair('sub_');
-const MUL_ = pair('mul_');
-const DIV_ = pair('div_');
-const POW_ = pair('pow_');
-const CLAMP_ = aten('clamp_');
-const ZERO_ = aten('zero_');
-const FILL_ = aten('fill_', 'Scalar');
-const COPY_ = aten('copy_');
-const NORMAL_ = aten('normal_');
-const UNIFORM_ = aten('uniform_');
+const ADD_ = tensorOrScalar('add_');
+const SUB_ = tensorOrScalar('sub_');
+const MUL_ = tensorOrScalar('mul_');
+const DIV_ = tensorOrScalar('div_');
+const POW_ = tensorOrScalar('pow_');
+const CLAMP_ = operator('clamp_');
+const ZERO_ = operator('zero_');
+const FILL_ = operator('fill_', 'Scalar');
+const COPY_ = operator('copy_');
+const NORMAL_ = operator('normal_');
+const UNIFORM_ = operator('uniform_');
 const NORMAL_KEYS = optionKeys<{ mean?: number; std?: number }>({ mean: true, std: true });
 const UNIFORM_KEYS = optionKeys<{ from?: number; to?: number }>({ from: true, to: true });
 

@@ -1,19 +1,18 @@
 // Reductions: sums, means, norms, extremes and their indices, over every element or along
 // dimensions given positionally or by R's names (`x.sum({ dim: 1, keepdim: true })`).
-import { Op } from '../core/dispatch.js';
+import { operator, type Op } from '../core/dispatch.js';
 import { dtypeCode, type DTypeLike } from '../core/dtype.js';
 import { native, type TensorId } from '../core/native.js';
 import { checkBoolean, checkDims, checkInteger, checkNumber, checkOptions, namedArguments, optionKeys } from '../core/validate.js';
-import { checkTensor, optionalDim, tensorFrom, type Tensor } from './tensor.js';
+import { checkTensor, opResult, optionalDim, tensorFrom, type Tensor } from './tensor.js';
 
-const aten = (name: string, overload = ''): Op => new Op(`aten::${name}`, overload);
-const SUM = { all: aten('sum'), dim: aten('sum', 'dim_IntList') };
-const MEAN = { all: aten('mean'), dim: aten('mean', 'dim') };
-const NORM = aten('norm', 'ScalarOpt_dim');
-const MAX = { all: aten('max'), dim: aten('max', 'dim') };
-const MIN = { all: aten('min'), dim: aten('min', 'dim') };
-const ARGMAX = aten('argmax');
-const ARGMIN = aten('argmin');
+const SUM = { all: operator('sum'), dim: operator('sum', 'dim_IntList') };
+const MEAN = { all: operator('mean'), dim: operator('mean', 'dim') };
+const NORM = operator('norm', 'ScalarOpt_dim');
+const MAX = { all: operator('max'), dim: operator('max', 'dim') };
+const MIN = { all: operator('min'), dim: operator('min', 'dim') };
+const ARGMAX = operator('argmax');
+const ARGMIN = operator('argmin');
 
 /** R's named form of `dim` and `keepdim`: `x.max({ dim: 1 })`. */
 export interface DimOptions {
@@ -33,16 +32,12 @@ const REDUCE_KEYS = optionKeys<{ dtype?: DTypeLike }>({ dtype: true });
 const NORM_KEYS = optionKeys<{ p?: number; dim?: number | number[] | null; keepdim?: boolean }>({ p: true, dim: true, keepdim: true });
 const ARG_KEYS = optionKeys<{ dim?: number | null; keepdim?: boolean }>({ dim: true, keepdim: true });
 
-function call(op: Op, ...args: unknown[]): Tensor {
-  return tensorFrom(native.callOp(op.id, ...args) as TensorId);
-}
-
 function reduce(self: Tensor, op: { all: Op; dim: Op }, name: string, dim: number | number[] | null | undefined, keepdim: boolean, options: { dtype?: DTypeLike } | undefined): Tensor {
   const { dtype: given } = checkOptions(options, REDUCE_KEYS, name);
   const dims = dim === undefined || dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
   const dtype = given === undefined ? null : dtypeCode(given);
   checkBoolean(keepdim, 'keepdim');
-  return dims === null ? call(op.all, self.h, dtype) : call(op.dim, self.h, dims, keepdim, dtype);
+  return dims === null ? opResult(op.all, self.h, dtype) : opResult(op.dim, self.h, dims, keepdim, dtype);
 }
 
 // (dim, keepdim) given positionally or as R's named arguments.
@@ -83,7 +78,7 @@ export function torch_norm(self: Tensor, p: number | { p?: number; dim?: number 
   checkNumber(p, 'p');
   // torch.norm(x, p, dim=None) is _VF.norm over every dimension.
   const dims = dim === undefined || dim === null ? Array.from({ length: self.dim() }, (_, i) => i) : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim');
-  return call(NORM, self.h, p, dims, checkBoolean(keepdim, 'keepdim'));
+  return opResult(NORM, self.h, p, dims, checkBoolean(keepdim, 'keepdim'));
 }
 
 /** The largest element, or `[values, indices]` along `dim`. @example x.max(); const [v, i] = torch_max(x, 1) */
@@ -91,7 +86,7 @@ export function torch_max(self: Tensor): Tensor;
 export function torch_max(self: Tensor, dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];
 export function torch_max(self: Tensor, dim?: number | DimOptions, keepdim = false): Tensor | [Tensor, Tensor] {
   checkTensor(self, 'self');
-  if (dim === undefined) return call(MAX.all, self.h);
+  if (dim === undefined) return opResult(MAX.all, self.h);
   const [axis, keep] = dimArguments(dim, keepdim, 'max');
   return dimReduce(self, MAX.dim, axis, keep);
 }
@@ -101,7 +96,7 @@ export function torch_min(self: Tensor): Tensor;
 export function torch_min(self: Tensor, dim: number | DimOptions, keepdim?: boolean): [Tensor, Tensor];
 export function torch_min(self: Tensor, dim?: number | DimOptions, keepdim = false): Tensor | [Tensor, Tensor] {
   checkTensor(self, 'self');
-  if (dim === undefined) return call(MIN.all, self.h);
+  if (dim === undefined) return opResult(MIN.all, self.h);
   const [axis, keep] = dimArguments(dim, keepdim, 'min');
   return dimReduce(self, MIN.dim, axis, keep);
 }
@@ -118,11 +113,11 @@ function argArguments(dim: unknown, keepdim: unknown, where: string): [number | 
 /** Index of the largest element (of the flattened tensor when `dim` is omitted). @example logits.argmax(-1); x.argmax(-1, { keepdim: true }) */
 export function torch_argmax(self: Tensor, dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim: boolean | { keepdim?: boolean } = false): Tensor {
   checkTensor(self, 'self');
-  return call(ARGMAX, self.h, ...argArguments(dim, keepdim, 'argmax'));
+  return opResult(ARGMAX, self.h, ...argArguments(dim, keepdim, 'argmax'));
 }
 
 /** Index of the smallest element. @example x.argmin(0) */
 export function torch_argmin(self: Tensor, dim?: number | null | { dim?: number | null; keepdim?: boolean }, keepdim: boolean | { keepdim?: boolean } = false): Tensor {
   checkTensor(self, 'self');
-  return call(ARGMIN, self.h, ...argArguments(dim, keepdim, 'argmin'));
+  return opResult(ARGMIN, self.h, ...argArguments(dim, keepdim, 'argmin'));
 }

@@ -2,7 +2,7 @@
 // PyTorch. Methods validate their arguments, then make one native call that wraps its
 // result straight into a fresh Tensor (no intermediate objects, no copies).
 import { inspect } from 'node:util';
-import { Op, setTensorMaker } from '../core/dispatch.js';
+import { operator, setTensorMaker, tensorOrScalar, type Op } from '../core/dispatch.js';
 import { TensorMethods } from './generated/methods.js';
 import { toNativeIndex, type IndexItem } from './indexing.js';
 import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.js';
@@ -13,24 +13,22 @@ import {
 } from '../core/validate.js';
 
 // The operators the hand-written methods call (the op table's are in src/ops/generated/).
-const aten = (name: string, overload = ''): Op => new Op(`aten::${name}`, overload);
-const pair = (name: string, tensor: string, scalar: string) => ({ Tensor: aten(name, tensor), Scalar: aten(name, scalar) });
-const ADD = pair('add', 'Tensor', 'Scalar');
-const SUB = pair('sub', 'Tensor', 'Scalar');
-const MUL = pair('mul', 'Tensor', 'Scalar');
-const DIV = pair('div', 'Tensor', 'Scalar');
-const MATMUL = aten('matmul');
-const CLAMP = aten('clamp');
-const LOGICAL_AND = aten('logical_and');
-const LOGICAL_OR = aten('logical_or');
-const ALLCLOSE = aten('allclose');
-const EQUAL = aten('equal');
-const PERMUTE = aten('permute');
-const RESHAPE = aten('reshape');
-const VIEW = aten('view');
-const EXPAND = aten('expand');
-const FLATTEN = aten('flatten', 'using_ints');
-const SQUEEZE = { all: aten('squeeze'), dim: aten('squeeze', 'dim') };
+const ADD = tensorOrScalar('add');
+const SUB = tensorOrScalar('sub');
+const MUL = tensorOrScalar('mul');
+const DIV = tensorOrScalar('div');
+const MATMUL = operator('matmul');
+const CLAMP = operator('clamp');
+const LOGICAL_AND = operator('logical_and');
+const LOGICAL_OR = operator('logical_or');
+const ALLCLOSE = operator('allclose');
+const EQUAL = operator('equal');
+const PERMUTE = operator('permute');
+const RESHAPE = operator('reshape');
+const VIEW = operator('view');
+const EXPAND = operator('expand');
+const FLATTEN = operator('flatten', 'using_ints');
+const SQUEEZE = { all: operator('squeeze'), dim: operator('squeeze', 'dim') };
 
 const INTERNAL = Symbol('torchlora.internal');
 
@@ -265,7 +263,7 @@ export class Tensor extends TensorMethods {
     checkOperand(other, 'other');
     alpha = alphaOf(alpha, 'add');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
-    return typeof other === 'object' ? call(ADD.Tensor, this.h, other.h, alpha) : call(ADD.Scalar, this.h, other, alpha);
+    return typeof other === 'object' ? opResult(ADD.Tensor, this.h, other.h, alpha) : opResult(ADD.Scalar, this.h, other, alpha);
   }
 
   /** `this - alpha * other`. @example x.sub(y) */
@@ -273,7 +271,7 @@ export class Tensor extends TensorMethods {
     checkOperand(other, 'other');
     alpha = alphaOf(alpha, 'sub');
     if (alpha !== undefined) checkNumber(alpha, 'alpha');
-    return typeof other === 'object' ? call(SUB.Tensor, this.h, other.h, alpha) : call(SUB.Scalar, this.h, other, alpha);
+    return typeof other === 'object' ? opResult(SUB.Tensor, this.h, other.h, alpha) : opResult(SUB.Scalar, this.h, other, alpha);
   }
 
   /** Elementwise product. @example x.mul(2) */
@@ -281,7 +279,7 @@ export class Tensor extends TensorMethods {
   /** Elementwise true division. @example x.div(y) */
   div(other: TensorOrScalar): Tensor { return binary(this, DIV, other); }
   /** Matrix product with PyTorch's broadcasting rules. @example x.matmul(w) */
-  matmul(other: Tensor): Tensor { return call(MATMUL, this.h, checkTensor(other, 'other').h); }
+  matmul(other: Tensor): Tensor { return opResult(MATMUL, this.h, checkTensor(other, 'other').h); }
 
 
   /** Limits values to [min, max]; either bound may be null. @example x.clamp(0, 1) */
@@ -291,15 +289,15 @@ export class Tensor extends TensorMethods {
     if (min !== null) checkNumber(min, 'min');
     if (max !== null) checkNumber(max, 'max');
     if (min === null && max === null) throw new TypeError('Expected at least one of min and max for clamp but received neither');
-    return call(CLAMP, this.h, min, max);
+    return opResult(CLAMP, this.h, min, max);
   }
 
   // ---- comparison and logic (results are bool tensors) ----
 
   /** Elementwise and (non-zero is true); `other` may be a number or a boolean. */
-  logical_and(other: TensorOrScalar): Tensor { return call(LOGICAL_AND, this.h, logicalOperand(this, other).h); }
+  logical_and(other: TensorOrScalar): Tensor { return opResult(LOGICAL_AND, this.h, logicalOperand(this, other).h); }
   /** Elementwise or (non-zero is true); `other` may be a number or a boolean. */
-  logical_or(other: TensorOrScalar): Tensor { return call(LOGICAL_OR, this.h, logicalOperand(this, other).h); }
+  logical_or(other: TensorOrScalar): Tensor { return opResult(LOGICAL_OR, this.h, logicalOperand(this, other).h); }
 
   /** Whether all elements are close: `|a - b| <= atol + rtol * |b|`. @example a.allclose(b, 1e-5, 1e-8) */
   allclose(other: Tensor, rtol: number | { rtol?: number; atol?: number; equal_nan?: boolean } = 1e-5, atol = 1e-8, equal_nan = false): boolean {
@@ -319,29 +317,29 @@ export class Tensor extends TensorMethods {
 
   /** Reorders the dimensions. @example x.permute(2, 0, 1) */
   permute(...dims: number[] | [number[]]): Tensor {
-    return call(PERMUTE, this.h, dimsFrom(dims, 'dims'));
+    return opResult(PERMUTE, this.h, dimsFrom(dims, 'dims'));
   }
 
   /** The same values in a new shape (a view when possible); -1 infers one size. @example x.reshape(-1, 4) */
   reshape(...shape: number[] | [number[]]): Tensor {
-    return call(RESHAPE, this.h, dimsFrom(shape, 'shape'));
+    return opResult(RESHAPE, this.h, dimsFrom(shape, 'shape'));
   }
 
   /** A view with a new shape (a TorchError if the memory layout does not allow it). @example x.view(2, -1) */
   view(...shape: number[] | [number[]]): Tensor {
-    return call(VIEW, this.h, dimsFrom(shape, 'shape'));
+    return opResult(VIEW, this.h, dimsFrom(shape, 'shape'));
   }
 
   /** Broadcasts size-1 dimensions to `shape` without copying; -1 keeps a size. @example b.expand(4, -1) */
   expand(...shape: number[] | [number[]]): Tensor {
-    return call(EXPAND, this.h, dimsFrom(shape, 'shape'));
+    return opResult(EXPAND, this.h, dimsFrom(shape, 'shape'));
   }
 
   /** Flattens dimensions `start_dim`..`end_dim` into one. @example images.flatten(1) */
   flatten(start_dim: number | { start_dim?: number; end_dim?: number } = 0, end_dim = -1): Tensor {
     const named = namedArguments(start_dim, FLATTEN_KEYS, 'flatten');
     if (named !== null) ({ start_dim = 0, end_dim = -1 } = named);
-    return call(FLATTEN, this.h, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim'));
+    return opResult(FLATTEN, this.h, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim'));
   }
 
   /** Removes size-1 dimensions (only `dim` when given). @example x.squeeze(0) */
@@ -349,7 +347,7 @@ export class Tensor extends TensorMethods {
     const named = namedArguments(dim, SQUEEZE_KEYS, 'squeeze');
     if (named !== null) ({ dim } = named);
     const axis = optionalDim(dim);
-    return axis === null ? call(SQUEEZE.all, this.h) : call(SQUEEZE.dim, this.h, axis);
+    return axis === null ? opResult(SQUEEZE.all, this.h) : opResult(SQUEEZE.dim, this.h, axis);
   }
 
 
@@ -474,14 +472,14 @@ Object.defineProperty(Tensor.prototype, TENSOR_BRAND, { value: true });
 
 // ---- the methods' shared steps (functions, not methods: nothing internal on the prototype) ----
 
-// The result of an operator that returns one tensor.
-function call(op: Op, ...args: unknown[]): Tensor {
+/** @internal The result of an operator that returns one tensor (arguments in schema order). */
+export function opResult(op: Op, ...args: unknown[]): Tensor {
   return tensorFrom(native.callOp(op.id, ...args) as TensorId);
 }
 
 function binary(self: Tensor, op: { Tensor: Op; Scalar: Op }, other: unknown, name = 'other'): Tensor {
   const operand = checkOperand(other, name);
-  return typeof operand === 'object' ? call(op.Tensor, self.h, operand.h) : call(op.Scalar, self.h, operand);
+  return typeof operand === 'object' ? opResult(op.Tensor, self.h, operand.h) : opResult(op.Scalar, self.h, operand);
 }
 
 // A number or boolean as a 0-dim bool tensor on `self`'s device, for the logical ops.
