@@ -26,7 +26,9 @@ export * from './nn/layers.js';
 export * from './nn/containers.js';
 export * from './nn/attention.js';
 export * from './nn/normalization.js';
-export * from './nn/pooling.js';
+export { type PoolOutput, type PoolGenerator } from './nn/pooling.js';
+export * from './nn/pooling_window.js';
+export * from './nn/pooling_adaptive.js';
 export * from './nn/recurrent.js';
 export {
   nnf_mse_loss, nnf_l1_loss, nnf_cross_entropy, nnf_binary_cross_entropy_with_logits, nnf_relu, nnf_gelu, nnf_softmax,
