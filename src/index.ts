@@ -17,11 +17,11 @@ export {
   type SafetensorsContents, type SafetensorsLoadOptions, type SafetensorsTensors,
 } from './io/safetensors.js';
 export { torch_save, torch_load, type TorchValue, type TorchKey, type TorchLoadOptions } from './io/serialization.js';
-export {
-  nn_Module, nn_module, nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer, is_nn_module, RemovableHandle,
-  type ForwardHook, type ForwardPreHook,
-  type nn_module_instance, type nn_module_definition, type nn_module_generator, type ModuleToOptions, type LoadStateDictOptions, type LoadStateDictResult,
-} from './nn/module.js';
+export { nn_Module, is_nn_module, type ModuleToOptions } from './nn/module.js';
+export { nn_module, type nn_module_instance, type nn_module_definition, type nn_module_generator } from './nn/generator.js';
+export { nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer } from './nn/registry.js';
+export { RemovableHandle, type ForwardHook, type ForwardPreHook } from './nn/hooks.js';
+export { type LoadStateDictOptions, type LoadStateDictResult } from './nn/state_dict.js';
 export * from './nn/layers.js';
 export * from './nn/containers.js';
 export * from './nn/attention.js';

@@ -3,7 +3,8 @@
 import { atenOp } from '../ops/aten.js';
 import type { Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkNonNegativeInteger, checkOptions, fail, optionKeys } from '../core/validate.js';
-import { nn_Module, nn_module } from './module.js';
+import { nn_Module } from './module.js';
+import { nn_module } from './generator.js';
 import { checkDimensions, pooled, type Dims, type PoolGenerator, type PoolOutput } from './pooling.js';
 
 const ADAPTIVE_AVG_POOL = { 1: atenOp('adaptive_avg_pool1d'), 2: atenOp('adaptive_avg_pool2d') };
