@@ -18,16 +18,18 @@ export {
   type SafetensorsContents, type SafetensorsLoadOptions, type SafetensorsTensors,
 } from './io/safetensors.js';
 export { torch_save, torch_load, type TorchValue, type TorchKey, type TorchLoadOptions } from './io/serialization.js';
-export {
-  nn_Module, nn_module, nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer, is_nn_module, RemovableHandle,
-  type ForwardHook, type ForwardPreHook,
-  type nn_module_instance, type nn_module_definition, type nn_module_generator, type ModuleToOptions, type LoadStateDictOptions, type LoadStateDictResult,
-} from './nn/module.js';
+export { nn_Module, is_nn_module, type ModuleToOptions } from './nn/module.js';
+export { nn_module, type nn_module_instance, type nn_module_definition, type nn_module_generator } from './nn/generator.js';
+export { nn_parameter, nn_buffer, is_nn_parameter, is_nn_buffer } from './nn/registry.js';
+export { RemovableHandle, type ForwardHook, type ForwardPreHook } from './nn/hooks.js';
+export { type LoadStateDictOptions, type LoadStateDictResult } from './nn/state_dict.js';
 export * from './nn/layers.js';
 export * from './nn/containers.js';
 export * from './nn/attention.js';
 export * from './nn/normalization.js';
-export * from './nn/pooling.js';
+export { type PoolOutput, type PoolGenerator } from './nn/pooling.js';
+export * from './nn/pooling_window.js';
+export * from './nn/pooling_adaptive.js';
 export * from './nn/recurrent.js';
 export {
   nnf_mse_loss, nnf_l1_loss, nnf_cross_entropy, nnf_binary_cross_entropy_with_logits, nnf_relu, nnf_gelu, nnf_softmax,

@@ -1,4 +1,4 @@
-// Max, average and adaptive pooling (src/nn/pooling.ts): windows, defaults (stride = kernel
+// Max, average and adaptive pooling (src/nn/pooling*.ts): windows, defaults (stride = kernel
 // size), padding, ceil_mode, count_include_pad, divisor_override, indices, unbatched input,
 // the modules, and argument checks. Expected values are worked out by hand on small inputs;
 // bit-for-bit agreement with PyTorch is test/parity/layers.parity.test.ts.

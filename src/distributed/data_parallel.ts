@@ -5,7 +5,8 @@
 // Only parameters that require grad are reduced: under LoRA, A and B, not the frozen base.
 import { torch_is_grad_enabled, with_no_grad } from '../ops/autograd.js';
 import { native, type Handle } from '../core/native.js';
-import { nn_Module, nn_module } from '../nn/module.js';
+import { nn_Module } from '../nn/module.js';
+import { nn_module } from '../nn/generator.js';
 import { Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkFunction, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
 import { defaultGroup } from './process_group.js';

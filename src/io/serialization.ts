@@ -16,7 +16,7 @@ import type { DType } from '../core/dtype.js';
 import { TorchError } from '../core/errors.js';
 import { checkPath, fileError } from './filesystem.js';
 import { native } from '../core/native.js';
-import { is_nn_parameter } from '../nn/module.js';
+import { is_nn_parameter } from '../nn/registry.js';
 import { PickleWriter } from './pickle.js';
 import { fileSource, readTorchFile } from './serialization_read.js';
 import { STORAGE_TYPES, isIndex } from './storages.js';

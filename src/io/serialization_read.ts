@@ -6,7 +6,7 @@ import { fstatSync, readSync } from 'node:fs';
 import { torch_empty } from '../ops/creation.js';
 import type { DType } from '../core/dtype.js';
 import { native } from '../core/native.js';
-import { nn_parameter } from '../nn/module.js';
+import { nn_parameter } from '../nn/registry.js';
 import { PyBytes, PyDict, PyGlobal, PySet, PyTuple, unpickle, type PyValue, type UnpickleHooks } from './pickle.js';
 import type { TorchKey } from './serialization.js';
 import { DTYPE_OF_STORAGE, FOREIGN_STORAGES, STORAGE_TYPES, isFloating, isIndex } from './storages.js';

@@ -3,7 +3,7 @@
 // term is B(A(dropout(x))) · scaling and ΔW[o, i, :, :] = Σ_k B[o, k] A[k, i, :, :] · scaling.
 import { nnf_conv2d } from '../nn/functional.js';
 import { nn_conv2d } from '../nn/layers.js';
-import { nn_module } from '../nn/module.js';
+import { nn_module } from '../nn/generator.js';
 import type { Tensor } from '../ops/tensor.js';
 import { failRange } from '../core/validate.js';
 import { DenseLoraLayer } from './dense.js';

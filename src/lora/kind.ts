@@ -1,6 +1,7 @@
 // The kinds of layer LoRA wraps, and the public maker of each kind's LoRA layers: the edge
 // where a plain layer and a layer's options are checked.
-import type { nn_Module, nn_module_generator } from '../nn/module.js';
+import type { nn_Module } from '../nn/module.js';
+import type { nn_module_generator } from '../nn/generator.js';
 import type { Tensor } from '../ops/tensor.js';
 import { fail } from '../core/validate.js';
 import { LoraLayer } from './layer.js';

@@ -2,7 +2,7 @@
 // with A = lora_A[name].weight (r x in) and B = lora_B[name].weight (out x r).
 import { native } from '../core/native.js';
 import { nn_linear } from '../nn/layers.js';
-import { nn_module } from '../nn/module.js';
+import { nn_module } from '../nn/generator.js';
 import { tensorFrom, type Tensor } from '../ops/tensor.js';
 import { fail, failRange } from '../core/validate.js';
 import { DenseLoraLayer } from './dense.js';

@@ -4,7 +4,8 @@
 import { atenOp } from '../ops/aten.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkInteger } from '../core/validate.js';
-import { nn_Module, nn_module } from './module.js';
+import { nn_Module } from './module.js';
+import { nn_module } from './generator.js';
 
 const SILU = atenOp('silu');
 

@@ -11,7 +11,9 @@ import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail, fa
 import { nnf_dropout, nnf_linear } from './functional.js';
 import { nn_init_constant_, nn_init_xavier_normal_, nn_init_xavier_uniform_ } from './init.js';
 import { nn_linear } from './layers.js';
-import { nn_Module, nn_module, nn_parameter } from './module.js';
+import { nn_Module } from './module.js';
+import { nn_module } from './generator.js';
+import { nn_parameter } from './registry.js';
 import { checkProbability, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
 
 export interface MultiheadAttentionOptions extends FactoryOptions {

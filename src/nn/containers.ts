@@ -4,7 +4,8 @@
 // Children live under their names as ordinary own properties, so `list[0]` and `dict.encoder`
 // are plain reads; the methods keep the names "0", "1", ... dense, as PyTorch does.
 import { checkInteger, fail, failRange } from '../core/validate.js';
-import { nn_Module, nn_module } from './module.js';
+import { nn_Module } from './module.js';
+import { nn_module } from './generator.js';
 
 function checkModule(value: unknown, name: string): nn_Module {
   if (!(value instanceof nn_Module)) fail('an nn_module', name, value);

@@ -13,7 +13,9 @@ import {
   checkMaxNorm, nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, nnf_relu, sizes, type GeluOptions, type SizeOption,
 } from './functional.js';
 import { fanInAndFanOut, nn_init_constant_, nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_ } from './init.js';
-import { nn_Module, nn_module, nn_parameter } from './module.js';
+import { nn_Module } from './module.js';
+import { nn_module } from './generator.js';
+import { nn_parameter } from './registry.js';
 import { checkProbability, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
 
 export type { FactoryOptions } from './options.js';

@@ -9,7 +9,8 @@ import {
   broadcastPair, nnf_binary_cross_entropy_with_logits, nnf_cross_entropy, nnf_l1_loss, nnf_mse_loss, optionalTensor, reductionCode,
   type BinaryCrossEntropyWithLogitsOptions, type CrossEntropyOptions, type LossOptions, type Reduction,
 } from './functional.js';
-import { nn_Module, nn_module, type nn_module_generator } from './module.js';
+import { nn_Module } from './module.js';
+import { nn_module, type nn_module_generator } from './generator.js';
 
 const NLL_LOSS = atenOp('nll_loss_nd');
 const BINARY_CROSS_ENTROPY = atenOp('binary_cross_entropy');

@@ -9,7 +9,9 @@ import {
   checkBoolean, checkFinite, checkNonNegativeInteger, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../core/validate.js';
 import { optionalTensor } from './functional.js';
-import { nn_Module, nn_module, nn_parameter, nn_buffer } from './module.js';
+import { nn_Module } from './module.js';
+import { nn_module } from './generator.js';
+import { nn_parameter, nn_buffer } from './registry.js';
 import { checkRank, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
 
 const BATCH_NORM = atenOp('batch_norm');

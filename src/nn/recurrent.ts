@@ -7,7 +7,9 @@ import { atenOp } from '../ops/aten.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 import { nn_init_uniform_ } from './init.js';
-import { nn_Module, nn_module, nn_parameter } from './module.js';
+import { nn_Module } from './module.js';
+import { nn_module } from './generator.js';
+import { nn_parameter } from './registry.js';
 import { checkProbability, checkRank, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
 
 const LSTM_OP = atenOp('lstm', 'input');
