@@ -13,11 +13,11 @@ type Kind = 'adam' | 'adamw' | 'sgd' | 'rmsprop' | 'adagrad';
 // Each kind with its defaults (SGD has no default learning rate) and with options that make
 // its state hold every tensor it can.
 const KINDS: Record<Kind, { python: string; plain: (p: Tensor[]) => Optimizer<any>; full: (p: Tensor[]) => Optimizer<any>; flags: string[] }> = {
-  adam: { python: 'Adam', plain: (p) => optim_adam(p), full: (p) => optim_adam(p, { amsgrad: true }), flags: ['maximize', 'fused'] },
-  adamw: { python: 'AdamW', plain: (p) => optim_adamw(p), full: (p) => optim_adamw(p, { amsgrad: true }), flags: ['maximize', 'fused'] },
-  sgd: { python: 'SGD', plain: (p) => optim_sgd(p, { lr: 0.1 }), full: (p) => optim_sgd(p, { lr: 0.1, momentum: 0.9 }), flags: ['maximize', 'fused'] },
-  rmsprop: { python: 'RMSprop', plain: (p) => optim_rmsprop(p), full: (p) => optim_rmsprop(p, { momentum: 0.9, centered: true }), flags: [] },
-  adagrad: { python: 'Adagrad', plain: (p) => optim_adagrad(p), full: (p) => optim_adagrad(p), flags: [] },
+  adam: { python: 'Adam', plain: (p) => optim_adam(p), full: (p) => optim_adam(p, { amsgrad: true }), flags: ['maximize', 'foreach', 'fused'] },
+  adamw: { python: 'AdamW', plain: (p) => optim_adamw(p), full: (p) => optim_adamw(p, { amsgrad: true }), flags: ['maximize', 'foreach', 'fused'] },
+  sgd: { python: 'SGD', plain: (p) => optim_sgd(p, { lr: 0.1 }), full: (p) => optim_sgd(p, { lr: 0.1, momentum: 0.9 }), flags: ['maximize', 'foreach', 'fused'] },
+  rmsprop: { python: 'RMSprop', plain: (p) => optim_rmsprop(p), full: (p) => optim_rmsprop(p, { momentum: 0.9, centered: true }), flags: ['foreach'] },
+  adagrad: { python: 'Adagrad', plain: (p) => optim_adagrad(p), full: (p) => optim_adagrad(p), flags: ['foreach'] },
 };
 const NAMES = Object.keys(KINDS) as Kind[];
 
@@ -47,10 +47,10 @@ describe('the TypeScript table and native/optim/options.h name the same things',
 
   it('every kind refuses an option outside its table, naming the table', () => {
     expect(() => optim_rmsprop([parameter()], { maximize: true } as never)).toThrow(
-      new TypeError('Expected one of lr, alpha, eps, weight_decay, momentum, centered for optim_rmsprop options but received "maximize"'),
+      new TypeError('Expected one of lr, alpha, eps, weight_decay, momentum, centered, foreach for optim_rmsprop options but received "maximize"'),
     );
     expect(() => optim_adagrad([parameter()], { fused: true } as never)).toThrow(
-      new TypeError('Expected one of lr, lr_decay, weight_decay, initial_accumulator_value, eps for optim_adagrad options but received "fused"'),
+      new TypeError('Expected one of lr, lr_decay, weight_decay, initial_accumulator_value, eps, foreach for optim_adagrad options but received "fused"'),
     );
   });
 });

@@ -10,8 +10,8 @@
 // Optimizer::zero_grad() gained a set_to_none flag whose default flipped, so zero_grad is
 // done here, with PyTorch's current default (set_to_none = true) chosen in TypeScript.
 //
-// A group's `maximize` and `fused` (fused.cc: one pass per parameter) are kept beside
-// libtorch's options, which lack them. Both paths keep libtorch's own state objects, so state_dict() and checkpoints do not
+// A group's `maximize`, `foreach` and `fused` are kept beside libtorch's options, which lack
+// them. Every path keeps libtorch's own state objects, so state_dict() and checkpoints do not
 // depend on which path made them.
 #include "optim/optimizers.h"
 

@@ -36,7 +36,7 @@
 
 // What a group chooses that libtorch's options cannot hold. Which kinds offer which is the
 // TypeScript table's to say; a kind that lacks one keeps it false.
-#define TORCHLORA_GROUP_FLAGS(X) X(maximize) X(fused)
+#define TORCHLORA_GROUP_FLAGS(X) X(maximize) X(foreach) X(fused)
 
 namespace torchlora {
 

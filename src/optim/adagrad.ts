@@ -1,6 +1,6 @@
 // Adagrad (`optim_adagrad`): its table of options and state.
 import type { Tensor } from '../core/tensor.js';
-import { learningRate, nonNegative, type OptimizerKind, type OptionsOf } from './kind.js';
+import { learningRate, nonNegative, path, type OptimizerKind, type OptionsOf } from './kind.js';
 import { Optimizer, type ParamGroupInput } from './optimizer.js';
 
 const ADAGRAD_FIELDS = {
@@ -14,6 +14,11 @@ const ADAGRAD_FIELDS = {
   initial_accumulator_value: nonNegative(0),
   /** Added to the denominator for stability (1e-10). */
   eps: nonNegative(1e-10),
+  /**
+   * Run PyTorch's multi-tensor path (`foreach=True`, false); see `AdamOptions.foreach`. On
+   * libtorch 1.13 it scales the step in float32, as Python's does there.
+   */
+  foreach: path(),
 };
 
 /** Options of `optim_adagrad`. */

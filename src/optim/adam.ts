@@ -1,6 +1,6 @@
 // Adam and AdamW (`optim_adam`, `optim_adamw`): their table of options and state.
 import type { Tensor } from '../core/tensor.js';
-import { betas, flag, learningRate, nonNegative, path, type OptimizerKind, type OptionsOf, type Settings } from './kind.js';
+import { betas, flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf, type Settings } from './kind.js';
 import { Optimizer, type ParamGroupInput } from './optimizer.js';
 
 const ADAM_FIELDS = {
@@ -17,9 +17,15 @@ const ADAM_FIELDS = {
   /** Maximize the objective instead of minimizing it (false). */
   maximize: flag(),
   /**
-   * Update each parameter in one pass over param, grad and state (false): about a third of
-   * the memory traffic of PyTorch's path, equal to it within float rounding. false runs
-   * PyTorch's own sequence of ops, bit for bit.
+   * Run PyTorch's multi-tensor path (`foreach=True`): aten's `_foreach_*` ops over all of a
+   * group's parameters at once (false). The same numbers as the default path on the CPU.
+   */
+  foreach: path(),
+  /**
+   * Run PyTorch's fused kernel (`fused=True`), one pass per parameter (false): Python's
+   * `fused=True` result bit for bit, which differs from the default path's in the last bits.
+   * On libtorch before 2.4 (no fused CPU kernels) torchlora's own one-pass loop, with the
+   * default path's result. See README, "Fused and foreach optimizers".
    */
   fused: path(),
 };
@@ -37,19 +43,19 @@ const adamState = {
 // PyTorch 2.x's Adam and AdamW groups also say which weight decay they apply (AdamW's is
 // decoupled): it changes the update, so it loads only where it names the loading optimizer's.
 const ADAM: OptimizerKind<typeof ADAM_FIELDS> = {
-  name: 'adam', fields: ADAM_FIELDS, state: adamState,
+  name: 'adam', fields: ADAM_FIELDS, together: onePath, state: adamState,
   fixed: { decoupled_weight_decay: { value: false, why: 'optim_adam adds its weight decay to the gradient' } },
 };
 
 const ADAMW: OptimizerKind<typeof ADAM_FIELDS> = {
-  name: 'adamw', fields: { ...ADAM_FIELDS, weight_decay: nonNegative(1e-2) }, state: adamState,
+  name: 'adamw', fields: { ...ADAM_FIELDS, weight_decay: nonNegative(1e-2) }, together: onePath, state: adamState,
   fixed: { decoupled_weight_decay: { value: true, why: 'optim_adamw decouples its weight decay' } },
 };
 
 /**
  * Adam (Kingma & Ba), as `torch.optim.Adam`. `params` is an array of tensors (such as
- * `model.parameters`) or of parameter groups with their own options. `fused: true` updates
- * each parameter in one pass (`optim_adam(model.parameters, { fused: true })`).
+ * `model.parameters`) or of parameter groups with their own options. `foreach: true` and
+ * `fused: true` take PyTorch's other two paths (`optim_adam(model.parameters, { fused: true })`).
  *
  * @example
  * const opt = optim_adam(model.parameters, { lr: 0.1 });

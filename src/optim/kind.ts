@@ -16,7 +16,7 @@ export interface Field<T> {
   /** What it is, for the error when it must be given and is not. */
   readonly noun: string;
   /**
-   * It chooses how the update is computed, not what it is (`fused`): a state_dict
+   * It chooses how the update is computed, not what it is (`foreach`, `fused`): a state_dict
    * loaded into the optimizer leaves the group's choice as it is.
    */
   readonly path?: boolean;
@@ -79,8 +79,13 @@ export const finite = (value: number): Field<number> => ({ default: value, check
 export const betas = (value: [number, number]): Field<[number, number]> => ({ default: value, check: checkBetas, noun: 'pair of betas' });
 /** A boolean that changes the update. */
 export const flag = (value = false): Field<boolean> => ({ default: value, check: checkBoolean, noun: 'boolean' });
-/** A boolean that chooses how the update is computed (`fused`). */
+/** A boolean that chooses how the update is computed. */
 export const path = (): Field<boolean> => ({ default: false, check: checkBoolean, noun: 'boolean', path: true });
+
+/** `foreach` and `fused` both true: one group takes one path, as PyTorch's optimizers refuse. */
+export function onePath(options: Settings): void {
+  if (options.foreach === true && options.fused === true) failRange('false where fused is true (a group takes one path)', 'foreach', true);
+}
 
 /** The kind's own defaults: every field that has one. */
 export function defaultsOf(kind: OptimizerKind): Settings {
@@ -111,7 +116,7 @@ export function fieldsOf(kind: OptimizerKind, options: Settings): Settings {
 
 // Keys PyTorch's groups carry that only choose how the same update is computed (a loop or
 // one kernel for all, CUDA graphs, autograd through the step) and `initial_lr`, which its
-// schedulers add. Where a kind has `fused` itself, its table says what to do.
+// schedulers add. Where a kind has `foreach` or `fused` itself, its table says what to do.
 const PYTORCH_ONLY = new Set(['foreach', 'fused', 'capturable', 'differentiable', 'initial_lr']);
 
 /**

@@ -1,9 +1,10 @@
 // The optimizer all of `optim_adam`, `optim_adamw`, `optim_sgd`, `optim_rmsprop` and
 // `optim_adagrad` make (adam.ts, sgd.ts, rmsprop.ts, adagrad.ts), driven by its kind's table
 // (kind.ts). libtorch's torch::optim holds the groups and the state (native/optim/optimizers.cc);
-// each step is Python torch.optim's for the linked libtorch, op for op (native/optim/step.cc);
-// Adam, AdamW and SGD also have a fused path, one pass per parameter (`fused: true`,
-// native/optim/fused.cc). Options are checked here, once; libtorch holds them per parameter group, so `param_groups[i].lr = x` (what a
+// each step is Python torch.optim's for the linked libtorch, op for op, by the path a group
+// chose: its single-tensor path by default, `foreach: true` its multi-tensor path, `fused:
+// true` its fused kernels (native/optim/step.cc, foreach.cc, fused.cc). Options are checked
+// here, once; libtorch holds them per parameter group, so `param_groups[i].lr = x` (what a
 // scheduler in src/optim/schedulers/ does) takes effect at the next step().
 import { inspect } from 'node:util';
 import { with_enable_grad } from '../core/autograd.js';
@@ -140,7 +141,7 @@ export class Optimizer<O extends object = Record<string, unknown>> {
    * anything changes; tensors are copied onto each parameter's device and dtype. A state
    * dict saved by PyTorch's optimizer (read with `torch_load`) loads too: its step-count
    * tensors and its options that only choose an implementation (`foreach`, `fused`, ...)
-   * are taken as PyTorch means them; each group keeps its own `fused`.
+   * are taken as PyTorch means them; each group keeps its own `foreach` and `fused`.
    *
    * @example
    * opt.load_state_dict(saved);

@@ -1,6 +1,6 @@
 // RMSprop (`optim_rmsprop`): its table of options and state.
 import type { Tensor } from '../core/tensor.js';
-import { flag, learningRate, nonNegative, type OptimizerKind, type OptionsOf, type Settings } from './kind.js';
+import { flag, learningRate, nonNegative, path, type OptimizerKind, type OptionsOf, type Settings } from './kind.js';
 import { Optimizer, type ParamGroupInput } from './optimizer.js';
 
 const RMSPROP_FIELDS = {
@@ -16,6 +16,8 @@ const RMSPROP_FIELDS = {
   momentum: nonNegative(0),
   /** Normalise by an estimate of the gradient's variance instead of its second moment (false). */
   centered: flag(),
+  /** Run PyTorch's multi-tensor path (`foreach=True`, false); see `AdamOptions.foreach`. */
+  foreach: path(),
 };
 
 /** Options of `optim_rmsprop`. */

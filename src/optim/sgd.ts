@@ -1,7 +1,7 @@
 // SGD (`optim_sgd`): its table of options and state.
 import type { Tensor } from '../core/tensor.js';
 import { failRange } from '../core/validate.js';
-import { finite, flag, learningRate, nonNegative, path, type OptimizerKind, type OptionsOf, type Settings } from './kind.js';
+import { finite, flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf, type Settings } from './kind.js';
 import { Optimizer, type ParamGroupInput } from './optimizer.js';
 
 const SGD_FIELDS = {
@@ -17,7 +17,9 @@ const SGD_FIELDS = {
   nesterov: flag(),
   /** Maximize the objective instead of minimizing it (false). */
   maximize: flag(),
-  /** Update each parameter in one pass (false); see `AdamOptions.fused`. */
+  /** Run PyTorch's multi-tensor path (`foreach=True`, false); see `AdamOptions.foreach`. */
+  foreach: path(),
+  /** Run PyTorch's fused kernel (`fused=True`, false); see `AdamOptions.fused`. */
   fused: path(),
 };
 
@@ -30,6 +32,7 @@ const SGD: OptimizerKind<typeof SGD_FIELDS> = {
   together: (options: Settings) => {
     if (options.nesterov === true && (options.momentum as number) <= 0) failRange('momentum > 0 with nesterov', 'momentum', options.momentum);
     if (options.nesterov === true && options.dampening !== 0) failRange('dampening 0 with nesterov', 'dampening', options.dampening);
+    onePath(options);
   },
   // PyTorch keeps SGD's momentum buffer only with momentum, and no step count.
   state: { tensors: ['momentum_buffer'], needed: () => [], step: false },
