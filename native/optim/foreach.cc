@@ -4,8 +4,8 @@
 // constants pick the lines that changed between them. Scalars are passed as Python passes
 // them: a Python float is a double Scalar, a Python int an integer one.
 //
-// Where Python adds into a list in place that may hold the parameters' own gradients (2.x's
-// SGD with Nesterov momentum, 1.x's Adam, RMSprop and Adagrad with weight decay: each changes
+// Where Python adds into a list in place that may hold the parameters' own gradients (SGD
+// with Nesterov momentum; 1.x's Adam, RMSprop and Adagrad with weight decay: each changes
 // p.grad), the sum is made out of place here: the same values, and the gradients are left
 // as backward() made them, as on the other paths.
 #include "optim/foreach.h"
