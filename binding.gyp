@@ -26,7 +26,9 @@
         "native/ops/functions.cc",
         "native/ops/indexing.cc",
         "native/ops/scalar_math.cc",
+        "native/optim/foreach.cc",
         "native/optim/fused.cc",
+        "native/optim/fused_loop.cc",
         "native/optim/optimizers.cc",
         "native/optim/options.cc",
         "native/optim/step.cc"

@@ -1,7 +1,7 @@
 """One optimizer step on the seed's 1001 x 1000 weight, Python PyTorch side: torch.optim's
-default (single-tensor) path, and with `foreach` as the 4th argument its foreach path too.
-Prints one JSON object: case -> microseconds per step. Run by bench/optim.ts; the cases must
-stay those of bench/optim.ts.
+default (single-tensor) path, and with `paths` as the 4th argument its foreach path and, where
+this PyTorch has fused CPU kernels (2.4+), its fused path too. Prints one JSON object: case ->
+microseconds per step. Run by bench/optim.ts; the cases must stay those of bench/optim.ts.
 """
 import json
 import sys
@@ -35,13 +35,16 @@ def per_step(make, steps, repeats):
 
 def main():
     threads, steps, repeats = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    foreach = len(sys.argv) > 4 and sys.argv[4] == "foreach"
+    paths = len(sys.argv) > 4 and sys.argv[4] == "paths"
+    fused = tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 4)
     torch.set_num_threads(threads)
     results = {}
     for name, make in CASES.items():
         results[f"{name} (PyTorch)"] = per_step(make, steps, repeats)
-        if foreach:
+        if paths:
             results[f"{name} (PyTorch foreach)"] = per_step(lambda p, make=make: make(p, foreach=True), steps, repeats)
+        if paths and fused:
+            results[f"{name} (PyTorch fused)"] = per_step(lambda p, make=make: make(p, fused=True), steps, repeats)
     print(json.dumps(results))
 
 

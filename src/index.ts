@@ -41,7 +41,11 @@ export {
   nn_init_calculate_gain, nn_init_kaiming_uniform_, nn_init_kaiming_normal_, nn_init_xavier_uniform_, nn_init_xavier_normal_,
   nn_init_uniform_, nn_init_normal_, nn_init_constant_, nn_init_zeros_, nn_init_ones_, type Nonlinearity, type KaimingOptions,
 } from './nn/init.js';
-export * from './optim/optimizers.js';
+export * from './optim/optimizer.js';
+export * from './optim/adam.js';
+export * from './optim/sgd.js';
+export * from './optim/rmsprop.js';
+export * from './optim/adagrad.js';
 export { LRScheduler, type SchedulerState, type ScheduledOptimizer } from './optim/schedulers/base.js';
 export * from './optim/schedulers/decay.js';
 export * from './optim/schedulers/annealing.js';

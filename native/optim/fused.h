@@ -1,8 +1,11 @@
-// Fused optimizer updates: Adam, AdamW and SGD over one parameter in one pass over param,
-// grad and state (PyTorch's single-tensor path takes 6 to 9 passes and 2 temporaries; where
-// libtorch's sqrt is MKL's, Adam goes a block at a time, see fused.cc). The
-// optimizer's bookkeeping (groups, state, step counts) stays in optim_step.cc; these
-// functions only do the arithmetic, on tensors they are given, as optim_step.h's updates do.
+// `fused: true`: Python's fused=True. Where the linked libtorch has aten's fused optimizer
+// kernels on the CPU (2.4+: `_fused_adam_`, `_fused_adamw_`, `_fused_sgd_`), a group's
+// tensors go to them as torch.optim's `_fused_adam` and `_fused_sgd` hand them over, a list
+// per device and dtype, so a step is bit-identical to Python's fused=True on the same libtorch
+// (and, as there, differs from the default path in the last bits: the kernels order each
+// element's arithmetic their own way). Before 2.4 (Debian 12's 1.13, whose Python has no
+// fused CPU optimizers) it runs torchlora's one-pass loop (fused_loop.h), which gives the
+// default path's result.
 #pragma once
 
 #include "core/common.h"
@@ -10,12 +13,10 @@
 
 namespace torchlora {
 
-// exp_avg, exp_avg_sq (and max_exp_avg_sq with amsgrad) are updated in place, as is param.
-void FusedAdam(const AdamStep& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& exp_avg, at::Tensor& exp_avg_sq,
-               at::Tensor& max_exp_avg_sq);
+#define TORCHLORA_ATEN_FUSED TORCHLORA_TORCH_AT_LEAST(2, 4)
 
-// With momentum, `momentum_buffer` is read and updated; undefined, it is made (PyTorch then
-// starts it as a copy of the gradient).
-void FusedSgd(const SgdStep& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& momentum_buffer);
+// Each updates `tensors` (made by step.cc) in place; SGD makes the momentum buffers it lacks.
+void FusedAdam(const AdamHyper& hyper, AdamTensors& tensors);
+void FusedSgd(const SgdHyper& hyper, SgdTensors& tensors);
 
 }  // namespace torchlora

@@ -1,26 +1,19 @@
 // Optimizers: one libtorch optimizer per JavaScript object, attached with napi_wrap and a
 // type tag (a tensor passed by mistake is a TypeError, not a bad cast). The TypeScript
-// layer validates every option and passes complete option objects, which optim_options.cc
+// layer validates every option and passes complete option objects, which options.cc
 // converts; libtorch's optimizer holds the groups, their options and the per-parameter
-// state, optim_step.cc steps them as Python's torch.optim does, and this file reads and
-// writes that state for state_dict()/load_state_dict().
+// state, step.cc steps them as Python's torch.optim does, and this file reads and writes
+// that state for state_dict()/load_state_dict(), by options.h's list of each kind's state.
 //
 // It builds against libtorch 1.13 and 2.x: the state map's key changed from the parameter's
-// address as a string (1.13) to the address itself (2.1+; optim_step.h's StateKey), and
+// address as a string (1.13) to the address itself (2.1+; step.h's StateKey), and
 // Optimizer::zero_grad() gained a set_to_none flag whose default flipped, so zero_grad is
 // done here, with PyTorch's current default (set_to_none = true) chosen in TypeScript.
 //
-// Adam, AdamW and SGD groups may ask for `fused` (fused.cc: one pass per parameter) and
-// `maximize`; both are per-group choices kept beside libtorch's options, which lack them.
-// Both paths keep libtorch's own state objects, so state_dict() and checkpoints do not
+// A group's `maximize`, `foreach` and `fused` are kept beside libtorch's options, which lack
+// them. Every path keeps libtorch's own state objects, so state_dict() and checkpoints do not
 // depend on which path made them.
 #include "optim/optimizers.h"
-
-#include <torch/optim/adagrad.h>
-#include <torch/optim/adam.h>
-#include <torch/optim/adamw.h>
-#include <torch/optim/rmsprop.h>
-#include <torch/optim/sgd.h>
 
 #include <memory>
 #include <utility>
@@ -98,24 +91,6 @@ void Export(Napi::Env env, const Napi::Object& outs, Napi::Array& names, const c
 at::Tensor Imported(const Napi::Env env, const Napi::Object& state, const char* name, const at::Tensor& param) {
   if (!state.Has(name) || state.Get(name).IsUndefined() || state.Get(name).IsNull()) return at::Tensor();
   return Unwrap(env, state.Get(name)).detach().to(param.device(), param.scalar_type(), false, true);
-}
-
-template <typename State>
-void ExportAdamState(Napi::Env env, const State& state, const Napi::Object& outs, Napi::Object& result, Napi::Array& names) {
-  result.Set("step", static_cast<double>(state.step()));
-  Export(env, outs, names, "exp_avg", state.exp_avg());
-  Export(env, outs, names, "exp_avg_sq", state.exp_avg_sq());
-  Export(env, outs, names, "max_exp_avg_sq", state.max_exp_avg_sq());
-}
-
-template <typename State>
-std::unique_ptr<torch::optim::OptimizerParamState> ImportAdamState(Napi::Env env, const Napi::Object& object, const at::Tensor& param) {
-  auto state = std::make_unique<State>();
-  state->step(object.Get("step").As<Napi::Number>().Int64Value());
-  state->exp_avg(Imported(env, object, "exp_avg", param));
-  state->exp_avg_sq(Imported(env, object, "exp_avg_sq", param));
-  state->max_exp_avg_sq(Imported(env, object, "max_exp_avg_sq", param));
-  return state;
 }
 
 // ---- exported functions ----
@@ -214,7 +189,7 @@ Napi::Value SetOptions(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// optimizerGetState(optimizer, group, index, outs: { exp_avg, exp_avg_sq, max_exp_avg_sq, momentum_buffer })
+// optimizerGetState(optimizer, group, index, outs: { [name]: Tensor } for every state tensor name)
 //   -> null before the parameter's first step, else { step?, names }: the state tensors
 //      (shared with the optimizer, not copies) are wrapped into outs[name] for each name.
 Napi::Value GetState(const Napi::CallbackInfo& info) {
@@ -226,31 +201,12 @@ Napi::Value GetState(const Napi::CallbackInfo& info) {
   const Napi::Object outs = info[3].As<Napi::Object>();
   Napi::Object result = Napi::Object::New(env);
   Napi::Array names = Napi::Array::New(env);
-  switch (box.kind) {
-    case Kind::kAdam:
-      ExportAdamState(env, static_cast<const torch::optim::AdamParamState&>(*found->second), outs, result, names);
-      break;
-    case Kind::kAdamW:
-      ExportAdamState(env, static_cast<const torch::optim::AdamWParamState&>(*found->second), outs, result, names);
-      break;
-    case Kind::kSgd:
-      Export(env, outs, names, "momentum_buffer", static_cast<const torch::optim::SGDParamState&>(*found->second).momentum_buffer());
-      break;
-    case Kind::kRmsprop: {
-      const auto& rmsprop = static_cast<const torch::optim::RMSpropParamState&>(*found->second);
-      result.Set("step", static_cast<double>(rmsprop.step()));
-      Export(env, outs, names, "square_avg", rmsprop.square_avg());
-      Export(env, outs, names, "momentum_buffer", rmsprop.momentum_buffer());
-      Export(env, outs, names, "grad_avg", rmsprop.grad_avg());
-      break;
-    }
-    case Kind::kAdagrad: {
-      const auto& adagrad = static_cast<const torch::optim::AdagradParamState&>(*found->second);
-      result.Set("step", static_cast<double>(adagrad.step()));
-      Export(env, outs, names, "sum", adagrad.sum());
-      break;
-    }
-  }
+  WithKindTypes(box.kind, [&](auto types) {
+    using State = typename decltype(types)::State;
+    const auto& state = static_cast<const State&>(*found->second);
+    if constexpr (HasStep<State>::value) result.Set("step", static_cast<double>(state.step()));
+    VisitState(state, [&](const char* name, const at::Tensor& tensor) { Export(env, outs, names, name, tensor); });
+  });
   result.Set("names", names);
   return result;
 }
@@ -268,36 +224,18 @@ Napi::Value SetState(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   const Napi::Object object = info[3].As<Napi::Object>();
-  std::unique_ptr<torch::optim::OptimizerParamState> imported;
-  switch (box.kind) {
-    case Kind::kAdam: imported = ImportAdamState<torch::optim::AdamParamState>(env, object, param); break;
-    case Kind::kAdamW: imported = ImportAdamState<torch::optim::AdamWParamState>(env, object, param); break;
-    case Kind::kSgd: {
-      auto sgd = std::make_unique<torch::optim::SGDParamState>();
-      sgd->momentum_buffer(Imported(env, object, "momentum_buffer", param));
-      imported = std::move(sgd);
-      break;
-    }
-    case Kind::kRmsprop: {
-      auto rmsprop = std::make_unique<torch::optim::RMSpropParamState>();
-      rmsprop->step(object.Get("step").As<Napi::Number>().Int64Value());
-      rmsprop->square_avg(Imported(env, object, "square_avg", param));
-      rmsprop->momentum_buffer(Imported(env, object, "momentum_buffer", param));
-      rmsprop->grad_avg(Imported(env, object, "grad_avg", param));
-      imported = std::move(rmsprop);
-      break;
-    }
-    case Kind::kAdagrad: {
-      auto adagrad = std::make_unique<torch::optim::AdagradParamState>();
-      adagrad->step(object.Get("step").As<Napi::Number>().Int64Value());
-      adagrad->sum(Imported(env, object, "sum", param));
-      imported = std::move(adagrad);
-      break;
-    }
-  }
-  state[StateKey(param)] = std::move(imported);
+  state[StateKey(param)] = WithKindTypes(box.kind, [&](auto types) -> std::unique_ptr<torch::optim::OptimizerParamState> {
+    using State = typename decltype(types)::State;
+    auto imported = std::make_unique<State>();
+    if constexpr (HasStep<State>::value) imported->step(object.Get("step").As<Napi::Number>().Int64Value());
+    VisitState(*imported, [&](const char* name, at::Tensor& tensor) { tensor = Imported(env, object, name, param); });
+    return imported;
+  });
   return env.Undefined();
 }
+
+// optimizerFields(kind) -> options.h's lists for the kind (see FieldsToJs)
+Napi::Value Fields(const Napi::CallbackInfo& info) { return FieldsToJs(info.Env(), ToOptimizerKind(info[0])); }
 
 // optimizerDispose(optimizer): frees the optimizer and its state now (idempotent).
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
@@ -323,6 +261,7 @@ void InitOptim(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "optimizerSetOptions", SetOptions);
   TORCHLORA_EXPORT(exports, "optimizerGetState", GetState);
   TORCHLORA_EXPORT(exports, "optimizerSetState", SetState);
+  TORCHLORA_EXPORT(exports, "optimizerFields", Fields);
   TORCHLORA_EXPORT(exports, "optimizerDispose", Dispose);
   (void)env;
 }

@@ -1,11 +1,11 @@
-// One optimizer step, as Python's torch.optim of the linked libtorch takes it on the CPU by
-// default (its single-tensor path): the same ATen ops, in the same order, with the same
-// scalars, so a step is bit-identical to PyTorch's on the same libtorch. PyTorch's sequence
-// changed between releases (below), so each update follows the release it is compiled
-// against.
+// One optimizer step, as Python's torch.optim of the linked libtorch takes it: by default its
+// single-tensor path (here), with `foreach` its multi-tensor path (foreach.h), with `fused`
+// its fused kernels (fused.h). Each is the same ATen ops, in the same order, with the same
+// scalars, so a step is bit-identical to PyTorch's on the same libtorch. PyTorch's sequences
+// changed between releases (below), so each follows the release it is compiled against.
 //
 // libtorch's torch::optim classes only hold the parameter groups, their options and the
-// per-parameter state (optim.cc); their own step() is never called, since it is not
+// per-parameter state (optimizers.cc); their own step() is never called, since it is not
 // PyTorch's arithmetic in 2.x.
 #pragma once
 
@@ -17,6 +17,7 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "core/common.h"
 #include "optim/options.h"
@@ -34,30 +35,53 @@ constexpr bool kAdamLerp = TORCHLORA_TORCH_AT_LEAST(2, 0);
 constexpr bool kRmspropLerp = TORCHLORA_TORCH_AT_LEAST(2, 1);
 constexpr bool kAdamPowHalf = TORCHLORA_TORCH_AT_LEAST(2, 5);
 
-// Hyper-parameters of one step of one parameter, as PyTorch's optimizer hands them to its
-// update. `step` is the parameter's step count after this step (1 on the first).
-struct AdamStep {
+// Hyper-parameters of a group's step, as PyTorch's optimizer hands them to its update.
+struct AdamHyper {
   double lr, beta1, beta2, eps, weight_decay;
   bool decoupled;  // AdamW's weight decay (param *= 1 - lr * wd) instead of Adam's L2 term
   bool amsgrad;
   bool maximize;
-  int64_t step;
 };
 
-struct SgdStep {
+struct SgdHyper {
   double lr, momentum, dampening, weight_decay;
   bool nesterov;
   bool maximize;
 };
 
-struct RmspropStep {
+struct RmspropHyper {
   double lr, alpha, eps, weight_decay, momentum;
   bool centered;
 };
 
-struct AdagradStep {
+struct AdagradHyper {
   double lr, lr_decay, weight_decay, eps;
-  int64_t step;
+};
+
+// A group's parameters that have a gradient, in order, with their gradients and state: what
+// every path (single-tensor, foreach, fused) updates. State tensors share storage with the
+// optimizer's state, so in-place updates land there. `steps` are step counts after this step
+// (1 on the first). A state tensor an option does not need (max_exp_avg_sq without amsgrad)
+// is undefined.
+struct AdamTensors {
+  std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs;
+  std::vector<int64_t> steps;
+};
+
+// With momentum, each parameter's momentum_buffer slot in its state (undefined before its
+// first step, then made as PyTorch makes it); without, empty.
+struct SgdTensors {
+  std::vector<at::Tensor> params, grads;
+  std::vector<at::Tensor*> momentum_buffers;
+};
+
+struct RmspropTensors {
+  std::vector<at::Tensor> params, grads, square_avgs, momentum_buffers, grad_avgs;
+};
+
+struct AdagradTensors {
+  std::vector<at::Tensor> params, grads, sums;
+  std::vector<int64_t> steps;
 };
 
 // sqrt(1 - beta2^step) as PyTorch computes it (kAdamPowHalf).
@@ -69,16 +93,24 @@ inline double BiasCorrection2Sqrt(double bias_correction2) {
 // PyTorch's single-tensor updates of one parameter, as ATen ops. State tensors are updated in
 // place, as is param; `grad` is not modified. SGD's `momentum_buffer` is undefined before its
 // first step and then made, as PyTorch makes it (a copy of the gradient).
-void AdamUpdate(const AdamStep& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& exp_avg, at::Tensor& exp_avg_sq,
+void AdamUpdate(const AdamHyper& hyper, int64_t step, at::Tensor& param, const at::Tensor& grad, at::Tensor& exp_avg, at::Tensor& exp_avg_sq,
                 at::Tensor& max_exp_avg_sq);
-void SgdUpdate(const SgdStep& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& momentum_buffer);
-void RmspropUpdate(const RmspropStep& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& square_avg, at::Tensor& momentum_buffer,
+void SgdUpdate(const SgdHyper& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& momentum_buffer);
+void RmspropUpdate(const RmspropHyper& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& square_avg, at::Tensor& momentum_buffer,
                    at::Tensor& grad_avg);
-void AdagradUpdate(const AdagradStep& hyper, at::Tensor& param, const at::Tensor& grad, at::Tensor& sum);
+void AdagradUpdate(const AdagradHyper& hyper, int64_t step, at::Tensor& param, const at::Tensor& grad, at::Tensor& sum);
 
 // Steps every parameter of `group` that has a gradient (frozen ones are skipped), making its
-// state first as PyTorch does, with fused.cc's one pass where the group asks for `fused`.
+// state first as PyTorch does, by the path the group chose: foreach.h's, fused.h's, or the
+// single-tensor updates above.
 void StepGroup(OptimizerKind kind, torch::optim::Optimizer& optimizer, torch::optim::OptimizerParamGroup& group, const GroupFlags& flags);
+
+// The indices of `params` by device and dtype, each list in order, the lists in order of
+// their first parameter: the lists Python's foreach and fused paths hand to each call.
+std::vector<std::vector<size_t>> ByDeviceAndDtype(const std::vector<at::Tensor>& params);
+
+// tensors[i] for each i of `indices`.
+std::vector<at::Tensor> Pick(const std::vector<at::Tensor>& tensors, const std::vector<size_t>& indices);
 
 // ---- per-parameter state ----
 
@@ -99,7 +131,7 @@ Key StateKey(const at::Tensor& param) {
 
 // Adagrad's state before any step, as PyTorch's constructor makes it: step 0 and the sum
 // filled with the initial_accumulator_value of `options` (an Adagrad group's). Every
-// parameter has it from the start; optim.cc makes it for groups added later too.
+// parameter has it from the start; optimizers.cc makes it for groups added later too.
 std::unique_ptr<torch::optim::OptimizerParamState> InitialAdagradState(const at::Tensor& param, const torch::optim::OptimizerOptions& options);
 
 }  // namespace torchlora

@@ -46,10 +46,7 @@ type Creation = (shape: number[], dtype: Optional<number>, device: Optional<stri
 type Convolution = (input: TensorId, weight: TensorId, bias: Optional<TensorId>, stride: number[],
   padding: number[] | 'same' | 'valid', dilation: number[], groups: number) => TensorId;
 export type NativeOptimizerKind = 'adam' | 'adamw' | 'sgd' | 'rmsprop' | 'adagrad';
-/**
- * Adam/AdamW: lr, betas, eps, weight_decay, amsgrad; SGD: lr, momentum, dampening, weight_decay, nesterov;
- * RMSprop: lr, alpha, eps, weight_decay, momentum, centered; Adagrad: lr, lr_decay, weight_decay, initial_accumulator_value, eps.
- */
+/** A group's options by name; each kind's fields are its table's (src/optim/kind.ts). */
 export type NativeOptimizerOptions = Record<string, number | boolean | [number, number]>;
 export type NativeOptimizerStateTensor = 'exp_avg' | 'exp_avg_sq' | 'max_exp_avg_sq' | 'momentum_buffer' | 'square_avg' | 'grad_avg' | 'sum';
 
@@ -160,7 +157,7 @@ export interface NativeAddon {
   loraMixedAdd(base: TensorId, input: TensorId, order: readonly number[], counts: readonly number[], A: (Handle | null)[], B: (Handle | null)[],
     scalings: number[]): TensorId;
 
-  // optim.cc: options objects are complete on creation, partial on update
+  // optim/optimizers.cc: options objects are complete on creation, partial on update
   optimizerNew(out: Handle, kind: NativeOptimizerKind, groups: { params: Handle[]; options: NativeOptimizerOptions }[], defaults: NativeOptimizerOptions): void;
   optimizerAddParamGroup(optimizer: Handle, params: Handle[], options: NativeOptimizerOptions): void;
   optimizerStep(optimizer: Handle): void;
@@ -171,6 +168,8 @@ export interface NativeAddon {
   optimizerGetState(optimizer: Handle, group: number, index: number, outs: Record<NativeOptimizerStateTensor, Handle>): { step?: number; names: NativeOptimizerStateTensor[] } | null;
   optimizerSetState(optimizer: Handle, group: number, index: number, state: ({ step?: number } & Partial<Record<NativeOptimizerStateTensor, Handle>>) | null): void;
   optimizerDispose(optimizer: Handle): void;
+  /** optim/options.h's lists for a kind: libtorch's option fields, the group flags kept beside them, the state's tensors, whether it counts steps. */
+  optimizerFields(kind: NativeOptimizerKind): { options: string[]; flags: string[]; state: NativeOptimizerStateTensor[]; step: boolean };
 
   // data.cc: the draws of PyTorch's DataLoader and RandomSampler
   /** torch.empty((), dtype=torch.int64).random_().item() on the default generator. */

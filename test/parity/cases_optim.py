@@ -13,9 +13,15 @@ def layers(model):
     return list(model[0].parameters()), list(model[2].parameters())
 
 
-def train(name, setup):
+# torch.optim's fused=True on the CPU needs aten's fused CPU kernels, which PyTorch has from
+# 2.4; before, torchlora's `fused: true` is compared with the default path (see the .ts).
+FUSED = dict(fused=True) if tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 4) else {}
+
+
+def train(name, setup, dtype=torch.float32):
     def run(x, y):
-        model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 2))
+        x, y = x.to(dtype), y.to(dtype)
+        model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 2)).to(dtype)
         optimizer, scheduler = setup(model)
         losses, rates, result = [], [], {}
         for step in range(1, STEPS + 1):
@@ -83,19 +89,80 @@ train("adam.maximize", plain(lambda p: torch.optim.Adam(p, lr=0.01, maximize=Tru
 train("adamw.maximize", plain(lambda p: torch.optim.AdamW(p, lr=0.01, maximize=True)))
 train("sgd.maximize", plain(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, maximize=True)))
 
-# torchlora's fused path (fused: true there) against PyTorch's default path here.
-train("adam.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01)))
-train("adam.weight_decay.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.05)))
-train("adam.amsgrad.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01, amsgrad=True)))
-train("adam.maximize.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01, maximize=True, weight_decay=0.05)))
-train("adam.param_groups.fused", adam_param_groups)
-train("adamw.fused", plain(lambda p: torch.optim.AdamW(p, lr=0.01)))
-train("adamw.amsgrad.fused", plain(lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1, amsgrad=True)))
-train("sgd.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05)))
-train("sgd.dampening.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.3)))
-train("sgd.nesterov.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True)))
-train("sgd.momentum_weight_decay.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5, weight_decay=0.01)))
-train("sgd.maximize.fused", plain(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, maximize=True)))
+train("adam.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01, **FUSED)))
+train("adam.weight_decay.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.05, **FUSED)))
+train("adam.amsgrad.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01, amsgrad=True, **FUSED)))
+train("adam.maximize.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01, maximize=True, weight_decay=0.05, **FUSED)))
+
+
+def adam_param_groups_fused(model):
+    first, last = layers(model)
+    return torch.optim.Adam([{"params": first, "lr": 0.02, **FUSED}, {"params": last, "amsgrad": True}], lr=0.005), None
+
+
+train("adam.param_groups.fused", adam_param_groups_fused)
+train("adamw.fused", plain(lambda p: torch.optim.AdamW(p, lr=0.01, **FUSED)))
+train("adamw.amsgrad.fused", plain(lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1, amsgrad=True, **FUSED)))
+train("sgd.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05, **FUSED)))
+train("sgd.dampening.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.3, **FUSED)))
+train("sgd.nesterov.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, **FUSED)))
+train("sgd.momentum_weight_decay.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5, weight_decay=0.01, **FUSED)))
+train("sgd.maximize.fused", plain(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, maximize=True, **FUSED)))
+train("adamw.amsgrad.fused.float64", plain(lambda p: torch.optim.AdamW(p, lr=0.01, amsgrad=True, **FUSED)), torch.float64)
+train("sgd.nesterov.fused.float64", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, **FUSED)), torch.float64)
+
+train("adam.foreach", plain(lambda p: torch.optim.Adam(p, lr=0.01, foreach=True)))
+train("adam.weight_decay_amsgrad.foreach", plain(lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.05, amsgrad=True, foreach=True)))
+train("adam.maximize.foreach", plain(lambda p: torch.optim.Adam(p, lr=0.01, maximize=True, weight_decay=0.05, foreach=True)))
+train("adamw.amsgrad_maximize.foreach",
+      plain(lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True, foreach=True)))
+train("sgd.foreach", plain(lambda p: torch.optim.SGD(p, lr=0.05, foreach=True)))
+train("sgd.dampening_maximize.foreach",
+      plain(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, dampening=0.3, maximize=True, foreach=True)))
+train("sgd.nesterov_weight_decay.foreach",
+      plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01, foreach=True)))
+train("rmsprop.foreach", plain(lambda p: torch.optim.RMSprop(p, lr=0.005, foreach=True)))
+train("rmsprop.centered_momentum_weight_decay.foreach",
+      plain(lambda p: torch.optim.RMSprop(p, lr=0.002, centered=True, momentum=0.5, weight_decay=0.01, foreach=True)))
+train("adagrad.foreach", plain(lambda p: torch.optim.Adagrad(p, lr=0.05, foreach=True)))
+train("adagrad.lr_decay_weight_decay.foreach",
+      plain(lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01, weight_decay=0.02, initial_accumulator_value=0.1, foreach=True)))
+train("adam.amsgrad.foreach.float64", plain(lambda p: torch.optim.Adam(p, lr=0.01, amsgrad=True, foreach=True)), torch.float64)
+
+
+def adam_paths_param_groups(model):
+    first, last = layers(model)
+    return torch.optim.Adam([{"params": first, "lr": 0.02, "foreach": True}, {"params": last, "amsgrad": True, **FUSED}],
+                            lr=0.005), None
+
+
+def sgd_paths_param_groups(model):
+    first, last = layers(model)
+    return torch.optim.SGD([{"params": first, "momentum": 0.9, "foreach": True},
+                            {"params": last, "momentum": 0.8, "nesterov": True}], lr=0.02), None
+
+
+train("adam.paths.param_groups", adam_paths_param_groups)
+train("sgd.paths.param_groups", sgd_paths_param_groups)
+
+
+def strided(name, make):
+    def run():
+        weight = torch.randn(29, 37).t().detach().requires_grad_()
+        target = torch.randn(37, 29)
+        optimizer = make([weight])
+        for _ in range(50):
+            optimizer.zero_grad(set_to_none=True)
+            (weight * 1.5 - target).pow(2).mean().backward()
+            optimizer.step()
+        return {"weight": weight.detach().contiguous()}
+    case(f"optim.{name}.strided")(run)
+
+
+strided("adam", lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.05))
+strided("adam.fused", lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.05, **FUSED))
+strided("adamw.foreach", lambda p: torch.optim.AdamW(p, lr=0.01, amsgrad=True, foreach=True))
+strided("sgd.fused", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, **FUSED))
 
 
 train("rmsprop", plain(lambda p: torch.optim.RMSprop(p, lr=0.005)))
@@ -161,6 +228,9 @@ def state(name, make):
 
 state("rmsprop.centered_momentum", lambda p: torch.optim.RMSprop(p, lr=0.002, centered=True, momentum=0.5))
 state("adagrad", lambda p: torch.optim.Adagrad(p, lr=0.05, initial_accumulator_value=0.1))
+state("adam.amsgrad.foreach", lambda p: torch.optim.Adam(p, lr=0.01, amsgrad=True, foreach=True))
+state("sgd.momentum.foreach", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, foreach=True))
+state("adamw.amsgrad.fused", lambda p: torch.optim.AdamW(p, lr=0.01, amsgrad=True, **FUSED))
 
 
 def sgd_step_lr(model):
@@ -176,3 +246,42 @@ def adam_step_lr_param_groups(model):
 
 train("sgd.step_lr", sgd_step_lr)
 train("adam.step_lr.param_groups", adam_step_lr_param_groups)
+
+
+def mixed(name, make):
+    def run():
+        single = torch.randn(5, 3).requires_grad_()
+        double = torch.randn(4, dtype=torch.float64).requires_grad_()
+        single_target, double_target = torch.randn(5, 3), torch.randn(4, dtype=torch.float64)
+        optimizer = make([single, double])
+        for _ in range(30):
+            optimizer.zero_grad(set_to_none=True)
+            ((single * 1.5 - single_target).pow(2).mean() + (double * 1.5 - double_target).pow(2).mean()).backward()
+            optimizer.step()
+        return {"single": single.detach(), "double": double.detach()}
+    case(f"optim.{name}.mixed_dtypes")(run)
+
+
+def sparse(name, make):
+    def run():
+        weight = torch.randn(10, 3).requires_grad_()
+        index = torch.tensor([[1, 2, 4], [4, 3, 9]])
+        optimizer = make([weight])
+        for _ in range(20):
+            optimizer.zero_grad(set_to_none=True)
+            F.embedding(index, weight, sparse=True).pow(2).sum().backward()
+            optimizer.step()
+        return {"weight": weight.detach()}
+    case(f"optim.{name}.sparse")(run)
+
+
+mixed("adam.foreach", lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.05, foreach=True))
+mixed("adamw.fused", lambda p: torch.optim.AdamW(p, lr=0.01, amsgrad=True, **FUSED))
+mixed("sgd.foreach", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, foreach=True))
+mixed("sgd.fused", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, **FUSED))
+mixed("rmsprop.foreach", lambda p: torch.optim.RMSprop(p, lr=0.01, centered=True, foreach=True))
+mixed("adagrad.foreach", lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01, foreach=True))
+sparse("sgd", lambda p: torch.optim.SGD(p, lr=0.1))
+sparse("sgd.foreach", lambda p: torch.optim.SGD(p, lr=0.1, foreach=True))
+sparse("adagrad", lambda p: torch.optim.Adagrad(p, lr=0.1))
+sparse("adagrad.foreach", lambda p: torch.optim.Adagrad(p, lr=0.1, foreach=True))

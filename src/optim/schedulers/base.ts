@@ -4,7 +4,7 @@
 // through the C library (native.libmCos/libmPow), as CPython's math.cos and ** do. This file
 // is the base of the epoch schedulers and the helpers every scheduler file shares.
 import { native } from '../../core/native.js';
-import { Optimizer } from '../optimizers.js';
+import { Optimizer } from '../optimizer.js';
 import { checkFinite, checkInteger, checkNonNegativeInteger, fail, failRange } from '../../core/validate.js';
 
 /** An optimizer whose groups have a learning rate (every optimizer here). */
