@@ -83,6 +83,7 @@ export * from './ops/selection.js';
 export * from './ops/math.js';
 export * from './ops/reduction.js';
 export { torch_clamp_ } from './ops/inplace.js';
+export { torch_permute, torch_reshape, torch_flatten, torch_squeeze } from './ops/shape.js';
 export * from './ops/generated/functions.js';
 export { aten } from './ops/aten.js';
 export type { OpSchema, OpArgument } from './core/dispatch.js';

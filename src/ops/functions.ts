@@ -71,12 +71,6 @@ export function torch_pow(self: TensorOrScalar, exponent: TensorOrScalar): Tenso
 }
 /** Limits values to [min, max]. @example torch_clamp(x, 0, 1) */
 export function torch_clamp(self: Tensor, ...args: Parameters<Tensor['clamp']>): Tensor { return checkTensor(self, 'self').clamp(...args); }
-/** Reshapes. @example torch_reshape(x, [2, -1]) */
-export function torch_reshape(self: Tensor, shape: number[]): Tensor { return checkTensor(self, 'self').reshape(shape); }
-/** Flattens dimensions. */
-export function torch_flatten(self: Tensor, ...args: Parameters<Tensor['flatten']>): Tensor { return checkTensor(self, 'self').flatten(...args); }
-/** Removes size-1 dimensions. */
-export function torch_squeeze(self: Tensor, ...args: Parameters<Tensor['squeeze']>): Tensor { return checkTensor(self, 'self').squeeze(...args); }
 
 /** Joins tensors along an existing dimension. @example torch_cat([a, b], 0) */
 export function torch_cat(values: Tensor[], dim: number | { dim?: number } = 0): Tensor {
@@ -110,8 +104,6 @@ export function torch_equal(self: Tensor, other: Tensor): boolean { return check
 
 // ---- the functional forms of the other Tensor methods, as R torch has them ----
 
-/** Reorders the dimensions. @example torch_permute(x, [2, 0, 1]) */
-export function torch_permute(self: Tensor, dims: number[]): Tensor { return checkTensor(self, 'self').permute(dims); }
 /** Elementwise and; `other` may be a number. */
 export function torch_logical_and(self: Tensor, other: TensorOrScalar): Tensor { return checkTensor(self, 'self').logical_and(other); }
 /** Elementwise or; `other` may be a number. */

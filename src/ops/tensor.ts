@@ -9,7 +9,7 @@ import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.
 import { native, type TensorId, type TensorIdOrScalar } from '../core/native.js';
 import { TENSOR_BRAND, track } from '../core/scope.js';
 import {
-  checkBoolean, checkDevice, checkDims, checkFinite, checkInteger, checkNumber, checkOptions, fail, namedArguments, optionKeys, sameShape,
+  checkBoolean, checkDevice, checkFinite, checkInteger, checkNumber, checkOptions, fail, namedArguments, optionKeys, sameShape,
 } from '../core/validate.js';
 
 // The operators the hand-written methods call (the op table's are in src/ops/generated/).
@@ -23,12 +23,6 @@ const LOGICAL_AND = operator('logical_and');
 const LOGICAL_OR = operator('logical_or');
 const ALLCLOSE = operator('allclose');
 const EQUAL = operator('equal');
-const PERMUTE = operator('permute');
-const RESHAPE = operator('reshape');
-const VIEW = operator('view');
-const EXPAND = operator('expand');
-const FLATTEN = operator('flatten', 'using_ints');
-const SQUEEZE = { all: operator('squeeze'), dim: operator('squeeze', 'dim') };
 
 const INTERNAL = Symbol('torchlora.internal');
 
@@ -68,10 +62,6 @@ export function checkOperand(value: unknown, name: string): TensorOrScalar {
 
 export function optionalDim(dim: unknown, name = 'dim'): number | null {
   return dim === undefined || dim === null ? null : checkInteger(dim, name);
-}
-
-function dimsFrom(args: unknown[], name: string): number[] {
-  return checkDims(args.length === 1 && Array.isArray(args[0]) ? args[0] : args, name);
 }
 
 function typedArrayFor(dtype: DType, buffer: ArrayBuffer): ArrayLike<number | bigint> {
@@ -121,8 +111,6 @@ const ALPHA_NAMES = new Set(['alpha']);
 const ACCUMULATE_NAMES = new Set(['accumulate']);
 export const CLAMP_KEYS = optionKeys<{ min?: number | null; max?: number | null }>({ min: true, max: true });
 const ALLCLOSE_KEYS = optionKeys<{ rtol?: number; atol?: number; equal_nan?: boolean }>({ rtol: true, atol: true, equal_nan: true });
-const FLATTEN_KEYS = optionKeys<{ start_dim?: number; end_dim?: number }>({ start_dim: true, end_dim: true });
-const SQUEEZE_KEYS = optionKeys<{ dim?: number }>({ dim: true });
 
 
 /**
@@ -311,45 +299,6 @@ export class Tensor extends TensorMethods {
   equal(other: Tensor): boolean {
     return native.callOp(EQUAL.id, this.h, checkTensor(other, 'other').h) as boolean;
   }
-
-  // ---- shape ----
-
-
-  /** Reorders the dimensions. @example x.permute(2, 0, 1) */
-  permute(...dims: number[] | [number[]]): Tensor {
-    return opResult(PERMUTE, this.h, dimsFrom(dims, 'dims'));
-  }
-
-  /** The same values in a new shape (a view when possible); -1 infers one size. @example x.reshape(-1, 4) */
-  reshape(...shape: number[] | [number[]]): Tensor {
-    return opResult(RESHAPE, this.h, dimsFrom(shape, 'shape'));
-  }
-
-  /** A view with a new shape (a TorchError if the memory layout does not allow it). @example x.view(2, -1) */
-  view(...shape: number[] | [number[]]): Tensor {
-    return opResult(VIEW, this.h, dimsFrom(shape, 'shape'));
-  }
-
-  /** Broadcasts size-1 dimensions to `shape` without copying; -1 keeps a size. @example b.expand(4, -1) */
-  expand(...shape: number[] | [number[]]): Tensor {
-    return opResult(EXPAND, this.h, dimsFrom(shape, 'shape'));
-  }
-
-  /** Flattens dimensions `start_dim`..`end_dim` into one. @example images.flatten(1) */
-  flatten(start_dim: number | { start_dim?: number; end_dim?: number } = 0, end_dim = -1): Tensor {
-    const named = namedArguments(start_dim, FLATTEN_KEYS, 'flatten');
-    if (named !== null) ({ start_dim = 0, end_dim = -1 } = named);
-    return opResult(FLATTEN, this.h, checkInteger(start_dim, 'start_dim'), checkInteger(end_dim, 'end_dim'));
-  }
-
-  /** Removes size-1 dimensions (only `dim` when given). @example x.squeeze(0) */
-  squeeze(dim?: number | { dim?: number }): Tensor {
-    const named = namedArguments(dim, SQUEEZE_KEYS, 'squeeze');
-    if (named !== null) ({ dim } = named);
-    const axis = optionalDim(dim);
-    return axis === null ? opResult(SQUEEZE.all, this.h) : opResult(SQUEEZE.dim, this.h, axis);
-  }
-
 
   // ---- indexing (0-based, like JavaScript and PyTorch; R torch is 1-based) ----
 

@@ -7,6 +7,7 @@ import { torch_add_, torch_clamp_, torch_copy_, torch_div_, torch_fill_, torch_m
 import { torch_addmm, torch_all, torch_any, torch_bernoulli, torch_cumprod, torch_cumsum, torch_element_size, torch_floor_divide, torch_is_contiguous, torch_is_floating_point, torch_lerp, torch_logical_xor, torch_logsumexp, torch_multinomial, torch_prod, torch_remainder, torch_repeat, torch_repeat_interleave, torch_std, torch_stride, torch_unbind, torch_unflatten, torch_var } from '../math.js';
 import { type DimOptions, torch_argmax, torch_argmin, torch_max, torch_mean, torch_min, torch_norm, torch_sum } from '../reduction.js';
 import { torch_argsort, torch_chunk, torch_flip, torch_gather, torch_masked_fill, torch_masked_fill_, torch_narrow, torch_nonzero, torch_roll, torch_scatter, torch_scatter_, torch_scatter_add, torch_scatter_add_, torch_sort, torch_split, torch_topk, torch_tril, torch_tril_, torch_triu, torch_triu_, torch_unique } from '../selection.js';
+import { torch_expand, torch_flatten, torch_permute, torch_reshape, torch_squeeze, torch_view } from '../shape.js';
 
 /** The arguments of a torch_* function after `self`: its method's. */
 type MethodArgs<F> = F extends (self: Tensor, ...args: infer A) => unknown ? A : never;
@@ -332,4 +333,22 @@ export abstract class TensorMethods {
   clone(): Tensor { return torch_clone(this as unknown as Tensor); }
   /** The same storage, cut out of the autograd graph. @example loss.detach().item() */
   detach(): Tensor { return torch_detach(this as unknown as Tensor); }
+  /** Reorders the dimensions. @example x.permute(2, 0, 1) */
+  permute(this: Tensor, ...args: MethodArgs<typeof torch_permute>): ReturnType<typeof torch_permute> { return torch_permute(this, ...args); }
+  /**
+   * The same values in a new shape (a view when possible); -1 infers one size.
+   * @example x.reshape(-1, 4)
+   */
+  reshape(this: Tensor, ...args: MethodArgs<typeof torch_reshape>): ReturnType<typeof torch_reshape> { return torch_reshape(this, ...args); }
+  /**
+   * A view with a new shape (a TorchError if the memory layout does not allow it).
+   * @example x.view(2, -1)
+   */
+  view(this: Tensor, ...args: MethodArgs<typeof torch_view>): ReturnType<typeof torch_view> { return torch_view(this, ...args); }
+  /** Broadcasts size-1 dimensions to `shape` without copying; -1 keeps a size. @example b.expand(4, -1) */
+  expand(this: Tensor, ...args: MethodArgs<typeof torch_expand>): ReturnType<typeof torch_expand> { return torch_expand(this, ...args); }
+  /** Flattens dimensions `start_dim`..`end_dim` into one. @example images.flatten(1) */
+  flatten(this: Tensor, ...args: MethodArgs<typeof torch_flatten>): ReturnType<typeof torch_flatten> { return torch_flatten(this, ...args); }
+  /** Removes size-1 dimensions (only `dim` when given). @example x.squeeze(0) */
+  squeeze(this: Tensor, ...args: MethodArgs<typeof torch_squeeze>): ReturnType<typeof torch_squeeze> { return torch_squeeze(this, ...args); }
 }
