@@ -29,6 +29,7 @@ const VIEW = operator('view');
 const EXPAND = operator('expand');
 const FLATTEN = operator('flatten', 'using_ints');
 const SQUEEZE = { all: operator('squeeze'), dim: operator('squeeze', 'dim') };
+const FULL = operator('full');
 
 const INTERNAL = Symbol('torchlora.internal');
 
@@ -486,7 +487,7 @@ function binary(self: Tensor, op: { Tensor: Op; Scalar: Op }, other: unknown, na
 function logicalOperand(self: Tensor, other: unknown): Tensor {
   const operand = checkOperand(other, 'other');
   if (typeof operand === 'object') return operand;
-  return tensorFrom(native.full([], operand !== 0 && operand !== false, dtypeCode('bool'), native.device(self.h), false));
+  return opResult(FULL, [], operand !== 0 && operand !== false, dtypeCode('bool'), undefined, native.device(self.h));
 }
 
 // alpha, or R's named { alpha }.
