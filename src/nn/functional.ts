@@ -1,6 +1,6 @@
-// R torch's `nnf_*` functions: losses, activations and the layers' forward computations,
-// each one libtorch operator called through the dispatcher. Options that R passes by name are an options object here:
-// R's `nnf_mse_loss(x, y, reduction = "sum")` is `nnf_mse_loss(x, y, { reduction: 'sum' })`.
+// R torch's `nnf_*` functions: losses, activations and the layers' forward computations, each
+// one libtorch operator called through the dispatcher. Options that R passes by name are an options
+// object here: R's `nnf_mse_loss(x, y, reduction = "sum")` is `nnf_mse_loss(x, y, { reduction: 'sum' })`.
 import { dtypeCode, type DTypeLike } from '../core/dtype.js';
 import { atenOp } from '../ops/aten.js';
 import { with_no_grad } from '../ops/autograd.js';
@@ -28,7 +28,6 @@ export function optionalTensor(value: Tensor | null | undefined, name: string): 
   return value === undefined || value === null ? null : checkTensor(value, name);
 }
 
-
 /** `{ reduction }`, the options of the losses that take no others. */
 export interface LossOptions {
   reduction?: Reduction;
@@ -42,7 +41,6 @@ const MSE_LOSS = atenOp('mse_loss');
 const L1_LOSS = atenOp('l1_loss');
 const CROSS_ENTROPY_LOSS = atenOp('cross_entropy_loss');
 const BINARY_CROSS_ENTROPY_WITH_LOGITS = atenOp('binary_cross_entropy_with_logits');
-
 // Expands both to their broadcast shape, as torch.nn.functional's mse_loss and l1_loss do:
 // given unequal shapes, libtorch's mse_loss divides the gradient of a mean by the input's own
 // size, not by the number of terms. Shapes that do not broadcast are left for libtorch to refuse.
@@ -101,7 +99,7 @@ const CROSS_ENTROPY_KEYS = optionKeys<CrossEntropyOptions>({ weight: true, ignor
  */
 export function nnf_cross_entropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const { weight, ignore_index = -100, reduction, label_smoothing = 0 } = checkOptions(options, CROSS_ENTROPY_KEYS, 'nnf_cross_entropy');
-  return CROSS_ENTROPY_LOSS.call(checkTensor(input, 'input').h, checkTensor(target, 'target').h, optionalTensor(weight, 'weight')?.h ?? null,
+  return CROSS_ENTROPY_LOSS.call(checkTensor(input, 'input').h, checkTensor(target, 'target').h, optionalTensor(weight, 'weight'),
     reductionCode(reduction), checkInteger(ignore_index, 'ignore_index'), checkProbability(label_smoothing, 'label_smoothing'));
 }
 
@@ -124,7 +122,7 @@ const BINARY_CROSS_ENTROPY_KEYS = optionKeys<BinaryCrossEntropyWithLogitsOptions
 export function nnf_binary_cross_entropy_with_logits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
   const { weight, reduction, pos_weight } = checkOptions(options, BINARY_CROSS_ENTROPY_KEYS, 'nnf_binary_cross_entropy_with_logits');
   return BINARY_CROSS_ENTROPY_WITH_LOGITS.call(checkTensor(input, 'input').h, checkTensor(target, 'target').h,
-    optionalTensor(weight, 'weight')?.h ?? null, optionalTensor(pos_weight, 'pos_weight')?.h ?? null, reductionCode(reduction));
+    optionalTensor(weight, 'weight'), optionalTensor(pos_weight, 'pos_weight'), reductionCode(reduction));
 }
 
 // ---- activations ----
@@ -207,10 +205,9 @@ export function nnf_dropout(input: Tensor, options: DropoutOptions = {}): Tensor
 // ---- layers' computations ----
 
 const LINEAR = atenOp('linear');
-
 /** `input @ weight.t() + bias`, as `nn_linear` computes. @example nnf_linear(x, w, b) */
 export function nnf_linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  return LINEAR.call(checkTensor(input, 'input').h, checkTensor(weight, 'weight').h, optionalTensor(bias, 'bias')?.h ?? null);
+  return LINEAR.call(checkTensor(input, 'input').h, checkTensor(weight, 'weight').h, optionalTensor(bias, 'bias'));
 }
 
 export interface EmbeddingOptions {
@@ -265,16 +262,12 @@ export function nnf_embedding(input: Tensor, weight: Tensor, options: EmbeddingO
   return EMBEDDING.call(weight.h, input.h, padding, scale_grad_by_freq, sparse);
 }
 
-// Rescales, in place and unrecorded, each row of `weight` that `indices` picks whose norm
-// exceeds maxNorm, as torch.nn.functional.embedding does before the lookup when max_norm is given.
+// Rescales, in place and unrecorded, each row of `weight` that `indices` picks whose norm exceeds maxNorm.
 function embeddingRenorm_(weight: Tensor, indices: Tensor, maxNorm: number, normType: number): void {
   with_no_grad(() => {
     const contiguous = indices.contiguous();
-    try {
-      EMBEDDING_RENORM_.callInPlace(weight.h, contiguous.h, maxNorm, normType);
-    } finally {
-      contiguous.dispose();
-    }
+    EMBEDDING_RENORM_.callInPlace(weight.h, contiguous.h, maxNorm, normType);
+    contiguous.dispose();
   });
 }
 
@@ -291,11 +284,8 @@ export interface ConvolutionOptions {
 }
 
 const CONVOLUTION_KEYS = optionKeys<ConvolutionOptions>({ bias: true, stride: true, padding: true, dilation: true, groups: true });
-// By the number of spatial dimensions: padding as sizes, or as "same" / "valid" (the .padding overload).
-const CONVOLUTIONS = {
-  1: { sizes: atenOp('conv1d'), named: atenOp('conv1d', 'padding') },
-  2: { sizes: atenOp('conv2d'), named: atenOp('conv2d', 'padding') },
-};
+// By the number of spatial dimensions: padding as sizes, or "same" / "valid" (the .padding overloads).
+const CONVOLUTIONS = { 1: { sizes: atenOp('conv1d'), named: atenOp('conv1d', 'padding') }, 2: { sizes: atenOp('conv2d'), named: atenOp('conv2d', 'padding') } };
 
 /** Expands `value` to `count` sizes, checking each. */
 export function sizes(value: SizeOption, count: number, name: string, check: (v: unknown, n: string) => number = checkPositiveInteger): number[] {
@@ -311,9 +301,8 @@ function convolution(dims: 1 | 2, input: Tensor, weight: Tensor, options: Convol
   checkTensor(weight, 'weight');
   const named = padding === 'same' || padding === 'valid';
   const paddingValue = named ? padding : sizes(padding, dims, 'padding', checkNonNegativeInteger);
-  const op = named ? CONVOLUTIONS[dims].named : CONVOLUTIONS[dims].sizes;
-  return op.call(input.h, weight.h, optionalTensor(bias, 'bias')?.h ?? null, sizes(stride, dims, 'stride'), paddingValue, sizes(dilation, dims, 'dilation'),
-    checkPositiveInteger(groups, 'groups'));
+  return CONVOLUTIONS[dims][named ? 'named' : 'sizes'].call(input.h, weight.h, optionalTensor(bias, 'bias'), sizes(stride, dims, 'stride'), paddingValue,
+    sizes(dilation, dims, 'dilation'), checkPositiveInteger(groups, 'groups'));
 }
 
 /**
@@ -357,8 +346,8 @@ const LAYER_NORM = atenOp('layer_norm');
  */
 export function nnf_layer_norm(input: Tensor, normalized_shape: number[], options: LayerNormFunctionOptions = {}): Tensor {
   const { weight, bias, eps = 1e-5 } = checkOptions(options, LAYER_NORM_KEYS, 'nnf_layer_norm');
-  return LAYER_NORM.call(checkTensor(input, 'input').h, checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight')?.h ?? null,
-    optionalTensor(bias, 'bias')?.h ?? null, checkFinite(eps, 'eps'));
+  return LAYER_NORM.call(checkTensor(input, 'input').h, checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight'),
+    optionalTensor(bias, 'bias'), checkFinite(eps, 'eps'));
 }
 
 // ---- tensor shaping for models ----
