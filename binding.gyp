@@ -21,7 +21,6 @@
         "native/io/serialization.cc",
         "native/jobs/share.cc",
         "native/lora/mixed.cc",
-        "native/nn/functional.cc",
         "native/ops/dispatch.cc",
         "native/ops/functions.cc",
         "native/ops/indexing.cc",

@@ -1,4 +1,4 @@
-// The house's rules, checked: src/ and native/ have the same rooms, a lower layer never imports
+// The house's rules, checked: native/'s rooms mirror src/'s, a lower layer never imports
 // a higher one, nothing outside src/ops/tensor.ts adds to Tensor, files stay one concept long.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -11,6 +11,9 @@ const src = join(root, 'src');
 // Lowest first; a room may import its own files and those of rooms before it.
 const LAYERS: string[][] = [['core'], ['ops'], ['nn'], ['optim', 'data', 'io'], ['distributed', 'lora'], ['jobs']];
 const rank = (room: string): number => LAYERS.findIndex((layer) => layer.includes(room));
+// Rooms with no C++ of their own: src/nn's layers, functions and initialisers call libtorch's
+// operators through the dispatcher.
+const NO_NATIVE = ['nn'];
 
 function files(dir: string, ending: RegExp): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -24,11 +27,11 @@ const roomOf = (path: string): string => relative(src, path).split('/')[0]!;
 describe('layout', () => {
   const sources = files(src, /\.ts$/).filter((path) => path !== join(src, 'index.ts'));
 
-  it('has the same rooms in src/ and native/', () => {
+  it('has the same rooms in src/ and native/, but for those with no C++', () => {
     const rooms = (dir: string, skip: string[]) => readdirSync(dir).filter((name) => statSync(join(dir, name)).isDirectory() && !skip.includes(name)).sort();
     expect(rooms(src, [])).toEqual(LAYERS.flat().sort());
     // native/preload is the loader's helper for prebuilds, no room of its own in src/.
-    expect(rooms(join(root, 'native'), ['preload'])).toEqual(LAYERS.flat().sort());
+    expect(rooms(join(root, 'native'), ['preload'])).toEqual(LAYERS.flat().filter((room) => !NO_NATIVE.includes(room)).sort());
   });
 
   it('never imports a higher layer from a lower one', () => {
@@ -56,7 +59,7 @@ describe('layout', () => {
 
   // Files past ~400 lines are split by family; those not split yet are named here, and the list
   // may only shrink (a file that got short must leave it).
-  const LONG = new Set(['src/ops/tensor.ts', 'native/core/tensor.cc', 'native/optim/fused_loop.cc']);
+  const LONG = new Set(['src/ops/tensor.ts', 'native/optim/fused_loop.cc']);
   it('keeps files under ~400 lines, but for the named ones not split yet', () => {
     const all = [...sources, ...files(join(root, 'native'), /\.(cc|h)$/)].filter((path) => !path.includes('/generated/'));
     const lengths = new Map(all.map((path) => [relative(root, path), readFileSync(path, 'utf8').split('\n').length - 1]));

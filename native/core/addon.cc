@@ -11,7 +11,6 @@
 #include "ops/indexing.h"
 #include "lora/mixed.h"
 #include "core/memory.h"
-#include "nn/functional.h"
 #include "ops/functions.h"
 #include "optim/optimizers.h"
 #include "ops/scalar_math.h"
@@ -41,7 +40,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitOps(env, exports);
   InitIndexing(env, exports);
   InitAutograd(env, exports);
-  InitNn(env, exports);
   InitLora(env, exports);
   InitOptim(env, exports);
   InitFiles(env, exports);

@@ -1,4 +1,5 @@
-// Tensor objects: wrapping, release, argument conversion, creation, reading and printing.
+// Tensor objects: wrapping, release, argument conversion, creation from JavaScript data,
+// reading and printing. The factories (zeros, randn, arange...) go through the dispatcher.
 #include "core/tensor.h"
 
 #include <sstream>
@@ -210,13 +211,6 @@ c10::optional<int64_t> ToOptionalInt(Napi::Value value) {
   return value.As<Napi::Number>().Int64Value();
 }
 
-at::TensorOptions ToOptions(const Napi::CallbackInfo& info, size_t first) {
-  at::TensorOptions options;
-  if (auto dtype = ToDtype(info[first])) options = options.dtype(*dtype);
-  if (auto device = ToDevice(info[first + 1])) options = options.device(*device);
-  return options;
-}
-
 Napi::Value ScalarToJs(Napi::Env env, const at::Scalar& scalar) {
   if (scalar.isBoolean()) return Napi::Boolean::New(env, scalar.toBool());
   if (scalar.isIntegral(false)) return Napi::Number::New(env, static_cast<double>(scalar.toLong()));
@@ -226,58 +220,6 @@ Napi::Value ScalarToJs(Napi::Env env, const at::Scalar& scalar) {
 
 namespace {
 
-// Creation functions take (..., dtype, device, requires_grad) and return the new tensor's id.
-Napi::Value Finish(const Napi::CallbackInfo& info, at::Tensor tensor, size_t requires_grad_index) {
-  if (info[requires_grad_index].ToBoolean().Value()) tensor.requires_grad_(true);
-  return Wrap(info.Env(), std::move(tensor));
-}
-
-#define TORCHLORA_SHAPED_FACTORY(name, expression)                        \
-  Napi::Value name(const Napi::CallbackInfo& info) {                     \
-    const std::vector<int64_t> shape = ToInt64s(info[0]);                \
-    const at::TensorOptions options = ToOptions(info, 1);                \
-    return Finish(info, expression, 3);                                  \
-  }
-
-TORCHLORA_SHAPED_FACTORY(Randn, at::randn(shape, options))
-TORCHLORA_SHAPED_FACTORY(Rand, at::rand(shape, options))
-TORCHLORA_SHAPED_FACTORY(Zeros, at::zeros(shape, options))
-TORCHLORA_SHAPED_FACTORY(Ones, at::ones(shape, options))
-TORCHLORA_SHAPED_FACTORY(Empty, at::empty(shape, options))
-#undef TORCHLORA_SHAPED_FACTORY
-
-// full(shape, value, dtype, device, requires_grad)
-Napi::Value Full(const Napi::CallbackInfo& info) {
-  return Finish(info, at::full(ToInt64s(info[0]), ToScalar(info[1]), ToOptions(info, 2)), 4);
-}
-
-// arange(start, end, step, dtype, device, requires_grad)
-Napi::Value Arange(const Napi::CallbackInfo& info) {
-  return Finish(info, at::arange(ToScalar(info[0]), ToScalar(info[1]), ToScalar(info[2]), ToOptions(info, 3)), 5);
-}
-
-// randint(low, high, shape, dtype, device, requires_grad)
-Napi::Value Randint(const Napi::CallbackInfo& info) {
-  const int64_t low = info[0].As<Napi::Number>().Int64Value();
-  const int64_t high = info[1].As<Napi::Number>().Int64Value();
-  at::TensorOptions options = ToOptions(info, 3);
-  if (!options.has_dtype()) options = options.dtype(at::kLong);
-  return Finish(info, at::randint(low, high, ToInt64s(info[2]), options), 5);
-}
-
-// randperm(n, dtype, device, requires_grad)
-Napi::Value Randperm(const Napi::CallbackInfo& info) {
-  at::TensorOptions options = ToOptions(info, 1);
-  if (!options.has_dtype()) options = options.dtype(at::kLong);
-  return Finish(info, at::randperm(info[0].As<Napi::Number>().Int64Value(), options), 3);
-}
-
-// eye(n, m, dtype, device, requires_grad)
-Napi::Value Eye(const Napi::CallbackInfo& info) {
-  return Finish(info, at::eye(info[0].As<Napi::Number>().Int64Value(), info[1].As<Napi::Number>().Int64Value(),
-                       ToOptions(info, 2)), 4);
-}
-
 // fromBuffer(typedArray, shape, dtype, device, requires_grad): copies the bytes.
 Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   Napi::TypedArray array = info[0].As<Napi::TypedArray>();
@@ -285,7 +227,8 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   void* bytes = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
   at::Tensor tensor = at::from_blob(bytes, ToInt64s(info[1]), at::TensorOptions().dtype(dtype)).clone();
   if (auto device = ToDevice(info[3])) tensor = tensor.to(*device);
-  return Finish(info, std::move(tensor), 4);
+  if (info[4].ToBoolean().Value()) tensor.requires_grad_(true);
+  return Wrap(info.Env(), std::move(tensor));
 }
 
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
@@ -390,16 +333,6 @@ Napi::Value Format(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitTensor(Napi::Env env, Napi::Object exports) {
-  TORCHLORA_EXPORT(exports, "randn", Randn);
-  TORCHLORA_EXPORT(exports, "rand", Rand);
-  TORCHLORA_EXPORT(exports, "zeros", Zeros);
-  TORCHLORA_EXPORT(exports, "ones", Ones);
-  TORCHLORA_EXPORT(exports, "empty", Empty);
-  TORCHLORA_EXPORT(exports, "full", Full);
-  TORCHLORA_EXPORT(exports, "arange", Arange);
-  TORCHLORA_EXPORT(exports, "randint", Randint);
-  TORCHLORA_EXPORT(exports, "randperm", Randperm);
-  TORCHLORA_EXPORT(exports, "eye", Eye);
   TORCHLORA_EXPORT(exports, "fromBuffer", FromBuffer);
   TORCHLORA_EXPORT(exports, "manualSeed", ManualSeed);
   TORCHLORA_EXPORT(exports, "dispose", DisposeTensor);

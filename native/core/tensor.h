@@ -38,8 +38,6 @@ c10::optional<at::ScalarType> ToDtype(Napi::Value value);
 // undefined/null -> nullopt; otherwise a device string such as "cpu" or "cuda:0".
 c10::optional<at::Device> ToDevice(Napi::Value value);
 c10::optional<int64_t> ToOptionalInt(Napi::Value value);
-// (dtype, device, requires_grad) at `first`, `first + 1`, `first + 2`.
-at::TensorOptions ToOptions(const Napi::CallbackInfo& info, size_t first);
 
 // A JavaScript number for a 0-dim or one-element tensor.
 Napi::Value ScalarToJs(Napi::Env env, const at::Scalar& scalar);

@@ -41,10 +41,6 @@ export interface NativeConfig {
 }
 
 type Binary = (a: TensorId, b: TensorIdOrScalar) => TensorId;
-type Creation = (shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean) => TensorId;
-
-type Convolution = (input: TensorId, weight: TensorId, bias: Optional<TensorId>, stride: number[],
-  padding: number[] | 'same' | 'valid', dilation: number[], groups: number) => TensorId;
 export type NativeOptimizerKind = 'adam' | 'adamw' | 'sgd' | 'rmsprop' | 'adagrad';
 /** A group's options by name; each kind's fields are its table's (src/optim/kind.ts). */
 export type NativeOptimizerOptions = Record<string, number | boolean | [number, number]>;
@@ -71,12 +67,7 @@ export interface NativeAddon {
   releaseShared(id: number): boolean;
   parkedTensors(): number;
 
-  randn: Creation; rand: Creation; zeros: Creation; ones: Creation; empty: Creation;
-  full(shape: number[], value: number | boolean, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
-  arange(start: number, end: number, step: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
-  randint(low: number, high: number, shape: number[], dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
-  randperm(n: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
-  eye(n: number, m: number, dtype: Optional<number>, device: Optional<string>, requiresGrad: boolean): TensorId;
+  // tensor.cc: creation from JavaScript data (the factories go through callOp)
   fromBuffer(data: ArrayBufferView, shape: number[], dtype: number, device: Optional<string>, requiresGrad: boolean): TensorId;
   manualSeed(seed: number): void;
 
@@ -115,28 +106,6 @@ export interface NativeAddon {
     retainGraph: Optional<boolean>, createGraph: boolean, allowUnused: boolean): boolean[];
   setGradEnabled(flag: boolean): boolean;
   isGradEnabled(): boolean;
-
-  // nn.cc: reduction is 0 none, 1 mean, 2 sum
-  linear(input: TensorId, weight: TensorId, bias: Optional<TensorId>): TensorId;
-  gelu(input: TensorId, approximate: 'none' | 'tanh'): TensorId;
-  dropout(input: TensorId, p: number, train: boolean): TensorId;
-  embedding(weight: TensorId, indices: TensorId, paddingIdx: number, scaleGradByFreq: boolean, sparse: boolean): TensorId;
-  embeddingRenorm_(weight: TensorId, indices: TensorId, maxNorm: number, normType: number): void;
-  conv1d: Convolution; conv2d: Convolution;
-  layer_norm(input: TensorId, normalizedShape: number[], weight: Optional<TensorId>, bias: Optional<TensorId>, eps: number): TensorId;
-  mse_loss(input: TensorId, target: TensorId, reduction: number): TensorId;
-  l1_loss(input: TensorId, target: TensorId, reduction: number): TensorId;
-  cross_entropy(input: TensorId, target: TensorId, weight: Optional<TensorId>, reduction: number, ignoreIndex: number, labelSmoothing: number): TensorId;
-  binary_cross_entropy_with_logits(input: TensorId, target: TensorId, weight: Optional<TensorId>, posWeight: Optional<TensorId>, reduction: number): TensorId;
-  calculateGain(nonlinearity: string, param: number): number;
-  fanInAndFanOut(a: TensorId): [number, number];
-  kaimingUniform_(a: TensorId, negativeSlope: number, mode: 'fan_in' | 'fan_out', nonlinearity: string): void;
-  kaimingNormal_(a: TensorId, negativeSlope: number, mode: 'fan_in' | 'fan_out', nonlinearity: string): void;
-  xavierUniform_(a: TensorId, gain: number): void;
-  xavierNormal_(a: TensorId, gain: number): void;
-  uniformInit_(a: TensorId, from: number, to: number): void;
-  normalInit_(a: TensorId, mean: number, std: number): void;
-  constantInit_(a: TensorId, value: number): void;
 
   // function.cc: autograd in JavaScript
   attachFunction(make: () => Handle, outputs: Handle[], inputs: Handle[], backward: (grads: (Handle | null)[]) => (Handle | null)[]): Handle[];

@@ -1,11 +1,11 @@
-// R torch's `nnf_*` functions: losses, activations and the layers' forward computations,
-// each one libtorch call. Options that R passes by name are an options object here:
-// R's `nnf_mse_loss(x, y, reduction = "sum")` is `nnf_mse_loss(x, y, { reduction: 'sum' })`.
+// R torch's `nnf_*` functions: losses, activations and the layers' forward computations, each
+// one libtorch operator called through the dispatcher. Options that R passes by name are an options
+// object here: R's `nnf_mse_loss(x, y, reduction = "sum")` is `nnf_mse_loss(x, y, { reduction: 'sum' })`.
 import { dtypeCode, type DTypeLike } from '../core/dtype.js';
 import { atenOp } from '../ops/aten.js';
-import { native } from '../core/native.js';
+import { with_no_grad } from '../ops/autograd.js';
 import { torch_expand_as } from '../ops/generated/functions.js';
-import { checkTensor, tensorFrom, type Tensor } from '../ops/tensor.js';
+import { checkTensor, type Tensor } from '../ops/tensor.js';
 import {
   checkBoolean, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../core/validate.js';
@@ -28,7 +28,6 @@ export function optionalTensor(value: Tensor | null | undefined, name: string): 
   return value === undefined || value === null ? null : checkTensor(value, name);
 }
 
-
 /** `{ reduction }`, the options of the losses that take no others. */
 export interface LossOptions {
   reduction?: Reduction;
@@ -38,6 +37,10 @@ const LOSS_KEYS = optionKeys<LossOptions>({ reduction: true });
 
 // ---- losses ----
 
+const MSE_LOSS = atenOp('mse_loss');
+const L1_LOSS = atenOp('l1_loss');
+const CROSS_ENTROPY_LOSS = atenOp('cross_entropy_loss');
+const BINARY_CROSS_ENTROPY_WITH_LOGITS = atenOp('binary_cross_entropy_with_logits');
 // Expands both to their broadcast shape, as torch.nn.functional's mse_loss and l1_loss do:
 // given unequal shapes, libtorch's mse_loss divides the gradient of a mean by the input's own
 // size, not by the number of terms. Shapes that do not broadcast are left for libtorch to refuse.
@@ -65,14 +68,14 @@ export function broadcastPair(input: Tensor, target: Tensor): [Tensor, Tensor] {
 export function nnf_mse_loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   const { reduction } = checkOptions(options, LOSS_KEYS, 'nnf_mse_loss');
   const [a, b] = broadcastPair(input, target);
-  return tensorFrom(native.mse_loss(a.h, b.h, reductionCode(reduction)));
+  return MSE_LOSS.call(a.h, b.h, reductionCode(reduction));
 }
 
 /** Mean absolute error, `|input - target|` reduced. @example nnf_l1_loss(pred, y, { reduction: 'sum' }) */
 export function nnf_l1_loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   const { reduction } = checkOptions(options, LOSS_KEYS, 'nnf_l1_loss');
   const [a, b] = broadcastPair(input, target);
-  return tensorFrom(native.l1_loss(a.h, b.h, reductionCode(reduction)));
+  return L1_LOSS.call(a.h, b.h, reductionCode(reduction));
 }
 
 export interface CrossEntropyOptions {
@@ -96,8 +99,8 @@ const CROSS_ENTROPY_KEYS = optionKeys<CrossEntropyOptions>({ weight: true, ignor
  */
 export function nnf_cross_entropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const { weight, ignore_index = -100, reduction, label_smoothing = 0 } = checkOptions(options, CROSS_ENTROPY_KEYS, 'nnf_cross_entropy');
-  return tensorFrom(native.cross_entropy(checkTensor(input, 'input').h, checkTensor(target, 'target').h, optionalTensor(weight, 'weight')?.h,
-    reductionCode(reduction), checkInteger(ignore_index, 'ignore_index'), checkProbability(label_smoothing, 'label_smoothing')));
+  return CROSS_ENTROPY_LOSS.call(checkTensor(input, 'input').h, checkTensor(target, 'target').h, optionalTensor(weight, 'weight'),
+    reductionCode(reduction), checkInteger(ignore_index, 'ignore_index'), checkProbability(label_smoothing, 'label_smoothing'));
 }
 
 export interface BinaryCrossEntropyWithLogitsOptions {
@@ -118,8 +121,8 @@ const BINARY_CROSS_ENTROPY_KEYS = optionKeys<BinaryCrossEntropyWithLogitsOptions
  */
 export function nnf_binary_cross_entropy_with_logits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
   const { weight, reduction, pos_weight } = checkOptions(options, BINARY_CROSS_ENTROPY_KEYS, 'nnf_binary_cross_entropy_with_logits');
-  return tensorFrom(native.binary_cross_entropy_with_logits(checkTensor(input, 'input').h, checkTensor(target, 'target').h,
-    optionalTensor(weight, 'weight')?.h, optionalTensor(pos_weight, 'pos_weight')?.h, reductionCode(reduction)));
+  return BINARY_CROSS_ENTROPY_WITH_LOGITS.call(checkTensor(input, 'input').h, checkTensor(target, 'target').h,
+    optionalTensor(weight, 'weight'), optionalTensor(pos_weight, 'pos_weight'), reductionCode(reduction));
 }
 
 // ---- activations ----
@@ -135,6 +138,7 @@ export interface GeluOptions {
 }
 
 const GELU_KEYS = optionKeys<GeluOptions>({ approximate: true });
+const GELU = atenOp('gelu');
 
 /**
  * Gaussian error linear unit, exact (`"none"`, the default) or with the tanh approximation.
@@ -144,7 +148,7 @@ const GELU_KEYS = optionKeys<GeluOptions>({ approximate: true });
 export function nnf_gelu(input: Tensor, options: GeluOptions = {}): Tensor {
   const { approximate = 'none' } = checkOptions(options, GELU_KEYS, 'nnf_gelu');
   if (approximate !== 'none' && approximate !== 'tanh') fail('"none" or "tanh"', 'approximate', approximate);
-  return tensorFrom(native.gelu(checkTensor(input, 'input').h, approximate));
+  return GELU.call(checkTensor(input, 'input').h, approximate);
 }
 
 /** What `nnf_softmax` and `nnf_log_softmax` accept: the dtype to compute in. */
@@ -184,6 +188,7 @@ export interface DropoutOptions {
 }
 
 const DROPOUT_KEYS = optionKeys<DropoutOptions>({ p: true, training: true });
+const DROPOUT = atenOp('dropout');
 
 /**
  * Zeroes each element with probability `p` and scales the rest by `1 / (1 - p)` when
@@ -194,14 +199,15 @@ const DROPOUT_KEYS = optionKeys<DropoutOptions>({ p: true, training: true });
  */
 export function nnf_dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
   const { p = 0.5, training = true } = checkOptions(options, DROPOUT_KEYS, 'nnf_dropout');
-  return tensorFrom(native.dropout(checkTensor(input, 'input').h, checkProbability(p, 'p'), checkBoolean(training, 'training')));
+  return DROPOUT.call(checkTensor(input, 'input').h, checkProbability(p, 'p'), checkBoolean(training, 'training'));
 }
 
 // ---- layers' computations ----
 
+const LINEAR = atenOp('linear');
 /** `input @ weight.t() + bias`, as `nn_linear` computes. @example nnf_linear(x, w, b) */
 export function nnf_linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  return tensorFrom(native.linear(checkTensor(input, 'input').h, checkTensor(weight, 'weight').h, optionalTensor(bias, 'bias')?.h));
+  return LINEAR.call(checkTensor(input, 'input').h, checkTensor(weight, 'weight').h, optionalTensor(bias, 'bias'));
 }
 
 export interface EmbeddingOptions {
@@ -221,6 +227,8 @@ export interface EmbeddingOptions {
 }
 
 const EMBEDDING_KEYS = optionKeys<EmbeddingOptions>({ padding_idx: true, max_norm: true, norm_type: true, scale_grad_by_freq: true, sparse: true });
+const EMBEDDING = atenOp('embedding');
+const EMBEDDING_RENORM_ = atenOp('embedding_renorm_');
 
 /** A max_norm for embeddings: PyTorch takes any float; a negative one would flip rows' signs, so it is refused. */
 export function checkMaxNorm(value: unknown): number {
@@ -249,9 +257,18 @@ export function nnf_embedding(input: Tensor, weight: Tensor, options: EmbeddingO
   }
   checkBoolean(scale_grad_by_freq, 'scale_grad_by_freq');
   checkBoolean(sparse, 'sparse');
-  if (max_norm !== null) native.embeddingRenorm_(weight.h, input.h, checkMaxNorm(max_norm), checkNumber(norm_type, 'norm_type'));
+  if (max_norm !== null) embeddingRenorm_(weight, input, checkMaxNorm(max_norm), checkNumber(norm_type, 'norm_type'));
   else checkNumber(norm_type, 'norm_type');
-  return tensorFrom(native.embedding(weight.h, input.h, padding, scale_grad_by_freq, sparse));
+  return EMBEDDING.call(weight.h, input.h, padding, scale_grad_by_freq, sparse);
+}
+
+// Rescales, in place and unrecorded, each row of `weight` that `indices` picks whose norm exceeds maxNorm.
+function embeddingRenorm_(weight: Tensor, indices: Tensor, maxNorm: number, normType: number): void {
+  with_no_grad(() => {
+    const contiguous = indices.contiguous();
+    EMBEDDING_RENORM_.callInPlace(weight.h, contiguous.h, maxNorm, normType);
+    contiguous.dispose();
+  });
 }
 
 /** A size per spatial dimension, or one size for all of them. */
@@ -267,6 +284,8 @@ export interface ConvolutionOptions {
 }
 
 const CONVOLUTION_KEYS = optionKeys<ConvolutionOptions>({ bias: true, stride: true, padding: true, dilation: true, groups: true });
+// By the number of spatial dimensions: padding as sizes, or "same" / "valid" (the .padding overloads).
+const CONVOLUTIONS = { 1: { sizes: atenOp('conv1d'), named: atenOp('conv1d', 'padding') }, 2: { sizes: atenOp('conv2d'), named: atenOp('conv2d', 'padding') } };
 
 /** Expands `value` to `count` sizes, checking each. */
 export function sizes(value: SizeOption, count: number, name: string, check: (v: unknown, n: string) => number = checkPositiveInteger): number[] {
@@ -276,13 +295,14 @@ export function sizes(value: SizeOption, count: number, name: string, check: (v:
   return list;
 }
 
-function convolution(op: typeof native.conv2d, dims: number, input: Tensor, weight: Tensor, options: ConvolutionOptions): Tensor {
+function convolution(dims: 1 | 2, input: Tensor, weight: Tensor, options: ConvolutionOptions): Tensor {
   const { bias, stride = 1, padding = 0, dilation = 1, groups = 1 } = checkOptions(options, CONVOLUTION_KEYS, `nnf_conv${dims}d`);
   checkTensor(input, 'input');
   checkTensor(weight, 'weight');
-  const paddingValue = padding === 'same' || padding === 'valid' ? padding : sizes(padding, dims, 'padding', checkNonNegativeInteger);
-  return tensorFrom(op(input.h, weight.h, optionalTensor(bias, 'bias')?.h, sizes(stride, dims, 'stride'), paddingValue, sizes(dilation, dims, 'dilation'),
-    checkPositiveInteger(groups, 'groups')));
+  const named = padding === 'same' || padding === 'valid';
+  const paddingValue = named ? padding : sizes(padding, dims, 'padding', checkNonNegativeInteger);
+  return CONVOLUTIONS[dims][named ? 'named' : 'sizes'].call(input.h, weight.h, optionalTensor(bias, 'bias'), sizes(stride, dims, 'stride'), paddingValue,
+    sizes(dilation, dims, 'dilation'), checkPositiveInteger(groups, 'groups'));
 }
 
 /**
@@ -292,7 +312,7 @@ function convolution(op: typeof native.conv2d, dims: number, input: Tensor, weig
  * @example nnf_conv1d(x, w, { padding: 1 })
  */
 export function nnf_conv1d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
-  return convolution(native.conv1d, 1, input, weight, options);
+  return convolution(1, input, weight, options);
 }
 
 /**
@@ -301,7 +321,7 @@ export function nnf_conv1d(input: Tensor, weight: Tensor, options: ConvolutionOp
  * @example nnf_conv2d(images, w, { bias: b, stride: 2, padding: 1 })
  */
 export function nnf_conv2d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
-  return convolution(native.conv2d, 2, input, weight, options);
+  return convolution(2, input, weight, options);
 }
 
 export interface LayerNormFunctionOptions {
@@ -314,6 +334,7 @@ export interface LayerNormFunctionOptions {
 }
 
 const LAYER_NORM_KEYS = optionKeys<LayerNormFunctionOptions>({ weight: true, bias: true, eps: true });
+const LAYER_NORM = atenOp('layer_norm');
 
 /**
  * Normalises the last dimensions (`normalized_shape`) to mean 0 and variance 1, then scales
@@ -325,8 +346,8 @@ const LAYER_NORM_KEYS = optionKeys<LayerNormFunctionOptions>({ weight: true, bia
  */
 export function nnf_layer_norm(input: Tensor, normalized_shape: number[], options: LayerNormFunctionOptions = {}): Tensor {
   const { weight, bias, eps = 1e-5 } = checkOptions(options, LAYER_NORM_KEYS, 'nnf_layer_norm');
-  return tensorFrom(native.layer_norm(checkTensor(input, 'input').h, checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight')?.h,
-    optionalTensor(bias, 'bias')?.h, checkFinite(eps, 'eps')));
+  return LAYER_NORM.call(checkTensor(input, 'input').h, checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight'),
+    optionalTensor(bias, 'bias'), checkFinite(eps, 'eps'));
 }
 
 // ---- tensor shaping for models ----

@@ -1,7 +1,9 @@
-// Tensor creation, named as in R torch. Random functions draw from libtorch's generator,
-// so `torch_manual_seed(s)` followed by the same calls gives Python PyTorch's exact values.
+// Tensor creation, named as in R torch, through libtorch's factory operators. Random
+// functions draw from libtorch's generator, so `torch_manual_seed(s)` followed by the same
+// calls gives Python PyTorch's exact values.
 import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.js';
 import { native } from '../core/native.js';
+import { atenOp, type TensorOp } from './aten.js';
 import { tensorFrom, Tensor, type NestedArray } from './tensor.js';
 import {
   checkBoolean, checkDevice, checkFinite, checkInteger, checkNumber, checkNonNegativeInteger, checkOptions, checkScalar, fail, failRange, optionKeys, shapeFrom,
@@ -42,21 +44,49 @@ function splitSize(args: unknown[], where: string): [number[], ResolvedOptions] 
   return [shapeFrom(sizeArgs), resolve(hasOptions ? (last as TensorOptions) : undefined, where)];
 }
 
-function shaped(create: typeof native.randn, args: unknown[], where: string): Tensor {
+// The factories take (..., *, ScalarType? dtype, Layout? layout, Device? device, bool? pin_memory):
+// a dtype code or null, the default layout, a device string or null, the default pinning.
+const RANDN = atenOp('randn');
+const RAND = atenOp('rand');
+const ZEROS = atenOp('zeros');
+const ONES = atenOp('ones');
+const EMPTY = atenOp('empty', 'memory_format');
+const FULL = atenOp('full');
+const ARANGE = atenOp('arange', 'start_step');
+const RANDINT = atenOp('randint', 'low');
+const RANDPERM = atenOp('randperm');
+const EYE = atenOp('eye', 'm');
+// randint and randperm make int64 unless told otherwise.
+const INT64 = dtypeCode('int64');
+
+/** Calls a factory with `args` then the options, and sets requires_grad (libtorch refuses it for integer dtypes). */
+function create(op: TensorOp, args: unknown[], options: ResolvedOptions, dtype = options.dtype): Tensor {
+  const tensor = op.call(...args, dtype, undefined, options.device);
+  if (!options.requiresGrad) return tensor;
+  try {
+    native.setRequiresGrad(tensor.h, true);
+  } catch (error) {
+    tensor.dispose();
+    throw error;
+  }
+  return tensor;
+}
+
+function shaped(op: TensorOp, args: unknown[], where: string): Tensor {
   const [shape, options] = splitSize(args, where);
-  return tensorFrom(create(shape, options.dtype, options.device, options.requiresGrad));
+  return create(op, [shape], options);
 }
 
 /** Samples of N(0, 1). @example torch_randn(10000, 1001) */
-export function torch_randn(...args: SizeArgs): Tensor { return shaped(native.randn, args, 'torch_randn'); }
+export function torch_randn(...args: SizeArgs): Tensor { return shaped(RANDN, args, 'torch_randn'); }
 /** Samples of U(0, 1). @example torch_rand(2, 3) */
-export function torch_rand(...args: SizeArgs): Tensor { return shaped(native.rand, args, 'torch_rand'); }
+export function torch_rand(...args: SizeArgs): Tensor { return shaped(RAND, args, 'torch_rand'); }
 /** Zeros. @example torch_zeros(1, 1000) */
-export function torch_zeros(...args: SizeArgs): Tensor { return shaped(native.zeros, args, 'torch_zeros'); }
+export function torch_zeros(...args: SizeArgs): Tensor { return shaped(ZEROS, args, 'torch_zeros'); }
 /** Ones. @example torch_ones([2, 2], { dtype: 'float64' }) */
-export function torch_ones(...args: SizeArgs): Tensor { return shaped(native.ones, args, 'torch_ones'); }
+export function torch_ones(...args: SizeArgs): Tensor { return shaped(ONES, args, 'torch_ones'); }
 /** Uninitialised memory (fill it before reading). @example torch_empty(3) */
-export function torch_empty(...args: SizeArgs): Tensor { return shaped(native.empty, args, 'torch_empty'); }
+export function torch_empty(...args: SizeArgs): Tensor { return shaped(EMPTY, args, 'torch_empty'); }
 
 /**
  * A tensor of `size` filled with `value`: float32 for a number (JavaScript cannot tell `1`
@@ -69,7 +99,7 @@ export function torch_full(size: number | number[], value: number | boolean, opt
   const resolved = resolve(options, 'torch_full');
   checkScalar(value, 'value');
   const dtype = resolved.dtype ?? (typeof value === 'number' ? native.getDefaultDtype() : null);
-  return tensorFrom(native.full(shape, value, dtype, resolved.device, resolved.requiresGrad));
+  return create(FULL, [shape, value], resolved, dtype);
 }
 
 /**
@@ -89,7 +119,7 @@ export function torch_arange(start: number | Tensor, end?: number | Tensor, step
   checkFinite(to, 'end');
   if (checkFinite(step, 'step') === 0) throw new RangeError('Expected a non-zero step for torch_arange but received 0');
   const resolved = resolve(options, 'torch_arange');
-  return tensorFrom(native.arange(from, to, step, resolved.dtype, resolved.device, resolved.requiresGrad));
+  return create(ARANGE, [from, to, step], resolved);
 }
 
 /**
@@ -103,14 +133,14 @@ export function torch_randint(low: number, high: number, size: number | number[]
   if (high <= low) throw new RangeError(`Expected high > low for torch_randint but received low=${low}, high=${high}`);
   const shape = shapeFrom([size]);
   const resolved = resolve(options, 'torch_randint');
-  return tensorFrom(native.randint(low, high, shape, resolved.dtype, resolved.device, resolved.requiresGrad));
+  return create(RANDINT, [low, high, shape], resolved, resolved.dtype ?? INT64);
 }
 
 /** A random permutation of 0..n-1 (int64). @example torch_randperm(10) */
 export function torch_randperm(n: number, options?: TensorOptions): Tensor {
   checkNonNegativeInteger(n, 'n');
   const resolved = resolve(options, 'torch_randperm');
-  return tensorFrom(native.randperm(n, resolved.dtype, resolved.device, resolved.requiresGrad));
+  return create(RANDPERM, [n], resolved, resolved.dtype ?? INT64);
 }
 
 /** The n×m identity matrix. @example torch_eye(3) */
@@ -118,7 +148,7 @@ export function torch_eye(n: number, m: number = n, options?: TensorOptions): Te
   checkNonNegativeInteger(n, 'n');
   checkNonNegativeInteger(m, 'm');
   const resolved = resolve(options, 'torch_eye');
-  return tensorFrom(native.eye(n, m, resolved.dtype, resolved.device, resolved.requiresGrad));
+  return create(EYE, [n, m], resolved);
 }
 
 type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array | Uint16Array;

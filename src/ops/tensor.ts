@@ -23,6 +23,7 @@ const LOGICAL_AND = operator('logical_and');
 const LOGICAL_OR = operator('logical_or');
 const ALLCLOSE = operator('allclose');
 const EQUAL = operator('equal');
+const FULL = operator('full');
 
 const INTERNAL = Symbol('torchlora.internal');
 
@@ -435,7 +436,7 @@ function binary(self: Tensor, op: { Tensor: Op; Scalar: Op }, other: unknown, na
 function logicalOperand(self: Tensor, other: unknown): Tensor {
   const operand = checkOperand(other, 'other');
   if (typeof operand === 'object') return operand;
-  return tensorFrom(native.full([], operand !== 0 && operand !== false, dtypeCode('bool'), native.device(self.h), false));
+  return opResult(FULL, [], operand !== 0 && operand !== false, dtypeCode('bool'), undefined, native.device(self.h));
 }
 
 // alpha, or R's named { alpha }.
