@@ -78,6 +78,7 @@ describe('initialisation matches PyTorch under the same seed', () => {
     expect(nn_init_calculate_gain('tanh')).toBe(gain.tanh);
     expect(nn_init_calculate_gain('leaky_relu')).toBe(gain.leaky_relu);
     expect(nn_init_calculate_gain('leaky_relu', Math.sqrt(5))).toBe(gain.leaky_relu_sqrt5);
+    expect(nn_init_calculate_gain('leaky_relu', 1.508395092846115)).toBe(gain.leaky_relu_pow); // ** is libm's pow, not x * x
     expect(nn_init_calculate_gain('selu')).toBe(gain.selu);
   });
 
