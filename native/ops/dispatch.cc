@@ -17,12 +17,17 @@ namespace {
 
 // How an operator is called. Most go boxed: arguments converted by their schema types onto a
 // stack. The commonest shapes go unboxed through the operator's typed handle, as at::neg or
-// at::mul call it, so that an op from the table costs what a hand-bound one does.
-enum class Calling { kBoxed, kTensor, kTensorTensor, kTensorScalar };
+// at::add call it, so that an op from the table costs what a hand-bound one does:
+// (Tensor), (Tensor, Tensor), (Tensor, Scalar), and those two followed by a Scalar with a
+// default (add's and sub's alpha).
+enum class Calling { kBoxed, kTensor, kTensorTensor, kTensorScalar, kTensorTensorScalar, kTensorScalarScalar };
 
 struct Operator {
   c10::OperatorHandle handle;
   Calling calling;
+  // The default of a trailing Scalar (kTensorTensorScalar, kTensorScalarScalar), for a call
+  // that leaves it out.
+  at::Scalar last_default;
 };
 
 // Operators resolved in this thread (each Node environment is one thread), by the id
@@ -30,21 +35,30 @@ struct Operator {
 thread_local std::vector<Operator> operators;
 
 // The unboxed shape of a schema: functional (no argument written to), one Tensor result, and
-// arguments Tensor, (Tensor, Tensor) or (Tensor, Scalar), none with a default (whose value an
-// unboxed call would have to supply).
-Calling CallingOf(const c10::FunctionSchema& schema) {
+// the arguments of one of the shapes above, none with a default but a trailing Scalar.
+Operator Resolve(const c10::OperatorHandle& handle) {
+  const c10::FunctionSchema& schema = handle.schema();
   const auto& arguments = schema.arguments();
-  if (schema.is_mutable() || schema.returns().size() != 1 || schema.returns()[0].type()->kind() != c10::TypeKind::TensorType) return Calling::kBoxed;
-  if (arguments.empty() || arguments.size() > 2) return Calling::kBoxed;
-  for (const auto& argument : arguments) {
-    if (argument.default_value().has_value() || argument.kwarg_only()) return Calling::kBoxed;
-  }
+  Operator op{handle, Calling::kBoxed, at::Scalar()};
+  if (schema.is_mutable() || schema.returns().size() != 1 || schema.returns()[0].type()->kind() != c10::TypeKind::TensorType) return op;
+  if (arguments.empty() || arguments.size() > 3) return op;
   const auto kind = [&](size_t i) { return arguments[i].type()->kind(); };
-  if (kind(0) != c10::TypeKind::TensorType) return Calling::kBoxed;
-  if (arguments.size() == 1) return Calling::kTensor;
-  if (kind(1) == c10::TypeKind::TensorType) return Calling::kTensorTensor;
-  if (kind(1) == c10::TypeKind::NumberType) return Calling::kTensorScalar;
-  return Calling::kBoxed;
+  for (size_t i = 0; i < arguments.size(); ++i) {
+    const bool trailing_scalar = i == 2 && kind(2) == c10::TypeKind::NumberType;
+    if (arguments[i].default_value().has_value() && !trailing_scalar) return op;
+  }
+  if (kind(0) != c10::TypeKind::TensorType) return op;
+  if (arguments.size() == 1) {
+    op.calling = Calling::kTensor;
+  } else if (arguments.size() == 2) {
+    if (kind(1) == c10::TypeKind::TensorType) op.calling = Calling::kTensorTensor;
+    if (kind(1) == c10::TypeKind::NumberType) op.calling = Calling::kTensorScalar;
+  } else if (kind(2) == c10::TypeKind::NumberType && arguments[2].default_value().has_value()) {
+    op.last_default = arguments[2].default_value()->toScalar();
+    if (kind(1) == c10::TypeKind::TensorType) op.calling = Calling::kTensorTensorScalar;
+    if (kind(1) == c10::TypeKind::NumberType) op.calling = Calling::kTensorScalarScalar;
+  }
+  return op;
 }
 
 c10::IValue ToIValue(Napi::Env env, const Napi::Value& value, const c10::TypePtr& type);
@@ -127,8 +141,7 @@ Napi::Value ToJs(Napi::Env env, const c10::IValue& value) {
 Napi::Value ResolveOp(const Napi::CallbackInfo& info) {
   const std::string name = info[0].As<Napi::String>().Utf8Value();
   const std::string overload = info[1].As<Napi::String>().Utf8Value();
-  const c10::OperatorHandle handle = c10::Dispatcher::singleton().findSchemaOrThrow(name.c_str(), overload.c_str());
-  operators.push_back({handle, CallingOf(handle.schema())});
+  operators.push_back(Resolve(c10::Dispatcher::singleton().findSchemaOrThrow(name.c_str(), overload.c_str())));
   return Napi::Number::New(info.Env(), static_cast<double>(operators.size() - 1));
 }
 
@@ -188,6 +201,12 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
       return Wrap(env, op.handle.typed<at::Tensor(const at::Tensor&, const at::Tensor&)>().call(Unwrap(info, 1), Unwrap(info, 2)));
     case Calling::kTensorScalar:
       return Wrap(env, op.handle.typed<at::Tensor(const at::Tensor&, const at::Scalar&)>().call(Unwrap(info, 1), ToScalar(info[2])));
+    case Calling::kTensorTensorScalar:
+      return Wrap(env, op.handle.typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Scalar&)>().call(
+                           Unwrap(info, 1), Unwrap(info, 2), info[3].IsUndefined() ? op.last_default : ToScalar(info[3])));
+    case Calling::kTensorScalarScalar:
+      return Wrap(env, op.handle.typed<at::Tensor(const at::Tensor&, const at::Scalar&, const at::Scalar&)>().call(
+                           Unwrap(info, 1), ToScalar(info[2]), info[3].IsUndefined() ? op.last_default : ToScalar(info[3])));
     case Calling::kBoxed:
       break;
   }
