@@ -123,6 +123,104 @@ function docComment(entry, indent, example) {
   return `${indent}/**\n${lines.map((line) => `${indent} * ${line}`).join('\n')}\n${indent} */\n`;
 }
 
+// The method of an `impl` entry: it calls the hand-written torch_<name> with `this` as `self`.
+function implMethod(entry, fn) {
+  const doc = docComment(entry, '  ', entry.example?.method);
+  if (entry.signatures) {
+    return doc + entry.signatures.map((signature) => `  ${signature};\n`).join('') +
+      `  ${entry.name}(...args: unknown[]): unknown { return (${fn} as (...all: unknown[]) => unknown)(this, ...args); }\n`;
+  }
+  return doc + `  ${entry.name}(this: Tensor, ...args: MethodArgs<typeof ${fn}>): ReturnType<typeof ${fn}> { return ${fn}(this, ...args); }\n`;
+}
+
+// The Op constant(s) of a schema entry, and the one argument whose value picks between a
+// Tensor and a Scalar overload (eq.Tensor / eq.Scalar), or null.
+function operators(entry, overloads, constant) {
+  const parsed = overloads[0];
+  if (overloads.length === 1) return { constant: `const ${constant} = new Op('aten::${parsed.name}', '${parsed.overload}');`, operand: null };
+  const names = (schema) => schema.args.map((arg) => arg.name).join(',');
+  if (overloads.length !== 2 || names(overloads[0]) !== names(overloads[1])) throw new Error(`op table: ${entry.name}'s overloads must be two with the same arguments`);
+  const differing = parsed.args.map((arg, i) => i).filter((i) => parsed.args[i].type !== overloads[1].args[i].type);
+  const types = differing.map((i) => [parsed.args[i].type, overloads[1].args[i].type].sort().join('/'));
+  if (differing.length !== 1 || types[0] !== 'Scalar/Tensor') throw new Error(`op table: ${entry.name}'s overloads must differ in one argument, Tensor or Scalar`);
+  const [tensorOverload, scalarOverload] = parsed.args[differing[0]].type === 'Tensor' ? overloads : [overloads[1], overloads[0]];
+  parsed.args[differing[0]] = { ...parsed.args[differing[0]], type: 'TensorOrScalar' };
+  return {
+    constant: `const ${constant} = { Tensor: new Op('aten::${tensorOverload.name}', '${tensorOverload.overload}'), Scalar: new Op('aten::${scalarOverload.name}', '${scalarOverload.overload}') };`,
+    operand: parsed.args[differing[0]].name,
+  };
+}
+
+// A schema entry's function (and method): its constants, its TypeScript, checked arguments and
+// one call through the dispatcher.
+function schemaOp(entry, fn, hasMethod) {
+  const overloads = (Array.isArray(entry.schema) ? entry.schema : [entry.schema]).map(parseSchema);
+  const parsed = overloads[0];
+  const constant = upper(entry.name);
+  const { constant: opConstant, operand } = operators(entry, overloads, constant);
+  const constants = [opConstant];
+  // An argument of a type torchlora does not pass (a MemoryFormat) that has a default is left
+  // out of the TypeScript signature, and takes its default.
+  const hidden = (arg) => (arg.optional || arg.default !== undefined) && !hasTsType(arg);
+  const positional = parsed.args.filter((arg) => !arg.keywordOnly && !hidden(arg));
+  const keyword = parsed.args.filter((arg) => arg.keywordOnly && !hidden(arg));
+  const [self, ...rest] = positional;
+  const optionalParam = (arg) => arg.optional || arg.default !== undefined;
+  const params = rest.map((arg) => `${arg.name}${optionalParam(arg) ? '?' : ''}: ${tsType(arg)}`);
+  const namedType = [...rest, ...keyword].map((arg) => `${arg.name}${optionalParam(arg) ? '?' : ''}: ${tsType(arg)}`).join('; ');
+  if (keyword.length) params.push(`options?: { ${keyword.map((arg) => `${arg.name}?: ${tsType(arg)}`).join('; ')} }`);
+  const ret = returnType(parsed);
+  const selfParam = `${self.name}: ${tsType(self)}`;
+  const named = rest.length > 0;
+  const keysName = `${constant}_NAMES`;
+  if (named) constants.push(`const ${keysName} = new Set([${[...rest, ...keyword].map((arg) => `'${arg.name}'`).join(', ')}]);`);
+  else if (keyword.length) constants.push(`const ${keysName} = new Set([${keyword.map((arg) => `'${arg.name}'`).join(', ')}]);`);
+  const restNames = rest.map((arg) => arg.name);
+
+  // R's named form (all after self in one object), then the keyword-only options object.
+  const body = [];
+  if (named) {
+    body.push(`  const named = namedArguments(${rest[0].name}, ${keysName}, '${fn}');`);
+    if (keyword.length) {
+      body.push(`  let kw: Record<string, unknown>;`);
+      body.push(`  if (named !== null) { ({ ${restNames.join(', ')} } = named); kw = named; }`);
+      body.push(`  else kw = checkOptions(options as object | undefined, ${keysName}, '${fn}');`);
+    } else {
+      body.push(`  if (named !== null) ({ ${restNames.join(', ')} } = named);`);
+    }
+  } else if (keyword.length) {
+    body.push(`  const kw: Record<string, unknown> = checkOptions(options as object | undefined, ${keysName}, '${fn}');`);
+  }
+  const callArgs = parsed.args.map((arg) => (hidden(arg) ? 'undefined' : checkCall(arg, arg === self || !arg.keywordOnly ? arg.name : `kw.${arg.name}`)));
+  while (callArgs[callArgs.length - 1] === 'undefined') callArgs.pop();
+  const opId = operand ? `(typeof ${operand} === 'object' ? ${constant}.Tensor : ${constant}.Scalar).id` : `${constant}.id`;
+  const call = `native.${parsed.inPlace ? 'callOpInPlace' : 'callOp'}(${opId}, ${callArgs.join(', ')})`;
+  if (parsed.inPlace) body.push(`  ${call};`, `  return ${self.name};`);
+  else body.push(`  return ${wrapCall(parsed, call)};`);
+  if (hasMethod && self.type !== 'Tensor') throw new Error(`op table: ${entry.name} has a method variant but its first argument is no Tensor`);
+
+  const functionDoc = docComment(entry, '', entry.example?.function);
+  const methodDoc = docComment(entry, '  ', entry.example?.method);
+  if (!named && keyword.length === 0) {
+    // One signature: typed parameters, and a method that passes them on.
+    return {
+      constants,
+      function: functionDoc + `export function ${fn}(${[selfParam, ...params].join(', ')}): ${ret} {\n${body.join('\n')}\n}\n`,
+      method: methodDoc + `  ${entry.name}(${params.join(', ')}): ${ret} { return ${fn}(this as unknown as Tensor${restNames.map((name) => `, ${name}`).join('')}); }\n`,
+    };
+  }
+  const overloadSignatures = [...(named ? [`(${selfParam}, named: { ${namedType} }): ${ret}`] : []), `(${[selfParam, ...params].join(', ')}): ${ret}`];
+  const implParams = [selfParam, ...rest.map((arg) => `${arg.name}?: unknown`), ...(keyword.length ? ['options?: unknown'] : [])];
+  const methodSignatures = [...(named ? [`  ${entry.name}(named: { ${namedType} }): ${ret};`] : []), `  ${entry.name}(${params.join(', ')}): ${ret};`];
+  return {
+    constants,
+    function: functionDoc + overloadSignatures.map((signature) => `export function ${fn}${signature};`).join('\n') + '\n' +
+      `export function ${fn}(${implParams.join(', ')}): ${ret} {\n${body.join('\n')}\n}\n`,
+    method: methodDoc + methodSignatures.join('\n') + '\n' +
+      `  ${entry.name}(...args: unknown[]): ${ret} { return (${fn} as (...all: unknown[]) => ${ret})(this, ...args); }\n`,
+  };
+}
+
 function generate(entries) {
   const functions = [];
   const exported = [];
@@ -135,7 +233,6 @@ function generate(entries) {
     names.add(entry.name);
     const variants = entry.variants ?? 'function, method';
     const hasMethod = variants.includes('method');
-    const hasFunction = variants.includes('function');
     const fn = `torch_${entry.name}`;
     if (entry.impl) {
       const list = implImports.get(entry.impl) ?? [];
@@ -145,102 +242,20 @@ function generate(entries) {
         if (type !== 'Tensor' && !list.includes(`type ${type}`)) list.push(`type ${type}`);
       }
       implImports.set(entry.impl, list);
-      if (hasMethod && entry.signatures) {
-        methods.push(docComment(entry, '  ', entry.example?.method) + entry.signatures.map((signature) => `  ${signature};\n`).join('') +
-          `  ${entry.name}(...args: unknown[]): unknown { return (${fn} as (...all: unknown[]) => unknown)(this, ...args); }\n`);
-      } else if (hasMethod) {
-        methods.push(docComment(entry, '  ', entry.example?.method) +
-          `  ${entry.name}(this: Tensor, ...args: MethodArgs<typeof ${fn}>): ReturnType<typeof ${fn}> { return ${fn}(this, ...args); }\n`);
-      }
+      if (hasMethod) methods.push(implMethod(entry, fn));
       continue;
     }
-    // Several schemas: overloads that differ in one argument, a Tensor in one and a Scalar in the
-    // other (eq.Tensor / eq.Scalar); the value passed picks the overload.
-    const overloads = (Array.isArray(entry.schema) ? entry.schema : [entry.schema]).map(parseSchema);
-    const parsed = overloads[0];
-    const constant = upper(entry.name);
-    let operand = null;
-    if (overloads.length === 1) {
-      constants.push(`const ${constant} = new Op('aten::${parsed.name}', '${parsed.overload}');`);
-    } else {
-      const names = (schema) => schema.args.map((arg) => arg.name).join(',');
-      if (overloads.length !== 2 || names(overloads[0]) !== names(overloads[1])) throw new Error(`op table: ${entry.name}'s overloads must be two with the same arguments`);
-      const differing = parsed.args.map((arg, i) => i).filter((i) => parsed.args[i].type !== overloads[1].args[i].type);
-      const types = differing.map((i) => [parsed.args[i].type, overloads[1].args[i].type].sort().join('/'));
-      if (differing.length !== 1 || types[0] !== 'Scalar/Tensor') throw new Error(`op table: ${entry.name}'s overloads must differ in one argument, Tensor or Scalar`);
-      const tensorFirst = parsed.args[differing[0]].type === 'Tensor';
-      const [tensorOverload, scalarOverload] = tensorFirst ? overloads : [overloads[1], overloads[0]];
-      constants.push(`const ${constant} = { Tensor: new Op('aten::${tensorOverload.name}', '${tensorOverload.overload}'), Scalar: new Op('aten::${scalarOverload.name}', '${scalarOverload.overload}') };`);
-      operand = parsed.args[differing[0]].name;
-      parsed.args[differing[0]] = { ...parsed.args[differing[0]], type: 'TensorOrScalar' };
-    }
-    // An argument of a type torchlora does not pass (a MemoryFormat) that has a default is left
-    // out of the TypeScript signature, and takes its default.
-    const hidden = (arg) => (arg.optional || arg.default !== undefined) && !hasTsType(arg);
-    const positional = parsed.args.filter((arg) => !arg.keywordOnly && !hidden(arg));
-    const keyword = parsed.args.filter((arg) => arg.keywordOnly && !hidden(arg));
-    const [self, ...rest] = positional;
-    const selfIsTensor = self && self.type === 'Tensor';
-    const optionalParam = (arg) => arg.optional || arg.default !== undefined;
-    const params = rest.map((arg) => `${arg.name}${optionalParam(arg) ? '?' : ''}: ${tsType(arg)}`);
-    const namedType = [...rest, ...keyword].map((arg) => `${arg.name}${optionalParam(arg) ? '?' : ''}: ${tsType(arg)}`).join('; ');
-    const optionsType = keyword.map((arg) => `${arg.name}?: ${tsType(arg)}`).join('; ');
-    if (keyword.length) params.push(`options?: { ${optionsType} }`);
-    const ret = returnType(parsed);
-    const selfParam = `${self.name}: ${tsType(self)}`;
-    const named = rest.length > 0;
-    const keysName = `${constant}_NAMES`;
-    if (named) constants.push(`const ${keysName} = new Set([${[...rest, ...keyword].map((arg) => `'${arg.name}'`).join(', ')}]);`);
-    else if (keyword.length) constants.push(`const ${keysName} = new Set([${keyword.map((arg) => `'${arg.name}'`).join(', ')}]);`);
-    const body = [];
-    const restNames = rest.map((arg) => arg.name);
-    const implParams = [selfParam, ...rest.map((arg) => `${arg.name}?: unknown`), ...(keyword.length ? ['options?: unknown'] : [])];
-    if (named) {
-      body.push(`  const named = namedArguments(${rest[0].name}, ${keysName}, '${fn}');`);
-      if (keyword.length) {
-        body.push(`  let kw: Record<string, unknown>;`);
-        body.push(`  if (named !== null) { ({ ${restNames.join(', ')} } = named); kw = named; }`);
-        body.push(`  else kw = checkOptions(options as object | undefined, ${keysName}, '${fn}');`);
-      } else {
-        body.push(`  if (named !== null) ({ ${restNames.join(', ')} } = named);`);
-      }
-    } else if (keyword.length) {
-      body.push(`  const kw: Record<string, unknown> = checkOptions(options as object | undefined, ${keysName}, '${fn}');`);
-    }
-    const callArgs = parsed.args.map((arg) => (hidden(arg) ? 'undefined' : checkCall(arg, arg === self || !arg.keywordOnly ? arg.name : `kw.${arg.name}`)));
-    while (callArgs[callArgs.length - 1] === 'undefined') callArgs.pop();
-    const opId = operand ? `(typeof ${operand} === 'object' ? ${constant}.Tensor : ${constant}.Scalar).id` : `${constant}.id`;
-    const call = `native.${parsed.inPlace ? 'callOpInPlace' : 'callOp'}(${opId}, ${callArgs.join(', ')})`;
-    if (parsed.inPlace) body.push(`  ${call};`, `  return ${self.name};`);
-    else body.push(`  return ${wrapCall(parsed, call)};`);
-    if (hasFunction) exported.push(fn);
-    const simple = !named && keyword.length === 0;
-    if (simple) {
-      const typed = [selfParam, ...params];
-      functions.push(docComment(entry, '', entry.example?.function) +
-        `export function ${fn}(${typed.join(', ')}): ${ret} {\n${body.join('\n')}\n}\n`);
-      if (hasMethod) {
-        methods.push(docComment(entry, '  ', entry.example?.method) +
-          `  ${entry.name}(${params.join(', ')}): ${ret} { return ${fn}(this as unknown as Tensor${restNames.map((name) => `, ${name}`).join('')}); }\n`);
-      }
-      continue;
-    }
-    if (hasFunction || hasMethod) {
-      const overloads = [];
-      if (named) overloads.push(`export function ${fn}(${selfParam}, named: { ${namedType} }): ${ret};`);
-      overloads.push(`export function ${fn}(${[selfParam, ...params].join(', ')}): ${ret};`);
-      functions.push(docComment(entry, '', entry.example?.function) + overloads.join('\n') + '\n' +
-        `export function ${fn}(${implParams.join(', ')}): ${ret} {\n${body.join('\n')}\n}\n`);
-    }
-    if (hasMethod) {
-      if (!selfIsTensor) throw new Error(`op table: ${entry.name} has a method variant but its first argument is no Tensor`);
-      const signatures = [];
-      if (named) signatures.push(`  ${entry.name}(named: { ${namedType} }): ${ret};`);
-      signatures.push(`  ${entry.name}(${params.join(', ')}): ${ret};`);
-      methods.push(docComment(entry, '  ', entry.example?.method) + signatures.join('\n') + '\n' +
-        `  ${entry.name}(...args: unknown[]): ${ret} { return (${fn} as (...all: unknown[]) => ${ret})(this, ...args); }\n`);
-    }
+    const op = schemaOp(entry, fn, hasMethod);
+    constants.push(...op.constants);
+    functions.push(op.function);
+    if (variants.includes('function')) exported.push(fn);
+    if (hasMethod) methods.push(op.method);
   }
+  return generatedFiles(entries, { functions, exported, methods, constants, implImports });
+}
+
+// The three generated files, each importing what its code uses.
+function generatedFiles(entries, { functions, exported, methods, constants, implImports }) {
   const header = '// Generated by scripts/gen-ops.mjs from src/ops/table/; edit the table, then run `npm run gen-ops`.\n';
   const functionsBody = constants.join('\n') + '\n\n' + functions.join('\n');
   const used = (names) => names.filter((name) => new RegExp(`\\b${name}\\(`).test(functionsBody));
