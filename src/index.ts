@@ -31,12 +31,7 @@ export { type PoolOutput, type PoolGenerator } from './nn/pooling.js';
 export * from './nn/pooling_window.js';
 export * from './nn/pooling_adaptive.js';
 export * from './nn/recurrent.js';
-export {
-  nnf_mse_loss, nnf_l1_loss, nnf_cross_entropy, nnf_binary_cross_entropy_with_logits, nnf_relu, nnf_gelu, nnf_softmax,
-  nnf_log_softmax, nnf_dropout, nnf_linear, nnf_embedding, nnf_conv1d, nnf_conv2d, nnf_layer_norm, nnf_one_hot, nnf_pad, nnf_normalize,
-  type PadOptions, type NormalizeOptions, type Reduction, type LossOptions, type GeluOptions, type SoftmaxOptions, type DropoutOptions, type LayerNormFunctionOptions,
-  type CrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions, type EmbeddingOptions, type ConvolutionOptions, type SizeOption,
-} from './nn/functional.js';
+export * from './nn/functional.js';
 export {
   nn_init_calculate_gain, nn_init_kaiming_uniform_, nn_init_kaiming_normal_, nn_init_xavier_uniform_, nn_init_xavier_normal_,
   nn_init_uniform_, nn_init_normal_, nn_init_constant_, nn_init_zeros_, nn_init_ones_, type Nonlinearity, type KaimingOptions,

@@ -10,23 +10,10 @@ import {
   checkBoolean, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../core/validate.js';
 import { checkProbability } from './options.js';
+import { broadcastPair, checkMaxNorm, optionalTensor, reductionCode, sizes } from './checks.js';
 
 /** How a loss combines its elementwise values: their mean, their sum, or none (one per element). */
 export type Reduction = 'mean' | 'sum' | 'none';
-
-const REDUCTIONS: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
-
-/** @internal libtorch's code of a reduction (at::Reduction). */
-export function reductionCode(reduction: unknown = 'mean'): number {
-  const code = REDUCTIONS[reduction as Reduction];
-  if (typeof reduction !== 'string' || code === undefined) fail('"mean", "sum" or "none"', 'reduction', reduction);
-  return code;
-}
-
-/** @internal A Tensor or null. */
-export function optionalTensor(value: Tensor | null | undefined, name: string): Tensor | null {
-  return value === undefined || value === null ? null : checkTensor(value, name);
-}
 
 /** `{ reduction }`, the options of the losses that take no others. */
 export interface LossOptions {
@@ -41,24 +28,6 @@ const MSE_LOSS = atenOp('mse_loss');
 const L1_LOSS = atenOp('l1_loss');
 const CROSS_ENTROPY_LOSS = atenOp('cross_entropy_loss');
 const BINARY_CROSS_ENTROPY_WITH_LOGITS = atenOp('binary_cross_entropy_with_logits');
-// Expands both to their broadcast shape, as torch.nn.functional's mse_loss and l1_loss do:
-// given unequal shapes, libtorch's mse_loss divides the gradient of a mean by the input's own
-// size, not by the number of terms. Shapes that do not broadcast are left for libtorch to refuse.
-/** @internal Both expanded to their broadcast shape. */
-export function broadcastPair(input: Tensor, target: Tensor): [Tensor, Tensor] {
-  const [a, b] = [checkTensor(input, 'input').shape, checkTensor(target, 'target').shape];
-  if (a.length === b.length && a.every((size, i) => size === b[i])) return [input, target];
-  const rank = Math.max(a.length, b.length);
-  const shape: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const x = a[i - rank + a.length] ?? 1;
-    const y = b[i - rank + b.length] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return [input, target];
-    shape.push(x === 1 ? y : x);
-  }
-  return [input.expand(shape), target.expand(shape)];
-}
-
 /**
  * Mean squared error, `(input - target)²` reduced. Shapes broadcast as in PyTorch.
  *
@@ -230,12 +199,6 @@ const EMBEDDING_KEYS = optionKeys<EmbeddingOptions>({ padding_idx: true, max_nor
 const EMBEDDING = atenOp('embedding');
 const EMBEDDING_RENORM_ = atenOp('embedding_renorm_');
 
-/** A max_norm for embeddings: PyTorch takes any float; a negative one would flip rows' signs, so it is refused. */
-export function checkMaxNorm(value: unknown): number {
-  if (checkFinite(value, 'max_norm') < 0) failRange('a non-negative number', 'max_norm', value);
-  return value as number;
-}
-
 /**
  * Rows of `weight` picked by the integer tensor `input` (0-based indices). With `max_norm`,
  * the picked rows of `weight` are first renormalised in place, as torch.nn.functional.embedding does.
@@ -286,14 +249,6 @@ export interface ConvolutionOptions {
 const CONVOLUTION_KEYS = optionKeys<ConvolutionOptions>({ bias: true, stride: true, padding: true, dilation: true, groups: true });
 // By the number of spatial dimensions: padding as sizes, or "same" / "valid" (the .padding overloads).
 const CONVOLUTIONS = { 1: { sizes: atenOp('conv1d'), named: atenOp('conv1d', 'padding') }, 2: { sizes: atenOp('conv2d'), named: atenOp('conv2d', 'padding') } };
-
-/** Expands `value` to `count` sizes, checking each. */
-export function sizes(value: SizeOption, count: number, name: string, check: (v: unknown, n: string) => number = checkPositiveInteger): number[] {
-  const list = typeof value === 'number' ? new Array<number>(count).fill(value) : value;
-  if (!Array.isArray(list) || list.length !== count) fail(`a number or an array of ${count} numbers`, name, value);
-  list.forEach((size, i) => check(size, `${name}[${i}]`));
-  return list;
-}
 
 function convolution(dims: 1 | 2, input: Tensor, weight: Tensor, options: ConvolutionOptions): Tensor {
   const { bias, stride = 1, padding = 0, dilation = 1, groups = 1 } = checkOptions(options, CONVOLUTION_KEYS, `nnf_conv${dims}d`);

@@ -10,8 +10,9 @@ import {
   checkBoolean, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, fail, failRange, optionKeys,
 } from '../core/validate.js';
 import {
-  checkMaxNorm, nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, nnf_relu, sizes, type GeluOptions, type SizeOption,
+  nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, nnf_relu, type GeluOptions, type SizeOption,
 } from './functional.js';
+import { checkMaxNorm, sizes } from './checks.js';
 import { fanInAndFanOut, nn_init_constant_, nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_ } from './init.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';

@@ -6,9 +6,10 @@ import { atenOp } from '../ops/aten.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkFinite, checkInteger, checkOptions, failRange, optionKeys } from '../core/validate.js';
 import {
-  broadcastPair, nnf_binary_cross_entropy_with_logits, nnf_cross_entropy, nnf_l1_loss, nnf_mse_loss, optionalTensor, reductionCode,
+  nnf_binary_cross_entropy_with_logits, nnf_cross_entropy, nnf_l1_loss, nnf_mse_loss,
   type BinaryCrossEntropyWithLogitsOptions, type CrossEntropyOptions, type LossOptions, type Reduction,
 } from './functional.js';
+import { broadcastPair, optionalTensor, reductionCode } from './checks.js';
 import { nn_Module } from './module.js';
 import { nn_module, type nn_module_generator } from './generator.js';
 

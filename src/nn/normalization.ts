@@ -8,7 +8,7 @@ import { checkTensor, type Tensor } from '../ops/tensor.js';
 import {
   checkBoolean, checkFinite, checkNonNegativeInteger, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../core/validate.js';
-import { optionalTensor } from './functional.js';
+import { optionalTensor } from './checks.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_parameter, nn_buffer } from './registry.js';

@@ -3,7 +3,8 @@
 import { atenOp } from '../ops/aten.js';
 import type { Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, failRange, optionKeys } from '../core/validate.js';
-import { sizes, type SizeOption } from './functional.js';
+import { sizes } from './checks.js';
+import type { SizeOption } from './functional.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { checkDimensions, pooled, type Dims, type PoolGenerator, type PoolOutput } from './pooling.js';

@@ -1,0 +1,51 @@
+// Argument checks and conversions the nn files share (not public: src/index.ts exports every
+// name of functional.ts, and these are not nnf_ functions).
+import { checkFinite, checkPositiveInteger, fail, failRange } from '../core/validate.js';
+import { checkTensor, type Tensor } from '../ops/tensor.js';
+import type { Reduction, SizeOption } from './functional.js';
+
+const REDUCTIONS: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+
+/** libtorch's code of a reduction (at::Reduction). */
+export function reductionCode(reduction: unknown = 'mean'): number {
+  const code = REDUCTIONS[reduction as Reduction];
+  if (typeof reduction !== 'string' || code === undefined) fail('"mean", "sum" or "none"', 'reduction', reduction);
+  return code;
+}
+
+/** A Tensor or null. */
+export function optionalTensor(value: Tensor | null | undefined, name: string): Tensor | null {
+  return value === undefined || value === null ? null : checkTensor(value, name);
+}
+
+// Expands both to their broadcast shape, as torch.nn.functional's mse_loss and l1_loss do:
+// given unequal shapes, libtorch's mse_loss divides the gradient of a mean by the input's own
+// size, not by the number of terms. Shapes that do not broadcast are left for libtorch to refuse.
+/** Both expanded to their broadcast shape. */
+export function broadcastPair(input: Tensor, target: Tensor): [Tensor, Tensor] {
+  const [a, b] = [checkTensor(input, 'input').shape, checkTensor(target, 'target').shape];
+  if (a.length === b.length && a.every((size, i) => size === b[i])) return [input, target];
+  const rank = Math.max(a.length, b.length);
+  const shape: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const x = a[i - rank + a.length] ?? 1;
+    const y = b[i - rank + b.length] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return [input, target];
+    shape.push(x === 1 ? y : x);
+  }
+  return [input.expand(shape), target.expand(shape)];
+}
+
+/** A max_norm for embeddings: PyTorch takes any float; a negative one would flip rows' signs, so it is refused. */
+export function checkMaxNorm(value: unknown): number {
+  if (checkFinite(value, 'max_norm') < 0) failRange('a non-negative number', 'max_norm', value);
+  return value as number;
+}
+
+/** Expands `value` to `count` sizes, checking each. */
+export function sizes(value: SizeOption, count: number, name: string, check: (v: unknown, n: string) => number = checkPositiveInteger): number[] {
+  const list = typeof value === 'number' ? new Array<number>(count).fill(value) : value;
+  if (!Array.isArray(list) || list.length !== count) fail(`a number or an array of ${count} numbers`, name, value);
+  list.forEach((size, i) => check(size, `${name}[${i}]`));
+  return list;
+}
