@@ -50,24 +50,24 @@ export interface NativeAddon {
   initialize(torchError: typeof TorchError): void;
   memoryStats(): { tensors: number; bytes: number; cachedBytes: number };
   emptyCache(): number;
-  /** memory.cc: collect(major) runs once live tensors grew by limitBytes, each counting tensorBytes besides its storage. */
+  /** core/memory.cc: collect(major) runs once live tensors grew by limitBytes, each counting tensorBytes besides its storage. */
   setCollector(collect: ((major: boolean) => void) | null, limitBytes: number, tensorBytes: number): void;
   config(): NativeConfig;
   setDefaultDtype(code: number): void;
   getDefaultDtype(): number;
   setNumThreads(n: number): void;
-  /** config.cc: the calling thread's nice value (Linux); 0 or the errno. */
+  /** core/config.cc: the calling thread's nice value (Linux); 0 or the errno. */
   setThreadNice(nice: number): number;
-  /** files.cc: swaps two existing paths atomically (renameat2 RENAME_EXCHANGE); 0 or the errno. */
+  /** io/filesystem.cc: swaps two existing paths atomically (renameat2 RENAME_EXCHANGE); 0 or the errno. */
   exchangePaths(a: string, b: string): number;
-  /** shared.cc: parks a detached alias of a tensor for another thread of this process; its number. */
+  /** jobs/share.cc: parks a detached alias of a tensor for another thread of this process; its number. */
   shareTensor(tensor: TensorId): number;
   /** The id of the parked tensor `id`, which is forgotten; null when there is none. */
   takeShared(id: number): TensorId | null;
   releaseShared(id: number): boolean;
   parkedTensors(): number;
 
-  // tensor.cc: creation from JavaScript data (the factories go through callOp)
+  // core/tensor.cc: creation from JavaScript data (the factories go through callOp)
   fromBuffer(data: ArrayBufferView, shape: number[], dtype: number, device: Optional<string>, requiresGrad: boolean): TensorId;
   manualSeed(seed: number): void;
 
@@ -107,21 +107,21 @@ export interface NativeAddon {
   setGradEnabled(flag: boolean): boolean;
   isGradEnabled(): boolean;
 
-  // function.cc: autograd in JavaScript
+  // core/function.cc: autograd in JavaScript
   attachFunction(make: () => Handle, outputs: Handle[], inputs: Handle[], backward: (grads: (Handle | null)[]) => (Handle | null)[]): Handle[];
   registerHook(a: Handle, make: () => Handle, hook: (grads: (Handle | null)[]) => (Handle | null)[]): number;
   removeHook(a: Handle, handle: number): void;
   autogradBackward(tensors: Handle[], grads: (Handle | null)[] | null, retainGraph: Optional<boolean>, createGraph: boolean): void;
   setAnomalyEnabled(enabled: boolean): boolean;
 
-  // dispatch.cc: any operator by schema name
+  // ops/dispatch.cc: any operator by schema name
   resolveOp(name: string, overload: string): number;
   opSchema(id: number): import('./dispatch.js').OpSchema;
   /** Tensors in, as ids or Tensor objects; tensors out as ids (a tuple as an array). */
   callOp(id: number, ...args: unknown[]): unknown;
   callOpInPlace(id: number, ...args: unknown[]): void;
 
-  // lora.cc: base plus a mixed-adapter batch's terms, segment by segment (rows in `order`, counts[j] of adapter j; null: no term);
+  // lora/mixed.cc: base plus a mixed-adapter batch's terms, segment by segment (rows in `order`, counts[j] of adapter j; null: no term);
   // the result is `base` itself, added in place, unless autograd records
   loraMixedAdd(base: TensorId, input: TensorId, order: readonly number[], counts: readonly number[], A: (Handle | null)[], B: (Handle | null)[],
     scalings: number[]): TensorId;
@@ -140,22 +140,22 @@ export interface NativeAddon {
   /** optim/options.h's lists for a kind: libtorch's option fields, the group flags kept beside them, the state's tensors, whether it counts steps. */
   optimizerFields(kind: NativeOptimizerKind): { options: string[]; flags: string[]; state: NativeOptimizerStateTensor[]; step: boolean };
 
-  // data.cc: the draws of PyTorch's DataLoader and RandomSampler
+  // data/data.cc: the draws of PyTorch's DataLoader and RandomSampler
   /** torch.empty((), dtype=torch.int64).random_().item() on the default generator. */
   randomSeed(): bigint;
   /** torch.randperm(n) (int64) on a fresh generator seeded with `seed`. */
   randpermSeeded(n: number, seed: bigint): TensorId;
 
-  // scalar_math.cc: the C library's cos and pow, which CPython's math.cos and ** call
+  // ops/scalar_math.cc: the C library's cos and pow, which CPython's math.cos and ** call
   libmCos(x: number): number;
   libmPow(x: number, y: number): number;
-  // serialization.cc: storages for torch_save / torch_load
+  // io/serialization.cc: storages for torch_save / torch_load
   /** Wraps into `out` a 1-D tensor over all of `a`'s storage; `key` is equal for tensors that share one. */
   storageOf(out: Handle, a: TensorId): { key: bigint; offset: number; stride: number[] };
   /** A tensor over `source`'s storage (set_), as torch._utils._rebuild_tensor does. */
   setStorage(source: TensorId, offset: number, size: number[], stride: number[]): TensorId;
 
-  // distributed.cc: c10d (TCPStore, ProcessGroupGloo, Work, DDP's Reducer); each wraps into `out`
+  // distributed/: c10d (TCPStore, ProcessGroupGloo, Work, DDP's Reducer); each wraps into `out`
   /** Whether the addon was compiled with gloo's headers (ProcessGroupGloo). */
   distHasGloo(): boolean;
   distStoreTcp(out: Handle, host: string, port: number, isServer: boolean, worldSize: number, timeoutMs: number): void;

@@ -1,4 +1,4 @@
-// Adapters on disk in Hugging Face PEFT's format (../shared/PEFT-FORMAT.md): a folder with
+// Adapters on disk in Hugging Face PEFT's format: a folder with
 // adapter_model.safetensors (keys `base_model.model.<path>.lora_A.weight`, adapter name
 // removed) and adapter_config.json (PEFT's keys only, sorted, indent 2). A save writes a
 // whole new folder and swaps it in (atomic.ts), so a crash leaves the old adapter or the new
