@@ -13,19 +13,22 @@ const { parentPort, workerData } = require('node:worker_threads');
 const addon = require(workerData.addonPath);
 class TorchError extends Error {}
 addon.initialize(TorchError);
-// Ops take tensor ids (a Tensor's \`h\`) and return the result's, which the object keeps.
+// Ops go through the dispatcher: resolveOp names an operator, callOp takes tensor ids (a
+// Tensor's \`h\`) and returns the result's, which the object keeps.
+const op = (name, overload = '') => addon.resolveOp('aten::' + name, overload);
+const [FULL, SUM, ONES, MATMUL] = [op('full'), op('sum'), op('ones'), op('matmul')];
 const keep = [];
-for (let i = 0; i < workerData.count; i++) keep.push({ h: addon.full([2, 2], workerData.value, null, null, false) });
-const sum = { h: addon.sum(keep[0].h, null, false, null) };
+for (let i = 0; i < workerData.count; i++) keep.push({ h: addon.callOp(FULL, [2, 2], workerData.value) });
+const sum = { h: addon.callOp(SUM, keep[0].h) };
 let error = null;
-try { const o = { h: addon.ones([3, 3], null, null, false) }; addon.matmul(keep[0].h, o.h); }
+try { const o = { h: addon.callOp(ONES, [3, 3]) }; addon.callOp(MATMUL, keep[0].h, o.h); }
 catch (e) { error = e instanceof TorchError ? 'TorchError' : String(e); }
-// Operators reached through the dispatcher are resolved per thread: ids differ in order here.
+// Operators are resolved per thread: the ids differ in order here.
 const ids = workerData.value % 2 === 0
-  ? [addon.resolveOp('aten::cumsum', ''), addon.resolveOp('aten::flip', '')]
-  : [addon.resolveOp('aten::flip', ''), addon.resolveOp('aten::cumsum', '')].reverse();
-const running = addon.callOp(() => ({}), ids[0], [keep[0], 1, undefined], true);
-const cumulative = { h: addon.sum(running.h, null, false, null) };
+  ? [op('cumsum'), op('flip')]
+  : [op('flip'), op('cumsum')].reverse();
+const running = { h: addon.callOp(ids[0], keep[0].h, 1) };
+const cumulative = { h: addon.callOp(SUM, running.h) };
 const live = addon.memoryStats().tensors;
 parentPort.postMessage({ sum: addon.item(sum.h), cumsum: addon.item(cumulative.h), live, error });
 `;
