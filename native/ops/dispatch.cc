@@ -1,8 +1,7 @@
-// Any libtorch operator, named as its schema names it ("aten::topk"), called boxed through
-// c10's dispatcher, which is how PyTorch's own generated bindings reach the long tail of ops.
-// The schema says each argument's type, so one conversion serves every operator: the
-// TypeScript op table (src/ops/) declares an op once and validates its arguments; this file
-// only translates them. Autograd, devices and dtypes work as for a direct call.
+// Any libtorch operator, named as its schema names it ("aten::topk"), called through c10's
+// dispatcher. The schema says each argument's type, so one conversion serves every operator:
+// the TypeScript op table (src/ops/table/) declares an op once and validates its arguments;
+// this file only translates them. Autograd, devices and dtypes work as for a direct call.
 #include "ops/dispatch.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>

@@ -1,4 +1,4 @@
-// libtorch's operators by schema name, called boxed through c10's dispatcher
+// libtorch's operators by schema name, called through c10's dispatcher
 // (native/ops/dispatch.cc), as PyTorch's own generated bindings reach the long tail of ops.
 // The op table (src/ops/table/) declares each op once; scripts/gen-ops.mjs makes its
 // function, its Tensor method and their types, which call an Op here. `aten()` is the
