@@ -1,9 +1,10 @@
 // Memory: the GC path (no dispose, no scope) must keep pace with a loop that never yields,
 // dispose() must be idempotent and never double-free with the finalizer, and scopes must
 // free exactly the temporaries.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
-  torch_empty_cache, torch_keep, torch_memory_stats, torch_ones, torch_randn, torch_scope, torch_zeros, type Tensor,
+  torch_empty_cache, torch_get_num_threads, torch_keep, torch_memory_stats, torch_ones, torch_randn, torch_scope, torch_set_num_threads, torch_zeros,
+  type Tensor,
 } from '../src/index.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -11,6 +12,13 @@ const live = () => torch_memory_stats().tensors;
 
 describe.runIf(gc !== undefined)('the GC path (needs --expose-gc, set in vitest.config.ts)', () => {
   it('100,000 dropped tensors leave the live count at baseline and RSS within 10%', () => {
+    // One thread: this test is about the GC. With libtorch's default (one OpenMP thread per
+    // core), a parallel test file in another process on the same 2 cores makes the OpenMP
+    // workers spin against each other: measured 500 µs per add instead of 49, and a run of
+    // 150 s against 2.7 s, past the timeout.
+    const threads = torch_get_num_threads();
+    torch_set_num_threads(1);
+    onTestFinished(() => torch_set_num_threads(threads));
     const x = torch_randn(100, 1000); // 400 KB, so garbage is felt
     const loop = (n: number) => { for (let i = 0; i < n; i++) x.add(1); };
     loop(20_000); // warm-up: V8's heap reaches its steady size
