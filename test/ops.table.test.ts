@@ -28,7 +28,8 @@ async function table(): Promise<Entry[]> {
   return entries;
 }
 
-// "int[1]? dim=None" and "SymInt" are what 2.x writes where 1.13 wrote "int[1]? dim=None" and "int".
+// Each argument's type and name, without its default (1.13 and 2.x print some defaults
+// differently), 2.x's SymInt read as 1.13's int, and alias annotations dropped.
 const argumentsOf = (schema: string): string[] => {
   const inside = schema.slice(schema.indexOf('(') + 1, schema.lastIndexOf(') ->'));
   return inside.split(/, (?![^[]*\])/).filter((part) => part !== '*').map((part) => part.replace(/=.*$/, '').replace(/SymInt/g, 'int').replace(/\([a-z]!?\)/, ''));
