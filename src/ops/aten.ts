@@ -1,9 +1,11 @@
-// Arguments checked by their schema type, for the generated ops (src/ops/generated/) and for
-// `aten()`, the escape hatch to every operator of the linked libtorch.
+// The library's hand-written ops' operators (atenOp), and `aten()`, the escape hatch to every
+// operator of the linked libtorch, whose arguments are checked by their schema types at run
+// time (the generated ops, src/ops/generated/, have the same checks written out by gen-ops).
 import { Op, type OpArgument } from '../core/dispatch.js';
 import { dtypeCode, type DTypeLike } from '../core/dtype.js';
 import { checkBoolean, checkDevice, checkDims, checkInteger, checkNumber, checkOptions, checkScalar, fail } from '../core/validate.js';
-import { Tensor } from './tensor.js';
+import { checkString } from './checks.js';
+import { checkTensor, Tensor } from './tensor.js';
 
 /** An Op whose results are Tensors: the library's own hand-written ops call these. */
 export class TensorOp extends Op {
@@ -17,30 +19,20 @@ export function atenOp(name: string, overload = ''): TensorOp {
   return new TensorOp(`aten::${name}`, overload);
 }
 
-function checkTensorArg(value: unknown, name: string): Tensor {
-  if (!(value instanceof Tensor)) fail('a Tensor', name, value);
-  return value;
-}
-
 function checkTensors(value: unknown, name: string): Tensor[] {
   if (!Array.isArray(value)) fail('an array of Tensors', name, value);
-  return value.map((item, i) => checkTensorArg(item, `${name}[${i}]`));
-}
-
-function checkString(value: unknown, name: string): string {
-  if (typeof value !== 'string') fail('a string', name, value);
-  return value;
+  return value.map((item, i) => checkTensor(item, `${name}[${i}]`));
 }
 
 type Check = (value: unknown, name: string) => unknown;
 
 // The check for one schema type, by the type's name (optional types take null and undefined).
 const CHECKS: Record<string, Check> = {
-  Tensor: checkTensorArg,
+  Tensor: checkTensor,
   'Tensor[]': checkTensors,
   'Tensor?[]': (value, name) => {
     if (!Array.isArray(value)) fail('an array of Tensors or nulls', name, value);
-    return value.map((item, i) => (item === null ? null : checkTensorArg(item, `${name}[${i}]`)));
+    return value.map((item, i) => (item === null ? null : checkTensor(item, `${name}[${i}]`)));
   },
   Scalar: checkScalar,
   int: checkInteger,
