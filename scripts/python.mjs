@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The project's own Python environments (git-ignored): .venv, PyTorch at the version the
 // default build links (scripts/requirements.txt), so that the addon, the parity suite and the
-// benches run on one libtorch, the one PyTorch users have; and .venv-cuda, PyTorch's CUDA build
+// benches run on one libtorch, the one PyTorch users have, with Hugging Face's libraries where
+// the package index has them (scripts/requirements-hf.txt, for test/hf); and .venv-cuda, PyTorch's CUDA build
 // (scripts/requirements-cuda.txt), which CI builds the addon against. `npm run setup` calls
 // ensureProjectPython(); run directly (`--cuda` for the second), this script makes or updates
 // the environment and prints its Python.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROJECT_VENV } from './libtorch.mjs';
@@ -20,7 +21,7 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
  * package index may not have.
  */
 export const ENVIRONMENTS = {
-  default: { venv: PROJECT_VENV, requirements: join(root, 'scripts', 'requirements.txt'), flags: [] },
+  default: { venv: PROJECT_VENV, requirements: join(root, 'scripts', 'requirements.txt'), optional: join(root, 'scripts', 'requirements-hf.txt'), flags: [] },
   cuda: { venv: join(root, '.venv-cuda'), requirements: join(root, 'scripts', 'requirements-cuda.txt'), flags: ['--no-deps'] },
 };
 
@@ -48,13 +49,24 @@ export function pipEnvironment(python = 'python3') {
   return env;
 }
 
-/** Makes an environment and installs its requirements, unless it was made from the same file already; its Python. */
+/**
+ * Where the set-up writes why the optional requirements (Hugging Face's libraries) are missing
+ * from an environment; absent when they were installed. test/hf's tests read it to say why they skip.
+ */
+export const optionalMissing = (venv) => join(venv, 'torchlora-optional-missing.txt');
+
+/**
+ * Makes an environment and installs its requirements, unless it was made from the same files
+ * already; its Python. The optional requirements are installed after the others; where pip
+ * cannot install them (a package index without them), the environment is kept without them
+ * and optionalMissing(venv) says why.
+ */
 export function ensureProjectPython(say = (message) => process.stderr.write(`[python] ${message}\n`), which = ENVIRONMENTS.default) {
-  const { venv, requirements, flags } = which;
+  const { venv, requirements, optional, flags } = which;
   const python = join(venv, 'bin', 'python');
   // What the environment was last made from: a copy of the requirements, written after pip succeeded.
   const madeFrom = join(venv, 'torchlora-requirements.txt');
-  const wanted = readFileSync(requirements, 'utf8');
+  const wanted = [requirements, optional].filter(Boolean).map((file) => readFileSync(file, 'utf8')).join('');
   if (existsSync(python) && existsSync(madeFrom) && readFileSync(madeFrom, 'utf8') === wanted) return python;
   const base = process.env.TORCHLORA_BASE_PYTHON ?? 'python3';
   const name = relative(root, venv);
@@ -67,10 +79,21 @@ export function ensureProjectPython(say = (message) => process.stderr.write(`[py
     }
   }
   const env = pipEnvironment(python);
-  say(`installing ${relative(root, requirements)} into ${name}`
-    + (env.PIP_INDEX_URL ? ` from the local index ${env.PIP_INDEX_URL}` : ''));
-  const installed = spawnSync(python, ['-m', 'pip', 'install', '-q', ...flags, '-r', requirements], { stdio: [0, 2, 2], env });
+  const pip = (file) => {
+    say(`installing ${relative(root, file)} into ${name}` + (env.PIP_INDEX_URL ? ` from the local index ${env.PIP_INDEX_URL}` : ''));
+    return spawnSync(python, ['-m', 'pip', 'install', '-q', ...flags, '-r', file], { stdio: [0, 2, 2], env });
+  };
+  const installed = pip(requirements);
   if (installed.error || installed.status !== 0) throw new Error(`pip install -r ${relative(root, requirements)} into ${name} failed (exit code ${installed.status})`);
+  if (optional !== undefined) {
+    rmSync(optionalMissing(venv), { force: true });
+    const extra = pip(optional);
+    if (extra.error || extra.status !== 0) {
+      const why = `pip install -r ${relative(root, optional)} failed (exit code ${extra.status}; pip's words are in the set-up's log)`;
+      say(`${why}: the Hugging Face comparison tests will skip, saying so`);
+      writeFileSync(optionalMissing(venv), `${why}\n`);
+    }
+  }
   writeFileSync(madeFrom, wanted);
   return python;
 }

@@ -26,6 +26,7 @@ export { type LoadStateDictOptions, type LoadStateDictResult } from './nn/state_
 export * from './nn/layers.js';
 export * from './nn/containers.js';
 export * from './nn/attention.js';
+export * from './nn/hf_conv1d.js';
 export * from './nn/normalization.js';
 export { type PoolOutput, type PoolGenerator } from './nn/pooling.js';
 export * from './nn/pooling_window.js';

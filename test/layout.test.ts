@@ -9,11 +9,11 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const src = join(root, 'src');
 
 // Lowest first; a room may import its own files and those of rooms before it.
-const LAYERS: string[][] = [['core'], ['ops'], ['nn'], ['optim', 'data', 'io'], ['distributed', 'lora'], ['jobs']];
+const LAYERS: string[][] = [['core'], ['ops'], ['nn'], ['optim', 'data', 'io'], ['distributed', 'lora', 'hf'], ['jobs']];
 const rank = (room: string): number => LAYERS.findIndex((layer) => layer.includes(room));
 // Rooms with no C++ of their own: src/nn's layers, functions and initialisers call libtorch's
-// operators through the dispatcher.
-const NO_NATIVE = ['nn'];
+// operators through the dispatcher; src/hf's models are nn modules, its files read with io.
+const NO_NATIVE = ['nn', 'hf'];
 
 function files(dir: string, ending: RegExp): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -1,0 +1,67 @@
+// Tests against Hugging Face's Python libraries (transformers, peft, tokenizers), which the
+// set-up installs into the project's .venv beside PyTorch (scripts/requirements-hf.txt). Each
+// direction is a Python script in test/hf, run by the test; checkpoints are made there at test
+// time from random weights (save_pretrained), never downloaded.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'vitest';
+import { PYTHON } from '../../bench/python.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+let probe: { available: boolean; reason: string } | undefined;
+
+/** Whether `PYTHON` imports transformers, peft and tokenizers; asked once per process. */
+export function python_hf(): { available: boolean; reason: string } {
+  if (probe !== undefined) return probe;
+  const result = spawnSync(PYTHON, ['-c', 'import transformers, peft, tokenizers'], { encoding: 'utf8', timeout: 120_000 });
+  if (result.error === undefined && result.status === 0) return (probe = { available: true, reason: '' });
+  const missing = join(dirname(dirname(PYTHON)), 'torchlora-optional-missing.txt');
+  const setup = existsSync(missing) ? ` (the set-up: ${readFileSync(missing, 'utf8').trim()})` : '';
+  const last = result.error?.message ?? result.stderr.trim().split('\n').pop() ?? '';
+  return (probe = { available: false, reason: `${PYTHON} cannot import transformers, peft and tokenizers: ${last}${setup}` });
+}
+
+/** Debian 12 images' package index holds transformers and peft: there CI must run these tests. */
+const mustRun = (): boolean => Boolean(process.env.CI) && (() => {
+  try {
+    return readFileSync('/etc/debian_version', 'utf8').startsWith('12');
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * `describe` for tests that compare with Hugging Face's libraries. Without them: on CI on
+ * Debian 12 the suite fails; elsewhere (some Debian 13 images' index holds only torch) it is
+ * skipped and says why, loudly.
+ */
+export function describe_with_hf(title: string, body: () => void): void {
+  const hf = python_hf();
+  if (hf.available) {
+    describe(title, body);
+  } else if (mustRun()) {
+    describe(title, () => {
+      it('needs transformers, peft and tokenizers, which CI on Debian 12 must provide', () => {
+        throw new Error(hf.reason);
+      });
+    });
+  } else {
+    const banner = `SKIPPED "${title}": ${hf.reason}`;
+    console.warn(`\n${'!'.repeat(banner.length)}\n${banner}\n${'!'.repeat(banner.length)}\n`);
+    describe.skipIf(true)(`${title} [skipped: ${hf.reason}]`, body);
+  }
+}
+
+/** Runs `PYTHON` on a script in test/hf with one libtorch thread, offline; its stdout, or throws with its stderr. */
+export function run_hf_python(script: string, args: string[]): string {
+  const result = spawnSync(PYTHON, [join(HERE, script), ...args], {
+    encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 28,
+    env: { ...process.env, OMP_NUM_THREADS: '1', HF_HUB_OFFLINE: '1', TRANSFORMERS_VERBOSITY: 'error', TOKENIZERS_PARALLELISM: 'false' },
+  });
+  if (result.error !== undefined) throw result.error;
+  if (result.status !== 0) throw new Error(`${script} ${args.join(' ')} exited with ${result.status}:\n${result.stderr}`);
+  return result.stdout;
+}
