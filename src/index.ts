@@ -47,6 +47,7 @@ export * from './optim/schedulers/decay.js';
 export * from './optim/schedulers/annealing.js';
 export * from './optim/schedulers/one_cycle.js';
 export * from './optim/schedulers/plateau.js';
+export * from './optim/schedulers/warmup.js';
 export { nn_utils_clip_grad_norm_, nn_utils_clip_grad_value_, type ClipGradNormOptions } from './nn/utils.js';
 export {
   dataset, tensor_dataset, dataloader, utils_data_default_collate, DataLoader,
@@ -89,3 +90,6 @@ export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJob
 export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport } from './jobs/context.js';
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';
 export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';
+
+// Hugging Face models, tokenizers and training.
+export * from './hf/training.js';
