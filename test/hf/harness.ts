@@ -13,10 +13,18 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 
 let probe: { available: boolean; reason: string } | undefined;
 
-/** Whether `PYTHON` imports transformers, peft and tokenizers; asked once per process. */
+// Whether the packages are installed, not imported: importing transformers takes seconds,
+// and a broken install still fails, loudly, in the test's own script.
+const PROBE = [
+  'import importlib.util, sys',
+  'missing = [m for m in ("torch", "transformers", "peft", "tokenizers", "safetensors") if importlib.util.find_spec(m) is None]',
+  'sys.exit("No module named " + ", ".join(missing) if missing else 0)',
+].join('\n');
+
+/** Whether `PYTHON` has transformers, peft and tokenizers; asked once per process. */
 export function python_hf(): { available: boolean; reason: string } {
   if (probe !== undefined) return probe;
-  const result = spawnSync(PYTHON, ['-c', 'import transformers, peft, tokenizers'], { encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(PYTHON, ['-c', PROBE], { encoding: 'utf8', timeout: 120_000 });
   if (result.error === undefined && result.status === 0) return (probe = { available: true, reason: '' });
   const missing = join(dirname(dirname(PYTHON)), 'torchlora-optional-missing.txt');
   const setup = existsSync(missing) ? ` (the set-up: ${readFileSync(missing, 'utf8').trim()})` : '';
