@@ -89,3 +89,6 @@ export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJob
 export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport } from './jobs/context.js';
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';
 export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';
+export {
+  hf_tokenizer, type HfTokenizer, type HfTokenizerOptions, type HfTokenizeOptions, type HfDecodeOptions, type HfBatchEncoding, type PaddingSide,
+} from './hf/tokenizer.js';
