@@ -157,14 +157,16 @@ function folderFiles(path: unknown): { tokenizerJson: string; config: Json } {
 export function hf_tokenizer(path: string, options?: HfTokenizerOptions): HfTokenizer {
   const given = checkOptions(options, OPTION_KEYS, 'hf_tokenizer');
   const { tokenizerJson, config } = folderFiles(path);
+  const text = readFileSync(tokenizerJson, 'utf8');
   let backend: Tokenizer;
   try {
-    backend = tokenizers().Tokenizer.fromFile(tokenizerJson);
+    backend = tokenizers().Tokenizer.fromString(text);
   } catch (error) {
     return failRange('a tokenizer.json that Hugging Face tokenizers 0.23 reads', tokenizerJson, (error as Error).message);
   }
   if (config.split_special_tokens === true) failRange('false (the tokenizers binding cannot split special tokens)', "tokenizer_config.json's split_special_tokens", true);
-  const json = readJson(tokenizerJson);
+  // What the binding does not expose: the model's type and tokenizer.json's own padding and truncation.
+  const json = JSON.parse(text) as Json;
   const jsonPadding = json.padding as Json | null | undefined;
   const jsonTruncation = json.truncation as Json | null | undefined;
 
@@ -173,7 +175,9 @@ export function hf_tokenizer(path: string, options?: HfTokenizerOptions): HfToke
   const tokens = Object.fromEntries(SPECIAL_TOKENS.map((name) => [name, tokenContent(config[name], name)])) as Record<SpecialToken, string | null>;
   if (given.pad_token !== undefined) tokens.pad_token = tokenContent(given.pad_token, 'pad_token');
   tokens.pad_token ??= tokenContent(jsonPadding?.pad_token, 'pad_token');
-  const extra = [config.additional_special_tokens, config.extra_special_tokens].flatMap((list) => (Array.isArray(list) ? list : []));
+  // transformers 4 lists more special tokens in additional_special_tokens; 5 in extra_special_tokens, a list or a name -> token map.
+  const extra = [config.additional_special_tokens, config.extra_special_tokens]
+    .flatMap((list) => (Array.isArray(list) ? list : typeof list === 'object' && list !== null ? Object.values(list) : []));
   const missing = [...Object.values(tokens), ...extra.map((token) => tokenContent(token, 'additional_special_tokens'))]
     .filter((token): token is string => token !== null && backend.tokenToId(token) === null);
   if (missing.length > 0) backend.addSpecialTokens([...new Set(missing)]);

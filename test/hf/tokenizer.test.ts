@@ -143,6 +143,16 @@ describe_with_hf('hf_tokenizer equals tokenizers and transformers', () => {
     expect(gpt2.convert_ids_to_tokens(gpt2.pad_token_id!)).toBe('<|endoftext|>');
   });
 
+  it("takes from_pretrained's overrides; a pad_token the vocabulary lacks is added, as transformers adds it", async () => {
+    const folder = reference.tokenizers.bert_transformers!.folder;
+    const tok = hf_tokenizer(folder, { padding_side: 'left', model_max_length: 6, pad_token: '[NEWPAD]' });
+    expect([tok.padding_side, tok.model_max_length, tok.pad_token_id]).toEqual(['left', 6, tok.vocab_size]);
+    const { input_ids } = await tok(['The Union', 'The State of the Union is strong'], { padding: true, truncation: true });
+    expect(input_ids.map((row) => row.length)).toEqual([6, 6]);
+    expect(input_ids[0]!.slice(0, 2)).toEqual([tok.vocab_size, tok.vocab_size]);
+    expect(input_ids[1]!.at(-1)).toBe(tok.convert_tokens_to_ids('[SEP]'));
+  });
+
   it('refuses bad input, saying what it expected', async () => {
     const gpt2 = tokenizer('gpt2_bytelevel');
     const bert = tokenizer('bert_transformers');
