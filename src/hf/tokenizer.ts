@@ -146,7 +146,8 @@ function folderFiles(path: unknown): { tokenizerJson: string; config: Json } {
  * (GPT-2's byte-level, Llama's SentencePiece-style with byte fallback), WordPiece (BERT) or
  * Unigram, with tokenizer_config.json's special tokens, padding side and model_max_length.
  * The tokenizer is called as transformers' is, and answers with Promises (the Rust crate
- * works off the main thread). Ids equal Python `tokenizers`' and transformers'.
+ * works off the main thread). Ids equal Python `tokenizers`', and transformers' on the folders it
+ * saves (docs/tokenizers.md: where transformers 5.18 reads a folder otherwise).
  *
  * @example
  * const tokenizer = hf_tokenizer('models/llama', { pad_token: '</s>' });
