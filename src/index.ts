@@ -90,5 +90,5 @@ export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';
 export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';
 export {
-  hf_tokenizer, type HfTokenizer, type HfTokenizerOptions, type HfTokenizeOptions, type HfDecodeOptions, type HfBatchEncoding, type PaddingSide,
+  hf_tokenizer, type HfTokenizer, type HfTokenizerOptions, type HfTokenizeOptions, type HfDecodeOptions, type HfBatchEncoding, type HfPaddingSide,
 } from './hf/tokenizer.js';

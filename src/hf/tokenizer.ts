@@ -27,14 +27,15 @@ function tokenizers(): TokenizersBinding {
   }
 }
 
-export type PaddingSide = 'left' | 'right';
+/** Which end padding (or truncation) takes tokens from or adds them to. */
+export type HfPaddingSide = 'left' | 'right';
 
 /** What `hf_tokenizer` may override, as `from_pretrained(path, **kwargs)` does in transformers. */
 export interface HfTokenizerOptions {
   /** The padding token, for tokenizers that have none (`pad_token: '</s>'`, as `tokenizer.pad_token = tokenizer.eos_token`). */
   pad_token?: string;
-  padding_side?: PaddingSide;
-  truncation_side?: PaddingSide;
+  padding_side?: HfPaddingSide;
+  truncation_side?: HfPaddingSide;
   /** The length `truncation: true` and `padding: 'max_length'` use when no max_length is given. */
   model_max_length?: number;
 }
@@ -49,11 +50,12 @@ export interface HfTokenizeOptions {
   truncation?: boolean | 'longest_first' | 'do_not_truncate';
   max_length?: number;
   pad_to_multiple_of?: number;
-  padding_side?: PaddingSide;
+  padding_side?: HfPaddingSide;
   /** 'pt': int64 Tensors of shape [batch, length] (a string gives a batch of one). */
   return_tensors?: 'pt';
 }
 
+/** Options of `decode` and `batch_decode`, transformers' names. */
 export interface HfDecodeOptions {
   skip_special_tokens?: boolean;
   /** Default: tokenizer_config.json's (false when absent); never applied to BPE models, as in transformers 5. */
@@ -67,6 +69,11 @@ export interface HfBatchEncoding<T> {
   token_type_ids: T;
 }
 
+/**
+ * A tokenizer as `hf_tokenizer` reads it: called on a string or an array of strings as
+ * transformers' tokenizer is called, with encode/decode and the special tokens beside.
+ * @example const { input_ids } = await tokenizer(['a', 'b c'], { padding: true, return_tensors: 'pt' });
+ */
 export interface HfTokenizer {
   /** Tokenizes a batch (or one string) with padding and truncation, as transformers' `tokenizer(texts, ...)`. */
   (text: string, options: HfTokenizeOptions & { return_tensors: 'pt' }): Promise<HfBatchEncoding<Tensor>>;
@@ -85,8 +92,8 @@ export interface HfTokenizer {
   readonly eos_token: string | null; readonly eos_token_id: number | null;
   readonly unk_token: string | null; readonly unk_token_id: number | null;
   readonly pad_token: string | null; readonly pad_token_id: number | null;
-  readonly padding_side: PaddingSide;
-  readonly truncation_side: PaddingSide;
+  readonly padding_side: HfPaddingSide;
+  readonly truncation_side: HfPaddingSide;
   /** Infinity where the folder gives none (transformers' 1e30). */
   readonly model_max_length: number;
   /** The vocabulary without added tokens, as transformers' `vocab_size`; `len(tokenizer)` is `backend_tokenizer.getVocabSize(true)`. */
@@ -124,7 +131,7 @@ function tokenContent(value: unknown, name: string): string | null {
   return fail('a string or an AddedToken object with content', `tokenizer_config.json's ${name}`, value);
 }
 
-const side = (value: unknown, name: string): PaddingSide => {
+const side = (value: unknown, name: string): HfPaddingSide => {
   if (value !== 'left' && value !== 'right') failRange('"left" or "right"', name, value);
   return value;
 };
@@ -187,8 +194,8 @@ export function hf_tokenizer(path: string, options?: HfTokenizerOptions): HfToke
   // tokenizer.json's post-processor decides which special tokens encoding adds: transformers 5.18 ignores
   // tokenizer_config.json's add_bos_token/add_eos_token on loading too (test/hf/tokenizer_reference.py's llama2_hub).
   const className = typeof config.tokenizer_class === 'string' ? config.tokenizer_class.replace(/Fast$/, '') : '';
-  const jsonDirection = (settings: Json | null | undefined): PaddingSide | undefined =>
-    typeof settings?.direction === 'string' ? (settings.direction.toLowerCase() as PaddingSide) : undefined;
+  const jsonDirection = (settings: Json | null | undefined): HfPaddingSide | undefined =>
+    typeof settings?.direction === 'string' ? (settings.direction.toLowerCase() as HfPaddingSide) : undefined;
   const padding_side = side(given.padding_side ?? config.padding_side ?? jsonDirection(jsonPadding) ?? (LEFT_PADDING_CLASSES.has(className) ? 'left' : 'right'), 'padding_side');
   const truncation_side = side(given.truncation_side ?? config.truncation_side ?? jsonDirection(jsonTruncation) ?? 'right', 'truncation_side');
   const maxLength = given.model_max_length ?? config.model_max_length ?? Infinity;
@@ -273,12 +280,12 @@ interface Strategy {
   truncate: boolean;
   max_length: number | undefined;
   pad_to_multiple_of: number | undefined;
-  side: PaddingSide;
+  side: HfPaddingSide;
   return_tensors: 'pt' | undefined;
 }
 
 /** transformers' `_get_padding_truncation_strategies`, for one sequence per text. */
-function strategy(options: HfTokenizeOptions, modelMaxLength: number, padId: number | null, defaultSide: PaddingSide): Strategy {
+function strategy(options: HfTokenizeOptions, modelMaxLength: number, padId: number | null, defaultSide: HfPaddingSide): Strategy {
   const { add_special_tokens = true, padding = false, max_length, pad_to_multiple_of, padding_side = defaultSide, return_tensors } = options;
   let { truncation } = options;
   checkBoolean(add_special_tokens, 'add_special_tokens');
