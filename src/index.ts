@@ -93,3 +93,6 @@ export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOpti
 
 // Hugging Face models, tokenizers and training.
 export * from './hf/training.js';
+export {
+  hf_tokenizer, type HfTokenizer, type HfTokenizerOptions, type HfTokenizeOptions, type HfDecodeOptions, type HfBatchEncoding, type HfPaddingSide,
+} from './hf/tokenizer.js';
