@@ -3,10 +3,14 @@
 // classifier); each architecture file registers its makers here.
 import { failRange } from '../core/validate.js';
 import type { nn_Module } from '../nn/module.js';
+import type { FactoryOptions } from '../nn/options.js';
 import type { HfConfig } from './config.js';
 
-/** Makes a module, with freshly initialised weights, from a checked config. */
-export type HfMaker = (config: HfConfig) => nn_Module;
+/**
+ * Makes a module from a checked config, its parameters made with `options` (hf_load asks for
+ * device "meta": shapes only, the weights come from the files).
+ */
+export type HfMaker = (config: HfConfig, options?: FactoryOptions) => nn_Module;
 
 /** One architecture: config.json's `model_type`, and a maker per transformers class name. */
 export interface HfArchitecture {

@@ -35,7 +35,7 @@ export interface SafetensorsLoadOptions {
 /** A state dict: tensors by name, as a plain object or a Map. */
 export type SafetensorsTensors = Record<string, Tensor> | Map<string, Tensor>;
 
-interface FileDtype {
+export interface FileDtype {
   dtype: DType;
   bytes: number;
   // The Rust library's Dtype enum order. It writes the largest alignment first so that
@@ -43,7 +43,7 @@ interface FileDtype {
   rank: number;
 }
 
-const FILE_DTYPES: Record<string, FileDtype> = {
+export const FILE_DTYPES: Record<string, FileDtype> = {
   BOOL: { dtype: 'bool', bytes: 1, rank: 0 },
   U8: { dtype: 'uint8', bytes: 1, rank: 1 },
   I8: { dtype: 'int8', bytes: 1, rank: 2 },
@@ -63,7 +63,7 @@ const FILE_DTYPE_OF = new Map(Object.entries(FILE_DTYPES).map(([name, info]) => 
 const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
 
-interface Entry {
+export interface Entry {
   name: string;
   fileDtype: string;
   shape: number[];
@@ -116,8 +116,9 @@ function parseMetadata(value: unknown, fault: (detail: string) => never): Record
 }
 
 // Parses and checks the header against a data section of `dataBytes` bytes: every byte of
-// the data belongs to exactly one tensor, in the order of the offsets.
-function parseHeader(headerBytes: Uint8Array, dataBytes: number, fault: (detail: string) => never): { entries: Entry[]; metadata: Record<string, string> } {
+// the data belongs to exactly one tensor, in the order of the offsets. (Exported, as the few
+// helpers beside it, for src/hf's loader, which reads a checkpoint one tensor at a time.)
+export function parseHeader(headerBytes: Uint8Array, dataBytes: number, fault: (detail: string) => never): { entries: Entry[]; metadata: Record<string, string> } {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
@@ -195,12 +196,12 @@ function loadOptions(options: SafetensorsLoadOptions | undefined, where: string)
   return device === undefined ? undefined : checkDevice(device);
 }
 
-function faultFor(source: string): (detail: string) => never {
+export function faultFor(source: string): (detail: string) => never {
   return (detail) => { throw new SafetensorsError(`${source}: ${detail}`); };
 }
 
 // Reads the 8-byte length and checks it against the total size.
-function headerLength(first8: Uint8Array, total: number, fault: (detail: string) => never): number {
+export function headerLength(first8: Uint8Array, total: number, fault: (detail: string) => never): number {
   if (total < 8) fault(`${total} bytes is too short to hold the 8-byte header length; is the file truncated?`);
   const length = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (length > BigInt(MAX_HEADER_BYTES)) fault(`the header length ${length} is over the ${MAX_HEADER_BYTES}-byte limit; this is not a safetensors file, or it is corrupt`);
@@ -229,7 +230,7 @@ export function safetensors_deserialize(buffer: Uint8Array, options?: Safetensor
 // readSync reads at most 2 GiB - 1 per call on some platforms; read in smaller steps.
 const IO_CHUNK = 1 << 30;
 
-function readExactly(fd: number, into: Uint8Array, position: number, fault: (detail: string) => never): void {
+export function readExactly(fd: number, into: Uint8Array, position: number, fault: (detail: string) => never): void {
   let done = 0;
   while (done < into.byteLength) {
     const read = readSync(fd, into, done, Math.min(IO_CHUNK, into.byteLength - done), position + done);
