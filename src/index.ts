@@ -89,3 +89,12 @@ export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJob
 export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport } from './jobs/context.js';
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';
 export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';
+export * from './hf/load.js';
+export * from './hf/generate.js';
+export { HfCache } from './hf/cache.js';
+export {
+  LlamaForCausalLM, LlamaModel, LlamaDecoderLayer, LlamaAttention, LlamaMLP, LlamaRMSNorm,
+  type LlamaForwardOptions, type LlamaModelOutput, type CausalLMOutput,
+} from './hf/llama.js';
+export { LlamaRotaryEmbedding } from './hf/rope.js';
+export type { LlamaSettings } from './hf/llama_config.js';
