@@ -21,6 +21,9 @@ import { readLlamaConfig, type LlamaSettings } from './llama_config.js';
 import { registerArchitecture } from './registry.js';
 import { LlamaRotaryEmbedding } from './rope.js';
 
+// transformers' class names begin with these.
+const CLASS_PREFIX: Record<LlamaSettings['model_type'], string> = { llama: 'Llama', mistral: 'Mistral', qwen2: 'Qwen2' };
+
 /** transformers' LlamaRMSNorm: `weight * x / √(mean(x²) + eps)`, the normalisation in float32. */
 export class LlamaRMSNorm extends nn_Module {
   declare weight: Tensor;
@@ -197,6 +200,11 @@ export class LlamaModel extends nn_Module {
     this.rotary_emb = new LlamaRotaryEmbedding(settings.rope);
   }
 
+  /** The transformers class this is (config.json's `architectures` when saved). */
+  get hf_class(): string {
+    return `${CLASS_PREFIX[this.settings.model_type]}Model`;
+  }
+
   /**
    * Hidden states of `input_ids` (int64, batch x positions).
    *
@@ -248,6 +256,11 @@ export class LlamaForCausalLM extends nn_Module {
     return this.model.config;
   }
 
+  /** The transformers class this is (config.json's `architectures` when saved). */
+  get hf_class(): string {
+    return `${CLASS_PREFIX[this.model.settings.model_type]}ForCausalLM`;
+  }
+
   /**
    * Next-token logits of `input_ids` (int64, batch x positions), and the cache with `use_cache`.
    *
@@ -263,8 +276,7 @@ export class LlamaForCausalLM extends nn_Module {
   }
 }
 
-const CLASSES = { llama: 'Llama', mistral: 'Mistral', qwen2: 'Qwen2' };
-for (const [model_type, prefix] of Object.entries(CLASSES)) {
+for (const [model_type, prefix] of Object.entries(CLASS_PREFIX)) {
   registerArchitecture({
     model_type,
     classes: {

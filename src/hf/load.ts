@@ -91,14 +91,20 @@ function checkShape(current: Tensor | undefined, name: string, shape: readonly n
   throw new RangeError(`Expected shape [${current.shape.join(', ')}] for weight ${JSON.stringify(name)} but the file has [${shape.join(', ')}]`);
 }
 
-// transformers' base_model_prefix: a bare LlamaModel loads a LlamaForCausalLM's files without
-// their "model." (and without the head), a LlamaForCausalLM a bare model's files with it.
+// transformers' base_model_prefix: a bare model loads its head class's files without their
+// prefix ("model." for Llama, "transformer." for GPT-2) and without the head's weights; a head
+// class loads a bare model's files with the prefix added.
 function prefixRule(files: string[], own: string[]): (name: string) => string | null {
   const ownSet = new Set(own);
   if (files.some((name) => ownSet.has(name))) return (name) => name;
-  const prefixed = (names: string[]): boolean => names.some((name) => name.startsWith('model.'));
-  if (prefixed(files) && !prefixed(own)) return (name) => (name.startsWith('model.') ? name.slice('model.'.length) : null);
-  if (!prefixed(files) && prefixed(own)) return (name) => `model.${name}`;
+  const first = (names: string[]): Set<string> => new Set(names.map((name) => name.split('.')[0]!));
+  for (const prefix of first(files)) {
+    const strip = (name: string): string | null => (name.startsWith(`${prefix}.`) ? name.slice(prefix.length + 1) : null);
+    if (files.some((name) => ownSet.has(strip(name) ?? ''))) return strip;
+  }
+  for (const prefix of first(own)) {
+    if (files.some((name) => ownSet.has(`${prefix}.${name}`))) return (name) => `${prefix}.${name}`;
+  }
   return (name) => name;
 }
 
@@ -145,7 +151,7 @@ function loadWeights(model: nn_Module, checkpoint: CheckpointFiles, dtype: DType
 
 /**
  * Writes `model` as a Hugging Face model folder, as transformers' `save_pretrained` does:
- * config.json (the model's `config`, with its parameters' dtype) and model.safetensors, a
+ * config.json (the model's `config`, with its class and its parameters' dtype) and model.safetensors, a
  * tensor shared by several names (tied embeddings) written once under its first name. The
  * folder loads back with `hf_load` and with transformers' `from_pretrained`.
  *
@@ -167,9 +173,11 @@ export function hf_save(model: nn_Module, dir: string): void {
     tensors[name] = tensor.detach();
   }
   const floating = Object.values(tensors).find((tensor) => isFloatingDtype(tensor.dtype));
-  const written = { ...config, ...(floating === undefined ? {} : { dtype: floating.dtype }) };
+  const hfClass = (model as unknown as { hf_class?: unknown }).hf_class;
+  const written = { ...config, ...(typeof hfClass === 'string' ? { architectures: [hfClass] } : {}), ...(floating === undefined ? {} : { dtype: floating.dtype }) };
   const fill = safetensorsWriter(tensors, { format: 'pt' }, `hf_save(${JSON.stringify(dir)})`);
   makeFolder(dir, 'dir');
   writeFileAtomic(join(dir, 'config.json'), (write) => write(Buffer.from(`${JSON.stringify(written, null, 2)}\n`)));
   writeFileAtomic(join(dir, 'model.safetensors'), fill);
+  for (const tensor of Object.values(tensors)) tensor.dispose();
 }

@@ -67,8 +67,10 @@ export function readJson(path: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-// Converting reads go through a buffer of this many bytes, whole rows at a time.
-const CHUNK_BYTES = 16 << 20;
+// Converting reads go through one buffer of this many bytes (or one row, if larger), whole
+// rows at a time; it is let go when the checkpoint has been read.
+const CHUNK_BYTES = 4 << 20;
+let chunk = new Uint8Array(0);
 
 function readEntry(fd: number, dataStart: number, entry: Entry, target: Tensor, fault: (detail: string) => never): void {
   const { dtype, bytes: width } = FILE_DTYPES[entry.fileDtype]!;
@@ -82,10 +84,10 @@ function readEntry(fd: number, dataStart: number, entry: Entry, target: Tensor, 
   const flat = entry.shape.length === 0 ? target.view(1) : target;
   const rowBytes = (shape.slice(1).reduce((a, b) => a * b, 1)) * width;
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(rowBytes, 1)));
-  const buffer = new Uint8Array(Math.min(rowsPerChunk, shape[0]!) * rowBytes);
+  if (chunk.byteLength < Math.min(rowsPerChunk, shape[0]!) * rowBytes) chunk = new Uint8Array(Math.min(rowsPerChunk, shape[0]!) * rowBytes);
   for (let row = 0; row < shape[0]!; row += rowsPerChunk) {
     const rows = Math.min(rowsPerChunk, shape[0]! - row);
-    const bytes = buffer.subarray(0, rows * rowBytes);
+    const bytes = chunk.subarray(0, rows * rowBytes);
     readExactly(fd, bytes, begin + row * rowBytes, fault);
     const data = width === 1 ? bytes : width === 2 ? new Uint16Array(bytes.buffer, 0, bytes.byteLength / 2)
       : width === 4 ? (dtype === 'int32' ? new Int32Array(bytes.buffer, 0, bytes.byteLength / 4) : new Float32Array(bytes.buffer, 0, bytes.byteLength / 4))
@@ -154,6 +156,7 @@ export function readCheckpoint(checkpoint: CheckpointFiles, names: (all: [string
       }
     } finally {
       closeSync(fd);
+      chunk = new Uint8Array(0);
     }
   }
 }

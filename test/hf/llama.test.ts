@@ -103,8 +103,14 @@ describe_with_hf('Hugging Face Llama family: hf_load, forward and generate again
     const again = hf_load<LlamaForCausalLM>(saved);
     expect(again.lm_head.weight).toBe(again.model.embed_tokens.weight);
     expect(with_no_grad(() => maxDiff(again(ids).logits, expected['llama_tied_bias.logits']!))).toBeLessThanOrEqual(1e-5);
+    // transformers' base_model_prefix: a bare model from a causal LM's files ("model." dropped, lm_head left out), and back.
     const bare = hf_load<LlamaModel>(join(out, 'llama_gqa.safetensors'), { class: 'LlamaModel' });
     expect(bare).toBeInstanceOf(LlamaModel);
+    const hidden = with_no_grad(() => bare(ids).last_hidden_state);
+    hf_save(bare, join(out, 'saved_bare'));
+    expect(JSON.parse(readFileSync(join(out, 'saved_bare', 'config.json'), 'utf8')).architectures).toEqual(['LlamaModel']);
+    expect(with_no_grad(() => hf_load<LlamaModel>(join(out, 'saved_bare'))(ids).last_hidden_state.equal(hidden))).toBe(true);
+    expect(() => hf_load(join(out, 'saved_bare'), { class: 'LlamaForCausalLM' })).toThrow(/missing "lm_head\.weight"$/);
   });
 
   it('frees what generate makes: the live-tensor count is back to its baseline', () => {
