@@ -29,7 +29,10 @@ export interface GenerateOptions {
   top_k?: number | null;
   /** Sampling only: keep the smallest set of tokens whose probability reaches it (1: all). */
   top_p?: number;
-  /** A row ends at this token (or any of these); by default config.json's eos_token_id. */
+  /**
+   * A row ends at this token (or any of these); by default generation_config.json's
+   * eos_token_id, else config.json's (null: none). That file's sampling settings are not applied.
+   */
   eos_token_id?: number | number[] | null;
   /** Fills ended rows, and marks padding in input_ids when no attention_mask is given (the first eos token by default). */
   pad_token_id?: number | null;
@@ -95,9 +98,9 @@ export function generate(model: HfCausalLM, input_ids: Tensor, options: Generate
   if (input_ids.dim() !== 2 || input_ids.dtype !== 'int64') failRange('an int64 tensor, batch x prompt length', 'input_ids', `a ${input_ids.dtype} tensor of shape [${input_ids.shape.join(', ')}]`);
   const max_new_tokens = checkPositiveInteger(checked.max_new_tokens ?? 20, 'max_new_tokens');
   const sampling = checkSampling(checked, checkBoolean(checked.do_sample ?? false, 'do_sample'));
-  const config = (model as unknown as { config?: Record<string, unknown> }).config;
-  const eos = tokenList(checked.eos_token_id === undefined ? config?.eos_token_id : checked.eos_token_id, 'eos_token_id');
-  const pad = checked.pad_token_id ?? eos[0] ?? null;
+  const { config, generation_config } = model as unknown as Record<string, Record<string, unknown> | undefined>;
+  const eos = tokenList(checked.eos_token_id === undefined ? generation_config?.eos_token_id ?? config?.eos_token_id : checked.eos_token_id, 'eos_token_id');
+  const pad = checked.pad_token_id === undefined ? (generation_config?.pad_token_id ?? config?.pad_token_id ?? eos[0] ?? null) as number | null : checked.pad_token_id ?? eos[0] ?? null;
   if (pad !== null) checkInteger(pad, 'pad_token_id');
   const [batch, length] = input_ids.shape as [number, number];
   const device = input_ids.device;

@@ -2,7 +2,7 @@
 // read into one set of settings: each model type's own fields and transformers' defaults for
 // them, and a refusal by name of every field that would change the model and is not built.
 import { checkPositiveInteger, failRange } from '../core/validate.js';
-import { readConfig, type FieldSpec, type HfConfig } from './config.js';
+import { readConfig, type FieldSpec, type FieldValues, type HfConfig } from './config.js';
 import { readRope, type RopeSettings } from './rope.js';
 
 /** What the Llama-family modules are built from. */
@@ -69,9 +69,10 @@ const QWEN2 = {
 export function readLlamaConfig(config: HfConfig): LlamaSettings {
   const model_type = config.model_type as LlamaSettings['model_type'];
   const fields = model_type === 'mistral' ? MISTRAL : model_type === 'qwen2' ? QWEN2 : LLAMA;
-  const read = readConfig(config, model_type, fields) as Record<string, unknown> & ReturnType<typeof readConfig<typeof COMMON & typeof SIZES.llama>>;
+  const read = readConfig(config, model_type, fields) as Record<string, unknown> & FieldValues<typeof COMMON & typeof SIZES.llama>;
   const heads = read.num_attention_heads;
-  const kvHeads = read.num_key_value_heads ?? (model_type === 'mistral' ? 8 : heads);
+  // MistralConfig's default is 8 when the field is absent; null means one per attention head, as in the others.
+  const kvHeads = read.num_key_value_heads ?? (model_type === 'mistral' && !('num_key_value_heads' in config) ? 8 : heads);
   if (heads % kvHeads !== 0) failRange(`a divisor of num_attention_heads (${heads})`, where('num_key_value_heads'), kvHeads);
   const head_dim = read.head_dim ?? Math.floor(read.hidden_size / heads);
   const layers = read.num_hidden_layers;

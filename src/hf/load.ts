@@ -67,6 +67,9 @@ export function hf_load<M extends nn_Module = nn_Module>(dir: string, options: H
   const checkpoint = checkpointFiles(dir);
   const model = make(config, { dtype, device: 'meta' });
   loadWeights(model, checkpoint, dtype, device);
+  // generate() takes its default eos and pad tokens from here, as transformers does.
+  const generation = join(dir, 'generation_config.json');
+  if (existsSync(generation)) (model as unknown as { generation_config: HfConfig }).generation_config = readJson(generation);
   return model.to({ dtype, device }).eval() as M;
 }
 

@@ -10,7 +10,8 @@ import {
   generate, hf_load, hf_save, torch_load_safetensors, torch_manual_seed, torch_memory_stats, torch_tensor, with_no_grad,
   LlamaForCausalLM, LlamaModel, type Tensor,
 } from '../../src/index.js';
-import { describe_with_hf, run_hf_python } from './harness.js';
+import { describe_with_hf } from './harness.js';
+import { start_hf_python } from './llama_python.js';
 
 interface CaseReference { greedy: number[][]; padded: number[][]; eos_token_id: number; eos: number[][]; sampled?: number[][] }
 interface Reference { input_ids: number[][]; padded_ids: number[][]; padded_mask: number[][]; cases: Record<string, CaseReference> }
@@ -26,9 +27,13 @@ describe_with_hf('Hugging Face Llama family: hf_load, forward and generate again
   let mask: Tensor;
   const diffs: Record<string, number> = {};
 
-  beforeAll(() => {
+  // One Python process (importing transformers is most of its time): it makes the fixtures, says
+  // "ready", then waits for the folder hf_save writes, loads it with transformers and answers.
+  let python: ReturnType<typeof start_hf_python>;
+  beforeAll(async () => {
     out = mkdtempSync(join(tmpdir(), 'torchlora-llama-'));
-    run_hf_python('llama_reference.py', [out]);
+    python = start_hf_python('llama_reference.py', [out, join(out, 'saved_tied')]);
+    await python.line();
     reference = JSON.parse(readFileSync(join(out, 'reference.json'), 'utf8')) as Reference;
     expected = torch_load_safetensors(join(out, 'reference.safetensors')).tensors;
     ids = torch_tensor(reference.input_ids, { dtype: 'int64' });
@@ -38,6 +43,7 @@ describe_with_hf('Hugging Face Llama family: hf_load, forward and generate again
 
   afterAll(() => {
     console.log(`max |logits - transformers'|: ${JSON.stringify(diffs, null, 1)}`);
+    python?.kill();
     if (out !== '') rmSync(out, { recursive: true, force: true });
   });
 
@@ -85,7 +91,16 @@ describe_with_hf('Hugging Face Llama family: hf_load, forward and generate again
     expect(sampled.index(':', '12:').to_array()).toEqual(reference.cases.llama_gqa!.sampled);
   });
 
-  it('names parameters as transformers does, ties lm_head to embed_tokens, and hf_save writes what transformers loads', () => {
+  it("takes generate's default eos and pad tokens from generation_config.json, as transformers does", () => {
+    const dir = join(out, 'with_generation_config');
+    cpSync(join(out, 'llama_gqa.safetensors'), dir, { recursive: true });
+    const cases = reference.cases.llama_gqa!;
+    writeFileSync(join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: [cases.eos_token_id], pad_token_id: 0 }));
+    const model = hf_load<LlamaForCausalLM>(dir);
+    expect(generate(model, ids, { max_new_tokens: 8 }).index(':', '12:').to_array()).toEqual(cases.eos);
+  });
+
+  it('names parameters as transformers does, ties lm_head to embed_tokens, and hf_save writes what transformers loads', async () => {
     const tied = hf_load<LlamaForCausalLM>(join(out, 'llama_tied_bias.safetensors'));
     expect(tied.lm_head.weight).toBe(tied.model.embed_tokens.weight);
     const names = Object.keys(tied.state_dict());
@@ -96,10 +111,11 @@ describe_with_hf('Hugging Face Llama family: hf_load, forward and generate again
     expect(names.filter((name) => name !== 'lm_head.weight').sort()).toEqual(fileNames.sort());
     const saved = join(out, 'saved_tied');
     hf_save(tied, saved);
-    const python = JSON.parse(run_hf_python('llama_reference.py', ['--check', saved, JSON.stringify(reference.input_ids)])) as { class: string; logits: number[] };
-    expect(python.class).toBe('LlamaForCausalLM');
+    writeFileSync(`${saved}.done`, '');
+    const loaded = JSON.parse(await python.line()) as { class: string; logits: number[] };
+    expect(loaded.class).toBe('LlamaForCausalLM');
     const ours = with_no_grad(() => tied(ids).logits.flatten());
-    expect(maxDiff(ours, torch_tensor(python.logits))).toBeLessThanOrEqual(1e-5);
+    expect(maxDiff(ours, torch_tensor(loaded.logits))).toBeLessThanOrEqual(1e-5);
     const again = hf_load<LlamaForCausalLM>(saved);
     expect(again.lm_head.weight).toBe(again.model.embed_tokens.weight);
     expect(with_no_grad(() => maxDiff(again(ids).logits, expected['llama_tied_bias.logits']!))).toBeLessThanOrEqual(1e-5);

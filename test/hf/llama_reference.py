@@ -1,13 +1,15 @@
 # Makes the Llama-family checkpoints test/hf/llama.test.ts loads (tiny, random, made here by
 # transformers, never downloaded) and what transformers computes on them: logits for the same
 # input ids (plain and left-padded with an attention mask) and greedy `generate` tokens.
-#   python llama_reference.py OUT   writes OUT/<case>/ (a model folder per case), OUT/reference.json
-#                                   and OUT/reference.safetensors (the logits)
-#   python llama_reference.py --check SAVED   loads a folder hf_save wrote with transformers and prints its logits' digest
+#   python llama_reference.py OUT [SAVED]   writes OUT/<case>/ (a model folder per case), OUT/reference.json
+#       and OUT/reference.safetensors (the logits), prints "ready"; with SAVED it then waits (one
+#       process: importing transformers is most of the time) until SAVED.done exists, loads the
+#       folder SAVED that hf_save wrote with transformers and prints its class and logits as JSON.
 import copy
 import json
 import os
 import sys
+import time
 
 import torch
 from safetensors.torch import save_file
@@ -92,17 +94,23 @@ def main(out):
     save_file(tensors, os.path.join(out, 'reference.safetensors'))
     with open(os.path.join(out, 'reference.json'), 'w') as f:
         json.dump(reference, f)
+    return reference['input_ids']
 
 
-def check(folder, ids_json):
+def check(folder, ids):
+    deadline = time.time() + 600
+    while not os.path.exists(folder + '.done'):
+        if time.time() > deadline:
+            sys.exit(f'{folder}.done never appeared')
+        time.sleep(0.05)
     model = AutoModelForCausalLM.from_pretrained(folder).eval()
     with torch.no_grad():
-        logits = model(torch.tensor(json.loads(ids_json))).logits
-    print(json.dumps({'class': type(model).__name__, 'logits': logits.flatten().tolist()}))
+        logits = model(torch.tensor(ids)).logits
+    print(json.dumps({'class': type(model).__name__, 'logits': logits.flatten().tolist()}), flush=True)
 
 
 if __name__ == '__main__':
-    if sys.argv[1] == '--check':
-        check(sys.argv[2], sys.argv[3])
-    else:
-        main(sys.argv[1])
+    ids = main(sys.argv[1])
+    print('ready', flush=True)
+    if len(sys.argv) > 2:
+        check(sys.argv[2], ids)
