@@ -3,13 +3,13 @@
 // `pytorch_model.bin` (and its sharded index) through torch_load. A safetensors tensor of the
 // target's dtype is read straight into the target's memory; any other is converted through a
 // small buffer of rows, so loading never holds a second copy of the model.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType } from '../core/dtype.js';
 import { torch_tensor } from '../ops/creation.js';
 import { Tensor } from '../ops/tensor.js';
 import { with_no_grad } from '../ops/autograd.js';
-import { FILE_DTYPES, faultFor, headerLength, parseHeader, readExactly, type Entry } from '../io/safetensors.js';
+import { FILE_DTYPES, faultFor, readExactly, readHeader, type Entry } from '../io/safetensors.js';
 import { torch_load } from '../io/serialization.js';
 import { fileError } from '../io/filesystem.js';
 
@@ -135,13 +135,7 @@ export function readCheckpoint(checkpoint: CheckpointFiles, names: (all: [string
       throw fileError(error, 'dir', file, 'a readable safetensors file');
     }
     try {
-      const total = fstatSync(fd).size;
-      const first8 = new Uint8Array(Math.min(8, total));
-      readExactly(fd, first8, 0, fault);
-      const n = headerLength(first8, total, fault);
-      const header = new Uint8Array(n);
-      readExactly(fd, header, 8, fault);
-      return { file, fault, dataStart: 8 + n, entries: parseHeader(header, total - 8 - n, fault).entries };
+      return { file, fault, ...readHeader(fd, fault) };
     } finally {
       closeSync(fd);
     }

@@ -116,9 +116,8 @@ function parseMetadata(value: unknown, fault: (detail: string) => never): Record
 }
 
 // Parses and checks the header against a data section of `dataBytes` bytes: every byte of
-// the data belongs to exactly one tensor, in the order of the offsets. (Exported, as the few
-// helpers beside it, for src/hf's loader, which reads a checkpoint one tensor at a time.)
-export function parseHeader(headerBytes: Uint8Array, dataBytes: number, fault: (detail: string) => never): { entries: Entry[]; metadata: Record<string, string> } {
+// the data belongs to exactly one tensor, in the order of the offsets.
+function parseHeader(headerBytes: Uint8Array, dataBytes: number, fault: (detail: string) => never): { entries: Entry[]; metadata: Record<string, string> } {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
@@ -201,7 +200,7 @@ export function faultFor(source: string): (detail: string) => never {
 }
 
 // Reads the 8-byte length and checks it against the total size.
-export function headerLength(first8: Uint8Array, total: number, fault: (detail: string) => never): number {
+function headerLength(first8: Uint8Array, total: number, fault: (detail: string) => never): number {
   if (total < 8) fault(`${total} bytes is too short to hold the 8-byte header length; is the file truncated?`);
   const length = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (length > BigInt(MAX_HEADER_BYTES)) fault(`the header length ${length} is over the ${MAX_HEADER_BYTES}-byte limit; this is not a safetensors file, or it is corrupt`);
@@ -268,19 +267,24 @@ export function readSafetensorsFile(path: string, device: string | undefined, so
   }
 }
 
+/** @internal The checked header of the open safetensors file `fd`, and where its data begins. */
+export function readHeader(fd: number, fault: (detail: string) => never): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
+  const total = fstatSync(fd).size;
+  const first8 = new Uint8Array(Math.min(8, total));
+  readExactly(fd, first8, 0, fault);
+  const n = headerLength(first8, total, fault);
+  const headerBytes = new Uint8Array(n);
+  readExactly(fd, headerBytes, 8, fault);
+  return { ...parseHeader(headerBytes, total - 8 - n, fault), dataStart: 8 + n };
+}
+
 function readFrom(path: string, device: string | undefined, fault: (detail: string) => never): SafetensorsContents {
   const fd = openSync(path, 'r');
   try {
-    const total = fstatSync(fd).size;
-    const first8 = new Uint8Array(Math.min(8, total));
-    readExactly(fd, first8, 0, fault);
-    const n = headerLength(first8, total, fault);
-    const headerBytes = new Uint8Array(n);
-    readExactly(fd, headerBytes, 8, fault);
-    const { entries, metadata } = parseHeader(headerBytes, total - 8 - n, fault);
+    const { entries, metadata, dataStart } = readHeader(fd, fault);
     const tensors = makeTensors(entries, (entry) => {
       const bytes = new Uint8Array(entry.end - entry.begin);
-      readExactly(fd, bytes, 8 + n + entry.begin, fault);
+      readExactly(fd, bytes, dataStart + entry.begin, fault);
       return bytes;
     }, device);
     return { tensors, metadata };
