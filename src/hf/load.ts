@@ -59,9 +59,9 @@ export function hf_load<M extends nn_Module = nn_Module>(dir: string, options: H
   if (!isFloatingDtype(dtype)) failRange('a floating-point dtype (float32, bfloat16, float16, float64)', 'dtype', given);
   const device = checkDevice(givenDevice);
   if (className !== undefined && typeof className !== 'string') fail('a transformers class name', 'class', className);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) fail('a model folder', 'dir', `${JSON.stringify(dir)} (no such folder)`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new TypeError(`Expected a model folder for dir but received ${JSON.stringify(dir)}: no such folder`);
   const configPath = join(dir, 'config.json');
-  if (!existsSync(configPath)) fail('a model folder with a config.json', 'dir', `${JSON.stringify(dir)} (it has no config.json)`);
+  if (!existsSync(configPath)) throw new TypeError(`Expected a model folder with a config.json for dir but received ${JSON.stringify(dir)}, which has none`);
   const config = readJson(configPath);
   const { make } = makerFor(config, className);
   const checkpoint = checkpointFiles(dir);
@@ -168,6 +168,10 @@ export function hf_save(model: nn_Module, dir: string): void {
   if (typeof config !== 'object' || config === null || typeof config.model_type !== 'string') {
     fail('a model with a config (as hf_load returns)', 'model', model);
   }
+  // The architecture's own names only: a LoRA-wrapped model (q_proj.base_layer.weight) is not one.
+  const own = new Set(stateEntries(makerFor(config, (model as unknown as { hf_class?: string }).hf_class).make(config, { device: 'meta' })).map(([name]) => name));
+  const foreign = stateEntries(model).map(([name]) => name).filter((name) => !own.has(name));
+  if (foreign.length > 0) throw new RangeError(`Expected the parameters of a ${config.model_type} model for model but received ${list(foreign)} too (merge or unload LoRA adapters first: merge_and_unload)`);
   const tensors: Record<string, Tensor> = {};
   const seen = new Set<Tensor>();
   for (const [name, tensor] of stateEntries(model)) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  generate, hf_load, hf_save, torch_load_safetensors, torch_manual_seed, torch_memory_stats, torch_tensor, with_no_grad,
+  generate, hf_load, hf_save, lora_apply, torch_load_safetensors, torch_manual_seed, torch_memory_stats, torch_tensor, with_no_grad,
   LlamaForCausalLM, LlamaModel, type Tensor,
 } from '../../src/index.js';
 import { describe_with_hf } from './harness.js';
@@ -120,6 +120,9 @@ describe_with_hf('Hugging Face Llama family: hf_load, forward and generate again
     expect(again.lm_head.weight).toBe(again.model.embed_tokens.weight);
     expect(with_no_grad(() => maxDiff(again(ids).logits, expected['llama_tied_bias.logits']!))).toBeLessThanOrEqual(1e-5);
     // transformers' base_model_prefix: a bare model from a causal LM's files ("model." dropped, lm_head left out), and back.
+    const adapted = hf_load<LlamaForCausalLM>(join(out, 'llama_gqa.safetensors'));
+    lora_apply(adapted, { target_modules: ['q_proj', 'v_proj'], r: 2 });
+    expect(() => hf_save(adapted, join(out, 'saved_lora'))).toThrow(/"model\.layers\.0\.self_attn\.q_proj\.base_layer\.weight".*merge_and_unload/);
     const bare = hf_load<LlamaModel>(join(out, 'llama_gqa.safetensors'), { class: 'LlamaModel' });
     expect(bare).toBeInstanceOf(LlamaModel);
     const hidden = with_no_grad(() => bare(ids).last_hidden_state);
