@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  generate, hf_load, hf_save, lora_apply, torch_load_safetensors, torch_manual_seed, torch_memory_stats, torch_tensor, with_no_grad,
+  generate, hf_load, hf_save, lora_apply, nnf_cross_entropy, torch_where, torch_load_safetensors, torch_manual_seed, torch_memory_stats, torch_tensor, with_no_grad,
   LlamaForCausalLM, LlamaModel, type Tensor,
 } from '../../src/index.js';
 import { describe_with_hf } from './harness.js';
@@ -89,6 +89,21 @@ describe_with_hf('Hugging Face Llama family: hf_load, forward and generate again
     torch_manual_seed(7);
     const sampled = generate(model, ids, { max_new_tokens: 8, do_sample: true, temperature: 0.8, top_k: 20, top_p: 0.9 });
     expect(sampled.index(':', '12:').to_array()).toEqual(reference.cases.llama_gqa!.sampled);
+  });
+
+  it('trains: the loss and every gradient of a padded batch equal transformers\' (labels -100 on padding)', () => {
+    const model = hf_load<LlamaForCausalLM>(join(out, 'llama_gqa.safetensors')).train();
+    const logits = model(padded, { attention_mask: mask }).logits;
+    const labels = torch_where(mask.eq(1), padded, -100);
+    const vocab = logits.size(-1);
+    const loss = nnf_cross_entropy(logits.index(':', ':-1').reshape(-1, vocab).float(), labels.index(':', '1:').reshape(-1), { ignore_index: -100 });
+    loss.backward();
+    diffs['llama_gqa training loss'] = Math.abs((loss.item() as number) - (expected['llama_gqa.loss']!.item() as number));
+    const gradients = Object.entries(model.named_parameters()).map(([name, parameter]) => maxDiff(parameter.grad!, expected[`llama_gqa.grad.${name}`]!));
+    diffs['llama_gqa gradients (max over parameters)'] = Math.max(...gradients);
+    expect(gradients.length).toBe(Object.keys(expected).filter((key) => key.startsWith('llama_gqa.grad.')).length);
+    expect(diffs['llama_gqa training loss']).toBeLessThanOrEqual(1e-5);
+    expect(diffs['llama_gqa gradients (max over parameters)']).toBeLessThanOrEqual(1e-5);
   });
 
   it("takes generate's default eos and pad tokens from generation_config.json, as transformers does", () => {

@@ -91,6 +91,12 @@ def main(out):
             with torch.no_grad():
                 sampled = model.generate(ids, max_new_tokens=8, do_sample=True, temperature=0.8, top_k=20, top_p=0.9)
             reference['cases'][name]['sampled'] = sampled[:, ids.shape[1]:].tolist()
+            model.train()  # one training step's loss and gradients (labels = ids, transformers' shifted mean)
+            loss = model(padded, attention_mask=mask, labels=torch.where(mask.bool(), padded, -100)).loss
+            loss.backward()
+            tensors[f'{name}.loss'] = loss.detach().reshape(1)
+            for key, parameter in model.named_parameters():
+                tensors[f'{name}.grad.{key}'] = parameter.grad.contiguous()
     save_file(tensors, os.path.join(out, 'reference.safetensors'))
     with open(os.path.join(out, 'reference.json'), 'w') as f:
         json.dump(reference, f)
