@@ -91,7 +91,7 @@ export { type JobEvent, type JobProgress } from './jobs/protocol.js';
 export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';
 export * from './hf/load.js';
 export * from './hf/generate.js';
-export { HfCache } from './hf/cache.js';
+export { HfCache, type KeyValueCacheLike } from './hf/cache.js';
 export {
   LlamaForCausalLM, LlamaModel, LlamaDecoderLayer, LlamaAttention, LlamaMLP, LlamaRMSNorm,
   type LlamaForwardOptions, type LlamaModelOutput, type CausalLMOutput,

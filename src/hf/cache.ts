@@ -6,7 +6,20 @@ import { torch_arange } from '../ops/creation.js';
 import { torch_cat } from '../ops/functions.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { torch_keep } from '../core/scope.js';
-import { failRange } from '../core/validate.js';
+import { fail, failRange } from '../core/validate.js';
+
+/** What a decoder's layers ask of a cache (transformers' Cache protocol); HfCache is one. */
+export interface KeyValueCacheLike {
+  get_seq_length(layer?: number): number;
+  update(key: Tensor, value: Tensor, layer: number): [Tensor, Tensor];
+}
+
+/** @internal A cache as the forward options take it, or a TypeError naming `name`. */
+export function checkCache(value: unknown, name: string): KeyValueCacheLike {
+  const cache = value as Partial<KeyValueCacheLike> | null;
+  if (typeof cache?.get_seq_length !== 'function' || typeof cache.update !== 'function') fail('a cache with get_seq_length() and update() (an HfCache)', name, value);
+  return value as KeyValueCacheLike;
+}
 
 /**
  * The keys and values a decoder has computed, per layer (batch x key/value heads x positions x
@@ -18,7 +31,7 @@ import { failRange } from '../core/validate.js';
  * const next = model(token, { past_key_values }).logits; // attends to the prompt's keys too
  * past_key_values.dispose();
  */
-export class HfCache {
+export class HfCache implements KeyValueCacheLike {
   private keys: Tensor[] = [];
   private values: Tensor[] = [];
 

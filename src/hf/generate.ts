@@ -9,12 +9,12 @@ import { with_no_grad } from '../ops/autograd.js';
 import { torch_scope } from '../core/scope.js';
 import { checkBoolean, checkInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 import type { nn_Module } from '../nn/module.js';
-import { HfCache, checkAttentionMask } from './cache.js';
+import { HfCache, checkAttentionMask, type KeyValueCacheLike } from './cache.js';
 
 /** A model `generate` drives: transformers' causal-LM forward (LlamaForCausalLM and its kin). */
 export interface HfCausalLM extends nn_Module {
-  forward(input_ids: Tensor, options?: { attention_mask?: Tensor | null; position_ids?: Tensor | null; past_key_values?: HfCache | null; logits_to_keep?: number }):
-    { logits: Tensor; past_key_values: HfCache | null };
+  forward(input_ids: Tensor, options?: { attention_mask?: Tensor | null; position_ids?: Tensor | null; past_key_values?: KeyValueCacheLike | null; logits_to_keep?: number }):
+    { logits: Tensor; past_key_values: KeyValueCacheLike | null };
 }
 
 /** What `generate` accepts (transformers' names and defaults). */
@@ -25,7 +25,7 @@ export interface GenerateOptions {
   do_sample?: boolean;
   /** Sampling only: logits are divided by it (1). */
   temperature?: number;
-  /** Sampling only: keep the k highest logits (50, transformers' default; null keeps all). */
+  /** Sampling only: keep the k highest logits (50, transformers' default; 0 or null keeps all). */
   top_k?: number | null;
   /** Sampling only: keep the smallest set of tokens whose probability reaches it (1: all). */
   top_p?: number;
@@ -54,9 +54,9 @@ function checkSampling(options: GenerateOptions, do_sample: boolean): Sampling |
     return null;
   }
   if (typeof temperature !== 'number' || !(temperature > 0) || !Number.isFinite(temperature)) failRange('a positive number', 'temperature', temperature);
-  if (top_k !== null) checkPositiveInteger(top_k, 'top_k');
+  if (top_k !== null && checkInteger(top_k, 'top_k') < 0) failRange('a non-negative integer', 'top_k', top_k);
   if (typeof top_p !== 'number' || !(top_p > 0 && top_p <= 1)) failRange('a number in (0, 1]', 'top_p', top_p);
-  return { temperature, top_k, top_p };
+  return { temperature, top_k: top_k === 0 ? null : top_k, top_p };
 }
 
 function tokenList(value: unknown, name: string): number[] {

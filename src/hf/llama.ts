@@ -3,7 +3,7 @@
 // checkpoints and PEFT's target_modules line up; each forward follows transformers' SDPA path
 // (RMSNorm in float32, rotary embeddings, grouped-query attention through libtorch's
 // scaled_dot_product_attention, SwiGLU).
-import { torch_arange } from '../ops/creation.js';
+import { torch_arange, torch_ones } from '../ops/creation.js';
 import { torch_cat } from '../ops/functions.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkInteger, checkOptions, failRange, optionKeys } from '../core/validate.js';
@@ -13,10 +13,9 @@ import { nn_module_list, type ModuleList } from '../nn/containers.js';
 import { nn_embedding, nn_linear } from '../nn/layers.js';
 import { nn_Module } from '../nn/module.js';
 import { nn_parameter } from '../nn/registry.js';
-import { torch_ones } from '../ops/creation.js';
 import type { FactoryOptions } from '../nn/options.js';
 import type { HfConfig } from './config.js';
-import { HfCache, checkAttentionMask, layerMask, type LayerMask } from './cache.js';
+import { HfCache, checkAttentionMask, checkCache, layerMask, type KeyValueCacheLike, type LayerMask } from './cache.js';
 import { readLlamaConfig, type LlamaSettings } from './llama_config.js';
 import { registerArchitecture } from './registry.js';
 import { LlamaRotaryEmbedding } from './rope.js';
@@ -73,7 +72,7 @@ export interface LlamaLayerInputs {
   sin: Tensor;
   /** The mask for this layer's window (see cache.ts). */
   mask: LayerMask;
-  cache: HfCache | null;
+  cache: KeyValueCacheLike | null;
 }
 
 /** transformers' LlamaAttention (SDPA): q/k/v/o projections, rotary embeddings, grouped-query heads. */
@@ -157,7 +156,7 @@ export interface LlamaForwardOptions {
   /** batch (or 1) x new positions; by default the positions after the cached ones. */
   position_ids?: Tensor | null;
   /** Keys and values of earlier positions, from a previous call with `use_cache`; updated in place. */
-  past_key_values?: HfCache | null;
+  past_key_values?: KeyValueCacheLike | null;
   /** Return a cache (a new one unless `past_key_values` is given); false by default. */
   use_cache?: boolean;
   /** Causal LM only: logits of the last this many positions (0, the default: all). */
@@ -169,14 +168,14 @@ const FORWARD_KEYS = optionKeys<LlamaForwardOptions>({ attention_mask: true, pos
 /** What LlamaModel's forward returns. */
 export interface LlamaModelOutput {
   last_hidden_state: Tensor;
-  past_key_values: HfCache | null;
+  past_key_values: KeyValueCacheLike | null;
 }
 
 /** What LlamaForCausalLM's forward returns. */
 export interface CausalLMOutput {
   /** batch x positions x vocab_size, in the model's dtype. */
   logits: Tensor;
-  past_key_values: HfCache | null;
+  past_key_values: KeyValueCacheLike | null;
 }
 
 /** transformers' LlamaModel: token embeddings, the decoder layers and a final RMSNorm. */
@@ -215,12 +214,13 @@ export class LlamaModel extends nn_Module {
     const { attention_mask = null, position_ids = null, past_key_values = null, use_cache = false } = checkOptions(options, FORWARD_KEYS, 'LlamaModel forward');
     checkTensor(input_ids, 'input_ids');
     if (input_ids.dim() !== 2 || input_ids.dtype !== 'int64') failRange('an int64 tensor, batch x positions', 'input_ids', `a ${input_ids.dtype} tensor of shape [${input_ids.shape.join(', ')}]`);
-    if (past_key_values !== null && !(past_key_values instanceof HfCache)) failRange('an HfCache or null', 'past_key_values', past_key_values);
-    const cache = past_key_values ?? (checkBoolean(use_cache, 'use_cache') ? new HfCache() : null);
+    const cache = past_key_values !== null ? checkCache(past_key_values, 'past_key_values') : checkBoolean(use_cache, 'use_cache') ? new HfCache() : null;
     const [batch, query] = input_ids.shape as [number, number];
     const past = cache?.get_seq_length() ?? 0;
     const padding = attention_mask === null ? null : checkAttentionMask(attention_mask, batch, past + query);
-    if (position_ids !== null) checkTensor(position_ids, 'position_ids');
+    if (position_ids !== null && (checkTensor(position_ids, 'position_ids').dim() !== 2 || position_ids.size(1) !== query || ![1, batch].includes(position_ids.size(0)))) {
+      failRange(`an int64 tensor of ${batch} (or 1) x ${query} positions`, 'position_ids', `shape [${position_ids.shape.join(', ')}]`);
+    }
     const positions = position_ids ?? torch_arange(past, past + query, 1, { dtype: 'int64', device: input_ids.device }).unsqueeze(0);
     let hidden = this.embed_tokens(input_ids);
     const masks = new Map<number | null, LayerMask>();

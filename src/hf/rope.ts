@@ -183,7 +183,7 @@ export class LlamaRotaryEmbedding extends nn_Module {
     }
     const type = this.rope.rope_type;
     if (type !== 'dynamic' && type !== 'longrope') return;
-    const seq_len = (position_ids.max().item() as number) + 1;
+    const seq_len = torch_scope(() => position_ids.max().item() as number) + 1;
     if (type === 'longrope') {
       const long = seq_len > (this.rope.parameters.original_max_position_embeddings as number);
       if (long !== this.longrope_long) {
