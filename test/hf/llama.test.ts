@@ -61,6 +61,13 @@ describe_with_hf('Hugging Face Llama family: hf_load, forward and generate again
         const paddedDiff = Math.max(maxDiff(paddedLogits.index(0, '4:'), expected[`${name}.padded`]!.index(0, '4:')), maxDiff(paddedLogits.index(1), expected[`${name}.padded`]!.index(1)));
         diffs[`${name} (left-padded)`] = paddedDiff;
         expect(diffs[name]).toBeLessThanOrEqual(1e-5);
+        if (expected[`${name}.packed`] !== undefined) { // transformers' packed sequences: attention stays within each
+          const positions = torch_tensor([[0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6]], { dtype: 'int64' }).expand(2, -1);
+          diffs[`${name} (packed)`] = maxDiff(model(ids, { position_ids: positions }).logits, expected[`${name}.packed`]!);
+          expect(diffs[`${name} (packed)`]).toBeLessThanOrEqual(1e-5);
+          // With a cache, transformers (and so this) attends across the restart: the detection mattered.
+          expect(maxDiff(model(ids, { position_ids: positions, use_cache: true }).logits, expected[`${name}.packed`]!)).toBeGreaterThan(1e-3);
+        }
         expect(paddedDiff).toBeLessThanOrEqual(1e-5);
       });
       const continuation = (sequences: Tensor, prompt: number): number[][] => sequences.index(':', `${prompt}:`).to_array() as number[][];

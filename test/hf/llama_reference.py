@@ -75,6 +75,9 @@ def main(out):
         with torch.no_grad():
             tensors[f'{name}.logits'] = model(ids).logits.contiguous()
             tensors[f'{name}.padded'] = model(padded, attention_mask=mask).logits.contiguous()
+            if name in ('llama_gqa', 'mistral_window'):  # two sequences packed in each row: position_ids restart, no mask, no cache
+                packed = torch.tensor([list(range(5)) + list(range(7))]).expand(2, -1)
+                tensors[f'{name}.packed'] = model(ids, position_ids=packed, use_cache=False).logits.contiguous()
             if name == 'llama_gqa':  # what the fp16 and bf16 files hold, read in float32, and bf16 computed in bf16
                 float16 = AutoModelForCausalLM.from_pretrained(os.path.join(out, f'{name}.float16'), dtype=torch.float32).eval()
                 tensors[f'{name}.float16_files'] = float16(ids).logits.contiguous()
