@@ -23,7 +23,12 @@ import { LlamaRotaryEmbedding } from './rope.js';
 // transformers' class names begin with these.
 const CLASS_PREFIX: Record<LlamaSettings['model_type'], string> = { llama: 'Llama', mistral: 'Mistral', qwen2: 'Qwen2' };
 
-/** transformers' LlamaRMSNorm: `weight * x / √(mean(x²) + eps)`, the normalisation in float32. */
+/**
+ * transformers' LlamaRMSNorm: `weight * x / √(mean(x²) + eps)`, the normalisation in float32.
+ *
+ * @example
+ * const norm = new LlamaRMSNorm(4096, 1e-5); const y = norm(hidden_states);
+ */
 export class LlamaRMSNorm extends nn_Module {
   declare weight: Tensor;
   readonly variance_epsilon: number;
@@ -41,7 +46,12 @@ export class LlamaRMSNorm extends nn_Module {
   }
 }
 
-/** transformers' LlamaMLP: `down_proj(silu(gate_proj(x)) * up_proj(x))`. */
+/**
+ * transformers' LlamaMLP: `down_proj(silu(gate_proj(x)) * up_proj(x))`.
+ *
+ * @example
+ * lora_apply(model, { target_modules: ['gate_proj', 'up_proj', 'down_proj'], r: 8 }); // every LlamaMLP's projections
+ */
 export class LlamaMLP extends nn_Module {
   declare gate_proj: nn_linear;
   declare up_proj: nn_linear;
@@ -75,7 +85,12 @@ export interface LlamaLayerInputs {
   cache: KeyValueCacheLike | null;
 }
 
-/** transformers' LlamaAttention (SDPA): q/k/v/o projections, rotary embeddings, grouped-query heads. */
+/**
+ * transformers' LlamaAttention (SDPA): q/k/v/o projections, rotary embeddings, grouped-query heads.
+ *
+ * @example
+ * const attention = model.model.layers.at(0).self_attn; attention.q_proj.weight.shape; // [heads · head_dim, hidden]
+ */
 export class LlamaAttention extends nn_Module {
   declare q_proj: nn_linear;
   declare k_proj: nn_linear;
@@ -128,7 +143,13 @@ function repeatKeyValue(x: Tensor, groups: number): Tensor {
   return x.index(':', ':', null).expand(batch, kv, groups, positions, d).reshape(batch, kv * groups, positions, d);
 }
 
-/** transformers' LlamaDecoderLayer: pre-norm attention and MLP, each added to the residual. */
+/**
+ * transformers' LlamaDecoderLayer: pre-norm attention and MLP, each added to the residual.
+ *
+ * @example
+ * const first = model.model.layers.at(0); // transformers' model.layers[0]
+ * first.post_attention_layernorm.weight.shape; // [hidden_size]
+ */
 export class LlamaDecoderLayer extends nn_Module {
   declare self_attn: LlamaAttention;
   declare mlp: LlamaMLP;
@@ -178,7 +199,14 @@ export interface CausalLMOutput {
   past_key_values: KeyValueCacheLike | null;
 }
 
-/** transformers' LlamaModel: token embeddings, the decoder layers and a final RMSNorm. */
+/**
+ * transformers' LlamaModel (MistralModel, Qwen2Model): token embeddings, the decoder layers
+ * and a final RMSNorm; made from config.json's object (hf_load makes it from a folder).
+ *
+ * @example
+ * const model = hf_load<LlamaModel>('models/tinyllama', { class: 'LlamaModel' });
+ * const { last_hidden_state } = model(ids); // batch x positions x hidden_size
+ */
 export class LlamaModel extends nn_Module {
   declare embed_tokens: nn_embedding;
   declare layers: ModuleList<LlamaDecoderLayer>;
@@ -238,6 +266,10 @@ export class LlamaModel extends nn_Module {
  * transformers' LlamaForCausalLM (and MistralForCausalLM, Qwen2ForCausalLM): LlamaModel as
  * `model` and `lm_head`, which is `model.embed_tokens`'s weight itself with
  * `tie_word_embeddings`.
+ *
+ * @example
+ * const model = hf_load<LlamaForCausalLM>('models/tinyllama');
+ * const { logits, past_key_values } = model(ids, { attention_mask, use_cache: true });
  */
 export class LlamaForCausalLM extends nn_Module {
   declare model: LlamaModel;

@@ -149,6 +149,9 @@ function llama3(rope: RopeSettings): { inv_freq: Tensor; attention_scaling: numb
  * transformers' LlamaRotaryEmbedding: `forward(x, position_ids)` gives `[cos, sin]`
  * (batch x sequence x head_dim, in x's dtype), computed in float32. It holds no parameters
  * and no state_dict entries (transformers' inv_freq is a non-persistent buffer).
+ *
+ * @example
+ * const [cos, sin] = model.model.rotary_emb(hidden_states, position_ids);
  */
 export class LlamaRotaryEmbedding extends nn_Module {
   readonly rope: RopeSettings;
