@@ -351,7 +351,9 @@ export function nnf_scaled_dot_product_attention(query: Tensor, key: Tensor, val
     if (attn_mask !== null) {
       scores = attn_mask.dtype === 'bool' ? scores.masked_fill(attn_mask.logical_not(), Number.NEGATIVE_INFINITY) : scores.add(attn_mask);
     }
-    let weights = scores.softmax(-1);
+    // A query that may attend to nothing (a left-padded position) gets zeros, not NaN, as
+    // PyTorch 2.5's math kernel gives (_safe_softmax): its NaN would reach every later layer.
+    let weights = scores.softmax(-1).masked_fill(scores.eq(Number.NEGATIVE_INFINITY).all(-1, true), 0);
     if (p > 0) weights = nnf_dropout(weights, { p });
     return torch_matmul(weights, value);
   });
