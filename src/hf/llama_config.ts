@@ -45,10 +45,11 @@ const silu: FieldSpec<string> = {
 };
 
 // Fields every type reads; rope fields are read by readRope; initializer_range only seeds
-// random initialisation, which loading replaces.
+// random initialisation, which loading replaces; transformers 4.48-4.50 saved
+// _attn_implementation_autoset, which says how it ran, not what it computes.
 const COMMON = {
   hidden_act: silu, rms_norm_eps: number(1e-6), tie_word_embeddings: bool(false), attention_dropout: number(0),
-  num_key_value_heads: optionalInt, head_dim: optionalInt, initializer_range: number(0.02),
+  num_key_value_heads: optionalInt, head_dim: optionalInt, initializer_range: number(0.02), _attn_implementation_autoset: anything,
   rope_parameters: anything, rope_scaling: anything, rope_theta: anything, partial_rotary_factor: anything, original_max_position_embeddings: anything,
 };
 
@@ -69,7 +70,8 @@ const QWEN2 = {
 export function readLlamaConfig(config: HfConfig): LlamaSettings {
   const model_type = config.model_type as LlamaSettings['model_type'];
   const fields = model_type === 'mistral' ? MISTRAL : model_type === 'qwen2' ? QWEN2 : LLAMA;
-  const read = readConfig(config, model_type, fields) as Record<string, unknown> & FieldValues<typeof COMMON & typeof SIZES.llama>;
+  // Qwen2.5's files carry use_mrope: false (multimodal rotary positions, Qwen2-VL's), which Qwen2Config ignores.
+  const read = readConfig(config, model_type, fields, model_type === 'qwen2' ? { use_mrope: false } : {}) as Record<string, unknown> & FieldValues<typeof COMMON & typeof SIZES.llama>;
   const heads = read.num_attention_heads;
   // MistralConfig's default is 8 when the field is absent; null means one per attention head, as in the others.
   const kvHeads = read.num_key_value_heads ?? (model_type === 'mistral' && !('num_key_value_heads' in config) ? 8 : heads);

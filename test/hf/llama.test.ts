@@ -186,6 +186,9 @@ describe_with_hf('Hugging Face Llama family: hf_load, forward and generate again
     expect(() => hf_load(folder('type', (c) => { c.model_type = 'gpt_neox'; }))).toThrow(/model_type.*"gpt_neox"/);
     expect(() => hf_load(folder('act', (c) => { c.hidden_act = 'gelu'; }))).toThrow(/hidden_act.*"gelu"/);
     expect(() => hf_load(folder('field', (c) => { c.use_parallel_residual = true; }))).toThrow(/"use_parallel_residual"/);
+    expect(() => hf_load(folder('quantized', (c) => { c.quantization_config = { quant_method: 'bitsandbytes' }; }))).toThrow(/"quantization_config"/);
+    expect(hf_load(folder('qwen_mrope', (c) => { c.use_mrope = false; }, 'qwen2_bias_window.safetensors'))).toBeInstanceOf(LlamaForCausalLM);
+    expect(() => hf_load(folder('qwen_mrope_on', (c) => { c.use_mrope = true; }, 'qwen2_bias_window.safetensors'))).toThrow(/use_mrope/);
     expect(() => hf_load(folder('rope', (c) => { c.rope_parameters = { rope_type: 'proportional', rope_theta: 1e4 }; }))).toThrow(/rope_type.*"proportional"/);
     expect(() => hf_load(folder('partial', (c) => { c.partial_rotary_factor = 0.5; }))).toThrow(/partial_rotary_factor/);
     expect(() => hf_load(folder('size', (c) => { c.intermediate_size = 50; }))).toThrow(/Expected shape \[\d+, \d+\] for weight "model\.layers\.0\.mlp\.\w+_proj\.weight" but the file has/);
