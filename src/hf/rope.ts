@@ -71,7 +71,6 @@ export function readRope(config: HfConfig, dim: number, max_position_embeddings:
       : key === 'truncate' ? typeof value === 'boolean' : value === null || isNumber(value);
     if (!ok) failRange(list ? `an array of ${dim / 2} numbers` : key === 'truncate' ? 'a boolean' : 'a number', `config.json's rope_parameters.${key}`, value);
   }
-  if (rope_type === 'longrope' && parameters.factor == null && parameters.original_max_position_embeddings === undefined) failRange('a value', "config.json's rope_parameters.factor", undefined);
   return Object.freeze({ rope_type, rope_theta, parameters: Object.freeze(parameters), dim, max_position_embeddings });
 }
 
