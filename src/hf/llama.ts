@@ -311,6 +311,8 @@ export class LlamaForCausalLM extends nn_Module {
 for (const [model_type, prefix] of Object.entries(CLASS_PREFIX)) {
   registerArchitecture({
     model_type,
+    // Llama files saved before transformers 4.31 hold each layer's rotary inv_freq buffer.
+    ignored_keys: [/(^|\.)rotary_emb\.inv_freq$/],
     classes: {
       [`${prefix}ForCausalLM`]: (config, options) => new LlamaForCausalLM(config, options),
       [`${prefix}Model`]: (config, options) => new LlamaModel(config, options),

@@ -34,9 +34,6 @@ export interface HfLoadOptions {
 
 const LOAD_KEYS = optionKeys<HfLoadOptions>({ dtype: true, device: true, class: true });
 
-// Buffers transformers never loads from files (older checkpoints hold them): skipped.
-const IGNORED = /(^|\.)rotary_emb\.inv_freq$/;
-
 const list = (names: string[]): string => names.slice(0, 8).map((name) => JSON.stringify(name)).join(', ') + (names.length > 8 ? ` and ${names.length - 8} more` : '');
 
 /**
@@ -63,10 +60,10 @@ export function hf_load<M extends nn_Module = nn_Module>(dir: string, options: H
   const configPath = join(dir, 'config.json');
   if (!existsSync(configPath)) throw new TypeError(`Expected a model folder with a config.json for dir but received ${JSON.stringify(dir)}, which has none`);
   const config = readJson(configPath);
-  const { make } = makerFor(config, className);
+  const { make, ignored_keys } = makerFor(config, className);
   const checkpoint = checkpointFiles(dir);
   const model = make(config, { dtype, device: 'meta' });
-  loadWeights(model, checkpoint, dtype, device);
+  loadWeights(model, checkpoint, dtype, device, ignored_keys);
   // generate() takes its default eos and pad tokens from here, as transformers does.
   const generation = join(dir, 'generation_config.json');
   if (existsSync(generation)) (model as unknown as { generation_config: HfConfig }).generation_config = readJson(generation);
@@ -111,7 +108,7 @@ function prefixRule(files: string[], own: string[]): (name: string) => string | 
   return (name) => name;
 }
 
-function loadWeights(model: nn_Module, checkpoint: CheckpointFiles, dtype: DType, device: string): void {
+function loadWeights(model: nn_Module, checkpoint: CheckpointFiles, dtype: DType, device: string, ignored: readonly RegExp[]): void {
   const entries = stateEntries(model);
   const byName = new Map(entries);
   const sharing = namesByTensor(entries);
@@ -121,7 +118,7 @@ function loadWeights(model: nn_Module, checkpoint: CheckpointFiles, dtype: DType
   const checkNames = (all: [string, readonly number[] | null][]): void => {
     rename = prefixRule(all.map(([name]) => name), [...byName.keys()]);
     present = new Set(all.map(([name]) => rename(name)));
-    const unexpected = all.map(([name]) => rename(name)).filter((name): name is string => name !== null && !byName.has(name) && !IGNORED.test(name));
+    const unexpected = all.map(([name]) => rename(name)).filter((name): name is string => name !== null && !byName.has(name) && !ignored.some((pattern) => pattern.test(name)));
     const missing = entries.filter(([, tensor]) => !sharing.get(tensor)!.some((name) => present.has(name))).map(([name]) => name);
     const problems = [missing.length > 0 ? `missing ${list(missing)}` : '', unexpected.length > 0 ? `unexpected ${list(unexpected)}` : ''].filter(Boolean);
     if (problems.length > 0) throw new RangeError(`Expected the weights of this ${model.constructor.name} in ${checkpoint.files[0]}${checkpoint.files.length > 1 ? ' and its shards' : ''} but they have ${problems.join('; ')}`);

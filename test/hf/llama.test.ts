@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  generate, hf_load, hf_save, lora_apply, nnf_cross_entropy, torch_where, torch_load_safetensors, torch_manual_seed, torch_memory_stats, torch_tensor, with_no_grad,
+  generate, hf_load, hf_save, lora_apply, nnf_cross_entropy, torch_save_safetensors, torch_where, torch_load_safetensors, torch_manual_seed, torch_memory_stats, torch_tensor, with_no_grad,
   LlamaForCausalLM, LlamaModel, type Tensor,
 } from '../../src/index.js';
 import { describe_with_hf } from './harness.js';
@@ -186,6 +186,15 @@ describe_with_hf('Hugging Face Llama family: hf_load, forward and generate again
     expect(() => hf_load(folder('type', (c) => { c.model_type = 'gpt_neox'; }))).toThrow(/model_type.*"gpt_neox"/);
     expect(() => hf_load(folder('act', (c) => { c.hidden_act = 'gelu'; }))).toThrow(/hidden_act.*"gelu"/);
     expect(() => hf_load(folder('field', (c) => { c.use_parallel_residual = true; }))).toThrow(/"use_parallel_residual"/);
+    // Older Llama files hold rotary inv_freq buffers (skipped, as transformers does); other extra names are refused.
+    const extra = (name: string): string => {
+      const dir = folder(`extra_${name.replace(/\W/g, '_')}`, () => {});
+      const { tensors } = torch_load_safetensors(join(dir, 'model.safetensors'));
+      torch_save_safetensors({ ...tensors, [name]: torch_tensor([1, 2, 3]) }, join(dir, 'model.safetensors'));
+      return dir;
+    };
+    expect(hf_load(extra('model.layers.0.self_attn.rotary_emb.inv_freq'))).toBeInstanceOf(LlamaForCausalLM);
+    expect(() => hf_load(extra('model.layers.0.self_attn.q_norm.weight'))).toThrow(/unexpected "model\.layers\.0\.self_attn\.q_norm\.weight"/);
     expect(() => hf_load(folder('quantized', (c) => { c.quantization_config = { quant_method: 'bitsandbytes' }; }))).toThrow(/"quantization_config"/);
     expect(hf_load(folder('qwen_mrope', (c) => { c.use_mrope = false; }, 'qwen2_bias_window.safetensors'))).toBeInstanceOf(LlamaForCausalLM);
     expect(() => hf_load(folder('qwen_mrope_on', (c) => { c.use_mrope = true; }, 'qwen2_bias_window.safetensors'))).toThrow(/use_mrope/);
