@@ -96,3 +96,12 @@ export * from './hf/training.js';
 export {
   hf_tokenizer, type HfTokenizer, type HfTokenizerOptions, type HfTokenizeOptions, type HfDecodeOptions, type HfBatchEncoding, type HfPaddingSide,
 } from './hf/tokenizer.js';
+export * from './hf/load.js';
+export * from './hf/generate.js';
+export { HfCache, type KeyValueCacheLike } from './hf/cache.js';
+export {
+  LlamaForCausalLM, LlamaModel, LlamaDecoderLayer, LlamaAttention, LlamaMLP, LlamaRMSNorm,
+  type LlamaForwardOptions, type LlamaModelOutput, type CausalLMOutput,
+} from './hf/llama.js';
+export { LlamaRotaryEmbedding } from './hf/rope.js';
+export type { LlamaSettings } from './hf/llama_config.js';

@@ -3,15 +3,24 @@
 // classifier); each architecture file registers its makers here.
 import { failRange } from '../core/validate.js';
 import type { nn_Module } from '../nn/module.js';
+import type { FactoryOptions } from '../nn/options.js';
 import type { HfConfig } from './config.js';
 
-/** Makes a module, with freshly initialised weights, from a checked config. */
-export type HfMaker = (config: HfConfig) => nn_Module;
+/**
+ * Makes a module from a checked config, its parameters made with `options` (hf_load asks for
+ * device "meta": shapes only, the weights come from the files).
+ */
+export type HfMaker = (config: HfConfig, options?: FactoryOptions) => nn_Module;
 
 /** One architecture: config.json's `model_type`, and a maker per transformers class name. */
 export interface HfArchitecture {
   readonly model_type: string;
   readonly classes: Readonly<Record<string, HfMaker>>;
+  /**
+   * Names in checkpoint files that hf_load skips (transformers' `_keys_to_ignore_on_load_unexpected`):
+   * buffers older files hold and transformers no longer loads, such as Llama's rotary_emb.inv_freq.
+   */
+  readonly ignored_keys?: readonly RegExp[];
 }
 
 const ARCHITECTURES = new Map<string, HfArchitecture>();
@@ -25,7 +34,7 @@ export function registerArchitecture(architecture: HfArchitecture): void {
  * @internal The maker for `config`: its `model_type`'s architecture and the class its
  * `architectures` names (`className` overrides it), refused with the supported names otherwise.
  */
-export function makerFor(config: HfConfig, className?: string): { className: string; make: HfMaker } {
+export function makerFor(config: HfConfig, className?: string): { className: string; make: HfMaker; ignored_keys: readonly RegExp[] } {
   const type = config.model_type;
   const architecture = typeof type === 'string' ? ARCHITECTURES.get(type) : undefined;
   if (architecture === undefined) {
@@ -37,5 +46,5 @@ export function makerFor(config: HfConfig, className?: string): { className: str
   if (make === undefined) {
     failRange(`a ${type} class torchlora implements (${Object.keys(architecture.classes).join(', ')})`, 'class', wanted);
   }
-  return { className: wanted as string, make };
+  return { className: wanted as string, make, ignored_keys: architecture.ignored_keys ?? [] };
 }

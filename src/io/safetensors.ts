@@ -35,7 +35,7 @@ export interface SafetensorsLoadOptions {
 /** A state dict: tensors by name, as a plain object or a Map. */
 export type SafetensorsTensors = Record<string, Tensor> | Map<string, Tensor>;
 
-interface FileDtype {
+export interface FileDtype {
   dtype: DType;
   bytes: number;
   // The Rust library's Dtype enum order. It writes the largest alignment first so that
@@ -43,7 +43,7 @@ interface FileDtype {
   rank: number;
 }
 
-const FILE_DTYPES: Record<string, FileDtype> = {
+export const FILE_DTYPES: Record<string, FileDtype> = {
   BOOL: { dtype: 'bool', bytes: 1, rank: 0 },
   U8: { dtype: 'uint8', bytes: 1, rank: 1 },
   I8: { dtype: 'int8', bytes: 1, rank: 2 },
@@ -63,7 +63,7 @@ const FILE_DTYPE_OF = new Map(Object.entries(FILE_DTYPES).map(([name, info]) => 
 const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
 
-interface Entry {
+export interface Entry {
   name: string;
   fileDtype: string;
   shape: number[];
@@ -195,7 +195,7 @@ function loadOptions(options: SafetensorsLoadOptions | undefined, where: string)
   return device === undefined ? undefined : checkDevice(device);
 }
 
-function faultFor(source: string): (detail: string) => never {
+export function faultFor(source: string): (detail: string) => never {
   return (detail) => { throw new SafetensorsError(`${source}: ${detail}`); };
 }
 
@@ -229,7 +229,7 @@ export function safetensors_deserialize(buffer: Uint8Array, options?: Safetensor
 // readSync reads at most 2 GiB - 1 per call on some platforms; read in smaller steps.
 const IO_CHUNK = 1 << 30;
 
-function readExactly(fd: number, into: Uint8Array, position: number, fault: (detail: string) => never): void {
+export function readExactly(fd: number, into: Uint8Array, position: number, fault: (detail: string) => never): void {
   let done = 0;
   while (done < into.byteLength) {
     const read = readSync(fd, into, done, Math.min(IO_CHUNK, into.byteLength - done), position + done);
@@ -267,19 +267,24 @@ export function readSafetensorsFile(path: string, device: string | undefined, so
   }
 }
 
+/** @internal The checked header of the open safetensors file `fd`, and where its data begins. */
+export function readHeader(fd: number, fault: (detail: string) => never): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
+  const total = fstatSync(fd).size;
+  const first8 = new Uint8Array(Math.min(8, total));
+  readExactly(fd, first8, 0, fault);
+  const n = headerLength(first8, total, fault);
+  const headerBytes = new Uint8Array(n);
+  readExactly(fd, headerBytes, 8, fault);
+  return { ...parseHeader(headerBytes, total - 8 - n, fault), dataStart: 8 + n };
+}
+
 function readFrom(path: string, device: string | undefined, fault: (detail: string) => never): SafetensorsContents {
   const fd = openSync(path, 'r');
   try {
-    const total = fstatSync(fd).size;
-    const first8 = new Uint8Array(Math.min(8, total));
-    readExactly(fd, first8, 0, fault);
-    const n = headerLength(first8, total, fault);
-    const headerBytes = new Uint8Array(n);
-    readExactly(fd, headerBytes, 8, fault);
-    const { entries, metadata } = parseHeader(headerBytes, total - 8 - n, fault);
+    const { entries, metadata, dataStart } = readHeader(fd, fault);
     const tensors = makeTensors(entries, (entry) => {
       const bytes = new Uint8Array(entry.end - entry.begin);
-      readExactly(fd, bytes, 8 + n + entry.begin, fault);
+      readExactly(fd, bytes, dataStart + entry.begin, fault);
       return bytes;
     }, device);
     return { tensors, metadata };

@@ -288,23 +288,35 @@ export interface ScaledDotProductAttentionOptions {
   is_causal?: boolean;
   /** The factor of the scores, 1 / √(query's last size) by default. */
   scale?: number | null;
+  /**
+   * Grouped-query attention: `key` and `value` have fewer heads (dim -3) than `query`, a divisor
+   * of its count, each shared by that many query heads in turn (PyTorch 2.5's option).
+   */
+  enable_gqa?: boolean;
 }
-const SDPA_KEYS = optionKeys<ScaledDotProductAttentionOptions>({ attn_mask: true, dropout_p: true, is_causal: true, scale: true });
+const SDPA_KEYS = optionKeys<ScaledDotProductAttentionOptions>({ attn_mask: true, dropout_p: true, is_causal: true, scale: true, enable_gqa: true });
 const SCALED_DOT_PRODUCT_ATTENTION = atenOp('scaled_dot_product_attention');
 
 // libtorch 2.x has the operator (and its fused kernels); 1.13 has not. There, the reference
 // computation of PyTorch's documentation, which its math kernel follows.
-let fused: boolean | undefined;
-function hasFusedAttention(): boolean {
+// libtorch 2.5 added enable_gqa; before it, the key and value heads are repeated here.
+let fused: { gqa: boolean } | null | undefined;
+function fusedAttention(): { gqa: boolean } | null {
   if (fused === undefined) {
     try {
-      SCALED_DOT_PRODUCT_ATTENTION.resolved();
-      fused = true;
+      fused = { gqa: SCALED_DOT_PRODUCT_ATTENTION.resolved().schema().arguments.some((argument) => argument.name === 'enable_gqa') };
     } catch {
-      fused = false;
+      fused = null;
     }
   }
   return fused;
+}
+
+// Each of the key/value heads repeated for the query heads that share it (enable_gqa's meaning).
+function repeatHeads(query: Tensor, x: Tensor, name: string): Tensor {
+  const [heads, groups] = [query.size(-3), x.size(-3)];
+  if (heads % groups !== 0) failRange(`a number of heads (dim -3) dividing the query's ${heads} with enable_gqa`, name, groups);
+  return heads === groups ? x : x.repeat_interleave(heads / groups, -3);
 }
 
 /**
@@ -314,9 +326,11 @@ function hasFusedAttention(): boolean {
  *
  * @example
  * const y = nnf_scaled_dot_product_attention(q, k, v, { is_causal: true }); // a GPT's self-attention
+ * // q: batch x 8 heads x L x 64, k and v: batch x 2 heads x S x 64 (grouped-query attention)
+ * const z = nnf_scaled_dot_product_attention(q, k, v, { enable_gqa: true });
  */
 export function nnf_scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, options?: ScaledDotProductAttentionOptions): Tensor {
-  const { attn_mask = null, dropout_p = 0, is_causal = false, scale = null } = checkOptions(options, SDPA_KEYS, 'nnf_scaled_dot_product_attention');
+  const { attn_mask = null, dropout_p = 0, is_causal = false, scale = null, enable_gqa = false } = checkOptions(options, SDPA_KEYS, 'nnf_scaled_dot_product_attention');
   checkTensor(query, 'query');
   checkTensor(key, 'key');
   checkTensor(value, 'value');
@@ -324,7 +338,11 @@ export function nnf_scaled_dot_product_attention(query: Tensor, key: Tensor, val
   const p = checkProbability(dropout_p, 'dropout_p');
   if (checkBoolean(is_causal, 'is_causal') && attn_mask !== null) fail('no attn_mask with is_causal (the causal mask is built in)', 'attn_mask', attn_mask);
   if (scale !== null) checkFinite(scale, 'scale');
-  if (hasFusedAttention()) return SCALED_DOT_PRODUCT_ATTENTION.call(query, key, value, attn_mask, p, is_causal, scale);
+  const fusedOp = fusedAttention();
+  if (checkBoolean(enable_gqa, 'enable_gqa') && query.dim() < 3) fail('query, key and value with heads at dim -3 with enable_gqa', 'query', query);
+  if (fusedOp?.gqa) return SCALED_DOT_PRODUCT_ATTENTION.call(query, key, value, attn_mask, p, is_causal, scale, enable_gqa);
+  if (enable_gqa) return torch_scope(() => nnf_scaled_dot_product_attention(query, repeatHeads(query, key, 'key'), repeatHeads(query, value, 'value'), { attn_mask, dropout_p: p, is_causal, scale }));
+  if (fusedOp !== null) return SCALED_DOT_PRODUCT_ATTENTION.call(query, key, value, attn_mask, p, is_causal, scale);
   return torch_scope(() => {
     const [L, S] = [query.size(-2), key.size(-2)];
     const factor = scale ?? 1 / Math.sqrt(query.size(-1));
@@ -333,7 +351,9 @@ export function nnf_scaled_dot_product_attention(query: Tensor, key: Tensor, val
     if (attn_mask !== null) {
       scores = attn_mask.dtype === 'bool' ? scores.masked_fill(attn_mask.logical_not(), Number.NEGATIVE_INFINITY) : scores.add(attn_mask);
     }
-    let weights = scores.softmax(-1);
+    // A query that may attend to nothing (a left-padded position) gets zeros, not NaN, as
+    // PyTorch 2.5's math kernel gives (_safe_softmax): its NaN would reach every later layer.
+    let weights = scores.softmax(-1).masked_fill(scores.eq(Number.NEGATIVE_INFINITY).all(-1, true), 0);
     if (p > 0) weights = nnf_dropout(weights, { p });
     return torch_matmul(weights, value);
   });
