@@ -89,3 +89,7 @@ export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJob
 export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport } from './jobs/context.js';
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';
 export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';
+export {
+  GPT2Model, GPT2LMHeadModel, GPT2Block, GPT2Attention, GPT2MLP, gpt2_config, causalLmLoss,
+  type GPT2Config, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type CausalLMOutput, type HfCache,
+} from './hf/gpt2.js';

@@ -1,0 +1,88 @@
+// GPT-2 against transformers 5.18 on tiny random checkpoints made at test time
+// (gpt2_reference.py): logits plain, with a padding mask and through the key/value cache, the
+// language-model loss and parameter gradients, transformers' parameter names, and config.json
+// fields torchlora does not implement refused by name.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { GPT2LMHeadModel, GPT2Model, torch_load_safetensors, torch_tensor, type Tensor } from '../../src/index.js';
+import { makerFor } from '../../src/hf/registry.js';
+import { thrown } from '../fixtures/helpers.js';
+import { describe_with_hf, run_hf_python } from './harness.js';
+import { load_checkpoint } from './load_checkpoint.js';
+
+const TINY = { model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], n_layer: 1, n_embd: 8, n_head: 2, vocab_size: 11, n_positions: 16 };
+
+const maxDiff = (a: Tensor, b: Tensor): number => a.sub(b).abs().max().item() as number;
+const relativeDiff = (a: Tensor, b: Tensor): number => maxDiff(a, b) / (b.abs().max().item() as number);
+
+it('refuses config.json fields it does not implement, by name', () => {
+  expect(thrown(() => new GPT2LMHeadModel({ ...TINY, activation_function: 'prelu' })).message).toMatch(/activation_function.*"prelu"/);
+  expect(thrown(() => new GPT2LMHeadModel({ ...TINY, add_cross_attention: true })).message).toMatch(/add_cross_attention.*true/);
+  expect(thrown(() => new GPT2LMHeadModel({ ...TINY, rotary_dim: 4 })).message).toMatch(/fields.*"rotary_dim"/);
+  expect(thrown(() => new GPT2LMHeadModel({ ...TINY, n_head: 3 })).message).toMatch(/n_embd/);
+  expect(thrown(() => makerFor({ ...TINY, architectures: ['GPT2ForTokenClassification'] })).message).toMatch(/GPT2LMHeadModel, GPT2Model/);
+});
+
+it('names its parameters as transformers does and ties lm_head to wte', () => {
+  const model = new GPT2LMHeadModel(TINY);
+  expect(Object.keys(model.state_dict())).toEqual([
+    'transformer.wte.weight', 'transformer.wpe.weight',
+    'transformer.h.0.ln_1.weight', 'transformer.h.0.ln_1.bias', 'transformer.h.0.attn.c_attn.weight', 'transformer.h.0.attn.c_attn.bias',
+    'transformer.h.0.attn.c_proj.weight', 'transformer.h.0.attn.c_proj.bias', 'transformer.h.0.ln_2.weight', 'transformer.h.0.ln_2.bias',
+    'transformer.h.0.mlp.c_fc.weight', 'transformer.h.0.mlp.c_fc.bias', 'transformer.h.0.mlp.c_proj.weight', 'transformer.h.0.mlp.c_proj.bias',
+    'transformer.ln_f.weight', 'transformer.ln_f.bias', 'lm_head.weight',
+  ]);
+  expect(model.lm_head.weight).toBe(model.transformer.wte.weight);
+  expect(model.parameters.length).toBe(16);
+  expect(model.transformer.h[0]!.attn.c_attn.weight.shape).toEqual([8, 24]);
+  expect(new GPT2LMHeadModel({ ...TINY, tie_word_embeddings: false }).lm_head.weight).not.toBe(model.transformer.wte.weight);
+  expect(makerFor({ ...TINY, architectures: ['GPT2Model'] }).make(TINY)).toBeInstanceOf(GPT2Model);
+});
+
+it('applies dropout in training mode only', () => {
+  const model = new GPT2LMHeadModel({ ...TINY, embd_pdrop: 0.5, attn_pdrop: 0.5, resid_pdrop: 0.5 });
+  const ids = torch_tensor([[1, 2, 3, 4], [5, 6, 7, 8]], { dtype: 'int64' });
+  const [a, b] = [model(ids).logits, model(ids).logits];
+  expect(maxDiff(a, b)).toBeGreaterThan(0);
+  model.eval();
+  expect(maxDiff(model(ids).logits, model(ids).logits)).toBe(0);
+});
+
+describe_with_hf('GPT-2 against transformers', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'torchlora-gpt2-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  beforeAll(() => {
+    run_hf_python('gpt2_reference.py', [folder]);
+  }, 120_000);
+
+  for (const name of ['base', 'variant']) {
+    it(`${name}: gives transformers' logits, with padding, through the cache, and its loss and gradients`, () => {
+      const dir = join(folder, name);
+      const reference = torch_load_safetensors(join(dir, 'reference.safetensors')).tensors as Record<string, Tensor>;
+      const model = load_checkpoint<GPT2LMHeadModel>(dir);
+      expect(model.lm_head.weight === model.transformer.wte.weight).toBe(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).tie_word_embeddings);
+      const input_ids = reference.input_ids!;
+      const diffs = {
+        logits: maxDiff(model(input_ids).logits, reference.logits!),
+        masked: maxDiff(model(input_ids, { attention_mask: reference.attention_mask! }).logits, reference.masked_logits!),
+        cached: maxDiff(model(input_ids.index(':', '6:'), {
+          past_key_values: model(input_ids.index(':', ':6'), { use_cache: true }).past_key_values, use_cache: true,
+        }).logits, reference.cached_logits!),
+      };
+      console.log(`GPT-2 ${name}: max |logits - transformers'|`, diffs);
+      for (const diff of Object.values(diffs)) expect(diff).toBeLessThanOrEqual(1e-5);
+
+      const { loss } = model(input_ids, { labels: input_ids });
+      expect(Math.abs((loss!.item() as number) - (reference.loss!.item() as number))).toBeLessThanOrEqual(1e-5);
+      loss!.backward();
+      const parameters = model.named_parameters();
+      for (const [key, expected] of Object.entries(reference).filter(([key]) => key.startsWith('grad.'))) {
+        const diff = relativeDiff(parameters[key.slice('grad.'.length)]!.grad!, expected);
+        console.log(`GPT-2 ${name}: ${key} relative diff ${diff.toExponential(2)}`);
+        expect(diff).toBeLessThanOrEqual(1e-5);
+      }
+    });
+  }
+});
