@@ -93,3 +93,11 @@ export {
   GPT2Model, GPT2LMHeadModel, GPT2Block, GPT2Attention, GPT2MLP, gpt2_config, causalLmLoss,
   type GPT2Config, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type CausalLMOutput, type HfCache,
 } from './hf/gpt2.js';
+export {
+  BertModel, BertEmbeddings, BertEncoder, BertLayer, BertAttention, BertSelfAttention, BertSelfOutput, BertIntermediate, BertOutput, BertPooler,
+  bert_config, type BertConfig, type BertForwardOptions, type BertModelOutput, type BertModelOptions,
+} from './hf/bert.js';
+export {
+  BertForSequenceClassification, BertForMaskedLM, BertOnlyMLMHead, BertLMPredictionHead, BertPredictionHeadTransform,
+  type BertHeadForwardOptions, type BertHeadOutput,
+} from './hf/bert_heads.js';

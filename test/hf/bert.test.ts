@@ -1,0 +1,78 @@
+// BERT against transformers 5.18 on tiny random checkpoints made at test time
+// (bert_reference.py): the encoder's hidden states and pooled output, a sequence classifier's
+// and a masked LM's logits (with padding and token types) and losses, transformers' parameter
+// names, and config.json fields torchlora does not implement refused by name.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { BertForMaskedLM, BertForSequenceClassification, BertModel, torch_load_safetensors, type Tensor } from '../../src/index.js';
+import { makerFor } from '../../src/hf/registry.js';
+import { thrown } from '../fixtures/helpers.js';
+import { describe_with_hf, run_hf_python } from './harness.js';
+import { load_checkpoint } from './load_checkpoint.js';
+
+const TINY = { model_type: 'bert', vocab_size: 13, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16 };
+
+const maxDiff = (a: Tensor, b: Tensor): number => a.sub(b).abs().max().item() as number;
+
+it('refuses config.json fields it does not implement, by name', () => {
+  expect(thrown(() => new BertModel({ ...TINY, position_embedding_type: 'relative_key' })).message).toMatch(/position_embedding_type.*"relative_key"/);
+  expect(new BertModel({ ...TINY, position_embedding_type: 'absolute' })).toBeInstanceOf(BertModel);
+  expect(thrown(() => new BertModel({ ...TINY, is_decoder: true })).message).toMatch(/is_decoder.*true/);
+  expect(thrown(() => new BertModel({ ...TINY, hidden_act: 'xielu' })).message).toMatch(/hidden_act.*"xielu"/);
+  expect(thrown(() => new BertModel({ ...TINY, problem_type: 'ranking' })).message).toMatch(/problem_type.*"ranking"/);
+  expect(thrown(() => new BertModel({ ...TINY, embedding_size: 4 })).message).toMatch(/fields.*"embedding_size"/);
+  expect(thrown(() => makerFor({ ...TINY, architectures: ['BertForQuestionAnswering'] })).message).toMatch(/BertModel, BertForSequenceClassification, BertForMaskedLM/);
+});
+
+it('names its parameters as transformers does, and ties the masked-LM decoder', () => {
+  const classifier = new BertForSequenceClassification({ ...TINY, id2label: { 0: 'no', 1: 'maybe', 2: 'yes' } });
+  const names = Object.keys(classifier.state_dict());
+  expect(names.slice(0, 6)).toEqual([
+    'bert.embeddings.word_embeddings.weight', 'bert.embeddings.position_embeddings.weight', 'bert.embeddings.token_type_embeddings.weight',
+    'bert.embeddings.LayerNorm.weight', 'bert.embeddings.LayerNorm.bias', 'bert.encoder.layer.0.attention.self.query.weight',
+  ]);
+  expect(names).toContain('bert.encoder.layer.0.attention.output.LayerNorm.bias');
+  expect(names).toContain('bert.encoder.layer.0.intermediate.dense.weight');
+  expect(names.slice(-4)).toEqual(['bert.pooler.dense.weight', 'bert.pooler.dense.bias', 'classifier.weight', 'classifier.bias']);
+  expect(classifier.classifier.weight.shape).toEqual([3, 8]);
+  expect(new BertForSequenceClassification({ ...TINY, num_labels: 5 }).num_labels).toBe(5);
+  const mlm = new BertForMaskedLM(TINY);
+  expect(mlm.bert.pooler).toBeNull();
+  expect(mlm.cls.predictions.decoder.weight).toBe(mlm.bert.embeddings.word_embeddings.weight);
+  expect(mlm.cls.predictions.decoder.bias).toBe(mlm.cls.predictions.bias);
+  expect(Object.keys(mlm.state_dict()).filter((name) => name.startsWith('cls.'))).toEqual([
+    'cls.predictions.bias', 'cls.predictions.transform.dense.weight', 'cls.predictions.transform.dense.bias',
+    'cls.predictions.transform.LayerNorm.weight', 'cls.predictions.transform.LayerNorm.bias',
+    'cls.predictions.decoder.weight', 'cls.predictions.decoder.bias',
+  ]);
+});
+
+describe_with_hf('BERT against transformers', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'torchlora-bert-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  beforeAll(() => {
+    run_hf_python('bert_reference.py', [folder]);
+  }, 120_000);
+
+  for (const name of ['classifier', 'variant', 'mlm']) {
+    it(`${name}: gives transformers' hidden states, logits and loss, with padding and token types`, () => {
+      const dir = join(folder, name);
+      const reference = torch_load_safetensors(join(dir, 'reference.safetensors')).tensors as Record<string, Tensor>;
+      const model = load_checkpoint<BertForSequenceClassification | BertForMaskedLM>(dir);
+      const { input_ids, attention_mask, token_type_ids, labels } = reference as Record<string, Tensor>;
+      const encoded = model.bert(input_ids!, { attention_mask, token_type_ids });
+      const output = model(input_ids!, { attention_mask, token_type_ids, labels });
+      const diffs: Record<string, number> = {
+        last_hidden_state: maxDiff(encoded.last_hidden_state, reference.last_hidden_state!),
+        logits: maxDiff(output.logits, reference.logits!),
+        plain_logits: maxDiff(model(input_ids!).logits, reference.plain_logits!),
+        loss: Math.abs((output.loss!.item() as number) - (reference.loss!.item() as number)),
+      };
+      if (reference.pooler_output !== undefined) diffs.pooler_output = maxDiff(encoded.pooler_output!, reference.pooler_output);
+      console.log(`BERT ${name}: max |ours - transformers'|`, diffs);
+      for (const diff of Object.values(diffs)) expect(diff).toBeLessThanOrEqual(1e-5);
+    });
+  }
+});
