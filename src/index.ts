@@ -91,8 +91,9 @@ export { type JobEvent, type JobProgress } from './jobs/protocol.js';
 export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';
 export {
   GPT2Model, GPT2LMHeadModel, GPT2Block, GPT2Attention, GPT2MLP, gpt2_config, causalLmLoss,
-  type GPT2Config, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type CausalLMOutput, type HfCache,
+  type GPT2Config, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type CausalLMOutput,
 } from './hf/gpt2.js';
+export { KeyValueCache, type KeyValueCacheLike } from './hf/kv_cache.js';
 export {
   BertModel, BertEmbeddings, BertEncoder, BertLayer, BertAttention, BertSelfAttention, BertSelfOutput, BertIntermediate, BertOutput, BertPooler,
   bert_config, type BertConfig, type BertForwardOptions, type BertModelOutput, type BertModelOptions,

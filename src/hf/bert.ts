@@ -9,6 +9,7 @@ import { nnf_scaled_dot_product_attention } from '../nn/attention.js';
 import { ModuleList } from '../nn/containers.js';
 import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.js';
 import { nn_Module } from '../nn/module.js';
+import { factory, FACTORY_KEYS, type FactoryOptions } from '../nn/options.js';
 import { checkHfActivation, hfActivation, type HfActivation } from './activations.js';
 import { bidirectionalMask } from './attention_masks.js';
 import { readConfig, type FieldValues, type HfConfig } from './config.js';
@@ -78,12 +79,12 @@ export class BertEmbeddings extends nn_Module {
   declare LayerNorm: LayerNorm;
   declare dropout: Dropout;
 
-  constructor(config: BertConfig) {
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.word_embeddings = new Embedding(config.vocab_size, config.hidden_size, { padding_idx: config.pad_token_id });
-    this.position_embeddings = new Embedding(config.max_position_embeddings, config.hidden_size);
-    this.token_type_embeddings = new Embedding(config.type_vocab_size, config.hidden_size);
-    this.LayerNorm = new LayerNorm(config.hidden_size, { eps: config.layer_norm_eps });
+    this.word_embeddings = new Embedding(config.vocab_size, config.hidden_size, { padding_idx: config.pad_token_id, ...factory(options) });
+    this.position_embeddings = new Embedding(config.max_position_embeddings, config.hidden_size, factory(options));
+    this.token_type_embeddings = new Embedding(config.type_vocab_size, config.hidden_size, factory(options));
+    this.LayerNorm = new LayerNorm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
     this.dropout = new Dropout(config.hidden_dropout_prob);
   }
 
@@ -105,13 +106,13 @@ export class BertSelfAttention extends nn_Module {
   readonly num_attention_heads: number;
   readonly attention_head_size: number;
 
-  constructor(config: BertConfig) {
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
     this.num_attention_heads = config.num_attention_heads;
     this.attention_head_size = config.hidden_size / config.num_attention_heads;
-    this.query = new Linear(config.hidden_size, config.hidden_size);
-    this.key = new Linear(config.hidden_size, config.hidden_size);
-    this.value = new Linear(config.hidden_size, config.hidden_size);
+    this.query = new Linear(config.hidden_size, config.hidden_size, factory(options));
+    this.key = new Linear(config.hidden_size, config.hidden_size, factory(options));
+    this.value = new Linear(config.hidden_size, config.hidden_size, factory(options));
     this.dropout = new Dropout(config.attention_probs_dropout_prob);
   }
 
@@ -131,10 +132,10 @@ export class BertSelfOutput extends nn_Module {
   declare LayerNorm: LayerNorm;
   declare dropout: Dropout;
 
-  constructor(config: BertConfig, in_features = config.hidden_size) {
+  constructor(config: BertConfig, options: FactoryOptions = {}, in_features = config.hidden_size) {
     super();
-    this.dense = new Linear(in_features, config.hidden_size);
-    this.LayerNorm = new LayerNorm(config.hidden_size, { eps: config.layer_norm_eps });
+    this.dense = new Linear(in_features, config.hidden_size, factory(options));
+    this.LayerNorm = new LayerNorm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
     this.dropout = new Dropout(config.hidden_dropout_prob);
   }
 
@@ -145,8 +146,8 @@ export class BertSelfOutput extends nn_Module {
 
 /** The feed-forward's second half: BertSelfOutput's computation from intermediate_size features. */
 export class BertOutput extends BertSelfOutput {
-  constructor(config: BertConfig) {
-    super(config, config.intermediate_size);
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
+    super(config, options, config.intermediate_size);
   }
 }
 
@@ -155,10 +156,10 @@ export class BertAttention extends nn_Module {
   declare self: BertSelfAttention;
   declare output: BertSelfOutput;
 
-  constructor(config: BertConfig) {
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.self = new BertSelfAttention(config);
-    this.output = new BertSelfOutput(config);
+    this.self = new BertSelfAttention(config, options);
+    this.output = new BertSelfOutput(config, options);
   }
 
   override forward(hidden: Tensor, mask: Tensor | null): Tensor {
@@ -171,9 +172,9 @@ export class BertIntermediate extends nn_Module {
   declare dense: Linear;
   readonly intermediate_act_fn: HfActivation;
 
-  constructor(config: BertConfig) {
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.dense = new Linear(config.hidden_size, config.intermediate_size);
+    this.dense = new Linear(config.hidden_size, config.intermediate_size, factory(options));
     this.intermediate_act_fn = hfActivation(config.hidden_act);
   }
 
@@ -188,11 +189,11 @@ export class BertLayer extends nn_Module {
   declare intermediate: BertIntermediate;
   declare output: BertOutput;
 
-  constructor(config: BertConfig) {
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.attention = new BertAttention(config);
-    this.intermediate = new BertIntermediate(config);
-    this.output = new BertOutput(config);
+    this.attention = new BertAttention(config, options);
+    this.intermediate = new BertIntermediate(config, options);
+    this.output = new BertOutput(config, options);
   }
 
   override forward(hidden: Tensor, mask: Tensor | null): Tensor {
@@ -205,9 +206,9 @@ export class BertLayer extends nn_Module {
 export class BertEncoder extends nn_Module {
   declare layer: ModuleList<BertLayer>;
 
-  constructor(config: BertConfig) {
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.layer = new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new BertLayer(config)));
+    this.layer = new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new BertLayer(config, options)));
   }
 
   override forward(hidden: Tensor, mask: Tensor | null): Tensor {
@@ -220,9 +221,9 @@ export class BertEncoder extends nn_Module {
 export class BertPooler extends nn_Module {
   declare dense: Linear;
 
-  constructor(config: BertConfig) {
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.dense = new Linear(config.hidden_size, config.hidden_size);
+    this.dense = new Linear(config.hidden_size, config.hidden_size, factory(options));
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -250,11 +251,13 @@ export interface BertModelOutput {
   pooler_output: Tensor | null;
 }
 
-/** `BertModel`'s options besides the config. */
-export interface BertModelOptions {
+/** `BertModel`'s options besides the config: where and as what the parameters are made, and the pooler. */
+export interface BertModelOptions extends FactoryOptions {
   /** Make the pooler (true; transformers' masked-LM head has none). */
   add_pooling_layer?: boolean;
 }
+
+const MODEL_KEYS = optionKeys<BertModelOptions>({ add_pooling_layer: true, ...FACTORY_KEYS });
 
 /**
  * transformers' `BertModel`: embeddings, the encoder and (unless `add_pooling_layer` is false)
@@ -275,11 +278,11 @@ export class BertModel extends nn_Module {
   /** `config`: config.json's object (or a BertConfig read from one). */
   constructor(config: HfConfig, options: BertModelOptions = {}) {
     super();
-    const { add_pooling_layer = true } = checkOptions(options, optionKeys<BertModelOptions>({ add_pooling_layer: true }), 'BertModel');
+    const { add_pooling_layer = true } = checkOptions(options, MODEL_KEYS, 'BertModel');
     this.config = bert_config(config);
-    this.embeddings = new BertEmbeddings(this.config);
-    this.encoder = new BertEncoder(this.config);
-    if (add_pooling_layer) this.pooler = new BertPooler(this.config);
+    this.embeddings = new BertEmbeddings(this.config, options);
+    this.encoder = new BertEncoder(this.config, options);
+    if (add_pooling_layer) this.pooler = new BertPooler(this.config, options);
     else this.register_module('pooler', null);
     initHfWeights(this, this.config.initializer_range);
   }

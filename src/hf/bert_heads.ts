@@ -8,6 +8,7 @@ import { nnf_binary_cross_entropy_with_logits, nnf_cross_entropy, nnf_mse_loss }
 import { Dropout, LayerNorm, Linear } from '../nn/layers.js';
 import { nn_Module } from '../nn/module.js';
 import { nn_parameter } from '../nn/registry.js';
+import { factory, type FactoryOptions } from '../nn/options.js';
 import { torch_zeros } from '../ops/creation.js';
 import { hfActivation, type HfActivation } from './activations.js';
 import { BertModel, type BertConfig, type BertForwardOptions } from './bert.js';
@@ -47,14 +48,14 @@ export class BertForSequenceClassification extends nn_Module {
   declare classifier: Linear;
   readonly num_labels: number;
 
-  /** `config`: config.json's object (or a BertConfig read from one). */
-  constructor(config: HfConfig) {
+  /** `config`: config.json's object (or a BertConfig read from one); `options`: where and as what the parameters are made. */
+  constructor(config: HfConfig, options: FactoryOptions = {}) {
     super();
-    this.bert = new BertModel(config);
+    this.bert = new BertModel(config, factory(options));
     const read = this.bert.config;
     this.num_labels = read.id2label !== null ? Object.keys(read.id2label).length : read.num_labels ?? 2;
     this.dropout = new Dropout(read.classifier_dropout ?? read.hidden_dropout_prob);
-    this.classifier = new Linear(read.hidden_size, this.num_labels);
+    this.classifier = new Linear(read.hidden_size, this.num_labels, factory(options));
     initHfWeights(this.classifier, read.initializer_range);
   }
 
@@ -86,11 +87,11 @@ export class BertPredictionHeadTransform extends nn_Module {
   declare LayerNorm: LayerNorm;
   readonly transform_act_fn: HfActivation;
 
-  constructor(config: BertConfig) {
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.dense = new Linear(config.hidden_size, config.hidden_size);
+    this.dense = new Linear(config.hidden_size, config.hidden_size, factory(options));
     this.transform_act_fn = hfActivation(config.hidden_act);
-    this.LayerNorm = new LayerNorm(config.hidden_size, { eps: config.layer_norm_eps });
+    this.LayerNorm = new LayerNorm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -104,11 +105,11 @@ export class BertLMPredictionHead extends nn_Module {
   declare decoder: Linear;
   declare bias: Tensor;
 
-  constructor(config: BertConfig) {
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.transform = new BertPredictionHeadTransform(config);
-    this.decoder = new Linear(config.hidden_size, config.vocab_size);
-    this.bias = nn_parameter(torch_zeros(config.vocab_size));
+    this.transform = new BertPredictionHeadTransform(config, options);
+    this.decoder = new Linear(config.hidden_size, config.vocab_size, factory(options));
+    this.bias = nn_parameter(torch_zeros(config.vocab_size, factory(options)));
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -120,9 +121,9 @@ export class BertLMPredictionHead extends nn_Module {
 export class BertOnlyMLMHead extends nn_Module {
   declare predictions: BertLMPredictionHead;
 
-  constructor(config: BertConfig) {
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.predictions = new BertLMPredictionHead(config);
+    this.predictions = new BertLMPredictionHead(config, options);
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -146,11 +147,11 @@ export class BertForMaskedLM extends nn_Module {
   /** Parameters saved once under the second name and shared under the first (transformers' `_tied_weights_keys`). */
   readonly tied_weights_keys: Readonly<Record<string, string>>;
 
-  /** `config`: config.json's object (or a BertConfig read from one). */
-  constructor(config: HfConfig) {
+  /** `config`: config.json's object (or a BertConfig read from one); `options`: where and as what the parameters are made. */
+  constructor(config: HfConfig, options: FactoryOptions = {}) {
     super();
-    this.bert = new BertModel(config, { add_pooling_layer: false });
-    this.cls = new BertOnlyMLMHead(this.bert.config);
+    this.bert = new BertModel(config, { add_pooling_layer: false, ...factory(options) });
+    this.cls = new BertOnlyMLMHead(this.bert.config, options);
     initHfWeights(this.cls, this.bert.config.initializer_range);
     const predictions = this.cls.predictions;
     const tied = this.bert.config.tie_word_embeddings;
@@ -178,8 +179,8 @@ export class BertForMaskedLM extends nn_Module {
 registerArchitecture({
   model_type: 'bert',
   classes: {
-    BertModel: (config) => new BertModel(config),
-    BertForSequenceClassification: (config) => new BertForSequenceClassification(config),
-    BertForMaskedLM: (config) => new BertForMaskedLM(config),
+    BertModel: (config, options?: FactoryOptions) => new BertModel(config, factory(options ?? {})),
+    BertForSequenceClassification: (config, options?: FactoryOptions) => new BertForSequenceClassification(config, options),
+    BertForMaskedLM: (config, options?: FactoryOptions) => new BertForMaskedLM(config, options),
   },
 });

@@ -3,9 +3,8 @@
 // (weights stored inputs x outputs), a final layer norm, and a language-model head tied to the
 // token embedding. Module and parameter names are transformers' own
 // (`transformer.h.0.attn.c_attn.weight`), so checkpoints and PEFT's target_modules line up.
-import { checkBoolean, checkOptions, failRange, optionKeys } from '../core/validate.js';
+import { checkBoolean, checkInteger, checkOptions, failRange, optionKeys } from '../core/validate.js';
 import { torch_arange } from '../ops/creation.js';
-import { torch_cat } from '../ops/functions.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { nnf_scaled_dot_product_attention } from '../nn/attention.js';
 import { ModuleList } from '../nn/containers.js';
@@ -14,10 +13,12 @@ import { Conv1D } from '../nn/hf_conv1d.js';
 import { nn_init_normal_ } from '../nn/init.js';
 import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.js';
 import { nn_Module } from '../nn/module.js';
+import { factory, type FactoryOptions } from '../nn/options.js';
 import { causalMask, type AttentionMask } from './attention_masks.js';
 import { checkHfActivation, hfActivation, type HfActivation } from './activations.js';
 import { readConfig, type FieldValues, type HfConfig } from './config.js';
 import { anyValue, falseOnly, finite, initHfWeights, nullablePositive, positive, probability, flag } from './config_fields.js';
+import { isKeyValueCache, KeyValueCache, type KeyValueCacheLike } from './kv_cache.js';
 import { registerArchitecture } from './registry.js';
 
 const GPT2_FIELDS = {
@@ -61,13 +62,6 @@ export function gpt2_config(config: HfConfig): GPT2Config {
   return readConfig(config, 'GPT-2', GPT2_FIELDS);
 }
 
-/**
- * A key/value cache: per layer, `[key, value]`, each batch x heads x positions x head_dim, the
- * positions seen so far. `forward(..., { use_cache: true })` returns the grown one; pass it back
- * with the next tokens alone.
- */
-export type HfCache = ReadonlyArray<readonly [key: Tensor, value: Tensor]>;
-
 /** GPT-2's causal self-attention: one Conv1D for q, k and v, SDPA, an output Conv1D. */
 export class GPT2Attention extends nn_Module {
   declare c_attn: Conv1D;
@@ -80,7 +74,7 @@ export class GPT2Attention extends nn_Module {
   /** The factor of the scores: 1/√head_dim (scale_attn_weights), divided by layer_idx + 1 (scale_attn_by_inverse_layer_idx). */
   readonly scaling: number;
 
-  constructor(config: GPT2Config, layer_idx: number) {
+  constructor(config: GPT2Config, layer_idx: number, options: FactoryOptions = {}) {
     super();
     this.embed_dim = config.n_embd;
     this.num_heads = config.n_head;
@@ -89,24 +83,22 @@ export class GPT2Attention extends nn_Module {
     let scaling = config.scale_attn_weights ? this.head_dim ** -0.5 : 1;
     if (config.scale_attn_by_inverse_layer_idx) scaling /= layer_idx + 1;
     this.scaling = scaling;
-    this.c_attn = new Conv1D(3 * this.embed_dim, this.embed_dim);
-    this.c_proj = new Conv1D(this.embed_dim, this.embed_dim);
+    this.c_attn = new Conv1D(3 * this.embed_dim, this.embed_dim, factory(options));
+    this.c_proj = new Conv1D(this.embed_dim, this.embed_dim, factory(options));
     this.attn_dropout = new Dropout(config.attn_pdrop);
     this.resid_dropout = new Dropout(config.resid_pdrop);
   }
 
-  /** Attention of `hidden` (batch x positions x n_embd) after `past`; returns the output and this layer's grown cache. */
-  override forward(hidden: Tensor, mask: AttentionMask, past: readonly [Tensor, Tensor] | null = null): [Tensor, [Tensor, Tensor]] {
+  /** Attention of `hidden` (batch x positions x n_embd) over the cached positions (in `cache`'s `layer`) and its own. */
+  override forward(hidden: Tensor, mask: AttentionMask, cache: KeyValueCacheLike | null = null, layer = 0): Tensor {
     const [batch, positions] = hidden.shape as [number, number];
     const heads = (x: Tensor): Tensor => x.view(batch, positions, this.num_heads, this.head_dim).transpose(1, 2);
     const [query, newKey, newValue] = this.c_attn(hidden).split(this.embed_dim, 2).map(heads) as [Tensor, Tensor, Tensor];
-    const key = past === null ? newKey : torch_cat([past[0], newKey], 2);
-    const value = past === null ? newValue : torch_cat([past[1], newValue], 2);
+    const [key, value] = cache === null ? [newKey, newValue] : cache.update(newKey, newValue, layer);
     const attended = nnf_scaled_dot_product_attention(query, key, value, {
       attn_mask: mask.mask, is_causal: mask.is_causal, dropout_p: this.training ? this.attn_dropout.p : 0, scale: this.scaling,
     });
-    const output = this.c_proj(attended.transpose(1, 2).reshape(batch, positions, this.embed_dim));
-    return [this.resid_dropout(output), [key, value]];
+    return this.resid_dropout(this.c_proj(attended.transpose(1, 2).reshape(batch, positions, this.embed_dim)));
   }
 }
 
@@ -117,11 +109,11 @@ export class GPT2MLP extends nn_Module {
   declare dropout: Dropout;
   readonly act: HfActivation;
 
-  constructor(config: GPT2Config) {
+  constructor(config: GPT2Config, options: FactoryOptions = {}) {
     super();
     const inner = config.n_inner ?? 4 * config.n_embd;
-    this.c_fc = new Conv1D(inner, config.n_embd);
-    this.c_proj = new Conv1D(config.n_embd, inner);
+    this.c_fc = new Conv1D(inner, config.n_embd, factory(options));
+    this.c_proj = new Conv1D(config.n_embd, inner, factory(options));
     this.act = hfActivation(config.activation_function);
     this.dropout = new Dropout(config.resid_pdrop);
   }
@@ -138,18 +130,17 @@ export class GPT2Block extends nn_Module {
   declare ln_2: LayerNorm;
   declare mlp: GPT2MLP;
 
-  constructor(config: GPT2Config, layer_idx: number) {
+  constructor(config: GPT2Config, layer_idx: number, options: FactoryOptions = {}) {
     super();
-    this.ln_1 = new LayerNorm(config.n_embd, { eps: config.layer_norm_epsilon });
-    this.attn = new GPT2Attention(config, layer_idx);
-    this.ln_2 = new LayerNorm(config.n_embd, { eps: config.layer_norm_epsilon });
-    this.mlp = new GPT2MLP(config);
+    this.ln_1 = new LayerNorm(config.n_embd, { eps: config.layer_norm_epsilon, ...factory(options) });
+    this.attn = new GPT2Attention(config, layer_idx, options);
+    this.ln_2 = new LayerNorm(config.n_embd, { eps: config.layer_norm_epsilon, ...factory(options) });
+    this.mlp = new GPT2MLP(config, options);
   }
 
-  override forward(hidden: Tensor, mask: AttentionMask, past: readonly [Tensor, Tensor] | null = null): [Tensor, [Tensor, Tensor]] {
-    const [attended, present] = this.attn(this.ln_1(hidden), mask, past);
-    const residual = attended.add(hidden);
-    return [residual.add(this.mlp(this.ln_2(residual))), present];
+  override forward(hidden: Tensor, mask: AttentionMask, cache: KeyValueCacheLike | null = null, layer = 0): Tensor {
+    const residual = this.attn(this.ln_1(hidden), mask, cache, layer).add(hidden);
+    return residual.add(this.mlp(this.ln_2(residual)));
   }
 }
 
@@ -161,20 +152,24 @@ export interface GPT2ForwardOptions {
   position_ids?: Tensor | null;
   /** batch x new positions, int64: embedded by `wte` and added, as transformers does. */
   token_type_ids?: Tensor | null;
-  /** The cache a previous call returned; `input_ids` then holds only the new tokens. */
-  past_key_values?: HfCache | null;
-  /** Return the grown cache as `past_key_values` (false). */
+  /**
+   * A cache (a `KeyValueCache`, or any with transformers' protocol) that this call grows; after a
+   * first call, `input_ids` holds only the new tokens.
+   */
+  past_key_values?: KeyValueCacheLike | null;
+  /** Without `past_key_values`, start a new KeyValueCache and return it (false). */
   use_cache?: boolean;
 }
 
-const FORWARD_KEYS = optionKeys<GPT2ForwardOptions>({ attention_mask: true, position_ids: true, token_type_ids: true, past_key_values: true, use_cache: true });
+const FORWARD_KEYS_OBJECT = { attention_mask: true, position_ids: true, token_type_ids: true, past_key_values: true, use_cache: true } as const;
+const FORWARD_KEYS = optionKeys<GPT2ForwardOptions>(FORWARD_KEYS_OBJECT);
 
 /** What `GPT2Model` returns. */
 export interface GPT2ModelOutput {
   /** batch x positions x n_embd, after ln_f. */
   last_hidden_state: Tensor;
-  /** The grown cache with `use_cache`, else null. */
-  past_key_values: HfCache | null;
+  /** The cache given or started (`use_cache`), grown by this call; else null. */
+  past_key_values: KeyValueCacheLike | null;
 }
 
 /**
@@ -194,16 +189,16 @@ export class GPT2Model extends nn_Module {
   /** The config as read (transformers' defaults filled in). */
   readonly config: GPT2Config;
 
-  /** `config`: config.json's object (or a GPT2Config read from one). */
-  constructor(config: HfConfig) {
+  /** `config`: config.json's object (or a GPT2Config read from one); `options`: where and as what the parameters are made. */
+  constructor(config: HfConfig, options: FactoryOptions = {}) {
     super();
     this.config = gpt2_config(config);
     const { n_embd, n_layer } = this.config;
-    this.wte = new Embedding(this.config.vocab_size, n_embd);
-    this.wpe = new Embedding(this.config.n_positions, n_embd);
+    this.wte = new Embedding(this.config.vocab_size, n_embd, factory(options));
+    this.wpe = new Embedding(this.config.n_positions, n_embd, factory(options));
     this.drop = new Dropout(this.config.embd_pdrop);
-    this.h = new ModuleList(Array.from({ length: n_layer }, (_, i) => new GPT2Block(this.config, i)));
-    this.ln_f = new LayerNorm(n_embd, { eps: this.config.layer_norm_epsilon });
+    this.h = new ModuleList(Array.from({ length: n_layer }, (_, i) => new GPT2Block(this.config, i, options)));
+    this.ln_f = new LayerNorm(n_embd, { eps: this.config.layer_norm_epsilon, ...factory(options) });
     initGpt2Weights(this, this.config);
   }
 
@@ -211,22 +206,17 @@ export class GPT2Model extends nn_Module {
     const { attention_mask, position_ids, token_type_ids, past_key_values = null, use_cache = false } = checkOptions(options, FORWARD_KEYS, 'GPT2Model forward');
     checkTensor(input_ids, 'input_ids');
     if (input_ids.dim() !== 2) failRange('a batch x positions tensor of token ids', 'input_ids', `shape [${input_ids.shape.join(', ')}]`);
-    checkBoolean(use_cache, 'use_cache');
     const [batch, positions] = input_ids.shape as [number, number];
-    const past = checkCache(past_key_values, this.h.length);
-    const seen = past === null ? 0 : past[0]![0].size(2);
+    if (past_key_values !== null && !isKeyValueCache(past_key_values)) failRange('a KeyValueCache (get_seq_length and update) or null', 'past_key_values', past_key_values);
+    const cache = past_key_values ?? (checkBoolean(use_cache, 'use_cache') ? new KeyValueCache() : null);
+    const seen = cache === null ? 0 : cache.get_seq_length();
     const where = torch_arange(seen, seen + positions, 1, { device: input_ids.device }).unsqueeze(0);
     let hidden = this.wte(input_ids).add(this.wpe(position_ids ?? where));
     if (token_type_ids !== null && token_type_ids !== undefined) hidden = hidden.add(this.wte(token_type_ids));
     hidden = this.drop(hidden);
     const mask = causalMask(attention_mask, batch, positions, seen, input_ids.device);
-    const presents: [Tensor, Tensor][] = [];
-    for (const [i, block] of [...this.h].entries()) {
-      const [next, present] = block(hidden, mask, past === null ? null : past[i]!);
-      hidden = next;
-      presents.push(present);
-    }
-    return { last_hidden_state: this.ln_f(hidden), past_key_values: use_cache ? presents : null };
+    for (const [layer, block] of [...this.h].entries()) hidden = block(hidden, mask, cache, layer);
+    return { last_hidden_state: this.ln_f(hidden), past_key_values: cache };
   }
 }
 
@@ -234,14 +224,18 @@ export class GPT2Model extends nn_Module {
 export interface GPT2LMHeadModelForwardOptions extends GPT2ForwardOptions {
   /** batch x positions, int64: the tokens to predict (shifted inside, -100 ignored), for `loss`. */
   labels?: Tensor | null;
+  /** Compute logits for the last this many positions only (0: all), as generation asks. */
+  logits_to_keep?: number;
 }
+
+const LM_FORWARD_KEYS = optionKeys<GPT2LMHeadModelForwardOptions>({ ...FORWARD_KEYS_OBJECT, labels: true, logits_to_keep: true });
 
 /** What `GPT2LMHeadModel` returns. */
 export interface CausalLMOutput {
   /** batch x positions x vocab_size. */
   logits: Tensor;
-  /** The grown cache with `use_cache`, else null. */
-  past_key_values: HfCache | null;
+  /** The cache given or started (`use_cache`), grown by this call; else null. */
+  past_key_values: KeyValueCacheLike | null;
   /** Mean cross-entropy of each position's logits against the next label, when `labels` are given; else null. */
   loss: Tensor | null;
 }
@@ -254,8 +248,8 @@ export interface CausalLMOutput {
  * @example
  * const model = new GPT2LMHeadModel(JSON.parse(readFileSync('gpt2/config.json', 'utf8')));
  * model.load_state_dict(weights); // transformers' names
- * let { logits, past_key_values } = model(prompt, { use_cache: true });
- * ({ logits, past_key_values } = model(next, { past_key_values, use_cache: true })); // next: batch x 1
+ * const { logits, past_key_values } = model(prompt, { use_cache: true });
+ * const next = model(token, { past_key_values }).logits; // token: batch x 1, attends to the prompt too
  */
 export class GPT2LMHeadModel extends nn_Module {
   declare transformer: GPT2Model;
@@ -263,12 +257,12 @@ export class GPT2LMHeadModel extends nn_Module {
   /** Parameters saved once under the second name and shared under the first (transformers' `_tied_weights_keys`). */
   readonly tied_weights_keys: Readonly<Record<string, string>>;
 
-  /** `config`: config.json's object (or a GPT2Config read from one). */
-  constructor(config: HfConfig) {
+  /** `config`: config.json's object (or a GPT2Config read from one); `options`: where and as what the parameters are made. */
+  constructor(config: HfConfig, options: FactoryOptions = {}) {
     super();
-    this.transformer = new GPT2Model(config);
+    this.transformer = new GPT2Model(config, options);
     const { n_embd, vocab_size, tie_word_embeddings, initializer_range } = this.transformer.config;
-    this.lm_head = new Linear(n_embd, vocab_size, { bias: false });
+    this.lm_head = new Linear(n_embd, vocab_size, { bias: false, ...factory(options) });
     if (tie_word_embeddings) this.lm_head.weight = this.transformer.wte.weight;
     else nn_init_normal_(this.lm_head.weight, 0, initializer_range);
     this.tied_weights_keys = tie_word_embeddings ? { 'lm_head.weight': 'transformer.wte.weight' } : {};
@@ -280,9 +274,10 @@ export class GPT2LMHeadModel extends nn_Module {
   }
 
   override forward(input_ids: Tensor, options: GPT2LMHeadModelForwardOptions = {}): CausalLMOutput {
-    const { labels = null, ...rest } = options;
+    const { labels = null, logits_to_keep = 0, ...rest } = checkOptions(options, LM_FORWARD_KEYS, 'GPT2LMHeadModel forward');
+    if (checkInteger(logits_to_keep, 'logits_to_keep') < 0) failRange('a non-negative integer', 'logits_to_keep', logits_to_keep);
     const { last_hidden_state, past_key_values } = this.transformer(input_ids, rest);
-    const logits = this.lm_head(last_hidden_state);
+    const logits = this.lm_head(logits_to_keep === 0 ? last_hidden_state : last_hidden_state.index(':', `${-logits_to_keep}:`));
     return { logits, past_key_values, loss: labels === null ? null : causalLmLoss(logits, labels) };
   }
 }
@@ -298,12 +293,6 @@ export function causalLmLoss(logits: Tensor, labels: Tensor): Tensor {
   return nnf_cross_entropy(predicted, labels.index(':', '1:').reshape(-1), { ignore_index: -100 });
 }
 
-function checkCache(cache: HfCache | null, layers: number): HfCache | null {
-  if (cache === null) return null;
-  if (!Array.isArray(cache) || cache.length !== layers) failRange(`a [key, value] pair per layer (${layers})`, 'past_key_values', cache);
-  return cache;
-}
-
 // transformers' _init_weights for GPT-2: N(0, initializer_range) weights, zero biases, and the
 // residual projections (c_proj) at initializer_range / √(2·n_layer), as OpenAI's GPT-2 paper.
 function initGpt2Weights(model: GPT2Model, config: GPT2Config): void {
@@ -317,5 +306,5 @@ function initGpt2Weights(model: GPT2Model, config: GPT2Config): void {
 
 registerArchitecture({
   model_type: 'gpt2',
-  classes: { GPT2LMHeadModel: (config) => new GPT2LMHeadModel(config), GPT2Model: (config) => new GPT2Model(config) },
+  classes: { GPT2LMHeadModel: (config, options?: FactoryOptions) => new GPT2LMHeadModel(config, options), GPT2Model: (config, options?: FactoryOptions) => new GPT2Model(config, options) },
 });

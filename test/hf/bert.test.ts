@@ -49,6 +49,12 @@ it('names its parameters as transformers does, and ties the masked-LM decoder', 
   ]);
 });
 
+it('makes its parameters where it is asked (hf_load makes them on "meta", then reads the files)', () => {
+  for (const model of [new BertForSequenceClassification(TINY, { device: 'meta' }), new BertForMaskedLM(TINY, { device: 'meta' })]) {
+    expect(new Set(model.parameters.map((p) => p.device))).toEqual(new Set(['meta']));
+  }
+});
+
 describe_with_hf('BERT against transformers', () => {
   const folder = mkdtempSync(join(tmpdir(), 'torchlora-bert-'));
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -59,8 +65,10 @@ describe_with_hf('BERT against transformers', () => {
   for (const name of ['classifier', 'variant', 'mlm']) {
     it(`${name}: gives transformers' hidden states, logits and loss, with padding and token types`, () => {
       const dir = join(folder, name);
-      const reference = torch_load_safetensors(join(dir, 'reference.safetensors')).tensors as Record<string, Tensor>;
+      const { tensors, metadata } = torch_load_safetensors(join(dir, 'reference.safetensors'));
+      const reference = tensors as Record<string, Tensor>;
       const model = load_checkpoint<BertForSequenceClassification | BertForMaskedLM>(dir);
+      expect(Object.keys(model.state_dict())).toEqual(JSON.parse(metadata!.state_dict_keys!));
       const { input_ids, attention_mask, token_type_ids, labels } = reference as Record<string, Tensor>;
       const encoded = model.bert(input_ids!, { attention_mask, token_type_ids });
       const output = model(input_ids!, { attention_mask, token_type_ids, labels });

@@ -1,8 +1,10 @@
 # transformers' BERT on tiny random checkpoints, for test/hf/bert.test.ts: makes each checkpoint
 # with save_pretrained in OUT/<name>, and writes OUT/<name>/reference.safetensors with the inputs
 # it used and transformers' outputs (the encoder's hidden states and pooled output, the head's
-# logits with and without padding and token types, and the head's loss for labels).
+# logits with and without padding and token types, and the head's loss for labels), and its
+# state_dict's names as metadata.
 # Usage: python bert_reference.py OUT
+import json
 import sys
 from pathlib import Path
 
@@ -50,5 +52,6 @@ for seed, (name, (head, fields)) in enumerate(CHECKPOINTS.items()):
     }
     if encoded.pooler_output is not None:
         tensors["pooler_output"] = encoded.pooler_output
-    save_file({key: value.contiguous() for key, value in tensors.items()}, str(out / name / "reference.safetensors"))
+    metadata = {"state_dict_keys": json.dumps(list(model.state_dict().keys()))}
+    save_file({key: value.contiguous() for key, value in tensors.items()}, str(out / name / "reference.safetensors"), metadata)
 print("ok")

@@ -1,12 +1,14 @@
 // GPT-2 against transformers 5.18 on tiny random checkpoints made at test time
-// (gpt2_reference.py): logits plain, with a padding mask and through the key/value cache, the
-// language-model loss and parameter gradients, transformers' parameter names, and config.json
-// fields torchlora does not implement refused by name.
+// (gpt2_reference.py): logits plain, with a padding mask and through the key/value cache, greedy
+// decoding of a left-padded batch, the language-model loss and parameter gradients, transformers'
+// parameter names, and config.json fields torchlora does not implement refused by name.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { GPT2LMHeadModel, GPT2Model, torch_load_safetensors, torch_tensor, type Tensor } from '../../src/index.js';
+import {
+  GPT2LMHeadModel, GPT2Model, KeyValueCache, torch_cat, torch_load_safetensors, torch_ones, torch_tensor, with_no_grad, type Tensor,
+} from '../../src/index.js';
 import { makerFor } from '../../src/hf/registry.js';
 import { thrown } from '../fixtures/helpers.js';
 import { describe_with_hf, run_hf_python } from './harness.js';
@@ -50,6 +52,32 @@ it('applies dropout in training mode only', () => {
   expect(maxDiff(model(ids).logits, model(ids).logits)).toBe(0);
 });
 
+it('makes its parameters where it is asked (hf_load makes them on "meta", then reads the files)', () => {
+  const model = new GPT2LMHeadModel(TINY, { device: 'meta' });
+  expect(new Set(model.parameters.map((p) => p.device))).toEqual(new Set(['meta']));
+  expect(model.lm_head.weight).toBe(model.transformer.wte.weight);
+});
+
+// transformers' greedy generate: position ids from the attention mask, one new token a step
+// through the cache, the padding kept masked.
+function greedy(model: GPT2LMHeadModel, input_ids: Tensor, attention_mask: Tensor, steps: number): Tensor {
+  return with_no_grad(() => {
+    const cache = new KeyValueCache();
+    let [ids, mask] = [input_ids, attention_mask];
+    let positions = mask.cumsum(-1).sub(1).masked_fill(mask.eq(0), 0);
+    let inputs = ids;
+    for (let step = 0; step < steps; step += 1) {
+      const { logits } = model(inputs, { attention_mask: mask, position_ids: positions, past_key_values: cache, logits_to_keep: 1 });
+      inputs = logits.index(':', -1).argmax(-1).unsqueeze(-1);
+      ids = torch_cat([ids, inputs], 1);
+      mask = torch_cat([mask, torch_ones([mask.size(0), 1], { dtype: 'int64' })], 1);
+      positions = positions.index(':', '-1:').add(1);
+    }
+    cache.dispose();
+    return ids;
+  });
+}
+
 describe_with_hf('GPT-2 against transformers', () => {
   const folder = mkdtempSync(join(tmpdir(), 'torchlora-gpt2-'));
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -60,19 +88,22 @@ describe_with_hf('GPT-2 against transformers', () => {
   for (const name of ['base', 'variant']) {
     it(`${name}: gives transformers' logits, with padding, through the cache, and its loss and gradients`, () => {
       const dir = join(folder, name);
-      const reference = torch_load_safetensors(join(dir, 'reference.safetensors')).tensors as Record<string, Tensor>;
+      const { tensors, metadata } = torch_load_safetensors(join(dir, 'reference.safetensors'));
+      const reference = tensors as Record<string, Tensor>;
       const model = load_checkpoint<GPT2LMHeadModel>(dir);
+      expect(Object.keys(model.state_dict())).toEqual(JSON.parse(metadata!.state_dict_keys!));
       expect(model.lm_head.weight === model.transformer.wte.weight).toBe(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).tie_word_embeddings);
       const input_ids = reference.input_ids!;
       const diffs = {
         logits: maxDiff(model(input_ids).logits, reference.logits!),
         masked: maxDiff(model(input_ids, { attention_mask: reference.attention_mask! }).logits, reference.masked_logits!),
         cached: maxDiff(model(input_ids.index(':', '6:'), {
-          past_key_values: model(input_ids.index(':', ':6'), { use_cache: true }).past_key_values, use_cache: true,
+          past_key_values: model(input_ids.index(':', ':6'), { use_cache: true }).past_key_values,
         }).logits, reference.cached_logits!),
       };
       console.log(`GPT-2 ${name}: max |logits - transformers'|`, diffs);
       for (const diff of Object.values(diffs)) expect(diff).toBeLessThanOrEqual(1e-5);
+      expect(greedy(model, input_ids, reference.attention_mask!, 6).to_array()).toEqual(reference.generated!.to_array());
 
       const { loss } = model(input_ids, { labels: input_ids });
       expect(Math.abs((loss!.item() as number) - (reference.loss!.item() as number))).toBeLessThanOrEqual(1e-5);

@@ -1,8 +1,10 @@
 # transformers' GPT-2 on tiny random checkpoints, for test/hf/gpt2.test.ts: makes each
 # checkpoint with save_pretrained in OUT/<name>, and writes OUT/<name>/reference.safetensors with
 # the inputs it used and transformers' outputs (logits plain, with a padding attention_mask, with
-# a key/value cache, the loss with labels and the gradients of a few parameters).
+# a key/value cache, greedy generation from a left-padded batch, the loss with labels and the
+# gradients of a few parameters), and its state_dict's names as metadata.
 # Usage: python gpt2_reference.py OUT
+import json
 import sys
 from pathlib import Path
 
@@ -37,14 +39,16 @@ for seed, (name, fields) in enumerate(CHECKPOINTS.items()):
         masked = model(input_ids, attention_mask=attention_mask).logits
         first = model(input_ids[:, :6], use_cache=True)
         cached = model(input_ids[:, 6:], past_key_values=first.past_key_values, use_cache=True).logits
+        generated = model.generate(input_ids, attention_mask=attention_mask, max_new_tokens=6, do_sample=False, pad_token_id=0, eos_token_id=None)
     output = model(input_ids, labels=input_ids)
     output.loss.backward()
     tensors = {
         "input_ids": input_ids, "attention_mask": attention_mask, "logits": logits, "masked_logits": masked,
-        "cached_logits": cached, "loss": output.loss.detach().reshape(1),
+        "cached_logits": cached, "generated": generated, "loss": output.loss.detach().reshape(1),
     }
     parameters = dict(model.named_parameters())
     for gradient in GRADIENTS:
         tensors[f"grad.{gradient}"] = parameters[gradient].grad
-    save_file({key: value.contiguous() for key, value in tensors.items()}, str(out / name / "reference.safetensors"))
+    metadata = {"state_dict_keys": json.dumps(list(model.state_dict().keys()))}
+    save_file({key: value.contiguous() for key, value in tensors.items()}, str(out / name / "reference.safetensors"), metadata)
 print("ok")
