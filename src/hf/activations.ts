@@ -60,3 +60,6 @@ export function checkHfActivation(value: unknown, name: string): string {
 export function hfActivation(name: string): HfActivation {
   return ACTIVATIONS[checkHfActivation(name, 'activation')]!;
 }
+
+/** @internal The names torchlora computes, in transformers' table order. */
+export const HF_ACTIVATION_NAMES: readonly string[] = Object.freeze(Object.keys(ACTIVATIONS));

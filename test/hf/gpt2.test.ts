@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   GPT2LMHeadModel, GPT2Model, KeyValueCache, torch_cat, torch_load_safetensors, torch_ones, torch_tensor, with_no_grad, type Tensor,
 } from '../../src/index.js';
+import { HF_ACTIVATION_NAMES, hfActivation } from '../../src/hf/activations.js';
 import { makerFor } from '../../src/hf/registry.js';
 import { thrown } from '../fixtures/helpers.js';
 import { describe_with_hf, run_hf_python } from './harness.js';
@@ -82,8 +83,15 @@ describe_with_hf('GPT-2 against transformers', () => {
   const folder = mkdtempSync(join(tmpdir(), 'torchlora-gpt2-'));
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
   beforeAll(() => {
-    run_hf_python('gpt2_reference.py', [folder]);
+    run_hf_python('gpt2_reference.py', [folder, ...HF_ACTIVATION_NAMES]);
   }, 120_000);
+
+  it("computes each activation config.json may name as transformers' ACT2FN does", () => {
+    const reference = torch_load_safetensors(join(folder, 'activations.safetensors')).tensors as Record<string, Tensor>;
+    const diffs = Object.fromEntries(HF_ACTIVATION_NAMES.map((name) => [name, maxDiff(hfActivation(name)(reference.input!), reference[`act.${name}`]!)]));
+    console.log("activations: max |ours - transformers'|", diffs);
+    for (const diff of Object.values(diffs)) expect(diff).toBeLessThanOrEqual(1e-6);
+  });
 
   for (const name of ['base', 'variant']) {
     it(`${name}: gives transformers' logits, with padding, through the cache, and its loss and gradients`, () => {

@@ -2,8 +2,9 @@
 # checkpoint with save_pretrained in OUT/<name>, and writes OUT/<name>/reference.safetensors with
 # the inputs it used and transformers' outputs (logits plain, with a padding attention_mask, with
 # a key/value cache, greedy generation from a left-padded batch, the loss with labels and the
-# gradients of a few parameters), and its state_dict's names as metadata.
-# Usage: python gpt2_reference.py OUT
+# gradients of a few parameters), and its state_dict's names as metadata; and OUT/activations.
+# safetensors with transformers' activations (ACT2FN, which config.json names) of one input.
+# Usage: python gpt2_reference.py OUT ACTIVATION...
 import json
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 from transformers import GPT2Config, GPT2LMHeadModel
+from transformers.activations import ACT2FN
 
 torch.set_num_threads(1)
 out = Path(sys.argv[1])
@@ -51,4 +53,7 @@ for seed, (name, fields) in enumerate(CHECKPOINTS.items()):
         tensors[f"grad.{gradient}"] = parameters[gradient].grad
     metadata = {"state_dict_keys": json.dumps(list(model.state_dict().keys()))}
     save_file({key: value.contiguous() for key, value in tensors.items()}, str(out / name / "reference.safetensors"), metadata)
+x = torch.linspace(-12, 12, 241)
+activations = {name: ACT2FN[name](x).clone() for name in sys.argv[2:]}  # clone: "linear" returns x itself
+save_file({"input": x, **{f"act.{name}": value.contiguous() for name, value in activations.items()}}, str(out / "activations.safetensors"))
 print("ok")
