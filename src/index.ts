@@ -90,7 +90,7 @@ export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';
 export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';
 export {
-  GPT2Model, GPT2LMHeadModel, GPT2Block, GPT2Attention, GPT2MLP, gpt2_config, causalLmLoss,
+  GPT2Model, GPT2LMHeadModel, GPT2Block, GPT2Attention, GPT2MLP, gpt2_config, hf_causal_lm_loss,
   type GPT2Config, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type CausalLMOutput,
 } from './hf/gpt2.js';
 export { KeyValueCache, type KeyValueCacheLike } from './hf/kv_cache.js';

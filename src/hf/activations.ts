@@ -46,7 +46,7 @@ const ACTIVATIONS: Readonly<Record<string, HfActivation>> = {
 };
 
 /**
- * transformers' activation `value` (config.json's `name` field), refused by name when torchlora
+ * @internal transformers' activation `value` (config.json's `name` field), refused by name when torchlora
  * does not compute it.
  */
 export function checkHfActivation(value: unknown, name: string): string {
@@ -56,7 +56,7 @@ export function checkHfActivation(value: unknown, name: string): string {
   return value;
 }
 
-/** The activation named `name` (checked by `checkHfActivation`). */
+/** @internal The activation named `name` (checked by `checkHfActivation`). */
 export function hfActivation(name: string): HfActivation {
   return ACTIVATIONS[checkHfActivation(name, 'activation')]!;
 }

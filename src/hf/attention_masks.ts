@@ -25,7 +25,7 @@ function paddingMask(attention_mask: Tensor | null | undefined, batch: number, k
 }
 
 /**
- * The causal mask of `queries` new positions after `past` cached ones, with `attention_mask`'s
+ * @internal The causal mask of `queries` new positions after `past` cached ones, with `attention_mask`'s
  * padding (batch x (past + queries)) masked out, as transformers' `create_causal_mask` for sdpa.
  */
 export function causalMask(attention_mask: Tensor | null | undefined, batch: number, queries: number, past: number, device: string): AttentionMask {
@@ -39,7 +39,7 @@ export function causalMask(attention_mask: Tensor | null | undefined, batch: num
 }
 
 /**
- * An encoder's mask: every query attends to every key that `attention_mask` does not mark as
+ * @internal An encoder's mask: every query attends to every key that `attention_mask` does not mark as
  * padding; null when it marks none (transformers' `create_bidirectional_mask` for sdpa).
  */
 export function bidirectionalMask(attention_mask: Tensor | null | undefined, batch: number, queries: number): Tensor | null {

@@ -71,7 +71,12 @@ export function bert_config(config: HfConfig): BertConfig {
   return read;
 }
 
-/** Word, position and token-type embeddings, summed, layer-normed, dropout. */
+/**
+ * Word, position and token-type embeddings, summed, layer-normed, dropout.
+ *
+ * @example
+ * const embedded = bert.embeddings(input_ids, token_type_ids, null); // batch x positions x hidden_size
+ */
 export class BertEmbeddings extends nn_Module {
   declare word_embeddings: Embedding;
   declare position_embeddings: Embedding;
@@ -97,7 +102,12 @@ export class BertEmbeddings extends nn_Module {
   }
 }
 
-/** Multi-head self-attention: query, key and value projections and SDPA. */
+/**
+ * Multi-head self-attention: query, key and value projections and SDPA.
+ *
+ * @example
+ * bert.encoder.layer[0]!.attention.self.query.weight.shape; // [hidden_size, hidden_size]
+ */
 export class BertSelfAttention extends nn_Module {
   declare query: Linear;
   declare key: Linear;
@@ -126,7 +136,12 @@ export class BertSelfAttention extends nn_Module {
   }
 }
 
-/** Attention's output: a projection, dropout, then the residual and a layer norm: `LayerNorm(dropout(dense(x)) + input)`. */
+/**
+ * Attention's output: a projection, dropout, then the residual and a layer norm: `LayerNorm(dropout(dense(x)) + input)`.
+ *
+ * @example
+ * bert.encoder.layer[0]!.attention.output.dense.weight.shape; // [hidden_size, hidden_size]
+ */
 export class BertSelfOutput extends nn_Module {
   declare dense: Linear;
   declare LayerNorm: LayerNorm;
@@ -144,14 +159,24 @@ export class BertSelfOutput extends nn_Module {
   }
 }
 
-/** The feed-forward's second half: BertSelfOutput's computation from intermediate_size features. */
+/**
+ * The feed-forward's second half: BertSelfOutput's computation from intermediate_size features.
+ *
+ * @example
+ * bert.encoder.layer[0]!.output.dense.weight.shape; // [hidden_size, intermediate_size]
+ */
 export class BertOutput extends BertSelfOutput {
   constructor(config: BertConfig, options: FactoryOptions = {}) {
     super(config, options, config.intermediate_size);
   }
 }
 
-/** Self-attention and its output (transformers' BertAttention: `self`, `output`). */
+/**
+ * Self-attention and its output (transformers' BertAttention: `self`, `output`).
+ *
+ * @example
+ * const attended = bert.encoder.layer[0]!.attention(hidden, null); // null: no padding mask
+ */
 export class BertAttention extends nn_Module {
   declare self: BertSelfAttention;
   declare output: BertSelfOutput;
@@ -167,7 +192,12 @@ export class BertAttention extends nn_Module {
   }
 }
 
-/** The feed-forward's first half: dense up to intermediate_size, then hidden_act. */
+/**
+ * The feed-forward's first half: dense up to intermediate_size, then hidden_act.
+ *
+ * @example
+ * bert.encoder.layer[0]!.intermediate.dense.weight.shape; // [intermediate_size, hidden_size]
+ */
 export class BertIntermediate extends nn_Module {
   declare dense: Linear;
   readonly intermediate_act_fn: HfActivation;
@@ -183,7 +213,12 @@ export class BertIntermediate extends nn_Module {
   }
 }
 
-/** One encoder layer: attention, intermediate, output. */
+/**
+ * One encoder layer: attention, intermediate, output.
+ *
+ * @example
+ * for (const layer of bert.encoder.layer) hidden = layer(hidden, null); // null: no padding mask
+ */
 export class BertLayer extends nn_Module {
   declare attention: BertAttention;
   declare intermediate: BertIntermediate;
@@ -202,7 +237,12 @@ export class BertLayer extends nn_Module {
   }
 }
 
-/** The layers, in an nn_module_list named `layer`. */
+/**
+ * The layers, in an nn_module_list named `layer`.
+ *
+ * @example
+ * bert.encoder.layer.length; // num_hidden_layers
+ */
 export class BertEncoder extends nn_Module {
   declare layer: ModuleList<BertLayer>;
 
@@ -217,7 +257,12 @@ export class BertEncoder extends nn_Module {
   }
 }
 
-/** The first position's hidden state through dense and tanh. */
+/**
+ * The first position's hidden state through dense and tanh.
+ *
+ * @example
+ * const pooled = bert.pooler!(last_hidden_state); // batch x hidden_size
+ */
 export class BertPooler extends nn_Module {
   declare dense: Linear;
 

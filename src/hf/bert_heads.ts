@@ -81,7 +81,12 @@ export class BertForSequenceClassification extends nn_Module {
   }
 }
 
-/** The masked-LM head's transform: dense, hidden_act, layer norm. */
+/**
+ * The masked-LM head's transform: dense, hidden_act, layer norm.
+ *
+ * @example
+ * mlm.cls.predictions.transform.dense.weight.shape; // [hidden_size, hidden_size]
+ */
 export class BertPredictionHeadTransform extends nn_Module {
   declare dense: Linear;
   declare LayerNorm: LayerNorm;
@@ -99,7 +104,12 @@ export class BertPredictionHeadTransform extends nn_Module {
   }
 }
 
-/** The transform, then `decoder` to vocab_size scores; `bias` is the decoder's bias when tied. */
+/**
+ * The transform, then `decoder` to vocab_size scores; `bias` is the decoder's bias when tied.
+ *
+ * @example
+ * mlm.cls.predictions.decoder.weight === mlm.bert.embeddings.word_embeddings.weight; // true: tied
+ */
 export class BertLMPredictionHead extends nn_Module {
   declare transform: BertPredictionHeadTransform;
   declare decoder: Linear;
@@ -117,7 +127,12 @@ export class BertLMPredictionHead extends nn_Module {
   }
 }
 
-/** transformers' BertOnlyMLMHead: `predictions`. */
+/**
+ * transformers' BertOnlyMLMHead: `predictions`.
+ *
+ * @example
+ * const scores = mlm.cls(last_hidden_state); // batch x positions x vocab_size
+ */
 export class BertOnlyMLMHead extends nn_Module {
   declare predictions: BertLMPredictionHead;
 

@@ -62,7 +62,13 @@ export function gpt2_config(config: HfConfig): GPT2Config {
   return readConfig(config, 'GPT-2', GPT2_FIELDS);
 }
 
-/** GPT-2's causal self-attention: one Conv1D for q, k and v, SDPA, an output Conv1D. */
+/**
+ * GPT-2's causal self-attention: one Conv1D for q, k and v, SDPA, an output Conv1D.
+ *
+ * @example
+ * const attn = model.transformer.h[0]!.attn; // a GPT2LMHeadModel's first layer
+ * attn.c_attn.weight.shape; // [n_embd, 3 * n_embd]
+ */
 export class GPT2Attention extends nn_Module {
   declare c_attn: Conv1D;
   declare c_proj: Conv1D;
@@ -102,7 +108,12 @@ export class GPT2Attention extends nn_Module {
   }
 }
 
-/** GPT-2's feed-forward: Conv1D up to n_inner (4·n_embd), the activation, Conv1D down, dropout. */
+/**
+ * GPT-2's feed-forward: Conv1D up to n_inner (4·n_embd), the activation, Conv1D down, dropout.
+ *
+ * @example
+ * model.transformer.h[0]!.mlp.c_fc.weight.shape; // [n_embd, n_inner]
+ */
 export class GPT2MLP extends nn_Module {
   declare c_fc: Conv1D;
   declare c_proj: Conv1D;
@@ -123,7 +134,12 @@ export class GPT2MLP extends nn_Module {
   }
 }
 
-/** One pre-norm GPT-2 block: `x + attn(ln_1(x))`, then `h + mlp(ln_2(h))`. */
+/**
+ * One pre-norm GPT-2 block: `x + attn(ln_1(x))`, then `h + mlp(ln_2(h))`.
+ *
+ * @example
+ * for (const block of model.transformer.h) block.ln_1.weight.requires_grad_(false);
+ */
 export class GPT2Block extends nn_Module {
   declare ln_1: LayerNorm;
   declare attn: GPT2Attention;
@@ -278,15 +294,19 @@ export class GPT2LMHeadModel extends nn_Module {
     if (checkInteger(logits_to_keep, 'logits_to_keep') < 0) failRange('a non-negative integer', 'logits_to_keep', logits_to_keep);
     const { last_hidden_state, past_key_values } = this.transformer(input_ids, rest);
     const logits = this.lm_head(logits_to_keep === 0 ? last_hidden_state : last_hidden_state.index(':', `${-logits_to_keep}:`));
-    return { logits, past_key_values, loss: labels === null ? null : causalLmLoss(logits, labels) };
+    return { logits, past_key_values, loss: labels === null ? null : hf_causal_lm_loss(logits, labels) };
   }
 }
 
 /**
  * transformers' causal-LM loss: position t's logits predict label t + 1; labels of -100 are
  * ignored; the mean over the rest, in float32.
+ *
+ * @example
+ * const labels = input_ids.masked_fill(attention_mask.eq(0), -100); // no loss on padding
+ * const loss = hf_causal_lm_loss(model(input_ids, { attention_mask }).logits, labels);
  */
-export function causalLmLoss(logits: Tensor, labels: Tensor): Tensor {
+export function hf_causal_lm_loss(logits: Tensor, labels: Tensor): Tensor {
   checkTensor(labels, 'labels');
   const vocab = logits.size(-1);
   const predicted = logits.index(':', ':-1').float().reshape(-1, vocab);

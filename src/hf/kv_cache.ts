@@ -55,7 +55,7 @@ export class KeyValueCache implements KeyValueCacheLike {
   }
 }
 
-/** Whether `value` has the cache protocol. */
+/** @internal Whether `value` has the cache protocol. */
 export function isKeyValueCache(value: unknown): value is KeyValueCacheLike {
   const cache = value as Partial<KeyValueCacheLike> | null;
   return typeof cache === 'object' && cache !== null && typeof cache.update === 'function' && typeof cache.get_seq_length === 'function';
