@@ -337,6 +337,9 @@ export class BertModel extends nn_Module {
     checkTensor(input_ids, 'input_ids');
     if (input_ids.dim() !== 2) failRange('a batch x positions tensor of token ids', 'input_ids', `shape [${input_ids.shape.join(', ')}]`);
     const [batch, positions] = input_ids.shape as [number, number];
+    if (position_ids === null && positions > this.config.max_position_embeddings) {
+      failRange(`at most max_position_embeddings (${this.config.max_position_embeddings}) positions`, 'input_ids', `${positions} positions`);
+    }
     const hidden = this.encoder(this.embeddings(input_ids, token_type_ids, position_ids), bidirectionalMask(attention_mask, batch, positions));
     return { last_hidden_state: hidden, pooler_output: this.pooler === null ? null : this.pooler(hidden) };
   }

@@ -226,8 +226,11 @@ export class GPT2Model extends nn_Module {
     if (past_key_values !== null && !isKeyValueCache(past_key_values)) failRange('a KeyValueCache (get_seq_length and update) or null', 'past_key_values', past_key_values);
     const cache = past_key_values ?? (checkBoolean(use_cache, 'use_cache') ? new KeyValueCache() : null);
     const seen = cache === null ? 0 : cache.get_seq_length();
-    const where = torch_arange(seen, seen + positions, 1, { device: input_ids.device }).unsqueeze(0);
-    let hidden = this.wte(input_ids).add(this.wpe(position_ids ?? where));
+    if ((position_ids === null || position_ids === undefined) && seen + positions > this.config.n_positions) {
+      failRange(`at most n_positions (${this.config.n_positions}) positions, cached ones included`, 'input_ids', `${seen} cached and ${positions} new`);
+    }
+    const where = position_ids ?? torch_arange(seen, seen + positions, 1, { device: input_ids.device }).unsqueeze(0);
+    let hidden = this.wte(input_ids).add(this.wpe(where));
     if (token_type_ids !== null && token_type_ids !== undefined) hidden = hidden.add(this.wte(token_type_ids));
     hidden = this.drop(hidden);
     const mask = causalMask(attention_mask, batch, positions, seen, input_ids.device);

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BertForMaskedLM, BertForSequenceClassification, BertModel, torch_load_safetensors, type Tensor } from '../../src/index.js';
+import { BertForMaskedLM, BertForSequenceClassification, BertModel, torch_load_safetensors, torch_tensor, type Tensor } from '../../src/index.js';
 import { makerFor } from '../../src/hf/registry.js';
 import { thrown } from '../fixtures/helpers.js';
 import { describe_with_hf, run_hf_python } from './harness.js';
@@ -24,6 +24,8 @@ it('refuses config.json fields it does not implement, by name', () => {
   expect(thrown(() => new BertModel({ ...TINY, problem_type: 'ranking' })).message).toMatch(/problem_type.*"ranking"/);
   expect(thrown(() => new BertModel({ ...TINY, embedding_size: 4 })).message).toMatch(/fields.*"embedding_size"/);
   expect(thrown(() => makerFor({ ...TINY, architectures: ['BertForQuestionAnswering'] })).message).toMatch(/BertModel, BertForSequenceClassification, BertForMaskedLM/);
+  const tooLong = torch_tensor([Array.from({ length: 5 }, () => 1)], { dtype: 'int64' });
+  expect(thrown(() => new BertModel({ ...TINY, max_position_embeddings: 4 })(tooLong)).message).toMatch(/max_position_embeddings \(4\)/);
 });
 
 it('names its parameters as transformers does, and ties the masked-LM decoder', () => {
@@ -53,6 +55,17 @@ it('makes its parameters where it is asked (hf_load makes them on "meta", then r
   for (const model of [new BertForSequenceClassification(TINY, { device: 'meta' }), new BertForMaskedLM(TINY, { device: 'meta' })]) {
     expect(new Set(model.parameters.map((p) => p.device))).toEqual(new Set(['meta']));
   }
+});
+
+it('applies dropout in training mode only, and trains', () => {
+  const model = new BertForSequenceClassification({ ...TINY, hidden_dropout_prob: 0.5, attention_probs_dropout_prob: 0.5 });
+  const ids = torch_tensor([[1, 2, 3, 4], [5, 6, 7, 8]], { dtype: 'int64' });
+  const labels = torch_tensor([1, 0], { dtype: 'int64' });
+  expect(maxDiff(model(ids).logits, model(ids).logits)).toBeGreaterThan(0);
+  model(ids, { labels }).loss!.backward();
+  expect(model.bert.encoder.layer[0]!.attention.self.query.weight.grad!.isfinite().all().item()).toBe(true);
+  model.eval();
+  expect(maxDiff(model(ids).logits, model(ids).logits)).toBe(0);
 });
 
 describe_with_hf('BERT against transformers', () => {

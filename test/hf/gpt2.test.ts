@@ -26,6 +26,8 @@ it('refuses config.json fields it does not implement, by name', () => {
   expect(thrown(() => new GPT2LMHeadModel({ ...TINY, rotary_dim: 4 })).message).toMatch(/fields.*"rotary_dim"/);
   expect(thrown(() => new GPT2LMHeadModel({ ...TINY, n_head: 3 })).message).toMatch(/n_embd/);
   expect(thrown(() => makerFor({ ...TINY, architectures: ['GPT2ForTokenClassification'] })).message).toMatch(/GPT2LMHeadModel, GPT2Model/);
+  const tooLong = torch_tensor([Array.from({ length: 17 }, () => 1)], { dtype: 'int64' });
+  expect(thrown(() => new GPT2LMHeadModel(TINY)(tooLong)).message).toMatch(/n_positions \(16\)/);
 });
 
 it('names its parameters as transformers does and ties lm_head to wte', () => {
@@ -49,6 +51,8 @@ it('applies dropout in training mode only', () => {
   const ids = torch_tensor([[1, 2, 3, 4], [5, 6, 7, 8]], { dtype: 'int64' });
   const [a, b] = [model(ids).logits, model(ids).logits];
   expect(maxDiff(a, b)).toBeGreaterThan(0);
+  model(ids, { labels: ids }).loss!.backward();
+  expect(model.transformer.h[0]!.attn.c_attn.weight.grad!.isfinite().all().item()).toBe(true);
   model.eval();
   expect(maxDiff(model(ids).logits, model(ids).logits)).toBe(0);
 });
