@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BertForMaskedLM, BertForSequenceClassification, BertModel, torch_load_safetensors, torch_tensor, type Tensor } from '../../src/index.js';
+import { bert_config, BertForMaskedLM, BertForSequenceClassification, BertModel, torch_load_safetensors, torch_tensor, type Tensor } from '../../src/index.js';
 import { makerFor } from '../../src/hf/registry.js';
 import { thrown } from '../fixtures/helpers.js';
 import { describe_with_hf, run_hf_python } from './harness.js';
@@ -26,6 +26,16 @@ it('refuses config.json fields it does not implement, by name', () => {
   expect(thrown(() => makerFor({ ...TINY, architectures: ['BertForQuestionAnswering'] })).message).toMatch(/BertModel, BertForSequenceClassification, BertForMaskedLM/);
   const tooLong = torch_tensor([Array.from({ length: 5 }, () => 1)], { dtype: 'int64' });
   expect(thrown(() => new BertModel({ ...TINY, max_position_embeddings: 4 })(tooLong)).message).toMatch(/max_position_embeddings \(4\)/);
+});
+
+it("reads the published BERT's config.json (google-bert/bert-base-uncased, with position_embedding_type)", () => {
+  const published = {
+    architectures: ['BertForMaskedLM'], attention_probs_dropout_prob: 0.1, gradient_checkpointing: false, hidden_act: 'gelu', hidden_dropout_prob: 0.1,
+    hidden_size: 768, initializer_range: 0.02, intermediate_size: 3072, layer_norm_eps: 1e-12, max_position_embeddings: 512, model_type: 'bert',
+    num_attention_heads: 12, num_hidden_layers: 12, pad_token_id: 0, position_embedding_type: 'absolute', transformers_version: '4.6.0.dev0',
+    type_vocab_size: 2, use_cache: true, vocab_size: 30522,
+  };
+  expect(bert_config(published)).toMatchObject({ hidden_size: 768, num_hidden_layers: 12, classifier_dropout: null, tie_word_embeddings: true });
 });
 
 it('names its parameters as transformers does, and ties the masked-LM decoder', () => {

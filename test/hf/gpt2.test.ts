@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  GPT2LMHeadModel, GPT2Model, KeyValueCache, torch_cat, torch_load_safetensors, torch_ones, torch_tensor, with_no_grad, type Tensor,
+  GPT2LMHeadModel, GPT2Model, KeyValueCache, gpt2_config, torch_cat, torch_load_safetensors, torch_ones, torch_tensor, with_no_grad, type Tensor,
 } from '../../src/index.js';
 import { HF_ACTIVATION_NAMES, hfActivation } from '../../src/hf/activations.js';
 import { makerFor } from '../../src/hf/registry.js';
@@ -28,6 +28,16 @@ it('refuses config.json fields it does not implement, by name', () => {
   expect(thrown(() => makerFor({ ...TINY, architectures: ['GPT2ForTokenClassification'] })).message).toMatch(/GPT2LMHeadModel, GPT2Model/);
   const tooLong = torch_tensor([Array.from({ length: 17 }, () => 1)], { dtype: 'int64' });
   expect(thrown(() => new GPT2LMHeadModel(TINY)(tooLong)).message).toMatch(/n_positions \(16\)/);
+});
+
+it("reads the published GPT-2's config.json (openai-community/gpt2, with the older fields n_ctx and summary_*)", () => {
+  const published = {
+    activation_function: 'gelu_new', architectures: ['GPT2LMHeadModel'], attn_pdrop: 0.1, bos_token_id: 50256, embd_pdrop: 0.1, eos_token_id: 50256,
+    initializer_range: 0.02, layer_norm_epsilon: 1e-05, model_type: 'gpt2', n_ctx: 1024, n_embd: 768, n_head: 12, n_layer: 12, n_positions: 1024,
+    resid_pdrop: 0.1, summary_activation: null, summary_first_dropout: 0.1, summary_proj_to_labels: true, summary_type: 'cls_index',
+    summary_use_proj: true, task_specific_params: { 'text-generation': { do_sample: true, max_length: 50 } }, vocab_size: 50257,
+  };
+  expect(gpt2_config(published)).toMatchObject({ n_embd: 768, n_layer: 12, n_inner: null, scale_attn_weights: true, tie_word_embeddings: true });
 });
 
 it('names its parameters as transformers does and ties lm_head to wte', () => {
