@@ -6,8 +6,8 @@ import { checkNonNegativeInteger, checkOptions, fail, failRange, optionKeys } fr
 import { torch_arange, torch_zeros } from '../ops/creation.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { nnf_scaled_dot_product_attention } from '../nn/attention.js';
-import { ModuleList } from '../nn/containers.js';
-import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.js';
+import { nn_module_list, type ModuleList } from '../nn/containers.js';
+import { nn_dropout, nn_embedding, nn_layer_norm, nn_linear, type Dropout, type Embedding, type LayerNorm, type Linear } from '../nn/layers.js';
 import { nn_Module } from '../nn/module.js';
 import { factory, FACTORY_KEYS, type FactoryOptions } from '../nn/options.js';
 import { checkHfActivation, hfActivation, type HfActivation } from './activations.js';
@@ -86,11 +86,11 @@ export class BertEmbeddings extends nn_Module {
 
   constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.word_embeddings = new Embedding(config.vocab_size, config.hidden_size, { padding_idx: config.pad_token_id, ...factory(options) });
-    this.position_embeddings = new Embedding(config.max_position_embeddings, config.hidden_size, factory(options));
-    this.token_type_embeddings = new Embedding(config.type_vocab_size, config.hidden_size, factory(options));
-    this.LayerNorm = new LayerNorm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
-    this.dropout = new Dropout(config.hidden_dropout_prob);
+    this.word_embeddings = nn_embedding(config.vocab_size, config.hidden_size, { padding_idx: config.pad_token_id, ...factory(options) });
+    this.position_embeddings = nn_embedding(config.max_position_embeddings, config.hidden_size, factory(options));
+    this.token_type_embeddings = nn_embedding(config.type_vocab_size, config.hidden_size, factory(options));
+    this.LayerNorm = nn_layer_norm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
+    this.dropout = nn_dropout(config.hidden_dropout_prob);
   }
 
   override forward(input_ids: Tensor, token_type_ids: Tensor | null, position_ids: Tensor | null): Tensor {
@@ -120,10 +120,10 @@ export class BertSelfAttention extends nn_Module {
     super();
     this.num_attention_heads = config.num_attention_heads;
     this.attention_head_size = config.hidden_size / config.num_attention_heads;
-    this.query = new Linear(config.hidden_size, config.hidden_size, factory(options));
-    this.key = new Linear(config.hidden_size, config.hidden_size, factory(options));
-    this.value = new Linear(config.hidden_size, config.hidden_size, factory(options));
-    this.dropout = new Dropout(config.attention_probs_dropout_prob);
+    this.query = nn_linear(config.hidden_size, config.hidden_size, factory(options));
+    this.key = nn_linear(config.hidden_size, config.hidden_size, factory(options));
+    this.value = nn_linear(config.hidden_size, config.hidden_size, factory(options));
+    this.dropout = nn_dropout(config.attention_probs_dropout_prob);
   }
 
   override forward(hidden: Tensor, mask: Tensor | null): Tensor {
@@ -149,9 +149,9 @@ export class BertSelfOutput extends nn_Module {
 
   constructor(config: BertConfig, options: FactoryOptions = {}, in_features = config.hidden_size) {
     super();
-    this.dense = new Linear(in_features, config.hidden_size, factory(options));
-    this.LayerNorm = new LayerNorm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
-    this.dropout = new Dropout(config.hidden_dropout_prob);
+    this.dense = nn_linear(in_features, config.hidden_size, factory(options));
+    this.LayerNorm = nn_layer_norm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
+    this.dropout = nn_dropout(config.hidden_dropout_prob);
   }
 
   override forward(hidden: Tensor, input: Tensor): Tensor {
@@ -204,7 +204,7 @@ export class BertIntermediate extends nn_Module {
 
   constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.dense = new Linear(config.hidden_size, config.intermediate_size, factory(options));
+    this.dense = nn_linear(config.hidden_size, config.intermediate_size, factory(options));
     this.intermediate_act_fn = hfActivation(config.hidden_act);
   }
 
@@ -248,7 +248,7 @@ export class BertEncoder extends nn_Module {
 
   constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.layer = new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new BertLayer(config, options)));
+    this.layer = nn_module_list(Array.from({ length: config.num_hidden_layers }, () => new BertLayer(config, options)));
   }
 
   override forward(hidden: Tensor, mask: Tensor | null): Tensor {
@@ -268,7 +268,7 @@ export class BertPooler extends nn_Module {
 
   constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.dense = new Linear(config.hidden_size, config.hidden_size, factory(options));
+    this.dense = nn_linear(config.hidden_size, config.hidden_size, factory(options));
   }
 
   override forward(hidden: Tensor): Tensor {

@@ -5,7 +5,7 @@
 import { checkOptions, optionKeys } from '../core/validate.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { nnf_binary_cross_entropy_with_logits, nnf_cross_entropy, nnf_mse_loss } from '../nn/functional.js';
-import { Dropout, LayerNorm, Linear } from '../nn/layers.js';
+import { nn_dropout, nn_layer_norm, nn_linear, type Dropout, type LayerNorm, type Linear } from '../nn/layers.js';
 import { nn_Module } from '../nn/module.js';
 import { nn_parameter } from '../nn/registry.js';
 import { factory, type FactoryOptions } from '../nn/options.js';
@@ -54,8 +54,8 @@ export class BertForSequenceClassification extends nn_Module {
     this.bert = new BertModel(config, factory(options));
     const read = this.bert.config;
     this.num_labels = read.id2label !== null ? Object.keys(read.id2label).length : read.num_labels ?? 2;
-    this.dropout = new Dropout(read.classifier_dropout ?? read.hidden_dropout_prob);
-    this.classifier = new Linear(read.hidden_size, this.num_labels, factory(options));
+    this.dropout = nn_dropout(read.classifier_dropout ?? read.hidden_dropout_prob);
+    this.classifier = nn_linear(read.hidden_size, this.num_labels, factory(options));
     initHfWeights(this.classifier, read.initializer_range);
   }
 
@@ -94,9 +94,9 @@ export class BertPredictionHeadTransform extends nn_Module {
 
   constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
-    this.dense = new Linear(config.hidden_size, config.hidden_size, factory(options));
+    this.dense = nn_linear(config.hidden_size, config.hidden_size, factory(options));
     this.transform_act_fn = hfActivation(config.hidden_act);
-    this.LayerNorm = new LayerNorm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
+    this.LayerNorm = nn_layer_norm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -118,7 +118,7 @@ export class BertLMPredictionHead extends nn_Module {
   constructor(config: BertConfig, options: FactoryOptions = {}) {
     super();
     this.transform = new BertPredictionHeadTransform(config, options);
-    this.decoder = new Linear(config.hidden_size, config.vocab_size, factory(options));
+    this.decoder = nn_linear(config.hidden_size, config.vocab_size, factory(options));
     this.bias = nn_parameter(torch_zeros(config.vocab_size, factory(options)));
   }
 

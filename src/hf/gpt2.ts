@@ -7,11 +7,11 @@ import { checkBoolean, checkInteger, checkOptions, failRange, optionKeys } from 
 import { torch_arange } from '../ops/creation.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { nnf_scaled_dot_product_attention } from '../nn/attention.js';
-import { ModuleList } from '../nn/containers.js';
+import { nn_module_list, type ModuleList } from '../nn/containers.js';
 import { nnf_cross_entropy } from '../nn/functional.js';
-import { Conv1D } from '../nn/hf_conv1d.js';
+import { hf_conv1d, type Conv1D } from '../nn/hf_conv1d.js';
 import { nn_init_normal_ } from '../nn/init.js';
-import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.js';
+import { nn_dropout, nn_embedding, nn_layer_norm, nn_linear, type Dropout, type Embedding, type LayerNorm, type Linear } from '../nn/layers.js';
 import { nn_Module } from '../nn/module.js';
 import { factory, type FactoryOptions } from '../nn/options.js';
 import { causalMask, type AttentionMask } from './attention_masks.js';
@@ -89,10 +89,10 @@ export class GPT2Attention extends nn_Module {
     let scaling = config.scale_attn_weights ? this.head_dim ** -0.5 : 1;
     if (config.scale_attn_by_inverse_layer_idx) scaling /= layer_idx + 1;
     this.scaling = scaling;
-    this.c_attn = new Conv1D(3 * this.embed_dim, this.embed_dim, factory(options));
-    this.c_proj = new Conv1D(this.embed_dim, this.embed_dim, factory(options));
-    this.attn_dropout = new Dropout(config.attn_pdrop);
-    this.resid_dropout = new Dropout(config.resid_pdrop);
+    this.c_attn = hf_conv1d(3 * this.embed_dim, this.embed_dim, factory(options));
+    this.c_proj = hf_conv1d(this.embed_dim, this.embed_dim, factory(options));
+    this.attn_dropout = nn_dropout(config.attn_pdrop);
+    this.resid_dropout = nn_dropout(config.resid_pdrop);
   }
 
   /** Attention of `hidden` (batch x positions x n_embd) over the cached positions (in `cache`'s `layer`) and its own. */
@@ -123,10 +123,10 @@ export class GPT2MLP extends nn_Module {
   constructor(config: GPT2Config, options: FactoryOptions = {}) {
     super();
     const inner = config.n_inner ?? 4 * config.n_embd;
-    this.c_fc = new Conv1D(inner, config.n_embd, factory(options));
-    this.c_proj = new Conv1D(config.n_embd, inner, factory(options));
+    this.c_fc = hf_conv1d(inner, config.n_embd, factory(options));
+    this.c_proj = hf_conv1d(config.n_embd, inner, factory(options));
     this.act = hfActivation(config.activation_function);
-    this.dropout = new Dropout(config.resid_pdrop);
+    this.dropout = nn_dropout(config.resid_pdrop);
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -148,9 +148,9 @@ export class GPT2Block extends nn_Module {
 
   constructor(config: GPT2Config, layer_idx: number, options: FactoryOptions = {}) {
     super();
-    this.ln_1 = new LayerNorm(config.n_embd, { eps: config.layer_norm_epsilon, ...factory(options) });
+    this.ln_1 = nn_layer_norm(config.n_embd, { eps: config.layer_norm_epsilon, ...factory(options) });
     this.attn = new GPT2Attention(config, layer_idx, options);
-    this.ln_2 = new LayerNorm(config.n_embd, { eps: config.layer_norm_epsilon, ...factory(options) });
+    this.ln_2 = nn_layer_norm(config.n_embd, { eps: config.layer_norm_epsilon, ...factory(options) });
     this.mlp = new GPT2MLP(config, options);
   }
 
@@ -210,11 +210,11 @@ export class GPT2Model extends nn_Module {
     super();
     this.config = gpt2_config(config);
     const { n_embd, n_layer } = this.config;
-    this.wte = new Embedding(this.config.vocab_size, n_embd, factory(options));
-    this.wpe = new Embedding(this.config.n_positions, n_embd, factory(options));
-    this.drop = new Dropout(this.config.embd_pdrop);
-    this.h = new ModuleList(Array.from({ length: n_layer }, (_, i) => new GPT2Block(this.config, i, options)));
-    this.ln_f = new LayerNorm(n_embd, { eps: this.config.layer_norm_epsilon, ...factory(options) });
+    this.wte = nn_embedding(this.config.vocab_size, n_embd, factory(options));
+    this.wpe = nn_embedding(this.config.n_positions, n_embd, factory(options));
+    this.drop = nn_dropout(this.config.embd_pdrop);
+    this.h = nn_module_list(Array.from({ length: n_layer }, (_, i) => new GPT2Block(this.config, i, options)));
+    this.ln_f = nn_layer_norm(n_embd, { eps: this.config.layer_norm_epsilon, ...factory(options) });
     initGpt2Weights(this, this.config);
   }
 
@@ -281,7 +281,7 @@ export class GPT2LMHeadModel extends nn_Module {
     super();
     this.transformer = new GPT2Model(config, options);
     const { n_embd, vocab_size, tie_word_embeddings, initializer_range } = this.transformer.config;
-    this.lm_head = new Linear(n_embd, vocab_size, { bias: false, ...factory(options) });
+    this.lm_head = nn_linear(n_embd, vocab_size, { bias: false, ...factory(options) });
     if (tie_word_embeddings) this.lm_head.weight = this.transformer.wte.weight;
     else nn_init_normal_(this.lm_head.weight, 0, initializer_range);
     this.tied_weights_keys = tie_word_embeddings ? { 'lm_head.weight': 'transformer.wte.weight' } : {};

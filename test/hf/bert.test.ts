@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bert_config, BertForMaskedLM, BertForSequenceClassification, BertModel, torch_load_safetensors, torch_tensor, type Tensor } from '../../src/index.js';
+import { bert_config, BertForMaskedLM, BertForSequenceClassification, BertModel, lora_apply, torch_load_safetensors, torch_tensor, type Tensor } from '../../src/index.js';
 import { makerFor } from '../../src/hf/registry.js';
 import { thrown } from '../fixtures/helpers.js';
 import { describe_with_hf, run_hf_python } from './harness.js';
@@ -76,6 +76,15 @@ it('applies dropout in training mode only, and trains', () => {
   expect(model.bert.encoder.layer[0]!.attention.self.query.weight.grad!.isfinite().all().item()).toBe(true);
   model.eval();
   expect(maxDiff(model(ids).logits, model(ids).logits)).toBe(0);
+});
+
+it("builds its layers with the library's generators, so LoRA finds them under PEFT's target_modules", () => {
+  const model = new BertForSequenceClassification(TINY);
+  lora_apply(model, { target_modules: ['query', 'value'], r: 2 });
+  expect(Object.keys(model.state_dict()).filter((name) => name.includes('.self.query.'))).toEqual([
+    'bert.encoder.layer.0.attention.self.query.base_layer.weight', 'bert.encoder.layer.0.attention.self.query.base_layer.bias',
+    'bert.encoder.layer.0.attention.self.query.lora_A.default.weight', 'bert.encoder.layer.0.attention.self.query.lora_B.default.weight',
+  ]);
 });
 
 describe_with_hf('BERT against transformers', () => {
