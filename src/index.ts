@@ -91,7 +91,7 @@ export { type JobEvent, type JobProgress } from './jobs/protocol.js';
 export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';
 export {
   GPT2Model, GPT2LMHeadModel, GPT2Block, GPT2Attention, GPT2MLP, gpt2_config, hf_causal_lm_loss,
-  type GPT2Config, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type CausalLMOutput,
+  type GPT2Config, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type GPT2LMHeadModelOutput,
 } from './hf/gpt2.js';
 export { KeyValueCache, type KeyValueCacheLike } from './hf/kv_cache.js';
 export {

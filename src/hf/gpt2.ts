@@ -250,7 +250,7 @@ export interface GPT2LMHeadModelForwardOptions extends GPT2ForwardOptions {
 const LM_FORWARD_KEYS = optionKeys<GPT2LMHeadModelForwardOptions>({ ...FORWARD_KEYS_OBJECT, labels: true, logits_to_keep: true });
 
 /** What `GPT2LMHeadModel` returns. */
-export interface CausalLMOutput {
+export interface GPT2LMHeadModelOutput {
   /** batch x positions x vocab_size. */
   logits: Tensor;
   /** The cache given or started (`use_cache`), grown by this call; else null. */
@@ -292,7 +292,7 @@ export class GPT2LMHeadModel extends nn_Module {
     return this.transformer.config;
   }
 
-  override forward(input_ids: Tensor, options: GPT2LMHeadModelForwardOptions = {}): CausalLMOutput {
+  override forward(input_ids: Tensor, options: GPT2LMHeadModelForwardOptions = {}): GPT2LMHeadModelOutput {
     const { labels = null, logits_to_keep = 0, ...rest } = checkOptions(options, LM_FORWARD_KEYS, 'GPT2LMHeadModel forward');
     if (checkInteger(logits_to_keep, 'logits_to_keep') < 0) failRange('a non-negative integer', 'logits_to_keep', logits_to_keep);
     const { last_hidden_state, past_key_values } = this.transformer(input_ids, rest);
