@@ -1,0 +1,201 @@
+// BERT's heads as transformers 5.18 has them: sequence classification (the pooled first
+// position through dropout and a linear classifier, with transformers' loss for each
+// problem_type) and masked language modelling (a transform, then a decoder tied to the word
+// embeddings). The encoder is in bert.ts.
+import { checkOptions, optionKeys } from '../core/validate.js';
+import { checkTensor, type Tensor } from '../ops/tensor.js';
+import { nnf_binary_cross_entropy_with_logits, nnf_cross_entropy, nnf_mse_loss } from '../nn/functional.js';
+import { nn_dropout, nn_layer_norm, nn_linear, type Dropout, type LayerNorm, type Linear } from '../nn/layers.js';
+import { nn_Module } from '../nn/module.js';
+import { nn_parameter } from '../nn/registry.js';
+import { factory, type FactoryOptions } from '../nn/options.js';
+import { torch_zeros } from '../ops/creation.js';
+import { hfActivation, type HfActivation } from './activations.js';
+import { BertModel, type BertConfig, type BertForwardOptions } from './bert.js';
+import type { HfConfig } from './config.js';
+import { initHfWeights } from './config_fields.js';
+import { registerArchitecture } from './registry.js';
+
+/** A BERT head's forward options: BertModel's and `labels`. */
+export interface BertHeadForwardOptions extends BertForwardOptions {
+  /** The targets, for `loss`: see each head. */
+  labels?: Tensor | null;
+}
+
+const HEAD_KEYS = optionKeys<BertHeadForwardOptions>({ attention_mask: true, token_type_ids: true, position_ids: true, labels: true });
+
+/** What a BERT head returns. */
+export interface BertHeadOutput {
+  logits: Tensor;
+  /** transformers' loss for `labels`; null without them. */
+  loss: Tensor | null;
+}
+
+/**
+ * transformers' `BertForSequenceClassification`: BertModel, dropout on the pooled output, and a
+ * linear classifier to `num_labels` (config.json's id2label size, else num_labels, else 2). With
+ * `labels` the loss is transformers' for config.json's `problem_type`, or, without one, for what
+ * the labels are: regression (one label: mean squared error), single-label (int64 labels:
+ * cross-entropy), multi-label (float labels: binary cross-entropy with logits).
+ *
+ * @example
+ * const classifier = new BertForSequenceClassification(JSON.parse(readFileSync('bert/config.json', 'utf8')));
+ * const { logits, loss } = classifier(input_ids, { attention_mask, labels: torch_tensor([1, 0], { dtype: 'int64' }) });
+ */
+export class BertForSequenceClassification extends nn_Module {
+  declare bert: BertModel;
+  declare dropout: Dropout;
+  declare classifier: Linear;
+  readonly num_labels: number;
+
+  /** `config`: config.json's object (or a BertConfig read from one); `options`: where and as what the parameters are made. */
+  constructor(config: HfConfig, options: FactoryOptions = {}) {
+    super();
+    this.bert = new BertModel(config, factory(options));
+    const read = this.bert.config;
+    this.num_labels = read.id2label !== null ? Object.keys(read.id2label).length : read.num_labels ?? 2;
+    this.dropout = nn_dropout(read.classifier_dropout ?? read.hidden_dropout_prob);
+    this.classifier = nn_linear(read.hidden_size, this.num_labels, factory(options));
+    initHfWeights(this.classifier, read.initializer_range);
+  }
+
+  /** The config as read. */
+  get config(): BertConfig {
+    return this.bert.config;
+  }
+
+  override forward(input_ids: Tensor, options: BertHeadForwardOptions = {}): BertHeadOutput {
+    const { labels = null, ...rest } = checkOptions(options, HEAD_KEYS, 'BertForSequenceClassification forward');
+    const logits = this.classifier(this.dropout(this.bert(input_ids, rest).pooler_output!));
+    return { logits, loss: labels === null ? null : this.loss(logits, checkTensor(labels, 'labels')) };
+  }
+
+  // transformers' choice of loss: config.json's problem_type, else by num_labels and the labels' dtype.
+  private loss(logits: Tensor, labels: Tensor): Tensor {
+    const n = this.num_labels;
+    const problem = this.config.problem_type
+      ?? (n === 1 ? 'regression' : labels.dtype === 'int64' || labels.dtype === 'int32' ? 'single_label_classification' : 'multi_label_classification');
+    if (problem === 'regression') return n === 1 ? nnf_mse_loss(logits.squeeze(), labels.squeeze()) : nnf_mse_loss(logits, labels);
+    if (problem === 'single_label_classification') return nnf_cross_entropy(logits.view(-1, n), labels.view(-1));
+    return nnf_binary_cross_entropy_with_logits(logits, labels);
+  }
+}
+
+/**
+ * The masked-LM head's transform: dense, hidden_act, layer norm.
+ *
+ * @example
+ * mlm.cls.predictions.transform.dense.weight.shape; // [hidden_size, hidden_size]
+ */
+export class BertPredictionHeadTransform extends nn_Module {
+  declare dense: Linear;
+  declare LayerNorm: LayerNorm;
+  readonly transform_act_fn: HfActivation;
+
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
+    super();
+    this.dense = nn_linear(config.hidden_size, config.hidden_size, factory(options));
+    this.transform_act_fn = hfActivation(config.hidden_act);
+    this.LayerNorm = nn_layer_norm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
+  }
+
+  override forward(hidden: Tensor): Tensor {
+    return this.LayerNorm(this.transform_act_fn(this.dense(hidden)));
+  }
+}
+
+/**
+ * The transform, then `decoder` to vocab_size scores; `bias` is the decoder's bias when tied.
+ *
+ * @example
+ * mlm.cls.predictions.decoder.weight === mlm.bert.embeddings.word_embeddings.weight; // true: tied
+ */
+export class BertLMPredictionHead extends nn_Module {
+  declare transform: BertPredictionHeadTransform;
+  declare decoder: Linear;
+  declare bias: Tensor;
+
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
+    super();
+    this.transform = new BertPredictionHeadTransform(config, options);
+    this.decoder = nn_linear(config.hidden_size, config.vocab_size, factory(options));
+    this.bias = nn_parameter(torch_zeros(config.vocab_size, factory(options)));
+  }
+
+  override forward(hidden: Tensor): Tensor {
+    return this.decoder(this.transform(hidden));
+  }
+}
+
+/**
+ * transformers' BertOnlyMLMHead: `predictions`.
+ *
+ * @example
+ * const scores = mlm.cls(last_hidden_state); // batch x positions x vocab_size
+ */
+export class BertOnlyMLMHead extends nn_Module {
+  declare predictions: BertLMPredictionHead;
+
+  constructor(config: BertConfig, options: FactoryOptions = {}) {
+    super();
+    this.predictions = new BertLMPredictionHead(config, options);
+  }
+
+  override forward(hidden: Tensor): Tensor {
+    return this.predictions(hidden);
+  }
+}
+
+/**
+ * transformers' `BertForMaskedLM`: BertModel without the pooler, and the masked-LM head whose
+ * decoder weight is the word embedding and whose decoder bias is `cls.predictions.bias` (unless
+ * config.json's `tie_word_embeddings` is false). With `labels` (batch x positions, int64, -100
+ * where not masked) the loss is the cross-entropy over the rest.
+ *
+ * @example
+ * const mlm = new BertForMaskedLM(JSON.parse(readFileSync('bert/config.json', 'utf8')));
+ * const { logits } = mlm(input_ids, { attention_mask }); // batch x positions x vocab_size
+ */
+export class BertForMaskedLM extends nn_Module {
+  declare bert: BertModel;
+  declare cls: BertOnlyMLMHead;
+  /** Parameters saved once under the second name and shared under the first (transformers' `_tied_weights_keys`). */
+  readonly tied_weights_keys: Readonly<Record<string, string>>;
+
+  /** `config`: config.json's object (or a BertConfig read from one); `options`: where and as what the parameters are made. */
+  constructor(config: HfConfig, options: FactoryOptions = {}) {
+    super();
+    this.bert = new BertModel(config, { add_pooling_layer: false, ...factory(options) });
+    this.cls = new BertOnlyMLMHead(this.bert.config, options);
+    initHfWeights(this.cls, this.bert.config.initializer_range);
+    const predictions = this.cls.predictions;
+    const tied = this.bert.config.tie_word_embeddings;
+    if (tied) {
+      predictions.decoder.weight = this.bert.embeddings.word_embeddings.weight;
+      predictions.decoder.bias = predictions.bias;
+    }
+    this.tied_weights_keys = tied
+      ? { 'cls.predictions.decoder.weight': 'bert.embeddings.word_embeddings.weight', 'cls.predictions.decoder.bias': 'cls.predictions.bias' } : {};
+  }
+
+  /** The config as read. */
+  get config(): BertConfig {
+    return this.bert.config;
+  }
+
+  override forward(input_ids: Tensor, options: BertHeadForwardOptions = {}): BertHeadOutput {
+    const { labels = null, ...rest } = checkOptions(options, HEAD_KEYS, 'BertForMaskedLM forward');
+    const logits = this.cls(this.bert(input_ids, rest).last_hidden_state);
+    const vocab = this.config.vocab_size;
+    return { logits, loss: labels === null ? null : nnf_cross_entropy(logits.view(-1, vocab), checkTensor(labels, 'labels').view(-1)) };
+  }
+}
+
+registerArchitecture({
+  model_type: 'bert',
+  classes: {
+    BertModel: (config, options?: FactoryOptions) => new BertModel(config, factory(options ?? {})),
+    BertForSequenceClassification: (config, options?: FactoryOptions) => new BertForSequenceClassification(config, options),
+    BertForMaskedLM: (config, options?: FactoryOptions) => new BertForMaskedLM(config, options),
+  },
+});

@@ -1,0 +1,59 @@
+# transformers' GPT-2 on tiny random checkpoints, for test/hf/gpt2.test.ts: makes each
+# checkpoint with save_pretrained in OUT/<name>, and writes OUT/<name>/reference.safetensors with
+# the inputs it used and transformers' outputs (logits plain, with a padding attention_mask, with
+# a key/value cache, greedy generation from a left-padded batch, the loss with labels and the
+# gradients of a few parameters), and its state_dict's names as metadata; and OUT/activations.
+# safetensors with transformers' activations (ACT2FN, which config.json names) of one input.
+# Usage: python gpt2_reference.py OUT ACTIVATION...
+import json
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+from transformers import GPT2Config, GPT2LMHeadModel
+from transformers.activations import ACT2FN
+
+torch.set_num_threads(1)
+out = Path(sys.argv[1])
+
+CHECKPOINTS = {
+    # transformers' defaults but for the sizes.
+    "base": dict(),
+    # every field GPT-2 reads at a value other than its default.
+    "variant": dict(activation_function="gelu", n_inner=48, scale_attn_by_inverse_layer_idx=True,
+                    reorder_and_upcast_attn=True, tie_word_embeddings=False, layer_norm_epsilon=1e-6),
+}
+GRADIENTS = ["transformer.h.0.attn.c_attn.weight", "transformer.h.1.mlp.c_fc.bias", "transformer.wte.weight", "transformer.wpe.weight"]
+
+for seed, (name, fields) in enumerate(CHECKPOINTS.items()):
+    torch.manual_seed(seed)
+    config = GPT2Config(n_layer=2, n_embd=32, n_head=4, vocab_size=97, n_positions=64, bos_token_id=0, eos_token_id=0, **fields)
+    model = GPT2LMHeadModel(config).eval()
+    model.save_pretrained(out / name)
+
+    input_ids = torch.randint(1, 97, (2, 9))
+    # left padding on the second row, as for batched generation
+    attention_mask = torch.ones(2, 9, dtype=torch.int64)
+    attention_mask[1, :3] = 0
+    with torch.no_grad():
+        logits = model(input_ids).logits
+        masked = model(input_ids, attention_mask=attention_mask).logits
+        first = model(input_ids[:, :6], use_cache=True)
+        cached = model(input_ids[:, 6:], past_key_values=first.past_key_values, use_cache=True).logits
+        generated = model.generate(input_ids, attention_mask=attention_mask, max_new_tokens=6, do_sample=False, pad_token_id=0, eos_token_id=None)
+    output = model(input_ids, labels=input_ids)
+    output.loss.backward()
+    tensors = {
+        "input_ids": input_ids, "attention_mask": attention_mask, "logits": logits, "masked_logits": masked,
+        "cached_logits": cached, "generated": generated, "loss": output.loss.detach().reshape(1),
+    }
+    parameters = dict(model.named_parameters())
+    for gradient in GRADIENTS:
+        tensors[f"grad.{gradient}"] = parameters[gradient].grad
+    metadata = {"state_dict_keys": json.dumps(list(model.state_dict().keys()))}
+    save_file({key: value.contiguous() for key, value in tensors.items()}, str(out / name / "reference.safetensors"), metadata)
+x = torch.linspace(-12, 12, 241)
+activations = {name: ACT2FN[name](x).clone() for name in sys.argv[2:]}  # clone: "linear" returns x itself
+save_file({"input": x, **{f"act.{name}": value.contiguous() for name, value in activations.items()}}, str(out / "activations.safetensors"))
+print("ok")
