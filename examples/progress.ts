@@ -14,8 +14,8 @@ export class Progress {
 
   constructor(private readonly epochs: number, private readonly unit = 'epoch') {}
 
-  /** Called each step; reads the loss (a device sync) only when it redraws. */
-  tick(epoch: number, loss: Tensor): void {
+  /** Called each step; reads a tensor loss (a device sync) only when it redraws. */
+  tick(epoch: number, loss: Tensor | number): void {
     if (!this.draw) return;
     const now = performance.now();
     if (now - this.lastDraw < 200) return;
@@ -24,7 +24,7 @@ export class Progress {
     const filled = Math.round(((epoch - 1) / this.epochs) * width);
     const elapsed = ((now - this.started) / 1000).toFixed(0);
     const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
-    process.stderr.write(`\r[${bar}] ${this.unit} ${epoch}/${this.epochs}  batch loss ${formatR(loss.item() as number)}  ${elapsed}s `);
+    process.stderr.write(`\r[${bar}] ${this.unit} ${epoch}/${this.epochs}  batch loss ${formatR(typeof loss === 'number' ? loss : loss.item() as number)}  ${elapsed}s `);
   }
 
   /** Prints a line above the bar. */

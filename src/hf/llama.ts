@@ -15,6 +15,7 @@ import { nn_Module } from '../nn/module.js';
 import { nn_parameter } from '../nn/registry.js';
 import type { FactoryOptions } from '../nn/options.js';
 import type { HfConfig } from './config.js';
+import { initHfWeights } from './config_fields.js';
 import { HfCache, checkAttentionMask, checkCache, layerMask, type KeyValueCacheLike, type LayerMask } from './cache.js';
 import { readLlamaConfig, type LlamaSettings } from './llama_config.js';
 import { registerArchitecture } from './registry.js';
@@ -225,6 +226,8 @@ export class LlamaModel extends nn_Module {
     this.layers = nn_module_list(Array.from({ length: settings.num_hidden_layers }, (_, i) => new LlamaDecoderLayer(settings, i, options)));
     this.norm = new LlamaRMSNorm(settings.hidden_size, settings.rms_norm_eps, options);
     this.rotary_emb = new LlamaRotaryEmbedding(settings.rope);
+    // transformers' _init_weights: a new model's linear and embedding weights N(0, initializer_range²).
+    if (options.device !== 'meta') initHfWeights(this, settings.initializer_range);
   }
 
   /** The transformers class this is (config.json's `architectures` when saved). */
@@ -281,6 +284,7 @@ export class LlamaForCausalLM extends nn_Module {
     const { hidden_size, vocab_size, tie_word_embeddings } = this.model.settings;
     this.lm_head = nn_linear(hidden_size, vocab_size, { bias: false, ...options });
     if (tie_word_embeddings) this.lm_head.weight = this.model.embed_tokens.weight;
+    else if (options.device !== 'meta') initHfWeights(this.lm_head, this.model.settings.initializer_range);
   }
 
   /** config.json, as read. */

@@ -24,6 +24,8 @@ export interface LlamaSettings {
   readonly mlp_bias: boolean;
   readonly attention_dropout: number;
   readonly pad_token_id: number | null;
+  /** The standard deviation of a new model's random weights (transformers' _init_weights). */
+  readonly initializer_range: number;
   readonly rope: RopeSettings;
   /** Each layer's sliding window (a query sees that many positions, itself included), or null. */
   readonly windows: readonly (number | null)[];
@@ -44,8 +46,8 @@ const silu: FieldSpec<string> = {
   default: 'silu', check: (value, name) => (value === 'silu' ? value : failRange('"silu", the only activation torchlora\'s Llama implements', where(name), value)),
 };
 
-// Fields every type reads; rope fields are read by readRope; initializer_range only seeds
-// random initialisation, which loading replaces; transformers 4.48-4.50 saved
+// Fields every type reads; rope fields are read by readRope; initializer_range only seeds a
+// new model's random weights, which loading replaces; transformers 4.48-4.50 saved
 // _attn_implementation_autoset, which says how it ran, not what it computes.
 const COMMON = {
   hidden_act: silu, rms_norm_eps: number(1e-6), tie_word_embeddings: bool(false), attention_dropout: number(0),
@@ -87,7 +89,7 @@ export function readLlamaConfig(config: HfConfig): LlamaSettings {
     model_type, vocab_size: read.vocab_size, hidden_size: read.hidden_size, intermediate_size: read.intermediate_size, num_hidden_layers: layers,
     num_attention_heads: heads, num_key_value_heads: kvHeads, head_dim, rms_norm_eps: read.rms_norm_eps, tie_word_embeddings: read.tie_word_embeddings,
     qkv_bias: model_type === 'qwen2' || read.attention_bias === true, o_bias: read.attention_bias === true, mlp_bias: read.mlp_bias === true,
-    attention_dropout: read.attention_dropout, pad_token_id: (pad as number | null | undefined) ?? null,
+    attention_dropout: read.attention_dropout, pad_token_id: (pad as number | null | undefined) ?? null, initializer_range: read.initializer_range,
     rope: readRope(config, head_dim, read.max_position_embeddings), windows: Object.freeze(windows),
   });
 }

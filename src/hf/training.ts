@@ -73,19 +73,27 @@ export function hf_decay_parameter_names(model: nn_Module): string[] {
     .filter((name) => !inNorms.has(name) && !NO_DECAY.some((pattern) => pattern.test(name.toLowerCase())));
 }
 
+/** One parameter group of hf_param_groups. */
+export interface DecayGroup {
+  params: Tensor[];
+  weight_decay: number;
+}
+
 /**
- * The Trainer's two parameter groups for AdamW: the trainable parameters that take weight
- * decay, at `weight_decay`, and the rest, at 0.
+ * The Trainer's parameter groups for AdamW: the trainable parameters that take weight decay,
+ * at `weight_decay`, and the rest, at 0. A group with no parameters is left out (LoRA's A and
+ * B all decay), since an optimizer refuses an empty group.
  *
  * @example
  * const opt = optim_adamw(hf_param_groups(model, 0.01), { lr: 2e-4 });
  */
-export function hf_param_groups(model: nn_Module, weight_decay: number): [{ params: Tensor[]; weight_decay: number }, { params: Tensor[]; weight_decay: number }] {
-  if (typeof weight_decay !== 'number' || !(weight_decay >= 0)) failRange('a non-negative number', 'weight_decay', weight_decay);
+export function hf_param_groups(model: nn_Module, weight_decay: number): DecayGroup[] {
+  if (typeof weight_decay !== 'number' || !(weight_decay >= 0) || !Number.isFinite(weight_decay)) failRange('a non-negative number', 'weight_decay', weight_decay);
   const decayed = new Set(hf_decay_parameter_names(model));
   const trainable = Object.entries(model.named_parameters()).filter(([, parameter]) => parameter.requires_grad);
-  return [
+  const groups = [
     { params: trainable.filter(([name]) => decayed.has(name)).map(([, p]) => p), weight_decay },
     { params: trainable.filter(([name]) => !decayed.has(name)).map(([, p]) => p), weight_decay: 0 },
   ];
+  return groups.filter((group) => group.params.length > 0);
 }

@@ -94,12 +94,15 @@ describe_with_hf('Hugging Face training pieces against transformers', () => {
     expect(Object.keys(model.named_parameters())).toEqual(reference.all);
     expect(hf_decay_parameter_names(model).sort()).toEqual([...reference.decay].sort());
     model.lm_head.bias!.requires_grad_(false);
-    const [decayed, other] = hf_param_groups(model, 0.01);
+    const [decayed, other] = hf_param_groups(model, 0.01) as [ReturnType<typeof hf_param_groups>[0], ReturnType<typeof hf_param_groups>[0]];
     const named = new Map(Object.entries(model.named_parameters()).map(([name, p]) => [p, name]));
     expect(decayed.weight_decay).toBe(0.01);
     expect(other.weight_decay).toBe(0);
     expect(decayed.params.map((p) => named.get(p))).toEqual(reference.all.filter((n) => reference.decay.includes(n)));
     expect(other.params.map((p) => named.get(p))).toEqual(reference.all.filter((n) => !reference.decay.includes(n) && n !== 'lm_head.bias'));
     expect(() => hf_param_groups(model, -1)).toThrow(RangeError);
+    // Only decayed parameters trainable (LoRA's A and B): one group, no empty one for the optimizer to refuse.
+    for (const [name, p] of Object.entries(model.named_parameters())) p.requires_grad_(name === 'lm_head.weight');
+    expect(hf_param_groups(model, 0.1).map((group) => group.params.map((p) => named.get(p)))).toEqual([['lm_head.weight']]);
   });
 });
