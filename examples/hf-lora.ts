@@ -85,9 +85,11 @@ if (flags.model === undefined) {
   const stream = new TokenStream((await Promise.all(modern.map((speech) => tokenizer.encode(speech.text)))).flatMap((ids) => [...ids, eos]));
   const steps = number('steps');
   const progress = new Progress(steps, 'step');
+  const started = performance.now();
   const losses = train(model as unknown as CausalLm, stream, { ...batching, steps, lr: number('lr', { integer: false, min: 0 }), weight_decay: 0.1, onStep: (step, loss) => progress.tick(step, loss) });
   progress.done();
-  console.log(`pre-trained ${steps} steps on ${stream.ids.length.toLocaleString('en-US')} tokens: loss ${formatR(losses[0]!)} -> ${formatR(losses.at(-1)!)}`);
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`pre-trained ${steps} steps (${seconds.toFixed(1)} s) on ${stream.ids.length.toLocaleString('en-US')} tokens: loss ${formatR(losses[0]!)} -> ${formatR(losses.at(-1)!)}`);
   hf_save(model, baseDir);
   console.log(`saved in Hugging Face's format: ${baseDir}`);
   baseDir = resolve(baseDir);
@@ -124,9 +126,10 @@ const counts = lora_parameter_counts(model);
 console.log(`LoRA: ${counts.trainable.toLocaleString('en-US')} trainable of ${counts.total.toLocaleString('en-US')} parameters`);
 const loraSteps = number('lora-steps');
 const progress = new Progress(loraSteps, 'step');
+const started = performance.now();
 const losses = train(model, fineTune, { ...batching, steps: loraSteps, lr: number('lora-lr', { integer: false, min: 0 }), weight_decay: 0, onStep: (step, loss) => progress.tick(step, loss) });
 progress.done();
-console.log(`LoRA: ${loraSteps} steps, loss ${formatR(losses[0]!)} -> ${formatR(losses.at(-1)!)}`);
+console.log(`LoRA: ${loraSteps} steps (${((performance.now() - started) / 1000).toFixed(1)} s), loss ${formatR(losses[0]!)} -> ${formatR(losses.at(-1)!)}`);
 console.log(`held-out loss on 1790-1860 after the LoRA: ${formatR(heldOutLoss(model, heldOut))}`);
 await sample('with the adapter');
 

@@ -1,19 +1,22 @@
-"""The Hugging Face LoRA benchmark, transformers + peft side of bench/hf.ts (same model, sizes
-and case names). `make DIR` saves the model both sides load (random weights, seed 0);
-`run DIR THREADS STEPS` prints one JSON object: case -> milliseconds (per step, per token).
+"""The Hugging Face LoRA training step, transformers + peft side of bench/hf_lora.ts (same
+model, adapter, optimizer and batch). `make DIR` saves the model both sides load (random
+weights, seed 0); `run DIR THREADS STEPS` prints one JSON object: the best milliseconds per
+step, and the first step's loss (both sides must agree on it).
 
-    .venv/bin/python bench/hf.py make /tmp/hf-bench
-    .venv/bin/python bench/hf.py run /tmp/hf-bench 1 10
+    .venv/bin/python bench/hf_lora.py make /tmp/hf-bench
+    .venv/bin/python bench/hf_lora.py run /tmp/hf-bench 1 10
 """
 import json
 import sys
 import time
 
 import torch
+from transformers.utils import logging
 
-HIDDEN, LAYERS, HEADS, KV_HEADS, INTERMEDIATE, VOCAB = 256, 4, 8, 4, 688, 4096
+logging.disable_progress_bar()
+
+HIDDEN, LAYERS, HEADS, KV_HEADS, INTERMEDIATE, VOCAB = 256, 4, 8, 4, 688, 8000
 BATCH, SEQ = 8, 64
-PROMPT, NEW_TOKENS = 16, 32
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 
 
@@ -49,24 +52,16 @@ def run(path, threads, steps):
     torch.manual_seed(0)
     ids = torch.randint(0, VOCAB, (BATCH, SEQ))
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.01)
-    results = {}
+    first = []
 
     def step():
         loss = model(input_ids=ids, labels=ids).loss
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
+        first.append(loss.item())
 
-    results[f"LoRA train step, batch {BATCH} x {SEQ} (ms)"] = best(step, steps)
-    model.eval()
-    prompt = ids[:1, :PROMPT]
-
-    def generate():
-        with torch.no_grad():
-            model.generate(input_ids=prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=NEW_TOKENS,
-                           min_new_tokens=NEW_TOKENS, do_sample=False, pad_token_id=0)
-
-    results[f"greedy generation, {NEW_TOKENS} tokens (ms per token)"] = best(generate, 2) / NEW_TOKENS
+    results = {"ms": best(step, steps), "loss": first[0]}
     print(json.dumps(results))
 
 
