@@ -1,6 +1,6 @@
-// The field specs GPT-2's and BERT's config tables are made of (readConfig's FieldSpec: a
+// The field specs every architecture's config table is made of (readConfig's FieldSpec: a
 // default and a check whose message names config.json's field), and transformers' generic
-// weight initialisation that both start from.
+// weight initialisation that GPT-2 and BERT start from.
 import { with_no_grad } from '../ops/autograd.js';
 import { checkBoolean, checkFinite, checkPositiveInteger, failRange } from '../core/validate.js';
 import { Conv1D } from '../nn/hf_conv1d.js';
@@ -10,7 +10,9 @@ import type { nn_Module } from '../nn/module.js';
 import { checkProbability } from '../nn/options.js';
 import type { FieldSpec } from './config.js';
 
-const field = (name: string): string => `config.json's ${name}`;
+/** @internal How a message names config.json's field `name`. @example failRange('a divisor of 32', configField('num_key_value_heads'), 5) */
+export const configField = (name: string): string => `config.json's ${name}`;
+const field = configField;
 
 /** A positive integer, `fallback` when config.json leaves it out. */
 export const positive = (fallback?: number): FieldSpec<number> => ({ default: fallback, check: (v, n) => checkPositiveInteger(v, field(n)) });
@@ -29,10 +31,13 @@ export const probability = (fallback: number): FieldSpec<number> => ({ default: 
 /** A boolean. */
 export const flag = (fallback: boolean): FieldSpec<boolean> => ({ default: fallback, check: (v, n) => checkBoolean(v, field(n)) });
 
-/** A boolean torchlora implements only as false (`what` says what false means). */
-export const falseOnly = (what: string): FieldSpec<false> => ({
-  default: false, check: (v, n) => (v === false ? false : failRange(`false (torchlora implements ${what})`, field(n), v)),
+/** A field torchlora implements at one value only, its default (`what` says what that value means). */
+export const only = <T>(value: T, what: string): FieldSpec<T> => ({
+  default: value, check: (v, n) => (v === value ? value : failRange(`${JSON.stringify(value)} (torchlora implements ${what})`, field(n), v)),
 });
+
+/** A boolean torchlora implements only as false (`what` says what false means). */
+export const falseOnly = (what: string): FieldSpec<false> => only(false as const, what);
 
 /** A field the classes built here never read (another head's, or a field transformers 5.18 no longer reads): any value. */
 export const anyValue = (): FieldSpec<unknown> => ({ default: null, check: (v) => v });
