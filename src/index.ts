@@ -109,7 +109,6 @@ export {
   GPT2Model, GPT2LMHeadModel, GPT2Block, GPT2Attention, GPT2MLP, gpt2_config,
   type GPT2Config, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type GPT2LMHeadModelOutput,
 } from './hf/gpt2.js';
-export { KeyValueCache } from './hf/kv_cache.js';
 export {
   BertModel, BertEmbeddings, BertEncoder, BertLayer, BertAttention, BertSelfAttention, BertSelfOutput, BertIntermediate, BertOutput, BertPooler,
   bert_config, type BertConfig, type BertForwardOptions, type BertModelOutput, type BertModelOptions,

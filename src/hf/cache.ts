@@ -1,16 +1,17 @@
-// The key/value cache of a decoder (transformers' DynamicCache) and the attention masks its
-// layers see, decided as transformers' sdpa_mask decides them: no mask at all (SDPA's own
-// causal flag) when nothing is padded and the window does not bite, else a boolean mask,
-// batch x 1 x query x key, true where a query may attend.
-import { torch_arange } from '../ops/creation.js';
+// The key/value cache of every decoder here (transformers' DynamicCache protocol): each
+// attention layer hands its new keys and values to `update` and attends to what it returns (the
+// cached ones first), so that generation feeds only the new tokens. The masks those layers use
+// are in attention_masks.ts.
 import { torch_cat } from '../ops/functions.js';
-import { checkTensor, type Tensor } from '../ops/tensor.js';
+import type { Tensor } from '../ops/tensor.js';
 import { torch_keep } from '../core/scope.js';
-import { fail, failRange } from '../core/validate.js';
+import { fail } from '../core/validate.js';
 
 /** What a decoder's layers ask of a cache (transformers' Cache protocol); HfCache is one. */
 export interface KeyValueCacheLike {
+  /** Positions cached in `layer` (0). */
   get_seq_length(layer?: number): number;
+  /** Appends a layer's new keys and values (batch x heads x positions x head_dim); returns all of them. */
   update(key: Tensor, value: Tensor, layer: number): [Tensor, Tensor];
 }
 
@@ -40,7 +41,7 @@ export class HfCache implements KeyValueCacheLike {
     return this.keys[layer]?.size(-2) ?? 0;
   }
 
-  /** Appends a layer's new keys and values; returns all of them, the cached ones first. */
+  /** Appends a layer's new keys and values; returns all of them, the cached ones first. @example const [k, v] = cache.update(key, value, 0) */
   update(key: Tensor, value: Tensor, layer: number): [Tensor, Tensor] {
     const [oldKey, oldValue] = [this.keys[layer], this.values[layer]];
     // A cat even for the first entry, as transformers' DynamicLayer does: a contiguous copy.
@@ -61,62 +62,4 @@ export class HfCache implements KeyValueCacheLike {
   [Symbol.dispose](): void {
     this.dispose();
   }
-}
-
-/** The mask one attention layer uses: null with `causal` (SDPA's own), or a boolean mask. */
-export interface LayerMask {
-  mask: Tensor | null;
-  causal: boolean;
-}
-
-/** What decides a layer's mask. */
-export interface MaskInputs {
-  batch: number;
-  query: number;
-  /** Positions already cached. */
-  past: number;
-  /** batch x (past + query), 1 (or true) where a token is real, 0 where it is padding. */
-  attention_mask: Tensor | null;
-  /** A query sees only the last `window` positions (itself included); null: all before it. */
-  window: number | null;
-  /** Given with neither a mask nor a cache: positions that restart mark packed sequences. */
-  position_ids: Tensor | null;
-  device: string;
-}
-
-/** @internal Checks a 2-d attention_mask against the batch and the positions it must cover. */
-export function checkAttentionMask(mask: Tensor, batch: number, positions: number): Tensor {
-  checkTensor(mask, 'attention_mask');
-  if (mask.dim() !== 2 || mask.size(0) !== batch || mask.size(1) !== positions) {
-    failRange(`a ${batch} x ${positions} tensor (batch x cached and new positions)`, 'attention_mask', `shape [${mask.shape.join(', ')}]`);
-  }
-  return mask.dtype === 'bool' ? mask : mask.ne(0);
-}
-
-// transformers' find_packed_sequence_indices: a sequence id per position, or null when each row is one sequence.
-function packedSequences(position_ids: Tensor, batch: number): Tensor | null {
-  const ids = position_ids.size(0) === batch ? position_ids : position_ids.expand(batch, -1);
-  const previous = torch_cat([ids.index(':', '0:1').sub(1), ids.index(':', ':-1')], -1);
-  const sequence = ids.sub(previous).ne(1).cumsum(-1);
-  return sequence.index(':', -1).eq(0).all().item() ? null : sequence;
-}
-
-/** @internal The mask of one layer kind (full attention or one window), as transformers makes it for SDPA. */
-export function layerMask(inputs: MaskInputs): LayerMask {
-  const { batch, query, past, window, device } = inputs;
-  const keys = past + query;
-  const padding = inputs.attention_mask;
-  const packed = padding === null && past === 0 && inputs.position_ids !== null ? packedSequences(inputs.position_ids, batch) : null;
-  const windowBites = window !== null && keys >= window;
-  if (!windowBites && packed === null && (query === 1 || keys === query) && (padding === null || padding.all().item())) {
-    return { mask: null, causal: query > 1 };
-  }
-  const queryIndex = torch_arange(past, keys, 1, { dtype: 'int64', device }).unsqueeze(-1);
-  const keyIndex = torch_arange(0, keys, 1, { dtype: 'int64', device }).unsqueeze(0);
-  let mask = keyIndex.le(queryIndex);
-  if (window !== null) mask = mask.logical_and(keyIndex.gt(queryIndex.sub(window)));
-  mask = mask.index(null, null);
-  if (padding !== null) mask = mask.logical_and(padding.index(':', null, null, ':'));
-  if (packed !== null) mask = mask.logical_and(packed.index(':', null, ':', null).eq(packed.index(':', null, null, ':')));
-  return { mask: mask.expand(batch, 1, query, keys), causal: false };
 }

@@ -9,9 +9,10 @@ import { with_no_grad } from '../ops/autograd.js';
 import { torch_scope } from '../core/scope.js';
 import { checkBoolean, checkInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 import type { nn_Module } from '../nn/module.js';
-import { HfCache, checkAttentionMask, type KeyValueCacheLike } from './cache.js';
+import { checkAttentionMask } from './attention_masks.js';
+import { HfCache, type KeyValueCacheLike } from './cache.js';
 
-/** A model `generate` drives: transformers' causal-LM forward (LlamaForCausalLM and its kin). */
+/** A model `generate` drives: transformers' causal-LM forward (LlamaForCausalLM and its kin, GPT2LMHeadModel). */
 export interface HfCausalLM extends nn_Module {
   forward(input_ids: Tensor, options?: { attention_mask?: Tensor | null; position_ids?: Tensor | null; past_key_values?: KeyValueCacheLike | null; logits_to_keep?: number }):
     { logits: Tensor; past_key_values: KeyValueCacheLike | null };

@@ -13,11 +13,11 @@ import { nn_init_normal_ } from '../nn/init.js';
 import { nn_dropout, nn_embedding, nn_layer_norm, nn_linear, type Dropout, type Embedding, type LayerNorm, type Linear } from '../nn/layers.js';
 import { nn_Module } from '../nn/module.js';
 import { factory, type FactoryOptions } from '../nn/options.js';
-import { causalMask, type AttentionMask } from './attention_masks.js';
+import { causalMask, checkAttentionMask, type AttentionMask } from './attention_masks.js';
 import { checkHfActivation, hfActivation, type HfActivation } from './activations.js';
 import { readConfig, type FieldValues, type HfConfig } from './config.js';
 import { anyValue, falseOnly, finite, initHfWeights, nullablePositive, positive, probability, flag } from './config_fields.js';
-import { isKeyValueCache, KeyValueCache, type KeyValueCacheLike } from './kv_cache.js';
+import { checkCache, HfCache, type KeyValueCacheLike } from './cache.js';
 import { registerArchitecture } from './registry.js';
 import { hf_causal_lm_loss } from './training.js';
 
@@ -169,11 +169,11 @@ export interface GPT2ForwardOptions {
   /** batch x new positions, int64: embedded by `wte` and added, as transformers does. */
   token_type_ids?: Tensor | null;
   /**
-   * A cache (a `KeyValueCache`, or any with transformers' protocol) that this call grows; after a
+   * A cache (an `HfCache`, or any with transformers' protocol) that this call grows; after a
    * first call, `input_ids` holds only the new tokens.
    */
   past_key_values?: KeyValueCacheLike | null;
-  /** Without `past_key_values`, start a new KeyValueCache and return it (false). */
+  /** Without `past_key_values`, start a new HfCache and return it (false). */
   use_cache?: boolean;
 }
 
@@ -219,21 +219,22 @@ export class GPT2Model extends nn_Module {
   }
 
   override forward(input_ids: Tensor, options: GPT2ForwardOptions = {}): GPT2ModelOutput {
-    const { attention_mask, position_ids, token_type_ids, past_key_values = null, use_cache = false } = checkOptions(options, FORWARD_KEYS, 'GPT2Model forward');
+    const { attention_mask = null, position_ids = null, token_type_ids, past_key_values = null, use_cache = false } = checkOptions(options, FORWARD_KEYS, 'GPT2Model forward');
     checkTensor(input_ids, 'input_ids');
     if (input_ids.dim() !== 2) failRange('a batch x positions tensor of token ids', 'input_ids', `shape [${input_ids.shape.join(', ')}]`);
     const [batch, positions] = input_ids.shape as [number, number];
-    if (past_key_values !== null && !isKeyValueCache(past_key_values)) failRange('a KeyValueCache (get_seq_length and update) or null', 'past_key_values', past_key_values);
-    const cache = past_key_values ?? (checkBoolean(use_cache, 'use_cache') ? new KeyValueCache() : null);
+    const cache = past_key_values !== null ? checkCache(past_key_values, 'past_key_values') : checkBoolean(use_cache, 'use_cache') ? new HfCache() : null;
     const seen = cache === null ? 0 : cache.get_seq_length();
-    if ((position_ids === null || position_ids === undefined) && seen + positions > this.config.n_positions) {
+    if (position_ids === null && seen + positions > this.config.n_positions) {
       failRange(`at most n_positions (${this.config.n_positions}) positions, cached ones included`, 'input_ids', `${seen} cached and ${positions} new`);
     }
-    const where = position_ids ?? torch_arange(seen, seen + positions, 1, { device: input_ids.device }).unsqueeze(0);
+    const device = input_ids.device;
+    const where = position_ids ?? torch_arange(seen, seen + positions, 1, { device }).unsqueeze(0);
     let hidden = this.wte(input_ids).add(this.wpe(where));
     if (token_type_ids !== null && token_type_ids !== undefined) hidden = hidden.add(this.wte(token_type_ids));
     hidden = this.drop(hidden);
-    const mask = causalMask(attention_mask, batch, positions, seen, input_ids.device);
+    const padding = attention_mask === null ? null : checkAttentionMask(attention_mask, batch, seen + positions);
+    const mask = causalMask({ batch, query: positions, past: seen, attention_mask: padding, window: null, position_ids: cache === null ? position_ids : null, device });
     for (const [layer, block] of [...this.h].entries()) hidden = block(hidden, mask, cache, layer);
     return { last_hidden_state: this.ln_f(hidden), past_key_values: cache };
   }

@@ -15,8 +15,9 @@ import { nn_Module } from '../nn/module.js';
 import { nn_parameter } from '../nn/registry.js';
 import type { FactoryOptions } from '../nn/options.js';
 import type { HfConfig } from './config.js';
+import { checkAttentionMask, causalMask, type AttentionMask } from './attention_masks.js';
+import { HfCache, checkCache, type KeyValueCacheLike } from './cache.js';
 import { initHfWeights } from './config_fields.js';
-import { HfCache, checkAttentionMask, checkCache, layerMask, type KeyValueCacheLike, type LayerMask } from './cache.js';
 import { readLlamaConfig, type LlamaSettings } from './llama_config.js';
 import { registerArchitecture } from './registry.js';
 import { LlamaRotaryEmbedding } from './rope.js';
@@ -81,8 +82,8 @@ function rotateHalf(x: Tensor): Tensor {
 export interface LlamaLayerInputs {
   cos: Tensor;
   sin: Tensor;
-  /** The mask for this layer's window (see cache.ts). */
-  mask: LayerMask;
+  /** The mask for this layer's window (see attention_masks.ts). */
+  mask: AttentionMask;
   cache: KeyValueCacheLike | null;
 }
 
@@ -132,7 +133,7 @@ export class LlamaAttention extends nn_Module {
     const enable_gqa = groups > 1 && inputs.mask.mask === null && this.head_dim <= 256;
     if (groups > 1 && !enable_gqa) [key, value] = [repeatKeyValue(key, groups), repeatKeyValue(value, groups)];
     const attended = nnf_scaled_dot_product_attention(rotatedQuery, key, value, {
-      attn_mask: inputs.mask.mask, dropout_p: this.training ? this.attention_dropout : 0, is_causal: inputs.mask.causal, scale: this.scaling, enable_gqa,
+      attn_mask: inputs.mask.mask, dropout_p: this.training ? this.attention_dropout : 0, is_causal: inputs.mask.is_causal, scale: this.scaling, enable_gqa,
     });
     return this.o_proj(attended.transpose(1, 2).contiguous().reshape(batch, length, -1));
   }
@@ -254,9 +255,9 @@ export class LlamaModel extends nn_Module {
     }
     const positions = position_ids ?? torch_arange(past, past + query, 1, { dtype: 'int64', device: input_ids.device }).unsqueeze(0);
     let hidden = this.embed_tokens(input_ids);
-    const masks = new Map<number | null, LayerMask>();
+    const masks = new Map<number | null, AttentionMask>();
     for (const window of new Set(this.settings.windows)) {
-      masks.set(window, layerMask({ batch, query, past, attention_mask: padding, window, position_ids: cache === null ? position_ids : null, device: input_ids.device }));
+      masks.set(window, causalMask({ batch, query, past, attention_mask: padding, window, position_ids: cache === null ? position_ids : null, device: input_ids.device }));
     }
     const [cos, sin] = this.rotary_emb(hidden, positions);
     let i = 0;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  GPT2LMHeadModel, GPT2Model, KeyValueCache, gpt2_config, torch_cat, torch_load_safetensors, torch_ones, torch_tensor, with_no_grad, type Tensor,
+  GPT2LMHeadModel, GPT2Model, HfCache, gpt2_config, torch_cat, torch_load_safetensors, torch_ones, torch_tensor, with_no_grad, type Tensor,
 } from '../../src/index.js';
 import { HF_ACTIVATION_NAMES, hfActivation } from '../../src/hf/activations.js';
 import { makerFor } from '../../src/hf/registry.js';
@@ -77,7 +77,7 @@ it('makes its parameters where it is asked (hf_load makes them on "meta", then r
 // through the cache, the padding kept masked.
 function greedy(model: GPT2LMHeadModel, input_ids: Tensor, attention_mask: Tensor, steps: number): Tensor {
   return with_no_grad(() => {
-    const cache = new KeyValueCache();
+    const cache = new HfCache();
     let [ids, mask] = [input_ids, attention_mask];
     let positions = mask.cumsum(-1).sub(1).masked_fill(mask.eq(0), 0);
     let inputs = ids;
