@@ -107,11 +107,11 @@ export { LlamaRotaryEmbedding } from './hf/rope.js';
 export type { LlamaSettings } from './hf/llama_config.js';
 export {
   GPT2Model, GPT2LMHeadModel, GPT2Block, GPT2Attention, GPT2MLP, gpt2_config,
-  type GPT2Config, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type GPT2LMHeadModelOutput,
+  type GPT2Settings, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type GPT2LMHeadModelOutput,
 } from './hf/gpt2.js';
 export {
   BertModel, BertEmbeddings, BertEncoder, BertLayer, BertAttention, BertSelfAttention, BertSelfOutput, BertIntermediate, BertOutput, BertPooler,
-  bert_config, type BertConfig, type BertForwardOptions, type BertModelOutput, type BertModelOptions,
+  bert_config, type BertSettings, type BertForwardOptions, type BertModelOutput, type BertModelOptions,
 } from './hf/bert.js';
 export {
   BertForSequenceClassification, BertForMaskedLM, BertOnlyMLMHead, BertLMPredictionHead, BertPredictionHeadTransform,

@@ -53,17 +53,17 @@ const BERT_FIELDS = {
 const BERT_INERT = { position_embedding_type: 'absolute' };
 
 /** A BERT config.json as read: every field BERT computes with, transformers' defaults filled in. */
-export type BertConfig = FieldValues<typeof BERT_FIELDS>;
+export type BertSettings = FieldValues<typeof BERT_FIELDS>;
 
 /**
  * Reads a BERT config.json (`model_type: "bert"`), refusing by name any field torchlora does not
  * implement.
  *
  * @example
- * const config = bert_config(JSON.parse(readFileSync('bert/config.json', 'utf8')));
- * config.hidden_size; // 768
+ * const settings = bert_config(JSON.parse(readFileSync('bert/config.json', 'utf8')));
+ * settings.hidden_size; // 768
  */
-export function bert_config(config: HfConfig): BertConfig {
+export function bert_config(config: HfConfig): BertSettings {
   const read = readConfig(config, 'BERT', BERT_FIELDS, BERT_INERT);
   if (read.hidden_size % read.num_attention_heads !== 0) {
     failRange(`a multiple of num_attention_heads (${read.num_attention_heads})`, "config.json's hidden_size", read.hidden_size);
@@ -84,13 +84,13 @@ export class BertEmbeddings extends nn_Module {
   declare LayerNorm: LayerNorm;
   declare dropout: Dropout;
 
-  constructor(config: BertConfig, options: FactoryOptions = {}) {
+  constructor(settings: BertSettings, options: FactoryOptions = {}) {
     super();
-    this.word_embeddings = nn_embedding(config.vocab_size, config.hidden_size, { padding_idx: config.pad_token_id, ...factory(options) });
-    this.position_embeddings = nn_embedding(config.max_position_embeddings, config.hidden_size, factory(options));
-    this.token_type_embeddings = nn_embedding(config.type_vocab_size, config.hidden_size, factory(options));
-    this.LayerNorm = nn_layer_norm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
-    this.dropout = nn_dropout(config.hidden_dropout_prob);
+    this.word_embeddings = nn_embedding(settings.vocab_size, settings.hidden_size, { padding_idx: settings.pad_token_id, ...factory(options) });
+    this.position_embeddings = nn_embedding(settings.max_position_embeddings, settings.hidden_size, factory(options));
+    this.token_type_embeddings = nn_embedding(settings.type_vocab_size, settings.hidden_size, factory(options));
+    this.LayerNorm = nn_layer_norm(settings.hidden_size, { eps: settings.layer_norm_eps, ...factory(options) });
+    this.dropout = nn_dropout(settings.hidden_dropout_prob);
   }
 
   override forward(input_ids: Tensor, token_type_ids: Tensor | null, position_ids: Tensor | null): Tensor {
@@ -116,14 +116,14 @@ export class BertSelfAttention extends nn_Module {
   readonly num_attention_heads: number;
   readonly attention_head_size: number;
 
-  constructor(config: BertConfig, options: FactoryOptions = {}) {
+  constructor(settings: BertSettings, options: FactoryOptions = {}) {
     super();
-    this.num_attention_heads = config.num_attention_heads;
-    this.attention_head_size = config.hidden_size / config.num_attention_heads;
-    this.query = nn_linear(config.hidden_size, config.hidden_size, factory(options));
-    this.key = nn_linear(config.hidden_size, config.hidden_size, factory(options));
-    this.value = nn_linear(config.hidden_size, config.hidden_size, factory(options));
-    this.dropout = nn_dropout(config.attention_probs_dropout_prob);
+    this.num_attention_heads = settings.num_attention_heads;
+    this.attention_head_size = settings.hidden_size / settings.num_attention_heads;
+    this.query = nn_linear(settings.hidden_size, settings.hidden_size, factory(options));
+    this.key = nn_linear(settings.hidden_size, settings.hidden_size, factory(options));
+    this.value = nn_linear(settings.hidden_size, settings.hidden_size, factory(options));
+    this.dropout = nn_dropout(settings.attention_probs_dropout_prob);
   }
 
   override forward(hidden: Tensor, mask: Tensor | null): Tensor {
@@ -147,11 +147,11 @@ export class BertSelfOutput extends nn_Module {
   declare LayerNorm: LayerNorm;
   declare dropout: Dropout;
 
-  constructor(config: BertConfig, options: FactoryOptions = {}, in_features = config.hidden_size) {
+  constructor(settings: BertSettings, options: FactoryOptions = {}, in_features = settings.hidden_size) {
     super();
-    this.dense = nn_linear(in_features, config.hidden_size, factory(options));
-    this.LayerNorm = nn_layer_norm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
-    this.dropout = nn_dropout(config.hidden_dropout_prob);
+    this.dense = nn_linear(in_features, settings.hidden_size, factory(options));
+    this.LayerNorm = nn_layer_norm(settings.hidden_size, { eps: settings.layer_norm_eps, ...factory(options) });
+    this.dropout = nn_dropout(settings.hidden_dropout_prob);
   }
 
   override forward(hidden: Tensor, input: Tensor): Tensor {
@@ -166,8 +166,8 @@ export class BertSelfOutput extends nn_Module {
  * bert.encoder.layer[0]!.output.dense.weight.shape; // [hidden_size, intermediate_size]
  */
 export class BertOutput extends BertSelfOutput {
-  constructor(config: BertConfig, options: FactoryOptions = {}) {
-    super(config, options, config.intermediate_size);
+  constructor(settings: BertSettings, options: FactoryOptions = {}) {
+    super(settings, options, settings.intermediate_size);
   }
 }
 
@@ -181,10 +181,10 @@ export class BertAttention extends nn_Module {
   declare self: BertSelfAttention;
   declare output: BertSelfOutput;
 
-  constructor(config: BertConfig, options: FactoryOptions = {}) {
+  constructor(settings: BertSettings, options: FactoryOptions = {}) {
     super();
-    this.self = new BertSelfAttention(config, options);
-    this.output = new BertSelfOutput(config, options);
+    this.self = new BertSelfAttention(settings, options);
+    this.output = new BertSelfOutput(settings, options);
   }
 
   override forward(hidden: Tensor, mask: Tensor | null): Tensor {
@@ -202,10 +202,10 @@ export class BertIntermediate extends nn_Module {
   declare dense: Linear;
   readonly intermediate_act_fn: HfActivation;
 
-  constructor(config: BertConfig, options: FactoryOptions = {}) {
+  constructor(settings: BertSettings, options: FactoryOptions = {}) {
     super();
-    this.dense = nn_linear(config.hidden_size, config.intermediate_size, factory(options));
-    this.intermediate_act_fn = hfActivation(config.hidden_act);
+    this.dense = nn_linear(settings.hidden_size, settings.intermediate_size, factory(options));
+    this.intermediate_act_fn = hfActivation(settings.hidden_act);
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -224,11 +224,11 @@ export class BertLayer extends nn_Module {
   declare intermediate: BertIntermediate;
   declare output: BertOutput;
 
-  constructor(config: BertConfig, options: FactoryOptions = {}) {
+  constructor(settings: BertSettings, options: FactoryOptions = {}) {
     super();
-    this.attention = new BertAttention(config, options);
-    this.intermediate = new BertIntermediate(config, options);
-    this.output = new BertOutput(config, options);
+    this.attention = new BertAttention(settings, options);
+    this.intermediate = new BertIntermediate(settings, options);
+    this.output = new BertOutput(settings, options);
   }
 
   override forward(hidden: Tensor, mask: Tensor | null): Tensor {
@@ -246,9 +246,9 @@ export class BertLayer extends nn_Module {
 export class BertEncoder extends nn_Module {
   declare layer: ModuleList<BertLayer>;
 
-  constructor(config: BertConfig, options: FactoryOptions = {}) {
+  constructor(settings: BertSettings, options: FactoryOptions = {}) {
     super();
-    this.layer = nn_module_list(Array.from({ length: config.num_hidden_layers }, () => new BertLayer(config, options)));
+    this.layer = nn_module_list(Array.from({ length: settings.num_hidden_layers }, () => new BertLayer(settings, options)));
   }
 
   override forward(hidden: Tensor, mask: Tensor | null): Tensor {
@@ -266,9 +266,9 @@ export class BertEncoder extends nn_Module {
 export class BertPooler extends nn_Module {
   declare dense: Linear;
 
-  constructor(config: BertConfig, options: FactoryOptions = {}) {
+  constructor(settings: BertSettings, options: FactoryOptions = {}) {
     super();
-    this.dense = nn_linear(config.hidden_size, config.hidden_size, factory(options));
+    this.dense = nn_linear(settings.hidden_size, settings.hidden_size, factory(options));
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -317,19 +317,27 @@ export class BertModel extends nn_Module {
   declare embeddings: BertEmbeddings;
   declare encoder: BertEncoder;
   declare pooler: BertPooler | null;
-  /** The config as read (transformers' defaults filled in). */
-  readonly config: BertConfig;
+  /** config.json's fields as read (transformers' defaults filled in). */
+  readonly settings: BertSettings;
+  /** config.json, as given (hf_save writes it). */
+  readonly config: HfConfig;
 
-  /** `config`: config.json's object (or a BertConfig read from one). */
+  /** `config`: config.json's object. */
   constructor(config: HfConfig, options: BertModelOptions = {}) {
     super();
     const { add_pooling_layer = true } = checkOptions(options, MODEL_KEYS, 'BertModel');
-    this.config = bert_config(config);
-    this.embeddings = new BertEmbeddings(this.config, options);
-    this.encoder = new BertEncoder(this.config, options);
-    if (add_pooling_layer) this.pooler = new BertPooler(this.config, options);
+    this.settings = bert_config(config);
+    this.config = config;
+    this.embeddings = new BertEmbeddings(this.settings, options);
+    this.encoder = new BertEncoder(this.settings, options);
+    if (add_pooling_layer) this.pooler = new BertPooler(this.settings, options);
     else this.register_module('pooler', null);
-    initHfWeights(this, this.config.initializer_range);
+    initHfWeights(this, this.settings.initializer_range);
+  }
+
+  /** The transformers class this is (config.json's `architectures` when saved). @example bert.hf_class // 'BertModel' */
+  get hf_class(): string {
+    return 'BertModel';
   }
 
   override forward(input_ids: Tensor, options: BertForwardOptions = {}): BertModelOutput {
@@ -337,8 +345,8 @@ export class BertModel extends nn_Module {
     checkTensor(input_ids, 'input_ids');
     if (input_ids.dim() !== 2) failRange('a batch x positions tensor of token ids', 'input_ids', `shape [${input_ids.shape.join(', ')}]`);
     const [batch, positions] = input_ids.shape as [number, number];
-    if (position_ids === null && positions > this.config.max_position_embeddings) {
-      failRange(`at most max_position_embeddings (${this.config.max_position_embeddings}) positions`, 'input_ids', `${positions} positions`);
+    if (position_ids === null && positions > this.settings.max_position_embeddings) {
+      failRange(`at most max_position_embeddings (${this.settings.max_position_embeddings}) positions`, 'input_ids', `${positions} positions`);
     }
     const hidden = this.encoder(this.embeddings(input_ids, token_type_ids, position_ids), bidirectionalMask(attention_mask, batch, positions));
     return { last_hidden_state: hidden, pooler_output: this.pooler === null ? null : this.pooler(hidden) };

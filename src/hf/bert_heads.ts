@@ -11,7 +11,7 @@ import { nn_parameter } from '../nn/registry.js';
 import { factory, type FactoryOptions } from '../nn/options.js';
 import { torch_zeros } from '../ops/creation.js';
 import { hfActivation, type HfActivation } from './activations.js';
-import { BertModel, type BertConfig, type BertForwardOptions } from './bert.js';
+import { BertModel, type BertSettings, type BertForwardOptions } from './bert.js';
 import type { HfConfig } from './config.js';
 import { initHfWeights } from './config_fields.js';
 import { registerArchitecture } from './registry.js';
@@ -48,20 +48,25 @@ export class BertForSequenceClassification extends nn_Module {
   declare classifier: Linear;
   readonly num_labels: number;
 
-  /** `config`: config.json's object (or a BertConfig read from one); `options`: where and as what the parameters are made. */
+  /** `config`: config.json's object; `options`: where and as what the parameters are made. */
   constructor(config: HfConfig, options: FactoryOptions = {}) {
     super();
     this.bert = new BertModel(config, factory(options));
-    const read = this.bert.config;
+    const read = this.bert.settings;
     this.num_labels = read.id2label !== null ? Object.keys(read.id2label).length : read.num_labels ?? 2;
     this.dropout = nn_dropout(read.classifier_dropout ?? read.hidden_dropout_prob);
     this.classifier = nn_linear(read.hidden_size, this.num_labels, factory(options));
     initHfWeights(this.classifier, read.initializer_range);
   }
 
-  /** The config as read. */
-  get config(): BertConfig {
+  /** config.json, as given. @example classifier.config.id2label */
+  get config(): HfConfig {
     return this.bert.config;
+  }
+
+  /** The transformers class this is (config.json's `architectures` when saved). @example classifier.hf_class // 'BertForSequenceClassification' */
+  get hf_class(): string {
+    return 'BertForSequenceClassification';
   }
 
   override forward(input_ids: Tensor, options: BertHeadForwardOptions = {}): BertHeadOutput {
@@ -73,7 +78,7 @@ export class BertForSequenceClassification extends nn_Module {
   // transformers' choice of loss: config.json's problem_type, else by num_labels and the labels' dtype.
   private loss(logits: Tensor, labels: Tensor): Tensor {
     const n = this.num_labels;
-    const problem = this.config.problem_type
+    const problem = this.bert.settings.problem_type
       ?? (n === 1 ? 'regression' : labels.dtype === 'int64' || labels.dtype === 'int32' ? 'single_label_classification' : 'multi_label_classification');
     if (problem === 'regression') return n === 1 ? nnf_mse_loss(logits.squeeze(), labels.squeeze()) : nnf_mse_loss(logits, labels);
     if (problem === 'single_label_classification') return nnf_cross_entropy(logits.view(-1, n), labels.view(-1));
@@ -92,11 +97,11 @@ export class BertPredictionHeadTransform extends nn_Module {
   declare LayerNorm: LayerNorm;
   readonly transform_act_fn: HfActivation;
 
-  constructor(config: BertConfig, options: FactoryOptions = {}) {
+  constructor(settings: BertSettings, options: FactoryOptions = {}) {
     super();
-    this.dense = nn_linear(config.hidden_size, config.hidden_size, factory(options));
-    this.transform_act_fn = hfActivation(config.hidden_act);
-    this.LayerNorm = nn_layer_norm(config.hidden_size, { eps: config.layer_norm_eps, ...factory(options) });
+    this.dense = nn_linear(settings.hidden_size, settings.hidden_size, factory(options));
+    this.transform_act_fn = hfActivation(settings.hidden_act);
+    this.LayerNorm = nn_layer_norm(settings.hidden_size, { eps: settings.layer_norm_eps, ...factory(options) });
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -115,11 +120,11 @@ export class BertLMPredictionHead extends nn_Module {
   declare decoder: Linear;
   declare bias: Tensor;
 
-  constructor(config: BertConfig, options: FactoryOptions = {}) {
+  constructor(settings: BertSettings, options: FactoryOptions = {}) {
     super();
-    this.transform = new BertPredictionHeadTransform(config, options);
-    this.decoder = nn_linear(config.hidden_size, config.vocab_size, factory(options));
-    this.bias = nn_parameter(torch_zeros(config.vocab_size, factory(options)));
+    this.transform = new BertPredictionHeadTransform(settings, options);
+    this.decoder = nn_linear(settings.hidden_size, settings.vocab_size, factory(options));
+    this.bias = nn_parameter(torch_zeros(settings.vocab_size, factory(options)));
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -136,9 +141,9 @@ export class BertLMPredictionHead extends nn_Module {
 export class BertOnlyMLMHead extends nn_Module {
   declare predictions: BertLMPredictionHead;
 
-  constructor(config: BertConfig, options: FactoryOptions = {}) {
+  constructor(settings: BertSettings, options: FactoryOptions = {}) {
     super();
-    this.predictions = new BertLMPredictionHead(config, options);
+    this.predictions = new BertLMPredictionHead(settings, options);
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -159,40 +164,42 @@ export class BertOnlyMLMHead extends nn_Module {
 export class BertForMaskedLM extends nn_Module {
   declare bert: BertModel;
   declare cls: BertOnlyMLMHead;
-  /** Parameters saved once under the second name and shared under the first (transformers' `_tied_weights_keys`). */
-  readonly tied_weights_keys: Readonly<Record<string, string>>;
 
-  /** `config`: config.json's object (or a BertConfig read from one); `options`: where and as what the parameters are made. */
+  /** `config`: config.json's object; `options`: where and as what the parameters are made. */
   constructor(config: HfConfig, options: FactoryOptions = {}) {
     super();
     this.bert = new BertModel(config, { add_pooling_layer: false, ...factory(options) });
-    this.cls = new BertOnlyMLMHead(this.bert.config, options);
-    initHfWeights(this.cls, this.bert.config.initializer_range);
+    this.cls = new BertOnlyMLMHead(this.bert.settings, options);
+    initHfWeights(this.cls, this.bert.settings.initializer_range);
     const predictions = this.cls.predictions;
-    const tied = this.bert.config.tie_word_embeddings;
-    if (tied) {
+    if (this.bert.settings.tie_word_embeddings) {
       predictions.decoder.weight = this.bert.embeddings.word_embeddings.weight;
       predictions.decoder.bias = predictions.bias;
     }
-    this.tied_weights_keys = tied
-      ? { 'cls.predictions.decoder.weight': 'bert.embeddings.word_embeddings.weight', 'cls.predictions.decoder.bias': 'cls.predictions.bias' } : {};
   }
 
-  /** The config as read. */
-  get config(): BertConfig {
+  /** config.json, as given. @example mlm.config.vocab_size */
+  get config(): HfConfig {
     return this.bert.config;
+  }
+
+  /** The transformers class this is (config.json's `architectures` when saved). @example mlm.hf_class // 'BertForMaskedLM' */
+  get hf_class(): string {
+    return 'BertForMaskedLM';
   }
 
   override forward(input_ids: Tensor, options: BertHeadForwardOptions = {}): BertHeadOutput {
     const { labels = null, ...rest } = checkOptions(options, HEAD_KEYS, 'BertForMaskedLM forward');
     const logits = this.cls(this.bert(input_ids, rest).last_hidden_state);
-    const vocab = this.config.vocab_size;
+    const vocab = this.bert.settings.vocab_size;
     return { logits, loss: labels === null ? null : nnf_cross_entropy(logits.view(-1, vocab), checkTensor(labels, 'labels').view(-1)) };
   }
 }
 
 registerArchitecture({
   model_type: 'bert',
+  // Buffers files saved before transformers 4.31 hold (transformers makes them, or nothing, at load time).
+  ignored_keys: [/(^|\.)embeddings\.(position_ids|token_type_ids)$/],
   classes: {
     BertModel: (config, options?: FactoryOptions) => new BertModel(config, factory(options ?? {})),
     BertForSequenceClassification: (config, options?: FactoryOptions) => new BertForSequenceClassification(config, options),

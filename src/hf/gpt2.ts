@@ -48,17 +48,17 @@ const GPT2_FIELDS = {
 };
 
 /** A GPT-2 config.json as read: every field GPT-2 computes with, transformers' defaults filled in. */
-export type GPT2Config = FieldValues<typeof GPT2_FIELDS>;
+export type GPT2Settings = FieldValues<typeof GPT2_FIELDS>;
 
 /**
  * Reads a GPT-2 config.json (`model_type: "gpt2"`), refusing by name any field torchlora does not
  * implement.
  *
  * @example
- * const config = gpt2_config(JSON.parse(readFileSync('gpt2/config.json', 'utf8')));
- * config.n_layer; // 12
+ * const settings = gpt2_config(JSON.parse(readFileSync('gpt2/config.json', 'utf8')));
+ * settings.n_layer; // 12
  */
-export function gpt2_config(config: HfConfig): GPT2Config {
+export function gpt2_config(config: HfConfig): GPT2Settings {
   return readConfig(config, 'GPT-2', GPT2_FIELDS);
 }
 
@@ -80,19 +80,19 @@ export class GPT2Attention extends nn_Module {
   /** The factor of the scores: 1/√head_dim (scale_attn_weights), divided by layer_idx + 1 (scale_attn_by_inverse_layer_idx). */
   readonly scaling: number;
 
-  constructor(config: GPT2Config, layer_idx: number, options: FactoryOptions = {}) {
+  constructor(settings: GPT2Settings, layer_idx: number, options: FactoryOptions = {}) {
     super();
-    this.embed_dim = config.n_embd;
-    this.num_heads = config.n_head;
+    this.embed_dim = settings.n_embd;
+    this.num_heads = settings.n_head;
     if (this.embed_dim % this.num_heads !== 0) failRange(`a multiple of n_head (${this.num_heads})`, "config.json's n_embd", this.embed_dim);
     this.head_dim = this.embed_dim / this.num_heads;
-    let scaling = config.scale_attn_weights ? this.head_dim ** -0.5 : 1;
-    if (config.scale_attn_by_inverse_layer_idx) scaling /= layer_idx + 1;
+    let scaling = settings.scale_attn_weights ? this.head_dim ** -0.5 : 1;
+    if (settings.scale_attn_by_inverse_layer_idx) scaling /= layer_idx + 1;
     this.scaling = scaling;
     this.c_attn = hf_conv1d(3 * this.embed_dim, this.embed_dim, factory(options));
     this.c_proj = hf_conv1d(this.embed_dim, this.embed_dim, factory(options));
-    this.attn_dropout = nn_dropout(config.attn_pdrop);
-    this.resid_dropout = nn_dropout(config.resid_pdrop);
+    this.attn_dropout = nn_dropout(settings.attn_pdrop);
+    this.resid_dropout = nn_dropout(settings.resid_pdrop);
   }
 
   /** Attention of `hidden` (batch x positions x n_embd) over the cached positions (in `cache`'s `layer`) and its own. */
@@ -120,13 +120,13 @@ export class GPT2MLP extends nn_Module {
   declare dropout: Dropout;
   readonly act: HfActivation;
 
-  constructor(config: GPT2Config, options: FactoryOptions = {}) {
+  constructor(settings: GPT2Settings, options: FactoryOptions = {}) {
     super();
-    const inner = config.n_inner ?? 4 * config.n_embd;
-    this.c_fc = hf_conv1d(inner, config.n_embd, factory(options));
-    this.c_proj = hf_conv1d(config.n_embd, inner, factory(options));
-    this.act = hfActivation(config.activation_function);
-    this.dropout = nn_dropout(config.resid_pdrop);
+    const inner = settings.n_inner ?? 4 * settings.n_embd;
+    this.c_fc = hf_conv1d(inner, settings.n_embd, factory(options));
+    this.c_proj = hf_conv1d(settings.n_embd, inner, factory(options));
+    this.act = hfActivation(settings.activation_function);
+    this.dropout = nn_dropout(settings.resid_pdrop);
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -146,12 +146,12 @@ export class GPT2Block extends nn_Module {
   declare ln_2: LayerNorm;
   declare mlp: GPT2MLP;
 
-  constructor(config: GPT2Config, layer_idx: number, options: FactoryOptions = {}) {
+  constructor(settings: GPT2Settings, layer_idx: number, options: FactoryOptions = {}) {
     super();
-    this.ln_1 = nn_layer_norm(config.n_embd, { eps: config.layer_norm_epsilon, ...factory(options) });
-    this.attn = new GPT2Attention(config, layer_idx, options);
-    this.ln_2 = nn_layer_norm(config.n_embd, { eps: config.layer_norm_epsilon, ...factory(options) });
-    this.mlp = new GPT2MLP(config, options);
+    this.ln_1 = nn_layer_norm(settings.n_embd, { eps: settings.layer_norm_epsilon, ...factory(options) });
+    this.attn = new GPT2Attention(settings, layer_idx, options);
+    this.ln_2 = nn_layer_norm(settings.n_embd, { eps: settings.layer_norm_epsilon, ...factory(options) });
+    this.mlp = new GPT2MLP(settings, options);
   }
 
   override forward(hidden: Tensor, mask: AttentionMask, cache: KeyValueCacheLike | null = null, layer = 0): Tensor {
@@ -202,20 +202,28 @@ export class GPT2Model extends nn_Module {
   declare drop: Dropout;
   declare h: ModuleList<GPT2Block>;
   declare ln_f: LayerNorm;
-  /** The config as read (transformers' defaults filled in). */
-  readonly config: GPT2Config;
+  /** config.json's fields as read (transformers' defaults filled in). */
+  readonly settings: GPT2Settings;
+  /** config.json, as given (generate reads its eos_token_id, hf_save writes it). */
+  readonly config: HfConfig;
 
-  /** `config`: config.json's object (or a GPT2Config read from one); `options`: where and as what the parameters are made. */
+  /** `config`: config.json's object; `options`: where and as what the parameters are made. */
   constructor(config: HfConfig, options: FactoryOptions = {}) {
     super();
-    this.config = gpt2_config(config);
-    const { n_embd, n_layer } = this.config;
-    this.wte = nn_embedding(this.config.vocab_size, n_embd, factory(options));
-    this.wpe = nn_embedding(this.config.n_positions, n_embd, factory(options));
-    this.drop = nn_dropout(this.config.embd_pdrop);
-    this.h = nn_module_list(Array.from({ length: n_layer }, (_, i) => new GPT2Block(this.config, i, options)));
-    this.ln_f = nn_layer_norm(n_embd, { eps: this.config.layer_norm_epsilon, ...factory(options) });
-    initGpt2Weights(this, this.config);
+    this.settings = gpt2_config(config);
+    this.config = config;
+    const { n_embd, n_layer } = this.settings;
+    this.wte = nn_embedding(this.settings.vocab_size, n_embd, factory(options));
+    this.wpe = nn_embedding(this.settings.n_positions, n_embd, factory(options));
+    this.drop = nn_dropout(this.settings.embd_pdrop);
+    this.h = nn_module_list(Array.from({ length: n_layer }, (_, i) => new GPT2Block(this.settings, i, options)));
+    this.ln_f = nn_layer_norm(n_embd, { eps: this.settings.layer_norm_epsilon, ...factory(options) });
+    initGpt2Weights(this, this.settings);
+  }
+
+  /** The transformers class this is (config.json's `architectures` when saved). @example model.hf_class // 'GPT2Model' */
+  get hf_class(): string {
+    return 'GPT2Model';
   }
 
   override forward(input_ids: Tensor, options: GPT2ForwardOptions = {}): GPT2ModelOutput {
@@ -225,8 +233,8 @@ export class GPT2Model extends nn_Module {
     const [batch, positions] = input_ids.shape as [number, number];
     const cache = past_key_values !== null ? checkCache(past_key_values, 'past_key_values') : checkBoolean(use_cache, 'use_cache') ? new HfCache() : null;
     const seen = cache === null ? 0 : cache.get_seq_length();
-    if (position_ids === null && seen + positions > this.config.n_positions) {
-      failRange(`at most n_positions (${this.config.n_positions}) positions, cached ones included`, 'input_ids', `${seen} cached and ${positions} new`);
+    if (position_ids === null && seen + positions > this.settings.n_positions) {
+      failRange(`at most n_positions (${this.settings.n_positions}) positions, cached ones included`, 'input_ids', `${seen} cached and ${positions} new`);
     }
     const device = input_ids.device;
     const where = position_ids ?? torch_arange(seen, seen + positions, 1, { device }).unsqueeze(0);
@@ -274,23 +282,25 @@ export interface GPT2LMHeadModelOutput {
 export class GPT2LMHeadModel extends nn_Module {
   declare transformer: GPT2Model;
   declare lm_head: Linear;
-  /** Parameters saved once under the second name and shared under the first (transformers' `_tied_weights_keys`). */
-  readonly tied_weights_keys: Readonly<Record<string, string>>;
 
-  /** `config`: config.json's object (or a GPT2Config read from one); `options`: where and as what the parameters are made. */
+  /** `config`: config.json's object; `options`: where and as what the parameters are made. */
   constructor(config: HfConfig, options: FactoryOptions = {}) {
     super();
     this.transformer = new GPT2Model(config, options);
-    const { n_embd, vocab_size, tie_word_embeddings, initializer_range } = this.transformer.config;
+    const { n_embd, vocab_size, tie_word_embeddings, initializer_range } = this.transformer.settings;
     this.lm_head = nn_linear(n_embd, vocab_size, { bias: false, ...factory(options) });
     if (tie_word_embeddings) this.lm_head.weight = this.transformer.wte.weight;
     else nn_init_normal_(this.lm_head.weight, 0, initializer_range);
-    this.tied_weights_keys = tie_word_embeddings ? { 'lm_head.weight': 'transformer.wte.weight' } : {};
   }
 
-  /** The config as read. */
-  get config(): GPT2Config {
+  /** config.json, as given. @example model.config.eos_token_id */
+  get config(): HfConfig {
     return this.transformer.config;
+  }
+
+  /** The transformers class this is (config.json's `architectures` when saved). @example model.hf_class // 'GPT2LMHeadModel' */
+  get hf_class(): string {
+    return 'GPT2LMHeadModel';
   }
 
   override forward(input_ids: Tensor, options: GPT2LMHeadModelForwardOptions = {}): GPT2LMHeadModelOutput {
@@ -304,9 +314,9 @@ export class GPT2LMHeadModel extends nn_Module {
 
 // transformers' _init_weights for GPT-2: N(0, initializer_range) weights, zero biases, and the
 // residual projections (c_proj) at initializer_range / √(2·n_layer), as OpenAI's GPT-2 paper.
-function initGpt2Weights(model: GPT2Model, config: GPT2Config): void {
-  initHfWeights(model, config.initializer_range);
-  const std = config.initializer_range / Math.sqrt(2 * config.n_layer);
+function initGpt2Weights(model: GPT2Model, settings: GPT2Settings): void {
+  initHfWeights(model, settings.initializer_range);
+  const std = settings.initializer_range / Math.sqrt(2 * settings.n_layer);
   for (const block of model.h) {
     nn_init_normal_(block.attn.c_proj.weight, 0, std);
     nn_init_normal_(block.mlp.c_proj.weight, 0, std);
@@ -315,5 +325,7 @@ function initGpt2Weights(model: GPT2Model, config: GPT2Config): void {
 
 registerArchitecture({
   model_type: 'gpt2',
+  // Files saved before transformers 4.x's masks hold each layer's causal-mask buffers (attn.bias, attn.masked_bias).
+  ignored_keys: [/(^|\.)h\.\d+\.attn\.(bias|masked_bias)$/],
   classes: { GPT2LMHeadModel: (config, options?: FactoryOptions) => new GPT2LMHeadModel(config, options), GPT2Model: (config, options?: FactoryOptions) => new GPT2Model(config, options) },
 });

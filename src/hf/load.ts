@@ -20,7 +20,10 @@ import { safetensorsWriter } from '../io/safetensors.js';
 import type { HfConfig } from './config.js';
 import { makerFor } from './registry.js';
 import { checkpointFiles, readCheckpoint, readJson, type CheckpointFiles, type CheckpointTensor } from './weights.js';
+// Each architecture registers itself when its file is loaded.
 import './llama.js';
+import './gpt2.js';
+import './bert_heads.js';
 
 /** What `hf_load` accepts. */
 export interface HfLoadOptions {

@@ -1,16 +1,19 @@
 // BERT against transformers 5.18 on tiny random checkpoints made at test time
 // (bert_reference.py): the encoder's hidden states and pooled output, a sequence classifier's
 // and a masked LM's logits (with padding and token types) and losses, transformers' parameter
-// names, and config.json fields torchlora does not implement refused by name.
-import { mkdtempSync, rmSync } from 'node:fs';
+// names, and config.json fields torchlora does not implement refused by name. hf_load reads the
+// checkpoints, older files' position_ids and token_type_ids buffers too.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bert_config, BertForMaskedLM, BertForSequenceClassification, BertModel, lora_apply, torch_load_safetensors, torch_tensor, type Tensor } from '../../src/index.js';
+import {
+  bert_config, BertForMaskedLM, BertForSequenceClassification, BertModel, hf_load, lora_apply, torch_arange, torch_load_safetensors, torch_save_safetensors, torch_tensor,
+  torch_zeros, with_no_grad, type Tensor,
+} from '../../src/index.js';
 import { makerFor } from '../../src/hf/registry.js';
 import { thrown } from '../fixtures/helpers.js';
 import { describe_with_hf, run_hf_python } from './harness.js';
-import { load_checkpoint } from './load_checkpoint.js';
 
 const TINY = { model_type: 'bert', vocab_size: 13, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16 };
 
@@ -99,7 +102,7 @@ describe_with_hf('BERT against transformers', () => {
       const dir = join(folder, name);
       const { tensors, metadata } = torch_load_safetensors(join(dir, 'reference.safetensors'));
       const reference = tensors as Record<string, Tensor>;
-      const model = load_checkpoint<BertForSequenceClassification | BertForMaskedLM>(dir);
+      const model = hf_load<BertForSequenceClassification | BertForMaskedLM>(dir);
       expect(Object.keys(model.state_dict())).toEqual(JSON.parse(metadata!.state_dict_keys!));
       const { input_ids, attention_mask, token_type_ids, labels } = reference as Record<string, Tensor>;
       const encoded = model.bert(input_ids!, { attention_mask, token_type_ids });
@@ -115,4 +118,21 @@ describe_with_hf('BERT against transformers', () => {
       for (const diff of Object.values(diffs)) expect(diff).toBeLessThanOrEqual(1e-5);
     });
   }
+
+  it("skips older files' embeddings.position_ids and token_type_ids buffers", () => {
+    const legacy = join(folder, 'legacy');
+    cpSync(join(folder, 'classifier'), legacy, { recursive: true });
+    const { tensors } = torch_load_safetensors(join(legacy, 'model.safetensors'));
+    const buffers = {
+      'bert.embeddings.position_ids': torch_arange(0, 64, 1, { dtype: 'int64' }).unsqueeze(0),
+      'bert.embeddings.token_type_ids': torch_zeros([1, 64], { dtype: 'int64' }),
+    };
+    torch_save_safetensors({ ...tensors, ...buffers }, join(legacy, 'model.safetensors'));
+    const reference = torch_load_safetensors(join(legacy, 'reference.safetensors')).tensors as Record<string, Tensor>;
+    const model = hf_load<BertForSequenceClassification>(legacy);
+    expect(model.hf_class).toBe('BertForSequenceClassification');
+    expect(model.config.model_type).toBe('bert'); // config.json as saved, as LlamaForCausalLM's
+    const { input_ids, attention_mask, token_type_ids } = reference;
+    expect(with_no_grad(() => maxDiff(model(input_ids!, { attention_mask, token_type_ids }).logits, reference.logits!))).toBeLessThanOrEqual(1e-5);
+  });
 });

@@ -1,19 +1,22 @@
 // GPT-2 against transformers 5.18 on tiny random checkpoints made at test time
-// (gpt2_reference.py): logits plain, with a padding mask and through the key/value cache, greedy
-// decoding of a left-padded batch, the language-model loss and parameter gradients, transformers'
-// parameter names, and config.json fields torchlora does not implement refused by name.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// (gpt2_reference.py), read by hf_load: logits plain, with a padding mask and through the
+// key/value cache, generate on a left-padded batch (eos from the files too), the language-model
+// loss and parameter gradients, older files' attn.bias buffers skipped, hf_save's folder read by
+// transformers, transformers' parameter names, and config.json fields torchlora does not
+// implement refused by name.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  GPT2LMHeadModel, GPT2Model, HfCache, gpt2_config, torch_cat, torch_load_safetensors, torch_ones, torch_tensor, with_no_grad, type Tensor,
+  GPT2LMHeadModel, GPT2Model, HfCache, generate, gpt2_config, hf_load, hf_save, torch_load_safetensors, torch_ones, torch_save_safetensors, torch_tensor, torch_tril,
+  with_no_grad, type Tensor,
 } from '../../src/index.js';
 import { HF_ACTIVATION_NAMES, hfActivation } from '../../src/hf/activations.js';
 import { makerFor } from '../../src/hf/registry.js';
 import { thrown } from '../fixtures/helpers.js';
-import { describe_with_hf, run_hf_python } from './harness.js';
-import { load_checkpoint } from './load_checkpoint.js';
+import { describe_with_hf } from './harness.js';
+import { start_hf_python } from './llama_python.js';
 
 const TINY = { model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], n_layer: 1, n_embd: 8, n_head: 2, vocab_size: 11, n_positions: 16 };
 
@@ -73,31 +76,17 @@ it('makes its parameters where it is asked (hf_load makes them on "meta", then r
   expect(model.lm_head.weight).toBe(model.transformer.wte.weight);
 });
 
-// transformers' greedy generate: position ids from the attention mask, one new token a step
-// through the cache, the padding kept masked.
-function greedy(model: GPT2LMHeadModel, input_ids: Tensor, attention_mask: Tensor, steps: number): Tensor {
-  return with_no_grad(() => {
-    const cache = new HfCache();
-    let [ids, mask] = [input_ids, attention_mask];
-    let positions = mask.cumsum(-1).sub(1).masked_fill(mask.eq(0), 0);
-    let inputs = ids;
-    for (let step = 0; step < steps; step += 1) {
-      const { logits } = model(inputs, { attention_mask: mask, position_ids: positions, past_key_values: cache, logits_to_keep: 1 });
-      inputs = logits.index(':', -1).argmax(-1).unsqueeze(-1);
-      ids = torch_cat([ids, inputs], 1);
-      mask = torch_cat([mask, torch_ones([mask.size(0), 1], { dtype: 'int64' })], 1);
-      positions = positions.index(':', '-1:').add(1);
-    }
-    cache.dispose();
-    return ids;
-  });
-}
-
 describe_with_hf('GPT-2 against transformers', () => {
   const folder = mkdtempSync(join(tmpdir(), 'torchlora-gpt2-'));
-  afterAll(() => rmSync(folder, { recursive: true, force: true }));
-  beforeAll(() => {
-    run_hf_python('gpt2_reference.py', [folder, ...HF_ACTIVATION_NAMES]);
+  // One Python process: it makes the fixtures, says "ok", then loads the folder hf_save writes.
+  let python: ReturnType<typeof start_hf_python>;
+  afterAll(() => {
+    python?.kill();
+    rmSync(folder, { recursive: true, force: true });
+  });
+  beforeAll(async () => {
+    python = start_hf_python('gpt2_reference.py', [folder, join(folder, 'saved'), '--', ...HF_ACTIVATION_NAMES]);
+    await python.line();
   }, 120_000);
 
   it("computes each activation config.json may name as transformers' ACT2FN does", () => {
@@ -112,20 +101,22 @@ describe_with_hf('GPT-2 against transformers', () => {
       const dir = join(folder, name);
       const { tensors, metadata } = torch_load_safetensors(join(dir, 'reference.safetensors'));
       const reference = tensors as Record<string, Tensor>;
-      const model = load_checkpoint<GPT2LMHeadModel>(dir);
+      const model = hf_load<GPT2LMHeadModel>(dir);
       expect(Object.keys(model.state_dict())).toEqual(JSON.parse(metadata!.state_dict_keys!));
       expect(model.lm_head.weight === model.transformer.wte.weight).toBe(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).tie_word_embeddings);
       const input_ids = reference.input_ids!;
       const diffs = {
         logits: maxDiff(model(input_ids).logits, reference.logits!),
         masked: maxDiff(model(input_ids, { attention_mask: reference.attention_mask! }).logits, reference.masked_logits!),
+        packed: maxDiff(model(input_ids, { position_ids: torch_tensor([[0, 1, 2, 3, 4, 0, 1, 2, 3]], { dtype: 'int64' }) }).logits, reference.packed_logits!),
         cached: maxDiff(model(input_ids.index(':', '6:'), {
           past_key_values: model(input_ids.index(':', ':6'), { use_cache: true }).past_key_values,
         }).logits, reference.cached_logits!),
       };
       console.log(`GPT-2 ${name}: max |logits - transformers'|`, diffs);
       for (const diff of Object.values(diffs)) expect(diff).toBeLessThanOrEqual(1e-5);
-      expect(greedy(model, input_ids, reference.attention_mask!, 6).to_array()).toEqual(reference.generated!.to_array());
+      const generated = generate(model, input_ids, { attention_mask: reference.attention_mask!, max_new_tokens: 6, pad_token_id: 0, eos_token_id: null });
+      expect(generated.to_array()).toEqual(reference.generated!.to_array());
 
       const { loss } = model(input_ids, { labels: input_ids });
       expect(Math.abs((loss!.item() as number) - (reference.loss!.item() as number))).toBeLessThanOrEqual(1e-5);
@@ -138,4 +129,61 @@ describe_with_hf('GPT-2 against transformers', () => {
       }
     });
   }
+
+  it("takes generate's eos and pad tokens from generation_config.json, else config.json, as transformers does", () => {
+    const reference = torch_load_safetensors(join(folder, 'eos', 'reference.safetensors')).tensors as Record<string, Tensor>;
+    const base = torch_load_safetensors(join(folder, 'base', 'reference.safetensors')).tensors as Record<string, Tensor>;
+    const eos = reference.eos_token_id!.item() as number;
+    const expected = reference.generated!.to_array() as number[][];
+    expect(expected[0]!.slice(9)).toContain(eos); // the first row ends early
+    const options = { attention_mask: base.attention_mask!, max_new_tokens: 6 };
+    expect(generate(hf_load<GPT2LMHeadModel>(join(folder, 'eos')), base.input_ids!, options).to_array()).toEqual(expected);
+    const configOnly = join(folder, 'eos-config-only');
+    cpSync(join(folder, 'eos'), configOnly, { recursive: true });
+    rmSync(join(configOnly, 'generation_config.json'));
+    const model = hf_load<GPT2LMHeadModel>(configOnly);
+    expect(model.config.eos_token_id).toBe(eos);
+    expect(generate(model, base.input_ids!, options).to_array()).toEqual(expected);
+  });
+
+  it("skips older files' attn.bias and attn.masked_bias buffers (transformers' _keys_to_ignore_on_load_unexpected)", () => {
+    const legacy = join(folder, 'legacy');
+    cpSync(join(folder, 'base'), legacy, { recursive: true });
+    const { tensors } = torch_load_safetensors(join(legacy, 'model.safetensors'));
+    const buffers: Record<string, Tensor> = {};
+    for (const layer of [0, 1]) {
+      buffers[`transformer.h.${layer}.attn.bias`] = torch_tril(torch_ones([64, 64], { dtype: 'bool' })).view(1, 1, 64, 64);
+      buffers[`transformer.h.${layer}.attn.masked_bias`] = torch_tensor(-1e4);
+    }
+    torch_save_safetensors({ ...tensors, ...buffers }, join(legacy, 'model.safetensors'));
+    const reference = torch_load_safetensors(join(legacy, 'reference.safetensors')).tensors as Record<string, Tensor>;
+    const model = hf_load<GPT2LMHeadModel>(legacy);
+    expect(Object.keys(model.state_dict()).filter((name) => name.endsWith('.attn.bias') || name.endsWith('masked_bias'))).toEqual([]);
+    expect(with_no_grad(() => maxDiff(model(reference.input_ids!).logits, reference.logits!))).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('saves with hf_save a folder transformers loads, with the same logits', async () => {
+    const reference = torch_load_safetensors(join(folder, 'base', 'reference.safetensors')).tensors as Record<string, Tensor>;
+    const model = hf_load<GPT2LMHeadModel>(join(folder, 'base'));
+    const saved = join(folder, 'saved');
+    hf_save(model, saved);
+    writeFileSync(`${saved}.done`, '');
+    const loaded = JSON.parse(await python.line()) as { class: string; logits: number[] };
+    expect(loaded.class).toBe('GPT2LMHeadModel');
+    expect(maxDiff(torch_tensor(loaded.logits), reference.logits!.flatten())).toBeLessThanOrEqual(1e-5);
+    expect(Object.keys(torch_load_safetensors(join(saved, 'model.safetensors')).tensors)).not.toContain('lm_head.weight');
+    const again = hf_load<GPT2LMHeadModel>(saved);
+    expect(again.lm_head.weight).toBe(again.transformer.wte.weight);
+    expect(with_no_grad(() => maxDiff(again(reference.input_ids!).logits, reference.logits!))).toBeLessThanOrEqual(1e-5);
+  }, 60_000);
+
+  it('makes a bare GPT2Model from a GPT2LMHeadModel folder, and an HfCache grows through it', () => {
+    const reference = torch_load_safetensors(join(folder, 'base', 'reference.safetensors')).tensors as Record<string, Tensor>;
+    const bare = hf_load<GPT2Model>(join(folder, 'base'), { class: 'GPT2Model' });
+    expect(bare.hf_class).toBe('GPT2Model');
+    const cache = new HfCache();
+    with_no_grad(() => bare(reference.input_ids!, { past_key_values: cache }));
+    expect(cache.get_seq_length()).toBe(9);
+    cache.dispose();
+  });
 });

@@ -9,11 +9,12 @@ import copy
 import json
 import os
 import sys
-import time
 
 import torch
 from safetensors.torch import save_file
 from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM, Qwen2Config, Qwen2ForCausalLM
+
+from wait_for_saved import wait_for_saved
 
 torch.manual_seed(0)
 SIZES = dict(vocab_size=96, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
@@ -107,11 +108,7 @@ def main(out):
 
 
 def check(folder, ids):
-    deadline = time.time() + 600
-    while not os.path.exists(folder + '.done'):
-        if time.time() > deadline:
-            sys.exit(f'{folder}.done never appeared')
-        time.sleep(0.05)
+    wait_for_saved(folder)
     model = AutoModelForCausalLM.from_pretrained(folder).eval()
     with torch.no_grad():
         logits = model(torch.tensor(ids)).logits
