@@ -178,7 +178,7 @@ export class BertForMaskedLM extends nn_Module {
     }
   }
 
-  /** config.json, as given. @example mlm.config.vocab_size */
+  /** config.json, as given. @example mlm.config.model_type // 'bert' */
   get config(): HfConfig {
     return this.bert.config;
   }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  bert_config, BertForMaskedLM, BertForSequenceClassification, BertModel, hf_load, lora_apply, torch_arange, torch_load_safetensors, torch_save_safetensors, torch_tensor,
+  bert_config, BertForMaskedLM, BertForSequenceClassification, BertModel, hf_load, hf_save, lora_apply, torch_arange, torch_load_safetensors, torch_save_safetensors, torch_tensor,
   torch_zeros, with_no_grad, type Tensor,
 } from '../../src/index.js';
 import { makerFor } from '../../src/hf/registry.js';
@@ -119,7 +119,7 @@ describe_with_hf('BERT against transformers', () => {
     });
   }
 
-  it("skips older files' embeddings.position_ids and token_type_ids buffers", () => {
+  it("skips older files' embeddings.position_ids and token_type_ids buffers, and hf_save's folder loads back", () => {
     const legacy = join(folder, 'legacy');
     cpSync(join(folder, 'classifier'), legacy, { recursive: true });
     const { tensors } = torch_load_safetensors(join(legacy, 'model.safetensors'));
@@ -134,5 +134,9 @@ describe_with_hf('BERT against transformers', () => {
     expect(model.config.model_type).toBe('bert'); // config.json as saved, as LlamaForCausalLM's
     const { input_ids, attention_mask, token_type_ids } = reference;
     expect(with_no_grad(() => maxDiff(model(input_ids!, { attention_mask, token_type_ids }).logits, reference.logits!))).toBeLessThanOrEqual(1e-5);
+    // hf_save writes what hf_load reads back (and without the old buffers).
+    hf_save(model, join(folder, 'saved'));
+    const again = hf_load<BertForSequenceClassification>(join(folder, 'saved'));
+    expect(with_no_grad(() => maxDiff(again(input_ids!, { attention_mask, token_type_ids }).logits, reference.logits!))).toBeLessThanOrEqual(1e-5);
   });
 });
