@@ -7,7 +7,7 @@ import { nn_module } from '../nn/generator.js';
 import type { Tensor } from '../ops/tensor.js';
 import { failRange } from '../core/validate.js';
 import { DenseLoraLayer } from './dense.js';
-import { layerMaker, type LoraKind } from './kind.js';
+import { layerMaker, refuseSettings, type LoraKind } from './kind.js';
 import type { AdapterSettings } from './settings.js';
 
 /** The layer LoRA wraps: an `nn_conv2d`. */
@@ -22,12 +22,17 @@ export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
   get max_rank(): number { return conv2d_kind.max_rank(this.base_layer); }
 
   // PEFT passes no dilation to A, which breaks dilated bases; the base's dilation keeps A's output the base's size.
-  protected make_pair(r: number): [Conv2dBase, Conv2dBase] {
+  protected make_pair(r: number, bias: boolean): [Conv2dBase, Conv2dBase] {
     const base = this.base_layer;
     return [
       nn_conv2d(base.in_channels, r, base.kernel_size, { stride: base.stride, padding: base.padding, dilation: base.dilation, bias: false, ...this.factory }),
-      nn_conv2d(r, base.out_channels, 1, { bias: false, ...this.factory }),
+      nn_conv2d(r, base.out_channels, 1, { bias, ...this.factory }),
     ];
+  }
+
+  protected override create(name: string, settings: AdapterSettings): void {
+    checkConvSettings(settings, 'lora_nn_conv2d');
+    super.create(name, settings);
   }
 
   // PEFT's two formulas (a matrix product for 1x1 kernels, a convolution otherwise), so a
@@ -39,6 +44,8 @@ export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
   }
 }
 
+const checkConvSettings = refuseSettings('nn_conv2d', ['use_dora'], 'torchlora implements DoRA for linear layers');
+
 const makeLoraConv2d = nn_module(LoraConv2d, 'lora_nn_conv2d');
 
 export const conv2d_kind: LoraKind<Conv2dBase> = {
@@ -47,7 +54,10 @@ export const conv2d_kind: LoraKind<Conv2dBase> = {
   wrap: makeLoraConv2d,
   // ΔW read as an out x (in·kh·kw) matrix.
   max_rank: (base) => Math.min(base.out_channels, base.in_channels * base.kernel_size.reduce((a, b) => a * b, 1)),
-  shapes: (base, r) => ({ 'lora_A.weight': [r, base.in_channels, ...base.kernel_size], 'lora_B.weight': [base.out_channels, r, 1, 1] }),
+  shapes: (base, { r, lora_bias }) => ({
+    'lora_A.weight': [r, base.in_channels, ...base.kernel_size], 'lora_B.weight': [base.out_channels, r, 1, 1], ...(lora_bias ? { 'lora_B.bias': [base.out_channels] } : {}),
+  }),
+  check_settings: (settings, where) => checkConvSettings(settings, where),
   check: (base) => {
     // B·A is a dense update; a grouped convolution's weight is block-diagonal and could not hold it.
     if (base.groups !== 1) failRange('a convolution with groups = 1', 'conv.groups', base.groups);

@@ -9,7 +9,7 @@ import { nn_module } from '../nn/generator.js';
 import { nn_parameter } from '../nn/registry.js';
 import type { Tensor } from '../ops/tensor.js';
 import { AdapterDict } from './adapter_dict.js';
-import { layerMaker, type LoraKind } from './kind.js';
+import { layerMaker, refuseSettings, type LoraKind } from './kind.js';
 import { LoraLayer } from './layer.js';
 import type { AdapterSettings } from './settings.js';
 
@@ -30,13 +30,16 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
 
   get max_rank(): number { return embedding_kind.max_rank(this.base_layer); }
 
-  // PEFT draws both with randn, then sets A to zeros and B to N(0, 1), whatever `init` says:
-  // the update starts at zero because A does.
+  // PEFT draws both with randn, then sets A to zeros and B to N(0, 1), whatever `init` says
+  // (the update starts at zero because A does), unless init is "none" (init_lora_weights=False).
   protected create(name: string, settings: AdapterSettings): void {
+    checkEmbeddingSettings(settings, 'lora_nn_embedding');
     const A = torch_randn([settings.r, this.base_layer.num_embeddings], this.factory);
     const B = torch_randn([this.base_layer.embedding_dim, settings.r], this.factory);
-    nn_init_zeros_(A);
-    nn_init_normal_(B);
+    if (settings.init !== 'none') {
+      nn_init_zeros_(A);
+      nn_init_normal_(B);
+    }
     this.lora_embedding_A.put(name, nn_parameter(A));
     this.lora_embedding_B.put(name, nn_parameter(B));
   }
@@ -49,7 +52,7 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
   // No dropout: dropping token indices means nothing (PEFT makes the module but never calls it).
   // The lookup takes every option of the base layer, as PEFT's _embed does: with max_norm, the
   // looked-up columns of A are renormalised in place too.
-  protected lora_forward(input: Tensor, name: string): Tensor {
+  protected lora_forward(input: Tensor, name: string, _result: Tensor): Tensor {
     const base = this.base_layer;
     const A = this.lora_embedding_A.get(name);
     const B = this.lora_embedding_B.get(name);
@@ -75,6 +78,9 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
   }
 }
 
+// PEFT refuses lora_bias on embeddings; its DoRA for embeddings is not implemented here.
+const checkEmbeddingSettings = refuseSettings('nn_embedding', ['use_dora', 'lora_bias'], 'torchlora implements DoRA for linear layers, and PEFT has no LoRA bias for embeddings');
+
 const makeLoraEmbedding = nn_module(LoraEmbedding, 'lora_nn_embedding');
 
 export const embedding_kind: LoraKind<EmbeddingBase> = {
@@ -82,7 +88,8 @@ export const embedding_kind: LoraKind<EmbeddingBase> = {
   label: 'nn_embedding',
   wrap: makeLoraEmbedding,
   max_rank: (base) => Math.min(base.num_embeddings, base.embedding_dim),
-  shapes: (base, r) => ({ lora_embedding_A: [r, base.num_embeddings], lora_embedding_B: [base.embedding_dim, r] }),
+  shapes: (base, { r }) => ({ lora_embedding_A: [r, base.num_embeddings], lora_embedding_B: [base.embedding_dim, r] }),
+  check_settings: (settings, where) => checkEmbeddingSettings(settings, where),
 };
 
 /**

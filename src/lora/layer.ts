@@ -10,14 +10,20 @@ import { fail, failRange } from '../core/validate.js';
 import type { RowGroups } from './mixed.js';
 import { adapterSettings, checkAdapterName, mergeOptions, type AdapterSettings, type LoraOptions, type MergeOptions } from './settings.js';
 
-/** alpha / r, or alpha / √r with rslora. */
-function scalingOf(settings: AdapterSettings): number {
+/** @internal alpha / r, or alpha / √r with rslora. */
+export function scalingOf(settings: AdapterSettings): number {
   return settings.use_rslora ? settings.alpha / Math.sqrt(settings.r) : settings.alpha / settings.r;
 }
 
 /** @internal Runs a layer whose forward takes one tensor (modules are callable, but typed by their forward). */
 export function call(layer: nn_Module, input: Tensor): Tensor {
   return (layer as unknown as (x: Tensor) => Tensor)(input);
+}
+
+/** @internal A layer's base weight (and bias, where an adapter changes it) with an adapter merged or taken out: new tensors. */
+export interface MergedValues {
+  weight: Tensor;
+  bias?: Tensor;
 }
 
 /** Counts the values of `tensor` that are NaN or infinite. */
@@ -63,8 +69,8 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   protected abstract create(name: string, settings: AdapterSettings): void;
   /** Removes adapter `name`'s A and B. */
   protected abstract destroy(name: string): void;
-  /** The adapter's term added to the base output: never builds B·A. */
-  protected abstract lora_forward(input: Tensor, name: string): Tensor;
+  /** The adapter's term added to `result`, the base output (DoRA reads it): never builds B·A. */
+  protected abstract lora_forward(input: Tensor, name: string, result: Tensor): Tensor;
   /** The adapter's tensors under PEFT's key suffixes (`lora_A.weight`, ...). */
   abstract adapter_state(name: string): Record<string, Tensor>;
   /** ΔW = (B·A)·scaling, shaped as the base weight. @example const delta = lora.delta_weight() */
@@ -85,7 +91,7 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
     if (this.row_adapters !== null && !this.merged) return this.mixed_add(result, input, this.row_adapters);
     const name = this.active_adapter;
     if (this.merged || name === null || !(name in this.r)) return result;
-    return this.add_term(result, this.lora_forward(input, name));
+    return this.add_term(result, this.lora_forward(input, name, result));
   }
 
   /**
@@ -208,12 +214,34 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   /** @internal Merges adapter `name`, which this layer has (its callers check); a merged one stays as it is. */
   merge_adapter(name: string): void {
     if (this.merged_adapters.includes(name)) return;
-    with_no_grad(() => {
-      const delta = this.delta_weight(name);
-      this.base_layer.weight.add_(delta);
-      delta.dispose();
-    });
+    with_no_grad(() => this.assign(this.merged_values(name)));
     this.merged_adapters.push(name);
+  }
+
+  /** The base weight with adapter `name` merged: W + ΔW (a kind with more to merge overrides this). */
+  protected merged_values(name: string): MergedValues {
+    const delta = this.delta_weight(name);
+    const weight = this.base_layer.weight.add(delta);
+    delta.dispose();
+    return { weight };
+  }
+
+  /** The base weight with merged adapter `name` taken out again: W - ΔW. */
+  protected unmerged_values(name: string): MergedValues {
+    const delta = this.delta_weight(name);
+    const weight = this.base_layer.weight.sub(delta);
+    delta.dispose();
+    return { weight };
+  }
+
+  /** Copies merged values into the base layer's weight and bias, and frees them. */
+  private assign(values: MergedValues): void {
+    this.base_layer.weight.copy_(values.weight);
+    values.weight.dispose();
+    if (values.bias !== undefined) {
+      (this.base_layer as unknown as { bias: Tensor }).bias.copy_(values.bias);
+      values.bias.dispose();
+    }
   }
 
   /**
@@ -228,11 +256,10 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   check_finite_merge(name: string, where: string): void {
     if (this.merged_adapters.includes(name)) return;
     const bad = with_no_grad(() => {
-      const delta = this.delta_weight(name);
-      const candidate = this.base_layer.weight.add(delta);
-      const count = nonFiniteCount(candidate);
-      candidate.dispose();
-      delta.dispose();
+      const { weight, bias } = this.merged_values(name);
+      const count = nonFiniteCount(weight) + (bias === undefined ? 0 : nonFiniteCount(bias));
+      weight.dispose();
+      bias?.dispose();
       return count;
     });
     if (bad > 0) {
@@ -242,12 +269,9 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
 
   /** Subtracts every merged adapter's ΔW from the base weight again (to float rounding). @example lora.unmerge() */
   unmerge(): void {
-    const weight = this.base_layer.weight;
     with_no_grad(() => {
       while (this.merged_adapters.length > 0) {
-        const delta = this.delta_weight(this.merged_adapters[this.merged_adapters.length - 1]);
-        weight.sub_(delta);
-        delta.dispose();
+        this.assign(this.unmerged_values(this.merged_adapters[this.merged_adapters.length - 1]!));
         this.merged_adapters.pop();
       }
     });
