@@ -100,13 +100,14 @@ export function applyPlan(model: nn_Module, plan: Plan, adapter: string): LoraLa
       module.attach(adapter, settings);
       wrapped.push(module);
     } else {
-      const layer = kind.wrap(module, adapter, settings);
+      // A new layer takes the mode of the one it wraps: an adapter loaded into a model in eval() applies no dropout.
+      const layer = kind.wrap(module, adapter, settings).train(module.training);
       replaceAt(model, path, layer);
       wrapped.push(layer);
     }
   }
   for (const [path, module] of plan.saves) {
-    const wrapper = module instanceof ModulesToSaveWrapper ? module : new ModulesToSaveWrapper(module);
+    const wrapper = module instanceof ModulesToSaveWrapper ? module : new ModulesToSaveWrapper(module).train(module.training);
     if (wrapper.adapters.includes(adapter)) wrapper.remove(adapter);
     wrapper.add(adapter);
     if (wrapper !== module) replaceAt(model, path, wrapper);
