@@ -251,6 +251,31 @@ describe('lora_load refusals change nothing', () => {
   it('a config with a setting torchlora does not implement', () => refused((dir) => rewriteConfig(dir, (c) => { c.layer_replication = [[0, 1]]; }),
     TypeError, /Expected null \(torchlora does not implement this setting\) for adapter_config.json layer_replication but received an array of length 1/));
 
+  // What PEFT 0.21 writes for each setting torchlora does not implement (peft/tuners/lora/config.py), refused by name.
+  const UNIMPLEMENTED: [string, unknown, string][] = [
+    ['bias', 'lora_only', '"none" (trained base biases are not implemented)'],
+    ['layer_replication', [[0, 1]], 'null'],
+    ['trainable_token_indices', [1, 2], 'null'],
+    ['target_parameters', ['embed.weight'], 'null'],
+    ['use_qalora', true, 'false'],
+    ['alora_invocation_tokens', [5], 'null'],
+    ['arrow_config', { top_k: 3 }, 'null'],
+    ['velora_config', {}, 'null'],
+    ['monteclora_config', {}, 'null'],
+    ['kasa_config', {}, 'null'],
+    ['use_bdlora', {}, 'null'],
+    ['megatron_config', {}, 'null'],
+    ['ensure_weight_tying', true, 'false'],
+  ];
+  for (const [key, value, accepted] of UNIMPLEMENTED) {
+    it(`a config with ${key} set`, () => refused((dir) => rewriteConfig(dir, (c) => { c[key] = value; }),
+      TypeError, new RegExp(`^Expected ${accepted.replace(/[()]/g, '\\$&')} \\(torchlora does not implement this setting\\) for adapter_config.json ${key} but received`)));
+  }
+  for (const init of ['pissa', 'pissa_niter_4', 'olora', 'corda', 'loftq', 'lora_ga', 'mica']) {
+    it(`a config whose init_lora_weights (${init}) changed the base weights or the forward`, () => refused((dir) => rewriteConfig(dir, (c) => { c.init_lora_weights = init; }),
+      TypeError, /Expected true, false, "gaussian", "eva" or "orthogonal" \(the other inits change the base weights or the forward; torchlora does not implement them\) for adapter_config.json init_lora_weights/));
+  }
+
   it('a config with a setting one targeted layer kind does not implement', () => refused((dir) => rewriteConfig(dir, (c) => { c.use_dora = true; }),
     TypeError, /Expected use_dora false for an nn_embedding \("embed"\): torchlora implements DoRA for linear layers/));
 

@@ -17,6 +17,8 @@ import {
   LinearLoraLayer, ModulesToSaveWrapper, lora_apply, lora_config, lora_layers, lora_load, lora_parameters, lora_save, merge_and_unload, nn_linear, nn_Module, nn_module_dict,
   nn_module_list, torch_load_safetensors, torch_manual_seed, torch_randn, torch_save_safetensors, with_no_grad, type LoraApplyOptions, type Tensor,
 } from '../../src/index.js';
+import { configSettings } from '../../src/lora/config.js';
+import { selects } from '../../src/lora/select.js';
 import { describe_with_hf, run_hf_python } from './harness.js';
 import { PeftNet } from './peft_net.js';
 
@@ -118,6 +120,16 @@ describe_with_hf('adapters with the real PEFT', () => {
       expect(result.y, name).toBeLessThanOrEqual(TOLERANCE);
       expect(result['merged weights'], name).toBeLessThanOrEqual(TOLERANCE);
     }
+  }, 600_000);
+
+  it("(d) lora_load selects the modules PEFT's check_target_module_exists selects (layers_to_transform, layers_pattern, exclude_modules, modules_to_save)", () => {
+    const table = JSON.parse(readFileSync(join(import.meta.dirname, 'peft_select.json'), 'utf8')) as { paths: string[]; configs: Record<string, unknown>[] };
+    const theirs = JSON.parse(run_hf_python('peft_reference.py', ['select', '-'])) as boolean[][];
+    const ours = table.configs.map((config) => {
+      const settings = configSettings({ r: 2, lora_alpha: 2, ...config }, 'default');
+      return table.paths.map((path) => selects(settings, path, nn_linear(2, 2)));
+    });
+    expect(ours).toEqual(theirs);
   }, 600_000);
 
   it('(c) an adapter with base_model_name_or_path and task_type opens with AutoPeftModelForCausalLM', () => {

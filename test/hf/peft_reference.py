@@ -7,6 +7,7 @@
                                          saved (OUT/<case>/ours_adapter) and compares outputs and
                                          merge_and_unload's weights with torchlora's
     python peft_reference.py auto OUT    AutoPeftModelForCausalLM.from_pretrained(OUT/llama_adapter)
+    python peft_reference.py select -    PEFT's module selection for each config and path of peft_select.json
 
 OUT layout: base.safetensors (PeftNet's weights), io.safetensors (tokens, images),
 <case>/peft_adapter/, <case>/peft_out.safetensors (y, merged.<key>), <case>/ours_adapter/,
@@ -197,6 +198,15 @@ def auto(out):
     }
 
 
+def select(_out):
+    """PEFT's own choice (check_target_module_exists) for each config and path of peft_select.json."""
+    from peft.tuners.tuners_utils import check_target_module_exists
+
+    with open(os.path.join(HERE, "peft_select.json")) as file:
+        table = json.load(file)
+    return [[bool(check_target_module_exists(LoraConfig(**config), path)) for path in table["paths"]] for config in table["configs"]]
+
+
 if __name__ == "__main__":
     command, out = sys.argv[1], sys.argv[2]
-    print(json.dumps({"make": make, "check": check, "auto": auto}[command](out)))
+    print(json.dumps({"make": make, "check": check, "auto": auto, "select": select}[command](out)))
