@@ -277,7 +277,7 @@ describe('lora_load refusals change nothing', () => {
   }
 
   it('a config with a setting one targeted layer kind does not implement', () => refused((dir) => rewriteConfig(dir, (c) => { c.use_dora = true; }),
-    TypeError, /Expected use_dora false for an nn_embedding \("embed"\): torchlora implements DoRA for linear layers/));
+    TypeError, /Expected use_dora false for an nn_conv2d \("conv"\): torchlora implements DoRA for linear and embedding layers/));
 
   it('a config with a dropout outside [0, 1)', () => refused((dir) => rewriteConfig(dir, (c) => { c.lora_dropout = 1; }),
     RangeError, /Expected a probability in \[0, 1\) for adapter_config.json lora_dropout but received 1/));

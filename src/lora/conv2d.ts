@@ -44,7 +44,7 @@ export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
   }
 }
 
-const checkConvSettings = refuseSettings('nn_conv2d', ['use_dora'], 'torchlora implements DoRA for linear layers');
+const checkConvSettings = refuseSettings('nn_conv2d', ['use_dora'], 'torchlora implements DoRA for linear and embedding layers');
 
 const makeLoraConv2d = nn_module(LoraConv2d, 'lora_nn_conv2d');
 

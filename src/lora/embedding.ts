@@ -1,6 +1,7 @@
 // LoRA for nn_embedding (PEFT's lora.Embedding): the update of the table is (B·A)ᵀ, so a
 // lookup adds embedding(x, Aᵀ) Bᵀ · scaling, with A = lora_embedding_A[name]
-// (r x num_embeddings) and B = lora_embedding_B[name] (embedding_dim x r).
+// (r x num_embeddings) and B = lora_embedding_B[name] (embedding_dim x r). With DoRA, a
+// magnitude per embedding dimension rescales the adapted table's columns.
 import { torch_randn } from '../ops/creation.js';
 import { nnf_embedding } from '../nn/functional.js';
 import { nn_init_normal_, nn_init_zeros_ } from '../nn/init.js';
@@ -8,9 +9,11 @@ import { nn_embedding } from '../nn/layers.js';
 import { nn_module } from '../nn/generator.js';
 import { nn_parameter } from '../nn/registry.js';
 import type { Tensor } from '../ops/tensor.js';
+import { failRange } from '../core/validate.js';
 import { AdapterDict } from './adapter_dict.js';
+import { doraNorm, loraProduct } from './dora.js';
 import { layerMaker, refuseSettings, type LoraKind } from './kind.js';
-import { LoraLayer } from './layer.js';
+import { LoraLayer, scalingOf, type MergedValues } from './layer.js';
 import type { AdapterSettings } from './settings.js';
 
 /** The layer LoRA wraps: an `nn_embedding`. */
@@ -19,12 +22,17 @@ export type EmbeddingBase = nn_embedding;
 export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
   declare lora_embedding_A: AdapterDict<Tensor>;
   declare lora_embedding_B: AdapterDict<Tensor>;
+  /** DoRA's magnitudes (one per embedding dimension), for the adapters with use_dora. */
+  declare lora_magnitude_vector: AdapterDict<Tensor>;
+  /** The norms each merged DoRA adapter was merged with, to unmerge it. */
+  private readonly dora_norms = new Map<string, Tensor>();
 
   /** @internal Made by lora_nn_embedding or lora_apply, which check the layer and the settings. */
   constructor(embedding: EmbeddingBase, adapter: string, settings: AdapterSettings) {
     super(embedding);
     this.lora_embedding_A = new AdapterDict();
     this.lora_embedding_B = new AdapterDict();
+    this.lora_magnitude_vector = new AdapterDict();
     this.attach(adapter, settings);
   }
 
@@ -42,11 +50,18 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
     }
     this.lora_embedding_A.put(name, nn_parameter(A));
     this.lora_embedding_B.put(name, nn_parameter(B));
+    if (settings.use_dora) {
+      // PEFT's DoraEmbeddingLayer: m = ‖Wᵀ + scaling · B·A‖ per embedding dimension.
+      const product = loraProduct(A, B);
+      this.lora_magnitude_vector.put(name, nn_parameter(doraNorm(this.base_layer.weight.t(), product, scalingOf(settings))));
+      product.dispose();
+    }
   }
 
   protected destroy(name: string): void {
     this.lora_embedding_A.remove(name);
     this.lora_embedding_B.remove(name);
+    if (Object.prototype.hasOwnProperty.call(this.lora_magnitude_vector, name)) this.lora_magnitude_vector.remove(name);
   }
 
   // No dropout: dropping token indices means nothing (PEFT makes the module but never calls it).
@@ -65,8 +80,53 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
     return term;
   }
 
+  /** DoRA as PEFT's DoraEmbeddingVariant: s·base + s·term, s = m / ‖Wᵀ + scaling·B·A‖ per dimension (the norm detached). */
+  protected override adapt(result: Tensor, input: Tensor, name: string): Tensor {
+    if (!this.settings[name]!.use_dora) return super.adapt(result, input, name);
+    const term = this.lora_forward(input, name, result);
+    const product = loraProduct(this.lora_embedding_A.get(name), this.lora_embedding_B.get(name));
+    const norm = doraNorm(this.base_layer.weight.t(), product, this.scaling[name]!);
+    const magScale = this.lora_magnitude_vector.get(name).div(norm);
+    const scaledBase = magScale.mul(result);
+    const scaledTerm = magScale.mul(term);
+    const adapted = scaledBase.add(scaledTerm);
+    for (const t of [result, term, product, norm, magScale, scaledBase, scaledTerm]) t.dispose();
+    return adapted;
+  }
+
   adapter_state(name: string): Record<string, Tensor> {
-    return { lora_embedding_A: this.lora_embedding_A.get(name), lora_embedding_B: this.lora_embedding_B.get(name) };
+    const state: Record<string, Tensor> = { lora_embedding_A: this.lora_embedding_A.get(name), lora_embedding_B: this.lora_embedding_B.get(name) };
+    if (this.settings[name]!.use_dora) state.lora_magnitude_vector = this.lora_magnitude_vector.get(name);
+    return state;
+  }
+
+  /** DoRA merges as PEFT: W' = (W + ΔW) with each column scaled by m / ‖(W + ΔW)ᵀ‖; unmerged with the same norms. */
+  protected override merged_values(name: string): MergedValues {
+    if (!this.settings[name]!.use_dora) return super.merged_values(name);
+    if (this.merged_adapters.length > 0) {
+      failRange(`no other merged adapter when merging a DoRA one (this layer has "${this.merged_adapters.join('", "')}" merged; unmerge first)`, 'adapter', name);
+    }
+    const delta = this.delta_weight(name);
+    const norm = doraNorm(this.base_layer.weight.t(), delta.t(), 1);
+    this.dora_norms.get(name)?.dispose();
+    this.dora_norms.set(name, norm);
+    const factor = this.lora_magnitude_vector.get(name).div(norm);
+    const sum = this.base_layer.weight.add(delta);
+    const weight = factor.view(1, -1).mul(sum);
+    for (const t of [delta, factor, sum]) t.dispose();
+    return { weight };
+  }
+
+  protected override unmerged_values(name: string): MergedValues {
+    const norm = this.dora_norms.get(name);
+    if (!this.settings[name]!.use_dora || norm === undefined) return super.unmerged_values(name);
+    const delta = this.delta_weight(name);
+    const factor = this.lora_magnitude_vector.get(name).div(norm);
+    const divided = this.base_layer.weight.div(factor.view(1, -1));
+    const weight = divided.sub(delta);
+    for (const t of [delta, factor, divided, norm]) t.dispose();
+    this.dora_norms.delete(name);
+    return { weight };
   }
 
   delta_weight(adapter?: string): Tensor {
@@ -78,8 +138,7 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
   }
 }
 
-// PEFT refuses lora_bias on embeddings; its DoRA for embeddings is not implemented here.
-const checkEmbeddingSettings = refuseSettings('nn_embedding', ['use_dora', 'lora_bias'], 'torchlora implements DoRA for linear layers, and PEFT has no LoRA bias for embeddings');
+const checkEmbeddingSettings = refuseSettings('nn_embedding', ['lora_bias'], 'PEFT has no LoRA bias for embeddings');
 
 const makeLoraEmbedding = nn_module(LoraEmbedding, 'lora_nn_embedding');
 
@@ -88,7 +147,9 @@ export const embedding_kind: LoraKind<EmbeddingBase> = {
   label: 'nn_embedding',
   wrap: makeLoraEmbedding,
   max_rank: (base) => Math.min(base.num_embeddings, base.embedding_dim),
-  shapes: (base, { r }) => ({ lora_embedding_A: [r, base.num_embeddings], lora_embedding_B: [base.embedding_dim, r] }),
+  shapes: (base, { r, use_dora }) => ({
+    lora_embedding_A: [r, base.num_embeddings], lora_embedding_B: [base.embedding_dim, r], ...(use_dora ? { lora_magnitude_vector: [base.embedding_dim] } : {}),
+  }),
   check_settings: (settings, where) => checkEmbeddingSettings(settings, where),
 };
 

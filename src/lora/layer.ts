@@ -91,7 +91,7 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
     if (this.row_adapters !== null && !this.merged) return this.mixed_add(result, input, this.row_adapters);
     const name = this.active_adapter;
     if (this.merged || name === null || !(name in this.r)) return result;
-    return this.add_term(result, this.lora_forward(input, name, result));
+    return this.adapt(result, input, name);
   }
 
   /**
@@ -101,6 +101,11 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
    */
   protected mixed_add(_result: Tensor, _input: Tensor, _rows: RowGroups): Tensor {
     return fail('a model whose LoRA layers are all linear (mixed-adapter batches are implemented for lora_nn_linear)', 'model', this);
+  }
+
+  /** `result` (the base output, which it takes over) with adapter `name` applied: plus its term. */
+  protected adapt(result: Tensor, input: Tensor, name: string): Tensor {
+    return this.add_term(result, this.lora_forward(input, name, result));
   }
 
   private add_term(result: Tensor, term: Tensor): Tensor {
@@ -195,9 +200,11 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   }
 
   /**
-   * Adds ΔW = (B·A)·scaling into the base weight in place (`add_`), without recording
-   * gradients; forward then runs the base layer alone. With `safe`, the sum is computed
-   * aside first and refused (RangeError, weight untouched) if any value is not finite.
+   * Adds ΔW = (B·A)·scaling into the base weight in place (the same tensor), without
+   * recording gradients; forward then runs the base layer alone. DoRA rescales the merged
+   * rows by its magnitudes, lora_bias adds B's bias into the base bias, as PEFT merges them.
+   * With `safe`, the result is computed aside first and refused (RangeError, weight
+   * untouched) if any value is not finite.
    * Merging an adapter that is already merged does nothing.
    *
    * @example
@@ -267,7 +274,7 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
     }
   }
 
-  /** Subtracts every merged adapter's ΔW from the base weight again (to float rounding). @example lora.unmerge() */
+  /** Takes every merged adapter out of the base weight again, last merged first (to float rounding). @example lora.unmerge() */
   unmerge(): void {
     with_no_grad(() => {
       while (this.merged_adapters.length > 0) {

@@ -8,12 +8,11 @@ import { nn_linear } from '../nn/layers.js';
 import { nn_module } from '../nn/generator.js';
 import type { nn_Module } from '../nn/module.js';
 import { nn_parameter } from '../nn/registry.js';
-import { with_no_grad } from '../ops/autograd.js';
-import { linalg_vector_norm } from '../ops/math.js';
 import { tensorFrom, type Tensor } from '../ops/tensor.js';
 import { fail, failRange } from '../core/validate.js';
 import { AdapterDict } from './adapter_dict.js';
 import { DenseLoraLayer } from './dense.js';
+import { doraNorm, loraProduct } from './dora.js';
 import { layerMaker, type LoraKind } from './kind.js';
 import { call, scalingOf, type MergedValues } from './layer.js';
 import type { AdapterSettings } from './settings.js';
@@ -58,13 +57,9 @@ export abstract class LinearLoraLayer<Base extends nn_Module & { weight: Tensor;
     super.create(name, settings);
     if (!settings.use_dora) return;
     // PEFT's DoRA init: m = ‖W + scaling · B·A‖ per output row, of the adapter as initialised.
-    const magnitude = with_no_grad(() => {
-      const product = this.lora_B.get(name).weight.matmul(this.lora_A.get(name).weight);
-      const norm = this.weight_norm(product, scalingOf(settings));
-      product.dispose();
-      return norm;
-    });
-    this.lora_magnitude_vector.put(name, nn_parameter(magnitude));
+    const product = loraProduct(this.lora_A.get(name).weight, this.lora_B.get(name).weight);
+    this.lora_magnitude_vector.put(name, nn_parameter(this.weight_norm(product, scalingOf(settings))));
+    product.dispose();
   }
 
   protected override destroy(name: string): void {
@@ -74,11 +69,7 @@ export abstract class LinearLoraLayer<Base extends nn_Module & { weight: Tensor;
 
   /** ‖W + scaling · loraWeight‖ over each output row, W as out x in (PEFT's get_weight_norm). */
   private weight_norm(loraWeight: Tensor, scaling: number): Tensor {
-    const scaled = loraWeight.mul(scaling);
-    const adapted = this.out_in(this.base_layer.weight).add(scaled);
-    const norm = linalg_vector_norm(adapted, { dim: 1 });
-    for (const t of [scaled, adapted]) t.dispose();
-    return norm;
+    return doraNorm(this.out_in(this.base_layer.weight), loraWeight, scaling);
   }
 
   /**
@@ -91,12 +82,9 @@ export abstract class LinearLoraLayer<Base extends nn_Module & { weight: Tensor;
     const scaling = this.scaling[name]!;
     const A = this.lora_A.get(name);
     const B = this.lora_B.get(name);
-    const norm = with_no_grad(() => {
-      const product = B.weight.matmul(A.weight);
-      const value = this.weight_norm(product, scaling);
-      product.dispose();
-      return value;
-    });
+    const product = loraProduct(A.weight, B.weight);
+    const norm = this.weight_norm(product, scaling);
+    product.dispose();
     const magScale = this.lora_magnitude_vector.get(name).div(norm);
     const x = this.dropped(input, name);
     const bias = this.base_layer.bias;
