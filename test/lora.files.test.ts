@@ -276,8 +276,8 @@ describe('lora_load refusals change nothing', () => {
       TypeError, /Expected true, false, "gaussian", "eva" or "orthogonal" \(the other inits change the base weights or the forward; torchlora does not implement them\) for adapter_config.json init_lora_weights/));
   }
 
-  it('a config with a setting one targeted layer kind does not implement', () => refused((dir) => rewriteConfig(dir, (c) => { c.use_dora = true; }),
-    TypeError, /Expected use_dora false for an nn_conv2d \("conv"\): torchlora implements DoRA for linear and embedding layers/));
+  it('a config with a setting one targeted layer kind does not implement', () => refused((dir) => rewriteConfig(dir, (c) => { c.lora_bias = true; }),
+    TypeError, /Expected lora_bias false for an nn_embedding \("embed"\): PEFT has no LoRA bias for embeddings/));
 
   it('a config with a dropout outside [0, 1)', () => refused((dir) => rewriteConfig(dir, (c) => { c.lora_dropout = 1; }),
     RangeError, /Expected a probability in \[0, 1\) for adapter_config.json lora_dropout but received 1/));

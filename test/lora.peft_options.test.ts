@@ -107,10 +107,10 @@ describe('DoRA', () => {
     expect(lora.base_layer.weight.to_array()).toEqual([[3, 0], [0, 4]]);
   });
 
-  it('is refused on a conv2d (TypeError, model unchanged) and in mixed-adapter batches', () => {
+  it('is refused in mixed-adapter batches; lora_bias on an embedding is refused (TypeError, model unchanged)', () => {
     const model = new TinyNet();
     const before = flags(model);
-    expect(() => lora_apply(model, { target_modules: ['q_proj', 'conv'], r: 2, use_dora: true })).toThrow(/Expected use_dora false for an nn_conv2d \("conv"\)/);
+    expect(() => lora_apply(model, { target_modules: ['q_proj', 'embed'], r: 2, lora_bias: true })).toThrow(/Expected lora_bias false for an nn_embedding \("embed"\)/);
     expect(flags(model)).toBe(before);
     lora_apply(model, { target_modules: ['q_proj'], r: 2, use_dora: true });
     const [tokens, images] = inputs();

@@ -41,7 +41,7 @@ export interface LoraOptions {
   use_rslora?: boolean;
   /**
    * DoRA (weight-decomposed LoRA): a trainable magnitude per output, starting at the row norms
-   * of W + ΔW, rescales the adapted weight; linear layers and embeddings (false).
+   * of W + ΔW, rescales the adapted weight, as PEFT for each layer kind (false).
    */
   use_dora?: boolean;
   /** B has a bias (trainable, scaled as B is; merged into the base bias); linear and conv2d layers (false). */
