@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  hf_conv1d, lora_adapters, lora_apply, lora_config, lora_delete_adapter, lora_hf_conv1d, lora_layers, lora_load, lora_nn_linear, lora_parameters,
+  hf_conv1d, lora_adapters, lora_apply, lora_merge, lora_unmerge, lora_config, lora_delete_adapter, lora_hf_conv1d, lora_layers, lora_load, lora_nn_linear, lora_parameters,
   lora_save, lora_set_adapter, merge_and_unload, ModulesToSaveWrapper, nn_linear, torch_manual_seed, torch_randint, torch_randn, torch_tensor,
   with_adapter_names, with_no_grad, type Tensor,
 } from '../src/index.js';
@@ -105,6 +105,18 @@ describe('DoRA', () => {
     expect(lora(x).to_array()).toEqual([[5, 4]]);
     lora.unmerge();
     expect(lora.base_layer.weight.to_array()).toEqual([[3, 0], [0, 4]]);
+  });
+
+  it('merges alone: lora_merge refuses it while another adapter is merged, and changes nothing', () => {
+    torch_manual_seed(5);
+    const model = lora_apply(new TinyNet(), { target_modules: ['q_proj', 'v_proj'], r: 2, adapter: 'plain', init_lora_weights: false });
+    lora_apply(model, { target_modules: ['v_proj'], r: 2, adapter: 'dora', use_dora: true, init_lora_weights: false });
+    lora_merge(model, { adapter: 'plain' });
+    const weights = JSON.stringify(model.parameters.map((p) => Array.from(p.to_typed_array() as Float32Array)));
+    expect(() => lora_merge(model, { adapter: 'dora' })).toThrow(/Expected no other merged adapter when merging a DoRA one \("blocks.0.v_proj" has "plain" merged; unmerge first\) for adapter but received "dora"/);
+    expect(JSON.stringify(model.parameters.map((p) => Array.from(p.to_typed_array() as Float32Array)))).toBe(weights);
+    lora_unmerge(model);
+    lora_merge(model, { adapter: 'dora' });
   });
 
   it('is refused in mixed-adapter batches; lora_bias on an embedding is refused (TypeError, model unchanged)', () => {

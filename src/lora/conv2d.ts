@@ -117,9 +117,6 @@ export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
   /** DoRA merges as PEFT: W' = (m / ‖W + ΔW‖)·(W + ΔW) per output channel; unmerged with the same norms. */
   protected override merged_values(name: string): MergedValues {
     if (!this.settings[name]!.use_dora) return super.merged_values(name);
-    if (this.merged_adapters.length > 0) {
-      failRange(`no other merged adapter when merging a DoRA one (this layer has "${this.merged_adapters.join('", "')}" merged; unmerge first)`, 'adapter', name);
-    }
     const delta = this.delta_weight(name);
     const norm = this.weight_norm(delta, 1);
     this.dora_norms.get(name)?.dispose();

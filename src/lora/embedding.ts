@@ -9,7 +9,6 @@ import { nn_embedding } from '../nn/layers.js';
 import { nn_module } from '../nn/generator.js';
 import { nn_parameter } from '../nn/registry.js';
 import type { Tensor } from '../ops/tensor.js';
-import { failRange } from '../core/validate.js';
 import { AdapterDict } from './adapter_dict.js';
 import { doraNorm, loraProduct } from './dora.js';
 import { layerMaker, refuseSettings, type LoraKind } from './kind.js';
@@ -103,9 +102,6 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
   /** DoRA merges as PEFT: W' = (W + ΔW) with each column scaled by m / ‖(W + ΔW)ᵀ‖; unmerged with the same norms. */
   protected override merged_values(name: string): MergedValues {
     if (!this.settings[name]!.use_dora) return super.merged_values(name);
-    if (this.merged_adapters.length > 0) {
-      failRange(`no other merged adapter when merging a DoRA one (this layer has "${this.merged_adapters.join('", "')}" merged; unmerge first)`, 'adapter', name);
-    }
     const delta = this.delta_weight(name);
     const norm = doraNorm(this.base_layer.weight.t(), delta.t(), 1);
     this.dora_norms.get(name)?.dispose();

@@ -24,7 +24,7 @@ export interface LoraKind<Base extends nn_Module & { weight: Tensor } = any> {
   shapes(base: Base, settings: AdapterSettings): Record<string, number[]>;
   /** Throws if this base cannot take an adapter (a grouped convolution). */
   check?(base: Base): void;
-  /** Throws if this kind does not implement a setting (DoRA on an embedding); `where` names the layer. */
+  /** Throws if this kind does not implement a setting (a LoRA bias on an embedding); `where` names the layer. */
   check_settings?(settings: AdapterSettings, where: string): void;
 }
 

@@ -221,8 +221,20 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   /** @internal Merges adapter `name`, which this layer has (its callers check); a merged one stays as it is. */
   merge_adapter(name: string): void {
     if (this.merged_adapters.includes(name)) return;
+    this.check_mergeable(name);
     with_no_grad(() => this.assign(this.merged_values(name)));
     this.merged_adapters.push(name);
+  }
+
+  /**
+   * @internal Throws unless adapter `name` can be merged now: a DoRA adapter is merged alone, as
+   * its norms are those of the unmerged weight (PEFT unmerges the others around it instead).
+   */
+  check_mergeable(name: string, where = 'this layer'): void {
+    const others = this.merged_adapters.filter((adapter) => adapter !== name);
+    if (this.settings[name]?.use_dora && others.length > 0) {
+      failRange(`no other merged adapter when merging a DoRA one (${where} has "${others.join('", "')}" merged; unmerge first)`, 'adapter', name);
+    }
   }
 
   /** The base weight with adapter `name` merged: W + ΔW (a kind with more to merge overrides this). */

@@ -22,6 +22,7 @@ function mergeInto(model: nn_Module, options: MergeOptions | undefined, caller: 
   const { adapter, safe } = mergeOptions(options, caller);
   const name = chosenAdapter(checkModel(model), adapter);
   const layers = layersWith(model, name);
+  for (const [path, layer] of layers) layer.check_mergeable(name, where(path));
   if (safe) for (const [path, layer] of layers) layer.check_finite_merge(name, where(path));
   for (const [, layer] of layers) layer.merge_adapter(name);
   return name;
