@@ -1,9 +1,9 @@
 // Adapters on disk in Hugging Face PEFT's format: a folder with
 // adapter_model.safetensors (keys `base_model.model.<path>.lora_A.weight`, adapter name
-// removed) and adapter_config.json (PEFT's keys only, sorted, indent 2). A save writes a
-// whole new folder and swaps it in (atomic.ts), so a crash leaves the old adapter or the new
-// one; the weights' metadata records the config's SHA-256, so a pair from two saves is
-// refused. Loading checks every key and shape against the model before it changes anything.
+// removed) and adapter_config.json (config.ts). A save writes a whole new folder and swaps it
+// in (atomic.ts), so a crash leaves the old adapter or the new one; the weights' metadata
+// records the SHA-256 of the config's settings, so a pair from two saves is refused. Loading
+// checks every key and shape against the model before it changes anything.
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { recoverFolder, removeLeftovers, writeFileDurable, writeFolderAtomic } from '../io/atomic.js';
@@ -82,10 +82,13 @@ function checkSaveFolder(dir: unknown): string {
  * the config's SHA-256), and `dir/adapter_config.json`. All or nothing: a complete new folder
  * is written next to `dir` and swapped in, so a crash at any point leaves the old adapter or
  * the new one. Other entries of `dir` (PEFT's README.md, other adapters' subfolders) are kept.
- * Missing parent folders are made; `dir` must not hold the working folder (it is replaced). Python loads it with `PeftModel.from_pretrained(model, dir)`.
+ * Missing parent folders are made; `dir` must not hold the working folder (it is replaced). Python loads it with `PeftModel.from_pretrained(model, dir)`,
+ * or, given `base_model_name_or_path` and `task_type`, with `AutoPeftModelForCausalLM.from_pretrained(dir)`.
+ * Modules to save are written whole (`base_model.model.<path>.weight`).
  *
  * @example
  * lora_save(model, 'adapters/task_a', { adapter: 'task_a' });
+ * lora_save(model, 'adapters/chat', { base_model_name_or_path: 'models/llama', task_type: 'CAUSAL_LM' });
  */
 export function lora_save(model: nn_Module, dir: string, options?: LoraSaveOptions): void {
   checkSaveFolder(dir);
