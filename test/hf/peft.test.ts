@@ -7,14 +7,16 @@
 //  (b) torchlora makes and saves one (lora_save); PeftModel.from_pretrained gives torchlora's
 //      outputs and merged weights;
 //  (c) an adapter saved with base_model_name_or_path and task_type opens with
-//      AutoPeftModelForCausalLM.from_pretrained(adapter_dir) on a tiny transformers Llama.
+//      AutoPeftModelForCausalLM.from_pretrained(adapter_dir) on a tiny transformers Llama;
+//  (d) module selection equals PEFT's check_target_module_exists (peft_select.json);
+//  (e) PEFT's adapter on a tiny transformers GPT-2 (Conv1D, fan_in_fan_out) loads with lora_load.
 // The largest differences are printed; all must be ≤ 1e-5.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  LinearLoraLayer, ModulesToSaveWrapper, lora_apply, lora_config, lora_layers, lora_load, lora_parameters, lora_save, merge_and_unload, nn_linear, nn_Module, nn_module_dict,
+  hf_conv1d, LinearLoraLayer, ModulesToSaveWrapper, lora_apply, lora_config, lora_layers, lora_load, lora_parameters, lora_save, merge_and_unload, nn_linear, nn_Module, nn_module_dict,
   nn_module_list, torch_load_safetensors, torch_manual_seed, torch_randn, torch_save_safetensors, with_no_grad, type LoraApplyOptions, type Tensor,
 } from '../../src/index.js';
 import { configSettings } from '../../src/lora/config.js';
@@ -132,6 +134,26 @@ describe_with_hf('adapters with the real PEFT', () => {
     expect(ours).toEqual(theirs);
   }, 600_000);
 
+  it("(e) PEFT's GPT-2 adapter (Conv1D, fan_in_fan_out: true, task_type CAUSAL_LM) loads with lora_load and gives PEFT's outputs", () => {
+    const dir = join(out, 'gpt2_adapter');
+    expect(lora_config(dir)).toMatchObject({ fan_in_fan_out: true, task_type: 'CAUSAL_LM', peft_type: 'LORA' });
+    const gpt2 = gpt2Projections(JSON.parse(readFileSync(join(out, 'tiny-gpt2', 'config.json'), 'utf8')) as Record<string, number>);
+    const probes = torch_load_safetensors(join(out, 'gpt2_probes.safetensors')).tensors;
+    const names = [...new Set(Object.keys(probes).map((key) => key.slice(0, key.lastIndexOf('.'))))];
+    with_no_grad(() => {
+      for (const name of names) {
+        const layer = gpt2.named_modules()[name] as hf_conv1d;
+        layer.weight.copy_(probes[`${name}.weight`]!);
+        layer.bias.copy_(probes[`${name}.bias`]!);
+      }
+    });
+    lora_load(gpt2.eval(), dir);
+    expect(lora_layers(gpt2)).toHaveLength(2 * 3);
+    const diff = Math.max(...names.map((name) => maxDiff(with_no_grad(() => (gpt2.named_modules()[name] as unknown as (x: Tensor) => Tensor)(probes[`${name}.x`]!)), probes[`${name}.y`]!)));
+    diffs['(e) gpt2'] = { y: diff };
+    expect(diff).toBeLessThanOrEqual(TOLERANCE);
+  });
+
   it('(c) an adapter with base_model_name_or_path and task_type opens with AutoPeftModelForCausalLM', () => {
     const config = JSON.parse(readFileSync(join(out, 'tiny-llama', 'config.json'), 'utf8')) as Record<string, number>;
     const llama = llamaProjections(config);
@@ -162,6 +184,16 @@ function trainedByFileKey(model: nn_Module): Record<string, Tensor> {
     for (const [key, tensor] of Object.entries(module.modules_to_save.get(module.active_adapter!).named_parameters())) result[`base_model.model.${path}.${key}`] = tensor;
   }
   return result;
+}
+
+/** transformers' GPT-2 Conv1D projections under its module paths and shapes (weights in x out). */
+function gpt2Projections(config: Record<string, number>): nn_Module {
+  const d = config.n_embd!;
+  const h = Array.from({ length: config.n_layer! }, () => nn_module_dict({
+    attn: nn_module_dict({ c_attn: hf_conv1d(3 * d, d), c_proj: hf_conv1d(d, d) }),
+    mlp: nn_module_dict({ c_fc: hf_conv1d(4 * d, d), c_proj: hf_conv1d(d, 4 * d) }),
+  }));
+  return nn_module_dict({ transformer: nn_module_dict({ h: nn_module_list(h) }) });
 }
 
 /** The projections of transformers' Llama that the adapter targets, under its module paths and shapes. */

@@ -10,8 +10,9 @@
     python peft_reference.py select -    PEFT's module selection for each config and path of peft_select.json
 
 OUT layout: base.safetensors (PeftNet's weights), io.safetensors (tokens, images),
-<case>/peft_adapter/, <case>/peft_out.safetensors (y, merged.<key>), <case>/ours_adapter/,
-<case>/ours_out.safetensors, tiny-llama/ (save_pretrained), llama_adapter/.
+<case>/peft_adapter/, <case>/peft_out.safetensors (y, loss_weights, grad.<key>, merged.<key>),
+<case>/ours_adapter/, <case>/ours_out.safetensors, tiny-llama/ (save_pretrained),
+llama_adapter/, tiny-gpt2/, gpt2_adapter/ (PEFT's), gpt2_probes.safetensors.
 Prints one JSON report on stdout.
 """
 import json
@@ -133,6 +134,7 @@ def make(out):
         saved = load_file(os.path.join(folder, "peft_adapter", "adapter_model.safetensors"))
         report[name] = {"keys": sorted(saved), "merged output diff": max_diff(y, y_merged)}
     llama(out)
+    report["gpt2"] = gpt2(out)
     return report
 
 
@@ -143,6 +145,30 @@ def llama(out):
     config = LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=4,
                          num_key_value_heads=2, max_position_embeddings=32)
     LlamaForCausalLM(config).save_pretrained(os.path.join(out, "tiny-llama"))
+
+
+GPT2_PROBES = ["transformer.h.1.attn.c_attn", "transformer.h.0.mlp.c_proj"]
+
+
+def gpt2(out):
+    """A PEFT adapter on a tiny transformers GPT-2 (Conv1D: PEFT forces fan_in_fan_out=True), and the outputs of two adapted layers."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(2)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=64, n_positions=32, n_embd=16, n_layer=2, n_head=2))
+    model.save_pretrained(os.path.join(out, "tiny-gpt2"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        peft = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", target_modules=["c_attn", "c_proj"], r=4, lora_alpha=8, init_lora_weights=False))
+    peft.eval().save_pretrained(os.path.join(out, "gpt2_adapter"))
+    probes = {}
+    with torch.no_grad():
+        for name in GPT2_PROBES:
+            module = peft.base_model.model.get_submodule(name)
+            x = torch.randn(3, module.base_layer.weight.shape[0])
+            probes.update({f"{name}.x": x, f"{name}.y": module(x), f"{name}.weight": module.base_layer.weight, f"{name}.bias": module.base_layer.bias})
+    save_file({k: v.contiguous() for k, v in probes.items()}, os.path.join(out, "gpt2_probes.safetensors"))
+    return {"warnings": sorted({str(w.message)[:120] for w in caught if "fan_in_fan_out" in str(w.message)})}
 
 
 def check(out):
