@@ -253,7 +253,7 @@ describe('lora_load refusals change nothing', () => {
 
   // What PEFT 0.21 writes for each setting torchlora does not implement (peft/tuners/lora/config.py), refused by name.
   const UNIMPLEMENTED: [string, unknown, string][] = [
-    ['bias', 'lora_only', '"none" (trained base biases are not implemented)'],
+    ['bias', 'all', '"none" or "lora_only" (training every bias of the model is not implemented)'],
     ['layer_replication', [[0, 1]], 'null'],
     ['trainable_token_indices', [1, 2], 'null'],
     ['target_parameters', ['embed.weight'], 'null'],

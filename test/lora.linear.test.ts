@@ -45,8 +45,8 @@ describe('lora_nn_linear layout', () => {
     const lora = lora_nn_linear(nn_linear(4, 4), { r: 2, dropout: 0.25 });
     lora.add_adapter('other', { alpha: 3, use_rslora: true, init: 'gaussian', r: 1 });
     expect(lora.settings).toEqual({
-      default: { r: 2, alpha: 8, dropout: 0.25, init: 'kaiming', use_rslora: false, use_dora: false, lora_bias: false },
-      other: { r: 1, alpha: 3, dropout: 0, init: 'gaussian', use_rslora: true, use_dora: false, lora_bias: false },
+      default: { r: 2, alpha: 8, dropout: 0.25, init: 'kaiming', use_rslora: false, use_dora: false, lora_bias: false, bias: 'none' },
+      other: { r: 1, alpha: 3, dropout: 0, init: 'gaussian', use_rslora: true, use_dora: false, lora_bias: false, bias: 'none' },
     });
     expect(Object.isFrozen(lora.settings.default)).toBe(true);
     expect(() => { (lora.settings.default as { r: number }).r = 3; }).toThrow(TypeError);

@@ -23,7 +23,7 @@ function withAdapter(): TinyNet {
 const snapshot = (model: nn_Module): string => JSON.stringify(Object.entries(model.named_parameters())
   .map(([name, p]) => [name, p.requires_grad, Array.from(p.to_typed_array() as Float32Array)]));
 
-const LORA = 'r, alpha, lora_alpha, dropout, lora_dropout, init, init_lora_weights, use_rslora, use_dora, lora_bias';
+const LORA = 'r, alpha, lora_alpha, dropout, lora_dropout, init, init_lora_weights, use_rslora, use_dora, lora_bias, bias';
 
 interface Case { call: (options: unknown) => unknown; where: string; accepted: string; misspelt: Record<string, unknown>; model?: () => nn_Module }
 

@@ -153,6 +153,23 @@ describe('lora_bias', () => {
   });
 });
 
+describe('bias "lora_only"', () => {
+  it("trains the adapted layer's base bias with the active adapter, saved as base_layer.bias", () => {
+    const base = nn_linear(4, 3);
+    const lora = lora_nn_linear(base, { r: 2, bias: 'lora_only' });
+    expect(base.bias!.requires_grad).toBe(true);
+    expect(lora.adapter_state('default')['base_layer.bias']).toBe(base.bias);
+    lora.add_adapter('other', { r: 1 }); // freezes the base again, but for the bias the active adapter trains
+    expect(base.bias!.requires_grad).toBe(true);
+    lora.set_adapter('other');
+    expect(base.bias!.requires_grad).toBe(false);
+    lora.set_adapter('default');
+    expect(base.bias!.requires_grad).toBe(true);
+    expect(base.weight.requires_grad).toBe(false);
+    expect(() => lora_nn_linear(nn_linear(4, 3), { r: 2, bias: 'all' as never })).toThrow(/Expected "none" or "lora_only" \(PEFT's "all" is not implemented\) for bias but received "all"/);
+  });
+});
+
 describe('modules_to_save', () => {
   it('trains a copy per adapter, saved and loaded under the module path; merge_and_unload keeps the copy', () => {
     torch_manual_seed(4);

@@ -28,7 +28,7 @@ export type PeftTaskType = typeof PEFT_TASK_TYPES[number];
 export interface PeftLoraConfig {
   alpha_pattern: Record<string, number>;
   base_model_name_or_path: string | null;
-  bias: 'none';
+  bias: 'none' | 'lora_only';
   fan_in_fan_out: boolean;
   inference_mode: boolean;
   init_lora_weights: boolean | string;
@@ -107,7 +107,7 @@ export function peftConfig(model: nn_Module, name: string, layers: [string, Lora
   return {
     ...described,
     alpha_pattern: alpha.pattern,
-    bias: 'none',
+    bias: single('bias', name, settings.map(([path, s]) => [path, s.bias])),
     // PEFT sets it per layer anyway (true for Conv1D, false for nn.Linear, with a warning); GPT-2's configs say true.
     fan_in_fan_out: layers.some(([, layer]) => layer instanceof LinearLoraLayer && layer.fan_in_fan_out),
     inference_mode: true,
@@ -167,7 +167,7 @@ const unset = (value: unknown): boolean => none(value) || value === false || (Ar
  * accepted instead.
  */
 const UNSUPPORTED: [string, string, (value: unknown) => boolean][] = [
-  ['bias', '"none" (trained base biases are not implemented)', (value) => !none(value) && value !== 'none'],
+  ['bias', '"none" or "lora_only" (training every bias of the model is not implemented)', (value) => !none(value) && value !== 'none' && value !== 'lora_only'],
   ['layer_replication', 'null', (value) => !none(value)],
   ['trainable_token_indices', 'null', (value) => !none(value)],
   ['target_parameters', 'null', (value) => !unset(value)],
@@ -235,6 +235,7 @@ export function configSettings(c: Record<string, unknown>, adapter: string): Lor
     use_rslora: checkBoolean(c.use_rslora ?? false, `${CONFIG} use_rslora`),
     use_dora,
     lora_bias,
+    bias: c.bias === 'lora_only' ? 'lora_only' : 'none',
   });
 }
 

@@ -26,7 +26,7 @@ export const conv1d_kind: LoraKind<Conv1D> = {
   label: 'hf_conv1d',
   wrap: makeLoraConv1D,
   max_rank: (base) => Math.min(base.nx, base.nf),
-  shapes: (base, settings) => linearShapes(base.nx, base.nf, settings.r, settings),
+  shapes: (base, settings) => linearShapes(base.nx, base.nf, true, settings),
 };
 
 /**

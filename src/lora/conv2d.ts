@@ -165,11 +165,12 @@ export const conv2d_kind: LoraKind<Conv2dBase> = {
   wrap: makeLoraConv2d,
   // ΔW read as an out x (in·kh·kw) matrix.
   max_rank: (base) => Math.min(base.out_channels, base.in_channels * base.kernel_size.reduce((a, b) => a * b, 1)),
-  shapes: (base, { r, lora_bias, use_dora }) => ({
+  shapes: (base, { r, lora_bias, use_dora, bias }) => ({
     'lora_A.weight': [r, base.in_channels, ...base.kernel_size],
     'lora_B.weight': [base.out_channels, r, 1, 1],
     ...(lora_bias ? { 'lora_B.bias': [base.out_channels] } : {}),
     ...(use_dora ? { lora_magnitude_vector: [1, base.out_channels, 1, 1] } : {}),
+    ...(bias === 'lora_only' && base.bias !== null ? { 'base_layer.bias': [base.out_channels] } : {}),
   }),
   check: (base) => {
     // B·A is a dense update; a grouped convolution's weight is block-diagonal and could not hold it.

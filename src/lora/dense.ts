@@ -81,6 +81,8 @@ export abstract class DenseLoraLayer<Base extends nn_Module & { weight: Tensor }
     const B = this.lora_B.get(name) as unknown as WithBias;
     const state: Record<string, Tensor> = { 'lora_A.weight': this.lora_A.get(name).weight, 'lora_B.weight': B.weight };
     if (this.settings[name]!.lora_bias) state['lora_B.bias'] = B.bias!;
+    const baseBias = (this.base_layer as unknown as WithBias).bias;
+    if (this.settings[name]!.bias === 'lora_only' && baseBias !== null) state['base_layer.bias'] = baseBias;
     return state;
   }
 

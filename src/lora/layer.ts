@@ -143,13 +143,15 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
    */
   attach(name: string, settings: AdapterSettings): this {
     this.create(name, settings);
-    // The base is a constant for autograd: only A and B are trained.
+    // The base is a constant for autograd: only the adapter's tensors are trained...
     for (const parameter of this.base_layer.parameters) parameter.requires_grad_(false);
     this.r[name] = settings.r;
     this.lora_alpha[name] = settings.alpha;
     this.scaling[name] = scalingOf(settings);
     this.settings[name] = settings;
     if (this.active_adapter === null) this.active_adapter = name;
+    // ...but for the base bias the active adapter trains with bias "lora_only".
+    this.adapter_state(this.active_adapter)['base_layer.bias']?.requires_grad_(true);
     return this;
   }
 
@@ -194,9 +196,11 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   activate(name: string | null, setTrainable: boolean): void {
     this.active_adapter = name;
     if (!setTrainable) return;
+    // The others first: a tensor two adapters share (the base bias, with bias "lora_only") trains with the active one.
     for (const adapter of this.adapters) {
-      for (const tensor of Object.values(this.adapter_state(adapter))) tensor.requires_grad_(adapter === name);
+      if (adapter !== name) for (const tensor of Object.values(this.adapter_state(adapter))) tensor.requires_grad_(false);
     }
+    if (name !== null && name in this.r) for (const tensor of Object.values(this.adapter_state(name))) tensor.requires_grad_(true);
   }
 
   /**

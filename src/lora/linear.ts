@@ -197,9 +197,10 @@ export class LoraLinear extends LinearLoraLayer<LinearBase> {
 const makeLoraLinear = nn_module(LoraLinear, 'lora_nn_linear');
 
 /** @internal The adapter tensors of a linear map's LoRA by PEFT key suffix. */
-export function linearShapes(inFeatures: number, outFeatures: number, r: number, settings: AdapterSettings): Record<string, number[]> {
-  const shapes: Record<string, number[]> = { 'lora_A.weight': [r, inFeatures], 'lora_B.weight': [outFeatures, r] };
+export function linearShapes(inFeatures: number, outFeatures: number, hasBias: boolean, settings: AdapterSettings): Record<string, number[]> {
+  const shapes: Record<string, number[]> = { 'lora_A.weight': [settings.r, inFeatures], 'lora_B.weight': [outFeatures, settings.r] };
   if (settings.lora_bias) shapes['lora_B.bias'] = [outFeatures];
+  if (settings.bias === 'lora_only' && hasBias) shapes['base_layer.bias'] = [outFeatures];
   if (settings.use_dora) shapes.lora_magnitude_vector = [outFeatures];
   return shapes;
 }
@@ -209,7 +210,7 @@ export const linear_kind: LoraKind<LinearBase> = {
   label: 'nn_linear',
   wrap: makeLoraLinear,
   max_rank: (base) => Math.min(base.in_features, base.out_features),
-  shapes: (base, settings) => linearShapes(base.in_features, base.out_features, settings.r, settings),
+  shapes: (base, settings) => linearShapes(base.in_features, base.out_features, base.bias !== null, settings),
 };
 
 /**

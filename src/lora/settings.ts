@@ -46,6 +46,12 @@ export interface LoraOptions {
   use_dora?: boolean;
   /** B has a bias (trainable, scaled as B is; merged into the base bias); linear and conv2d layers (false). */
   lora_bias?: boolean;
+  /**
+   * PEFT's bias: "lora_only" also trains the base bias of each adapted layer (saved as
+   * `<path>.base_layer.bias`; shared by the adapters of the layer, as in PEFT), "none" does not ("none").
+   * PEFT's "all" (every bias of the model) is not implemented.
+   */
+  bias?: 'none' | 'lora_only';
 }
 
 /** The options of a LoRA layer made around a plain one: its first adapter's, and that adapter's name. */
@@ -101,6 +107,7 @@ export interface MergeOptions {
 
 const LORA_OPTION_NAMES = {
   r: true, alpha: true, lora_alpha: true, dropout: true, lora_dropout: true, init: true, init_lora_weights: true, use_rslora: true, use_dora: true, lora_bias: true,
+  bias: true,
 } as const;
 const LORA_OPTION_KEYS = optionKeys<LoraOptions>(LORA_OPTION_NAMES);
 const LAYER_OPTION_KEYS = optionKeys<LoraLayerOptions>({ ...LORA_OPTION_NAMES, adapter: true });
@@ -124,6 +131,7 @@ export interface AdapterSettings {
   readonly use_rslora: boolean;
   readonly use_dora: boolean;
   readonly lora_bias: boolean;
+  readonly bias: 'none' | 'lora_only';
 }
 
 /**
@@ -173,7 +181,7 @@ function initFromPeft(value: unknown): LoraInit | undefined {
  * the layers are known.
  */
 function adapterValues(options: Partial<LoraOptions>, maxRank: number): AdapterSettings {
-  const { r = 8, use_rslora = false, use_dora = false, lora_bias = false } = options;
+  const { r = 8, use_rslora = false, use_dora = false, lora_bias = false, bias = 'none' } = options;
   const alpha = either<number>(options, 'alpha', 'lora_alpha') ?? 8;
   const dropout = either<number>(options, 'dropout', 'lora_dropout') ?? 0;
   either(options, 'init', 'init_lora_weights');
@@ -187,7 +195,8 @@ function adapterValues(options: Partial<LoraOptions>, maxRank: number): AdapterS
   checkBoolean(lora_bias, 'lora_bias');
   // PEFT's LoraConfig refuses the pair too.
   if (use_dora && lora_bias) fail('lora_bias false with use_dora (PEFT does not support a LoRA bias with DoRA)', 'lora_bias', lora_bias);
-  return Object.freeze({ r, alpha, dropout, init, use_rslora: checkBoolean(use_rslora, 'use_rslora'), use_dora, lora_bias });
+  if (bias !== 'none' && bias !== 'lora_only') fail('"none" or "lora_only" (PEFT\'s "all" is not implemented)', 'bias', bias);
+  return Object.freeze({ r, alpha, dropout, init, use_rslora: checkBoolean(use_rslora, 'use_rslora'), use_dora, lora_bias, bias });
 }
 
 /** @internal add_adapter's options (`caller` names the function), for a layer whose largest rank is `maxRank`. */
@@ -239,8 +248,8 @@ export function settingsAt(settings: LoraSettings, path: string, maxRank: number
   checkMaxRank(r, maxRank, `"${path}"`);
   const patternAlpha = patternValue(settings.alpha_pattern, path);
   const alpha = patternAlpha === undefined ? settings.alpha : checkFinite(patternAlpha, 'alpha');
-  const { dropout, init, use_rslora, use_dora, lora_bias } = settings;
-  return Object.freeze({ r, alpha, dropout, init, use_rslora, use_dora, lora_bias });
+  const { dropout, init, use_rslora, use_dora, lora_bias, bias } = settings;
+  return Object.freeze({ r, alpha, dropout, init, use_rslora, use_dora, lora_bias, bias });
 }
 
 /** @internal Checks merge options (`caller` names the function) and fills the default of `safe`. */
