@@ -65,7 +65,7 @@ export type { LoraKind } from './lora/kind.js';
 export type {
   LoraOptions, LoraLayerOptions, LoraInit, AdapterSettings, MergeOptions, TargetModules, LoraApplyOptions, AdapterOptions,
 } from './lora/settings.js';
-export { lora_nn_linear, LinearLoraLayer, type LinearBase } from './lora/linear.js';
+export { lora_nn_linear, type LinearBase } from './lora/linear.js';
 export { lora_hf_conv1d } from './lora/conv1d.js';
 export { lora_nn_embedding, type EmbeddingBase } from './lora/embedding.js';
 export { lora_nn_conv2d, type Conv2dBase } from './lora/conv2d.js';

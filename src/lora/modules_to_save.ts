@@ -4,6 +4,7 @@
 // `head.modules_to_save.default.weight`); files hold the copy as `head.weight`.
 import { nn_Module } from '../nn/module.js';
 import type { Tensor } from '../ops/tensor.js';
+import { fail } from '../core/validate.js';
 import { AdapterDict } from './adapter_dict.js';
 
 /** The class PEFT calls ModulesToSaveWrapper: a module with a trainable copy per adapter. */
@@ -16,6 +17,7 @@ export class ModulesToSaveWrapper extends nn_Module {
   /** @internal Made by lora_apply and lora_load. */
   constructor(module: nn_Module) {
     super();
+    if (!(module instanceof nn_Module)) fail('an nn_module', 'module', module);
     this.original_module = module;
     this.modules_to_save = new AdapterDict();
     for (const parameter of module.parameters) parameter.requires_grad_(false);

@@ -16,10 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  hf_conv1d, LinearLoraLayer, ModulesToSaveWrapper, lora_apply, lora_config, lora_layers, lora_load, lora_parameters, lora_save, merge_and_unload, nn_linear, nn_Module, nn_module_dict,
+  hf_conv1d, ModulesToSaveWrapper, lora_apply, lora_config, lora_layers, lora_load, lora_parameters, lora_save, merge_and_unload, nn_linear, nn_Module, nn_module_dict,
   nn_module_list, torch_load_safetensors, torch_manual_seed, torch_randn, torch_save_safetensors, with_no_grad, type LoraApplyOptions, type Tensor,
 } from '../../src/index.js';
 import { configSettings } from '../../src/lora/config.js';
+import { LinearLoraLayer } from '../../src/lora/linear.js';
 import { selects } from '../../src/lora/select.js';
 import { describe_with_hf, run_hf_python } from './harness.js';
 import { PeftNet } from './peft_net.js';
