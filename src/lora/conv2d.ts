@@ -13,18 +13,13 @@ import { failRange } from '../core/validate.js';
 import { AdapterDict } from './adapter_dict.js';
 import { DenseLoraLayer } from './dense.js';
 import { layerMaker, type LoraKind } from './kind.js';
-import { call, scalingOf, type MergedValues } from './layer.js';
+import { call, scalingOf } from './layer.js';
 import type { AdapterSettings } from './settings.js';
 
 /** The layer LoRA wraps: an `nn_conv2d`. */
 export type Conv2dBase = nn_conv2d;
 
 export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
-  /** DoRA's magnitudes (1 x out x 1 x 1, as PEFT keeps them), for the adapters with use_dora. */
-  declare lora_magnitude_vector: AdapterDict<Tensor>;
-  /** The norms each merged DoRA adapter was merged with, to unmerge it. */
-  private readonly dora_norms = new Map<string, Tensor>();
-
   /** @internal Made by lora_nn_conv2d or lora_apply, which check the layer and the settings. */
   constructor(conv: Conv2dBase, adapter: string, settings: AdapterSettings) {
     super(conv, adapter, settings);
@@ -114,38 +109,9 @@ export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
     return state;
   }
 
-  /** DoRA merges as PEFT: W' = (m / ‖W + ΔW‖)·(W + ΔW) per output channel; unmerged with the same norms. */
-  protected override merged_values(name: string): MergedValues {
-    if (!this.settings[name]!.use_dora) return super.merged_values(name);
-    const delta = this.delta_weight(name);
-    const norm = this.weight_norm(delta, 1);
-    this.dora_norms.get(name)?.dispose();
-    this.dora_norms.set(name, norm);
-    const factor = this.dora_factor(name, norm);
-    const sum = this.base_layer.weight.add(delta);
-    const weight = factor.mul(sum);
-    for (const t of [delta, factor, sum]) t.dispose();
-    return { weight };
-  }
-
-  protected override unmerged_values(name: string): MergedValues {
-    const norm = this.dora_norms.get(name);
-    if (!this.settings[name]!.use_dora || norm === undefined) return super.unmerged_values(name);
-    const delta = this.delta_weight(name);
-    const factor = this.dora_factor(name, norm);
-    const divided = this.base_layer.weight.div(factor);
-    const weight = divided.sub(delta);
-    for (const t of [delta, factor, divided, norm]) t.dispose();
-    this.dora_norms.delete(name);
-    return { weight };
-  }
-
-  /** m / norm shaped out x 1 x 1 x 1, to scale the kernel's output channels. */
-  private dora_factor(name: string, norm: Tensor): Tensor {
-    const factor = this.lora_magnitude_vector.get(name).div(norm);
-    const shaped = factor.view(-1, 1, 1, 1);
-    factor.dispose();
-    return shaped;
+  /** DoRA's merge: the norms of (W + ΔW) by output channel, the factor out x 1 x 1 x 1. */
+  protected override dora_merge_norm(delta: Tensor): { norm: Tensor; factor_shape: number[] } {
+    return { norm: this.weight_norm(delta, 1), factor_shape: [-1, 1, 1, 1] };
   }
 
   // PEFT's two formulas (a matrix product for 1x1 kernels, a convolution otherwise), so a

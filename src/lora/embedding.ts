@@ -12,7 +12,7 @@ import type { Tensor } from '../ops/tensor.js';
 import { AdapterDict } from './adapter_dict.js';
 import { doraNorm, loraProduct } from './dora.js';
 import { layerMaker, refuseSettings, type LoraKind } from './kind.js';
-import { LoraLayer, scalingOf, type MergedValues } from './layer.js';
+import { LoraLayer, scalingOf } from './layer.js';
 import type { AdapterSettings } from './settings.js';
 
 /** The layer LoRA wraps: an `nn_embedding`. */
@@ -21,11 +21,6 @@ export type EmbeddingBase = nn_embedding;
 export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
   declare lora_embedding_A: AdapterDict<Tensor>;
   declare lora_embedding_B: AdapterDict<Tensor>;
-  /** DoRA's magnitudes (one per embedding dimension), for the adapters with use_dora. */
-  declare lora_magnitude_vector: AdapterDict<Tensor>;
-  /** The norms each merged DoRA adapter was merged with, to unmerge it. */
-  private readonly dora_norms = new Map<string, Tensor>();
-
   /** @internal Made by lora_nn_embedding or lora_apply, which check the layer and the settings. */
   constructor(embedding: EmbeddingBase, adapter: string, settings: AdapterSettings) {
     super(embedding);
@@ -99,30 +94,9 @@ export class LoraEmbedding extends LoraLayer<EmbeddingBase> {
     return state;
   }
 
-  /** DoRA merges as PEFT: W' = (W + ΔW) with each column scaled by m / ‖(W + ΔW)ᵀ‖; unmerged with the same norms. */
-  protected override merged_values(name: string): MergedValues {
-    if (!this.settings[name]!.use_dora) return super.merged_values(name);
-    const delta = this.delta_weight(name);
-    const norm = doraNorm(this.base_layer.weight.t(), delta.t(), 1);
-    this.dora_norms.get(name)?.dispose();
-    this.dora_norms.set(name, norm);
-    const factor = this.lora_magnitude_vector.get(name).div(norm);
-    const sum = this.base_layer.weight.add(delta);
-    const weight = factor.view(1, -1).mul(sum);
-    for (const t of [delta, factor, sum]) t.dispose();
-    return { weight };
-  }
-
-  protected override unmerged_values(name: string): MergedValues {
-    const norm = this.dora_norms.get(name);
-    if (!this.settings[name]!.use_dora || norm === undefined) return super.unmerged_values(name);
-    const delta = this.delta_weight(name);
-    const factor = this.lora_magnitude_vector.get(name).div(norm);
-    const divided = this.base_layer.weight.div(factor.view(1, -1));
-    const weight = divided.sub(delta);
-    for (const t of [delta, factor, divided, norm]) t.dispose();
-    this.dora_norms.delete(name);
-    return { weight };
+  /** DoRA's merge: the norms of (W + ΔW)ᵀ by embedding dimension, scaling the table's columns. */
+  protected override dora_merge_norm(delta: Tensor): { norm: Tensor; factor_shape: number[] } {
+    return { norm: doraNorm(this.base_layer.weight.t(), delta.t(), 1), factor_shape: [1, -1] };
   }
 
   delta_weight(adapter?: string): Tensor {

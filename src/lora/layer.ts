@@ -7,6 +7,7 @@ import { with_no_grad } from '../ops/autograd.js';
 import { nn_Module } from '../nn/module.js';
 import type { Tensor } from '../ops/tensor.js';
 import { fail, failRange } from '../core/validate.js';
+import type { AdapterDict } from './adapter_dict.js';
 import type { RowGroups } from './mixed.js';
 import { adapterSettings, checkAdapterName, mergeOptions, type AdapterSettings, type LoraOptions, type MergeOptions } from './settings.js';
 
@@ -46,6 +47,10 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   readonly scaling: Record<string, number> = {};
   /** Each adapter's settings, checked and frozen. */
   readonly settings: Record<string, AdapterSettings> = {};
+  /** DoRA's magnitudes, for the adapters with use_dora (each kind makes the dict before its first adapter). */
+  declare lora_magnitude_vector: AdapterDict<Tensor>;
+  /** The norms each merged DoRA adapter was merged with, to unmerge it (PEFT caches them too). */
+  private readonly dora_norms = new Map<string, { norm: Tensor; factor_shape: number[] }>();
   /** The adapter `forward` adds, or null (the base layer alone). */
   active_adapter: string | null = null;
   /** Adapters added into the base weight, in the order they were merged. */
@@ -241,20 +246,60 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
     }
   }
 
-  /** The base weight with adapter `name` merged: W + ΔW (a kind with more to merge overrides this). */
+  /**
+   * DoRA's ‖W + ΔW‖ per output for a merge (ΔW laid out as the base weight), and the shape that
+   * makes magnitude / norm scale the weight's output slices: each kind that implements DoRA says.
+   */
+  protected dora_merge_norm(_delta: Tensor): { norm: Tensor; factor_shape: number[] } {
+    return fail('a layer kind that implements DoRA', 'adapter', this);
+  }
+
+  /**
+   * The base weight with adapter `name` merged: W + ΔW, or with DoRA, as PEFT,
+   * (m / ‖W + ΔW‖)·(W + ΔW) by output (a kind with more to merge overrides this).
+   */
   protected merged_values(name: string): MergedValues {
     const delta = this.delta_weight(name);
-    const weight = this.base_layer.weight.add(delta);
+    let weight: Tensor;
+    if (this.settings[name]!.use_dora) {
+      const merge = this.dora_merge_norm(delta);
+      this.dora_norms.get(name)?.norm.dispose();
+      this.dora_norms.set(name, merge);
+      const factor = this.dora_factor(name, merge.norm, merge.factor_shape);
+      const sum = this.base_layer.weight.add(delta);
+      weight = factor.mul(sum);
+      for (const t of [factor, sum]) t.dispose();
+    } else {
+      weight = this.base_layer.weight.add(delta);
+    }
     delta.dispose();
     return { weight };
   }
 
-  /** The base weight with merged adapter `name` taken out again: W - ΔW. */
+  /** The base weight with merged adapter `name` taken out again: W - ΔW, or W / (m / norm) - ΔW with the norm DoRA merged with. */
   protected unmerged_values(name: string): MergedValues {
     const delta = this.delta_weight(name);
-    const weight = this.base_layer.weight.sub(delta);
+    const merge = this.dora_norms.get(name);
+    let weight: Tensor;
+    if (merge !== undefined) {
+      const factor = this.dora_factor(name, merge.norm, merge.factor_shape);
+      const divided = this.base_layer.weight.div(factor);
+      weight = divided.sub(delta);
+      for (const t of [factor, divided, merge.norm]) t.dispose();
+      this.dora_norms.delete(name);
+    } else {
+      weight = this.base_layer.weight.sub(delta);
+    }
     delta.dispose();
     return { weight };
+  }
+
+  /** m / norm, shaped to scale the weight's output slices. */
+  private dora_factor(name: string, norm: Tensor, shape: number[]): Tensor {
+    const factor = this.lora_magnitude_vector.get(name).div(norm);
+    const shaped = factor.view(...shape);
+    factor.dispose();
+    return shaped;
   }
 
   /** Copies merged values into the base layer's weight and bias, and frees them. */

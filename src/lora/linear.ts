@@ -14,7 +14,7 @@ import { AdapterDict } from './adapter_dict.js';
 import { DenseLoraLayer } from './dense.js';
 import { doraNorm, loraProduct } from './dora.js';
 import { layerMaker, type LoraKind } from './kind.js';
-import { call, scalingOf, type MergedValues } from './layer.js';
+import { call, scalingOf } from './layer.js';
 import type { AdapterSettings } from './settings.js';
 import type { RowGroups } from './mixed.js';
 
@@ -27,11 +27,6 @@ export type LinearBase = nn_linear;
  */
 export abstract class LinearLoraLayer<Base extends nn_Module & { weight: Tensor; bias: Tensor | null }> extends DenseLoraLayer<Base> {
   declare lora_A: AdapterDict<Base>;
-  /** DoRA's magnitudes (one per output), for the adapters with use_dora; saved as `lora_magnitude_vector`. */
-  declare lora_magnitude_vector: AdapterDict<Tensor>;
-  /** The row norms each merged DoRA adapter was merged with, to unmerge it (PEFT caches them too). */
-  private readonly dora_norms = new Map<string, Tensor>();
-
   abstract get in_features(): number;
   abstract get out_features(): number;
   /** Whether the base weight is stored in x out (PEFT's fan_in_fan_out, true for Conv1D). */
@@ -118,38 +113,9 @@ export abstract class LinearLoraLayer<Base extends nn_Module & { weight: Tensor;
     });
   }
 
-  /** DoRA merges as PEFT: W' = (m / ‖W + ΔW‖) · (W + ΔW), the factor per output; unmerged with the same norm. */
-  protected override merged_values(name: string): MergedValues {
-    if (!this.settings[name]!.use_dora) return super.merged_values(name);
-    const delta = this.delta_weight(name);
-    const norm = this.weight_norm(this.out_in(delta), 1);
-    this.dora_norms.get(name)?.dispose();
-    this.dora_norms.set(name, norm);
-    const factor = this.dora_factor(name, norm);
-    const sum = this.base_layer.weight.add(delta);
-    const weight = factor.mul(sum);
-    for (const t of [delta, factor, sum]) t.dispose();
-    return { weight };
-  }
-
-  protected override unmerged_values(name: string): MergedValues {
-    const norm = this.dora_norms.get(name);
-    if (!this.settings[name]!.use_dora || norm === undefined) return super.unmerged_values(name);
-    const delta = this.delta_weight(name);
-    const factor = this.dora_factor(name, norm);
-    const divided = this.base_layer.weight.div(factor);
-    const weight = divided.sub(delta);
-    for (const t of [delta, factor, divided, norm]) t.dispose();
-    this.dora_norms.delete(name);
-    return { weight };
-  }
-
-  /** m / norm shaped to scale the base weight's output rows (its columns with fan_in_fan_out). */
-  private dora_factor(name: string, norm: Tensor): Tensor {
-    const factor = this.lora_magnitude_vector.get(name).div(norm);
-    const shaped = this.fan_in_fan_out ? factor.view(1, -1) : factor.view(-1, 1);
-    factor.dispose();
-    return shaped;
+  /** DoRA's merge: the norms of (W + ΔW) by output row, its columns with fan_in_fan_out. */
+  protected override dora_merge_norm(delta: Tensor): { norm: Tensor; factor_shape: number[] } {
+    return { norm: this.weight_norm(this.out_in(delta), 1), factor_shape: this.fan_in_fan_out ? [1, -1] : [-1, 1] };
   }
 
   /**
