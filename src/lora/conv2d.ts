@@ -10,7 +10,6 @@ import { with_no_grad } from '../ops/autograd.js';
 import { linalg_vector_norm } from '../ops/math.js';
 import type { Tensor } from '../ops/tensor.js';
 import { failRange } from '../core/validate.js';
-import { AdapterDict } from './adapter_dict.js';
 import { DenseLoraLayer } from './dense.js';
 import { layerMaker, type LoraKind } from './kind.js';
 import { call, scalingOf } from './layer.js';
@@ -36,10 +35,6 @@ export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
     ];
   }
 
-  protected override before_first(): void {
-    this.lora_magnitude_vector = new AdapterDict();
-  }
-
   protected override create(name: string, settings: AdapterSettings): void {
     super.create(name, settings);
     if (!settings.use_dora) return;
@@ -47,11 +42,6 @@ export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
     const product = this.lora_weight(name);
     this.lora_magnitude_vector.put(name, nn_parameter(this.weight_norm(product, scalingOf(settings))));
     product.dispose();
-  }
-
-  protected override destroy(name: string): void {
-    super.destroy(name);
-    if (Object.prototype.hasOwnProperty.call(this.lora_magnitude_vector, name)) this.lora_magnitude_vector.remove(name);
   }
 
   /** B·A shaped as the base kernel, without autograd (PEFT's get_lora_weight: a matrix product of the flattened kernels). */
@@ -101,12 +91,6 @@ export class LoraConv2d extends DenseLoraLayer<Conv2dBase> {
     if (baseResult !== result) baseResult.dispose();
     if (x !== input) x.dispose();
     return term;
-  }
-
-  override adapter_state(name: string): Record<string, Tensor> {
-    const state = super.adapter_state(name);
-    if (this.settings[name]!.use_dora) state.lora_magnitude_vector = this.lora_magnitude_vector.get(name);
-    return state;
   }
 
   /** DoRA's merge: the norms of (W + ΔW) by output channel, the factor out x 1 x 1 x 1. */

@@ -38,12 +38,9 @@ export abstract class DenseLoraLayer<Base extends nn_Module & { weight: Tensor }
     super(base);
     this.lora_A = new AdapterDict();
     this.lora_B = new AdapterDict();
-    this.before_first(settings);
+    this.lora_magnitude_vector = new AdapterDict();
     this.attach(adapter, settings);
   }
-
-  /** Sets up what create needs besides A and B, before the first adapter (the subclass's fields do not exist yet). */
-  protected before_first(_settings: AdapterSettings): void {}
 
   /** A and B for rank r (B with a bias if `bias`), layers of the base's kind on its device and dtype, each initialised as its layer does. */
   protected abstract make_pair(r: number, bias: boolean): [Base, Base];
@@ -59,6 +56,7 @@ export abstract class DenseLoraLayer<Base extends nn_Module & { weight: Tensor }
   protected destroy(name: string): void {
     this.lora_A.remove(name);
     this.lora_B.remove(name);
+    if (this.settings[name]?.use_dora) this.lora_magnitude_vector.remove(name);
   }
 
   /** The adapter's input: dropped out while training if the adapter has dropout (a new tensor then). */
@@ -81,6 +79,7 @@ export abstract class DenseLoraLayer<Base extends nn_Module & { weight: Tensor }
     const B = this.lora_B.get(name) as unknown as WithBias;
     const state: Record<string, Tensor> = { 'lora_A.weight': this.lora_A.get(name).weight, 'lora_B.weight': B.weight };
     if (this.settings[name]!.lora_bias) state['lora_B.bias'] = B.bias!;
+    if (this.settings[name]!.use_dora) state.lora_magnitude_vector = this.lora_magnitude_vector.get(name);
     const baseBias = (this.base_layer as unknown as WithBias).bias;
     if (this.settings[name]!.bias === 'lora_only' && baseBias !== null) state['base_layer.bias'] = baseBias;
     return state;

@@ -34,10 +34,6 @@ export abstract class LinearLoraLayer<Base extends nn_Module & { weight: Tensor;
 
   get max_rank(): number { return Math.min(this.in_features, this.out_features); }
 
-  protected override before_first(): void {
-    this.lora_magnitude_vector = new AdapterDict();
-  }
-
   protected make_pair(r: number, bias: boolean): [Base, Base] {
     const factory = this.factory;
     return [nn_linear(this.in_features, r, { bias: false, ...factory }), nn_linear(r, this.out_features, { bias, ...factory })] as unknown as [Base, Base];
@@ -55,11 +51,6 @@ export abstract class LinearLoraLayer<Base extends nn_Module & { weight: Tensor;
     const product = loraProduct(this.lora_A.get(name).weight, this.lora_B.get(name).weight);
     this.lora_magnitude_vector.put(name, nn_parameter(this.weight_norm(product, scalingOf(settings))));
     product.dispose();
-  }
-
-  protected override destroy(name: string): void {
-    super.destroy(name);
-    if (Object.prototype.hasOwnProperty.call(this.lora_magnitude_vector, name)) this.lora_magnitude_vector.remove(name);
   }
 
   /** ‖W + scaling · loraWeight‖ over each output row, W as out x in (PEFT's get_weight_norm). */
@@ -95,12 +86,6 @@ export abstract class LinearLoraLayer<Base extends nn_Module & { weight: Tensor;
     if (baseResult !== result) baseResult.dispose();
     if (x !== input) x.dispose();
     return term;
-  }
-
-  override adapter_state(name: string): Record<string, Tensor> {
-    const state = super.adapter_state(name);
-    if (this.settings[name]!.use_dora) state.lora_magnitude_vector = this.lora_magnitude_vector.get(name);
-    return state;
   }
 
   delta_weight(adapter?: string): Tensor {
