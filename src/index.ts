@@ -67,6 +67,7 @@ export type {
   LoraOptions, LoraLayerOptions, LoraInit, AdapterSettings, MergeOptions, TargetModules, LoraApplyOptions, AdapterOptions,
 } from './lora/settings.js';
 export { lora_nn_linear, type LinearBase } from './lora/linear.js';
+export { lora_hf_conv1d } from './lora/conv1d.js';
 export { lora_nn_embedding, type EmbeddingBase } from './lora/embedding.js';
 export { lora_nn_conv2d, type Conv2dBase } from './lora/conv2d.js';
 export { lora_apply } from './lora/apply.js';
@@ -75,7 +76,9 @@ export {
   lora_adapters, lora_active_adapter, lora_set_adapter, lora_delete_adapter, with_adapter, with_adapters_disabled, with_adapter_names, lora_parameters,
 } from './lora/adapters.js';
 export { lora_merge, lora_unmerge, merge_and_unload, lora_unload } from './lora/merge.js';
-export { lora_save, lora_load, LORA_WEIGHTS_NAME, LORA_CONFIG_NAME, LORA_CONFIG_HASH_KEY, type PeftLoraConfig } from './lora/files.js';
+export { lora_save, lora_load, LORA_WEIGHTS_NAME, LORA_CONFIG_HASH_KEY, type LoraSaveOptions } from './lora/files.js';
+export { lora_config, LORA_CONFIG_NAME, PEFT_TASK_TYPES, type PeftLoraConfig, type PeftTaskType } from './lora/config.js';
+export { ModulesToSaveWrapper } from './lora/modules_to_save.js';
 export * from './ops/selection.js';
 export * from './ops/math.js';
 export * from './ops/reduction.js';

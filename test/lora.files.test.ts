@@ -69,7 +69,11 @@ describe('lora_save', () => {
     lora_save(trained(), dir);
     expect(readdirSync(dir).sort()).toEqual([LORA_CONFIG_NAME, LORA_WEIGHTS_NAME]);
     const entries = header(join(dir, LORA_WEIGHTS_NAME));
-    const configHash = createHash('sha256').update(readFileSync(join(dir, LORA_CONFIG_NAME))).digest('hex');
+    // The hash covers the config's settings: every key but the descriptive ones, sorted, compact.
+    const { base_model_name_or_path, task_type, inference_mode, ...settings } = JSON.parse(readFileSync(join(dir, LORA_CONFIG_NAME), 'utf8')) as Record<string, unknown>;
+    expect([base_model_name_or_path, task_type, inference_mode]).toEqual([null, null, true]);
+    const sorted = Object.fromEntries(Object.keys(settings).sort().map((key) => [key, settings[key]]));
+    const configHash = createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
     expect(entries.__metadata__).toEqual({ format: 'pt', torchlora_config_sha256: configHash });
     const shapes = Object.fromEntries(Object.entries(entries).filter(([k]) => k !== '__metadata__').map(([k, v]) => [k, (v as { shape: number[] }).shape]));
     expect(shapes).toEqual({
@@ -244,14 +248,42 @@ describe('lora_load refusals change nothing', () => {
       TypeError, new RegExp(`for adapter_config.json ${key} but received undefined`)));
   }
 
-  it('a config with a setting torchlora does not implement', () => refused((dir) => rewriteConfig(dir, (c) => { c.use_dora = true; }),
-    TypeError, /Expected its default \(torchlora does not implement this setting\) for adapter_config.json use_dora but received true/));
+  it('a config with a setting torchlora does not implement', () => refused((dir) => rewriteConfig(dir, (c) => { c.layer_replication = [[0, 1]]; }),
+    TypeError, /Expected null \(torchlora does not implement this setting\) for adapter_config.json layer_replication but received an array of length 1/));
+
+  // What PEFT 0.21 writes for each setting torchlora does not implement (peft/tuners/lora/config.py), refused by name.
+  const UNIMPLEMENTED: [string, unknown, string][] = [
+    ['bias', 'all', '"none" or "lora_only" (training every bias of the model is not implemented)'],
+    ['layer_replication', [[0, 1]], 'null'],
+    ['trainable_token_indices', [1, 2], 'null'],
+    ['target_parameters', ['embed.weight'], 'null'],
+    ['use_qalora', true, 'false'],
+    ['alora_invocation_tokens', [5], 'null'],
+    ['arrow_config', { top_k: 3 }, 'null'],
+    ['velora_config', {}, 'null'],
+    ['monteclora_config', {}, 'null'],
+    ['kasa_config', {}, 'null'],
+    ['use_bdlora', {}, 'null'],
+    ['megatron_config', {}, 'null'],
+    ['ensure_weight_tying', true, 'false'],
+  ];
+  for (const [key, value, accepted] of UNIMPLEMENTED) {
+    it(`a config with ${key} set`, () => refused((dir) => rewriteConfig(dir, (c) => { c[key] = value; }),
+      TypeError, new RegExp(`^Expected ${accepted.replace(/[()]/g, '\\$&')} \\(torchlora does not implement this setting\\) for adapter_config.json ${key} but received`)));
+  }
+  for (const init of ['pissa', 'pissa_niter_4', 'olora', 'corda', 'loftq', 'lora_ga', 'mica']) {
+    it(`a config whose init_lora_weights (${init}) changed the base weights or the forward`, () => refused((dir) => rewriteConfig(dir, (c) => { c.init_lora_weights = init; }),
+      TypeError, /Expected true, false, "gaussian", "eva" or "orthogonal" \(the other inits change the base weights or the forward; torchlora does not implement them\) for adapter_config.json init_lora_weights/));
+  }
+
+  it('a config with a setting one targeted layer kind does not implement', () => refused((dir) => rewriteConfig(dir, (c) => { c.lora_bias = true; }),
+    TypeError, /Expected lora_bias false for an nn_embedding \("embed"\): PEFT has no LoRA bias for embeddings/));
 
   it('a config with a dropout outside [0, 1)', () => refused((dir) => rewriteConfig(dir, (c) => { c.lora_dropout = 1; }),
-    RangeError, /Expected a probability in \[0, 1\) for dropout but received 1/));
+    RangeError, /Expected a probability in \[0, 1\) for adapter_config.json lora_dropout but received 1/));
 
   it('a config with a use_rslora that is not a boolean', () => refused((dir) => rewriteConfig(dir, (c) => { c.use_rslora = 'yes'; }),
-    TypeError, /Expected a boolean for use_rslora but received "yes"/));
+    TypeError, /Expected a boolean for adapter_config.json use_rslora but received "yes"/));
 
   it('a config whose rank_pattern gives a layer a rank above min(in, out)', () => refused((dir) => rewriteConfig(dir, (c) => { c.rank_pattern = { conv: 5 }; }),
     RangeError, /Expected a rank of at most 4 \(min\(in, out\) of "conv"\) for r but received 5/));

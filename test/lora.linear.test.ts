@@ -45,8 +45,8 @@ describe('lora_nn_linear layout', () => {
     const lora = lora_nn_linear(nn_linear(4, 4), { r: 2, dropout: 0.25 });
     lora.add_adapter('other', { alpha: 3, use_rslora: true, init: 'gaussian', r: 1 });
     expect(lora.settings).toEqual({
-      default: { r: 2, alpha: 8, dropout: 0.25, init: 'kaiming', use_rslora: false },
-      other: { r: 1, alpha: 3, dropout: 0, init: 'gaussian', use_rslora: true },
+      default: { r: 2, alpha: 8, dropout: 0.25, init: 'kaiming', use_rslora: false, use_dora: false, lora_bias: false, bias: 'none' },
+      other: { r: 1, alpha: 3, dropout: 0, init: 'gaussian', use_rslora: true, use_dora: false, lora_bias: false, bias: 'none' },
     });
     expect(Object.isFrozen(lora.settings.default)).toBe(true);
     expect(() => { (lora.settings.default as { r: number }).r = 3; }).toThrow(TypeError);
@@ -182,8 +182,8 @@ describe('lora_nn_linear refusals', () => {
     ['dropout 1', { r: 2, dropout: 1 }, RangeError, /Expected a probability in \[0, 1\) for dropout but received 1/],
     ['negative dropout', { r: 2, dropout: -0.1 }, RangeError, /for dropout but received -0.1/],
     ['string dropout', { r: 2, dropout: '0.1' }, TypeError, /Expected a number for dropout but received "0.1"/],
-    ['unknown init', { r: 2, init: 'xavier' }, TypeError, /Expected "kaiming", "gaussian" or "randn" for init but received "xavier"/],
-    ["PEFT's option name", { lora_alpha: 16 }, TypeError, /Expected one of r, alpha, dropout, init, use_rslora, adapter for lora_nn_linear options but received "lora_alpha"/],
+    ['unknown init', { r: 2, init: 'xavier' }, TypeError, /Expected "kaiming", "gaussian", "randn" or "none" for init but received "xavier"/],
+    ["an option under both its names", { r: 2, alpha: 16, lora_alpha: 16 }, TypeError, /Expected one of alpha and lora_alpha \(PEFT's name for it\) for options but received both/],
     ['bad adapter name', { adapter: 'a.b' }, TypeError, /Expected an adapter name .* for name but received "a.b"/],
     ['a module property as adapter name', { adapter: 'train' }, TypeError, /for name but received "train"/],
   ];

@@ -85,11 +85,11 @@ describe('lora_apply refusals change nothing', () => {
   const flags = (model: TinyNet): boolean[] => model.parameters.map((p) => p.requires_grad);
   const cases: [string, Record<string, unknown>, ErrorConstructor, RegExp][] = [
     ['no match', { target_modules: ['k_proj'] }, RangeError, /Expected target_modules matching at least one layer \(the model has "embed", "blocks", "blocks.0", .*\) for target_modules but received \["k_proj"\]/],
-    ['an unsupported layer', { target_modules: ['blocks'] }, TypeError, /Expected a layer LoRA supports \(nn_linear, nn_embedding, nn_conv2d\) at "blocks"/],
+    ['an unsupported layer', { target_modules: ['blocks'] }, TypeError, /Expected a layer LoRA supports \(nn_linear, hf_conv1d, nn_embedding, nn_conv2d\) at "blocks"/],
     ['a rank above one layer', { target_modules: ['q_proj', 'head'], r: 4 }, RangeError, /Expected a rank of at most 3 \(min\(in, out\) of "head"\) for r but received 4/],
     ['a bad target type', { target_modules: 'q_proj' }, TypeError, /Expected a non-empty array of module names, a RegExp or "all-linear" for target_modules but received "q_proj"/],
     ['a bad alpha', { target_modules: ['q_proj'], alpha: Infinity }, RangeError, /for alpha but received Infinity/],
-    ['an unknown option', { target_modules: ['q_proj'], lora_dropout: 0.1 }, TypeError, /Expected one of target_modules, .*, dropout, .* for lora_apply options but received "lora_dropout"/],
+    ['an unknown option', { target_modules: ['q_proj'], lora_dropot: 0.1 }, TypeError, /Expected one of target_modules, .*, lora_dropout, .* for lora_apply options but received "lora_dropot"/],
     ['a pattern rank above its layer', { target_modules: ['q_proj', 'head'], rank_pattern: { head: 4 } }, RangeError, /Expected a rank of at most 3 \(min\(in, out\) of "head"\) for r but received 4/],
     ['a fractional pattern rank', { target_modules: ['q_proj'], rank_pattern: { 'blocks\\.1\\.q_proj': 1.5 } }, TypeError, /Expected an integer for r but received 1.5/],
     ['an infinite pattern alpha', { target_modules: ['q_proj'], alpha_pattern: { q_proj: Infinity } }, RangeError, /Expected a finite number for alpha but received Infinity/],

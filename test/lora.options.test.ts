@@ -23,23 +23,25 @@ function withAdapter(): TinyNet {
 const snapshot = (model: nn_Module): string => JSON.stringify(Object.entries(model.named_parameters())
   .map(([name, p]) => [name, p.requires_grad, Array.from(p.to_typed_array() as Float32Array)]));
 
-const LORA = 'r, alpha, dropout, init, use_rslora';
+const LORA = 'r, alpha, lora_alpha, dropout, lora_dropout, init, init_lora_weights, use_rslora, use_dora, lora_bias, bias';
 
 interface Case { call: (options: unknown) => unknown; where: string; accepted: string; misspelt: Record<string, unknown>; model?: () => nn_Module }
 
 const saved = join(root, 'saved');
 const cases: Case[] = [
-  { where: 'lora_save', accepted: 'adapter', misspelt: { adaptor: 'default' }, call: (o) => lora_save(withAdapter(), join(root, 'never'), o as never) },
+  { where: 'lora_save', accepted: 'adapter, base_model_name_or_path, task_type, revision, save_embedding_layers', misspelt: { adaptor: 'default' }, call: (o) => lora_save(withAdapter(), join(root, 'never'), o as never) },
   { where: 'lora_load', accepted: 'adapter', misspelt: { adaptor: 'default' }, call: (o) => lora_load(new TinyNet(), saved, o as never) },
   { where: 'lora_merge', accepted: 'adapter, safe', misspelt: { safe_merge: true }, call: (o) => lora_merge(withAdapter(), o as never) },
   { where: 'merge_and_unload', accepted: 'adapter, safe', misspelt: { saf: true }, call: (o) => merge_and_unload(withAdapter(), o as never) },
   { where: 'lora_parameters', accepted: 'adapter', misspelt: { adapters: 'default' }, call: (o) => lora_parameters(withAdapter(), o as never) },
   {
-    where: 'lora_apply', accepted: `target_modules, adapter, rank_pattern, alpha_pattern, ${LORA}`, misspelt: { target_modules: ['q_proj'], lora_alpha: 16 },
+    where: 'lora_apply',
+    accepted: `target_modules, adapter, rank_pattern, alpha_pattern, exclude_modules, layers_to_transform, layers_pattern, modules_to_save, ${LORA}`,
+    misspelt: { target_modules: ['q_proj'], lora_alfa: 16 },
     call: (o) => lora_apply(new TinyNet(), o as never),
   },
   { where: 'lora_nn_linear', accepted: `${LORA}, adapter`, misspelt: { rank: 2 }, call: (o) => lora_nn_linear(nn_linear(4, 4), o as never) },
-  { where: 'lora_nn_embedding', accepted: `${LORA}, adapter`, misspelt: { lora_dropout: 0.1 }, call: (o) => lora_nn_embedding(nn_embedding(10, 4), o as never) },
+  { where: 'lora_nn_embedding', accepted: `${LORA}, adapter`, misspelt: { lora_dropuot: 0.1 }, call: (o) => lora_nn_embedding(nn_embedding(10, 4), o as never) },
   { where: 'lora_nn_conv2d', accepted: `${LORA}, adapter`, misspelt: { alpah: 4 }, call: (o) => lora_nn_conv2d(nn_conv2d(3, 4, 3), o as never) },
   { where: 'add_adapter', accepted: LORA, misspelt: { adapter: 'b' }, call: (o) => lora_nn_linear(nn_linear(8, 8)).add_adapter('b', o as never) },
   { where: 'merge', accepted: 'adapter, safe', misspelt: { adapterr: 'default' }, call: (o) => lora_nn_linear(nn_linear(8, 8)).merge(o as never) },

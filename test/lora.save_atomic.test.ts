@@ -419,13 +419,25 @@ describe('a pair of files from two saves', () => {
     }
   });
 
-  it('records the SHA-256 of the config bytes in the weights; files without it (PEFT\'s) load as before', () => {
+  it('records the SHA-256 of the config\'s settings in the weights; files without it (PEFT\'s) load as before', () => {
     const dir = join(parentFolder(), 'adapter');
     lora_save(build(C), dir);
     const weights = join(dir, LORA_WEIGHTS_NAME);
     const { tensors, metadata } = torch_load_safetensors(weights);
-    expect(metadata).toEqual({ format: 'pt', [LORA_CONFIG_HASH_KEY]: sha256(readFileSync(join(dir, LORA_CONFIG_NAME))) });
+    const { base_model_name_or_path, task_type, inference_mode, ...settings } = JSON.parse(readFileSync(join(dir, LORA_CONFIG_NAME), 'utf8')) as Record<string, unknown>;
+    expect([base_model_name_or_path, task_type, inference_mode]).toEqual([null, null, true]);
+    expect(metadata).toEqual({ format: 'pt', [LORA_CONFIG_HASH_KEY]: sha256(Buffer.from(JSON.stringify(Object.fromEntries(Object.keys(settings).sort().map((k) => [k, settings[k]]))))) });
     torch_save_safetensors(tensors, weights, { format: 'pt' });
     expect(loadsAs(dir, { A, C })).toBe('C');
+  });
+
+  it('loads a config whose descriptive keys were edited by hand (base_model_name_or_path, task_type, revision)', () => {
+    const dir = join(parentFolder(), 'adapter');
+    lora_save(build(C), dir);
+    const config = JSON.parse(readFileSync(join(dir, LORA_CONFIG_NAME), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, LORA_CONFIG_NAME), JSON.stringify({ ...config, base_model_name_or_path: 'meta-llama/Llama-3.2-1B', task_type: 'CAUSAL_LM', revision: 'main' }));
+    expect(loadsAs(dir, { A, C })).toBe('C');
+    writeFileSync(join(dir, LORA_CONFIG_NAME), JSON.stringify({ ...config, lora_alpha: 99 }));
+    expect(catchError(() => lora_load(plainModel(), dir))).toBeInstanceOf(TypeError);
   });
 });

@@ -3,9 +3,9 @@
 import type { Tensor } from '../ops/tensor.js';
 import type { nn_Module } from '../nn/module.js';
 import { checkFunction, checkOptions, fail, failRange } from '../core/validate.js';
-import { LoraLinear } from './linear.js';
+import { LinearLoraLayer } from './linear.js';
 import { rowGroups } from './mixed.js';
-import { checkModel, layersWith, lora_layers, replaceAt, where } from './model.js';
+import { checkModel, layersWith, lora_layers, replaceAt, saved_modules, where } from './model.js';
 import { ADAPTER_OPTION_KEYS, type AdapterOptions } from './settings.js';
 
 /** The adapters on `model`'s LoRA layers, each once, as the layers list them. @example lora_adapters(model) // ['default', 'task_b'] */
@@ -44,6 +44,7 @@ export function lora_set_adapter(model: nn_Module, name: string | null): void {
   const layers = lora_layers(model);
   for (const [path, layer] of layers) layer.check_switch(name, where(path));
   for (const [, layer] of layers) layer.activate(name, true);
+  for (const [, wrapper] of saved_modules(model)) wrapper.activate(name, true);
 }
 
 // Runs fn with `name` active in every layer (no change of trainable flags), then restores.
@@ -51,13 +52,17 @@ function withActive<T>(model: nn_Module, name: string | null, fn: () => T): T {
   checkFunction(fn, 'fn');
   const layers = lora_layers(model);
   for (const [path, layer] of layers) layer.check_switch(name, where(path));
+  const wrappers = saved_modules(model);
   const previous = layers.map(([, layer]) => layer.active_adapter);
+  const previousSaved = wrappers.map(([, wrapper]) => wrapper.active_adapter);
   for (const [, layer] of layers) layer.activate(name, false);
+  for (const [, wrapper] of wrappers) wrapper.activate(name, false);
   let result: T;
   try {
     result = fn();
   } finally {
     layers.forEach(([, layer], i) => { layer.active_adapter = previous[i]!; });
+    wrappers.forEach(([, wrapper], i) => { wrapper.active_adapter = previousSaved[i]!; });
   }
   if (typeof (result as { then?: unknown } | null)?.then === 'function') {
     throw new TypeError('Expected a synchronous function for fn but received one that returned a Promise: the adapter was switched back before it finished; await inside, then call with_adapter around the synchronous part');
@@ -95,9 +100,11 @@ export function with_adapter_names<T>(model: nn_Module, adapter_names: (string |
   const names = Array.from(adapter_names, (name, i) => (name === null ? null : checkKnown(model, name, `adapter_names[${i}]`, known)));
   const layers = lora_layers(model);
   for (const [path, layer] of layers) {
-    if (!(layer instanceof LoraLinear)) fail('a model whose LoRA layers are all linear (mixed-adapter batches are implemented for lora_nn_linear)', 'model', `one with ${layer.constructor.name} at "${path}"`);
+    if (!(layer instanceof LinearLoraLayer)) fail('a model whose LoRA layers are all linear (mixed-adapter batches are implemented for lora_nn_linear and lora_hf_conv1d)', 'model', `one with ${layer.constructor.name} at "${path}"`);
     if (layer.merged) failRange('unmerged adapters (lora_unmerge() first)', 'model', `one with "${path}" merged`);
   }
+  const saved = saved_modules(model);
+  if (saved.length > 0) fail('a model without modules_to_save (mixed-adapter batches do not run their copies)', 'model', `one saving "${saved[0]![0]}"`);
   const rows = rowGroups(names);
   for (const [, layer] of layers) layer.row_adapters = rows;
   let result: T;
@@ -139,6 +146,11 @@ export function lora_delete_adapter(model: nn_Module, name: string): void {
     layer.detach(name);
     if (layer.adapters.length === 0 && path !== '') replaceAt(model, path, layer.base_layer);
   }
+  for (const [path, wrapper] of saved_modules(model)) {
+    if (!wrapper.adapters.includes(name)) continue;
+    wrapper.remove(name);
+    if (wrapper.adapters.length === 0) replaceAt(model, path, wrapper.original_module);
+  }
   if (wasActive) lora_set_adapter(model, lora_adapters(model)[0] ?? null);
 }
 
@@ -151,5 +163,6 @@ export function lora_delete_adapter(model: nn_Module, name: string): void {
 export function lora_parameters(model: nn_Module, options?: AdapterOptions): Tensor[] {
   const { adapter } = checkOptions(options, ADAPTER_OPTION_KEYS, 'lora_parameters');
   const name = chosenAdapter(checkModel(model), adapter);
-  return lora_layers(model).flatMap(([, layer]) => (name in layer.r ? Object.values(layer.adapter_state(name)) : []));
+  const saved = saved_modules(model).flatMap(([, wrapper]) => (wrapper.adapters.includes(name) ? wrapper.modules_to_save.get(name).parameters : []));
+  return [...lora_layers(model).flatMap(([, layer]) => (name in layer.r ? Object.values(layer.adapter_state(name)) : [])), ...saved];
 }

@@ -20,10 +20,12 @@ export interface LoraKind<Base extends nn_Module & { weight: Tensor } = any> {
   wrap(base: Base, adapter: string, settings: AdapterSettings): LoraLayer;
   /** min(in, out): the largest rank an update can have. */
   max_rank(base: Base): number;
-  /** The adapter's tensors by PEFT key suffix, with their shapes for rank r. */
-  shapes(base: Base, r: number): Record<string, number[]>;
+  /** The adapter's tensors by PEFT key suffix, with their shapes for these settings. */
+  shapes(base: Base, settings: AdapterSettings): Record<string, number[]>;
   /** Throws if this base cannot take an adapter (a grouped convolution). */
   check?(base: Base): void;
+  /** Throws if this kind does not implement a setting (a LoRA bias on an embedding); `where` names the layer. */
+  check_settings?(settings: AdapterSettings, where: string): void;
 }
 
 /** Refuses a module that is already a LoRA layer where a plain one is needed. */
@@ -47,10 +49,23 @@ export function layerMaker<Base extends nn_Module & { weight: Tensor }, Layer ex
     const checked = checkBase(base, kind.base, `an ${kind.label}`, name);
     kind.check?.(checked);
     const { adapter, settings } = firstAdapter(options, kind.max_rank(checked), caller);
+    kind.check_settings?.(settings, caller);
     return make(checked, adapter, settings);
   };
   Object.defineProperty(maker, 'name', { value: caller });
   Object.defineProperty(maker, 'prototype', { value: make.prototype });
   Object.defineProperty(maker, 'classname', { value: caller });
   return maker as nn_module_generator<[base: Base, options?: LoraLayerOptions], Layer>;
+}
+
+/**
+ * @internal A kind's check_settings: refuses the settings of `names` (use_dora, lora_bias) that
+ * are set, as the layer `label` does not implement them; `where` names the layer.
+ */
+export function refuseSettings(label: string, names: ('use_dora' | 'lora_bias')[], why: string): (settings: AdapterSettings, where: string) => void {
+  return (settings, where) => {
+    for (const name of names) {
+      if (settings[name]) fail(`${name} false for an ${label} (${where}): ${why}`, name, settings[name]);
+    }
+  };
 }

@@ -7,17 +7,24 @@ import { with_no_grad } from '../ops/autograd.js';
 import { nn_Module } from '../nn/module.js';
 import type { Tensor } from '../ops/tensor.js';
 import { fail, failRange } from '../core/validate.js';
+import type { AdapterDict } from './adapter_dict.js';
 import type { RowGroups } from './mixed.js';
 import { adapterSettings, checkAdapterName, mergeOptions, type AdapterSettings, type LoraOptions, type MergeOptions } from './settings.js';
 
-/** alpha / r, or alpha / √r with rslora. */
-function scalingOf(settings: AdapterSettings): number {
+/** @internal alpha / r, or alpha / √r with rslora. */
+export function scalingOf(settings: AdapterSettings): number {
   return settings.use_rslora ? settings.alpha / Math.sqrt(settings.r) : settings.alpha / settings.r;
 }
 
 /** @internal Runs a layer whose forward takes one tensor (modules are callable, but typed by their forward). */
 export function call(layer: nn_Module, input: Tensor): Tensor {
   return (layer as unknown as (x: Tensor) => Tensor)(input);
+}
+
+/** @internal A layer's base weight (and bias, where an adapter changes it) with an adapter merged or taken out: new tensors. */
+export interface MergedValues {
+  weight: Tensor;
+  bias?: Tensor;
 }
 
 /** Counts the values of `tensor` that are NaN or infinite. */
@@ -40,6 +47,10 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   readonly scaling: Record<string, number> = {};
   /** Each adapter's settings, checked and frozen. */
   readonly settings: Record<string, AdapterSettings> = {};
+  /** DoRA's magnitudes, for the adapters with use_dora (each kind makes the dict before its first adapter). */
+  declare lora_magnitude_vector: AdapterDict<Tensor>;
+  /** The norms each merged DoRA adapter was merged with, to unmerge it (PEFT caches them too). */
+  private readonly dora_norms = new Map<string, { norm: Tensor; factor_shape: number[] }>();
   /** The adapter `forward` adds, or null (the base layer alone). */
   active_adapter: string | null = null;
   /** Adapters added into the base weight, in the order they were merged. */
@@ -63,8 +74,8 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   protected abstract create(name: string, settings: AdapterSettings): void;
   /** Removes adapter `name`'s A and B. */
   protected abstract destroy(name: string): void;
-  /** The adapter's term added to the base output: never builds B·A. */
-  protected abstract lora_forward(input: Tensor, name: string): Tensor;
+  /** The adapter's term added to `result`, the base output (DoRA reads it): never builds B·A. */
+  protected abstract lora_forward(input: Tensor, name: string, result: Tensor): Tensor;
   /** The adapter's tensors under PEFT's key suffixes (`lora_A.weight`, ...). */
   abstract adapter_state(name: string): Record<string, Tensor>;
   /** ΔW = (B·A)·scaling, shaped as the base weight. @example const delta = lora.delta_weight() */
@@ -85,7 +96,7 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
     if (this.row_adapters !== null && !this.merged) return this.mixed_add(result, input, this.row_adapters);
     const name = this.active_adapter;
     if (this.merged || name === null || !(name in this.r)) return result;
-    return this.add_term(result, this.lora_forward(input, name));
+    return this.adapt(result, input, name);
   }
 
   /**
@@ -95,6 +106,11 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
    */
   protected mixed_add(_result: Tensor, _input: Tensor, _rows: RowGroups): Tensor {
     return fail('a model whose LoRA layers are all linear (mixed-adapter batches are implemented for lora_nn_linear)', 'model', this);
+  }
+
+  /** `result` (the base output, which it takes over) with adapter `name` applied: plus its term. */
+  protected adapt(result: Tensor, input: Tensor, name: string): Tensor {
+    return this.add_term(result, this.lora_forward(input, name, result));
   }
 
   private add_term(result: Tensor, term: Tensor): Tensor {
@@ -132,13 +148,15 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
    */
   attach(name: string, settings: AdapterSettings): this {
     this.create(name, settings);
-    // The base is a constant for autograd: only A and B are trained.
+    // The base is a constant for autograd: only the adapter's tensors are trained...
     for (const parameter of this.base_layer.parameters) parameter.requires_grad_(false);
     this.r[name] = settings.r;
     this.lora_alpha[name] = settings.alpha;
     this.scaling[name] = scalingOf(settings);
     this.settings[name] = settings;
     if (this.active_adapter === null) this.active_adapter = name;
+    // ...but for the base bias the active adapter trains with bias "lora_only".
+    this.adapter_state(this.active_adapter)['base_layer.bias']?.requires_grad_(true);
     return this;
   }
 
@@ -183,15 +201,19 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   activate(name: string | null, setTrainable: boolean): void {
     this.active_adapter = name;
     if (!setTrainable) return;
+    // The others first: a tensor two adapters share (the base bias, with bias "lora_only") trains with the active one.
     for (const adapter of this.adapters) {
-      for (const tensor of Object.values(this.adapter_state(adapter))) tensor.requires_grad_(adapter === name);
+      if (adapter !== name) for (const tensor of Object.values(this.adapter_state(adapter))) tensor.requires_grad_(false);
     }
+    if (name !== null && name in this.r) for (const tensor of Object.values(this.adapter_state(name))) tensor.requires_grad_(true);
   }
 
   /**
-   * Adds ΔW = (B·A)·scaling into the base weight in place (`add_`), without recording
-   * gradients; forward then runs the base layer alone. With `safe`, the sum is computed
-   * aside first and refused (RangeError, weight untouched) if any value is not finite.
+   * Adds ΔW = (B·A)·scaling into the base weight in place (the same tensor), without
+   * recording gradients; forward then runs the base layer alone. DoRA rescales the merged
+   * rows by its magnitudes, lora_bias adds B's bias into the base bias, as PEFT merges them.
+   * With `safe`, the result is computed aside first and refused (RangeError, weight
+   * untouched) if any value is not finite.
    * Merging an adapter that is already merged does nothing.
    *
    * @example
@@ -208,12 +230,86 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   /** @internal Merges adapter `name`, which this layer has (its callers check); a merged one stays as it is. */
   merge_adapter(name: string): void {
     if (this.merged_adapters.includes(name)) return;
-    with_no_grad(() => {
-      const delta = this.delta_weight(name);
-      this.base_layer.weight.add_(delta);
-      delta.dispose();
-    });
+    this.check_mergeable(name);
+    with_no_grad(() => this.assign(this.merged_values(name)));
     this.merged_adapters.push(name);
+  }
+
+  /**
+   * @internal Throws unless adapter `name` can be merged now: a DoRA adapter is merged alone, as
+   * its norms are those of the unmerged weight (PEFT unmerges the others around it instead).
+   */
+  check_mergeable(name: string, where = 'this layer'): void {
+    const others = this.merged_adapters.filter((adapter) => adapter !== name);
+    if (this.settings[name]?.use_dora && others.length > 0) {
+      failRange(`no other merged adapter when merging a DoRA one (${where} has "${others.join('", "')}" merged; unmerge first)`, 'adapter', name);
+    }
+  }
+
+  /**
+   * DoRA's ‖W + ΔW‖ per output for a merge (ΔW laid out as the base weight), and the shape that
+   * makes magnitude / norm scale the weight's output slices: each kind that implements DoRA says.
+   */
+  protected dora_merge_norm(_delta: Tensor): { norm: Tensor; factor_shape: number[] } {
+    return fail('a layer kind that implements DoRA', 'adapter', this);
+  }
+
+  /**
+   * The base weight with adapter `name` merged: W + ΔW, or with DoRA, as PEFT,
+   * (m / ‖W + ΔW‖)·(W + ΔW) by output (a kind with more to merge overrides this).
+   */
+  protected merged_values(name: string): MergedValues {
+    const delta = this.delta_weight(name);
+    let weight: Tensor;
+    if (this.settings[name]!.use_dora) {
+      const merge = this.dora_merge_norm(delta);
+      this.dora_norms.get(name)?.norm.dispose();
+      this.dora_norms.set(name, merge);
+      const factor = this.dora_factor(name, merge.norm, merge.factor_shape);
+      const sum = this.base_layer.weight.add(delta);
+      weight = factor.mul(sum);
+      for (const t of [factor, sum]) t.dispose();
+    } else {
+      weight = this.base_layer.weight.add(delta);
+    }
+    delta.dispose();
+    return { weight };
+  }
+
+  /** The base weight with merged adapter `name` taken out again: W - ΔW, or W / (m / norm) - ΔW with the norm DoRA merged with. */
+  protected unmerged_values(name: string): MergedValues {
+    const delta = this.delta_weight(name);
+    const merge = this.dora_norms.get(name);
+    let weight: Tensor;
+    if (merge !== undefined) {
+      const factor = this.dora_factor(name, merge.norm, merge.factor_shape);
+      const divided = this.base_layer.weight.div(factor);
+      weight = divided.sub(delta);
+      for (const t of [factor, divided, merge.norm]) t.dispose();
+      this.dora_norms.delete(name);
+    } else {
+      weight = this.base_layer.weight.sub(delta);
+    }
+    delta.dispose();
+    return { weight };
+  }
+
+  /** m / norm, shaped to scale the weight's output slices. */
+  private dora_factor(name: string, norm: Tensor, shape: number[]): Tensor {
+    const factor = this.lora_magnitude_vector.get(name).div(norm);
+    const shaped = factor.view(...shape);
+    factor.dispose();
+    return shaped;
+  }
+
+  /** Copies merged values into the base layer's weight and bias, and frees them. */
+  private assign(values: MergedValues): void {
+    this.base_layer.weight.copy_(values.weight);
+    values.weight.dispose();
+    if (values.bias !== undefined) {
+      (this.base_layer as unknown as { bias: Tensor }).bias.copy_(values.bias);
+      values.bias.dispose();
+    }
   }
 
   /**
@@ -228,11 +324,10 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
   check_finite_merge(name: string, where: string): void {
     if (this.merged_adapters.includes(name)) return;
     const bad = with_no_grad(() => {
-      const delta = this.delta_weight(name);
-      const candidate = this.base_layer.weight.add(delta);
-      const count = nonFiniteCount(candidate);
-      candidate.dispose();
-      delta.dispose();
+      const { weight, bias } = this.merged_values(name);
+      const count = nonFiniteCount(weight) + (bias === undefined ? 0 : nonFiniteCount(bias));
+      weight.dispose();
+      bias?.dispose();
       return count;
     });
     if (bad > 0) {
@@ -240,14 +335,11 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
     }
   }
 
-  /** Subtracts every merged adapter's ΔW from the base weight again (to float rounding). @example lora.unmerge() */
+  /** Takes every merged adapter out of the base weight again, last merged first (to float rounding). @example lora.unmerge() */
   unmerge(): void {
-    const weight = this.base_layer.weight;
     with_no_grad(() => {
       while (this.merged_adapters.length > 0) {
-        const delta = this.delta_weight(this.merged_adapters[this.merged_adapters.length - 1]);
-        weight.sub_(delta);
-        delta.dispose();
+        this.assign(this.unmerged_values(this.merged_adapters[this.merged_adapters.length - 1]!));
         this.merged_adapters.pop();
       }
     });

@@ -3,10 +3,12 @@
 import { nn_Module } from '../nn/module.js';
 import { fail } from '../core/validate.js';
 import { LoraLayer } from './layer.js';
+import { ModulesToSaveWrapper } from './modules_to_save.js';
 
 /**
  * Every module by dotted path, a LoRA layer standing for the layer it wraps (what is inside
- * it, base_layer and the adapters, is not listed): the paths PEFT sees in the plain model.
+ * it, base_layer and the adapters, is not listed), and so a module to save's wrapper: the
+ * paths PEFT sees in the plain model.
  */
 export function plainModules(model: nn_Module): [string, nn_Module][] {
   const result: [string, nn_Module][] = [];
@@ -15,7 +17,7 @@ export function plainModules(model: nn_Module): [string, nn_Module][] {
     if (seen.has(module)) return;
     seen.add(module);
     result.push([path, module]);
-    if (module instanceof LoraLayer) return;
+    if (module instanceof LoraLayer || module instanceof ModulesToSaveWrapper) return;
     for (const [name, child] of Object.entries(module.named_children())) visit(child, path === '' ? name : `${path}.${name}`);
   };
   visit(checkModel(model), '');
@@ -25,6 +27,11 @@ export function plainModules(model: nn_Module): [string, nn_Module][] {
 /** The LoRA layers of `model` by path (`""` when the model itself is one). @example lora_layers(model).map(([path]) => path) */
 export function lora_layers(model: nn_Module): [string, LoraLayer][] {
   return plainModules(model).filter((entry): entry is [string, LoraLayer] => entry[1] instanceof LoraLayer);
+}
+
+/** @internal The modules to save of `model` (PEFT's modules_to_save), each in its wrapper, by path. */
+export function saved_modules(model: nn_Module): [string, ModulesToSaveWrapper][] {
+  return plainModules(model).filter((entry): entry is [string, ModulesToSaveWrapper] => entry[1] instanceof ModulesToSaveWrapper);
 }
 
 /** @internal */
