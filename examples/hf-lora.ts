@@ -134,7 +134,7 @@ console.log(`held-out loss on 1790-1860 after the LoRA: ${formatR(heldOutLoss(mo
 await sample('with the adapter');
 
 const adapterDir = join(out, 'adapter');
-lora_save(model, adapterDir /*, { base_model_name_or_path: baseDir, task_type: 'CAUSAL_LM' }*/);
+lora_save(model, adapterDir, { base_model_name_or_path: baseDir, task_type: 'CAUSAL_LM' });
 writeFileSync(join(out, 'load_with_peft.py'), [
   'from peft import AutoPeftModelForCausalLM',
   'from transformers import AutoTokenizer',
