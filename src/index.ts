@@ -102,21 +102,23 @@ export {
 export * from './hf/load.js';
 export * from './hf/generate.js';
 export { HfCache, type KeyValueCacheLike } from './hf/cache.js';
+// The top-level classes; their parts (layers, attention, heads) are types only: they are made
+// by their model from its checked settings, never from user input.
 export {
-  LlamaForCausalLM, LlamaModel, LlamaDecoderLayer, LlamaAttention, LlamaMLP, LlamaRMSNorm,
+  LlamaForCausalLM, LlamaModel, LlamaRMSNorm, type LlamaDecoderLayer, type LlamaAttention, type LlamaMLP,
   type LlamaForwardOptions, type LlamaModelOutput, type CausalLMOutput,
 } from './hf/llama.js';
-export { LlamaRotaryEmbedding } from './hf/rope.js';
+export type { LlamaRotaryEmbedding } from './hf/rope.js';
 export type { LlamaSettings } from './hf/llama_config.js';
 export {
-  GPT2Model, GPT2LMHeadModel, GPT2Block, GPT2Attention, GPT2MLP, gpt2_config,
+  GPT2Model, GPT2LMHeadModel, gpt2_config, type GPT2Block, type GPT2Attention, type GPT2MLP,
   type GPT2Settings, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type GPT2LMHeadModelOutput,
 } from './hf/gpt2.js';
 export {
-  BertModel, BertEmbeddings, BertEncoder, BertLayer, BertAttention, BertSelfAttention, BertSelfOutput, BertIntermediate, BertOutput, BertPooler,
-  bert_config, type BertSettings, type BertForwardOptions, type BertModelOutput, type BertModelOptions,
+  BertModel, bert_config, type BertEmbeddings, type BertEncoder, type BertLayer, type BertAttention, type BertSelfAttention, type BertSelfOutput,
+  type BertIntermediate, type BertOutput, type BertPooler, type BertSettings, type BertForwardOptions, type BertModelOutput, type BertModelOptions,
 } from './hf/bert.js';
 export {
-  BertForSequenceClassification, BertForMaskedLM, BertOnlyMLMHead, BertLMPredictionHead, BertPredictionHeadTransform,
+  BertForSequenceClassification, BertForMaskedLM, type BertOnlyMLMHead, type BertLMPredictionHead, type BertPredictionHeadTransform,
   type BertHeadForwardOptions, type BertHeadOutput,
 } from './hf/bert_heads.js';

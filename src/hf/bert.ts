@@ -12,7 +12,7 @@ import { nn_Module } from '../nn/module.js';
 import { factory, FACTORY_KEYS, type FactoryOptions } from '../nn/options.js';
 import { checkHfActivation, hfActivation, type HfActivation } from './activations.js';
 import { bidirectionalMask } from './attention_masks.js';
-import { readConfig, type FieldValues, type HfConfig } from './config.js';
+import { checkModelType, readConfig, type FieldValues, type HfConfig } from './config.js';
 import { anyValue, falseOnly, finite, flag, initHfWeights, nullablePositive, positive, probability } from './config_fields.js';
 
 const PROBLEM_TYPES = ['regression', 'single_label_classification', 'multi_label_classification'] as const;
@@ -64,6 +64,7 @@ export type BertSettings = FieldValues<typeof BERT_FIELDS>;
  * settings.hidden_size; // 768
  */
 export function bert_config(config: HfConfig): BertSettings {
+  checkModelType(config, ['bert'], 'BERT');
   const read = readConfig(config, 'BERT', BERT_FIELDS, BERT_INERT);
   if (read.hidden_size % read.num_attention_heads !== 0) {
     failRange(`a multiple of num_attention_heads (${read.num_attention_heads})`, "config.json's hidden_size", read.hidden_size);

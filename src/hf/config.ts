@@ -3,7 +3,7 @@
 // fields every transformers config carries and no forward pass reads; and a refusal, by name,
 // of any other field whose value would change the model (a field we do not implement may be
 // present only at transformers' own default).
-import { failRange } from '../core/validate.js';
+import { fail, failRange } from '../core/validate.js';
 
 /** config.json as transformers writes it. */
 export type HfConfig = Readonly<Record<string, unknown>>;
@@ -21,6 +21,18 @@ const BOOKKEEPING = new Set([
   'max_length', 'min_length', 'do_sample', 'num_beams', 'temperature', 'top_k', 'top_p', 'repetition_penalty',
   'length_penalty', 'no_repeat_ngram_size', 'bad_words_ids', 'num_return_sequences', 'early_stopping',
 ]);
+
+/**
+ * Checks that `config` is config.json's object for one of `types` (its `model_type`): a
+ * config without one is no config.json, and taking transformers' default sizes for it would
+ * build a model of billions of parameters from `{}`.
+ */
+export function checkModelType<T extends string>(config: unknown, types: readonly T[], label: string): T {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) fail(`config.json's object (${label})`, 'config', config);
+  const type = (config as HfConfig).model_type;
+  if (!types.includes(type as T)) failRange(types.map((t) => JSON.stringify(t)).join(' or '), `config.json's model_type (${label})`, type);
+  return type as T;
+}
 
 /** One field an architecture reads: transformers' default (undefined: required) and its check. */
 export interface FieldSpec<T> {

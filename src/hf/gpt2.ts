@@ -15,7 +15,7 @@ import { nn_Module } from '../nn/module.js';
 import { factory, type FactoryOptions } from '../nn/options.js';
 import { causalMask, checkAttentionMask, type AttentionMask } from './attention_masks.js';
 import { checkHfActivation, hfActivation, type HfActivation } from './activations.js';
-import { readConfig, type FieldValues, type HfConfig } from './config.js';
+import { checkModelType, readConfig, type FieldValues, type HfConfig } from './config.js';
 import { anyValue, falseOnly, finite, initHfWeights, nullablePositive, positive, probability, flag } from './config_fields.js';
 import { checkCache, HfCache, type KeyValueCacheLike } from './cache.js';
 import { registerArchitecture } from './registry.js';
@@ -59,6 +59,7 @@ export type GPT2Settings = FieldValues<typeof GPT2_FIELDS>;
  * settings.n_layer; // 12
  */
 export function gpt2_config(config: HfConfig): GPT2Settings {
+  checkModelType(config, ['gpt2'], 'GPT-2');
   return readConfig(config, 'GPT-2', GPT2_FIELDS);
 }
 

@@ -2,7 +2,7 @@
 // read into one set of settings: each model type's own fields and transformers' defaults for
 // them, and a refusal by name of every field that would change the model and is not built.
 import { failRange } from '../core/validate.js';
-import { readConfig, type FieldValues, type HfConfig } from './config.js';
+import { checkModelType, readConfig, type FieldValues, type HfConfig } from './config.js';
 import { anyValue, configField, finite, flag, nullablePositive, only, positive, probability } from './config_fields.js';
 import { readRope, type RopeSettings } from './rope.js';
 
@@ -56,7 +56,7 @@ const QWEN2 = {
 
 /** @internal Reads config.json for `model_type` llama, mistral or qwen2. */
 export function readLlamaConfig(config: HfConfig): LlamaSettings {
-  const model_type = config.model_type as LlamaSettings['model_type'];
+  const model_type = checkModelType(config, ['llama', 'mistral', 'qwen2'], 'Llama');
   const fields = model_type === 'mistral' ? MISTRAL : model_type === 'qwen2' ? QWEN2 : LLAMA;
   // Qwen2.5's files carry use_mrope: false (multimodal rotary positions, Qwen2-VL's), which Qwen2Config ignores.
   const read = readConfig(config, model_type, fields, model_type === 'qwen2' ? { use_mrope: false } : {}) as Record<string, unknown> & FieldValues<typeof COMMON & typeof SIZES.llama>;

@@ -6,7 +6,7 @@ import { torch_scope } from '../core/scope.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { nnf_cross_entropy, nnf_pad } from '../nn/functional.js';
 import { LayerNorm } from '../nn/layers.js';
-import type { nn_Module } from '../nn/module.js';
+import { nn_Module } from '../nn/module.js';
 
 export interface CausalLmLossOptions {
   /** Label value that counts for nothing: padding, a prompt's tokens (-100). */
@@ -63,6 +63,7 @@ const NO_DECAY = [/bias/, /layernorm/, /rmsnorm/, /(?:^|\.)norm(?:$|\.)/, /_norm
  * @example hf_decay_parameter_names(model).includes('model.layers.0.mlp.up_proj.weight') // true
  */
 export function hf_decay_parameter_names(model: nn_Module): string[] {
+  if (!(model instanceof nn_Module)) fail('an nn_module', 'model', model);
   const inNorms = new Set<string>();
   for (const [path, module] of Object.entries(model.named_modules())) {
     // The Trainer looks at the children's types only: a LayerNorm given as the model decays.

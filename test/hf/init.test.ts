@@ -2,7 +2,7 @@
 // linear and embedding weights N(0, initializer_range²), biases zero, the padding token's
 // embedding zero, RMSNorm weights one. Checked by the sample statistics of each weight.
 import { describe, expect, it } from 'vitest';
-import { LlamaForCausalLM, torch_manual_seed } from '../../src/index.js';
+import { BertModel, GPT2LMHeadModel, LlamaForCausalLM, torch_manual_seed } from '../../src/index.js';
 
 const CONFIG = {
   model_type: 'llama', vocab_size: 300, hidden_size: 128, intermediate_size: 320, num_hidden_layers: 2, num_attention_heads: 4,
@@ -27,5 +27,11 @@ describe('a new Hugging Face model', () => {
       }
     }
     expect(model.model.embed_tokens.weight.index(0).eq(0).all().item()).toBe(true);
+  });
+
+  it('needs config.json\'s model_type: transformers\' default sizes for {} would be a 7-billion-parameter Llama', () => {
+    expect(() => new LlamaForCausalLM({})).toThrow(/Expected "llama" or "mistral" or "qwen2" for config.json's model_type \(Llama\) but received undefined/);
+    expect(() => new GPT2LMHeadModel({ model_type: 'llama' })).toThrow(RangeError);
+    expect(() => new BertModel(5 as never)).toThrow(TypeError);
   });
 });
