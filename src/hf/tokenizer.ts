@@ -98,8 +98,13 @@ export interface HfTokenizer {
   readonly model_max_length: number;
   /** The vocabulary without added tokens, as transformers' `vocab_size`; `len(tokenizer)` is `backend_tokenizer.getVocabSize(true)`. */
   readonly vocab_size: number;
-  /** The `tokenizers` package's Tokenizer underneath, for what this object does not wrap (offsets, pairs, training). */
-  readonly backend_tokenizer: Tokenizer;
+  /**
+   * The `tokenizers` package's Tokenizer underneath, for what this object does not wrap
+   * (offsets, pairs, training). Typed `unknown`: that package's own declarations do not compile
+   * in a strict project without skipLibCheck, and torchlora's must. Cast it:
+   * `tokenizer.backend_tokenizer as import('tokenizers').Tokenizer`.
+   */
+  readonly backend_tokenizer: unknown;
 }
 
 const OPTION_KEYS = optionKeys<HfTokenizerOptions>({ pad_token: true, padding_side: true, truncation_side: true, model_max_length: true });
