@@ -178,6 +178,11 @@ export class BertForMaskedLM extends nn_Module {
     }
   }
 
+  /** The decoder to vocabulary scores (transformers' method; PEFT's "all-linear" leaves it out). @example mlm.get_output_embeddings() === mlm.cls.predictions.decoder */
+  get_output_embeddings(): Linear {
+    return this.cls.predictions.decoder;
+  }
+
   /** config.json, as given. @example mlm.config.model_type // 'bert' */
   get config(): HfConfig {
     return this.bert.config;

@@ -294,6 +294,11 @@ export class GPT2LMHeadModel extends nn_Module {
     else nn_init_normal_(this.lm_head.weight, 0, initializer_range);
   }
 
+  /** The layer that maps hidden states to vocabulary scores (transformers' method; PEFT's "all-linear" leaves it out). @example model.get_output_embeddings() === model.lm_head */
+  get_output_embeddings(): Linear {
+    return this.lm_head;
+  }
+
   /** config.json, as given. @example model.config.eos_token_id */
   get config(): HfConfig {
     return this.transformer.config;

@@ -288,6 +288,11 @@ export class LlamaForCausalLM extends nn_Module {
     else if (options.device !== 'meta') initHfWeights(this.lm_head, this.model.settings.initializer_range);
   }
 
+  /** The layer that maps hidden states to vocabulary scores (transformers' method; PEFT's "all-linear" leaves it out). @example model.get_output_embeddings() === model.lm_head */
+  get_output_embeddings(): nn_linear {
+    return this.lm_head;
+  }
+
   /** config.json, as read. */
   get config(): HfConfig {
     return this.model.config;

@@ -12,7 +12,7 @@ import { LoraLayer } from './layer.js';
 import { linear_kind } from './linear.js';
 import { baseOf, checkModel, lora_layers, plainModules, replaceAt, saved_modules } from './model.js';
 import { ModulesToSaveWrapper } from './modules_to_save.js';
-import { isModuleToSave, selects } from './select.js';
+import { isModuleToSave, outputLayerPath, selects } from './select.js';
 import { loraApplySettings, settingsAt, type AdapterSettings, type LoraApplyOptions, type LoraSettings } from './settings.js';
 
 /** Every kind of layer LoRA can wrap. */
@@ -56,12 +56,13 @@ function planSaves(model: nn_Module, settings: LoraSettings, items: PlanItem[], 
  */
 export function planAdapter(model: nn_Module, settings: LoraSettings, replace: boolean): Plan {
   const items: PlanItem[] = [];
+  const outputLayer = settings.target_modules.all_linear ? outputLayerPath(model) : null;
   for (const [path, module] of plainModules(model)) {
     // A plain root cannot be replaced in place (wrap it with lora_nn_linear() and friends);
     // a root that is already a LoRA layer can take another adapter.
     if (path === '' && !(module instanceof LoraLayer)) continue;
     const base = baseOf(module);
-    if (!selects(settings, path, base)) continue;
+    if (path === outputLayer || !selects(settings, path, base)) continue;
     const kind = LORA_KINDS.find((candidate) => base instanceof (candidate.base as unknown as new () => nn_Module));
     if (kind === undefined) {
       fail(`a layer LoRA supports (${LORA_KINDS.map((k) => k.label).join(', ')}) at "${path}", matched by target_modules ${settings.target_modules.describe},`, 'target', base);

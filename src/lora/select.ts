@@ -15,6 +15,8 @@ export interface TargetTest {
   readonly describe: string;
   /** A list of names (layers_to_transform applies to suffix matches), or a pattern / "all-linear". */
   readonly list: boolean;
+  /** "all-linear", which leaves out a model's output layer (its get_output_embeddings()), as PEFT does. */
+  readonly all_linear: boolean;
 }
 
 /** @internal layers_to_transform and layers_pattern, checked: which numbered layers a suffix match may be in. */
@@ -29,8 +31,8 @@ export function nameMatcher(names: readonly string[]): (path: string) => 'exact'
 }
 
 /** @internal */
-export function targetTest(matches: TargetTest['matches'], describe: string, list: boolean): TargetTest {
-  return Object.freeze({ matches, describe, list });
+export function targetTest(matches: TargetTest['matches'], describe: string, list: boolean, all_linear = false): TargetTest {
+  return Object.freeze({ matches, describe, list, all_linear });
 }
 
 /** @internal A regular expression that must match the whole path (PEFT's re.fullmatch of a string). */
@@ -45,7 +47,7 @@ export function fullMatcher(pattern: string, describe: string): TargetTest {
  * makes that a list of whole paths, so layers_to_transform does not apply to it).
  */
 export function targetMatcher(target: unknown, name = 'target_modules'): TargetTest {
-  if (target === 'all-linear') return targetTest((_, base) => (base instanceof nn_linear || base instanceof Conv1D ? 'exact' : false), '"all-linear"', false);
+  if (target === 'all-linear') return targetTest((_, base) => (base instanceof nn_linear || base instanceof Conv1D ? 'exact' : false), '"all-linear"', false, true);
   if (target instanceof RegExp) {
     const regex = new RegExp(target.source, target.flags.replace(/[gy]/g, '')); // no lastIndex state between tests
     return targetTest((path) => (regex.test(path) ? 'exact' : false), String(target), false);
@@ -100,6 +102,16 @@ export interface Selection {
   readonly exclude_modules: TargetTest | null;
   readonly layers: LayerFilter | null;
   readonly modules_to_save: readonly string[];
+}
+
+/**
+ * @internal The path of the layer "all-linear" leaves out: a language model's output layer, as
+ * its `get_output_embeddings()` names it (transformers' models have one), else null.
+ */
+export function outputLayerPath(model: nn_Module): string | null {
+  const output = (model as { get_output_embeddings?: () => nn_Module | null }).get_output_embeddings?.() ?? null;
+  if (output === null) return null;
+  return Object.entries(model.named_modules()).find(([, module]) => module === output)?.[0] ?? null;
 }
 
 /** @internal Whether the layer at `path` (plain base `base`) gets the adapter: check_target_module_exists. */
