@@ -46,14 +46,7 @@ export function exampleSettings(usage: string, extra: Options = {}, extraUsage =
     console.log(`${usage}\n\n${COMMON_USAGE}${extraUsage ? `\n${extraUsage}` : ''}`);
     process.exit(0);
   }
-  const integer = (name: string, min: number): number => {
-    const value = Number(flags[name]);
-    if (!Number.isInteger(value) || value < min) {
-      console.error(`--${name} must be an integer >= ${min}, got ${String(flags[name])}`);
-      process.exit(2);
-    }
-    return value;
-  };
+  const integer = (name: string, min: number): number => numberFlag(flags, name, { min });
   const alpha = Number(flags.alpha);
   if (!Number.isFinite(alpha)) {
     console.error(`--alpha must be a number, got ${String(flags.alpha)}`);
@@ -62,6 +55,16 @@ export function exampleSettings(usage: string, extra: Options = {}, extraUsage =
   if (flags.threads !== undefined) torch_set_num_threads(integer('threads', 1));
   torch_manual_seed(integer('seed', 0));
   return { flags, epochs: integer('epochs', 1), rank: integer('rank', 1), alpha, n: integer('n', 2), device: String(flags.device) };
+}
+
+/** Flag `name` of `flags` as a number (an integer unless `integer` is false) >= `min`; on another value, says so and exits 2. */
+export function numberFlag(flags: Record<string, unknown>, name: string, { integer = true, min = 0 } = {}): number {
+  const value = Number(flags[name]);
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min) {
+    console.error(`--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${String(flags[name])}`);
+    process.exit(2);
+  }
+  return value;
 }
 
 /** Times phases; `report()` prints them as one JSON line with the peak RSS. */

@@ -13,6 +13,7 @@ import { lossCurveSvg, sparkline } from '../bench/chart.js';
 import { encodeNames, readNames, sampleNames, Vocabulary, type SamplingOptions } from './gpt/data.js';
 import { Gpt, type GptConfig } from './gpt/model.js';
 import { evaluate, train, type TrainingRun, type TrainingSettings } from './gpt/train.js';
+import { numberFlag } from './cli.js';
 import { formatR, Progress } from './progress.js';
 
 const USAGE = `Usage: npm run example:gpt -- [flags]
@@ -56,14 +57,7 @@ if (flags.help) {
   process.exit(0);
 }
 
-function number(name: keyof typeof flags, { integer = true, min = 0 } = {}): number {
-  const value = Number(flags[name]);
-  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min) {
-    console.error(`--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${String(flags[name])}`);
-    process.exit(2);
-  }
-  return value;
-}
+const number = (name: keyof typeof flags, { integer = true, min = 0 } = {}): number => numberFlag(flags, name, { integer, min });
 
 if (flags.threads !== undefined) torch_set_num_threads(number('threads', { min: 1 }));
 const out = flags.out ?? mkdtempSync(join(tmpdir(), 'torchlora-gpt-'));

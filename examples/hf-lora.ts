@@ -17,6 +17,7 @@ import {
 import { saveBpe, trainBpe } from './hf/bpe.js';
 import { readSpeeches, TokenStream, type Speech } from './hf/data.js';
 import { heldOutLoss, train, type CausalLm } from './hf/train.js';
+import { numberFlag } from './cli.js';
 import { formatR, Progress } from './progress.js';
 
 const USAGE = `Usage: npm run example:hf -- [flags]
@@ -52,14 +53,7 @@ if (flags.help) {
   process.exit(0);
 }
 
-function number(name: keyof typeof flags, { integer = true, min = 1 } = {}): number {
-  const value = Number(flags[name]);
-  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min) {
-    console.error(`--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${String(flags[name])}`);
-    process.exit(2);
-  }
-  return value;
-}
+const number = (name: keyof typeof flags, { integer = true, min = 1 } = {}): number => numberFlag(flags, name, { integer, min });
 
 if (flags.threads !== undefined) torch_set_num_threads(number('threads'));
 torch_manual_seed(number('seed', { min: 0 }));
