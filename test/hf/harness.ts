@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, it } from 'vitest';
 import { PYTHON } from '../../bench/python.js';
+import { describe_needing, run_script } from '../parity/harness.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -47,29 +47,10 @@ const mustRun = (): boolean => Boolean(process.env.CI) && (() => {
  * skipped and says why, loudly.
  */
 export function describe_with_hf(title: string, body: () => void): void {
-  const hf = python_hf();
-  if (hf.available) {
-    describe(title, body);
-  } else if (mustRun()) {
-    describe(title, () => {
-      it('needs transformers, peft and tokenizers, which CI on Debian 12 must provide', () => {
-        throw new Error(hf.reason);
-      });
-    });
-  } else {
-    const banner = `SKIPPED "${title}": ${hf.reason}`;
-    console.warn(`\n${'!'.repeat(banner.length)}\n${banner}\n${'!'.repeat(banner.length)}\n`);
-    describe.skipIf(true)(`${title} [skipped: ${hf.reason}]`, body);
-  }
+  describe_needing(title, python_hf(), mustRun(), 'transformers, peft and tokenizers, which CI on Debian 12 must provide', (reason) => reason, body);
 }
 
 /** Runs `PYTHON` on a script in test/hf with one libtorch thread, offline; its stdout, or throws with its stderr. */
 export function run_hf_python(script: string, args: string[]): string {
-  const result = spawnSync(PYTHON, [join(HERE, script), ...args], {
-    encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 28,
-    env: { ...process.env, OMP_NUM_THREADS: '1', HF_HUB_OFFLINE: '1', TRANSFORMERS_VERBOSITY: 'error', TOKENIZERS_PARALLELISM: 'false' },
-  });
-  if (result.error !== undefined) throw result.error;
-  if (result.status !== 0) throw new Error(`${script} ${args.join(' ')} exited with ${result.status}:\n${result.stderr}`);
-  return result.stdout;
+  return run_script(join(HERE, script), args, { OMP_NUM_THREADS: '1', HF_HUB_OFFLINE: '1', TRANSFORMERS_VERBOSITY: 'error', TOKENIZERS_PARALLELISM: 'false' });
 }

@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -80,29 +80,42 @@ export function python_torch(): PythonTorch {
  * suite fails; elsewhere it is skipped, and says so loudly, with the reason.
  */
 export function describe_with_python(title: string, body: () => void): void {
-  const python = python_torch();
-  if (python.available) {
+  describe_needing(title, python_torch(), Boolean(process.env.CI), 'Python PyTorch, which CI must provide', (reason) => `Python PyTorch is required under CI: ${reason}`, body);
+}
+
+/**
+ * `describe` for tests that need something outside this process (`need`): without it, a suite
+ * that `mustRun` fails with one test that says what it needed (`required`, and `error` of the
+ * reason); elsewhere it is skipped, and says so loudly, with the reason.
+ */
+export function describe_needing(
+  title: string, need: { available: boolean; reason: string }, mustRun: boolean, required: string, error: (reason: string) => string, body: () => void,
+): void {
+  if (need.available) {
     describe(title, body);
-  } else if (process.env.CI) {
+  } else if (mustRun) {
     describe(title, () => {
-      it('needs Python PyTorch, which CI must provide', () => {
-        throw new Error(`Python PyTorch is required under CI: ${python.reason}`);
+      it(`needs ${required}`, () => {
+        throw new Error(error(need.reason));
       });
     });
   } else {
-    const banner = `SKIPPED "${title}": ${python.reason}`;
+    const banner = `SKIPPED "${title}": ${need.reason}`;
     console.warn(`\n${'!'.repeat(banner.length)}\n${banner}\n${'!'.repeat(banner.length)}\n`);
-    describe.skipIf(true)(`${title} [skipped: ${python.reason}]`, body);
+    describe.skipIf(true)(`${title} [skipped: ${need.reason}]`, body);
   }
 }
 
 /** Runs `PYTHON` on a script in test/parity with one libtorch thread; throws with its stderr on failure. */
 export function run_python(script: string, args: string[]): string {
-  const result = spawnSync(PYTHON, [join(HERE, script), ...args], {
-    encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 28, env: { ...process.env, OMP_NUM_THREADS: '1' },
-  });
+  return run_script(join(HERE, script), args, { OMP_NUM_THREADS: '1' });
+}
+
+/** Runs `PYTHON` on the script at `path` with `env` added; its stdout, or throws with its stderr. */
+export function run_script(path: string, args: string[], env: Record<string, string>): string {
+  const result = spawnSync(PYTHON, [path, ...args], { encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 28, env: { ...process.env, ...env } });
   if (result.error !== undefined) throw result.error;
-  if (result.status !== 0) throw new Error(`${script} ${args.join(' ')} exited with ${result.status}:\n${result.stderr}`);
+  if (result.status !== 0) throw new Error(`${basename(path)} ${args.join(' ')} exited with ${result.status}:\n${result.stderr}`);
   return result.stdout;
 }
 
