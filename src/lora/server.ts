@@ -3,14 +3,17 @@
 // loaded, replaced and removed while requests are served. Each version of an adapter is its
 // own adapter in the model (`name__v3`): a request pins the versions current when it arrived,
 // so a replacement loaded before its batch runs does not touch it, and a version is deleted
-// from the model only when no request holds it.
+// from the model only when no request holds it. Hugging Face models (hf_load) are served the
+// same way: predict returns their logits, and generate continues prompts row by row with each
+// row's adapter, as PEFT's `generate(..., adapter_names=...)`.
 import { with_no_grad } from '../ops/autograd.js';
 import type { nn_Module } from '../nn/module.js';
 import { torch_cat } from '../ops/functions.js';
 import { torch_split } from '../ops/selection.js';
 import { outside_scopes, torch_scope } from '../core/scope.js';
 import { checkTensor, Tensor } from '../ops/tensor.js';
-import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
+import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys, sameShape } from '../core/validate.js';
+import { generate, type GenerateOptions, type HfCausalLM } from '../hf/generate.js';
 import { lora_load } from './files.js';
 import { lora_adapters, lora_delete_adapter, with_adapter_names } from './adapters.js';
 import { checkAdapterName } from './settings.js';
@@ -31,10 +34,24 @@ export interface RemoveAdapterOptions {
 }
 const REMOVE_KEYS = optionKeys<RemoveAdapterOptions>({ wait: true });
 
+/** What `predict()` accepts. */
+export interface PredictOptions {
+  /**
+   * For Hugging Face models (hf_load): rows x positions, 1 for a token and 0 for padding, passed to
+   * the model's forward as transformers' `attention_mask`. Requests with and without one run in
+   * separate batches.
+   */
+  attention_mask?: Tensor | null;
+}
+const PREDICT_KEYS = optionKeys<PredictOptions>({ attention_mask: true });
+
 interface Version { name: string; internal: string; leases: number; retired: boolean; removed: (() => void)[] }
 
 interface Request {
   input: Tensor;
+  attention_mask: Tensor | null;
+  /** A generate() request's options (it runs alone); absent for predict(). */
+  generate?: GenerateOptions;
   versions: (Version | null)[];
   /** The distinct versions it holds a lease on (one each, however many rows use it). */
   pinned: Set<Version>;
@@ -128,10 +145,44 @@ export class LoraServer {
    * @example
    * const y = await server.predict(x, ['task_a', null, 'task_b']);
    */
-  predict(input: Tensor, adapters: string | null | (string | null)[]): Promise<Tensor> {
+  predict(input: Tensor, adapters: string | null | (string | null)[], options: PredictOptions = {}): Promise<Tensor> {
+    const { attention_mask = null } = checkOptions(options, PREDICT_KEYS, 'predict');
     checkTensor(input, 'input');
     if (input.dim() < 1 || input.size(0) === 0) fail('a tensor with at least one row', 'input', input);
-    const rows = input.size(0);
+    if (attention_mask !== null && (checkTensor(attention_mask, 'attention_mask').dim() !== 2 || !sameShape(attention_mask.shape, input.shape.slice(0, 2)))) {
+      failRange(`a rows x positions tensor (${input.shape.slice(0, 2).join(' x ')}, as input)`, 'attention_mask', `one of shape [${attention_mask.shape.join(', ')}]`);
+    }
+    const pinned = this.pin(input.size(0), adapters);
+    return new Promise<Tensor>((resolve, reject) => {
+      this.queue.push({ input, attention_mask, ...pinned, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Continues each row of `input_ids` (int64, rows x prompt) with a Hugging Face causal language
+   * model (hf_load's LlamaForCausalLM, GPT2LMHeadModel...), row i with adapter `adapters[i]` (or
+   * every row with `adapters` when it is one name; null: the base alone), as PEFT's
+   * `model.generate(input_ids, adapter_names=[...])`: transformers' `generate` with the KV cache,
+   * greedy output equal to PEFT's token for token. `options` are `generate`'s. A request runs
+   * alone, on the calling thread, after the predictions queued before it; it holds the adapter
+   * versions current when it arrived.
+   *
+   * @example
+   * const out = await server.generate(prompts, ['french', null, 'legal'], { max_new_tokens: 32 });
+   */
+  generate(input_ids: Tensor, adapters: string | null | (string | null)[], options: GenerateOptions = {}): Promise<Tensor> {
+    checkTensor(input_ids, 'input_ids');
+    if (input_ids.dim() !== 2 || input_ids.size(0) === 0) failRange('an int64 tensor, rows x prompt length', 'input_ids', `a tensor of shape [${input_ids.shape.join(', ')}]`);
+    const pinned = this.pin(input_ids.size(0), adapters);
+    return new Promise<Tensor>((resolve, reject) => {
+      this.queue.push({ input: input_ids, attention_mask: null, generate: options, ...pinned, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  // Resolves a request's adapter names to the current versions and takes a lease on each.
+  private pin(rows: number, adapters: string | null | (string | null)[]): Pick<Request, 'versions' | 'pinned'> {
     const names = Array.isArray(adapters) ? adapters : Array.from({ length: rows }, () => adapters);
     if (names.length !== rows) failRange(`one adapter name per row of input (${rows})`, 'adapters', adapters);
     const versions = names.map((name, i) => {
@@ -142,10 +193,7 @@ export class LoraServer {
     });
     const pinned = new Set(versions.filter((version) => version !== null));
     for (const version of pinned) version.leases += 1;
-    return new Promise<Tensor>((resolve, reject) => {
-      this.queue.push({ input, versions, pinned, resolve, reject });
-      this.schedule();
-    });
+    return { versions, pinned };
   }
 
   private describeKnown(): string {
@@ -167,12 +215,15 @@ export class LoraServer {
     this.queue = [];
     while (queue.length > 0) {
       const first = queue[0]!;
-      const key = (request: Request): string => `${request.input.dtype}|${request.input.device}|${request.input.shape.slice(1).join(',')}`;
+      // Requests that can share a forward: same row shape and dtype, a mask or none; generate() alone.
+      const key = (request: Request): string => `${request.input.dtype}|${request.input.device}|${request.input.shape.slice(1).join(',')}|${request.attention_mask === null ? '' : 'mask'}`;
       const batch: Request[] = [];
       let rows = 0;
       for (let i = 0; i < queue.length;) {
         const request = queue[i]!;
-        if (request.input.is_disposed || key(request) !== key(first) || (batch.length > 0 && rows + request.input.size(0) > this.maxRows)) {
+        const disposed = request.input.is_disposed || request.attention_mask?.is_disposed === true;
+        const alone = batch.length > 0 && (request.generate !== undefined || batch[0]!.generate !== undefined);
+        if (disposed || alone || key(request) !== key(first) || (batch.length > 0 && rows + request.input.size(0) > this.maxRows)) {
           i += 1;
           continue;
         }
@@ -181,7 +232,7 @@ export class LoraServer {
         queue.splice(i, 1);
       }
       if (batch.length === 0) {
-        this.settle(queue.shift()!, null, new TypeError('Expected a live Tensor for input but received one disposed before its batch ran'));
+        this.settle(queue.shift()!, null, new TypeError('Expected a live Tensor for input (and attention_mask) but received one disposed before its batch ran'));
         continue;
       }
       this.runBatch(batch);
@@ -194,7 +245,10 @@ export class LoraServer {
       outputs = outside_scopes(() => torch_scope(() => with_no_grad(() => {
         const input = batch.length === 1 ? batch[0]!.input : torch_cat(batch.map((r) => r.input), 0);
         const names = batch.flatMap((r) => r.versions.map((v) => v?.internal ?? null));
-        const output = with_adapter_names(this.model, names, () => this.model(input) as Tensor);
+        const options = batch[0]!.generate;
+        if (options !== undefined) return [with_adapter_names(this.model, names, () => generate(this.model as HfCausalLM, input, options))];
+        const mask = batch[0]!.attention_mask === null ? null : torch_cat(batch.map((r) => r.attention_mask!), 0);
+        const output = logitsOf(with_adapter_names(this.model, names, () => (mask === null ? this.model(input) : this.model(input, { attention_mask: mask }))));
         return batch.length === 1 ? [output] : torch_split(output, batch.map((r) => r.input.size(0)), 0);
       })));
     } catch (error) {
@@ -228,6 +282,14 @@ export class LoraServer {
     this.model.eval();
     for (const resolve of version.removed.splice(0)) resolve();
   }
+}
+
+// A model's output: a tensor, or transformers' output object, whose logits are the prediction.
+function logitsOf(output: unknown): Tensor {
+  if (output instanceof Tensor) return output;
+  const logits = (output as { logits?: unknown } | null)?.logits;
+  if (logits instanceof Tensor) return logits;
+  return fail('a model whose forward returns a tensor, or an object with logits (a Hugging Face model)', 'model', output);
 }
 
 /**
