@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  hf_load, lora_server, torch_cat, torch_load_safetensors, torch_save_safetensors, with_no_grad,
+  hf_load, lora_apply, lora_config, lora_layers, lora_save, lora_server, ModulesToSaveWrapper, torch_cat, torch_load_safetensors, torch_save_safetensors, with_no_grad,
   type BertForSequenceClassification, type LlamaForCausalLM, type Tensor,
 } from '../../src/index.js';
 import { describe_with_hf, run_hf_python } from './harness.js';
@@ -39,7 +39,7 @@ async function warningsOf<T>(fn: () => T): Promise<{ value: T; warnings: Error[]
 describe_with_hf('Hugging Face models served, trained in a job, and given a new head', () => {
   let out = '';
   let io: Record<string, Tensor> = {};
-  let report: Record<string, { missing: string[]; unexpected: string[]; id2label: Record<string, string> }> = {};
+  let report: Record<string, { missing: string[]; unexpected: string[]; id2label: Record<string, string> }> = {}; // and seq_cls
   const served = () => {
     const server = lora_server(hf_load<LlamaForCausalLM>(join(out, 'llama')));
     server.load('alpha', join(out, 'alpha'));
@@ -127,6 +127,20 @@ describe_with_hf('Hugging Face models served, trained in a job, and given a new 
       expect(model(io.bert_ids!, { attention_mask: io.bert_mask! }).logits.shape).toEqual([3, 3]);
     });
   }
+
+  it("a SEQ_CLS LoRA on that classifier: PEFT's layers and saved head, and PEFT opens the adapter with its logits", () => {
+    const model = hf_load<BertForSequenceClassification>(join(out, 'bert_pretraining'), { class: 'BertForSequenceClassification', config: { num_labels: 3 } });
+    lora_apply(model, { task_type: 'SEQ_CLS', target_modules: 'all-linear', r: 4, lora_alpha: 8, init_lora_weights: false });
+    const expected = report.seq_cls as unknown as { targets: string[]; saved: string[]; trainable: string[] };
+    expect(lora_layers(model).map(([path]) => path).sort()).toEqual(expected.targets);
+    expect(Object.entries(model.named_modules()).filter(([, module]) => module instanceof ModulesToSaveWrapper).map(([path]) => path)).toEqual(expected.saved);
+    expect(Object.entries(model.named_parameters()).filter(([, p]) => p.requires_grad).map(([name]) => name).sort()).toEqual(expected.trainable);
+    const logits = with_no_grad(() => model(io.bert_ids!, { attention_mask: io.bert_mask! }).logits);
+    lora_save(model, join(out, 'ours_seq_cls'));
+    expect(lora_config(join(out, 'ours_seq_cls')).task_type).toBe('SEQ_CLS');
+    run_hf_python('serving_reference.py', ['check', out]);
+    expect(maxDiff(logits, torch_load_safetensors(join(out, 'ours_seq_cls.safetensors')).tensors.logits!)).toBeLessThanOrEqual(TOLERANCE);
+  }, 300_000);
 
   it('refuses a head swap onto files that lack part of a module, and keeps the same class strict', () => {
     const broken = join(out, 'bert_broken');

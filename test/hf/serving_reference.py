@@ -1,12 +1,17 @@
 """transformers and PEFT's side of test/hf/serving.test.ts.
 
     python serving_reference.py make OUT
+    python serving_reference.py check OUT
 
+make: 
 A tiny Llama (grouped-query attention, untied head) and two PEFT adapters on different modules,
 random (init_lora_weights=False); PEFT's mixed-adapter forward and greedy generate
 (adapter_names=..., "__base__" for the base) on the same input ids; and two BERT checkpoints
 (pre-training heads; masked LM, which has no pooler) opened as BertForSequenceClassification with
-num_labels=3, with transformers' loading report and the encoder's outputs.
+num_labels=3, with transformers' loading report and the encoder's outputs; PEFT's module
+selection for a SEQ_CLS LoRA on that classifier (target_modules "all-linear").
+check: PeftModel.from_pretrained opens the SEQ_CLS adapter torchlora saved (OUT/ours_seq_cls) on
+the classifier and writes its logits (OUT/ours_seq_cls.safetensors).
 
 OUT: llama/, alpha/, beta/ (PEFT adapters), bert_pretraining/, bert_mlm/, io.safetensors
 (inputs, and PEFT's and transformers' outputs), report.json (the loading reports).
@@ -16,10 +21,12 @@ import os
 import sys
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 from transformers import BertConfig, BertForMaskedLM, BertForPreTraining, BertForSequenceClassification, LlamaConfig, LlamaForCausalLM
 
-from peft import LoraConfig, PeftModel, get_peft_model
+from peft import LoraConfig, PeftModel, PeftModelForSequenceClassification, get_peft_model
+from peft.tuners.lora import LoraLayer
+from peft.utils import ModulesToSaveWrapper
 
 ADAPTERS = {"alpha": (["q_proj", "v_proj"], 1), "beta": (["k_proj", "o_proj", "up_proj"], 2)}
 ROWS = ["alpha", "__base__", "beta", "alpha"]
@@ -84,10 +91,34 @@ def bert(out):
     return tensors, report
 
 
+def classifier(out):
+    return BertForSequenceClassification.from_pretrained(f"{out}/bert_pretraining", num_labels=3).eval()
+
+
+def seq_cls(out):
+    model = get_peft_model(classifier(out), LoraConfig(task_type="SEQ_CLS", target_modules="all-linear", r=4, lora_alpha=8))
+    strip = lambda name: name.removeprefix("base_model.model.")
+    return {
+        "targets": sorted(strip(n) for n, m in model.named_modules() if isinstance(m, LoraLayer)),
+        "saved": sorted(strip(n) for n, m in model.named_modules() if isinstance(m, ModulesToSaveWrapper)),
+        "trainable": sorted(strip(n) for n, p in model.named_parameters() if p.requires_grad),
+    }
+
+
+def check(out):
+    model = PeftModel.from_pretrained(classifier(out), f"{out}/ours_seq_cls").eval()
+    assert isinstance(model, PeftModelForSequenceClassification), type(model)
+    io = load_file(os.path.join(out, "io.safetensors"))
+    with torch.no_grad():
+        logits = model(input_ids=io["bert_ids"], attention_mask=io["bert_mask"]).logits
+    save_file({"logits": logits.contiguous()}, os.path.join(out, "ours_seq_cls.safetensors"))
+
+
 def main(out):
     tensors = llama(out)
     bert_tensors, report = bert(out)
     tensors.update(bert_tensors)
+    report["seq_cls"] = seq_cls(out)
     save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(out, "io.safetensors"))
     with open(os.path.join(out, "report.json"), "w") as f:
         json.dump(report, f)
@@ -95,6 +126,6 @@ def main(out):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "make":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("make", "check"):
         sys.exit(__doc__)
-    main(sys.argv[2])
+    (main if sys.argv[1] == "make" else check)(sys.argv[2])
