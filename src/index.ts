@@ -122,3 +122,6 @@ export {
   BertForSequenceClassification, BertForMaskedLM, type BertOnlyMLMHead, type BertLMPredictionHead, type BertPredictionHeadTransform,
   type BertHeadForwardOptions, type BertHeadOutput,
 } from './hf/bert_heads.js';
+export {
+  BertForTokenClassification, BertForQuestionAnswering, type BertQuestionAnsweringOptions, type BertQuestionAnsweringOutput,
+} from './hf/bert_token_heads.js';

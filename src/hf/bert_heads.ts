@@ -15,6 +15,7 @@ import { BertModel, type BertSettings, type BertForwardOptions } from './bert.js
 import type { HfConfig } from './config.js';
 import { initHfWeights } from './config_fields.js';
 import { registerArchitecture } from './registry.js';
+import { BertForQuestionAnswering, BertForTokenClassification } from './bert_token_heads.js';
 
 /** A BERT head's forward options: BertModel's and `labels`. */
 export interface BertHeadForwardOptions extends BertForwardOptions {
@@ -209,5 +210,7 @@ registerArchitecture({
     BertModel: (config, options?: FactoryOptions) => new BertModel(config, factory(options ?? {})),
     BertForSequenceClassification: (config, options?: FactoryOptions) => new BertForSequenceClassification(config, options),
     BertForMaskedLM: (config, options?: FactoryOptions) => new BertForMaskedLM(config, options),
+    BertForTokenClassification: (config, options?: FactoryOptions) => new BertForTokenClassification(config, options),
+    BertForQuestionAnswering: (config, options?: FactoryOptions) => new BertForQuestionAnswering(config, options),
   },
 });
