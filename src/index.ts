@@ -114,6 +114,7 @@ export {
   GPT2Model, GPT2LMHeadModel, gpt2_config, type GPT2Block, type GPT2Attention, type GPT2MLP,
   type GPT2Settings, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type GPT2LMHeadModelOutput,
 } from './hf/gpt2.js';
+export { GPT2ForSequenceClassification, type GPT2ForSequenceClassificationOptions, type GPT2SequenceClassifierOutput } from './hf/gpt2_heads.js';
 export {
   BertModel, bert_config, type BertEmbeddings, type BertEncoder, type BertLayer, type BertAttention, type BertSelfAttention, type BertSelfOutput,
   type BertIntermediate, type BertOutput, type BertPooler, type BertSettings, type BertForwardOptions, type BertModelOutput, type BertModelOptions,

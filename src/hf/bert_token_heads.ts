@@ -11,6 +11,7 @@ import { nn_Module } from '../nn/module.js';
 import { factory, type FactoryOptions } from '../nn/options.js';
 import { BertModel, type BertForwardOptions } from './bert.js';
 import type { BertHeadForwardOptions, BertHeadOutput } from './bert_heads.js';
+import { labelCount } from './classification.js';
 import type { HfConfig } from './config.js';
 import { initHfWeights } from './config_fields.js';
 
@@ -36,12 +37,6 @@ export interface BertQuestionAnsweringOutput {
   loss: Tensor | null;
 }
 
-// config.json's id2label size, else num_labels, else 2, as BertForSequenceClassification counts them.
-function labelCount(model: BertModel): number {
-  const { id2label, num_labels } = model.settings;
-  return id2label !== null ? Object.keys(id2label).length : num_labels ?? 2;
-}
-
 /**
  * transformers' `BertForTokenClassification`: BertModel without the pooler, dropout, and a
  * linear classifier of every position to `num_labels` scores. With `labels` (batch x positions,
@@ -62,7 +57,7 @@ export class BertForTokenClassification extends nn_Module {
     super();
     this.bert = new BertModel(config, { add_pooling_layer: false, ...factory(options) });
     const read = this.bert.settings;
-    this.num_labels = labelCount(this.bert);
+    this.num_labels = labelCount(this.bert.settings);
     this.dropout = nn_dropout(read.classifier_dropout ?? read.hidden_dropout_prob);
     this.classifier = nn_linear(read.hidden_size, this.num_labels, factory(options));
     initHfWeights(this.classifier, read.initializer_range);
@@ -104,7 +99,7 @@ export class BertForQuestionAnswering extends nn_Module {
   constructor(config: HfConfig, options: FactoryOptions = {}) {
     super();
     this.bert = new BertModel(config, { add_pooling_layer: false, ...factory(options) });
-    this.num_labels = labelCount(this.bert);
+    this.num_labels = labelCount(this.bert.settings);
     if (this.num_labels !== 2) failRange('2 labels (a start and an end score; transformers splits qa_outputs in two)', "config.json's num_labels", this.num_labels);
     this.qa_outputs = nn_linear(this.bert.settings.hidden_size, this.num_labels, factory(options));
     initHfWeights(this.qa_outputs, this.bert.settings.initializer_range);

@@ -30,7 +30,7 @@ import { makerFor } from './registry.js';
 import { checkpointFiles, readCheckpoint, readJson, type CheckpointFiles, type CheckpointTensor } from './weights.js';
 // Each architecture registers itself when its file is loaded.
 import './llama.js';
-import './gpt2.js';
+import './gpt2_heads.js';
 import './bert_heads.js';
 
 /** What `hf_load` accepts. */
