@@ -57,10 +57,12 @@ export function torch_floor_divide(self: TensorOrScalar, other: TensorOrScalar):
   }
   if (!isIntegral(self.dtype) || !isIntegral(divisor.dtype)) return FLOOR_DIVIDE.Tensor.call(self, divisor);
   const minusOne = divisor.eq(-1);
-  const quotient = FLOOR_DIVIDE.Tensor.call<Tensor>(self, torch_where(minusOne, 1, divisor).to({ dtype: divisor.dtype }));
-  const result = torch_where(minusOne, self.neg(), quotient);
-  minusOne.dispose();
-  quotient.dispose();
+  const safe = torch_where(minusOne, 1, divisor);
+  const safeTyped = safe.to({ dtype: divisor.dtype });
+  const quotient = FLOOR_DIVIDE.Tensor.call<Tensor>(self, safeTyped);
+  const negated = self.neg();
+  const result = torch_where(minusOne, negated, quotient);
+  for (const temporary of new Set([minusOne, safe, safeTyped, quotient, negated])) temporary.dispose();
   return result;
 }
 
