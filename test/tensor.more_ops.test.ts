@@ -72,6 +72,11 @@ describe('number-first forms', () => {
     expect(q.dtype).toBe('int32');
     expect(q.to_array()).toEqual([3, -3, -7]);
     expect(torch_floor_divide(7.5, i).dtype).toBe('float32');
+    // INT64_MIN by -1: libtorch's integer kernels would stop the process with SIGFPE.
+    const minusOne = torch_tensor([-1, 3], { dtype: 'int64' });
+    // 2^63 = 2 (mod 3), so -2^63 = 1 (mod 3), the divisor's sign.
+    expect(torch_remainder(-(2 ** 63), minusOne).to_array()).toEqual([0, 1]);
+    expect(torch_floor_divide(-(2 ** 63), minusOne).index(0).item()).toBe(-(2 ** 63));
   });
 
   it('leave no tensor behind', () => {

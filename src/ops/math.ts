@@ -41,10 +41,8 @@ const isIntegral = (dtype: DType): boolean => !isFloatingDtype(dtype) && dtype !
  */
 export function torch_floor_divide(self: TensorOrScalar, other: TensorOrScalar): Tensor {
   if (typeof checkOperand(self, 'self') !== 'object') {
-    // A number first becomes a 0-d tensor, as PyTorch wraps it: int64 for an integer (so
-    // integer tensors stay integer), else the default dtype; type promotion does the rest.
     const divisor = checkTensor(other, 'other');
-    const dividend = torch_scalar_tensor(self as number | boolean, Number.isInteger(self) ? { dtype: 'int64', device: divisor.device } : { device: divisor.device });
+    const dividend = wrappedNumber(self as number | boolean, divisor);
     const result = torch_floor_divide(dividend, divisor);
     dividend.dispose();
     return result;
@@ -66,11 +64,25 @@ export function torch_floor_divide(self: TensorOrScalar, other: TensorOrScalar):
   return result;
 }
 
-const REMAINDER_SCALAR_SELF = atenOp('remainder', 'Scalar_Tensor');
 /** Python's `%`: the remainder with the divisor's sign; either side may be a number. @example torch_remainder(x, 3); torch_remainder(5, x) */
 export function torch_remainder(self: TensorOrScalar, other: TensorOrScalar): Tensor {
-  if (typeof checkOperand(self, 'self') !== 'object') return REMAINDER_SCALAR_SELF.call(self, checkTensor(other, 'other'));
+  if (typeof checkOperand(self, 'self') !== 'object') {
+    // Through the guarded kernel (an integer -1 divisor), as a tensor: remainder.Scalar_Tensor has no guard.
+    const divisor = checkTensor(other, 'other');
+    const dividend = wrappedNumber(self as number | boolean, divisor);
+    const result = tensorFrom(native.remainder(dividend.h, divisor.h));
+    dividend.dispose();
+    return result;
+  }
   return tensorFrom(native.remainder((self as Tensor).h, idOrScalar(checkOperand(other, 'other'))));
+}
+
+// A number in place of a tensor, made the 0-d tensor that type promotion treats as PyTorch
+// treats a Python number: int64 for an integer; for a fraction, float64 beside a floating
+// tensor (whose dtype the result keeps) or the default dtype beside an integer one.
+function wrappedNumber(value: number | boolean, other: Tensor): Tensor {
+  const dtype: DType | undefined = typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int64' : isFloatingDtype(other.dtype) ? 'float64' : undefined;
+  return torch_scalar_tensor(value, { ...(dtype === undefined ? {} : { dtype }), device: other.device });
 }
 
 function asTensor(value: TensorOrScalar, like: Tensor, name: string): Tensor {

@@ -54,4 +54,6 @@ def tensor_ops_creation(x, i):
 @case("tensor_ops.number_first")
 def tensor_ops_number_first(x, i):
     return {"pow": torch.pow(2, x), "remainder": torch.remainder(5, i), "remainder_float": torch.remainder(7.5, x.detach()),
-            "floor_divide": torch.floor_divide(7, i), "floor_divide_float": torch.floor_divide(7.5, i), "floor_divide_tensor": torch.floor_divide(7, x.detach())}
+            "floor_divide": torch.floor_divide(7, i), "floor_divide_float": torch.floor_divide(7.5, i), "floor_divide_tensor": torch.floor_divide(7, x.detach()),
+            "remainder_f64": torch.remainder(0.1, x.detach().double()), "floor_divide_f64": torch.floor_divide(0.1, x.detach().double() * 0.01),
+            "remainder_f32": torch.remainder(0.1, x.detach() * 0.01), "remainder_minus_one": torch.remainder(-7, long([-1, 3]))}

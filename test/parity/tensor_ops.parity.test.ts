@@ -57,6 +57,9 @@ const cases: ParityCase[] = [
   { name: 'tensor_ops.number_first', inputs: () => ({ x: randn(2, 3), i: long([3, -2, 4, -1, 6]) }), grad: ['x'], run: ({ x, i }) => ({
     pow: torch_pow(2, x!), remainder: torch_remainder(5, i!), remainder_float: torch_remainder(7.5, x!.detach()), // no gradient in PyTorch
     floor_divide: torch_floor_divide(7, i!), floor_divide_float: torch_floor_divide(7.5, i!), floor_divide_tensor: torch_floor_divide(7, x!.detach()), // no gradient in PyTorch
+    // 0.1 is rounded once, to the tensor's dtype, as Python's float is.
+    remainder_f64: torch_remainder(0.1, x!.detach().double()), floor_divide_f64: torch_floor_divide(0.1, x!.detach().double().mul(0.01)),
+    remainder_f32: torch_remainder(0.1, x!.detach().mul(0.01)), remainder_minus_one: torch_remainder(-7, long([-1, 3])),
   }) },
 ];
 
