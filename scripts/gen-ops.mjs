@@ -173,8 +173,10 @@ function schemaOp(entry, fn, hasMethod) {
   const selfParam = `${self.name}: ${tsType(self)}`;
   const named = rest.length > 0;
   const keysName = `${constant}_NAMES`;
+  // The options object takes only the keyword-only arguments; the named form takes them all.
+  const optionsName = named ? `${constant}_OPTIONS` : keysName;
   if (named) constants.push(`const ${keysName} = new Set([${[...rest, ...keyword].map((arg) => `'${arg.name}'`).join(', ')}]);`);
-  else if (keyword.length) constants.push(`const ${keysName} = new Set([${keyword.map((arg) => `'${arg.name}'`).join(', ')}]);`);
+  if (keyword.length) constants.push(`const ${optionsName} = new Set([${keyword.map((arg) => `'${arg.name}'`).join(', ')}]);`);
   const restNames = rest.map((arg) => arg.name);
 
   // R's named form (all after self in one object), then the keyword-only options object.
@@ -184,7 +186,7 @@ function schemaOp(entry, fn, hasMethod) {
     if (keyword.length) {
       body.push(`  let kw: Record<string, unknown>;`);
       body.push(`  if (named !== null) { ({ ${restNames.join(', ')} } = named); kw = named; }`);
-      body.push(`  else kw = checkOptions(options as Record<string, unknown> | undefined, ${keysName}, '${fn}');`);
+      body.push(`  else kw = checkOptions(options as Record<string, unknown> | undefined, ${optionsName}, '${fn}');`);
     } else {
       body.push(`  if (named !== null) ({ ${restNames.join(', ')} } = named);`);
     }

@@ -29,6 +29,9 @@ describe('linalg errors', () => {
     expect(() => linalg_matrix_norm(x, { order: 1 } as never)).toThrow(/order/);
     expect(() => linalg_pinv(x, { rcond: 0.1, rtol: 0.1 })).toThrow(/rcond or rtol/);
     expect(() => linalg_svd(x, { full: false } as never)).toThrow(TypeError);
+    // The options object after the positional arguments takes only the keyword-only ones.
+    expect(() => linalg_svd(x, true, { full_matrices: false } as never)).toThrow(/full_matrices/);
+    expect(() => linalg_solve(x, x, { B: x } as never)).toThrow(TypeError);
     expect(() => linalg_lstsq(x, x, { driver: 3 } as never)).toThrow(TypeError);
     expect(() => linalg_inv([[1]] as never)).toThrow(TypeError);
   });

@@ -24,8 +24,10 @@ const LOGICAL_NOT = new Op('aten::logical_not', '');
 const LINALG_INV = new Op('aten::linalg_inv', '');
 const LINALG_SOLVE = new Op('aten::linalg_solve', '');
 const LINALG_SOLVE_NAMES = new Set(['B', 'left']);
+const LINALG_SOLVE_OPTIONS = new Set(['left']);
 const LINALG_SVD = new Op('aten::linalg_svd', '');
 const LINALG_SVD_NAMES = new Set(['full_matrices', 'driver']);
+const LINALG_SVD_OPTIONS = new Set(['driver']);
 const LINALG_QR = new Op('aten::linalg_qr', '');
 const LINALG_QR_NAMES = new Set(['mode']);
 const LINALG_CHOLESKY = new Op('aten::linalg_cholesky', '');
@@ -114,6 +116,7 @@ const BINCOUNT = new Op('aten::bincount', '');
 const BINCOUNT_NAMES = new Set(['weights', 'minlength']);
 const SEARCHSORTED = { Tensor: new Op('aten::searchsorted', 'Tensor'), Scalar: new Op('aten::searchsorted', 'Scalar') };
 const SEARCHSORTED_NAMES = new Set(['self', 'out_int32', 'right', 'side', 'sorter']);
+const SEARCHSORTED_OPTIONS = new Set(['out_int32', 'right', 'side', 'sorter']);
 const DIFF = new Op('aten::diff', '');
 const DIFF_NAMES = new Set(['n', 'dim', 'prepend', 'append']);
 
@@ -204,7 +207,7 @@ export function linalg_solve(A: Tensor, B?: unknown, options?: unknown): Tensor 
   const named = namedArguments(B, LINALG_SOLVE_NAMES, 'linalg_solve');
   let kw: Record<string, unknown>;
   if (named !== null) { ({ B } = named); kw = named; }
-  else kw = checkOptions(options as Record<string, unknown> | undefined, LINALG_SOLVE_NAMES, 'linalg_solve');
+  else kw = checkOptions(options as Record<string, unknown> | undefined, LINALG_SOLVE_OPTIONS, 'linalg_solve');
   return tensorFrom(native.callOp(LINALG_SOLVE.id, checkTensor(A, 'A').h, checkTensor(B, 'B').h, kw.left === undefined ? undefined : checkBoolean(kw.left, 'left')) as TensorId);
 }
 
@@ -218,7 +221,7 @@ export function linalg_svd(A: Tensor, full_matrices?: unknown, options?: unknown
   const named = namedArguments(full_matrices, LINALG_SVD_NAMES, 'linalg_svd');
   let kw: Record<string, unknown>;
   if (named !== null) { ({ full_matrices } = named); kw = named; }
-  else kw = checkOptions(options as Record<string, unknown> | undefined, LINALG_SVD_NAMES, 'linalg_svd');
+  else kw = checkOptions(options as Record<string, unknown> | undefined, LINALG_SVD_OPTIONS, 'linalg_svd');
   return (native.callOp(LINALG_SVD.id, checkTensor(A, 'A').h, full_matrices === undefined ? undefined : checkBoolean(full_matrices, 'full_matrices'), kw.driver == null ? null : checkString(kw.driver, 'driver')) as TensorId[]).map(tensorFrom) as [Tensor, Tensor, Tensor];
 }
 
@@ -668,7 +671,7 @@ export function torch_searchsorted(sorted_sequence: Tensor, self?: unknown, opti
   const named = namedArguments(self, SEARCHSORTED_NAMES, 'torch_searchsorted');
   let kw: Record<string, unknown>;
   if (named !== null) { ({ self } = named); kw = named; }
-  else kw = checkOptions(options as Record<string, unknown> | undefined, SEARCHSORTED_NAMES, 'torch_searchsorted');
+  else kw = checkOptions(options as Record<string, unknown> | undefined, SEARCHSORTED_OPTIONS, 'torch_searchsorted');
   return tensorFrom(native.callOp((typeof self === 'object' ? SEARCHSORTED.Tensor : SEARCHSORTED.Scalar).id, checkTensor(sorted_sequence, 'sorted_sequence').h, idOrScalar(checkOperand(self, 'self')), kw.out_int32 === undefined ? undefined : checkBoolean(kw.out_int32, 'out_int32'), kw.right === undefined ? undefined : checkBoolean(kw.right, 'right'), kw.side == null ? null : checkString(kw.side, 'side'), kw.sorter == null ? null : checkTensor(kw.sorter, 'sorter').h) as TensorId);
 }
 
