@@ -86,6 +86,9 @@ export { torch_clamp_ } from './ops/inplace.js';
 export { torch_permute, torch_reshape, torch_flatten, torch_squeeze } from './ops/shape.js';
 export * from './ops/generated/functions.js';
 export { aten } from './ops/aten.js';
+// Linear algebra and the rest of R torch's tensor ops (issue 24, part A).
+export * from './ops/linalg.js';
+export { torch_median, torch_quantile, type QuantileOptions } from './ops/statistics.js';
 export type { OpSchema, OpArgument } from './core/dispatch.js';
 export * from './nn/losses.js';
 export * from './nn/activations.js';
