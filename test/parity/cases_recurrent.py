@@ -86,3 +86,18 @@ steps("lstm.packed", lambda: nn.LSTM(4, 5, num_layers=2, bidirectional=True), pa
 steps("lstm.packed.proj_size.batch_first", lambda: nn.LSTM(4, 6, proj_size=3, batch_first=True), packed_forward([5, 3, 3], batch_first=True, lstm=True))
 steps("gru.packed", lambda: nn.GRU(4, 5, bidirectional=True), packed_forward([5, 3, 6], enforce_sorted=False))
 steps("rnn.packed.dropout.train", lambda: nn.RNN(4, 5, num_layers=2, nonlinearity="relu", dropout=0.3), packed_forward([2, 5, 5, 1], enforce_sorted=False))
+
+
+# ---- a state_dict made by torchlora, loaded strictly (the same names)
+
+def state_dict_case(name, make):
+    @case(f"recurrent.state_dict.{name}")
+    def run(x, **state):
+        module = make()
+        module.load_state_dict(state, strict=True)
+        return forward_backward(module, {"y": module(x)[0]})
+
+
+state_dict_case("lstm", lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2))
+state_dict_case("gru", lambda: nn.GRU(3, 4, num_layers=2, bias=False))
+state_dict_case("rnn", lambda: nn.RNN(3, 4, bidirectional=True, nonlinearity="relu"))

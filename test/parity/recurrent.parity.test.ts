@@ -95,4 +95,21 @@ const packedCases: ParityCase[] = [
     packedForward([2, 5, 5, 1], { enforce_sorted: false })),
 ];
 
-parity_suite('nn_rnn, packed sequences and recurrent layers on them: parity with PyTorch', [...rnnCases, ...sequenceCases, ...packedCases]);
+// A state_dict made here, loaded by PyTorch's load_state_dict (strict: the same names) and here.
+const stateDictCase = (name: string, make: () => nn_Module): ParityCase => ({
+  name: `recurrent.state_dict.${name}`, grad: ['x'],
+  inputs: () => ({ ...Object.fromEntries(Object.entries(make().state_dict()).map(([key, value]) => [key, randn(...value.shape)])), x: randn(4, 2, 3) }),
+  run: ({ x, ...state }) => {
+    const module = make();
+    module.load_state_dict(state);
+    return forward_backward(module, { y: (module(x) as [Tensor, unknown])[0] });
+  },
+});
+
+const stateDictCases: ParityCase[] = [
+  stateDictCase('lstm', () => nn_lstm(3, 4, { num_layers: 2, bidirectional: true, proj_size: 2 })),
+  stateDictCase('gru', () => nn_gru(3, 4, { num_layers: 2, bias: false })),
+  stateDictCase('rnn', () => nn_rnn(3, 4, { bidirectional: true, nonlinearity: 'relu' })),
+];
+
+parity_suite('nn_rnn, packed sequences and recurrent layers on them: parity with PyTorch', [...rnnCases, ...sequenceCases, ...packedCases, ...stateDictCases]);
