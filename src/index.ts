@@ -10,6 +10,8 @@ export { Tensor, type NestedArray, type TensorOrScalar, type ToOptions, type Bac
 export * from './ops/creation.js';
 export * from './ops/functions.js';
 export * from './ops/autograd.js';
+// Autograd's graph: grad_fn nodes and their next_functions.
+export { AutogradNode } from './ops/autograd_node.js';
 export { torch_scope, torch_keep } from './core/scope.js';
 export * from './core/memory.js';
 export * from './core/config.js';
