@@ -161,6 +161,8 @@ function checkedGradients(returned: unknown, args: unknown[], tensorArgs: number
  *   backward(ctx, grad) { const [y] = ctx.saved_variables; return [grad.mul(y!)]; },
  * });
  * exp(x).sum().backward();
+ * // ctx.save_for_backward({ x, k: 2 }) saves by name (ctx.saved_variables.x); ctx.mark_dirty(x) for
+ * // an input forward changed in place and returns; ctx.mark_non_differentiable(indices) for outputs without a gradient.
  */
 export function autograd_function<A extends unknown[], R extends Tensor | Tensor[]>(definition: AutogradFunctionDefinition<A, R>): (...args: A) => R {
   if (typeof definition !== 'object' || definition === null) fail('an object with forward and backward', 'definition', definition);
