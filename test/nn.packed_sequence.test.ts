@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   is_packed_sequence, nn_gru, nn_lstm, nn_rnn, nn_utils_rnn_pack_padded_sequence, nn_utils_rnn_pack_sequence, nn_utils_rnn_pad_packed_sequence,
-  nn_utils_rnn_pad_sequence, PackedSequence, torch_cat, torch_randn, torch_tensor, torch_zeros, TorchError, type Tensor,
+  nn_utils_rnn_pad_sequence, PackedSequence, torch_cat, torch_memory_stats, torch_randn, torch_scope, torch_tensor, torch_zeros, TorchError, type Tensor,
 } from '../src/index.js';
 
 const numbers = (t: Tensor): number[] => Array.from(t.to_typed_array() as ArrayLike<number | bigint>, Number);
@@ -109,5 +109,20 @@ describe('the recurrent layers on a PackedSequence', () => {
     output.dispose(); // its own handles: the input's batch_sizes stay usable
     expect(numbers(packed.batch_sizes)).toEqual([2, 1]);
     expect(torch_cat([packed.data, packed.data]).shape).toEqual([6, 3]);
+  });
+
+  it('leaves no tensor behind: a scope frees the packed sequences, and dispose() their tensors', () => {
+    const lstm = nn_lstm(3, 4, { bidirectional: true });
+    const x = torch_randn(5, 3, 3);
+    const baseline = torch_memory_stats().tensors;
+    torch_scope(() => {
+      const [output] = lstm(nn_utils_rnn_pack_padded_sequence(x, [5, 2, 4], { enforce_sorted: false }), null);
+      nn_utils_rnn_pad_packed_sequence(output)[0].sum().backward();
+    });
+    expect(torch_memory_stats().tensors).toBe(baseline);
+    const packed = nn_utils_rnn_pack_sequence([torch_randn(2, 3), torch_randn(1, 3)], { enforce_sorted: false });
+    const before = torch_memory_stats().tensors;
+    packed.dispose();
+    expect(torch_memory_stats().tensors).toBe(before - 4); // data, batch_sizes and both indices
   });
 });
