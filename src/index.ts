@@ -10,6 +10,8 @@ export { Tensor, type NestedArray, type TensorOrScalar, type ToOptions, type Bac
 export * from './ops/creation.js';
 export * from './ops/functions.js';
 export * from './ops/autograd.js';
+// Autograd's graph: grad_fn nodes and their next_functions.
+export { AutogradNode } from './ops/autograd_node.js';
 export { torch_scope, torch_keep } from './core/scope.js';
 export * from './core/memory.js';
 export * from './core/config.js';
@@ -33,6 +35,11 @@ export * from './nn/pooling_window.js';
 export * from './nn/pooling_adaptive.js';
 export * from './nn/recurrent.js';
 export * from './nn/functional.js';
+// Recurrent layers' variable-length sequences (nn_utils_rnn_*, PackedSequence).
+export {
+  PackedSequence, is_packed_sequence, nn_utils_rnn_pack_padded_sequence, nn_utils_rnn_pad_packed_sequence, nn_utils_rnn_pad_sequence,
+  nn_utils_rnn_pack_sequence, type PackPaddedSequenceOptions, type PadPackedSequenceOptions, type PadSequenceOptions, type PackSequenceOptions,
+} from './nn/packed_sequence.js';
 export {
   nn_init_calculate_gain, nn_init_kaiming_uniform_, nn_init_kaiming_normal_, nn_init_xavier_uniform_, nn_init_xavier_normal_,
   nn_init_uniform_, nn_init_normal_, nn_init_constant_, nn_init_zeros_, nn_init_ones_, type Nonlinearity, type KaimingOptions,

@@ -4,6 +4,7 @@
 import { inspect } from 'node:util';
 import { operator, setTensorMaker, tensorOrScalar, type Op } from '../core/dispatch.js';
 import { TensorMethods } from './generated/methods.js';
+import { gradFnOf, type AutogradNode } from './autograd_node.js';
 import { toNativeIndex, type IndexItem } from './indexing.js';
 import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.js';
 import { native, type TensorId, type TensorIdOrScalar } from '../core/native.js';
@@ -373,8 +374,8 @@ export class Tensor extends TensorMethods {
     native.setGrad(this.h, gradient.h);
   }
 
-  /** The name of the operation that made this tensor (`"MmBackward0"`), or null for a leaf. */
-  get grad_fn(): string | null { return native.gradFn(this.h); }
+  /** The node of the operation that made this tensor (its `name`: `"MmBackward0"`; `next_functions`), or null for a leaf. */
+  get grad_fn(): AutogradNode | null { return gradFnOf(this.h); }
   /** Whether this is a leaf of the autograd graph (made by the user, not by an operation). */
   get is_leaf(): boolean { return native.isLeaf(this.h); }
 
