@@ -97,7 +97,7 @@ export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOpti
 export type { nn_module_fields } from './nn/generator.js';
 export type { ValueKind, ValueOf, Nested, NestedOf } from './ops/values.js';
 export type { Collated, LoaderBatch } from './data/data.js';
-export type { JobInput, JobResult, StartJobArguments } from './jobs/job.js';
+export type { JobInput, JobResult, StartJobArguments, ModuleUrl, TrainingJobEvents, TrainingJobEmitter } from './jobs/job.js';
 
 // Hugging Face models, tokenizers and training.
 export * from './hf/training.js';

@@ -364,12 +364,13 @@ function tensorBytes(item: Plan['items'][number], caller: string): Uint8Array {
 }
 
 /**
- * A state dict as safetensors bytes: what `torch_save_safetensors` writes to a file.
+ * A state dict as safetensors bytes (a Node Buffer, typed as the Uint8Array it is, so that the
+ * declarations need no Node types): what `torch_save_safetensors` writes to a file.
  *
  * @example
  * const bytes = safetensors_serialize({ weight: torch_ones(2, 2) }, { format: 'pt' });
  */
-export function safetensors_serialize(tensors: SafetensorsTensors, metadata?: Record<string, string>): Buffer {
+export function safetensors_serialize(tensors: SafetensorsTensors, metadata?: Record<string, string>): Uint8Array {
   checkLittleEndian();
   const { header, items } = plan(tensors, metadata);
   return Buffer.concat([header, ...items.map((item) => tensorBytes(item, 'safetensors_serialize'))]);

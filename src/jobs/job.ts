@@ -76,13 +76,35 @@ function rebuildError(error: SerializedError, id: string): Error {
   return rebuilt;
 }
 
+/** The events a TrainingJob emits, with their listener's arguments. */
+export interface TrainingJobEvents {
+  progress: [event: Extract<JobEvent, { type: 'progress' }>];
+  checkpoint: [event: Extract<JobEvent, { type: 'checkpoint' }>];
+  /** Every progress and checkpoint event. */
+  event: [event: JobEvent];
+  end: [state: JobState];
+}
+
+/** The EventEmitter methods a TrainingJob has, typed by its events (declared here so that its types need no Node types). */
+export interface TrainingJobEmitter {
+  on<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  once<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  off<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  addListener<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  removeListener<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  removeAllListeners(event?: keyof TrainingJobEvents): this;
+  listenerCount(event: keyof TrainingJobEvents): number;
+  emit<E extends keyof TrainingJobEvents>(event: E, ...args: TrainingJobEvents[E]): boolean;
+}
+const JobEmitter = EventEmitter as unknown as new () => TrainingJobEmitter;
+
 /**
- * A job running in a worker thread. Listen with `on('progress' | 'checkpoint' | 'end', ...)` or
+ * A job running in a worker thread (a Node EventEmitter). Listen with `on('progress' | 'checkpoint' | 'end', ...)` or
  * iterate its events with `for await`; `cancel()` stops it at its next step after a
  * checkpoint; `result` settles when it ends (rejecting with the job's error, or with
  * JobCancelledError); `done` always resolves, with the final state.
  */
-export class TrainingJob<Result = unknown> extends EventEmitter {
+export class TrainingJob<Result = unknown> extends JobEmitter {
   state: JobState = 'starting';
   /** The latest progress report, null before the first. */
   progress: JobProgress | null = null;
@@ -187,7 +209,8 @@ export class TrainingJob<Result = unknown> extends EventEmitter {
       this.progress = progress;
     }
     this.emit('event', event);
-    this.emit(event.type, event);
+    if (event.type === 'progress') this.emit('progress', event);
+    else this.emit('checkpoint', event);
   }
 
   private finish(state: JobState, outcome: Result | Error): void {
@@ -205,6 +228,9 @@ export class TrainingJob<Result = unknown> extends EventEmitter {
 const CANCEL_KEYS = optionKeys<{ timeout_ms?: number }>({ timeout_ms: true });
 
 let jobs = 0;
+
+/** A URL (`new URL('./job.js', import.meta.url)`), as far as start_job reads it; typed so that the declarations need no DOM or Node types. */
+export interface ModuleUrl { readonly href: string }
 
 type JobOf<Job> = Job extends { default: infer F } ? F : Job;
 /** A job's input type, from its module's type or its default export's (`JobFunction`); unknown for anything else. */
@@ -243,11 +269,11 @@ function checkLoader(specifier: string): void {
  * job.on('progress', (p) => console.log(p.step, p.loss, p.examples_per_second));
  * const result = await job.result;
  */
-export function start_job<Job = JobFunction>(module: string | URL, ...options: StartJobArguments<JobInput<Job>>): TrainingJob<JobResult<Job>>;
-export function start_job(module: string | URL, options: StartJobOptions = {}): TrainingJob<unknown> {
+export function start_job<Job = JobFunction>(module: string | ModuleUrl, ...options: StartJobArguments<JobInput<Job>>): TrainingJob<JobResult<Job>>;
+export function start_job(module: string | ModuleUrl, options: StartJobOptions = {}): TrainingJob<unknown> {
   const { input, threads, nice = 10, checkpoint_dir, checkpoint_every, progress_interval_ms = 100, id } = checkOptions(options, START_KEYS, 'start_job');
   let specifier: string;
-  if (module instanceof URL) specifier = module.href;
+  if (typeof module === 'object' && module !== null && typeof (module as Partial<ModuleUrl>).href === 'string') specifier = module.href;
   else if (typeof module === 'string' && module.length > 0) specifier = /^[a-z][a-z0-9+.-]*:/i.test(module) ? module : pathToFileURL(module).href;
   else return fail('a module path or URL', 'module', module);
   checkLoader(specifier);

@@ -2,7 +2,7 @@
 // module tree, modes, devices and gradients. What assigning to `this` registers is in
 // registry.ts, hooks in hooks.ts, clone() in clone.ts, state_dict() in state_dict.ts, printing
 // in print.ts; nn_module() (generator.ts) makes R-style generators of it.
-import { inspect } from 'node:util';
+import { INSPECT_CUSTOM } from '../core/symbols.js';
 import { with_no_grad } from '../ops/autograd.js';
 import { deviceOrDtype, dtypeName, isFloatingDtype, type DType, type DTypeLike, dtypeCode } from '../core/dtype.js';
 import { Tensor, checkTensor } from '../ops/tensor.js';
@@ -341,7 +341,7 @@ export class nn_Module {
     return describeModule(this);
   }
 
-  [inspect.custom](): string {
+  [INSPECT_CUSTOM](): string {
     return this.toString();
   }
 }

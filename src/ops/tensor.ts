@@ -1,7 +1,7 @@
 // The Tensor class: one JavaScript object per libtorch tensor, named as in R torch and
 // PyTorch. Methods validate their arguments, then make one native call that wraps its
 // result straight into a fresh Tensor (no intermediate objects, no copies).
-import { inspect } from 'node:util';
+import { INSPECT_CUSTOM } from '../core/symbols.js';
 import { operator, setTensorMaker, tensorOrScalar, type Op } from '../core/dispatch.js';
 import { TensorMethods } from './generated/methods.js';
 import { toNativeIndex, type IndexItem } from './indexing.js';
@@ -418,7 +418,7 @@ export class Tensor extends TensorMethods {
     return text;
   }
 
-  [inspect.custom](): string { return this.toString(); }
+  [INSPECT_CUSTOM](): string { return this.toString(); }
 
 }
 
