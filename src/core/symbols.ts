@@ -11,3 +11,9 @@ declare global {
 
 /** Node's `util.inspect.custom`: what `console.log` calls to print an object. */
 export const INSPECT_CUSTOM: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
+
+/**
+ * Node's Buffer where the consumer has Node's types (@types/node declares `globalThis.Buffer`),
+ * else the Uint8Array it extends: what the library returns as bytes, typed without naming Buffer.
+ */
+export type NodeBuffer = typeof globalThis extends { Buffer: { prototype: infer B } } ? B : Uint8Array;

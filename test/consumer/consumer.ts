@@ -4,7 +4,7 @@
 // no Node types, so that it compiles with and without @types/node.
 import {
   dataloader, dataset, define_job, nn_linear, nn_module, nn_module_dict, nn_module_list, nn_Module, nn_parameter, nn_relu, nn_sequential,
-  nnf_relu, start_job, tensor_dataset, torch_matmul, torch_randn, torch_scope, torch_tensor, torch_zeros, with_no_grad,
+  nnf_relu, safetensors_serialize, start_job, tensor_dataset, torch_matmul, torch_randn, torch_scope, torch_tensor, torch_zeros, with_no_grad,
   type JobFunction, type Tensor, type nn_linear as Linear,
 } from 'torchlora';
 
@@ -93,6 +93,9 @@ const flat: number[] = torch_randn(2, 3).to_array('number', 2);
 // @ts-expect-error not a kind of value
 loss.item('string');
 
+// ---- bytes: a Buffer with Node's types, a Uint8Array without ----
+const bytes: Uint8Array = safetensors_serialize({ w: torch_zeros(2) });
+
 // ---- data ----
 const squares = dataset('squares', {
   initialize(n: number) { this.n = n; },
@@ -132,4 +135,4 @@ const doubled: Tensor = with_no_grad(() => y.mul(2));
 with_no_grad(async () => y.mul(2));
 const later: Promise<number> = torch_scope(async () => 1);
 
-export { out, wrong, s, z, n0, sy, ss, value, finite, count, unsure, rows, flat, result, bad, untyped, doubled, later };
+export { bytes, out, wrong, s, z, n0, sy, ss, value, finite, count, unsure, rows, flat, result, bad, untyped, doubled, later };
