@@ -365,8 +365,7 @@ function tensorBytes(item: Plan['items'][number], caller: string): Uint8Array {
 }
 
 /**
- * A state dict as safetensors bytes (a Node Buffer; typed as a Uint8Array where Node's types are
- * absent): what `torch_save_safetensors` writes to a file.
+ * A state dict as safetensors bytes (a Buffer; a Uint8Array to code without Node's types), as `torch_save_safetensors` writes.
  *
  * @example
  * const bytes = safetensors_serialize({ weight: torch_ones(2, 2) }, { format: 'pt' });
