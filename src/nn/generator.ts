@@ -50,8 +50,8 @@ export type nn_module_generator<A extends any[], M> = ((...args: A) => M) & { re
  * const lora = lora_nn_linear(model, 1);
  * const y = lora(X); // a Tensor
  */
-export function nn_module<A extends any[], F extends object | void, D extends { forward?(...args: any[]): any }>(definition: nn_module_definition<A, F, D>): nn_module_generator<A, nn_module_instance<F, D>>;
-export function nn_module<A extends any[], F extends object | void, D extends { forward?(...args: any[]): any }>(classname: string, definition: nn_module_definition<A, F, D>): nn_module_generator<A, nn_module_instance<F, D>>;
+export function nn_module<A extends any[], F extends object | void = void, D extends { forward?(...args: any[]): any } = { forward?(...args: any[]): any }>(definition: nn_module_definition<A, F, D>): nn_module_generator<A, nn_module_instance<F, D>>;
+export function nn_module<A extends any[], F extends object | void = void, D extends { forward?(...args: any[]): any } = { forward?(...args: any[]): any }>(classname: string, definition: nn_module_definition<A, F, D>): nn_module_generator<A, nn_module_instance<F, D>>;
 export function nn_module<C extends new (...args: any[]) => nn_Module>(module: C, classname?: string): nn_module_generator<ConstructorParameters<C>, InstanceType<C>>;
 export function nn_module(first: unknown, second?: unknown): nn_module_generator<any[], nn_Module> {
   if (typeof first === 'function') {

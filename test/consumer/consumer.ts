@@ -62,6 +62,9 @@ const z: Tensor = lora(y);
 // @ts-expect-error forward returns a Tensor
 const n0: number = lora(y);
 
+const Head = nn_module({ forward(x: Tensor): Tensor { return x.mul(this.factor ?? 1); } }); // no initialize: fields are R's, any
+const head: Tensor = Head()(y);
+
 // ---- containers keep their members' types ----
 const seq = nn_sequential(nn_linear(4, 16), nn_relu(), nn_linear(16, 1));
 const sy: Tensor = seq(torch_randn(2, 4));
@@ -135,4 +138,4 @@ const doubled: Tensor = with_no_grad(() => y.mul(2));
 with_no_grad(async () => y.mul(2));
 const later: Promise<number> = torch_scope(async () => 1);
 
-export { bytes, out, wrong, s, z, n0, sy, ss, value, finite, count, unsure, rows, flat, result, bad, untyped, doubled, later };
+export { bytes, head, out, wrong, s, z, n0, sy, ss, value, finite, count, unsure, rows, flat, result, bad, untyped, doubled, later };
