@@ -51,9 +51,9 @@ type LastOf<M extends unknown[]> = M extends [...unknown[], infer L] ? L : M[num
  * `modules` when each one takes the previous one's output, else the modules with the first
  * that does not, typed as what it should have been (so the error points at it).
  */
-export type SequentialChain<M extends unknown[]> = M extends [infer A, infer B, ...infer Rest]
-  ? [OutputOf<A>] extends [InputOf<B>] ? [A, ...SequentialChain<[B, ...Rest]>] : [A, { forward(input: OutputOf<A>): unknown }, ...unknown[]]
-  : M;
+export type SequentialChain<M extends unknown[], Done extends unknown[] = []> = M extends [infer A, infer B, ...infer Rest]
+  ? [OutputOf<A>] extends [InputOf<B>] ? SequentialChain<[B, ...Rest], [...Done, A]> : [...Done, A, { forward(input: OutputOf<A>): unknown }, ...unknown[]]
+  : [...Done, ...M];
 
 /** An `nn_sequential` of the modules `M`: `seq[i]` is the i-th, and `seq(x)` takes the first's input and gives the last's output. */
 export type SequentialOf<M extends nn_Module[]> = Sequential & { readonly [K in keyof M & `${number}`]: M[K] }
