@@ -103,6 +103,12 @@ export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJob
 export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport } from './jobs/context.js';
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';
 export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';
+// Typed user code (issue 25): module definitions, values, batches and jobs.
+export type { nn_module_fields } from './nn/generator.js';
+export type { NodeBuffer } from './core/symbols.js';
+export type { ValueKind, ValueOf, Nested, NestedOf } from './ops/values.js';
+export type { Collated, LoaderBatch } from './data/data.js';
+export type { JobInput, JobResult, StartJobArguments, ModuleUrl, TrainingJobEvents, TrainingJobEmitter } from './jobs/job.js';
 
 // Hugging Face models, tokenizers and training.
 export * from './hf/training.js';

@@ -114,7 +114,8 @@ export function shapeFrom(args: unknown[], name = 'size'): number[] {
 
 export function checkDevice(value: unknown, name = 'device'): string {
   if (typeof value !== 'string' || !/^(cpu|cuda|mps|meta)(:\d+)?$/.test(value)) {
-    fail('a device such as "cpu", "cuda" or "cuda:0"', name, value);
+    const dtype = typeof value === 'string' && /^(u?int(8|16|32|64)|b?float(16|32|64)?|bool|double|half|long|int|short)$/.test(value);
+    fail(`a device such as "cpu", "cuda" or "cuda:0"${dtype ? ` (${JSON.stringify(value)} is a dtype: pass it as dtype)` : ''}`, name, value);
   }
   return value;
 }

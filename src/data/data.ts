@@ -13,25 +13,32 @@ import { checkBoolean, checkFunction, checkNonNegativeInteger, checkOptions, che
  * What a dataloader needs from a dataset: `.getitem(i)` for a 0-based index and `.length()`;
  * optionally `.getbatch(indices)`, which then replaces the per-item calls.
  */
-export interface Dataset<T = unknown> {
+export interface Dataset<T = unknown, G = unknown> {
   '.getitem'(index: number): T;
   '.length'(): number;
-  '.getbatch'?(indices: number[]): unknown;
+  '.getbatch'?(indices: number[]): G;
 }
 
+/**
+ * What `utils_data_default_collate` makes of samples of type `T`: Tensors, numbers, booleans
+ * and bigints become one Tensor; strings an array; arrays and objects are collated member by member.
+ */
+export type Collated<T> = T extends Tensor | number | boolean | bigint ? Tensor : T extends string ? string[]
+  : T extends readonly unknown[] ? { -readonly [K in keyof T]: Collated<T[K]> } : T extends object ? { [K in keyof T]: Collated<T[K]> } : unknown;
+
 /** A dataset definition for `dataset()`: `initialize` and the dataset methods; other members become methods. */
-export type dataset_definition<A extends unknown[], T> = {
+export type dataset_definition<A extends unknown[], T, G = never> = {
   initialize?: (...args: A) => void;
   '.getitem'?: (index: number) => T;
   '.length': () => number;
-  '.getbatch'?: (indices: number[]) => unknown;
+  '.getbatch'?: (indices: number[]) => G;
   [method: string]: unknown;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-} & ThisType<Dataset<T> & Record<string, any>>;
+} & ThisType<Dataset<T, G> & Record<string, any>>;
 
 /** Makes a dataset with the arguments of its `initialize`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type dataset_generator<A extends unknown[], T> = ((...args: A) => Dataset<T> & Record<string, any>) & { readonly classname: string };
+export type dataset_generator<A extends unknown[], T, G = never> = ((...args: A) => Dataset<T, G> & Record<string, any>) & { readonly classname: string };
 
 /**
  * R torch's `dataset()`: returns a generator; each call makes a dataset object, runs
@@ -46,8 +53,8 @@ export type dataset_generator<A extends unknown[], T> = ((...args: A) => Dataset
  * });
  * const ds = squares(10);
  */
-export function dataset<A extends unknown[], T>(definition: dataset_definition<A, T>): dataset_generator<A, T>;
-export function dataset<A extends unknown[], T>(name: string, definition: dataset_definition<A, T>): dataset_generator<A, T>;
+export function dataset<A extends unknown[], T, G = never>(definition: dataset_definition<A, T, G>): dataset_generator<A, T, G>;
+export function dataset<A extends unknown[], T, G = never>(name: string, definition: dataset_definition<A, T, G>): dataset_generator<A, T, G>;
 export function dataset(first: unknown, second?: unknown): dataset_generator<unknown[], unknown> {
   const [name, definition] = typeof first === 'string' ? [first, second] : ['dataset', first];
   if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) fail('a definition object', 'definition', definition);
@@ -67,7 +74,7 @@ export function dataset(first: unknown, second?: unknown): dataset_generator<unk
 }
 
 /** A dataset of tensors that share their first dimension; items are arrays of rows. Made by `tensor_dataset`. */
-export interface TensorDataset extends Dataset<Tensor[]> {
+export interface TensorDataset extends Dataset<Tensor[], Tensor[]> {
   readonly tensors: Tensor[];
   '.getbatch'(indices: number[]): Tensor[];
 }
@@ -300,9 +307,12 @@ function datasetLength(ds: Dataset): number {
  *   for (const [xb, yb] of loader) { ... }
  * }
  */
-export function dataloader<B>(dataset: Dataset, options: DataLoaderOptions<B> & { collate_fn: (batch: any) => B }): DataLoader<B>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export function dataloader<T, G, B>(dataset: Dataset<T, G>, options: DataLoaderOptions<B> & { collate_fn: (batch: [G] extends [never] ? T[] : G) => B }): DataLoader<B>;
 export function dataloader(dataset: TensorDataset, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<Tensor[]>;
-export function dataloader<B = unknown>(dataset: Dataset, options?: DataLoaderOptions<B>): DataLoader<B>;
-export function dataloader<B>(dataset: Dataset, options?: DataLoaderOptions<B>): DataLoader<B> {
+export function dataloader<T, G = never>(dataset: Dataset<T, G>, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<LoaderBatch<T, G>>;
+export function dataloader<B>(dataset: Dataset<unknown, unknown>, options?: DataLoaderOptions<B>): DataLoader<B> {
   return new DataLoader<B>(dataset, options);
 }
+
+/** A dataloader's batch without `collate_fn`: what `.getbatch` returns, else the collated items. */
+export type LoaderBatch<T, G = never> = [G] extends [never] ? Collated<T> : unknown extends G ? unknown : G;

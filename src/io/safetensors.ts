@@ -3,6 +3,7 @@
 // range, then the raw little-endian row-major bytes. Reading checks every one of those facts
 // before it makes a single tensor, so a bad file is an error that names the key, never a
 // crash or a partial state dict.
+import type { NodeBuffer } from '../core/symbols.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { writeFileAtomic } from './atomic.js';
@@ -364,15 +365,15 @@ function tensorBytes(item: Plan['items'][number], caller: string): Uint8Array {
 }
 
 /**
- * A state dict as safetensors bytes: what `torch_save_safetensors` writes to a file.
+ * A state dict as safetensors bytes (a Buffer; a Uint8Array to code without Node's types), as `torch_save_safetensors` writes.
  *
  * @example
  * const bytes = safetensors_serialize({ weight: torch_ones(2, 2) }, { format: 'pt' });
  */
-export function safetensors_serialize(tensors: SafetensorsTensors, metadata?: Record<string, string>): Buffer {
+export function safetensors_serialize(tensors: SafetensorsTensors, metadata?: Record<string, string>): NodeBuffer {
   checkLittleEndian();
   const { header, items } = plan(tensors, metadata);
-  return Buffer.concat([header, ...items.map((item) => tensorBytes(item, 'safetensors_serialize'))]);
+  return Buffer.concat([header, ...items.map((item) => tensorBytes(item, 'safetensors_serialize'))]) as NodeBuffer;
 }
 
 /**

@@ -11,6 +11,7 @@ import { packageRoot } from '../core/loader.js';
 import { checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys, text } from '../core/validate.js';
 import { CANCEL_FLAG, type JobEvent, type JobProgress, type SerializedError, type WorkerMessage, type WorkerSettings } from './protocol.js';
 import { decodeShared, encodeShared, releaseShared } from './share.js';
+import type { JobFunction } from './context.js';
 
 const MADE_BY_START_JOB = Symbol('start_job');
 
@@ -22,14 +23,14 @@ function checkMilliseconds(value: unknown, name: string): number {
 /** Where a job is: running until it ends as completed, failed or cancelled. */
 export type JobState = 'starting' | 'running' | 'completed' | 'failed' | 'cancelled';
 
-/** What `start_job` accepts. */
-export interface StartJobOptions {
+/** What `start_job` accepts; `Input` is the job's input type (see `start_job`). */
+export interface StartJobOptions<Input = unknown> {
   /**
    * What the job's function receives as `job.input`: numbers, strings, arrays, plain objects,
    * Maps, Sets, typed arrays, and Tensors, which are shared with the worker, not copied (a
    * model's `state_dict()` shares its weights).
    */
-  input?: unknown;
+  input?: Input;
   /** libtorch's intra-op threads in the worker (default: libtorch's default, one per core). */
   threads?: number;
   /**
@@ -75,13 +76,35 @@ function rebuildError(error: SerializedError, id: string): Error {
   return rebuilt;
 }
 
+/** The events a TrainingJob emits, with their listener's arguments. */
+export interface TrainingJobEvents {
+  progress: [event: Extract<JobEvent, { type: 'progress' }>];
+  checkpoint: [event: Extract<JobEvent, { type: 'checkpoint' }>];
+  /** Every progress and checkpoint event. */
+  event: [event: JobEvent];
+  end: [state: JobState];
+}
+
+/** The EventEmitter methods a TrainingJob has, typed by its events (declared here so that its types need no Node types). */
+export interface TrainingJobEmitter {
+  on<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  once<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  off<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  addListener<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  removeListener<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  removeAllListeners(event?: keyof TrainingJobEvents): this;
+  listenerCount(event: keyof TrainingJobEvents): number;
+  emit<E extends keyof TrainingJobEvents>(event: E, ...args: TrainingJobEvents[E]): boolean;
+}
+const JobEmitter = EventEmitter as unknown as new () => TrainingJobEmitter;
+
 /**
- * A job running in a worker thread. Listen with `on('progress' | 'checkpoint' | 'end', ...)` or
+ * A job running in a worker thread (a Node EventEmitter). Listen with `on('progress' | 'checkpoint' | 'end', ...)` or
  * iterate its events with `for await`; `cancel()` stops it at its next step after a
  * checkpoint; `result` settles when it ends (rejecting with the job's error, or with
  * JobCancelledError); `done` always resolves, with the final state.
  */
-export class TrainingJob<Result = unknown> extends EventEmitter {
+export class TrainingJob<Result = unknown> extends JobEmitter {
   state: JobState = 'starting';
   /** The latest progress report, null before the first. */
   progress: JobProgress | null = null;
@@ -186,7 +209,8 @@ export class TrainingJob<Result = unknown> extends EventEmitter {
       this.progress = progress;
     }
     this.emit('event', event);
-    this.emit(event.type, event);
+    if (event.type === 'progress') this.emit('progress', event);
+    else this.emit('checkpoint', event);
   }
 
   private finish(state: JobState, outcome: Result | Error): void {
@@ -205,23 +229,54 @@ const CANCEL_KEYS = optionKeys<{ timeout_ms?: number }>({ timeout_ms: true });
 
 let jobs = 0;
 
+/** A URL (`new URL('./job.js', import.meta.url)`), as far as start_job reads it; typed so that the declarations need no DOM or Node types. */
+export interface ModuleUrl { readonly href: string }
+
+type JobOf<Job> = Job extends { default: infer F } ? F : Job;
+/** A job's input type, from its module's type or its default export's (`JobFunction`); unknown for anything else. */
+export type JobInput<Job> = JobOf<Job> extends JobFunction<infer Input, any> ? Input : unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** A job's result type, from its module's type or its default export's; any other type is taken as the result type itself (the older `start_job<Result>`). */
+export type JobResult<Job> = JobOf<Job> extends (job: never) => infer Result ? Awaited<Result> : Job;
+/** `start_job`'s options argument: required, with `input`, when the job's input cannot be undefined. */
+export type StartJobArguments<Input> = unknown extends Input ? [options?: StartJobOptions<Input>]
+  : undefined extends Input ? [options?: StartJobOptions<Input>] : [options: StartJobOptions<Input> & { input: Input }];
+
+// A TypeScript job module needs the loader the caller runs with (the worker inherits the
+// caller's execArgv and NODE_OPTIONS); without a sign of one, say so here rather than fail in
+// the worker with "Unknown file extension".
+function checkLoader(specifier: string): void {
+  if (!/\.(c|m)?tsx?$/i.test(specifier.replace(/[?#].*$/, ''))) return;
+  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+  const features = process.features as { typescript?: unknown };
+  if (/--(import|loader|experimental-loader|require|experimental-strip-types|experimental-transform-types)\b|(^|\s)-r\b/.test(flags) || (features.typescript !== undefined && features.typescript !== false)) return;
+  fail('a JavaScript job module, or a TypeScript one in a process that runs under a TypeScript loader (run it with tsx, node --import tsx, '
+    + 'node --experimental-strip-types, or ts-node\'s loader: the worker takes the same one; or compile the job module and pass the .js)', 'module', specifier);
+}
+
 /**
  * Runs a job module (its default export, made with `define_job`) in a worker thread, so
  * training never blocks the caller's event loop. Tensors in `input` are shared, not copied.
+ * The type argument ties `input` and `result` to the job's `define_job` types: the module's
+ * type (`typeof import('./train-adapter.js')`) or its default export's (`import type train from
+ * './train-adapter.js'`, then `typeof train`); a type-only import runs nothing in the caller.
+ * A job module in TypeScript runs under the loader the caller runs with (tsx, ts-node,
+ * Node's type stripping), which the worker inherits; without one, start_job says how to fix it.
  *
  * @example
- * const job = start_job(new URL('./train-adapter.js', import.meta.url), {
+ * const job = start_job<typeof import('./train-adapter.js')>(new URL('./train-adapter.js', import.meta.url), {
  *   input: { base: model.state_dict(), steps: 500 }, checkpoint_dir: 'adapters/tuned', checkpoint_every: 100,
  * });
  * job.on('progress', (p) => console.log(p.step, p.loss, p.examples_per_second));
  * const result = await job.result;
  */
-export function start_job<Result = unknown>(module: string | URL, options: StartJobOptions = {}): TrainingJob<Result> {
+export function start_job<Job = JobFunction>(module: string | ModuleUrl, ...options: StartJobArguments<JobInput<Job>>): TrainingJob<JobResult<Job>>;
+export function start_job(module: string | ModuleUrl, options: StartJobOptions = {}): TrainingJob<unknown> {
   const { input, threads, nice = 10, checkpoint_dir, checkpoint_every, progress_interval_ms = 100, id } = checkOptions(options, START_KEYS, 'start_job');
   let specifier: string;
-  if (module instanceof URL) specifier = module.href;
+  if (typeof module === 'object' && module !== null && typeof (module as Partial<ModuleUrl>).href === 'string') specifier = module.href;
   else if (typeof module === 'string' && module.length > 0) specifier = /^[a-z][a-z0-9+.-]*:/i.test(module) ? module : pathToFileURL(module).href;
   else return fail('a module path or URL', 'module', module);
+  checkLoader(specifier);
   if (threads !== undefined) checkPositiveInteger(threads, 'threads');
   if (checkNonNegativeInteger(nice, 'nice') > 19) failRange('a nice value from 0 to 19', 'nice', nice);
   if (checkpoint_dir !== undefined && (typeof checkpoint_dir !== 'string' || checkpoint_dir === '')) fail('a folder path', 'checkpoint_dir', checkpoint_dir);
@@ -232,7 +287,7 @@ export function start_job<Result = unknown>(module: string | URL, options: Start
   checkMilliseconds(progress_interval_ms, 'progress_interval_ms');
   if (id !== undefined && (typeof id !== 'string' || id === '')) fail('a non-empty string', 'id', id);
   const name = id ?? `job-${++jobs}-${crypto.randomUUID().slice(0, 8)}`;
-  return new TrainingJob<Result>(MADE_BY_START_JOB, name, specifier, input, {
+  return new TrainingJob(MADE_BY_START_JOB, name, specifier, input, {
     threads: threads ?? null,
     nice,
     checkpoint_dir: checkpoint_dir ?? null,

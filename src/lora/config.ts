@@ -152,7 +152,7 @@ export function settingsHash(config: Record<string, unknown>): string {
 }
 
 /** @internal Whether `recorded` (the weights' metadata) names this config: its settings' hash, or the bytes' hash of saves before the settings hash. */
-export function sameSave(recorded: string, bytes: Buffer, config: Record<string, unknown>): boolean {
+export function sameSave(recorded: string, bytes: Uint8Array, config: Record<string, unknown>): boolean {
   return recorded === settingsHash(config) || recorded === sha256(bytes);
 }
 
@@ -185,7 +185,7 @@ const UNSUPPORTED: [string, string, (value: unknown) => boolean][] = [
 const PLAIN_INITS = new Set<unknown>([true, false, 'gaussian', 'eva', 'orthogonal']);
 
 /** @internal adapter_config.json in `dir`: its bytes (hashed as they are) and the JSON object. */
-export function readConfigFile(dir: string): { bytes: Buffer; config: Record<string, unknown> } {
+export function readConfigFile(dir: string): { bytes: Uint8Array; config: Record<string, unknown> } {
   const path = join(dir, CONFIG);
   let bytes: Buffer;
   try {

@@ -192,7 +192,7 @@ function checkTensors(tensors: Record<string, Tensor>, expected: Map<string, Des
 }
 
 /** The weights must record the hash of this config, when they record one (PEFT's do not). */
-function checkSameSave(metadata: Record<string, string>, bytes: Buffer, config: Record<string, unknown>, dir: string): void {
+function checkSameSave(metadata: Record<string, string>, bytes: Uint8Array, config: Record<string, unknown>, dir: string): void {
   const recorded = metadata[LORA_CONFIG_HASH_KEY];
   if (recorded === undefined || sameSave(recorded, bytes, config)) return;
   throw new TypeError(`Expected ${CONFIG} and ${LORA_WEIGHTS_NAME} from one save for dir but received ${JSON.stringify(dir)}, whose two files come from different saves (the weights record config SHA-256 ${recorded}, the config's settings have ${settingsHash(config)}); nothing was loaded`);

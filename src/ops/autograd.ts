@@ -4,8 +4,14 @@ import { torch_zeros_like } from './math.js';
 import { checkTensor, newTensor, Tensor } from './tensor.js';
 import { checkBoolean, checkFunction, checkOptions, fail, failRange, optionKeys, sameShape } from '../core/validate.js';
 
-function withGradMode<T>(enabled: boolean, fn: () => T): T {
+/** What a grad-mode function may return: anything but a Promise (a compile error). */
+export type Synchronous<T> = T extends PromiseLike<unknown> ? never : T;
+
+const WHY_SYNC = 'grad mode is per thread and does not follow an await: do the awaiting outside and the tensor work inside';
+
+function withGradMode<T>(enabled: boolean, fn: () => T, caller: string): T {
   checkFunction(fn, 'fn');
+  if (/^Async(Generator)?Function$/.test(fn.constructor?.name ?? '')) throw new TypeError(`Expected a synchronous function for ${caller}'s fn but received an async function: ${WHY_SYNC}`);
   const previous = native.setGradEnabled(enabled);
   let result: T;
   try {
@@ -15,21 +21,26 @@ function withGradMode<T>(enabled: boolean, fn: () => T): T {
     throw error;
   }
   native.setGradEnabled(previous);
+  if (typeof (result as Partial<PromiseLike<unknown>> | null)?.then === 'function') {
+    Promise.resolve(result).catch(() => undefined); // its failure is reported by the TypeError below
+    throw new TypeError(`Expected a synchronous function for ${caller}'s fn but received one that returned a Promise: ${WHY_SYNC}`);
+  }
   return result;
 }
 
 /**
  * Runs `fn` without recording operations for autograd, then restores the previous mode,
- * also when `fn` throws. `fn` must be synchronous: grad mode is per thread, and an
- * `await` would leak it into unrelated code.
+ * also when `fn` throws. `fn` must be synchronous (an async function, or one that returns a
+ * Promise, is a compile error and a TypeError): grad mode is per thread, and an `await`
+ * would leak it into unrelated code.
  *
  * @example
  * with_no_grad(() => model.weight.add_(delta));
  */
-export function with_no_grad<T>(fn: () => T): T { return withGradMode(false, fn); }
+export function with_no_grad<T>(fn: () => Synchronous<T>): T { return withGradMode(false, fn as () => T, 'with_no_grad'); }
 
 /** Runs `fn` with gradient recording on (inside a `with_no_grad`, say). */
-export function with_enable_grad<T>(fn: () => T): T { return withGradMode(true, fn); }
+export function with_enable_grad<T>(fn: () => Synchronous<T>): T { return withGradMode(true, fn as () => T, 'with_enable_grad'); }
 
 /** Whether operations are being recorded for autograd now. */
 export function torch_is_grad_enabled(): boolean { return native.isGradEnabled(); }
@@ -171,7 +182,7 @@ export function autograd_function<A extends unknown[], R extends Tensor | Tensor
   return (...args: A): R => {
     const marks: Marks = { dirty: [], nonDifferentiable: [] };
     const ctx = makeContext(args, marks);
-    const raw = with_no_grad(() => forward(ctx, ...args));
+    const raw: R = withGradMode(false, () => forward(ctx, ...args), 'autograd_function');
     const outputs: Tensor[] = Array.isArray(raw) ? raw : [raw as Tensor];
     outputs.forEach((output, i) => checkTensor(output, `forward's output ${i}`));
     for (const [what, list] of [['mark_dirty', marks.dirty], ['mark_non_differentiable', marks.nonDifferentiable]] as const) {
