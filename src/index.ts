@@ -48,6 +48,11 @@ export * from './optim/schedulers/annealing.js';
 export * from './optim/schedulers/one_cycle.js';
 export * from './optim/schedulers/plateau.js';
 export * from './optim/schedulers/warmup.js';
+// optimizers over tensor ops and warm restarts (optimdata)
+export { TensorOptimizer, type TensorParamState } from './optim/tensor_optimizer.js';
+export * from './optim/adaptive.js';
+export { optim_lbfgs, LBFGS, type LBFGSOptions, type LBFGSState } from './optim/lbfgs.js';
+export * from './optim/schedulers/restarts.js';
 export { nn_utils_clip_grad_norm_, nn_utils_clip_grad_value_, type ClipGradNormOptions } from './nn/utils.js';
 export {
   dataset, tensor_dataset, dataloader, utils_data_default_collate, DataLoader,
