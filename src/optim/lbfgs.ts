@@ -93,7 +93,8 @@ export class LBFGS extends TensorOptimizer<LBFGSOptions> {
   /**
    * Runs up to `max_iter` iterations of L-BFGS, calling `closure` (which zeroes the
    * gradients, computes the loss, calls backward() and returns the loss) as often as needed;
-   * returns the loss of its first call.
+   * returns the loss of its first call. The loss tensors of the later calls are read, then
+   * disposed.
    *
    * @example
    * opt.step(() => { opt.zero_grad(); const loss = nnf_mse_loss(model(x), y); loss.backward(); return loss; });
@@ -166,6 +167,15 @@ export class LBFGS extends TensorOptimizer<LBFGSOptions> {
 
     const orig_loss = closure();
     let loss = orig_loss.item() as number;
+    // Later evaluations are only read: their loss tensors are freed at once.
+    const evaluate = (): number => {
+      const value = closure();
+      try {
+        return value.item() as number;
+      } finally {
+        if (value !== orig_loss) value.dispose();
+      }
+    };
     let current_evals = 1;
     state.func_evals += 1;
     let flat_grad = this.flatGrad();
@@ -225,7 +235,7 @@ export class LBFGS extends TensorOptimizer<LBFGSOptions> {
         const direction = d!;
         const objective = (step: Num): [number, Tensor] => {
           this.addGrad(step, direction);
-          const value = closure().item() as number;
+          const value = evaluate();
           const grad = this.flatGrad();
           this.params.forEach((p, i) => p.copy_(x_init[i]!));
           return [value, grad];
@@ -236,7 +246,7 @@ export class LBFGS extends TensorOptimizer<LBFGSOptions> {
       } else {
         this.addGrad(t, d!);
         if (n_iter !== max_iter) {
-          loss = closure().item() as number;
+          loss = evaluate();
           flat_grad = this.flatGrad();
           opt_cond = compare(maxAbs(flat_grad), 'le', tolerance_grad);
           ls_func_evals = 1;
