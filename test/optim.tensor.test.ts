@@ -5,7 +5,8 @@
 // the one-step values here come from the update rules' math.
 import { describe, expect, it } from 'vitest';
 import {
-  lr_cosine_annealing_warm_restarts, lr_step, optim_adamax, optim_lbfgs, optim_nadam, optim_radam, torch_memory_stats, torch_scope, torch_tensor,
+  lr_cosine_annealing_warm_restarts, lr_step, nnf_embedding, optim_adamax, optim_lbfgs, optim_nadam, optim_radam, torch_memory_stats, torch_randn, torch_scope,
+  torch_tensor,
   type Tensor,
 } from '../src/index.js';
 
@@ -83,6 +84,17 @@ describe('optim_radam, optim_nadam, optim_adamax', () => {
     expect(optim_radam([w], { foreach: false }).param_groups[0]!.foreach).toBe(false);
   });
 
+  it('refuses sparse gradients before moving any parameter, as PyTorch does', () => {
+    const dense = param([1, 2]);
+    const table = torch_randn(5, 2).requires_grad_();
+    const opt = optim_radam([dense, table]);
+    backward(dense, [1, 1]);
+    nnf_embedding(torch_tensor([1, 2], { dtype: 'int64' }), table, { sparse: true }).sum().backward();
+    expect(() => opt.step()).toThrow(/params\[1\]\.grad/);
+    expect(values(dense.detach())).toEqual([1, 2]);
+    expect(opt.state_dict().state).toEqual({});
+  });
+
   it('a scheduler sets its learning rate, and steps leave no tensors behind', () => {
     const w = param([1, 2]);
     const opt = optim_radam([w], { lr: 0.1 });
@@ -119,6 +131,20 @@ describe('optim_lbfgs', () => {
     const state = opt.state_dict().state[0] as unknown as { old_dirs: Tensor[]; n_iter: number };
     expect(state.old_dirs.length).toBeLessThanOrEqual(2);
     expect(state.n_iter).toBeGreaterThan(5);
+  });
+
+  it('its state_dict round-trips: a fresh optimizer continues as the first would', () => {
+    const run = (w: Tensor, opt: ReturnType<typeof optim_lbfgs>) => opt.step(() => { opt.zero_grad(); const loss = w.sub(3).pow(4).sum(); loss.backward(); return loss; });
+    const w = param([0, 1]);
+    const opt = optim_lbfgs([w], { max_iter: 3 });
+    run(w, opt);
+    const copy = param([0, 0]);
+    copy.detach().copy_(w.detach());
+    const other = optim_lbfgs([copy], { max_iter: 3 });
+    other.load_state_dict(opt.state_dict());
+    run(w, opt);
+    run(copy, other);
+    expect(values(copy.detach())).toEqual(values(w.detach()));
   });
 
   it('needs a closure, takes one group, and checks options', () => {

@@ -12,13 +12,14 @@ import { Tensor } from '../ops/tensor.js';
 import { learningRate, nonNegative, type Field, type OptionsOf, type Settings } from './kind.js';
 import { compare, dot, maxAbs, min, mul, scalar, strongWolfe, type Num } from './lbfgs_search.js';
 import type { OptimizerStateDict, ParamGroupInput } from './optimizer.js';
-import { TensorOptimizer, type TensorKind } from './tensor_optimizer.js';
+import { TensorOptimizer, isSparse, type TensorKind } from './tensor_optimizer.js';
 
 const NEG = atenOp('neg');
 const ABS = atenOp('abs');
 const SUM = atenOp('sum');
 const RECIPROCAL = atenOp('reciprocal');
 const ADD_ = atenOp('add_', 'Tensor');
+const TO_DENSE = atenOp('to_dense');
 
 const positiveInteger = (value: number): Field<number> => ({ default: value, check: checkPositiveInteger, noun: 'integer' });
 
@@ -117,19 +118,34 @@ export class LBFGS extends TensorOptimizer<LBFGSOptions> {
   /** `{ state: { 0: func_evals, n_iter, d, t, old_dirs, ... } }` as PyTorch's, sharing the tensors. @example opt.state_dict() */
   override state_dict(): OptimizerStateDict<LBFGSOptions> {
     const saved = super.state_dict();
-    return { ...saved, state: { 0: { ...this.lbfgs } as never } };
+    const { old_dirs, old_stps, ro, al } = this.lbfgs;
+    const lists = { old_dirs: old_dirs && [...old_dirs], old_stps: old_stps && [...old_stps], ro: ro && [...ro], al: al && [...al] };
+    return { ...saved, state: { 0: { ...this.lbfgs, ...lists } as never } };
   }
 
-  /** Restores what `state_dict()` saved (the state's tensors are taken as they are). @example opt.load_state_dict(saved) */
+  /** Restores what `state_dict()` saved (copies of the state's tensors). @example opt.load_state_dict(saved) */
   override load_state_dict(state_dict: OptimizerStateDict<LBFGSOptions>): void {
     super.load_state_dict({ ...state_dict, state: {} });
     const saved = (state_dict.state as Record<number, unknown>)[0] as LBFGSState | undefined;
     if (saved === undefined) {
-      this.lbfgs = { func_evals: 0, n_iter: 0 };
+      this.dispose();
       return;
     }
-    this.lbfgs = { ...saved, func_evals: Number(saved.func_evals ?? 0), n_iter: Number(saved.n_iter ?? 0) };
-    for (const tensor of tensorsOf(this.lbfgs)) torch_keep(tensor);
+    const copy = <T>(value: T): T => (value instanceof Tensor ? torch_keep(value.clone()) as T : value);
+    const copies = <T>(values: T[] | undefined): T[] | undefined => values?.map(copy);
+    const previous = tensorsOf(this.lbfgs);
+    this.lbfgs = outside_scopes(() => ({
+      func_evals: Number(saved.func_evals ?? 0), n_iter: Number(saved.n_iter ?? 0), prev_loss: saved.prev_loss,
+      d: copy(saved.d), t: copy(saved.t), H_diag: copy(saved.H_diag), prev_flat_grad: copy(saved.prev_flat_grad),
+      old_dirs: copies(saved.old_dirs), old_stps: copies(saved.old_stps), ro: copies(saved.ro), al: copies(saved.al),
+    }));
+    for (const tensor of previous) tensor.dispose();
+  }
+
+  /** Frees the state now (the parameters stay); the next step starts afresh. Idempotent. */
+  override dispose(): void {
+    for (const tensor of tensorsOf(this.lbfgs)) tensor.dispose();
+    this.lbfgs = { func_evals: 0, n_iter: 0 };
   }
 
   // ---- PyTorch's helpers ----
@@ -141,7 +157,8 @@ export class LBFGS extends TensorOptimizer<LBFGSOptions> {
   private flatGrad(): Tensor {
     return torch_cat(this.params.map((p) => {
       const grad = p.grad;
-      return grad === undefined ? torch_zeros([p.numel()], { dtype: p.dtype, device: p.device }) : grad.view(-1);
+      if (grad === undefined) return torch_zeros([p.numel()], { dtype: p.dtype, device: p.device });
+      return (isSparse(grad) ? TO_DENSE.call(grad) : grad).view(-1);
     }), 0);
   }
 

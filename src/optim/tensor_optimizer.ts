@@ -8,6 +8,7 @@ import { inspect } from 'node:util';
 import { outside_scopes, torch_scope } from '../core/scope.js';
 import { checkBoolean, checkFunction, checkNonNegativeInteger, fail, failRange } from '../core/validate.js';
 import { with_enable_grad, with_no_grad } from '../ops/autograd.js';
+import { atenOp } from '../ops/aten.js';
 import { Tensor, checkTensor } from '../ops/tensor.js';
 import { defaultsOf, fieldsOf, resolveOptions, savedOptions, type Field, type Fields, type KindTable, type Settings } from './kind.js';
 import type { OptimizerStateDict, ParamGroup, ParamGroupInput } from './optimizer.js';
@@ -39,6 +40,11 @@ export const singleTensorOnly = (kind: string): Field<boolean> => ({
     return failRange(`false (optim_${kind} runs PyTorch's single-tensor path only)`, name, value);
   },
 });
+
+const SPARSE_DIM = atenOp('sparse_dim');
+
+/** Whether a gradient is sparse (an embedding's with `sparse: true`). @internal */
+export const isSparse = (tensor: Tensor): boolean => (SPARSE_DIM.call<number>(tensor)) > 0;
 
 function checkObject(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an options object', name, value);
@@ -94,17 +100,23 @@ export class TensorOptimizer<O extends object = Record<string, unknown>> {
   step(closure?: () => Tensor): Tensor | undefined {
     let loss: Tensor | undefined;
     if (closure !== undefined) loss = with_enable_grad(checkFunction(closure, 'closure') as () => Tensor);
-    with_no_grad(() => this.param_groups.forEach((group, g) => {
-      for (const param of group.params) {
-        torch_scope(() => {
-          const grad = param.grad;
-          if (grad === undefined) return;
-          let state = this.state.get(param);
-          if (state === undefined) this.state.set(param, state = outside_scopes(() => this.kind.init(param)));
-          this.kind.update(param, grad, state, this.settings[g]!);
-        });
-      }
-    }));
+    with_no_grad(() => this.param_groups.forEach((group, g) => torch_scope(() => {
+      // Every gradient is checked before any parameter moves, as PyTorch's _init_group does.
+      const grads = group.params.map((param, i) => {
+        const grad = param.grad;
+        if (grad !== undefined && isSparse(grad)) {
+          fail(`a dense gradient (optim_${this.kind.name} does not support sparse gradients, as PyTorch's)`, `param_groups[${g}].params[${i}].grad`, 'a sparse one');
+        }
+        return grad;
+      });
+      group.params.forEach((param, i) => {
+        const grad = grads[i];
+        if (grad === undefined) return;
+        const state = this.state.get(param) ?? outside_scopes(() => this.kind.init(param));
+        this.state.set(param, state);
+        torch_scope(() => this.kind.update(param, grad, state, this.settings[g]!));
+      });
+    })));
     return loss;
   }
 
@@ -214,6 +226,10 @@ export class TensorOptimizer<O extends object = Record<string, unknown>> {
 
   /** @internal A checked entry as this optimizer's own state: copies on the parameter's device and dtype. */
   protected restore(entry: Record<string, unknown>, param: Tensor): TensorParamState {
+    return outside_scopes(() => this.copyState(entry, param));
+  }
+
+  private copyState(entry: Record<string, unknown>, param: Tensor): TensorParamState {
     const result: TensorParamState = {};
     if (entry.step !== undefined) result.step = entry.step as number;
     for (const [key, shape] of Object.entries(this.kind.state.tensors)) {
