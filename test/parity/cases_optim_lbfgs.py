@@ -26,8 +26,14 @@ def train(name, dtype=torch.float32, **options):
             losses.append(optimizer.step(closure).detach())
             params.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]))
         state = optimizer.state_dict()["state"][0]
+        def number(value):
+            return torch.tensor(float(value), dtype=torch.float64)
         return {"loss": torch.stack(losses), "params": torch.stack(params),
-                "counts": torch.tensor([evaluations[0], state["func_evals"], state["n_iter"]], dtype=torch.float64)}
+                "counts": torch.tensor([evaluations[0], state["func_evals"], state["n_iter"]], dtype=torch.float64),
+                "state/d": state["d"], "state/prev_flat_grad": state["prev_flat_grad"],
+                "state/old_dirs": torch.stack(state["old_dirs"]), "state/old_stps": torch.stack(state["old_stps"]),
+                "state/ro": torch.stack(state["ro"]), "state/t": number(state["t"]), "state/H_diag": number(state["H_diag"]),
+                "state/prev_loss": number(state["prev_loss"])}
     case(f"optim.lbfgs.{name}")(run)
 
 

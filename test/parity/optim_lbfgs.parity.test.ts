@@ -1,9 +1,10 @@
 // Parity of `optim_lbfgs` with Python PyTorch's torch.optim.LBFGS: a small MLP regressed
 // onto the same data by STEPS calls of step(closure), each running up to max_iter iterations
 // (with and without the strong Wolfe line search); the loss each step returns, every
-// parameter after every step, and the number of loss evaluations must be the same bits.
+// parameter after every step, the number of loss evaluations and the state (under PyTorch's
+// names: d, old_dirs, ro, H_diag, ...) must be the same bits.
 // Twins: the @case of the same name in cases_optim_lbfgs.py.
-import { nn_linear, nn_sequential, nn_tanh, nnf_mse_loss, optim_lbfgs, torch_cat, torch_randn, torch_stack, torch_tensor, type LBFGSOptions, type Tensor } from '../../src/index.js';
+import { nn_linear, nn_sequential, nn_tanh, nnf_mse_loss, optim_lbfgs, torch_cat, torch_randn, torch_stack, torch_tensor, type LBFGSOptions, type LBFGSState, type Tensor } from '../../src/index.js';
 import { parity_suite, type ParityCase } from './harness.js';
 
 const STEPS = 4;
@@ -27,10 +28,14 @@ function train(name: string, options: LBFGSOptions, dtype: 'float32' | 'float64'
       losses.push(optimizer.step(closure).detach());
       params.push(torch_cat(model.parameters.map((p) => p.detach().reshape(-1))));
     }
-    const state = optimizer.state_dict().state[0] as unknown as { func_evals: number; n_iter: number };
+    const state = optimizer.state_dict().state[0] as unknown as LBFGSState;
+    const float = (value: number | Tensor | undefined): Tensor => torch_tensor(typeof value === 'object' ? value.item() as number : value!, { dtype: 'float64' });
     return {
       loss: torch_stack(losses), params: torch_stack(params),
       counts: torch_tensor([evaluations, state.func_evals, state.n_iter], { dtype: 'float64' }),
+      'state/d': state.d!, 'state/prev_flat_grad': state.prev_flat_grad!, 'state/old_dirs': torch_stack(state.old_dirs!),
+      'state/old_stps': torch_stack(state.old_stps!), 'state/ro': torch_stack(state.ro!),
+      'state/t': float(state.t), 'state/H_diag': float(state.H_diag), 'state/prev_loss': float(state.prev_loss),
     };
   } };
 }
