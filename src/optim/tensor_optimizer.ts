@@ -79,6 +79,9 @@ export class TensorOptimizer<O extends object = Record<string, unknown>> {
 
   /** @internal Use optim_radam, optim_nadam, optim_adamax or optim_lbfgs. */
   constructor(protected readonly kind: TensorKind, params: Tensor[] | ParamGroupInput<O>[], options: O) {
+    if (typeof kind !== 'object' || kind === null || !('fields' in kind) || !('update' in kind)) {
+      fail('an optimizer kind over tensor ops (or call optim_radam, optim_nadam, ...)', 'kind', kind);
+    }
     this.defaults = resolveOptions(kind, options, defaultsOf(kind), 'options');
     if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors or of parameter groups', 'params', params);
     const groups = params.every((p) => p instanceof Tensor) ? [{ params } as ParamGroupInput<O>] : params as ParamGroupInput<O>[];
