@@ -9,9 +9,9 @@ import { torch_tensor } from '../ops/creation.js';
 import { type Tensor, checkTensor, tensorFrom } from '../ops/tensor.js';
 import { utils_data_default_collate } from './collate.js';
 import { isIterableDataset, samplesOf, type IterableDataset } from './iterable.js';
+import { checkBoolean, checkFunction, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 
 export { utils_data_default_collate };
-import { checkBoolean, checkFunction, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 
 /**
  * What a dataloader needs from a dataset: `.getitem(i)` for a 0-based index and `.length()`;
@@ -271,7 +271,8 @@ function datasetLength(ds: Dataset | IterableDataset): number {
 /**
  * R torch's `dataloader(dataset, ...)`: batches of `batch_size` samples, in order or
  * shuffled, collated by `collate_fn`. `torch_manual_seed(s)` before iterating gives the
- * order Python's `DataLoader(..., shuffle=True)` gives after `torch.manual_seed(s)`.
+ * order Python's `DataLoader(..., shuffle=True)` gives after `torch.manual_seed(s)`. An
+ * iterable dataset (`iterable_dataset`) is read in its own order, neither shuffled nor sampled.
  *
  * @example
  * const loader = dataloader(tensor_dataset(x, y), { batch_size: 32, shuffle: true });
