@@ -55,11 +55,20 @@ export * from './optim/schedulers/annealing.js';
 export * from './optim/schedulers/one_cycle.js';
 export * from './optim/schedulers/plateau.js';
 export * from './optim/schedulers/warmup.js';
+// optimizers over tensor ops and warm restarts (optimdata)
+export { TensorOptimizer, type TensorParamState } from './optim/tensor_optimizer.js';
+export * from './optim/adaptive.js';
+export { optim_lbfgs, LBFGS, type LBFGSOptions, type LBFGSState } from './optim/lbfgs.js';
+export * from './optim/schedulers/restarts.js';
 export { nn_utils_clip_grad_norm_, nn_utils_clip_grad_value_, type ClipGradNormOptions } from './nn/utils.js';
 export {
   dataset, tensor_dataset, dataloader, utils_data_default_collate, DataLoader,
   type Dataset, type TensorDataset, type DataLoaderOptions, type Sampler, type dataset_definition, type dataset_generator,
 } from './data/data.js';
+// iterable datasets and subsets (optimdata)
+export {
+  iterable_dataset, dataset_subset, type IterableDataset, type DatasetSubset, type iterable_dataset_definition, type iterable_dataset_generator,
+} from './data/iterable.js';
 export {
   dist_init_process_group, dist_is_initialized, dist_is_gloo_available, dist_is_nccl_available, dist_get_rank, dist_get_world_size,
   dist_get_backend, dist_destroy_process_group, type DistBackend, type InitProcessGroupOptions,

@@ -1,13 +1,17 @@
 // Data loading as R torch names it (`dataset()`, `tensor_dataset()`, `dataloader()`), with
-// PyTorch's DataLoader semantics (1.13's and 2.13's alike): the same batches, the same default collation, and a
+// PyTorch's DataLoader semantics (1.13's and 2.13's alike): the same batches, PyTorch's default
+// collation but for arrays of numbers, which collate as R's vectors (collate.ts), and a
 // shuffle that draws from the default generator exactly as Python's DataLoader and
 // RandomSampler do (native/data/data.cc), so after the same torch_manual_seed the order is
 // PyTorch's. Indices are 0-based, as in PyTorch (R torch's are 1-based).
 import { native } from '../core/native.js';
 import { torch_tensor } from '../ops/creation.js';
-import { torch_stack } from '../ops/functions.js';
-import { Tensor, checkTensor, tensorFrom } from '../ops/tensor.js';
+import { type Tensor, checkTensor, tensorFrom } from '../ops/tensor.js';
+import { utils_data_default_collate } from './collate.js';
+import { isIterableDataset, samplesOf, type IterableDataset } from './iterable.js';
 import { checkBoolean, checkFunction, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
+
+export { utils_data_default_collate };
 
 /**
  * What a dataloader needs from a dataset: `.getitem(i)` for a 0-based index and `.length()`;
@@ -19,11 +23,16 @@ export interface Dataset<T = unknown, G = unknown> {
   '.getbatch'?(indices: number[]): G;
 }
 
+/** Arrays of numbers (or of booleans), nested to any depth: collated whole into one tensor, as R does. */
+type NestedNumbers = readonly (number | NestedNumbers)[];
+type NestedBooleans = readonly (boolean | NestedBooleans)[];
+
 /**
  * What `utils_data_default_collate` makes of samples of type `T`: Tensors, numbers, booleans
- * and bigints become one Tensor; strings an array; arrays and objects are collated member by member.
+ * and bigints become one Tensor, and so do arrays of numbers or booleans (nested too) and typed
+ * arrays; strings an array; other arrays and objects are collated member by member.
  */
-export type Collated<T> = T extends Tensor | number | boolean | bigint ? Tensor : T extends string ? string[]
+export type Collated<T> = T extends Tensor | number | boolean | bigint | NestedNumbers | NestedBooleans | ArrayBufferView ? Tensor : T extends string ? string[]
   : T extends readonly unknown[] ? { -readonly [K in keyof T]: Collated<T[K]> } : T extends object ? { [K in keyof T]: Collated<T[K]> } : unknown;
 
 /** A dataset definition for `dataset()`: `initialize` and the dataset methods; other members become methods. */
@@ -118,54 +127,6 @@ function checkIndex(index: unknown, size: number, name = 'index'): number {
   return index as number;
 }
 
-// ---------------------------------------------------------------- collation
-
-/**
- * PyTorch's `default_collate`: tensors are stacked along a new first dimension; numbers
- * become a tensor (int64 when every one is an integer, else float64, as Python's ints and
- * floats do); booleans a bool tensor; bigints int64; strings stay an array; arrays are
- * collated position by position and plain objects key by key.
- *
- * @example utils_data_default_collate([[x0, 0], [x1, 1]]) // [stack([x0, x1]), tensor([0, 1])]
- */
-export function utils_data_default_collate(batch: unknown[]): unknown {
-  if (!Array.isArray(batch) || batch.length === 0) fail('a non-empty array of samples', 'batch', batch);
-  const first = batch[0];
-  const same = (test: (value: unknown) => boolean, what: string): void => {
-    batch.forEach((value, i) => { if (!test(value)) fail(`${what} (as batch[0])`, `batch[${i}]`, value); });
-  };
-  if (first instanceof Tensor) {
-    same((value) => value instanceof Tensor, 'a Tensor');
-    return torch_stack(batch as Tensor[]);
-  }
-  if (typeof first === 'number') {
-    same((value) => typeof value === 'number', 'a number');
-    return torch_tensor(batch as number[], { dtype: (batch as number[]).every(Number.isInteger) ? 'int64' : 'float64' });
-  }
-  if (typeof first === 'boolean') {
-    same((value) => typeof value === 'boolean', 'a boolean');
-    return torch_tensor(batch as boolean[], { dtype: 'bool' });
-  }
-  if (typeof first === 'bigint') {
-    same((value) => typeof value === 'bigint', 'a bigint');
-    return torch_tensor(BigInt64Array.from(batch as bigint[]));
-  }
-  if (typeof first === 'string') {
-    same((value) => typeof value === 'string', 'a string');
-    return [...batch];
-  }
-  if (Array.isArray(first)) {
-    same((value) => Array.isArray(value) && value.length === first.length, `an array of length ${first.length}`);
-    return first.map((_, i) => utils_data_default_collate(batch.map((sample) => (sample as unknown[])[i])));
-  }
-  if (typeof first === 'object' && first !== null && Object.getPrototypeOf(first) === Object.prototype) {
-    const keys = Object.keys(first);
-    same((value) => typeof value === 'object' && value !== null && keys.every((key) => Object.hasOwn(value, key)), `an object with keys ${keys.join(', ')}`);
-    return Object.fromEntries(keys.map((key) => [key, utils_data_default_collate(batch.map((sample) => (sample as Record<string, unknown>)[key]))]));
-  }
-  return fail('Tensors, numbers, booleans, bigints, strings, arrays or plain objects', 'batch[0]', first);
-}
-
 // ---------------------------------------------------------------- the loader
 
 /** The indices a loader reads, in order (PyTorch's `Sampler`): `distributed_sampler`, or your own. */
@@ -203,7 +164,7 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
   private readonly collate: (batch: unknown) => B;
 
   /** @internal Use dataloader. */
-  constructor(readonly dataset: Dataset, options?: DataLoaderOptions<B>) {
+  constructor(readonly dataset: Dataset | IterableDataset, options?: DataLoaderOptions<B>) {
     checkDataset(dataset);
     const { batch_size = 1, shuffle = false, drop_last = false, sampler, collate_fn } = checkOptions(
       options, optionKeys<DataLoaderOptions<B>>({ batch_size: true, shuffle: true, drop_last: true, sampler: true, collate_fn: true }), 'dataloader');
@@ -212,7 +173,10 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
     this.sampler = sampler === undefined ? null : checkSampler(sampler);
     if (this.sampler !== null && this.shuffle) fail('shuffle: false with a sampler (the sampler chooses the order)', 'shuffle', shuffle);
     this.drop_last = checkBoolean(drop_last, 'drop_last');
-    const batched = typeof dataset['.getbatch'] === 'function';
+    if (isIterableDataset(dataset) && (this.shuffle || this.sampler !== null)) {
+      fail('neither shuffle nor sampler with an iterable dataset (it gives its samples in its own order)', this.shuffle ? 'shuffle' : 'sampler', this.shuffle ? true : sampler);
+    }
+    const batched = !isIterableDataset(dataset) && typeof dataset['.getbatch'] === 'function';
     const identity = (batch: unknown): B => batch as B;
     this.collate = collate_fn === undefined
       ? (batched ? identity : utils_data_default_collate as (batch: unknown) => B)
@@ -240,6 +204,10 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
   }
 
   private *batches(): Generator<B> {
+    if (isIterableDataset(this.dataset)) {
+      yield* this.streamed(this.dataset);
+      return;
+    }
     const order = this.sampler !== null ? [...this.sampler]
       : this.shuffle ? permutation(datasetLength(this.dataset)) : Array.from({ length: datasetLength(this.dataset) }, (_, i) => i);
     const size = order.length;
@@ -250,8 +218,22 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
     }
   }
 
+  // An iterable dataset's samples, batch_size at a time, in its order.
+  private *streamed(dataset: IterableDataset): Generator<B> {
+    const samples = samplesOf(dataset);
+    let batch: unknown[] = [];
+    for (let next = samples.next(); next.done !== true; next = samples.next()) {
+      batch.push(next.value);
+      if (batch.length === this.batch_size) {
+        yield this.collate(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0 && !this.drop_last) yield this.collate(batch);
+  }
+
   private fetch(indices: number[]): unknown {
-    const dataset = this.dataset;
+    const dataset = this.dataset as Dataset;
     if (typeof dataset['.getbatch'] === 'function') return dataset['.getbatch'](indices);
     return indices.map((index) => dataset['.getitem'](index));
   }
@@ -281,16 +263,18 @@ function checkSampler(value: unknown): Sampler {
   return sampler;
 }
 
-function checkDataset(value: unknown): Dataset {
+function checkDataset(value: unknown): Dataset | IterableDataset {
+  if (isIterableDataset(value)) return value;
   const ds = value as Dataset;
   if (typeof value !== 'object' || value === null || typeof ds['.length'] !== 'function'
     || (typeof ds['.getitem'] !== 'function' && typeof ds['.getbatch'] !== 'function')) {
-    fail('a dataset (with .length() and .getitem() or .getbatch())', 'dataset', value);
+    fail('a dataset (with .length() and .getitem() or .getbatch(), or an iterable dataset with .iter())', 'dataset', value);
   }
   return ds;
 }
 
-function datasetLength(ds: Dataset): number {
+function datasetLength(ds: Dataset | IterableDataset): number {
+  if (typeof ds['.length'] !== 'function') fail('a dataset with .length() (this iterable dataset has none, so its batches cannot be counted)', 'dataset', ds);
   const size = ds['.length']();
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) fail('a non-negative integer', 'dataset[".length"]()', size);
   return size;
@@ -299,7 +283,8 @@ function datasetLength(ds: Dataset): number {
 /**
  * R torch's `dataloader(dataset, ...)`: batches of `batch_size` samples, in order or
  * shuffled, collated by `collate_fn`. `torch_manual_seed(s)` before iterating gives the
- * order Python's `DataLoader(..., shuffle=True)` gives after `torch.manual_seed(s)`.
+ * order Python's `DataLoader(..., shuffle=True)` gives after `torch.manual_seed(s)`. An
+ * iterable dataset (`iterable_dataset`) is read in its own order, neither shuffled nor sampled.
  *
  * @example
  * const loader = dataloader(tensor_dataset(x, y), { batch_size: 32, shuffle: true });
@@ -308,9 +293,11 @@ function datasetLength(ds: Dataset): number {
  * }
  */
 export function dataloader<T, G, B>(dataset: Dataset<T, G>, options: DataLoaderOptions<B> & { collate_fn: (batch: [G] extends [never] ? T[] : G) => B }): DataLoader<B>;
+export function dataloader<B>(dataset: IterableDataset, options: DataLoaderOptions<B> & { collate_fn: (batch: any) => B }): DataLoader<B>; // eslint-disable-line @typescript-eslint/no-explicit-any
 export function dataloader(dataset: TensorDataset, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<Tensor[]>;
 export function dataloader<T, G = never>(dataset: Dataset<T, G>, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<LoaderBatch<T, G>>;
-export function dataloader<B>(dataset: Dataset<unknown, unknown>, options?: DataLoaderOptions<B>): DataLoader<B> {
+export function dataloader(dataset: IterableDataset, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<unknown>;
+export function dataloader<B>(dataset: Dataset<unknown, unknown> | IterableDataset, options?: DataLoaderOptions<B>): DataLoader<B> {
   return new DataLoader<B>(dataset, options);
 }
 

@@ -90,7 +90,7 @@ describe_with_hf('Hugging Face models served, trained in a job, and given a new 
     const input = { dir: join(out, 'llama'), ids: long(io.ids!), mask: long(io.mask!), seed: 7, steps: 4 };
     const job = built.start_job<Record<string, Tensor>>(HF_JOB, { input, threads: 1, progress_interval_ms: 0 });
     const losses: number[] = []; // by step (the last step is reported again when the job ends)
-    job.on('progress', (progress: { step: number; loss?: number }) => { losses[progress.step - 1] = progress.loss!; });
+    job.on('progress', (progress) => { losses[progress.step - 1] = progress.loss!; });
     const trained = await job.result;
     const { train } = (await import(HF_JOB.href)) as { train: (input: unknown, report: (loss: Tensor) => void) => { state_dict(): Record<string, Tensor> } };
     const here: number[] = [];
