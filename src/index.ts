@@ -93,6 +93,8 @@ export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJob
 export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport } from './jobs/context.js';
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';
 export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';
+// The service (issue 26): the adapter-name rule routes share with lora_server.
+export { lora_check_adapter_name } from './lora/server.js';
 
 // Hugging Face models, tokenizers and training.
 export * from './hf/training.js';
