@@ -17,7 +17,7 @@ const data = mkdtempSync(join(tmpdir(), 'torchlora-service-control-'));
 let service: Service;
 beforeAll(async () => {
   service = await startService(data, ['--max-jobs', '1', '--max-queue', '1', '--max-records', '2', '--max-connections', '6',
-    '--headers-timeout-ms', '400', '--request-timeout-ms', '800', '--predict-chunk-rows', '64']);
+    '--headers-timeout-ms', '400', '--request-timeout-ms', '20000', '--predict-chunk-rows', '64']);
 });
 afterAll(() => {
   service?.child.kill('SIGKILL');
