@@ -91,7 +91,7 @@ function launcher(name: string, request: SavedRequest, startStep: number, inputs
     };
     try {
       const job = start_job<TrainResult>(new URL('./service/train-job.js', import.meta.url), {
-        id, input, threads: flags.trainThreads, checkpoint_dir: store.checkpointDir(name),
+        id, input, threads: flags.trainThreads, checkpoint_dir: store.checkpointDir(name), history: 0, // the board keeps its own few
       });
       void job.done.then(() => { for (const tensor of tensors) tensor.dispose(); });
       return job;
