@@ -75,8 +75,8 @@ const board = new JobBoard<TrainResult>({
 
 // ---- routes ----
 
-function servedName(name: string | null): void {
-  if (name !== null && !server.adapters().includes(name)) throw new HttpError(404, `Unknown adapter ${JSON.stringify(name.slice(0, 64))}`);
+function servedName(name: string | null, served = new Set(server.adapters())): void {
+  if (name !== null && !served.has(name)) throw new HttpError(404, `Unknown adapter ${JSON.stringify(name.slice(0, 64))}`);
 }
 
 // The job's input, its tensors made when it starts (a queued job holds only its arrays).
@@ -168,7 +168,8 @@ async function predict(request: IncomingMessage, response: ServerResponse): Prom
       if (name !== null && typeof name !== 'string') throw new HttpError(400, `Expected adapters[${i}] to be a name or null but received ${JSON.stringify(name)?.slice(0, 40)}`);
       return name as string | null;
     });
-    names.forEach(servedName);
+    const served = new Set(server.adapters());
+    for (const name of names) servedName(name, served);
   } else {
     const name = body.adapter ?? null;
     if (name !== null && typeof name !== 'string') throw new HttpError(400, `Expected adapter to be a name or null but received ${JSON.stringify(name)?.slice(0, 40)}`);

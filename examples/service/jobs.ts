@@ -138,8 +138,9 @@ export class JobBoard<Result = unknown> {
 
   // Seconds until a slot is likely free: the soonest end of a running job, from its speed.
   private retryAfter(): number {
-    const left = this.running().map(({ progress, steps, start_step }) => (progress === null || progress.steps_per_second <= 0
-      ? 5 : (steps - start_step - progress.step) / progress.steps_per_second));
+    // progress.step counts from the training's start, as steps does.
+    const left = this.running().map(({ progress, steps }) => (progress === null || progress.steps_per_second <= 0
+      ? 5 : (steps - progress.step) / progress.steps_per_second));
     return Math.min(3600, Math.max(1, Math.ceil(Math.min(...left, 3600))));
   }
 
