@@ -10,15 +10,17 @@
 //   POST   /predict  {inputs, adapter? | adapters?}                   -> {outputs}
 //   GET    /adapters                  -> {adapters: [{name, served, in_use, training, resumable}]}
 //   DELETE /adapters/:name            waits for requests using it, deletes its folders             (token)
-//   GET    /stats                     jobs, rows waiting to run, open connections
+//   GET    /stats                     jobs, rows waiting to run, open connections, event-loop delay
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   lora_server, start_job, torch_set_num_threads, torch_tensor, type Tensor, type TrainingJob,
 } from '../src/index.js';
 import { adapterName, matrix, numberField, objectBody, onlyKeys } from './service/checks.js';
 import { parseFlags } from './service/flags.js';
-import { bearerCheck, HttpError, pathParts, readJson, sendJson } from './service/http.js';
+import { bearerCheck, HttpError, pathParts, sendJson, sendJsonText } from './service/http.js';
+import { JsonThread } from './service/json.js';
 import { JobBoard, type JobRecord } from './service/jobs.js';
 import { load_base } from './service/model.js';
 import { Store, type SavedRequest } from './service/store.js';
@@ -54,6 +56,7 @@ for (const name of store.adapterNames()) {
 for (const path of store.removeLeftovers()) console.log(`removed ${path}, left by a killed save`);
 const resumable = store.resumables();
 
+const json = new JsonThread(); // big bodies are parsed, checked and written there
 const board = new JobBoard<TrainResult>({
   maxJobs: flags.maxJobs, maxQueue: flags.maxQueue, maxRecords: flags.maxRecords, ttlMs: flags.recordTtlMs,
   settle: (record, state, _result, error) => {
@@ -105,7 +108,8 @@ function launcher(name: string, request: SavedRequest, startStep: number, inputs
 async function train(name: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
   authorize(request);
   adapterName(name);
-  const body = objectBody(await readJson(request, flags.bodyLimit));
+  const read = await json.readJson(request, flags.bodyLimit, { inputs: config.in_features, targets: config.out_features }, maxRows);
+  const body = objectBody(read.body);
   const running = board.active(name);
   if (running !== undefined) throw new HttpError(409, `Adapter ${JSON.stringify(name)} is being trained by job ${running.id}; cancel it first with DELETE /jobs/${running.id}`);
   let saved: SavedRequest;
@@ -125,15 +129,18 @@ async function train(name: string, request: IncomingMessage, response: ServerRes
       checkpoint_every: numberField(body, 'checkpoint_every', stored.checkpoint_every, 0, 100_000, true),
       checkpoint_seconds: numberField(body, 'checkpoint_seconds', stored.checkpoint_seconds, 0, 86_400, false),
     };
-    inputs = matrix(saved.inputs, 'inputs', config.in_features, maxRows).data;
-    targets = matrix(saved.targets, 'targets', config.out_features, maxRows).data;
+    inputs = saved.inputs;
+    targets = saved.targets;
+    if (inputs.length % config.in_features !== 0 || targets.length / config.out_features !== inputs.length / config.in_features) {
+      throw new HttpError(409, `Expected a checkpoint of adapter ${JSON.stringify(name)} made for this base's widths; train it anew`);
+    }
   } else {
     onlyKeys(body, ['inputs', 'targets', 'steps', 'lr', 'r', 'alpha', 'batch_size', 'seed', 'checkpoint_every', 'checkpoint_seconds']);
-    const x = matrix(body.inputs, 'inputs', config.in_features, maxRows);
-    const y = matrix(body.targets, 'targets', config.out_features, maxRows);
+    const x = read.packed.inputs ?? matrix(body.inputs, 'inputs', config.in_features, maxRows);
+    const y = read.packed.targets ?? matrix(body.targets, 'targets', config.out_features, maxRows);
     if (y.rows !== x.rows) throw new HttpError(400, `Expected as many targets as inputs (${x.rows}) but received ${y.rows}`);
     saved = {
-      inputs: body.inputs as number[][], targets: body.targets as number[][],
+      inputs: x.data, targets: y.data,
       steps: numberField(body, 'steps', 200, 1, 100_000, true),
       lr: numberField(body, 'lr', 0.01, 1e-8, 10, false),
       r: numberField(body, 'r', Math.min(4, maxRank), 1, maxRank, true),
@@ -157,9 +164,10 @@ async function train(name: string, request: IncomingMessage, response: ServerRes
 }
 
 async function predict(request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const body = objectBody(await readJson(request, flags.bodyLimit));
+  const read = await json.readJson(request, flags.bodyLimit, { inputs: config.in_features }, maxRows);
+  const body = objectBody(read.body);
   onlyKeys(body, ['inputs', 'adapter', 'adapters']);
-  const { rows, data } = matrix(body.inputs, 'inputs', config.in_features, maxRows);
+  const { rows, data } = read.packed.inputs ?? matrix(body.inputs, 'inputs', config.in_features, maxRows);
   let names: string | null | (string | null)[];
   if (body.adapters !== undefined) {
     if (body.adapter !== undefined) throw new HttpError(400, 'Expected adapter or adapters, not both');
@@ -185,7 +193,8 @@ async function predict(request: IncomingMessage, response: ServerResponse): Prom
       if (error instanceof RangeError) throw new HttpError(404, 'Unknown adapter (removed while the request waited)');
       throw error;
     });
-    sendJson(response, 200, { outputs: y.to_array() });
+    const outputs = y.to_typed_array() as Float32Array; // a copy, handed to the JSON thread
+    sendJsonText(response, 200, await json.outputs(outputs, config.out_features));
   } finally {
     x.dispose();
     y?.dispose();
@@ -225,6 +234,15 @@ async function cancelJob(record: JobRecord<TrainResult>, response: ServerRespons
 }
 
 let connections = 0;
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+
+// What GET /stats answers; the event loop's delay is over the time since the previous GET /stats.
+function stats(): unknown {
+  const delay = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+  loopDelay.reset();
+  return { jobs: board.counts(), predict_rows_waiting: server.pending_rows(), connections, event_loop_delay_ms: delay };
+}
 
 async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
@@ -236,7 +254,7 @@ async function route(request: IncomingMessage, response: ServerResponse): Promis
   if (parts[0] === 'predict' && parts.length === 1) { allow(['POST']); return predict(request, response); }
   if (parts[0] === 'stats' && parts.length === 1) {
     allow(['GET']);
-    return sendJson(response, 200, { jobs: board.counts(), predict_rows_waiting: server.pending_rows(), connections });
+    return sendJson(response, 200, stats());
   }
   if (parts[0] === 'adapters' && parts.length === 1) { allow(['GET']); return sendJson(response, 200, adapterList()); }
   if (parts[0] === 'adapters' && parts.length === 2) { allow(['DELETE']); return removeAdapter(parts[1]!, request, response); }

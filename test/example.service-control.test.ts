@@ -79,6 +79,10 @@ describe('examples/service.ts: job control and overload', () => {
       expect(worstDifference(answer.json.outputs, expected)).toBeLessThanOrEqual(1e-5);
     }
     expect(seenMidway).toBe(true);
+    // A big body is parsed and checked on the JSON thread, with the same messages.
+    const far = inputs.map((row, i) => (i === 4000 ? row.map((v, j) => (j === 5 ? 1e39 : v)) : row));
+    const refused = await call('POST', '/predict', { inputs: far });
+    expect([refused.status, refused.json.error]).toEqual([400, expect.stringMatching(/^Expected inputs\[4000\]\[5\] to be a float32 number/)]);
     // A training request of 4,096 rows fits the default body limit too.
     const train = await call('POST', '/adapters/big/train', { inputs, targets: inputs.map((x) => x.slice(0, 3)), steps: 1 });
     expect(train.status).toBe(202);

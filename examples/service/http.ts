@@ -1,5 +1,6 @@
 // The HTTP plumbing of the example service, on node:http alone: JSON bodies with a size limit,
-// errors as { error } with a status, server-sent events, path decoding, a bearer token.
+// errors as { error } with a status, server-sent events, path decoding, a bearer token
+// (bodies are read by json.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -8,28 +9,12 @@ export class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) { super(message); }
 }
 
-/** The request's JSON body; 413 past `limit` bytes, 415 without a JSON content type, 400 when it does not parse. */
-export async function readJson(request: IncomingMessage, limit: number): Promise<unknown> {
-  const type = request.headers['content-type'] ?? '';
-  if (!/^application\/json\b/i.test(type)) throw new HttpError(415, `Expected Content-Type: application/json but received ${type === '' ? 'none' : JSON.stringify(type.slice(0, 80))}`);
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > limit) throw new HttpError(413, `Expected a body of at most ${limit} bytes but received ${declared}`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, `Expected a body of at most ${limit} bytes but received more`);
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (error) {
-    throw new HttpError(400, `Expected a JSON body but received one that does not parse: ${(error as Error).message.slice(0, 200)}`);
-  }
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  sendJsonText(response, status, JSON.stringify(body), headers);
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+/** Answers with JSON text already written. */
+export function sendJsonText(response: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   response.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   response.end(text);
 }

@@ -3,7 +3,8 @@
 //   DATA/base.safetensors
 //   DATA/adapters/NAME/            finished adapters (PEFT format); replaced whole, atomically,
 //                                  by lora_save, and only by a job that completed
-//   DATA/staging/NAME/request.json the request of the job training NAME (for a resume)
+//   DATA/staging/NAME/request.json the request of the job training NAME (for a resume), its
+//                                  examples beside it (inputs.f32, targets.f32: raw float32)
 //   DATA/staging/NAME/checkpoint/  its checkpoints (lora_save) and progress.json {step}
 //
 // A job that fails, is cancelled or killed leaves adapters/NAME as it was; its staging stays,
@@ -14,8 +15,9 @@ import { isAdapterName } from './checks.js';
 
 /** What a training request asked for: kept in staging so that a resume can go on with it. */
 export interface SavedRequest {
-  inputs: number[][];
-  targets: number[][];
+  /** Rows first, as many rows in each. */
+  inputs: Float32Array;
+  targets: Float32Array;
   steps: number;
   lr: number;
   r: number;
@@ -42,11 +44,12 @@ function isDead(pid: number): boolean {
 }
 
 /** Writes `file` whole or not at all: a temporary flushed to disk, then renamed into place. */
-export function writeFileDurable(file: string, text: string): void {
+export function writeFileDurable(file: string, text: string | Uint8Array): void {
   const temporary = `${file}.${process.pid}.tmp`;
   const fd = openSync(temporary, 'w');
   try {
-    writeSync(fd, text);
+    if (typeof text === 'string') writeSync(fd, text);
+    else writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -125,13 +128,24 @@ export class Store {
   /** A new staging for `name` (any earlier one removed) holding `request`. */
   stage(name: string, request: SavedRequest): void {
     this.removeStaging(name);
-    mkdirSync(this.stagingDir(name), { recursive: true });
-    writeFileDurable(join(this.stagingDir(name), 'request.json'), JSON.stringify(request));
+    const dir = this.stagingDir(name);
+    mkdirSync(dir, { recursive: true });
+    const { inputs, targets, ...settings } = request;
+    writeFileDurable(join(dir, 'inputs.f32'), new Uint8Array(inputs.buffer, inputs.byteOffset, inputs.byteLength));
+    writeFileDurable(join(dir, 'targets.f32'), new Uint8Array(targets.buffer, targets.byteOffset, targets.byteLength));
+    writeFileDurable(join(dir, 'request.json'), JSON.stringify(settings)); // last: its presence says the staging is whole
   }
 
   readRequest(name: string): SavedRequest | null {
+    const dir = this.stagingDir(name);
+    const floats = (file: string): Float32Array => {
+      const bytes = readFileSync(join(dir, file));
+      if (bytes.byteLength % 4 !== 0) throw new RangeError(`${file} is not whole`);
+      return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    };
     try {
-      return JSON.parse(readFileSync(join(this.stagingDir(name), 'request.json'), 'utf8')) as SavedRequest;
+      const settings = JSON.parse(readFileSync(join(dir, 'request.json'), 'utf8')) as Omit<SavedRequest, 'inputs' | 'targets'>;
+      return { ...settings, inputs: floats('inputs.f32'), targets: floats('targets.f32') };
     } catch {
       return null;
     }
