@@ -173,12 +173,15 @@ async function bigPredictions(): Promise<void> {
           answered += 1;
         }
       };
+      await fetch(`${url}/stats`); // resets the service's event-loop delay histogram
       const loops = [loop(), loop()];
       const busy = await cannon(url, small);
       running = false;
       await Promise.all(loops);
+      const delay = ((await (await fetch(`${url}/stats`)).json()) as { event_loop_delay_ms: { p99: number; max: number } }).event_loop_delay_ms;
       console.log(`  ${label.padEnd(18)} idle p50 ${idle.p50.toFixed(2)} ms, p99 ${idle.p99.toFixed(2)} ms; with big predictions p50 ${busy.p50.toFixed(2)} ms, `
-        + `p99 ${busy.p99.toFixed(2)} ms (${busy.rps.toFixed(0)} requests/s; ${answered} big predictions answered; errors ${busy.errors}, non-2xx ${busy.non2xx})`);
+        + `p99 ${busy.p99.toFixed(2)} ms (${busy.rps.toFixed(0)} requests/s; ${answered} big predictions answered; errors ${busy.errors}, non-2xx ${busy.non2xx}); `
+        + `the service's event-loop delay p99 ${delay.p99.toFixed(1)} ms, max ${delay.max.toFixed(1)} ms`);
       bigCases.push({ label: `${label}, idle`, values: { p50: idle.p50, p99: idle.p99 } }, { label: `${label}, big predictions`, values: { p50: busy.p50, p99: busy.p99 } });
     });
   }
