@@ -158,7 +158,7 @@ async function train(name: string, request: IncomingMessage, response: ServerRes
     // A new training replaces any earlier staging of the name; a resume goes on with it.
     resumable.delete(name);
     store.stage(name, saved);
-  }
+  } else store.restage(name, saved);
   const record = board.submit(name, saved.steps, startStep, launcher(name, saved, startStep, inputs, targets));
   sendJson(response, 202, { job: record.id, adapter: name, state: record.state, start_step: startStep });
 }

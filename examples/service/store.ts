@@ -136,6 +136,12 @@ export class Store {
     writeFileDurable(join(dir, 'request.json'), JSON.stringify(settings)); // last: its presence says the staging is whole
   }
 
+  /** A resume's new settings (steps, checkpoint intervals), so that a restart reads them. */
+  restage(name: string, request: SavedRequest): void {
+    const { inputs: _inputs, targets: _targets, ...settings } = request;
+    writeFileDurable(join(this.stagingDir(name), 'request.json'), JSON.stringify(settings));
+  }
+
   readRequest(name: string): SavedRequest | null {
     const dir = this.stagingDir(name);
     const floats = (file: string): Float32Array => {
