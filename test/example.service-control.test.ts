@@ -96,7 +96,9 @@ describe('examples/service.ts: job control and overload', () => {
       socket.on('data', (chunk) => { text += chunk; });
       socket.on('close', () => resolve(text));
     });
+    // Six connections held with a request whose body never ends (past the header timeout, inside the request timeout).
     const held = await Promise.all(Array.from({ length: 6 }, open));
+    for (const socket of held) socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
     const seventh = await open();
     expect(await closed(seventh)).toBe(''); // closed at once, unanswered
     for (const socket of held) socket.destroy();
