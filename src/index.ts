@@ -118,6 +118,8 @@ export type { NodeBuffer } from './core/symbols.js';
 export type { ValueKind, ValueOf, Nested, NestedOf } from './ops/values.js';
 export type { Collated, LoaderBatch } from './data/data.js';
 export type { JobInput, JobResult, StartJobArguments, ModuleUrl, TrainingJobEvents, TrainingJobEmitter } from './jobs/job.js';
+// The service (issue 26): the adapter-name rule routes share with lora_server.
+export { lora_check_adapter_name } from './lora/server.js';
 
 // Hugging Face models, tokenizers and training.
 export * from './hf/training.js';

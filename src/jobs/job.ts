@@ -47,9 +47,15 @@ export interface StartJobOptions<Input = unknown> {
   progress_interval_ms?: number;
   /** A name for the job (default: a random UUID); `job.id`. */
   id?: string;
+  /**
+   * How many of its latest events the job keeps for `for await` loops that start late or fall
+   * behind (default 1000; 0: none, a loop sees only events after it started waiting). A
+   * long job's memory stays bounded; a loop further behind goes on from the oldest kept.
+   */
+  history?: number;
 }
 const START_KEYS = optionKeys<StartJobOptions>({
-  input: true, threads: true, nice: true, checkpoint_dir: true, checkpoint_every: true, progress_interval_ms: true, id: true,
+  input: true, threads: true, nice: true, checkpoint_dir: true, checkpoint_every: true, progress_interval_ms: true, id: true, history: true,
 });
 
 /** The caller's error when a job was cancelled; `result` rejects with it. */
@@ -115,11 +121,14 @@ export class TrainingJob<Result = unknown> extends JobEmitter {
   private readonly control = new SharedArrayBuffer(4);
   private readonly worker: Worker;
   private readonly history: JobEvent[] = [];
+  /** Events let go from the front of `history` (the absolute index of its first). */
+  private dropped = 0;
   private terminated = false;
   private settle!: { resolve: (value: Result) => void; reject: (error: Error) => void; end: (state: JobState) => void };
 
   /** @internal Use start_job. */
-  constructor(token: typeof MADE_BY_START_JOB, readonly id: string, module: string, input: unknown, options: Omit<WorkerSettings, 'id' | 'module' | 'input' | 'control'>) {
+  constructor(token: typeof MADE_BY_START_JOB, readonly id: string, module: string, input: unknown, options: Omit<WorkerSettings, 'id' | 'module' | 'input' | 'control'>,
+    private readonly historyLimit = 1000) {
     if (token !== MADE_BY_START_JOB) throw new TypeError('Expected start_job(module, options) to make a TrainingJob but received new TrainingJob(...)');
     super();
     this.result = new Promise<Result>((resolve, reject) => {
@@ -188,11 +197,16 @@ export class TrainingJob<Result = unknown> extends JobEmitter {
     return this.done;
   }
 
-  /** Every event so far, then each new one until the job ends. @example for await (const e of job) console.log(e) */
+  /** The events kept so far (start_job's `history`), then each new one until the job ends. @example for await (const e of job) console.log(e) */
   async *[Symbol.asyncIterator](): AsyncGenerator<JobEvent, void, undefined> {
-    let seen = 0;
+    let seen = 0; // counted from the job's first event
     for (;;) {
-      while (seen < this.history.length) yield this.history[seen++]!;
+      for (;;) {
+        seen = Math.max(seen, this.dropped);
+        if (seen >= this.dropped + this.history.length) break;
+        yield this.history[seen - this.dropped]!;
+        seen += 1;
+      }
       if (this.ended) return;
       await new Promise<void>((resolve) => {
         const wake = (): void => { this.off('event', wake); this.off('end', wake); resolve(); };
@@ -204,6 +218,10 @@ export class TrainingJob<Result = unknown> extends JobEmitter {
 
   private record(event: JobEvent): void {
     this.history.push(event);
+    if (this.history.length > this.historyLimit) {
+      this.history.shift();
+      this.dropped += 1;
+    }
     if (event.type === 'progress') {
       const { type: _type, ...progress } = event;
       this.progress = progress;
@@ -271,7 +289,7 @@ function checkLoader(specifier: string): void {
  */
 export function start_job<Job = JobFunction>(module: string | ModuleUrl, ...options: StartJobArguments<JobInput<Job>>): TrainingJob<JobResult<Job>>;
 export function start_job(module: string | ModuleUrl, options: StartJobOptions = {}): TrainingJob<unknown> {
-  const { input, threads, nice = 10, checkpoint_dir, checkpoint_every, progress_interval_ms = 100, id } = checkOptions(options, START_KEYS, 'start_job');
+  const { input, threads, nice = 10, checkpoint_dir, checkpoint_every, progress_interval_ms = 100, id, history = 1000 } = checkOptions(options, START_KEYS, 'start_job');
   let specifier: string;
   if (typeof module === 'object' && module !== null && typeof (module as Partial<ModuleUrl>).href === 'string') specifier = module.href;
   else if (typeof module === 'string' && module.length > 0) specifier = /^[a-z][a-z0-9+.-]*:/i.test(module) ? module : pathToFileURL(module).href;
@@ -286,6 +304,7 @@ export function start_job(module: string | ModuleUrl, options: StartJobOptions =
   }
   checkMilliseconds(progress_interval_ms, 'progress_interval_ms');
   if (id !== undefined && (typeof id !== 'string' || id === '')) fail('a non-empty string', 'id', id);
+  checkNonNegativeInteger(history, 'history');
   const name = id ?? `job-${++jobs}-${crypto.randomUUID().slice(0, 8)}`;
   return new TrainingJob(MADE_BY_START_JOB, name, specifier, input, {
     threads: threads ?? null,
@@ -293,5 +312,5 @@ export function start_job(module: string | ModuleUrl, options: StartJobOptions =
     checkpoint_dir: checkpoint_dir ?? null,
     checkpoint_every: checkpoint_every ?? null,
     progress_interval_ms,
-  });
+  }, history);
 }
