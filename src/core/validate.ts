@@ -1,5 +1,6 @@
 // Argument checks for the public API, with one message formula:
 // "Expected <what> for <name> but received <value>". The native layer trusts its input.
+import { torch_Device } from './device.js';
 
 /** Largest number of elements a shape may describe; beyond it no allocation can succeed. */
 const MAX_ELEMENTS = 2 ** 53;
@@ -113,8 +114,10 @@ export function shapeFrom(args: unknown[], name = 'size'): number[] {
 }
 
 export function checkDevice(value: unknown, name = 'device'): string {
+  // A torch_device() object is its device string.
+  if (value instanceof torch_Device) return String(value);
   if (typeof value !== 'string' || !/^(cpu|cuda|mps|meta)(:\d+)?$/.test(value)) {
-    fail('a device such as "cpu", "cuda" or "cuda:0"', name, value);
+    fail('a device such as "cpu", "cuda", "cuda:0" or a torch_device()', name, value);
   }
   return value;
 }

@@ -3,6 +3,7 @@
 // range, then the raw little-endian row-major bytes. Reading checks every one of those facts
 // before it makes a single tensor, so a bad file is an error that names the key, never a
 // crash or a partial state dict.
+import { type DeviceLike } from '../core/device.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { writeFileAtomic } from './atomic.js';
@@ -29,7 +30,7 @@ export interface SafetensorsContents {
 
 export interface SafetensorsLoadOptions {
   /** Where the tensors are put, such as "cuda"; "cpu" when omitted. */
-  device?: string;
+  device?: DeviceLike;
 }
 
 /** A state dict: tensors by name, as a plain object or a Map. */

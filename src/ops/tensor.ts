@@ -1,11 +1,12 @@
 // The Tensor class: one JavaScript object per libtorch tensor, named as in R torch and
 // PyTorch. Methods validate their arguments, then make one native call that wraps its
 // result straight into a fresh Tensor (no intermediate objects, no copies).
+import { torch_Device, type DeviceLike } from '../core/device.js';
 import { inspect } from 'node:util';
 import { operator, setTensorMaker, tensorOrScalar, type Op } from '../core/dispatch.js';
 import { TensorMethods } from './generated/methods.js';
 import { toNativeIndex, type IndexItem } from './indexing.js';
-import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.js';
+import { dtypeCode, dtypeName, isComplexDtype, type DType, type DTypeLike } from '../core/dtype.js';
 import { native, type TensorId, type TensorIdOrScalar } from '../core/native.js';
 import { TENSOR_BRAND, track } from '../core/scope.js';
 import {
@@ -24,6 +25,11 @@ const LOGICAL_OR = operator('logical_or');
 const ALLCLOSE = operator('allclose');
 const EQUAL = operator('equal');
 const FULL = operator('full');
+const REAL = operator('real');
+const IMAG = operator('imag');
+// A complex tensor's conjugation may be a bit on a view of the unconjugated values (conj()).
+const RESOLVE_CONJ = operator('resolve_conj');
+const IS_CONJ = operator('is_conj');
 
 const INTERNAL = Symbol('torchlora.internal');
 
@@ -74,6 +80,8 @@ function typedArrayFor(dtype: DType, buffer: ArrayBuffer): ArrayLike<number | bi
     case 'int16': return new Int16Array(buffer);
     case 'int8': return new Int8Array(buffer);
     case 'uint8': case 'bool': return new Uint8Array(buffer);
+    case 'complex64': return new Float32Array(buffer); // (re, im) pairs
+    case 'complex128': return new Float64Array(buffer);
     default: return new Uint16Array(buffer); // float16 and bfloat16: raw bits
   }
 }
@@ -92,7 +100,7 @@ function nest(flat: ArrayLike<number | bigint>, shape: number[], toValue: (v: nu
 
 /** What `to()` accepts: a device string, a dtype, or both with a copy flag; or `other`, whose device and dtype are taken (R torch's `x$to(other = y)`). */
 export interface ToOptions {
-  device?: string;
+  device?: DeviceLike;
   dtype?: DTypeLike;
   copy?: boolean;
   other?: Tensor;
@@ -169,17 +177,23 @@ export class Tensor extends TensorMethods {
   /** The value of a one-element tensor. @example torch_tensor([2.5]).item() // 2.5 */
   item(): number | boolean { return native.item(this.h); }
 
-  /** The values as nested JavaScript arrays (int64 values become numbers). @example torch_eye(2).to_array() // [[1, 0], [0, 1]] */
+  /**
+   * The values as nested JavaScript arrays (int64 values become numbers; a complex value is
+   * a pair [re, im], so the arrays nest one level deeper, as view_as_real's).
+   * @example torch_eye(2).to_array() // [[1, 0], [0, 1]]
+   */
   to_array(): NestedArray {
     const dtype = this.dtype;
     if (dtype === 'float16' || dtype === 'bfloat16') return this.to({ dtype: 'float32' }).to_array();
+    if (isComplexDtype(dtype)) return nest(typedArrayFor(dtype, resolvedData(this)), [...native.shape(this.h), 2], Number);
     const flat = typedArrayFor(dtype, native.data(this.h));
     const toValue = dtype === 'bool' ? (v: number | bigint) => v !== 0 : (v: number | bigint) => Number(v);
     return nest(flat, native.shape(this.h), toValue);
   }
 
   /**
-   * The values, row-major, as the TypedArray of this dtype (float16 as raw Uint16 bits): a
+   * The values, row-major, as the TypedArray of this dtype (float16 as raw Uint16 bits,
+   * complex64 and complex128 as Float32Array and Float64Array of (re, im) pairs): a
    * copy, or with `{ copy: false }` a view of the tensor's own memory, as `numpy()` gives in
    * PyTorch. A view needs a contiguous CPU tensor; writes through it change the tensor, and
    * it keeps the memory alive after the tensor is disposed.
@@ -190,7 +204,10 @@ export class Tensor extends TensorMethods {
    */
   to_typed_array(options?: { copy?: boolean }): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array {
     const { copy = true } = checkOptions(options, TYPED_ARRAY_KEYS, 'to_typed_array');
-    if (checkBoolean(copy, 'copy')) return typedArrayFor(this.dtype, native.data(this.h)) as ReturnType<Tensor['to_typed_array']>;
+    if (checkBoolean(copy, 'copy')) return typedArrayFor(this.dtype, resolvedData(this)) as ReturnType<Tensor['to_typed_array']>;
+    if (isComplexDtype(this.dtype) && native.callOp(IS_CONJ.id, this.h) === true) {
+      throw new TypeError('Expected a tensor without a pending conjugation for a view but received one (conj()); call .resolve_conj(), or copy');
+    }
     if (native.device(this.h) !== 'cpu' || !native.isContiguous(this.h)) {
       throw new TypeError(`Expected a contiguous CPU tensor for a view but received a${native.isContiguous(this.h) ? '' : ' non-contiguous'} tensor on ${native.device(this.h)}; call .contiguous() or .cpu(), or copy`);
     }
@@ -205,7 +222,8 @@ export class Tensor extends TensorMethods {
    * @example
    * x.to('cuda'); x.to({ dtype: 'float64' }); x.to({ device: 'cpu', dtype: 'float32', copy: true });
    */
-  to(target: string | ToOptions): Tensor {
+  to(target: string | torch_Device | ToOptions): Tensor {
+    if (target instanceof torch_Device) target = { device: target };
     if (typeof target !== 'string' && (typeof target !== 'object' || target === null || Array.isArray(target))) {
       fail('a device, a dtype or { device, dtype, copy }', 'target', target);
     }
@@ -242,6 +260,10 @@ export class Tensor extends TensorMethods {
   bfloat16(): Tensor { return this.to({ dtype: 'bfloat16' }); }
   /** As bool (non-zero is true). */
   bool(): Tensor { return this.to({ dtype: 'bool' }); }
+  /** The real part: a view of a complex tensor's real values (R's `x$real`); this tensor itself when it is real. @example torch_complex(a, b).real */
+  get real(): Tensor { return opResult(REAL, this.h); }
+  /** The imaginary part, a view of a complex tensor's (R's `x$imag`); a TorchError for a real tensor. @example torch_complex(a, b).imag */
+  get imag(): Tensor { return opResult(IMAG, this.h); }
   /** Whether this tensor is on a CUDA device. @example x.is_cuda // false on the CPU */
   get is_cuda(): boolean { return native.device(this.h).startsWith('cuda'); }
 
@@ -430,6 +452,17 @@ export function opResult(op: Op, ...args: unknown[]): Tensor {
 function binary(self: Tensor, op: { Tensor: Op; Scalar: Op }, other: unknown, name = 'other'): Tensor {
   const operand = checkOperand(other, name);
   return typeof operand === 'object' ? opResult(op.Tensor, self.h, operand.h) : opResult(op.Scalar, self.h, operand);
+}
+
+// The values' bytes, a complex tensor's pending conjugation applied.
+function resolvedData(self: Tensor): ArrayBuffer {
+  if (!isComplexDtype(self.dtype)) return native.data(self.h);
+  const resolved = opResult(RESOLVE_CONJ, self.h);
+  try {
+    return native.data(resolved.h);
+  } finally {
+    resolved.dispose();
+  }
 }
 
 // A number or boolean as a 0-dim bool tensor on `self`'s device, for the logical ops.

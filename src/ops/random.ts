@@ -1,0 +1,116 @@
+// Random number generators, as R torch's `torch_generator()` and PyTorch's torch.Generator:
+// an object with its own seed and state, passed as `generator` to a random function so that
+// it draws from it instead of the default generator; and the default generator's state
+// (`torch_get_rng_state` / `torch_set_rng_state`). A generator seeded as in Python gives
+// Python's numbers.
+import { native, type GeneratorId } from '../core/native.js';
+import { fail, failRange } from '../core/validate.js';
+import { checkTensor, tensorFrom, type Tensor } from './tensor.js';
+
+const MAX_SEED = 2n ** 64n;
+
+/** A seed as libtorch takes it: a non-negative integer below 2^64, as a number or a bigint. */
+function checkSeed(seed: unknown, name = 'seed'): bigint {
+  if (typeof seed === 'number') {
+    if (!Number.isSafeInteger(seed)) fail('a non-negative integer or bigint', name, seed);
+    seed = BigInt(seed);
+  }
+  if (typeof seed !== 'bigint') fail('a non-negative integer or bigint', name, seed);
+  if (seed < 0n || seed >= MAX_SEED) failRange('a seed in [0, 2^64)', name, seed);
+  return seed;
+}
+
+function checkState(state: unknown, name: string): Tensor {
+  const tensor = checkTensor(state, name);
+  if (tensor.dtype !== 'uint8' || tensor.dim() !== 1) fail('a 1-dimensional uint8 tensor (from get_state())', name, state);
+  return tensor;
+}
+
+/**
+ * A CPU random number generator (R torch's `torch_generator()`, PyTorch's `torch.Generator`).
+ * Seeds are unsigned 64-bit integers: `current_seed()` returns a bigint; the setters take a
+ * number or a bigint.
+ *
+ * @example
+ * const g = torch_generator();
+ * g.set_current_seed(42);
+ * torch_randn(3, { generator: g }); // torch.randn(3, generator=torch.Generator().manual_seed(42))
+ */
+export class torch_Generator {
+  /** @internal The addon's generator. */
+  readonly handle: GeneratorId;
+
+  /** @internal Use torch_generator(). */
+  constructor(handle: GeneratorId) {
+    this.handle = handle;
+  }
+
+  /** The seed last set (R's `$current_seed()`, Python's `initial_seed()`). @example g.current_seed() // 67280421310721n */
+  current_seed(): bigint {
+    return native.generatorSeed(this.handle);
+  }
+
+  /** Seeds the generator; its state restarts (R's `$set_current_seed(seed)`). @example g.set_current_seed(1) */
+  set_current_seed(seed: number | bigint): void {
+    native.generatorSetSeed(this.handle, checkSeed(seed));
+  }
+
+  /** Python's `manual_seed(seed)`: seeds the generator and returns it. @example torch_generator().manual_seed(0) */
+  manual_seed(seed: number | bigint): this {
+    this.set_current_seed(seed);
+    return this;
+  }
+
+  /** Python's `initial_seed()`: the seed last set. @example g.initial_seed() */
+  initial_seed(): bigint {
+    return this.current_seed();
+  }
+
+  /** The state, a uint8 tensor that `set_state` takes back (Python's layout: one may pass it either way). @example const s = g.get_state() */
+  get_state(): Tensor {
+    return tensorFrom(native.generatorGetState(this.handle));
+  }
+
+  /** Restores a state from `get_state()`. @example g.set_state(s) */
+  set_state(new_state: Tensor): this {
+    native.generatorSetState(this.handle, checkState(new_state, 'new_state').h);
+    return this;
+  }
+
+  /** `<torch_generator>` with its seed. */
+  toString(): string {
+    return `<torch_generator> (current seed: ${this.current_seed()})`;
+  }
+}
+
+/**
+ * A new CPU generator, seeded with PyTorch's default seed (67280421310721) as
+ * `torch.Generator()` is; give `seed` or call `set_current_seed` to seed it.
+ *
+ * @example const g = torch_generator(); g.set_current_seed(123); torch_rand(2, { generator: g });
+ */
+export function torch_generator(seed?: number | bigint): torch_Generator {
+  return new torch_Generator(native.newGenerator(seed === undefined ? undefined : checkSeed(seed)));
+}
+
+/** The `generator` option of a random function: the addon's generator, or null for the default one. @internal */
+export function generatorOf(value: unknown, name = 'generator'): GeneratorId | null {
+  if (value === undefined || value === null) return null;
+  if (!(value instanceof torch_Generator)) fail('a torch_generator()', name, value);
+  return value.handle;
+}
+
+/**
+ * The default CPU generator's state, as a uint8 tensor (PyTorch's `torch.get_rng_state()`;
+ * the same bytes, so a state saved by either restores in the other).
+ *
+ * @example const state = torch_get_rng_state(); torch_randn(2); torch_set_rng_state(state); // the same draws again
+ */
+export function torch_get_rng_state(): Tensor {
+  return tensorFrom(native.generatorGetState(native.defaultGenerator()));
+}
+
+/** Restores the default CPU generator's state from `torch_get_rng_state()`. @example torch_set_rng_state(state) */
+export function torch_set_rng_state(state: Tensor): void {
+  native.generatorSetState(native.defaultGenerator(), checkState(state, 'state').h);
+}
