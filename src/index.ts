@@ -13,6 +13,7 @@ export * from './ops/autograd.js';
 // Randomness, devices and complex numbers (issue 24, part D).
 export { torch_Generator, torch_generator, torch_get_rng_state, torch_set_rng_state } from './ops/random.js';
 export { torch_Device, torch_device, with_device, type DeviceLike } from './core/device.js';
+export { torch_cfloat, torch_cfloat32, torch_cdouble, torch_cfloat64 } from './core/dtype.js';
 export { torch_scope, torch_keep } from './core/scope.js';
 export * from './core/memory.js';
 export * from './core/config.js';

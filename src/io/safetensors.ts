@@ -53,6 +53,7 @@ export const FILE_DTYPES: Record<string, FileDtype> = {
   BF16: { dtype: 'bfloat16', bytes: 2, rank: 8 },
   I32: { dtype: 'int32', bytes: 4, rank: 9 },
   F32: { dtype: 'float32', bytes: 4, rank: 11 },
+  C64: { dtype: 'complex64', bytes: 8, rank: 11.5 }, // after F32 in the Rust enum of safetensors 0.5 on
   F64: { dtype: 'float64', bytes: 8, rank: 12 },
   I64: { dtype: 'int64', bytes: 8, rank: 13 },
 };
@@ -165,6 +166,7 @@ function typedView(bytes: Uint8Array, fileDtype: string): ArrayBufferView {
   switch (fileDtype) {
     case 'F64': return new Float64Array(buffer, byteOffset, byteLength / 8);
     case 'F32': return new Float32Array(buffer, byteOffset, byteLength / 4);
+    case 'C64': return new Float32Array(buffer, byteOffset, byteLength / 4); // (re, im) pairs
     case 'I64': return new BigInt64Array(buffer, byteOffset, byteLength / 8);
     case 'I32': return new Int32Array(buffer, byteOffset, byteLength / 4);
     case 'I16': return new Int16Array(buffer, byteOffset, byteLength / 2);
@@ -330,7 +332,9 @@ function plan(tensors: unknown, metadata: unknown): Plan {
   const entries = stateDictEntries(tensors, 'tensors');
   const metadataEntries = checkMetadata(metadata);
   const described = entries.map(([name, tensor]) => {
-    const fileDtype = FILE_DTYPE_OF.get(tensor.dtype)!;
+    const fileDtype = FILE_DTYPE_OF.get(tensor.dtype);
+    // The format has C64 but no 128-bit complex type.
+    if (fileDtype === undefined) fail(`a tensor of a dtype safetensors holds (not ${tensor.dtype}; torch_save keeps it)`, `tensors[${quote(name)}]`, tensor);
     const info = FILE_DTYPES[fileDtype]!;
     return { name, tensor, fileDtype, rank: info.rank, shape: tensor.shape, bytes: tensor.numel() * info.bytes, key: Buffer.from(name) };
   });

@@ -2,7 +2,7 @@
 // functions draw from libtorch's generator, so `torch_manual_seed(s)` followed by the same
 // calls gives Python PyTorch's exact values.
 import { currentDefaultDevice, type DeviceLike } from '../core/device.js';
-import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.js';
+import { dtypeCode, dtypeName, isComplexDtype, type DType, type DTypeLike } from '../core/dtype.js';
 import { native } from '../core/native.js';
 import { atenOp, type TensorOp } from './aten.js';
 import { generatorOf, type torch_Generator } from './random.js';
@@ -179,8 +179,14 @@ const TYPED_DTYPES: [new (...args: never[]) => TypedArray, DType][] = [
 ];
 
 // A Uint16Array holds the raw bits of float16 or bfloat16 values (what to_typed_array() gives
-// for those dtypes); JavaScript has no typed array of either, so `dtype` must say which.
+// for those dtypes); JavaScript has no typed array of either, so `dtype` must say which. So
+// for complex: a Float32Array (Float64Array) with dtype complex64 (complex128) holds (re, im) pairs.
 function typedDtype(data: TypedArray, dtype: number | null): DType {
+  const name = dtype === null ? null : dtypeName(dtype);
+  if ((data instanceof Float32Array && name === 'complex64') || (data instanceof Float64Array && name === 'complex128')) {
+    if (data.length % 2 !== 0) failRange(`an even length ((re, im) pairs of ${name})`, 'data', `an array of length ${data.length}`);
+    return name;
+  }
   if (data instanceof Uint16Array) {
     const name = dtype === null ? null : dtypeName(dtype);
     if (name !== 'float16' && name !== 'bfloat16') fail('"float16" or "bfloat16" (a Uint16Array holds their raw bits)', 'dtype', name ?? undefined);
@@ -242,12 +248,15 @@ function bufferFor(values: (number | boolean)[], dtype: DType): ArrayBufferView 
  * A tensor from nested arrays or a TypedArray (the values are copied). Numbers become
  * float32 and booleans bool, as R torch does for doubles and logicals; a TypedArray keeps
  * its own type; `dtype` converts. A Uint16Array is taken as the raw bits of float16 or
- * bfloat16 values, as `to_typed_array()` returns them, and needs `dtype` to say which.
+ * bfloat16 values, as `to_typed_array()` returns them, and needs `dtype` to say which; a
+ * Float32Array (Float64Array) with dtype complex64 (complex128) as (re, im) pairs, as
+ * `to_typed_array()` returns those; numbers with a complex dtype are real values.
  *
  * @example
  * torch_tensor([[1, 2], [3, 4]]);
  * torch_tensor(new Float64Array([1, 2]), { dtype: 'float32' });
  * torch_tensor(new Uint16Array([0x3c00]), { dtype: 'float16' }); // 1 as float16
+ * torch_tensor(new Float32Array([1, 2]), { dtype: 'complex64' }); // 1+2i
  */
 export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOptions & { shape?: number[] }): Tensor {
   const { shape: givenShape, ...rest } = checkOptions(options, TORCH_TENSOR_KEYS, 'torch_tensor');
@@ -258,9 +267,10 @@ export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOpt
   if (ArrayBuffer.isView(data)) {
     sourceDtype = typedDtype(data as TypedArray, resolved.dtype);
     buffer = data;
-    shape = givenShape === undefined ? [(data as TypedArray).length] : shapeFrom([givenShape], 'shape');
+    const length = (data as TypedArray).length / (isComplexDtype(sourceDtype) ? 2 : 1);
+    shape = givenShape === undefined ? [length] : shapeFrom([givenShape], 'shape');
     const count = shape.reduce((a, b) => a * b, 1);
-    if (count !== (data as TypedArray).length) throw new RangeError(`Expected a shape of ${(data as TypedArray).length} elements for torch_tensor but received [${shape.join(', ')}]`);
+    if (count !== length) throw new RangeError(`Expected a shape of ${length} elements for torch_tensor but received [${shape.join(', ')}]`);
   } else {
     if (givenShape !== undefined) fail('no shape for nested arrays (their nesting is the shape; shape is for a TypedArray)', 'torch_tensor options.shape', givenShape);
     const [nestedShape, values] = flatten(data);
@@ -268,8 +278,9 @@ export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOpt
     sourceDtype = values.length > 0 && values.every((v) => typeof v === 'boolean') ? 'bool' : dtypeName(native.getDefaultDtype());
     if (values.some((v) => typeof v === 'boolean') && sourceDtype !== 'bool') throw new TypeError('Expected numbers or booleans for data but received a mix of both');
     const target = resolved.dtype === null ? sourceDtype : dtypeName(resolved.dtype);
-    // JavaScript has no float16 or bfloat16 array: those are made as float32 and converted below.
-    sourceDtype = target === 'float16' || target === 'bfloat16' ? 'float32' : target;
+    // JavaScript has no float16 or bfloat16 array: those are made as float32 and converted
+    // below; numbers become complex values with no imaginary part, as in PyTorch.
+    sourceDtype = target === 'float16' || target === 'bfloat16' || target === 'complex64' ? 'float32' : target === 'complex128' ? 'float64' : target;
     buffer = bufferFor(values, sourceDtype);
   }
   const out = tensorFrom(native.fromBuffer(buffer, shape, dtypeCode(sourceDtype), resolved.device, false));

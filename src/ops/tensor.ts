@@ -30,6 +30,7 @@ const IMAG = operator('imag');
 // A complex tensor's conjugation may be a bit on a view of the unconjugated values (conj()).
 const RESOLVE_CONJ = operator('resolve_conj');
 const IS_CONJ = operator('is_conj');
+const VIEW_AS_REAL = operator('view_as_real');
 
 const INTERNAL = Symbol('torchlora.internal');
 
@@ -429,7 +430,7 @@ export class Tensor extends TensorMethods {
   /** What R torch prints: `torch_tensor`, libtorch's values, `[ CPUFloatType{2,3} ]` and the grad suffix. */
   override toString(): string {
     if (native.isDisposed(this.h)) return 'torch_tensor\n[ disposed ]';
-    let text = `torch_tensor\n${native.format(this.h).trimEnd()}`;
+    let text = `torch_tensor\n${formatted(this).trimEnd()}`;
     const gradFn = native.gradFn(this.h);
     if (gradFn !== null) text += `[ grad_fn = <${gradFn}> ]`;
     else if (native.requiresGrad(this.h)) text += '[ requires_grad = TRUE ]';
@@ -461,6 +462,20 @@ function resolvedData(self: Tensor): ArrayBuffer {
   try {
     return native.data(resolved.h);
   } finally {
+    resolved.dispose();
+  }
+}
+
+// libtorch's printer shows only a complex value's real part: a complex tensor prints as its
+// (re, im) pairs, view_as_real's layout, under its own type line.
+function formatted(self: Tensor): string {
+  if (!isComplexDtype(self.dtype)) return native.format(self.h);
+  const resolved = opResult(RESOLVE_CONJ, self.h);
+  const pairs = opResult(VIEW_AS_REAL, resolved.h);
+  try {
+    return native.format(pairs.h).replace(/\[ (\w*?)(Float|Double)Type\{([\d,]*?),?2\} \]\s*$/, '[ $1Complex$2Type{$3} ] (real, imaginary pairs)');
+  } finally {
+    pairs.dispose();
     resolved.dispose();
   }
 }
