@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   aten, nn_init_normal_, torch_bernoulli, torch_generator, torch_Generator, torch_get_rng_state, torch_manual_seed, torch_randn, torch_randperm,
-  torch_set_rng_state, torch_zeros, TorchError,
+  torch_set_rng_state, torch_zeros, TorchError, type Tensor,
 } from '../src/index.js';
 
 describe('torch_generator', () => {
@@ -46,9 +46,9 @@ describe('torch_generator', () => {
 
   it('goes to aten() as a Generator argument, by name or last in place', () => {
     const ours = torch_randn(3, { generator: torch_generator(4) }).to_array();
-    expect(aten('randn', 'generator')([3], { generator: torch_generator(4) }).to_array()).toEqual(ours);
+    expect((aten('randn', 'generator')([3], { generator: torch_generator(4) }) as Tensor).to_array()).toEqual(ours);
     const p = torch_zeros(6).add(0.5);
-    expect(aten('bernoulli')(p, torch_generator(8)).to_array()).toEqual(torch_bernoulli(p, { generator: torch_generator(8) }).to_array());
+    expect((aten('bernoulli')(p, torch_generator(8)) as Tensor).to_array()).toEqual(torch_bernoulli(p, { generator: torch_generator(8) }).to_array());
     expect(() => aten('bernoulli')(p, { generator: 'g' })).toThrow(/torch_generator/);
   });
 
