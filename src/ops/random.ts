@@ -4,7 +4,8 @@
 // (`torch_get_rng_state` / `torch_set_rng_state`). A generator seeded as in Python gives
 // Python's numbers.
 import { native, type GeneratorId } from '../core/native.js';
-import { fail, failRange } from '../core/validate.js';
+import { checkInteger, fail, failRange, namedArguments, optionKeys } from '../core/validate.js';
+import { atenOp } from './aten.js';
 import { checkTensor, tensorFrom, type Tensor } from './tensor.js';
 
 const MAX_SEED = 2n ** 64n;
@@ -113,4 +114,29 @@ export function torch_get_rng_state(): Tensor {
 /** Restores the default CPU generator's state from `torch_get_rng_state()`. @example torch_set_rng_state(state) */
 export function torch_set_rng_state(state: Tensor): void {
   native.generatorSetState(native.defaultGenerator(), checkState(state, 'state').h);
+}
+
+const RANDOM_ = { all: atenOp('random_'), to: atenOp('random_', 'to'), from: atenOp('random_', 'from') };
+const RANDOM_KEYS = optionKeys<{ from?: number; to?: number; generator?: torch_Generator | null }>({ from: true, to: true, generator: true });
+
+/**
+ * Fills `self` with integers drawn uniformly from [from, to) (PyTorch's `random_`): `(to)`
+ * alone draws from [0, to); no bound, from [0, 2^mantissa] for floats or the dtype's range;
+ * `generator` draws from a torch_generator(). Returns `self`.
+ *
+ * @example torch_empty(3).random_(10); x.random_({ from: -5, to: 5, generator: g })
+ */
+export function torch_random_(self: Tensor, from?: number | { from?: number; to?: number; generator?: torch_Generator | null }, to?: number, generator: torch_Generator | null = null): Tensor {
+  checkTensor(self, 'self');
+  const named = namedArguments(from, RANDOM_KEYS, 'random_');
+  if (named !== null) ({ from, to, generator = null } = named);
+  const drawFrom = generatorOf(generator);
+  if (from === undefined && to === undefined) RANDOM_.all.callInPlace(self.h, drawFrom);
+  else if (to === undefined) RANDOM_.to.callInPlace(self.h, checkInteger(from, 'to'), drawFrom);
+  else {
+    const low = from === undefined ? 0 : checkInteger(from, 'from');
+    if (checkInteger(to, 'to') <= low) failRange(`to > from (${low})`, 'to', to);
+    RANDOM_.from.callInPlace(self.h, low, to, drawFrom);
+  }
+  return self;
 }

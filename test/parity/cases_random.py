@@ -76,3 +76,25 @@ def rng_state_default():
     torch.set_rng_state(state)
     b = torch.randn(4)
     return {"state": state, "a": a, "b": b}
+
+
+@case("generator.random_")
+def generator_random_():
+    g = torch.Generator().manual_seed(9)
+    torch.manual_seed(2)
+    return {"to": torch.empty(6).random_(10, generator=g), "from_to": torch.empty(5, dtype=torch.int64).random_(-5, 5, generator=g),
+            "all": torch.empty(4, dtype=torch.int32).random_(generator=g), "default": torch.empty(3).random_(100)}
+
+
+@case("generator.dataloader")
+def generator_dataloader():
+    from torch.utils.data import DataLoader, TensorDataset
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(5)
+    loader = DataLoader(TensorDataset(torch.arange(10)), batch_size=3, shuffle=True, generator=g)
+    epochs = [torch.cat([batch for (batch,) in loader]) for _ in range(2)]
+    exact = DataLoader(TensorDataset(torch.arange(9)), batch_size=3, shuffle=True, generator=g)
+    dropped = DataLoader(TensorDataset(torch.arange(8)), batch_size=3, shuffle=True, drop_last=True, generator=g)
+    epochs += [torch.cat([batch for (batch,) in exact]), torch.cat([batch for (batch,) in dropped]), torch.cat([batch for (batch,) in exact])]
+    # The default generator was not drawn from.
+    return {**{f"epoch{i}": epoch for i, epoch in enumerate(epochs)}, "default_after": torch.randn(2)}

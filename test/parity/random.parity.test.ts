@@ -2,7 +2,7 @@
 // `generator` to every function that takes one, and the default generator's state. Each
 // case's Python twin is the @case of the same name in cases_random.py.
 import {
-  nn_init_kaiming_normal_, nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_, nn_init_xavier_normal_, nn_init_xavier_uniform_,
+  dataloader, tensor_dataset, torch_arange, torch_cat, type Tensor, nn_init_kaiming_normal_, nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_, nn_init_xavier_normal_, nn_init_xavier_uniform_,
   torch_bernoulli, torch_empty, torch_full, torch_generator, torch_get_rng_state, torch_manual_seed, torch_multinomial, torch_rand, torch_randint,
   torch_randn, torch_randperm, torch_set_rng_state, torch_tensor, torch_zeros,
 } from '../../src/index.js';
@@ -62,6 +62,24 @@ const cases: ParityCase[] = [
     const a = torch_randn(4);
     torch_set_rng_state(state);
     return { state, a, b: torch_randn(4) };
+  } },
+  { name: 'generator.random_', run: () => {
+    const g = torch_generator(9);
+    torch_manual_seed(2);
+    return {
+      to: torch_empty(6).random_(10, undefined, g), from_to: torch_empty([5], { dtype: 'int64' }).random_({ from: -5, to: 5, generator: g }),
+      all: torch_empty([4], { dtype: 'int32' }).random_({ generator: g }), default: torch_empty(3).random_(100),
+    };
+  } },
+  { name: 'generator.dataloader', run: () => {
+    torch_manual_seed(0);
+    const g = torch_generator(5);
+    const loader = dataloader(tensor_dataset(torch_arange(0, 10)), { batch_size: 3, shuffle: true, generator: g });
+    const epoch = (from = loader): Tensor => torch_cat([...from].map((batch) => (batch as Tensor[])[0]!));
+    // Sizes that batch_size divides, and drop_last: where Python's sampler draws its last randperm.
+    const exact = dataloader(tensor_dataset(torch_arange(0, 9)), { batch_size: 3, shuffle: true, generator: g });
+    const dropped = dataloader(tensor_dataset(torch_arange(0, 8)), { batch_size: 3, shuffle: true, drop_last: true, generator: g });
+    return { epoch0: epoch(), epoch1: epoch(), epoch2: epoch(exact), epoch3: epoch(dropped), epoch4: epoch(exact), default_after: torch_randn(2) };
   } },
 ];
 

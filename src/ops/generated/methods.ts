@@ -4,6 +4,7 @@ import type { Tensor } from '../tensor.js';
 import { torch_abs, torch_acos, torch_angle, torch_asin, torch_atan, torch_atan2, torch_bmm, torch_ceil, torch_clone, torch_conj, torch_conj_physical, torch_contiguous, torch_cos, torch_cosh, torch_detach, torch_dot, torch_eq, torch_erf, torch_exp, torch_expand_as, torch_expm1, torch_floor, torch_ge, torch_gt, torch_index_select, torch_is_complex, torch_is_conj, torch_isfinite, torch_isnan, torch_le, torch_log, torch_log10, torch_log1p, torch_log2, torch_log_softmax, torch_logical_not, torch_lt, torch_masked_select, torch_maximum, torch_minimum, torch_mm, torch_mv, torch_ne, torch_neg, torch_outer, torch_pow, torch_reciprocal, torch_relu, torch_resolve_conj, torch_round, torch_rsqrt, torch_sigmoid, torch_sign, torch_sin, torch_sinh, torch_softmax, torch_sqrt, torch_square, torch_t, torch_t_, torch_take, torch_tan, torch_tanh, torch_transpose, torch_trunc, torch_type_as, torch_unsqueeze } from './ops.js';
 import { torch_register_hook } from '../autograd.js';
 import { torch_new_full } from '../factory.js';
+import { torch_random_ } from '../random.js';
 import { torch_add_, torch_clamp_, torch_copy_, torch_div_, torch_fill_, torch_mul_, torch_normal_, torch_pow_, torch_sub_, torch_uniform_, torch_zero_ } from '../inplace.js';
 import { torch_addmm, torch_all, torch_any, torch_bernoulli, torch_cumprod, torch_cumsum, torch_element_size, torch_floor_divide, torch_is_contiguous, torch_is_floating_point, torch_lerp, torch_logical_xor, torch_logsumexp, torch_multinomial, torch_prod, torch_remainder, torch_repeat, torch_repeat_interleave, torch_std, torch_stride, torch_unbind, torch_unflatten, torch_var } from '../math.js';
 import { type DimOptions, torch_argmax, torch_argmin, torch_max, torch_mean, torch_min, torch_norm, torch_sum } from '../reduction.js';
@@ -75,6 +76,11 @@ export abstract class TensorMethods {
    * @example x.new_full([2, 2], 7)
    */
   new_full(this: Tensor, ...args: MethodArgs<typeof torch_new_full>): ReturnType<typeof torch_new_full> { return torch_new_full(this, ...args); }
+  /**
+   * Fills with integers drawn uniformly from [from, to) (`(to)`: [0, to)), from `generator` when given.
+   * @example x.random_(0, 10)
+   */
+  random_(this: Tensor, ...args: MethodArgs<typeof torch_random_>): ReturnType<typeof torch_random_> { return torch_random_(this, ...args); }
   /** Transposes a matrix (≤ 2 dimensions) in place. @example w.t_() */
   t_(): Tensor { return torch_t_(this as unknown as Tensor); }
   /** `this += alpha * other`; returns this tensor. @example w.add_(delta) */
