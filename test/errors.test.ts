@@ -229,7 +229,7 @@ describe('negative and absurd sizes throw instead of crashing', () => {
 
 describe('devices', () => {
   throwsEach([
-    ['an unknown device name', () => torch_zeros(2, { device: 'tpu' }), TypeError, 'Expected a device such as "cpu", "cuda" or "cuda:0" for device but received "tpu"'],
+    ['an unknown device name', () => torch_zeros(2, { device: 'tpu' }), TypeError, 'Expected a device such as "cpu", "cuda", "cuda:0" or a torch_device() for device but received "tpu"'],
     ['a malformed device index', () => torch_zeros(2, { device: 'cuda:x' }), TypeError, /for device but received "cuda:x"/],
     ['an empty device', () => torch_ones(2).to({ device: '' }), TypeError, /for device but received ""/],
     ['a device that is not a string', () => torch_tensor([1], { device: 0 as unknown as string }), TypeError, /for device but received 0/],
