@@ -1,6 +1,8 @@
 // Argument checks for the public API, with one message formula:
 // "Expected <what> for <name> but received <value>". The native layer trusts its input.
-import { torch_Device } from './device.js';
+import { torch_Device, type DeviceLike } from './device.js';
+
+export type { DeviceLike };
 
 /** Largest number of elements a shape may describe; beyond it no allocation can succeed. */
 const MAX_ELEMENTS = 2 ** 53;

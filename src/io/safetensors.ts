@@ -3,7 +3,6 @@
 // range, then the raw little-endian row-major bytes. Reading checks every one of those facts
 // before it makes a single tensor, so a bad file is an error that names the key, never a
 // crash or a partial state dict.
-import { type DeviceLike } from '../core/device.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { writeFileAtomic } from './atomic.js';
@@ -12,7 +11,7 @@ import type { DType } from '../core/dtype.js';
 import { TorchError } from '../core/errors.js';
 import { checkPath, fileError } from './filesystem.js';
 import { Tensor } from '../ops/tensor.js';
-import { checkDevice, checkOptions, describe, fail, optionKeys } from '../core/validate.js';
+import { checkDevice, checkOptions, describe, fail, optionKeys, type DeviceLike } from '../core/validate.js';
 
 /** A malformed safetensors file or buffer, or a state dict that cannot be written as one. */
 export class SafetensorsError extends TorchError {
@@ -165,8 +164,7 @@ function typedView(bytes: Uint8Array, fileDtype: string): ArrayBufferView {
   const { buffer, byteOffset, byteLength } = source;
   switch (fileDtype) {
     case 'F64': return new Float64Array(buffer, byteOffset, byteLength / 8);
-    case 'F32': return new Float32Array(buffer, byteOffset, byteLength / 4);
-    case 'C64': return new Float32Array(buffer, byteOffset, byteLength / 4); // (re, im) pairs
+    case 'F32': case 'C64': return new Float32Array(buffer, byteOffset, byteLength / 4); // C64: (re, im) pairs
     case 'I64': return new BigInt64Array(buffer, byteOffset, byteLength / 8);
     case 'I32': return new Int32Array(buffer, byteOffset, byteLength / 4);
     case 'I16': return new Int16Array(buffer, byteOffset, byteLength / 2);
@@ -332,9 +330,7 @@ function plan(tensors: unknown, metadata: unknown): Plan {
   const entries = stateDictEntries(tensors, 'tensors');
   const metadataEntries = checkMetadata(metadata);
   const described = entries.map(([name, tensor]) => {
-    const fileDtype = FILE_DTYPE_OF.get(tensor.dtype);
-    // The format has C64 but no 128-bit complex type.
-    if (fileDtype === undefined) fail(`a tensor of a dtype safetensors holds (not ${tensor.dtype}; torch_save keeps it)`, `tensors[${quote(name)}]`, tensor);
+    const fileDtype = FILE_DTYPE_OF.get(tensor.dtype) ?? fail(`a dtype safetensors holds (not ${tensor.dtype}; torch_save keeps it)`, `tensors[${quote(name)}]`, tensor);
     const info = FILE_DTYPES[fileDtype]!;
     return { name, tensor, fileDtype, rank: info.rank, shape: tensor.shape, bytes: tensor.numel() * info.bytes, key: Buffer.from(name) };
   });
