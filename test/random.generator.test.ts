@@ -2,7 +2,7 @@
 // Their numbers against Python's: test/parity/random.parity.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  aten, nn_init_normal_, torch_bernoulli, torch_generator, torch_Generator, torch_get_rng_state, torch_manual_seed, torch_randn, torch_randperm,
+  aten, dataloader, nn_init_normal_, tensor_dataset, torch_arange, torch_complex, torch_memory_stats, torch_ones, torch_bernoulli, torch_generator, torch_Generator, torch_get_rng_state, torch_manual_seed, torch_randn, torch_randperm,
   torch_set_rng_state, torch_zeros, TorchError, type Tensor,
 } from '../src/index.js';
 
@@ -50,6 +50,28 @@ describe('torch_generator', () => {
     const p = torch_zeros(6).add(0.5);
     expect((aten('bernoulli')(p, torch_generator(8)) as Tensor).to_array()).toEqual(torch_bernoulli(p, { generator: torch_generator(8) }).to_array());
     expect(() => aten('bernoulli')(p, { generator: 'g' })).toThrow(/torch_generator/);
+  });
+
+  it('leaves no tensor behind: states, a shuffled epoch with a generator, complex values read and printed', () => {
+    const g = torch_generator(1);
+    const loader = dataloader(tensor_dataset(torch_arange(0, 10)), { batch_size: 4, shuffle: true, generator: g });
+    const z = torch_complex(torch_ones(3), torch_zeros(3)).conj();
+    const plain = dataloader(tensor_dataset(torch_arange(0, 10)), { batch_size: 4 });
+    const epoch = (from: typeof loader): number => {
+      const start = torch_memory_stats().tensors;
+      for (const batch of from) for (const tensor of batch as Tensor[]) tensor.dispose();
+      return torch_memory_stats().tensors - start;
+    };
+    // The generator's draws hold nothing more than an unshuffled epoch does.
+    expect(epoch(loader)).toBe(epoch(plain));
+    const before = torch_memory_stats().tensors;
+    const state = g.get_state();
+    g.set_state(state);
+    state.dispose();
+    z.to_array();
+    z.to_typed_array();
+    String(z);
+    expect(torch_memory_stats().tensors - before).toBe(0);
   });
 
   it('refuses bad seeds, states and generators by name', () => {
