@@ -2,7 +2,7 @@
 // Their numbers against Python's: test/parity/random.parity.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  aten, dataloader, nn_init_normal_, tensor_dataset, torch_arange, torch_complex, torch_memory_stats, torch_ones, torch_bernoulli, torch_generator, torch_Generator, torch_get_rng_state, torch_manual_seed, torch_randn, torch_randperm,
+  aten, dataloader, nn_init_normal_, tensor_dataset, torch_arange, torch_complex, torch_memory_stats, torch_normal, torch_ones, torch_bernoulli, torch_generator, torch_Generator, torch_get_rng_state, torch_manual_seed, torch_randn, torch_randperm,
   torch_set_rng_state, torch_zeros, TorchError, type Tensor,
 } from '../src/index.js';
 
@@ -87,5 +87,10 @@ describe('torch_generator', () => {
     expect(() => torch_bernoulli(torch_zeros(2), { p: 0.5, generator: 1 as never })).toThrow(TypeError);
     expect(() => nn_init_normal_(torch_zeros(2), 0, 1, 'g' as never)).toThrow(TypeError);
     expect(() => torch_zeros(2, { generator: g } as never)).toThrow(/generator/);
+    expect(() => torch_normal(0, 1)).toThrow(/size/);
+    expect(() => torch_normal(0, -1, [2])).toThrow(RangeError);
+    expect(() => torch_normal(torch_zeros(2), 1, [2])).toThrow(/no size/);
+    expect(() => torch_normal(torch_zeros(2), 1, undefined, { dtype: 'float64' })).toThrow(TypeError);
+    expect(() => torch_zeros(2).random_(5, 5)).toThrow(RangeError);
   });
 });

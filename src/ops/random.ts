@@ -4,7 +4,11 @@
 // (`torch_get_rng_state` / `torch_set_rng_state`). A generator seeded as in Python gives
 // Python's numbers.
 import { native, type GeneratorId } from '../core/native.js';
-import { checkInteger, fail, failRange, namedArguments, optionKeys } from '../core/validate.js';
+import { currentDefaultDevice, type DeviceLike } from '../core/device.js';
+import { dtypeCode, type DTypeLike } from '../core/dtype.js';
+import {
+  checkDevice, checkFinite, checkInteger, checkOptions, fail, failRange, namedArguments, optionKeys, shapeFrom,
+} from '../core/validate.js';
 import { atenOp } from './aten.js';
 import { checkTensor, tensorFrom, type Tensor } from './tensor.js';
 
@@ -139,4 +143,38 @@ export function torch_random_(self: Tensor, from?: number | { from?: number; to?
     RANDOM_.from.callInPlace(self.h, low, to, drawFrom);
   }
   return self;
+}
+
+const NORMAL = {
+  tensors: atenOp('normal', 'Tensor_Tensor'), tensorMean: atenOp('normal', 'Tensor_float'),
+  tensorStd: atenOp('normal', 'float_Tensor'), numbers: atenOp('normal', 'float_float'),
+};
+/** Options of `torch_normal`: the generator, and for two numbers, the dtype and device of the result. */
+export interface NormalOptions {
+  generator?: torch_Generator | null;
+  dtype?: DTypeLike;
+  device?: DeviceLike;
+}
+const NORMAL_KEYS = optionKeys<NormalOptions>({ generator: true, dtype: true, device: true });
+
+/**
+ * Samples of N(mean, std²), as R torch's `torch_normal(mean, std, size, generator)`: `mean`
+ * and `std` are numbers or tensors (elementwise, broadcast); two numbers need `size`.
+ *
+ * @example torch_normal(0, 1, [2, 3]); torch_normal(means, 0.5, undefined, { generator: g })
+ */
+export function torch_normal(mean: number | Tensor, std: number | Tensor = 1, size?: number | number[], options?: NormalOptions): Tensor {
+  const { generator, dtype, device } = checkOptions(options, NORMAL_KEYS, 'torch_normal');
+  const drawFrom = generatorOf(generator);
+  if (typeof mean === 'number' && typeof std === 'number') {
+    if (size === undefined) fail('a size when mean and std are both numbers', 'size', size);
+    if (checkFinite(std, 'std') < 0) failRange('a non-negative std', 'std', std);
+    return NORMAL.numbers.call(checkFinite(mean, 'mean'), std, shapeFrom([size], 'size'), drawFrom,
+      dtype === undefined ? null : dtypeCode(dtype), null, device === undefined ? currentDefaultDevice() : checkDevice(device), null);
+  }
+  if (size !== undefined) fail('no size when mean or std is a tensor (its shape is the result\'s)', 'size', size);
+  if (dtype !== undefined || device !== undefined) fail('no dtype or device when mean or std is a tensor', 'torch_normal options', options);
+  if (typeof mean === 'number') return NORMAL.tensorStd.call(checkFinite(mean, 'mean'), checkTensor(std, 'std'), drawFrom);
+  if (typeof std === 'number') return NORMAL.tensorMean.call(checkTensor(mean, 'mean'), checkFinite(std, 'std'), drawFrom);
+  return NORMAL.tensors.call(checkTensor(mean, 'mean'), checkTensor(std, 'std'), drawFrom);
 }

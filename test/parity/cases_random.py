@@ -98,3 +98,16 @@ def generator_dataloader():
     epochs += [torch.cat([batch for (batch,) in exact]), torch.cat([batch for (batch,) in dropped]), torch.cat([batch for (batch,) in exact])]
     # The default generator was not drawn from.
     return {**{f"epoch{i}": epoch for i, epoch in enumerate(epochs)}, "default_after": torch.randn(2)}
+
+
+@case("generator.normal")
+def generator_normal():
+    g = torch.Generator().manual_seed(13)
+    means = torch.arange(4.0)
+    stds = torch.tensor([0.5, 1.0, 2.0, 0.1])
+    torch.manual_seed(6)
+    return {
+        "numbers": torch.normal(2.0, 3.0, (2, 5), generator=g), "tensors": torch.normal(means, stds, generator=g),
+        "tensor_mean": torch.normal(means, 0.5, generator=g), "tensor_std": torch.normal(1.0, stds, generator=g),
+        "double": torch.normal(0.0, 1.0, (3,), dtype=torch.float64, generator=g), "default": torch.normal(0.0, 1.0, (17,)),
+    }

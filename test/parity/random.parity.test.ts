@@ -3,7 +3,7 @@
 // case's Python twin is the @case of the same name in cases_random.py.
 import {
   dataloader, tensor_dataset, torch_arange, torch_cat, type Tensor, nn_init_kaiming_normal_, nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_, nn_init_xavier_normal_, nn_init_xavier_uniform_,
-  torch_bernoulli, torch_empty, torch_full, torch_generator, torch_get_rng_state, torch_manual_seed, torch_multinomial, torch_rand, torch_randint,
+  torch_bernoulli, torch_empty, torch_normal, torch_full, torch_generator, torch_get_rng_state, torch_manual_seed, torch_multinomial, torch_rand, torch_randint,
   torch_randn, torch_randperm, torch_set_rng_state, torch_tensor, torch_zeros,
 } from '../../src/index.js';
 import { parity_suite, type ParityCase } from './harness.js';
@@ -80,6 +80,17 @@ const cases: ParityCase[] = [
     const exact = dataloader(tensor_dataset(torch_arange(0, 9)), { batch_size: 3, shuffle: true, generator: g });
     const dropped = dataloader(tensor_dataset(torch_arange(0, 8)), { batch_size: 3, shuffle: true, drop_last: true, generator: g });
     return { epoch0: epoch(), epoch1: epoch(), epoch2: epoch(exact), epoch3: epoch(dropped), epoch4: epoch(exact), default_after: torch_randn(2) };
+  } },
+  { name: 'generator.normal', run: () => {
+    const g = torch_generator(13);
+    const means = torch_arange(0, 4, 1, { dtype: 'float32' });
+    const stds = torch_tensor([0.5, 1, 2, 0.1]);
+    torch_manual_seed(6);
+    return {
+      numbers: torch_normal(2, 3, [2, 5], { generator: g }), tensors: torch_normal(means, stds, undefined, { generator: g }),
+      tensor_mean: torch_normal(means, 0.5, undefined, { generator: g }), tensor_std: torch_normal(1, stds, undefined, { generator: g }),
+      double: torch_normal(0, 1, [3], { dtype: 'float64', generator: g }), default: torch_normal(0, 1, 17),
+    };
   } },
 ];
 
