@@ -1,10 +1,13 @@
 // Devices as R torch has them: torch_device() objects, accepted wherever a device string is,
 // with_device() as the default device of the tensors made inside it; and the tensor
 // methods of the same issue, new_full and t_. No GPU here: CUDA must be refused in words.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
-  nn_linear, torch_arange, torch_device, torch_Device, torch_full, torch_ones, torch_randn, torch_tensor, torch_zeros, TorchError, with_device,
+  nn_linear, torch_load, torch_load_safetensors, torch_save, torch_save_safetensors, type Tensor, torch_arange, torch_device, torch_Device, torch_full, torch_ones, torch_randn, torch_tensor, torch_zeros, TorchError, with_device,
 } from '../src/index.js';
 
 describe('torch_device', () => {
@@ -52,6 +55,18 @@ describe('with_device', () => {
     expect(with_device(() => with_device(() => torch_zeros(1).device, 'cpu'), 'meta')).toBe('cpu');
     expect(() => with_device(() => { throw new Error('inside'); }, 'meta')).toThrow('inside');
     expect(torch_zeros(1).device).toBe('cpu');
+  });
+
+  it('leaves files loading onto the CPU, as torch.load and safetensors\' load_file do', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'torchlora-device-'));
+    try {
+      torch_save(torch_ones(2), join(folder, 'x.pt'));
+      torch_save_safetensors({ x: torch_ones(2) }, join(folder, 'x.safetensors'));
+      const loaded = with_device(() => [torch_load(join(folder, 'x.pt')) as Tensor, torch_load_safetensors(join(folder, 'x.safetensors')).tensors.x!], 'meta');
+      expect(loaded.map((tensor) => [tensor.device, tensor.to_array()])).toEqual([['cpu', [1, 1]], ['cpu', [1, 1]]]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('makes nothing on a CUDA device that is not there', () => {

@@ -232,7 +232,7 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
    */
   [Symbol.iterator](): Iterator<B> {
     if (this.generator === null) native.randomSeed();
-    else torch_empty([], { dtype: 'int64' }).random_({ generator: this.generator }).dispose();
+    else torch_empty([], { dtype: 'int64', device: 'cpu' }).random_({ generator: this.generator }).dispose();
     return this.batches();
   }
 

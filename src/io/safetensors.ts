@@ -180,7 +180,7 @@ function makeTensors(entries: Entry[], bytesOf: (entry: Entry) => Uint8Array, de
   try {
     for (const entry of entries) {
       const data = typedView(bytesOf(entry), entry.fileDtype) as Parameters<typeof torch_tensor>[0];
-      made.push([entry.name, torch_tensor(data, { shape: entry.shape, dtype: FILE_DTYPES[entry.fileDtype]!.dtype, device })]);
+      made.push([entry.name, torch_tensor(data, { shape: entry.shape, dtype: FILE_DTYPES[entry.fileDtype]!.dtype, device: device ?? 'cpu' })]);
     }
   } catch (error) {
     for (const [, tensor] of made) tensor.dispose();
