@@ -6,7 +6,10 @@
 //    (load_state_dict assign: shared), and 4 holding copies, for contrast.
 // 3. Load test: autocannon against examples/service.ts on 127.0.0.1, POST /predict, with no
 //    job and while a job trains: latency p50 / p99 and requests/s.
-// BENCH_PARTS=loop,rss,load picks parts; BENCH_STEPS, BENCH_SECONDS size them.
+// 4. Big predictions: other clients' latency (autocannon, 4 connections, an 8-row POST /predict)
+//    while two clients loop on 4,096-row predictions, with --predict-chunk-rows 256 (one batch
+//    per turn of the event loop) and with chunks too big to split (the whole request at once).
+// BENCH_PARTS=loop,rss,load,big picks parts; BENCH_STEPS, BENCH_SECONDS size them.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +26,7 @@ import { big_base } from './service/hold-job.js';
 import { lora_phase, type LoraPhaseInput } from './service/lora-job.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const parts = (process.env.BENCH_PARTS ?? 'loop,rss,load').split(',');
+const parts = (process.env.BENCH_PARTS ?? 'loop,rss,load,big').split(',');
 const steps = Number(process.env.BENCH_STEPS ?? 600);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const ms = (ns: number): string => (ns / 1e6).toFixed(2);
@@ -32,6 +35,7 @@ const loopCases: ChartCase[] = [];
 const delayCases: ChartCase[] = [];
 const rssCases: ChartCase[] = [];
 const loadCases: ChartCase[] = [];
+const bigCases: ChartCase[] = [];
 
 function rssMb(): number {
   const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
@@ -110,15 +114,26 @@ function cannon(url: string, body: string): Promise<Latency> {
   });
 }
 
-async function loadTest(): Promise<void> {
+// examples/service.ts on a free port of a fresh data folder, with `flags`.
+async function withService(flags: string[], body: (url: string) => Promise<void>): Promise<void> {
   const data = mkdtempSync(join(tmpdir(), 'torchlora-bench-service-'));
-  const child = spawn(process.execPath, [join(here, '..', 'examples', 'service.js'), '--port', '0', '--data', data], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(here, '..', 'examples', 'service.js'), '--port', '0', '--data', data, ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => { out += chunk; const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]!); });
       child.on('exit', (code) => reject(new Error(`service exited with ${code}`)));
     });
+    await body(url);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+async function loadTest(): Promise<void> {
+  await withService([], async (url) => {
     const post = async (path: string, body: unknown): Promise<any> => (await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
     const rows = (n: number, seed: number): number[][] => Array.from({ length: n }, (_, i) => Array.from({ length: 32 }, (_, j) => Math.sin(seed + i * 32 + j)));
     const get = async (path: string): Promise<any> => (await fetch(url + path)).json();
@@ -138,16 +153,44 @@ async function loadTest(): Promise<void> {
       loadCases.push({ label: name, values: { p50: r.p50, p99: r.p99 } });
     }
     console.log(`  p99 during training / idle: ${(busy.p99 / idle.p99).toFixed(2)}x; the job meanwhile ran ${progress?.steps_per_second?.toFixed(0) ?? '?'} steps/s`);
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    rmSync(data, { recursive: true, force: true });
+  });
+}
+
+async function bigPredictions(): Promise<void> {
+  const rows = (n: number, seed: number): string => JSON.stringify({ inputs: Array.from({ length: n }, (_, i) => Array.from({ length: 32 }, (_, j) => Math.sin(seed + i * 32 + j))) });
+  const small = rows(8, 2);
+  const big = rows(4096, 3);
+  console.log(`4. Other clients (autocannon, 4 connections x ${seconds} s, 8-row POST /predict) while 2 clients loop on 4,096-row predictions:`);
+  for (const [label, chunk] of [['chunks of 256 rows', '256'], ['whole requests', '4096']] as const) {
+    await withService(['--predict-chunk-rows', chunk], async (url) => {
+      const idle = await cannon(url, small);
+      let running = true;
+      let answered = 0;
+      const loop = async (): Promise<void> => {
+        while (running) {
+          const response = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+          await response.arrayBuffer();
+          answered += 1;
+        }
+      };
+      await fetch(`${url}/stats`); // resets the service's event-loop delay histogram
+      const loops = [loop(), loop()];
+      const busy = await cannon(url, small);
+      running = false;
+      await Promise.all(loops);
+      const delay = ((await (await fetch(`${url}/stats`)).json()) as { event_loop_delay_ms: { p99: number; max: number } }).event_loop_delay_ms;
+      console.log(`  ${label.padEnd(18)} idle p50 ${idle.p50.toFixed(2)} ms, p99 ${idle.p99.toFixed(2)} ms; with big predictions p50 ${busy.p50.toFixed(2)} ms, `
+        + `p99 ${busy.p99.toFixed(2)} ms (${busy.rps.toFixed(0)} requests/s; ${answered} big predictions answered; errors ${busy.errors}, non-2xx ${busy.non2xx}); `
+        + `the service's event-loop delay p99 ${delay.p99.toFixed(1)} ms, max ${delay.max.toFixed(1)} ms`);
+      bigCases.push({ label: `${label}, idle`, values: { p50: idle.p50, p99: idle.p99 } }, { label: `${label}, big predictions`, values: { p50: busy.p50, p99: busy.p99 } });
+    });
   }
 }
 
 if (parts.includes('loop')) await eventLoop();
 if (parts.includes('rss')) await sharedBase();
 if (parts.includes('load')) await loadTest();
+if (parts.includes('big')) await bigPredictions();
 
 const note = 'examples/service.ts and bench/service/*.ts; Node has no PyTorch counterpart to run beside';
 if (loopCases.length > 0) {
@@ -155,4 +198,5 @@ if (loopCases.length > 0) {
   writeChart({ name: 'service-delay', title: 'Main thread event-loop delay while the job trains', unit: 'ms', series: ['during the job'], cases: delayCases, note });
 }
 if (rssCases.length > 0) writeChart({ name: 'service-rss', title: 'RSS with a 512 MB base held by worker jobs', unit: 'MB', series: ['RSS'], cases: rssCases, note: 'shared: load_state_dict with assign: shared; copies: each job its own' });
+if (bigCases.length > 0) writeChart({ name: 'service-big', title: `8-row POST /predict while 2 clients loop on 4,096-row predictions (autocannon, 4 connections, ${seconds} s)`, unit: 'ms latency', series: ['p50', 'p99'], cases: bigCases, note, ratio: false });
 if (loadCases.length > 0) writeChart({ name: 'service-load', title: `POST /predict under autocannon (4 connections, ${seconds} s)`, unit: 'ms latency', series: ['p50', 'p99'], cases: loadCases, note, ratio: false });

@@ -173,8 +173,10 @@ function schemaOp(entry, fn, hasMethod) {
   const selfParam = `${self.name}: ${tsType(self)}`;
   const named = rest.length > 0;
   const keysName = `${constant}_NAMES`;
+  // The options object takes only the keyword-only arguments; the named form takes them all.
+  const optionsName = named ? `${constant}_OPTIONS` : keysName;
   if (named) constants.push(`const ${keysName} = new Set([${[...rest, ...keyword].map((arg) => `'${arg.name}'`).join(', ')}]);`);
-  else if (keyword.length) constants.push(`const ${keysName} = new Set([${keyword.map((arg) => `'${arg.name}'`).join(', ')}]);`);
+  if (keyword.length) constants.push(`const ${optionsName} = new Set([${keyword.map((arg) => `'${arg.name}'`).join(', ')}]);`);
   const restNames = rest.map((arg) => arg.name);
 
   // R's named form (all after self in one object), then the keyword-only options object.
@@ -184,12 +186,12 @@ function schemaOp(entry, fn, hasMethod) {
     if (keyword.length) {
       body.push(`  let kw: Record<string, unknown>;`);
       body.push(`  if (named !== null) { ({ ${restNames.join(', ')} } = named); kw = named; }`);
-      body.push(`  else kw = checkOptions(options as object | undefined, ${keysName}, '${fn}');`);
+      body.push(`  else kw = checkOptions(options as Record<string, unknown> | undefined, ${optionsName}, '${fn}');`);
     } else {
       body.push(`  if (named !== null) ({ ${restNames.join(', ')} } = named);`);
     }
   } else if (keyword.length) {
-    body.push(`  const kw: Record<string, unknown> = checkOptions(options as object | undefined, ${keysName}, '${fn}');`);
+    body.push(`  const kw: Record<string, unknown> = checkOptions(options as Record<string, unknown> | undefined, ${keysName}, '${fn}');`);
   }
   const callArgs = parsed.args.map((arg) => (hidden(arg) ? 'undefined' : checkCall(arg, arg === self || !arg.keywordOnly ? arg.name : `kw.${arg.name}`)));
   while (callArgs[callArgs.length - 1] === 'undefined') callArgs.pop();
@@ -233,8 +235,11 @@ function generate(entries) {
     names.add(entry.name);
     const variants = entry.variants ?? 'function, method';
     const hasMethod = variants.includes('method');
-    const fn = `torch_${entry.name}`;
+    // R's name where it is not torch_<name> (linalg_inv).
+    const fn = entry.function ?? `torch_${entry.name}`;
     if (entry.impl) {
+      // A function-only impl entry makes nothing: its function is exported from its own file.
+      if (!hasMethod) continue;
       const list = implImports.get(entry.impl) ?? [];
       list.push(fn);
       // Types a signature names (other than Tensor) come from the impl's file.
@@ -269,7 +274,7 @@ function generatedFiles(entries, { functions, exported, methods, constants, impl
     `import { ${['checkOperand', 'checkTensor', 'idOrScalar'].filter((name) => name === 'checkTensor' || used([name]).length).join(', ')}, tensorFrom, type Tensor } from '../tensor.js';\n` +
     (checks.length ? `import { ${checks.join(', ')} } from '../checks.js';\n` : '') + '\n' +
     functionsBody;
-  const generatedMethods = entries.filter((entry) => !entry.impl && (entry.variants ?? 'function, method').includes('method')).map((entry) => `torch_${entry.name}`).sort();
+  const generatedMethods = entries.filter((entry) => !entry.impl && (entry.variants ?? 'function, method').includes('method')).map((entry) => entry.function ?? `torch_${entry.name}`).sort();
   const methodsBody = methods.join('');
   const methodsFile = header +
     (/\bDTypeLike\b/.test(methodsBody) ? `import type { DTypeLike } from '../../core/dtype.js';\n` : '') +

@@ -16,6 +16,8 @@ export {
 } from './ops/random.js';
 export { torch_Device, torch_device, with_device, type DeviceLike } from './core/device.js';
 export { torch_cfloat, torch_cfloat32, torch_cdouble, torch_cfloat64 } from './core/dtype.js';
+// Autograd's graph: grad_fn nodes and their next_functions.
+export { AutogradNode } from './ops/autograd_node.js';
 export { torch_scope, torch_keep } from './core/scope.js';
 export * from './core/memory.js';
 export * from './core/config.js';
@@ -39,6 +41,11 @@ export * from './nn/pooling_window.js';
 export * from './nn/pooling_adaptive.js';
 export * from './nn/recurrent.js';
 export * from './nn/functional.js';
+// Recurrent layers' variable-length sequences (nn_utils_rnn_*, PackedSequence).
+export {
+  PackedSequence, is_packed_sequence, nn_utils_rnn_pack_padded_sequence, nn_utils_rnn_pad_packed_sequence, nn_utils_rnn_pad_sequence,
+  nn_utils_rnn_pack_sequence, type PackPaddedSequenceOptions, type PadPackedSequenceOptions, type PadSequenceOptions, type PackSequenceOptions,
+} from './nn/packed_sequence.js';
 export {
   nn_init_calculate_gain, nn_init_kaiming_uniform_, nn_init_kaiming_normal_, nn_init_xavier_uniform_, nn_init_xavier_normal_,
   nn_init_uniform_, nn_init_normal_, nn_init_constant_, nn_init_zeros_, nn_init_ones_, type Nonlinearity, type KaimingOptions,
@@ -54,11 +61,20 @@ export * from './optim/schedulers/annealing.js';
 export * from './optim/schedulers/one_cycle.js';
 export * from './optim/schedulers/plateau.js';
 export * from './optim/schedulers/warmup.js';
+// optimizers over tensor ops and warm restarts (optimdata)
+export { TensorOptimizer, type TensorParamState } from './optim/tensor_optimizer.js';
+export * from './optim/adaptive.js';
+export { optim_lbfgs, LBFGS, type LBFGSOptions, type LBFGSState } from './optim/lbfgs.js';
+export * from './optim/schedulers/restarts.js';
 export { nn_utils_clip_grad_norm_, nn_utils_clip_grad_value_, type ClipGradNormOptions } from './nn/utils.js';
 export {
   dataset, tensor_dataset, dataloader, utils_data_default_collate, DataLoader,
   type Dataset, type TensorDataset, type DataLoaderOptions, type Sampler, type dataset_definition, type dataset_generator,
 } from './data/data.js';
+// iterable datasets and subsets (optimdata)
+export {
+  iterable_dataset, dataset_subset, type IterableDataset, type DatasetSubset, type iterable_dataset_definition, type iterable_dataset_generator,
+} from './data/iterable.js';
 export {
   dist_init_process_group, dist_is_initialized, dist_is_gloo_available, dist_is_nccl_available, dist_get_rank, dist_get_world_size,
   dist_get_backend, dist_destroy_process_group, type DistBackend, type InitProcessGroupOptions,
@@ -92,6 +108,9 @@ export { torch_clamp_ } from './ops/inplace.js';
 export { torch_permute, torch_reshape, torch_flatten, torch_squeeze } from './ops/shape.js';
 export * from './ops/generated/functions.js';
 export { aten } from './ops/aten.js';
+// Linear algebra and the rest of R torch's tensor ops (issue 24, part A).
+export * from './ops/linalg.js';
+export { torch_median, torch_quantile, type QuantileOptions } from './ops/statistics.js';
 export type { OpSchema, OpArgument } from './core/dispatch.js';
 export * from './nn/losses.js';
 export * from './nn/activations.js';
@@ -99,6 +118,14 @@ export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJob
 export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport } from './jobs/context.js';
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';
 export { lora_server, LoraServer, type LoraServerOptions, type RemoveAdapterOptions } from './lora/server.js';
+// Typed user code (issue 25): module definitions, values, batches and jobs.
+export type { nn_module_fields } from './nn/generator.js';
+export type { NodeBuffer } from './core/symbols.js';
+export type { ValueKind, ValueOf, Nested, NestedOf } from './ops/values.js';
+export type { Collated, LoaderBatch } from './data/data.js';
+export type { JobInput, JobResult, StartJobArguments, ModuleUrl, TrainingJobEvents, TrainingJobEmitter } from './jobs/job.js';
+// The service (issue 26): the adapter-name rule routes share with lora_server.
+export { lora_check_adapter_name } from './lora/server.js';
 
 // Hugging Face models, tokenizers and training.
 export * from './hf/training.js';
@@ -120,6 +147,7 @@ export {
   GPT2Model, GPT2LMHeadModel, gpt2_config, type GPT2Block, type GPT2Attention, type GPT2MLP,
   type GPT2Settings, type GPT2ForwardOptions, type GPT2LMHeadModelForwardOptions, type GPT2ModelOutput, type GPT2LMHeadModelOutput,
 } from './hf/gpt2.js';
+export { GPT2ForSequenceClassification, type GPT2ForSequenceClassificationOptions, type GPT2SequenceClassifierOutput } from './hf/gpt2_heads.js';
 export {
   BertModel, bert_config, type BertEmbeddings, type BertEncoder, type BertLayer, type BertAttention, type BertSelfAttention, type BertSelfOutput,
   type BertIntermediate, type BertOutput, type BertPooler, type BertSettings, type BertForwardOptions, type BertModelOutput, type BertModelOptions,
@@ -128,3 +156,6 @@ export {
   BertForSequenceClassification, BertForMaskedLM, type BertOnlyMLMHead, type BertLMPredictionHead, type BertPredictionHeadTransform,
   type BertHeadForwardOptions, type BertHeadOutput,
 } from './hf/bert_heads.js';
+export {
+  BertForTokenClassification, BertForQuestionAnswering, type BertQuestionAnsweringOptions, type BertQuestionAnsweringOutput,
+} from './hf/bert_token_heads.js';

@@ -78,6 +78,18 @@ describe('start_job', () => {
     expect(torch_equal(loaded, replay.lora_B.get('default').weight)).toBe(true);
   });
 
+  it('keeps only its latest `history` events for a loop that starts late', async () => {
+    const { input } = problem(12);
+    const job = start_job(LORA_JOB, { input, threads: 1, progress_interval_ms: 0, history: 4 });
+    await job.done;
+    const events: torch.JobEvent[] = [];
+    for await (const event of job) events.push(event);
+    // 12 progress events and the final report: the last four are steps 10, 11, 12 and 12.
+    expect(events.map((e) => e.step)).toEqual([10, 11, 12, 12]);
+    expect(() => start_job(LORA_JOB, { input, history: -1 })).toThrow(/for history/);
+    expect(() => start_job(LORA_JOB, { input, history: 1.5 })).toThrow(/for history/);
+  });
+
   it('cancel() stops the job at its next step, after a checkpoint; result rejects with JobCancelledError', async () => {
     const { input } = problem(1000);
     const dir = join(scratch, 'cancelled');

@@ -36,7 +36,7 @@ const cases: Case[] = [
   { where: 'lora_parameters', accepted: 'adapter', misspelt: { adapters: 'default' }, call: (o) => lora_parameters(withAdapter(), o as never) },
   {
     where: 'lora_apply',
-    accepted: `target_modules, adapter, rank_pattern, alpha_pattern, exclude_modules, layers_to_transform, layers_pattern, modules_to_save, ${LORA}`,
+    accepted: `target_modules, adapter, rank_pattern, alpha_pattern, exclude_modules, layers_to_transform, layers_pattern, modules_to_save, task_type, ${LORA}`,
     misspelt: { target_modules: ['q_proj'], lora_alfa: 16 },
     call: (o) => lora_apply(new TinyNet(), o as never),
   },

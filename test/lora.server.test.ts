@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  lora_adapters, lora_apply, lora_load, lora_parameters, lora_save, lora_server, nn_linear, nn_relu, nn_sequential, torch_cat,
+  lora_adapters, lora_apply, lora_check_adapter_name, lora_load, lora_parameters, lora_save, lora_server, nn_linear, nn_relu, nn_sequential, torch_cat,
   torch_manual_seed, torch_memory_stats, torch_randn, with_adapter, with_adapters_disabled, with_no_grad, type nn_Module, type Tensor,
 } from '../src/index.js';
 
@@ -134,14 +134,59 @@ describe('lora_server', () => {
     expect(() => lora_server(base(), { batch: 4 } as never)).toThrow(/batch/);
   });
 
+  it('runs a request bigger than max_batch_rows in slices, one per turn of the event loop, with the versions it pinned', async () => {
+    const model = base();
+    let forwards = 0;
+    const order: string[] = [];
+    model.register_forward_hook(() => { forwards += 1; order.push('forward'); });
+    const server = lora_server(model, { max_batch_rows: 2 });
+    server.load('a', A1);
+    const x = torch_randn(5, 6);
+    const big = server.predict(x, 'a');
+    const small = server.predict(x.index('0:1'), null);
+    expect(server.pending_rows()).toBe(6);
+    server.load('a', A2); // arrives after the request pinned A1: its later slices still use A1
+    // Other work runs between the batches: a callback queued again each turn lands between forwards.
+    let running = true;
+    const seen: number[] = [];
+    const tick = (): void => {
+      order.push('turn');
+      seen.push(server.pending_rows());
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const [y, z] = await Promise.all([big, small]);
+    running = false;
+    expect(forwards).toBe(3); // rows 0-1, 2-3, then row 4 with the small request
+    expect(order.join(' ')).toMatch(/forward( turn)+ forward( turn)+ forward/);
+    expect(seen.some((rows) => rows > 0 && rows < 6)).toBe(true);
+    close(y!, expected(x, [{ dir: A1 }, { dir: A1 }, { dir: A1 }, { dir: A1 }, { dir: A1 }]));
+    close(z!, expected(x.index('0:1'), [null]));
+    expect(server.pending_rows()).toBe(0);
+    expect(lora_adapters(model)).toEqual(['a__v2']);
+  });
+
+  it('lora_check_adapter_name is the rule load() applies', () => {
+    for (const name of ['task_a', '_x', 'B-2']) expect(lora_check_adapter_name(name)).toBe(name);
+    for (const name of ['123', '-x', 'train', 'eval', 'forward', 'constructor', '__proto__', 'toString', 'parameters', 'training', '', 'a b', 7]) {
+      expect(() => lora_check_adapter_name(name)).toThrow(TypeError);
+      expect(() => lora_server(base()).load(name as string, A1)).toThrow(TypeError);
+    }
+    expect(() => lora_check_adapter_name('train', 'adapter')).toThrow(/an adapter name .* for adapter but received "train"/);
+  });
+
   it('leaves no tensors behind once outputs are disposed', async () => {
     const server = lora_server(base());
     server.load('a', A1);
     const x = torch_randn(4, 6);
+    const sliced = lora_server(base(), { max_batch_rows: 3 }); // runs x in two slices
+    sliced.load('a', A1);
+    const wrong = torch_randn(2, 7);
     (await server.predict(x, 'a')).dispose(); // warm up (first-call allocations)
+    (await sliced.predict(x, 'a')).dispose();
     const baseline = torch_memory_stats().tensors;
     for (let i = 0; i < 20; i++) {
-      const outputs = await Promise.all([server.predict(x, 'a'), server.predict(x, null)]);
+      const outputs = await Promise.all([server.predict(x, 'a'), server.predict(x, null), sliced.predict(x, 'a'), sliced.predict(wrong, 'a').catch(() => x.clone())]);
       for (const y of outputs) y.dispose();
     }
     expect(torch_memory_stats().tensors).toBe(baseline);

@@ -1,9 +1,9 @@
-// LSTM and GRU (src/nn/recurrent.ts): PyTorch's parameter names, shapes and initial range,
+// RNN, LSTM and GRU (src/nn/recurrent.ts): PyTorch's parameter names, shapes and initial range,
 // the recurrences checked against the gate equations computed here by hand (float64), shapes
 // for batch_first / bidirectional / unbatched input, hidden states, train vs eval, and
 // argument checks. Bit-for-bit agreement with PyTorch is test/parity/layers.parity.test.ts.
 import { describe, expect, it } from 'vitest';
-import { GRU, LSTM, nn_gru, nn_lstm, Recurrent, torch_randn, torch_tensor, torch_zeros, TorchError, type Tensor } from '../src/index.js';
+import { GRU, LSTM, nn_gru, nn_lstm, nn_rnn, Recurrent, RNN, torch_randn, torch_tensor, torch_zeros, TorchError, type Tensor } from '../src/index.js';
 
 const values = (t: Tensor): number[] => Array.from(t.to_typed_array() as Float64Array, Number);
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
@@ -131,7 +131,7 @@ describe('nn_lstm', () => {
     expect(() => lstm(torch_randn(4, 2), [torch_zeros(1, 1, 3), torch_zeros(1, 1, 3)])).toThrow(/Expected a 2-d tensor for hx\[0\]/);
     // A dtype mismatch is libtorch's to find: a TorchError, never a crash.
     expect(() => lstm(torch_randn(4, 1, 2).double())).toThrow(TorchError);
-    expect(() => new (Recurrent as never as new (...args: unknown[]) => unknown)('RNN_TANH', 2, 3, {})).toThrow('Expected "LSTM" or "GRU" (use nn_lstm or nn_gru) for mode but received "RNN_TANH"');
+    expect(() => new (Recurrent as never as new (...args: unknown[]) => unknown)('ELMAN', 2, 3, {})).toThrow('Expected "RNN_TANH", "RNN_RELU", "LSTM" or "GRU" (use nn_rnn, nn_lstm or nn_gru) for mode but received "ELMAN"');
   });
 });
 
@@ -171,5 +171,50 @@ describe('nn_gru', () => {
     expect(() => gru(torch_randn(2, 7, 3), torch_zeros(3, 7, 5))).toThrow('Expected a tensor of shape [3, 2, 5] for hx but received one of shape [3, 7, 5]');
     expect(() => gru(torch_randn(7, 3), torch_zeros(3, 1, 5))).toThrow(/Expected a 2-d tensor for hx/);
     expect(() => gru(torch_randn(2, 7, 3), 'h' as never)).toThrow(TypeError);
+  });
+});
+
+describe('nn_rnn', () => {
+  it('registers PyTorch\'s parameters: one gate', () => {
+    const rnn = nn_rnn(3, 4, 2, { bidirectional: true });
+    expect(rnn).toBeInstanceOf(RNN);
+    expect([rnn.num_layers, rnn.nonlinearity, rnn.mode]).toEqual([2, 'tanh', 'RNN_TANH']);
+    const shapes = Object.fromEntries(Object.entries(rnn.named_parameters()).map(([name, p]) => [name, p.shape]));
+    expect(shapes).toEqual({
+      weight_ih_l0: [4, 3], weight_hh_l0: [4, 4], bias_ih_l0: [4], bias_hh_l0: [4],
+      weight_ih_l0_reverse: [4, 3], weight_hh_l0_reverse: [4, 4], bias_ih_l0_reverse: [4], bias_hh_l0_reverse: [4],
+      weight_ih_l1: [4, 8], weight_hh_l1: [4, 4], bias_ih_l1: [4], bias_hh_l1: [4],
+      weight_ih_l1_reverse: [4, 8], weight_hh_l1_reverse: [4, 4], bias_ih_l1_reverse: [4], bias_hh_l1_reverse: [4],
+    });
+    for (const parameter of rnn.parameters) expect(parameter.abs().max().item()).toBeLessThanOrEqual(0.5);
+  });
+
+  it.each([['tanh', Math.tanh], ['relu', (v: number) => Math.max(v, 0)]] as const)('computes h_t = %s(W_ih x + b_ih + W_hh h + b_hh)', (nonlinearity, f) => {
+    const rnn = nn_rnn(1, 1, { nonlinearity, dtype: 'float64' });
+    rnn.load_state_dict(state(1));
+    const xs = [1, -2, 0.5, 3];
+    let h = 0.4;
+    const expected = xs.map((x) => (h = f(W_IH[0]! * x + B_IH[0]! + W_HH[0]! * h + B_HH[0]!)));
+    const [output, h_n] = rnn(double(xs.map((x) => [[x]])), double([[[0.4]]]));
+    expectClose(output, expected);
+    expectClose(h_n, [h]);
+  });
+
+  it('gives PyTorch\'s shapes and takes num_layers positionally or as an option', () => {
+    const [output, h] = nn_rnn(3, 5, { num_layers: 3, batch_first: true, bidirectional: true })(torch_randn(2, 7, 3));
+    expect([output.shape, h.shape]).toEqual([[2, 7, 10], [6, 2, 5]]);
+    const [single, h1] = nn_rnn(3, 5, 2)(torch_randn(7, 3), torch_zeros(2, 5));
+    expect([single.shape, h1.shape]).toEqual([[7, 5], [2, 5]]);
+    expect(nn_lstm(3, 5, 2, { batch_first: true }).num_layers).toBe(2);
+    expect(nn_gru(3, 5, 4).num_layers).toBe(4);
+  });
+
+  it('refuses bad arguments', () => {
+    expect(() => nn_rnn(3, 5, { nonlinearity: 'sigmoid' as never })).toThrow('Expected "tanh" or "relu" for nonlinearity but received "sigmoid"');
+    expect(() => nn_rnn(3, 5, { proj_size: 2 } as never)).toThrow('Expected one of num_layers, bias, batch_first, dropout, bidirectional, dtype, device, nonlinearity for nn_rnn options but received "proj_size"');
+    expect(() => nn_rnn(3, 5, 2, { num_layers: 3 })).toThrow('Expected num_layers once for nn_rnn but received it both positionally and in the options');
+    expect(() => nn_lstm(3, 5, { num_layers: 2 }, {} as never)).toThrow(TypeError);
+    expect(() => nn_gru(3, 5, 1.5)).toThrow('Expected an integer for num_layers but received 1.5');
+    expect(() => nn_rnn(3, 5)(torch_randn(4, 2, 3), torch_zeros(1, 3, 5))).toThrow('Expected a tensor of shape [1, 2, 5] for hx but received one of shape [1, 3, 5]');
   });
 });

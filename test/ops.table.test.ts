@@ -16,7 +16,7 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 // The files an entry's `impl` may name.
 const IMPLS = import.meta.glob('../src/ops/*.ts');
 
-interface Entry { name: string; schema?: string | string[]; impl?: string }
+interface Entry { name: string; function?: string; schema?: string | string[]; impl?: string; variants?: string }
 
 async function table(): Promise<Entry[]> {
   const dir = join(root, 'src', 'ops', 'table');
@@ -58,8 +58,10 @@ describe('the op table', () => {
     expect(new Set(entries.map((entry) => entry.name)).size).toBe(entries.length);
     for (const entry of entries.filter((item) => item.impl)) {
       const module = (await IMPLS[`../src/ops/${entry.impl}.ts`]!()) as Record<string, unknown>;
-      expect(typeof module[`torch_${entry.name}`], entry.name).toBe('function');
-      expect(typeof (Tensor.prototype as unknown as Record<string, unknown>)[entry.name], entry.name).toBe('function');
+      expect(typeof module[entry.function ?? `torch_${entry.name}`], entry.name).toBe('function');
+      if ((entry.variants ?? 'function, method').includes('method')) {
+        expect(typeof (Tensor.prototype as unknown as Record<string, unknown>)[entry.name], entry.name).toBe('function');
+      }
     }
   });
 });

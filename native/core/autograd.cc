@@ -59,6 +59,37 @@ Napi::Value GradFn(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), function->name());
 }
 
+// Autograd nodes as JavaScript values (grad_fn.next_functions): an External owning a reference
+// to the node, in the owner type this libtorch's edges use.
+using NodeOwner = decltype(torch::autograd::Edge::function);
+
+Napi::Value WrapNode(Napi::Env env, const NodeOwner& node) {
+  if (!node) return env.Null();
+  return Napi::External<NodeOwner>::New(env, new NodeOwner(node), [](Napi::Env, NodeOwner* owned) { delete owned; });
+}
+
+const NodeOwner& UnwrapNode(const Napi::Value& value) { return *value.As<Napi::External<NodeOwner>>().Data(); }
+
+// gradFnNode(a) -> the node that made a, or null for a leaf
+Napi::Value GradFnNode(const Napi::CallbackInfo& info) { return WrapNode(info.Env(), Unwrap(info, 0).grad_fn()); }
+
+// nodeName(node) -> "MulBackward0"
+Napi::Value NodeName(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), UnwrapNode(info[0])->name()); }
+
+// nodeNextFunctions(node) -> [[next node | null, input_nr], ...], one per input of the node's operation
+Napi::Value NodeNextFunctions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto& edges = UnwrapNode(info[0])->next_edges();
+  Napi::Array result = Napi::Array::New(env, edges.size());
+  for (uint32_t i = 0; i < edges.size(); ++i) {
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, WrapNode(env, edges[i].function));
+    pair.Set(1u, Napi::Number::New(env, edges[i].input_nr));
+    result.Set(i, pair);
+  }
+  return result;
+}
+
 // autogradGrad(outs, outputs, inputs, gradOutputs | null, retain_graph, create_graph, allow_unused)
 // Wraps each defined gradient into outs[i]; returns which ones were defined.
 Napi::Value AutogradGrad(const Napi::CallbackInfo& info) {
@@ -102,6 +133,9 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "isLeaf", IsLeaf);
   TORCHLORA_EXPORT(exports, "retainGrad", RetainGrad);
   TORCHLORA_EXPORT(exports, "gradFn", GradFn);
+  TORCHLORA_EXPORT(exports, "gradFnNode", GradFnNode);
+  TORCHLORA_EXPORT(exports, "nodeName", NodeName);
+  TORCHLORA_EXPORT(exports, "nodeNextFunctions", NodeNextFunctions);
   TORCHLORA_EXPORT(exports, "autogradGrad", AutogradGrad);
   TORCHLORA_EXPORT(exports, "setGradEnabled", SetGradEnabled);
   TORCHLORA_EXPORT(exports, "isGradEnabled", IsGradEnabled);

@@ -10,6 +10,7 @@
 #include <torch/csrc/autograd/anomaly_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/variable.h>
 
 #include <stdexcept>
 #include <type_traits>
@@ -90,10 +91,12 @@ void RefuseCuda(const std::vector<at::Tensor>& tensors) {
   }
 }
 
-// attachFunction(make, outputs, inputs, backward) -> the outputs, now with grad_fn = a JsNode
-// whose backward(grads) returns one gradient per input. The outputs were computed without
-// grad; each becomes a fresh tensor over the same storage, so an output that is an input
-// keeps the input's own history.
+// attachFunction(make, outputs, inputs, backward, dirty) -> the outputs, now with grad_fn = a
+// JsNode whose backward(grads) returns one gradient per input. The outputs were computed
+// without grad; each becomes a fresh tensor over the same storage, so an output that is an
+// input keeps the input's own history; but the outputs at the indices `dirty` (inputs that
+// forward modified in place, ctx.mark_dirty) are returned as themselves, their history
+// rebased onto the node, as an in-place operation's is.
 Napi::Value AttachFunction(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<at::Tensor> outputs = ToTensors(env, info[1]);
@@ -104,9 +107,32 @@ Napi::Value AttachFunction(const Napi::CallbackInfo& info) {
   auto node = MakeNode<JsNode>(torch::autograd::collect_next_edges(inputs), std::move(backward), inputs.size());
   const Napi::Function make = info[0].As<Napi::Function>();
   Napi::Array result = Napi::Array::New(env, outputs.size());
+  std::vector<bool> dirty(outputs.size(), false);
+  if (info[4].IsArray()) {
+    Napi::Array indices = info[4].As<Napi::Array>();
+    for (uint32_t k = 0; k < indices.Length(); ++k) dirty.at(indices.Get(k).As<Napi::Number>().Uint32Value()) = true;
+  }
   for (uint32_t i = 0; i < outputs.size(); ++i) {
+    if (dirty[i]) {
+      const at::Tensor& modified = outputs[i];
+      if (modified.is_leaf() && modified.requires_grad()) {
+        throw std::runtime_error("a leaf Variable that requires grad has been used in an in-place operation.");
+      }
+      if (at::isFloatingType(modified.scalar_type())) {
+        torch::autograd::impl::rebase_history(modified, {node, node->add_input_metadata(modified)});
+      } else {
+        node->add_input_metadata(torch::autograd::Node::undefined_input());
+      }
+      result.Set(i, info[1].As<Napi::Array>().Get(i));
+      continue;
+    }
     at::Tensor output = outputs[i].detach();
-    if (at::isFloatingType(output.scalar_type())) torch::autograd::create_gradient_edge(output, node);
+    // Every output has its slot, so that backward's i-th gradient is output i's (none for integers).
+    if (at::isFloatingType(output.scalar_type())) {
+      torch::autograd::create_gradient_edge(output, node);
+    } else {
+      node->add_input_metadata(torch::autograd::Node::undefined_input());
+    }
     Napi::Value object = make.Call({});
     WrapInto(env, object, std::move(output));
     result.Set(i, object);

@@ -1,7 +1,7 @@
 // Devices as R torch has them: `torch_device("cuda", 0)` objects with `type` and `index`,
 // accepted wherever a device string is; and `with_device(code, device)`, the default device
 // of the tensors made inside `code`.
-import { inspect } from 'node:util';
+import { INSPECT_CUSTOM } from './symbols.js';
 import { checkDevice, checkFunction, checkNonNegativeInteger, fail } from './validate.js';
 
 const TYPES = ['cpu', 'cuda', 'mps', 'meta'];
@@ -25,7 +25,7 @@ export class torch_Device {
   }
 
   /** As R torch prints it: `torch_device(type='cuda', index=0)`. */
-  [inspect.custom](): string {
+  [INSPECT_CUSTOM](): string {
     return this.index === null ? `torch_device(type='${this.type}')` : `torch_device(type='${this.type}', index=${this.index})`;
   }
 }

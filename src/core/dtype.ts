@@ -24,8 +24,21 @@ for (const [name, code] of Object.entries(CODES)) NAMES[code] = name as DType;
 export function dtypeCode(dtype: DTypeLike, name = 'dtype'): number {
   const code = typeof dtype === 'string' && Object.hasOwn(ALIASES, dtype) ? CODES[ALIASES[dtype]!]
     : typeof dtype === 'string' && Object.hasOwn(CODES, dtype) ? CODES[dtype as DType] : undefined;
-  if (code === undefined) fail(`one of ${[...Object.keys(CODES), ...Object.keys(ALIASES)].join(', ')}`, name, dtype);
+  if (code === undefined) fail(`one of ${DTYPE_NAMES}${isDevice(dtype) ? ` (${JSON.stringify(dtype)} is a device: pass it as device)` : ''}`, name, dtype);
   return code;
+}
+
+const DTYPE_NAMES = [...Object.keys(CODES), ...Object.keys(ALIASES)].join(', ');
+const isDevice = (value: unknown): boolean => typeof value === 'string' && /^(cpu|cuda|mps|meta)(:\d+)?$/.test(value);
+
+/**
+ * What a `to(target)` string is: a device or a dtype (a TypeError that lists both when it is
+ * neither). @example deviceOrDtype('cuda:0') // { device: 'cuda:0' }
+ */
+export function deviceOrDtype(target: string, name = 'target'): { device: string } | { dtype: DTypeLike } {
+  if (isDevice(target)) return { device: target };
+  if (Object.hasOwn(CODES, target) || Object.hasOwn(ALIASES, target)) return { dtype: target as DTypeLike };
+  return fail(`a device ("cpu", "cuda", "cuda:0", "mps" or "meta") or a dtype (${DTYPE_NAMES})`, name, target);
 }
 
 /** The dtype of libtorch's code. @example dtypeName(6) // "float32" */

@@ -26,6 +26,8 @@ declare const GENERATOR_ID: unique symbol;
 export type GeneratorId = { readonly [GENERATOR_ID]: true };
 /** A value the addon accepts where PyTorch takes a Tensor or a Python number. */
 export type TensorIdOrScalar = TensorId | number | boolean;
+/** An autograd node (a tensor's grad_fn), held by the addon. */
+export type NodeHandle = { readonly __node: true };
 type Optional<T> = T | null | undefined;
 /** An index item as the addon decodes it (see native/ops/indexing.cc). */
 export type NativeIndex = number | [number | null, number | null, number | null] | Handle | null | '...';
@@ -105,13 +107,16 @@ export interface NativeAddon {
   isLeaf(a: TensorId): boolean;
   retainGrad(a: TensorId): void;
   gradFn(a: TensorId): string | null;
+  gradFnNode(a: TensorId): NodeHandle | null;
+  nodeName(node: NodeHandle): string;
+  nodeNextFunctions(node: NodeHandle): [NodeHandle | null, number][];
   autogradGrad(outs: Handle[], outputs: Handle[], inputs: Handle[], gradOutputs: Optional<Handle[]>,
     retainGraph: Optional<boolean>, createGraph: boolean, allowUnused: boolean): boolean[];
   setGradEnabled(flag: boolean): boolean;
   isGradEnabled(): boolean;
 
   // core/function.cc: autograd in JavaScript
-  attachFunction(make: () => Handle, outputs: Handle[], inputs: Handle[], backward: (grads: (Handle | null)[]) => (Handle | null)[]): Handle[];
+  attachFunction(make: () => Handle, outputs: Handle[], inputs: Handle[], backward: (grads: (Handle | null)[]) => (Handle | null)[], dirty?: number[]): Handle[];
   registerHook(a: Handle, make: () => Handle, hook: (grads: (Handle | null)[]) => (Handle | null)[]): number;
   removeHook(a: Handle, handle: number): void;
   autogradBackward(tensors: Handle[], grads: (Handle | null)[] | null, retainGraph: Optional<boolean>, createGraph: boolean): void;

@@ -119,7 +119,8 @@ export function checkDevice(value: unknown, name = 'device'): string {
   // A torch_device() object is its device string.
   if (value instanceof torch_Device) return String(value);
   if (typeof value !== 'string' || !/^(cpu|cuda|mps|meta)(:\d+)?$/.test(value)) {
-    fail('a device such as "cpu", "cuda", "cuda:0" or a torch_device()', name, value);
+    const dtype = typeof value === 'string' && /^(u?int(8|16|32|64)|b?float(16|32|64)?|bool|double|half|long|int|short|complex(64|128)|cfloat|cdouble)$/.test(value);
+    fail(`a device such as "cpu", "cuda", "cuda:0" or a torch_device()${dtype ? ` (${JSON.stringify(value)} is a dtype: pass it as dtype)` : ''}`, name, value);
   }
   return value;
 }

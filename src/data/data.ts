@@ -1,38 +1,54 @@
 // Data loading as R torch names it (`dataset()`, `tensor_dataset()`, `dataloader()`), with
-// PyTorch's DataLoader semantics (1.13's and 2.13's alike): the same batches, the same default collation, and a
+// PyTorch's DataLoader semantics (1.13's and 2.13's alike): the same batches, PyTorch's default
+// collation but for arrays of numbers, which collate as R's vectors (collate.ts), and a
 // shuffle that draws from the default generator exactly as Python's DataLoader and
 // RandomSampler do (native/data/data.cc), so after the same torch_manual_seed the order is
 // PyTorch's. Indices are 0-based, as in PyTorch (R torch's are 1-based).
 import { native } from '../core/native.js';
 import { torch_empty, torch_randperm, torch_tensor } from '../ops/creation.js';
 import { generatorOf, type torch_Generator } from '../ops/random.js';
-import { torch_stack } from '../ops/functions.js';
-import { Tensor, checkTensor, tensorFrom } from '../ops/tensor.js';
+import { type Tensor, checkTensor, tensorFrom } from '../ops/tensor.js';
+import { utils_data_default_collate } from './collate.js';
+import { isIterableDataset, samplesOf, type IterableDataset } from './iterable.js';
 import { checkBoolean, checkFunction, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
+
+export { utils_data_default_collate };
 
 /**
  * What a dataloader needs from a dataset: `.getitem(i)` for a 0-based index and `.length()`;
  * optionally `.getbatch(indices)`, which then replaces the per-item calls.
  */
-export interface Dataset<T = unknown> {
+export interface Dataset<T = unknown, G = unknown> {
   '.getitem'(index: number): T;
   '.length'(): number;
-  '.getbatch'?(indices: number[]): unknown;
+  '.getbatch'?(indices: number[]): G;
 }
 
+/** Arrays of numbers (or of booleans), nested to any depth: collated whole into one tensor, as R does. */
+type NestedNumbers = readonly (number | NestedNumbers)[];
+type NestedBooleans = readonly (boolean | NestedBooleans)[];
+
+/**
+ * What `utils_data_default_collate` makes of samples of type `T`: Tensors, numbers, booleans
+ * and bigints become one Tensor, and so do arrays of numbers or booleans (nested too) and typed
+ * arrays; strings an array; other arrays and objects are collated member by member.
+ */
+export type Collated<T> = T extends Tensor | number | boolean | bigint | NestedNumbers | NestedBooleans | ArrayBufferView ? Tensor : T extends string ? string[]
+  : T extends readonly unknown[] ? { -readonly [K in keyof T]: Collated<T[K]> } : T extends object ? { [K in keyof T]: Collated<T[K]> } : unknown;
+
 /** A dataset definition for `dataset()`: `initialize` and the dataset methods; other members become methods. */
-export type dataset_definition<A extends unknown[], T> = {
+export type dataset_definition<A extends unknown[], T, G = never> = {
   initialize?: (...args: A) => void;
   '.getitem'?: (index: number) => T;
   '.length': () => number;
-  '.getbatch'?: (indices: number[]) => unknown;
+  '.getbatch'?: (indices: number[]) => G;
   [method: string]: unknown;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-} & ThisType<Dataset<T> & Record<string, any>>;
+} & ThisType<Dataset<T, G> & Record<string, any>>;
 
 /** Makes a dataset with the arguments of its `initialize`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type dataset_generator<A extends unknown[], T> = ((...args: A) => Dataset<T> & Record<string, any>) & { readonly classname: string };
+export type dataset_generator<A extends unknown[], T, G = never> = ((...args: A) => Dataset<T, G> & Record<string, any>) & { readonly classname: string };
 
 /**
  * R torch's `dataset()`: returns a generator; each call makes a dataset object, runs
@@ -47,8 +63,8 @@ export type dataset_generator<A extends unknown[], T> = ((...args: A) => Dataset
  * });
  * const ds = squares(10);
  */
-export function dataset<A extends unknown[], T>(definition: dataset_definition<A, T>): dataset_generator<A, T>;
-export function dataset<A extends unknown[], T>(name: string, definition: dataset_definition<A, T>): dataset_generator<A, T>;
+export function dataset<A extends unknown[], T, G = never>(definition: dataset_definition<A, T, G>): dataset_generator<A, T, G>;
+export function dataset<A extends unknown[], T, G = never>(name: string, definition: dataset_definition<A, T, G>): dataset_generator<A, T, G>;
 export function dataset(first: unknown, second?: unknown): dataset_generator<unknown[], unknown> {
   const [name, definition] = typeof first === 'string' ? [first, second] : ['dataset', first];
   if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) fail('a definition object', 'definition', definition);
@@ -68,7 +84,7 @@ export function dataset(first: unknown, second?: unknown): dataset_generator<unk
 }
 
 /** A dataset of tensors that share their first dimension; items are arrays of rows. Made by `tensor_dataset`. */
-export interface TensorDataset extends Dataset<Tensor[]> {
+export interface TensorDataset extends Dataset<Tensor[], Tensor[]> {
   readonly tensors: Tensor[];
   '.getbatch'(indices: number[]): Tensor[];
 }
@@ -112,54 +128,6 @@ function checkIndex(index: unknown, size: number, name = 'index'): number {
   return index as number;
 }
 
-// ---------------------------------------------------------------- collation
-
-/**
- * PyTorch's `default_collate`: tensors are stacked along a new first dimension; numbers
- * become a tensor (int64 when every one is an integer, else float64, as Python's ints and
- * floats do); booleans a bool tensor; bigints int64; strings stay an array; arrays are
- * collated position by position and plain objects key by key.
- *
- * @example utils_data_default_collate([[x0, 0], [x1, 1]]) // [stack([x0, x1]), tensor([0, 1])]
- */
-export function utils_data_default_collate(batch: unknown[]): unknown {
-  if (!Array.isArray(batch) || batch.length === 0) fail('a non-empty array of samples', 'batch', batch);
-  const first = batch[0];
-  const same = (test: (value: unknown) => boolean, what: string): void => {
-    batch.forEach((value, i) => { if (!test(value)) fail(`${what} (as batch[0])`, `batch[${i}]`, value); });
-  };
-  if (first instanceof Tensor) {
-    same((value) => value instanceof Tensor, 'a Tensor');
-    return torch_stack(batch as Tensor[]);
-  }
-  if (typeof first === 'number') {
-    same((value) => typeof value === 'number', 'a number');
-    return torch_tensor(batch as number[], { dtype: (batch as number[]).every(Number.isInteger) ? 'int64' : 'float64' });
-  }
-  if (typeof first === 'boolean') {
-    same((value) => typeof value === 'boolean', 'a boolean');
-    return torch_tensor(batch as boolean[], { dtype: 'bool' });
-  }
-  if (typeof first === 'bigint') {
-    same((value) => typeof value === 'bigint', 'a bigint');
-    return torch_tensor(BigInt64Array.from(batch as bigint[]));
-  }
-  if (typeof first === 'string') {
-    same((value) => typeof value === 'string', 'a string');
-    return [...batch];
-  }
-  if (Array.isArray(first)) {
-    same((value) => Array.isArray(value) && value.length === first.length, `an array of length ${first.length}`);
-    return first.map((_, i) => utils_data_default_collate(batch.map((sample) => (sample as unknown[])[i])));
-  }
-  if (typeof first === 'object' && first !== null && Object.getPrototypeOf(first) === Object.prototype) {
-    const keys = Object.keys(first);
-    same((value) => typeof value === 'object' && value !== null && keys.every((key) => Object.hasOwn(value, key)), `an object with keys ${keys.join(', ')}`);
-    return Object.fromEntries(keys.map((key) => [key, utils_data_default_collate(batch.map((sample) => (sample as Record<string, unknown>)[key]))]));
-  }
-  return fail('Tensors, numbers, booleans, bigints, strings, arrays or plain objects', 'batch[0]', first);
-}
-
 // ---------------------------------------------------------------- the loader
 
 /** The indices a loader reads, in order (PyTorch's `Sampler`): `distributed_sampler`, or your own. */
@@ -200,7 +168,7 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
   private readonly collate: (batch: unknown) => B;
 
   /** @internal Use dataloader. */
-  constructor(readonly dataset: Dataset, options?: DataLoaderOptions<B>) {
+  constructor(readonly dataset: Dataset | IterableDataset, options?: DataLoaderOptions<B>) {
     checkDataset(dataset);
     const { batch_size = 1, shuffle = false, drop_last = false, sampler, collate_fn, generator = null } = checkOptions(
       options, optionKeys<DataLoaderOptions<B>>({ batch_size: true, shuffle: true, drop_last: true, sampler: true, collate_fn: true, generator: true }), 'dataloader');
@@ -211,7 +179,10 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
     this.sampler = sampler === undefined ? null : checkSampler(sampler);
     if (this.sampler !== null && this.shuffle) fail('shuffle: false with a sampler (the sampler chooses the order)', 'shuffle', shuffle);
     this.drop_last = checkBoolean(drop_last, 'drop_last');
-    const batched = typeof dataset['.getbatch'] === 'function';
+    if (isIterableDataset(dataset) && (this.shuffle || this.sampler !== null)) {
+      fail('neither shuffle nor sampler with an iterable dataset (it gives its samples in its own order)', this.shuffle ? 'shuffle' : 'sampler', this.shuffle ? true : sampler);
+    }
+    const batched = !isIterableDataset(dataset) && typeof dataset['.getbatch'] === 'function';
     const identity = (batch: unknown): B => batch as B;
     this.collate = collate_fn === undefined
       ? (batched ? identity : utils_data_default_collate as (batch: unknown) => B)
@@ -241,6 +212,10 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
   }
 
   private *batches(): Generator<B> {
+    if (isIterableDataset(this.dataset)) {
+      yield* this.streamed(this.dataset);
+      return;
+    }
     const order = this.sampler !== null ? [...this.sampler]
       : this.shuffle ? permutation(datasetLength(this.dataset), this.generator) : Array.from({ length: datasetLength(this.dataset) }, (_, i) => i);
     const size = order.length;
@@ -255,8 +230,22 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
     }
   }
 
+  // An iterable dataset's samples, batch_size at a time, in its order.
+  private *streamed(dataset: IterableDataset): Generator<B> {
+    const samples = samplesOf(dataset);
+    let batch: unknown[] = [];
+    for (let next = samples.next(); next.done !== true; next = samples.next()) {
+      batch.push(next.value);
+      if (batch.length === this.batch_size) {
+        yield this.collate(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0 && !this.drop_last) yield this.collate(batch);
+  }
+
   private fetch(indices: number[]): unknown {
-    const dataset = this.dataset;
+    const dataset = this.dataset as Dataset;
     if (typeof dataset['.getbatch'] === 'function') return dataset['.getbatch'](indices);
     return indices.map((index) => dataset['.getitem'](index));
   }
@@ -292,16 +281,18 @@ function checkSampler(value: unknown): Sampler {
   return sampler;
 }
 
-function checkDataset(value: unknown): Dataset {
+function checkDataset(value: unknown): Dataset | IterableDataset {
+  if (isIterableDataset(value)) return value;
   const ds = value as Dataset;
   if (typeof value !== 'object' || value === null || typeof ds['.length'] !== 'function'
     || (typeof ds['.getitem'] !== 'function' && typeof ds['.getbatch'] !== 'function')) {
-    fail('a dataset (with .length() and .getitem() or .getbatch())', 'dataset', value);
+    fail('a dataset (with .length() and .getitem() or .getbatch(), or an iterable dataset with .iter())', 'dataset', value);
   }
   return ds;
 }
 
-function datasetLength(ds: Dataset): number {
+function datasetLength(ds: Dataset | IterableDataset): number {
+  if (typeof ds['.length'] !== 'function') fail('a dataset with .length() (this iterable dataset has none, so its batches cannot be counted)', 'dataset', ds);
   const size = ds['.length']();
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) fail('a non-negative integer', 'dataset[".length"]()', size);
   return size;
@@ -310,7 +301,8 @@ function datasetLength(ds: Dataset): number {
 /**
  * R torch's `dataloader(dataset, ...)`: batches of `batch_size` samples, in order or
  * shuffled, collated by `collate_fn`. `torch_manual_seed(s)` before iterating gives the
- * order Python's `DataLoader(..., shuffle=True)` gives after `torch.manual_seed(s)`.
+ * order Python's `DataLoader(..., shuffle=True)` gives after `torch.manual_seed(s)`. An
+ * iterable dataset (`iterable_dataset`) is read in its own order, neither shuffled nor sampled.
  *
  * @example
  * const loader = dataloader(tensor_dataset(x, y), { batch_size: 32, shuffle: true });
@@ -318,9 +310,14 @@ function datasetLength(ds: Dataset): number {
  *   for (const [xb, yb] of loader) { ... }
  * }
  */
-export function dataloader<B>(dataset: Dataset, options: DataLoaderOptions<B> & { collate_fn: (batch: any) => B }): DataLoader<B>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export function dataloader<T, G, B>(dataset: Dataset<T, G>, options: DataLoaderOptions<B> & { collate_fn: (batch: [G] extends [never] ? T[] : G) => B }): DataLoader<B>;
+export function dataloader<B>(dataset: IterableDataset, options: DataLoaderOptions<B> & { collate_fn: (batch: any) => B }): DataLoader<B>; // eslint-disable-line @typescript-eslint/no-explicit-any
 export function dataloader(dataset: TensorDataset, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<Tensor[]>;
-export function dataloader<B = unknown>(dataset: Dataset, options?: DataLoaderOptions<B>): DataLoader<B>;
-export function dataloader<B>(dataset: Dataset, options?: DataLoaderOptions<B>): DataLoader<B> {
+export function dataloader<T, G = never>(dataset: Dataset<T, G>, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<LoaderBatch<T, G>>;
+export function dataloader(dataset: IterableDataset, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<unknown>;
+export function dataloader<B>(dataset: Dataset<unknown, unknown> | IterableDataset, options?: DataLoaderOptions<B>): DataLoader<B> {
   return new DataLoader<B>(dataset, options);
 }
+
+/** A dataloader's batch without `collate_fn`: what `.getbatch` returns, else the collated items. */
+export type LoaderBatch<T, G = never> = [G] extends [never] ? Collated<T> : unknown extends G ? unknown : G;

@@ -13,9 +13,8 @@ import { factory, FACTORY_KEYS, type FactoryOptions } from '../nn/options.js';
 import { checkHfActivation, hfActivation, type HfActivation } from './activations.js';
 import { bidirectionalMask } from './attention_masks.js';
 import { checkModelType, readConfig, type FieldValues, type HfConfig } from './config.js';
-import { anyValue, falseOnly, finite, flag, initHfWeights, nullablePositive, positive, probability } from './config_fields.js';
-
-const PROBLEM_TYPES = ['regression', 'single_label_classification', 'multi_label_classification'] as const;
+import { LABEL_FIELDS } from './classification.js';
+import { anyValue, falseOnly, finite, flag, initHfWeights, positive, probability } from './config_fields.js';
 
 const BERT_FIELDS = {
   vocab_size: positive(30522),
@@ -36,14 +35,7 @@ const BERT_FIELDS = {
   tie_word_embeddings: flag(true),
   is_decoder: falseOnly('BERT as an encoder (bidirectional attention)'),
   add_cross_attention: falseOnly('BERT as an encoder (no cross-attention layers)'),
-  // The classifier's outputs: id2label's size, else num_labels, else 2 (transformers' default).
-  id2label: { default: null, check: (v: unknown, n: string) => (v === null || (typeof v === 'object' && !Array.isArray(v)) ? v as Record<string, string> | null : fail('an object', `config.json's ${n}`, v)) },
-  num_labels: nullablePositive(null),
-  problem_type: {
-    default: null,
-    check: (v: unknown, n: string) => (v === null || PROBLEM_TYPES.includes(v as never) ? v as typeof PROBLEM_TYPES[number] | null
-      : failRange(`null or one of ${PROBLEM_TYPES.join(', ')}`, `config.json's ${n}`, v)),
-  },
+  ...LABEL_FIELDS,
   // Read by transformers' training loop only.
   gradient_checkpointing: anyValue(),
 };

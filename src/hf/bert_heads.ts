@@ -4,7 +4,7 @@
 // embeddings). The encoder is in bert.ts.
 import { checkOptions, optionKeys } from '../core/validate.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
-import { nnf_binary_cross_entropy_with_logits, nnf_cross_entropy, nnf_mse_loss } from '../nn/functional.js';
+import { nnf_cross_entropy } from '../nn/functional.js';
 import { nn_dropout, nn_layer_norm, nn_linear, type Dropout, type LayerNorm, type Linear } from '../nn/layers.js';
 import { nn_Module } from '../nn/module.js';
 import { nn_parameter } from '../nn/registry.js';
@@ -12,9 +12,11 @@ import { factory, type FactoryOptions } from '../nn/options.js';
 import { torch_zeros } from '../ops/creation.js';
 import { hfActivation, type HfActivation } from './activations.js';
 import { BertModel, type BertSettings, type BertForwardOptions } from './bert.js';
+import { labelCount, sequenceClassificationLoss } from './classification.js';
 import type { HfConfig } from './config.js';
 import { initHfWeights } from './config_fields.js';
 import { registerArchitecture } from './registry.js';
+import { BertForQuestionAnswering, BertForTokenClassification } from './bert_token_heads.js';
 
 /** A BERT head's forward options: BertModel's and `labels`. */
 export interface BertHeadForwardOptions extends BertForwardOptions {
@@ -53,7 +55,7 @@ export class BertForSequenceClassification extends nn_Module {
     super();
     this.bert = new BertModel(config, factory(options));
     const read = this.bert.settings;
-    this.num_labels = read.id2label !== null ? Object.keys(read.id2label).length : read.num_labels ?? 2;
+    this.num_labels = labelCount(read);
     this.dropout = nn_dropout(read.classifier_dropout ?? read.hidden_dropout_prob);
     this.classifier = nn_linear(read.hidden_size, this.num_labels, factory(options));
     initHfWeights(this.classifier, read.initializer_range);
@@ -72,17 +74,7 @@ export class BertForSequenceClassification extends nn_Module {
   override forward(input_ids: Tensor, options: BertHeadForwardOptions = {}): BertHeadOutput {
     const { labels = null, ...rest } = checkOptions(options, HEAD_KEYS, 'BertForSequenceClassification forward');
     const logits = this.classifier(this.dropout(this.bert(input_ids, rest).pooler_output!));
-    return { logits, loss: labels === null ? null : this.loss(logits, checkTensor(labels, 'labels')) };
-  }
-
-  // transformers' choice of loss: config.json's problem_type, else by num_labels and the labels' dtype.
-  private loss(logits: Tensor, labels: Tensor): Tensor {
-    const n = this.num_labels;
-    const problem = this.bert.settings.problem_type
-      ?? (n === 1 ? 'regression' : labels.dtype === 'int64' || labels.dtype === 'int32' ? 'single_label_classification' : 'multi_label_classification');
-    if (problem === 'regression') return n === 1 ? nnf_mse_loss(logits.squeeze(), labels.squeeze()) : nnf_mse_loss(logits, labels);
-    if (problem === 'single_label_classification') return nnf_cross_entropy(logits.view(-1, n), labels.view(-1));
-    return nnf_binary_cross_entropy_with_logits(logits, labels);
+    return { logits, loss: labels === null ? null : sequenceClassificationLoss(logits, checkTensor(labels, 'labels'), this.num_labels, this.bert.settings.problem_type) };
   }
 }
 
@@ -209,5 +201,7 @@ registerArchitecture({
     BertModel: (config, options?: FactoryOptions) => new BertModel(config, factory(options ?? {})),
     BertForSequenceClassification: (config, options?: FactoryOptions) => new BertForSequenceClassification(config, options),
     BertForMaskedLM: (config, options?: FactoryOptions) => new BertForMaskedLM(config, options),
+    BertForTokenClassification: (config, options?: FactoryOptions) => new BertForTokenClassification(config, options),
+    BertForQuestionAnswering: (config, options?: FactoryOptions) => new BertForQuestionAnswering(config, options),
   },
 });

@@ -17,8 +17,8 @@ import { causalMask, checkAttentionMask, type AttentionMask } from './attention_
 import { checkHfActivation, hfActivation, type HfActivation } from './activations.js';
 import { checkModelType, readConfig, type FieldValues, type HfConfig } from './config.js';
 import { anyValue, falseOnly, finite, initHfWeights, nullablePositive, positive, probability, flag } from './config_fields.js';
+import { LABEL_FIELDS } from './classification.js';
 import { checkCache, HfCache, type KeyValueCacheLike } from './cache.js';
-import { registerArchitecture } from './registry.js';
 import { hf_causal_lm_loss } from './training.js';
 
 const GPT2_FIELDS = {
@@ -41,6 +41,7 @@ const GPT2_FIELDS = {
   reorder_and_upcast_attn: flag(false),
   tie_word_embeddings: flag(true),
   add_cross_attention: falseOnly('GPT-2 as a decoder alone (no cross-attention layers)'),
+  ...LABEL_FIELDS,
   // GPT2DoubleHeadsModel's multiple-choice head, and fields of older configs (n_ctx,
   // n_special, predict_special_tokens) that transformers 5.18 reads nowhere.
   summary_type: anyValue(), summary_use_proj: anyValue(), summary_activation: anyValue(), summary_proj_to_labels: anyValue(),
@@ -329,9 +330,3 @@ function initGpt2Weights(model: GPT2Model, settings: GPT2Settings): void {
   }
 }
 
-registerArchitecture({
-  model_type: 'gpt2',
-  // Files saved before transformers 4.x's masks hold each layer's causal-mask buffers (attn.bias, attn.masked_bias).
-  ignored_keys: [/(^|\.)h\.\d+\.attn\.(bias|masked_bias)$/],
-  classes: { GPT2LMHeadModel: (config, options?: FactoryOptions) => new GPT2LMHeadModel(config, options), GPT2Model: (config, options?: FactoryOptions) => new GPT2Model(config, options) },
-});

@@ -4,7 +4,11 @@
 // parameter as its tensor is read from the files, so at no time are two copies of the weights
 // held; a name missing from the files is accepted only where the module ties it to one present
 // (lm_head.weight to model.embed_tokens.weight), and any other missing or unexpected name is
-// refused before a byte of weights is read (safetensors) or before any is kept (.bin).
+// refused before a byte of weights is read (safetensors) or before any is kept (.bin). The one
+// exception is transformers' head swap (`class` other than the files' architecture, as
+// BertForSequenceClassification.from_pretrained on a pre-trained BERT): whole modules the files
+// lack are made with transformers' initialisation, the files' other heads are left unread, and
+// a warning names both.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { dtypeName, dtypeCode, isFloatingDtype, type DType, type DTypeLike } from '../core/dtype.js';
@@ -13,16 +17,20 @@ import type { Tensor } from '../ops/tensor.js';
 import { checkDevice, checkOptions, fail, failRange, optionKeys, sameShape } from '../core/validate.js';
 import { nn_Module } from '../nn/module.js';
 import { is_nn_parameter, nn_buffer, nn_parameter } from '../nn/registry.js';
+import { LayerNorm } from '../nn/layers.js';
+import { nn_init_ones_, nn_init_zeros_ } from '../nn/init.js';
+import { with_no_grad } from '../ops/autograd.js';
 import { stateEntries } from '../nn/state_dict.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { checkPath, makeFolder } from '../io/filesystem.js';
 import { safetensorsWriter } from '../io/safetensors.js';
 import type { HfConfig } from './config.js';
+import { initHfWeights } from './config_fields.js';
 import { makerFor } from './registry.js';
 import { checkpointFiles, readCheckpoint, readJson, type CheckpointFiles, type CheckpointTensor } from './weights.js';
 // Each architecture registers itself when its file is loaded.
 import './llama.js';
-import './gpt2.js';
+import './gpt2_heads.js';
 import './bert_heads.js';
 
 /** What `hf_load` accepts. */
@@ -31,11 +39,18 @@ export interface HfLoadOptions {
   dtype?: DTypeLike;
   /** Where the parameters are made ("cpu" by default; "cuda" for a GPU). */
   device?: string;
-  /** The transformers class to build (config.json's `architectures[0]` by default), e.g. "LlamaModel" for no LM head. */
+  /**
+   * The transformers class to build (config.json's `architectures[0]` by default), e.g.
+   * "LlamaModel" for no LM head. Another head than the files' (a classifier on a pre-trained
+   * encoder) is made as transformers makes it: the modules the files lack get transformers'
+   * initialisation, the files' other heads are not read, and a warning names both.
+   */
   class?: string;
+  /** Fields that replace config.json's, as from_pretrained's keyword arguments (`{ num_labels: 3 }`); checked as config.json's. */
+  config?: HfConfig;
 }
 
-const LOAD_KEYS = optionKeys<HfLoadOptions>({ dtype: true, device: true, class: true });
+const LOAD_KEYS = optionKeys<HfLoadOptions>({ dtype: true, device: true, class: true, config: true });
 
 const list = (names: string[]): string => names.slice(0, 8).map((name) => JSON.stringify(name)).join(', ') + (names.length > 8 ? ` and ${names.length - 8} more` : '');
 
@@ -62,15 +77,63 @@ export function hf_load<M extends nn_Module = nn_Module>(dir: string, options: H
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new TypeError(`Expected a model folder for dir but received ${JSON.stringify(dir)}: no such folder`);
   const configPath = join(dir, 'config.json');
   if (!existsSync(configPath)) throw new TypeError(`Expected a model folder with a config.json for dir but received ${JSON.stringify(dir)}, which has none`);
-  const config = readJson(configPath);
+  const files = readJson(configPath);
+  const config = withOverrides(files, options.config);
   const { make, ignored_keys } = makerFor(config, className);
   const checkpoint = checkpointFiles(dir);
   const model = make(config, { dtype, device: 'meta' });
-  loadWeights(model, checkpoint, dtype, device, ignored_keys);
+  const headSwap = className !== undefined && Array.isArray(files.architectures) && files.architectures[0] !== className;
+  const report = loadWeights(model, checkpoint, { dtype, device, ignored: ignored_keys, headSwap });
+  if (report.made.length > 0) initialise(model, report.made, config);
+  warnHeadSwap(model, checkpoint.files[0]!, report);
   // generate() takes its default eos and pad tokens from here, as transformers does.
   const generation = join(dir, 'generation_config.json');
   if (existsSync(generation)) (model as unknown as { generation_config: HfConfig }).generation_config = readJson(generation);
   return model.to({ dtype, device }).eval() as M;
+}
+
+// from_pretrained's config keyword arguments; num_labels alone relabels (LABEL_0...), as
+// transformers' num_labels setter does.
+function withOverrides(config: HfConfig, overrides: HfConfig | undefined): HfConfig {
+  if (overrides === undefined) return config;
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) fail('an object of config.json fields', 'config', overrides);
+  const labels = overrides.num_labels;
+  if (overrides.id2label !== undefined || typeof labels !== 'number' || !Number.isInteger(labels) || labels <= 0) return { ...config, ...overrides };
+  const names = Array.from({ length: labels }, (_, i) => `LABEL_${i}`);
+  return { ...config, ...overrides, id2label: Object.fromEntries(names.map((name, i) => [String(i), name])), label2id: Object.fromEntries(names.map((name, i) => [name, i])) };
+}
+
+interface LoadReport {
+  /** The module's names the files lack, made here (a head swap). */
+  made: string[];
+  /** The files' names the module has no place for (a head swap). */
+  unused: string[];
+}
+
+// transformers' _init_weights on each module whose tensors were all missing from the files.
+function initialise(model: nn_Module, made: string[], config: HfConfig): void {
+  const std = typeof config.initializer_range === 'number' ? config.initializer_range : 0.02;
+  const owners = new Set(made.map((name) => name.split('.').slice(0, -1).join('.')));
+  const modules = model.named_modules();
+  with_no_grad(() => {
+    for (const path of owners) {
+      const module = modules[path]!;
+      if (module instanceof LayerNorm) {
+        if (module.weight !== null) nn_init_ones_(module.weight);
+        if (module.bias !== null) nn_init_zeros_(module.bias);
+      } else {
+        initHfWeights(module, std);
+      }
+    }
+  });
+}
+
+function warnHeadSwap(model: nn_Module, file: string, { made, unused }: LoadReport): void {
+  const name = model.constructor.name;
+  if (made.length > 0) {
+    process.emitWarning(`${name}'s ${list(made)} are not in ${file}: they are newly initialised, as transformers does. Train them before using the model's predictions`, { code: 'TORCHLORA_HF_NEW_WEIGHTS' });
+  }
+  if (unused.length > 0) process.emitWarning(`${file}'s ${list(unused)} are not used by ${name}, as transformers leaves another head's weights`, { code: 'TORCHLORA_HF_UNUSED_WEIGHTS' });
 }
 
 // Every name of the module's state, by the tensor it names (tied weights: several names).
@@ -111,18 +174,26 @@ function prefixRule(files: string[], own: string[]): (name: string) => string | 
   return (name) => name;
 }
 
-function loadWeights(model: nn_Module, checkpoint: CheckpointFiles, dtype: DType, device: string, ignored: readonly RegExp[]): void {
+interface LoadSettings { dtype: DType; device: string; ignored: readonly RegExp[]; headSwap: boolean }
+
+function loadWeights(model: nn_Module, checkpoint: CheckpointFiles, { dtype, device, ignored, headSwap }: LoadSettings): LoadReport {
   const entries = stateEntries(model);
   const byName = new Map(entries);
   const sharing = namesByTensor(entries);
   const made = new Map<Tensor, Tensor>();
   let rename = (name: string): string | null => name;
   let present = new Set<string | null>();
+  const report: LoadReport = { made: [], unused: [] };
   const checkNames = (all: [string, readonly number[] | null][]): void => {
     rename = prefixRule(all.map(([name]) => name), [...byName.keys()]);
     present = new Set(all.map(([name]) => rename(name)));
     const unexpected = all.map(([name]) => rename(name)).filter((name): name is string => name !== null && !byName.has(name) && !ignored.some((pattern) => pattern.test(name)));
-    const missing = entries.filter(([, tensor]) => !sharing.get(tensor)!.some((name) => present.has(name))).map(([name]) => name);
+    let missing = entries.filter(([, tensor]) => !sharing.get(tensor)!.some((name) => present.has(name))).map(([name]) => name);
+    if (headSwap) {
+      report.made = missing.filter((name) => wholeModuleMissing(name, missing, byName));
+      missing = missing.filter((name) => !report.made.includes(name));
+      report.unused = unexpected.splice(0);
+    }
     const problems = [missing.length > 0 ? `missing ${list(missing)}` : '', unexpected.length > 0 ? `unexpected ${list(unexpected)}` : ''].filter(Boolean);
     if (problems.length > 0) throw new RangeError(`Expected the weights of this ${model.constructor.name} in ${checkpoint.files[0]}${checkpoint.files.length > 1 ? ' and its shards' : ''} but they have ${problems.join('; ')}`);
     for (const [name, shape] of all) checkShape(byName.get(rename(name) ?? ''), name, shape);
@@ -148,8 +219,23 @@ function loadWeights(model: nn_Module, checkpoint: CheckpointFiles, dtype: DType
     }
   };
   readCheckpoint(checkpoint, checkNames, visit);
+  for (const name of report.made) {
+    const current = byName.get(name)!;
+    if (made.has(current)) continue;
+    const target = torch_empty(current.shape, { dtype: isFloatingDtype(current.dtype) ? dtype : current.dtype, device });
+    made.set(current, target);
+    for (const alias of sharing.get(current)!) assign(model, alias, current, target);
+  }
   const left = [...Object.entries(model.named_parameters()), ...Object.entries(model.named_buffers())].filter(([, tensor]) => tensor.device === 'meta');
   if (left.length > 0) throw new RangeError(`Expected every tensor of this ${model.constructor.name} made after loading but ${list(left.map(([name]) => name))} have no values (a maker must make non-persistent buffers on a real device)`);
+  return report;
+}
+
+// Whether every tensor of the module holding `name` is missing (a head the files lack, which
+// may be made new), rather than some of a module the files have (a broken checkpoint).
+function wholeModuleMissing(name: string, missing: string[], byName: Map<string, Tensor>): boolean {
+  const owner = name.slice(0, name.lastIndexOf('.') + 1);
+  return [...byName.keys()].filter((other) => other.startsWith(owner) && !other.slice(owner.length).includes('.')).every((other) => missing.includes(other));
 }
 
 /**

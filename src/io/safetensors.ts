@@ -3,6 +3,7 @@
 // range, then the raw little-endian row-major bytes. Reading checks every one of those facts
 // before it makes a single tensor, so a bad file is an error that names the key, never a
 // crash or a partial state dict.
+import type { NodeBuffer } from '../core/symbols.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { writeFileAtomic } from './atomic.js';
@@ -51,8 +52,7 @@ export const FILE_DTYPES: Record<string, FileDtype> = {
   F16: { dtype: 'float16', bytes: 2, rank: 7 },
   BF16: { dtype: 'bfloat16', bytes: 2, rank: 8 },
   I32: { dtype: 'int32', bytes: 4, rank: 9 },
-  F32: { dtype: 'float32', bytes: 4, rank: 11 },
-  C64: { dtype: 'complex64', bytes: 8, rank: 11.5 }, // after F32 in the Rust enum of safetensors 0.5 on
+  F32: { dtype: 'float32', bytes: 4, rank: 11 }, C64: { dtype: 'complex64', bytes: 8, rank: 11.5 }, // C64 after F32, as safetensors >= 0.5 orders them
   F64: { dtype: 'float64', bytes: 8, rank: 12 },
   I64: { dtype: 'int64', bytes: 8, rank: 13 },
 };
@@ -365,15 +365,15 @@ function tensorBytes(item: Plan['items'][number], caller: string): Uint8Array {
 }
 
 /**
- * A state dict as safetensors bytes: what `torch_save_safetensors` writes to a file.
+ * A state dict as safetensors bytes (a Buffer; a Uint8Array to code without Node's types), as `torch_save_safetensors` writes.
  *
  * @example
  * const bytes = safetensors_serialize({ weight: torch_ones(2, 2) }, { format: 'pt' });
  */
-export function safetensors_serialize(tensors: SafetensorsTensors, metadata?: Record<string, string>): Buffer {
+export function safetensors_serialize(tensors: SafetensorsTensors, metadata?: Record<string, string>): NodeBuffer {
   checkLittleEndian();
   const { header, items } = plan(tensors, metadata);
-  return Buffer.concat([header, ...items.map((item) => tensorBytes(item, 'safetensors_serialize'))]);
+  return Buffer.concat([header, ...items.map((item) => tensorBytes(item, 'safetensors_serialize'))]) as NodeBuffer;
 }
 
 /**

@@ -11,6 +11,7 @@ import { packageRoot } from '../core/loader.js';
 import { checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys, text } from '../core/validate.js';
 import { CANCEL_FLAG, type JobEvent, type JobProgress, type SerializedError, type WorkerMessage, type WorkerSettings } from './protocol.js';
 import { decodeShared, encodeShared, releaseShared } from './share.js';
+import type { JobFunction } from './context.js';
 
 const MADE_BY_START_JOB = Symbol('start_job');
 
@@ -22,14 +23,14 @@ function checkMilliseconds(value: unknown, name: string): number {
 /** Where a job is: running until it ends as completed, failed or cancelled. */
 export type JobState = 'starting' | 'running' | 'completed' | 'failed' | 'cancelled';
 
-/** What `start_job` accepts. */
-export interface StartJobOptions {
+/** What `start_job` accepts; `Input` is the job's input type (see `start_job`). */
+export interface StartJobOptions<Input = unknown> {
   /**
    * What the job's function receives as `job.input`: numbers, strings, arrays, plain objects,
    * Maps, Sets, typed arrays, and Tensors, which are shared with the worker, not copied (a
    * model's `state_dict()` shares its weights).
    */
-  input?: unknown;
+  input?: Input;
   /** libtorch's intra-op threads in the worker (default: libtorch's default, one per core). */
   threads?: number;
   /**
@@ -46,9 +47,15 @@ export interface StartJobOptions {
   progress_interval_ms?: number;
   /** A name for the job (default: a random UUID); `job.id`. */
   id?: string;
+  /**
+   * How many of its latest events the job keeps for `for await` loops that start late or fall
+   * behind (default 1000; 0: none, a loop sees only events after it started waiting). A
+   * long job's memory stays bounded; a loop further behind goes on from the oldest kept.
+   */
+  history?: number;
 }
 const START_KEYS = optionKeys<StartJobOptions>({
-  input: true, threads: true, nice: true, checkpoint_dir: true, checkpoint_every: true, progress_interval_ms: true, id: true,
+  input: true, threads: true, nice: true, checkpoint_dir: true, checkpoint_every: true, progress_interval_ms: true, id: true, history: true,
 });
 
 /** The caller's error when a job was cancelled; `result` rejects with it. */
@@ -75,13 +82,35 @@ function rebuildError(error: SerializedError, id: string): Error {
   return rebuilt;
 }
 
+/** The events a TrainingJob emits, with their listener's arguments. */
+export interface TrainingJobEvents {
+  progress: [event: Extract<JobEvent, { type: 'progress' }>];
+  checkpoint: [event: Extract<JobEvent, { type: 'checkpoint' }>];
+  /** Every progress and checkpoint event. */
+  event: [event: JobEvent];
+  end: [state: JobState];
+}
+
+/** The EventEmitter methods a TrainingJob has, typed by its events (declared here so that its types need no Node types). */
+export interface TrainingJobEmitter {
+  on<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  once<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  off<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  addListener<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  removeListener<E extends keyof TrainingJobEvents>(event: E, listener: (...args: TrainingJobEvents[E]) => void): this;
+  removeAllListeners(event?: keyof TrainingJobEvents): this;
+  listenerCount(event: keyof TrainingJobEvents): number;
+  emit<E extends keyof TrainingJobEvents>(event: E, ...args: TrainingJobEvents[E]): boolean;
+}
+const JobEmitter = EventEmitter as unknown as new () => TrainingJobEmitter;
+
 /**
- * A job running in a worker thread. Listen with `on('progress' | 'checkpoint' | 'end', ...)` or
+ * A job running in a worker thread (a Node EventEmitter). Listen with `on('progress' | 'checkpoint' | 'end', ...)` or
  * iterate its events with `for await`; `cancel()` stops it at its next step after a
  * checkpoint; `result` settles when it ends (rejecting with the job's error, or with
  * JobCancelledError); `done` always resolves, with the final state.
  */
-export class TrainingJob<Result = unknown> extends EventEmitter {
+export class TrainingJob<Result = unknown> extends JobEmitter {
   state: JobState = 'starting';
   /** The latest progress report, null before the first. */
   progress: JobProgress | null = null;
@@ -92,11 +121,14 @@ export class TrainingJob<Result = unknown> extends EventEmitter {
   private readonly control = new SharedArrayBuffer(4);
   private readonly worker: Worker;
   private readonly history: JobEvent[] = [];
+  /** Events let go from the front of `history` (the absolute index of its first). */
+  private dropped = 0;
   private terminated = false;
   private settle!: { resolve: (value: Result) => void; reject: (error: Error) => void; end: (state: JobState) => void };
 
   /** @internal Use start_job. */
-  constructor(token: typeof MADE_BY_START_JOB, readonly id: string, module: string, input: unknown, options: Omit<WorkerSettings, 'id' | 'module' | 'input' | 'control'>) {
+  constructor(token: typeof MADE_BY_START_JOB, readonly id: string, module: string, input: unknown, options: Omit<WorkerSettings, 'id' | 'module' | 'input' | 'control'>,
+    private readonly historyLimit = 1000) {
     if (token !== MADE_BY_START_JOB) throw new TypeError('Expected start_job(module, options) to make a TrainingJob but received new TrainingJob(...)');
     super();
     this.result = new Promise<Result>((resolve, reject) => {
@@ -165,11 +197,16 @@ export class TrainingJob<Result = unknown> extends EventEmitter {
     return this.done;
   }
 
-  /** Every event so far, then each new one until the job ends. @example for await (const e of job) console.log(e) */
+  /** The events kept so far (start_job's `history`), then each new one until the job ends. @example for await (const e of job) console.log(e) */
   async *[Symbol.asyncIterator](): AsyncGenerator<JobEvent, void, undefined> {
-    let seen = 0;
+    let seen = 0; // counted from the job's first event
     for (;;) {
-      while (seen < this.history.length) yield this.history[seen++]!;
+      for (;;) {
+        seen = Math.max(seen, this.dropped);
+        if (seen >= this.dropped + this.history.length) break;
+        yield this.history[seen - this.dropped]!;
+        seen += 1;
+      }
       if (this.ended) return;
       await new Promise<void>((resolve) => {
         const wake = (): void => { this.off('event', wake); this.off('end', wake); resolve(); };
@@ -181,12 +218,17 @@ export class TrainingJob<Result = unknown> extends EventEmitter {
 
   private record(event: JobEvent): void {
     this.history.push(event);
+    if (this.history.length > this.historyLimit) {
+      this.history.shift();
+      this.dropped += 1;
+    }
     if (event.type === 'progress') {
       const { type: _type, ...progress } = event;
       this.progress = progress;
     }
     this.emit('event', event);
-    this.emit(event.type, event);
+    if (event.type === 'progress') this.emit('progress', event);
+    else this.emit('checkpoint', event);
   }
 
   private finish(state: JobState, outcome: Result | Error): void {
@@ -205,23 +247,54 @@ const CANCEL_KEYS = optionKeys<{ timeout_ms?: number }>({ timeout_ms: true });
 
 let jobs = 0;
 
+/** A URL (`new URL('./job.js', import.meta.url)`), as far as start_job reads it; typed so that the declarations need no DOM or Node types. */
+export interface ModuleUrl { readonly href: string }
+
+type JobOf<Job> = Job extends { default: infer F } ? F : Job;
+/** A job's input type, from its module's type or its default export's (`JobFunction`); unknown for anything else. */
+export type JobInput<Job> = JobOf<Job> extends JobFunction<infer Input, any> ? Input : unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** A job's result type, from its module's type or its default export's; any other type is taken as the result type itself (the older `start_job<Result>`). */
+export type JobResult<Job> = JobOf<Job> extends (job: never) => infer Result ? Awaited<Result> : Job;
+/** `start_job`'s options argument: required, with `input`, when the job's input cannot be undefined. */
+export type StartJobArguments<Input> = unknown extends Input ? [options?: StartJobOptions<Input>]
+  : undefined extends Input ? [options?: StartJobOptions<Input>] : [options: StartJobOptions<Input> & { input: Input }];
+
+// A TypeScript job module needs the loader the caller runs with (the worker inherits the
+// caller's execArgv and NODE_OPTIONS); without a sign of one, say so here rather than fail in
+// the worker with "Unknown file extension".
+function checkLoader(specifier: string): void {
+  if (!/\.(c|m)?tsx?$/i.test(specifier.replace(/[?#].*$/, ''))) return;
+  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+  const features = process.features as { typescript?: unknown };
+  if (/--(import|loader|experimental-loader|require|experimental-strip-types|experimental-transform-types)\b|(^|\s)-r\b/.test(flags) || (features.typescript !== undefined && features.typescript !== false)) return;
+  fail('a JavaScript job module, or a TypeScript one in a process that runs under a TypeScript loader (run it with tsx, node --import tsx, '
+    + 'node --experimental-strip-types, or ts-node\'s loader: the worker takes the same one; or compile the job module and pass the .js)', 'module', specifier);
+}
+
 /**
  * Runs a job module (its default export, made with `define_job`) in a worker thread, so
  * training never blocks the caller's event loop. Tensors in `input` are shared, not copied.
+ * The type argument ties `input` and `result` to the job's `define_job` types: the module's
+ * type (`typeof import('./train-adapter.js')`) or its default export's (`import type train from
+ * './train-adapter.js'`, then `typeof train`); a type-only import runs nothing in the caller.
+ * A job module in TypeScript runs under the loader the caller runs with (tsx, ts-node,
+ * Node's type stripping), which the worker inherits; without one, start_job says how to fix it.
  *
  * @example
- * const job = start_job(new URL('./train-adapter.js', import.meta.url), {
+ * const job = start_job<typeof import('./train-adapter.js')>(new URL('./train-adapter.js', import.meta.url), {
  *   input: { base: model.state_dict(), steps: 500 }, checkpoint_dir: 'adapters/tuned', checkpoint_every: 100,
  * });
  * job.on('progress', (p) => console.log(p.step, p.loss, p.examples_per_second));
  * const result = await job.result;
  */
-export function start_job<Result = unknown>(module: string | URL, options: StartJobOptions = {}): TrainingJob<Result> {
-  const { input, threads, nice = 10, checkpoint_dir, checkpoint_every, progress_interval_ms = 100, id } = checkOptions(options, START_KEYS, 'start_job');
+export function start_job<Job = JobFunction>(module: string | ModuleUrl, ...options: StartJobArguments<JobInput<Job>>): TrainingJob<JobResult<Job>>;
+export function start_job(module: string | ModuleUrl, options: StartJobOptions = {}): TrainingJob<unknown> {
+  const { input, threads, nice = 10, checkpoint_dir, checkpoint_every, progress_interval_ms = 100, id, history = 1000 } = checkOptions(options, START_KEYS, 'start_job');
   let specifier: string;
-  if (module instanceof URL) specifier = module.href;
+  if (typeof module === 'object' && module !== null && typeof (module as Partial<ModuleUrl>).href === 'string') specifier = module.href;
   else if (typeof module === 'string' && module.length > 0) specifier = /^[a-z][a-z0-9+.-]*:/i.test(module) ? module : pathToFileURL(module).href;
   else return fail('a module path or URL', 'module', module);
+  checkLoader(specifier);
   if (threads !== undefined) checkPositiveInteger(threads, 'threads');
   if (checkNonNegativeInteger(nice, 'nice') > 19) failRange('a nice value from 0 to 19', 'nice', nice);
   if (checkpoint_dir !== undefined && (typeof checkpoint_dir !== 'string' || checkpoint_dir === '')) fail('a folder path', 'checkpoint_dir', checkpoint_dir);
@@ -231,12 +304,13 @@ export function start_job<Result = unknown>(module: string | URL, options: Start
   }
   checkMilliseconds(progress_interval_ms, 'progress_interval_ms');
   if (id !== undefined && (typeof id !== 'string' || id === '')) fail('a non-empty string', 'id', id);
+  checkNonNegativeInteger(history, 'history');
   const name = id ?? `job-${++jobs}-${crypto.randomUUID().slice(0, 8)}`;
-  return new TrainingJob<Result>(MADE_BY_START_JOB, name, specifier, input, {
+  return new TrainingJob(MADE_BY_START_JOB, name, specifier, input, {
     threads: threads ?? null,
     nice,
     checkpoint_dir: checkpoint_dir ?? null,
     checkpoint_every: checkpoint_every ?? null,
     progress_interval_ms,
-  });
+  }, history);
 }

@@ -1,6 +1,8 @@
 // The entry of a training job's worker thread: sets the thread count, takes the shared input,
 // imports the job module, runs its default export with a JobContext, and sends back events,
 // then the result (its Tensors shared, not copied) or the error.
+import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { torch_set_num_threads } from '../core/config.js';
 import { native } from '../core/native.js';
@@ -21,6 +23,7 @@ async function run(): Promise<void> {
     }
     if (settings.threads !== null) torch_set_num_threads(settings.threads);
     const input = decodeShared(settings.input);
+    if (/\.(c|m)?tsx?$/i.test(settings.module.replace(/[?#].*$/, ''))) await takeLoaders();
     const loaded = (await import(settings.module)) as { default?: unknown };
     if (typeof loaded.default !== 'function') {
       throw new TypeError(`Expected a job module whose default export is a function (define_job(async (job) => ...)) for module but received ${settings.module}, whose default export is ${typeof loaded.default}`);
@@ -39,6 +42,26 @@ async function run(): Promise<void> {
   } catch (error) {
     if (error instanceof JobCancelled) send({ kind: 'cancelled', step: error.step });
     else send({ kind: 'failed', error: serializeError(error) });
+  }
+}
+
+// A TypeScript job module needs the caller's loader. Node passes the caller's flags to the
+// worker, but Node 20's workers do not run the hooks that `--import tsx` registers: take them
+// here, tsx through its API (it refuses module.register), `--loader X` by registering X.
+const TSX_API = 'tsx/esm/api'; // a variable: torchlora does not depend on tsx
+
+async function takeLoaders(): Promise<void> {
+  const argv = process.execArgv;
+  const base = pathToFileURL(`${process.cwd()}/`);
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+    if (flag !== '--import' && flag !== '--loader' && flag !== '--experimental-loader') continue;
+    const value = inline ?? argv[++i] ?? '';
+    if (/(^|[\\/])tsx([\\/]|$)/.test(value)) {
+      ((await import(TSX_API)) as { register(): unknown }).register();
+    } else if (flag !== '--import') {
+      register(value, base);
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import { linear_kind } from './linear.js';
 import { baseOf, checkModel, lora_layers, plainModules, replaceAt, saved_modules } from './model.js';
 import { ModulesToSaveWrapper } from './modules_to_save.js';
 import { isModuleToSave, outputLayerPath, selects } from './select.js';
-import { loraApplySettings, settingsAt, type AdapterSettings, type LoraApplyOptions, type LoraSettings } from './settings.js';
+import { loraApplySettings, settingsAt, type AdapterSettings, type LoraApplyOptions, type LoraSettings, type PeftTaskType } from './settings.js';
 
 /** Every kind of layer LoRA can wrap. */
 export const LORA_KINDS: readonly LoraKind[] = [linear_kind, conv1d_kind, embedding_kind, conv2d_kind];
@@ -32,6 +32,16 @@ export interface PlanItem {
 export interface Plan {
   items: PlanItem[];
   saves: [string, nn_Module][];
+  /** PEFT's task type of the adapter, which lora_save writes by default. */
+  task_type: PeftTaskType | null;
+}
+
+// Each model's adapters' task types (lora_apply's option, or adapter_config.json's).
+const TASK_TYPES = new WeakMap<nn_Module, Map<string, PeftTaskType | null>>();
+
+/** @internal The task type `adapter` was applied or loaded with (null when none). */
+export function taskTypeOf(model: nn_Module, adapter: string): PeftTaskType | null {
+  return TASK_TYPES.get(model)?.get(adapter) ?? null;
 }
 
 /** The modules an adapter saves whole: each module whose path ends with a name in modules_to_save (PEFT's rule). */
@@ -83,7 +93,7 @@ export function planAdapter(model: nn_Module, settings: LoraSettings, replace: b
       || 'no submodules: wrap a single layer with lora_nn_linear, lora_nn_embedding or lora_nn_conv2d';
     throw new RangeError(`Expected target_modules matching at least one layer (the model has ${listed}) for target_modules but received ${settings.target_modules.describe}`);
   }
-  return { items, saves: planSaves(model, settings, items, replace) };
+  return { items, saves: planSaves(model, settings, items, replace), task_type: settings.task_type };
 }
 
 /**
@@ -114,6 +124,8 @@ export function applyPlan(model: nn_Module, plan: Plan, adapter: string): LoraLa
     if (wrapper !== module) replaceAt(model, path, wrapper);
   }
   for (const parameter of model.parameters) parameter.requires_grad_(false);
+  if (!TASK_TYPES.has(model)) TASK_TYPES.set(model, new Map());
+  TASK_TYPES.get(model)!.set(adapter, plan.task_type);
   for (const [, layer] of lora_layers(model)) layer.activate(active, true);
   for (const [, wrapper] of saved_modules(model)) wrapper.activate(active, true);
   return wrapped;

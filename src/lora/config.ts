@@ -12,6 +12,7 @@ import type { LoraLayer } from './layer.js';
 import { LinearLoraLayer } from './linear.js';
 import { plainModules } from './model.js';
 import { fullMatcher, layerFilter, nameMatcher, targetMatcher, type TargetTest } from './select.js';
+import type { PeftTaskType } from './settings.js';
 import {
   checkAdapterName, checkDropout, checkModulesToSave, checkPattern, patternValue, type AdapterSettings, type LoraInit, type LoraSettings,
 } from './settings.js';
@@ -20,9 +21,8 @@ import {
 export const LORA_CONFIG_NAME = 'adapter_config.json';
 const CONFIG = LORA_CONFIG_NAME;
 
-/** PEFT's TaskType values: what AutoPeftModel and PeftModel.from_pretrained build the model as. */
-export const PEFT_TASK_TYPES = ['SEQ_CLS', 'SEQ_2_SEQ_LM', 'CAUSAL_LM', 'TOKEN_CLS', 'QUESTION_ANS', 'FEATURE_EXTRACTION'] as const;
-export type PeftTaskType = typeof PEFT_TASK_TYPES[number];
+export { PEFT_TASK_TYPES, type PeftTaskType } from './settings.js';
+import { PEFT_TASK_TYPES } from './settings.js';
 
 /** adapter_config.json as PEFT reads it (the keys written here; others are kept when read). */
 export interface PeftLoraConfig {
@@ -152,7 +152,7 @@ export function settingsHash(config: Record<string, unknown>): string {
 }
 
 /** @internal Whether `recorded` (the weights' metadata) names this config: its settings' hash, or the bytes' hash of saves before the settings hash. */
-export function sameSave(recorded: string, bytes: Buffer, config: Record<string, unknown>): boolean {
+export function sameSave(recorded: string, bytes: Uint8Array, config: Record<string, unknown>): boolean {
   return recorded === settingsHash(config) || recorded === sha256(bytes);
 }
 
@@ -185,7 +185,7 @@ const UNSUPPORTED: [string, string, (value: unknown) => boolean][] = [
 const PLAIN_INITS = new Set<unknown>([true, false, 'gaussian', 'eva', 'orthogonal']);
 
 /** @internal adapter_config.json in `dir`: its bytes (hashed as they are) and the JSON object. */
-export function readConfigFile(dir: string): { bytes: Buffer; config: Record<string, unknown> } {
+export function readConfigFile(dir: string): { bytes: Uint8Array; config: Record<string, unknown> } {
   const path = join(dir, CONFIG);
   let bytes: Buffer;
   try {
@@ -226,6 +226,8 @@ export function configSettings(c: Record<string, unknown>, adapter: string): Lor
     exclude_modules: unset(c.exclude_modules) || c.exclude_modules === '' ? null : configTargets(c.exclude_modules, 'exclude_modules'),
     layers: layerFilter(c.layers_to_transform, c.layers_pattern, target_modules, `${CONFIG} `),
     modules_to_save: checkModulesToSave(c.modules_to_save, `${CONFIG} modules_to_save`),
+    // Descriptive: kept for lora_save when it is one of PEFT's.
+    task_type: PEFT_TASK_TYPES.includes(c.task_type as PeftTaskType) ? c.task_type as PeftTaskType : null,
     rank_pattern: checkPattern(c.rank_pattern, `${CONFIG} rank_pattern`),
     alpha_pattern: checkPattern(c.alpha_pattern, `${CONFIG} alpha_pattern`),
     r,

@@ -7,7 +7,7 @@ import { nn_conv2d } from '../nn/layers.js';
 import { nn_module } from '../nn/generator.js';
 import { nn_parameter } from '../nn/registry.js';
 import { with_no_grad } from '../ops/autograd.js';
-import { linalg_vector_norm } from '../ops/math.js';
+import { linalg_vector_norm } from '../ops/linalg.js';
 import type { Tensor } from '../ops/tensor.js';
 import { failRange } from '../core/validate.js';
 import { DenseLoraLayer } from './dense.js';

@@ -2,7 +2,7 @@
 // implement DoRA: the magnitudes start at these norms, the forward divides by them (detached),
 // and a merge rescales the weight by magnitude / norm.
 import { with_no_grad } from '../ops/autograd.js';
-import { linalg_vector_norm } from '../ops/math.js';
+import { linalg_vector_norm } from '../ops/linalg.js';
 import type { Tensor } from '../ops/tensor.js';
 
 /**

@@ -15,14 +15,14 @@ import { readSafetensorsFile, safetensorsWriter } from '../io/safetensors.js';
 import type { Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkOptions, fail, optionKeys } from '../core/validate.js';
 import { chosenAdapter } from './adapters.js';
-import { applyPlan, planAdapter, type Plan } from './apply.js';
+import { applyPlan, planAdapter, taskTypeOf, type Plan } from './apply.js';
 import {
-  configSettings, LORA_CONFIG_NAME, peftConfig, peftConfigJson, PEFT_TASK_TYPES, readConfigFile, sameSave, settingsHash, type PeftTaskType,
+  configSettings, LORA_CONFIG_NAME, peftConfig, peftConfigJson, readConfigFile, sameSave, settingsHash, type PeftTaskType,
 } from './config.js';
 import type { LoraLayer } from './layer.js';
 import { baseOf, layersWith, saved_modules } from './model.js';
 import { ModulesToSaveWrapper } from './modules_to_save.js';
-import { ADAPTER_OPTION_KEYS, checkAdapterName, type AdapterOptions } from './settings.js';
+import { ADAPTER_OPTION_KEYS, checkAdapterName, checkTaskType, type AdapterOptions } from './settings.js';
 
 /** The adapter tensors' file name in an adapter folder. */
 export const LORA_WEIGHTS_NAME = 'adapter_model.safetensors';
@@ -47,7 +47,7 @@ function fileKey(path: string, suffix: string): string {
 export interface LoraSaveOptions extends AdapterOptions {
   /** The base model's folder or Hub id, for `AutoPeftModelForCausalLM.from_pretrained(dir)` (null). */
   base_model_name_or_path?: string | null;
-  /** PEFT's TaskType: "CAUSAL_LM", "SEQ_CLS", "SEQ_2_SEQ_LM", "TOKEN_CLS", "QUESTION_ANS" or "FEATURE_EXTRACTION" (null). */
+  /** PEFT's TaskType: "CAUSAL_LM", "SEQ_CLS", "SEQ_2_SEQ_LM", "TOKEN_CLS", "QUESTION_ANS" or "FEATURE_EXTRACTION" (by default the one lora_apply or lora_load gave the adapter, else null). */
   task_type?: PeftTaskType | null;
   /** The base model's Hub revision (written only when given). */
   revision?: string | null;
@@ -92,14 +92,15 @@ function checkSaveFolder(dir: unknown): string {
  */
 export function lora_save(model: nn_Module, dir: string, options?: LoraSaveOptions): void {
   checkSaveFolder(dir);
-  const { adapter, base_model_name_or_path = null, task_type = null, revision = null, save_embedding_layers = false } = checkOptions(options, SAVE_OPTION_KEYS, 'lora_save');
-  const description = {
-    base_model_name_or_path: nullableString(base_model_name_or_path, 'base_model_name_or_path'),
-    task_type: task_type === null || PEFT_TASK_TYPES.includes(task_type) ? task_type : fail(`one of PEFT's task types (${PEFT_TASK_TYPES.join(', ')}) or null`, 'task_type', task_type),
-    revision: nullableString(revision, 'revision'),
-  };
+  const { adapter, base_model_name_or_path = null, task_type, revision = null, save_embedding_layers = false } = checkOptions(options, SAVE_OPTION_KEYS, 'lora_save');
+  const checkedTask = task_type === undefined ? undefined : checkTaskType(task_type);
   checkBoolean(save_embedding_layers, 'save_embedding_layers');
   const name = chosenAdapter(model, adapter);
+  const description = {
+    base_model_name_or_path: nullableString(base_model_name_or_path, 'base_model_name_or_path'),
+    task_type: checkedTask === undefined ? taskTypeOf(model, name) : checkedTask,
+    revision: nullableString(revision, 'revision'),
+  };
   const layers = layersWith(model, name);
   const saved = saved_modules(model).filter(([, wrapper]) => wrapper.adapters.includes(name));
   const tensors: Record<string, Tensor> = {};
@@ -191,7 +192,7 @@ function checkTensors(tensors: Record<string, Tensor>, expected: Map<string, Des
 }
 
 /** The weights must record the hash of this config, when they record one (PEFT's do not). */
-function checkSameSave(metadata: Record<string, string>, bytes: Buffer, config: Record<string, unknown>, dir: string): void {
+function checkSameSave(metadata: Record<string, string>, bytes: Uint8Array, config: Record<string, unknown>, dir: string): void {
   const recorded = metadata[LORA_CONFIG_HASH_KEY];
   if (recorded === undefined || sameSave(recorded, bytes, config)) return;
   throw new TypeError(`Expected ${CONFIG} and ${LORA_WEIGHTS_NAME} from one save for dir but received ${JSON.stringify(dir)}, whose two files come from different saves (the weights record config SHA-256 ${recorded}, the config's settings have ${settingsHash(config)}); nothing was loaded`);

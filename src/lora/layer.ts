@@ -155,8 +155,9 @@ export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn
     this.scaling[name] = scalingOf(settings);
     this.settings[name] = settings;
     if (this.active_adapter === null) this.active_adapter = name;
-    // ...but for the base bias the active adapter trains with bias "lora_only".
-    this.adapter_state(this.active_adapter)['base_layer.bias']?.requires_grad_(true);
+    // ...but for the base bias the active adapter trains with bias "lora_only" (the model's
+    // active adapter may be one this layer does not have).
+    if (this.active_adapter in this.r) this.adapter_state(this.active_adapter)['base_layer.bias']?.requires_grad_(true);
     return this;
   }
 

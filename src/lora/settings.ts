@@ -6,6 +6,19 @@ import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, fail, fa
 import { AdapterDict } from './adapter_dict.js';
 import { layerFilter, targetMatcher, type Selection } from './select.js';
 
+/** PEFT's TaskType values: what AutoPeftModel and PeftModel.from_pretrained build the model as. */
+export const PEFT_TASK_TYPES = ['SEQ_CLS', 'SEQ_2_SEQ_LM', 'CAUSAL_LM', 'TOKEN_CLS', 'QUESTION_ANS', 'FEATURE_EXTRACTION'] as const;
+export type PeftTaskType = typeof PEFT_TASK_TYPES[number];
+
+/** The heads PEFT's PeftModelForSequenceClassification, ...ForTokenClassification and ...ForQuestionAnswering add to modules_to_save. */
+const TASK_HEADS: Partial<Record<PeftTaskType, readonly string[]>> = { SEQ_CLS: ['classifier', 'score'], TOKEN_CLS: ['classifier', 'score'], QUESTION_ANS: ['qa_outputs'] };
+
+/** @internal A task type: one of PEFT's, or null. */
+export function checkTaskType(value: unknown, name = 'task_type'): PeftTaskType | null {
+  if (value === null || PEFT_TASK_TYPES.includes(value as PeftTaskType)) return value as PeftTaskType | null;
+  return fail(`one of PEFT's task types (${PEFT_TASK_TYPES.join(', ')}) or null`, name, value);
+}
+
 // ---- options, as the public functions take them ----
 
 /**
@@ -90,6 +103,12 @@ export interface LoraApplyOptions extends LoraOptions {
    * path's plain ending, so "head" also takes "lm_head"); lora_save writes the copy.
    */
   modules_to_save?: string[];
+  /**
+   * PEFT's task type, which lora_save writes (unless it is given one): "SEQ_CLS" and "TOKEN_CLS"
+   * also save the `classifier` or `score` head whole, "QUESTION_ANS" `qa_outputs`, as PEFT's
+   * PeftModelForSequenceClassification (and kin) add them to modules_to_save.
+   */
+  task_type?: PeftTaskType | null;
 }
 
 /** Options that name one adapter. */
@@ -113,7 +132,7 @@ const LORA_OPTION_KEYS = optionKeys<LoraOptions>(LORA_OPTION_NAMES);
 const LAYER_OPTION_KEYS = optionKeys<LoraLayerOptions>({ ...LORA_OPTION_NAMES, adapter: true });
 const APPLY_OPTION_KEYS = optionKeys<LoraApplyOptions>({
   target_modules: true, adapter: true, rank_pattern: true, alpha_pattern: true, exclude_modules: true, layers_to_transform: true, layers_pattern: true,
-  modules_to_save: true, ...LORA_OPTION_NAMES,
+  modules_to_save: true, task_type: true, ...LORA_OPTION_NAMES,
 });
 const MERGE_OPTION_KEYS = optionKeys<MergeOptions>({ adapter: true, safe: true });
 /** @internal */
@@ -143,6 +162,7 @@ export interface LoraSettings extends AdapterSettings, Selection {
   readonly adapter: string;
   readonly rank_pattern: Readonly<Record<string, number>>;
   readonly alpha_pattern: Readonly<Record<string, number>>;
+  readonly task_type: PeftTaskType | null;
 }
 
 // ---- checks ----
@@ -223,16 +243,20 @@ export function checkModulesToSave(value: unknown, name = 'modules_to_save'): re
  */
 export function loraApplySettings(options: LoraApplyOptions): LoraSettings {
   const {
-    target_modules, adapter = 'default', rank_pattern, alpha_pattern, exclude_modules, layers_to_transform, layers_pattern, modules_to_save, ...values
+    target_modules, adapter = 'default', rank_pattern, alpha_pattern, exclude_modules, layers_to_transform, layers_pattern, modules_to_save, task_type = null,
+    ...values
   } = checkOptions(options, APPLY_OPTION_KEYS, 'lora_apply');
   const targets = targetMatcher(target_modules);
+  const heads = TASK_HEADS[checkTaskType(task_type) ?? 'CAUSAL_LM'] ?? [];
+  const saved = checkModulesToSave(modules_to_save);
   return Object.freeze({
     ...adapterValues(values, Infinity),
     adapter: checkAdapterName(adapter),
     target_modules: targets,
     exclude_modules: exclude_modules === undefined ? null : targetMatcher(exclude_modules, 'exclude_modules'),
     layers: layerFilter(layers_to_transform, layers_pattern, targets),
-    modules_to_save: checkModulesToSave(modules_to_save),
+    modules_to_save: Object.freeze([...saved, ...heads.filter((head) => !saved.includes(head))]),
+    task_type,
     rank_pattern: checkPattern(rank_pattern, 'rank_pattern'),
     alpha_pattern: checkPattern(alpha_pattern, 'alpha_pattern'),
   });

@@ -36,8 +36,28 @@ export class Sequential extends nn_Module {
  * const mlp = nn_sequential(nn_linear(4, 16), nn_relu(), nn_linear(16, 1));
  * const y = mlp(x);
  */
-export const nn_sequential = nn_module(Sequential, 'nn_sequential');
-export type nn_sequential = Sequential;
+export const nn_sequential = nn_module(Sequential, 'nn_sequential') as unknown as {
+  <const M extends nn_Module[]>(...modules: M & SequentialChain<M>): SequentialOf<M>;
+  readonly prototype: Sequential;
+  readonly classname: string;
+};
+export type nn_sequential<M extends nn_Module[] = nn_Module[]> = SequentialOf<M>;
+
+type InputOf<M> = M extends { forward(...args: infer P): any } ? P extends [infer X, ...any[]] ? X : any : never;
+type OutputOf<M> = M extends { forward(...args: any[]): infer R } ? R : never;
+type LastOf<M extends unknown[]> = M extends [...unknown[], infer L] ? L : M[number];
+
+/**
+ * `modules` when each one takes the previous one's output, else the modules with the first
+ * that does not, typed as what it should have been (so the error points at it).
+ */
+export type SequentialChain<M extends unknown[], Done extends unknown[] = []> = M extends [infer A, infer B, ...infer Rest]
+  ? [OutputOf<A>] extends [InputOf<B>] ? SequentialChain<[B, ...Rest], [...Done, A]> : [...Done, A, { forward(input: OutputOf<A>): unknown }, ...unknown[]]
+  : [...Done, ...M];
+
+/** An `nn_sequential` of the modules `M`: `seq[i]` is the i-th, and `seq(x)` takes the first's input and gives the last's output. */
+export type SequentialOf<M extends nn_Module[]> = Sequential & { readonly [K in keyof M & `${number}`]: M[K] }
+  & { forward(input: M extends [] ? any : InputOf<M[0]>): M extends [] ? any : OutputOf<LastOf<M>> };
 
 // ---- module list ----
 

@@ -4,16 +4,20 @@ import { checkFunction, fail } from '../core/validate.js';
 import { nn_Module } from './module.js';
 import { CLASSNAME } from './registry.js';
 
-/** What `this` is inside an `nn_module()` definition, and what its generator makes. */
-export type nn_module_instance<F extends (...args: any[]) => any = (...args: any[]) => any> =
-  nn_Module & { forward: F } & { [field: string]: any };
+/** The fields `initialize` returns, or, when it returns nothing (R's style), any field. */
+export type nn_module_fields<F> = [F] extends [void] ? { [field: string]: any } : F;
 
-/** An R-style module definition: `initialize` sets the module up, `forward` computes, other members become methods. */
-export type nn_module_definition<A extends any[], F extends (...args: any[]) => any> = {
-  initialize?: (...args: A) => void;
-  forward?: F;
-  [method: string]: unknown;
-} & ThisType<nn_module_instance<F>>;
+/** What a definition's generator makes (and what `this` is in its methods): a module with its fields and methods; callable as its `forward`. */
+export type nn_module_instance<F = void, D = { forward(...args: any[]): any }> = nn_Module & nn_module_fields<F> & Omit<D, 'initialize'>;
+
+/**
+ * An R-style module definition: `initialize` sets the module up, `forward` computes, other
+ * members become methods. `initialize` may return the module's fields (`return { fc: nn_linear(4, 2) }`),
+ * which registers them as assigning them would and gives them their types in every method.
+ */
+export type nn_module_definition<A extends any[], F, D> = D & {
+  initialize?: (this: nn_Module & Omit<D, 'initialize'> & { [field: string]: any }, ...args: A) => F;
+} & ThisType<nn_module_instance<F, D>>;
 
 /** Makes a module with the arguments of its `initialize` (or its constructor); `instanceof` works on it. */
 export type nn_module_generator<A extends any[], M> = ((...args: A) => M) & { readonly prototype: M; readonly classname: string };
@@ -22,27 +26,32 @@ export type nn_module_generator<A extends any[], M> = ((...args: A) => M) & { re
  * R torch's `nn_module()`: returns a generator; each call makes a module, runs `initialize`
  * with `this` bound to it, and the module is callable (`model(x)` runs `forward`). Inside
  * `initialize`, assigning an `nn_parameter()`, an `nn_buffer()` or a module to `this`
- * registers it. Other members of the definition become methods. A class that extends
- * `nn_Module` may be passed instead, for full types.
+ * registers it; so does returning an object of them, which also types them. Other members
+ * of the definition become methods. In TypeScript, `model(x)` takes forward's parameters and
+ * returns its result type: annotate the return type of methods that use `this` (TypeScript
+ * cannot infer it while it infers `this`). A class that extends `nn_Module` may be passed
+ * instead (the form the README teaches for TypeScript).
  *
  * @example
  * const lora_nn_linear = nn_module({
- *   initialize(linear, r = 16, alpha = 1) {
- *     this.linear = linear;
- *     for (const p of this.linear.parameters) p.requires_grad_(false);
- *     this.A = nn_parameter(torch_randn(linear.in_features, r));
- *     this.B = nn_parameter(torch_zeros(r, linear.out_features));
- *     this.scaling = alpha / r;
+ *   initialize(linear: Linear, r = 16, alpha = 1) {
+ *     for (const p of linear.parameters) p.requires_grad_(false);
+ *     return {
+ *       linear,
+ *       A: nn_parameter(torch_randn(linear.in_features, r)),
+ *       B: nn_parameter(torch_zeros(r, linear.out_features)),
+ *       scaling: alpha / r,
+ *     };
  *   },
- *   forward(x) {
+ *   forward(x: Tensor): Tensor {
  *     return this.linear(x).add(torch_matmul(x, torch_matmul(this.A, this.B).mul(this.scaling)));
  *   },
  * });
  * const lora = lora_nn_linear(model, 1);
- * const y = lora(X);
+ * const y = lora(X); // a Tensor
  */
-export function nn_module<A extends any[], F extends (...args: any[]) => any>(definition: nn_module_definition<A, F>): nn_module_generator<A, nn_module_instance<F>>;
-export function nn_module<A extends any[], F extends (...args: any[]) => any>(classname: string, definition: nn_module_definition<A, F>): nn_module_generator<A, nn_module_instance<F>>;
+export function nn_module<A extends any[], F extends object | void = void, D extends { forward?(...args: any[]): any } = { forward?(...args: any[]): any }>(definition: nn_module_definition<A, F, D>): nn_module_generator<A, nn_module_instance<F, D>>;
+export function nn_module<A extends any[], F extends object | void = void, D extends { forward?(...args: any[]): any } = { forward?(...args: any[]): any }>(classname: string, definition: nn_module_definition<A, F, D>): nn_module_generator<A, nn_module_instance<F, D>>;
 export function nn_module<C extends new (...args: any[]) => nn_Module>(module: C, classname?: string): nn_module_generator<ConstructorParameters<C>, InstanceType<C>>;
 export function nn_module(first: unknown, second?: unknown): nn_module_generator<any[], nn_Module> {
   if (typeof first === 'function') {
@@ -66,7 +75,12 @@ export function nn_module(first: unknown, second?: unknown): nn_module_generator
   Object.defineProperty(Generated.prototype, CLASSNAME, { value: classname });
   return generatorFor(Generated, classname, (...args) => {
     const module = new Generated();
-    (initialize as ((...args: unknown[]) => void) | undefined)?.apply(module, args);
+    const fields = (initialize as ((...args: unknown[]) => unknown) | undefined)?.apply(module, args);
+    if (fields !== undefined) {
+      const prototype = typeof fields === 'object' && fields !== null ? Object.getPrototypeOf(fields) : undefined;
+      if (prototype !== Object.prototype && prototype !== null) fail('nothing or a plain object of fields from initialize', 'initialize()', fields);
+      Object.assign(module, fields);
+    }
     return module;
   });
 }

@@ -3,9 +3,9 @@
 // registry.ts, hooks in hooks.ts, clone() in clone.ts, state_dict() in state_dict.ts, printing
 // in print.ts; nn_module() (generator.ts) makes R-style generators of it.
 import { torch_Device, type DeviceLike } from '../core/device.js';
-import { inspect } from 'node:util';
+import { INSPECT_CUSTOM } from '../core/symbols.js';
 import { with_no_grad } from '../ops/autograd.js';
-import { dtypeName, isFloatingDtype, type DType, type DTypeLike, dtypeCode } from '../core/dtype.js';
+import { deviceOrDtype, dtypeName, isFloatingDtype, type DType, type DTypeLike, dtypeCode } from '../core/dtype.js';
 import { Tensor, checkTensor } from '../ops/tensor.js';
 import { checkBoolean, checkDevice, checkFunction, checkOptions, fail, optionKeys } from '../core/validate.js';
 import { copyModule } from './clone.js';
@@ -245,7 +245,7 @@ export class nn_Module {
     if (target instanceof torch_Device) target = { device: target };
     if (typeof target !== 'string' && (typeof target !== 'object' || target === null || Array.isArray(target))) fail('a device, a dtype or { device, dtype }', 'target', target);
     const options: ModuleToOptions = typeof target === 'string'
-      ? (/^(cpu|cuda|mps|meta)/.test(target) ? { device: target } : { dtype: target as DTypeLike })
+      ? deviceOrDtype(target)
       : checkOptions(target, TO_KEYS, 'to', 'target');
     const device = options.device === undefined ? undefined : checkDevice(options.device);
     const dtype: DType | undefined = options.dtype === undefined ? undefined : dtypeName(dtypeCode(options.dtype));
@@ -343,7 +343,7 @@ export class nn_Module {
     return describeModule(this);
   }
 
-  [inspect.custom](): string {
+  [INSPECT_CUSTOM](): string {
     return this.toString();
   }
 }

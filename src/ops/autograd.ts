@@ -4,8 +4,14 @@ import { torch_zeros_like } from './math.js';
 import { checkTensor, newTensor, Tensor } from './tensor.js';
 import { checkBoolean, checkFunction, checkOptions, fail, failRange, optionKeys, sameShape } from '../core/validate.js';
 
-function withGradMode<T>(enabled: boolean, fn: () => T): T {
+/** What a grad-mode function may return: anything but a Promise (a compile error). */
+export type Synchronous<T> = T extends PromiseLike<unknown> ? never : T;
+
+const WHY_SYNC = 'grad mode is per thread and does not follow an await: do the awaiting outside and the tensor work inside';
+
+function withGradMode<T>(enabled: boolean, fn: () => T, caller: string): T {
   checkFunction(fn, 'fn');
+  if (/^Async(Generator)?Function$/.test(fn.constructor?.name ?? '')) throw new TypeError(`Expected a synchronous function for ${caller}'s fn but received an async function: ${WHY_SYNC}`);
   const previous = native.setGradEnabled(enabled);
   let result: T;
   try {
@@ -15,21 +21,26 @@ function withGradMode<T>(enabled: boolean, fn: () => T): T {
     throw error;
   }
   native.setGradEnabled(previous);
+  if (typeof (result as Partial<PromiseLike<unknown>> | null)?.then === 'function') {
+    Promise.resolve(result).catch(() => undefined); // its failure is reported by the TypeError below
+    throw new TypeError(`Expected a synchronous function for ${caller}'s fn but received one that returned a Promise: ${WHY_SYNC}`);
+  }
   return result;
 }
 
 /**
  * Runs `fn` without recording operations for autograd, then restores the previous mode,
- * also when `fn` throws. `fn` must be synchronous: grad mode is per thread, and an
- * `await` would leak it into unrelated code.
+ * also when `fn` throws. `fn` must be synchronous (an async function, or one that returns a
+ * Promise, is a compile error and a TypeError): grad mode is per thread, and an `await`
+ * would leak it into unrelated code.
  *
  * @example
  * with_no_grad(() => model.weight.add_(delta));
  */
-export function with_no_grad<T>(fn: () => T): T { return withGradMode(false, fn); }
+export function with_no_grad<T>(fn: () => Synchronous<T>): T { return withGradMode(false, fn as () => T, 'with_no_grad'); }
 
 /** Runs `fn` with gradient recording on (inside a `with_no_grad`, say). */
-export function with_enable_grad<T>(fn: () => T): T { return withGradMode(true, fn); }
+export function with_enable_grad<T>(fn: () => Synchronous<T>): T { return withGradMode(true, fn as () => T, 'with_enable_grad'); }
 
 /** Whether operations are being recorded for autograd now. */
 export function torch_is_grad_enabled(): boolean { return native.isGradEnabled(); }
@@ -72,12 +83,22 @@ export function autograd_grad(outputs: Tensor | Tensor[], inputs: Tensor | Tenso
 
 // ---- autograd written in TypeScript ----
 
+/** What `save_for_backward` kept: an array (saved positionally) or an object (saved by name, R's named list). */
+export type SavedVariables = any[] & { [name: string]: any };
+
 /** What `forward` and `backward` of an `autograd_function` share, as R torch's `ctx`. */
 export interface AutogradContext {
-  /** Keeps tensors for backward (R's `ctx$save_for_backward(...)`). */
-  save_for_backward(...tensors: Tensor[]): void;
-  /** What `save_for_backward` kept, in order. */
-  readonly saved_variables: Tensor[];
+  /**
+   * Keeps values for backward (R's `ctx$save_for_backward(...)`): tensors or constants,
+   * positionally (`save_for_backward(x, 2)`) or by name in one object (`save_for_backward({ x, k: 2 })`).
+   */
+  save_for_backward(...values: unknown[]): void;
+  /** What `save_for_backward` kept: `ctx.saved_variables[0]`, or by name, `ctx.saved_variables.x`. */
+  readonly saved_variables: SavedVariables;
+  /** Marks inputs that forward modified in place (and returns): their history becomes this function's. */
+  mark_dirty(...tensors: Tensor[]): void;
+  /** Marks outputs that have no gradient (indices, masks): they do not require grad, and backward gets zeros for them. */
+  mark_non_differentiable(...tensors: Tensor[]): void;
   /** For each forward argument, whether it is a tensor that needs a gradient. */
   readonly needs_input_grad: boolean[];
   /** Anything else forward wants backward to know (`ctx.scale = 2`). */
@@ -91,14 +112,33 @@ export interface AutogradFunctionDefinition<A extends unknown[], R extends Tenso
   backward(ctx: AutogradContext, ...grad_outputs: Tensor[]): Tensor | (Tensor | null | undefined)[];
 }
 
-function makeContext(args: unknown[]): AutogradContext {
-  const saved: Tensor[] = [];
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value));
+
+interface Marks { dirty: Tensor[]; nonDifferentiable: Tensor[] }
+
+function makeContext(args: unknown[], marks: Marks): AutogradContext {
+  let saved: unknown[] | Record<string, unknown> | null = null;
+  const tensors = (given: unknown[], where: string): Tensor[] => given.map((tensor, i) => checkTensor(tensor, `${where} argument ${i}`));
   return {
-    save_for_backward(...tensors: Tensor[]): void {
-      tensors.forEach((tensor, i) => checkTensor(tensor, `save_for_backward argument ${i}`));
-      saved.push(...tensors);
+    save_for_backward(...values: unknown[]): void {
+      const named = values.length === 1 && isPlainObject(values[0]);
+      if (saved !== null && named !== !Array.isArray(saved)) throw new TypeError('Expected save_for_backward to save by name or by position every time, but received both');
+      if (named) saved = { ...(saved as Record<string, unknown> | null), ...values[0] as Record<string, unknown> };
+      else saved = [...(saved as unknown[] | null) ?? [], ...values];
     },
-    get saved_variables(): Tensor[] { return [...saved]; },
+    get saved_variables(): SavedVariables {
+      return (saved === null ? [] : Array.isArray(saved) ? [...saved] : { ...saved }) as SavedVariables;
+    },
+    mark_dirty(...given: Tensor[]): void {
+      for (const [i, tensor] of tensors(given, 'mark_dirty').entries()) {
+        if (!args.includes(tensor)) throw new RangeError(`Expected an input of forward for mark_dirty argument ${i} but received another tensor`);
+        marks.dirty.push(tensor);
+      }
+    },
+    mark_non_differentiable(...given: Tensor[]): void {
+      marks.nonDifferentiable.push(...tensors(given, 'mark_non_differentiable'));
+    },
     needs_input_grad: args.map((arg) => arg instanceof Tensor && arg.requires_grad),
   };
 }
@@ -132,24 +172,39 @@ function checkedGradients(returned: unknown, args: unknown[], tensorArgs: number
  *   backward(ctx, grad) { const [y] = ctx.saved_variables; return [grad.mul(y!)]; },
  * });
  * exp(x).sum().backward();
+ * // ctx.save_for_backward({ x, k: 2 }) saves by name (ctx.saved_variables.x); ctx.mark_dirty(x) for
+ * // an input forward changed in place and returns; ctx.mark_non_differentiable(indices) for outputs without a gradient.
  */
 export function autograd_function<A extends unknown[], R extends Tensor | Tensor[]>(definition: AutogradFunctionDefinition<A, R>): (...args: A) => R {
   if (typeof definition !== 'object' || definition === null) fail('an object with forward and backward', 'definition', definition);
   const forward = checkFunction(definition.forward, 'forward') as AutogradFunctionDefinition<A, R>['forward'];
   const backward = checkFunction(definition.backward, 'backward') as AutogradFunctionDefinition<A, R>['backward'];
   return (...args: A): R => {
-    const ctx = makeContext(args);
-    const raw = with_no_grad(() => forward(ctx, ...args));
-    const outputs = Array.isArray(raw) ? raw : [raw];
+    const marks: Marks = { dirty: [], nonDifferentiable: [] };
+    const ctx = makeContext(args, marks);
+    const raw: R = withGradMode(false, () => forward(ctx, ...args), 'autograd_function');
+    const outputs: Tensor[] = Array.isArray(raw) ? raw : [raw as Tensor];
     outputs.forEach((output, i) => checkTensor(output, `forward's output ${i}`));
+    for (const [what, list] of [['mark_dirty', marks.dirty], ['mark_non_differentiable', marks.nonDifferentiable]] as const) {
+      if (list.some((tensor) => !outputs.includes(tensor))) throw new RangeError(`Expected forward to return every tensor given to ${what}, but one was not returned`);
+    }
     const tensorArgs = args.flatMap((arg, i) => (arg instanceof Tensor ? [i] : []));
     if (!torch_is_grad_enabled() || !ctx.needs_input_grad.some(Boolean)) return raw;
+    const fixed = (output: Tensor): boolean => marks.nonDifferentiable.includes(output);
+    const dirty = outputs.flatMap((output, i) => (marks.dirty.includes(output) && !fixed(output) ? [i] : []));
     const attached = native.attachFunction(newTensor, outputs, tensorArgs.map((i) => args[i] as Tensor), (grads) => {
-      // An output that took no part in the loss gets zeros, as PyTorch materialises them.
+      // An output that took no part in the loss, or has no gradient, gets zeros, as PyTorch materialises them.
       const materialized = (grads as (Tensor | null)[]).map((grad, i) => grad ?? torch_zeros_like(outputs[i]!));
       return checkedGradients(backward(ctx, ...materialized), args, tensorArgs);
-    }) as Tensor[];
-    return (Array.isArray(raw) ? attached : attached[0]) as R;
+    }, dirty) as Tensor[];
+    // A non-differentiable output is returned outside the graph (the node keeps its place).
+    const results = attached.map((output, i) => {
+      if (!fixed(outputs[i]!)) return output;
+      const alias = output.detach();
+      output.dispose();
+      return alias;
+    });
+    return (Array.isArray(raw) ? results : results[0]) as R;
   };
 }
 

@@ -8,7 +8,7 @@ import { atenOp, type TensorOp } from './aten.js';
 import { generatorOf, type torch_Generator } from './random.js';
 import { tensorFrom, Tensor, type NestedArray } from './tensor.js';
 import {
-  checkBoolean, checkDevice, checkFinite, checkInteger, checkNumber, checkNonNegativeInteger, checkOptions, checkScalar, fail, failRange, optionKeys, shapeFrom,
+  checkBoolean, checkDevice, checkFinite, checkInteger, checkNumber, checkNonNegativeInteger, checkOptions, checkScalar, fail, failRange, namedArguments, optionKeys, shapeFrom,
 } from '../core/validate.js';
 
 /** Options every creation function takes. */
@@ -171,6 +171,34 @@ export function torch_eye(n: number, m: number = n, options?: TensorOptions): Te
   return create(EYE, [n, m], resolved);
 }
 
+const EMPTY_STRIDED = atenOp('empty_strided');
+/**
+ * Uninitialised memory of `size` laid out with `stride` (elements between neighbours along
+ * each dimension). @example torch_empty_strided([2, 3], [1, 2]) // column-major
+ */
+export function torch_empty_strided(size: number[], stride: number[], options?: TensorOptions): Tensor {
+  const shape = shapeFrom([size]);
+  const steps = shapeFrom([stride], 'stride');
+  if (steps.length !== shape.length) throw new RangeError(`Expected ${shape.length} strides for torch_empty_strided but received ${steps.length}`);
+  return create(EMPTY_STRIDED, [shape, steps], resolve(options, 'torch_empty_strided'));
+}
+
+const MESHGRID = atenOp('meshgrid', 'indexing');
+/**
+ * Grids from 1-d tensors: with n tensors, n tensors of shape (len0, len1, ...) ("ij", the
+ * default, as in R torch and PyTorch) or (len1, len0, ...) ("xy", as NumPy's default).
+ *
+ * @example const [rows, cols] = torch_meshgrid([torch_arange(3), torch_arange(4)]); torch_meshgrid([x, y], 'xy')
+ */
+export function torch_meshgrid(tensors: Tensor[], indexing: 'ij' | 'xy' | { indexing?: 'ij' | 'xy' } = 'ij'): Tensor[] {
+  if (!Array.isArray(tensors) || tensors.length === 0) fail('a non-empty array of Tensors', 'tensors', tensors);
+  tensors.forEach((tensor, i) => { if (!(tensor instanceof Tensor)) fail('a Tensor', `tensors[${i}]`, tensor); });
+  const named = namedArguments(indexing, new Set(['indexing']), 'torch_meshgrid');
+  const mode = named === null ? indexing : named.indexing ?? 'ij';
+  if (mode !== 'ij' && mode !== 'xy') fail('"ij" or "xy"', 'indexing', mode);
+  return MESHGRID.call<Tensor[]>(tensors, mode);
+}
+
 type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array | Uint16Array;
 
 const TYPED_DTYPES: [new (...args: never[]) => TypedArray, DType][] = [
@@ -244,8 +272,19 @@ function bufferFor(values: (number | boolean)[], dtype: DType): ArrayBufferView 
   }
 }
 
+// torch_tensor(<a Tensor>): a copy in new storage, detached from the graph, as R's and
+// PyTorch's `torch.tensor(t)` (`t.clone().detach()`), in `dtype` and on `device` if given.
+function copyOf(data: Tensor, options: TensorOptions): Tensor {
+  const resolved = resolve(options, 'torch_tensor');
+  const detached = data.detach();
+  const copy = detached.to({ ...(options.dtype === undefined ? {} : { dtype: options.dtype }), ...(resolved.device === null ? {} : { device: resolved.device }), copy: true });
+  detached.dispose();
+  return resolved.requiresGrad ? copy.requires_grad_() : copy;
+}
+
 /**
- * A tensor from nested arrays or a TypedArray (the values are copied). Numbers become
+ * A tensor from nested arrays or a TypedArray (the values are copied), or a copy of a Tensor
+ * (new storage, detached, as R's and PyTorch's `torch_tensor(x)`). Numbers become
  * float32 and booleans bool, as R torch does for doubles and logicals; a TypedArray keeps
  * its own type; `dtype` converts. A Uint16Array is taken as the raw bits of float16 or
  * bfloat16 values, as `to_typed_array()` returns them, and needs `dtype` to say which; a
@@ -257,9 +296,14 @@ function bufferFor(values: (number | boolean)[], dtype: DType): ArrayBufferView 
  * torch_tensor(new Float64Array([1, 2]), { dtype: 'float32' });
  * torch_tensor(new Uint16Array([0x3c00]), { dtype: 'float16' }); // 1 as float16
  * torch_tensor(new Float32Array([1, 2]), { dtype: 'complex64' }); // 1+2i
+ * torch_tensor(x, { dtype: 'float64' }); // a detached float64 copy of x
  */
-export function torch_tensor(data: NestedArray | TypedArray, options?: TensorOptions & { shape?: number[] }): Tensor {
+export function torch_tensor(data: NestedArray | TypedArray | Tensor, options?: TensorOptions & { shape?: number[] }): Tensor {
   const { shape: givenShape, ...rest } = checkOptions(options, TORCH_TENSOR_KEYS, 'torch_tensor');
+  if (data instanceof Tensor) {
+    if (givenShape !== undefined) fail('no shape for a Tensor (the copy keeps its shape)', 'torch_tensor options.shape', givenShape);
+    return copyOf(data, rest);
+  }
   const resolved = resolve(rest, 'torch_tensor');
   let buffer: ArrayBufferView;
   let shape: number[];

@@ -36,10 +36,19 @@ const isIntegral = (dtype: DType): boolean => !isFloatingDtype(dtype) && dtype !
  * `floor(self / other)`. For integers, division by -1 is negation (INT_MIN stays INT_MIN, as
  * two's complement wraps): libtorch's kernel would stop the process with SIGFPE there.
  *
+ * The dividend may be a number: `torch_floor_divide(7, x)`.
+ *
  * @example torch_floor_divide(torch_arange(6), 4) // [0, 0, 0, 0, 1, 1]
  */
-export function torch_floor_divide(self: Tensor, other: TensorOrScalar): Tensor {
-  checkTensor(self, 'self');
+export function torch_floor_divide(self: TensorOrScalar, other: TensorOrScalar): Tensor {
+  if (typeof checkOperand(self, 'self') !== 'object') {
+    const divisor = checkTensor(other, 'other');
+    const dividend = wrappedNumber(self as number | boolean, divisor);
+    const result = torch_floor_divide(dividend, divisor);
+    dividend.dispose();
+    return result;
+  }
+  if (!(self instanceof Tensor)) return fail('a Tensor or a number', 'self', self);
   const divisor = checkOperand(other, 'other');
   if (typeof divisor !== 'object') {
     if (divisor === -1 && isIntegral(self.dtype)) return self.neg();
@@ -47,16 +56,34 @@ export function torch_floor_divide(self: Tensor, other: TensorOrScalar): Tensor 
   }
   if (!isIntegral(self.dtype) || !isIntegral(divisor.dtype)) return FLOOR_DIVIDE.Tensor.call(self, divisor);
   const minusOne = divisor.eq(-1);
-  const quotient = FLOOR_DIVIDE.Tensor.call<Tensor>(self, torch_where(minusOne, 1, divisor).to({ dtype: divisor.dtype }));
-  const result = torch_where(minusOne, self.neg(), quotient);
-  minusOne.dispose();
-  quotient.dispose();
+  const safe = torch_where(minusOne, 1, divisor);
+  const safeTyped = safe.to({ dtype: divisor.dtype });
+  const quotient = FLOOR_DIVIDE.Tensor.call<Tensor>(self, safeTyped);
+  const negated = self.neg();
+  const result = torch_where(minusOne, negated, quotient);
+  for (const temporary of new Set([minusOne, safe, safeTyped, quotient, negated])) temporary.dispose();
   return result;
 }
 
-/** Python's `%`: the remainder with the divisor's sign. @example torch_remainder(x, 3) */
-export function torch_remainder(self: Tensor, other: TensorOrScalar): Tensor {
-  return tensorFrom(native.remainder(checkTensor(self, 'self').h, idOrScalar(checkOperand(other, 'other'))));
+/** Python's `%`: the remainder with the divisor's sign; either side may be a number. @example torch_remainder(x, 3); torch_remainder(5, x) */
+export function torch_remainder(self: TensorOrScalar, other: TensorOrScalar): Tensor {
+  if (typeof checkOperand(self, 'self') !== 'object') {
+    // Through the guarded kernel (an integer -1 divisor), as a tensor: remainder.Scalar_Tensor has no guard.
+    const divisor = checkTensor(other, 'other');
+    const dividend = wrappedNumber(self as number | boolean, divisor);
+    const result = tensorFrom(native.remainder(dividend.h, divisor.h));
+    dividend.dispose();
+    return result;
+  }
+  return tensorFrom(native.remainder((self as Tensor).h, idOrScalar(checkOperand(other, 'other'))));
+}
+
+// A number in place of a tensor, made the 0-d tensor that type promotion treats as PyTorch
+// treats a Python number: int64 for an integer; for a fraction, float64 beside a floating
+// tensor (whose dtype the result keeps) or the default dtype beside an integer one.
+function wrappedNumber(value: number | boolean, other: Tensor): Tensor {
+  const dtype: DType | undefined = typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int64' : isFloatingDtype(other.dtype) ? 'float64' : undefined;
+  return torch_scalar_tensor(value, { ...(dtype === undefined ? {} : { dtype }), device: other.device });
 }
 
 function asTensor(value: TensorOrScalar, like: Tensor, name: string): Tensor {
@@ -71,18 +98,6 @@ export function torch_logical_xor(self: Tensor, other: TensorOrScalar): Tensor {
 }
 
 // ---- reductions ----
-
-const LINALG_VECTOR_NORM = atenOp('linalg_vector_norm');
-const VECTOR_NORM_KEYS = optionKeys<{ ord?: number; dim?: number | number[] | null; keepdim?: boolean; dtype?: DTypeLike }>({ ord: true, dim: true, keepdim: true, dtype: true });
-/**
- * The vector norm of order `ord` (2; Infinity, -Infinity, 0 too) of all elements or along `dim`,
- * as R torch's and PyTorch's `linalg_vector_norm`. @example linalg_vector_norm(x, { ord: 1, dim: -1 })
- */
-export function linalg_vector_norm(self: Tensor, options?: { ord?: number; dim?: number | number[] | null; keepdim?: boolean; dtype?: DTypeLike }): Tensor {
-  const { ord = 2, dim = null, keepdim = false, dtype } = checkOptions(options, VECTOR_NORM_KEYS, 'linalg_vector_norm');
-  return LINALG_VECTOR_NORM.call(checkTensor(self, 'self'), checkNumber(ord, 'ord'), dim === null ? null : checkDims(typeof dim === 'number' ? [dim] : dim, 'dim'),
-    checkBoolean(keepdim, 'keepdim'), optionalDtype(dtype));
-}
 
 const PROD = { all: atenOp('prod'), dim: atenOp('prod', 'dim_int') };
 const REDUCE_KEYS = optionKeys<{ dtype?: DTypeLike }>({ dtype: true });
@@ -204,10 +219,22 @@ function created(result: Tensor, requiresGrad: boolean | undefined): Tensor {
 const SCALAR_TENSOR = atenOp('scalar_tensor');
 /**
  * A 0-dimensional tensor holding `value`: float32 for a number, bool for a boolean, unless
- * `dtype` says otherwise. @example torch_scalar_tensor(3.5)
+ * `dtype` says otherwise. A one-element tensor gives a detached 0-d copy of its value, in its
+ * own dtype unless `dtype` says otherwise (R torch's; PyTorch's scalar_tensor takes no tensor).
+ *
+ * @example torch_scalar_tensor(3.5); torch_scalar_tensor(x.sum())
  */
-export function torch_scalar_tensor(value: number | boolean, options?: CreationOptions): Tensor {
+export function torch_scalar_tensor(value: number | boolean | Tensor, options?: CreationOptions): Tensor {
   const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_scalar_tensor');
+  if (value instanceof Tensor) {
+    if (value.numel() !== 1) throw new RangeError(`Expected a tensor of one element for torch_scalar_tensor but received one of shape [${value.shape.join(', ')}]`);
+    const detached = value.detach();
+    const scalar = detached.reshape([]);
+    const copy = scalar.to({ ...(dtype === undefined ? {} : { dtype }), ...(device === undefined ? {} : { device: checkDevice(device) }), copy: true });
+    detached.dispose();
+    scalar.dispose();
+    return created(copy, requires_grad);
+  }
   checkScalar(value, 'value');
   const code = dtype === undefined ? (typeof value === 'boolean' ? dtypeCode('bool') : native.getDefaultDtype()) : dtypeCode(dtype);
   return created(SCALAR_TENSOR.call(value, code, null, device === undefined ? currentDefaultDevice() : checkDevice(device), null), requires_grad);
@@ -248,6 +275,22 @@ export const torch_empty_like = like('empty_like');
 export const torch_rand_like = like('rand_like');
 /** N(0, 1) samples of `self`'s shape (libtorch's generator). */
 export const torch_randn_like = like('randn_like');
+
+const RANDINT_LIKE = { high: atenOp('randint_like'), low: atenOp('randint_like', 'low_dtype') };
+/**
+ * Integers drawn uniformly from [low, high) in `self`'s shape, dtype and device; with one
+ * bound, from [0, high), as PyTorch's `randint_like(x, high)`.
+ *
+ * @example torch_randint_like(x, 10); torch_randint_like(x, -5, 5, { dtype: 'int64' })
+ */
+export function torch_randint_like(self: Tensor, low: number, high?: number | CreationOptions, options?: CreationOptions): Tensor {
+  checkTensor(self, 'self');
+  if (typeof high === 'object' && high !== null) [high, options] = [undefined, high];
+  const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_randint_like');
+  const rest = [optionalDtype(dtype), null, device === undefined ? null : checkDevice(device), null, null];
+  if (high === undefined) return created(RANDINT_LIKE.high.call(self, checkInteger(low, 'high'), ...rest), requires_grad);
+  return created(RANDINT_LIKE.low.call(self, checkInteger(low, 'low'), checkInteger(high, 'high'), ...rest), requires_grad);
+}
 
 const FULL_LIKE = atenOp('full_like');
 /** `value` everywhere, in `self`'s shape, dtype and device. @example torch_full_like(x, -Infinity) */

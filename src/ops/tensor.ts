@@ -2,13 +2,15 @@
 // PyTorch. Methods validate their arguments, then make one native call that wraps its
 // result straight into a fresh Tensor (no intermediate objects, no copies).
 import { torch_Device, type DeviceLike } from '../core/device.js';
-import { inspect } from 'node:util';
+import { INSPECT_CUSTOM } from '../core/symbols.js';
 import { operator, setTensorMaker, tensorOrScalar, type Op } from '../core/dispatch.js';
 import { TensorMethods } from './generated/methods.js';
+import { gradFnOf, type AutogradNode } from './autograd_node.js';
 import { toNativeIndex, type IndexItem } from './indexing.js';
-import { dtypeCode, dtypeName, isComplexDtype, type DType, type DTypeLike } from '../core/dtype.js';
+import { deviceOrDtype, dtypeCode, dtypeName, isComplexDtype, type DType, type DTypeLike } from '../core/dtype.js';
 import { native, type TensorId, type TensorIdOrScalar } from '../core/native.js';
 import { TENSOR_BRAND, track } from '../core/scope.js';
+import { checkNdim, converter, nest, typedArrayFor, type Nested, type NestedArray, type ValueKind, type ValueOf } from './values.js';
 import {
   checkBoolean, checkDevice, checkFinite, checkInteger, checkNumber, checkOptions, fail, namedArguments, optionKeys, sameShape,
 } from '../core/validate.js';
@@ -36,8 +38,7 @@ const INTERNAL = Symbol('torchlora.internal');
 
 /** A Tensor, or a number that PyTorch would accept in its place. */
 export type TensorOrScalar = Tensor | number | boolean;
-/** Nested arrays of numbers or booleans, as `to_array()` returns and `torch_tensor()` takes. */
-export type NestedArray = number | boolean | NestedArray[];
+export type { NestedArray } from './values.js';
 
 /** Makes an empty Tensor for a native call that fills several (its `h`), and registers it with the open scope. */
 export function newTensor(): Tensor {
@@ -70,33 +71,6 @@ export function checkOperand(value: unknown, name: string): TensorOrScalar {
 
 export function optionalDim(dim: unknown, name = 'dim'): number | null {
   return dim === undefined || dim === null ? null : checkInteger(dim, name);
-}
-
-function typedArrayFor(dtype: DType, buffer: ArrayBuffer): ArrayLike<number | bigint> {
-  switch (dtype) {
-    case 'float32': return new Float32Array(buffer);
-    case 'float64': return new Float64Array(buffer);
-    case 'int64': return new BigInt64Array(buffer);
-    case 'int32': return new Int32Array(buffer);
-    case 'int16': return new Int16Array(buffer);
-    case 'int8': return new Int8Array(buffer);
-    case 'uint8': case 'bool': return new Uint8Array(buffer);
-    case 'complex64': return new Float32Array(buffer); // (re, im) pairs
-    case 'complex128': return new Float64Array(buffer);
-    default: return new Uint16Array(buffer); // float16 and bfloat16: raw bits
-  }
-}
-
-function nest(flat: ArrayLike<number | bigint>, shape: number[], toValue: (v: number | bigint) => number | boolean): NestedArray {
-  if (shape.length === 0) return toValue(flat[0]!);
-  let offset = 0;
-  const build = (dim: number): NestedArray[] => {
-    const size = shape[dim]!;
-    const result: NestedArray[] = new Array(size);
-    for (let i = 0; i < size; i++) result[i] = dim === shape.length - 1 ? toValue(flat[offset++]!) : build(dim + 1);
-    return result;
-  };
-  return build(0);
 }
 
 /** What `to()` accepts: a device string, a dtype, or both with a copy flag; or `other`, whose device and dtype are taken (R torch's `x$to(other = y)`). */
@@ -175,21 +149,47 @@ export class Tensor extends TensorMethods {
   /** The number of dimensions. @example torch_zeros(2, 3).dim() // 2 */
   dim(): number { return native.dim(this.h); }
 
-  /** The value of a one-element tensor. @example torch_tensor([2.5]).item() // 2.5 */
-  item(): number | boolean { return native.item(this.h); }
+  /**
+   * The value of a one-element tensor: a number, or a boolean for a bool tensor. `as` names
+   * the type you want and converts to it, as Python's `float(x)`, `bool(x)` and `int(x)` do:
+   * `'number'` (booleans become 0 and 1), `'boolean'` (non-zero is true), `'bigint'`
+   * (integer and bool tensors; exact for int64).
+   *
+   * @example
+   * const value: number = loss.item('number');
+   * if (x.isfinite().all().item('boolean')) { ... }
+   * torch_tensor([2.5]).item() // 2.5
+   */
+  item(): number | boolean;
+  item<K extends ValueKind>(as: K): ValueOf<K>;
+  item(as?: ValueKind): number | boolean | bigint {
+    if (as === undefined) return native.item(this.h);
+    const convert = converter(this.dtype, as, 'as');
+    return as === 'bigint' && this.dtype === 'int64' && native.numel(this.h) === 1 ? convert(typedArrayFor('int64', native.data(this.h))[0]!) : convert(native.item(this.h));
+  }
 
   /**
-   * The values as nested JavaScript arrays (int64 values become numbers; a complex value is
-   * a pair [re, im], so the arrays nest one level deeper, as view_as_real's).
-   * @example torch_eye(2).to_array() // [[1, 0], [0, 1]]
+   * The values as nested JavaScript arrays (int64 values become numbers, bool values booleans;
+   * a complex value is a pair [re, im], so the arrays nest one level deeper, as view_as_real's).
+   * `as` converts each value (see `item`), and `ndim` states the number of dimensions (a
+   * RangeError when it differs), which types the result: `number[][]` for `('number', 2)`.
+   *
+   * @example
+   * torch_eye(2).to_array() // [[1, 0], [0, 1]]
+   * const rows: number[][] = x.to_array('number', 2);
    */
-  to_array(): NestedArray {
+  to_array(): NestedArray;
+  to_array<K extends ValueKind, N extends number = number>(as: K, ndim?: N): Nested<ValueOf<K>, N>;
+  to_array(as?: ValueKind, ndim?: number): unknown {
     const dtype = this.dtype;
-    if (dtype === 'float16' || dtype === 'bfloat16') return this.to({ dtype: 'float32' }).to_array();
-    if (isComplexDtype(dtype)) return nest(typedArrayFor(dtype, resolvedData(this)), [...native.shape(this.h), 2], Number);
-    const flat = typedArrayFor(dtype, native.data(this.h));
-    const toValue = dtype === 'bool' ? (v: number | bigint) => v !== 0 : (v: number | bigint) => Number(v);
-    return nest(flat, native.shape(this.h), toValue);
+    const convert = converter(dtype, as, 'as');
+    checkNdim(ndim, native.dim(this.h) + (isComplexDtype(dtype) ? 1 : 0));
+    if (dtype === 'float16' || dtype === 'bfloat16') {
+      const wide = this.to({ dtype: 'float32' });
+      try { return wide.to_array(as ?? 'number'); } finally { wide.dispose(); }
+    }
+    if (isComplexDtype(dtype)) return nest(typedArrayFor(dtype, resolvedData(this)), [...native.shape(this.h), 2], convert);
+    return nest(typedArrayFor(dtype, native.data(this.h)), native.shape(this.h), convert);
   }
 
   /**
@@ -229,7 +229,7 @@ export class Tensor extends TensorMethods {
       fail('a device, a dtype or { device, dtype, copy }', 'target', target);
     }
     const options: ToOptions = typeof target === 'string'
-      ? (/^(cpu|cuda|mps|meta)/.test(target) ? { device: target } : { dtype: target as DTypeLike })
+      ? deviceOrDtype(target)
       : checkOptions(target, TO_KEYS, 'to', 'target');
     if (options.other !== undefined) {
       const other = checkTensor(options.other, 'other');
@@ -396,8 +396,8 @@ export class Tensor extends TensorMethods {
     native.setGrad(this.h, gradient.h);
   }
 
-  /** The name of the operation that made this tensor (`"MmBackward0"`), or null for a leaf. */
-  get grad_fn(): string | null { return native.gradFn(this.h); }
+  /** The node of the operation that made this tensor (its `name`: `"MmBackward0"`; `next_functions`), or null for a leaf. */
+  get grad_fn(): AutogradNode | null { return gradFnOf(this.h); }
   /** Whether this is a leaf of the autograd graph (made by the user, not by an operation). */
   get is_leaf(): boolean { return native.isLeaf(this.h); }
 
@@ -437,7 +437,7 @@ export class Tensor extends TensorMethods {
     return text;
   }
 
-  [inspect.custom](): string { return this.toString(); }
+  [INSPECT_CUSTOM](): string { return this.toString(); }
 
 }
 

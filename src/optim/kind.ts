@@ -87,8 +87,14 @@ export function onePath(options: Settings): void {
   if (options.foreach === true && options.fused === true) failRange('false where fused is true (a group takes one path)', 'foreach', true);
 }
 
+/**
+ * What the option helpers below read of a kind: its name, fields and joint checks. The
+ * optimizers written over tensor ops (tensor_optimizer.ts) have tables of this shape too.
+ */
+export type KindTable = Pick<OptimizerKind, 'fields' | 'together' | 'fixed'> & { readonly name: string };
+
 /** The kind's own defaults: every field that has one. */
-export function defaultsOf(kind: OptimizerKind): Settings {
+export function defaultsOf(kind: KindTable): Settings {
   return Object.fromEntries(Object.entries(kind.fields).filter(([, field]) => field.default !== undefined).map(([key, field]) => [key, field.default]));
 }
 
@@ -96,7 +102,7 @@ export function defaultsOf(kind: OptimizerKind): Settings {
  * `options` over `defaults`, every value checked, every field present: what the addon takes.
  * Unknown keys are a TypeError naming the accepted ones.
  */
-export function resolveOptions(kind: OptimizerKind, options: unknown, defaults: Settings, name: string): Settings {
+export function resolveOptions(kind: KindTable, options: unknown, defaults: Settings, name: string): Settings {
   const resolved: Settings = { ...defaults };
   const given = checkOptions(options as Record<string, unknown>, new Set(Object.keys(kind.fields)), `optim_${kind.name}`, name);
   for (const [key, value] of Object.entries(given)) {
@@ -110,7 +116,7 @@ export function resolveOptions(kind: OptimizerKind, options: unknown, defaults: 
 }
 
 /** Only the kind's fields of `options` (the addon reports every flag it keeps), in the table's order. */
-export function fieldsOf(kind: OptimizerKind, options: Settings): Settings {
+export function fieldsOf(kind: KindTable, options: Settings): Settings {
   return Object.fromEntries(Object.keys(kind.fields).map((key) => [key, options[key]!]));
 }
 
@@ -125,7 +131,7 @@ const PYTORCH_ONLY = new Set(['foreach', 'fused', 'capturable', 'differentiable'
  * group's own `path` choices (`current`) stay, and a key the kind keeps at one value (`fixed`)
  * must have it. The rest is checked by resolveOptions.
  */
-export function savedOptions(kind: OptimizerKind, saved: Record<string, unknown>, current: Settings, name: string): Record<string, unknown> {
+export function savedOptions(kind: KindTable, saved: Record<string, unknown>, current: Settings, name: string): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(saved)) {
     const field = kind.fields[key];

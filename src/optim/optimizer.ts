@@ -6,6 +6,7 @@
 // true` its fused kernels (native/optim/step.cc, foreach.cc, fused.cc). Options are checked
 // here, once; libtorch holds them per parameter group, so `param_groups[i].lr = x` (what a
 // scheduler in src/optim/schedulers/ does) takes effect at the next step().
+import { INSPECT_CUSTOM } from '../core/symbols.js';
 import { inspect } from 'node:util';
 import { with_enable_grad } from '../ops/autograd.js';
 import { native, type NativeOptimizerStateTensor } from '../core/native.js';
@@ -182,7 +183,7 @@ export class Optimizer<O extends object = Record<string, unknown>> {
   }
 
   /** `optim_adam` and its groups' options. */
-  [inspect.custom](): string {
+  [INSPECT_CUSTOM](): string {
     return `optim_${this.kind.name} ${inspect(this.param_groups, { depth: 2 })}`;
   }
 

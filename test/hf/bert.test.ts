@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  bert_config, BertForMaskedLM, BertForSequenceClassification, BertModel, hf_load, hf_save, lora_apply, torch_arange, torch_load_safetensors, torch_save_safetensors, torch_tensor,
+  bert_config, BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel, torch_stack,
+  type BertQuestionAnsweringOutput, hf_load, hf_save, lora_apply, torch_arange, torch_load_safetensors, torch_save_safetensors, torch_tensor,
   torch_zeros, with_no_grad, type Tensor,
 } from '../../src/index.js';
 import { makerFor } from '../../src/hf/registry.js';
@@ -26,7 +27,8 @@ it('refuses config.json fields it does not implement, by name', () => {
   expect(thrown(() => new BertModel({ ...TINY, hidden_act: 'xielu' })).message).toMatch(/hidden_act.*"xielu"/);
   expect(thrown(() => new BertModel({ ...TINY, problem_type: 'ranking' })).message).toMatch(/problem_type.*"ranking"/);
   expect(thrown(() => new BertModel({ ...TINY, embedding_size: 4 })).message).toMatch(/fields.*"embedding_size"/);
-  expect(thrown(() => makerFor({ ...TINY, architectures: ['BertForQuestionAnswering'] })).message).toMatch(/BertModel, BertForSequenceClassification, BertForMaskedLM/);
+  expect(thrown(() => makerFor({ ...TINY, architectures: ['BertForMultipleChoice'] })).message).toMatch(/BertModel, BertForSequenceClassification, BertForMaskedLM, BertForTokenClassification, BertForQuestionAnswering/);
+  expect(thrown(() => new BertForQuestionAnswering({ ...TINY, num_labels: 3 })).message).toMatch(/2 labels.*num_labels.*3/);
   const tooLong = torch_tensor([Array.from({ length: 5 }, () => 1)], { dtype: 'int64' });
   expect(thrown(() => new BertModel({ ...TINY, max_position_embeddings: 4 })(tooLong)).message).toMatch(/max_position_embeddings \(4\)/);
 });
@@ -97,20 +99,26 @@ describe_with_hf('BERT against transformers', () => {
     run_hf_python('bert_reference.py', [folder]);
   }, 120_000);
 
-  for (const name of ['classifier', 'variant', 'mlm']) {
+  // The head's scores; a reader's start and end logits stacked as positions x 2, as bert_reference.py writes them.
+  const scores = (output: { logits: Tensor } | BertQuestionAnsweringOutput): Tensor =>
+    ('logits' in output ? output.logits : torch_stack([output.start_logits, output.end_logits], -1));
+  type Head = BertForSequenceClassification | BertForMaskedLM | BertForTokenClassification | BertForQuestionAnswering;
+
+  for (const name of ['classifier', 'variant', 'mlm', 'tagger', 'reader']) {
     it(`${name}: gives transformers' hidden states, logits and loss, with padding and token types`, () => {
       const dir = join(folder, name);
       const { tensors, metadata } = torch_load_safetensors(join(dir, 'reference.safetensors'));
       const reference = tensors as Record<string, Tensor>;
-      const model = hf_load<BertForSequenceClassification | BertForMaskedLM>(dir);
+      const model = hf_load<Head>(dir);
       expect(Object.keys(model.state_dict())).toEqual(JSON.parse(metadata!.state_dict_keys!));
       const { input_ids, attention_mask, token_type_ids, labels } = reference as Record<string, Tensor>;
       const encoded = model.bert(input_ids!, { attention_mask, token_type_ids });
-      const output = model(input_ids!, { attention_mask, token_type_ids, labels });
+      const given = model instanceof BertForQuestionAnswering ? { start_positions: labels!.index(':', 0), end_positions: labels!.index(':', 1) } : { labels };
+      const output = (model as unknown as (ids: Tensor, options: object) => { logits: Tensor; loss: Tensor } | BertQuestionAnsweringOutput)(input_ids!, { attention_mask, token_type_ids, ...given });
       const diffs: Record<string, number> = {
         last_hidden_state: maxDiff(encoded.last_hidden_state, reference.last_hidden_state!),
-        logits: maxDiff(output.logits, reference.logits!),
-        plain_logits: maxDiff(model(input_ids!).logits, reference.plain_logits!),
+        logits: maxDiff(scores(output), reference.logits!),
+        plain_logits: maxDiff(scores((model as unknown as (ids: Tensor) => { logits: Tensor })(input_ids!)), reference.plain_logits!),
         loss: Math.abs((output.loss!.item() as number) - (reference.loss!.item() as number)),
       };
       if (reference.pooler_output !== undefined) diffs.pooler_output = maxDiff(encoded.pooler_output!, reference.pooler_output);

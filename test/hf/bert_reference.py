@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
-from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification
+from transformers import BertConfig, BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification
 
 torch.set_num_threads(1)
 out = Path(sys.argv[1])
@@ -23,7 +23,15 @@ CHECKPOINTS = {
     "variant": (BertForSequenceClassification, dict(num_labels=2, hidden_act="gelu_new", layer_norm_eps=1e-7, pad_token_id=1,
                                                     type_vocab_size=3, classifier_dropout=0.2, problem_type="multi_label_classification")),
     "mlm": (BertForMaskedLM, dict()),
+    "tagger": (BertForTokenClassification, dict(num_labels=5)),
+    "reader": (BertForQuestionAnswering, dict()),
 }
+
+
+def scores(output):
+    """The head's scores; a reader's start and end logits stacked as positions x 2."""
+    return torch.stack([output.start_logits, output.end_logits], -1) if hasattr(output, "start_logits") else output.logits
+
 
 for seed, (name, (head, fields)) in enumerate(CHECKPOINTS.items()):
     torch.manual_seed(seed)
@@ -38,17 +46,22 @@ for seed, (name, (head, fields)) in enumerate(CHECKPOINTS.items()):
     if head is BertForMaskedLM:
         labels = torch.full((2, 8), -100)
         labels[0, 2], labels[1, 1] = 7, 11
+    elif head is BertForTokenClassification:
+        labels = torch.randint(0, 5, (2, 8)).masked_fill(attention_mask.eq(0), -100)
+    elif head is BertForQuestionAnswering:
+        labels = torch.tensor([[1, 3], [9, 6]])  # start, end; 9 is past the sequence: ignored
     elif model.config.problem_type == "multi_label_classification":
         labels = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
     else:
         labels = torch.tensor([2, 0])
     with torch.no_grad():
         encoded = model.bert(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-        output = model(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, labels=labels)
-        plain = model(input_ids).logits
+        given = dict(start_positions=labels[:, 0], end_positions=labels[:, 1]) if head is BertForQuestionAnswering else dict(labels=labels)
+        output = model(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, **given)
+        plain = scores(model(input_ids))
     tensors = {
         "input_ids": input_ids, "token_type_ids": token_type_ids, "attention_mask": attention_mask, "labels": labels,
-        "last_hidden_state": encoded.last_hidden_state, "logits": output.logits, "plain_logits": plain, "loss": output.loss.reshape(1),
+        "last_hidden_state": encoded.last_hidden_state, "logits": scores(output), "plain_logits": plain, "loss": output.loss.reshape(1),
     }
     if encoded.pooler_output is not None:
         tensors["pooler_output"] = encoded.pooler_output

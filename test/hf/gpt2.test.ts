@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  GPT2LMHeadModel, GPT2Model, HfCache, generate, gpt2_config, hf_load, hf_save, torch_load_safetensors, torch_ones, torch_save_safetensors, torch_tensor, torch_tril,
+  GPT2ForSequenceClassification, GPT2LMHeadModel, GPT2Model, HfCache, generate, gpt2_config, hf_load, hf_save, torch_load_safetensors, torch_ones, torch_save_safetensors, torch_tensor, torch_tril,
   with_no_grad, type Tensor,
 } from '../../src/index.js';
 import { HF_ACTIVATION_NAMES, hfActivation } from '../../src/hf/activations.js';
@@ -129,6 +129,25 @@ describe_with_hf('GPT-2 against transformers', () => {
       }
     });
   }
+
+  it("GPT2ForSequenceClassification: transformers' scores at each row's last token that is not padding, and its losses", () => {
+    const dir = join(folder, 'classifier');
+    const reference = torch_load_safetensors(join(dir, 'reference.safetensors')).tensors;
+    const model = hf_load<GPT2ForSequenceClassification>(dir);
+    expect(model).toBeInstanceOf(GPT2ForSequenceClassification);
+    const ids = reference.input_ids!;
+    const output = with_no_grad(() => model(ids, { labels: torch_tensor([2, 0, 1], { dtype: 'int64' }) }));
+    expect(maxDiff(output.logits, reference.logits!)).toBeLessThanOrEqual(1e-5);
+    expect(Math.abs((output.loss!.item() as number) - (reference.loss!.item() as number))).toBeLessThanOrEqual(1e-5);
+    // One label: regression (mean squared error), with the first row of the same score weights.
+    const regression = new GPT2ForSequenceClassification({ ...model.config, id2label: { 0: 'LABEL_0' }, label2id: { LABEL_0: 0 } }).eval();
+    regression.load_state_dict({ ...model.state_dict(), 'score.weight': model.score.weight.index('0:1') });
+    expect(regression.num_labels).toBe(1);
+    const regressed = with_no_grad(() => regression(ids, { labels: torch_tensor([0.5, -1.0, 2.0]) }));
+    expect(maxDiff(regressed.logits, reference.regression_logits!)).toBeLessThanOrEqual(1e-5);
+    expect(Math.abs((regressed.loss!.item() as number) - (reference.regression_loss!.item() as number))).toBeLessThanOrEqual(1e-5);
+    expect(() => new GPT2ForSequenceClassification({ ...model.config, pad_token_id: null })(ids)).toThrow(/pad_token_id/);
+  });
 
   it("takes generate's eos and pad tokens from generation_config.json, else config.json, as transformers does", () => {
     const reference = torch_load_safetensors(join(folder, 'eos', 'reference.safetensors')).tensors as Record<string, Tensor>;

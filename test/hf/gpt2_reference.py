@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
-from transformers import GPT2Config, GPT2LMHeadModel
+from transformers import GPT2Config, GPT2ForSequenceClassification, GPT2LMHeadModel
 from transformers.activations import ACT2FN
 
 from wait_for_saved import wait_for_saved
@@ -72,6 +72,24 @@ for seed, (name, fields) in enumerate(CHECKPOINTS.items()):
             stopped = model.generate(input_ids, attention_mask=attention_mask, max_new_tokens=6, do_sample=False)
         save_file({"generated": stopped, "eos_token_id": torch.tensor([eos])}, str(out / "eos" / "reference.safetensors"))
         base_ids = input_ids
+# A sequence classifier: pad token 0, rows padded on the right, on the left, and not at all;
+# single-label labels, then regression (one label) on the same body.
+torch.manual_seed(5)
+config = GPT2Config(n_layer=2, n_embd=32, n_head=4, vocab_size=97, n_positions=64, pad_token_id=0, num_labels=3)
+classifier = GPT2ForSequenceClassification(config).eval()
+classifier.save_pretrained(out / "classifier")
+ids = torch.randint(1, 97, (3, 7))
+ids[0, 5:] = 0
+ids[1, :2] = 0
+with torch.no_grad():
+    labelled = classifier(ids, labels=torch.tensor([2, 0, 1]))
+    # (the call above set config.problem_type, as transformers does on a first loss)
+    fields = {k: v for k, v in config.to_dict().items() if k not in ("id2label", "label2id", "problem_type")}
+    regression = GPT2ForSequenceClassification(GPT2Config(**fields, num_labels=1))
+    regression.load_state_dict({**classifier.state_dict(), "score.weight": classifier.score.weight[:1]})
+    regressed = regression.eval()(ids, labels=torch.tensor([0.5, -1.0, 2.0]))
+save_file({"input_ids": ids, "logits": labelled.logits, "loss": labelled.loss.reshape(1), "regression_logits": regressed.logits,
+           "regression_loss": regressed.loss.reshape(1)}, str(out / "classifier" / "reference.safetensors"))
 x = torch.linspace(-12, 12, 241)
 activations = {name: ACT2FN[name](x).clone() for name in activation_names}  # clone: "linear" returns x itself
 save_file({"input": x, **{f"act.{name}": value.contiguous() for name, value in activations.items()}}, str(out / "activations.safetensors"))

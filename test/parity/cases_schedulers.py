@@ -85,3 +85,14 @@ def plateau_options(opt):
 
 schedule("reduce_on_plateau", plateau)
 schedule("reduce_on_plateau.options", plateau_options)
+
+
+def warm_restarts_jumps(opt):
+    scheduler = S.CosineAnnealingWarmRestarts(opt, 3, T_mult=2, eta_min=0.002)
+    return lambda epoch: scheduler.step(epoch * 0.75 + 0.3)
+
+
+schedule("warm_restarts", epochs(lambda o: S.CosineAnnealingWarmRestarts(o, 7)))
+schedule("warm_restarts.T_mult_eta_min", epochs(lambda o: S.CosineAnnealingWarmRestarts(o, 3, T_mult=2, eta_min=0.001)))
+schedule("warm_restarts.fractional_epochs", warm_restarts_jumps)
+schedule("warm_restarts.adam", epochs(lambda o: S.CosineAnnealingWarmRestarts(o, 5, T_mult=3)), None, adam)

@@ -4,7 +4,7 @@
 // steps, so only the schedule's arithmetic is compared. Twins: cases_schedulers.py.
 import {
   lr_cosine_annealing, lr_exponential, lr_lambda, lr_linear, lr_multiplicative, lr_multistep, lr_one_cycle, lr_reduce_on_plateau,
-  lr_sequential, lr_step, optim_adam, optim_sgd, torch_ones, torch_tensor, type Optimizer,
+  lr_cosine_annealing_warm_restarts, lr_sequential, lr_step, optim_adam, optim_sgd, torch_ones, torch_tensor, type Optimizer,
 } from '../../src/index.js';
 import { parity_suite, type ParityCase } from './harness.js';
 
@@ -81,6 +81,14 @@ const cases: ParityCase[] = [
     });
     return { optimizer, step: (epoch) => scheduler.step(torch_tensor(-LOSSES[epoch]!, { dtype: 'float64' })) };
   }),
+  schedule('warm_restarts', epochs((opt) => lr_cosine_annealing_warm_restarts(opt, 7))),
+  schedule('warm_restarts.T_mult_eta_min', epochs((opt) => lr_cosine_annealing_warm_restarts(opt, 3, { T_mult: 2, eta_min: 0.001 }))),
+  schedule('warm_restarts.fractional_epochs', () => {
+    const optimizer = sgd();
+    const scheduler = lr_cosine_annealing_warm_restarts(optimizer, 3, { T_mult: 2, eta_min: 0.002 });
+    return { optimizer, step: (epoch) => scheduler.step(epoch * 0.75 + 0.3) };
+  }),
+  schedule('warm_restarts.adam', epochs((opt) => lr_cosine_annealing_warm_restarts(opt, 5, { T_mult: 3 }), adam)),
 ];
 
 parity_suite('scheduler parity with PyTorch', cases);

@@ -154,6 +154,9 @@ OPTIMIZERS = {
     "adam": lambda p: torch.optim.Adam(p, lr=0.01),
     "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1),
     "sgd": lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+    "radam": lambda p: torch.optim.RAdam(p, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True),
+    "nadam": lambda p: torch.optim.NAdam(p, lr=0.01),
+    "adamax": lambda p: torch.optim.Adamax(p, lr=0.01),
 }
 STEPS = 3
 

@@ -2,8 +2,9 @@
 import { Op } from '../../core/dispatch.js';
 import { dtypeCode, type DTypeLike } from '../../core/dtype.js';
 import { native, type TensorId } from '../../core/native.js';
-import { checkInteger, namedArguments } from '../../core/validate.js';
+import { checkBoolean, checkInteger, checkOptions, namedArguments } from '../../core/validate.js';
 import { checkOperand, checkTensor, idOrScalar, tensorFrom, type Tensor } from '../tensor.js';
+import { checkString } from '../checks.js';
 
 const EQ = { Tensor: new Op('aten::eq', 'Tensor'), Scalar: new Op('aten::eq', 'Scalar') };
 const EQ_NAMES = new Set(['other']);
@@ -35,6 +36,21 @@ const RESOLVE_CONJ = new Op('aten::resolve_conj', '');
 const IS_COMPLEX = new Op('aten::is_complex', '');
 const IS_CONJ = new Op('aten::is_conj', '');
 const T_ = new Op('aten::t_', '');
+const LINALG_INV = new Op('aten::linalg_inv', '');
+const LINALG_SOLVE = new Op('aten::linalg_solve', '');
+const LINALG_SOLVE_NAMES = new Set(['B', 'left']);
+const LINALG_SOLVE_OPTIONS = new Set(['left']);
+const LINALG_SVD = new Op('aten::linalg_svd', '');
+const LINALG_SVD_NAMES = new Set(['full_matrices', 'driver']);
+const LINALG_SVD_OPTIONS = new Set(['driver']);
+const LINALG_QR = new Op('aten::linalg_qr', '');
+const LINALG_QR_NAMES = new Set(['mode']);
+const LINALG_CHOLESKY = new Op('aten::linalg_cholesky', '');
+const LINALG_CHOLESKY_NAMES = new Set(['upper']);
+const LINALG_EIGH = new Op('aten::linalg_eigh', '');
+const LINALG_EIGH_NAMES = new Set(['UPLO']);
+const LINALG_DET = new Op('aten::linalg_det', '');
+const LINALG_SLOGDET = new Op('aten::linalg_slogdet', '');
 const TRUNC = new Op('aten::trunc', '');
 const LOG2 = new Op('aten::log2', '');
 const LOG10 = new Op('aten::log10', '');
@@ -64,6 +80,13 @@ const EXPAND_AS = new Op('aten::expand_as', '');
 const EXPAND_AS_NAMES = new Set(['other']);
 const TYPE_AS = new Op('aten::type_as', '');
 const TYPE_AS_NAMES = new Set(['other']);
+const DIAG = new Op('aten::diag', '');
+const DIAG_NAMES = new Set(['diagonal']);
+const TRACE = new Op('aten::trace', '');
+const KRON = new Op('aten::kron', '');
+const KRON_NAMES = new Set(['other']);
+const NARROW_COPY = new Op('aten::narrow_copy', '');
+const NARROW_COPY_NAMES = new Set(['dim', 'start', 'length']);
 const NEG = new Op('aten::neg', '');
 const EXP = new Op('aten::exp', '');
 const LOG = new Op('aten::log', '');
@@ -104,6 +127,13 @@ const UNSQUEEZE_NAMES = new Set(['dim']);
 const CONTIGUOUS = new Op('aten::contiguous', '');
 const CLONE = new Op('aten::clone', '');
 const DETACH = new Op('aten::detach', '');
+const BINCOUNT = new Op('aten::bincount', '');
+const BINCOUNT_NAMES = new Set(['weights', 'minlength']);
+const SEARCHSORTED = { Tensor: new Op('aten::searchsorted', 'Tensor'), Scalar: new Op('aten::searchsorted', 'Scalar') };
+const SEARCHSORTED_NAMES = new Set(['self', 'out_int32', 'right', 'side', 'sorter']);
+const SEARCHSORTED_OPTIONS = new Set(['out_int32', 'right', 'side', 'sorter']);
+const DIFF = new Op('aten::diff', '');
+const DIFF_NAMES = new Set(['n', 'dim', 'prepend', 'append']);
 
 /** `self == other`. */
 export function torch_eq(self: Tensor, named: { other: Tensor | number | boolean }): Tensor;
@@ -269,6 +299,89 @@ export function torch_t_(self: Tensor): Tensor {
   return self;
 }
 
+/**
+ * The inverse of a square matrix (or of each in a batch); a singular matrix is a TorchError.
+ * @example linalg_inv(A)
+ */
+export function linalg_inv(A: Tensor): Tensor {
+  return tensorFrom(native.callOp(LINALG_INV.id, checkTensor(A, 'A').h) as TensorId);
+}
+
+/**
+ * `X` with `A X = B` (or `X A = B` with `left: false`), for square invertible `A`.
+ * @example linalg_solve(A, b)
+ */
+export function linalg_solve(A: Tensor, named: { B: Tensor; left?: boolean }): Tensor;
+export function linalg_solve(A: Tensor, B: Tensor, options?: { left?: boolean }): Tensor;
+export function linalg_solve(A: Tensor, B?: unknown, options?: unknown): Tensor {
+  const named = namedArguments(B, LINALG_SOLVE_NAMES, 'linalg_solve');
+  let kw: Record<string, unknown>;
+  if (named !== null) { ({ B } = named); kw = named; }
+  else kw = checkOptions(options as Record<string, unknown> | undefined, LINALG_SOLVE_OPTIONS, 'linalg_solve');
+  return tensorFrom(native.callOp(LINALG_SOLVE.id, checkTensor(A, 'A').h, checkTensor(B, 'B').h, kw.left === undefined ? undefined : checkBoolean(kw.left, 'left')) as TensorId);
+}
+
+/**
+ * The singular value decomposition `[U, S, Vh]`, `A = U diag(S) Vh`, S descending; reduced with `full_matrices: false`.
+ * @example const [U, S, Vh] = linalg_svd(A, false)
+ */
+export function linalg_svd(A: Tensor, named: { full_matrices?: boolean; driver?: string | null }): [Tensor, Tensor, Tensor];
+export function linalg_svd(A: Tensor, full_matrices?: boolean, options?: { driver?: string | null }): [Tensor, Tensor, Tensor];
+export function linalg_svd(A: Tensor, full_matrices?: unknown, options?: unknown): [Tensor, Tensor, Tensor] {
+  const named = namedArguments(full_matrices, LINALG_SVD_NAMES, 'linalg_svd');
+  let kw: Record<string, unknown>;
+  if (named !== null) { ({ full_matrices } = named); kw = named; }
+  else kw = checkOptions(options as Record<string, unknown> | undefined, LINALG_SVD_OPTIONS, 'linalg_svd');
+  return (native.callOp(LINALG_SVD.id, checkTensor(A, 'A').h, full_matrices === undefined ? undefined : checkBoolean(full_matrices, 'full_matrices'), kw.driver == null ? null : checkString(kw.driver, 'driver')) as TensorId[]).map(tensorFrom) as [Tensor, Tensor, Tensor];
+}
+
+/**
+ * The QR decomposition `[Q, R]`; `mode` is "reduced", "complete" or "r" (Q empty).
+ * @example const [Q, R] = linalg_qr(A, 'complete')
+ */
+export function linalg_qr(A: Tensor, named: { mode?: string }): [Tensor, Tensor];
+export function linalg_qr(A: Tensor, mode?: string): [Tensor, Tensor];
+export function linalg_qr(A: Tensor, mode?: unknown): [Tensor, Tensor] {
+  const named = namedArguments(mode, LINALG_QR_NAMES, 'linalg_qr');
+  if (named !== null) ({ mode } = named);
+  return (native.callOp(LINALG_QR.id, checkTensor(A, 'A').h, mode === undefined ? undefined : checkString(mode, 'mode')) as TensorId[]).map(tensorFrom) as [Tensor, Tensor];
+}
+
+/**
+ * The lower triangular `L` with `A = L L^T` (`upper: true`: the upper `U = L^T`) of a positive-definite matrix.
+ * @example linalg_cholesky(A)
+ */
+export function linalg_cholesky(self: Tensor, options?: { upper?: boolean }): Tensor;
+export function linalg_cholesky(self: Tensor, options?: unknown): Tensor {
+  const kw: Record<string, unknown> = checkOptions(options as Record<string, unknown> | undefined, LINALG_CHOLESKY_NAMES, 'linalg_cholesky');
+  return tensorFrom(native.callOp(LINALG_CHOLESKY.id, checkTensor(self, 'self').h, kw.upper === undefined ? undefined : checkBoolean(kw.upper, 'upper')) as TensorId);
+}
+
+/**
+ * Eigenvalues (ascending) and eigenvectors (columns) `[eigenvalues, eigenvectors]` of a symmetric matrix, from its lower (`UPLO` "L") or upper ("U") triangle.
+ * @example const [values, vectors] = linalg_eigh(A)
+ */
+export function linalg_eigh(self: Tensor, named: { UPLO?: string }): [Tensor, Tensor];
+export function linalg_eigh(self: Tensor, UPLO?: string): [Tensor, Tensor];
+export function linalg_eigh(self: Tensor, UPLO?: unknown): [Tensor, Tensor] {
+  const named = namedArguments(UPLO, LINALG_EIGH_NAMES, 'linalg_eigh');
+  if (named !== null) ({ UPLO } = named);
+  return (native.callOp(LINALG_EIGH.id, checkTensor(self, 'self').h, UPLO === undefined ? undefined : checkString(UPLO, 'UPLO')) as TensorId[]).map(tensorFrom) as [Tensor, Tensor];
+}
+
+/** The determinant of a square matrix (or of each in a batch). @example linalg_det(A) */
+export function linalg_det(A: Tensor): Tensor {
+  return tensorFrom(native.callOp(LINALG_DET.id, checkTensor(A, 'A').h) as TensorId);
+}
+
+/**
+ * The determinant as `[sign, logabsdet]` (`det = sign * exp(logabsdet)`; a singular matrix gives `[0, -Infinity]`).
+ * @example const [sign, logabsdet] = linalg_slogdet(A)
+ */
+export function linalg_slogdet(A: Tensor): [Tensor, Tensor] {
+  return (native.callOp(LINALG_SLOGDET.id, checkTensor(A, 'A').h) as TensorId[]).map(tensorFrom) as [Tensor, Tensor];
+}
+
 /** Rounds toward zero. @example torch_trunc(x) */
 export function torch_trunc(self: Tensor): Tensor {
   return tensorFrom(native.callOp(TRUNC.id, checkTensor(self, 'self').h) as TensorId);
@@ -407,6 +520,47 @@ export function torch_type_as(self: Tensor, other?: unknown): Tensor {
   const named = namedArguments(other, TYPE_AS_NAMES, 'torch_type_as');
   if (named !== null) ({ other } = named);
   return tensorFrom(native.callOp(TYPE_AS.id, checkTensor(self, 'self').h, checkTensor(other, 'other').h) as TensorId);
+}
+
+/**
+ * A vector made the `diagonal`-th diagonal of a square matrix, or a matrix's `diagonal`-th diagonal as a vector (0 the main; > 0 above).
+ * @example torch_diag(torch_tensor([1, 2, 3]))
+ */
+export function torch_diag(self: Tensor, named: { diagonal?: number }): Tensor;
+export function torch_diag(self: Tensor, diagonal?: number): Tensor;
+export function torch_diag(self: Tensor, diagonal?: unknown): Tensor {
+  const named = namedArguments(diagonal, DIAG_NAMES, 'torch_diag');
+  if (named !== null) ({ diagonal } = named);
+  return tensorFrom(native.callOp(DIAG.id, checkTensor(self, 'self').h, diagonal === undefined ? undefined : checkInteger(diagonal, 'diagonal')) as TensorId);
+}
+
+/** The sum of a matrix's main diagonal. @example torch_trace(A) */
+export function torch_trace(self: Tensor): Tensor {
+  return tensorFrom(native.callOp(TRACE.id, checkTensor(self, 'self').h) as TensorId);
+}
+
+/**
+ * The Kronecker product: every element of `self` times the whole of `other`.
+ * @example torch_kron(a, b)
+ */
+export function torch_kron(self: Tensor, named: { other: Tensor }): Tensor;
+export function torch_kron(self: Tensor, other: Tensor): Tensor;
+export function torch_kron(self: Tensor, other?: unknown): Tensor {
+  const named = namedArguments(other, KRON_NAMES, 'torch_kron');
+  if (named !== null) ({ other } = named);
+  return tensorFrom(native.callOp(KRON.id, checkTensor(self, 'self').h, checkTensor(other, 'other').h) as TensorId);
+}
+
+/**
+ * `length` elements of `dim` from `start` (0-based), as a copy: `narrow` without the view.
+ * @example torch_narrow_copy(x, 0, 1, 2)
+ */
+export function torch_narrow_copy(self: Tensor, named: { dim: number; start: number; length: number }): Tensor;
+export function torch_narrow_copy(self: Tensor, dim: number, start: number, length: number): Tensor;
+export function torch_narrow_copy(self: Tensor, dim?: unknown, start?: unknown, length?: unknown): Tensor {
+  const named = namedArguments(dim, NARROW_COPY_NAMES, 'torch_narrow_copy');
+  if (named !== null) ({ dim, start, length } = named);
+  return tensorFrom(native.callOp(NARROW_COPY.id, checkTensor(self, 'self').h, checkInteger(dim, 'dim'), checkInteger(start, 'start'), checkInteger(length, 'length')) as TensorId);
 }
 
 /** `-x`. @example torch_neg(x) */
@@ -603,4 +757,42 @@ export function torch_clone(self: Tensor): Tensor {
 /** The same storage, cut out of the autograd graph. */
 export function torch_detach(self: Tensor): Tensor {
   return tensorFrom(native.callOp(DETACH.id, checkTensor(self, 'self').h) as TensorId);
+}
+
+/**
+ * How often each value 0..max occurs in a 1-d non-negative integer tensor (summed `weights` if given), at least `minlength` counts.
+ * @example torch_bincount(labels, null, 10)
+ */
+export function torch_bincount(self: Tensor, named: { weights?: Tensor | null; minlength?: number }): Tensor;
+export function torch_bincount(self: Tensor, weights?: Tensor | null, minlength?: number): Tensor;
+export function torch_bincount(self: Tensor, weights?: unknown, minlength?: unknown): Tensor {
+  const named = namedArguments(weights, BINCOUNT_NAMES, 'torch_bincount');
+  if (named !== null) ({ weights, minlength } = named);
+  return tensorFrom(native.callOp(BINCOUNT.id, checkTensor(self, 'self').h, weights == null ? null : checkTensor(weights, 'weights').h, minlength === undefined ? undefined : checkInteger(minlength, 'minlength')) as TensorId);
+}
+
+/**
+ * Where each value of `self` (a tensor or a number) would go in the last dimension of `sorted_sequence` to keep it sorted (0-based; `right: true` after equal values).
+ * @example torch_searchsorted(edges, x, { right: true })
+ */
+export function torch_searchsorted(sorted_sequence: Tensor, named: { self: Tensor | number | boolean; out_int32?: boolean; right?: boolean; side?: string | null; sorter?: Tensor | null }): Tensor;
+export function torch_searchsorted(sorted_sequence: Tensor, self: Tensor | number | boolean, options?: { out_int32?: boolean; right?: boolean; side?: string | null; sorter?: Tensor | null }): Tensor;
+export function torch_searchsorted(sorted_sequence: Tensor, self?: unknown, options?: unknown): Tensor {
+  const named = namedArguments(self, SEARCHSORTED_NAMES, 'torch_searchsorted');
+  let kw: Record<string, unknown>;
+  if (named !== null) { ({ self } = named); kw = named; }
+  else kw = checkOptions(options as Record<string, unknown> | undefined, SEARCHSORTED_OPTIONS, 'torch_searchsorted');
+  return tensorFrom(native.callOp((typeof self === 'object' ? SEARCHSORTED.Tensor : SEARCHSORTED.Scalar).id, checkTensor(sorted_sequence, 'sorted_sequence').h, idOrScalar(checkOperand(self, 'self')), kw.out_int32 === undefined ? undefined : checkBoolean(kw.out_int32, 'out_int32'), kw.right === undefined ? undefined : checkBoolean(kw.right, 'right'), kw.side == null ? null : checkString(kw.side, 'side'), kw.sorter == null ? null : checkTensor(kw.sorter, 'sorter').h) as TensorId);
+}
+
+/**
+ * The `n`-th forward difference along `dim` (the last by default), `prepend`/`append` joined on first.
+ * @example torch_diff(x)
+ */
+export function torch_diff(self: Tensor, named: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+export function torch_diff(self: Tensor, n?: number, dim?: number, prepend?: Tensor | null, append?: Tensor | null): Tensor;
+export function torch_diff(self: Tensor, n?: unknown, dim?: unknown, prepend?: unknown, append?: unknown): Tensor {
+  const named = namedArguments(n, DIFF_NAMES, 'torch_diff');
+  if (named !== null) ({ n, dim, prepend, append } = named);
+  return tensorFrom(native.callOp(DIFF.id, checkTensor(self, 'self').h, n === undefined ? undefined : checkInteger(n, 'n'), dim === undefined ? undefined : checkInteger(dim, 'dim'), prepend == null ? null : checkTensor(prepend, 'prepend').h, append == null ? null : checkTensor(append, 'append').h) as TensorId);
 }

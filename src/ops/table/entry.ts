@@ -4,6 +4,8 @@
 export interface OpEntry {
   /** The R torch / PyTorch name. */
   name: string;
+  /** The function's name where R torch's is not `torch_<name>` (`linalg_inv`). */
+  function?: string;
   /**
    * The operator's schema as native_functions.yaml writes it, e.g.
    * "atan2(Tensor self, Tensor other) -> Tensor": argument names, types, defaults, and the

@@ -5,11 +5,12 @@
 // is the base of the epoch schedulers and the helpers every scheduler file shares.
 import { native } from '../../core/native.js';
 import { Optimizer } from '../optimizer.js';
+import { TensorOptimizer } from '../tensor_optimizer.js';
 import { checkFinite, checkInteger, checkNonNegativeInteger, fail, failRange } from '../../core/validate.js';
 
-/** An optimizer whose groups have a learning rate (every optimizer here). */
+/** An optimizer whose groups have a learning rate (every optimizer here, native or over tensor ops). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ScheduledOptimizer = Optimizer<any>;
+export type ScheduledOptimizer = Optimizer<any> | TensorOptimizer<any>;
 
 /** Each optimizer's `initial_lr` per group, which PyTorch keeps in the param groups themselves. */
 const INITIAL_LR = new WeakMap<ScheduledOptimizer, number[]>();
@@ -23,7 +24,7 @@ export const cos = (x: number): number => native.libmCos(x);
 export const pow = (x: number, y: number): number => native.libmPow(x, y);
 
 export function checkOptimizer(value: unknown): ScheduledOptimizer {
-  if (!(value instanceof Optimizer)) fail('an optimizer', 'optimizer', value);
+  if (!(value instanceof Optimizer) && !(value instanceof TensorOptimizer)) fail('an optimizer', 'optimizer', value);
   return value;
 }
 
