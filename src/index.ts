@@ -10,6 +10,12 @@ export { Tensor, type NestedArray, type TensorOrScalar, type ToOptions, type Bac
 export * from './ops/creation.js';
 export * from './ops/functions.js';
 export * from './ops/autograd.js';
+// Randomness, devices and complex numbers (issue 24, part D).
+export {
+  torch_Generator, torch_generator, torch_get_rng_state, torch_set_rng_state, torch_normal, torch_random_, type NormalOptions,
+} from './ops/random.js';
+export { torch_Device, torch_device, with_device, type DeviceLike } from './core/device.js';
+export { torch_cfloat, torch_cfloat32, torch_cdouble, torch_cfloat64 } from './core/dtype.js';
 // Autograd's graph: grad_fn nodes and their next_functions.
 export { AutogradNode } from './ops/autograd_node.js';
 export { torch_scope, torch_keep } from './core/scope.js';

@@ -124,7 +124,7 @@ describe('dataloader', () => {
     expect(() => dataloader({} as never)).toThrow(/Expected a dataset/);
     expect(() => dataloader(ds, { batch_size: 0 })).toThrow(RangeError);
     expect(() => dataloader(ds, { shuffle: 1 as never })).toThrow(TypeError);
-    expect(() => dataloader(ds, { batchsize: 2 } as never)).toThrow(/Expected one of batch_size, shuffle, drop_last, sampler, collate_fn for dataloader options/);
+    expect(() => dataloader(ds, { batchsize: 2 } as never)).toThrow(/Expected one of batch_size, shuffle, drop_last, sampler, collate_fn, generator for dataloader options/);
     expect(() => dataloader(ds, { collate_fn: 3 as never })).toThrow(TypeError);
     const broken = dataset({ '.getitem': () => 1, '.length': () => -1 });
     expect(() => dataloader(broken()).length).toThrow(/non-negative integer/);

@@ -60,7 +60,7 @@ describe('to() with a device or a dtype', () => {
     expect(() => x.to('tpu')).toThrow(/^Expected a device \("cpu", "cuda", "cuda:0", "mps" or "meta"\) or a dtype \(uint8, .*\) for target but received "tpu"$/);
     expect(() => x.to({ dtype: 'cuda' as 'float32' })).toThrow(/for dtype but received "cuda"/);
     expect(() => x.to({ dtype: 'cuda' as 'float32' })).toThrow('("cuda" is a device: pass it as device)');
-    expect(() => x.to({ device: 'float64' })).toThrow('Expected a device such as "cpu", "cuda" or "cuda:0" ("float64" is a dtype: pass it as dtype) for device but received "float64"');
+    expect(() => x.to({ device: 'float64' })).toThrow('Expected a device such as "cpu", "cuda", "cuda:0" or a torch_device() ("float64" is a dtype: pass it as dtype) for device but received "float64"');
     expect(() => nn_linear(2, 2).to('tpu')).toThrow(/or a dtype \(.*\) for target but received "tpu"/);
     expect(x.to('float64').dtype).toBe('float64');
     expect(x.to('cpu').device).toBe('cpu');

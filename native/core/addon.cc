@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "io/filesystem.h"
 #include "core/function.h"
+#include "core/generator.h"
 #include "ops/indexing.h"
 #include "lora/mixed.h"
 #include "core/memory.h"
@@ -37,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMemory(env, exports);
   InitConfig(env, exports);
   InitTensor(env, exports);
+  InitGenerator(env, exports);
   InitOps(env, exports);
   InitIndexing(env, exports);
   InitAutograd(env, exports);

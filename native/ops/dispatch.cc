@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/generator.h"
 #include "core/tensor.h"
 
 namespace torchlora {
@@ -94,6 +95,8 @@ c10::IValue ToIValue(Napi::Env env, const Napi::Value& value, const c10::TypePtr
       return value.As<Napi::String>().Utf8Value();
     case c10::TypeKind::DeviceObjType:
       return *ToDevice(value);
+    case c10::TypeKind::GeneratorType:
+      return ToGenerator(env, value);
     case c10::TypeKind::ListType: {
       const c10::TypePtr element = type->expectRef<c10::ListType>().getElementType();
       switch (element->kind()) {

@@ -2,16 +2,21 @@
 // and R torch's constructor functions (`torch_float()` ...).
 import { fail } from './validate.js';
 
-/** A tensor element type. `float` is `float32`, `double` `float64`, `long` `int64`, as in PyTorch. */
+/**
+ * A tensor element type. `float` is `float32`, `double` `float64`, `long` `int64`, `cfloat`
+ * `complex64` and `cdouble` `complex128`, as in PyTorch.
+ */
 export type DType =
-  | 'uint8' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64' | 'bool' | 'bfloat16';
+  | 'uint8' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64' | 'bool' | 'bfloat16' | 'complex64' | 'complex128';
 
-export type DTypeLike = DType | 'float' | 'double' | 'half' | 'long' | 'int' | 'short';
+export type DTypeLike = DType | 'float' | 'double' | 'half' | 'long' | 'int' | 'short' | 'cfloat' | 'cdouble';
 
 const CODES: Record<DType, number> = {
-  uint8: 0, int8: 1, int16: 2, int32: 3, int64: 4, float16: 5, float32: 6, float64: 7, bool: 11, bfloat16: 15,
+  uint8: 0, int8: 1, int16: 2, int32: 3, int64: 4, float16: 5, float32: 6, float64: 7, complex64: 9, complex128: 10, bool: 11, bfloat16: 15,
 };
-const ALIASES: Record<string, DType> = { float: 'float32', double: 'float64', half: 'float16', long: 'int64', int: 'int32', short: 'int16' };
+const ALIASES: Record<string, DType> = {
+  float: 'float32', double: 'float64', half: 'float16', long: 'int64', int: 'int32', short: 'int16', cfloat: 'complex64', cdouble: 'complex128',
+};
 const NAMES: DType[] = [];
 for (const [name, code] of Object.entries(CODES)) NAMES[code] = name as DType;
 
@@ -47,6 +52,10 @@ export function isFloatingDtype(dtype: DType): boolean {
   return dtype === 'float16' || dtype === 'float32' || dtype === 'float64' || dtype === 'bfloat16';
 }
 
+export function isComplexDtype(dtype: DType): boolean {
+  return dtype === 'complex64' || dtype === 'complex128';
+}
+
 /** `torch_float32()`, as in R torch. @example torch_zeros([2], { dtype: torch_float32() }) */
 export const torch_float32 = (): DType => 'float32';
 /** Alias of `torch_float32()`. */
@@ -79,6 +88,14 @@ export const torch_bool = (): DType => 'bool';
 export const torch_half = torch_float16;
 /** Alias of `torch_int16()`. */
 export const torch_short = torch_int16;
+/** `torch_cfloat()`: complex numbers of two float32 (complex64). @example torch_zeros([2], { dtype: torch_cfloat() }) */
+export const torch_cfloat = (): DType => 'complex64';
+/** Alias of `torch_cfloat()`. */
+export const torch_cfloat32 = torch_cfloat;
+/** `torch_cdouble()`: complex numbers of two float64 (complex128). */
+export const torch_cdouble = (): DType => 'complex128';
+/** Alias of `torch_cdouble()`. */
+export const torch_cfloat64 = torch_cdouble;
 
 /** What a floating-point dtype can represent, as PyTorch's `torch.finfo`. */
 export interface FloatInfo {

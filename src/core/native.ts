@@ -21,6 +21,9 @@ declare const TENSOR_ID: unique symbol;
  * from a Tensor that died since still names its tensor; a disposed one is a TypeError.
  */
 export type TensorId = { readonly [TENSOR_ID]: true };
+declare const GENERATOR_ID: unique symbol;
+/** A random generator as the addon holds it (native/core/generator.cc): a tagged External. */
+export type GeneratorId = { readonly [GENERATOR_ID]: true };
 /** A value the addon accepts where PyTorch takes a Tensor or a Python number. */
 export type TensorIdOrScalar = TensorId | number | boolean;
 /** An autograd node (a tensor's grad_fn), held by the addon. */
@@ -144,6 +147,17 @@ export interface NativeAddon {
   optimizerDispose(optimizer: Handle): void;
   /** optim/options.h's lists for a kind: libtorch's option fields, the group flags kept beside them, the state's tensors, whether it counts steps. */
   optimizerFields(kind: NativeOptimizerKind): { options: string[]; flags: string[]; state: NativeOptimizerStateTensor[]; step: boolean };
+
+  // core/generator.cc: at::Generator objects; seeds are unsigned 64-bit integers
+  /** A new CPU generator, as torch.Generator() (PyTorch's default seed unless `seed` is given). */
+  newGenerator(seed?: bigint): GeneratorId;
+  /** The default CPU generator (the one torch_manual_seed seeds). */
+  defaultGenerator(): GeneratorId;
+  generatorSeed(generator: GeneratorId): bigint;
+  generatorSetSeed(generator: GeneratorId, seed: bigint): void;
+  /** The generator's state as a uint8 tensor. */
+  generatorGetState(generator: GeneratorId): TensorId;
+  generatorSetState(generator: GeneratorId, state: TensorId): void;
 
   // data/data.cc: the draws of PyTorch's DataLoader and RandomSampler
   /** torch.empty((), dtype=torch.int64).random_().item() on the default generator. */

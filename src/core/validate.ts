@@ -1,5 +1,8 @@
 // Argument checks for the public API, with one message formula:
 // "Expected <what> for <name> but received <value>". The native layer trusts its input.
+import { torch_Device, type DeviceLike } from './device.js';
+
+export type { DeviceLike };
 
 /** Largest number of elements a shape may describe; beyond it no allocation can succeed. */
 const MAX_ELEMENTS = 2 ** 53;
@@ -113,9 +116,11 @@ export function shapeFrom(args: unknown[], name = 'size'): number[] {
 }
 
 export function checkDevice(value: unknown, name = 'device'): string {
+  // A torch_device() object is its device string.
+  if (value instanceof torch_Device) return String(value);
   if (typeof value !== 'string' || !/^(cpu|cuda|mps|meta)(:\d+)?$/.test(value)) {
-    const dtype = typeof value === 'string' && /^(u?int(8|16|32|64)|b?float(16|32|64)?|bool|double|half|long|int|short)$/.test(value);
-    fail(`a device such as "cpu", "cuda" or "cuda:0"${dtype ? ` (${JSON.stringify(value)} is a dtype: pass it as dtype)` : ''}`, name, value);
+    const dtype = typeof value === 'string' && /^(u?int(8|16|32|64)|b?float(16|32|64)?|bool|double|half|long|int|short|complex(64|128)|cfloat|cdouble)$/.test(value);
+    fail(`a device such as "cpu", "cuda", "cuda:0" or a torch_device()${dtype ? ` (${JSON.stringify(value)} is a dtype: pass it as dtype)` : ''}`, name, value);
   }
   return value;
 }

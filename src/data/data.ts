@@ -5,7 +5,8 @@
 // RandomSampler do (native/data/data.cc), so after the same torch_manual_seed the order is
 // PyTorch's. Indices are 0-based, as in PyTorch (R torch's are 1-based).
 import { native } from '../core/native.js';
-import { torch_tensor } from '../ops/creation.js';
+import { torch_empty, torch_randperm, torch_tensor } from '../ops/creation.js';
+import { generatorOf, type torch_Generator } from '../ops/random.js';
 import { type Tensor, checkTensor, tensorFrom } from '../ops/tensor.js';
 import { utils_data_default_collate } from './collate.js';
 import { isIterableDataset, samplesOf, type IterableDataset } from './iterable.js';
@@ -150,6 +151,8 @@ export interface DataLoaderOptions<B = unknown> {
    * with `.getbatch`, from what `.getbatch` returned (default: that, unchanged).
    */
   collate_fn?: (batch: any) => B; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** A torch_generator() for the epoch's draws instead of the default generator, as PyTorch's `generator`. */
+  generator?: torch_Generator | null;
 }
 
 /**
@@ -161,13 +164,16 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
   readonly shuffle: boolean;
   readonly drop_last: boolean;
   readonly sampler: Sampler | null;
+  readonly generator: torch_Generator | null;
   private readonly collate: (batch: unknown) => B;
 
   /** @internal Use dataloader. */
   constructor(readonly dataset: Dataset | IterableDataset, options?: DataLoaderOptions<B>) {
     checkDataset(dataset);
-    const { batch_size = 1, shuffle = false, drop_last = false, sampler, collate_fn } = checkOptions(
-      options, optionKeys<DataLoaderOptions<B>>({ batch_size: true, shuffle: true, drop_last: true, sampler: true, collate_fn: true }), 'dataloader');
+    const { batch_size = 1, shuffle = false, drop_last = false, sampler, collate_fn, generator = null } = checkOptions(
+      options, optionKeys<DataLoaderOptions<B>>({ batch_size: true, shuffle: true, drop_last: true, sampler: true, collate_fn: true, generator: true }), 'dataloader');
+    generatorOf(generator);
+    this.generator = generator;
     this.batch_size = checkPositiveInteger(batch_size, 'batch_size');
     this.shuffle = checkBoolean(shuffle, 'shuffle');
     this.sampler = sampler === undefined ? null : checkSampler(sampler);
@@ -192,10 +198,12 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
   /**
    * One epoch. Like PyTorch's DataLoader iterator, it draws one seed from the default
    * generator when it starts (the workers' base seed, unused here) and, when shuffling, one
-   * more at the first batch to seed a fresh generator for `torch_randperm`.
+   * more at the first batch to seed a fresh generator for `torch_randperm`. With a
+   * `generator`, both come from it, and the order is its `torch_randperm`, as in PyTorch.
    */
   [Symbol.iterator](): Iterator<B> {
-    native.randomSeed();
+    if (this.generator === null) native.randomSeed();
+    else torch_empty([], { dtype: 'int64', device: 'cpu' }).random_({ generator: this.generator }).dispose();
     return this.batches();
   }
 
@@ -209,11 +217,15 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
       return;
     }
     const order = this.sampler !== null ? [...this.sampler]
-      : this.shuffle ? permutation(datasetLength(this.dataset)) : Array.from({ length: datasetLength(this.dataset) }, (_, i) => i);
+      : this.shuffle ? permutation(datasetLength(this.dataset), this.generator) : Array.from({ length: datasetLength(this.dataset) }, (_, i) => i);
     const size = order.length;
-    for (let start = 0; start < size; start += this.batch_size) {
+    // Python's RandomSampler, given a generator, ends with one more randperm from it (of the
+    // remainder it takes, none here), run when the batch sampler asks past the last index.
+    const generator = this.shuffle && this.sampler === null ? this.generator : null;
+    for (let start = 0; start <= size; start += this.batch_size) {
+      if (generator !== null && start + this.batch_size > size) torch_randperm(size, { generator }).dispose();
       const indices = order.slice(start, start + this.batch_size);
-      if (this.drop_last && indices.length < this.batch_size) break;
+      if (indices.length === 0 || (this.drop_last && indices.length < this.batch_size)) break;
       yield this.collate(this.fetch(indices));
     }
   }
@@ -239,10 +251,16 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
   }
 }
 
-// RandomSampler.__iter__ without a generator: a seed from the default generator, then
-// randperm on a fresh generator seeded with it.
-function permutation(size: number): number[] {
-  return seededPermutation(size, native.randomSeed());
+// RandomSampler.__iter__: without a generator, a seed from the default generator, then
+// randperm on a fresh generator seeded with it; with one, randperm on it.
+function permutation(size: number, generator: torch_Generator | null): number[] {
+  if (generator === null) return seededPermutation(size, native.randomSeed());
+  const out = torch_randperm(size, { generator });
+  try {
+    return Array.from(out.to_typed_array() as BigInt64Array, Number);
+  } finally {
+    out.dispose();
+  }
 }
 
 /** torch.randperm(size, generator=g) after g.manual_seed(seed), g a fresh torch.Generator(). @internal */

@@ -12,7 +12,7 @@ import type { DType } from '../core/dtype.js';
 import { TorchError } from '../core/errors.js';
 import { checkPath, fileError } from './filesystem.js';
 import { Tensor } from '../ops/tensor.js';
-import { checkDevice, checkOptions, describe, fail, optionKeys } from '../core/validate.js';
+import { checkDevice, checkOptions, describe, fail, optionKeys, type DeviceLike } from '../core/validate.js';
 
 /** A malformed safetensors file or buffer, or a state dict that cannot be written as one. */
 export class SafetensorsError extends TorchError {
@@ -30,7 +30,7 @@ export interface SafetensorsContents {
 
 export interface SafetensorsLoadOptions {
   /** Where the tensors are put, such as "cuda"; "cpu" when omitted. */
-  device?: string;
+  device?: DeviceLike;
 }
 
 /** A state dict: tensors by name, as a plain object or a Map. */
@@ -52,7 +52,7 @@ export const FILE_DTYPES: Record<string, FileDtype> = {
   F16: { dtype: 'float16', bytes: 2, rank: 7 },
   BF16: { dtype: 'bfloat16', bytes: 2, rank: 8 },
   I32: { dtype: 'int32', bytes: 4, rank: 9 },
-  F32: { dtype: 'float32', bytes: 4, rank: 11 },
+  F32: { dtype: 'float32', bytes: 4, rank: 11 }, C64: { dtype: 'complex64', bytes: 8, rank: 11.5 }, // C64 after F32, as safetensors >= 0.5 orders them
   F64: { dtype: 'float64', bytes: 8, rank: 12 },
   I64: { dtype: 'int64', bytes: 8, rank: 13 },
 };
@@ -164,7 +164,7 @@ function typedView(bytes: Uint8Array, fileDtype: string): ArrayBufferView {
   const { buffer, byteOffset, byteLength } = source;
   switch (fileDtype) {
     case 'F64': return new Float64Array(buffer, byteOffset, byteLength / 8);
-    case 'F32': return new Float32Array(buffer, byteOffset, byteLength / 4);
+    case 'F32': case 'C64': return new Float32Array(buffer, byteOffset, byteLength / 4); // C64: (re, im) pairs
     case 'I64': return new BigInt64Array(buffer, byteOffset, byteLength / 8);
     case 'I32': return new Int32Array(buffer, byteOffset, byteLength / 4);
     case 'I16': return new Int16Array(buffer, byteOffset, byteLength / 2);
@@ -180,7 +180,7 @@ function makeTensors(entries: Entry[], bytesOf: (entry: Entry) => Uint8Array, de
   try {
     for (const entry of entries) {
       const data = typedView(bytesOf(entry), entry.fileDtype) as Parameters<typeof torch_tensor>[0];
-      made.push([entry.name, torch_tensor(data, { shape: entry.shape, dtype: FILE_DTYPES[entry.fileDtype]!.dtype, device })]);
+      made.push([entry.name, torch_tensor(data, { shape: entry.shape, dtype: FILE_DTYPES[entry.fileDtype]!.dtype, device: device ?? 'cpu' })]);
     }
   } catch (error) {
     for (const [, tensor] of made) tensor.dispose();
@@ -330,7 +330,7 @@ function plan(tensors: unknown, metadata: unknown): Plan {
   const entries = stateDictEntries(tensors, 'tensors');
   const metadataEntries = checkMetadata(metadata);
   const described = entries.map(([name, tensor]) => {
-    const fileDtype = FILE_DTYPE_OF.get(tensor.dtype)!;
+    const fileDtype = FILE_DTYPE_OF.get(tensor.dtype) ?? fail(`a dtype safetensors holds (not ${tensor.dtype}; torch_save keeps it)`, `tensors[${quote(name)}]`, tensor);
     const info = FILE_DTYPES[fileDtype]!;
     return { name, tensor, fileDtype, rank: info.rank, shape: tensor.shape, bytes: tensor.numel() * info.bytes, key: Buffer.from(name) };
   });

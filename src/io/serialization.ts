@@ -9,6 +9,7 @@
 // key, location, numel), so tensors that share memory share one storage record.
 // Reading runs no code from the file: the few Python names a tensor file uses are recognised
 // by name and everything else is refused, saying what was found.
+import { type DeviceLike } from '../core/device.js';
 import { closeSync, openSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { writeFileAtomic } from './atomic.js';
@@ -36,7 +37,7 @@ export type TorchValue = Tensor | number | bigint | string | boolean | null | To
 
 export interface TorchLoadOptions {
   /** Where the tensors are put ("cpu" when omitted, whatever device they were saved from). */
-  device?: string;
+  device?: DeviceLike;
 }
 
 const quote = (text: string): string => JSON.stringify(text);

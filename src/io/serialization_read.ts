@@ -85,7 +85,7 @@ class Loader implements UnpickleHooks {
     const bytes = numel * STORAGE_TYPES[dtype].bytes;
     if (entry!.size !== bytes) this.fault(`record ${quote(record)} holds ${entry!.size} bytes, but storage ${quote(key)} is ${numel} ${dtype} elements (${bytes} bytes)`);
     // Read straight into the tensor's memory.
-    const cpu = torch_empty([numel], { dtype });
+    const cpu = torch_empty([numel], { dtype, device: 'cpu' }); // read on the CPU, whatever with_device says
     try {
       const values = cpu.to_typed_array({ copy: false });
       this.zip.read(entry!, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));

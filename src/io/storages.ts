@@ -10,11 +10,12 @@ export const STORAGE_TYPES: Record<DType, StorageType> = {
   float16: { name: 'HalfStorage', bytes: 2 }, bfloat16: { name: 'BFloat16Storage', bytes: 2 },
   int64: { name: 'LongStorage', bytes: 8 }, int32: { name: 'IntStorage', bytes: 4 }, int16: { name: 'ShortStorage', bytes: 2 },
   int8: { name: 'CharStorage', bytes: 1 }, uint8: { name: 'ByteStorage', bytes: 1 }, bool: { name: 'BoolStorage', bytes: 1 },
+  complex64: { name: 'ComplexFloatStorage', bytes: 8 }, complex128: { name: 'ComplexDoubleStorage', bytes: 16 },
 };
 export const DTYPE_OF_STORAGE = new Map(Object.entries(STORAGE_TYPES).map(([dtype, type]) => [type.name, dtype as DType]));
 /** Storage classes PyTorch has that no torchlora dtype holds. */
 export const FOREIGN_STORAGES: Record<string, string> = {
-  ComplexFloatStorage: 'complex64', ComplexDoubleStorage: 'complex128', ComplexHalfStorage: 'complex32',
+  ComplexHalfStorage: 'complex32',
   QInt8Storage: 'quantized qint8', QUInt8Storage: 'quantized quint8', QInt32Storage: 'quantized qint32',
   QUInt4x2Storage: 'quantized quint4x2', QUInt2x4Storage: 'quantized quint2x4',
   UntypedStorage: 'untyped bytes (PyTorch writes these only for dtypes torchlora does not have)',

@@ -1,9 +1,11 @@
 // R torch's `nn_init_*`: in-place initialisers that record no gradient, computed as
 // torch.nn.init computes them (fan, gain, bound, then one uniform_/normal_ draw), so that
 // under the same seed they consume libtorch's generator as Python does and give its weights.
+// Each random one takes PyTorch's `generator` (a torch_generator() to draw from instead).
 import { native } from '../core/native.js';
 import { atenOp } from '../ops/aten.js';
 import { with_no_grad } from '../ops/autograd.js';
+import { generatorOf, type torch_Generator } from '../ops/random.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkFinite, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
 
@@ -23,12 +25,14 @@ const NORMAL_ = atenOp('normal_');
 const FILL_ = atenOp('fill_', 'Scalar');
 
 // Each initialiser's one draw (or fill), unrecorded, so that it may fill parameters that require gradients.
-function uniform_(tensor: Tensor, from: number, to: number): void {
-  with_no_grad(() => UNIFORM_.callInPlace(tensor.h, from, to));
+function uniform_(tensor: Tensor, from: number, to: number, generator: unknown): void {
+  const drawFrom = generatorOf(generator);
+  with_no_grad(() => UNIFORM_.callInPlace(tensor.h, from, to, drawFrom));
 }
 
-function normal_(tensor: Tensor, mean: number, std: number): void {
-  with_no_grad(() => NORMAL_.callInPlace(tensor.h, mean, std));
+function normal_(tensor: Tensor, mean: number, std: number, generator: unknown): void {
+  const drawFrom = generatorOf(generator);
+  with_no_grad(() => NORMAL_.callInPlace(tensor.h, mean, std, drawFrom));
 }
 
 function checkFanMode(value: unknown): 'fan_in' | 'fan_out' {
@@ -58,15 +62,18 @@ export interface KaimingOptions {
   mode?: 'fan_in' | 'fan_out';
   /** The nonlinearity that follows ("leaky_relu"). */
   nonlinearity?: Nonlinearity;
+  /** A torch_generator() to draw from (the default generator when omitted). */
+  generator?: torch_Generator | null;
 }
 
-const KAIMING_KEYS = optionKeys<KaimingOptions>({ a: true, mode: true, nonlinearity: true });
+const KAIMING_KEYS = optionKeys<KaimingOptions>({ a: true, mode: true, nonlinearity: true, generator: true });
 
 // torch.nn.init's kaiming initialisers return a zero-element tensor untouched, before
 // computing fans (which would divide by zero); the others compute as usual.
 function kaiming(tensor: Tensor, options: KaimingOptions | undefined, name: string, uniform: boolean): Tensor {
-  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = checkOptions(options, KAIMING_KEYS, name);
+  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu', generator } = checkOptions(options, KAIMING_KEYS, name);
   checkTensor(tensor, 'tensor');
+  generatorOf(generator);
   checkFinite(a, 'a');
   checkFanMode(mode);
   checkNonlinearity(nonlinearity);
@@ -76,8 +83,8 @@ function kaiming(tensor: Tensor, options: KaimingOptions | undefined, name: stri
   if (uniform) {
     // The uniform law of that std, as init.py computes its bound.
     const bound = Math.sqrt(3) * std;
-    uniform_(tensor, -bound, bound);
-  } else normal_(tensor, 0, std);
+    uniform_(tensor, -bound, bound, generator);
+  } else normal_(tensor, 0, std, generator);
   return tensor;
 }
 
@@ -127,31 +134,33 @@ function xavierStd(tensor: Tensor, what: string, gain: number): number {
 }
 
 /** Xavier (Glorot) uniform: U(-b, b) with b = gain · √(6 / (fan_in + fan_out)). @example nn_init_xavier_uniform_(w) */
-export function nn_init_xavier_uniform_(tensor: Tensor, gain = 1): Tensor {
+export function nn_init_xavier_uniform_(tensor: Tensor, gain = 1, generator: torch_Generator | null = null): Tensor {
+  generatorOf(generator);
   const bound = Math.sqrt(3) * xavierStd(tensor, 'xavier_uniform_', gain);
-  uniform_(tensor, -bound, bound);
+  uniform_(tensor, -bound, bound, generator);
   return tensor;
 }
 
 /** Xavier (Glorot) normal: N(0, gain² · 2 / (fan_in + fan_out)). @example nn_init_xavier_normal_(w) */
-export function nn_init_xavier_normal_(tensor: Tensor, gain = 1): Tensor {
-  normal_(tensor, 0, xavierStd(tensor, 'xavier_normal_', gain));
+export function nn_init_xavier_normal_(tensor: Tensor, gain = 1, generator: torch_Generator | null = null): Tensor {
+  generatorOf(generator);
+  normal_(tensor, 0, xavierStd(tensor, 'xavier_normal_', gain), generator);
   return tensor;
 }
 
-/** Fills with U(a, b). @example nn_init_uniform_(bias, -0.1, 0.1) */
-export function nn_init_uniform_(tensor: Tensor, a = 0, b = 1): Tensor {
+/** Fills with U(a, b), from `generator` when given. @example nn_init_uniform_(bias, -0.1, 0.1) */
+export function nn_init_uniform_(tensor: Tensor, a = 0, b = 1, generator: torch_Generator | null = null): Tensor {
   checkFinite(a, 'a');
   if (checkFinite(b, 'b') < a) failRange(`b >= a (${a})`, 'b', b);
-  uniform_(checkTensor(tensor, 'tensor'), a, b);
+  uniform_(checkTensor(tensor, 'tensor'), a, b, generator);
   return tensor;
 }
 
-/** Fills with N(mean, std²). @example nn_init_normal_(embedding.weight, 0, 0.02) */
-export function nn_init_normal_(tensor: Tensor, mean = 0, std = 1): Tensor {
+/** Fills with N(mean, std²), from `generator` when given. @example nn_init_normal_(embedding.weight, 0, 0.02, g) */
+export function nn_init_normal_(tensor: Tensor, mean = 0, std = 1, generator: torch_Generator | null = null): Tensor {
   checkFinite(mean, 'mean');
   if (checkFinite(std, 'std') < 0) failRange('a non-negative std', 'std', std);
-  normal_(checkTensor(tensor, 'tensor'), mean, std);
+  normal_(checkTensor(tensor, 'tensor'), mean, std, generator);
   return tensor;
 }
 

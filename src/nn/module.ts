@@ -2,6 +2,7 @@
 // module tree, modes, devices and gradients. What assigning to `this` registers is in
 // registry.ts, hooks in hooks.ts, clone() in clone.ts, state_dict() in state_dict.ts, printing
 // in print.ts; nn_module() (generator.ts) makes R-style generators of it.
+import { torch_Device, type DeviceLike } from '../core/device.js';
 import { INSPECT_CUSTOM } from '../core/symbols.js';
 import { with_no_grad } from '../ops/autograd.js';
 import { deviceOrDtype, dtypeName, isFloatingDtype, type DType, type DTypeLike, dtypeCode } from '../core/dtype.js';
@@ -18,7 +19,7 @@ import { loadStateDict, stateEntries, type LoadStateDictOptions, type LoadStateD
 
 /** What `to()` accepts: a device, a dtype, or both. */
 export interface ModuleToOptions {
-  device?: string;
+  device?: DeviceLike;
   dtype?: DTypeLike;
 }
 
@@ -240,7 +241,8 @@ export class nn_Module {
    * @example
    * model.to('cuda'); model.to('float64'); model.to({ device: 'cpu', dtype: 'float32' });
    */
-  to(target: string | ModuleToOptions): this {
+  to(target: string | torch_Device | ModuleToOptions): this {
+    if (target instanceof torch_Device) target = { device: target };
     if (typeof target !== 'string' && (typeof target !== 'object' || target === null || Array.isArray(target))) fail('a device, a dtype or { device, dtype }', 'target', target);
     const options: ModuleToOptions = typeof target === 'string'
       ? deviceOrDtype(target)

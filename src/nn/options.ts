@@ -1,4 +1,5 @@
 // What the layers' options share: where and as what parameters are made, and probabilities.
+import { type DeviceLike } from '../core/device.js';
 import { type DTypeLike } from '../core/dtype.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkFinite, failRange } from '../core/validate.js';
@@ -6,7 +7,7 @@ import { checkFinite, failRange } from '../core/validate.js';
 /** Where and as what a layer makes its parameters. */
 export interface FactoryOptions {
   dtype?: DTypeLike;
-  device?: string;
+  device?: DeviceLike;
 }
 
 /** The keys of FactoryOptions, to spread into a layer's `optionKeys`. */

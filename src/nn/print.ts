@@ -23,7 +23,7 @@ export function describeModule(root: nn_Module): string {
 
 const R_TYPE_NAMES: Partial<Record<DType, string>> = {
   float32: 'Float', float64: 'Double', float16: 'Half', bfloat16: 'BFloat16', int64: 'Long', int32: 'Int',
-  int16: 'Short', int8: 'Char', uint8: 'Byte', bool: 'Bool',
+  int16: 'Short', int8: 'Char', uint8: 'Byte', bool: 'Bool', complex64: 'ComplexFloat', complex128: 'ComplexDouble',
 };
 
 // R torch's short form: `Float [1:1001, 1:1]`.

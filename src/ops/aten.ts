@@ -5,6 +5,7 @@ import { Op, type OpArgument } from '../core/dispatch.js';
 import { dtypeCode, type DTypeLike } from '../core/dtype.js';
 import { checkBoolean, checkDevice, checkDims, checkInteger, checkNumber, checkOptions, checkScalar, fail } from '../core/validate.js';
 import { checkString } from './checks.js';
+import { generatorOf } from './random.js';
 import { checkTensor, Tensor } from './tensor.js';
 
 /** An Op whose results are Tensors: the library's own hand-written ops call these. */
@@ -52,6 +53,7 @@ const CHECKS: Record<string, Check> = {
   str: checkString,
   ScalarType: (value) => dtypeCode(value as DTypeLike),
   Device: (value) => checkDevice(value),
+  Generator: (value, name) => generatorOf(value, name),
 };
 
 /** The check for a schema type such as "int[1]?", or null where torchlora passes no such value. */
@@ -63,8 +65,11 @@ export function checkFor(type: string): Check | null {
   return optional ? (value, name) => (value === null || value === undefined ? null : check(value, name)) : check;
 }
 
+// A plain object: a Tensor, a torch_generator() or a torch_device() passed last is an argument.
 function isNamedArguments(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Tensor);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** Arguments in schema order, from positional ones and an optional trailing object of named ones, each checked by its type. */

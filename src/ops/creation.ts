@@ -1,9 +1,11 @@
 // Tensor creation, named as in R torch, through libtorch's factory operators. Random
 // functions draw from libtorch's generator, so `torch_manual_seed(s)` followed by the same
 // calls gives Python PyTorch's exact values.
-import { dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.js';
+import { currentDefaultDevice, type DeviceLike } from '../core/device.js';
+import { dtypeCode, dtypeName, isComplexDtype, type DType, type DTypeLike } from '../core/dtype.js';
 import { native } from '../core/native.js';
 import { atenOp, type TensorOp } from './aten.js';
+import { generatorOf, type torch_Generator } from './random.js';
 import { tensorFrom, Tensor, type NestedArray } from './tensor.js';
 import {
   checkBoolean, checkDevice, checkFinite, checkInteger, checkNumber, checkNonNegativeInteger, checkOptions, checkScalar, fail, failRange, namedArguments, optionKeys, shapeFrom,
@@ -12,49 +14,61 @@ import {
 /** Options every creation function takes. */
 export interface TensorOptions {
   dtype?: DTypeLike;
-  device?: string;
+  device?: DeviceLike;
   requires_grad?: boolean;
 }
 
+/** The options of a random function: those of every creation function, and the generator to draw from. */
+export interface RandomOptions extends TensorOptions {
+  /** A torch_generator() to draw from instead of the default generator. */
+  generator?: torch_Generator | null;
+}
+
 /** A shape, as an array or spread, optionally followed by options: `(2, 3)`, `([2, 3])`, `(2, 3, { dtype })`. */
-export type SizeArgs = number[] | [number[]] | [number[], TensorOptions] | [...number[], TensorOptions];
+export type SizeArgs<O = TensorOptions> = number[] | [number[]] | [number[], O] | [...number[], O];
 
 interface ResolvedOptions {
   dtype: number | null;
   device: string | null;
   requiresGrad: boolean;
+  generator: unknown;
 }
 
 const TENSOR_OPTION_KEYS = optionKeys<TensorOptions>({ dtype: true, device: true, requires_grad: true });
+const RANDOM_OPTION_KEYS = optionKeys<RandomOptions>({ dtype: true, device: true, requires_grad: true, generator: true });
 const TORCH_TENSOR_KEYS = optionKeys<TensorOptions & { shape?: number[] }>({ dtype: true, device: true, requires_grad: true, shape: true });
 
-function resolve(given: TensorOptions | undefined, where = 'creation'): ResolvedOptions {
-  const options = checkOptions(given, TENSOR_OPTION_KEYS, where);
+// A device left out is with_device()'s, or the CPU (null).
+function resolve(given: RandomOptions | undefined, where = 'creation', keys = TENSOR_OPTION_KEYS): ResolvedOptions {
+  const options = checkOptions(given, keys, where);
   return {
     dtype: options.dtype === undefined ? null : dtypeCode(options.dtype),
-    device: options.device === undefined ? null : checkDevice(options.device),
+    device: options.device === undefined ? currentDefaultDevice() : checkDevice(options.device),
     requiresGrad: options.requires_grad === undefined ? false : checkBoolean(options.requires_grad, 'requires_grad'),
+    generator: generatorOf(options.generator),
   };
 }
 
-function splitSize(args: unknown[], where: string): [number[], ResolvedOptions] {
+function splitSize(args: unknown[], where: string, keys = TENSOR_OPTION_KEYS): [number[], ResolvedOptions] {
   const last = args[args.length - 1];
   const hasOptions = typeof last === 'object' && last !== null && !Array.isArray(last);
   const sizeArgs = hasOptions ? args.slice(0, -1) : args;
-  return [shapeFrom(sizeArgs), resolve(hasOptions ? (last as TensorOptions) : undefined, where)];
+  return [shapeFrom(sizeArgs), resolve(hasOptions ? (last as TensorOptions) : undefined, where, keys)];
 }
 
 // The factories take (..., *, ScalarType? dtype, Layout? layout, Device? device, bool? pin_memory):
 // a dtype code or null, the default layout, a device string or null, the default pinning.
-const RANDN = atenOp('randn');
-const RAND = atenOp('rand');
+// The random factories' `generator` overloads take (..., *, Generator? generator, ...): null
+// draws from the default generator.
+const RANDN = atenOp('randn', 'generator');
+const RAND = atenOp('rand', 'generator');
 const ZEROS = atenOp('zeros');
 const ONES = atenOp('ones');
 const EMPTY = atenOp('empty', 'memory_format');
 const FULL = atenOp('full');
 const ARANGE = atenOp('arange', 'start_step');
-const RANDINT = atenOp('randint', 'low');
-const RANDPERM = atenOp('randperm');
+const RANDINT = atenOp('randint', 'low_generator');
+const RANDPERM = atenOp('randperm', 'generator');
 const EYE = atenOp('eye', 'm');
 // randint and randperm make int64 unless told otherwise.
 const INT64 = dtypeCode('int64');
@@ -77,10 +91,15 @@ function shaped(op: TensorOp, args: unknown[], where: string): Tensor {
   return create(op, [shape], options);
 }
 
-/** Samples of N(0, 1). @example torch_randn(10000, 1001) */
-export function torch_randn(...args: SizeArgs): Tensor { return shaped(RANDN, args, 'torch_randn'); }
-/** Samples of U(0, 1). @example torch_rand(2, 3) */
-export function torch_rand(...args: SizeArgs): Tensor { return shaped(RAND, args, 'torch_rand'); }
+function drawn(op: TensorOp, args: unknown[], where: string): Tensor {
+  const [shape, options] = splitSize(args, where, RANDOM_OPTION_KEYS);
+  return create(op, [shape, options.generator], options);
+}
+
+/** Samples of N(0, 1); `generator` draws from a torch_generator(). @example torch_randn(10000, 1001); torch_randn(2, { generator: g }) */
+export function torch_randn(...args: SizeArgs<RandomOptions>): Tensor { return drawn(RANDN, args, 'torch_randn'); }
+/** Samples of U(0, 1); `generator` draws from a torch_generator(). @example torch_rand(2, 3) */
+export function torch_rand(...args: SizeArgs<RandomOptions>): Tensor { return drawn(RAND, args, 'torch_rand'); }
 /** Zeros. @example torch_zeros(1, 1000) */
 export function torch_zeros(...args: SizeArgs): Tensor { return shaped(ZEROS, args, 'torch_zeros'); }
 /** Ones. @example torch_ones([2, 2], { dtype: 'float64' }) */
@@ -123,24 +142,25 @@ export function torch_arange(start: number | Tensor, end?: number | Tensor, step
 }
 
 /**
- * Integers drawn uniformly from [low, high) (int64 unless `dtype` says otherwise).
+ * Integers drawn uniformly from [low, high) (int64 unless `dtype` says otherwise); `generator`
+ * draws from a torch_generator().
  *
  * @example const idx = torch_randint(0, n, [128]); // a batch of row indices
  */
-export function torch_randint(low: number, high: number, size: number | number[], options?: TensorOptions): Tensor {
+export function torch_randint(low: number, high: number, size: number | number[], options?: RandomOptions): Tensor {
   checkInteger(low, 'low');
   checkInteger(high, 'high');
   if (high <= low) throw new RangeError(`Expected high > low for torch_randint but received low=${low}, high=${high}`);
   const shape = shapeFrom([size]);
-  const resolved = resolve(options, 'torch_randint');
-  return create(RANDINT, [low, high, shape], resolved, resolved.dtype ?? INT64);
+  const resolved = resolve(options, 'torch_randint', RANDOM_OPTION_KEYS);
+  return create(RANDINT, [low, high, shape, resolved.generator], resolved, resolved.dtype ?? INT64);
 }
 
-/** A random permutation of 0..n-1 (int64). @example torch_randperm(10) */
-export function torch_randperm(n: number, options?: TensorOptions): Tensor {
+/** A random permutation of 0..n-1 (int64); `generator` draws from a torch_generator(). @example torch_randperm(10) */
+export function torch_randperm(n: number, options?: RandomOptions): Tensor {
   checkNonNegativeInteger(n, 'n');
-  const resolved = resolve(options, 'torch_randperm');
-  return create(RANDPERM, [n], resolved, resolved.dtype ?? INT64);
+  const resolved = resolve(options, 'torch_randperm', RANDOM_OPTION_KEYS);
+  return create(RANDPERM, [n, resolved.generator], resolved, resolved.dtype ?? INT64);
 }
 
 /** The n×m identity matrix. @example torch_eye(3) */
@@ -187,8 +207,14 @@ const TYPED_DTYPES: [new (...args: never[]) => TypedArray, DType][] = [
 ];
 
 // A Uint16Array holds the raw bits of float16 or bfloat16 values (what to_typed_array() gives
-// for those dtypes); JavaScript has no typed array of either, so `dtype` must say which.
+// for those dtypes); JavaScript has no typed array of either, so `dtype` must say which. So
+// for complex: a Float32Array (Float64Array) with dtype complex64 (complex128) holds (re, im) pairs.
 function typedDtype(data: TypedArray, dtype: number | null): DType {
+  const name = dtype === null ? null : dtypeName(dtype);
+  if ((data instanceof Float32Array && name === 'complex64') || (data instanceof Float64Array && name === 'complex128')) {
+    if (data.length % 2 !== 0) failRange(`an even length ((re, im) pairs of ${name})`, 'data', `an array of length ${data.length}`);
+    return name;
+  }
   if (data instanceof Uint16Array) {
     const name = dtype === null ? null : dtypeName(dtype);
     if (name !== 'float16' && name !== 'bfloat16') fail('"float16" or "bfloat16" (a Uint16Array holds their raw bits)', 'dtype', name ?? undefined);
@@ -261,12 +287,15 @@ function copyOf(data: Tensor, options: TensorOptions): Tensor {
  * (new storage, detached, as R's and PyTorch's `torch_tensor(x)`). Numbers become
  * float32 and booleans bool, as R torch does for doubles and logicals; a TypedArray keeps
  * its own type; `dtype` converts. A Uint16Array is taken as the raw bits of float16 or
- * bfloat16 values, as `to_typed_array()` returns them, and needs `dtype` to say which.
+ * bfloat16 values, as `to_typed_array()` returns them, and needs `dtype` to say which; a
+ * Float32Array (Float64Array) with dtype complex64 (complex128) as (re, im) pairs, as
+ * `to_typed_array()` returns those; numbers with a complex dtype are real values.
  *
  * @example
  * torch_tensor([[1, 2], [3, 4]]);
  * torch_tensor(new Float64Array([1, 2]), { dtype: 'float32' });
  * torch_tensor(new Uint16Array([0x3c00]), { dtype: 'float16' }); // 1 as float16
+ * torch_tensor(new Float32Array([1, 2]), { dtype: 'complex64' }); // 1+2i
  * torch_tensor(x, { dtype: 'float64' }); // a detached float64 copy of x
  */
 export function torch_tensor(data: NestedArray | TypedArray | Tensor, options?: TensorOptions & { shape?: number[] }): Tensor {
@@ -282,9 +311,10 @@ export function torch_tensor(data: NestedArray | TypedArray | Tensor, options?: 
   if (ArrayBuffer.isView(data)) {
     sourceDtype = typedDtype(data as TypedArray, resolved.dtype);
     buffer = data;
-    shape = givenShape === undefined ? [(data as TypedArray).length] : shapeFrom([givenShape], 'shape');
+    const length = (data as TypedArray).length / (isComplexDtype(sourceDtype) ? 2 : 1);
+    shape = givenShape === undefined ? [length] : shapeFrom([givenShape], 'shape');
     const count = shape.reduce((a, b) => a * b, 1);
-    if (count !== (data as TypedArray).length) throw new RangeError(`Expected a shape of ${(data as TypedArray).length} elements for torch_tensor but received [${shape.join(', ')}]`);
+    if (count !== length) throw new RangeError(`Expected a shape of ${length} elements for torch_tensor but received [${shape.join(', ')}]`);
   } else {
     if (givenShape !== undefined) fail('no shape for nested arrays (their nesting is the shape; shape is for a TypedArray)', 'torch_tensor options.shape', givenShape);
     const [nestedShape, values] = flatten(data);
@@ -292,8 +322,9 @@ export function torch_tensor(data: NestedArray | TypedArray | Tensor, options?: 
     sourceDtype = values.length > 0 && values.every((v) => typeof v === 'boolean') ? 'bool' : dtypeName(native.getDefaultDtype());
     if (values.some((v) => typeof v === 'boolean') && sourceDtype !== 'bool') throw new TypeError('Expected numbers or booleans for data but received a mix of both');
     const target = resolved.dtype === null ? sourceDtype : dtypeName(resolved.dtype);
-    // JavaScript has no float16 or bfloat16 array: those are made as float32 and converted below.
-    sourceDtype = target === 'float16' || target === 'bfloat16' ? 'float32' : target;
+    // JavaScript has no float16 or bfloat16 array: those are made as float32 and converted
+    // below; numbers become complex values with no imaginary part, as in PyTorch.
+    sourceDtype = target === 'float16' || target === 'bfloat16' || target === 'complex64' ? 'float32' : target === 'complex128' ? 'float64' : target;
     buffer = bufferFor(values, sourceDtype);
   }
   const out = tensorFrom(native.fromBuffer(buffer, shape, dtypeCode(sourceDtype), resolved.device, false));

@@ -3,6 +3,7 @@
 import { operator, tensorOrScalar, type Op } from '../core/dispatch.js';
 import { native } from '../core/native.js';
 import { checkFinite, checkNumber, checkScalar, namedArguments, optionKeys } from '../core/validate.js';
+import { generatorOf, type torch_Generator } from './random.js';
 import { alphaOf, CLAMP_KEYS, checkOperand, checkTensor, type Tensor, type TensorOrScalar } from './tensor.js';
 
 const ADD_ = tensorOrScalar('add_');
@@ -16,8 +17,9 @@ const FILL_ = operator('fill_', 'Scalar');
 const COPY_ = operator('copy_');
 const NORMAL_ = operator('normal_');
 const UNIFORM_ = operator('uniform_');
-const NORMAL_KEYS = optionKeys<{ mean?: number; std?: number }>({ mean: true, std: true });
-const UNIFORM_KEYS = optionKeys<{ from?: number; to?: number }>({ from: true, to: true });
+type Drawn = { generator?: torch_Generator | null };
+const NORMAL_KEYS = optionKeys<{ mean?: number; std?: number } & Drawn>({ mean: true, std: true, generator: true });
+const UNIFORM_KEYS = optionKeys<{ from?: number; to?: number } & Drawn>({ from: true, to: true, generator: true });
 
 function inPlace(self: Tensor, op: { Tensor: Op; Scalar: Op }, other: TensorOrScalar, ...rest: unknown[]): Tensor {
   if (typeof other === 'object') native.callOpInPlace(op.Tensor.id, self.h, other.h, ...rest);
@@ -68,25 +70,28 @@ export function torch_copy_(self: Tensor, source: Tensor): Tensor {
   return self;
 }
 
-/** Fills `self` with samples of N(mean, std²) from libtorch's generator. @example w.normal_(0, 0.02) */
-export function torch_normal_(self: Tensor, mean: number | { mean?: number; std?: number } = 0, std = 1): Tensor {
+/**
+ * Fills `self` with samples of N(mean, std²) from libtorch's default generator, or from
+ * `generator` (a torch_generator()). @example w.normal_(0, 0.02); w.normal_({ std: 0.02, generator: g })
+ */
+export function torch_normal_(self: Tensor, mean: number | ({ mean?: number; std?: number } & Drawn) = 0, std = 1, generator: torch_Generator | null = null): Tensor {
   checkTensor(self, 'self');
   const named = namedArguments(mean, NORMAL_KEYS, 'normal_');
-  if (named !== null) ({ mean = 0, std = 1 } = named);
+  if (named !== null) ({ mean = 0, std = 1, generator = null } = named);
   checkFinite(mean, 'mean');
   if (checkFinite(std, 'std') < 0) throw new RangeError(`Expected a non-negative std for normal_ but received ${std}`);
-  native.callOpInPlace(NORMAL_.id, self.h, mean, std);
+  native.callOpInPlace(NORMAL_.id, self.h, mean, std, generatorOf(generator));
   return self;
 }
 
-/** Fills `self` with samples of U(from, to). @example w.uniform_(-0.1, 0.1) */
-export function torch_uniform_(self: Tensor, from: number | { from?: number; to?: number } = 0, to = 1): Tensor {
+/** Fills `self` with samples of U(from, to), from `generator` when given. @example w.uniform_(-0.1, 0.1); w.uniform_({ from: -1, to: 1, generator: g }) */
+export function torch_uniform_(self: Tensor, from: number | ({ from?: number; to?: number } & Drawn) = 0, to = 1, generator: torch_Generator | null = null): Tensor {
   checkTensor(self, 'self');
   const named = namedArguments(from, UNIFORM_KEYS, 'uniform_');
-  if (named !== null) ({ from = 0, to = 1 } = named);
+  if (named !== null) ({ from = 0, to = 1, generator = null } = named);
   const low = checkFinite(from, 'from');
   if (checkFinite(to, 'to') < low) throw new RangeError(`Expected to >= from for uniform_ but received from=${low}, to=${to}`);
-  native.callOpInPlace(UNIFORM_.id, self.h, low, to);
+  native.callOpInPlace(UNIFORM_.id, self.h, low, to, generatorOf(generator));
   return self;
 }
 

@@ -2,7 +2,9 @@
 // matrices, creation from ranges and from another tensor's shape, repetition, sampling. Each
 // op is a `torch_*` function over libtorch's operator (src/core/dispatch.ts) and, where R torch
 // has one, the same name as a Tensor method.
+import { currentDefaultDevice, type DeviceLike } from '../core/device.js';
 import { dtypeCode, isFloatingDtype, type DType, type DTypeLike } from '../core/dtype.js';
+import { generatorOf, type torch_Generator } from './random.js';
 import { atenOp } from './aten.js';
 import { native } from '../core/native.js';
 import { torch_where } from './functions.js';
@@ -15,7 +17,6 @@ import {
 const DIM_NAMES = new Set(['dim', 'keepdim']);
 const PROD_NAMES = new Set(['dim', 'keepdim', 'dtype']);
 const ONLY_DIM = new Set(['dim']);
-const P_NAMES = new Set(['p']);
 
 // ---- pointwise ----
 
@@ -206,7 +207,7 @@ export function torch_einsum(equation: string, tensors: Tensor[]): Tensor {
 /** Where and as what a tensor is made. */
 export interface CreationOptions {
   dtype?: DTypeLike;
-  device?: string;
+  device?: DeviceLike;
   requires_grad?: boolean;
 }
 const CREATION_KEYS = optionKeys<CreationOptions>({ dtype: true, device: true, requires_grad: true });
@@ -236,7 +237,7 @@ export function torch_scalar_tensor(value: number | boolean | Tensor, options?: 
   }
   checkScalar(value, 'value');
   const code = dtype === undefined ? (typeof value === 'boolean' ? dtypeCode('bool') : native.getDefaultDtype()) : dtypeCode(dtype);
-  return created(SCALAR_TENSOR.call(value, code, null, device === undefined ? null : checkDevice(device), null), requires_grad);
+  return created(SCALAR_TENSOR.call(value, code, null, device === undefined ? currentDefaultDevice() : checkDevice(device), null), requires_grad);
 }
 
 const LINSPACE = atenOp('linspace');
@@ -245,14 +246,14 @@ const LOGSPACE = atenOp('logspace');
 export function torch_linspace(start: number, end: number, steps: number, options?: CreationOptions): Tensor {
   const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_linspace');
   return created(LINSPACE.call(checkFinite(start, 'start'), checkFinite(end, 'end'), checkNonNegativeInteger(steps, 'steps'), optionalDtype(dtype), null,
-    device === undefined ? null : checkDevice(device), null), requires_grad);
+    device === undefined ? currentDefaultDevice() : checkDevice(device), null), requires_grad);
 }
 
 /** `steps` values `base^t` for t evenly spaced from `start` to `end`. @example torch_logspace(-3, 0, 4) // 0.001 ... 1 */
 export function torch_logspace(start: number, end: number, steps: number, base = 10, options?: CreationOptions): Tensor {
   const { dtype, device, requires_grad } = checkOptions(options, CREATION_KEYS, 'torch_logspace');
   return created(LOGSPACE.call(checkFinite(start, 'start'), checkFinite(end, 'end'), checkNonNegativeInteger(steps, 'steps'), checkFinite(base, 'base'),
-    optionalDtype(dtype), null, device === undefined ? null : checkDevice(device), null), requires_grad);
+    optionalDtype(dtype), null, device === undefined ? currentDefaultDevice() : checkDevice(device), null), requires_grad);
 }
 
 function like(name: string): (self: Tensor, options?: CreationOptions) => Tensor {
@@ -336,23 +337,33 @@ export function torch_unbind(self: Tensor, dim: number | { dim?: number } = 0): 
 // ---- sampling (libtorch's generator: torch_manual_seed reproduces PyTorch's draws) ----
 
 const MULTINOMIAL = atenOp('multinomial');
-const MULTINOMIAL_KEYS = optionKeys<{ replacement?: boolean }>({ replacement: true });
-/** `num_samples` indices drawn with the (unnormalised) weights in each row of `self`. @example torch_multinomial(probs, 1) */
-export function torch_multinomial(self: Tensor, num_samples: number, options?: { replacement?: boolean }): Tensor {
-  const { replacement = false } = checkOptions(options, MULTINOMIAL_KEYS, 'torch_multinomial');
-  return MULTINOMIAL.call(checkTensor(self, 'self'), checkPositiveInteger(num_samples, 'num_samples'), checkBoolean(replacement, 'replacement'));
+type Drawn = { generator?: torch_Generator | null };
+const MULTINOMIAL_KEYS = optionKeys<{ replacement?: boolean } & Drawn>({ replacement: true, generator: true });
+/**
+ * `num_samples` indices drawn with the (unnormalised) weights in each row of `self`, from
+ * `generator` when given. @example torch_multinomial(probs, 1); torch_multinomial(probs, 2, { replacement: true, generator: g })
+ */
+export function torch_multinomial(self: Tensor, num_samples: number, options?: { replacement?: boolean } & Drawn): Tensor {
+  const { replacement = false, generator } = checkOptions(options, MULTINOMIAL_KEYS, 'torch_multinomial');
+  return MULTINOMIAL.call(checkTensor(self, 'self'), checkPositiveInteger(num_samples, 'num_samples'), checkBoolean(replacement, 'replacement'), generatorOf(generator));
 }
 
 const BERNOULLI = { self: atenOp('bernoulli'), p: atenOp('bernoulli', 'p') };
-/** 1 with probability `p` (or each element's own probability when `p` is omitted), else 0. @example torch_bernoulli(torch_full([3], 0.5)) */
-export function torch_bernoulli(self: Tensor, p?: number | { p?: number }): Tensor {
+const BERNOULLI_NAMES = optionKeys<{ p?: number } & Drawn>({ p: true, generator: true });
+/**
+ * 1 with probability `p` (or each element's own probability when `p` is omitted), else 0;
+ * from `generator` when given (R's `torch_bernoulli(self, p, generator)`).
+ * @example torch_bernoulli(torch_full([3], 0.5)); torch_bernoulli(x, { p: 0.3, generator: g })
+ */
+export function torch_bernoulli(self: Tensor, p?: number | ({ p?: number } & Drawn), generator: torch_Generator | null = null): Tensor {
   checkTensor(self, 'self');
-  const named = namedArguments(p, P_NAMES, 'torch_bernoulli');
-  if (named !== null) ({ p } = named);
-  if (p === undefined) return BERNOULLI.self.call(self);
-  const probability = checkFinite(p, 'p');
+  const named = namedArguments(p, BERNOULLI_NAMES, 'torch_bernoulli');
+  if (named !== null) ({ p, generator = null } = named);
+  const drawFrom = generatorOf(generator);
+  if (p === undefined) return BERNOULLI.self.call(self, drawFrom);
+  const probability = checkFinite(p as number, 'p');
   if (probability < 0 || probability > 1) fail('a probability in [0, 1]', 'p', p);
-  return BERNOULLI.p.call(self, probability);
+  return BERNOULLI.p.call(self, probability, drawFrom);
 }
 
 // ---- facts ----
@@ -371,7 +382,7 @@ export function torch_is_contiguous(self: Tensor): boolean {
 }
 
 const ELEMENT_SIZES: Record<DType, number> = {
-  uint8: 1, int8: 1, bool: 1, int16: 2, float16: 2, bfloat16: 2, int32: 4, float32: 4, int64: 8, float64: 8,
+  uint8: 1, int8: 1, bool: 1, int16: 2, float16: 2, bfloat16: 2, int32: 4, float32: 4, int64: 8, float64: 8, complex64: 8, complex128: 16,
 };
 /** Bytes per element. @example torch_zeros(2).element_size() // 4 */
 export function torch_element_size(self: Tensor): number {

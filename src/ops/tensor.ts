@@ -1,12 +1,13 @@
 // The Tensor class: one JavaScript object per libtorch tensor, named as in R torch and
 // PyTorch. Methods validate their arguments, then make one native call that wraps its
 // result straight into a fresh Tensor (no intermediate objects, no copies).
+import { torch_Device, type DeviceLike } from '../core/device.js';
 import { INSPECT_CUSTOM } from '../core/symbols.js';
 import { operator, setTensorMaker, tensorOrScalar, type Op } from '../core/dispatch.js';
 import { TensorMethods } from './generated/methods.js';
 import { gradFnOf, type AutogradNode } from './autograd_node.js';
 import { toNativeIndex, type IndexItem } from './indexing.js';
-import { deviceOrDtype, dtypeCode, dtypeName, type DType, type DTypeLike } from '../core/dtype.js';
+import { deviceOrDtype, dtypeCode, dtypeName, isComplexDtype, type DType, type DTypeLike } from '../core/dtype.js';
 import { native, type TensorId, type TensorIdOrScalar } from '../core/native.js';
 import { TENSOR_BRAND, track } from '../core/scope.js';
 import { checkNdim, converter, nest, typedArrayFor, type Nested, type NestedArray, type ValueKind, type ValueOf } from './values.js';
@@ -26,6 +27,12 @@ const LOGICAL_OR = operator('logical_or');
 const ALLCLOSE = operator('allclose');
 const EQUAL = operator('equal');
 const FULL = operator('full');
+const REAL = operator('real');
+const IMAG = operator('imag');
+// A complex tensor's conjugation may be a bit on a view of the unconjugated values (conj()).
+const RESOLVE_CONJ = operator('resolve_conj');
+const IS_CONJ = operator('is_conj');
+const VIEW_AS_REAL = operator('view_as_real');
 
 const INTERNAL = Symbol('torchlora.internal');
 
@@ -68,7 +75,7 @@ export function optionalDim(dim: unknown, name = 'dim'): number | null {
 
 /** What `to()` accepts: a device string, a dtype, or both with a copy flag; or `other`, whose device and dtype are taken (R torch's `x$to(other = y)`). */
 export interface ToOptions {
-  device?: string;
+  device?: DeviceLike;
   dtype?: DTypeLike;
   copy?: boolean;
   other?: Tensor;
@@ -162,7 +169,8 @@ export class Tensor extends TensorMethods {
   }
 
   /**
-   * The values as nested JavaScript arrays (int64 values become numbers, bool values booleans).
+   * The values as nested JavaScript arrays (int64 values become numbers, bool values booleans;
+   * a complex value is a pair [re, im], so the arrays nest one level deeper, as view_as_real's).
    * `as` converts each value (see `item`), and `ndim` states the number of dimensions (a
    * RangeError when it differs), which types the result: `number[][]` for `('number', 2)`.
    *
@@ -175,16 +183,18 @@ export class Tensor extends TensorMethods {
   to_array(as?: ValueKind, ndim?: number): unknown {
     const dtype = this.dtype;
     const convert = converter(dtype, as, 'as');
-    checkNdim(ndim, native.dim(this.h));
+    checkNdim(ndim, native.dim(this.h) + (isComplexDtype(dtype) ? 1 : 0));
     if (dtype === 'float16' || dtype === 'bfloat16') {
       const wide = this.to({ dtype: 'float32' });
       try { return wide.to_array(as ?? 'number'); } finally { wide.dispose(); }
     }
+    if (isComplexDtype(dtype)) return nest(typedArrayFor(dtype, resolvedData(this)), [...native.shape(this.h), 2], convert);
     return nest(typedArrayFor(dtype, native.data(this.h)), native.shape(this.h), convert);
   }
 
   /**
-   * The values, row-major, as the TypedArray of this dtype (float16 as raw Uint16 bits): a
+   * The values, row-major, as the TypedArray of this dtype (float16 as raw Uint16 bits,
+   * complex64 and complex128 as Float32Array and Float64Array of (re, im) pairs): a
    * copy, or with `{ copy: false }` a view of the tensor's own memory, as `numpy()` gives in
    * PyTorch. A view needs a contiguous CPU tensor; writes through it change the tensor, and
    * it keeps the memory alive after the tensor is disposed.
@@ -195,7 +205,10 @@ export class Tensor extends TensorMethods {
    */
   to_typed_array(options?: { copy?: boolean }): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array {
     const { copy = true } = checkOptions(options, TYPED_ARRAY_KEYS, 'to_typed_array');
-    if (checkBoolean(copy, 'copy')) return typedArrayFor(this.dtype, native.data(this.h)) as ReturnType<Tensor['to_typed_array']>;
+    if (checkBoolean(copy, 'copy')) return typedArrayFor(this.dtype, resolvedData(this)) as ReturnType<Tensor['to_typed_array']>;
+    if (isComplexDtype(this.dtype) && native.callOp(IS_CONJ.id, this.h) === true) {
+      throw new TypeError('Expected a tensor without a pending conjugation for a view but received one (conj()); call .resolve_conj(), or copy');
+    }
     if (native.device(this.h) !== 'cpu' || !native.isContiguous(this.h)) {
       throw new TypeError(`Expected a contiguous CPU tensor for a view but received a${native.isContiguous(this.h) ? '' : ' non-contiguous'} tensor on ${native.device(this.h)}; call .contiguous() or .cpu(), or copy`);
     }
@@ -210,7 +223,8 @@ export class Tensor extends TensorMethods {
    * @example
    * x.to('cuda'); x.to({ dtype: 'float64' }); x.to({ device: 'cpu', dtype: 'float32', copy: true });
    */
-  to(target: string | ToOptions): Tensor {
+  to(target: string | torch_Device | ToOptions): Tensor {
+    if (target instanceof torch_Device) target = { device: target };
     if (typeof target !== 'string' && (typeof target !== 'object' || target === null || Array.isArray(target))) {
       fail('a device, a dtype or { device, dtype, copy }', 'target', target);
     }
@@ -247,6 +261,10 @@ export class Tensor extends TensorMethods {
   bfloat16(): Tensor { return this.to({ dtype: 'bfloat16' }); }
   /** As bool (non-zero is true). */
   bool(): Tensor { return this.to({ dtype: 'bool' }); }
+  /** The real part: a view of a complex tensor's real values (R's `x$real`); this tensor itself when it is real. @example torch_complex(a, b).real */
+  get real(): Tensor { return opResult(REAL, this.h); }
+  /** The imaginary part, a view of a complex tensor's (R's `x$imag`); a TorchError for a real tensor. @example torch_complex(a, b).imag */
+  get imag(): Tensor { return opResult(IMAG, this.h); }
   /** Whether this tensor is on a CUDA device. @example x.is_cuda // false on the CPU */
   get is_cuda(): boolean { return native.device(this.h).startsWith('cuda'); }
 
@@ -412,7 +430,7 @@ export class Tensor extends TensorMethods {
   /** What R torch prints: `torch_tensor`, libtorch's values, `[ CPUFloatType{2,3} ]` and the grad suffix. */
   override toString(): string {
     if (native.isDisposed(this.h)) return 'torch_tensor\n[ disposed ]';
-    let text = `torch_tensor\n${native.format(this.h).trimEnd()}`;
+    let text = `torch_tensor\n${formatted(this).trimEnd()}`;
     const gradFn = native.gradFn(this.h);
     if (gradFn !== null) text += `[ grad_fn = <${gradFn}> ]`;
     else if (native.requiresGrad(this.h)) text += '[ requires_grad = TRUE ]';
@@ -435,6 +453,31 @@ export function opResult(op: Op, ...args: unknown[]): Tensor {
 function binary(self: Tensor, op: { Tensor: Op; Scalar: Op }, other: unknown, name = 'other'): Tensor {
   const operand = checkOperand(other, name);
   return typeof operand === 'object' ? opResult(op.Tensor, self.h, operand.h) : opResult(op.Scalar, self.h, operand);
+}
+
+// The values' bytes, a complex tensor's pending conjugation applied.
+function resolvedData(self: Tensor): ArrayBuffer {
+  if (!isComplexDtype(self.dtype)) return native.data(self.h);
+  const resolved = opResult(RESOLVE_CONJ, self.h);
+  try {
+    return native.data(resolved.h);
+  } finally {
+    resolved.dispose();
+  }
+}
+
+// libtorch's printer shows only a complex value's real part: a complex tensor prints as its
+// (re, im) pairs, view_as_real's layout, under its own type line.
+function formatted(self: Tensor): string {
+  if (!isComplexDtype(self.dtype)) return native.format(self.h);
+  const resolved = opResult(RESOLVE_CONJ, self.h);
+  const pairs = opResult(VIEW_AS_REAL, resolved.h);
+  try {
+    return native.format(pairs.h).replace(/\[ (\w*?)(Float|Double)Type\{([\d,]*?),?2\} \]\s*$/, '[ $1Complex$2Type{$3} ] (real, imaginary pairs)');
+  } finally {
+    pairs.dispose();
+    resolved.dispose();
+  }
 }
 
 // A number or boolean as a 0-dim bool tensor on `self`'s device, for the logical ops.

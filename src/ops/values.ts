@@ -26,6 +26,8 @@ export function typedArrayFor(dtype: DType, buffer: ArrayBuffer): ArrayLike<numb
     case 'int16': return new Int16Array(buffer);
     case 'int8': return new Int8Array(buffer);
     case 'uint8': case 'bool': return new Uint8Array(buffer);
+    case 'complex64': return new Float32Array(buffer); // (re, im) pairs
+    case 'complex128': return new Float64Array(buffer);
     default: return new Uint16Array(buffer); // float16 and bfloat16: raw bits
   }
 }

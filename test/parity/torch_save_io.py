@@ -118,7 +118,7 @@ def fixtures(folder):
     }, expected)
 
     # What torchlora cannot represent, each refused with its own message.
-    save(folder, "complex", {"z": torch.tensor([1 + 2j])}, None)
+    save(folder, "complex", {"z": torch.tensor([1 + 2j], dtype=torch.complex32)}, None)
     save(folder, "sparse", torch.eye(3).to_sparse(), None)
     save(folder, "module", small_model(), None)
     save(folder, "set", {"s": {1, 2}}, None)

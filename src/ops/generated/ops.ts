@@ -21,6 +21,21 @@ const GE_NAMES = new Set(['other']);
 const ISNAN = new Op('aten::isnan', '');
 const ISFINITE = new Op('aten::isfinite', '');
 const LOGICAL_NOT = new Op('aten::logical_not', '');
+const COMPLEX = new Op('aten::complex', '');
+const COMPLEX_NAMES = new Set(['imag']);
+const POLAR = new Op('aten::polar', '');
+const POLAR_NAMES = new Set(['angle']);
+const VIEW_AS_REAL = new Op('aten::view_as_real', '');
+const VIEW_AS_COMPLEX = new Op('aten::view_as_complex', '');
+const REAL = new Op('aten::real', '');
+const IMAG = new Op('aten::imag', '');
+const ANGLE = new Op('aten::angle', '');
+const CONJ = new Op('aten::conj', '');
+const CONJ_PHYSICAL = new Op('aten::conj_physical', '');
+const RESOLVE_CONJ = new Op('aten::resolve_conj', '');
+const IS_COMPLEX = new Op('aten::is_complex', '');
+const IS_CONJ = new Op('aten::is_conj', '');
+const T_ = new Op('aten::t_', '');
 const LINALG_INV = new Op('aten::linalg_inv', '');
 const LINALG_SOLVE = new Op('aten::linalg_solve', '');
 const LINALG_SOLVE_NAMES = new Set(['B', 'left']);
@@ -187,6 +202,101 @@ export function torch_isfinite(self: Tensor): Tensor {
 /** Elementwise not. */
 export function torch_logical_not(self: Tensor): Tensor {
   return tensorFrom(native.callOp(LOGICAL_NOT.id, checkTensor(self, 'self').h) as TensorId);
+}
+
+/**
+ * The complex tensor `real + imag·i` (float32 parts give complex64, float64 parts complex128).
+ * @example torch_complex(torch_tensor([1, 2]), torch_tensor([3, 4]))
+ */
+export function torch_complex(real: Tensor, named: { imag: Tensor }): Tensor;
+export function torch_complex(real: Tensor, imag: Tensor): Tensor;
+export function torch_complex(real: Tensor, imag?: unknown): Tensor {
+  const named = namedArguments(imag, COMPLEX_NAMES, 'torch_complex');
+  if (named !== null) ({ imag } = named);
+  return tensorFrom(native.callOp(COMPLEX.id, checkTensor(real, 'real').h, checkTensor(imag, 'imag').h) as TensorId);
+}
+
+/**
+ * The complex tensor `abs·(cos(angle) + sin(angle)·i)`.
+ * @example torch_polar(torch_ones(2), torch_tensor([0, Math.PI / 2]))
+ */
+export function torch_polar(abs: Tensor, named: { angle: Tensor }): Tensor;
+export function torch_polar(abs: Tensor, angle: Tensor): Tensor;
+export function torch_polar(abs: Tensor, angle?: unknown): Tensor {
+  const named = namedArguments(angle, POLAR_NAMES, 'torch_polar');
+  if (named !== null) ({ angle } = named);
+  return tensorFrom(native.callOp(POLAR.id, checkTensor(abs, 'abs').h, checkTensor(angle, 'angle').h) as TensorId);
+}
+
+/**
+ * A complex tensor as a real view with a last dimension of 2 (real, imaginary).
+ * @example torch_view_as_real(z)
+ */
+export function torch_view_as_real(self: Tensor): Tensor {
+  return tensorFrom(native.callOp(VIEW_AS_REAL.id, checkTensor(self, 'self').h) as TensorId);
+}
+
+/**
+ * A float tensor whose last dimension is 2 (real, imaginary) as a complex view.
+ * @example torch_view_as_complex(torch_randn(3, 2))
+ */
+export function torch_view_as_complex(self: Tensor): Tensor {
+  return tensorFrom(native.callOp(VIEW_AS_COMPLEX.id, checkTensor(self, 'self').h) as TensorId);
+}
+
+/**
+ * The real part (a view); a real tensor itself. The getter `x.real` is the method form.
+ * @example torch_real(z)
+ */
+export function torch_real(self: Tensor): Tensor {
+  return tensorFrom(native.callOp(REAL.id, checkTensor(self, 'self').h) as TensorId);
+}
+
+/**
+ * The imaginary part of a complex tensor (a view). The getter `x.imag` is the method form.
+ * @example torch_imag(z)
+ */
+export function torch_imag(self: Tensor): Tensor {
+  return tensorFrom(native.callOp(IMAG.id, checkTensor(self, 'self').h) as TensorId);
+}
+
+/**
+ * The argument of each complex value, in radians (0 or π for real values, as PyTorch).
+ * @example torch_angle(z)
+ */
+export function torch_angle(self: Tensor): Tensor {
+  return tensorFrom(native.callOp(ANGLE.id, checkTensor(self, 'self').h) as TensorId);
+}
+
+/** The complex conjugate (a view, as PyTorch; a real tensor itself). */
+export function torch_conj(self: Tensor): Tensor {
+  return tensorFrom(native.callOp(CONJ.id, checkTensor(self, 'self').h) as TensorId);
+}
+
+/** The complex conjugate, computed into new memory. */
+export function torch_conj_physical(self: Tensor): Tensor {
+  return tensorFrom(native.callOp(CONJ_PHYSICAL.id, checkTensor(self, 'self').h) as TensorId);
+}
+
+/** A pending conjugation (from `conj()`) applied: new memory, or this tensor when none is pending. */
+export function torch_resolve_conj(self: Tensor): Tensor {
+  return tensorFrom(native.callOp(RESOLVE_CONJ.id, checkTensor(self, 'self').h) as TensorId);
+}
+
+/** Whether the dtype is complex64 or complex128. */
+export function torch_is_complex(self: Tensor): boolean {
+  return native.callOp(IS_COMPLEX.id, checkTensor(self, 'self').h) as boolean;
+}
+
+/** Whether a conjugation is pending (`conj()` of a complex tensor). */
+export function torch_is_conj(self: Tensor): boolean {
+  return native.callOp(IS_CONJ.id, checkTensor(self, 'self').h) as boolean;
+}
+
+/** Transposes a matrix (≤ 2 dimensions) in place. */
+export function torch_t_(self: Tensor): Tensor {
+  native.callOpInPlace(T_.id, checkTensor(self, 'self').h);
+  return self;
 }
 
 /**
