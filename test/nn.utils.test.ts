@@ -42,6 +42,16 @@ describe('nn_utils_clip_grad_norm_', () => {
     expect(inf.item()).toBe(6);
   });
 
+  it('takes norm_type positionally, as R and PyTorch do', () => {
+    expect(nn_utils_clip_grad_norm_(param([3, -4]), 10, 1).item()).toBe(7);
+    const a = param([1, -2]);
+    expect(nn_utils_clip_grad_norm_([a, param([-6])], 3, Infinity).item()).toBe(6);
+    expect(values(a.grad)).toEqual([expect.closeTo(0.5, 5), expect.closeTo(-1, 5)]);
+    expect(() => nn_utils_clip_grad_norm_(param([Number.NaN]), 1, 2, { error_if_nonfinite: true })).toThrow(/finite total norm of order 2/);
+    expect(() => nn_utils_clip_grad_norm_(param([1]), 1, 2, { norm_type: 1 } as never)).toThrow(/Expected one of error_if_nonfinite/);
+    expect(() => nn_utils_clip_grad_norm_(param([1]), 1, {}, {} as never)).toThrow(/no options after an options object/);
+  });
+
   it('returns 0 when no parameter has a gradient', () => {
     expect(nn_utils_clip_grad_norm_([torch_zeros(2).requires_grad_()], 1).item()).toBe(0);
   });

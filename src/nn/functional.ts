@@ -1,7 +1,7 @@
 // R torch's `nnf_*` functions: losses, activations and the layers' forward computations, each
 // one libtorch operator called through the dispatcher. Options that R passes by name are an options
 // object here: R's `nnf_mse_loss(x, y, reduction = "sum")` is `nnf_mse_loss(x, y, { reduction: 'sum' })`.
-import { dtypeCode, type DTypeLike } from '../core/dtype.js';
+import { type DTypeLike } from '../core/dtype.js';
 import { atenOp } from '../ops/aten.js';
 import { with_no_grad } from '../ops/autograd.js';
 import { torch_expand_as } from '../ops/generated/functions.js';
@@ -10,7 +10,7 @@ import {
   checkBoolean, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../core/validate.js';
 import { checkProbability } from './options.js';
-import { broadcastPair, checkMaxNorm, optionalTensor, reductionCode, sizes } from './checks.js';
+import { broadcastPair, castFor, checkMaxNorm, optionalTensor, reductionCode, sizes, softmaxArguments } from './checks.js';
 
 /** How a loss combines its elementwise values: their mean, their sum, or none (one per element). */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -96,11 +96,6 @@ export function nnf_binary_cross_entropy_with_logits(input: Tensor, target: Tens
 
 // ---- activations ----
 
-/** `max(input, 0)`. @example nnf_relu(x) */
-export function nnf_relu(input: Tensor): Tensor {
-  return checkTensor(input, 'input').relu();
-}
-
 export interface GeluOptions {
   /** "none" (exact, the default) or "tanh". */
   approximate?: 'none' | 'tanh';
@@ -120,33 +115,31 @@ export function nnf_gelu(input: Tensor, options: GeluOptions = {}): Tensor {
   return GELU.call(checkTensor(input, 'input').h, approximate);
 }
 
-/** What `nnf_softmax` and `nnf_log_softmax` accept: the dtype to compute in. */
+/** What `nnf_softmax`, `nnf_log_softmax` and `nnf_softmin` accept: the dtype to compute in. */
 export interface SoftmaxOptions {
   dtype?: DTypeLike;
 }
 
-const SOFTMAX_KEYS = optionKeys<SoftmaxOptions>({ dtype: true });
-
-/** Softmax along `dim`, computed in `dtype` when given. @example nnf_softmax(logits, -1) */
-export function nnf_softmax(input: Tensor, dim: number, options: SoftmaxOptions = {}): Tensor {
-  const { dtype } = checkOptions(options, SOFTMAX_KEYS, 'nnf_softmax');
-  return castFor(checkTensor(input, 'input'), dtype, (x) => x.softmax(checkInteger(dim, 'dim')));
+/**
+ * Softmax along `dim`, computed in `dtype` when given. `dim` may be given with the options,
+ * as R's named argument: `nnf_softmax(x, { dim: 1 })`.
+ *
+ * @example nnf_softmax(logits, -1)
+ */
+export function nnf_softmax(input: Tensor, dim: number | (SoftmaxOptions & { dim: number }), options?: SoftmaxOptions): Tensor {
+  const [axis, dtype] = softmaxArguments(dim, options, 'nnf_softmax');
+  return castFor(checkTensor(input, 'input'), dtype, (x) => x.softmax(axis));
 }
 
-/** Log-softmax along `dim`, computed stably (and in `dtype` when given). @example nnf_log_softmax(logits, 1) */
-export function nnf_log_softmax(input: Tensor, dim: number, options: SoftmaxOptions = {}): Tensor {
-  const { dtype } = checkOptions(options, SOFTMAX_KEYS, 'nnf_log_softmax');
-  return castFor(checkTensor(input, 'input'), dtype, (x) => x.log_softmax(checkInteger(dim, 'dim')));
-}
-
-// libtorch's softmax(dtype) casts the input first; so does this.
-function castFor(input: Tensor, dtype: DTypeLike | undefined, fn: (x: Tensor) => Tensor): Tensor {
-  if (dtype === undefined) return fn(input);
-  dtypeCode(dtype);
-  const cast = input.to({ dtype });
-  const result = fn(cast);
-  if (cast !== input) cast.dispose();
-  return result;
+/**
+ * Log-softmax along `dim`, computed stably (and in `dtype` when given); `nnf_log_softmax(x, 1)`
+ * and `nnf_log_softmax(x, { dim: 1 })` alike.
+ *
+ * @example nnf_log_softmax(logits, 1)
+ */
+export function nnf_log_softmax(input: Tensor, dim: number | (SoftmaxOptions & { dim: number }), options?: SoftmaxOptions): Tensor {
+  const [axis, dtype] = softmaxArguments(dim, options, 'nnf_log_softmax');
+  return castFor(checkTensor(input, 'input'), dtype, (x) => x.log_softmax(axis));
 }
 
 export interface DropoutOptions {

@@ -10,9 +10,10 @@ import {
   checkBoolean, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, fail, failRange, optionKeys,
 } from '../core/validate.js';
 import {
-  nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, nnf_relu, type GeluOptions, type SizeOption,
+  nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, type GeluOptions, type SizeOption,
 } from './functional.js';
 import { checkMaxNorm, sizes } from './checks.js';
+import { nnf_relu, type InplaceOptions } from './functional_activations.js';
 import { fanInAndFanOut, nn_init_constant_, nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_ } from './init.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
@@ -342,12 +343,20 @@ export type nn_dropout = Dropout;
 
 /** The class behind `nn_relu`, for `instanceof` and for types (`class MyLayer extends ReLU`). */
 export class ReLU extends nn_Module {
+  readonly inplace: boolean;
+
+  constructor(options: InplaceOptions = {}) {
+    super();
+    const { inplace = false } = checkOptions(options, optionKeys<InplaceOptions>({ inplace: true }), 'nn_relu');
+    this.inplace = checkBoolean(inplace, 'inplace');
+  }
+
   override forward(input: Tensor): Tensor {
-    return nnf_relu(input);
+    return nnf_relu(input, { inplace: this.inplace });
   }
 }
 
-/** `max(x, 0)` as a module. @example nn_sequential(nn_linear(4, 8), nn_relu(), nn_linear(8, 1)) */
+/** `max(x, 0)` as a module (`{ inplace: true }` changes its input). @example nn_sequential(nn_linear(4, 8), nn_relu(), nn_linear(8, 1)) */
 export const nn_relu = nn_module(ReLU, 'nn_relu');
 export type nn_relu = ReLU;
 
