@@ -92,6 +92,7 @@ export * from './nn/activations.js';
 // nn layers and functionals of issue 24 (activations, losses, convolutions, transformer)
 export * from './nn/functional_activations.js';
 export * from './nn/activations_pointwise.js';
+export * from './nn/losses_margin.js';
 export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJobOptions } from './jobs/job.js';
 export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport } from './jobs/context.js';
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';
