@@ -241,9 +241,13 @@ export interface ConvolutionOptions {
 
 const CONVOLUTION_KEYS = optionKeys<ConvolutionOptions>({ bias: true, stride: true, padding: true, dilation: true, groups: true });
 // By the number of spatial dimensions: padding as sizes, or "same" / "valid" (the .padding overloads).
-const CONVOLUTIONS = { 1: { sizes: atenOp('conv1d'), named: atenOp('conv1d', 'padding') }, 2: { sizes: atenOp('conv2d'), named: atenOp('conv2d', 'padding') } };
+const CONVOLUTIONS = {
+  1: { sizes: atenOp('conv1d'), named: atenOp('conv1d', 'padding') },
+  2: { sizes: atenOp('conv2d'), named: atenOp('conv2d', 'padding') },
+  3: { sizes: atenOp('conv3d'), named: atenOp('conv3d', 'padding') },
+};
 
-function convolution(dims: 1 | 2, input: Tensor, weight: Tensor, options: ConvolutionOptions): Tensor {
+function convolution(dims: 1 | 2 | 3, input: Tensor, weight: Tensor, options: ConvolutionOptions): Tensor {
   const { bias, stride = 1, padding = 0, dilation = 1, groups = 1 } = checkOptions(options, CONVOLUTION_KEYS, `nnf_conv${dims}d`);
   checkTensor(input, 'input');
   checkTensor(weight, 'weight');
@@ -270,6 +274,11 @@ export function nnf_conv1d(input: Tensor, weight: Tensor, options: ConvolutionOp
  */
 export function nnf_conv2d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
   return convolution(2, input, weight, options);
+}
+
+/** 3-d convolution of `input` (N x C_in x D x H x W) with `weight` (C_out x C_in/groups x kD x kH x kW). @example nnf_conv3d(volumes, w, { padding: 1 }) */
+export function nnf_conv3d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
+  return convolution(3, input, weight, options);
 }
 
 export interface LayerNormFunctionOptions {

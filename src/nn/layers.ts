@@ -171,7 +171,7 @@ const CONVOLUTION_KEYS = optionKeys<ConvolutionLayerOptions>({
   stride: true, padding: true, dilation: true, groups: true, bias: true, padding_mode: true, ...FACTORY_KEYS,
 });
 
-/** What `nn_conv1d` and `nn_conv2d` share: sizes, stride, padding, dilation, groups. */
+/** What `nn_conv1d`, `nn_conv2d` and `nn_conv3d` share: sizes, stride, padding, dilation, groups. */
 export abstract class Convolution extends nn_Module {
   declare weight: Tensor;
   declare bias: Tensor | null;
@@ -185,7 +185,7 @@ export abstract class Convolution extends nn_Module {
 
   constructor(dims: number, in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionLayerOptions) {
     super();
-    if (dims !== 1 && dims !== 2) fail('1 or 2 (use nn_conv1d or nn_conv2d)', 'dims', dims);
+    if (dims !== 1 && dims !== 2 && dims !== 3) fail('1, 2 or 3 (use nn_conv1d, nn_conv2d or nn_conv3d)', 'dims', dims);
     const name = `nn_conv${dims}d`;
     const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, padding_mode = 'zeros' } = checkOptions(options, CONVOLUTION_KEYS, name);
     if (padding_mode !== 'zeros') fail('"zeros" (the only padding mode supported)', 'padding_mode', padding_mode);

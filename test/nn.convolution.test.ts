@@ -1,0 +1,33 @@
+// The argument checks of the 3-d and transposed convolutions, channel dropout and
+// nn_init_eye_ (src/nn/convolution.ts, dropout.ts, init.ts); values against PyTorch are in
+// test/parity/convolution.parity.test.ts.
+import { describe, expect, it } from 'vitest';
+import {
+  nn_conv3d, nn_conv_transpose2d, nn_dropout2d, nn_init_eye_, nnf_conv_transpose1d, nnf_cosine_similarity, nnf_dropout2d, nnf_dropout3d,
+  torch_ones, torch_randn, torch_zeros,
+} from '../src/index.js';
+
+describe('convolutions and channel dropout', () => {
+  it('shapes transposed convolutions as PyTorch: (in - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1', () => {
+    const up = nn_conv_transpose2d(2, 3, 3, { stride: 2, padding: 1, output_padding: 1 });
+    expect(up.weight.shape).toEqual([2, 3, 3, 3]);
+    expect(up(torch_randn(1, 2, 7, 7)).shape).toEqual([1, 3, 14, 14]);
+    expect(up(torch_randn(1, 2, 7, 7), [13, 14]).shape).toEqual([1, 3, 13, 14]);
+    expect(nn_conv3d(1, 2, 3)(torch_randn(1, 1, 5, 5, 5)).shape).toEqual([1, 2, 3, 3, 3]);
+  });
+
+  it('refuses bad arguments by name', () => {
+    const up = nn_conv_transpose2d(2, 3, 3, { stride: 2 });
+    expect(() => up(torch_randn(1, 2, 4, 4), [20, 9])).toThrow(/Expected a size in \[9, 10\] for this input for output_size\[0\]/);
+    expect(() => up(torch_randn(2, 4, 4, 4, 4))).toThrow(/3-d or 4-d tensor/);
+    expect(() => nn_conv_transpose2d(2, 3, 3, { padding_mode: 'reflect' as never })).toThrow(/padding_mode/);
+    expect(() => nn_conv_transpose2d(3, 3, 3, { groups: 2 })).toThrow(/in_channels/);
+    expect(() => nnf_conv_transpose1d(torch_randn(1, 2, 3), torch_randn(2, 1, 2), { padding: 'same' as never })).toThrow(/padding/);
+    expect(() => nn_conv3d(1, 1, [3, 3])).toThrow(/kernel_size/);
+    expect(() => nnf_dropout2d(torch_ones(2, 3))).toThrow(/3-d or 4-d tensor/);
+    expect(() => nnf_dropout3d(torch_ones(2, 3, 4), { p: 2 })).toThrow(RangeError);
+    expect(() => nn_dropout2d(0.5, { implace: true } as never)).toThrow(/Expected one of inplace/);
+    expect(() => nn_init_eye_(torch_zeros(2, 2, 2))).toThrow(/Expected a 2-d tensor/);
+    expect(() => nnf_cosine_similarity(torch_ones(2), torch_ones(2), { dim: 0.5 })).toThrow(/dim/);
+  });
+});
