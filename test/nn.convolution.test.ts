@@ -1,9 +1,10 @@
-// The argument checks of the 3-d and transposed convolutions, channel dropout and
-// nn_init_eye_ (src/nn/convolution.ts, dropout.ts, init.ts); values against PyTorch are in
-// test/parity/convolution.parity.test.ts.
+// The argument checks of the 3-d and transposed convolutions, channel dropout, lp pooling,
+// local response norm and nn_init_eye_ (src/nn/convolution.ts, dropout.ts, pooling_power.ts,
+// init.ts); values against PyTorch are in test/parity/convolution.parity.test.ts and
+// pooling_power.parity.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  nn_conv3d, nn_conv_transpose2d, nn_dropout2d, nn_init_eye_, nnf_conv_transpose1d, nnf_cosine_similarity, nnf_dropout2d, nnf_dropout3d,
+  nn_conv3d, nn_conv_transpose2d, nn_lp_pool2d, nnf_local_response_norm, nnf_lp_pool1d, nn_dropout2d, nn_init_eye_, nnf_conv_transpose1d, nnf_cosine_similarity, nnf_dropout2d, nnf_dropout3d,
   torch_ones, torch_randn, torch_zeros,
 } from '../src/index.js';
 
@@ -29,5 +30,10 @@ describe('convolutions and channel dropout', () => {
     expect(() => nn_dropout2d(0.5, { implace: true } as never)).toThrow(/Expected one of inplace/);
     expect(() => nn_init_eye_(torch_zeros(2, 2, 2))).toThrow(/Expected a 2-d tensor/);
     expect(() => nnf_cosine_similarity(torch_ones(2), torch_ones(2), { dim: 0.5 })).toThrow(/dim/);
+    expect(() => nnf_lp_pool1d(torch_ones(1, 2, 4), 0, 2)).toThrow(/non-zero norm_type/);
+    expect(() => nnf_lp_pool1d(torch_ones(1, 2, 4), 2, 2, { padding: 1 } as never)).toThrow(/Expected one of stride, ceil_mode/);
+    expect(() => nn_lp_pool2d(2, [2, 2, 2])).toThrow(/kernel_size/);
+    expect(() => nnf_local_response_norm(torch_ones(2, 3), 2)).toThrow(/3 or more dimensions/);
+    expect(() => nnf_local_response_norm(torch_ones(2, 3, 4), 0)).toThrow(/size/);
   });
 });
