@@ -147,21 +147,27 @@ export interface DropoutOptions {
   p?: number;
   /** Only drop when true (true). */
   training?: boolean;
+  /** Change the input itself and return it (false). */
+  inplace?: boolean;
 }
 
-const DROPOUT_KEYS = optionKeys<DropoutOptions>({ p: true, training: true });
+const DROPOUT_KEYS = optionKeys<DropoutOptions>({ p: true, training: true, inplace: true });
 const DROPOUT = atenOp('dropout');
+const DROPOUT_ = atenOp('dropout_');
 
 /**
  * Zeroes each element with probability `p` and scales the rest by `1 / (1 - p)` when
  * `training` is true (the default, as in PyTorch); returns the input unchanged otherwise.
- * Draws from libtorch's generator as PyTorch does.
+ * Draws from libtorch's generator as PyTorch does; `inplace: true` changes `input` itself.
  *
  * @example nnf_dropout(x, { p: 0.1, training: model.training })
  */
 export function nnf_dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
-  const { p = 0.5, training = true } = checkOptions(options, DROPOUT_KEYS, 'nnf_dropout');
-  return DROPOUT.call(checkTensor(input, 'input').h, checkProbability(p, 'p'), checkBoolean(training, 'training'));
+  const { p = 0.5, training = true, inplace = false } = checkOptions(options, DROPOUT_KEYS, 'nnf_dropout');
+  const args = [checkTensor(input, 'input').h, checkProbability(p, 'p'), checkBoolean(training, 'training')] as const;
+  if (!checkBoolean(inplace, 'inplace')) return DROPOUT.call(...args);
+  DROPOUT_.callInPlace(...args);
+  return input;
 }
 
 // ---- layers' computations ----

@@ -320,20 +320,23 @@ export type nn_layer_norm = LayerNorm;
 /** The class behind `nn_dropout`, for `instanceof` and for types (`class MyLayer extends Dropout`). */
 export class Dropout extends nn_Module {
   readonly p: number;
+  readonly inplace: boolean;
 
-  constructor(p = 0.5) {
+  constructor(p = 0.5, options: InplaceOptions = {}) {
     super();
     this.p = checkProbability(p, 'p');
+    const { inplace = false } = checkOptions(options, optionKeys<InplaceOptions>({ inplace: true }), 'nn_dropout');
+    this.inplace = checkBoolean(inplace, 'inplace');
   }
 
   override forward(input: Tensor): Tensor {
-    return nnf_dropout(input, { p: this.p, training: this.training });
+    return nnf_dropout(input, { p: this.p, training: this.training, inplace: this.inplace });
   }
 }
 
 /**
  * Zeroes elements with probability `p` in training mode (scaling the rest by 1/(1-p));
- * does nothing after `eval()`.
+ * does nothing after `eval()`. `{ inplace: true }` changes its input.
  *
  * @example
  * const drop = nn_dropout(0.1);

@@ -48,9 +48,12 @@ def conv_transpose(x1, w1, b, x2, w2, x3, w3):
 def dropout(x, v, l):
     copy = x.mul(1)
     volume = v.mul(1)
+    plain = l.mul(1)
+    other = x.mul(1)
     return {
         "d2": F.dropout2d(x), "d2_small": F.dropout2d(l, p=0.3), "d2_eval": F.dropout2d(x, training=False),
         "d2_inplace": F.dropout2d(copy, p=0.25, inplace=True), "d3": F.dropout3d(v, p=0.6), "d3_inplace": F.dropout3d(volume, inplace=True),
+        "d1_inplace": F.dropout(plain, p=0.3, inplace=True), "module_inplace": nn.Dropout(0.4, inplace=True)(other),
     }
 
 

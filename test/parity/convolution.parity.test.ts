@@ -3,7 +3,7 @@
 // PyTorch: modules made under the same seed have the same parameters, and the same outputs,
 // gradients and buffers. Twins: the @case of the same name in cases_convolution.py.
 import {
-  nn_batch_norm3d, nn_conv3d, nn_conv_transpose1d, nn_conv_transpose2d, nn_conv_transpose3d, nn_dropout2d, nn_dropout3d, nn_init_eye_,
+  nn_batch_norm3d, nn_conv3d, nn_dropout, nnf_dropout, nn_conv_transpose1d, nn_conv_transpose2d, nn_conv_transpose3d, nn_dropout2d, nn_dropout3d, nn_init_eye_,
   nnf_conv_transpose1d, nnf_conv_transpose2d, nnf_conv_transpose3d, nnf_cosine_similarity, nnf_dropout2d, nnf_dropout3d, torch_empty,
   torch_randn, type nn_Module, type Tensor,
 } from '../../src/index.js';
@@ -46,9 +46,12 @@ const functions: ParityCase[] = [
   { name: 'convolution.nnf_dropout', inputs: () => ({ x: randn(3, 4, 5, 2), v: randn(4, 2, 2, 3), l: randn(3, 4, 5) }), grad: ['x', 'v', 'l'], run: ({ x, v, l }) => {
     const copy = x!.mul(1);
     const volume = v!.mul(1);
+    const plain = l!.mul(1);
+    const other = x!.mul(1);
     return {
       d2: nnf_dropout2d(x!), d2_small: nnf_dropout2d(l!, { p: 0.3 }), d2_eval: nnf_dropout2d(x!, { training: false }),
       d2_inplace: nnf_dropout2d(copy, { p: 0.25, inplace: true }), d3: nnf_dropout3d(v!, { p: 0.6 }), d3_inplace: nnf_dropout3d(volume, { inplace: true }),
+      d1_inplace: nnf_dropout(plain, { p: 0.3, inplace: true }), module_inplace: nn_dropout(0.4, { inplace: true })(other),
     };
   } },
   { name: 'convolution.cosine_similarity', inputs: () => ({ a: randn(4, 5), b: randn(4, 5), c: randn(1, 5) }), grad: ['a', 'b', 'c'],
