@@ -4,7 +4,7 @@
 // pooling_power.parity.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  nn_conv3d, nn_conv_transpose2d, nn_lp_pool2d, nnf_local_response_norm, nnf_lp_pool1d, nn_dropout2d, nn_init_eye_, nnf_conv_transpose1d, nnf_cosine_similarity, nnf_dropout2d, nnf_dropout3d,
+  nn_conv3d, nn_conv_transpose2d, nn_lp_pool2d, nnf_interpolate, nnf_local_response_norm, nnf_lp_pool1d, nn_dropout2d, nn_init_eye_, nnf_conv_transpose1d, nnf_cosine_similarity, nnf_dropout2d, nnf_dropout3d,
   torch_ones, torch_randn, torch_zeros,
 } from '../src/index.js';
 
@@ -35,5 +35,15 @@ describe('convolutions and channel dropout', () => {
     expect(() => nn_lp_pool2d(2, [2, 2, 2])).toThrow(/kernel_size/);
     expect(() => nnf_local_response_norm(torch_ones(2, 3), 2)).toThrow(/3 or more dimensions/);
     expect(() => nnf_local_response_norm(torch_ones(2, 3, 4), 0)).toThrow(/size/);
+    const image = torch_ones(1, 1, 4, 4);
+    expect(() => nnf_interpolate(image)).toThrow(/exactly one of size and scale_factor/);
+    expect(() => nnf_interpolate(image, { size: 2, scale_factor: 2 })).toThrow(/exactly one of size and scale_factor/);
+    expect(() => nnf_interpolate(image, { size: 8, mode: 'cubic' as never })).toThrow(/for mode/);
+    expect(() => nnf_interpolate(image, { size: 8, align_corners: true })).toThrow(/no align_corners with mode "nearest"/);
+    expect(() => nnf_interpolate(image, { size: 8, mode: 'linear' })).toThrow(/a 3-d tensor for mode "linear"/);
+    expect(() => nnf_interpolate(image, { size: [8, 8, 8] })).toThrow(/2 values/);
+    expect(() => nnf_interpolate(image, { size: 8, antialias: true })).toThrow(/antialias/);
+    expect(() => nnf_interpolate(torch_ones(4, 4), { size: 8 })).toThrow(/3-d, 4-d or 5-d tensor/);
+    expect(nnf_interpolate(image, { scale_factor: 2, mode: 'bilinear' }).shape).toEqual([1, 1, 8, 8]);
   });
 });
