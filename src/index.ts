@@ -100,6 +100,7 @@ export * from './nn/transformer.js';
 export * from './nn/weight_norm.js';
 export * from './nn/pooling_power.js';
 export * from './nn/interpolate.js';
+export * from './nn/embedding_bag.js';
 export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJobOptions } from './jobs/job.js';
 export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport } from './jobs/context.js';
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';

@@ -1,10 +1,10 @@
 // The argument checks of the 3-d and transposed convolutions, channel dropout, lp pooling,
-// local response norm and nn_init_eye_ (src/nn/convolution.ts, dropout.ts, pooling_power.ts,
-// init.ts); values against PyTorch are in test/parity/convolution.parity.test.ts and
+// local response norm, nnf_interpolate, embedding bags and nn_init_eye_ (src/nn/convolution.ts,
+// dropout.ts, pooling_power.ts, interpolate.ts, embedding_bag.ts, init.ts); values against PyTorch are in test/parity/convolution.parity.test.ts and
 // pooling_power.parity.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  nn_conv3d, nn_conv_transpose2d, nn_lp_pool2d, nnf_interpolate, nnf_local_response_norm, nnf_lp_pool1d, nn_dropout2d, nn_init_eye_, nnf_conv_transpose1d, nnf_cosine_similarity, nnf_dropout2d, nnf_dropout3d,
+  nn_conv3d, nn_conv_transpose2d, nn_embedding_bag, nn_lp_pool2d, nnf_embedding_bag, nnf_interpolate, nnf_local_response_norm, nnf_lp_pool1d, nn_dropout2d, nn_init_eye_, nnf_conv_transpose1d, nnf_cosine_similarity, nnf_dropout2d, nnf_dropout3d,
   torch_ones, torch_randn, torch_zeros,
 } from '../src/index.js';
 
@@ -45,5 +45,14 @@ describe('convolutions and channel dropout', () => {
     expect(() => nnf_interpolate(image, { size: 8, antialias: true })).toThrow(/antialias/);
     expect(() => nnf_interpolate(torch_ones(4, 4), { size: 8 })).toThrow(/3-d, 4-d or 5-d tensor/);
     expect(nnf_interpolate(image, { scale_factor: 2, mode: 'bilinear' }).shape).toEqual([1, 1, 8, 8]);
+    const table = torch_randn(4, 2);
+    const bags = torch_zeros([2, 2], { dtype: 'int64' });
+    expect(() => nnf_embedding_bag(bags, table, { offsets: bags })).toThrow(/no offsets with a 2-d input/);
+    expect(() => nnf_embedding_bag(bags.reshape(-1), table)).toThrow(/offsets \(a 1-d tensor\) with a 1-d input/);
+    expect(() => nnf_embedding_bag(bags, table, { mode: 'median' as never })).toThrow(/"sum", "mean" or "max" for mode/);
+    expect(() => nnf_embedding_bag(bags, table, { mode: 'max', sparse: true })).toThrow(/no sparse with mode "max"/);
+    expect(() => nnf_embedding_bag(bags, table, { per_sample_weights: torch_ones(2, 2) })).toThrow(/per_sample_weights but with mode "sum"/);
+    expect(() => nnf_embedding_bag(bags, table, { per_sample_weights: torch_ones(3), mode: 'sum' })).toThrow(/the input's shape/);
+    expect(() => nn_embedding_bag(4, 2, { padding_idx: 4 })).toThrow(/padding_idx/);
   });
 });

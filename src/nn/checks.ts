@@ -2,6 +2,8 @@
 // name of functional.ts, and these are not nnf_ functions).
 import { dtypeCode, type DTypeLike } from '../core/dtype.js';
 import { checkFinite, checkInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
+import { atenOp } from '../ops/aten.js';
+import { with_no_grad } from '../ops/autograd.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import type { Reduction, SizeOption, SoftmaxOptions } from './functional.js';
 
@@ -75,4 +77,14 @@ export function castFor(input: Tensor, dtype: DTypeLike | undefined, fn: (x: Ten
   const result = fn(cast);
   if (cast !== input) cast.dispose();
   return result;
+}
+
+const EMBEDDING_RENORM_ = atenOp('embedding_renorm_');
+/** Rescales, in place and unrecorded, each row of `weight` that `indices` picks whose norm exceeds maxNorm (embeddings' max_norm). */
+export function embeddingRenorm_(weight: Tensor, indices: Tensor, maxNorm: number, normType: number): void {
+  with_no_grad(() => {
+    const contiguous = indices.contiguous();
+    EMBEDDING_RENORM_.callInPlace(weight.h, contiguous.h, maxNorm, normType);
+    contiguous.dispose();
+  });
 }

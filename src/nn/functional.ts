@@ -3,14 +3,13 @@
 // object here: R's `nnf_mse_loss(x, y, reduction = "sum")` is `nnf_mse_loss(x, y, { reduction: 'sum' })`.
 import { type DTypeLike } from '../core/dtype.js';
 import { atenOp } from '../ops/aten.js';
-import { with_no_grad } from '../ops/autograd.js';
 import { torch_expand_as } from '../ops/generated/functions.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import {
   checkBoolean, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../core/validate.js';
 import { checkProbability } from './options.js';
-import { broadcastPair, castFor, checkMaxNorm, optionalTensor, reductionCode, sizes, softmaxArguments } from './checks.js';
+import { broadcastPair, castFor, checkMaxNorm, embeddingRenorm_, optionalTensor, reductionCode, sizes, softmaxArguments } from './checks.js';
 
 /** How a loss combines its elementwise values: their mean, their sum, or none (one per element). */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -196,7 +195,6 @@ export interface EmbeddingOptions {
 
 const EMBEDDING_KEYS = optionKeys<EmbeddingOptions>({ padding_idx: true, max_norm: true, norm_type: true, scale_grad_by_freq: true, sparse: true });
 const EMBEDDING = atenOp('embedding');
-const EMBEDDING_RENORM_ = atenOp('embedding_renorm_');
 
 /**
  * Rows of `weight` picked by the integer tensor `input` (0-based indices). With `max_norm`,
@@ -224,14 +222,6 @@ export function nnf_embedding(input: Tensor, weight: Tensor, options: EmbeddingO
   return EMBEDDING.call(weight.h, input.h, padding, scale_grad_by_freq, sparse);
 }
 
-// Rescales, in place and unrecorded, each row of `weight` that `indices` picks whose norm exceeds maxNorm.
-function embeddingRenorm_(weight: Tensor, indices: Tensor, maxNorm: number, normType: number): void {
-  with_no_grad(() => {
-    const contiguous = indices.contiguous();
-    EMBEDDING_RENORM_.callInPlace(weight.h, contiguous.h, maxNorm, normType);
-    contiguous.dispose();
-  });
-}
 
 /** A size per spatial dimension, or one size for all of them. */
 export type SizeOption = number | number[];
