@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   nn_conv3d, nn_conv_transpose2d, nn_embedding_bag, nn_lp_pool2d, nnf_embedding_bag, nnf_interpolate, nnf_local_response_norm, nnf_lp_pool1d, nn_dropout2d, nn_init_eye_, nnf_conv_transpose1d, nnf_cosine_similarity, nnf_dropout2d, nnf_dropout3d,
+  nn_transformer_encoder_layer, nnf_lp_pool2d, nnf_multilabel_soft_margin_loss, nnf_softmin, nnf_softsign, nnf_tanhshrink, torch_memory_stats,
   torch_ones, torch_randn, torch_zeros,
 } from '../src/index.js';
 
@@ -54,5 +55,25 @@ describe('convolutions and channel dropout', () => {
     expect(() => nnf_embedding_bag(bags, table, { per_sample_weights: torch_ones(2, 2) })).toThrow(/per_sample_weights but with mode "sum"/);
     expect(() => nnf_embedding_bag(bags, table, { per_sample_weights: torch_ones(3), mode: 'sum' })).toThrow(/the input's shape/);
     expect(() => nn_embedding_bag(4, 2, { padding_idx: 4 })).toThrow(/padding_idx/);
+  });
+});
+
+describe('composed functions leave no tensor behind', () => {
+  it('returns one new tensor each, every intermediate disposed', () => {
+    const x = torch_randn(2, 4, 3, 3);
+    const layer = nn_transformer_encoder_layer(4, 2, { dim_feedforward: 8 });
+    const sequence = torch_randn(3, 2, 4);
+    const indices = torch_zeros([2, 3], { dtype: 'int64' });
+    const table = torch_randn(5, 3);
+    const calls = [
+      () => nnf_softsign(x), () => nnf_tanhshrink(x), () => nnf_softmin(x, 1, { dtype: 'float64' }), () => nnf_multilabel_soft_margin_loss(x, x),
+      () => nnf_local_response_norm(x, 3), () => nnf_lp_pool2d(x, 2, 2), () => nnf_lp_pool2d(x, Infinity, 2), () => nnf_dropout3d(x), () => layer(sequence), () => nnf_embedding_bag(indices, table),
+    ];
+    for (const call of calls) {
+      const before = torch_memory_stats().tensors;
+      const result = call();
+      expect(torch_memory_stats().tensors).toBe(before + 1);
+      result.dispose();
+    }
   });
 });
