@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   nn_elu, nn_hardtanh, nn_relu, nn_silu, nn_threshold, nn_unflatten, nnf_celu, nnf_glu, nnf_hardtanh, nnf_log_softmax, nnf_relu, nnf_rrelu,
-  nnf_silu, nnf_softmax, nnf_softmin, nnf_softshrink, torch_tensor, type Tensor,
+  nnf_elu_, nnf_gumbel_softmax, nnf_silu, nnf_softmax, nnf_softmin, nnf_softshrink, torch_tensor, type Tensor,
 } from '../src/index.js';
 
 const values = (t: Tensor): number[] => Array.from(t.to_typed_array() as Float32Array, Number);
@@ -42,6 +42,10 @@ describe('activation options', () => {
     expect(() => nnf_glu(torch_tensor(1))).toThrow(/at least 1 dimension/);
     expect(() => nn_threshold('a' as never, 1)).toThrow(/threshold/);
     expect(() => nn_unflatten(1, 'a' as never)).toThrow(/unflattened_size/);
+    expect(() => nnf_elu_(x, { inplace: false } as never)).toThrow(/Expected one of alpha for nnf_elu_ options/);
+    expect(() => nnf_gumbel_softmax(x, { tau: 'a' as never })).toThrow(/tau/);
+    expect(() => nnf_gumbel_softmax(x, { hard: 1 as never })).toThrow(/hard/);
+    expect(values(nnf_gumbel_softmax(torch_tensor([[1, 2, 3]]), { hard: true })).sort()).toEqual([0, 0, 1]);
   });
 
   it('takes dim positionally or with the options, as R names it', () => {

@@ -4,7 +4,9 @@
 // changed (libtorch's `relu_`, `elu_`, ...) and returned, as torch.nn.functional does.
 // `nnf_relu`, `nnf_gelu`, `nnf_silu`, `nnf_softmax` and `nnf_log_softmax` are in functional.ts
 // and activations.ts.
+import { torch_scope } from '../core/scope.js';
 import { atenOp } from '../ops/aten.js';
+import { torch_empty, torch_zeros } from '../ops/creation.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkFinite, checkInteger, checkNumber, checkOptions, failRange, optionKeys } from '../core/validate.js';
 import { castFor, softmaxArguments } from './checks.js';
@@ -263,5 +265,62 @@ export function nnf_softmin(input: Tensor, dim: number | (SoftmaxOptions & { dim
     const result = negated.softmax(axis);
     negated.dispose();
     return result;
+  });
+}
+
+// ---- R torch's in-place names: `nnf_relu_(x)` is `nnf_relu(x, { inplace: true })` ----
+
+/** `nnf_relu` on `input` itself; returns it. @example nnf_relu_(x) */
+export function nnf_relu_(input: Tensor): Tensor { return nnf_relu(input, { inplace: true }); }
+/** `nnf_elu` on `input` itself; returns it. @example nnf_elu_(x, { alpha: 0.5 }) */
+export function nnf_elu_(input: Tensor, options?: Omit<EluOptions, 'inplace'>): Tensor { return nnf_elu(input, { ...checkOptions(options, ALPHA_KEYS, 'nnf_elu_'), inplace: true }); }
+/** `nnf_selu` on `input` itself; returns it. @example nnf_selu_(x) */
+export function nnf_selu_(input: Tensor): Tensor { return nnf_selu(input, { inplace: true }); }
+/** `nnf_hardtanh` on `input` itself; returns it. @example nnf_hardtanh_(x, { min_val: 0 }) */
+export function nnf_hardtanh_(input: Tensor, options?: Omit<HardtanhOptions, 'inplace'>): Tensor {
+  return nnf_hardtanh(input, { ...checkOptions(options, optionKeys<Omit<HardtanhOptions, 'inplace'>>({ min_val: true, max_val: true }), 'nnf_hardtanh_'), inplace: true });
+}
+/** `nnf_threshold` on `input` itself; returns it. @example nnf_threshold_(x, 0, -1) */
+export function nnf_threshold_(input: Tensor, threshold: number, value: number): Tensor { return nnf_threshold(input, threshold, value, { inplace: true }); }
+/** `nnf_rrelu` on `input` itself; returns it. @example nnf_rrelu_(x, { training: true }) */
+export function nnf_rrelu_(input: Tensor, options?: Omit<RreluOptions, 'inplace'>): Tensor {
+  return nnf_rrelu(input, { ...checkOptions(options, optionKeys<Omit<RreluOptions, 'inplace'>>({ lower: true, upper: true, training: true }), 'nnf_rrelu_'), inplace: true });
+}
+const ALPHA_KEYS = optionKeys<Omit<EluOptions, 'inplace'>>({ alpha: true });
+
+export interface GumbelSoftmaxOptions {
+  /** The temperature (1). */
+  tau?: number;
+  /** Return one-hot samples whose gradient is the soft sample's (straight-through) (false). */
+  hard?: boolean;
+  /** The dimension of the categories (-1). */
+  dim?: number;
+}
+const GUMBEL_KEYS = optionKeys<GumbelSoftmaxOptions>({ tau: true, hard: true, dim: true });
+const EXPONENTIAL_ = atenOp('exponential_');
+const SCATTER_ = atenOp('scatter_', 'value');
+
+/**
+ * A sample of the Gumbel-softmax distribution of unnormalised log-probabilities `logits`
+ * (noise from libtorch's generator, drawn as torch.nn.functional draws it); with `hard`, a
+ * one-hot sample whose gradient is the soft sample's.
+ *
+ * @example nnf_gumbel_softmax(logits, { tau: 0.5, hard: true })
+ */
+export function nnf_gumbel_softmax(logits: Tensor, options?: GumbelSoftmaxOptions): Tensor {
+  const { tau = 1, hard = false, dim = -1 } = checkOptions(options, GUMBEL_KEYS, 'nnf_gumbel_softmax');
+  checkTensor(logits, 'logits');
+  const temperature = checkFinite(tau, 'tau');
+  const axis = checkInteger(dim, 'dim');
+  const straight = checkBoolean(hard, 'hard');
+  return torch_scope(() => {
+    const noise = torch_empty(logits.shape, { dtype: logits.dtype, device: logits.device });
+    EXPONENTIAL_.callInPlace(noise, 1, null);
+    const soft = logits.add(noise.log().neg()).div(temperature).softmax(axis);
+    if (!straight) return soft;
+    const [, index] = soft.max({ dim: axis, keepdim: true }) as unknown as [Tensor, Tensor];
+    const oneHot = torch_zeros(logits.shape, { dtype: logits.dtype, device: logits.device });
+    SCATTER_.callInPlace(oneHot, axis, index, 1);
+    return oneHot.sub(soft.detach()).add(soft);
   });
 }

@@ -9,6 +9,7 @@ import {
   nn_threshold, nn_unflatten, nnf_celu, nnf_elu, nnf_glu, nnf_hardshrink, nnf_hardsigmoid, nnf_hardswish, nnf_hardtanh, nnf_leaky_relu,
   nnf_log_softmax, nnf_logsigmoid, nnf_mish, nnf_prelu, nnf_relu, nnf_relu6, nnf_rrelu, nnf_selu, nnf_sigmoid, nnf_silu, nnf_softmax,
   nnf_softmin, nnf_softplus, nnf_softshrink, nnf_softsign, nnf_tanh, nnf_tanhshrink, nnf_threshold, torch_randn, type nn_Module, type Tensor,
+  nnf_elu_, nnf_gumbel_softmax, nnf_hardtanh_, nnf_relu_, nnf_rrelu_, nnf_selu_, nnf_threshold_,
 } from '../../src/index.js';
 import { forward_backward, parity_suite, type ParityCase, type Tensors } from './harness.js';
 
@@ -47,6 +48,13 @@ const functions: ParityCase[] = [
   pointwise('softplus', (t) => nnf_softplus(t).add(nnf_softplus(t, { beta: 2, threshold: 3 }).mul(10))),
   pointwise('hardshrink', (t) => nnf_hardshrink(t).add(nnf_hardshrink(t, { lambd: 2 }).mul(10))),
   pointwise('softshrink', (t) => nnf_softshrink(t).add(nnf_softshrink(t, { lambd: 2 }).mul(10))),
+  pointwise('relu_', (t) => nnf_relu(t), nnf_relu_),
+  pointwise('elu_', (t) => nnf_elu(t, { alpha: 0.5 }), (t) => nnf_elu_(t, { alpha: 0.5 })),
+  pointwise('selu_', (t) => nnf_selu(t), nnf_selu_),
+  pointwise('hardtanh_', (t) => nnf_hardtanh(t, { min_val: 0 }), (t) => nnf_hardtanh_(t, { min_val: 0 })),
+  pointwise('threshold_', (t) => nnf_threshold(t, 0, -1), (t) => nnf_threshold_(t, 0, -1)),
+  pointwise('rrelu_', (t) => nnf_rrelu(t), (t) => nnf_rrelu_(t, { training: true })),
+  pointwise('gumbel_softmax', (t) => nnf_gumbel_softmax(t, { tau: 0.5 }).add(nnf_gumbel_softmax(t, { hard: true, dim: 0 }).mul(10))),
   pointwise('sigmoid', nnf_sigmoid),
   pointwise('tanh', nnf_tanh),
   pointwise('logsigmoid', nnf_logsigmoid),
