@@ -48,7 +48,7 @@ export {
 } from './nn/packed_sequence.js';
 export {
   nn_init_calculate_gain, nn_init_kaiming_uniform_, nn_init_kaiming_normal_, nn_init_xavier_uniform_, nn_init_xavier_normal_,
-  nn_init_uniform_, nn_init_normal_, nn_init_constant_, nn_init_zeros_, nn_init_ones_, type Nonlinearity, type KaimingOptions,
+  nn_init_uniform_, nn_init_normal_, nn_init_constant_, nn_init_zeros_, nn_init_ones_, nn_init_eye_, type Nonlinearity, type KaimingOptions,
 } from './nn/init.js';
 export * from './optim/optimizer.js';
 export * from './optim/adam.js';
@@ -114,6 +114,18 @@ export { torch_median, torch_quantile, type QuantileOptions } from './ops/statis
 export type { OpSchema, OpArgument } from './core/dispatch.js';
 export * from './nn/losses.js';
 export * from './nn/activations.js';
+// nn layers and functionals of issue 24 (activations, losses, convolutions, transformer)
+export * from './nn/functional_activations.js';
+export * from './nn/activations_pointwise.js';
+export * from './nn/losses_margin.js';
+export * from './nn/convolution.js';
+export * from './nn/dropout.js';
+export * from './nn/functional_distance.js';
+export * from './nn/transformer.js';
+export * from './nn/weight_norm.js';
+export * from './nn/pooling_power.js';
+export * from './nn/interpolate.js';
+export * from './nn/embedding_bag.js';
 export { start_job, TrainingJob, JobCancelledError, type JobState, type StartJobOptions } from './jobs/job.js';
 export { define_job, JobContext, JobCancelled, type JobFunction, type StepReport } from './jobs/context.js';
 export { type JobEvent, type JobProgress } from './jobs/protocol.js';

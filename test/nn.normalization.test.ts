@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   BatchNorm, BatchNorm1d, BatchNorm2d, GroupNorm, is_nn_buffer, nn_batch_norm1d, nn_batch_norm2d, nn_group_norm, nn_rms_norm, nnf_batch_norm,
-  nnf_group_norm, nnf_rms_norm, RMSNorm, torch_ones, torch_randn, torch_tensor, torch_zeros, type Tensor,
+  nn_sequential, nnf_group_norm, nnf_rms_norm, RMSNorm, torch_ones, torch_randn, torch_tensor, torch_zeros, type Tensor,
 } from '../src/index.js';
 
 const values = (t: Tensor): number[] => Array.from(t.to_typed_array() as Float32Array, Number);
@@ -104,6 +104,23 @@ describe('nn_batch_norm1d / nn_batch_norm2d', () => {
     expect(Number(bn.num_batches_tracked!.item())).toBe(0);
   });
 
+  it('loads a state_dict without num_batches_tracked (older PyTorch), keeping its count, as PyTorch', () => {
+    const bn = nn_batch_norm2d(2);
+    bn(torch_randn(3, 2, 2, 2));
+    const { num_batches_tracked: _, ...old } = nn_batch_norm2d(2).state_dict();
+    const result = bn.load_state_dict(old);
+    expect(result.missing_keys).toEqual([]);
+    expect(Number(bn.num_batches_tracked!.item())).toBe(1);
+    expect(values(bn.running_mean!)).toEqual([0, 0]);
+    // Only that key: a missing running_mean is still refused.
+    const { running_mean: __, ...partial } = old;
+    expect(() => bn.load_state_dict(partial)).toThrow(/missing keys "running_mean"/);
+    // Inside a container too.
+    const model = nn_sequential(nn_batch_norm1d(2));
+    const { '0.num_batches_tracked': ___, ...nested } = model.state_dict();
+    expect(model.load_state_dict(nested).missing_keys).toEqual([]);
+  });
+
   it('refuses bad arguments and inputs, counting no refused batch', () => {
     expect(() => nn_batch_norm1d(-1)).toThrow(RangeError);
     expect(() => nn_batch_norm1d(3, { momentum: 'a' as never })).toThrow(/Expected a number for momentum/);
@@ -114,7 +131,7 @@ describe('nn_batch_norm1d / nn_batch_norm2d', () => {
     expect(() => nn_batch_norm1d(3)('x' as never)).toThrow(TypeError);
     expect(() => nn_batch_norm1d(3)(torch_randn(4, 2))).toThrow('Expected an input of 3 channels (num_features) in dimension 1 for input but received a tensor of shape [4, 2]');
     expect(nn_batch_norm1d(3, { affine: false, track_running_stats: false })(torch_randn(4, 2)).shape).toEqual([4, 2]);
-    expect(() => new (BatchNorm as never as new (...args: unknown[]) => unknown)(3, 2, {})).toThrow(/Expected 1 or 2 \(use nn_batch_norm1d or nn_batch_norm2d\) for dims/);
+    expect(() => new (BatchNorm as never as new (...args: unknown[]) => unknown)(4, 2, {})).toThrow(/Expected 1, 2 or 3 \(use nn_batch_norm1d, nn_batch_norm2d or nn_batch_norm3d\) for dims/);
     const bn = nn_batch_norm1d(3);
     expect(() => bn(torch_randn(1, 3))).toThrow(/Expected more than 1 value per channel when training/);
     expect(Number(bn.num_batches_tracked!.item())).toBe(0);

@@ -11,6 +11,7 @@ import {
   nnf_softmax, optim_adam, optim_adamw, optim_sgd, torch_empty, torch_ones, torch_randn, torch_tensor, torch_zeros,
   optim_rmsprop, optim_adagrad, nn_utils_clip_grad_norm_, dataloader, tensor_dataset, lr_multistep, lr_exponential, lr_lambda,
   lr_multiplicative, lr_cosine_annealing, lr_linear, lr_one_cycle, lr_reduce_on_plateau,
+  nn_conv_transpose2d, nn_transformer_encoder_layer, nnf_elu, nnf_embedding_bag, nnf_interpolate, nnf_multi_margin_loss, nnf_lp_pool1d,
 } from '../src/index.js';
 
 const x = torch_randn(2, 3);
@@ -39,7 +40,7 @@ const FUNCTIONS: [string, string, (options: any) => unknown][] = [
   ['nnf_gelu', 'approximate', (o) => nnf_gelu(x, o)],
   ['nnf_softmax', 'dtype', (o) => nnf_softmax(x, 1, o)],
   ['nnf_log_softmax', 'dtype', (o) => nnf_log_softmax(x, 1, o)],
-  ['nnf_dropout', 'p, training', (o) => nnf_dropout(x, o)],
+  ['nnf_dropout', 'p, training, inplace', (o) => nnf_dropout(x, o)],
   ['nnf_embedding', 'padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse', (o) => nnf_embedding(classes, torch_randn(3, 2), o)],
   ['nnf_conv1d', 'bias, stride, padding, dilation, groups', (o) => nnf_conv1d(signal, torch_randn(2, 2, 3), o)],
   ['nnf_conv2d', 'bias, stride, padding, dilation, groups', (o) => nnf_conv2d(images, torch_randn(2, 2, 3, 3), o)],
@@ -52,7 +53,17 @@ const FUNCTIONS: [string, string, (options: any) => unknown][] = [
   ['optim_sgd', 'lr, momentum, dampening, weight_decay, nesterov, maximize, foreach, fused', (o) => optim_sgd([torch_ones(2).requires_grad_()], { lr: 0.1, ...o })],
   ['optim_rmsprop', 'lr, alpha, eps, weight_decay, momentum, centered, foreach', (o) => optim_rmsprop([torch_ones(2).requires_grad_()], o)],
   ['optim_adagrad', 'lr, lr_decay, weight_decay, initial_accumulator_value, eps, foreach', (o) => optim_adagrad([torch_ones(2).requires_grad_()], o)],
-  ['nn_utils_clip_grad_norm_', 'norm_type, error_if_nonfinite', (o) => nn_utils_clip_grad_norm_([torch_ones(2).requires_grad_()], 1, o)],
+  // norm_type may come positionally (a number third), so the options object is checked fourth too.
+  ['nn_utils_clip_grad_norm_', 'error_if_nonfinite', (o) => nn_utils_clip_grad_norm_([torch_ones(2).requires_grad_()], 1, 2, o)],
+  ['nnf_elu', 'alpha, inplace', (o) => nnf_elu(x, o)],
+  ['nnf_multi_margin_loss', 'p, margin, weight, reduction', (o) => nnf_multi_margin_loss(x, classes, o)],
+  ['nnf_interpolate', 'size, scale_factor, mode, align_corners, recompute_scale_factor, antialias', (o) => nnf_interpolate(signal, o)],
+  ['nnf_embedding_bag', 'offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse, per_sample_weights, include_last_offset, padding_idx',
+    (o) => nnf_embedding_bag(classes.reshape([1, 2]), x, o)],
+  ['nnf_lp_pool1d', 'stride, ceil_mode', (o) => nnf_lp_pool1d(signal, 2, 2, o)],
+  ['nn_conv_transpose2d', 'stride, padding, output_padding, groups, bias, dilation, padding_mode, dtype, device', (o) => nn_conv_transpose2d(2, 2, 3, o)],
+  ['nn_transformer_encoder_layer', 'dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first, bias, dtype, device',
+    (o) => nn_transformer_encoder_layer(4, 2, o)],
   ['dataloader', 'batch_size, shuffle, drop_last, sampler, collate_fn', (o) => dataloader(tensor_dataset(torch_ones(3)), o)],
   ['lr_multistep', 'gamma, last_epoch', (o) => lr_multistep(sgd(), [2], o)],
   ['lr_exponential', 'last_epoch', (o) => lr_exponential(sgd(), 0.9, o)],

@@ -1,7 +1,10 @@
 // Gradient clipping and the p-norm, with numbers from arithmetic (3-4-5 triangles); the
 // bit-exact comparison with PyTorch is in test/parity/clip.parity.test.ts.
 import { describe, expect, it } from 'vitest';
-import { nn_utils_clip_grad_norm_, nn_utils_clip_grad_value_, torch_norm, torch_tensor, torch_zeros, type Tensor } from '../src/index.js';
+import {
+  is_nn_parameter, nn_linear, nn_utils_clip_grad_norm_, nn_utils_clip_grad_value_, nn_utils_remove_weight_norm, nn_utils_weight_norm, torch_norm,
+  torch_tensor, torch_zeros, type Tensor,
+} from '../src/index.js';
 
 const values = (t: Tensor | undefined): number[] => Array.from(t!.to_typed_array(), Number);
 
@@ -42,6 +45,16 @@ describe('nn_utils_clip_grad_norm_', () => {
     expect(inf.item()).toBe(6);
   });
 
+  it('takes norm_type positionally, as R and PyTorch do', () => {
+    expect(nn_utils_clip_grad_norm_(param([3, -4]), 10, 1).item()).toBe(7);
+    const a = param([1, -2]);
+    expect(nn_utils_clip_grad_norm_([a, param([-6])], 3, Infinity).item()).toBe(6);
+    expect(values(a.grad)).toEqual([expect.closeTo(0.5, 5), expect.closeTo(-1, 5)]);
+    expect(() => nn_utils_clip_grad_norm_(param([Number.NaN]), 1, 2, { error_if_nonfinite: true })).toThrow(/finite total norm of order 2/);
+    expect(() => nn_utils_clip_grad_norm_(param([1]), 1, 2, { norm_type: 1 } as never)).toThrow(/Expected one of error_if_nonfinite/);
+    expect(() => nn_utils_clip_grad_norm_(param([1]), 1, {}, {} as never)).toThrow(/no options after an options object/);
+  });
+
   it('returns 0 when no parameter has a gradient', () => {
     expect(nn_utils_clip_grad_norm_([torch_zeros(2).requires_grad_()], 1).item()).toBe(0);
   });
@@ -60,5 +73,25 @@ describe('nn_utils_clip_grad_value_', () => {
     nn_utils_clip_grad_value_([a, torch_zeros(1).requires_grad_()], 1);
     expect(values(a.grad)).toEqual([1, -1, 0.5]);
     expect(() => nn_utils_clip_grad_value_(a, Number.NaN)).toThrow(TypeError);
+  });
+});
+
+describe('nn_utils_weight_norm', () => {
+  it('keeps PyTorch\'s names and order, and undoes itself', () => {
+    const layer = nn_utils_weight_norm(nn_linear(3, 2));
+    expect(Object.keys(layer.state_dict())).toEqual(['bias', 'weight_g', 'weight_v']);
+    expect((layer as unknown as { weight_g: Tensor }).weight_g.shape).toEqual([2, 1]);
+    expect(is_nn_parameter(layer.weight)).toBe(false);
+    nn_utils_remove_weight_norm(layer);
+    expect(Object.keys(layer.state_dict())).toEqual(['bias', 'weight']);
+    expect(is_nn_parameter(layer.weight)).toBe(true);
+  });
+
+  it('refuses what PyTorch refuses, by name', () => {
+    const layer = nn_utils_weight_norm(nn_linear(3, 2));
+    expect(() => nn_utils_weight_norm(layer)).toThrow(/weight has one already/);
+    expect(() => nn_utils_weight_norm(nn_linear(3, 2), { name: 'scale' })).toThrow(/the name of a parameter of the module/);
+    expect(() => nn_utils_remove_weight_norm(nn_linear(3, 2))).toThrow(/a module with weight norm on weight/);
+    expect(() => nn_utils_weight_norm(nn_linear(3, 2), { dim: 0.5 })).toThrow(/dim/);
   });
 });

@@ -6,7 +6,7 @@ import { failRange } from '../core/validate.js';
 import { atenOp } from '../ops/aten.js';
 import type { Tensor } from '../ops/tensor.js';
 import { nnf_gelu } from '../nn/functional.js';
-import { nnf_silu } from '../nn/activations.js';
+import { nnf_silu } from '../nn/functional_activations.js';
 
 const HARDSWISH = atenOp('hardswish');
 const HARDTANH = atenOp('hardtanh');

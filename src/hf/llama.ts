@@ -7,7 +7,7 @@ import { torch_arange, torch_ones } from '../ops/creation.js';
 import { torch_cat } from '../ops/functions.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkInteger, checkOptions, failRange, optionKeys } from '../core/validate.js';
-import { nnf_silu } from '../nn/activations.js';
+import { nnf_silu } from '../nn/functional_activations.js';
 import { nnf_scaled_dot_product_attention } from '../nn/attention.js';
 import { nn_module_list, type ModuleList } from '../nn/containers.js';
 import { nn_embedding, nn_linear } from '../nn/layers.js';

@@ -1,24 +1,27 @@
 // Activations and small modules without parameters, as R torch has them: `nn_silu()`,
-// `nn_tanh()`, `nn_sigmoid()`, `nn_softmax(dim)`, `nn_identity()`, `nn_flatten()`, and
-// `nnf_silu`.
-import { atenOp } from '../ops/aten.js';
+// `nn_tanh()`, `nn_sigmoid()`, `nn_softmax(dim)`, `nn_log_softmax(dim)`, `nn_softmin(dim)`,
+// `nn_identity()`, `nn_flatten()`, `nn_unflatten()`. The other activations are in
+// activations_pointwise.ts.
 import { checkTensor, type Tensor } from '../ops/tensor.js';
-import { checkInteger } from '../core/validate.js';
+import { checkBoolean, checkDims, checkInteger, checkOptions, optionKeys } from '../core/validate.js';
+import { nnf_log_softmax } from './functional.js';
+import { nnf_silu, nnf_softmin, type InplaceOptions } from './functional_activations.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 
-const SILU = atenOp('silu');
-
-/** `x * sigmoid(x)` (also called swish). @example nnf_silu(x) */
-export function nnf_silu(input: Tensor): Tensor {
-  return SILU.call(checkTensor(input, 'input'));
-}
+const INPLACE_KEYS = optionKeys<InplaceOptions>({ inplace: true });
 
 /** The class behind `nn_silu`. */
 export class SiLU extends nn_Module {
-  override forward(input: Tensor): Tensor { return nnf_silu(input); }
+  readonly inplace: boolean;
+  constructor(options: InplaceOptions = {}) {
+    super();
+    const { inplace = false } = checkOptions(options, INPLACE_KEYS, 'nn_silu');
+    this.inplace = checkBoolean(inplace, 'inplace');
+  }
+  override forward(input: Tensor): Tensor { return nnf_silu(input, { inplace: this.inplace }); }
 }
-/** `nnf_silu` as a module. @example nn_sequential(nn_linear(4, 8), nn_silu()) */
+/** `nnf_silu` as a module; `{ inplace: true }` changes its input. @example nn_sequential(nn_linear(4, 8), nn_silu()) */
 export const nn_silu = nn_module(SiLU, 'nn_silu');
 export type nn_silu = SiLU;
 
@@ -51,6 +54,46 @@ export class Softmax extends nn_Module {
 export const nn_softmax = nn_module(Softmax, 'nn_softmax');
 export type nn_softmax = Softmax;
 
+/** The class behind `nn_log_softmax`. */
+export class LogSoftmax extends nn_Module {
+  readonly dim: number;
+  constructor(dim: number) {
+    super();
+    this.dim = checkInteger(dim, 'dim');
+  }
+  override forward(input: Tensor): Tensor { return nnf_log_softmax(input, this.dim); }
+}
+/** Log-softmax along `dim` as a module. @example nn_sequential(nn_linear(4, 3), nn_log_softmax(1)) */
+export const nn_log_softmax = nn_module(LogSoftmax, 'nn_log_softmax');
+export type nn_log_softmax = LogSoftmax;
+
+/** The class behind `nn_softmin`. */
+export class Softmin extends nn_Module {
+  readonly dim: number;
+  constructor(dim: number) {
+    super();
+    this.dim = checkInteger(dim, 'dim');
+  }
+  override forward(input: Tensor): Tensor { return nnf_softmin(input, this.dim); }
+}
+/** Softmax of `-input` along `dim` as a module. @example nn_softmin(-1) */
+export const nn_softmin = nn_module(Softmin, 'nn_softmin');
+export type nn_softmin = Softmin;
+
+/** The class behind `nn_softmax2d`. */
+export class Softmax2d extends nn_Module {
+  override forward(input: Tensor): Tensor {
+    checkTensor(input, 'input');
+    if (input.dim() !== 3 && input.dim() !== 4) {
+      throw new RangeError(`Expected a 3-d or 4-d tensor for input but received a ${input.dim()}-d tensor of shape [${input.shape.join(', ')}]`);
+    }
+    return input.softmax(-3);
+  }
+}
+/** Softmax over the channels of (N x) C x H x W images, at each location. @example nn_softmax2d() */
+export const nn_softmax2d = nn_module(Softmax2d, 'nn_softmax2d');
+export type nn_softmax2d = Softmax2d;
+
 /** The class behind `nn_identity`. */
 export class Identity extends nn_Module {
   override forward(input: Tensor): Tensor { return input; }
@@ -73,3 +116,18 @@ export class Flatten extends nn_Module {
 /** Flattens dimensions `start_dim` (1, keeping the batch) to `end_dim`. @example nn_sequential(nn_conv2d(1, 8, 3), nn_flatten()) */
 export const nn_flatten = nn_module(Flatten, 'nn_flatten');
 export type nn_flatten = Flatten;
+
+/** The class behind `nn_unflatten`. */
+export class Unflatten extends nn_Module {
+  readonly dim: number;
+  readonly unflattened_size: number[];
+  constructor(dim: number, unflattened_size: number[]) {
+    super();
+    this.dim = checkInteger(dim, 'dim');
+    this.unflattened_size = checkDims(unflattened_size, 'unflattened_size');
+  }
+  override forward(input: Tensor): Tensor { return checkTensor(input, 'input').unflatten(this.dim, this.unflattened_size); }
+}
+/** Splits dimension `dim` into `unflattened_size` (one size may be -1). @example nn_unflatten(1, [2, 5]) // N x 10 -> N x 2 x 5 */
+export const nn_unflatten = nn_module(Unflatten, 'nn_unflatten');
+export type nn_unflatten = Unflatten;

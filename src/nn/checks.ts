@@ -1,8 +1,11 @@
 // Argument checks and conversions the nn files share (not public: src/index.ts exports every
 // name of functional.ts, and these are not nnf_ functions).
-import { checkFinite, checkPositiveInteger, fail, failRange } from '../core/validate.js';
+import { dtypeCode, type DTypeLike } from '../core/dtype.js';
+import { checkFinite, checkInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
+import { atenOp } from '../ops/aten.js';
+import { with_no_grad } from '../ops/autograd.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
-import type { Reduction, SizeOption } from './functional.js';
+import type { Reduction, SizeOption, SoftmaxOptions } from './functional.js';
 
 const REDUCTIONS: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 
@@ -48,4 +51,40 @@ export function sizes(value: SizeOption, count: number, name: string, check: (v:
   if (!Array.isArray(list) || list.length !== count) fail(`a number or an array of ${count} numbers`, name, value);
   list.forEach((size, i) => check(size, `${name}[${i}]`));
   return list;
+}
+
+const SOFTMAX_KEYS = optionKeys<SoftmaxOptions>({ dtype: true });
+const SOFTMAX_NAMED_KEYS = optionKeys<SoftmaxOptions & { dim: number }>({ dim: true, dtype: true });
+
+/** The softmaxes' `dim` and `dtype`, given as `(dim, { dtype })` or as R's named arguments `({ dim, dtype })`. */
+export function softmaxArguments(dim: unknown, options: SoftmaxOptions | undefined, where: string): [number, DTypeLike | undefined] {
+  if (typeof dim === 'object' && dim !== null && !Array.isArray(dim)) {
+    if (options !== undefined) fail('no options after the named arguments', `${where} options`, options);
+    const named = checkOptions(dim as SoftmaxOptions & { dim: number }, SOFTMAX_NAMED_KEYS, where, 'named arguments');
+    if (named.dim === undefined) fail('a dim', `${where} named arguments`, dim);
+    return [checkInteger(named.dim, 'dim'), named.dtype];
+  }
+  const { dtype } = checkOptions(options, SOFTMAX_KEYS, where);
+  return [checkInteger(dim, 'dim'), dtype];
+}
+
+// libtorch's softmax(dtype) casts the input first; so does this.
+/** `fn` of `input` cast to `dtype` (the cast disposed), or of `input` itself. */
+export function castFor(input: Tensor, dtype: DTypeLike | undefined, fn: (x: Tensor) => Tensor): Tensor {
+  if (dtype === undefined) return fn(input);
+  dtypeCode(dtype);
+  const cast = input.to({ dtype });
+  const result = fn(cast);
+  if (cast !== input) cast.dispose();
+  return result;
+}
+
+const EMBEDDING_RENORM_ = atenOp('embedding_renorm_');
+/** Rescales, in place and unrecorded, each row of `weight` that `indices` picks whose norm exceeds maxNorm (embeddings' max_norm). */
+export function embeddingRenorm_(weight: Tensor, indices: Tensor, maxNorm: number, normType: number): void {
+  with_no_grad(() => {
+    const contiguous = indices.contiguous();
+    EMBEDDING_RENORM_.callInPlace(weight.h, contiguous.h, maxNorm, normType);
+    contiguous.dispose();
+  });
 }

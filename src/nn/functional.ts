@@ -1,16 +1,15 @@
 // R torch's `nnf_*` functions: losses, activations and the layers' forward computations, each
 // one libtorch operator called through the dispatcher. Options that R passes by name are an options
 // object here: R's `nnf_mse_loss(x, y, reduction = "sum")` is `nnf_mse_loss(x, y, { reduction: 'sum' })`.
-import { dtypeCode, type DTypeLike } from '../core/dtype.js';
+import { type DTypeLike } from '../core/dtype.js';
 import { atenOp } from '../ops/aten.js';
-import { with_no_grad } from '../ops/autograd.js';
 import { torch_expand_as } from '../ops/generated/functions.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import {
   checkBoolean, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../core/validate.js';
 import { checkProbability } from './options.js';
-import { broadcastPair, checkMaxNorm, optionalTensor, reductionCode, sizes } from './checks.js';
+import { broadcastPair, castFor, checkMaxNorm, embeddingRenorm_, optionalTensor, reductionCode, sizes, softmaxArguments } from './checks.js';
 
 /** How a loss combines its elementwise values: their mean, their sum, or none (one per element). */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -96,11 +95,6 @@ export function nnf_binary_cross_entropy_with_logits(input: Tensor, target: Tens
 
 // ---- activations ----
 
-/** `max(input, 0)`. @example nnf_relu(x) */
-export function nnf_relu(input: Tensor): Tensor {
-  return checkTensor(input, 'input').relu();
-}
-
 export interface GeluOptions {
   /** "none" (exact, the default) or "tanh". */
   approximate?: 'none' | 'tanh';
@@ -120,33 +114,31 @@ export function nnf_gelu(input: Tensor, options: GeluOptions = {}): Tensor {
   return GELU.call(checkTensor(input, 'input').h, approximate);
 }
 
-/** What `nnf_softmax` and `nnf_log_softmax` accept: the dtype to compute in. */
+/** What `nnf_softmax`, `nnf_log_softmax` and `nnf_softmin` accept: the dtype to compute in. */
 export interface SoftmaxOptions {
   dtype?: DTypeLike;
 }
 
-const SOFTMAX_KEYS = optionKeys<SoftmaxOptions>({ dtype: true });
-
-/** Softmax along `dim`, computed in `dtype` when given. @example nnf_softmax(logits, -1) */
-export function nnf_softmax(input: Tensor, dim: number, options: SoftmaxOptions = {}): Tensor {
-  const { dtype } = checkOptions(options, SOFTMAX_KEYS, 'nnf_softmax');
-  return castFor(checkTensor(input, 'input'), dtype, (x) => x.softmax(checkInteger(dim, 'dim')));
+/**
+ * Softmax along `dim`, computed in `dtype` when given. `dim` may be given with the options,
+ * as R's named argument: `nnf_softmax(x, { dim: 1 })`.
+ *
+ * @example nnf_softmax(logits, -1)
+ */
+export function nnf_softmax(input: Tensor, dim: number | (SoftmaxOptions & { dim: number }), options?: SoftmaxOptions): Tensor {
+  const [axis, dtype] = softmaxArguments(dim, options, 'nnf_softmax');
+  return castFor(checkTensor(input, 'input'), dtype, (x) => x.softmax(axis));
 }
 
-/** Log-softmax along `dim`, computed stably (and in `dtype` when given). @example nnf_log_softmax(logits, 1) */
-export function nnf_log_softmax(input: Tensor, dim: number, options: SoftmaxOptions = {}): Tensor {
-  const { dtype } = checkOptions(options, SOFTMAX_KEYS, 'nnf_log_softmax');
-  return castFor(checkTensor(input, 'input'), dtype, (x) => x.log_softmax(checkInteger(dim, 'dim')));
-}
-
-// libtorch's softmax(dtype) casts the input first; so does this.
-function castFor(input: Tensor, dtype: DTypeLike | undefined, fn: (x: Tensor) => Tensor): Tensor {
-  if (dtype === undefined) return fn(input);
-  dtypeCode(dtype);
-  const cast = input.to({ dtype });
-  const result = fn(cast);
-  if (cast !== input) cast.dispose();
-  return result;
+/**
+ * Log-softmax along `dim`, computed stably (and in `dtype` when given); `nnf_log_softmax(x, 1)`
+ * and `nnf_log_softmax(x, { dim: 1 })` alike.
+ *
+ * @example nnf_log_softmax(logits, 1)
+ */
+export function nnf_log_softmax(input: Tensor, dim: number | (SoftmaxOptions & { dim: number }), options?: SoftmaxOptions): Tensor {
+  const [axis, dtype] = softmaxArguments(dim, options, 'nnf_log_softmax');
+  return castFor(checkTensor(input, 'input'), dtype, (x) => x.log_softmax(axis));
 }
 
 export interface DropoutOptions {
@@ -154,21 +146,27 @@ export interface DropoutOptions {
   p?: number;
   /** Only drop when true (true). */
   training?: boolean;
+  /** Change the input itself and return it (false). */
+  inplace?: boolean;
 }
 
-const DROPOUT_KEYS = optionKeys<DropoutOptions>({ p: true, training: true });
+const DROPOUT_KEYS = optionKeys<DropoutOptions>({ p: true, training: true, inplace: true });
 const DROPOUT = atenOp('dropout');
+const DROPOUT_ = atenOp('dropout_');
 
 /**
  * Zeroes each element with probability `p` and scales the rest by `1 / (1 - p)` when
  * `training` is true (the default, as in PyTorch); returns the input unchanged otherwise.
- * Draws from libtorch's generator as PyTorch does.
+ * Draws from libtorch's generator as PyTorch does; `inplace: true` changes `input` itself.
  *
  * @example nnf_dropout(x, { p: 0.1, training: model.training })
  */
 export function nnf_dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
-  const { p = 0.5, training = true } = checkOptions(options, DROPOUT_KEYS, 'nnf_dropout');
-  return DROPOUT.call(checkTensor(input, 'input').h, checkProbability(p, 'p'), checkBoolean(training, 'training'));
+  const { p = 0.5, training = true, inplace = false } = checkOptions(options, DROPOUT_KEYS, 'nnf_dropout');
+  const args = [checkTensor(input, 'input').h, checkProbability(p, 'p'), checkBoolean(training, 'training')] as const;
+  if (!checkBoolean(inplace, 'inplace')) return DROPOUT.call(...args);
+  DROPOUT_.callInPlace(...args);
+  return input;
 }
 
 // ---- layers' computations ----
@@ -197,7 +195,6 @@ export interface EmbeddingOptions {
 
 const EMBEDDING_KEYS = optionKeys<EmbeddingOptions>({ padding_idx: true, max_norm: true, norm_type: true, scale_grad_by_freq: true, sparse: true });
 const EMBEDDING = atenOp('embedding');
-const EMBEDDING_RENORM_ = atenOp('embedding_renorm_');
 
 /**
  * Rows of `weight` picked by the integer tensor `input` (0-based indices). With `max_norm`,
@@ -225,14 +222,6 @@ export function nnf_embedding(input: Tensor, weight: Tensor, options: EmbeddingO
   return EMBEDDING.call(weight.h, input.h, padding, scale_grad_by_freq, sparse);
 }
 
-// Rescales, in place and unrecorded, each row of `weight` that `indices` picks whose norm exceeds maxNorm.
-function embeddingRenorm_(weight: Tensor, indices: Tensor, maxNorm: number, normType: number): void {
-  with_no_grad(() => {
-    const contiguous = indices.contiguous();
-    EMBEDDING_RENORM_.callInPlace(weight.h, contiguous.h, maxNorm, normType);
-    contiguous.dispose();
-  });
-}
 
 /** A size per spatial dimension, or one size for all of them. */
 export type SizeOption = number | number[];
@@ -248,9 +237,13 @@ export interface ConvolutionOptions {
 
 const CONVOLUTION_KEYS = optionKeys<ConvolutionOptions>({ bias: true, stride: true, padding: true, dilation: true, groups: true });
 // By the number of spatial dimensions: padding as sizes, or "same" / "valid" (the .padding overloads).
-const CONVOLUTIONS = { 1: { sizes: atenOp('conv1d'), named: atenOp('conv1d', 'padding') }, 2: { sizes: atenOp('conv2d'), named: atenOp('conv2d', 'padding') } };
+const CONVOLUTIONS = {
+  1: { sizes: atenOp('conv1d'), named: atenOp('conv1d', 'padding') },
+  2: { sizes: atenOp('conv2d'), named: atenOp('conv2d', 'padding') },
+  3: { sizes: atenOp('conv3d'), named: atenOp('conv3d', 'padding') },
+};
 
-function convolution(dims: 1 | 2, input: Tensor, weight: Tensor, options: ConvolutionOptions): Tensor {
+function convolution(dims: 1 | 2 | 3, input: Tensor, weight: Tensor, options: ConvolutionOptions): Tensor {
   const { bias, stride = 1, padding = 0, dilation = 1, groups = 1 } = checkOptions(options, CONVOLUTION_KEYS, `nnf_conv${dims}d`);
   checkTensor(input, 'input');
   checkTensor(weight, 'weight');
@@ -277,6 +270,11 @@ export function nnf_conv1d(input: Tensor, weight: Tensor, options: ConvolutionOp
  */
 export function nnf_conv2d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
   return convolution(2, input, weight, options);
+}
+
+/** 3-d convolution of `input` (N x C_in x D x H x W) with `weight` (C_out x C_in/groups x kD x kH x kW). @example nnf_conv3d(volumes, w, { padding: 1 }) */
+export function nnf_conv3d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
+  return convolution(3, input, weight, options);
 }
 
 export interface LayerNormFunctionOptions {

@@ -6,6 +6,7 @@ import { native } from '../core/native.js';
 import { atenOp } from '../ops/aten.js';
 import { with_no_grad } from '../ops/autograd.js';
 import { generatorOf, type torch_Generator } from '../ops/random.js';
+import { torch_eye } from '../ops/creation.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkFinite, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
 
@@ -185,4 +186,21 @@ export function nn_init_ones_(tensor: Tensor): Tensor {
 /** `[fan_in, fan_out]` of a weight: its input and output sizes times the kernel size. @example fan_in_and_fan_out(w) */
 export function fanInAndFanOut(tensor: Tensor): [number, number] {
   return fans(checkMatrix(tensor, 'fan_in_and_fan_out'));
+}
+
+/**
+ * Fills a 2-d tensor with the identity matrix (ones on the diagonal, zeros elsewhere), as
+ * PyTorch's `nn.init.eye_`; keeps the identity of the inputs in linear layers.
+ *
+ * @example nn_init_eye_(nn_linear(4, 4).weight)
+ */
+export function nn_init_eye_(tensor: Tensor): Tensor {
+  checkTensor(tensor, 'tensor');
+  if (tensor.dim() !== 2) failRange('a 2-d tensor', 'tensor', `a ${tensor.dim()}-d tensor`);
+  with_no_grad(() => {
+    const eye = torch_eye(tensor.size(0), tensor.size(1), { dtype: tensor.dtype, device: tensor.device });
+    tensor.copy_(eye);
+    eye.dispose();
+  });
+  return tensor;
 }

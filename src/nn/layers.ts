@@ -10,9 +10,10 @@ import {
   checkBoolean, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, fail, failRange, optionKeys,
 } from '../core/validate.js';
 import {
-  nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, nnf_relu, type GeluOptions, type SizeOption,
+  nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, type GeluOptions, type SizeOption,
 } from './functional.js';
 import { checkMaxNorm, sizes } from './checks.js';
+import { nnf_relu, type InplaceOptions } from './functional_activations.js';
 import { fanInAndFanOut, nn_init_constant_, nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_ } from './init.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
@@ -170,7 +171,7 @@ const CONVOLUTION_KEYS = optionKeys<ConvolutionLayerOptions>({
   stride: true, padding: true, dilation: true, groups: true, bias: true, padding_mode: true, ...FACTORY_KEYS,
 });
 
-/** What `nn_conv1d` and `nn_conv2d` share: sizes, stride, padding, dilation, groups. */
+/** What `nn_conv1d`, `nn_conv2d` and `nn_conv3d` share: sizes, stride, padding, dilation, groups. */
 export abstract class Convolution extends nn_Module {
   declare weight: Tensor;
   declare bias: Tensor | null;
@@ -184,7 +185,7 @@ export abstract class Convolution extends nn_Module {
 
   constructor(dims: number, in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionLayerOptions) {
     super();
-    if (dims !== 1 && dims !== 2) fail('1 or 2 (use nn_conv1d or nn_conv2d)', 'dims', dims);
+    if (dims !== 1 && dims !== 2 && dims !== 3) fail('1, 2 or 3 (use nn_conv1d, nn_conv2d or nn_conv3d)', 'dims', dims);
     const name = `nn_conv${dims}d`;
     const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, padding_mode = 'zeros' } = checkOptions(options, CONVOLUTION_KEYS, name);
     if (padding_mode !== 'zeros') fail('"zeros" (the only padding mode supported)', 'padding_mode', padding_mode);
@@ -319,20 +320,23 @@ export type nn_layer_norm = LayerNorm;
 /** The class behind `nn_dropout`, for `instanceof` and for types (`class MyLayer extends Dropout`). */
 export class Dropout extends nn_Module {
   readonly p: number;
+  readonly inplace: boolean;
 
-  constructor(p = 0.5) {
+  constructor(p = 0.5, options: InplaceOptions = {}) {
     super();
     this.p = checkProbability(p, 'p');
+    const { inplace = false } = checkOptions(options, optionKeys<InplaceOptions>({ inplace: true }), 'nn_dropout');
+    this.inplace = checkBoolean(inplace, 'inplace');
   }
 
   override forward(input: Tensor): Tensor {
-    return nnf_dropout(input, { p: this.p, training: this.training });
+    return nnf_dropout(input, { p: this.p, training: this.training, inplace: this.inplace });
   }
 }
 
 /**
  * Zeroes elements with probability `p` in training mode (scaling the rest by 1/(1-p));
- * does nothing after `eval()`.
+ * does nothing after `eval()`. `{ inplace: true }` changes its input.
  *
  * @example
  * const drop = nn_dropout(0.1);
@@ -342,12 +346,20 @@ export type nn_dropout = Dropout;
 
 /** The class behind `nn_relu`, for `instanceof` and for types (`class MyLayer extends ReLU`). */
 export class ReLU extends nn_Module {
+  readonly inplace: boolean;
+
+  constructor(options: InplaceOptions = {}) {
+    super();
+    const { inplace = false } = checkOptions(options, optionKeys<InplaceOptions>({ inplace: true }), 'nn_relu');
+    this.inplace = checkBoolean(inplace, 'inplace');
+  }
+
   override forward(input: Tensor): Tensor {
-    return nnf_relu(input);
+    return nnf_relu(input, { inplace: this.inplace });
   }
 }
 
-/** `max(x, 0)` as a module. @example nn_sequential(nn_linear(4, 8), nn_relu(), nn_linear(8, 1)) */
+/** `max(x, 0)` as a module (`{ inplace: true }` changes its input). @example nn_sequential(nn_linear(4, 8), nn_relu(), nn_linear(8, 1)) */
 export const nn_relu = nn_module(ReLU, 'nn_relu');
 export type nn_relu = ReLU;
 

@@ -10,8 +10,9 @@ import {
   type BinaryCrossEntropyWithLogitsOptions, type CrossEntropyOptions, type LossOptions, type Reduction,
 } from './functional.js';
 import { broadcastPair, optionalTensor, reductionCode } from './checks.js';
-import { nn_Module } from './module.js';
-import { nn_module, type nn_module_generator } from './generator.js';
+import { lossModule } from './loss_module.js';
+
+export { Loss } from './loss_module.js';
 
 const NLL_LOSS = atenOp('nll_loss_nd');
 const BINARY_CROSS_ENTROPY = atenOp('binary_cross_entropy');
@@ -116,35 +117,6 @@ export function nnf_huber_loss(input: Tensor, target: Tensor, options?: HuberLos
 // ---- module forms: the options are checked once, at construction ----
 
 const REDUCTION_KEYS = optionKeys<LossOptions>({ reduction: true });
-
-/** What every loss module is: `loss(input, target)` with its options fixed. */
-export abstract class Loss<O extends object> extends nn_Module {
-  /** The options given at construction. */
-  readonly options: Readonly<O>;
-
-  protected constructor(options: O | undefined, accepted: ReadonlySet<string>, where: string) {
-    super();
-    if (!(accepted instanceof Set) || typeof where !== 'string') {
-      throw new TypeError('Loss is the base class of the loss modules: make one with nn_mse_loss(), nn_cross_entropy_loss() and the others');
-    }
-    this.options = Object.freeze({ ...checkOptions(options, accepted, where) }) as O;
-  }
-
-  abstract override forward(input: Tensor, target: Tensor): Tensor;
-}
-
-function lossModule<O extends object>(fn: (input: Tensor, target: Tensor, options?: O) => Tensor, accepted: ReadonlySet<string>, classname: string): nn_module_generator<[options?: O], Loss<O>> {
-  const Class = class extends Loss<O> {
-    constructor(options?: O) {
-      super(options, accepted, classname);
-    }
-
-    override forward(input: Tensor, target: Tensor): Tensor {
-      return fn(input, target, this.options);
-    }
-  };
-  return nn_module(Class, classname) as unknown as nn_module_generator<[options?: O], Loss<O>>;
-}
 
 /** `nnf_mse_loss` as a module. @example const criterion = nn_mse_loss(); criterion(pred, y) */
 export const nn_mse_loss = lossModule(nnf_mse_loss, REDUCTION_KEYS, 'nn_mse_loss');

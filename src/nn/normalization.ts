@@ -11,6 +11,7 @@ import {
 import { optionalTensor } from './checks.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
+import { KEPT_WHEN_MISSING } from './state_dict.js';
 import { nn_parameter, nn_buffer } from './registry.js';
 import { checkRank, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
 
@@ -114,9 +115,9 @@ export abstract class BatchNorm extends nn_Module {
   readonly affine: boolean;
   readonly track_running_stats: boolean;
 
-  constructor(readonly dims: 1 | 2, num_features: number, options: BatchNormOptions) {
+  constructor(readonly dims: 1 | 2 | 3, num_features: number, options: BatchNormOptions) {
     super();
-    if (dims !== 1 && dims !== 2) fail('1 or 2 (use nn_batch_norm1d or nn_batch_norm2d)', 'dims', dims);
+    if (dims !== 1 && dims !== 2 && dims !== 3) fail('1, 2 or 3 (use nn_batch_norm1d, nn_batch_norm2d or nn_batch_norm3d)', 'dims', dims);
     const { eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true } = checkOptions(options, BATCH_NORM_LAYER_KEYS, `nn_batch_norm${dims}d`);
     this.num_features = checkNonNegativeInteger(num_features, 'num_features');
     this.eps = checkFinite(eps, 'eps');
@@ -132,6 +133,11 @@ export abstract class BatchNorm extends nn_Module {
     } else {
       for (const buffer of ['running_mean', 'running_var', 'num_batches_tracked']) this.register_buffer(buffer, null);
     }
+  }
+
+  /** A checkpoint without `num_batches_tracked` (older PyTorch's) loads, keeping this module's count, as in PyTorch. */
+  get [KEPT_WHEN_MISSING](): string[] {
+    return this.track_running_stats ? ['num_batches_tracked'] : [];
   }
 
   /** Running mean 0, variance 1, no batches seen. @example bn.reset_running_stats() */
@@ -153,7 +159,7 @@ export abstract class BatchNorm extends nn_Module {
   }
 
   override forward(input: Tensor): Tensor {
-    checkRank(input, this.dims === 1 ? [2, 3] : [4]);
+    checkRank(input, this.dims === 1 ? [2, 3] : [this.dims + 2]);
     // Without weights or statistics any channel count works, as in PyTorch.
     if (this.affine || this.track_running_stats) checkChannelCount(input, this.num_features, 'num_features');
     // Checked before num_batches_tracked counts the batch, so a refused batch is not counted
@@ -201,6 +207,22 @@ export class BatchNorm2d extends BatchNorm {
  */
 export const nn_batch_norm1d = nn_module(BatchNorm1d, 'nn_batch_norm1d');
 export type nn_batch_norm1d = BatchNorm1d;
+
+/** The class behind `nn_batch_norm3d`, for `instanceof` and for types. */
+export class BatchNorm3d extends BatchNorm {
+  constructor(num_features: number, options: BatchNormOptions = {}) {
+    super(3, num_features, options);
+  }
+}
+
+/**
+ * Batch normalisation of N x C x D x H x W inputs (volumes) over each channel, as PyTorch's BatchNorm3d.
+ *
+ * @example
+ * const block = nn_sequential(nn_conv3d(1, 4, 3), nn_batch_norm3d(4), nn_relu());
+ */
+export const nn_batch_norm3d = nn_module(BatchNorm3d, 'nn_batch_norm3d');
+export type nn_batch_norm3d = BatchNorm3d;
 
 /**
  * Batch normalisation of N x C x H x W inputs over each channel, as PyTorch's BatchNorm2d.

@@ -27,6 +27,25 @@ export interface LoadStateDictResult {
   unexpected_keys: string[];
 }
 
+/**
+ * A module's list of its own state names that an older checkpoint may lack: load_state_dict
+ * keeps the module's value for them, as PyTorch's `_load_from_state_dict` fills in a batch
+ * norm's `num_batches_tracked`.
+ */
+export const KEPT_WHEN_MISSING: unique symbol = Symbol('torchlora.keptWhenMissing');
+
+// The dotted names of the entries that may be missing, over the whole tree.
+function keptWhenMissing(root: nn_Module): Set<string> {
+  const kept = new Set<string>();
+  const visit = (module: nn_Module, prefix: string): void => {
+    const names = (module as unknown as { [KEPT_WHEN_MISSING]?: string[] })[KEPT_WHEN_MISSING] ?? [];
+    for (const name of names) kept.add(prefix + name);
+    for (const [name, child] of registered<nn_Module>(module, registryOf(module).modules)) visit(child, `${prefix}${name}.`);
+  };
+  visit(root, '');
+  return kept;
+}
+
 /** Parameters and persistent buffers by dotted name, in registration order, depth first. */
 export function stateEntries(root: nn_Module): Named<Tensor> {
   const entries: Named<Tensor> = [];
@@ -52,7 +71,8 @@ export function loadStateDict(module: nn_Module, state_dict: Record<string, Tens
   for (const [key, value] of given) if (!(value instanceof Tensor)) fail('a Tensor', `state_dict["${key}"]`, value);
   const own = stateEntries(module);
   const expected = new Map(own);
-  const missing = own.map(([key]) => key).filter((key) => !given.has(key));
+  const kept = keptWhenMissing(module);
+  const missing = own.map(([key]) => key).filter((key) => !given.has(key) && !kept.has(key));
   const unexpected = [...given.keys()].filter((key) => !expected.has(key));
   const problems: string[] = [];
   if (strict && missing.length > 0) problems.push(`missing keys ${missing.map((k) => JSON.stringify(k)).join(', ')}`);

@@ -20,23 +20,32 @@ function checkParameters(value: unknown): Tensor[] {
   return value.map((param, i) => checkTensor(param, `parameters[${i}]`));
 }
 
+const CLIP_GRAD_NORM_KEYS = optionKeys<ClipGradNormOptions>({ norm_type: true, error_if_nonfinite: true });
+
 /**
  * Scales the gradients of `parameters` in place so that their norm, taken over all of them
  * together, is at most `max_norm`; returns that total norm (before clipping) as a 0-dim
- * tensor. Parameters without a gradient are skipped.
+ * tensor. Parameters without a gradient are skipped. `norm_type` may be given positionally,
+ * as in R and PyTorch, or in the options.
  *
  * @example
  * loss.backward();
  * nn_utils_clip_grad_norm_(model.parameters, 1.0);
+ * nn_utils_clip_grad_norm_(model.parameters, 1.0, Infinity); // R's norm_type = Inf
  * opt.step();
  */
-export function nn_utils_clip_grad_norm_(parameters: Tensor | Tensor[], max_norm: number, options?: ClipGradNormOptions): Tensor {
+export function nn_utils_clip_grad_norm_(parameters: Tensor | Tensor[], max_norm: number, norm_type?: number | ClipGradNormOptions,
+  options?: Omit<ClipGradNormOptions, 'norm_type'>): Tensor {
   const params = checkParameters(parameters);
   checkNumber(max_norm, 'max_norm');
-  const { norm_type = 2, error_if_nonfinite = false } = checkOptions(
-    options, optionKeys<ClipGradNormOptions>({ norm_type: true, error_if_nonfinite: true }), 'nn_utils_clip_grad_norm_');
-  checkNumber(norm_type, 'norm_type');
-  checkBoolean(error_if_nonfinite, 'error_if_nonfinite');
+  const given = typeof norm_type === 'number'
+    ? { ...checkOptions(options, optionKeys<Omit<ClipGradNormOptions, 'norm_type'>>({ error_if_nonfinite: true }), 'nn_utils_clip_grad_norm_'), norm_type }
+    : options === undefined ? norm_type : fail('no options after an options object', 'nn_utils_clip_grad_norm_ options', options);
+  const { norm_type: normType = 2, error_if_nonfinite = false } = checkOptions(given, CLIP_GRAD_NORM_KEYS, 'nn_utils_clip_grad_norm_');
+  return clipGradNorm(params, max_norm, checkNumber(normType, 'norm_type'), checkBoolean(error_if_nonfinite, 'error_if_nonfinite'));
+}
+
+function clipGradNorm(params: Tensor[], max_norm: number, norm_type: number, error_if_nonfinite: boolean): Tensor {
   const grads = params.map((param) => param.grad).filter((grad): grad is Tensor => grad !== undefined);
   if (grads.length === 0) return torch_tensor(0);
   return with_no_grad(() => {
