@@ -4,6 +4,7 @@
 // the same order and with the same Python numbers, which gives PyTorch's result bit for bit.
 // The groups and the per-parameter state live here, in TypeScript; options are checked by the
 // same tables as the native optimizers' (kind.ts), and state_dict() uses PyTorch's names.
+import { INSPECT_CUSTOM } from '../core/symbols.js';
 import { inspect } from 'node:util';
 import { outside_scopes, torch_scope } from '../core/scope.js';
 import { checkBoolean, checkFunction, checkNonNegativeInteger, fail, failRange } from '../core/validate.js';
@@ -205,7 +206,7 @@ export class TensorOptimizer<O extends object = Record<string, unknown>> {
   }
 
   /** `optim_radam` and its groups' options. */
-  [inspect.custom](): string {
+  [INSPECT_CUSTOM](): string {
     return `optim_${this.kind.name} ${inspect(this.param_groups, { depth: 2 })}`;
   }
 
