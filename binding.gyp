@@ -11,6 +11,7 @@
         "native/core/config.cc",
         "native/core/errors.cc",
         "native/core/function.cc",
+        "native/core/generator.cc",
         "native/core/memory.cc",
         "native/core/tensor.cc",
         "native/data/data.cc",

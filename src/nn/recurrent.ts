@@ -86,7 +86,7 @@ export abstract class Recurrent extends nn_Module {
 
   constructor(readonly mode: RecurrentMode, input_size: number, hidden_size: number, options: LstmOptions | RnnOptions = {}) {
     super();
-    if (!Object.hasOwn(GATES, mode)) fail('"RNN_TANH", "RNN_RELU", "LSTM" or "GRU" (use nn_rnn, nn_lstm or nn_gru)', 'mode', mode);
+    if (typeof mode !== 'string' || !Object.hasOwn(GATES, mode)) fail('"RNN_TANH", "RNN_RELU", "LSTM" or "GRU" (use nn_rnn, nn_lstm or nn_gru)', 'mode', mode);
     const gates = GATES[mode];
     const {
       num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false, proj_size = 0,
