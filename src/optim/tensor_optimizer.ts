@@ -6,6 +6,8 @@
 // same tables as the native optimizers' (kind.ts), and state_dict() uses PyTorch's names.
 import { INSPECT_CUSTOM } from '../core/symbols.js';
 import { inspect } from 'node:util';
+import { libtorchAtLeast } from '../core/libtorch_version.js';
+import { TorchError } from '../core/errors.js';
 import { outside_scopes, torch_scope } from '../core/scope.js';
 import { checkBoolean, checkFunction, checkNonNegativeInteger, fail, failRange } from '../core/validate.js';
 import { with_enable_grad, with_no_grad } from '../ops/autograd.js';
@@ -44,8 +46,20 @@ export const singleTensorOnly = (kind: string): Field<boolean> => ({
 
 const SPARSE_DIM = atenOp('sparse_dim');
 
-/** Whether a gradient is sparse (an embedding's with `sparse: true`). @internal */
-export const isSparse = (tensor: Tensor): boolean => (SPARSE_DIM.call<number>(tensor)) > 0;
+/**
+ * Whether a gradient is sparse (an embedding's with `sparse: true`). libtorch 2 answers
+ * sparse_dim 0 for a dense tensor; 1.13 has the operator for sparse layouts only and refuses
+ * a dense one, so there a refusal means dense. @internal
+ */
+export function isSparse(tensor: Tensor): boolean {
+  if (libtorchAtLeast(2, 0)) return SPARSE_DIM.call<number>(tensor) > 0;
+  try {
+    return SPARSE_DIM.call<number>(tensor) > 0;
+  } catch (error) {
+    if (error instanceof TorchError) return false;
+    throw error;
+  }
+}
 
 function checkObject(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an options object', name, value);

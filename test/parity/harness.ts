@@ -37,6 +37,19 @@ export interface ParityCase {
    * CPU): the values must be within this tolerance, and `why` says why bits may differ.
    */
   tolerance?: Tolerance & { why: string };
+  /**
+   * The Python twin calls what PyTorch added in version `torch` ("2.1"): a Python torch before
+   * it (Debian 12's 1.13, in CI's second lane) cannot run the twin, so there the case is skipped,
+   * its title saying `why`.
+   */
+  needs?: { torch: string; why: string };
+}
+
+/** Whether the Python torch `version` ("1.13.0a0") is at least `wanted` ("2.1"). */
+function atLeast(version: string | undefined, wanted: string): boolean {
+  const [major = 0, minor = 0] = (version ?? '').split('.').map((part) => Number.parseInt(part, 10));
+  const [wantedMajor = 0, wantedMinor = 0] = wanted.split('.').map((part) => Number.parseInt(part, 10));
+  return major > wantedMajor || (major === wantedMajor && minor >= wantedMinor);
 }
 
 export { PYTHON };
@@ -254,6 +267,10 @@ export function parity_suite(title: string, cases: ParityCase[]): void {
     names.add(spec.name);
   }
   describe_with_python(title, () => {
+    const version = python_torch().version;
+    const skipped = cases.filter((spec) => spec.needs !== undefined && !atLeast(version, spec.needs.torch));
+    for (const spec of skipped) it.skip(`${spec.name} [skipped: Python torch ${version} is older than ${spec.needs!.torch}: ${spec.needs!.why}]`, () => {});
+    cases = cases.filter((spec) => !skipped.includes(spec));
     const reports: CaseReport[] = [];
     let folder = '';
     let results: Record<string, PythonResult> = {};

@@ -12,7 +12,7 @@ const randn = (...shape: number[]): Tensor => torch_randn(shape);
 const long = (values: number[]): Tensor => torch_tensor(values, { dtype: 'int64' });
 
 const cases: ParityCase[] = [
-  { name: 'tensor_ops.matrix', inputs: () => ({ a: randn(3, 3), v: randn(3), b: randn(2, 2), x1: randn(4, 3), x2: randn(5, 3) }), grad: ['a', 'v', 'b', 'x1', 'x2'],
+  { name: 'tensor_ops.matrix', needs: { torch: '2.0', why: 'narrow_copy has no derivative there' }, inputs: () => ({ a: randn(3, 3), v: randn(3), b: randn(2, 2), x1: randn(4, 3), x2: randn(5, 3) }), grad: ['a', 'v', 'b', 'x1', 'x2'],
     run: ({ a, v, b, x1, x2 }) => ({
       diag_vector: torch_diag(v!), diag_above: torch_diag(v!, 1), diag_matrix: torch_diag(a!), diag_below: a!.diag(-1),
       trace: torch_trace(a!), trace_method: a!.trace(), kron: torch_kron(a!, b!), narrow_copy: torch_narrow_copy(a!, 1, 1, 2),
