@@ -40,9 +40,27 @@ function stepCount(value: unknown, name: string): number {
   return checkNonNegativeInteger(value.item(), name);
 }
 
-function checkObject(value: unknown, name: string): Record<string, unknown> {
+/** @internal An options object (a group, a state_dict and its parts). */
+export function checkObject(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an options object', name, value);
   return value as Record<string, unknown>;
+}
+
+/**
+ * @internal A parameter group's params, checked (leaf tensors, each in one group only, not in
+ * `seen` either), and its other keys, unchecked. Both optimizer classes take groups through it.
+ */
+export function checkGroupParams(group: unknown, name: string, seen: ReadonlySet<Tensor>): { params: Tensor[]; options: Record<string, unknown>; unique: Set<Tensor> } {
+  const { params, ...options } = checkObject(group, name) as { params: unknown };
+  if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors', `${name}.params`, params);
+  const unique = new Set<Tensor>();
+  params.forEach((param, i) => {
+    checkTensor(param, `${name}.params[${i}]`);
+    if (!param.is_leaf) fail('a leaf Tensor (a parameter), not one computed from others', `${name}.params[${i}]`, param);
+    if (seen.has(param) || unique.has(param)) fail('each parameter in one place only', `${name}.params[${i}]`, 'a parameter given twice');
+    unique.add(param);
+  });
+  return { params: params as Tensor[], options, unique };
 }
 
 /**
@@ -195,15 +213,7 @@ export class Optimizer<O extends object = Record<string, unknown>> {
   }
 
   private resolveGroup(group: ParamGroupInput<O>, name: string): { params: Tensor[]; options: Settings } {
-    const { params, ...options } = checkObject(group, name) as { params: unknown };
-    if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors', `${name}.params`, params);
-    const unique = new Set<Tensor>();
-    params.forEach((param, i) => {
-      checkTensor(param, `${name}.params[${i}]`);
-      if (!param.is_leaf) fail('a leaf Tensor (a parameter), not one computed from others', `${name}.params[${i}]`, param);
-      if (this.seen.has(param) || unique.has(param)) fail('each parameter in one place only', `${name}.params[${i}]`, 'a parameter given twice');
-      unique.add(param);
-    });
+    const { params, options, unique } = checkGroupParams(group, name, this.seen);
     unique.forEach((param) => this.seen.add(param));
     return { params, options: resolveOptions(this.kind, options, this.defaults, name) };
   }

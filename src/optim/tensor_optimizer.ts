@@ -14,7 +14,7 @@ import { with_enable_grad, with_no_grad } from '../ops/autograd.js';
 import { atenOp } from '../ops/aten.js';
 import { Tensor, checkTensor } from '../ops/tensor.js';
 import { defaultsOf, fieldsOf, resolveOptions, savedOptions, type Field, type Fields, type KindTable, type Settings } from './kind.js';
-import type { OptimizerStateDict, ParamGroup, ParamGroupInput } from './optimizer.js';
+import { checkGroupParams, checkObject, type OptimizerStateDict, type ParamGroup, type ParamGroupInput } from './optimizer.js';
 
 /** Per-parameter state of an optimizer over tensor ops: its step count and its tensors, by PyTorch's names. */
 export type TensorParamState = { step?: number } & Record<string, Tensor | number | undefined>;
@@ -61,10 +61,6 @@ export function isSparse(tensor: Tensor): boolean {
   }
 }
 
-function checkObject(value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an options object', name, value);
-  return value as Record<string, unknown>;
-}
 
 // PyTorch keeps step counts as one-element float tensors.
 function stepCount(value: unknown, name: string): number {
@@ -258,17 +254,9 @@ export class TensorOptimizer<O extends object = Record<string, unknown>> {
   }
 
   private add(group: ParamGroupInput<O>, name: string): void {
-    const { params, ...options } = checkObject(group, name) as { params: unknown };
-    if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors', `${name}.params`, params);
-    const unique = new Set<Tensor>();
-    params.forEach((param, i) => {
-      checkTensor(param, `${name}.params[${i}]`);
-      if (!param.is_leaf) fail('a leaf Tensor (a parameter), not one computed from others', `${name}.params[${i}]`, param);
-      if (this.seen.has(param) || unique.has(param)) fail('each parameter in one place only', `${name}.params[${i}]`, 'a parameter given twice');
-      unique.add(param);
-    });
+    const { params, options, unique } = checkGroupParams(group, name, this.seen);
     const resolved = resolveOptions(this.kind, options, this.defaults, name);
-    this.beforeAdd(params as Tensor[]);
+    this.beforeAdd(params);
     unique.forEach((param) => this.seen.add(param));
     const index = this.settings.length;
     this.settings.push(resolved);
