@@ -57,7 +57,7 @@ export class BertForTokenClassification extends nn_Module {
     super();
     this.bert = new BertModel(config, { add_pooling_layer: false, ...factory(options) });
     const read = this.bert.settings;
-    this.num_labels = labelCount(this.bert.settings);
+    this.num_labels = labelCount(read);
     this.dropout = nn_dropout(read.classifier_dropout ?? read.hidden_dropout_prob);
     this.classifier = nn_linear(read.hidden_size, this.num_labels, factory(options));
     initHfWeights(this.classifier, read.initializer_range);
