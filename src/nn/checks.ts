@@ -40,6 +40,14 @@ export function broadcastPair(input: Tensor, target: Tensor): [Tensor, Tensor] {
 }
 
 /** A max_norm for embeddings: PyTorch takes any float; a negative one would flip rows' signs, so it is refused. */
+/** @internal An embedding table's padding_idx: null, or a row of the table (negative counts from the end), as a non-negative row. */
+export function paddingRow(padding_idx: unknown, num_embeddings: number): number | null {
+  if (padding_idx === null) return null;
+  const index = checkInteger(padding_idx, 'padding_idx');
+  if (index < -num_embeddings || index >= num_embeddings) failRange(`an index in [${-num_embeddings}, ${num_embeddings - 1}]`, 'padding_idx', padding_idx);
+  return index < 0 ? index + num_embeddings : index;
+}
+
 export function checkMaxNorm(value: unknown): number {
   if (checkFinite(value, 'max_norm') < 0) failRange('a non-negative number', 'max_norm', value);
   return value as number;

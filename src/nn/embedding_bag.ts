@@ -7,7 +7,7 @@ import { torch_arange, torch_empty } from '../ops/creation.js';
 import { with_no_grad } from '../ops/autograd.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
-import { checkMaxNorm, embeddingRenorm_, optionalTensor } from './checks.js';
+import { checkMaxNorm, embeddingRenorm_, optionalTensor, paddingRow } from './checks.js';
 import { nn_init_normal_ } from './init.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
@@ -110,11 +110,7 @@ export class EmbeddingBag extends nn_Module {
     const { dtype: _, device: __, padding_idx = null, ...settings } = checkOptions(options, EMBEDDING_BAG_LAYER_KEYS, 'nn_embedding_bag');
     this.num_embeddings = checkNonNegativeInteger(num_embeddings, 'num_embeddings');
     this.embedding_dim = checkNonNegativeInteger(embedding_dim, 'embedding_dim');
-    if (padding_idx !== null) {
-      checkInteger(padding_idx, 'padding_idx');
-      if (padding_idx < -num_embeddings || padding_idx >= num_embeddings) failRange(`an index in [${-num_embeddings}, ${num_embeddings - 1}]`, 'padding_idx', padding_idx);
-    }
-    this.padding_idx = padding_idx === null ? null : padding_idx < 0 ? padding_idx + num_embeddings : padding_idx;
+    this.padding_idx = paddingRow(padding_idx, num_embeddings);
     this.settings = Object.freeze({ ...settings, padding_idx: this.padding_idx });
     this.weight = nn_parameter(torch_empty(num_embeddings, embedding_dim, factory(options)));
     this.reset_parameters();

@@ -7,12 +7,12 @@ import { with_no_grad } from '../ops/autograd.js';
 import { torch_empty, torch_ones, torch_zeros } from '../ops/creation.js';
 import { type Tensor } from '../ops/tensor.js';
 import {
-  checkBoolean, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, fail, failRange, optionKeys,
+  checkBoolean, checkFinite, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, fail, failRange, optionKeys,
 } from '../core/validate.js';
 import {
   nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, type GeluOptions, type SizeOption,
 } from './functional.js';
-import { checkMaxNorm, sizes } from './checks.js';
+import { checkMaxNorm, paddingRow, sizes } from './checks.js';
 import { nnf_relu, type InplaceOptions } from './functional_activations.js';
 import { fanInAndFanOut, nn_init_constant_, nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_ } from './init.js';
 import { nn_Module } from './module.js';
@@ -114,11 +114,7 @@ export class Embedding extends nn_Module {
     const { padding_idx = null, max_norm = null, norm_type = 2, scale_grad_by_freq = false, sparse = false } = checkOptions(options, EMBEDDING_KEYS, 'nn_embedding');
     this.num_embeddings = checkNonNegativeInteger(num_embeddings, 'num_embeddings');
     this.embedding_dim = checkNonNegativeInteger(embedding_dim, 'embedding_dim');
-    if (padding_idx !== null) {
-      checkInteger(padding_idx, 'padding_idx');
-      if (padding_idx < -num_embeddings || padding_idx >= num_embeddings) failRange(`an index in [${-num_embeddings}, ${num_embeddings - 1}]`, 'padding_idx', padding_idx);
-    }
-    this.padding_idx = padding_idx === null ? null : padding_idx < 0 ? padding_idx + num_embeddings : padding_idx;
+    this.padding_idx = paddingRow(padding_idx, num_embeddings);
     this.max_norm = max_norm === null ? null : checkMaxNorm(max_norm);
     this.norm_type = checkNumber(norm_type, 'norm_type');
     this.scale_grad_by_freq = checkBoolean(scale_grad_by_freq, 'scale_grad_by_freq');
