@@ -117,7 +117,11 @@ export function tensor_dataset(...tensors: Tensor[]): TensorDataset {
       if (!Array.isArray(indices)) fail('an array of indices', 'indices', indices);
       indices.forEach((index, i) => checkIndex(index, size, `indices[${i}]`));
       const rows = torch_tensor(indices, { dtype: 'int64' });
-      return tensors.map((tensor) => tensor.index(rows));
+      try {
+        return tensors.map((tensor) => tensor.index(rows));
+      } finally {
+        rows.dispose(); // the batch holds its own rows (and a graph its own reference to these indices)
+      }
     },
     '.length': () => size,
   };
