@@ -51,8 +51,8 @@ const FUNCTIONS: [string, string, (options: any) => unknown][] = [
   ['optim_adam', 'lr, betas, eps, weight_decay, amsgrad, maximize, foreach, fused', (o) => optim_adam([torch_ones(2).requires_grad_()], o)],
   ['optim_adamw', 'lr, betas, eps, weight_decay, amsgrad, maximize, foreach, fused', (o) => optim_adamw([torch_ones(2).requires_grad_()], o)],
   ['optim_sgd', 'lr, momentum, dampening, weight_decay, nesterov, maximize, foreach, fused', (o) => optim_sgd([torch_ones(2).requires_grad_()], { lr: 0.1, ...o })],
-  ['optim_rmsprop', 'lr, alpha, eps, weight_decay, momentum, centered, foreach', (o) => optim_rmsprop([torch_ones(2).requires_grad_()], o)],
-  ['optim_adagrad', 'lr, lr_decay, weight_decay, initial_accumulator_value, eps, foreach', (o) => optim_adagrad([torch_ones(2).requires_grad_()], o)],
+  ['optim_rmsprop', 'lr, alpha, eps, weight_decay, momentum, centered, maximize, foreach', (o) => optim_rmsprop([torch_ones(2).requires_grad_()], o)],
+  ['optim_adagrad', 'lr, lr_decay, weight_decay, initial_accumulator_value, eps, maximize, foreach, fused', (o) => optim_adagrad([torch_ones(2).requires_grad_()], o)],
   // norm_type may come positionally (a number third), so the options object is checked fourth too.
   ['nn_utils_clip_grad_norm_', 'error_if_nonfinite', (o) => nn_utils_clip_grad_norm_([torch_ones(2).requires_grad_()], 1, 2, o)],
   ['nnf_elu', 'alpha, inplace', (o) => nnf_elu(x, o)],

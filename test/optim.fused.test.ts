@@ -8,8 +8,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   TorchError, nn_embedding, nnf_mse_loss, optim_adagrad, optim_adam, optim_adamw, optim_rmsprop, optim_sgd, torch_empty_cache,
-  torch_get_num_threads, torch_manual_seed, torch_memory_stats, torch_randn, torch_set_num_threads, torch_tensor, type AdamOptions, type Optimizer,
-  type SGDOptions, type Tensor,
+  torch_get_num_threads, torch_manual_seed, torch_memory_stats, torch_randn, torch_set_num_threads, torch_tensor, type Optimizer,
+  type Tensor,
 } from '../src/index.js';
 import { libtorchAtLeast } from '../src/core/libtorch_version.js';
 
@@ -32,6 +32,8 @@ const KINDS: [string, Make][] = [
   ['sgd', (p, fused) => optim_sgd(p, { lr: 0.05, fused })],
   ['sgd, momentum, dampening and weight decay', (p, fused) => optim_sgd(p, { lr: 0.05, momentum: 0.9, dampening: 0.2, weight_decay: 0.01, fused })],
   ['sgd, nesterov and maximize', (p, fused) => optim_sgd(p, { lr: 0.02, momentum: 0.8, nesterov: true, maximize: true, fused })],
+  ['adagrad', (p, fused) => optim_adagrad(p, { lr: 0.05, fused })],
+  ['adagrad, lr decay, weight decay and maximize', (p, fused) => optim_adagrad(p, { lr: 0.05, lr_decay: 0.01, weight_decay: 0.02, maximize: true, fused })],
 ];
 
 /** `steps` steps of a least-squares problem on `params` (all of `shapes`), from seed 0. */
@@ -158,14 +160,17 @@ describe('the fused path against the default path', () => {
 });
 
 describe('maximize', () => {
-  it.each<[string, (p: Tensor[], o: AdamOptions & SGDOptions) => Optimizer<any>]>([
-    ['adam', (p, o) => optim_adam(p, { lr: 0.01, weight_decay: 0.1, ...o })],
-    ['sgd', (p, o) => optim_sgd(p, { lr: 0.01, momentum: 0.9, ...o })],
-  ])('%s: maximizing f takes the steps of minimizing -f, bit for bit, on both paths', (_, make) => {
-    for (const fused of [false, true]) {
+  type Path = { fused?: boolean; foreach?: boolean };
+  it.each<[string, (p: Tensor[], o: Path & { maximize: boolean }) => Optimizer<any>, Path[]]>([
+    ['adam', (p, o) => optim_adam(p, { lr: 0.01, weight_decay: 0.1, ...o }), [{}, { fused: true }]],
+    ['sgd', (p, o) => optim_sgd(p, { lr: 0.01, momentum: 0.9, ...o }), [{}, { fused: true }]],
+    ['adagrad', (p, o) => optim_adagrad(p, { lr: 0.05, lr_decay: 0.01, weight_decay: 0.1, ...o }), [{}, { foreach: true }, { fused: true }]],
+    ['rmsprop', (p, o) => optim_rmsprop(p, { lr: 0.01, centered: true, momentum: 0.5, weight_decay: 0.1, ...o }), [{}, { foreach: true }]],
+  ])('%s: maximizing f takes the steps of minimizing -f, bit for bit, on each path', (_, make, paths) => {
+    for (const path of paths) {
       const run = (maximize: boolean): Tensor => {
         const [p] = leaves([[7, 3]]);
-        const opt = make([p!], { maximize, fused });
+        const opt = make([p!], { maximize, ...path });
         for (let i = 0; i < 20; i++) {
           opt.zero_grad();
           const f = p!.sin().sum();
@@ -196,10 +201,10 @@ describe('memory', () => {
 });
 
 describe('what fused refuses', () => {
-  it('is an option of Adam, AdamW and SGD only, and not with foreach', () => {
+  it('is an option of Adam, AdamW, SGD and Adagrad only (as in PyTorch), and not with foreach', () => {
     const p = torch_randn(3).requires_grad_();
-    expect(() => optim_rmsprop([p], { fused: true } as never)).toThrow(/Expected one of lr, alpha, eps, weight_decay, momentum, centered, foreach for optim_rmsprop options but received "fused"/);
-    expect(() => optim_adagrad([p], { fused: true } as never)).toThrow(TypeError);
+    expect(() => optim_rmsprop([p], { fused: true } as never)).toThrow(/Expected one of lr, alpha, eps, weight_decay, momentum, centered, maximize, foreach for optim_rmsprop options but received "fused"/);
+    expect(() => optim_adagrad([p], { fused: true, foreach: true })).toThrow(RangeError);
     expect(() => optim_adam([p], { fused: 1 } as never)).toThrow(new TypeError('Expected a boolean for fused but received 1'));
     expect(() => optim_sgd([p], { lr: 0.1, fused: true, foreach: true })).toThrow(
       new RangeError('Expected false where fused is true (a group takes one path) for foreach but received true'),
@@ -209,11 +214,16 @@ describe('what fused refuses', () => {
     expect(opt.param_groups[0]!.fused).toBe(false);
   });
 
-  it('refuses sparse gradients with a TorchError', () => {
+  it.each<[string, (params: Tensor[]) => Optimizer<any>]>([
+    ['adam', (params) => optim_adam(params, { fused: true })],
+    ['adagrad', (params) => optim_adagrad(params, { fused: true })],
+  ])('%s refuses sparse gradients with a TorchError, before it changes anything', (_, make) => {
     const embedding = nn_embedding(10, 3, { sparse: true });
-    const opt = optim_adam(embedding.parameters, { fused: true });
+    const before = embedding.weight.detach().clone();
+    const opt = make(embedding.parameters);
     embedding(torch_tensor([1, 2], { dtype: 'int64' })).sum().backward();
     expect(() => opt.step()).toThrow(TorchError);
     expect(() => opt.step()).toThrow(/sparse/);
+    expect(embedding.weight.equal(before)).toBe(true);
   });
 });

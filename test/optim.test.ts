@@ -308,7 +308,7 @@ describe('optim_rmsprop and optim_adagrad', () => {
     const saved = rms.state_dict();
     expect(Object.keys(saved.state[0]!).sort()).toEqual(['grad_avg', 'momentum_buffer', 'square_avg', 'step']);
     expect(saved.state[0]!.step).toBe(2);
-    expect(saved.param_groups[0]).toEqual({ lr: 0.01, alpha: 0.99, eps: 1e-8, weight_decay: 0, momentum: 0.9, centered: true, foreach: false, params: [0, 1] });
+    expect(saved.param_groups[0]).toEqual({ lr: 0.01, alpha: 0.99, eps: 1e-8, weight_decay: 0, momentum: 0.9, centered: true, maximize: false, foreach: false, params: [0, 1] });
     // Adagrad's state exists from the start: step 0 and the sum at initial_accumulator_value.
     const ada = optim_adagrad([p.w], { initial_accumulator_value: 0.25 });
     const initial = ada.state_dict().state[0]!;

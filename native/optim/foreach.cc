@@ -105,6 +105,7 @@ void ForeachRmsprop(const RmspropHyper& h, RmspropTensors& tensors) {
     Tensors params = Pick(tensors.params, indices);
     Tensors grads = Pick(tensors.grads, indices);
     Tensors square_avgs = Pick(tensors.square_avgs, indices);
+    if (h.maximize) grads = at::_foreach_neg(grads);
     if (h.weight_decay != 0) grads = at::_foreach_add(grads, params, h.weight_decay);
     at::_foreach_mul_(square_avgs, h.alpha);
     at::_foreach_addcmul_(square_avgs, grads, grads, 1 - h.alpha);
@@ -138,6 +139,7 @@ void ForeachAdagrad(const AdagradHyper& h, AdagradTensors& tensors) {
       for (size_t j = 0; j < params.size(); ++j) AdagradUpdate(h, tensors.steps[indices[j]], params[j], grads[j], sums[j]);
       continue;
     }
+    if (h.maximize) grads = at::_foreach_neg(grads);
     if (h.weight_decay != 0) grads = at::_foreach_add(grads, params, h.weight_decay);
     at::_foreach_addcmul_(sums, grads, grads, 1);
     Tensors stds = at::_foreach_sqrt(sums);

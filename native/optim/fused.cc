@@ -1,5 +1,6 @@
-// The fused path (see fused.h): aten's kernels, called as torch.optim's `_fused_adam` and
-// `_fused_sgd` call them, or torchlora's loop where the linked libtorch has none.
+// The fused path (see fused.h): aten's kernels, called as torch.optim's `_fused_adam`,
+// `_fused_sgd` and `_fused_adagrad` call them, or torchlora's loop where the linked libtorch
+// has none.
 #include "optim/fused.h"
 
 #include <vector>
@@ -22,11 +23,11 @@ void RefuseNonFloating(const Tensors& params) {
 
 // Step counts as the kernels read them: Python keeps a fused optimizer's step as a float32
 // tensor on the parameter's device.
-Tensors StepTensors(const AdamTensors& tensors, const std::vector<size_t>& indices) {
+Tensors StepTensors(const Tensors& params, const std::vector<int64_t>& counts, const std::vector<size_t>& indices) {
   Tensors steps;
   for (const size_t i : indices) {
-    const auto options = at::TensorOptions().dtype(at::kFloat).device(tensors.params[i].device());
-    steps.push_back(at::full({}, static_cast<double>(tensors.steps[i]), options));
+    const auto options = at::TensorOptions().dtype(at::kFloat).device(params[i].device());
+    steps.push_back(at::full({}, static_cast<double>(counts[i]), options));
   }
   return steps;
 }
@@ -41,7 +42,7 @@ void FusedAdam(const AdamHyper& h, AdamTensors& tensors) {
     const Tensors exp_avgs = Pick(tensors.exp_avgs, indices);
     const Tensors exp_avg_sqs = Pick(tensors.exp_avg_sqs, indices);
     const Tensors max_exp_avg_sqs = h.amsgrad ? Pick(tensors.max_exp_avg_sqs, indices) : Tensors();
-    const Tensors steps = StepTensors(tensors, indices);
+    const Tensors steps = StepTensors(tensors.params, tensors.steps, indices);
     if (h.decoupled) {
       at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, h.lr, h.beta1, h.beta2, h.weight_decay, h.eps, h.amsgrad,
                         h.maximize);
@@ -80,6 +81,15 @@ void FusedSgd(const SgdHyper& h, SgdTensors& tensors) {
   }
 }
 
+void FusedAdagrad(const AdagradHyper& h, AdagradTensors& tensors) {
+  RefuseNonFloating(tensors.params);
+  for (const auto& indices : ByDeviceAndDtype(tensors.params)) {
+    const Tensors params = Pick(tensors.params, indices);
+    at::_fused_adagrad_(params, Pick(tensors.grads, indices), Pick(tensors.sums, indices), StepTensors(tensors.params, tensors.steps, indices), h.lr,
+                        h.lr_decay, h.weight_decay, h.eps, h.maximize);
+  }
+}
+
 #else  // torchlora's loop, one parameter at a time
 
 void FusedAdam(const AdamHyper& h, AdamTensors& tensors) {
@@ -93,6 +103,11 @@ void FusedSgd(const SgdHyper& h, SgdTensors& tensors) {
   for (size_t i = 0; i < tensors.params.size(); ++i) {
     LoopSgd(h, tensors.params[i], tensors.grads[i], tensors.momentum_buffers.empty() ? none : *tensors.momentum_buffers[i]);
   }
+}
+
+// No loop of its own: Adagrad's default path (1.13's Python has no fused Adagrad to match).
+void FusedAdagrad(const AdagradHyper& h, AdagradTensors& tensors) {
+  for (size_t i = 0; i < tensors.params.size(); ++i) AdagradUpdate(h, tensors.steps[i], tensors.params[i], tensors.grads[i], tensors.sums[i]);
 }
 
 #endif

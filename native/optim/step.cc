@@ -49,7 +49,7 @@ void SgdUpdate(const SgdHyper& h, at::Tensor& param, const at::Tensor& grad, at:
 
 void RmspropUpdate(const RmspropHyper& h, at::Tensor& param, const at::Tensor& grad_in, at::Tensor& square_avg, at::Tensor& momentum_buffer,
                    at::Tensor& grad_avg) {
-  at::Tensor grad = grad_in;
+  at::Tensor grad = h.maximize ? grad_in.neg() : grad_in;
   if (h.weight_decay != 0) grad = grad.add(param, h.weight_decay);
   square_avg.mul_(h.alpha).addcmul_(grad, grad, 1 - h.alpha);
   at::Tensor avg;
@@ -83,7 +83,7 @@ at::Tensor MakeSparse(const at::Tensor& grad, const at::Tensor& indices, const a
 }  // namespace
 
 void AdagradUpdate(const AdagradHyper& h, int64_t step, at::Tensor& param, const at::Tensor& grad_in, at::Tensor& sum) {
-  at::Tensor grad = grad_in;
+  at::Tensor grad = h.maximize ? grad_in.neg() : grad_in;
   if (h.weight_decay != 0) {
     TORCH_CHECK(!grad.is_sparse(), "weight_decay option is not compatible with sparse gradients");
     grad = grad.add(param, h.weight_decay);
@@ -220,7 +220,7 @@ void SgdGroup(torch::optim::Optimizer& optimizer, torch::optim::OptimizerParamGr
 void RmspropGroup(torch::optim::Optimizer& optimizer, torch::optim::OptimizerParamGroup& group, const GroupFlags& flags) {
   const auto& options = static_cast<const torch::optim::RMSpropOptions&>(group.options());
   RefuseSparse(group, "RMSprop does not support sparse gradients");
-  const RmspropHyper hyper{options.lr(), options.alpha(), options.eps(), options.weight_decay(), options.momentum(), options.centered()};
+  const RmspropHyper hyper{options.lr(), options.alpha(), options.eps(), options.weight_decay(), options.momentum(), options.centered(), flags.maximize};
   RmspropTensors tensors;
   for (auto& param : group.params()) {
     if (!param.grad().defined()) continue;
@@ -248,7 +248,8 @@ void RmspropGroup(torch::optim::Optimizer& optimizer, torch::optim::OptimizerPar
 
 void AdagradGroup(torch::optim::Optimizer& optimizer, torch::optim::OptimizerParamGroup& group, const GroupFlags& flags) {
   const auto& options = static_cast<const torch::optim::AdagradOptions&>(group.options());
-  const AdagradHyper hyper{options.lr(), options.lr_decay(), options.weight_decay(), options.eps()};
+  if (flags.fused) RefuseSparse(group, "`fused` does not support sparse grad or complex param (fused: false takes sparse gradients)");
+  const AdagradHyper hyper{options.lr(), options.lr_decay(), options.weight_decay(), options.eps(), flags.maximize};
   AdagradTensors tensors;
   for (auto& param : group.params()) {
     if (!param.grad().defined()) continue;
@@ -261,6 +262,7 @@ void AdagradGroup(torch::optim::Optimizer& optimizer, torch::optim::OptimizerPar
     tensors.steps.push_back(state.step());
   }
   if (tensors.params.empty()) return;
+  if (flags.fused) return FusedAdagrad(hyper, tensors);
   if (flags.foreach) return ForeachAdagrad(hyper, tensors);
   for (size_t i = 0; i < tensors.params.size(); ++i) AdagradUpdate(hyper, tensors.steps[i], tensors.params[i], tensors.grads[i], tensors.sums[i]);
 }

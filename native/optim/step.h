@@ -52,10 +52,12 @@ struct SgdHyper {
 struct RmspropHyper {
   double lr, alpha, eps, weight_decay, momentum;
   bool centered;
+  bool maximize;
 };
 
 struct AdagradHyper {
   double lr, lr_decay, weight_decay, eps;
+  bool maximize;
 };
 
 // A group's parameters that have a gradient, in order, with their gradients and state: what

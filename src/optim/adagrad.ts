@@ -1,6 +1,6 @@
 // Adagrad (`optim_adagrad`): its table of options and state.
 import type { Tensor } from '../ops/tensor.js';
-import { learningRate, nonNegative, path, type OptimizerKind, type OptionsOf } from './kind.js';
+import { flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf } from './kind.js';
 import { Optimizer, type ParamGroupInput } from './optimizer.js';
 
 const ADAGRAD_FIELDS = {
@@ -14,11 +14,18 @@ const ADAGRAD_FIELDS = {
   initial_accumulator_value: nonNegative(0),
   /** Added to the denominator for stability (1e-10). */
   eps: nonNegative(1e-10),
+  /** Maximize the objective instead of minimizing it (false). */
+  maximize: flag(),
   /**
    * Run PyTorch's multi-tensor path (`foreach=True`, false); see `AdamOptions.foreach`. On
    * libtorch 1.13 it scales the step in float32, as Python's does there.
    */
   foreach: path(),
+  /**
+   * Run PyTorch's fused kernel (`fused=True`, false); see `AdamOptions.fused`. It refuses
+   * sparse gradients, as Python's does. On libtorch before 2.4 the default path.
+   */
+  fused: path(),
 };
 
 /** Options of `optim_adagrad`. */
@@ -27,14 +34,15 @@ export type AdagradOptions = OptionsOf<typeof ADAGRAD_FIELDS>;
 const ADAGRAD: OptimizerKind<typeof ADAGRAD_FIELDS> = {
   name: 'adagrad',
   fields: ADAGRAD_FIELDS,
+  together: onePath,
   state: { tensors: ['sum'], needed: () => ['sum'], step: true },
-  fixed: { maximize: { value: false, why: 'optim_adagrad minimizes' } },
 };
 
 /**
  * Adagrad (Duchi et al.), as `torch.optim.Adagrad`: per-element learning rates scaled by the
  * root of the sum of past squared gradients. Its state (step 0, the sum at
- * `initial_accumulator_value`) exists from construction, as in PyTorch.
+ * `initial_accumulator_value`) exists from construction, as in PyTorch. `foreach: true` and
+ * `fused: true` take PyTorch's other two paths.
  *
  * @example const opt = optim_adagrad(model.parameters, { lr: 0.1, lr_decay: 1e-4 });
  */

@@ -16,6 +16,8 @@ const RMSPROP_FIELDS = {
   momentum: nonNegative(0),
   /** Normalise by an estimate of the gradient's variance instead of its second moment (false). */
   centered: flag(),
+  /** Maximize the objective instead of minimizing it (false). */
+  maximize: flag(),
   /** Run PyTorch's multi-tensor path (`foreach=True`, false); see `AdamOptions.foreach`. */
   foreach: path(),
 };
@@ -33,7 +35,6 @@ const RMSPROP: OptimizerKind<typeof RMSPROP_FIELDS> = {
     ],
     step: true,
   },
-  fixed: { maximize: { value: false, why: 'optim_rmsprop minimizes' } },
 };
 
 /**

@@ -88,6 +88,9 @@ train("adamw.param_groups", adamw_param_groups)
 train("adam.maximize", plain(lambda p: torch.optim.Adam(p, lr=0.01, maximize=True, weight_decay=0.05)))
 train("adamw.maximize", plain(lambda p: torch.optim.AdamW(p, lr=0.01, maximize=True)))
 train("sgd.maximize", plain(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, maximize=True)))
+train("rmsprop.maximize",
+      plain(lambda p: torch.optim.RMSprop(p, lr=0.002, centered=True, momentum=0.5, weight_decay=0.01, maximize=True)))
+train("adagrad.maximize", plain(lambda p: torch.optim.Adagrad(p, lr=0.05, lr_decay=0.01, weight_decay=0.02, maximize=True)))
 
 train("adam.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01, **FUSED)))
 train("adam.weight_decay.fused", plain(lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.05, **FUSED)))
@@ -109,6 +112,11 @@ train("sgd.nesterov.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum
 train("sgd.momentum_weight_decay.fused", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5, weight_decay=0.01, **FUSED)))
 train("sgd.maximize.fused", plain(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, maximize=True, **FUSED)))
 train("adamw.amsgrad.fused.float64", plain(lambda p: torch.optim.AdamW(p, lr=0.01, amsgrad=True, **FUSED)), torch.float64)
+train("adagrad.fused", plain(lambda p: torch.optim.Adagrad(p, lr=0.05, **FUSED)))
+train("adagrad.lr_decay_weight_decay.fused",
+      plain(lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01, weight_decay=0.02, initial_accumulator_value=0.1, **FUSED)))
+train("adagrad.maximize.fused", plain(lambda p: torch.optim.Adagrad(p, lr=0.05, weight_decay=0.02, maximize=True, **FUSED)))
+train("adagrad.fused.float64", plain(lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01, **FUSED)), torch.float64)
 train("sgd.nesterov.fused.float64", plain(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, **FUSED)), torch.float64)
 
 train("adam.foreach", plain(lambda p: torch.optim.Adam(p, lr=0.01, foreach=True)))
@@ -127,6 +135,10 @@ train("rmsprop.centered_momentum_weight_decay.foreach",
 train("adagrad.foreach", plain(lambda p: torch.optim.Adagrad(p, lr=0.05, foreach=True)))
 train("adagrad.lr_decay_weight_decay.foreach",
       plain(lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01, weight_decay=0.02, initial_accumulator_value=0.1, foreach=True)))
+train("rmsprop.maximize.foreach",
+      plain(lambda p: torch.optim.RMSprop(p, lr=0.002, centered=True, momentum=0.5, weight_decay=0.01, maximize=True, foreach=True)))
+train("adagrad.maximize.foreach",
+      plain(lambda p: torch.optim.Adagrad(p, lr=0.05, lr_decay=0.01, weight_decay=0.02, maximize=True, foreach=True)))
 train("adam.amsgrad.foreach.float64", plain(lambda p: torch.optim.Adam(p, lr=0.01, amsgrad=True, foreach=True)), torch.float64)
 
 

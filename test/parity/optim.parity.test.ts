@@ -87,6 +87,8 @@ const maximize: ParityCase[] = [
   train('adam.maximize', (model) => ({ optimizer: optim_adam(model.parameters, { lr: 0.01, maximize: true, weight_decay: 0.05 }) })),
   train('adamw.maximize', (model) => ({ optimizer: optim_adamw(model.parameters, { lr: 0.01, maximize: true }) })),
   train('sgd.maximize', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.01, momentum: 0.9, maximize: true }) })),
+  train('rmsprop.maximize', (model) => ({ optimizer: optim_rmsprop(model.parameters, { lr: 0.002, centered: true, momentum: 0.5, weight_decay: 0.01, maximize: true }) })),
+  train('adagrad.maximize', (model) => ({ optimizer: optim_adagrad(model.parameters, { lr: 0.05, lr_decay: 0.01, weight_decay: 0.02, maximize: true }) })),
 ];
 
 // Where the linked libtorch has aten's fused CPU kernels (2.4+), `fused: true` runs them as
@@ -116,6 +118,12 @@ const fused: ParityCase[] = [
   fusedCase('sgd.momentum_weight_decay.fused', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.05, momentum: 0.5, weight_decay: 0.01, fused: true }) })),
   fusedCase('sgd.maximize.fused', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.01, momentum: 0.9, maximize: true, fused: true }) })),
   fusedCase('adamw.amsgrad.fused.float64', (model) => ({ optimizer: optim_adamw(model.parameters, { lr: 0.01, amsgrad: true, fused: true }) }), 'float64'),
+  fusedCase('adagrad.fused', (model) => ({ optimizer: optim_adagrad(model.parameters, { lr: 0.05, fused: true }) })),
+  fusedCase('adagrad.lr_decay_weight_decay.fused', (model) => ({
+    optimizer: optim_adagrad(model.parameters, { lr: 0.1, lr_decay: 0.01, weight_decay: 0.02, initial_accumulator_value: 0.1, fused: true }),
+  })),
+  fusedCase('adagrad.maximize.fused', (model) => ({ optimizer: optim_adagrad(model.parameters, { lr: 0.05, weight_decay: 0.02, maximize: true, fused: true }) })),
+  fusedCase('adagrad.fused.float64', (model) => ({ optimizer: optim_adagrad(model.parameters, { lr: 0.1, lr_decay: 0.01, fused: true }) }), 'float64'),
   fusedCase('sgd.nesterov.fused.float64', (model) => ({ optimizer: optim_sgd(model.parameters, { lr: 0.05, momentum: 0.9, nesterov: true, fused: true }) }), 'float64'),
 ];
 
@@ -136,6 +144,10 @@ const foreach: ParityCase[] = [
   train('adagrad.lr_decay_weight_decay.foreach', (model) => ({
     optimizer: optim_adagrad(model.parameters, { lr: 0.1, lr_decay: 0.01, weight_decay: 0.02, initial_accumulator_value: 0.1, foreach: true }),
   })),
+  train('rmsprop.maximize.foreach', (model) => ({
+    optimizer: optim_rmsprop(model.parameters, { lr: 0.002, centered: true, momentum: 0.5, weight_decay: 0.01, maximize: true, foreach: true }),
+  })),
+  train('adagrad.maximize.foreach', (model) => ({ optimizer: optim_adagrad(model.parameters, { lr: 0.05, lr_decay: 0.01, weight_decay: 0.02, maximize: true, foreach: true }) })),
   train('adam.amsgrad.foreach.float64', (model) => ({ optimizer: optim_adam(model.parameters, { lr: 0.01, amsgrad: true, foreach: true }) }), 'float64'),
   // Each group its own path: PyTorch chooses per group too.
   fusedCase('adam.paths.param_groups', (model) => {
