@@ -14,6 +14,7 @@ CASES = {
     "adam, weight decay, amsgrad": lambda p, **k: torch.optim.Adam(p, lr=1e-3, weight_decay=0.01, amsgrad=True, **k),
     "adamw": lambda p, **k: torch.optim.AdamW(p, lr=1e-3, weight_decay=0.01, **k),
     "sgd, momentum, nesterov": lambda p, **k: torch.optim.SGD(p, lr=1e-3, momentum=0.9, nesterov=True, **k),
+    "adagrad, lr decay": lambda p, **k: torch.optim.Adagrad(p, lr=1e-2, lr_decay=1e-4, **k),
 }
 
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  optim_adam, optim_adamw, optim_sgd, torch_config, torch_manual_seed, torch_randn, torch_set_num_threads, torch_zeros, type Optimizer, type Tensor,
+  optim_adagrad, optim_adam, optim_adamw, optim_sgd, torch_config, torch_manual_seed, torch_randn, torch_set_num_threads, torch_zeros, type Optimizer, type Tensor,
 } from '../src/index.js';
 import { writeChart } from './chart.js';
 import { bestOf, perOp } from './ops.js';
@@ -29,6 +29,7 @@ const CASES: Record<string, { make: (p: Tensor[], path: Path) => Optimizer<any>;
   'adam, weight decay, amsgrad': { make: (p, path) => optim_adam(p, { lr: 1e-3, weight_decay: 0.01, amsgrad: true, ...path }), passes: 5 + 4 },
   'adamw': { make: (p, path) => optim_adamw(p, { lr: 1e-3, weight_decay: 0.01, ...path }), passes: 4 + 3 },
   'sgd, momentum, nesterov': { make: (p, path) => optim_sgd(p, { lr: 1e-3, momentum: 0.9, nesterov: true, ...path }), passes: 3 + 2 },
+  'adagrad, lr decay': { make: (p, path) => optim_adagrad(p, { lr: 1e-2, lr_decay: 1e-4, ...path }), passes: 3 + 2 },
 };
 
 function perStep(make: (p: Tensor[]) => Optimizer<any>): number {
