@@ -100,8 +100,12 @@ describe('five steps match PyTorch', () => {
   it('add_param_group takes the defaults for what it does not set', () => {
     const p = makeProblem();
     const opt = optim_adam([p.w], { lr: 0.1 });
+    // A refused group changes nothing: its parameters may be given again.
+    expect(() => opt.add_param_group({ params: [p.b], lr: -1 })).toThrow(RangeError);
+    expect(opt.param_groups).toHaveLength(1);
     opt.add_param_group({ params: [p.b], lr: 0.01, betas: [0.5, 0.9] });
     expect(opt.param_groups[1]!.eps).toBe(1e-8);
+    expect(() => opt.add_param_group({ params: [p.b] })).toThrow(/each parameter in one place only/);
     const losses = train(p, opt, 5);
     expectRun(p, losses, fixture(nn.optim.runs, 'adam_groups'));
   });

@@ -85,7 +85,11 @@ export class Optimizer<O extends object = Record<string, unknown>> {
     this.defaults = resolveOptions(kind, options, defaultsOf(kind), 'options');
     if (!Array.isArray(params) || params.length === 0) fail('a non-empty array of Tensors or of parameter groups', 'params', params);
     const groups = params.every((p) => p instanceof Tensor) ? [{ params } as ParamGroupInput<O>] : params as ParamGroupInput<O>[];
-    const resolved = groups.map((group, i) => this.resolveGroup(group, `params[${i}]`));
+    const resolved = groups.map((group, i) => {
+      const one = this.resolveGroup(group, `params[${i}]`);
+      one.unique.forEach((param) => this.seen.add(param)); // a later group may not repeat them
+      return one;
+    });
     native.optimizerNew(this, kind.name, resolved, this.defaults);
     resolved.forEach((group) => this.addView(group.params));
   }
@@ -98,6 +102,7 @@ export class Optimizer<O extends object = Record<string, unknown>> {
   add_param_group(group: ParamGroupInput<O>): void {
     const resolved = this.resolveGroup(group, 'group');
     native.optimizerAddParamGroup(this, resolved.params, resolved.options);
+    resolved.unique.forEach((param) => this.seen.add(param)); // only once added: a refused group may be given again
     this.addView(resolved.params);
   }
 
@@ -212,10 +217,9 @@ export class Optimizer<O extends object = Record<string, unknown>> {
     return fieldsOf(this.kind, native.optimizerGetOptions(this, g));
   }
 
-  private resolveGroup(group: ParamGroupInput<O>, name: string): { params: Tensor[]; options: Settings } {
+  private resolveGroup(group: ParamGroupInput<O>, name: string): { params: Tensor[]; options: Settings; unique: Set<Tensor> } {
     const { params, options, unique } = checkGroupParams(group, name, this.seen);
-    unique.forEach((param) => this.seen.add(param));
-    return { params, options: resolveOptions(this.kind, options, this.defaults, name) };
+    return { params, options: resolveOptions(this.kind, options, this.defaults, name), unique };
   }
 
   private addView(params: Tensor[]): void {
