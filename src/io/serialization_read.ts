@@ -25,7 +25,7 @@ class LoadedStorage {
 const MAX_DEPTH = 1000;
 
 /** What a refused Python name most likely is, for the message. */
-function whatIs(global: PyGlobal): string {
+export function whatIs(global: PyGlobal): string {
   const { module, name } = global;
   if ((module === 'torch._utils' && /sparse/.test(name)) || (module === 'torch.serialization' && name === '_get_layout')) return 'a sparse tensor (or another non-strided layout)';
   if (module === 'torch._utils' && /qtensor/.test(name)) return 'a quantized tensor';
@@ -270,7 +270,7 @@ export function fileSource(fd: number, fault: (detail: string) => never): ByteSo
 const ascii = (bytes: Uint8Array, from: number, to: number): string => Buffer.from(bytes.subarray(from, to)).toString('latin1');
 
 /** Says what a file is when it is not a torch.save zip archive. */
-function checkStart(source: ByteSource, fault: (detail: string) => never): void {
+export function checkStart(source: ByteSource, fault: (detail: string) => never): void {
   if (source.size === 0) fault('the file is empty');
   const head = new Uint8Array(Math.min(source.size, 512));
   source.read(head, 0);
@@ -286,7 +286,7 @@ function checkStart(source: ByteSource, fault: (detail: string) => never): void 
 }
 
 /** The archive's folder ("archive/", or the file's name when PyTorch 1.x wrote it). */
-function archivePrefix(zip: ZipReader, fault: (detail: string) => never): string {
+export function archivePrefix(zip: ZipReader, fault: (detail: string) => never): string {
   const names = [...zip.entries.keys()];
   if (names.some((name) => /^[^/]*\/constants\.pkl$/.test(name))) fault('it is a TorchScript archive (torch.jit.save); torch_load reads files written by torch.save');
   const pickles = names.filter((name) => /^[^/]*\/data\.pkl$/.test(name));
@@ -297,7 +297,7 @@ function archivePrefix(zip: ZipReader, fault: (detail: string) => never): string
   return pickles[0]!.slice(0, -'data.pkl'.length);
 }
 
-function checkRecords(zip: ZipReader, prefix: string, fault: (detail: string) => never): void {
+export function checkRecords(zip: ZipReader, prefix: string, fault: (detail: string) => never): void {
   const record = (name: string): string | undefined => {
     const entry = zip.entries.get(prefix + name);
     return entry === undefined ? undefined : Buffer.from(zip.read(entry)).toString('latin1').trim();
