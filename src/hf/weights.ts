@@ -10,7 +10,7 @@ import type { DType } from '../core/dtype.js';
 import type { Tensor } from '../ops/tensor.js';
 import { TorchError } from '../core/errors.js';
 import { FILE_DTYPES, faultFor, readHeader } from '../io/safetensors.js';
-import { readSpanInto } from '../io/read_into.js';
+import { readSpanInto, releaseScratch } from '../io/read_into.js';
 import { readLazyStateDict, readLazyTensor } from '../io/torch_zip.js';
 import { fileError } from '../io/filesystem.js';
 
@@ -75,6 +75,14 @@ const binFault = (file: string) => (detail: string): never => { throw new TorchE
  * read), then `visit` each tensor.
  */
 export function readCheckpoint(checkpoint: CheckpointFiles, names: (all: [string, readonly number[] | null][]) => void, visit: (tensor: CheckpointTensor) => void): void {
+  try {
+    readFiles(checkpoint, names, visit);
+  } finally {
+    releaseScratch();
+  }
+}
+
+function readFiles(checkpoint: CheckpointFiles, names: (all: [string, readonly number[] | null][]) => void, visit: (tensor: CheckpointTensor) => void): void {
   if (checkpoint.format === 'bin') {
     const dicts = checkpoint.files.map((file) => readLazyStateDict(file, binFault(file)));
     names(dicts.flatMap(({ tensors }) => tensors.map(([name, tensor]): [string, number[]] => [name, tensor.shape])));

@@ -33,6 +33,17 @@ def model_folders(out):
                 save_torch_state_dict(model.state_dict(), os.path.join(out, name, 'sharded'), safe_serialization=False, max_shard_size='8KB')
 
 
+def large(out):
+    # ~150 MB of float32 for the memory test: random values in a Llama's names and shapes (a
+    # model made on the meta device, no initialisation).
+    config = LlamaConfig(vocab_size=8000, hidden_size=1024, intermediate_size=2816, num_hidden_layers=2, num_attention_heads=16, num_key_value_heads=4,
+                         bos_token_id=None, eos_token_id=None)
+    with torch.device('meta'):
+        shapes = {name: tensor.shape for name, tensor in LlamaForCausalLM(config).state_dict().items()}
+    config.save_pretrained(os.path.join(out, 'large'))
+    torch.save({name: torch.randn(shape) * 0.02 for name, shape in shapes.items()}, os.path.join(out, 'large', 'pytorch_model.bin'))
+
+
 def hand_made(out):
     torch.manual_seed(1)
     base = torch.randn(4, 6)
@@ -90,6 +101,7 @@ def damaged(out):
 if __name__ == '__main__':
     out = sys.argv[1]
     model_folders(out)
+    large(out)
     hand_made(out)
     damaged(out)
     print('ready')
