@@ -3,15 +3,16 @@
 // model's safetensors; odd views of a hand-made state dict read to Python's values; hostile and
 // damaged files are refused with messages that name what is wrong, and nothing in them runs.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { hf_load, torch_empty, torch_load_safetensors, torch_memory_stats, TorchError, type DType, type Tensor } from '../../src/index.js';
+import { hf_load, torch_empty, torch_load_safetensors, torch_memory_stats, torch_save, TorchError, type DType, type Tensor } from '../../src/index.js';
 import { checkpointFiles, readCheckpoint } from '../../src/hf/weights.js';
 import { readLazyStateDict, readLazyTensor } from '../../src/io/torch_zip.js';
 import { releaseScratch } from '../../src/io/read_into.js';
+import { zipLimits } from '../../src/io/zip.js';
 import { describe_with_hf, run_hf_python } from './harness.js';
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
@@ -95,6 +96,23 @@ describe_with_hf('pytorch_model.bin: a lazy, restricted reader of torch.save arc
     dispose(own);
     dispose(wide);
     expect(torch_memory_stats().tensors).toBe(live);
+    dispose(expected);
+  });
+
+  it('reads ZIP64 sizes, offsets and end records (forced here on a small file)', () => {
+    const expected = torch_load_safetensors(join(out, 'hand_made.safetensors')).tensors as Record<string, Tensor>;
+    const saved = { ...zipLimits };
+    const path = join(out, 'zip64.pt');
+    try {
+      Object.assign(zipLimits, { size: 64, offset: 64, count: 2 });
+      torch_save(expected, path);
+    } finally {
+      Object.assign(zipLimits, saved);
+    }
+    expect(readFileSync(path).includes(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(true); // the ZIP64 end record
+    const read = readAll(path);
+    for (const [name, tensor] of Object.entries(expected)) expect(read[name]!.equal(tensor), name).toBe(true);
+    dispose(read);
     dispose(expected);
   });
 
