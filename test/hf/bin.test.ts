@@ -3,7 +3,7 @@
 // model's safetensors; odd views of a hand-made state dict read to Python's values; hostile and
 // damaged files are refused with messages that name what is wrong, and nothing in them runs.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { readLazyStateDict, readLazyTensor } from '../../src/io/torch_zip.js';
 import { releaseScratch } from '../../src/io/read_into.js';
 import { zipLimits } from '../../src/io/zip.js';
 import { describe_with_hf, run_hf_python } from './harness.js';
+import { thrown } from '../fixtures/helpers.js';
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const fault = (file: string) => (detail: string): never => { throw new TorchError(`${file}: ${detail}`); };
@@ -130,6 +131,14 @@ describe_with_hf('pytorch_model.bin: a lazy, restricted reader of torch.save arc
   it('refuses a global other than a state dict\'s by name, and runs nothing', () => {
     const hostile = join(out, 'hostile.pt');
     expect(() => readLazyStateDict(hostile, fault(hostile))).toThrow(/calls posix\.system, a Python object, which is refused: a state dict is read as torch\.load\(weights_only=True\)/);
+    // Through hf_load: a TorchError naming the file, before any weight is read.
+    const folder = join(out, 'hostile_model');
+    mkdirSync(folder);
+    copyFileSync(join(out, 'tied_float32', 'bin', 'config.json'), join(folder, 'config.json'));
+    copyFileSync(hostile, join(folder, 'pytorch_model.bin'));
+    const error = thrown(() => hf_load(folder));
+    expect(error).toBeInstanceOf(TorchError);
+    expect((error as Error).message).toMatch(/^hf_load\(".*hostile_model\/pytorch_model\.bin"\): data\.pkl calls posix\.system/);
     expect(existsSync(join(out, 'PWNED'))).toBe(false);
     const other = join(out, 'not_tensor.pt');
     expect(() => readLazyStateDict(other, fault(other))).toThrow(/the state dict's "step" is 3, not a tensor/);
