@@ -1,5 +1,5 @@
 # bench/hf_load.ts's Python side.
-#   python hf_load.py make DIR           a ~300 MB random Llama saved five ways under DIR
+#   python hf_load.py make DIR           a ~300 MB random Llama saved six ways under DIR
 #   python hf_load.py load FOLDER DTYPE  transformers' from_pretrained peak RSS, as JSON
 import copy
 import json
@@ -22,7 +22,10 @@ def make(out):
     model.save_pretrained(os.path.join(out, 'sharded'), max_shard_size='60MB')
     config.save_pretrained(os.path.join(out, 'bin'))
     torch.save(model.state_dict(), os.path.join(out, 'bin', 'pytorch_model.bin'))
-    copy.deepcopy(model).to(torch.bfloat16).save_pretrained(os.path.join(out, 'bf16'))
+    half = copy.deepcopy(model).to(torch.bfloat16)
+    half.save_pretrained(os.path.join(out, 'bf16'))
+    config.save_pretrained(os.path.join(out, 'bin_bf16'))
+    torch.save(half.state_dict(), os.path.join(out, 'bin_bf16', 'pytorch_model.bin'))
 
 
 def load(folder, dtype):

@@ -1,5 +1,5 @@
 // `npm run bench:hf-load`: peak memory of hf_load beside transformers' from_pretrained, on a
-// random Llama of ~300 MB (float32) saved five ways (bench/hf_load.py makes it). Each load runs
+// random Llama of ~300 MB (float32) saved six ways (bench/hf_load.py makes it). Each load runs
 // in a fresh process; the number is how much its peak RSS grew during the load, over the bytes
 // of the loaded weights (1.00: no second copy was ever held).
 import { execFileSync } from 'node:child_process';
@@ -30,7 +30,7 @@ function main(): void {
   try {
     execFileSync(python, [script, 'make', dir], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     console.log('case | weights | torchlora: peak RSS growth / weights, seconds | transformers: same');
-    for (const [folder, dtype] of [['fp32', 'float32'], ['sharded', 'float32'], ['bin', 'float32'], ['bf16', 'float32'], ['bf16', 'bfloat16'], ['fp32', 'bfloat16'], ['bin', 'bfloat16']] as const) {
+    for (const [folder, dtype] of [['fp32', 'float32'], ['sharded', 'float32'], ['bin', 'float32'], ['bf16', 'float32'], ['bf16', 'bfloat16'], ['fp32', 'bfloat16'], ['bin', 'bfloat16'], ['bin_bf16', 'float32']] as const) {
       const run = (command: string, args: string[]): Load => JSON.parse(execFileSync(command, args, { env, encoding: 'utf8' }).trim().split('\n').pop()!) as Load;
       const ours = run(process.execPath, [fileURLToPath(import.meta.url), join(dir, folder), dtype]);
       const theirs = run(python, [script, 'load', join(dir, folder), dtype]);

@@ -203,20 +203,15 @@ function loadWeights(model: nn_Module, checkpoint: CheckpointFiles, { dtype, dev
     const current = byName.get(name);
     // Tied names both in the files (older checkpoints): the first name's values, as transformers' tie_weights.
     const first = current === undefined ? name : sharing.get(current)![0]!;
-    if (current === undefined || (first !== name && present.has(first))) return source.loaded?.dispose();
+    if (current === undefined || (first !== name && present.has(first))) return;
     checkShape(current, source.name, source.shape);
     let target = made.get(current) ?? (current.device === 'meta' ? null : current);
     if (target === null) {
-      const wanted = isFloatingDtype(current.dtype) ? dtype : current.dtype;
-      const adopt = source.loaded !== undefined && source.loaded.dtype === wanted && source.loaded.device === device && source.loaded.is_contiguous();
-      target = adopt ? source.loaded! : torch_empty(current.shape, { dtype: wanted, device });
+      target = torch_empty(current.shape, { dtype: isFloatingDtype(current.dtype) ? dtype : current.dtype, device });
       made.set(current, target);
       for (const name of sharing.get(current)!) assign(model, name, current, target);
     }
-    if (target !== source.loaded) {
-      source.readInto(target);
-      source.loaded?.dispose();
-    }
+    source.readInto(target);
   };
   readCheckpoint(checkpoint, checkNames, visit);
   for (const name of report.made) {

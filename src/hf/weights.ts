@@ -1,16 +1,17 @@
 // A Hugging Face model folder's weight files, read one tensor at a time into the tensors that
 // will hold them: `model.safetensors`, a sharded `model.safetensors.index.json`, or
-// `pytorch_model.bin` (and its sharded index) through torch_load. A safetensors tensor of the
-// target's dtype is read straight into the target's memory; any other is converted through a
-// small buffer of rows, so loading never holds a second copy of the model.
+// `pytorch_model.bin` (and its sharded `pytorch_model.bin.index.json`), whose zip archives are
+// read lazily (src/io/torch_zip.ts). A tensor of the target's dtype is read straight into the
+// target's memory; any other is converted through a small buffer of rows (src/io/read_into.ts),
+// so loading never holds a second copy of the model.
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType } from '../core/dtype.js';
-import { torch_tensor } from '../ops/creation.js';
-import { Tensor } from '../ops/tensor.js';
-import { with_no_grad } from '../ops/autograd.js';
-import { FILE_DTYPES, faultFor, readExactly, readHeader, type Entry } from '../io/safetensors.js';
-import { torch_load } from '../io/serialization.js';
+import type { Tensor } from '../ops/tensor.js';
+import { TorchError } from '../core/errors.js';
+import { FILE_DTYPES, faultFor, readHeader } from '../io/safetensors.js';
+import { readSpanInto, releaseScratch } from '../io/read_into.js';
+import { readLazyStateDict, readLazyTensor } from '../io/torch_zip.js';
 import { fileError } from '../io/filesystem.js';
 
 /** One tensor of a checkpoint: its name, dtype and shape, and how to read it into a tensor of that shape. */
@@ -18,10 +19,8 @@ export interface CheckpointTensor {
   readonly name: string;
   readonly dtype: DType;
   readonly shape: readonly number[];
-  /** Copies the values into `target` (same shape, any floating dtype, any device). */
+  /** Copies the values into `target` (same shape, any dtype, any device). */
   readInto(target: Tensor): void;
-  /** The file's own tensor, when reading made one (torch_load), to use as it is. */
-  readonly loaded?: Tensor;
 }
 
 /** A checkpoint's weight files, and the tensor names its index lists (null without an index). */
@@ -67,46 +66,8 @@ export function readJson(path: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-// Converting reads go through one buffer of this many bytes (or one row, if larger), whole
-// rows at a time; it is let go when the checkpoint has been read.
-const CHUNK_BYTES = 4 << 20;
-let chunk = new Uint8Array(0);
-
-function readEntry(fd: number, dataStart: number, entry: Entry, target: Tensor, fault: (detail: string) => never): void {
-  const { dtype, bytes: width } = FILE_DTYPES[entry.fileDtype]!;
-  const begin = dataStart + entry.begin;
-  if (target.dtype === dtype && target.device === 'cpu' && target.is_contiguous()) {
-    const view = target.to_typed_array({ copy: false });
-    readExactly(fd, new Uint8Array(view.buffer, view.byteOffset, view.byteLength), begin, fault);
-    return;
-  }
-  const shape = entry.shape.length === 0 ? [1] : entry.shape;
-  const flat = entry.shape.length === 0 ? target.view(1) : target;
-  const rowBytes = (shape.slice(1).reduce((a, b) => a * b, 1)) * width;
-  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(rowBytes, 1)));
-  if (chunk.byteLength < Math.min(rowsPerChunk, shape[0]!) * rowBytes) chunk = new Uint8Array(Math.min(rowsPerChunk, shape[0]!) * rowBytes);
-  for (let row = 0; row < shape[0]!; row += rowsPerChunk) {
-    const rows = Math.min(rowsPerChunk, shape[0]! - row);
-    const bytes = chunk.subarray(0, rows * rowBytes);
-    readExactly(fd, bytes, begin + row * rowBytes, fault);
-    const data = width === 1 ? bytes : width === 2 ? new Uint16Array(bytes.buffer, 0, bytes.byteLength / 2)
-      : width === 4 ? (dtype === 'int32' ? new Int32Array(bytes.buffer, 0, bytes.byteLength / 4) : new Float32Array(bytes.buffer, 0, bytes.byteLength / 4))
-        : dtype === 'int64' ? new BigInt64Array(bytes.buffer, 0, bytes.byteLength / 8) : new Float64Array(bytes.buffer, 0, bytes.byteLength / 8);
-    const part = torch_tensor(data as Float32Array, { shape: [rows, ...shape.slice(1)], dtype });
-    with_no_grad(() => flat.narrow(0, row, rows).copy_(part));
-    part.dispose();
-  }
-}
-
-// A pytorch_model.bin: a flat dict of tensors.
-function stateDict(file: string): Record<string, Tensor> {
-  const value = torch_load<unknown>(file);
-  const entries = value instanceof Map ? [...value.entries()] : typeof value === 'object' && value !== null ? Object.entries(value) : null;
-  if (entries === null || entries.some(([name, tensor]) => typeof name !== 'string' || !(tensor instanceof Tensor))) {
-    throw new TypeError(`Expected a state dict (tensors by name) in ${file} but received another value`);
-  }
-  return Object.fromEntries(entries) as Record<string, Tensor>;
-}
+// A .bin's faults name the file, as torch_load's do.
+const binFault = (file: string) => (detail: string): never => { throw new TorchError(`hf_load(${JSON.stringify(file)}): ${detail}`); };
 
 /**
  * @internal Visits every tensor of the checkpoint: `names` first gets every name in the files
@@ -114,14 +75,25 @@ function stateDict(file: string): Record<string, Tensor> {
  * read), then `visit` each tensor.
  */
 export function readCheckpoint(checkpoint: CheckpointFiles, names: (all: [string, readonly number[] | null][]) => void, visit: (tensor: CheckpointTensor) => void): void {
+  try {
+    readFiles(checkpoint, names, visit);
+  } finally {
+    releaseScratch();
+  }
+}
+
+function readFiles(checkpoint: CheckpointFiles, names: (all: [string, readonly number[] | null][]) => void, visit: (tensor: CheckpointTensor) => void): void {
   if (checkpoint.format === 'bin') {
-    let first = checkpoint.names === null ? stateDict(checkpoint.files[0]!) : null;
-    names(checkpoint.names?.map((name) => [name, null]) ?? Object.entries(first!).map(([name, tensor]) => [name, tensor.shape]));
-    for (const file of checkpoint.files) {
-      const tensors = first ?? stateDict(file);
-      first = null;
-      for (const [name, tensor] of Object.entries(tensors)) {
-        visit({ name, dtype: tensor.dtype, shape: tensor.shape, loaded: tensor, readInto: (target) => with_no_grad(() => target.copy_(tensor)) });
+    const dicts = checkpoint.files.map((file) => readLazyStateDict(file, binFault(file)));
+    names(dicts.flatMap(({ tensors }) => tensors.map(([name, tensor]): [string, number[]] => [name, tensor.shape])));
+    for (const { file, tensors } of dicts) {
+      const fd = openSync(file, 'r');
+      try {
+        for (const [name, tensor] of tensors) {
+          visit({ name, dtype: tensor.dtype, shape: tensor.shape, readInto: (target) => readLazyTensor(fd, tensor, target, binFault(file)) });
+        }
+      } finally {
+        closeSync(fd);
       }
     }
     return;
@@ -146,11 +118,10 @@ export function readCheckpoint(checkpoint: CheckpointFiles, names: (all: [string
     try {
       for (const entry of entries) {
         const { dtype } = FILE_DTYPES[entry.fileDtype]!;
-        visit({ name: entry.name, dtype, shape: entry.shape, readInto: (target) => readEntry(fd, dataStart, entry, target, fault) });
+        visit({ name: entry.name, dtype, shape: entry.shape, readInto: (target) => void readSpanInto(fd, { begin: dataStart + entry.begin, dtype, shape: entry.shape }, target, fault) });
       }
     } finally {
       closeSync(fd);
-      chunk = new Uint8Array(0);
     }
   }
 }

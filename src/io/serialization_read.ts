@@ -25,7 +25,7 @@ class LoadedStorage {
 const MAX_DEPTH = 1000;
 
 /** What a refused Python name most likely is, for the message. */
-function whatIs(global: PyGlobal): string {
+export function whatIs(global: PyGlobal): string {
   const { module, name } = global;
   if ((module === 'torch._utils' && /sparse/.test(name)) || (module === 'torch.serialization' && name === '_get_layout')) return 'a sparse tensor (or another non-strided layout)';
   if (module === 'torch._utils' && /qtensor/.test(name)) return 'a quantized tensor';
@@ -270,7 +270,7 @@ export function fileSource(fd: number, fault: (detail: string) => never): ByteSo
 const ascii = (bytes: Uint8Array, from: number, to: number): string => Buffer.from(bytes.subarray(from, to)).toString('latin1');
 
 /** Says what a file is when it is not a torch.save zip archive. */
-function checkStart(source: ByteSource, fault: (detail: string) => never): void {
+export function checkStart(source: ByteSource, fault: (detail: string) => never): void {
   if (source.size === 0) fault('the file is empty');
   const head = new Uint8Array(Math.min(source.size, 512));
   source.read(head, 0);
@@ -278,17 +278,17 @@ function checkStart(source: ByteSource, fault: (detail: string) => never): void 
   if (magic === 'PK\x03\x04' || magic === 'PK\x05\x06') return;
   if (head[0] === 0x80 && head.length > 1 && head[1]! <= 5) {
     fault('it is in PyTorch\'s legacy format (torch.save before PyTorch 1.6, or with _use_new_zipfile_serialization=False), '
-      + 'which torch_load does not read; load it in Python and save it again with torch.save');
+      + 'which torchlora does not read; load it in Python and save it again with torch.save');
   }
-  if (ascii(head, 257, 262) === 'ustar') fault('it is a tar archive, PyTorch\'s oldest legacy format, which torch_load does not read; load it in Python and save it again with torch.save');
+  if (ascii(head, 257, 262) === 'ustar') fault('it is a tar archive, PyTorch\'s oldest legacy format, which torchlora does not read; load it in Python and save it again with torch.save');
   if (head.length > 9 && head[8] === 0x7b && head[9] === 0x22) fault('it is a safetensors file; read it with torch_load_safetensors');
   fault(`it is not a file torch.save wrote (those are zip archives, which begin with "PK"; this begins with bytes ${[...head.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ')})`);
 }
 
 /** The archive's folder ("archive/", or the file's name when PyTorch 1.x wrote it). */
-function archivePrefix(zip: ZipReader, fault: (detail: string) => never): string {
+export function archivePrefix(zip: ZipReader, fault: (detail: string) => never): string {
   const names = [...zip.entries.keys()];
-  if (names.some((name) => /^[^/]*\/constants\.pkl$/.test(name))) fault('it is a TorchScript archive (torch.jit.save); torch_load reads files written by torch.save');
+  if (names.some((name) => /^[^/]*\/constants\.pkl$/.test(name))) fault('it is a TorchScript archive (torch.jit.save); torchlora reads files written by torch.save');
   const pickles = names.filter((name) => /^[^/]*\/data\.pkl$/.test(name));
   if (pickles.length !== 1) {
     const listed = names.slice(0, 5).map(quote).join(', ') + (names.length > 5 ? `, ... (${names.length} in all)` : '');
@@ -297,7 +297,8 @@ function archivePrefix(zip: ZipReader, fault: (detail: string) => never): string
   return pickles[0]!.slice(0, -'data.pkl'.length);
 }
 
-function checkRecords(zip: ZipReader, prefix: string, fault: (detail: string) => never): void {
+/** Checks the format version and byte order records (big-endian archives are refused). */
+export function checkRecords(zip: ZipReader, prefix: string, fault: (detail: string) => never): void {
   const record = (name: string): string | undefined => {
     const entry = zip.entries.get(prefix + name);
     return entry === undefined ? undefined : Buffer.from(zip.read(entry)).toString('latin1').trim();
@@ -307,7 +308,7 @@ function checkRecords(zip: ZipReader, prefix: string, fault: (detail: string) =>
   if (!/^\d+$/.test(version!) || Number(version) < 1) fault(`its version record is ${quote(version!)}, not a format version`);
   const byteorder = record('byteorder');
   if (byteorder !== undefined && byteorder !== 'little') {
-    fault(byteorder === 'big' ? 'its tensors are big-endian (byteorder "big"), which torch_load does not convert' : `its byteorder record is ${quote(byteorder)}`);
+    fault(byteorder === 'big' ? 'its tensors are big-endian (byteorder "big"), which torchlora does not convert' : `its byteorder record is ${quote(byteorder)}`);
   }
 }
 

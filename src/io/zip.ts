@@ -283,6 +283,18 @@ export class ZipReader {
   }
 
   /**
+   * Where stored record `entry`'s bytes start in the file, to be read in place (a tensor
+   * straight into its memory); the caller checks the CRC-32.
+   */
+  storedStart(entry: ZipEntry): number {
+    const where = `record ${JSON.stringify(entry.name)}`;
+    if ((entry.flags & 1) !== 0) this.fault(`${where} is encrypted`);
+    if (entry.method !== 0) this.fault(`${where} is compressed (method ${entry.method}); torch.save stores its records uncompressed, and only those are read in place`);
+    if (entry.compressedSize !== entry.size) this.fault(`${where} is stored but its sizes differ (${entry.compressedSize} and ${entry.size})`);
+    return this.dataStart(entry);
+  }
+
+  /**
    * Reads record `entry` whole, checking its CRC-32. `into`, when given, receives the data
    * (it must be `entry.size` bytes): a tensor's memory can be filled without another copy.
    */
