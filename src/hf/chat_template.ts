@@ -99,6 +99,22 @@ function chooseTemplate(templates: ChatTemplates, given: string | undefined, too
   return templates;
 }
 
+/** The name the template's calls of raise_exception are given, so that ours answers them. */
+const RAISE = '__torchlora_raise_exception';
+
+/**
+ * @huggingface/jinja declares its own raise_exception (a plain Error, like its other runtime
+ * errors) and refuses a variable of that name: the parsed template's identifiers are renamed
+ * instead, so that the template's own refusals can be told from errors in the template.
+ */
+function renameRaise(node: unknown, seen: Set<object>): void {
+  if (typeof node !== 'object' || node === null || seen.has(node)) return;
+  seen.add(node);
+  const identifier = node as { type?: unknown; value?: unknown };
+  if (identifier.type === 'Identifier' && identifier.value === 'raise_exception') identifier.value = RAISE;
+  for (const child of Object.values(node)) renameRaise(child, seen);
+}
+
 const compiled = new Map<string, Template>();
 /** The template parsed once per text, as transformers caches its compiled templates. */
 function parsed(source: string): Template {
@@ -109,6 +125,7 @@ function parsed(source: string): Template {
     } catch (error) {
       return failRange(`a Jinja template that @huggingface/jinja parses (${(error as Error).message})`, 'chat_template', source.length > 60 ? `${source.slice(0, 60)}...` : source);
     }
+    renameRaise(template.parsed, new Set());
     compiled.set(source, template);
   }
   return template;
@@ -219,7 +236,7 @@ export function applyChatTemplate(host: ChatTemplateHost, messages: unknown, opt
   const template = parsed(source);
   const specials = Object.fromEntries(Object.entries(host.special_tokens).filter(([, token]) => token !== null));
   const variables = {
-    ...specials, ...chat_template_kwargs, raise_exception, tools: tools ?? null, documents: documents ?? null, add_generation_prompt,
+    ...specials, ...chat_template_kwargs, [RAISE]: raise_exception, tools: tools ?? null, documents: documents ?? null, add_generation_prompt,
   };
   const continueField = continue_final_message === false ? null : continue_final_message === true ? 'content' : continue_final_message;
   const rendered = batch.map((chat) => render(template, chat, variables, continueField, source));
