@@ -5,8 +5,9 @@
 // is Hugging Face's own JavaScript implementation, npm @huggingface/jinja, the one
 // transformers.js renders chat templates with (docs/tokenizers.md says why).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Template } from '@huggingface/jinja';
+import type { Template } from '@huggingface/jinja';
 import { checkBoolean, checkOptions, describe, fail, failRange, optionKeys } from '../core/validate.js';
 import { Tensor } from '../ops/tensor.js';
 import type { HfBatchEncoding, HfTokenizeOptions } from './tokenizer.js';
@@ -115,13 +116,18 @@ function renameRaise(node: unknown, seen: Set<object>): void {
   for (const child of Object.values(node)) renameRaise(child, seen);
 }
 
+type Jinja = typeof import('@huggingface/jinja');
+let jinja: Jinja | undefined;
+/** @huggingface/jinja, required on first use, as npm tokenizers is: `import 'torchlora'` needs neither to load. */
+const jinjaPackage = (): Jinja => (jinja ??= createRequire(import.meta.url)('@huggingface/jinja') as Jinja);
+
 const compiled = new Map<string, Template>();
 /** The template parsed once per text, as transformers caches its compiled templates. */
 function parsed(source: string): Template {
   let template = compiled.get(source);
   if (template === undefined) {
     try {
-      template = new Template(source);
+      template = new (jinjaPackage().Template)(source);
     } catch (error) {
       return failRange(`a Jinja template that @huggingface/jinja parses (${(error as Error).message})`, 'chat_template', source.length > 60 ? `${source.slice(0, 60)}...` : source);
     }
