@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Encoding, Tokenizer } from 'tokenizers';
+import type { Tokenizer } from 'tokenizers';
 import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
 import { Tensor } from '../ops/tensor.js';
 import { applyChatTemplate, givenTemplates, readChatTemplates, type ChatTemplates, type HfChatMessage, type HfChatTemplateOptions } from './chat_template.js';
@@ -78,6 +78,9 @@ export interface HfBatchEncoding<T> {
   attention_mask: T;
 }
 
+/** Options `O` with no key beyond `Known`'s: a misspelt option is a compile error, as with a non-generic parameter. */
+type Only<O, Known> = O & Record<Exclude<keyof O, keyof Known>, never>;
+
 /** What a call returns for text `T` with options `O`: Tensors with return_tensors: 'pt', else one list or a list per text. */
 export type HfEncoded<T, O> = HfBatchEncoding<O extends { return_tensors: 'pt' } ? Tensor : T extends string ? number[] : number[][]>;
 
@@ -88,21 +91,24 @@ export type HfEncoded<T, O> = HfBatchEncoding<O extends { return_tensors: 'pt' }
  */
 export interface HfTokenizer {
   /** Tokenizes a batch (or one string) with padding and truncation, as transformers' `tokenizer(texts, ...)`. */
-  <T extends string | readonly string[], O extends HfTokenizeOptions = {}>(text: T, options?: O): Promise<HfEncoded<T, O>>;
+  <T extends string | readonly string[], O extends HfTokenizeOptions = {}>(text: T, options?: Only<O, HfTokenizeOptions>): Promise<HfEncoded<T, O>>;
   /**
    * Tokenizes pairs of texts (a question and a passage; two sentences), as transformers'
    * `tokenizer(texts, text_pairs, ...)`: the post-processor's pair template (BERT's
    * `[CLS] a [SEP] b [SEP]`, token type 1 on b), truncated by `truncation`'s strategy.
+   * @example const { input_ids, token_type_ids } = await tokenizer(questions, passages, { padding: true, truncation: 'only_second', return_tensors: 'pt' });
    */
-  <T extends string | readonly string[], O extends HfTokenizeOptions = {}>(text: T, text_pair: T extends string ? string : readonly string[], options?: O): Promise<HfEncoded<T, O>>;
+  <T extends string | readonly string[], O extends HfTokenizeOptions = {}>(text: T, text_pair: T extends string ? string : readonly string[], options?: Only<O, HfTokenizeOptions>): Promise<HfEncoded<T, O>>;
   /**
    * Renders a conversation with the folder's chat template (transformers 5's apply_chat_template);
    * with `tokenize: false` the text, at once; otherwise a Promise of the encoded text (the call's
    * result, or its input_ids with `return_dict: false`).
+   * @example const text = tokenizer.apply_chat_template([{ role: 'user', content: 'Hi' }], { tokenize: false, add_generation_prompt: true });
    */
-  apply_chat_template(messages: readonly HfChatMessage[] | readonly (readonly HfChatMessage[])[], options: HfChatTemplateOptions & { tokenize: false }): string | string[];
-  apply_chat_template<O extends HfChatTemplateOptions = {}>(messages: readonly HfChatMessage[], options?: O): Promise<O extends { return_dict: false } ? HfEncoded<string, O>['input_ids'] : HfEncoded<string, O>>;
-  apply_chat_template<O extends HfChatTemplateOptions = {}>(messages: readonly (readonly HfChatMessage[])[], options?: O): Promise<O extends { return_dict: false } ? HfEncoded<string[], O>['input_ids'] : HfEncoded<string[], O>>;
+  apply_chat_template(messages: readonly HfChatMessage[], options: HfChatTemplateOptions & { tokenize: false }): string;
+  apply_chat_template(messages: readonly (readonly HfChatMessage[])[], options: HfChatTemplateOptions & { tokenize: false }): string[];
+  apply_chat_template<O extends HfChatTemplateOptions = {}>(messages: readonly HfChatMessage[], options?: Only<O, HfChatTemplateOptions>): Promise<O extends { return_dict: false } ? HfEncoded<string, O>['input_ids'] : HfEncoded<string, O>>;
+  apply_chat_template<O extends HfChatTemplateOptions = {}>(messages: readonly (readonly HfChatMessage[])[], options?: Only<O, HfChatTemplateOptions>): Promise<O extends { return_dict: false } ? HfEncoded<string[], O>['input_ids'] : HfEncoded<string[], O>>;
   /** The folder's chat template: a string, named templates, or null. */
   readonly chat_template: string | Readonly<Record<string, string>> | null;
   /** The ids of one text, with the post-processor's special tokens unless `add_special_tokens: false`. */
