@@ -9,7 +9,6 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   generate, hf_load, hf_save, hf_tokenizer, LlamaForCausalLM, lora_apply, lora_parameter_counts, lora_save, torch_manual_seed,
   torch_set_num_threads, torch_tensor, with_no_grad,
@@ -17,54 +16,21 @@ import {
 import { saveBpe, trainBpe } from './hf/bpe.js';
 import { readSpeeches, TokenStream, type Speech } from './hf/data.js';
 import { heldOutLoss, train, type CausalLm } from './hf/train.js';
-import { numberFlag } from './cli.js';
+import { parseFlags } from './hf/flags.js';
 import { formatR, Progress } from './progress.js';
 
-const USAGE = `Usage: npm run example:hf -- [flags]
-
-Fine-tunes a LoRA of a Hugging Face causal language model on the State of the Union addresses
-of 1790-1860 and saves it as PEFT does. Without --model it first makes the model: a BPE
-tokenizer and a small Llama trained on the addresses of 1900-2021, saved in Hugging Face's format.
-
-  --model DIR      a local Llama, Mistral, Qwen2 or GPT-2 folder (config.json, model.safetensors
-                   and tokenizer.json, as save_pretrained writes them); none: make one
-  --steps N        pre-training steps of the model made here (400)
-  --lora-steps N   LoRA steps (150)
-  --batch N        windows per micro-batch (8); --accumulate N micro-batches per step (2)
-  --length N       tokens per window (128)
-  --rank R         LoRA rank (8); --alpha A LoRA alpha (16)
-  --lr X           pre-training learning rate (0.003); --lora-lr X (0.002)
-  --samples N      samples before and after the LoRA (2); --new-tokens N tokens each (40)
-  --out DIR        where the model and the adapter go (a new temporary folder)
-  --seed S         torch_manual_seed (1); --threads T libtorch threads (libtorch's default)
-  --help           this text`;
-
-const { values: flags } = parseArgs({
-  options: {
-    model: { type: 'string' }, steps: { type: 'string', default: '400' }, 'lora-steps': { type: 'string', default: '150' },
-    batch: { type: 'string', default: '8' }, accumulate: { type: 'string', default: '2' }, length: { type: 'string', default: '128' },
-    rank: { type: 'string', default: '8' }, alpha: { type: 'string', default: '16' }, lr: { type: 'string', default: '0.003' },
-    'lora-lr': { type: 'string', default: '0.002' }, samples: { type: 'string', default: '2' }, 'new-tokens': { type: 'string', default: '40' },
-    out: { type: 'string' }, seed: { type: 'string', default: '1' }, threads: { type: 'string' }, help: { type: 'boolean', default: false },
-  },
-});
-if (flags.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-
-const number = (name: keyof typeof flags, { integer = true, min = 1 } = {}): number => numberFlag(flags, name, { integer, min });
-
-if (flags.threads !== undefined) torch_set_num_threads(number('threads'));
-torch_manual_seed(number('seed', { min: 0 }));
-const out = resolve(flags.out ?? mkdtempSync(join(tmpdir(), 'torchlora-hf-')));
-const length = number('length', { min: 2 });
-const batching = { batch: number('batch'), accumulate: number('accumulate'), length };
+// Every flag is read and checked here, before anything is made, loaded or trained.
+const flags = parseFlags(process.argv.slice(2));
+if (flags.threads !== null) torch_set_num_threads(flags.threads);
+torch_manual_seed(flags.seed);
+const out = flags.out ?? mkdtempSync(join(tmpdir(), 'torchlora-hf-'));
+const length = flags.length;
+const batching = { batch: flags.batch, accumulate: flags.accumulate, length };
 const joined = (speeches: Speech[]): string => speeches.map((speech) => speech.text).join('\n\n');
 
 // ---- the base model: made here, or a local Hugging Face folder ----
-let baseDir = flags.model === undefined ? join(out, 'base') : resolve(flags.model);
-if (flags.model === undefined) {
+let baseDir = flags.model ?? join(out, 'base');
+if (flags.model === null) {
   mkdirSync(baseDir, { recursive: true });
   const modern = readSpeeches(1900, 2021);
   const text = joined(modern);
@@ -77,10 +43,10 @@ if (flags.model === undefined) {
     rope_theta: 10000, tie_word_embeddings: true, bos_token_id: eos, eos_token_id: eos,
   });
   const stream = new TokenStream((await Promise.all(modern.map((speech) => tokenizer.encode(speech.text)))).flatMap((ids) => [...ids, eos]));
-  const steps = number('steps');
+  const steps = flags.steps;
   const progress = new Progress(steps, 'step');
   const started = performance.now();
-  const losses = train(model as unknown as CausalLm, stream, { ...batching, steps, lr: number('lr', { integer: false, min: 0 }), weight_decay: 0.1, onStep: (step, loss) => progress.tick(step, loss) });
+  const losses = train(model as unknown as CausalLm, stream, { ...batching, steps, lr: flags.lr, weight_decay: 0.1, onStep: (step, loss) => progress.tick(step, loss) });
   progress.done();
   const seconds = (performance.now() - started) / 1000;
   console.log(`pre-trained ${steps} steps (${seconds.toFixed(1)} s) on ${stream.ids.length.toLocaleString('en-US')} tokens: loss ${formatR(losses[0]!)} -> ${formatR(losses.at(-1)!)}`);
@@ -101,12 +67,12 @@ const fineTune = await encode(early.slice(0, cut));
 const heldOut = (await encode(early.slice(cut))).windows(length).slice(0, 16);
 console.log(`fine-tuning data: ${cut} addresses of 1790-1860 (${early[0]!.president} to ${early[cut - 1]!.president}), ${early.length - cut} held out`);
 
-const samples = number('samples');
+const samples = flags.samples;
 const prompt = 'The state of the Union';
 async function sample(label: string): Promise<void> {
   const ids = torch_tensor([await tokenizer.encode(prompt)], { dtype: 'int64' });
   const generated = with_no_grad(() => generate(model, ids.expand([samples, -1]), {
-    max_new_tokens: number('new-tokens'), do_sample: true, temperature: 0.8, top_k: 40, top_p: 0.95, eos_token_id: eos ?? undefined,
+    max_new_tokens: flags.newTokens, do_sample: true, temperature: 0.8, top_k: 40, top_p: 0.95, eos_token_id: eos ?? undefined,
   }));
   console.log(`${label}:`);
   for (const text of await tokenizer.batch_decode(generated, { skip_special_tokens: true })) console.log(`  ${JSON.stringify(text)}`);
@@ -115,13 +81,13 @@ async function sample(label: string): Promise<void> {
 await sample('the base model continues the prompt');
 console.log(`held-out loss on 1790-1860 before the LoRA: ${formatR(heldOutLoss(model, heldOut))}`);
 
-lora_apply(model, { target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'c_attn', 'c_proj', 'c_fc'], r: number('rank'), alpha: number('alpha', { integer: false }) });
+lora_apply(model, { target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'c_attn', 'c_proj', 'c_fc'], r: flags.rank, alpha: flags.alpha });
 const counts = lora_parameter_counts(model);
 console.log(`LoRA: ${counts.trainable.toLocaleString('en-US')} trainable of ${counts.total.toLocaleString('en-US')} parameters`);
-const loraSteps = number('lora-steps');
+const loraSteps = flags.loraSteps;
 const progress = new Progress(loraSteps, 'step');
 const started = performance.now();
-const losses = train(model, fineTune, { ...batching, steps: loraSteps, lr: number('lora-lr', { integer: false, min: 0 }), weight_decay: 0, onStep: (step, loss) => progress.tick(step, loss) });
+const losses = train(model, fineTune, { ...batching, steps: loraSteps, lr: flags.loraLr, weight_decay: 0, onStep: (step, loss) => progress.tick(step, loss) });
 progress.done();
 console.log(`LoRA: ${loraSteps} steps (${((performance.now() - started) / 1000).toFixed(1)} s), loss ${formatR(losses[0]!)} -> ${formatR(losses.at(-1)!)}`);
 console.log(`held-out loss on 1790-1860 after the LoRA: ${formatR(heldOutLoss(model, heldOut))}`);

@@ -144,6 +144,9 @@ export * from './hf/training.js';
 export {
   hf_tokenizer, type HfTokenizer, type HfTokenizerOptions, type HfTokenizeOptions, type HfDecodeOptions, type HfBatchEncoding, type HfPaddingSide,
 } from './hf/tokenizer.js';
+// Hugging Face tokenizers: text pairs and chat templates.
+export type { HfEncoded } from './hf/tokenizer.js';
+export type { HfChatMessage, HfChatTemplateOptions } from './hf/chat_template.js';
 export * from './hf/load.js';
 export * from './hf/generate.js';
 export { HfCache, type KeyValueCacheLike } from './hf/cache.js';

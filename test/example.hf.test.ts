@@ -2,8 +2,8 @@
 // Hugging Face's format, pre-trains it a few steps, fine-tunes a LoRA, samples, and saves an
 // adapter for AutoPeftModelForCausalLM. Python's transformers and peft then open what it wrote,
 // as the example tells the user to, and must agree with torchlora on token ids and logits.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,38 @@ describe('npm run example:hf', () => {
     expect(config.base_model_name_or_path).toBe(base);
     expect(config.task_type).toBe('CAUSAL_LM');
   });
+});
+
+describe('npm run example:hf -- with a bad flag', () => {
+  it('says so in one line and exits 2 before doing any work', async () => {
+    const scratch = join(out, 'flags');
+    mkdirSync(join(scratch, 'bert'), { recursive: true });
+    writeFileSync(join(scratch, 'bert', 'config.json'), '{"model_type": "bert"}');
+    writeFileSync(join(scratch, 'bert', 'tokenizer.json'), '{}');
+    writeFileSync(join(scratch, 'file'), '');
+    const run = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => new Promise((done) => {
+      const child = spawn(process.execPath, [join(ROOT, 'dist', 'examples', 'hf-lora.js'), ...args]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk; });
+      child.on('exit', (code) => done({ code, stdout, stderr }));
+    });
+    const help = '\\(--help lists the flags\\)';
+    const cases: [string[], RegExp][] = [
+      [['--frobnicate'], new RegExp(`^Unknown option '--frobnicate'.*${help}\\n$`)],
+      [['--seed', '1', 'extra'], new RegExp(`^Unexpected argument 'extra'.*${help}\\n$`)],
+      // A bad number anywhere, even in a flag used last (the LoRA's learning rate, the samples' length).
+      [['--lora-lr', 'fast'], /^--lora-lr must be a number >= 0, got fast\n$/],
+      [['--new-tokens', '2.5', '--steps', '4'], /^--new-tokens must be an integer >= 1, got 2.5\n$/],
+      [['--out', join(scratch, 'file')], new RegExp(`^--out must be a folder \\(or a path for a new one\\), got .*file, a file ${help}\\n$`)],
+      [['--model', join(scratch, 'nowhere')], new RegExp(`^--model must be a folder, got .*nowhere \\(no such folder\\) ${help}\\n$`)],
+      [['--model', scratch], new RegExp(`^--model must be a Hugging Face model folder with config.json, got .* \\(it has no config.json\\) ${help}\\n$`)],
+      [['--model', join(scratch, 'bert')], new RegExp(`^--model must hold a llama, mistral, qwen2, gpt2 model, got model_type "bert" in .*config.json ${help}\\n$`)],
+    ];
+    const results = await Promise.all(cases.map(([args]) => run(args)));
+    cases.forEach(([args, message], i) => expect({ args, ...results[i] }).toEqual({ args, code: 2, stdout: '', stderr: expect.stringMatching(message) }));
+  }, 120_000);
 });
 
 describe_with_hf('the example\'s files in transformers and peft', () => {

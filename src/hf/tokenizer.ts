@@ -1,20 +1,21 @@
 // A Hugging Face tokenizer folder (tokenizer.json, tokenizer_config.json) as a tokenizer that is
 // called like transformers' one. The tokenizing itself (normalizers, pre-tokenizers, BPE,
-// WordPiece and Unigram models, added and special tokens, post-processors, truncation, padding,
-// decoders) is Hugging Face's Rust `tokenizers` through its own Node binding, npm `tokenizers`,
-// the crate and version Python's `tokenizers` and transformers' fast tokenizers run, so ids are
-// Python's (docs/tokenizers.md says why this package and not a JavaScript port). Written here is
-// only what transformers adds on top of that crate: tokenizer_config.json's special tokens,
-// padding and truncation sides and model_max_length; the
-// padding/truncation strategy of `tokenizer(texts, { padding, truncation, max_length })`;
+// WordPiece and Unigram models, added and special tokens, post-processors and their pair
+// templates, truncation, padding, decoders) is Hugging Face's Rust `tokenizers` through its own
+// Node binding, npm `tokenizers`, the crate and version Python's `tokenizers` and transformers'
+// fast tokenizers run, so ids are Python's (docs/tokenizers.md says why this package and not a
+// JavaScript port). Written here is only what transformers adds on top of that crate:
+// tokenizer_config.json's special tokens, padding and truncation sides, model_max_length and
+// model_input_names; the call's strategy (tokenizer_call.ts); chat templates (chat_template.ts);
 // clean_up_tokenization_spaces; and int64 Tensors.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Encoding, Tokenizer } from 'tokenizers';
+import type { Tokenizer } from 'tokenizers';
 import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
-import { torch_tensor } from '../ops/creation.js';
 import { Tensor } from '../ops/tensor.js';
+import { applyChatTemplate, givenTemplates, readChatTemplates, type ChatTemplates, type HfChatMessage, type HfChatTemplateOptions } from './chat_template.js';
+import { callInputs, callOutput, callSettings, encodeCall, type CallDefaults } from './tokenizer_call.js';
 
 type TokenizersBinding = typeof import('tokenizers');
 let binding: TokenizersBinding | undefined;
@@ -38,6 +39,8 @@ export interface HfTokenizerOptions {
   truncation_side?: HfPaddingSide;
   /** The length `truncation: true` and `padding: 'max_length'` use when no max_length is given. */
   model_max_length?: number;
+  /** The chat template (or named templates) to use instead of the folder's. */
+  chat_template?: string | Record<string, string>;
 }
 
 /** Options of a call, transformers' names and meanings. */
@@ -46,13 +49,18 @@ export interface HfTokenizeOptions {
   add_special_tokens?: boolean;
   /** true or 'longest': to the batch's longest; 'max_length': to max_length; false (default): none. */
   padding?: boolean | 'longest' | 'max_length' | 'do_not_pad';
-  /** true or 'longest_first': to max_length (or model_max_length), special tokens included. */
-  truncation?: boolean | 'longest_first' | 'do_not_truncate';
+  /**
+   * To max_length (or model_max_length), special tokens included. true or 'longest_first': a token
+   * at a time from the longer of a pair; 'only_first' / 'only_second': from that text of the pair only.
+   */
+  truncation?: boolean | 'longest_first' | 'only_first' | 'only_second' | 'do_not_truncate';
   max_length?: number;
   pad_to_multiple_of?: number;
   padding_side?: HfPaddingSide;
   /** 'pt': int64 Tensors of shape [batch, length] (a string gives a batch of one). */
   return_tensors?: 'pt';
+  /** Default: whether 'token_type_ids' is among the tokenizer's model_input_names (BERT's are). */
+  return_token_type_ids?: boolean;
 }
 
 /** Options of `decode` and `batch_decode`, transformers' names. */
@@ -65,9 +73,16 @@ export interface HfDecodeOptions {
 /** `tokenizer(texts, options)`'s result: lists, or int64 Tensors with `return_tensors: 'pt'`. */
 export interface HfBatchEncoding<T> {
   input_ids: T;
+  /** Which text of a pair each token belongs to (0, 1): returned where return_token_type_ids asks, by default for BERT-like tokenizers. */
+  token_type_ids?: T;
   attention_mask: T;
-  token_type_ids: T;
 }
+
+/** Options `O` with no key beyond `Known`'s: a misspelt option is a compile error, as with a non-generic parameter. */
+type Only<O, Known> = O & Record<Exclude<keyof O, keyof Known>, never>;
+
+/** What a call returns for text `T` with options `O`: Tensors with return_tensors: 'pt', else one list or a list per text. */
+export type HfEncoded<T, O> = HfBatchEncoding<O extends { return_tensors: 'pt' } ? Tensor : T extends string ? number[] : number[][]>;
 
 /**
  * A tokenizer as `hf_tokenizer` reads it: called on a string or an array of strings as
@@ -76,10 +91,26 @@ export interface HfBatchEncoding<T> {
  */
 export interface HfTokenizer {
   /** Tokenizes a batch (or one string) with padding and truncation, as transformers' `tokenizer(texts, ...)`. */
-  (text: string, options: HfTokenizeOptions & { return_tensors: 'pt' }): Promise<HfBatchEncoding<Tensor>>;
-  (text: readonly string[], options: HfTokenizeOptions & { return_tensors: 'pt' }): Promise<HfBatchEncoding<Tensor>>;
-  (text: string, options?: HfTokenizeOptions): Promise<HfBatchEncoding<number[]>>;
-  (text: readonly string[], options?: HfTokenizeOptions): Promise<HfBatchEncoding<number[][]>>;
+  <T extends string | readonly string[], O extends HfTokenizeOptions = {}>(text: T, options?: Only<O, HfTokenizeOptions>): Promise<HfEncoded<T, O>>;
+  /**
+   * Tokenizes pairs of texts (a question and a passage; two sentences), as transformers'
+   * `tokenizer(texts, text_pairs, ...)`: the post-processor's pair template (BERT's
+   * `[CLS] a [SEP] b [SEP]`, token type 1 on b), truncated by `truncation`'s strategy.
+   * @example const { input_ids, token_type_ids } = await tokenizer(questions, passages, { padding: true, truncation: 'only_second', return_tensors: 'pt' });
+   */
+  <T extends string | readonly string[], O extends HfTokenizeOptions = {}>(text: T, text_pair: T extends string ? string : readonly string[], options?: Only<O, HfTokenizeOptions>): Promise<HfEncoded<T, O>>;
+  /**
+   * Renders a conversation with the folder's chat template (transformers 5's apply_chat_template);
+   * with `tokenize: false` the text, at once; otherwise a Promise of the encoded text (the call's
+   * result, or its input_ids with `return_dict: false`).
+   * @example const text = tokenizer.apply_chat_template([{ role: 'user', content: 'Hi' }], { tokenize: false, add_generation_prompt: true });
+   */
+  apply_chat_template(messages: readonly HfChatMessage[], options: HfChatTemplateOptions & { tokenize: false }): string;
+  apply_chat_template(messages: readonly (readonly HfChatMessage[])[], options: HfChatTemplateOptions & { tokenize: false }): string[];
+  apply_chat_template<O extends HfChatTemplateOptions = {}>(messages: readonly HfChatMessage[], options?: Only<O, HfChatTemplateOptions>): Promise<O extends { return_dict: false } ? HfEncoded<string, O>['input_ids'] : HfEncoded<string, O>>;
+  apply_chat_template<O extends HfChatTemplateOptions = {}>(messages: readonly (readonly HfChatMessage[])[], options?: Only<O, HfChatTemplateOptions>): Promise<O extends { return_dict: false } ? HfEncoded<string[], O>['input_ids'] : HfEncoded<string[], O>>;
+  /** The folder's chat template: a string, named templates, or null. */
+  readonly chat_template: string | Readonly<Record<string, string>> | null;
   /** The ids of one text, with the post-processor's special tokens unless `add_special_tokens: false`. */
   encode(text: string, options?: { add_special_tokens?: boolean }): Promise<number[]>;
   /** The text of ids (an array or a 1-D Tensor). */
@@ -94,6 +125,8 @@ export interface HfTokenizer {
   readonly pad_token: string | null; readonly pad_token_id: number | null;
   readonly padding_side: HfPaddingSide;
   readonly truncation_side: HfPaddingSide;
+  /** What the model's forward takes, transformers' attribute: tokenizer_config.json's, else the tokenizer class's. */
+  readonly model_input_names: readonly string[];
   /** Infinity where the folder gives none (transformers' 1e30). */
   readonly model_max_length: number;
   /** The vocabulary without added tokens, as transformers' `vocab_size`; `len(tokenizer)` is `backend_tokenizer.getVocabSize(true)`. */
@@ -107,9 +140,10 @@ export interface HfTokenizer {
   readonly backend_tokenizer: unknown;
 }
 
-const OPTION_KEYS = optionKeys<HfTokenizerOptions>({ pad_token: true, padding_side: true, truncation_side: true, model_max_length: true });
+const OPTION_KEYS = optionKeys<HfTokenizerOptions>({ pad_token: true, padding_side: true, truncation_side: true, model_max_length: true, chat_template: true });
 const CALL_KEYS = optionKeys<HfTokenizeOptions>({
   add_special_tokens: true, padding: true, truncation: true, max_length: true, pad_to_multiple_of: true, padding_side: true, return_tensors: true,
+  return_token_type_ids: true,
 });
 const ENCODE_KEYS = optionKeys<{ add_special_tokens?: boolean }>({ add_special_tokens: true });
 const DECODE_KEYS = optionKeys<HfDecodeOptions>({ skip_special_tokens: true, clean_up_tokenization_spaces: true });
@@ -117,6 +151,12 @@ const SPECIAL_TOKENS = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad
 type SpecialToken = (typeof SPECIAL_TOKENS)[number];
 /** transformers' classes whose `padding_side` attribute is 'left', the default where tokenizer_config.json names none. */
 const LEFT_PADDING_CLASSES = new Set(['LlamaTokenizer', 'CodeLlamaTokenizer', 'GemmaTokenizer', 'CohereTokenizer', 'XLNetTokenizer', 'Siglip2Tokenizer']);
+/** transformers 5.18's classes whose model_input_names hold token_type_ids (tokenizer_class names them, with or without Fast). */
+const TOKEN_TYPE_CLASSES = new Set([
+  'BertTokenizer', 'CanineTokenizer', 'ConvBertTokenizer', 'DPRContextEncoderTokenizer', 'DPRQuestionEncoderTokenizer', 'DebertaTokenizer',
+  'DebertaV2Tokenizer', 'ElectraTokenizer', 'FNetTokenizer', 'LayoutLMTokenizer', 'LayoutLMv2Tokenizer', 'LxmertTokenizer', 'MarkupLMTokenizer',
+  'MobileBertTokenizer', 'SqueezeBertTokenizer', 'TapasTokenizer',
+]);
 /** transformers' LARGE_INTEGER: a model_max_length above it means "no limit". */
 const LARGE_INTEGER = 1e20;
 
@@ -220,22 +260,20 @@ export function hf_tokenizer(path: string, options?: HfTokenizerOptions): HfToke
     return run;
   };
 
-  const call = (text: string | readonly string[], callOptions?: HfTokenizeOptions): Promise<HfBatchEncoding<unknown>> => {
-    const texts = checkTexts(text);
-    const settings = strategy(checkOptions(callOptions, CALL_KEYS, 'tokenizer call'), model_max_length, id(tokens.pad_token), padding_side);
-    return inTurn(async () => {
-      if (settings.truncate) backend.setTruncation(settings.max_length!, { direction: truncation_side, stride: 0 });
-      else backend.disableTruncation();
-      if (settings.pad) {
-        backend.setPadding({
-          maxLength: settings.pad === 'max_length' ? settings.max_length! : undefined, direction: settings.side, padId: id(tokens.pad_token)!,
-          padToken: tokens.pad_token!, padTypeId: 0, padToMultipleOf: settings.pad_to_multiple_of,
-        });
-      } else {
-        backend.disablePadding();
-      }
-      return backend.encodeBatch(texts as string[], { addSpecialTokens: settings.add_special_tokens });
-    }).then((encodings) => output(encodings, typeof text === 'string', settings.return_tensors));
+  const model_input_names = inputNames(config.model_input_names, className);
+  const chat_template: ChatTemplates = given.chat_template !== undefined
+    ? givenTemplates(given.chat_template, 'chat_template') : readChatTemplates(dirname(tokenizerJson), config);
+  const defaults: CallDefaults = {
+    model_max_length, padding_side, truncation_side, pad_token: tokens.pad_token, pad_token_id: id(tokens.pad_token),
+    token_type_ids: model_input_names.includes('token_type_ids'),
+  };
+  // tokenizer(text, options) or tokenizer(text, text_pair, options): a second argument that is text is the pair.
+  const call = (text: unknown, second?: unknown, third?: unknown): Promise<HfBatchEncoding<unknown>> => {
+    const pairGiven = typeof second === 'string' || Array.isArray(second);
+    if (!pairGiven && third !== undefined) fail('a string or an array of strings', 'text_pair', second);
+    const inputs = callInputs(text, pairGiven ? second : undefined);
+    const settings = callSettings(checkOptions((pairGiven ? third : second) as HfTokenizeOptions | undefined, CALL_KEYS, 'tokenizer call'), defaults);
+    return inTurn(() => encodeCall(backend, inputs, settings, defaults)).then((encodings) => callOutput(encodings, inputs.single, settings));
   };
 
   const decodeOne = (ids: number[], skip: boolean, clean: boolean): Promise<string> =>
@@ -267,68 +305,28 @@ export function hf_tokenizer(path: string, options?: HfTokenizerOptions): HfToke
       if (!Array.isArray(rows)) fail('an array of arrays of ids, or a 2-D Tensor', 'batch_decode ids', ids);
       return Promise.all(rows.map((row, i) => decodeOne(checkIds(row, `batch_decode ids[${i}]`), skip, clean)));
     },
+    apply_chat_template: (messages: unknown, chatOptions?: HfChatTemplateOptions) =>
+      applyChatTemplate({ templates: chat_template, special_tokens: tokens, encode: (texts, callOptions) => call(texts, callOptions) }, messages, chatOptions),
+    chat_template,
     convert_tokens_to_ids: (token: string): number | null => backend.tokenToId(typeof token === 'string' ? token : fail('a string', 'token', token)),
     convert_ids_to_tokens: (tokenId: number): string | null => backend.idToToken(checkNonNegativeInteger(tokenId, 'id')),
     bos_token: tokens.bos_token, bos_token_id: id(tokens.bos_token),
     eos_token: tokens.eos_token, eos_token_id: id(tokens.eos_token),
     unk_token: tokens.unk_token, unk_token_id: id(tokens.unk_token),
     pad_token: tokens.pad_token, pad_token_id: id(tokens.pad_token),
-    padding_side, truncation_side, model_max_length,
+    padding_side, truncation_side, model_max_length, model_input_names: Object.freeze([...model_input_names]),
     vocab_size: backend.getVocabSize(false),
     backend_tokenizer: backend,
   })) as HfTokenizer;
 }
 
-interface Strategy {
-  add_special_tokens: boolean;
-  pad: false | 'longest' | 'max_length';
-  truncate: boolean;
-  max_length: number | undefined;
-  pad_to_multiple_of: number | undefined;
-  side: HfPaddingSide;
-  return_tensors: 'pt' | undefined;
-}
-
-/** transformers' `_get_padding_truncation_strategies`, for one sequence per text. */
-function strategy(options: HfTokenizeOptions, modelMaxLength: number, padId: number | null, defaultSide: HfPaddingSide): Strategy {
-  const { add_special_tokens = true, padding = false, max_length, pad_to_multiple_of, padding_side = defaultSide, return_tensors } = options;
-  let { truncation } = options;
-  checkBoolean(add_special_tokens, 'add_special_tokens');
-  if (max_length !== undefined) checkPositiveInteger(max_length, 'max_length');
-  if (pad_to_multiple_of !== undefined) checkPositiveInteger(pad_to_multiple_of, 'pad_to_multiple_of');
-  if (return_tensors !== undefined && return_tensors !== 'pt') failRange("'pt' (torchlora's Tensors) or no return_tensors", 'return_tensors', return_tensors);
-  // transformers: max_length alone asks for truncation.
-  if (max_length !== undefined && padding === false && truncation === undefined) truncation = 'longest_first';
-  let pad: Strategy['pad'];
-  if (padding === true || padding === 'longest') pad = 'longest';
-  else if (padding === 'max_length') pad = 'max_length';
-  else if (padding === false || padding === 'do_not_pad') pad = false;
-  else return fail("true, false, 'longest', 'max_length' or 'do_not_pad'", 'padding', padding);
-  let truncate: boolean;
-  if (truncation === true || truncation === 'longest_first') truncate = true;
-  else if (truncation === false || truncation === undefined || truncation === 'do_not_truncate') truncate = false;
-  else return fail("true, false, 'longest_first' or 'do_not_truncate'", 'truncation', truncation);
-  let length = max_length;
-  if (length === undefined) {
-    // model_max_length stands in; where it is unbounded, transformers neither pads to it nor truncates.
-    if (pad === 'max_length' && modelMaxLength === Infinity) pad = false;
-    if (truncate && modelMaxLength === Infinity) truncate = false;
-    if (pad === 'max_length' || truncate) length = modelMaxLength;
+/** transformers' model_input_names: tokenizer_config.json's, else the class's (BERT-like classes add token_type_ids). */
+function inputNames(value: unknown, className: string): string[] {
+  if (value === undefined || value === null) {
+    return TOKEN_TYPE_CLASSES.has(className) ? ['input_ids', 'token_type_ids', 'attention_mask'] : ['input_ids', 'attention_mask'];
   }
-  if (pad !== false && padId === null) {
-    failRange("a pad_token (tokenizer_config.json has none: hf_tokenizer(path, { pad_token: '...' }) sets one, as tokenizer.pad_token = ... does)", 'padding', padding);
-  }
-  if (truncate && pad !== false && pad_to_multiple_of !== undefined && length !== undefined && length % pad_to_multiple_of !== 0) {
-    failRange(`a max_length that is a multiple of pad_to_multiple_of (${pad_to_multiple_of})`, 'max_length', length);
-  }
-  return { add_special_tokens, pad, truncate, max_length: length, pad_to_multiple_of, side: side(padding_side, 'padding_side'), return_tensors };
-}
-
-function checkTexts(text: unknown): string[] {
-  if (typeof text === 'string') return [text];
-  if (!Array.isArray(text)) fail('a string or an array of strings', 'text', text);
-  text.forEach((item, i) => typeof item === 'string' || fail('a string', `text[${i}]`, item));
-  return text as string[];
+  if (!Array.isArray(value) || !value.every((name) => typeof name === 'string')) fail('a list of strings', "tokenizer_config.json's model_input_names", value);
+  return value as string[];
 }
 
 function checkIds(ids: unknown, name: string): number[] {
@@ -342,25 +340,6 @@ function tensorRows(ids: Tensor, dims: 1 | 2, name: string): number[][] {
   if (ids.dim() !== dims || !['int64', 'int32', 'int16', 'int8', 'uint8'].includes(ids.dtype)) fail(`a ${dims}-D integer Tensor`, name, ids);
   const values = ids.to_array() as number[] | number[][];
   return dims === 1 ? [values as number[]] : (values as number[][]);
-}
-
-/** The encodings as transformers returns them: lists (flat for one string), or int64 Tensors. */
-function output(encodings: Encoding[], single: boolean, returnTensors: 'pt' | undefined): HfBatchEncoding<unknown> {
-  const fields = {
-    input_ids: encodings.map((encoding) => encoding.getIds()),
-    attention_mask: encodings.map((encoding) => encoding.getAttentionMask()),
-    token_type_ids: encodings.map((encoding) => encoding.getTypeIds()),
-  };
-  if (returnTensors === undefined) {
-    return single ? { input_ids: fields.input_ids[0], attention_mask: fields.attention_mask[0], token_type_ids: fields.token_type_ids[0] } : fields;
-  }
-  const lengths = new Set(fields.input_ids.map((row) => row.length));
-  if (lengths.size > 1) {
-    failRange("sequences of one length for return_tensors: 'pt' (pass padding: true)", 'the lengths', [...lengths].join(', '));
-  }
-  const width = fields.input_ids[0]?.length ?? 0;
-  const tensor = (rows: number[][]): Tensor => torch_tensor(BigInt64Array.from(rows.flat(), BigInt), { shape: [rows.length, width] });
-  return { input_ids: tensor(fields.input_ids), attention_mask: tensor(fields.attention_mask), token_type_ids: tensor(fields.token_type_ids) };
 }
 
 /** transformers' `clean_up_tokenization`: the spaces WordPiece decoding leaves before punctuation and contractions. */

