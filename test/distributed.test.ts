@@ -185,6 +185,16 @@ describe('failures', () => {
     }
   });
 
+  it('two torchlora ranks that disagree on check_collectives get a TorchError from init, each naming the other\'s setting', async () => {
+    const port = await freePort();
+    const exits = await Promise.all([0, 1].map((rank) => nodeRank({ mode: 'agree', rank, world_size: 2, port, check_collectives: rank === 0 })));
+    const [zero, one] = exits.map(result);
+    expect(zero.error).toBe('TorchError');
+    expect(zero.message).toMatch(/this rank checks collectives, rank 1 does not \(a torchlora rank with check_collectives: false\)/);
+    expect(one.error).toBe('TorchError');
+    expect(one.message).toMatch(/this rank does not check collectives \(check_collectives: false\), rank 0 does \(a torchlora rank with check_collectives: true\)/);
+  });
+
   it('DDP over models of other sizes on the two ranks is a TorchError on both', async () => {
     const port = await freePort();
     const exits = await Promise.all([0, 1].map((rank) => nodeRank({ mode: 'ddp_shape', rank, world_size: 2, port })));

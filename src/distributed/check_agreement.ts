@@ -66,7 +66,7 @@ export function announceChecks(stores: AgreementStores, rank: number, worldSize:
   return peers.map((peer) => peer ?? 'silent');
 }
 
-export function checks(peer: PeerChecks): boolean {
+function checks(peer: PeerChecks): boolean {
   return peer === 'torchlora, checked' || peer === 'python, checked';
 }
 

@@ -32,8 +32,8 @@ export interface InitProcessGroupOptions {
    * environment says `TORCH_DISTRIBUTED_DEBUG=OFF` or `INFO`. Every rank of a group must agree:
    * a Python rank joins a checked group with `TORCH_DISTRIBUTED_DEBUG=DETAIL`, an unchecked one
    * without it. Ranks that disagree (a Python rank without DETAIL in a checked group, say) get a
-   * TorchError saying so from init within CHECK_AGREEMENT_GRACE_SECONDS (5 s) of the
-   * rendezvous, instead of waiting out the timeout.
+   * TorchError saying so from init within a 5 s grace after the rendezvous, instead of
+   * waiting out the timeout (docs/distributed.md).
    */
   check_collectives?: boolean;
 }
