@@ -127,14 +127,19 @@ try:
 except Exception as error:
     print(json.dumps({'error': type(error).__name__, 'message': str(error), 'ms': 1000 * (time.time() - start)}))
 `;
-  const disagreeing = [[0, 'OFF', true], [1, 'OFF', true], [1, 'DETAIL', false]] as const;
-  for (const [nodeIs, debug, checked] of disagreeing) {
-    it(`fail fast when Node (rank ${nodeIs}, ${checked ? 'default: checked' : 'check_collectives: false'}) meets Python with TORCH_DISTRIBUTED_DEBUG=${debug}`, async () => {
+  // Python as it comes (no TORCH_DISTRIBUTED_DEBUG) beside Node's default; with
+  // TORCH_DIST_INIT_BARRIER=1, Python as rank 0 waits in its init's barrier, which the Node
+  // rank reaches before it leaves; Python under DETAIL beside check_collectives: false.
+  const disagreeing: [number, boolean, Record<string, string>][] = [
+    [0, true, {}], [1, true, {}], [1, true, { TORCH_DIST_INIT_BARRIER: '1' }], [1, false, { TORCH_DISTRIBUTED_DEBUG: 'DETAIL' }],
+  ];
+  for (const [nodeIs, checked, pythonEnv] of disagreeing) {
+    it(`fail fast when Node (rank ${nodeIs}, ${checked ? 'default: checked' : 'check_collectives: false'}) meets Python with ${JSON.stringify(pythonEnv)}`, async () => {
       const port = await freePort();
-      const env = { TORCH_DISTRIBUTED_DEBUG: undefined, TORCH_DIST_INIT_BARRIER: undefined };
+      const unset = { TORCH_DISTRIBUTED_DEBUG: undefined, TORCH_DIST_INIT_BARRIER: undefined };
       const [node, py] = await Promise.all([
-        run(process.execPath, [RANK, JSON.stringify({ mode: 'agree', rank: nodeIs, world_size: 2, port, ...(checked ? {} : { check_collectives: false }) })], env),
-        run(PYTHON, ['-c', pythonAgree, String(1 - nodeIs), String(port)], { ...env, TORCH_DISTRIBUTED_DEBUG: debug }),
+        run(process.execPath, [RANK, JSON.stringify({ mode: 'agree', rank: nodeIs, world_size: 2, port, ...(checked ? {} : { check_collectives: false }) })], unset),
+        run(PYTHON, ['-c', pythonAgree, String(1 - nodeIs), String(port)], { ...unset, ...pythonEnv }),
       ]);
       const [nodeFailed, pyFailed] = [result(node), result(py)];
       expect(nodeFailed.error).toBe('TorchError');
