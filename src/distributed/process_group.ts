@@ -108,11 +108,13 @@ function rendezvous(initMethod: string, rank: number | undefined, worldSize: num
   return { host, port, rank: rank!, worldSize: size };
 }
 
-// PyTorch 1.13's distributed_c10d._store_based_barrier (the key counts the groups made so far,
-// 1): every rank adds one to the key, then waits until it reads world_size.
+// The keys of the store-based barrier that ends init_process_group, up to PyTorch 2.0 (it
+// counts the groups made so far) and from 2.1 (it names the group).
 const BARRIER_KEY_1 = 'store_based_barrier_key:1';
 const BARRIER_KEY_2 = `store_based_barrier_key:${FIRST_GROUP_NAME}`;
 
+// PyTorch 1.13's distributed_c10d._store_based_barrier: every rank adds one to the key, then
+// waits until it reads world_size.
 function storeBasedBarrier(store: Handle, rank: number, worldSize: number, timeoutMs: number): void {
   const key = BARRIER_KEY_1;
   native.distStoreAdd(store, key, 1);
