@@ -12,7 +12,7 @@
 // BENCH_PARTS=loop,rss,load,big picks parts; BENCH_STEPS, BENCH_SECONDS size them.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,8 @@ const delayCases: ChartCase[] = [];
 const rssCases: ChartCase[] = [];
 const loadCases: ChartCase[] = [];
 const bigCases: ChartCase[] = [];
+// The 1-minute load average before and after part 4: the machine may be shared.
+const bigLoad: number[] = [];
 
 function rssMb(): number {
   const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
@@ -160,7 +162,9 @@ async function bigPredictions(): Promise<void> {
   const rows = (n: number, seed: number): string => JSON.stringify({ inputs: Array.from({ length: n }, (_, i) => Array.from({ length: 32 }, (_, j) => Math.sin(seed + i * 32 + j))) });
   const small = rows(8, 2);
   const big = rows(4096, 3);
-  console.log(`4. Other clients (autocannon, 4 connections x ${seconds} s, 8-row POST /predict) while 2 clients loop on 4,096-row predictions:`);
+  bigLoad.push(loadavg()[0]!);
+  console.log(`4. Other clients (autocannon, 4 connections x ${seconds} s, 8-row POST /predict) while 2 clients loop on 4,096-row predictions `
+    + `(load average ${bigLoad[0]!.toFixed(2)} before):`);
   for (const [label, chunk] of [['chunks of 256 rows', '256'], ['whole requests', '4096']] as const) {
     await withService(['--predict-chunk-rows', chunk], async (url) => {
       const idle = await cannon(url, small);
@@ -185,6 +189,8 @@ async function bigPredictions(): Promise<void> {
       bigCases.push({ label: `${label}, idle`, values: { p50: idle.p50, p99: idle.p99 } }, { label: `${label}, big predictions`, values: { p50: busy.p50, p99: busy.p99 } });
     });
   }
+  bigLoad.push(loadavg()[0]!);
+  console.log(`  load average after: ${bigLoad[1]!.toFixed(2)} (${availableParallelism()} cores)`);
 }
 
 if (parts.includes('loop')) await eventLoop();
@@ -198,5 +204,8 @@ if (loopCases.length > 0) {
   writeChart({ name: 'service-delay', title: 'Main thread event-loop delay while the job trains', unit: 'ms', series: ['during the job'], cases: delayCases, note });
 }
 if (rssCases.length > 0) writeChart({ name: 'service-rss', title: 'RSS with a 512 MB base held by worker jobs', unit: 'MB', series: ['RSS'], cases: rssCases, note: 'shared: load_state_dict with assign: shared; copies: each job its own' });
-if (bigCases.length > 0) writeChart({ name: 'service-big', title: `8-row POST /predict while 2 clients loop on 4,096-row predictions (autocannon, 4 connections, ${seconds} s)`, unit: 'ms latency', series: ['p50', 'p99'], cases: bigCases, note, ratio: false });
+if (bigCases.length > 0) {
+  const load = `1-minute load average ${bigLoad.map((value) => value.toFixed(2)).join(' before, ')} after, on ${availableParallelism()} cores`;
+  writeChart({ name: 'service-big', title: `8-row POST /predict while 2 clients loop on 4,096-row predictions (autocannon, 4 connections, ${seconds} s)`, unit: 'ms latency', series: ['p50', 'p99'], cases: bigCases, note: `${note}; ${load}`, ratio: false });
+}
 if (loadCases.length > 0) writeChart({ name: 'service-load', title: `POST /predict under autocannon (4 connections, ${seconds} s)`, unit: 'ms latency', series: ['p50', 'p99'], cases: loadCases, note, ratio: false });

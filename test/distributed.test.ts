@@ -112,6 +112,46 @@ dist.destroy_process_group()
     });
   }
 
+  // A Python rank checks collectives only under TORCH_DISTRIBUTED_DEBUG=DETAIL, a torchlora
+  // rank unless told otherwise. Ranks that disagree, with every timeout at its default of
+  // 1800 s: Node's init is a TorchError within seconds that says how to agree, and Python,
+  // let out of its init, fails at its first collective on the Gloo the Node rank closed.
+  const pythonAgree = `
+import json, sys, time, torch, torch.distributed as dist
+rank, port = int(sys.argv[1]), sys.argv[2]
+start = time.time()
+try:
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
+    summed = torch.tensor([rank + 1.0]); dist.all_reduce(summed)
+    print(json.dumps({'summed': summed.tolist()}))
+except Exception as error:
+    print(json.dumps({'error': type(error).__name__, 'message': str(error), 'ms': 1000 * (time.time() - start)}))
+`;
+  // Python as it comes (no TORCH_DISTRIBUTED_DEBUG) beside Node's default; with
+  // TORCH_DIST_INIT_BARRIER=1, Python as rank 0 waits in its init's barrier, which the Node
+  // rank reaches before it leaves; Python under DETAIL beside check_collectives: false.
+  const disagreeing: [number, boolean, Record<string, string>][] = [
+    [0, true, {}], [1, true, {}], [1, true, { TORCH_DIST_INIT_BARRIER: '1' }], [1, false, { TORCH_DISTRIBUTED_DEBUG: 'DETAIL' }],
+  ];
+  for (const [nodeIs, checked, pythonEnv] of disagreeing) {
+    it(`fail fast when Node (rank ${nodeIs}, ${checked ? 'default: checked' : 'check_collectives: false'}) meets Python with ${JSON.stringify(pythonEnv)}`, async () => {
+      const port = await freePort();
+      const unset = { TORCH_DISTRIBUTED_DEBUG: undefined, TORCH_DIST_INIT_BARRIER: undefined };
+      const [node, py] = await Promise.all([
+        run(process.execPath, [RANK, JSON.stringify({ mode: 'agree', rank: nodeIs, world_size: 2, port, ...(checked ? {} : { check_collectives: false }) })], unset),
+        run(PYTHON, ['-c', pythonAgree, String(1 - nodeIs), String(port)], { ...unset, ...pythonEnv }),
+      ]);
+      const [nodeFailed, pyFailed] = [result(node), result(py)];
+      expect(nodeFailed.error).toBe('TorchError');
+      expect(nodeFailed.message).toMatch(/disagree on check_collectives/);
+      expect(nodeFailed.message).toMatch(checked ? /this rank checks collectives, rank \d does not/ : /this rank does not check collectives.*rank \d does/);
+      expect(nodeFailed.message).toMatch(/TORCH_DISTRIBUTED_DEBUG=DETAIL.*check_collectives: false/);
+      expect(nodeFailed.ms).toBeLessThan(30_000);
+      expect(pyFailed.error).toMatch(/^(RuntimeError|DistBackendError)$/); // gloo: "Connection closed by peer" or a failed monitoredBarrier
+      expect(pyFailed.ms).toBeLessThan(30_000);
+    });
+  }
+
   // PyTorch 2.1 and later end init_process_group with a store-based barrier only when asked
   // (1.13 and 2.0 always do): both ranks then wait for each other there.
   it('agree with TORCH_DIST_INIT_BARRIER=1 on both ranks', async () => {
@@ -148,6 +188,16 @@ describe('failures', () => {
       expect(failed.message).toMatch(/TensorShape=\[3\]/);
       expect(failed.message).toMatch(/TensorShape=\[5\]/);
     }
+  });
+
+  it('two torchlora ranks that disagree on check_collectives get a TorchError from init, each naming the other\'s setting', async () => {
+    const port = await freePort();
+    const exits = await Promise.all([0, 1].map((rank) => nodeRank({ mode: 'agree', rank, world_size: 2, port, check_collectives: rank === 0 })));
+    const [zero, one] = exits.map(result);
+    expect(zero.error).toBe('TorchError');
+    expect(zero.message).toMatch(/this rank checks collectives, rank 1 does not \(a torchlora rank with check_collectives: false\)/);
+    expect(one.error).toBe('TorchError');
+    expect(one.message).toMatch(/this rank does not check collectives \(check_collectives: false\), rank 0 does \(a torchlora rank with check_collectives: true\)/);
   });
 
   it('DDP over models of other sizes on the two ranks is a TorchError on both', async () => {

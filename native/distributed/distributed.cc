@@ -80,6 +80,12 @@ Napi::Value StoreWait(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// storeCheck(store, key) -> whether the key is set now (Store::check; it does not wait).
+Napi::Value StoreCheck(const Napi::CallbackInfo& info) {
+  const bool set = Get<StoreBox>(info, 0).store->check({info[1].As<Napi::String>().Utf8Value()});
+  return Napi::Boolean::New(info.Env(), set);
+}
+
 // storeSetTimeout(store, timeoutMs)
 Napi::Value StoreSetTimeout(const Napi::CallbackInfo& info) {
   Get<StoreBox>(info, 0).store->setTimeout(Milliseconds(info[1]));
@@ -134,45 +140,61 @@ void SetSequenceNumber(Target& target) {
 }
 
 // groupGloo(out, groupStore, backendStore, rank, size, timeoutMs, interfaces: string[],
-//           checkStore: Store | null, sequenceNumberFirst: boolean): a Gloo process group whose
-// Gloo backend meets the other ranks on `backendStore` (libtorch 2 gives each device's backend
-// its own prefix under the group's store; on libtorch 1 group and backend are one, and
-// `groupStore` is unused). With `checkStore`, the collectives the user calls go through c10d's
-// ProcessGroupWrapper (what Python's TORCH_DISTRIBUTED_DEBUG=DETAIL makes): before each one, a
-// second Gloo group on that store compares the ranks' op, dtypes and shapes, so a mismatch is
-// a TorchError on every rank instead of gloo aborting the process from its own thread. DDP's
-// Reducer uses Gloo directly either way (GroupBox::plain). With `sequenceNumberFirst`, Gloo
-// agrees on its sequence number as soon as it is made, before the checks' Gloo, as PyTorch 2's
-// _new_process_group_helper does; otherwise groupSetSequenceNumber does it later.
+//           sequenceNumberFirst: boolean): a Gloo process group whose Gloo backend meets the
+// other ranks on `backendStore` (libtorch 2 gives each device's backend its own prefix under
+// the group's store; on libtorch 1 group and backend are one, and `groupStore` is unused).
+// With `sequenceNumberFirst`, Gloo agrees on its sequence number as soon as it is made, before
+// any checks' Gloo, as PyTorch 2's _new_process_group_helper does; otherwise
+// groupSetSequenceNumber does it later.
 Napi::Value GroupGloo(const Napi::CallbackInfo& info) {
 #ifdef TORCHLORA_HAS_GLOO
   auto& groupStore = Get<StoreBox>(info, 1);
   auto& backendStore = Get<StoreBox>(info, 2);
   const int rank = info[3].As<Napi::Number>().Int32Value();
   const int size = info[4].As<Napi::Number>().Int32Value();
-  const auto timeout = Milliseconds(info[5]);
-  const Napi::Array interfaces = info[6].As<Napi::Array>();
-  auto gloo = MakeGloo(backendStore.store, rank, size, timeout, interfaces);
-  if (info[8].ToBoolean().Value()) SetSequenceNumber(*gloo);
-  c10::intrusive_ptr<c10d::ProcessGroupWrapper> checked;
-  if (!info[7].IsNull()) {
-    checked = c10::make_intrusive<c10d::ProcessGroupWrapper>(gloo, MakeGloo(Get<StoreBox>(info, 7).store, rank, size, timeout, interfaces));
-  }
+  auto gloo = MakeGloo(backendStore.store, rank, size, Milliseconds(info[5]), info[6].As<Napi::Array>());
+  if (info[7].ToBoolean().Value()) SetSequenceNumber(*gloo);
   GroupBox box;
 #if TORCH_VERSION_MAJOR >= 2
-  box.plain = Front(groupStore.store, rank, size, timeout, gloo);
-  box.group = checked ? Front(groupStore.store, rank, size, timeout, checked) : box.plain;
+  box.plain = Front(groupStore.store, rank, size, Milliseconds(info[5]), gloo);
 #else
   (void)groupStore;
   box.plain = gloo;
-  box.group = checked ? c10::intrusive_ptr<c10d::ProcessGroup>(checked) : box.plain;
 #endif
+  box.group = box.plain;
   Attach(info.Env(), info[0], std::move(box));
   return info.Env().Undefined();
 #else
   throw TorchError(info.Env(),
                    "this build of torchlora has no Gloo: gloo's headers were missing when it was compiled "
                    "(Debian: apt-get install libgloo-dev, then rebuild)");
+#endif
+}
+
+// groupCheck(group, groupStore, checkStore, rank, size, timeoutMs, interfaces: string[]): puts
+// c10d's ProcessGroupWrapper (what Python's TORCH_DISTRIBUTED_DEBUG=DETAIL makes) in front of
+// the group's Gloo for the collectives the user calls: before each one, a second Gloo group,
+// which meets the other ranks' on `checkStore` now, compares the ranks' op, dtypes and shapes,
+// so a mismatch is a TorchError on every rank instead of gloo aborting the process from its own
+// thread. DDP's Reducer keeps Gloo itself (GroupBox::plain).
+Napi::Value GroupCheck(const Napi::CallbackInfo& info) {
+#ifdef TORCHLORA_HAS_GLOO
+  auto& box = Get<GroupBox>(info, 0);
+  auto& groupStore = Get<StoreBox>(info, 1);
+  const int rank = info[3].As<Napi::Number>().Int32Value();
+  const int size = info[4].As<Napi::Number>().Int32Value();
+  const auto timeout = Milliseconds(info[5]);
+  auto helper = MakeGloo(Get<StoreBox>(info, 2).store, rank, size, timeout, info[6].As<Napi::Array>());
+#if TORCH_VERSION_MAJOR >= 2
+  auto checked = c10::make_intrusive<c10d::ProcessGroupWrapper>(box.plain->getBackend(c10::DeviceType::CPU), helper);
+  box.group = Front(groupStore.store, rank, size, timeout, checked);
+#else
+  (void)groupStore;
+  box.group = c10::make_intrusive<c10d::ProcessGroupWrapper>(box.plain, helper);
+#endif
+  return info.Env().Undefined();
+#else
+  throw TorchError(info.Env(), "this build of torchlora has no Gloo");
 #endif
 }
 
@@ -203,11 +225,13 @@ void InitDistributed(Napi::Env env, Napi::Object exports) {
   TORCHLORA_EXPORT(exports, "distStoreAdd", StoreAdd);
   TORCHLORA_EXPORT(exports, "distStoreSet", StoreSet);
   TORCHLORA_EXPORT(exports, "distStoreWait", StoreWait);
+  TORCHLORA_EXPORT(exports, "distStoreCheck", StoreCheck);
   TORCHLORA_EXPORT(exports, "distStoreSetTimeout", StoreSetTimeout);
   // A store's server (rank 0) stops when no group or prefix store holds it any more; a
   // group's Gloo threads end with it.
   TORCHLORA_EXPORT(exports, "distStoreDestroy", Destroy<StoreBox>);
   TORCHLORA_EXPORT(exports, "distGroupGloo", GroupGloo);
+  TORCHLORA_EXPORT(exports, "distGroupCheck", GroupCheck);
   TORCHLORA_EXPORT(exports, "distGroupSetSequenceNumber", GroupSetSequenceNumber);
   TORCHLORA_EXPORT(exports, "distGroupRank", GroupRank);
   TORCHLORA_EXPORT(exports, "distGroupSize", GroupSize);

@@ -184,12 +184,13 @@ export interface NativeAddon {
   distStoreWait(store: Handle, key: string, timeoutMs: number): void;
   distStoreSetTimeout(store: Handle, timeoutMs: number): void;
   distStoreDestroy(store: Handle): void;
-  /**
-   * `interfaces`: GLOO_SOCKET_IFNAME's names; empty for Gloo's default device. With `checkStore`,
-   * c10d's ProcessGroupWrapper checks every collective's shapes across ranks first.
-   */
+  /** Whether the key is set now (it does not wait). */
+  distStoreCheck(store: Handle, key: string): boolean;
+  /** `interfaces`: GLOO_SOCKET_IFNAME's names; empty for Gloo's default device. */
   distGroupGloo(out: Handle, groupStore: Handle, backendStore: Handle, rank: number, size: number, timeoutMs: number, interfaces: string[],
-    checkStore: Handle | null, sequenceNumberFirst: boolean): void;
+    sequenceNumberFirst: boolean): void;
+  /** c10d's ProcessGroupWrapper in front of the group: a second Gloo, met on `checkStore`, checks every collective's shapes across ranks first. */
+  distGroupCheck(group: Handle, groupStore: Handle, checkStore: Handle, rank: number, size: number, timeoutMs: number, interfaces: string[]): void;
   distGroupSetSequenceNumber(group: Handle): void;
   distGroupRank(group: Handle): number;
   distGroupSize(group: Handle): number;

@@ -6,6 +6,7 @@ import { TorchError } from '../core/errors.js';
 import { libtorchAtLeast } from '../core/libtorch_version.js';
 import { native, type Handle } from '../core/native.js';
 import { checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
+import { CHECK_AGREEMENT_GRACE_SECONDS, announceChecks, disagreement, pause, type PeerChecks } from './check_agreement.js';
 
 /** The communication backends: Gloo (CPU tensors) and NCCL (CUDA tensors). */
 export type DistBackend = 'gloo' | 'nccl';
@@ -30,7 +31,9 @@ export interface InitProcessGroupOptions {
    * collectives per call; DDP's gradient buckets never pay it. Default: true, unless the
    * environment says `TORCH_DISTRIBUTED_DEBUG=OFF` or `INFO`. Every rank of a group must agree:
    * a Python rank joins a checked group with `TORCH_DISTRIBUTED_DEBUG=DETAIL`, an unchecked one
-   * without it.
+   * without it. Ranks that disagree (a Python rank without DETAIL in a checked group, say) get a
+   * TorchError saying so from init within a 5 s grace after the rendezvous, instead of
+   * waiting out the timeout (docs/distributed.md).
    */
   check_collectives?: boolean;
 }
@@ -105,14 +108,15 @@ function rendezvous(initMethod: string, rank: number | undefined, worldSize: num
   return { host, port, rank: rank!, worldSize: size };
 }
 
-function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+// The keys of the store-based barrier that ends init_process_group, up to PyTorch 2.0 (it
+// counts the groups made so far) and from 2.1 (it names the group).
+const BARRIER_KEY_1 = 'store_based_barrier_key:1';
+const BARRIER_KEY_2 = `store_based_barrier_key:${FIRST_GROUP_NAME}`;
 
-// PyTorch 1.13's distributed_c10d._store_based_barrier (the key counts the groups made so far,
-// 1): every rank adds one to the key, then waits until it reads world_size.
+// PyTorch 1.13's distributed_c10d._store_based_barrier: every rank adds one to the key, then
+// waits until it reads world_size.
 function storeBasedBarrier(store: Handle, rank: number, worldSize: number, timeoutMs: number): void {
-  const key = 'store_based_barrier_key:1';
+  const key = BARRIER_KEY_1;
   native.distStoreAdd(store, key, 1);
   const start = Date.now();
   for (let count = native.distStoreAdd(store, key, 0); count !== worldSize; count = native.distStoreAdd(store, key, 0)) {
@@ -127,15 +131,18 @@ function storeBasedBarrier(store: Handle, rank: number, worldSize: number, timeo
 // PyTorch 2.1's: the key names the group; the rank whose add makes world_size sets
 // "<key>:last_worker", which every rank waits for.
 function lastWorkerBarrier(store: Handle, rank: number, worldSize: number, timeoutMs: number): void {
-  const key = `store_based_barrier_key:${FIRST_GROUP_NAME}`;
-  native.distStoreAdd(store, key, 1);
-  if (native.distStoreAdd(store, key, 0) === worldSize) native.distStoreSet(store, `${key}:last_worker`, '1');
+  const key = BARRIER_KEY_2;
+  arriveLast(store, worldSize);
   try {
     native.distStoreWait(store, `${key}:last_worker`, timeoutMs);
   } catch (error) {
     throw new TorchError(`Timed out initializing process group in store based barrier on rank ${rank}, for key: ${key} `
       + `(world_size=${worldSize}, num_workers_joined=${native.distStoreAdd(store, key, 0)}, timeout=${timeoutMs / 1000} s error=${(error as Error).message})`);
   }
+}
+
+function arriveLast(store: Handle, worldSize: number): void {
+  if (native.distStoreAdd(store, BARRIER_KEY_2, 1) === worldSize) native.distStoreSet(store, `${BARRIER_KEY_2}:last_worker`, '1');
 }
 
 function prefixStore(store: Handle, prefix: string): Handle {
@@ -150,13 +157,34 @@ function prefixStore(store: Handle, prefix: string): Handle {
  * checks' Gloo on "pg_wrapper:0"; libtorch 2 makes the group on "0/" and gives each device's
  * backend its own prefix under it, so Gloo runs on "0/" + "cpu/" and the checks' Gloo under
  * that, on "pg_wrapper:0". (A prefix store joins with "/": "default_pg/0//cpu//0/1" is Gloo's
- * key "0/1" on libtorch 2.)
+ * key "0/1" on libtorch 2.) The checks' store is made either way: an unchecked rank reads it
+ * to learn whether the others check.
  */
-function groupStores(prefixed: Handle, checked: boolean): { group: Handle; backend: Handle; check: Handle | null } {
+function groupStores(prefixed: Handle): { group: Handle; backend: Handle; check: Handle } {
   const perDevice = libtorchAtLeast(2, 0);
   const group = prefixStore(prefixed, perDevice ? `${FIRST_GROUP_NAME}/` : FIRST_GROUP_NAME);
   const backend = perDevice ? prefixStore(group, 'cpu/') : group;
-  return { group, backend, check: checked ? prefixStore(perDevice ? backend : prefixed, WRAPPER_PREFIX) : null };
+  return { group, backend, check: prefixStore(perDevice ? backend : prefixed, WRAPPER_PREFIX) };
+}
+
+/**
+ * Before a rank that disagrees on the checks leaves: it lets the other ranks out of their init
+ * so that they fail at their first collective (its Gloo is gone) instead of waiting the
+ * timeout. It joins the checks' Gloo rendezvous, briefly, when a Python rank waits there, and
+ * arrives at the store-based barrier that ends init_process_group where the peers run one.
+ */
+function releasePeers(group: Handle, layout: ReturnType<typeof groupStores>, prefixed: Handle, peers: PeerChecks[],
+  rank: number, graceMs: number, interfaces: string[]): void {
+  // Best effort: a peer this cannot release waits out its own timeout, and the disagreement
+  // stays the error this rank reports.
+  try {
+    if (peers.includes('python, checked')) native.distGroupCheck(group, layout.group, layout.check, rank, peers.length, graceMs, interfaces);
+  } catch { /* the rendezvous did not complete within the grace */ }
+  try {
+    // Python's barrier key, whatever this process's TORCH_DIST_INIT_BARRIER says: the peer's decides.
+    if (!libtorchAtLeast(2, 1)) native.distStoreAdd(prefixed, BARRIER_KEY_1, 1);
+    else arriveLast(prefixed, peers.length);
+  } catch { /* the store is gone */ }
 }
 
 // The end of init_process_group: PyTorch 1.13 and 2.0 wait for every rank in a store-based
@@ -203,13 +231,21 @@ export function dist_init_process_group(options: InitProcessGroupOptions): void 
   const prefixed = prefixStore(store, DEFAULT_PG_PREFIX);
   // Unchecked, a rank whose tensor has another shape makes gloo abort the process (in Python
   // too, unless TORCH_DISTRIBUTED_DEBUG=DETAIL): the check is on unless asked off.
-  const layout = groupStores(prefixed, check_collectives);
+  const layout = groupStores(prefixed);
   const interfaces = (process.env.GLOO_SOCKET_IFNAME ?? '').split(',').filter((name) => name !== '');
-  const stores = [...new Set([layout.check, layout.backend, layout.group].filter((handle) => handle !== null)), prefixed, store];
+  const stores = [...new Set([layout.check, layout.backend, layout.group]), prefixed, store];
   const group = {};
   try {
     // libtorch 2's _new_process_group_helper sets Gloo's sequence number as it makes it.
-    native.distGroupGloo(group, layout.group, layout.backend, where.rank, where.worldSize, timeoutMs, interfaces, layout.check, libtorchAtLeast(2, 0));
+    native.distGroupGloo(group, layout.group, layout.backend, where.rank, where.worldSize, timeoutMs, interfaces, libtorchAtLeast(2, 0));
+    const graceMs = Math.min(timeoutMs, CHECK_AGREEMENT_GRACE_SECONDS * 1000);
+    const peers = announceChecks(layout, where.rank, where.worldSize, check_collectives, graceMs);
+    const disagreed = disagreement(peers, where.rank, graceMs);
+    if (disagreed !== null) {
+      releasePeers(group, layout, prefixed, peers, where.rank, graceMs, interfaces);
+      throw disagreed;
+    }
+    if (check_collectives) native.distGroupCheck(group, layout.group, layout.check, where.rank, where.worldSize, timeoutMs, interfaces);
     endOfInit(group, prefixed, where.rank, where.worldSize, timeoutMs);
   } catch (error) {
     release(group, stores);
