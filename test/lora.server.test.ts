@@ -142,8 +142,9 @@ describe('lora_server', () => {
     const server = lora_server(model, { max_batch_rows: 2 });
     server.load('a', A1);
     const x = torch_randn(5, 6);
-    const big = server.predict(x, 'a');
-    const small = server.predict(x.index('0:1'), null);
+    const answered: string[] = [];
+    const big = server.predict(x, 'a').then((y) => { answered.push('big'); return y; });
+    const small = server.predict(x.index('0:1'), null).then((y) => { answered.push('small'); return y; });
     expect(server.pending_rows()).toBe(6);
     server.load('a', A2); // arrives after the request pinned A1: its later slices still use A1
     // Other work runs between the batches: a callback queued again each turn lands between forwards.
@@ -157,7 +158,9 @@ describe('lora_server', () => {
     setImmediate(tick);
     const [y, z] = await Promise.all([big, small]);
     running = false;
-    expect(forwards).toBe(3); // rows 0-1, 2-3, then row 4 with the small request
+    // Fair shares of 2 rows: the small request's row with the big one's row 0, then rows 1-2, 3-4.
+    expect(forwards).toBe(3);
+    expect(answered).toEqual(['small', 'big']); // not held behind all of the big request's slices
     expect(order.join(' ')).toMatch(/forward( turn)+ forward( turn)+ forward/);
     expect(seen.some((rows) => rows > 0 && rows < 6)).toBe(true);
     close(y!, expected(x, [{ dir: A1 }, { dir: A1 }, { dir: A1 }, { dir: A1 }, { dir: A1 }]));

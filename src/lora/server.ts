@@ -4,7 +4,9 @@
 // own adapter in the model (`name__v3`): a request pins the versions current when it arrived,
 // so a replacement loaded before its batch runs does not touch it, and a version is deleted
 // from the model only when no request holds it. One batch of at most max_batch_rows rows runs
-// per turn of the event loop (a bigger request in slices), so other work runs in between.
+// per turn of the event loop (a bigger request in slices), so other work runs in between, and
+// the waiting requests share each batch's rows fairly, so a small request behind a big one is
+// answered in the next batch rather than after all of the big one's slices.
 // Hugging Face models (hf_load) are served the same way: predict returns their logits, and
 // generate continues prompts row by row with each row's adapter, as PEFT's
 // `generate(..., adapter_names=...)`.
@@ -156,7 +158,9 @@ export class LoraServer {
    * row with `adapters` when it is one name; null: the base alone). Requests that arrive in
    * the same batch window run together as one mixed-adapter batch of at most max_batch_rows
    * rows; a bigger request runs in slices, one batch per turn of the event loop, all with the
-   * versions it pinned on arrival. A request that fails (a wrong shape) fails alone. The
+   * versions it pinned on arrival. Waiting requests share each batch's rows fairly (an equal
+   * share each, or less if that is all a request needs), so a small request queued behind a
+   * big one is answered in the next batch. A request that fails (a wrong shape) fails alone. The
    * result is the caller's (dispose it when done).
    *
    * @example
@@ -226,9 +230,11 @@ export class LoraServer {
     else setImmediate(run);
   }
 
-  // Runs one batch: at most max_batch_rows rows of the requests waiting, those of the first
-  // one's shape and dtype (and a mask or none), the last one sliced if it does not fit; the
-  // rest on the next turn. A generate() request runs whole and alone.
+  // Runs one batch: at most max_batch_rows rows of the requests waiting that have the first
+  // one's shape and dtype (and a mask or none), shared max-min fairly: each gets an equal share
+  // of the rows, or all it still needs if that is less (the smallest first, so that with more
+  // requests than rows each of the smallest gets one); the rest on the next turn. A generate()
+  // request runs whole and alone.
   private flush(): void {
     for (const request of this.queue.filter((r) => r.input.is_disposed || r.attention_mask?.is_disposed === true)) {
       this.finish(request, null, new TypeError('Expected a live Tensor for input (and attention_mask) but received one disposed before its batch ran'));
@@ -241,16 +247,18 @@ export class LoraServer {
       return;
     }
     const key = (request: Request): string => `${request.input.dtype}|${request.input.device}|${request.input.shape.slice(1).join(',')}|${request.attention_mask === null ? '' : 'mask'}`;
-    const slices: Slice[] = [];
-    let rows = 0;
-    for (const request of this.queue) {
-      if (rows >= this.maxRows) break;
-      if (request.generate !== undefined || key(request) !== key(first)) continue;
-      const take = Math.min(request.input.size(0) - request.offset, this.maxRows - rows);
-      slices.push({ request, start: request.offset, rows: take });
-      rows += take;
-    }
-    this.runBatch(slices);
+    const candidates = this.queue.filter((request) => request.generate === undefined && key(request) === key(first));
+    const left = (request: Request): number => request.input.size(0) - request.offset;
+    const bySize = candidates.map((request, arrival) => ({ request, arrival })).sort((a, b) => left(a.request) - left(b.request) || a.arrival - b.arrival);
+    const shares = new Map<Request, number>();
+    let budget = this.maxRows;
+    bySize.forEach(({ request }, i) => {
+      const take = Math.min(left(request), Math.max(1, Math.floor(budget / (bySize.length - i))), budget);
+      if (take > 0) shares.set(request, take);
+      budget -= take;
+    });
+    // In arrival order: the batch's rows, and each request's slice of the output, follow the queue.
+    this.runBatch(candidates.filter((request) => shares.has(request)).map((request) => ({ request, start: request.offset, rows: shares.get(request)! })));
     if (this.queue.length > 0) this.schedule(true);
   }
 
