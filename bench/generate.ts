@@ -13,8 +13,9 @@ import { PYTHON as python } from './python.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const script = existsSync(join(here, 'generate.py')) ? join(here, 'generate.py') : join(here, '..', '..', 'bench', 'generate.py');
-const env = { ...process.env, OMP_NUM_THREADS: '1', HF_HUB_OFFLINE: '1', TRANSFORMERS_VERBOSITY: 'error' };
-const threads = Number(process.env.BENCH_THREADS ?? 1);
+const env = { ...process.env, OMP_NUM_THREADS: '1', HF_HUB_OFFLINE: '1', TRANSFORMERS_VERBOSITY: 'error', HF_HUB_DISABLE_PROGRESS_BARS: '1' };
+// The thread counts to measure, as bench/hf_lora.ts takes them (BENCH_THREADS=1,2).
+const threadCounts = (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const newTokens = 64;
 
@@ -35,17 +36,19 @@ function ours(model: LlamaForCausalLM, batch: number): { seconds: number; tokens
 const dir = mkdtempSync(join(tmpdir(), 'torchlora-generate-'));
 try {
   execFileSync(python, [script, 'make', dir], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  torch_set_num_threads(threads);
   const model = hf_load<LlamaForCausalLM>(dir);
-  console.log(`greedy generate, ${newTokens} new tokens after 32, ${threads} thread(s): tokens/s (all rows), ours / transformers`);
-  for (const batch of [1, 4]) {
-    const first = ours(model, batch);
-    const theirs = JSON.parse(execFileSync(python, [script, 'run', dir, String(threads), String(rounds), String(newTokens), String(batch)], { env, encoding: 'utf8' }).trim().split('\n').pop()!) as { seconds: number; tokens: number[][] };
-    const second = ours(model, batch);
-    const seconds = Math.min(first.seconds, second.seconds);
-    const rate = (s: number): string => (batch * newTokens / s).toFixed(0);
-    const same = JSON.stringify(first.tokens) === JSON.stringify(theirs.tokens) ? 'same tokens' : 'DIFFERENT TOKENS';
-    console.log(`batch ${batch}: ${rate(seconds)} / ${rate(theirs.seconds)} tokens/s = ${(theirs.seconds / seconds).toFixed(2)}x transformers' speed (${same})`);
+  for (const threads of threadCounts) {
+    torch_set_num_threads(threads);
+    console.log(`greedy generate, ${newTokens} new tokens after 32, ${threads} thread(s): tokens/s (all rows), ours / transformers`);
+    for (const batch of [1, 4]) {
+      const first = ours(model, batch);
+      const theirs = JSON.parse(execFileSync(python, [script, 'run', dir, String(threads), String(rounds), String(newTokens), String(batch)], { env, encoding: 'utf8' }).trim().split('\n').pop()!) as { seconds: number; tokens: number[][] };
+      const second = ours(model, batch);
+      const seconds = Math.min(first.seconds, second.seconds);
+      const rate = (s: number): string => (batch * newTokens / s).toFixed(0);
+      const same = JSON.stringify(first.tokens) === JSON.stringify(theirs.tokens) ? 'same tokens' : 'DIFFERENT TOKENS';
+      console.log(`batch ${batch}: ${rate(seconds)} / ${rate(theirs.seconds)} tokens/s = ${(theirs.seconds / seconds).toFixed(2)}x transformers' speed (${same})`);
+    }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
