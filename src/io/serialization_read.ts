@@ -25,6 +25,24 @@ class LoadedStorage {
 const MAX_DEPTH = 1000;
 
 /** What a refused Python name most likely is, for the message. */
+/** @internal `collections.OrderedDict(pairs)` of a pickle: a list of (key, value) tuples, or nothing. */
+export function orderedDict(args: PyValue[], fault: (detail: string) => never): PyDict {
+  const dict = new PyDict(true);
+  if (args.length === 0) return dict;
+  const [pairs] = args;
+  if (args.length !== 1 || !Array.isArray(pairs)) return fault('OrderedDict of something that is not a list of pairs');
+  for (const pair of pairs as PyValue[]) {
+    if (!(pair instanceof PyTuple) || pair.items.length !== 2) fault('OrderedDict of something that is not a list of pairs');
+    dict.map.set((pair as PyTuple).items[0]!, (pair as PyTuple).items[1]!);
+  }
+  return dict;
+}
+
+/** @internal Whether a pickled tensor's hooks, metadata or state are absent: None or an empty dict. */
+export function isEmpty(value: PyValue | undefined): boolean {
+  return value === undefined || value === null || (value instanceof PyDict && value.map.size === 0);
+}
+
 export function whatIs(global: PyGlobal): string {
   const { module, name } = global;
   if ((module === 'torch._utils' && /sparse/.test(name)) || (module === 'torch.serialization' && name === '_get_layout')) return 'a sparse tensor (or another non-strided layout)';
@@ -104,7 +122,7 @@ class Loader implements UnpickleHooks {
   call(callable: PyValue, args: PyValue[], opcode: string): PyValue {
     if (!(callable instanceof PyGlobal)) return this.fault(`${opcode} of something that is not a Python name`);
     switch (callable.qualified) {
-      case 'collections.OrderedDict': return this.orderedDict(args);
+      case 'collections.OrderedDict': return orderedDict(args, this.fault);
       case 'torch._utils._rebuild_tensor': return this.rebuildTensor(args, 4);
       case 'torch._utils._rebuild_tensor_v2': return this.rebuildTensor(args, 6);
       case 'torch._utils._rebuild_parameter': return this.rebuildParameter(args, 3);
@@ -118,21 +136,6 @@ class Loader implements UnpickleHooks {
     }
   }
 
-  private orderedDict(args: PyValue[]): PyDict {
-    const dict = new PyDict(true);
-    if (args.length === 0) return dict;
-    const [pairs] = args;
-    if (args.length !== 1 || !Array.isArray(pairs)) return this.fault('OrderedDict of something that is not a list of pairs');
-    for (const pair of pairs as PyValue[]) {
-      if (!(pair instanceof PyTuple) || pair.items.length !== 2) this.fault('OrderedDict of something that is not a list of pairs');
-      dict.map.set((pair as PyTuple).items[0]!, (pair as PyTuple).items[1]!);
-    }
-    return dict;
-  }
-
-  private isEmpty(value: PyValue | undefined): boolean {
-    return value === undefined || value === null || (value instanceof PyDict && value.map.size === 0);
-  }
 
   // _rebuild_tensor(storage, offset, size, stride), _v2 adds requires_grad, backward_hooks
   // and (from 1.13) metadata: a new tensor over the storage, as set_ makes it.
@@ -146,8 +149,8 @@ class Loader implements UnpickleHooks {
     if (!(size instanceof PyTuple) || !sizes.every(isIndex)) this.fault('a tensor\'s size is not a tuple of non-negative integers');
     if (!(stride instanceof PyTuple) || !strides.every(isIndex) || strides.length !== sizes.length) this.fault(`a tensor's stride does not match its ${sizes.length} dimensions`);
     if (typeof requiresGrad !== 'boolean') this.fault(`a tensor's requires_grad is ${describe(requiresGrad)}`);
-    if (!this.isEmpty(hooks)) this.fault('a tensor has backward hooks, which are Python functions');
-    if (!this.isEmpty(metadata)) this.fault('a tensor has extra metadata (the seventh argument of _rebuild_tensor_v2), which torch_load does not read');
+    if (!isEmpty(hooks)) this.fault('a tensor has backward hooks, which are Python functions');
+    if (!isEmpty(metadata)) this.fault('a tensor has extra metadata (the seventh argument of _rebuild_tensor_v2), which torch_load does not read');
     // Every element must lie within the storage: set_ would grow a storage that is too small.
     const shape = sizes as number[];
     const steps = strides as number[];
@@ -169,8 +172,8 @@ class Loader implements UnpickleHooks {
     if (args.length !== count) this.fault(`a parameter is rebuilt from ${args.length} arguments`);
     if (!(data instanceof Tensor)) return this.fault('a parameter is rebuilt from something that is not a tensor');
     if (typeof requiresGrad !== 'boolean') this.fault(`a parameter's requires_grad is ${describe(requiresGrad)}`);
-    if (!this.isEmpty(hooks)) this.fault('a parameter has backward hooks, which are Python functions');
-    if (!this.isEmpty(state)) this.fault('a parameter has Python attributes');
+    if (!isEmpty(hooks)) this.fault('a parameter has backward hooks, which are Python functions');
+    if (!isEmpty(state)) this.fault('a parameter has Python attributes');
     if (requiresGrad === true && !isFloating(data.dtype)) this.fault(`a ${data.dtype} parameter requires grad; only floating-point tensors can`);
     return nn_parameter(data, requiresGrad as boolean);
   }

@@ -18,7 +18,7 @@ import { fileError } from './filesystem.js';
 import { PyDict, PyGlobal, PyTuple, unpickle, type PyValue, type UnpickleHooks } from './pickle.js';
 import { fileChecksum, readSpanInto, tensorBytes } from './read_into.js';
 import { readExactly } from './safetensors.js';
-import { archivePrefix, checkRecords, checkStart, fileSource, whatIs } from './serialization_read.js';
+import { archivePrefix, checkRecords, checkStart, fileSource, isEmpty, orderedDict, whatIs } from './serialization_read.js';
 import { DTYPE_OF_STORAGE, FOREIGN_STORAGES, STORAGE_TYPES, isIndex } from './storages.js';
 import { ZipReader } from './zip.js';
 
@@ -97,7 +97,7 @@ class StateDictHooks implements UnpickleHooks {
     if (!(callable instanceof PyGlobal)) return this.fault(`${opcode} of something that is not a Python name`);
     if (opcode !== 'REDUCE') return this.refuse(callable, `makes an object (${opcode}) of`);
     switch (callable.qualified) {
-      case 'collections.OrderedDict': return this.orderedDict(args);
+      case 'collections.OrderedDict': return orderedDict(args, this.fault);
       case 'torch._utils._rebuild_tensor_v2': return this.rebuildTensor(args);
       case 'torch._utils._rebuild_parameter': return this.rebuildParameter(args, 3);
       case 'torch._utils._rebuild_parameter_with_state': return this.rebuildParameter(args, 4);
@@ -105,21 +105,6 @@ class StateDictHooks implements UnpickleHooks {
     }
   }
 
-  private orderedDict(args: PyValue[]): PyDict {
-    const dict = new PyDict(true);
-    const [pairs] = args;
-    if (args.length === 0) return dict;
-    if (args.length !== 1 || !Array.isArray(pairs)) return this.fault('OrderedDict of something that is not a list of pairs');
-    for (const pair of pairs as PyValue[]) {
-      if (!(pair instanceof PyTuple) || pair.items.length !== 2) this.fault('OrderedDict of something that is not a list of pairs');
-      dict.map.set((pair as PyTuple).items[0]!, (pair as PyTuple).items[1]!);
-    }
-    return dict;
-  }
-
-  private isEmpty(value: PyValue | undefined): boolean {
-    return value === undefined || value === null || (value instanceof PyDict && value.map.size === 0);
-  }
 
   // _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, backward_hooks[, metadata]).
   private rebuildTensor(args: PyValue[]): LazyTensor {
@@ -133,8 +118,8 @@ class StateDictHooks implements UnpickleHooks {
     if (!(size instanceof PyTuple) || !size.items.every(isIndex)) return this.fault('a tensor\'s size is not a tuple of non-negative integers');
     if (!(stride instanceof PyTuple) || !stride.items.every(isIndex) || stride.items.length !== size.items.length) return this.fault(`a tensor's stride does not match its ${size.items.length} dimensions`);
     if (typeof requiresGrad !== 'boolean') this.fault(`a tensor's requires_grad is ${describe(requiresGrad)}`);
-    if (!this.isEmpty(hooks)) this.fault('a tensor has backward hooks, which are Python functions');
-    if (!this.isEmpty(metadata)) this.fault('a tensor has extra metadata (the seventh argument of _rebuild_tensor_v2), which is not read');
+    if (!isEmpty(hooks)) this.fault('a tensor has backward hooks, which are Python functions');
+    if (!isEmpty(metadata)) this.fault('a tensor has extra metadata (the seventh argument of _rebuild_tensor_v2), which is not read');
     const shape = size.items as number[];
     const steps = stride.items as number[];
     const needed = elementsNeeded(offset as number, shape, steps);
@@ -148,8 +133,8 @@ class StateDictHooks implements UnpickleHooks {
     if (args.length !== count) this.fault(`a parameter is rebuilt from ${args.length} arguments`);
     if (!isLazyTensor(data)) return this.fault('a parameter is rebuilt from something that is not a tensor');
     if (typeof requiresGrad !== 'boolean') this.fault(`a parameter's requires_grad is ${describe(requiresGrad)}`);
-    if (!this.isEmpty(hooks)) this.fault('a parameter has backward hooks, which are Python functions');
-    if (!this.isEmpty(state)) this.fault('a parameter has Python attributes');
+    if (!isEmpty(hooks)) this.fault('a parameter has backward hooks, which are Python functions');
+    if (!isEmpty(state)) this.fault('a parameter has Python attributes');
     return data;
   }
 
