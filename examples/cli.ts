@@ -41,7 +41,12 @@ export interface ExampleSettings {
  * --help, exits 2 on a bad value, then sets the thread count and the seed.
  */
 export function exampleSettings(usage: string, extra: Options = {}, extraUsage = ''): ExampleSettings {
-  const { values: flags } = parseArgs({ options: { ...COMMON, ...extra } });
+  let flags: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  try {
+    ({ values: flags } = parseArgs({ options: { ...COMMON, ...extra } }));
+  } catch (error) {
+    return flagError((error as Error).message.split('\n')[0]!);
+  }
   if (flags.help) {
     console.log(`${usage}\n\n${COMMON_USAGE}${extraUsage ? `\n${extraUsage}` : ''}`);
     process.exit(0);
@@ -58,6 +63,12 @@ export function exampleSettings(usage: string, extra: Options = {}, extraUsage =
 }
 
 /** Flag `name` of `flags` as a number (an integer unless `integer` is false) >= `min`; on another value, says so and exits 2. */
+/** A bad flag, as every example answers it: one line on stderr, exit code 2. */
+export function flagError(message: string): never {
+  console.error(`${message} (--help lists the flags)`);
+  return process.exit(2);
+}
+
 export function numberFlag(flags: Record<string, unknown>, name: string, { integer = true, min = 0 } = {}): number {
   const value = Number(flags[name]);
   if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min) {

@@ -82,4 +82,13 @@ describe('loss curves', () => {
     expect(parseSvg(readFileSync(file, 'utf8')).polylines.map((points) => points.length)).toEqual([6, 6]);
     expect(result.stdout).toMatch(/^pretrain [▁▂▃▄▅▆▇█]{6} {2}\(6 steps, log scale/m);
   });
+
+  it('npm start with a bad flag says so in one line and exits 2, before any work', () => {
+    for (const [args, message] of [[['--bogus'], "Unknown option '--bogus' (--help lists the flags)\n"], [['--epochs', 'x'], '--epochs must be an integer >= 1, got x\n']] as const) {
+      const result = spawnSync(process.execPath, [join(ROOT, 'dist', 'examples', 'lora-minimal.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe(message);
+      expect(result.stdout).toBe('');
+    }
+  });
 });

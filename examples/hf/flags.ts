@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { numberFlag } from '../cli.js';
+import { flagError, numberFlag } from '../cli.js';
 
 export const USAGE = `Usage: npm run example:hf -- [flags]
 
@@ -48,10 +48,7 @@ export interface HfExampleFlags {
   threads: number | null;
 }
 
-const fail = (message: string): never => {
-  console.error(`${message} (--help lists the flags)`);
-  process.exit(2);
-};
+const fail = flagError;
 
 /** A --model folder the example can open: a folder with a config.json of a model type it fine-tunes, and a tokenizer.json. */
 function modelFolder(dir: string): string {

@@ -1,6 +1,6 @@
 // The service's command-line flags: each checked, a bad one said in one line (exit 2).
 import { parseArgs } from 'node:util';
-import { numberFlag } from '../cli.js';
+import { flagError, numberFlag } from '../cli.js';
 
 export const USAGE = `Usage: npm run example:service -- [flags]
 
@@ -43,10 +43,7 @@ export interface Flags {
   token: string | null;
 }
 
-const fail = (message: string): never => {
-  console.error(`${message} (--help lists the flags)`);
-  process.exit(2);
-};
+const fail = flagError;
 
 /** The flags of `args`; --help prints the usage and exits 0; a bad flag exits 2 with one line. */
 export function parseFlags(args: string[]): Flags {
