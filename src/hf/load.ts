@@ -15,6 +15,7 @@ import { dtypeName, dtypeCode, isFloatingDtype, type DType, type DTypeLike } fro
 import { torch_empty } from '../ops/creation.js';
 import type { Tensor } from '../ops/tensor.js';
 import { checkDevice, checkOptions, fail, failRange, optionKeys, sameShape } from '../core/validate.js';
+import { currentDefaultDevice } from '../core/device.js';
 import { nn_Module } from '../nn/module.js';
 import { is_nn_parameter, nn_buffer, nn_parameter } from '../nn/registry.js';
 import { LayerNorm } from '../nn/layers.js';
@@ -37,7 +38,7 @@ import './bert_heads.js';
 export interface HfLoadOptions {
   /** The dtype of the floating-point parameters: "float32" (the default, whatever the files hold), "bfloat16", "float16", "float64". */
   dtype?: DTypeLike;
-  /** Where the parameters are made ("cpu" by default; "cuda" for a GPU). */
+  /** Where the parameters are made (the default device: "cpu", or what `with_device` set; "cuda" for a GPU). */
   device?: string;
   /**
    * The transformers class to build (config.json's `architectures[0]` by default), e.g.
@@ -69,7 +70,7 @@ const list = (names: string[]): string => names.slice(0, 8).map((name) => JSON.s
  */
 export function hf_load<M extends nn_Module = nn_Module>(dir: string, options: HfLoadOptions = {}): M {
   checkPath(dir, 'dir', 'a model folder path');
-  const { dtype: given = 'float32', device: givenDevice = 'cpu', class: className } = checkOptions(options, LOAD_KEYS, 'hf_load');
+  const { dtype: given = 'float32', device: givenDevice = currentDefaultDevice() ?? 'cpu', class: className } = checkOptions(options, LOAD_KEYS, 'hf_load');
   const dtype = dtypeName(dtypeCode(given));
   if (!isFloatingDtype(dtype)) failRange('a floating-point dtype (float32, bfloat16, float16, float64)', 'dtype', given);
   const device = checkDevice(givenDevice);

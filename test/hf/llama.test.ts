@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  generate, hf_load, hf_save, lora_apply, nnf_cross_entropy, torch_save_safetensors, torch_where, torch_load_safetensors, torch_manual_seed, torch_memory_stats, torch_tensor, with_no_grad,
+  cuda_is_available, generate, hf_load, hf_save, lora_apply, nnf_cross_entropy, torch_save_safetensors, torch_where, torch_load_safetensors, torch_manual_seed, torch_memory_stats, torch_tensor, with_device, with_no_grad,
   LlamaForCausalLM, LlamaModel, type Tensor,
 } from '../../src/index.js';
 import { describe_with_hf } from './harness.js';
@@ -157,6 +157,11 @@ describe_with_hf('Hugging Face Llama family: hf_load, forward and generate again
     const headed = hf_load<LlamaForCausalLM>(join(out, 'saved_bare'), { class: 'LlamaForCausalLM' });
     expect(with_no_grad(() => headed.model(ids).last_hidden_state.equal(hidden))).toBe(true);
     expect(headed.lm_head.weight.device).toBe('cpu');
+    // The default device is with_device's, as for the tensors the creation functions make; `device` overrides it.
+    const load = (options: { device?: string }): LlamaForCausalLM => with_device(() => hf_load<LlamaForCausalLM>(join(out, 'llama_gqa.safetensors'), options), 'cuda');
+    if (cuda_is_available()) expect(load({}).lm_head.weight.device).toMatch(/^cuda/);
+    else expect(() => load({})).toThrow(/CUDA is not available/);
+    expect(load({ device: 'cpu' }).lm_head.weight.device).toBe('cpu');
   });
 
   it('frees what generate makes: the live-tensor count is back to its baseline', () => {
