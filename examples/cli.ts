@@ -63,6 +63,27 @@ export function exampleSettings(usage: string, extra: Options = {}, extraUsage =
 }
 
 /** Flag `name` of `flags` as a number (an integer unless `integer` is false) >= `min`; on another value, says so and exits 2. */
+/**
+ * `args` as string flags (`defaults`: each flag's default, or undefined for none) and --help,
+ * which prints `usage` and exits 0; a flag that does not parse is flagError's one line.
+ */
+export function parseStringFlags(args: string[], defaults: Record<string, string | undefined>, usage: string): Record<string, string | undefined> {
+  const options: Options = { help: { type: 'boolean', default: false } };
+  for (const [name, fallback] of Object.entries(defaults)) options[name] = { type: 'string', ...(fallback === undefined ? {} : { default: fallback }) };
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  try {
+    ({ values } = parseArgs({ args, options }));
+  } catch (error) {
+    return flagError((error as Error).message.split('\n')[0]!);
+  }
+  if (values.help === true) {
+    console.log(usage);
+    process.exit(0);
+  }
+  delete values.help;
+  return values as Record<string, string | undefined>;
+}
+
 /** A bad flag, as every example answers it: one line on stderr, exit code 2. */
 export function flagError(message: string): never {
   console.error(`${message} (--help lists the flags)`);

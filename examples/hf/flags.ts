@@ -3,8 +3,7 @@
 // stderr, exit code 2, as the other examples do.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { flagError, numberFlag } from '../cli.js';
+import { flagError, numberFlag, parseStringFlags } from '../cli.js';
 
 export const USAGE = `Usage: npm run example:hf -- [flags]
 
@@ -71,24 +70,10 @@ function modelFolder(dir: string): string {
 
 /** The flags of `args`; --help prints the usage and exits 0; a bad flag exits 2 with one line. */
 export function parseFlags(args: string[]): HfExampleFlags {
-  const text = (fallback?: string) => ({ type: 'string' as const, ...(fallback === undefined ? {} : { default: fallback }) });
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        model: text(), steps: text('400'), 'lora-steps': text('150'), batch: text('8'), accumulate: text('2'), length: text('128'),
-        rank: text('8'), alpha: text('16'), lr: text('0.003'), 'lora-lr': text('0.002'), samples: text('2'), 'new-tokens': text('40'),
-        out: text(), seed: text('1'), threads: text(), help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (error) {
-    return fail((error as Error).message.split('\n')[0]!);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const values = parseStringFlags(args, {
+    model: undefined, steps: '400', 'lora-steps': '150', batch: '8', accumulate: '2', length: '128', rank: '8', alpha: '16', lr: '0.003',
+    'lora-lr': '0.002', samples: '2', 'new-tokens': '40', out: undefined, seed: '1', threads: undefined,
+  }, USAGE);
   const int = (name: string, min = 1): number => numberFlag(values, name, { min });
   const real = (name: string, min: number): number => numberFlag(values, name, { integer: false, min });
   const flags: HfExampleFlags = {

@@ -1,6 +1,5 @@
 // The service's command-line flags: each checked, a bad one said in one line (exit 2).
-import { parseArgs } from 'node:util';
-import { flagError, numberFlag } from '../cli.js';
+import { flagError, numberFlag, parseStringFlags } from '../cli.js';
 
 export const USAGE = `Usage: npm run example:service -- [flags]
 
@@ -47,26 +46,11 @@ const fail = flagError;
 
 /** The flags of `args`; --help prints the usage and exits 0; a bad flag exits 2 with one line. */
 export function parseFlags(args: string[]): Flags {
-  const text = (fallback?: string) => ({ type: 'string' as const, ...(fallback === undefined ? {} : { default: fallback }) });
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        port: text('8080'), data: text('service-data'), hidden: text('256'), in: text('32'), out: text('8'),
-        'train-threads': text('1'), 'max-jobs': text('2'), 'max-queue': text('8'), 'max-records': text('100'), 'record-ttl-s': text('3600'),
-        'checkpoint-min-ms': text('1000'), 'max-rows': text('4096'), 'predict-chunk-rows': text('256'), 'body-limit': text(),
-        'max-connections': text('256'), 'headers-timeout-ms': text('10000'), 'request-timeout-ms': text('60000'), token: text(),
-        help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (error) {
-    return fail((error as Error).message.split('\n')[0]!);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const values = parseStringFlags(args, {
+    port: '8080', data: 'service-data', hidden: '256', in: '32', out: '8', 'train-threads': '1', 'max-jobs': '2', 'max-queue': '8',
+    'max-records': '100', 'record-ttl-s': '3600', 'checkpoint-min-ms': '1000', 'max-rows': '4096', 'predict-chunk-rows': '256',
+    'body-limit': undefined, 'max-connections': '256', 'headers-timeout-ms': '10000', 'request-timeout-ms': '60000', token: undefined,
+  }, USAGE);
   const int = (name: string, min: number): number => numberFlag(values, name, { min });
   const config = { in_features: int('in', 1), hidden: int('hidden', 1), out_features: int('out', 1) };
   const maxRows = int('max-rows', 1);
