@@ -2,21 +2,21 @@
 // position through dropout and a linear classifier, with transformers' loss for each
 // problem_type) and masked language modelling (a transform, then a decoder tied to the word
 // embeddings). The encoder is in bert.ts.
-import { checkOptions, optionKeys } from '../core/validate.js';
+import { checkOptions } from '../core/validate.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { nnf_cross_entropy } from '../nn/functional.js';
-import { nn_dropout, nn_layer_norm, nn_linear, type Dropout, type LayerNorm, type Linear } from '../nn/layers.js';
+import { nn_layer_norm, nn_linear, type LayerNorm, type Linear } from '../nn/layers.js';
 import { nn_Module } from '../nn/module.js';
 import { nn_parameter } from '../nn/registry.js';
 import { factory, type FactoryOptions } from '../nn/options.js';
 import { torch_zeros } from '../ops/creation.js';
 import { hfActivation, type HfActivation } from './activations.js';
 import { BertModel, type BertSettings, type BertForwardOptions } from './bert.js';
-import { labelCount, sequenceClassificationLoss } from './classification.js';
+import { sequenceClassificationLoss } from './classification.js';
 import type { HfConfig } from './config.js';
 import { initHfWeights } from './config_fields.js';
 import { registerArchitecture } from './registry.js';
-import { BertForQuestionAnswering, BertForTokenClassification } from './bert_token_heads.js';
+import { BertClassifier, BertForQuestionAnswering, BertForTokenClassification, HEAD_KEYS } from './bert_token_heads.js';
 
 /** A BERT head's forward options: BertModel's and `labels`. */
 export interface BertHeadForwardOptions extends BertForwardOptions {
@@ -24,7 +24,6 @@ export interface BertHeadForwardOptions extends BertForwardOptions {
   labels?: Tensor | null;
 }
 
-const HEAD_KEYS = optionKeys<BertHeadForwardOptions>({ attention_mask: true, token_type_ids: true, position_ids: true, labels: true });
 
 /** What a BERT head returns. */
 export interface BertHeadOutput {
@@ -44,26 +43,10 @@ export interface BertHeadOutput {
  * const classifier = new BertForSequenceClassification(JSON.parse(readFileSync('bert/config.json', 'utf8')));
  * const { logits, loss } = classifier(input_ids, { attention_mask, labels: torch_tensor([1, 0], { dtype: 'int64' }) });
  */
-export class BertForSequenceClassification extends nn_Module {
-  declare bert: BertModel;
-  declare dropout: Dropout;
-  declare classifier: Linear;
-  readonly num_labels: number;
-
+export class BertForSequenceClassification extends BertClassifier {
   /** `config`: config.json's object; `options`: where and as what the parameters are made. */
   constructor(config: HfConfig, options: FactoryOptions = {}) {
-    super();
-    this.bert = new BertModel(config, factory(options));
-    const read = this.bert.settings;
-    this.num_labels = labelCount(read);
-    this.dropout = nn_dropout(read.classifier_dropout ?? read.hidden_dropout_prob);
-    this.classifier = nn_linear(read.hidden_size, this.num_labels, factory(options));
-    initHfWeights(this.classifier, read.initializer_range);
-  }
-
-  /** config.json, as given. @example classifier.config.id2label */
-  get config(): HfConfig {
-    return this.bert.config;
+    super(config, options, true);
   }
 
   /** The transformers class this is (config.json's `architectures` when saved). @example classifier.hf_class // 'BertForSequenceClassification' */

@@ -1,8 +1,9 @@
 // BERT's per-token heads as transformers 5.18 has them: token classification (each position's
 // hidden state through dropout and a linear classifier, for tagging such as named entities) and
 // extractive question answering (a linear layer to a start and an end score per position). Both
-// run BertModel without its pooler. The encoder is in bert.ts; registered with the other heads
-// in bert_heads.ts.
+// run BertModel without its pooler. Here too is what both classifiers share (BertClassifier,
+// which BertForSequenceClassification extends with the pooler). The encoder is in bert.ts;
+// registered with the other heads in bert_heads.ts.
 import { checkOptions, failRange, optionKeys } from '../core/validate.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { nnf_cross_entropy } from '../nn/functional.js';
@@ -15,7 +16,36 @@ import { labelCount } from './classification.js';
 import type { HfConfig } from './config.js';
 import { initHfWeights } from './config_fields.js';
 
-const TOKEN_KEYS = optionKeys<BertHeadForwardOptions>({ attention_mask: true, token_type_ids: true, position_ids: true, labels: true });
+/** @internal The forward options of the heads that take `labels`. */
+export const HEAD_KEYS = optionKeys<BertHeadForwardOptions>({ attention_mask: true, token_type_ids: true, position_ids: true, labels: true });
+
+/**
+ * @internal What BERT's two classifiers share (BertForSequenceClassification, BertForTokenClassification):
+ * BertModel, with its pooler or without, dropout (config.json's classifier_dropout, else
+ * hidden_dropout_prob) and `classifier`, a linear layer to `num_labels` scores initialised as
+ * transformers does.
+ */
+export abstract class BertClassifier extends nn_Module {
+  declare bert: BertModel;
+  declare dropout: Dropout;
+  declare classifier: Linear;
+  readonly num_labels: number;
+
+  protected constructor(config: HfConfig, options: FactoryOptions, add_pooling_layer: boolean) {
+    super();
+    this.bert = new BertModel(config, { add_pooling_layer, ...factory(options) });
+    const read = this.bert.settings;
+    this.num_labels = labelCount(read);
+    this.dropout = nn_dropout(read.classifier_dropout ?? read.hidden_dropout_prob);
+    this.classifier = nn_linear(read.hidden_size, this.num_labels, factory(options));
+    initHfWeights(this.classifier, read.initializer_range);
+  }
+
+  /** config.json, as given. @example classifier.config.id2label */
+  get config(): HfConfig {
+    return this.bert.config;
+  }
+}
 
 /** BertForQuestionAnswering's forward options: BertModel's, and the answers' positions for `loss`. */
 export interface BertQuestionAnsweringOptions extends BertForwardOptions {
@@ -46,26 +76,10 @@ export interface BertQuestionAnsweringOutput {
  * const tagger = hf_load<BertForTokenClassification>('models/bert', { class: 'BertForTokenClassification', config: { num_labels: 9 } });
  * const { logits } = tagger(input_ids, { attention_mask }); // batch x positions x 9
  */
-export class BertForTokenClassification extends nn_Module {
-  declare bert: BertModel;
-  declare dropout: Dropout;
-  declare classifier: Linear;
-  readonly num_labels: number;
-
+export class BertForTokenClassification extends BertClassifier {
   /** `config`: config.json's object; `options`: where and as what the parameters are made. */
   constructor(config: HfConfig, options: FactoryOptions = {}) {
-    super();
-    this.bert = new BertModel(config, { add_pooling_layer: false, ...factory(options) });
-    const read = this.bert.settings;
-    this.num_labels = labelCount(read);
-    this.dropout = nn_dropout(read.classifier_dropout ?? read.hidden_dropout_prob);
-    this.classifier = nn_linear(read.hidden_size, this.num_labels, factory(options));
-    initHfWeights(this.classifier, read.initializer_range);
-  }
-
-  /** config.json, as given. @example tagger.config.id2label */
-  get config(): HfConfig {
-    return this.bert.config;
+    super(config, options, false);
   }
 
   /** The transformers class this is (config.json's `architectures` when saved). @example tagger.hf_class // 'BertForTokenClassification' */
@@ -74,7 +88,7 @@ export class BertForTokenClassification extends nn_Module {
   }
 
   override forward(input_ids: Tensor, options: BertHeadForwardOptions = {}): BertHeadOutput {
-    const { labels = null, ...rest } = checkOptions(options, TOKEN_KEYS, 'BertForTokenClassification forward');
+    const { labels = null, ...rest } = checkOptions(options, HEAD_KEYS, 'BertForTokenClassification forward');
     const logits = this.classifier(this.dropout(this.bert(input_ids, rest).last_hidden_state));
     return { logits, loss: labels === null ? null : nnf_cross_entropy(logits.view(-1, this.num_labels), checkTensor(labels, 'labels').view(-1)) };
   }
