@@ -6,6 +6,7 @@ import { atenOp } from '../ops/aten.js';
 import { with_no_grad } from '../ops/autograd.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import type { Reduction, SizeOption, SoftmaxOptions } from './functional.js';
+import { nn_init_normal_ } from './init.js';
 
 const REDUCTIONS: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 
@@ -46,6 +47,12 @@ export function paddingRow(padding_idx: unknown, num_embeddings: number): number
   const index = checkInteger(padding_idx, 'padding_idx');
   if (index < -num_embeddings || index >= num_embeddings) failRange(`an index in [${-num_embeddings}, ${num_embeddings - 1}]`, 'padding_idx', padding_idx);
   return index < 0 ? index + num_embeddings : index;
+}
+
+/** An embedding table as PyTorch's Embedding and EmbeddingBag initialise it: N(0, 1), the padding row zeroed. */
+export function resetEmbeddingTable(weight: Tensor, padding_idx: number | null): void {
+  nn_init_normal_(weight);
+  if (padding_idx !== null) with_no_grad(() => weight.index_put_([padding_idx], 0));
 }
 
 export function checkMaxNorm(value: unknown): number {

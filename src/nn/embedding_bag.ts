@@ -4,11 +4,9 @@
 // handling are torch.nn.functional.embedding_bag's.
 import { atenOp } from '../ops/aten.js';
 import { torch_arange, torch_empty } from '../ops/creation.js';
-import { with_no_grad } from '../ops/autograd.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
-import { checkMaxNorm, embeddingRenorm_, optionalTensor, paddingRow } from './checks.js';
-import { nn_init_normal_ } from './init.js';
+import { checkMaxNorm, embeddingRenorm_, optionalTensor, paddingRow, resetEmbeddingTable } from './checks.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_parameter } from './registry.js';
@@ -118,9 +116,7 @@ export class EmbeddingBag extends nn_Module {
 
   /** N(0, 1), with the padding row zeroed, as PyTorch's. */
   reset_parameters(): void {
-    nn_init_normal_(this.weight);
-    const row = this.padding_idx;
-    if (row !== null) with_no_grad(() => this.weight.index_put_([row], 0));
+    resetEmbeddingTable(this.weight, this.padding_idx);
   }
 
   override forward(input: Tensor, offsets?: Tensor | null, per_sample_weights?: Tensor | null): Tensor {

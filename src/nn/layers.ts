@@ -3,7 +3,6 @@
 // does (same draws from libtorch's generator, in the same order), and `forward` is one call
 // into nn/functional.ts. `nn_module(Class, 'nn_linear')` turns each into R's generator form.
 // Containers are in nn/containers.ts, attention in nn/attention.ts.
-import { with_no_grad } from '../ops/autograd.js';
 import { torch_empty, torch_ones, torch_zeros } from '../ops/creation.js';
 import { type Tensor } from '../ops/tensor.js';
 import {
@@ -12,9 +11,9 @@ import {
 import {
   nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, type GeluOptions, type SizeOption,
 } from './functional.js';
-import { checkMaxNorm, paddingRow, sizes } from './checks.js';
+import { checkMaxNorm, paddingRow, resetEmbeddingTable, sizes } from './checks.js';
 import { nnf_relu, type InplaceOptions } from './functional_activations.js';
-import { fanInAndFanOut, nn_init_constant_, nn_init_kaiming_uniform_, nn_init_normal_, nn_init_uniform_ } from './init.js';
+import { fanInAndFanOut, nn_init_constant_, nn_init_kaiming_uniform_, nn_init_uniform_ } from './init.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_parameter } from './registry.js';
@@ -125,9 +124,7 @@ export class Embedding extends nn_Module {
 
   /** N(0, 1), with the padding row zeroed. */
   reset_parameters(): void {
-    nn_init_normal_(this.weight);
-    const row = this.padding_idx;
-    if (row !== null) with_no_grad(() => this.weight.index_put_([row], 0));
+    resetEmbeddingTable(this.weight, this.padding_idx);
   }
 
   override forward(input: Tensor): Tensor {
