@@ -13,19 +13,25 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join, resolve } from 'node:path';
 import { isAdapterName } from './checks.js';
 
-/** What a training request asked for: kept in staging so that a resume can go on with it. */
-export interface SavedRequest {
-  /** Rows first, as many rows in each. */
-  inputs: Float32Array;
-  targets: Float32Array;
+/** A training request's settings, as the request gives them and the training job takes them. */
+export interface TrainSettings {
+  /** The training's steps in all. */
   steps: number;
   lr: number;
   r: number;
   alpha: number;
   batch_size: number;
   seed: number;
+  /** A checkpoint every this many steps, and/or every this many seconds (0: not by time). */
   checkpoint_every: number;
   checkpoint_seconds: number;
+}
+
+/** What a training request asked for: kept in staging so that a resume can go on with it. */
+export interface SavedRequest extends TrainSettings {
+  /** Rows first, as many rows in each. */
+  inputs: Float32Array;
+  targets: Float32Array;
 }
 
 // `.NAME.torchlora-PID-HEX.tmp|old`: what an atomic save writes before its rename.

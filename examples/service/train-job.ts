@@ -10,25 +10,16 @@ import {
   type Tensor,
 } from '../../src/index.js';
 import { make_base, TARGETS, type BaseConfig } from './model.js';
-import { writeFileDurable } from './store.js';
+import { writeFileDurable, type TrainSettings } from './store.js';
 
-export interface TrainInput {
+export interface TrainInput extends TrainSettings {
   base: Record<string, Tensor>;
   config: BaseConfig;
   inputs: Tensor;
   targets: Tensor;
-  /** The training's steps in all, and the step it starts from (a resume: the checkpoint's). */
-  steps: number;
+  /** The step it starts from (a resume: the checkpoint's). */
   start_step: number;
-  lr: number;
-  r: number;
-  alpha: number;
-  batch_size: number;
-  seed: number;
-  /** A checkpoint every this many steps, and/or every this many seconds (0: not by time)... */
-  checkpoint_every: number;
-  checkpoint_seconds: number;
-  /** ...but never two closer than this (a durable write per step would slow training tenfold). */
+  /** Checkpoints never closer than this (a durable write per step would slow training tenfold). */
   checkpoint_min_ms: number;
   /** The checkpoint to go on from (a resume), or null for a new adapter. */
   resume_from: string | null;
