@@ -2,7 +2,7 @@
 // strict consumer (test/consumer/consumer.ts: correct uses compile, each misuse is a
 // `@ts-expect-error`) under TypeScript 5.9 and 7, each `module` setting, with and without
 // @types/node, for es2022 and esnext; and a job module written in TypeScript runs from a
-// process under tsx. Compiler runs are batched in parallel: TypeScript 7 is fast enough for
+// process under tsx or ts-node's loader. Compiler runs are batched in parallel: TypeScript 7 is fast enough for
 // the whole matrix, TypeScript 5.9 two settings that cover each value but node16 (nodenext's twin).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,11 +64,31 @@ describe('the published declarations in a strict consumer', () => {
 });
 
 describe('a job module in TypeScript', () => {
-  it('runs from a process under tsx (node --import tsx, and the tsx command), typed by its define_job', { timeout: 120_000 }, async () => {
-    const parent = join(root, 'test', 'jobs', 'typed_parent.ts');
+  const parent = join(root, 'test', 'jobs', 'typed_parent.ts');
+  const withOptions = (options: string): NodeJS.ProcessEnv => ({ ...process.env, NODE_OPTIONS: options });
+
+  it('runs from a process under tsx (node --import tsx, NODE_OPTIONS, and the tsx command), typed by its define_job', { timeout: 120_000 }, async () => {
     const results = await Promise.all([
       run(process.execPath, ['--import', 'tsx', parent]),
+      run(process.execPath, [parent], { env: withOptions('--import=tsx') }),
       run(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), parent]),
+    ]);
+    for (const result of results) {
+      expect(result.output).toBe('{"sum":6.5}\n');
+      expect(result.status).toBe(0);
+    }
+  });
+
+  // ts-node's own ESM command (ts-node --esm, ts-node-esm) fails on Node 20 before any job
+  // starts (TypeStrong/ts-node#1997); its loader works, and Node runs it in the worker too.
+  it("runs from a process under ts-node's loader (node --loader ts-node/esm, in NODE_OPTIONS, and register() through --import)", { timeout: 120_000 }, async () => {
+    const register = 'data:text/javascript,import { register } from "node:module"; import { pathToFileURL } from "node:url"; register("ts-node/esm", pathToFileURL("./"));';
+    // Transpiling only, as tsx does: tsconfig.test.json type-checks these files.
+    const env = { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' };
+    const results = await Promise.all([
+      run(process.execPath, ['--no-warnings', '--loader', 'ts-node/esm', parent], { env }),
+      run(process.execPath, [parent], { env: { ...env, NODE_OPTIONS: '--no-warnings --loader=ts-node/esm' } }),
+      run(process.execPath, ['--no-warnings', '--import', register, parent], { env }),
     ]);
     for (const result of results) {
       expect(result.output).toBe('{"sum":6.5}\n');
