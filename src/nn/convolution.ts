@@ -93,8 +93,8 @@ const TRANSPOSE_LAYER_KEYS = optionKeys<ConvolutionTransposeLayerOptions>({
 
 /** What `nn_conv_transpose1d`, `2d` and `3d` share (PyTorch's _ConvTransposeNd). */
 export abstract class ConvolutionTranspose extends nn_Module {
-  declare weight: Tensor;
-  declare bias: Tensor | null;
+  declare weight: nn_parameter;
+  declare bias: nn_parameter | null;
   readonly in_channels: number;
   readonly out_channels: number;
   readonly kernel_size: number[];
