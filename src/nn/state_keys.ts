@@ -99,6 +99,7 @@ type Combine<A, B> = IsUnknown<A> extends true ? Unknown : IsUnknown<B> extends 
  * What `state_dict()` returns for a module of type `M`: its keys where they are known from
  * its type (`nn_linear(2, 3).state_dict().weight` is a Tensor, `.wieght` a compile error),
  * else `Record<string, Tensor>`. Annotate it as `Record<string, Tensor>` to index it with
- * computed strings, delete or add keys.
+ * computed strings, delete or add keys. (Extract keeps it assignable to a Record where `M` is
+ * still generic: `this.state_dict()` in a method, `model.state_dict()` for `M extends nn_Module`.)
  */
-export type nn_state_dict<M> = IsUnknown<ModuleState<M>> extends true ? Record<string, Tensor> : ModuleState<M>;
+export type nn_state_dict<M> = Extract<IsUnknown<ModuleState<M>> extends true ? Record<string, Tensor> : ModuleState<M>, Record<string, Tensor>>;

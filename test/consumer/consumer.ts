@@ -145,6 +145,13 @@ net.load_state_dict(checkpoint, { strict: false });
 net.load_state_dict(new Map(Object.entries(netState)));
 nn_linear(2, 3).load_state_dict(linearState);
 for (const [key, tensor] of Object.entries(netState)) { const k: string = key; const t: Tensor = tensor; }
+function snapshot<M extends nn_Module>(model: M): Record<string, Tensor> { return model.state_dict(); } // generic: any key
+class Saver extends nn_Module {
+  fc = nn_linear(2, 2);
+  save(): Record<string, Tensor> { return this.state_dict(); }
+  restore(from: Saver): void { this.load_state_dict(from.state_dict()); }
+}
+snapshot(new Saver());
 
 // ---- values ----
 const loss = torch_randn(3).sum();
