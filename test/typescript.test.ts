@@ -104,4 +104,16 @@ describe('a job module in TypeScript', () => {
     const { output } = await run(process.execPath, ['--input-type=module', '-e', script], { env });
     expect(output).toContain('TypeError: Expected a JavaScript job module, or a TypeScript one in a process that runs under a TypeScript loader (run it with tsx');
   });
+
+  it('fails, saying how to fix it, under a loader that does not read TypeScript', { timeout: 60_000 }, async () => {
+    // A file, not -e: the worker takes the caller's flags, and --input-type refuses a file.
+    const script = join(scratch, 'plain-loader.mjs');
+    writeFileSync(script, `import { start_job } from ${JSON.stringify(join(root, 'dist', 'src', 'index.js'))};`
+      + `const job = start_job(${JSON.stringify(join(root, 'test', 'jobs', 'typed_job.ts'))}, { input: { values: [1] } });`
+      + 'job.result.catch((error) => console.log(error.name + ": " + error.message));');
+    const env = { ...process.env, NODE_OPTIONS: '' };
+    const { output } = await run(process.execPath, ['--import=data:text/javascript,void 0', script], { env });
+    expect(output).toContain("TypeError: Expected a TypeScript loader in the caller's flags (tsx, node --import tsx, node --loader ts-node/esm");
+    expect(output).toContain('Unknown file extension ".ts"');
+  });
 });

@@ -21,8 +21,13 @@ async function run(): Promise<void> {
     }
     if (settings.threads !== null) torch_set_num_threads(settings.threads);
     const input = decodeShared(settings.input);
-    if (/\.(c|m)?tsx?$/i.test(settings.module.replace(/[?#].*$/, ''))) await takeLoaders();
-    const loaded = (await import(settings.module)) as { default?: unknown };
+    const typescript = /\.(c|m)?tsx?$/i.test(settings.module.replace(/[?#].*$/, ''));
+    if (typescript) await takeLoaders();
+    const loaded = (await import(settings.module).catch((error: unknown) => {
+      // The caller's flags named a loader (start_job checked), but none of them reads TypeScript.
+      if (!typescript || (error as { code?: unknown } | null)?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+      throw new TypeError(`Expected a TypeScript loader in the caller's flags (tsx, node --import tsx, node --loader ts-node/esm, or node --experimental-strip-types on Node 22.6 or later) for module but received ${settings.module}, which no loader of this process reads (${(error as Error).message}); or compile the job module and pass the .js`);
+    })) as { default?: unknown };
     if (typeof loaded.default !== 'function') {
       throw new TypeError(`Expected a job module whose default export is a function (define_job(async (job) => ...)) for module but received ${settings.module}, whose default export is ${typeof loaded.default}`);
     }
