@@ -108,7 +108,7 @@ describe('state_dict keys typed from a module\'s fields', () => {
 const anyKeys = <S extends object>(state: string extends keyof S ? S : never): string[] => Object.keys(state);
 
 describe('state_dict keys not typed where they cannot be known', () => {
-  it('a module restructured in place, a class that registers by name and declares it, a plain Tensor field', () => {
+  it('a module restructured in place, a class that registers by name and declares it, a plain Tensor field, a private field', () => {
     const peft = lora_apply(nn_sequential(nn_linear(2, 3), nn_relu()), { target_modules: ['0'], r: 1 });
     // PEFT: get_peft_model(nn.Sequential(nn.Linear(2, 3), nn.ReLU()), LoraConfig(target_modules=['0'], r=1)).base_model.model
     expect(anyKeys(peft.state_dict())).toEqual(['0.base_layer.weight', '0.base_layer.bias', '0.lora_A.default.weight', '0.lora_B.default.weight']);
@@ -125,6 +125,11 @@ describe('state_dict keys not typed where they cannot be known', () => {
       override forward(x: Tensor): Tensor { return this.fc(x).add(this.cache); }
     }
     expect(anyKeys(new Cached().state_dict())).toEqual(['fc.weight', 'fc.bias']);
+    class Hidden extends nn_Module {                     // keyof does not see a private field
+      private readonly fc = nn_linear(2, 2);
+      override forward(x: Tensor): Tensor { return this.fc(x); }
+    }
+    expect(anyKeys(new Hidden().state_dict())).toEqual(['fc.weight', 'fc.bias']);
     // @ts-expect-error nn_linear's keys are typed: anyKeys refuses them (checked by the compiler, test/typecheck.test.ts)
     anyKeys(nn_linear(2, 3).state_dict());
   });

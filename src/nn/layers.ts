@@ -17,6 +17,7 @@ import { fanInAndFanOut, nn_init_constant_, nn_init_kaiming_uniform_, nn_init_un
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_parameter } from './registry.js';
+import type { nn_state } from './state_keys.js';
 import { checkProbability, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
 
 export type { FactoryOptions } from './options.js';
@@ -166,6 +167,8 @@ const CONVOLUTION_KEYS = optionKeys<ConvolutionLayerOptions>({
 
 /** What `nn_conv1d`, `nn_conv2d` and `nn_conv3d` share: sizes, stride, padding, dilation, groups. */
 export abstract class Convolution extends nn_Module {
+  /** For state_dict's type (the class has protected members, which types cannot see). */
+  declare readonly [nn_state]?: { weight: Tensor; bias?: Tensor };
   declare weight: nn_parameter;
   declare bias: nn_parameter | null;
   readonly in_channels: number;

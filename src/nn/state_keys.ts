@@ -1,7 +1,7 @@
 // The type of a module's state_dict(): its keys, computed from the module's type where they can
-// be known (built-in layers declare theirs; a user's module has those of its fields: modules,
-// nn_parameter() and nn_buffer() tensors), else Record<string, Tensor>. Types only, but for
-// the symbol a module declares its own state under.
+// be known (those of its public fields: modules, nn_parameter() and nn_buffer() tensors, as the
+// built-in layers' are typed; or what a class declares under nn_state), else
+// Record<string, Tensor>. Types only, but for the symbols.
 import type { Tensor } from '../ops/tensor.js';
 import type { nn_Module } from './module.js';
 
@@ -11,7 +11,8 @@ import type { nn_Module } from './module.js';
  * (`declare readonly [nn_state]?: { weight: Tensor; bias?: Tensor }`), or `Record<string,
  * Tensor>` when they cannot be known (registered under computed names). A module class that
  * registers state by name (`register_buffer('mask', ...)`, not a field) declares it so, or its
- * `state_dict()` lacks those keys in its type.
+ * `state_dict()` lacks those keys in its type. A class that declares it also declares the state
+ * of its private and protected fields (which types cannot see); its public fields' is added.
  *
  * @example
  * class Masked extends nn_Module {
@@ -83,13 +84,17 @@ export interface RestructuredState { readonly [nn_state]?: Record<string, Tensor
  * The state of module type `M` by key (optional where it may be absent), or
  * `Record<string, Tensor>` where its keys cannot be known from its type: `nn_Module` itself,
  * modules with fields typed `any`, a plain `Tensor` (a parameter or not: `nn_parameter()`'s
- * type says) or `unknown`.
+ * type says) or `unknown`, and classes with private or protected members that declare no state.
  */
 export type ModuleState<M> = IsAny<M> extends true ? Unknown
   : true extends IsUnion<M> ? Unknown
   : typeof nn_state extends keyof M ? Combine<Declared<M>, AllFields<M>>
   : IsPlain<M> extends true ? Unknown
+  : HasOwnPrivates<M> extends true ? Unknown
   : AllFields<M>;
+// Whether M has private or protected members of its own: keyof does not see them, and a
+// private field may hold a module. (nn_Module's own private member is the same in both.)
+type HasOwnPrivates<M> = [Pick<M, keyof M> & nn_Module] extends [M] ? false : true;
 // nn_Module itself, or a module no more specific than it: no fields of its own, and a forward
 // that returns any (a layer without fields, as nn_tanh, has a typed forward and no state).
 type IsPlain<M> = [nn_Module] extends [M] ? (M extends { forward(...args: any[]): infer R } ? IsAny<R> : true) : false;

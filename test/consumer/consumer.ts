@@ -134,6 +134,11 @@ class Cached extends nn_Module {                     // a plain Tensor field may
   override forward(x: Tensor): Tensor { return this.fc(x); }
 }
 const anyKey: Tensor | undefined = new Cached().state_dict()['whatever'];
+class Hidden extends nn_Module {                     // types cannot see a private field's keys
+  private readonly fc = nn_linear(2, 2);
+  override forward(x: Tensor): Tensor { return this.fc(x); }
+}
+const hiddenKey: Tensor | undefined = new Hidden().state_dict()['fc.weight'];
 const untypedModule: nn_Module = net;
 const anyState: Record<string, Tensor> = untypedModule.state_dict();
 const loraState: Tensor | undefined = lora.state_dict()['A'];       // R's style: fields are any
@@ -208,5 +213,5 @@ const doubled: Tensor = with_no_grad(() => y.mul(2));
 with_no_grad(async () => y.mul(2));
 const later: Promise<number> = torch_scope(async () => 1);
 
-export { weight, maybeBias, sureBias, fc1, mlpState, seqState, listState, headState, running, scaledKeys, masked, anyKey, anyState, loraState, peftKey };
+export { weight, maybeBias, sureBias, fc1, mlpState, seqState, listState, headState, running, scaledKeys, masked, anyKey, hiddenKey, anyState, loraState, peftKey };
 export { bytes, head, out, wrong, s, z, n0, sy, ss, value, finite, count, unsure, rows, flat, result, bad, untyped, doubled, later };
