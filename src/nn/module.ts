@@ -312,10 +312,12 @@ export class nn_Module {
    * other.load_state_dict(saved);
    * nn_linear(2, 3).state_dict().weight;   // a Tensor; .wieght does not compile
    */
-  state_dict(): nn_state_dict<this> {
+  // Generic over `this` rather than typed by it, so that comparing module types (a layer
+  // passed as an nn_Module) does not compute their keys: only a call does.
+  state_dict<M extends nn_Module>(this: M): nn_state_dict<M> {
     const result: Record<string, Tensor> = {};
     for (const [name, tensor] of stateEntries(this)) result[name] = tensor.detach();
-    return result as nn_state_dict<this>;
+    return result as nn_state_dict<M>;
   }
 
   /**
