@@ -125,6 +125,9 @@ describe('start_job', () => {
     const exited = start_job(THROWS_JOB, { input: { kind: 'exit' } });
     await expect(exited.result).rejects.toThrow(/exited with code 3 before the job ended/);
     expect(await exited.done).toBe('failed');
+    // String() throws for an object without a prototype; the job still fails with a message.
+    const bare = start_job(THROWS_JOB, { input: { kind: 'bare' } });
+    await expect(bare.result).rejects.toThrow('the job threw a non-Error value: {"reason":"no prototype"}');
     const notJob = start_job(new URL('./jobs/not-a-job.mjs', import.meta.url));
     await expect(notJob.result).rejects.toThrow(/default export is a function .* default export is number/);
     const missing = start_job(join(scratch, 'no-such-module.mjs'));

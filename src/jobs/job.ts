@@ -268,7 +268,8 @@ function checkLoader(specifier: string): void {
   const features = process.features as { typescript?: unknown };
   if (/--(import|loader|experimental-loader|require|experimental-strip-types|experimental-transform-types)\b|(^|\s)-r\b/.test(flags) || (features.typescript !== undefined && features.typescript !== false)) return;
   fail('a JavaScript job module, or a TypeScript one in a process that runs under a TypeScript loader (run it with tsx, node --import tsx, '
-    + 'node --experimental-strip-types, or ts-node\'s loader: the worker takes the same one; or compile the job module and pass the .js)', 'module', specifier);
+    + 'node --loader ts-node/esm, or node --experimental-strip-types on Node 22.6 or later: the worker takes the same one; '
+    + 'or compile the job module and pass the .js)', 'module', specifier);
 }
 
 /**

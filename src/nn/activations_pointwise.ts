@@ -228,7 +228,7 @@ const PRELU_KEYS = optionKeys<PReLUOptions>({ num_parameters: true, init: true, 
 
 /** The class behind `nn_prelu`. */
 export class PReLU extends nn_Module {
-  declare weight: Tensor;
+  declare weight: nn_parameter;
   readonly num_parameters: number;
   readonly init: number;
   constructor(options: PReLUOptions = {}) {
