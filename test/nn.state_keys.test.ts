@@ -10,7 +10,8 @@ import {
   hf_conv1d, nn_batch_norm1d, nn_batch_norm2d, nn_batch_norm3d, nn_buffer, nn_conv1d, nn_conv2d, nn_conv3d, nn_conv_transpose1d, nn_conv_transpose2d,
   nn_conv_transpose3d, nn_dropout, nn_embedding, nn_embedding_bag, nn_gelu, nn_group_norm, nn_identity, nn_layer_norm, nn_linear, nn_Module, nn_module,
   nn_module_dict, nn_module_list, nn_parameter, nn_prelu, nn_relu, nn_rms_norm, nn_sequential, nn_state, nn_tanh, nn_utils_weight_norm, lora_apply,
-  torch_ones, torch_zeros, type nn_state_dict, type Tensor,
+  nn_bce_loss, nn_bce_with_logits_loss, nn_cross_entropy_loss, nn_mse_loss, nn_multi_margin_loss, nn_multilabel_soft_margin_loss, nn_nll_loss,
+  torch_ones, torch_tensor, torch_zeros, type nn_state_dict, type Tensor,
 } from '../src/index.js';
 
 type Keys<S> = keyof S & string;
@@ -56,6 +57,26 @@ describe('state_dict keys typed for the built-in layers', () => {
     typed(nn_gelu(), [], [], []);
     typed(nn_dropout(), [], [], []);
     typed(nn_identity(), [], [], []);
+  });
+
+  it('weighted losses hold weight (and pos_weight) as buffers, as PyTorch\'s: in the state_dict when given, moved by to(), loaded, and used', () => {
+    const w = torch_ones(3);
+    typed(nn_nll_loss({ weight: w }), ['weight'], [], ['weight']);                          // nn.NLLLoss(weight=w)
+    typed(nn_cross_entropy_loss({ weight: w }), ['weight'], [], ['weight']);
+    typed(nn_cross_entropy_loss(), ['weight'], [], []);                                     // nn.CrossEntropyLoss()
+    typed(nn_bce_loss({ weight: w }), ['weight'], [], ['weight']);
+    typed(nn_bce_with_logits_loss({ weight: w, pos_weight: w }), ['weight', 'pos_weight'], [], ['weight', 'pos_weight']);
+    typed(nn_bce_with_logits_loss({ pos_weight: w }), ['weight', 'pos_weight'], [], ['pos_weight']);
+    typed(nn_multilabel_soft_margin_loss({ weight: w }), ['weight'], [], ['weight']);
+    typed(nn_multi_margin_loss({ weight: w }), ['weight'], [], ['weight']);
+    typed(nn_mse_loss(), [], [], []);
+    // The weights loaded into the module are the ones its forward uses (math: a class's weight
+    // scales its terms; with weight (1, 0, 0) only the first row's class counts).
+    const loss = nn_cross_entropy_loss({ weight: torch_ones(3), reduction: 'sum' });
+    loss.load_state_dict({ weight: torch_tensor([1, 0, 0]) });
+    const input = torch_tensor([[0, 0, 0], [0, 0, 0]]);
+    expect(loss(input, torch_tensor([0, 1], { dtype: 'long' })).item('number')).toBeCloseTo(Math.log(3), 6);
+    expect(loss.to('float64').state_dict().weight?.dtype).toBe('float64');
   });
 });
 
