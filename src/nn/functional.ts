@@ -8,7 +8,7 @@ import { checkTensor, type Tensor } from '../ops/tensor.js';
 import {
   checkBoolean, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../core/validate.js';
-import { checkProbability } from './options.js';
+import { checkProbability, positionalOptions, type Positional } from './options.js';
 import { broadcastPair, castFor, checkMaxNorm, embeddingRenorm_, optionalTensor, reductionCode, sizes, softmaxArguments } from './checks.js';
 
 /** How a loss combines its elementwise values: their mean, their sum, or none (one per element). */
@@ -159,10 +159,10 @@ const DROPOUT_ = atenOp('dropout_');
  * `training` is true (the default, as in PyTorch); returns the input unchanged otherwise.
  * Draws from libtorch's generator as PyTorch does; `inplace: true` changes `input` itself.
  *
- * @example nnf_dropout(x, { p: 0.1, training: model.training })
+ * @example nnf_dropout(x, 0.1, model.training); nnf_dropout(x, { p: 0.1, training: model.training })
  */
-export function nnf_dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
-  const { p = 0.5, training = true, inplace = false } = checkOptions(options, DROPOUT_KEYS, 'nnf_dropout');
+export function nnf_dropout(input: Tensor, ...given: Positional<[p: number, training: boolean, inplace: boolean], DropoutOptions>): Tensor {
+  const { p = 0.5, training = true, inplace = false } = positionalOptions<DropoutOptions>(given, ['p', 'training', 'inplace'], DROPOUT_KEYS, 'nnf_dropout');
   const args = [checkTensor(input, 'input').h, checkProbability(p, 'p'), checkBoolean(training, 'training')] as const;
   if (!checkBoolean(inplace, 'inplace')) return DROPOUT.call(...args);
   DROPOUT_.callInPlace(...args);
@@ -243,8 +243,14 @@ const CONVOLUTIONS = {
   3: { sizes: atenOp('conv3d'), named: atenOp('conv3d', 'padding') },
 };
 
-function convolution(dims: 1 | 2 | 3, input: Tensor, weight: Tensor, options: ConvolutionOptions): Tensor {
-  const { bias, stride = 1, padding = 0, dilation = 1, groups = 1 } = checkOptions(options, CONVOLUTION_KEYS, `nnf_conv${dims}d`);
+/** `nnf_conv*d`'s optional arguments, positionally in R's and PyTorch's order or as options. */
+export type ConvolutionArguments = Positional<[
+  bias: Tensor | null, stride: SizeOption, padding: SizeOption | 'same' | 'valid', dilation: SizeOption, groups: number,
+], ConvolutionOptions>;
+
+function convolution(dims: 1 | 2 | 3, input: Tensor, weight: Tensor, args: readonly unknown[]): Tensor {
+  const options = positionalOptions<ConvolutionOptions>(args, ['bias', 'stride', 'padding', 'dilation', 'groups'], CONVOLUTION_KEYS, `nnf_conv${dims}d`);
+  const { bias, stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
   checkTensor(input, 'input');
   checkTensor(weight, 'weight');
   const named = padding === 'same' || padding === 'valid';
@@ -259,8 +265,8 @@ function convolution(dims: 1 | 2 | 3, input: Tensor, weight: Tensor, options: Co
  *
  * @example nnf_conv1d(x, w, { padding: 1 })
  */
-export function nnf_conv1d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
-  return convolution(1, input, weight, options);
+export function nnf_conv1d(input: Tensor, weight: Tensor, ...args: ConvolutionArguments): Tensor {
+  return convolution(1, input, weight, args);
 }
 
 /**
@@ -268,13 +274,13 @@ export function nnf_conv1d(input: Tensor, weight: Tensor, options: ConvolutionOp
  *
  * @example nnf_conv2d(images, w, { bias: b, stride: 2, padding: 1 })
  */
-export function nnf_conv2d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
-  return convolution(2, input, weight, options);
+export function nnf_conv2d(input: Tensor, weight: Tensor, ...args: ConvolutionArguments): Tensor {
+  return convolution(2, input, weight, args);
 }
 
 /** 3-d convolution of `input` (N x C_in x D x H x W) with `weight` (C_out x C_in/groups x kD x kH x kW). @example nnf_conv3d(volumes, w, { padding: 1 }) */
-export function nnf_conv3d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
-  return convolution(3, input, weight, options);
+export function nnf_conv3d(input: Tensor, weight: Tensor, ...args: ConvolutionArguments): Tensor {
+  return convolution(3, input, weight, args);
 }
 
 export interface LayerNormFunctionOptions {

@@ -13,7 +13,7 @@ import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { KEPT_WHEN_MISSING } from './state_dict.js';
 import { nn_parameter, nn_buffer } from './registry.js';
-import { checkRank, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
+import { checkRank, factory, FACTORY_KEYS, positionalOptions, type FactoryOptions, type Positional } from './options.js';
 
 const BATCH_NORM = atenOp('batch_norm');
 const GROUP_NORM = atenOp('group_norm');
@@ -115,10 +115,11 @@ export abstract class BatchNorm extends nn_Module {
   readonly affine: boolean;
   readonly track_running_stats: boolean;
 
-  constructor(readonly dims: 1 | 2 | 3, num_features: number, options: BatchNormOptions) {
+  constructor(readonly dims: 1 | 2 | 3, num_features: number, args: readonly unknown[]) {
     super();
     if (dims !== 1 && dims !== 2 && dims !== 3) fail('1, 2 or 3 (use nn_batch_norm1d, nn_batch_norm2d or nn_batch_norm3d)', 'dims', dims);
-    const { eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true } = checkOptions(options, BATCH_NORM_LAYER_KEYS, `nn_batch_norm${dims}d`);
+    const options = positionalOptions<BatchNormOptions>(args, ['eps', 'momentum', 'affine', 'track_running_stats'], BATCH_NORM_LAYER_KEYS, `nn_batch_norm${dims}d`);
+    const { eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true } = options;
     this.num_features = checkNonNegativeInteger(num_features, 'num_features');
     this.eps = checkFinite(eps, 'eps');
     this.momentum = momentum === null ? null : checkFinite(momentum, 'momentum');
@@ -182,15 +183,15 @@ export abstract class BatchNorm extends nn_Module {
 
 /** The class behind `nn_batch_norm1d`, for `instanceof` and for types. */
 export class BatchNorm1d extends BatchNorm {
-  constructor(num_features: number, options: BatchNormOptions = {}) {
-    super(1, num_features, options);
+  constructor(num_features: number, ...args: Positional<[eps: number, momentum: number | null, affine: boolean, track_running_stats: boolean], BatchNormOptions>) {
+    super(1, num_features, args);
   }
 }
 
 /** The class behind `nn_batch_norm2d`, for `instanceof` and for types. */
 export class BatchNorm2d extends BatchNorm {
-  constructor(num_features: number, options: BatchNormOptions = {}) {
-    super(2, num_features, options);
+  constructor(num_features: number, ...args: Positional<[eps: number, momentum: number | null, affine: boolean, track_running_stats: boolean], BatchNormOptions>) {
+    super(2, num_features, args);
   }
 }
 
@@ -210,8 +211,8 @@ export type nn_batch_norm1d = BatchNorm1d;
 
 /** The class behind `nn_batch_norm3d`, for `instanceof` and for types. */
 export class BatchNorm3d extends BatchNorm {
-  constructor(num_features: number, options: BatchNormOptions = {}) {
-    super(3, num_features, options);
+  constructor(num_features: number, ...args: Positional<[eps: number, momentum: number | null, affine: boolean, track_running_stats: boolean], BatchNormOptions>) {
+    super(3, num_features, args);
   }
 }
 

@@ -1,6 +1,6 @@
 // Adagrad (`optim_adagrad`): its table of options and state.
 import type { Tensor } from '../ops/tensor.js';
-import { flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf } from './kind.js';
+import { flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf, learningRateFirst } from './kind.js';
 import { Optimizer, type ParamGroupInput } from './optimizer.js';
 
 const ADAGRAD_FIELDS = {
@@ -46,6 +46,6 @@ const ADAGRAD: OptimizerKind<typeof ADAGRAD_FIELDS> = {
  *
  * @example const opt = optim_adagrad(model.parameters, { lr: 0.1, lr_decay: 1e-4 });
  */
-export function optim_adagrad(params: Tensor[] | ParamGroupInput<AdagradOptions>[], options: AdagradOptions = {}): Optimizer<AdagradOptions> {
-  return new Optimizer<AdagradOptions>(ADAGRAD, params, options);
+export function optim_adagrad(params: Tensor[] | ParamGroupInput<AdagradOptions>[], lr?: number | AdagradOptions, options?: AdagradOptions): Optimizer<AdagradOptions> {
+  return new Optimizer<AdagradOptions>(ADAGRAD, params, learningRateFirst(lr, options, 'optim_adagrad'));
 }

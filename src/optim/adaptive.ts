@@ -8,7 +8,7 @@ import { atenOp } from '../ops/aten.js';
 import { torch_ones } from '../ops/creation.js';
 import { torch_zeros_like } from '../ops/math.js';
 import type { Tensor } from '../ops/tensor.js';
-import { betas, flag, learningRate, nonNegative, type OptionsOf, type Settings } from './kind.js';
+import { betas, flag, learningRate, nonNegative, type OptionsOf, type Settings, learningRateFirst } from './kind.js';
 import type { ParamGroupInput } from './optimizer.js';
 import { TensorOptimizer, singleTensorOnly, type TensorKind, type TensorParamState } from './tensor_optimizer.js';
 
@@ -113,8 +113,8 @@ const RADAM: TensorKind = {
  * const opt = optim_radam(model.parameters, { lr: 1e-3, weight_decay: 0.01, decoupled_weight_decay: true });
  * opt.zero_grad(); nnf_mse_loss(model(x), y).backward(); opt.step();
  */
-export function optim_radam(params: Tensor[] | ParamGroupInput<RAdamOptions>[], options: RAdamOptions = {}): TensorOptimizer<RAdamOptions> {
-  return new TensorOptimizer<RAdamOptions>(RADAM, params, options);
+export function optim_radam(params: Tensor[] | ParamGroupInput<RAdamOptions>[], lr?: number | RAdamOptions, options?: RAdamOptions): TensorOptimizer<RAdamOptions> {
+  return new TensorOptimizer<RAdamOptions>(RADAM, params, learningRateFirst(lr, options, 'optim_radam'));
 }
 
 const NADAM_FIELDS = {
@@ -161,8 +161,8 @@ const NADAM: TensorKind = {
  *
  * @example const opt = optim_nadam(model.parameters, { lr: 2e-3, momentum_decay: 4e-3 });
  */
-export function optim_nadam(params: Tensor[] | ParamGroupInput<NAdamOptions>[], options: NAdamOptions = {}): TensorOptimizer<NAdamOptions> {
-  return new TensorOptimizer<NAdamOptions>(NADAM, params, options);
+export function optim_nadam(params: Tensor[] | ParamGroupInput<NAdamOptions>[], lr?: number | NAdamOptions, options?: NAdamOptions): TensorOptimizer<NAdamOptions> {
+  return new TensorOptimizer<NAdamOptions>(NADAM, params, learningRateFirst(lr, options, 'optim_nadam'));
 }
 
 const ADAMAX_FIELDS = common('adamax', 2e-3);
@@ -193,6 +193,6 @@ const ADAMAX: TensorKind = {
  *
  * @example const opt = optim_adamax(model.parameters, { lr: 2e-3 });
  */
-export function optim_adamax(params: Tensor[] | ParamGroupInput<AdamaxOptions>[], options: AdamaxOptions = {}): TensorOptimizer<AdamaxOptions> {
-  return new TensorOptimizer<AdamaxOptions>(ADAMAX, params, options);
+export function optim_adamax(params: Tensor[] | ParamGroupInput<AdamaxOptions>[], lr?: number | AdamaxOptions, options?: AdamaxOptions): TensorOptimizer<AdamaxOptions> {
+  return new TensorOptimizer<AdamaxOptions>(ADAMAX, params, learningRateFirst(lr, options, 'optim_adamax'));
 }

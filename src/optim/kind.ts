@@ -151,3 +151,18 @@ export function savedOptions(kind: KindTable, saved: Record<string, unknown>, cu
   }
   return kept;
 }
+
+/**
+ * The options of `optim_*(params, lr, options)`: R and PyTorch take the learning rate
+ * positionally second (`optim_adam(params, 0.01)`), or with the options (`{ lr: 0.01 }`).
+ */
+export function learningRateFirst<O extends object>(lr: number | O | undefined, options: O | undefined, where: string): O {
+  if (typeof lr !== 'number') {
+    if (options !== undefined) fail('nothing after an options object', `${where} arguments`, options);
+    return lr === undefined ? ({} as O) : lr;
+  }
+  if (options === undefined) return { lr } as O;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('an options object', `${where} options`, options);
+  if ('lr' in options) throw new TypeError(`Expected lr once for ${where} but received it both positionally and in the options`);
+  return { ...options, lr } as O;
+}

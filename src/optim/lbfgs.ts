@@ -9,7 +9,7 @@ import { atenOp } from '../ops/aten.js';
 import { torch_zeros } from '../ops/creation.js';
 import { torch_cat } from '../ops/functions.js';
 import { Tensor } from '../ops/tensor.js';
-import { learningRate, nonNegative, type Field, type OptionsOf, type Settings } from './kind.js';
+import { learningRate, nonNegative, type Field, type OptionsOf, type Settings, learningRateFirst } from './kind.js';
 import { compare, dot, maxAbs, min, mul, scalar, strongWolfe, type Num } from './lbfgs_search.js';
 import type { OptimizerStateDict, ParamGroupInput } from './optimizer.js';
 import { TensorOptimizer, isSparse, type TensorKind } from './tensor_optimizer.js';
@@ -292,6 +292,6 @@ export class LBFGS extends TensorOptimizer<LBFGSOptions> {
  * const closure = () => { opt.zero_grad(); const loss = nnf_mse_loss(model(x), y); loss.backward(); return loss; };
  * for (let i = 0; i < 10; i++) opt.step(closure);
  */
-export function optim_lbfgs(params: Tensor[], options: LBFGSOptions = {}): LBFGS {
-  return new LBFGS(params, options);
+export function optim_lbfgs(params: Tensor[], lr?: number | LBFGSOptions, options?: LBFGSOptions): LBFGS {
+  return new LBFGS(params, learningRateFirst(lr, options, 'optim_lbfgs'));
 }

@@ -1,7 +1,7 @@
 // SGD (`optim_sgd`): its table of options and state.
 import type { Tensor } from '../ops/tensor.js';
 import { failRange } from '../core/validate.js';
-import { finite, flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf, type Settings } from './kind.js';
+import { finite, flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf, type Settings, learningRateFirst } from './kind.js';
 import { Optimizer, type ParamGroupInput } from './optimizer.js';
 
 const SGD_FIELDS = {
@@ -44,6 +44,6 @@ const SGD: OptimizerKind<typeof SGD_FIELDS> = {
  *
  * @example const opt = optim_sgd(model.parameters, { lr: 0.01, momentum: 0.9 });
  */
-export function optim_sgd(params: Tensor[] | ParamGroupInput<SGDOptions>[], options: SGDOptions): Optimizer<SGDOptions> {
-  return new Optimizer<SGDOptions>(SGD, params, options);
+export function optim_sgd(params: Tensor[] | ParamGroupInput<SGDOptions>[], lr?: number | SGDOptions, options?: SGDOptions): Optimizer<SGDOptions> {
+  return new Optimizer<SGDOptions>(SGD, params, learningRateFirst(lr, options, 'optim_sgd'));
 }
