@@ -54,7 +54,9 @@ const isPlainObject = (value: unknown): value is object => typeof value === 'obj
  * is checked as every options object is; more positional values than `names`, an argument
  * given twice, or an options object before the last argument is a TypeError.
  */
-export function positionalOptions<T extends object>(values: readonly unknown[], names: readonly (keyof T & string)[], accepted: ReadonlySet<string>, where: string): Partial<T> {
+export function positionalOptions<T extends object>(given: readonly unknown[], names: readonly (keyof T & string)[], accepted: ReadonlySet<string>, where: string): Partial<T> {
+  // A base class's constructor called directly (`new ConvolutionTranspose(2, ...)`) hands its options object itself.
+  const values: readonly unknown[] = Array.isArray(given) ? given : [given];
   let count = values.length;
   while (count > 0 && values[count - 1] === undefined) count--;
   if (names.length === 0 && count <= 1) return checkOptions(values[0] as Partial<T> | undefined, accepted, where);
