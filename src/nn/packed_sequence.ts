@@ -117,10 +117,10 @@ const PAD_PACKED_KEYS = optionKeys<PadPackedSequenceOptions>({ batch_first: true
 
 /**
  * Undoes `nn_utils_rnn_pack_padded_sequence`: returns `[padded, lengths]`, the batch in its
- * original order (R spells `total_length` `total_lenght`).
+ * original order.
  *
  * @example
- * const [padded, lengths] = nn_utils_rnn_pad_packed_sequence(output, { batch_first: true });
+ * const [padded, lengths] = nn_utils_rnn_pad_packed_sequence(output, { batch_first: true }); // or (output, true)
  */
 export function nn_utils_rnn_pad_packed_sequence(sequence: PackedSequence, ...args: Positional<[
   batch_first: boolean, padding_value: number, total_length: number | null,
