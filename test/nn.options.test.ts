@@ -95,7 +95,9 @@ describe('an unknown option key is a TypeError naming it and the accepted ones',
 // a number or null there is an argument, not a misplaced options object.
 const POSITIONAL = new Set([
   'nn_conv1d', 'nn_conv2d', 'nn_gelu', 'nnf_dropout', 'nnf_conv1d', 'nnf_conv2d', 'nnf_elu', 'nnf_multi_margin_loss', 'nnf_interpolate',
-  'nnf_embedding_bag', 'nn_conv_transpose2d', 'nn_transformer_encoder_layer', 'dataloader', 'nnf_lp_pool1d',
+  'nnf_embedding_bag', 'nn_conv_transpose2d', 'nn_transformer_encoder_layer', 'dataloader', 'nnf_lp_pool1d', 'nn_linear', 'nn_embedding',
+  'nn_layer_norm', 'nn_multihead_attention', 'nnf_cross_entropy', 'nnf_binary_cross_entropy_with_logits', 'nnf_embedding', 'nnf_layer_norm',
+  'nn_init_kaiming_uniform_', 'nn_init_kaiming_normal_',
 ]);
 
 describe('anything but an options object is the library\'s TypeError', () => {

@@ -15,7 +15,8 @@ import {
   nnf_hardsigmoid, nnf_hardswish, nnf_hardtanh, nnf_hardtanh_, nnf_hinge_embedding_loss, nnf_interpolate, nnf_leaky_relu, nnf_mish,
   nnf_multi_margin_loss, nnf_multilabel_soft_margin_loss, nnf_relu, nnf_relu6, nnf_rrelu, nnf_selu, nnf_silu, nnf_softplus, nnf_softshrink,
   nnf_threshold, optim_adam, optim_adamax, optim_lbfgs, optim_nadam, optim_radam, optim_sgd, tensor_dataset, torch_arange, torch_manual_seed,
-  torch_randn, torch_tensor, type Tensor,
+  torch_randn, torch_tensor, type Tensor, nn_embedding, nn_layer_norm, nn_group_norm, nn_multihead_attention, nn_max_pool2d, nn_avg_pool2d,
+  nn_cross_entropy_loss,
 } from '../src/index.js';
 
 const x = torch_randn(3, 4);
@@ -119,6 +120,21 @@ describe('positional arguments, as R and PyTorch take them', () => {
     expect([restarts.T_mult, restarts.eta_min]).toEqual([2, 0.01]);
     const loader = dataloader(tensor_dataset(torch_randn(5, 2)), 2, true);
     expect([loader.batch_size, loader.shuffle]).toEqual([2, true]);
+  });
+
+  it('the layers that were there before issue 24', () => {
+    expect(nn_linear(4, 3, false).bias).toBeNull();
+    expect(nn_embedding(10, 3, 0).padding_idx).toBe(0);
+    expect([nn_layer_norm(4, 1e-6, false).eps, nn_layer_norm(4, 1e-6, false).weight]).toEqual([1e-6, null]);
+    expect([nn_group_norm(2, 4, 1e-3, false).eps, nn_group_norm(2, 4, 1e-3, false).affine]).toEqual([1e-3, false]);
+    const attention = nn_multihead_attention(8, 2, 0.1, true, false, false, null, null, true);
+    expect([attention.dropout, attention.batch_first]).toEqual([0.1, true]);
+    const max = nn_max_pool2d(3, 2, 1);
+    expect([max.stride, max.padding, max.return_indices]).toEqual([2, 1, false]);
+    const avg = nn_avg_pool2d(3, 2, 1, true, false, 4);
+    expect([avg.ceil_mode, avg.count_include_pad, avg.divisor_override]).toEqual([true, false, 4]);
+    const weight = torch_tensor([1, 2, 3]);
+    expect(nn_cross_entropy_loss(weight).options.weight).toBe(weight);
   });
 
   it('refuses an argument given twice, too many, and an options object before the last', () => {

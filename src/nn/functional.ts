@@ -65,8 +65,8 @@ const CROSS_ENTROPY_KEYS = optionKeys<CrossEntropyOptions>({ weight: true, ignor
  * @example
  * nnf_cross_entropy(logits, torch_tensor([0, 2], { dtype: 'int64' }))
  */
-export function nnf_cross_entropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
-  const { weight, ignore_index = -100, reduction, label_smoothing = 0 } = checkOptions(options, CROSS_ENTROPY_KEYS, 'nnf_cross_entropy');
+export function nnf_cross_entropy(input: Tensor, target: Tensor, ...args: Positional<[weight: Tensor | null], CrossEntropyOptions>): Tensor {
+  const { weight, ignore_index = -100, reduction, label_smoothing = 0 } = positionalOptions<CrossEntropyOptions>(args, ['weight'], CROSS_ENTROPY_KEYS, 'nnf_cross_entropy');
   return CROSS_ENTROPY_LOSS.call(checkTensor(input, 'input').h, checkTensor(target, 'target').h, optionalTensor(weight, 'weight'),
     reductionCode(reduction), checkInteger(ignore_index, 'ignore_index'), checkProbability(label_smoothing, 'label_smoothing'));
 }
@@ -87,8 +87,9 @@ const BINARY_CROSS_ENTROPY_KEYS = optionKeys<BinaryCrossEntropyWithLogitsOptions
  * @example
  * nnf_binary_cross_entropy_with_logits(logits, labels, { pos_weight: torch_tensor([3]) })
  */
-export function nnf_binary_cross_entropy_with_logits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
-  const { weight, reduction, pos_weight } = checkOptions(options, BINARY_CROSS_ENTROPY_KEYS, 'nnf_binary_cross_entropy_with_logits');
+export function nnf_binary_cross_entropy_with_logits(input: Tensor, target: Tensor, ...args: Positional<[weight: Tensor | null], BinaryCrossEntropyWithLogitsOptions>): Tensor {
+  const where = 'nnf_binary_cross_entropy_with_logits';
+  const { weight, reduction, pos_weight } = positionalOptions<BinaryCrossEntropyWithLogitsOptions>(args, ['weight'], BINARY_CROSS_ENTROPY_KEYS, where);
   return BINARY_CROSS_ENTROPY_WITH_LOGITS.call(checkTensor(input, 'input').h, checkTensor(target, 'target').h,
     optionalTensor(weight, 'weight'), optionalTensor(pos_weight, 'pos_weight'), reductionCode(reduction));
 }
@@ -204,8 +205,11 @@ const EMBEDDING = atenOp('embedding');
  * nnf_embedding(torch_tensor([[0, 2]], { dtype: 'int64' }), table)
  * nnf_embedding(tokens, table, { max_norm: 1 }) // rows 0 and 2 of table now have norm <= 1
  */
-export function nnf_embedding(input: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
-  const { padding_idx = null, max_norm = null, norm_type = 2, scale_grad_by_freq = false, sparse = false } = checkOptions(options, EMBEDDING_KEYS, 'nnf_embedding');
+export function nnf_embedding(input: Tensor, weight: Tensor, ...args: Positional<[
+  padding_idx: number | null, max_norm: number | null, norm_type: number, scale_grad_by_freq: boolean, sparse: boolean,
+], EmbeddingOptions>): Tensor {
+  const names = ['padding_idx', 'max_norm', 'norm_type', 'scale_grad_by_freq', 'sparse'] as const;
+  const { padding_idx = null, max_norm = null, norm_type = 2, scale_grad_by_freq = false, sparse = false } = positionalOptions<EmbeddingOptions>(args, names, EMBEDDING_KEYS, 'nnf_embedding');
   checkTensor(weight, 'weight');
   checkTensor(input, 'input');
   const rows = weight.size(0);
@@ -303,8 +307,8 @@ const LAYER_NORM = atenOp('layer_norm');
  * nnf_layer_norm(x, [512], { weight: g, bias: b })
  * nnf_layer_norm(x, [512], { weight: g }) // scale only, as nn_layer_norm(512, { bias: false })
  */
-export function nnf_layer_norm(input: Tensor, normalized_shape: number[], options: LayerNormFunctionOptions = {}): Tensor {
-  const { weight, bias, eps = 1e-5 } = checkOptions(options, LAYER_NORM_KEYS, 'nnf_layer_norm');
+export function nnf_layer_norm(input: Tensor, normalized_shape: number[], ...args: Positional<[weight: Tensor | null, bias: Tensor | null, eps: number], LayerNormFunctionOptions>): Tensor {
+  const { weight, bias, eps = 1e-5 } = positionalOptions<LayerNormFunctionOptions>(args, ['weight', 'bias', 'eps'], LAYER_NORM_KEYS, 'nnf_layer_norm');
   return LAYER_NORM.call(checkTensor(input, 'input').h, checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight'),
     optionalTensor(bias, 'bias'), checkFinite(eps, 'eps'));
 }
@@ -333,8 +337,8 @@ const PAD_MODES = ['constant', 'reflect', 'replicate', 'circular'];
  * Pads the last dimensions: `pad` lists (before, after) pairs starting from the last dimension,
  * as PyTorch's `F.pad`. @example nnf_pad(x, [1, 1]); nnf_pad(images, [1, 1, 2, 2], { mode: 'reflect' })
  */
-export function nnf_pad(input: Tensor, pad: number[], options?: PadOptions): Tensor {
-  const { mode = 'constant', value } = checkOptions(options, PAD_KEYS, 'nnf_pad');
+export function nnf_pad(input: Tensor, pad: number[], ...args: Positional<[mode: NonNullable<PadOptions['mode']>, value: number], PadOptions>): Tensor {
+  const { mode = 'constant', value } = positionalOptions<PadOptions>(args, ['mode', 'value'], PAD_KEYS, 'nnf_pad');
   const sizes = checkDims(pad, 'pad');
   if (sizes.length % 2 !== 0) failRange('an even number of sizes (before and after for each dimension)', 'pad', pad);
   if (!PAD_MODES.includes(mode)) fail(`one of ${PAD_MODES.map((m) => `"${m}"`).join(', ')}`, 'mode', mode);
@@ -355,8 +359,8 @@ const VECTOR_NORM = atenOp('linalg_vector_norm');
 const CLAMP_MIN = atenOp('clamp_min');
 
 /** `input / max(‖input‖_p, eps)` along `dim`, as PyTorch's `F.normalize`. @example nnf_normalize(embeddings, { dim: -1 }) */
-export function nnf_normalize(input: Tensor, options?: NormalizeOptions): Tensor {
-  const { p = 2, dim = 1, eps = 1e-12 } = checkOptions(options, NORMALIZE_KEYS, 'nnf_normalize');
+export function nnf_normalize(input: Tensor, ...args: Positional<[p: number, dim: number, eps: number], NormalizeOptions>): Tensor {
+  const { p = 2, dim = 1, eps = 1e-12 } = positionalOptions<NormalizeOptions>(args, ['p', 'dim', 'eps'], NORMALIZE_KEYS, 'nnf_normalize');
   checkTensor(input, 'input');
   const norm = VECTOR_NORM.call<Tensor>(input, checkNumber(p, 'p'), [checkInteger(dim, 'dim')], true, null);
   const denominator = CLAMP_MIN.call<Tensor>(norm, checkFinite(eps, 'eps'));

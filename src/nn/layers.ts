@@ -6,7 +6,7 @@
 import { torch_empty, torch_ones, torch_zeros } from '../ops/creation.js';
 import { type Tensor } from '../ops/tensor.js';
 import {
-  checkBoolean, checkFinite, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, fail, failRange, optionKeys,
+  checkBoolean, checkFinite, checkNonNegativeInteger, checkNumber, checkPositiveInteger, fail, failRange, optionKeys,
 } from '../core/validate.js';
 import {
   nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, type ConvolutionOptions, type GeluOptions, type SizeOption,
@@ -38,9 +38,10 @@ export class Linear extends nn_Module {
   readonly in_features: number;
   readonly out_features: number;
 
-  constructor(in_features: number, out_features: number, options: LinearOptions = {}) {
+  constructor(in_features: number, out_features: number, ...args: Positional<[bias: boolean], LinearOptions>) {
     super();
-    const { bias = true } = checkOptions(options, LINEAR_KEYS, 'nn_linear');
+    const options = positionalOptions<LinearOptions>(args, ['bias'], LINEAR_KEYS, 'nn_linear');
+    const { bias = true } = options;
     this.in_features = checkNonNegativeInteger(in_features, 'in_features');
     this.out_features = checkNonNegativeInteger(out_features, 'out_features');
     this.weight = nn_parameter(torch_empty(out_features, in_features, factory(options)));
@@ -108,9 +109,13 @@ export class Embedding extends nn_Module {
   readonly scale_grad_by_freq: boolean;
   readonly sparse: boolean;
 
-  constructor(num_embeddings: number, embedding_dim: number, options: EmbeddingLayerOptions = {}) {
+  constructor(num_embeddings: number, embedding_dim: number, ...args: Positional<[
+    padding_idx: number | null, max_norm: number | null, norm_type: number, scale_grad_by_freq: boolean, sparse: boolean,
+  ], EmbeddingLayerOptions>) {
     super();
-    const { padding_idx = null, max_norm = null, norm_type = 2, scale_grad_by_freq = false, sparse = false } = checkOptions(options, EMBEDDING_KEYS, 'nn_embedding');
+    const names = ['padding_idx', 'max_norm', 'norm_type', 'scale_grad_by_freq', 'sparse'] as const;
+    const options = positionalOptions<EmbeddingLayerOptions>(args, names, EMBEDDING_KEYS, 'nn_embedding');
+    const { padding_idx = null, max_norm = null, norm_type = 2, scale_grad_by_freq = false, sparse = false } = options;
     this.num_embeddings = checkNonNegativeInteger(num_embeddings, 'num_embeddings');
     this.embedding_dim = checkNonNegativeInteger(embedding_dim, 'embedding_dim');
     this.padding_idx = paddingRow(padding_idx, num_embeddings);
@@ -284,9 +289,11 @@ export class LayerNorm extends nn_Module {
   readonly eps: number;
   readonly elementwise_affine: boolean;
 
-  constructor(normalized_shape: number | number[], options: LayerNormOptions = {}) {
+  /** `eps` and `elementwise_affine` may come positionally, as in R and PyTorch (`bias`, which R lacks, in the options). */
+  constructor(normalized_shape: number | number[], ...args: Positional<[eps: number, elementwise_affine: boolean], LayerNormOptions>) {
     super();
-    const { eps = 1e-5, elementwise_affine = true, bias = true } = checkOptions(options, LAYER_NORM_KEYS, 'nn_layer_norm');
+    const options = positionalOptions<LayerNormOptions>(args, ['eps', 'elementwise_affine'], LAYER_NORM_KEYS, 'nn_layer_norm');
+    const { eps = 1e-5, elementwise_affine = true, bias = true } = options;
     this.normalized_shape = typeof normalized_shape === 'number' ? [checkNonNegativeInteger(normalized_shape, 'normalized_shape')]
       : sizes(normalized_shape, Array.isArray(normalized_shape) ? normalized_shape.length : 0, 'normalized_shape', checkNonNegativeInteger);
     this.eps = checkFinite(eps, 'eps');

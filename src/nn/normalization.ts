@@ -72,8 +72,11 @@ const BATCH_NORM_KEYS = optionKeys<BatchNormFunctionOptions>({ weight: true, bia
  * nnf_batch_norm(x, running_mean, running_var, { training: true, momentum: 0.1 })
  * nnf_batch_norm(x, null, null, { training: true }) // batch statistics only
  */
-export function nnf_batch_norm(input: Tensor, running_mean: Tensor | null, running_var: Tensor | null, options: BatchNormFunctionOptions = {}): Tensor {
-  const { weight, bias, training = false, momentum = 0.1, eps = 1e-5 } = checkOptions(options, BATCH_NORM_KEYS, 'nnf_batch_norm');
+export function nnf_batch_norm(input: Tensor, running_mean: Tensor | null, running_var: Tensor | null, ...args: Positional<[
+  weight: Tensor | null, bias: Tensor | null, training: boolean, momentum: number, eps: number,
+], BatchNormFunctionOptions>): Tensor {
+  const names = ['weight', 'bias', 'training', 'momentum', 'eps'] as const;
+  const { weight, bias, training = false, momentum = 0.1, eps = 1e-5 } = positionalOptions<BatchNormFunctionOptions>(args, names, BATCH_NORM_KEYS, 'nnf_batch_norm');
   checkChannelsInput(input);
   const mean = optionalTensor(running_mean, 'running_mean');
   const variance = optionalTensor(running_var, 'running_var');
@@ -253,8 +256,8 @@ const GROUP_NORM_KEYS = optionKeys<GroupNormFunctionOptions>({ weight: true, bia
  *
  * @example nnf_group_norm(x, 4, { weight: g, bias: b }) // x: N x 16 x H x W
  */
-export function nnf_group_norm(input: Tensor, num_groups: number, options: GroupNormFunctionOptions = {}): Tensor {
-  const { weight, bias, eps = 1e-5 } = checkOptions(options, GROUP_NORM_KEYS, 'nnf_group_norm');
+export function nnf_group_norm(input: Tensor, num_groups: number, ...args: Positional<[weight: Tensor | null, bias: Tensor | null, eps: number], GroupNormFunctionOptions>): Tensor {
+  const { weight, bias, eps = 1e-5 } = positionalOptions<GroupNormFunctionOptions>(args, ['weight', 'bias', 'eps'], GROUP_NORM_KEYS, 'nnf_group_norm');
   checkChannelsInput(input);
   checkPositiveInteger(num_groups, 'num_groups');
   const shape = input.shape;
@@ -281,9 +284,10 @@ export class GroupNorm extends nn_Module {
   readonly eps: number;
   readonly affine: boolean;
 
-  constructor(num_groups: number, num_channels: number, options: GroupNormOptions = {}) {
+  constructor(num_groups: number, num_channels: number, ...args: Positional<[eps: number, affine: boolean], GroupNormOptions>) {
     super();
-    const { eps = 1e-5, affine = true } = checkOptions(options, GROUP_NORM_LAYER_KEYS, 'nn_group_norm');
+    const options = positionalOptions<GroupNormOptions>(args, ['eps', 'affine'], GROUP_NORM_LAYER_KEYS, 'nn_group_norm');
+    const { eps = 1e-5, affine = true } = options;
     this.num_groups = checkPositiveInteger(num_groups, 'num_groups');
     this.num_channels = checkNonNegativeInteger(num_channels, 'num_channels');
     if (num_channels % num_groups !== 0) failRange(`a multiple of num_groups (${num_groups})`, 'num_channels', num_channels);

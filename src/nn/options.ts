@@ -42,7 +42,7 @@ type Prefixes<T extends readonly unknown[]> = T extends readonly [...infer Head,
  * order, then optionally an options object `O` with the rest (`[0.5]`, `[0.5, true]`,
  * `[0.5, { inplace: true }]`, `[{ alpha: 0.5 }]`).
  */
-export type Positional<P extends readonly unknown[], O> = Prefixes<P> extends infer A ? A extends readonly unknown[] ? A | [...A, O] : never : never;
+export type Positional<P extends readonly unknown[], O> = Prefixes<P> extends infer A ? A extends readonly unknown[] ? A | [...A, O | undefined] : never : never;
 
 const isPlainObject = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value) &&
   (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
