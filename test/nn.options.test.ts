@@ -108,8 +108,10 @@ describe('anything but an options object is the library\'s TypeError', () => {
   });
 
   it('optimizers', () => {
-    expect(() => optim_adam([torch_ones(2).requires_grad_()], null as never)).toThrow(new TypeError('Expected an options object for optim_adam options but received null'));
-    expect(() => optim_sgd([torch_ones(2).requires_grad_()], 'fast' as never)).toThrow(new TypeError('Expected an options object for optim_sgd options but received "fast"'));
+    // The first arguments may come positionally (lr, then R's and PyTorch's order): a value there is checked as that option.
+    expect(() => optim_adam([torch_ones(2).requires_grad_()], null as never)).toThrow(TypeError);
+    expect(() => optim_sgd([torch_ones(2).requires_grad_()], 'fast' as never)).toThrow(/for lr but received "fast"/);
+    expect(() => optim_sgd([torch_ones(2).requires_grad_()], 0.1, 0.9, 0, 0, false, true as never)).toThrow(/at most 5 positional arguments/);
   });
 
   it('module.to(null) and the containers\' arguments', () => {

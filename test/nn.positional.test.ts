@@ -116,6 +116,12 @@ describe('positional arguments, as R and PyTorch take them', () => {
     const params = (): Tensor[] => [torch_randn(2).requires_grad_()];
     for (const make of [optim_adam, optim_radam, optim_nadam, optim_adamax, optim_lbfgs, optim_sgd]) expect(make(params(), 0.25).param_groups[0]!.lr).toBe(0.25);
     expect(optim_adam(params(), 0.25, { weight_decay: 0.1 }).param_groups[0]!.weight_decay).toBe(0.1);
+    const adam = optim_adam(params(), 0.25, [0.8, 0.9], 1e-6, 0.1, true).param_groups[0]!;
+    expect([adam.betas, adam.eps, adam.weight_decay, adam.amsgrad]).toEqual([[0.8, 0.9], 1e-6, 0.1, true]);
+    const sgd = optim_sgd(params(), 0.1, 0.9, 0.1, 0.01, false).param_groups[0]!;
+    expect([sgd.momentum, sgd.dampening, sgd.weight_decay, sgd.nesterov]).toEqual([0.9, 0.1, 0.01, false]);
+    expect(optim_nadam(params(), 0.1, [0.9, 0.99], 1e-8, 0, 0.01, true).param_groups[0]!.decoupled_weight_decay).toBe(true);
+    expect(optim_lbfgs(params(), 1, 5, null, 1e-5, 1e-9, 10, 'strong_wolfe').param_groups[0]!.line_search_fn).toBe('strong_wolfe');
     const restarts = lr_cosine_annealing_warm_restarts(optim_sgd(params(), 0.1), 10, 2, 0.01);
     expect([restarts.T_mult, restarts.eta_min]).toEqual([2, 0.01]);
     const loader = dataloader(tensor_dataset(torch_randn(5, 2)), 2, true);

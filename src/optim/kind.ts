@@ -6,6 +6,7 @@
 // options; test/optim.description.test.ts holds the two lists equal.
 import type { NativeOptimizerKind, NativeOptimizerOptions, NativeOptimizerStateTensor } from '../core/native.js';
 import { checkBoolean, checkFinite, checkOptions, fail, failRange } from '../core/validate.js';
+import { positionalOptions } from '../nn/options.js';
 
 /** One option of an optimizer kind. */
 export interface Field<T> {
@@ -153,16 +154,10 @@ export function savedOptions(kind: KindTable, saved: Record<string, unknown>, cu
 }
 
 /**
- * The options of `optim_*(params, lr, options)`: R and PyTorch take the learning rate
- * positionally second (`optim_adam(params, 0.01)`), or with the options (`{ lr: 0.01 }`).
+ * The options of an `optim_*(params, ...)` call: R and PyTorch take the first options
+ * positionally, in the same order (`optim_adam(params, 0.01, [0.9, 0.99])`, `optim_sgd(params,
+ * 0.1, 0.9)`), then keyword ones; an options object last holds the rest.
  */
-export function learningRateFirst<O extends object>(lr: number | O | undefined, options: O | undefined, where: string): O {
-  if (typeof lr !== 'number') {
-    if (options !== undefined) fail('nothing after an options object', `${where} arguments`, options);
-    return lr === undefined ? ({} as O) : lr;
-  }
-  if (options === undefined) return { lr } as O;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('an options object', `${where} options`, options);
-  if ('lr' in options) throw new TypeError(`Expected lr once for ${where} but received it both positionally and in the options`);
-  return { ...options, lr } as O;
+export function optimizerOptions<O extends object>(fields: object, args: readonly unknown[], names: readonly (keyof O & string)[], where: string): O {
+  return positionalOptions<O>(args, names, new Set(Object.keys(fields)), where) as O;
 }
