@@ -28,7 +28,12 @@ export function runOps(threads: number): Record<string, number> {
   const m1 = torch_randn(128, 1001);
   const m2 = torch_randn(1001, 1000);
   const disposing = (make: () => Tensor) => () => make().dispose();
-  return {
+  // The last 40 results kept alive, the oldest disposed: the buffers rotate as they do between
+  // the collector's minor GCs (16 MB of 400 KB results), with no collector at all.
+  const ring: (Tensor | undefined)[] = new Array(40);
+  let next = 0;
+  const keeping = (make: () => Tensor) => () => { ring[next]?.dispose(); ring[next] = make(); next = (next + 1) % ring.length; };
+  const results = {
     'add 1x1': perOp(() => a.add(b), 100_000),
     'add 1x1, disposed at once': perOp(disposing(() => a.add(b)), 100_000),
     // Ops of the op table: neg and eq through the operator's typed handle, softmax boxed.
@@ -37,6 +42,9 @@ export function runOps(threads: number): Record<string, number> {
     'softmax 1x1': perOp(() => a.softmax(0), 100_000),
     'add 100x1000': perOp(() => x.add(1), 5_000),
     'add 100x1000, disposed at once': perOp(disposing(() => x.add(1)), 5_000),
+    'add 100x1000, the last 40 kept': perOp(keeping(() => x.add(1)), 5_000),
     'matmul 128x1001 @ 1001x1000': perOp(() => m1.matmul(m2), 50),
   };
+  for (const kept of ring) kept?.dispose();
+  return results;
 }

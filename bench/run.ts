@@ -37,6 +37,13 @@ for (const [name, value] of Object.entries(o)) {
   const ratio = base === undefined ? '' : (value / base).toFixed(2);
   console.log(`${name.padEnd(34)} ${value.toFixed(3).padStart(13)} ${(base?.toFixed(3) ?? '').padStart(11)} ${ratio.padStart(7)}`);
 }
+// What the collector costs beyond the rotating buffers: the 400 KB add left to the GC against
+// PyTorch keeping its last 40 results (the 16 MB the collector lets pile up between minor GCs).
+const dropped = o['add 100x1000'];
+const keptByPython = p['add 100x1000, the last 40 kept'];
+if (dropped !== undefined && keptByPython !== undefined) {
+  console.log(`\nadd 100x1000 left to the GC / PyTorch keeping its last 40: ${(dropped / keptByPython).toFixed(2)}`);
+}
 const matmul = o['matmul 128x1001 @ 1001x1000'];
 if (matmul !== undefined) console.log(`\nmatmul: ${(2 * 128 * 1001 * 1000 / matmul / 1e3).toFixed(1)} GFLOP/s here`);
 writeChart({

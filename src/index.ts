@@ -136,6 +136,8 @@ export type { NodeBuffer } from './core/symbols.js';
 export type { ValueKind, ValueOf, Nested, NestedOf } from './ops/values.js';
 export type { Collated, LoaderBatch } from './data/data.js';
 export type { JobInput, JobResult, StartJobArguments, ModuleUrl, TrainingJobEvents, TrainingJobEmitter } from './jobs/job.js';
+// state_dict's keys typed from the module's type (typing, issue 25).
+export { nn_state, type nn_state_dict, type ModuleState, type ContainerState, type RestructuredState } from './nn/state_keys.js';
 // The service (issue 26): the adapter-name rule routes share with lora_server.
 export { lora_check_adapter_name } from './lora/server.js';
 

@@ -1,6 +1,7 @@
 // Training jobs in worker threads (start_job): the same numbers as training on the caller's
 // thread, weights shared rather than copied, progress and checkpoints, cancel, failures that
 // stay inside the job, and cleanup of what was shared.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 // The compiled library: the job modules in test/jobs/ import it too, so Tensors from a job
 // are of the same class as these.
 import * as torch from '../dist/src/index.js';
+import { workerExecArgv } from '../dist/src/jobs/job.js';
 import { parkedTensors } from '../dist/src/jobs/share.js';
 // @ts-expect-error plain JavaScript test module
 import { train } from './jobs/lora.mjs';
@@ -125,6 +127,9 @@ describe('start_job', () => {
     const exited = start_job(THROWS_JOB, { input: { kind: 'exit' } });
     await expect(exited.result).rejects.toThrow(/exited with code 3 before the job ended/);
     expect(await exited.done).toBe('failed');
+    // String() throws for an object without a prototype; the job still fails with a message.
+    const bare = start_job(THROWS_JOB, { input: { kind: 'bare' } });
+    await expect(bare.result).rejects.toThrow('the job threw a non-Error value: {"reason":"no prototype"}');
     const notJob = start_job(new URL('./jobs/not-a-job.mjs', import.meta.url));
     await expect(notJob.result).rejects.toThrow(/default export is a function .* default export is number/);
     const missing = start_job(join(scratch, 'no-such-module.mjs'));
@@ -139,6 +144,18 @@ describe('start_job', () => {
     expect(await start_job<number>(readNice, { nice: 0 }).result).toBe(0);
     expect(() => start_job(readNice, { nice: 20 })).toThrow(RangeError);
     expect(() => start_job(readNice, { nice: -1 })).toThrow(RangeError);
+  });
+
+  it('starts from a process whose program is `node --input-type=module -e CODE` (the worker gets the flags less those three)', () => {
+    const job = `data:text/javascript,${encodeURIComponent('export default (job) => job.input * 2;')}`;
+    const code = `import { start_job } from ${JSON.stringify(new URL('../dist/src/index.js', import.meta.url).href)};`
+      + `console.log(await start_job(${JSON.stringify(job)}, { input: 21 }).result);`;
+    for (const flags of [['--input-type=module', '-e', code], ['--expose-gc', '--input-type', 'module', `--eval=${code}`]]) {
+      const child = spawnSync(process.execPath, flags, { encoding: 'utf8', timeout: 60_000 });
+      expect(child.stderr).toBe('');
+      expect(child.stdout).toBe('42\n');
+    }
+    expect(workerExecArgv(['--input-type=module', '-pe', '1', '--expose-gc', '--import', 'tsx', '-p', '2', '--print=3'])).toEqual(['--expose-gc', '--import', 'tsx']);
   });
 
   it('refuses bad options and input it cannot send, before starting a thread', () => {

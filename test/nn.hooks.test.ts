@@ -137,8 +137,9 @@ describe('clone()', () => {
     const copy = original.clone(true);
     expect(copy).not.toBe(original);
     expect(Object.keys(copy.state_dict())).toEqual(Object.keys(original.state_dict()));
+    const copied: Record<string, Tensor> = copy.state_dict(); // indexed by computed names
     for (const [name, tensor] of Object.entries(original.state_dict())) {
-      const other = copy.state_dict()[name]!;
+      const other = copied[name]!;
       expect(other.equal(tensor)).toBe(true);
       expect(copy.named_parameters()[name] ?? copy.named_buffers()[name]).not.toBe(original.named_parameters()[name] ?? original.named_buffers()[name]);
     }

@@ -2,7 +2,7 @@
 // strict consumer (test/consumer/consumer.ts: correct uses compile, each misuse is a
 // `@ts-expect-error`) under TypeScript 5.9 and 7, each `module` setting, with and without
 // @types/node, for es2022 and esnext; and a job module written in TypeScript runs from a
-// process under tsx. Compiler runs are batched in parallel: TypeScript 7 is fast enough for
+// process under tsx or ts-node's loader. Compiler runs are batched in parallel: TypeScript 7 is fast enough for
 // the whole matrix, TypeScript 5.9 two settings that cover each value but node16 (nodenext's twin).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,11 +64,31 @@ describe('the published declarations in a strict consumer', () => {
 });
 
 describe('a job module in TypeScript', () => {
-  it('runs from a process under tsx (node --import tsx, and the tsx command), typed by its define_job', { timeout: 120_000 }, async () => {
-    const parent = join(root, 'test', 'jobs', 'typed_parent.ts');
+  const parent = join(root, 'test', 'jobs', 'typed_parent.ts');
+  const withOptions = (options: string): NodeJS.ProcessEnv => ({ ...process.env, NODE_OPTIONS: options });
+
+  it('runs from a process under tsx (node --import tsx, NODE_OPTIONS, and the tsx command), typed by its define_job', { timeout: 120_000 }, async () => {
     const results = await Promise.all([
       run(process.execPath, ['--import', 'tsx', parent]),
+      run(process.execPath, [parent], { env: withOptions('--import=tsx') }),
       run(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), parent]),
+    ]);
+    for (const result of results) {
+      expect(result.output).toBe('{"sum":6.5}\n');
+      expect(result.status).toBe(0);
+    }
+  });
+
+  // ts-node's own ESM command (ts-node --esm, ts-node-esm) fails on Node 20 before any job
+  // starts (TypeStrong/ts-node#1997); its loader works, and Node runs it in the worker too.
+  it("runs from a process under ts-node's loader (node --loader ts-node/esm, in NODE_OPTIONS, and register() through --import)", { timeout: 120_000 }, async () => {
+    const register = 'data:text/javascript,import { register } from "node:module"; import { pathToFileURL } from "node:url"; register("ts-node/esm", pathToFileURL("./"));';
+    // Transpiling only, as tsx does: tsconfig.test.json type-checks these files.
+    const env = { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' };
+    const results = await Promise.all([
+      run(process.execPath, ['--no-warnings', '--loader', 'ts-node/esm', parent], { env }),
+      run(process.execPath, [parent], { env: { ...env, NODE_OPTIONS: '--no-warnings --loader=ts-node/esm' } }),
+      run(process.execPath, ['--no-warnings', '--import', register, parent], { env }),
     ]);
     for (const result of results) {
       expect(result.output).toBe('{"sum":6.5}\n');
@@ -83,5 +103,17 @@ describe('a job module in TypeScript', () => {
     const env = { ...process.env, NODE_OPTIONS: '' };
     const { output } = await run(process.execPath, ['--input-type=module', '-e', script], { env });
     expect(output).toContain('TypeError: Expected a JavaScript job module, or a TypeScript one in a process that runs under a TypeScript loader (run it with tsx');
+  });
+
+  it('fails, saying how to fix it, under a loader that does not read TypeScript', { timeout: 60_000 }, async () => {
+    // A file, not -e: the worker takes the caller's flags, and --input-type refuses a file.
+    const script = join(scratch, 'plain-loader.mjs');
+    writeFileSync(script, `import { start_job } from ${JSON.stringify(join(root, 'dist', 'src', 'index.js'))};`
+      + `const job = start_job(${JSON.stringify(join(root, 'test', 'jobs', 'typed_job.ts'))}, { input: { values: [1] } });`
+      + 'job.result.catch((error) => console.log(error.name + ": " + error.message));');
+    const env = { ...process.env, NODE_OPTIONS: '' };
+    const { output } = await run(process.execPath, ['--import=data:text/javascript,void 0', script], { env });
+    expect(output).toContain("TypeError: Expected a TypeScript loader in the caller's flags (tsx, node --import tsx, node --loader ts-node/esm");
+    expect(output).toContain('Unknown file extension ".ts"');
   });
 });

@@ -39,12 +39,13 @@ function marker(checked: boolean, rank: number): string {
 /**
  * What the peer has shown so far, or null. Gloo's rendezvous (connectFullMesh) publishes each
  * rank's addresses under its rank, behind ProcessGroupGloo's device index: "0/<rank>" under the
- * checks' store, in the gloo of libtorch 1.13 and of 2.x alike. A torchlora rank sets its key
- * before it joins that rendezvous, so reading Gloo's key first never takes a torchlora rank for
- * a Python one.
+ * checks' store in the gloo the pip wheels bundle (2.x), "0/rank_<rank>" in Debian 12's libgloo,
+ * which its libtorch 1.13 links (both read from a Python rank under DETAIL). A torchlora rank
+ * sets its key before it joins that rendezvous, so reading Gloo's key first never takes a
+ * torchlora rank for a Python one.
  */
 function shown(stores: AgreementStores, peer: number): PeerChecks | null {
-  const joined = native.distStoreCheck(stores.check, `0/${peer}`);
+  const joined = native.distStoreCheck(stores.check, `0/${peer}`) || native.distStoreCheck(stores.check, `0/rank_${peer}`);
   if (native.distStoreCheck(stores.group, marker(true, peer))) return 'torchlora, checked';
   if (native.distStoreCheck(stores.group, marker(false, peer))) return 'torchlora, unchecked';
   return joined ? 'python, checked' : null;

@@ -139,7 +139,7 @@ export class TrainingJob<Result = unknown> extends JobEmitter {
     const ids: number[] = [];
     try {
       const settings: WorkerSettings = { id, module, input: encodeShared(input, ids, 'input'), control: this.control, ...options };
-      this.worker = new Worker(WORKER(), { workerData: settings });
+      this.worker = newWorker(settings);
     } catch (error) {
       releaseShared(ids);
       throw error;
@@ -259,6 +259,38 @@ export type JobResult<Job> = JobOf<Job> extends (job: never) => infer Result ? A
 export type StartJobArguments<Input> = unknown extends Input ? [options?: StartJobOptions<Input>]
   : undefined extends Input ? [options?: StartJobOptions<Input>] : [options: StartJobOptions<Input> & { input: Input }];
 
+/**
+ * The caller's Node flags for the job's worker, which inherits them (its loader among them),
+ * less those that describe the caller's own entry point: `node --input-type=module -e CODE`
+ * lists all three in execArgv, and a worker given `--input-type` without `-e` refuses to start.
+ * @internal
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i]!;
+    if (/^(-e|--eval|-p|-pe|--print|--input-type)$/.test(flag)) i++;  // the flag and its value
+    else if (!/^--(eval|print|input-type)=/.test(flag)) kept.push(flag);
+  }
+  return kept;
+}
+
+// The job's worker. It inherits the caller's flags unless some are the caller's entry point's;
+// then it gets the rest, less the process-wide ones (--expose-gc, --max-old-space-size, ...)
+// that a worker inherits silently but refuses when named, as Node's error lists them.
+function newWorker(settings: WorkerSettings): Worker {
+  let execArgv = workerExecArgv(process.execArgv);
+  if (execArgv.length === process.execArgv.length) return new Worker(WORKER(), { workerData: settings });
+  try {
+    return new Worker(WORKER(), { workerData: settings, execArgv });
+  } catch (error) {
+    const refused = (error as { code?: unknown }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /flags: (.*)$/.exec((error as Error).message)?.[1]?.split(', ') : undefined;
+    if (refused === undefined) throw error;
+    execArgv = execArgv.filter((flag) => !refused.includes(flag));
+    return new Worker(WORKER(), { workerData: settings, execArgv });
+  }
+}
+
 // A TypeScript job module needs the loader the caller runs with (the worker inherits the
 // caller's execArgv and NODE_OPTIONS); without a sign of one, say so here rather than fail in
 // the worker with "Unknown file extension".
@@ -268,7 +300,8 @@ function checkLoader(specifier: string): void {
   const features = process.features as { typescript?: unknown };
   if (/--(import|loader|experimental-loader|require|experimental-strip-types|experimental-transform-types)\b|(^|\s)-r\b/.test(flags) || (features.typescript !== undefined && features.typescript !== false)) return;
   fail('a JavaScript job module, or a TypeScript one in a process that runs under a TypeScript loader (run it with tsx, node --import tsx, '
-    + 'node --experimental-strip-types, or ts-node\'s loader: the worker takes the same one; or compile the job module and pass the .js)', 'module', specifier);
+    + 'node --loader ts-node/esm, or node --experimental-strip-types on Node 22.6 or later: the worker takes the same one; '
+    + 'or compile the job module and pass the .js)', 'module', specifier);
 }
 
 /**

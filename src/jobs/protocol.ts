@@ -52,5 +52,19 @@ export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
     return { name: error.name, message: error.message, stack: error.stack, code: (error as { code?: unknown }).code };
   }
-  return { name: 'Error', message: `the job threw a non-Error value: ${String(error)}`, stack: undefined, code: undefined };
+  return { name: 'Error', message: `the job threw a non-Error value: ${describeThrown(error)}`, stack: undefined, code: undefined };
+}
+
+// What was thrown, as text: String() throws for an object without a prototype (which is what
+// a loader's error can arrive as when two copies of its hooks are chained in a worker).
+function describeThrown(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    try {
+      return JSON.stringify(value) ?? typeof value;
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
 }

@@ -3,6 +3,7 @@
 // modules to save, and freeze everything else. A plan checks every target first, from the
 // adapter's settings, so that a refused adapter changes nothing; lora_load carries out plans too.
 import type { nn_Module } from '../nn/module.js';
+import type { RestructuredState } from '../nn/state_keys.js';
 import { fail, failRange } from '../core/validate.js';
 import { conv1d_kind } from './conv1d.js';
 import { conv2d_kind } from './conv2d.js';
@@ -138,14 +139,16 @@ export function applyPlan(model: nn_Module, plan: Plan, adapter: string): LoraLa
  * modules named by `modules_to_save` get a trainable copy. Every other parameter is frozen.
  * Layers are chosen by PEFT's rules (exclude_modules, layers_to_transform, layers_pattern
  * included). The first adapter of a model becomes active; a later one is added inactive and
- * frozen until `lora_set_adapter`. Returns `model`. Everything is checked before anything
- * changes: an unsupported target, a rank above min(in, out) or no match at all throws.
+ * frozen until `lora_set_adapter`. Returns `model`, typed with a `state_dict()` of any keys
+ * (a target's keys move under PEFT's `base_layer.` and `lora_A.`; `model`'s own type keeps
+ * the keys it had). Everything is checked before anything changes: an unsupported target, a
+ * rank above min(in, out) or no match at all throws.
  *
  * @example
  * lora_apply(model, { target_modules: ['q_proj', 'v_proj'], r: 8, lora_alpha: 16 });
  * const opt = optim_adam(lora_parameters(model));
  */
-export function lora_apply<M extends nn_Module>(model: M, options: LoraApplyOptions): M {
+export function lora_apply<M extends nn_Module>(model: M, options: LoraApplyOptions): M & RestructuredState {
   checkModel(model);
   const settings = loraApplySettings(options);
   applyPlan(model, planAdapter(model, settings, false), settings.adapter);

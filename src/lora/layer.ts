@@ -5,6 +5,7 @@
 // and what ΔW is.
 import { with_no_grad } from '../ops/autograd.js';
 import { nn_Module } from '../nn/module.js';
+import type { nn_state } from '../nn/state_keys.js';
 import type { Tensor } from '../ops/tensor.js';
 import { fail, failRange } from '../core/validate.js';
 import type { AdapterDict } from './adapter_dict.js';
@@ -38,6 +39,8 @@ function nonFiniteCount(tensor: Tensor): number {
  * or no adapter is active.
  */
 export abstract class LoraLayer<Base extends nn_Module & { weight: Tensor } = nn_Module & { weight: Tensor }> extends nn_Module {
+  /** For state_dict's type: registered under computed names, so any key. */
+  declare readonly [nn_state]?: Record<string, Tensor>;
   declare base_layer: Base;
   /** Each adapter's rank. */
   readonly r: Record<string, number> = {};

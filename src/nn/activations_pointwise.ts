@@ -234,7 +234,7 @@ const PRELU_KEYS = optionKeys<PReLUOptions>({ num_parameters: true, init: true, 
 
 /** The class behind `nn_prelu`. */
 export class PReLU extends nn_Module {
-  declare weight: Tensor;
+  declare weight: nn_parameter;
   readonly num_parameters: number;
   readonly init: number;
   constructor(...args: Positional<[num_parameters: number, init: number], PReLUOptions>) {

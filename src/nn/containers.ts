@@ -6,6 +6,7 @@
 import { checkInteger, fail, failRange } from '../core/validate.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
+import type { ContainerState, nn_state } from './state_keys.js';
 
 function checkModule(value: unknown, name: string): nn_Module {
   if (!(value instanceof nn_Module)) fail('an nn_module', name, value);
@@ -65,6 +66,8 @@ export type SequentialOf<M extends nn_Module[]> = Sequential & { readonly [K in 
 export class ModuleList<M extends nn_Module = nn_Module> extends nn_Module {
   /** The module at `index` (0-based), a plain property read. */
   [index: number]: M;
+  /** For state_dict's type: each module's keys under its index. */
+  declare readonly [nn_state]?: ContainerState<`${number}`, M>;
 
   constructor(modules: Iterable<M> = []) {
     super();
@@ -180,6 +183,9 @@ function entriesOf<M extends nn_Module>(modules: unknown, name: string): [string
 
 /** The class behind `nn_module_dict`, for `instanceof` and for types. */
 export class ModuleDict<M extends nn_Module = nn_Module> extends nn_Module {
+  /** For state_dict's type: each module's keys under its key. */
+  declare readonly [nn_state]?: ContainerState<string, M>;
+
   constructor(modules: ModuleDictInput<M> = {}) {
     super();
     this.update(modules);

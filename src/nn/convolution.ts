@@ -15,6 +15,7 @@ import { Convolution, type ConvolutionLayerArguments } from './layers.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_parameter } from './registry.js';
+import type { nn_state } from './state_keys.js';
 import { factory, FACTORY_KEYS, type FactoryOptions, checkRank, positionalOptions, type Positional } from './options.js';
 
 /** The class behind `nn_conv3d`, for `instanceof` and for types. */
@@ -104,8 +105,10 @@ const TRANSPOSE_LAYER_KEYS = optionKeys<ConvolutionTransposeLayerOptions>({
 
 /** What `nn_conv_transpose1d`, `2d` and `3d` share (PyTorch's _ConvTransposeNd). */
 export abstract class ConvolutionTranspose extends nn_Module {
-  declare weight: Tensor;
-  declare bias: Tensor | null;
+  /** For state_dict's type (the class has private members, which types cannot see). */
+  declare readonly [nn_state]?: { weight: Tensor; bias?: Tensor };
+  declare weight: nn_parameter;
+  declare bias: nn_parameter | null;
   readonly in_channels: number;
   readonly out_channels: number;
   readonly kernel_size: number[];

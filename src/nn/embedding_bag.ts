@@ -101,7 +101,7 @@ const EMBEDDING_BAG_LAYER_KEYS = optionKeys<EmbeddingBagLayerOptions>({
 
 /** The class behind `nn_embedding_bag`. */
 export class EmbeddingBag extends nn_Module {
-  declare weight: Tensor;
+  declare weight: nn_parameter;
   readonly num_embeddings: number;
   readonly embedding_dim: number;
   readonly padding_idx: number | null;

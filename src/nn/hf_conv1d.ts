@@ -13,8 +13,8 @@ import { factory, type FactoryOptions } from './options.js';
 
 /** The class behind `hf_conv1d`. */
 export class Conv1D extends nn_Module {
-  declare weight: Tensor;
-  declare bias: Tensor;
+  declare weight: nn_parameter;
+  declare bias: nn_parameter;
   /** Output features (transformers' `nf`). */
   readonly nf: number;
   /** Input features (transformers' `nx`). */

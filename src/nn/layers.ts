@@ -17,6 +17,7 @@ import { fanInAndFanOut, nn_init_constant_, nn_init_kaiming_uniform_, nn_init_un
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_parameter } from './registry.js';
+import type { nn_state } from './state_keys.js';
 import { checkProbability, factory, FACTORY_KEYS, positionalOptions, type FactoryOptions, type Positional } from './options.js';
 
 export type { FactoryOptions } from './options.js';
@@ -33,8 +34,8 @@ const LINEAR_KEYS = optionKeys<LinearOptions>({ bias: true, ...FACTORY_KEYS });
 
 /** The class behind `nn_linear`, for `instanceof` and for types (`class MyLayer extends Linear`). */
 export class Linear extends nn_Module {
-  declare weight: Tensor;
-  declare bias: Tensor | null;
+  declare weight: nn_parameter;
+  declare bias: nn_parameter | null;
   readonly in_features: number;
   readonly out_features: number;
 
@@ -100,7 +101,7 @@ const EMBEDDING_KEYS = optionKeys<EmbeddingLayerOptions>({
 
 /** The class behind `nn_embedding`, for `instanceof` and for types (`class MyLayer extends Embedding`). */
 export class Embedding extends nn_Module {
-  declare weight: Tensor;
+  declare weight: nn_parameter;
   readonly num_embeddings: number;
   readonly embedding_dim: number;
   readonly padding_idx: number | null;
@@ -176,8 +177,10 @@ const CONVOLUTION_KEYS = optionKeys<ConvolutionLayerOptions>({
 
 /** What `nn_conv1d`, `nn_conv2d` and `nn_conv3d` share: sizes, stride, padding, dilation, groups. */
 export abstract class Convolution extends nn_Module {
-  declare weight: Tensor;
-  declare bias: Tensor | null;
+  /** For state_dict's type (the class has protected members, which types cannot see). */
+  declare readonly [nn_state]?: { weight: Tensor; bias?: Tensor };
+  declare weight: nn_parameter;
+  declare bias: nn_parameter | null;
   readonly in_channels: number;
   readonly out_channels: number;
   readonly kernel_size: number[];
@@ -283,8 +286,8 @@ const LAYER_NORM_KEYS = optionKeys<LayerNormOptions>({ eps: true, elementwise_af
 
 /** The class behind `nn_layer_norm`, for `instanceof` and for types (`class MyLayer extends LayerNorm`). */
 export class LayerNorm extends nn_Module {
-  declare weight: Tensor | null;
-  declare bias: Tensor | null;
+  declare weight: nn_parameter | null;
+  declare bias: nn_parameter | null;
   readonly normalized_shape: number[];
   readonly eps: number;
   readonly elementwise_affine: boolean;

@@ -5,9 +5,19 @@ import { type Tensor } from '../ops/tensor.js';
 import { nn_Module } from './module.js';
 import { nn_module, type nn_module_generator } from './generator.js';
 import { positionalOptions, type Positional } from './options.js';
+import { nn_state } from './state_keys.js';
 
-/** What every loss module is: `loss(input, target)` with its options fixed. */
+// The tensor options a loss holds as buffers, as PyTorch's weighted losses register them.
+const WEIGHTS = ['weight', 'pos_weight'] as const;
+type Weights<O> = { [K in Extract<keyof O, (typeof WEIGHTS)[number]>]?: Tensor };
+
+/**
+ * What every loss module is: `loss(input, target)` with its options fixed. A `weight` (and
+ * `pos_weight`) option is a buffer, as in PyTorch's losses: in the state_dict when given, moved
+ * by `to()`, and what `forward` uses.
+ */
 export abstract class Loss<O extends object> extends nn_Module {
+  declare readonly [nn_state]?: Weights<O>;
   /** The options given at construction. */
   readonly options: Readonly<O>;
 
@@ -17,6 +27,18 @@ export abstract class Loss<O extends object> extends nn_Module {
       throw new TypeError('Loss is the base class of the loss modules: make one with nn_mse_loss(), nn_cross_entropy_loss() and the others');
     }
     this.options = Object.freeze({ ...checkOptions(options, accepted, where) }) as O;
+    const given = this.options as Record<string, unknown>;
+    for (const name of WEIGHTS) if (accepted.has(name)) this.register_buffer(name, (given[name] ?? null) as Tensor | null);
+  }
+
+  /** The options with the weights this module's buffers hold now (after `to()` or `load_state_dict`). */
+  protected get current(): Readonly<O> {
+    const buffers = this as unknown as Record<string, Tensor | null>;
+    const options = this.options as Record<string, unknown>;
+    if (!WEIGHTS.some((name) => name in options || buffers[name] != null)) return this.options;
+    const current: Record<string, unknown> = { ...options };
+    for (const name of WEIGHTS) if (buffers[name] != null) current[name] = buffers[name];
+    return current as O;
   }
 
   abstract override forward(input: Tensor, target: Tensor): Tensor;
@@ -24,7 +46,7 @@ export abstract class Loss<O extends object> extends nn_Module {
 
 /** The module of the loss `fn`; its options may come positionally too, in the order `names` (R's and PyTorch's). */
 export function lossModule<O extends object, P extends readonly unknown[] = []>(
-  fn: (input: Tensor, target: Tensor, options: O) => Tensor, accepted: ReadonlySet<string>, classname: string, names: readonly (keyof O & string)[] = [],
+  fn: ((input: Tensor, target: Tensor, options?: O) => Tensor) | ((input: Tensor, target: Tensor, options: O) => Tensor), accepted: ReadonlySet<string>, classname: string, names: readonly (keyof O & string)[] = [],
 ): nn_module_generator<Positional<P, O>, Loss<O>> {
   const Class = class extends Loss<O> {
     constructor(...args: unknown[]) {
@@ -32,7 +54,7 @@ export function lossModule<O extends object, P extends readonly unknown[] = []>(
     }
 
     override forward(input: Tensor, target: Tensor): Tensor {
-      return fn(input, target, this.options);
+      return fn(input, target, this.current);
     }
   };
   return nn_module(Class, classname) as unknown as nn_module_generator<Positional<P, O>, Loss<O>>;

@@ -16,6 +16,7 @@ import {
 } from './registry.js';
 import { describeModule } from './print.js';
 import { loadStateDict, stateEntries, type LoadStateDictOptions, type LoadStateDictResult } from './state_dict.js';
+import type { nn_state_dict } from './state_keys.js';
 
 /** What `to()` accepts: a device, a dtype, or both. */
 export interface ModuleToOptions {
@@ -304,16 +305,20 @@ export class nn_Module {
 
   /**
    * Parameters and persistent buffers by dotted name, detached (they share memory with the
-   * module, so copy them to keep a snapshot).
+   * module, so copy them to keep a snapshot). Typed by the module's keys where its type shows
+   * them (`nn_state_dict`), else `Record<string, Tensor>`.
    *
    * @example
    * const saved = model.state_dict();
    * other.load_state_dict(saved);
+   * nn_linear(2, 3).state_dict().weight;   // a Tensor; .wieght does not compile
    */
-  state_dict(): Record<string, Tensor> {
+  // Generic over `this` rather than typed by it, so that comparing module types (a layer
+  // passed as an nn_Module) does not compute their keys: only a call does.
+  state_dict<M extends nn_Module>(this: M): nn_state_dict<M> {
     const result: Record<string, Tensor> = {};
     for (const [name, tensor] of stateEntries(this)) result[name] = tensor.detach();
-    return result;
+    return result as nn_state_dict<M>;
   }
 
   /**

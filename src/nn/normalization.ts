@@ -106,12 +106,12 @@ const BATCH_NORM_LAYER_KEYS = optionKeys<BatchNormOptions>({ eps: true, momentum
 
 /** What `nn_batch_norm1d` (N x C or N x C x L) and `nn_batch_norm2d` (N x C x H x W) share (PyTorch's _BatchNorm). */
 export abstract class BatchNorm extends nn_Module {
-  declare weight: Tensor | null;
-  declare bias: Tensor | null;
-  declare running_mean: Tensor | null;
-  declare running_var: Tensor | null;
+  declare weight: nn_parameter | null;
+  declare bias: nn_parameter | null;
+  declare running_mean: nn_buffer<true> | null;
+  declare running_var: nn_buffer<true> | null;
   /** How many training batches the running statistics have seen (an int64 scalar). */
-  declare num_batches_tracked: Tensor | null;
+  declare num_batches_tracked: nn_buffer<true> | null;
   readonly num_features: number;
   readonly eps: number;
   readonly momentum: number | null;
@@ -277,8 +277,8 @@ const GROUP_NORM_LAYER_KEYS = optionKeys<GroupNormOptions>({ eps: true, affine: 
 
 /** The class behind `nn_group_norm`, for `instanceof` and for types. */
 export class GroupNorm extends nn_Module {
-  declare weight: Tensor | null;
-  declare bias: Tensor | null;
+  declare weight: nn_parameter | null;
+  declare bias: nn_parameter | null;
   readonly num_groups: number;
   readonly num_channels: number;
   readonly eps: number;
@@ -367,7 +367,7 @@ const RMS_NORM_LAYER_KEYS = optionKeys<RmsNormOptions>({ eps: true, elementwise_
 
 /** The class behind `nn_rms_norm`, for `instanceof` and for types. */
 export class RMSNorm extends nn_Module {
-  declare weight: Tensor | null;
+  declare weight: nn_parameter | null;
   readonly normalized_shape: number[];
   readonly eps: number | null;
   readonly elementwise_affine: boolean;

@@ -4,6 +4,7 @@ import { atenOp } from '../ops/aten.js';
 import type { Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkNonNegativeInteger, checkOptions, fail, optionKeys } from '../core/validate.js';
 import { nn_Module } from './module.js';
+import type { nn_state } from './state_keys.js';
 import { nn_module } from './generator.js';
 import { checkDimensions, pooled, type Dims, type PoolGenerator, type PoolOutput } from './pooling.js';
 
@@ -89,6 +90,8 @@ export function nnf_adaptive_max_pool2d(input: Tensor, output_size: AdaptiveSize
 
 /** The class behind `nn_adaptive_avg_pool1d` and `nn_adaptive_avg_pool2d`, for `instanceof` and for types. */
 export abstract class AdaptiveAvgPool extends nn_Module {
+  /** For state_dict's type (the class has protected members, which types cannot see): no state. */
+  declare readonly [nn_state]?: {};
   constructor(protected readonly dims: Dims, readonly output_size: AdaptiveSizeOption) {
     super();
     checkDimensions(dims, 'nn_adaptive_avg_pool');
@@ -127,6 +130,8 @@ export type nn_adaptive_avg_pool2d = AdaptiveAvgPool2d;
 
 /** The class behind `nn_adaptive_max_pool1d` and `nn_adaptive_max_pool2d`, for `instanceof` and for types. */
 export abstract class AdaptiveMaxPool<I extends boolean = false> extends nn_Module {
+  /** For state_dict's type (the class has protected members, which types cannot see): no state. */
+  declare readonly [nn_state]?: {};
   readonly return_indices: I;
 
   constructor(protected readonly dims: Dims, readonly output_size: AdaptiveSizeOption, options: AdaptiveMaxPoolOptions = {}) {

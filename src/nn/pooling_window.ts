@@ -6,6 +6,7 @@ import { checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteg
 import { sizes } from './checks.js';
 import type { SizeOption } from './functional.js';
 import { nn_Module } from './module.js';
+import type { nn_state } from './state_keys.js';
 import { nn_module } from './generator.js';
 import { checkDimensions, pooled, type Dims, type PoolGenerator, type PoolOutput } from './pooling.js';
 import { positionalOptions, type Positional } from './options.js';
@@ -162,6 +163,8 @@ function checkPoolOptions<T extends object>(options: T, keys: ReadonlySet<string
 
 /** The class behind `nn_max_pool1d` and `nn_max_pool2d`, for `instanceof` and for types. */
 export abstract class MaxPool<I extends boolean = false> extends nn_Module {
+  /** For state_dict's type (the class has protected members, which types cannot see): no state. */
+  declare readonly [nn_state]?: {};
   readonly kernel_size: SizeOption;
   readonly stride: SizeOption | null;
   readonly padding: SizeOption;
@@ -227,6 +230,8 @@ export type nn_max_pool2d<I extends boolean = false> = MaxPool2d<I>;
 
 /** The class behind `nn_avg_pool1d` and `nn_avg_pool2d`, for `instanceof` and for types. */
 export abstract class AvgPool extends nn_Module {
+  /** For state_dict's type (the class has protected members, which types cannot see): no state. */
+  declare readonly [nn_state]?: {};
   readonly kernel_size: SizeOption;
   readonly stride: SizeOption | null;
   readonly padding: SizeOption;

@@ -13,6 +13,7 @@ import { nn_module } from './generator.js';
 import { nn_parameter } from './registry.js';
 import { checkProbability, checkRank, factory, FACTORY_KEYS, positionalOptions, type FactoryOptions, type Positional } from './options.js';
 import { PackedSequence } from './packed_sequence.js';
+import type { nn_state } from './state_keys.js';
 
 /** Which recurrence: PyTorch's RNNBase `mode`. */
 export type RecurrentMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
@@ -69,6 +70,8 @@ const alias = (tensor: Tensor | null): Tensor | null => (tensor === null ? null 
 
 /** What `nn_rnn`, `nn_lstm` and `nn_gru` share (PyTorch's RNNBase, whose `mode` says which). */
 export abstract class Recurrent extends nn_Module {
+  /** For state_dict's type: registered under computed names, so any key. */
+  declare readonly [nn_state]?: Record<string, Tensor>;
   readonly input_size: number;
   readonly hidden_size: number;
   readonly num_layers: number;

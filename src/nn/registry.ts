@@ -9,6 +9,7 @@ import { Tensor, checkTensor } from '../ops/tensor.js';
 import { checkBoolean, fail } from '../core/validate.js';
 import { HOOKS, callWithHooks, type Hooks } from './hooks.js';
 import type { nn_Module } from './module.js';
+import type { BUFFER_BRAND, PARAMETER_BRAND } from './state_keys.js';
 
 /** Tensors made parameters by `nn_parameter()`. */
 export const PARAMETERS = new WeakSet<Tensor>();
@@ -57,6 +58,15 @@ export function registered<T>(module: nn_Module, names: Set<string>): Named<T> {
 }
 
 /**
+ * A tensor made a parameter by `nn_parameter()`: a Tensor, whose type tells a module's
+ * `state_dict()` type that a field holding it is one of its keys.
+ */
+export type nn_parameter = Tensor & { readonly [PARAMETER_BRAND]?: true };
+
+/** A tensor made a buffer by `nn_buffer()`, with whether it is persistent (saved by `state_dict()`), for the same use. */
+export type nn_buffer<Persistent extends boolean = boolean> = Tensor & { readonly [BUFFER_BRAND]?: Persistent };
+
+/**
  * Marks `x` as a parameter: a module registers it when it is assigned to `this`, and it
  * requires gradients unless `requires_grad` is false. A tensor that has a `grad_fn` is
  * detached first (a parameter is a leaf). Parameters are kept alive past `torch_scope`.
@@ -64,7 +74,7 @@ export function registered<T>(module: nn_Module, names: Set<string>): Named<T> {
  * @example
  * this.A = nn_parameter(torch_randn(linear.in_features, r));
  */
-export function nn_parameter(x: Tensor, requires_grad = true): Tensor {
+export function nn_parameter(x: Tensor, requires_grad = true): nn_parameter {
   checkTensor(x, 'x');
   checkBoolean(requires_grad, 'requires_grad');
   const leaf = x.is_leaf ? x : x.detach();
@@ -81,7 +91,7 @@ export function nn_parameter(x: Tensor, requires_grad = true): Tensor {
  * @example
  * this.mask = nn_buffer(torch_ones(n, n).tril());
  */
-export function nn_buffer(x: Tensor, persistent = true): Tensor {
+export function nn_buffer<Persistent extends boolean = true>(x: Tensor, persistent: Persistent = true as Persistent): nn_buffer<Persistent> {
   checkTensor(x, 'x');
   BUFFERS.set(x, checkBoolean(persistent, 'persistent'));
   return torch_keep(x);

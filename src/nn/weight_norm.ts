@@ -10,6 +10,7 @@ import { type RemovableHandle } from './hooks.js';
 import { nn_Module } from './module.js';
 import { is_nn_parameter, nn_parameter } from './registry.js';
 import { positionalOptions, type Positional } from './options.js';
+import type { RestructuredState } from './state_keys.js';
 
 const WEIGHT_NORM = atenOp('_weight_norm');
 const NORM_EXCEPT_DIM = atenOp('norm_except_dim');
@@ -44,13 +45,14 @@ function setWeight(module: nn_Module, name: string, weight: Tensor): void {
 /**
  * Replaces `module[name]` by `name_g` (magnitude) and `name_v` (direction) parameters, and
  * recomputes `module[name]` from them before each forward, as PyTorch's `weight_norm` (the
- * previous computed tensor is released then: read it again after a forward). Returns the module.
+ * previous computed tensor is released then: read it again after a forward). Returns the
+ * module, typed with a `state_dict()` of any keys.
  *
  * @example
  * const layer = nn_utils_weight_norm(nn_linear(20, 40));
  * Object.keys(layer.state_dict()); // ['bias', 'weight_g', 'weight_v']
  */
-export function nn_utils_weight_norm<M extends nn_Module>(module: M, ...args: Positional<[name: string, dim: number | null], WeightNormOptions>): M {
+export function nn_utils_weight_norm<M extends nn_Module>(module: M, ...args: Positional<[name: string, dim: number | null], WeightNormOptions>): M & RestructuredState {
   const { name = 'weight', dim: dimOption = 0 } = positionalOptions<WeightNormOptions>(args, ['name', 'dim'], WEIGHT_NORM_KEYS, 'nn_utils_weight_norm');
   if (!(module instanceof nn_Module)) fail('an nn_module', 'module', module);
   if (typeof name !== 'string') fail('a parameter name', 'name', name);

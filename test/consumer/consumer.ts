@@ -3,9 +3,9 @@
 // `@ts-expect-error` line is a misuse that must not compile; every other line must. It uses
 // no Node types, so that it compiles with and without @types/node.
 import {
-  dataloader, dataset, define_job, nn_linear, nn_module, nn_module_dict, nn_module_list, nn_Module, nn_parameter, nn_relu, nn_sequential,
-  nnf_relu, safetensors_serialize, start_job, tensor_dataset, torch_matmul, torch_randn, torch_scope, torch_tensor, torch_zeros, with_no_grad,
-  type JobFunction, type Tensor, type nn_linear as Linear,
+  dataloader, dataset, define_job, lora_apply, nn_batch_norm1d, nn_buffer, nn_linear, nn_module, nn_module_dict, nn_module_list, nn_Module, nn_parameter, nn_relu,
+  nn_sequential, nn_state, nnf_relu, safetensors_serialize, start_job, tensor_dataset, torch_matmul, torch_ones, torch_randn, torch_scope, torch_tensor,
+  torch_zeros, with_no_grad, type JobFunction, type Tensor, type nn_linear as Linear,
 } from 'torchlora';
 
 // ---- modules: the class form ----
@@ -83,6 +83,81 @@ heads.topic.weight;
 // @ts-expect-error a head it does not have
 heads.toppic;
 
+// ---- state_dict: keys typed where the module's type shows them ----
+const linearState = nn_linear(2, 3).state_dict();
+const weight: Tensor = linearState.weight;
+const maybeBias: Tensor | undefined = linearState.bias;   // nn_linear(2, 3, { bias: false }) has none
+// @ts-expect-error a misspelled key
+linearState.wieght;
+// @ts-expect-error a misspelled key, indexed
+linearState['wieght'];
+// @ts-expect-error the bias may be absent
+const sureBias: Tensor = linearState.bias;
+const netState = net.state_dict();
+const fc1: Tensor = netState['fc1.weight'];
+// @ts-expect-error a key the net does not have
+netState['fc3.weight'];
+const mlpState: Tensor = mlp.state_dict()['fc.weight'];
+// @ts-expect-error scale is a number, not state
+mlp.state_dict().scale;
+const seqState: Tensor = seq.state_dict()['2.weight'];
+// @ts-expect-error nn_relu has no state
+seq.state_dict()['1.weight'];
+const listState: Tensor | undefined = list.state_dict()['1.weight'];
+// @ts-expect-error a list's keys start with an index
+list.state_dict()['first.weight'];
+const headState: Tensor = heads.state_dict()['topic.weight'];
+const norm = nn_batch_norm1d(3).state_dict();
+const running: Tensor | undefined = norm.running_mean;
+// @ts-expect-error not a batch norm key
+norm.running_std;
+class Scaled extends nn_Module {
+  fc = nn_linear(4, 4);
+  scale = nn_parameter(torch_ones(1));
+  mask = nn_buffer(torch_ones(4));
+  scratch = nn_buffer(torch_zeros(4), false);
+  override forward(x: Tensor): Tensor { return this.fc(x).mul(this.scale).mul(this.mask); }
+}
+const scaled = new Scaled().state_dict();
+const scaledKeys: Tensor[] = [scaled['fc.weight'], scaled.scale, scaled.mask];
+// @ts-expect-error a non-persistent buffer is not saved
+scaled.scratch;
+class Masked extends nn_Module {                     // registers by name: declares it
+  declare readonly [nn_state]?: { mask: Tensor };
+  constructor() { super(); this.register_buffer('mask', torch_ones(4)); }
+  override forward(x: Tensor): Tensor { return x; }
+}
+const masked: Tensor = new Masked().state_dict().mask;
+class Cached extends nn_Module {                     // a plain Tensor field may or may not be state
+  fc = nn_linear(2, 2);
+  cache: Tensor = torch_zeros(2);
+  override forward(x: Tensor): Tensor { return this.fc(x); }
+}
+const anyKey: Tensor | undefined = new Cached().state_dict()['whatever'];
+class Hidden extends nn_Module {                     // types cannot see a private field's keys
+  private readonly fc = nn_linear(2, 2);
+  override forward(x: Tensor): Tensor { return this.fc(x); }
+}
+const hiddenKey: Tensor | undefined = new Hidden().state_dict()['fc.weight'];
+const untypedModule: nn_Module = net;
+const anyState: Record<string, Tensor> = untypedModule.state_dict();
+const loraState: Tensor | undefined = lora.state_dict()['A'];       // R's style: fields are any
+const peft = lora_apply(nn_sequential(nn_linear(4, 4)), { target_modules: ['0'], r: 2 });
+const peftKey: Tensor | undefined = peft.state_dict()['0.base_layer.weight'];  // lora_apply moves keys: any key
+const checkpoint: Record<string, Tensor> = net.state_dict();         // to index with strings, delete, add
+delete checkpoint['fc2.bias'];
+net.load_state_dict(checkpoint, { strict: false });
+net.load_state_dict(new Map(Object.entries(netState)));
+nn_linear(2, 3).load_state_dict(linearState);
+for (const [key, tensor] of Object.entries(netState)) { const k: string = key; const t: Tensor = tensor; }
+function snapshot<M extends nn_Module>(model: M): Record<string, Tensor> { return model.state_dict(); } // generic: any key
+class Saver extends nn_Module {
+  fc = nn_linear(2, 2);
+  save(): Record<string, Tensor> { return this.state_dict(); }
+  restore(from: Saver): void { this.load_state_dict(from.state_dict()); }
+}
+snapshot(new Saver());
+
 // ---- values ----
 const loss = torch_randn(3).sum();
 const value: number = loss.item('number');
@@ -138,4 +213,5 @@ const doubled: Tensor = with_no_grad(() => y.mul(2));
 with_no_grad(async () => y.mul(2));
 const later: Promise<number> = torch_scope(async () => 1);
 
+export { weight, maybeBias, sureBias, fc1, mlpState, seqState, listState, headState, running, scaledKeys, masked, anyKey, hiddenKey, anyState, loraState, peftKey };
 export { bytes, head, out, wrong, s, z, n0, sy, ss, value, finite, count, unsure, rows, flat, result, bad, untyped, doubled, later };
