@@ -44,6 +44,15 @@ describe('linalg errors', () => {
     expect(linalg_matrix_norm(x, 1).item()).toBe(4);
   });
 
+  // R torch's linalg_pinv passes atol = rtol = 0 when neither is given (no cutoff); torchlora
+  // keeps PyTorch's default, rtol = eps * max(m, n), and R's result is { atol: 0, rtol: 0 }.
+  it('pinv: PyTorch\'s default cutoff, and R\'s (none) with atol = rtol = 0', () => {
+    const a = torch_tensor([[1, 0], [0, 1e-20]], { dtype: 'float64' });
+    expect(linalg_pinv(a).to_array()).toEqual([[1, 0], [0, 0]]);      // 1e-20 < 2 * 2^-52: zero
+    expect(linalg_pinv(a, { atol: 0, rtol: 0 }).to_array()).toEqual([[1, 0], [0, 1e20]]);
+    expect(linalg_pinv(a, 0, false, 0).to_array()).toEqual([[1, 0], [0, 1e20]]); // R's positional order: rcond, hermitian, atol, rtol
+  });
+
   it('lstsq names its results as R does, and every result is released', () => {
     const before = torch_memory_stats().tensors;
     const a = torch_tensor([[1, 0], [0, 1], [0, 0]], { dtype: 'float64' });

@@ -134,7 +134,7 @@ class Tied extends nn_Module {
 describe('clone()', () => {
   it('deep: new parameters and buffers with the same values, independent of the original', () => {
     const original = nn_sequential(nn_linear(3, 4), nn_batch_norm1d(4));
-    const copy = original.clone();
+    const copy = original.clone(true);
     expect(copy).not.toBe(original);
     expect(Object.keys(copy.state_dict())).toEqual(Object.keys(original.state_dict()));
     const copied: Record<string, Tensor> = copy.state_dict(); // indexed by computed names
@@ -159,7 +159,7 @@ describe('clone()', () => {
     original.decoder.weight.requires_grad_(false);
     original(torch_randn(5, 3)).sum().backward();
     original.eval();
-    const copy = original.clone();
+    const copy = original.clone(true);
     expect(copy).toBeInstanceOf(Tied);
     expect(copy.training).toBe(false);
     expect(copy.norm.training).toBe(false);
@@ -183,8 +183,9 @@ describe('clone()', () => {
     expect(values(original(torch_tensor([1])))).toEqual([2]);
   });
 
-  it('shallow: a new module holding the same parameters', () => {
+  it('shallow (R\'s default, deep = FALSE): a new module holding the same parameters', () => {
     const original = nn_linear(2, 2);
+    expect(original.clone().weight).toBe(original.weight);
     const copy = original.clone(false);
     expect(copy).not.toBe(original);
     expect(copy.weight).toBe(original.weight);
@@ -195,7 +196,7 @@ describe('clone()', () => {
   it('works on recurrent layers and generator modules, and checks its argument', () => {
     const lstm = nn_lstm(2, 3);
     const x = torch_randn(4, 1, 2);
-    expect(lstm.clone()(x)[0].equal(lstm(x)[0])).toBe(true);
+    expect(lstm.clone(true)(x)[0].equal(lstm(x)[0])).toBe(true);
     const Scale = nn_module({ initialize(k: number) { this.k = k; }, forward(v: Tensor) { return v.mul(this.k); }, twice() { return this.k * 2; } });
     const scale = Scale(4).clone();
     expect(scale.twice()).toBe(8);

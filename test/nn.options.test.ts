@@ -91,16 +91,27 @@ describe('an unknown option key is a TypeError naming it and the accepted ones',
   });
 });
 
+// These take their first optional arguments positionally too, as R and PyTorch do (test/nn.positional.test.ts):
+// a number or null there is an argument, not a misplaced options object.
+const POSITIONAL = new Set([
+  'nn_conv1d', 'nn_conv2d', 'nn_gelu', 'nnf_dropout', 'nnf_conv1d', 'nnf_conv2d', 'nnf_elu', 'nnf_multi_margin_loss', 'nnf_interpolate',
+  'nnf_embedding_bag', 'nn_conv_transpose2d', 'nn_transformer_encoder_layer', 'dataloader', 'nnf_lp_pool1d', 'nn_linear', 'nn_embedding',
+  'nn_layer_norm', 'nn_multihead_attention', 'nnf_cross_entropy', 'nnf_binary_cross_entropy_with_logits', 'nnf_embedding', 'nnf_layer_norm',
+  'nn_init_kaiming_uniform_', 'nn_init_kaiming_normal_',
+]);
+
 describe('anything but an options object is the library\'s TypeError', () => {
-  it.each(FUNCTIONS.filter(([name]) => !name.startsWith('optim_')))('%s', (name, _accepted, call) => {
+  it.each(FUNCTIONS.filter(([name]) => !name.startsWith('optim_') && !POSITIONAL.has(name)))('%s', (name, _accepted, call) => {
     expect(() => call(null)).toThrow(new TypeError(`Expected an options object for ${name} options but received null`));
     expect(() => call([])).toThrow(new TypeError(`Expected an options object for ${name} options but received an array of length 0`));
     expect(() => call(3)).toThrow(new TypeError(`Expected an options object for ${name} options but received 3`));
   });
 
   it('optimizers', () => {
-    expect(() => optim_adam([torch_ones(2).requires_grad_()], null as never)).toThrow(new TypeError('Expected an options object for optim_adam options but received null'));
-    expect(() => optim_sgd([torch_ones(2).requires_grad_()], 0.1 as never)).toThrow(new TypeError('Expected an options object for optim_sgd options but received 0.1'));
+    // The first arguments may come positionally (lr, then R's and PyTorch's order): a value there is checked as that option.
+    expect(() => optim_adam([torch_ones(2).requires_grad_()], null as never)).toThrow(TypeError);
+    expect(() => optim_sgd([torch_ones(2).requires_grad_()], 'fast' as never)).toThrow(/for lr but received "fast"/);
+    expect(() => optim_sgd([torch_ones(2).requires_grad_()], 0.1, 0.9, 0, 0, false, true as never)).toThrow(/at most 5 positional arguments/);
   });
 
   it('module.to(null) and the containers\' arguments', () => {

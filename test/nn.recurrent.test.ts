@@ -207,13 +207,17 @@ describe('nn_rnn', () => {
     expect([single.shape, h1.shape]).toEqual([[7, 5], [2, 5]]);
     expect(nn_lstm(3, 5, 2, { batch_first: true }).num_layers).toBe(2);
     expect(nn_gru(3, 5, 4).num_layers).toBe(4);
+    const positional = nn_rnn(3, 5, 2, 'relu', false, true, 0, true); // R's and PyTorch's order
+    expect([positional.nonlinearity, positional.bias, positional.batch_first, positional.bidirectional]).toEqual(['relu', false, true, true]);
+    expect(nn_lstm(3, 5, 1, true, true).batch_first).toBe(true);
   });
 
   it('refuses bad arguments', () => {
     expect(() => nn_rnn(3, 5, { nonlinearity: 'sigmoid' as never })).toThrow('Expected "tanh" or "relu" for nonlinearity but received "sigmoid"');
     expect(() => nn_rnn(3, 5, { proj_size: 2 } as never)).toThrow('Expected one of num_layers, bias, batch_first, dropout, bidirectional, dtype, device, nonlinearity for nn_rnn options but received "proj_size"');
     expect(() => nn_rnn(3, 5, 2, { num_layers: 3 })).toThrow('Expected num_layers once for nn_rnn but received it both positionally and in the options');
-    expect(() => nn_lstm(3, 5, { num_layers: 2 }, {} as never)).toThrow(TypeError);
+    expect(() => nn_lstm(3, 5, { num_layers: 2 } as never, {} as never)).toThrow(/the options object as the last argument/);
+    expect(() => nn_lstm(3, 5, 2, false, true, 0, false, 7 as never)).toThrow(/at most 5 positional arguments/);
     expect(() => nn_gru(3, 5, 1.5)).toThrow('Expected an integer for num_layers but received 1.5');
     expect(() => nn_rnn(3, 5)(torch_randn(4, 2, 3), torch_zeros(1, 3, 5))).toThrow('Expected a tensor of shape [1, 2, 5] for hx but received one of shape [1, 3, 5]');
   });

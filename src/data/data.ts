@@ -11,6 +11,7 @@ import { type Tensor, checkTensor, tensorFrom } from '../ops/tensor.js';
 import { utils_data_default_collate } from './collate.js';
 import { isIterableDataset, samplesOf, type IterableDataset } from './iterable.js';
 import { checkBoolean, checkFunction, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
+import { positionalOptions, type Positional } from '../nn/options.js';
 
 export { utils_data_default_collate };
 
@@ -141,6 +142,8 @@ export interface Sampler extends Iterable<number> {
 }
 
 /** Options of `dataloader`. */
+const DATALOADER_KEYS = optionKeys<DataLoaderOptions>({ batch_size: true, shuffle: true, drop_last: true, sampler: true, collate_fn: true, generator: true });
+
 export interface DataLoaderOptions<B = unknown> {
   /** Samples per batch (1). */
   batch_size?: number;
@@ -174,8 +177,7 @@ export class DataLoader<B = unknown> implements Iterable<B>, AsyncIterable<B> {
   /** @internal Use dataloader. */
   constructor(readonly dataset: Dataset | IterableDataset, options?: DataLoaderOptions<B>) {
     checkDataset(dataset);
-    const { batch_size = 1, shuffle = false, drop_last = false, sampler, collate_fn, generator = null } = checkOptions(
-      options, optionKeys<DataLoaderOptions<B>>({ batch_size: true, shuffle: true, drop_last: true, sampler: true, collate_fn: true, generator: true }), 'dataloader');
+    const { batch_size = 1, shuffle = false, drop_last = false, sampler, collate_fn, generator = null } = checkOptions(options, DATALOADER_KEYS, 'dataloader');
     generatorOf(generator);
     this.generator = generator;
     this.batch_size = checkPositiveInteger(batch_size, 'batch_size');
@@ -309,7 +311,7 @@ function datasetLength(ds: Dataset | IterableDataset): number {
  * iterable dataset (`iterable_dataset`) is read in its own order, neither shuffled nor sampled.
  *
  * @example
- * const loader = dataloader(tensor_dataset(x, y), { batch_size: 32, shuffle: true });
+ * const loader = dataloader(tensor_dataset(x, y), { batch_size: 32, shuffle: true }); // or (ds, 32, true), as R and PyTorch
  * for (let epoch = 0; epoch < 10; epoch++) {
  *   for (const [xb, yb] of loader) { ... }
  * }
@@ -319,8 +321,17 @@ export function dataloader<B>(dataset: IterableDataset, options: DataLoaderOptio
 export function dataloader(dataset: TensorDataset, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<Tensor[]>;
 export function dataloader<T, G = never>(dataset: Dataset<T, G>, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<LoaderBatch<T, G>>;
 export function dataloader(dataset: IterableDataset, options?: Omit<DataLoaderOptions, 'collate_fn'>): DataLoader<unknown>;
-export function dataloader<B>(dataset: Dataset<unknown, unknown> | IterableDataset, options?: DataLoaderOptions<B>): DataLoader<B> {
-  return new DataLoader<B>(dataset, options);
+// R's and PyTorch's positional batch_size and shuffle: dataloader(ds, 32, true).
+export function dataloader(dataset: TensorDataset, batch_size: number, ...rest: Positional<[shuffle: boolean], Omit<DataLoaderOptions, 'collate_fn' | 'batch_size'>>): DataLoader<Tensor[]>;
+export function dataloader<T, G = never>(
+  dataset: Dataset<T, G>, batch_size: number, ...rest: Positional<[shuffle: boolean], Omit<DataLoaderOptions, 'collate_fn' | 'batch_size'>>
+): DataLoader<LoaderBatch<T, G>>;
+export function dataloader<B>(dataset: Dataset<unknown, unknown> | IterableDataset, ...args: unknown[]): DataLoader<B> {
+  if (typeof args[0] !== 'number') {
+    if (args.length > 1) fail('nothing after an options object', 'dataloader arguments', args[1]);
+    return new DataLoader<B>(dataset, args[0] as DataLoaderOptions<B> | undefined);
+  }
+  return new DataLoader<B>(dataset, positionalOptions<DataLoaderOptions<B>>(args, ['batch_size', 'shuffle'], DATALOADER_KEYS, 'dataloader'));
 }
 
 /** A dataloader's batch without `collate_fn`: what `.getbatch` returns, else the collated items. */

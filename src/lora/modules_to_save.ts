@@ -36,7 +36,7 @@ export class ModulesToSaveWrapper extends nn_Module {
 
   /** @internal Adds adapter `name`'s copy of the original module, frozen until activated. */
   add(name: string): void {
-    const copy = this.original_module.clone();
+    const copy = this.original_module.clone(true);
     for (const parameter of copy.parameters) parameter.requires_grad_(false);
     this.modules_to_save.put(name, copy);
   }

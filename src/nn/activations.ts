@@ -3,20 +3,21 @@
 // `nn_identity()`, `nn_flatten()`, `nn_unflatten()`. The other activations are in
 // activations_pointwise.ts.
 import { checkTensor, type Tensor } from '../ops/tensor.js';
-import { checkBoolean, checkDims, checkInteger, checkOptions, optionKeys } from '../core/validate.js';
+import { checkBoolean, checkDims, checkInteger, optionKeys } from '../core/validate.js';
 import { nnf_log_softmax } from './functional.js';
 import { nnf_silu, nnf_softmin, type InplaceOptions } from './functional_activations.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
+import { ArgumentlessModule, positionalOptions, type Positional } from './options.js';
 
 const INPLACE_KEYS = optionKeys<InplaceOptions>({ inplace: true });
 
 /** The class behind `nn_silu`. */
 export class SiLU extends nn_Module {
   readonly inplace: boolean;
-  constructor(options: InplaceOptions = {}) {
+  constructor(...args: Positional<[inplace: boolean], InplaceOptions>) {
     super();
-    const { inplace = false } = checkOptions(options, INPLACE_KEYS, 'nn_silu');
+    const { inplace = false } = positionalOptions<InplaceOptions>(args, ['inplace'], INPLACE_KEYS, 'nn_silu');
     this.inplace = checkBoolean(inplace, 'inplace');
   }
   override forward(input: Tensor): Tensor { return nnf_silu(input, { inplace: this.inplace }); }
@@ -26,7 +27,7 @@ export const nn_silu = nn_module(SiLU, 'nn_silu');
 export type nn_silu = SiLU;
 
 /** The class behind `nn_tanh`. */
-export class Tanh extends nn_Module {
+export class Tanh extends ArgumentlessModule {
   override forward(input: Tensor): Tensor { return checkTensor(input, 'input').tanh(); }
 }
 /** Hyperbolic tangent as a module. @example nn_tanh() */
@@ -34,7 +35,7 @@ export const nn_tanh = nn_module(Tanh, 'nn_tanh');
 export type nn_tanh = Tanh;
 
 /** The class behind `nn_sigmoid`. */
-export class Sigmoid extends nn_Module {
+export class Sigmoid extends ArgumentlessModule {
   override forward(input: Tensor): Tensor { return checkTensor(input, 'input').sigmoid(); }
 }
 /** The logistic sigmoid as a module. @example nn_sigmoid() */
@@ -81,7 +82,7 @@ export const nn_softmin = nn_module(Softmin, 'nn_softmin');
 export type nn_softmin = Softmin;
 
 /** The class behind `nn_softmax2d`. */
-export class Softmax2d extends nn_Module {
+export class Softmax2d extends ArgumentlessModule {
   override forward(input: Tensor): Tensor {
     checkTensor(input, 'input');
     if (input.dim() !== 3 && input.dim() !== 4) {
@@ -96,6 +97,8 @@ export type nn_softmax2d = Softmax2d;
 
 /** The class behind `nn_identity`. */
 export class Identity extends nn_Module {
+  /** Any arguments are taken and ignored, as R's `nn_identity(...)` and PyTorch's `Identity(*args, **kwargs)`. */
+  constructor(..._args: unknown[]) { super(); }
   override forward(input: Tensor): Tensor { return input; }
 }
 /** Returns its input: a placeholder where a layer is optional. @example this.norm = use_norm ? nn_layer_norm(d) : nn_identity() */

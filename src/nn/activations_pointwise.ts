@@ -3,7 +3,7 @@
 // `inplace: true` module changes its input, as PyTorch's does. `nn_prelu` learns its slope.
 import { torch_empty } from '../ops/creation.js';
 import { type Tensor } from '../ops/tensor.js';
-import { checkBoolean, checkFinite, checkOptions, checkPositiveInteger, optionKeys } from '../core/validate.js';
+import { checkBoolean, checkFinite, checkPositiveInteger, optionKeys } from '../core/validate.js';
 import {
   nnf_celu, nnf_elu, nnf_glu, nnf_hardshrink, nnf_hardsigmoid, nnf_hardswish, nnf_hardtanh, nnf_leaky_relu, nnf_logsigmoid, nnf_mish, nnf_prelu,
   nnf_relu6, nnf_rrelu, nnf_selu, nnf_softplus, nnf_softshrink, nnf_softsign, nnf_tanhshrink, nnf_threshold,
@@ -13,14 +13,17 @@ import { nn_init_constant_ } from './init.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_parameter } from './registry.js';
-import { factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
+import { ArgumentlessModule, factory, FACTORY_KEYS, positionalOptions, type FactoryOptions, type Positional } from './options.js';
 
-/** A module of an activation: its options checked once, at construction, and kept as `options`. */
+/**
+ * A module of an activation: its options, given positionally in R's order (`names`) or as an
+ * options object, checked once, at construction, and kept as `options`.
+ */
 abstract class Activation<O extends object> extends nn_Module {
   readonly options: Readonly<O>;
-  protected constructor(options: O | undefined, accepted: ReadonlySet<string>, where: string) {
+  protected constructor(args: readonly unknown[], names: readonly (keyof O & string)[], accepted: ReadonlySet<string>, where: string) {
     super();
-    this.options = Object.freeze({ ...checkOptions(options, accepted, where) }) as O;
+    this.options = Object.freeze({ ...positionalOptions<O>(args, names, accepted, where) }) as O;
   }
 }
 
@@ -31,7 +34,7 @@ function inplaceOf(options: InplaceOptions): boolean {
 
 /** The class behind `nn_relu6`. */
 export class ReLU6 extends Activation<InplaceOptions> {
-  constructor(options?: InplaceOptions) { super(options, INPLACE_KEYS, 'nn_relu6'); inplaceOf(this.options); }
+  constructor(...args: Positional<[inplace: boolean], InplaceOptions>) { super(args, ['inplace'], INPLACE_KEYS, 'nn_relu6'); inplaceOf(this.options); }
   override forward(input: Tensor): Tensor { return nnf_relu6(input, this.options); }
 }
 /** `min(max(x, 0), 6)` as a module. @example nn_relu6({ inplace: true }) */
@@ -40,7 +43,7 @@ export type nn_relu6 = ReLU6;
 
 /** The class behind `nn_selu`. */
 export class SELU extends Activation<InplaceOptions> {
-  constructor(options?: InplaceOptions) { super(options, INPLACE_KEYS, 'nn_selu'); inplaceOf(this.options); }
+  constructor(...args: Positional<[inplace: boolean], InplaceOptions>) { super(args, ['inplace'], INPLACE_KEYS, 'nn_selu'); inplaceOf(this.options); }
   override forward(input: Tensor): Tensor { return nnf_selu(input, this.options); }
 }
 /** `nnf_selu` as a module. @example nn_selu() */
@@ -49,7 +52,7 @@ export type nn_selu = SELU;
 
 /** The class behind `nn_hardswish`. */
 export class Hardswish extends Activation<InplaceOptions> {
-  constructor(options?: InplaceOptions) { super(options, INPLACE_KEYS, 'nn_hardswish'); inplaceOf(this.options); }
+  constructor(...args: Positional<[inplace: boolean], InplaceOptions>) { super(args, ['inplace'], INPLACE_KEYS, 'nn_hardswish'); inplaceOf(this.options); }
   override forward(input: Tensor): Tensor { return nnf_hardswish(input, this.options); }
 }
 /** `nnf_hardswish` as a module. @example nn_hardswish() */
@@ -58,7 +61,7 @@ export type nn_hardswish = Hardswish;
 
 /** The class behind `nn_hardsigmoid`. */
 export class Hardsigmoid extends Activation<InplaceOptions> {
-  constructor(options?: InplaceOptions) { super(options, INPLACE_KEYS, 'nn_hardsigmoid'); inplaceOf(this.options); }
+  constructor(...args: Positional<[inplace: boolean], InplaceOptions>) { super(args, ['inplace'], INPLACE_KEYS, 'nn_hardsigmoid'); inplaceOf(this.options); }
   override forward(input: Tensor): Tensor { return nnf_hardsigmoid(input, this.options); }
 }
 /** `nnf_hardsigmoid` as a module. @example nn_hardsigmoid() */
@@ -67,7 +70,7 @@ export type nn_hardsigmoid = Hardsigmoid;
 
 /** The class behind `nn_mish`. */
 export class Mish extends Activation<InplaceOptions> {
-  constructor(options?: InplaceOptions) { super(options, INPLACE_KEYS, 'nn_mish'); inplaceOf(this.options); }
+  constructor(...args: Positional<[inplace: boolean], InplaceOptions>) { super(args, ['inplace'], INPLACE_KEYS, 'nn_mish'); inplaceOf(this.options); }
   override forward(input: Tensor): Tensor { return nnf_mish(input, this.options); }
 }
 /** `nnf_mish` as a module. @example nn_mish() */
@@ -78,16 +81,16 @@ const ELU_KEYS = optionKeys<EluOptions>({ alpha: true, inplace: true });
 
 /** The class behind `nn_elu`. */
 export class ELU extends Activation<EluOptions> {
-  constructor(options?: EluOptions) { super(options, ELU_KEYS, 'nn_elu'); inplaceOf(this.options); checkFinite(this.options.alpha ?? 1, 'alpha'); }
+  constructor(...args: Positional<[alpha: number, inplace: boolean], EluOptions>) { super(args, ['alpha', 'inplace'], ELU_KEYS, 'nn_elu'); inplaceOf(this.options); checkFinite(this.options.alpha ?? 1, 'alpha'); }
   override forward(input: Tensor): Tensor { return nnf_elu(input, this.options); }
 }
-/** `nnf_elu` as a module. @example nn_elu({ alpha: 0.5 }) */
+/** `nnf_elu` as a module. @example nn_elu(0.5); nn_elu({ alpha: 0.5 }) */
 export const nn_elu = nn_module(ELU, 'nn_elu');
 export type nn_elu = ELU;
 
 /** The class behind `nn_celu`. */
 export class CELU extends Activation<EluOptions> {
-  constructor(options?: EluOptions) { super(options, ELU_KEYS, 'nn_celu'); inplaceOf(this.options); checkFinite(this.options.alpha ?? 1, 'alpha'); }
+  constructor(...args: Positional<[alpha: number, inplace: boolean], EluOptions>) { super(args, ['alpha', 'inplace'], ELU_KEYS, 'nn_celu'); inplaceOf(this.options); checkFinite(this.options.alpha ?? 1, 'alpha'); }
   override forward(input: Tensor): Tensor { return nnf_celu(input, this.options); }
 }
 /** `nnf_celu` as a module. @example nn_celu({ alpha: 2 }) */
@@ -96,35 +99,35 @@ export type nn_celu = CELU;
 
 /** The class behind `nn_leaky_relu`. */
 export class LeakyReLU extends Activation<LeakyReluOptions> {
-  constructor(options?: LeakyReluOptions) {
-    super(options, optionKeys<LeakyReluOptions>({ negative_slope: true, inplace: true }), 'nn_leaky_relu');
+  constructor(...args: Positional<[negative_slope: number, inplace: boolean], LeakyReluOptions>) {
+    super(args, ['negative_slope', 'inplace'], optionKeys<LeakyReluOptions>({ negative_slope: true, inplace: true }), 'nn_leaky_relu');
     inplaceOf(this.options);
     checkFinite(this.options.negative_slope ?? 0.01, 'negative_slope');
   }
   override forward(input: Tensor): Tensor { return nnf_leaky_relu(input, this.options); }
 }
-/** `nnf_leaky_relu` as a module. @example nn_leaky_relu({ negative_slope: 0.2 }) */
+/** `nnf_leaky_relu` as a module. @example nn_leaky_relu(0.2); nn_leaky_relu({ negative_slope: 0.2, inplace: true }) */
 export const nn_leaky_relu = nn_module(LeakyReLU, 'nn_leaky_relu');
 export type nn_leaky_relu = LeakyReLU;
 
 /** The class behind `nn_hardtanh`. */
 export class Hardtanh extends Activation<HardtanhOptions> {
-  constructor(options?: HardtanhOptions) {
-    super(options, optionKeys<HardtanhOptions>({ min_val: true, max_val: true, inplace: true }), 'nn_hardtanh');
+  constructor(...args: Positional<[min_val: number, max_val: number, inplace: boolean], HardtanhOptions>) {
+    super(args, ['min_val', 'max_val', 'inplace'], optionKeys<HardtanhOptions>({ min_val: true, max_val: true, inplace: true }), 'nn_hardtanh');
     inplaceOf(this.options);
     const { min_val = -1, max_val = 1 } = this.options;
     if (checkFinite(max_val, 'max_val') < checkFinite(min_val, 'min_val')) throw new RangeError(`Expected a max_val of at least min_val (${min_val}) for max_val but received ${max_val}`);
   }
   override forward(input: Tensor): Tensor { return nnf_hardtanh(input, this.options); }
 }
-/** `nnf_hardtanh` as a module. @example nn_hardtanh({ min_val: -2, max_val: 2 }) */
+/** `nnf_hardtanh` as a module. @example nn_hardtanh(-2, 2); nn_hardtanh({ min_val: -2, max_val: 2 }) */
 export const nn_hardtanh = nn_module(Hardtanh, 'nn_hardtanh');
 export type nn_hardtanh = Hardtanh;
 
 /** The class behind `nn_rrelu`. */
 export class RReLU extends Activation<Omit<RreluOptions, 'training'>> {
-  constructor(options?: Omit<RreluOptions, 'training'>) {
-    super(options, optionKeys<Omit<RreluOptions, 'training'>>({ lower: true, upper: true, inplace: true }), 'nn_rrelu');
+  constructor(...args: Positional<[lower: number, upper: number, inplace: boolean], Omit<RreluOptions, 'training'>>) {
+    super(args, ['lower', 'upper', 'inplace'], optionKeys<Omit<RreluOptions, 'training'>>({ lower: true, upper: true, inplace: true }), 'nn_rrelu');
     inplaceOf(this.options);
     checkFinite(this.options.lower ?? 0, 'lower');
     checkFinite(this.options.upper ?? 0, 'upper');
@@ -140,8 +143,8 @@ export type nn_rrelu = RReLU;
 export class Threshold extends Activation<InplaceOptions> {
   readonly threshold: number;
   readonly value: number;
-  constructor(threshold: number, value: number, options?: InplaceOptions) {
-    super(options, INPLACE_KEYS, 'nn_threshold');
+  constructor(threshold: number, value: number, ...args: Positional<[inplace: boolean], InplaceOptions>) {
+    super(args, ['inplace'], INPLACE_KEYS, 'nn_threshold');
     inplaceOf(this.options);
     this.threshold = checkFinite(threshold, 'threshold');
     this.value = checkFinite(value, 'value');
@@ -154,8 +157,8 @@ export type nn_threshold = Threshold;
 
 /** The class behind `nn_softplus`. */
 export class Softplus extends Activation<SoftplusOptions> {
-  constructor(options?: SoftplusOptions) {
-    super(options, optionKeys<SoftplusOptions>({ beta: true, threshold: true }), 'nn_softplus');
+  constructor(...args: Positional<[beta: number, threshold: number], SoftplusOptions>) {
+    super(args, ['beta', 'threshold'], optionKeys<SoftplusOptions>({ beta: true, threshold: true }), 'nn_softplus');
     checkFinite(this.options.beta ?? 1, 'beta');
     checkFinite(this.options.threshold ?? 20, 'threshold');
   }
@@ -169,7 +172,7 @@ const SHRINK_KEYS = optionKeys<ShrinkOptions>({ lambd: true });
 
 /** The class behind `nn_hardshrink`. */
 export class Hardshrink extends Activation<ShrinkOptions> {
-  constructor(options?: ShrinkOptions) { super(options, SHRINK_KEYS, 'nn_hardshrink'); checkFinite(this.options.lambd ?? 0.5, 'lambd'); }
+  constructor(...args: Positional<[lambd: number], ShrinkOptions>) { super(args, ['lambd'], SHRINK_KEYS, 'nn_hardshrink'); checkFinite(this.options.lambd ?? 0.5, 'lambd'); }
   override forward(input: Tensor): Tensor { return nnf_hardshrink(input, this.options); }
 }
 /** `nnf_hardshrink` as a module. @example nn_hardshrink({ lambd: 0.3 }) */
@@ -178,7 +181,7 @@ export type nn_hardshrink = Hardshrink;
 
 /** The class behind `nn_softshrink`. */
 export class Softshrink extends Activation<ShrinkOptions> {
-  constructor(options?: ShrinkOptions) { super(options, SHRINK_KEYS, 'nn_softshrink'); checkFinite(this.options.lambd ?? 0.5, 'lambd'); }
+  constructor(...args: Positional<[lambd: number], ShrinkOptions>) { super(args, ['lambd'], SHRINK_KEYS, 'nn_softshrink'); checkFinite(this.options.lambd ?? 0.5, 'lambd'); }
   override forward(input: Tensor): Tensor { return nnf_softshrink(input, this.options); }
 }
 /** `nnf_softshrink` as a module. @example nn_softshrink() */
@@ -187,7 +190,7 @@ export type nn_softshrink = Softshrink;
 
 /** The class behind `nn_glu`. */
 export class GLU extends Activation<{ dim?: number }> {
-  constructor(options?: { dim?: number }) { super(options, optionKeys<{ dim?: number }>({ dim: true }), 'nn_glu'); }
+  constructor(...args: Positional<[dim: number], { dim?: number }>) { super(args, ['dim'], optionKeys<{ dim?: number }>({ dim: true }), 'nn_glu'); }
   override forward(input: Tensor): Tensor { return nnf_glu(input, this.options); }
 }
 /** `nnf_glu` as a module (halving `dim`, -1 by default). @example nn_glu({ dim: 1 }) */
@@ -195,15 +198,18 @@ export const nn_glu = nn_module(GLU, 'nn_glu');
 export type nn_glu = GLU;
 
 /** The class behind `nn_logsigmoid`. */
-export class LogSigmoid extends nn_Module {
+export class LogSigmoid extends ArgumentlessModule {
   override forward(input: Tensor): Tensor { return nnf_logsigmoid(input); }
 }
-/** `log(sigmoid(x))` as a module. @example nn_logsigmoid() */
-export const nn_logsigmoid = nn_module(LogSigmoid, 'nn_logsigmoid');
+/** `log(sigmoid(x))` as a module; R torch's name is `nn_log_sigmoid`. @example nn_log_sigmoid() */
+export const nn_log_sigmoid = nn_module(LogSigmoid, 'nn_log_sigmoid');
+export type nn_log_sigmoid = LogSigmoid;
+/** `nn_log_sigmoid`, under the name of `nnf_logsigmoid`. @example nn_logsigmoid() */
+export const nn_logsigmoid = nn_log_sigmoid;
 export type nn_logsigmoid = LogSigmoid;
 
 /** The class behind `nn_softsign`. */
-export class Softsign extends nn_Module {
+export class Softsign extends ArgumentlessModule {
   override forward(input: Tensor): Tensor { return nnf_softsign(input); }
 }
 /** `x / (1 + |x|)` as a module. @example nn_softsign() */
@@ -211,7 +217,7 @@ export const nn_softsign = nn_module(Softsign, 'nn_softsign');
 export type nn_softsign = Softsign;
 
 /** The class behind `nn_tanhshrink`. */
-export class Tanhshrink extends nn_Module {
+export class Tanhshrink extends ArgumentlessModule {
   override forward(input: Tensor): Tensor { return nnf_tanhshrink(input); }
 }
 /** `x - tanh(x)` as a module. @example nn_tanhshrink() */
@@ -231,9 +237,10 @@ export class PReLU extends nn_Module {
   declare weight: nn_parameter;
   readonly num_parameters: number;
   readonly init: number;
-  constructor(options: PReLUOptions = {}) {
+  constructor(...args: Positional<[num_parameters: number, init: number], PReLUOptions>) {
     super();
-    const { num_parameters = 1, init = 0.25 } = checkOptions(options, PRELU_KEYS, 'nn_prelu');
+    const options = positionalOptions<PReLUOptions>(args, ['num_parameters', 'init'], PRELU_KEYS, 'nn_prelu');
+    const { num_parameters = 1, init = 0.25 } = options;
     this.num_parameters = checkPositiveInteger(num_parameters, 'num_parameters');
     this.init = checkFinite(init, 'init');
     this.weight = nn_parameter(torch_empty(num_parameters, factory(options)));
@@ -243,6 +250,6 @@ export class PReLU extends nn_Module {
   reset_parameters(): void { nn_init_constant_(this.weight, this.init); }
   override forward(input: Tensor): Tensor { return nnf_prelu(input, this.weight); }
 }
-/** Leaky ReLU with a learned slope, one for all channels or one per channel. @example nn_prelu({ num_parameters: 3 }) */
+/** Leaky ReLU with a learned slope, one for all channels or one per channel. @example nn_prelu(3); nn_prelu({ num_parameters: 3, init: 0.1 }) */
 export const nn_prelu = nn_module(PReLU, 'nn_prelu');
 export type nn_prelu = PReLU;

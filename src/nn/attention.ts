@@ -14,7 +14,7 @@ import { nn_linear } from './layers.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_parameter } from './registry.js';
-import { checkProbability, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
+import { checkProbability, factory, FACTORY_KEYS, positionalOptions, type FactoryOptions, type Positional } from './options.js';
 
 export interface MultiheadAttentionOptions extends FactoryOptions {
   /** Dropout on the attention weights in training mode. */
@@ -92,11 +92,15 @@ export class MultiheadAttention extends nn_Module {
   readonly add_zero_attn: boolean;
   readonly batch_first: boolean;
 
-  constructor(embed_dim: number, num_heads: number, options: MultiheadAttentionOptions = {}) {
+  constructor(embed_dim: number, num_heads: number, ...args: Positional<[
+    dropout: number, bias: boolean, add_bias_kv: boolean, add_zero_attn: boolean, kdim: number | null, vdim: number | null, batch_first: boolean,
+  ], MultiheadAttentionOptions>) {
     super();
+    const names = ['dropout', 'bias', 'add_bias_kv', 'add_zero_attn', 'kdim', 'vdim', 'batch_first'] as const;
+    const options = positionalOptions<MultiheadAttentionOptions>(args, names, OPTION_KEYS, 'nn_multihead_attention');
     const {
       dropout = 0, bias = true, add_bias_kv = false, add_zero_attn = false, kdim = null, vdim = null, batch_first = false,
-    } = checkOptions(options, OPTION_KEYS, 'nn_multihead_attention');
+    } = options;
     this.embed_dim = checkPositiveInteger(embed_dim, 'embed_dim');
     this.kdim = kdim === null ? embed_dim : checkPositiveInteger(kdim, 'kdim');
     this.vdim = vdim === null ? embed_dim : checkPositiveInteger(vdim, 'vdim');

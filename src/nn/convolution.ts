@@ -6,22 +6,22 @@ import { torch_empty } from '../ops/creation.js';
 import { atenOp } from '../ops/aten.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import {
-  checkBoolean, checkNonNegativeInteger, checkOptions, checkPositiveInteger, fail, failRange, optionKeys,
+  checkBoolean, checkNonNegativeInteger, checkPositiveInteger, fail, failRange, optionKeys,
 } from '../core/validate.js';
 import { nnf_conv3d, type SizeOption } from './functional.js';
 import { optionalTensor, sizes } from './checks.js';
 import { fanInAndFanOut, nn_init_constant_, nn_init_kaiming_uniform_, nn_init_uniform_ } from './init.js';
-import { Convolution, type ConvolutionLayerOptions } from './layers.js';
+import { Convolution, type ConvolutionLayerArguments } from './layers.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_parameter } from './registry.js';
 import type { nn_state } from './state_keys.js';
-import { factory, FACTORY_KEYS, type FactoryOptions, checkRank } from './options.js';
+import { factory, FACTORY_KEYS, type FactoryOptions, checkRank, positionalOptions, type Positional } from './options.js';
 
 /** The class behind `nn_conv3d`, for `instanceof` and for types. */
 export class Conv3d extends Convolution {
-  constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionLayerOptions = {}) {
-    super(3, in_channels, out_channels, kernel_size, options);
+  constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, ...args: ConvolutionLayerArguments) {
+    super(3, in_channels, out_channels, kernel_size, args);
   }
 
   override forward(input: Tensor): Tensor {
@@ -51,8 +51,15 @@ export interface ConvolutionTransposeOptions {
 const TRANSPOSE_KEYS = optionKeys<ConvolutionTransposeOptions>({ bias: true, stride: true, padding: true, output_padding: true, groups: true, dilation: true });
 const TRANSPOSES = { 1: atenOp('conv_transpose1d'), 2: atenOp('conv_transpose2d', 'input'), 3: atenOp('conv_transpose3d', 'input') };
 
-function convolutionTranspose(dims: 1 | 2 | 3, input: Tensor, weight: Tensor, options: ConvolutionTransposeOptions | undefined): Tensor {
-  const { bias, stride = 1, padding = 0, output_padding = 0, groups = 1, dilation = 1 } = checkOptions(options, TRANSPOSE_KEYS, `nnf_conv_transpose${dims}d`);
+/** `nnf_conv_transpose*d`'s optional arguments, positionally in R's and PyTorch's order or as options. */
+export type ConvolutionTransposeArguments = Positional<[
+  bias: Tensor | null, stride: SizeOption, padding: SizeOption, output_padding: SizeOption, groups: number, dilation: SizeOption,
+], ConvolutionTransposeOptions>;
+
+function convolutionTranspose(dims: 1 | 2 | 3, input: Tensor, weight: Tensor, args: readonly unknown[]): Tensor {
+  const where = `nnf_conv_transpose${dims}d`;
+  const options = positionalOptions<ConvolutionTransposeOptions>(args, ['bias', 'stride', 'padding', 'output_padding', 'groups', 'dilation'], TRANSPOSE_KEYS, where);
+  const { bias, stride = 1, padding = 0, output_padding = 0, groups = 1, dilation = 1 } = options;
   return TRANSPOSES[dims].call(checkTensor(input, 'input'), checkTensor(weight, 'weight'), optionalTensor(bias, 'bias'), sizes(stride, dims, 'stride'),
     sizes(padding, dims, 'padding', checkNonNegativeInteger), sizes(output_padding, dims, 'output_padding', checkNonNegativeInteger),
     checkPositiveInteger(groups, 'groups'), sizes(dilation, dims, 'dilation'));
@@ -62,20 +69,20 @@ function convolutionTranspose(dims: 1 | 2 | 3, input: Tensor, weight: Tensor, op
  * The transposed 1-d convolution (the gradient of `nnf_conv1d` with respect to its input) of
  * `input` (N x C_in x L) with `weight` (C_in x C_out/groups x K).
  *
- * @example nnf_conv_transpose1d(x, w, { stride: 2 })
+ * @example nnf_conv_transpose1d(x, w, null, 2); nnf_conv_transpose1d(x, w, { stride: 2 })
  */
-export function nnf_conv_transpose1d(input: Tensor, weight: Tensor, options?: ConvolutionTransposeOptions): Tensor {
-  return convolutionTranspose(1, input, weight, options);
+export function nnf_conv_transpose1d(input: Tensor, weight: Tensor, ...args: ConvolutionTransposeArguments): Tensor {
+  return convolutionTranspose(1, input, weight, args);
 }
 
 /** The transposed 2-d convolution, `weight` C_in x C_out/groups x kH x kW. @example nnf_conv_transpose2d(x, w, { stride: 2, padding: 1, output_padding: 1 }) */
-export function nnf_conv_transpose2d(input: Tensor, weight: Tensor, options?: ConvolutionTransposeOptions): Tensor {
-  return convolutionTranspose(2, input, weight, options);
+export function nnf_conv_transpose2d(input: Tensor, weight: Tensor, ...args: ConvolutionTransposeArguments): Tensor {
+  return convolutionTranspose(2, input, weight, args);
 }
 
 /** The transposed 3-d convolution, `weight` C_in x C_out/groups x kD x kH x kW. @example nnf_conv_transpose3d(x, w) */
-export function nnf_conv_transpose3d(input: Tensor, weight: Tensor, options?: ConvolutionTransposeOptions): Tensor {
-  return convolutionTranspose(3, input, weight, options);
+export function nnf_conv_transpose3d(input: Tensor, weight: Tensor, ...args: ConvolutionTransposeArguments): Tensor {
+  return convolutionTranspose(3, input, weight, args);
 }
 
 export interface ConvolutionTransposeLayerOptions extends FactoryOptions {
@@ -88,6 +95,10 @@ export interface ConvolutionTransposeLayerOptions extends FactoryOptions {
   /** Only "zeros", as in PyTorch. */
   padding_mode?: 'zeros';
 }
+/** A transposed convolution layer's optional arguments, positionally in R's and PyTorch's order or as options. */
+export type ConvolutionTransposeLayerArguments = Positional<[
+  stride: SizeOption, padding: SizeOption, output_padding: SizeOption, groups: number, bias: boolean, dilation: SizeOption, padding_mode: 'zeros',
+], ConvolutionTransposeLayerOptions>;
 const TRANSPOSE_LAYER_KEYS = optionKeys<ConvolutionTransposeLayerOptions>({
   stride: true, padding: true, output_padding: true, groups: true, bias: true, dilation: true, padding_mode: true, ...FACTORY_KEYS,
 });
@@ -107,10 +118,12 @@ export abstract class ConvolutionTranspose extends nn_Module {
   readonly dilation: number[];
   readonly groups: number;
 
-  constructor(readonly dims: 1 | 2 | 3, in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionTransposeLayerOptions) {
+  constructor(readonly dims: 1 | 2 | 3, in_channels: number, out_channels: number, kernel_size: SizeOption, args: readonly unknown[]) {
     super();
     if (dims !== 1 && dims !== 2 && dims !== 3) fail('1, 2 or 3 (use nn_conv_transpose1d, 2d or 3d)', 'dims', dims);
-    const { stride = 1, padding = 0, output_padding = 0, groups = 1, bias = true, dilation = 1, padding_mode = 'zeros' } = checkOptions(options, TRANSPOSE_LAYER_KEYS, `nn_conv_transpose${dims}d`);
+    const names = ['stride', 'padding', 'output_padding', 'groups', 'bias', 'dilation', 'padding_mode'] as const;
+    const options = positionalOptions<ConvolutionTransposeLayerOptions>(args, names, TRANSPOSE_LAYER_KEYS, `nn_conv_transpose${dims}d`);
+    const { stride = 1, padding = 0, output_padding = 0, groups = 1, bias = true, dilation = 1, padding_mode = 'zeros' } = options;
     if (padding_mode !== 'zeros') fail('"zeros" (the only padding mode of transposed convolutions)', 'padding_mode', padding_mode);
     this.in_channels = checkNonNegativeInteger(in_channels, 'in_channels');
     this.out_channels = checkNonNegativeInteger(out_channels, 'out_channels');
@@ -143,9 +156,9 @@ export abstract class ConvolutionTranspose extends nn_Module {
    */
   override forward(input: Tensor, output_size?: number[]): Tensor {
     checkRank(input, [this.dims + 1, this.dims + 2]);
-    return convolutionTranspose(this.dims, input, this.weight, {
+    return convolutionTranspose(this.dims, input, this.weight, [{
       bias: this.bias, stride: this.stride, padding: this.padding, output_padding: this.outputPadding(input, output_size), groups: this.groups, dilation: this.dilation,
-    });
+    }]);
   }
 
   private outputPadding(input: Tensor, output_size: number[] | undefined): number[] {
@@ -164,20 +177,20 @@ export abstract class ConvolutionTranspose extends nn_Module {
 
 /** The class behind `nn_conv_transpose1d`. */
 export class ConvTranspose1d extends ConvolutionTranspose {
-  constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionTransposeLayerOptions = {}) {
-    super(1, in_channels, out_channels, kernel_size, options);
+  constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, ...args: ConvolutionTransposeLayerArguments) {
+    super(1, in_channels, out_channels, kernel_size, args);
   }
 }
 /** The class behind `nn_conv_transpose2d`. */
 export class ConvTranspose2d extends ConvolutionTranspose {
-  constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionTransposeLayerOptions = {}) {
-    super(2, in_channels, out_channels, kernel_size, options);
+  constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, ...args: ConvolutionTransposeLayerArguments) {
+    super(2, in_channels, out_channels, kernel_size, args);
   }
 }
 /** The class behind `nn_conv_transpose3d`. */
 export class ConvTranspose3d extends ConvolutionTranspose {
-  constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionTransposeLayerOptions = {}) {
-    super(3, in_channels, out_channels, kernel_size, options);
+  constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, ...args: ConvolutionTransposeLayerArguments) {
+    super(3, in_channels, out_channels, kernel_size, args);
   }
 }
 

@@ -2,11 +2,11 @@
 // modules zero whole channels (feature maps) at once, through libtorch's feature_dropout.
 import { atenOp } from '../ops/aten.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
-import { checkBoolean, checkOptions, optionKeys } from '../core/validate.js';
+import { checkBoolean, optionKeys } from '../core/validate.js';
 import { type DropoutOptions } from './functional.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
-import { checkProbability, checkRank } from './options.js';
+import { checkProbability, checkRank, positionalOptions, type Positional } from './options.js';
 
 /** `nnf_dropout`'s options and `inplace`, which changes the input itself and returns it. */
 export interface ChannelDropoutOptions extends DropoutOptions {
@@ -26,10 +26,10 @@ function featureDropout(input: Tensor, p: number, training: boolean, inplace: bo
  * Zeroes each channel of N x C x H x W input (or N x C x L, as PyTorch treats 3-d input)
  * with probability `p` while `training` (true), scaling the rest by 1 / (1 - p).
  *
- * @example nnf_dropout2d(features, { p: 0.2, training: model.training })
+ * @example nnf_dropout2d(features, 0.2, model.training); nnf_dropout2d(features, { p: 0.2, training: model.training })
  */
-export function nnf_dropout2d(input: Tensor, options?: ChannelDropoutOptions): Tensor {
-  const { p = 0.5, training = true, inplace = false } = checkOptions(options, CHANNEL_DROPOUT_KEYS, 'nnf_dropout2d');
+export function nnf_dropout2d(input: Tensor, ...args: Positional<[p: number, training: boolean, inplace: boolean], ChannelDropoutOptions>): Tensor {
+  const { p = 0.5, training = true, inplace = false } = positionalOptions<ChannelDropoutOptions>(args, ['p', 'training', 'inplace'], CHANNEL_DROPOUT_KEYS, 'nnf_dropout2d');
   checkRank(input, [3, 4]);
   return featureDropout(input, checkProbability(p, 'p'), checkBoolean(training, 'training'), checkBoolean(inplace, 'inplace'));
 }
@@ -40,8 +40,8 @@ export function nnf_dropout2d(input: Tensor, options?: ChannelDropoutOptions): T
  *
  * @example nnf_dropout3d(volumes, { p: 0.1 })
  */
-export function nnf_dropout3d(input: Tensor, options?: ChannelDropoutOptions): Tensor {
-  const { p = 0.5, training = true, inplace = false } = checkOptions(options, CHANNEL_DROPOUT_KEYS, 'nnf_dropout3d');
+export function nnf_dropout3d(input: Tensor, ...args: Positional<[p: number, training: boolean, inplace: boolean], ChannelDropoutOptions>): Tensor {
+  const { p = 0.5, training = true, inplace = false } = positionalOptions<ChannelDropoutOptions>(args, ['p', 'training', 'inplace'], CHANNEL_DROPOUT_KEYS, 'nnf_dropout3d');
   checkRank(input, [4, 5]);
   const probability = checkProbability(p, 'p');
   const train = checkBoolean(training, 'training');
@@ -68,17 +68,17 @@ const CHANNEL_DROPOUT_LAYER_KEYS = optionKeys<{ inplace?: boolean }>({ inplace: 
 abstract class ChannelDropout extends nn_Module {
   readonly p: number;
   readonly inplace: boolean;
-  protected constructor(p: number, options: { inplace?: boolean } | undefined, where: string) {
+  protected constructor(p: number, args: readonly unknown[], where: string) {
     super();
     this.p = checkProbability(p, 'p');
-    const { inplace = false } = checkOptions(options, CHANNEL_DROPOUT_LAYER_KEYS, where);
+    const { inplace = false } = positionalOptions<{ inplace?: boolean }>(args, ['inplace'], CHANNEL_DROPOUT_LAYER_KEYS, where);
     this.inplace = checkBoolean(inplace, 'inplace');
   }
 }
 
 /** The class behind `nn_dropout2d`. */
 export class Dropout2d extends ChannelDropout {
-  constructor(p = 0.5, options?: { inplace?: boolean }) { super(p, options, 'nn_dropout2d'); }
+  constructor(p = 0.5, ...args: Positional<[inplace: boolean], { inplace?: boolean }>) { super(p, args, 'nn_dropout2d'); }
   override forward(input: Tensor): Tensor { return nnf_dropout2d(checkTensor(input, 'input'), { p: this.p, training: this.training, inplace: this.inplace }); }
 }
 /** Channel dropout of images in training mode; nothing after `eval()`. @example nn_dropout2d(0.2) */
@@ -87,7 +87,7 @@ export type nn_dropout2d = Dropout2d;
 
 /** The class behind `nn_dropout3d`. */
 export class Dropout3d extends ChannelDropout {
-  constructor(p = 0.5, options?: { inplace?: boolean }) { super(p, options, 'nn_dropout3d'); }
+  constructor(p = 0.5, ...args: Positional<[inplace: boolean], { inplace?: boolean }>) { super(p, args, 'nn_dropout3d'); }
   override forward(input: Tensor): Tensor { return nnf_dropout3d(checkTensor(input, 'input'), { p: this.p, training: this.training, inplace: this.inplace }); }
 }
 /** Channel dropout of volumes in training mode; nothing after `eval()`. @example nn_dropout3d(0.2) */

@@ -5,12 +5,12 @@
 import { atenOp } from '../ops/aten.js';
 import { torch_arange, torch_empty } from '../ops/creation.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
-import { checkBoolean, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
+import { checkBoolean, checkInteger, checkNonNegativeInteger, checkNumber, fail, failRange, optionKeys } from '../core/validate.js';
 import { checkMaxNorm, embeddingRenorm_, optionalTensor, paddingRow, resetEmbeddingTable } from './checks.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_parameter } from './registry.js';
-import { factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
+import { factory, FACTORY_KEYS, positionalOptions, type FactoryOptions, type Positional } from './options.js';
 
 const EMBEDDING_BAG = atenOp('embedding_bag', 'padding_idx');
 const MODES = { sum: 0, mean: 1, max: 2 } as const;
@@ -45,11 +45,15 @@ const EMBEDDING_BAG_KEYS = optionKeys<EmbeddingBagOptions>({
  * nnf_embedding_bag(torch_tensor([[0, 2], [1, 1]], { dtype: 'int64' }), table)
  * nnf_embedding_bag(indices, table, { offsets: torch_tensor([0, 3], { dtype: 'int64' }), mode: 'sum' })
  */
-export function nnf_embedding_bag(input: Tensor, weight: Tensor, options?: EmbeddingBagOptions): Tensor {
+export function nnf_embedding_bag(input: Tensor, weight: Tensor, ...args: Positional<[
+  offsets: Tensor | null, max_norm: number | null, norm_type: number, scale_grad_by_freq: boolean, mode: 'sum' | 'mean' | 'max', sparse: boolean,
+  per_sample_weights: Tensor | null, include_last_offset: boolean, padding_idx: number | null,
+], EmbeddingBagOptions>): Tensor {
+  const names = ['offsets', 'max_norm', 'norm_type', 'scale_grad_by_freq', 'mode', 'sparse', 'per_sample_weights', 'include_last_offset', 'padding_idx'] as const;
   const {
     offsets = null, max_norm = null, norm_type = 2, scale_grad_by_freq = false, mode = 'mean', sparse = false, per_sample_weights = null,
     include_last_offset = false, padding_idx = null,
-  } = checkOptions(options, EMBEDDING_BAG_KEYS, 'nnf_embedding_bag');
+  } = positionalOptions<EmbeddingBagOptions>(args, names, EMBEDDING_BAG_KEYS, 'nnf_embedding_bag');
   checkTensor(input, 'input');
   checkTensor(weight, 'weight');
   let perSample = optionalTensor(per_sample_weights, 'per_sample_weights');
@@ -103,9 +107,14 @@ export class EmbeddingBag extends nn_Module {
   readonly padding_idx: number | null;
   readonly settings: Readonly<Omit<EmbeddingBagOptions, 'offsets' | 'per_sample_weights'>>;
 
-  constructor(num_embeddings: number, embedding_dim: number, options: EmbeddingBagLayerOptions = {}) {
+  /** `max_norm` to `sparse` may come positionally, in R's and PyTorch's order (after them the two differ). */
+  constructor(num_embeddings: number, embedding_dim: number, ...args: Positional<[
+    max_norm: number | null, norm_type: number, scale_grad_by_freq: boolean, mode: 'sum' | 'mean' | 'max', sparse: boolean,
+  ], EmbeddingBagLayerOptions>) {
     super();
-    const { dtype: _, device: __, padding_idx = null, ...settings } = checkOptions(options, EMBEDDING_BAG_LAYER_KEYS, 'nn_embedding_bag');
+    const names = ['max_norm', 'norm_type', 'scale_grad_by_freq', 'mode', 'sparse'] as const;
+    const options = positionalOptions<EmbeddingBagLayerOptions>(args, names, EMBEDDING_BAG_LAYER_KEYS, 'nn_embedding_bag');
+    const { dtype: _, device: __, padding_idx = null, ...settings } = options;
     this.num_embeddings = checkNonNegativeInteger(num_embeddings, 'num_embeddings');
     this.embedding_dim = checkNonNegativeInteger(embedding_dim, 'embedding_dim');
     this.padding_idx = paddingRow(padding_idx, num_embeddings);

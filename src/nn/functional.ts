@@ -8,7 +8,7 @@ import { checkTensor, type Tensor } from '../ops/tensor.js';
 import {
   checkBoolean, checkDims, checkFinite, checkInteger, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, checkShape, fail, failRange, optionKeys,
 } from '../core/validate.js';
-import { checkProbability } from './options.js';
+import { checkProbability, positionalOptions, type Positional } from './options.js';
 import { broadcastPair, castFor, checkMaxNorm, embeddingRenorm_, optionalTensor, reductionCode, sizes, softmaxArguments } from './checks.js';
 
 /** How a loss combines its elementwise values: their mean, their sum, or none (one per element). */
@@ -65,8 +65,8 @@ const CROSS_ENTROPY_KEYS = optionKeys<CrossEntropyOptions>({ weight: true, ignor
  * @example
  * nnf_cross_entropy(logits, torch_tensor([0, 2], { dtype: 'int64' }))
  */
-export function nnf_cross_entropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
-  const { weight, ignore_index = -100, reduction, label_smoothing = 0 } = checkOptions(options, CROSS_ENTROPY_KEYS, 'nnf_cross_entropy');
+export function nnf_cross_entropy(input: Tensor, target: Tensor, ...args: Positional<[weight: Tensor | null], CrossEntropyOptions>): Tensor {
+  const { weight, ignore_index = -100, reduction, label_smoothing = 0 } = positionalOptions<CrossEntropyOptions>(args, ['weight'], CROSS_ENTROPY_KEYS, 'nnf_cross_entropy');
   return CROSS_ENTROPY_LOSS.call(checkTensor(input, 'input').h, checkTensor(target, 'target').h, optionalTensor(weight, 'weight'),
     reductionCode(reduction), checkInteger(ignore_index, 'ignore_index'), checkProbability(label_smoothing, 'label_smoothing'));
 }
@@ -87,8 +87,9 @@ const BINARY_CROSS_ENTROPY_KEYS = optionKeys<BinaryCrossEntropyWithLogitsOptions
  * @example
  * nnf_binary_cross_entropy_with_logits(logits, labels, { pos_weight: torch_tensor([3]) })
  */
-export function nnf_binary_cross_entropy_with_logits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
-  const { weight, reduction, pos_weight } = checkOptions(options, BINARY_CROSS_ENTROPY_KEYS, 'nnf_binary_cross_entropy_with_logits');
+export function nnf_binary_cross_entropy_with_logits(input: Tensor, target: Tensor, ...args: Positional<[weight: Tensor | null], BinaryCrossEntropyWithLogitsOptions>): Tensor {
+  const where = 'nnf_binary_cross_entropy_with_logits';
+  const { weight, reduction, pos_weight } = positionalOptions<BinaryCrossEntropyWithLogitsOptions>(args, ['weight'], BINARY_CROSS_ENTROPY_KEYS, where);
   return BINARY_CROSS_ENTROPY_WITH_LOGITS.call(checkTensor(input, 'input').h, checkTensor(target, 'target').h,
     optionalTensor(weight, 'weight'), optionalTensor(pos_weight, 'pos_weight'), reductionCode(reduction));
 }
@@ -159,10 +160,10 @@ const DROPOUT_ = atenOp('dropout_');
  * `training` is true (the default, as in PyTorch); returns the input unchanged otherwise.
  * Draws from libtorch's generator as PyTorch does; `inplace: true` changes `input` itself.
  *
- * @example nnf_dropout(x, { p: 0.1, training: model.training })
+ * @example nnf_dropout(x, 0.1, model.training); nnf_dropout(x, { p: 0.1, training: model.training })
  */
-export function nnf_dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
-  const { p = 0.5, training = true, inplace = false } = checkOptions(options, DROPOUT_KEYS, 'nnf_dropout');
+export function nnf_dropout(input: Tensor, ...given: Positional<[p: number, training: boolean, inplace: boolean], DropoutOptions>): Tensor {
+  const { p = 0.5, training = true, inplace = false } = positionalOptions<DropoutOptions>(given, ['p', 'training', 'inplace'], DROPOUT_KEYS, 'nnf_dropout');
   const args = [checkTensor(input, 'input').h, checkProbability(p, 'p'), checkBoolean(training, 'training')] as const;
   if (!checkBoolean(inplace, 'inplace')) return DROPOUT.call(...args);
   DROPOUT_.callInPlace(...args);
@@ -204,8 +205,11 @@ const EMBEDDING = atenOp('embedding');
  * nnf_embedding(torch_tensor([[0, 2]], { dtype: 'int64' }), table)
  * nnf_embedding(tokens, table, { max_norm: 1 }) // rows 0 and 2 of table now have norm <= 1
  */
-export function nnf_embedding(input: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
-  const { padding_idx = null, max_norm = null, norm_type = 2, scale_grad_by_freq = false, sparse = false } = checkOptions(options, EMBEDDING_KEYS, 'nnf_embedding');
+export function nnf_embedding(input: Tensor, weight: Tensor, ...args: Positional<[
+  padding_idx: number | null, max_norm: number | null, norm_type: number, scale_grad_by_freq: boolean, sparse: boolean,
+], EmbeddingOptions>): Tensor {
+  const names = ['padding_idx', 'max_norm', 'norm_type', 'scale_grad_by_freq', 'sparse'] as const;
+  const { padding_idx = null, max_norm = null, norm_type = 2, scale_grad_by_freq = false, sparse = false } = positionalOptions<EmbeddingOptions>(args, names, EMBEDDING_KEYS, 'nnf_embedding');
   checkTensor(weight, 'weight');
   checkTensor(input, 'input');
   const rows = weight.size(0);
@@ -243,8 +247,14 @@ const CONVOLUTIONS = {
   3: { sizes: atenOp('conv3d'), named: atenOp('conv3d', 'padding') },
 };
 
-function convolution(dims: 1 | 2 | 3, input: Tensor, weight: Tensor, options: ConvolutionOptions): Tensor {
-  const { bias, stride = 1, padding = 0, dilation = 1, groups = 1 } = checkOptions(options, CONVOLUTION_KEYS, `nnf_conv${dims}d`);
+/** `nnf_conv*d`'s optional arguments, positionally in R's and PyTorch's order or as options. */
+export type ConvolutionArguments = Positional<[
+  bias: Tensor | null, stride: SizeOption, padding: SizeOption | 'same' | 'valid', dilation: SizeOption, groups: number,
+], ConvolutionOptions>;
+
+function convolution(dims: 1 | 2 | 3, input: Tensor, weight: Tensor, args: readonly unknown[]): Tensor {
+  const options = positionalOptions<ConvolutionOptions>(args, ['bias', 'stride', 'padding', 'dilation', 'groups'], CONVOLUTION_KEYS, `nnf_conv${dims}d`);
+  const { bias, stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
   checkTensor(input, 'input');
   checkTensor(weight, 'weight');
   const named = padding === 'same' || padding === 'valid';
@@ -259,8 +269,8 @@ function convolution(dims: 1 | 2 | 3, input: Tensor, weight: Tensor, options: Co
  *
  * @example nnf_conv1d(x, w, { padding: 1 })
  */
-export function nnf_conv1d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
-  return convolution(1, input, weight, options);
+export function nnf_conv1d(input: Tensor, weight: Tensor, ...args: ConvolutionArguments): Tensor {
+  return convolution(1, input, weight, args);
 }
 
 /**
@@ -268,13 +278,13 @@ export function nnf_conv1d(input: Tensor, weight: Tensor, options: ConvolutionOp
  *
  * @example nnf_conv2d(images, w, { bias: b, stride: 2, padding: 1 })
  */
-export function nnf_conv2d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
-  return convolution(2, input, weight, options);
+export function nnf_conv2d(input: Tensor, weight: Tensor, ...args: ConvolutionArguments): Tensor {
+  return convolution(2, input, weight, args);
 }
 
 /** 3-d convolution of `input` (N x C_in x D x H x W) with `weight` (C_out x C_in/groups x kD x kH x kW). @example nnf_conv3d(volumes, w, { padding: 1 }) */
-export function nnf_conv3d(input: Tensor, weight: Tensor, options: ConvolutionOptions = {}): Tensor {
-  return convolution(3, input, weight, options);
+export function nnf_conv3d(input: Tensor, weight: Tensor, ...args: ConvolutionArguments): Tensor {
+  return convolution(3, input, weight, args);
 }
 
 export interface LayerNormFunctionOptions {
@@ -297,8 +307,8 @@ const LAYER_NORM = atenOp('layer_norm');
  * nnf_layer_norm(x, [512], { weight: g, bias: b })
  * nnf_layer_norm(x, [512], { weight: g }) // scale only, as nn_layer_norm(512, { bias: false })
  */
-export function nnf_layer_norm(input: Tensor, normalized_shape: number[], options: LayerNormFunctionOptions = {}): Tensor {
-  const { weight, bias, eps = 1e-5 } = checkOptions(options, LAYER_NORM_KEYS, 'nnf_layer_norm');
+export function nnf_layer_norm(input: Tensor, normalized_shape: number[], ...args: Positional<[weight: Tensor | null, bias: Tensor | null, eps: number], LayerNormFunctionOptions>): Tensor {
+  const { weight, bias, eps = 1e-5 } = positionalOptions<LayerNormFunctionOptions>(args, ['weight', 'bias', 'eps'], LAYER_NORM_KEYS, 'nnf_layer_norm');
   return LAYER_NORM.call(checkTensor(input, 'input').h, checkShape(normalized_shape, 'normalized_shape'), optionalTensor(weight, 'weight'),
     optionalTensor(bias, 'bias'), checkFinite(eps, 'eps'));
 }
@@ -327,8 +337,8 @@ const PAD_MODES = ['constant', 'reflect', 'replicate', 'circular'];
  * Pads the last dimensions: `pad` lists (before, after) pairs starting from the last dimension,
  * as PyTorch's `F.pad`. @example nnf_pad(x, [1, 1]); nnf_pad(images, [1, 1, 2, 2], { mode: 'reflect' })
  */
-export function nnf_pad(input: Tensor, pad: number[], options?: PadOptions): Tensor {
-  const { mode = 'constant', value } = checkOptions(options, PAD_KEYS, 'nnf_pad');
+export function nnf_pad(input: Tensor, pad: number[], ...args: Positional<[mode: NonNullable<PadOptions['mode']>, value: number], PadOptions>): Tensor {
+  const { mode = 'constant', value } = positionalOptions<PadOptions>(args, ['mode', 'value'], PAD_KEYS, 'nnf_pad');
   const sizes = checkDims(pad, 'pad');
   if (sizes.length % 2 !== 0) failRange('an even number of sizes (before and after for each dimension)', 'pad', pad);
   if (!PAD_MODES.includes(mode)) fail(`one of ${PAD_MODES.map((m) => `"${m}"`).join(', ')}`, 'mode', mode);
@@ -349,8 +359,8 @@ const VECTOR_NORM = atenOp('linalg_vector_norm');
 const CLAMP_MIN = atenOp('clamp_min');
 
 /** `input / max(‖input‖_p, eps)` along `dim`, as PyTorch's `F.normalize`. @example nnf_normalize(embeddings, { dim: -1 }) */
-export function nnf_normalize(input: Tensor, options?: NormalizeOptions): Tensor {
-  const { p = 2, dim = 1, eps = 1e-12 } = checkOptions(options, NORMALIZE_KEYS, 'nnf_normalize');
+export function nnf_normalize(input: Tensor, ...args: Positional<[p: number, dim: number, eps: number], NormalizeOptions>): Tensor {
+  const { p = 2, dim = 1, eps = 1e-12 } = positionalOptions<NormalizeOptions>(args, ['p', 'dim', 'eps'], NORMALIZE_KEYS, 'nnf_normalize');
   checkTensor(input, 'input');
   const norm = VECTOR_NORM.call<Tensor>(input, checkNumber(p, 'p'), [checkInteger(dim, 'dim')], true, null);
   const denominator = CLAMP_MIN.call<Tensor>(norm, checkFinite(eps, 'eps'));

@@ -8,7 +8,8 @@ import { with_no_grad } from '../ops/autograd.js';
 import { generatorOf, type torch_Generator } from '../ops/random.js';
 import { torch_eye } from '../ops/creation.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
-import { checkFinite, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
+import { checkFinite, fail, failRange, optionKeys } from '../core/validate.js';
+import { positionalOptions, type Positional } from './options.js';
 
 /** The nonlinearities `calculate_gain` knows. */
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
@@ -71,8 +72,8 @@ const KAIMING_KEYS = optionKeys<KaimingOptions>({ a: true, mode: true, nonlinear
 
 // torch.nn.init's kaiming initialisers return a zero-element tensor untouched, before
 // computing fans (which would divide by zero); the others compute as usual.
-function kaiming(tensor: Tensor, options: KaimingOptions | undefined, name: string, uniform: boolean): Tensor {
-  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu', generator } = checkOptions(options, KAIMING_KEYS, name);
+function kaiming(tensor: Tensor, args: readonly unknown[], name: string, uniform: boolean): Tensor {
+  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu', generator } = positionalOptions<KaimingOptions>(args, ['a', 'mode', 'nonlinearity', 'generator'], KAIMING_KEYS, name);
   checkTensor(tensor, 'tensor');
   generatorOf(generator);
   checkFinite(a, 'a');
@@ -116,15 +117,15 @@ export function nn_init_calculate_gain(nonlinearity: Nonlinearity, param?: numbe
  * Kaiming (He) uniform: U(-b, b) with b = gain · √(3 / fan). `nn_linear` and the convolutions
  * use `a = √5`. A tensor with no elements is returned as it is, as in PyTorch.
  *
- * @example nn_init_kaiming_uniform_(w, { a: Math.sqrt(5) })
+ * @example nn_init_kaiming_uniform_(w, Math.sqrt(5)); nn_init_kaiming_uniform_(w, { a: Math.sqrt(5) })
  */
-export function nn_init_kaiming_uniform_(tensor: Tensor, options: KaimingOptions = {}): Tensor {
-  return kaiming(tensor, options, 'nn_init_kaiming_uniform_', true);
+export function nn_init_kaiming_uniform_(tensor: Tensor, ...args: Positional<[a: number, mode: 'fan_in' | 'fan_out', nonlinearity: Nonlinearity, generator: torch_Generator | null], KaimingOptions>): Tensor {
+  return kaiming(tensor, args, 'nn_init_kaiming_uniform_', true);
 }
 
 /** Kaiming (He) normal: N(0, (gain / √fan)²). @example nn_init_kaiming_normal_(w, { mode: 'fan_out', nonlinearity: 'relu' }) */
-export function nn_init_kaiming_normal_(tensor: Tensor, options: KaimingOptions = {}): Tensor {
-  return kaiming(tensor, options, 'nn_init_kaiming_normal_', false);
+export function nn_init_kaiming_normal_(tensor: Tensor, ...args: Positional<[a: number, mode: 'fan_in' | 'fan_out', nonlinearity: Nonlinearity, generator: torch_Generator | null], KaimingOptions>): Tensor {
+  return kaiming(tensor, args, 'nn_init_kaiming_normal_', false);
 }
 
 // Xavier's std, gain · √(2 / (fan_in + fan_out)); PyTorch fails (ZeroDivisionError) when both fans are 0.

@@ -4,7 +4,8 @@
 // torch.nn.functional.interpolate, so results are PyTorch's bit for bit.
 import { atenOp, type TensorOp } from '../ops/aten.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
-import { checkBoolean, checkNumber, checkOptions, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
+import { checkBoolean, checkNumber, checkPositiveInteger, fail, failRange, optionKeys } from '../core/validate.js';
+import { positionalOptions, type Positional } from './options.js';
 
 /** How `nnf_interpolate` fills new positions. */
 export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
@@ -56,12 +57,14 @@ function perDimension(value: number | number[], dims: number, name: string, chec
  *
  * @example
  * nnf_interpolate(images, { scale_factor: 2, mode: 'bilinear' });
+ * nnf_interpolate(images, null, 2, 'bilinear');          // R's and PyTorch's positional order
  * nnf_interpolate(images, { size: [32, 32], mode: 'bicubic', align_corners: true });
  */
-export function nnf_interpolate(input: Tensor, options?: InterpolateOptions): Tensor {
-  const {
-    size = null, scale_factor = null, mode = 'nearest', align_corners = null, recompute_scale_factor = null, antialias = false,
-  } = checkOptions(options, INTERPOLATE_KEYS, 'nnf_interpolate');
+export function nnf_interpolate(input: Tensor, ...args: Positional<[
+  size: number | number[] | null, scale_factor: number | number[] | null, mode: InterpolateMode, align_corners: boolean | null, recompute_scale_factor: boolean | null, antialias: boolean,
+], InterpolateOptions>): Tensor {
+  const options = positionalOptions<InterpolateOptions>(args, ['size', 'scale_factor', 'mode', 'align_corners', 'recompute_scale_factor', 'antialias'], INTERPOLATE_KEYS, 'nnf_interpolate');
+  const { size = null, scale_factor = null, mode = 'nearest', align_corners = null, recompute_scale_factor = null, antialias = false } = options;
   checkTensor(input, 'input');
   if (!MODES.includes(mode)) fail(MODES.map((m) => `"${m}"`).join(', ').replace(/, ([^,]*)$/, ' or $1'), 'mode', mode);
   const dims = input.dim() - 2;

@@ -6,10 +6,10 @@
 import { torch_empty, torch_ones, torch_zeros } from '../ops/creation.js';
 import { type Tensor } from '../ops/tensor.js';
 import {
-  checkBoolean, checkFinite, checkNonNegativeInteger, checkNumber, checkOptions, checkPositiveInteger, fail, failRange, optionKeys,
+  checkBoolean, checkFinite, checkNonNegativeInteger, checkNumber, checkPositiveInteger, fail, failRange, optionKeys,
 } from '../core/validate.js';
 import {
-  nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, type GeluOptions, type SizeOption,
+  nnf_conv1d, nnf_conv2d, nnf_dropout, nnf_embedding, nnf_gelu, nnf_layer_norm, nnf_linear, type ConvolutionOptions, type GeluOptions, type SizeOption,
 } from './functional.js';
 import { checkMaxNorm, paddingRow, resetEmbeddingTable, sizes } from './checks.js';
 import { nnf_relu, type InplaceOptions } from './functional_activations.js';
@@ -18,7 +18,7 @@ import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_parameter } from './registry.js';
 import type { nn_state } from './state_keys.js';
-import { checkProbability, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
+import { checkProbability, factory, FACTORY_KEYS, positionalOptions, type FactoryOptions, type Positional } from './options.js';
 
 export type { FactoryOptions } from './options.js';
 
@@ -39,9 +39,10 @@ export class Linear extends nn_Module {
   readonly in_features: number;
   readonly out_features: number;
 
-  constructor(in_features: number, out_features: number, options: LinearOptions = {}) {
+  constructor(in_features: number, out_features: number, ...args: Positional<[bias: boolean], LinearOptions>) {
     super();
-    const { bias = true } = checkOptions(options, LINEAR_KEYS, 'nn_linear');
+    const options = positionalOptions<LinearOptions>(args, ['bias'], LINEAR_KEYS, 'nn_linear');
+    const { bias = true } = options;
     this.in_features = checkNonNegativeInteger(in_features, 'in_features');
     this.out_features = checkNonNegativeInteger(out_features, 'out_features');
     this.weight = nn_parameter(torch_empty(out_features, in_features, factory(options)));
@@ -109,9 +110,13 @@ export class Embedding extends nn_Module {
   readonly scale_grad_by_freq: boolean;
   readonly sparse: boolean;
 
-  constructor(num_embeddings: number, embedding_dim: number, options: EmbeddingLayerOptions = {}) {
+  constructor(num_embeddings: number, embedding_dim: number, ...args: Positional<[
+    padding_idx: number | null, max_norm: number | null, norm_type: number, scale_grad_by_freq: boolean, sparse: boolean,
+  ], EmbeddingLayerOptions>) {
     super();
-    const { padding_idx = null, max_norm = null, norm_type = 2, scale_grad_by_freq = false, sparse = false } = checkOptions(options, EMBEDDING_KEYS, 'nn_embedding');
+    const names = ['padding_idx', 'max_norm', 'norm_type', 'scale_grad_by_freq', 'sparse'] as const;
+    const options = positionalOptions<EmbeddingLayerOptions>(args, names, EMBEDDING_KEYS, 'nn_embedding');
+    const { padding_idx = null, max_norm = null, norm_type = 2, scale_grad_by_freq = false, sparse = false } = options;
     this.num_embeddings = checkNonNegativeInteger(num_embeddings, 'num_embeddings');
     this.embedding_dim = checkNonNegativeInteger(embedding_dim, 'embedding_dim');
     this.padding_idx = paddingRow(padding_idx, num_embeddings);
@@ -161,6 +166,11 @@ export interface ConvolutionLayerOptions extends FactoryOptions {
   padding_mode?: 'zeros';
 }
 
+/** A convolution layer's optional arguments, positionally in R's and PyTorch's order or as options. */
+export type ConvolutionLayerArguments = Positional<[
+  stride: SizeOption, padding: SizeOption | 'same' | 'valid', dilation: SizeOption, groups: number, bias: boolean, padding_mode: 'zeros',
+], ConvolutionLayerOptions>;
+
 const CONVOLUTION_KEYS = optionKeys<ConvolutionLayerOptions>({
   stride: true, padding: true, dilation: true, groups: true, bias: true, padding_mode: true, ...FACTORY_KEYS,
 });
@@ -179,11 +189,12 @@ export abstract class Convolution extends nn_Module {
   readonly dilation: number[];
   readonly groups: number;
 
-  constructor(dims: number, in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionLayerOptions) {
+  constructor(dims: number, in_channels: number, out_channels: number, kernel_size: SizeOption, args: readonly unknown[]) {
     super();
     if (dims !== 1 && dims !== 2 && dims !== 3) fail('1, 2 or 3 (use nn_conv1d, nn_conv2d or nn_conv3d)', 'dims', dims);
     const name = `nn_conv${dims}d`;
-    const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, padding_mode = 'zeros' } = checkOptions(options, CONVOLUTION_KEYS, name);
+    const options = positionalOptions<ConvolutionLayerOptions>(args, ['stride', 'padding', 'dilation', 'groups', 'bias', 'padding_mode'], CONVOLUTION_KEYS, name);
+    const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, padding_mode = 'zeros' } = options;
     if (padding_mode !== 'zeros') fail('"zeros" (the only padding mode supported)', 'padding_mode', padding_mode);
     this.in_channels = checkNonNegativeInteger(in_channels, 'in_channels');
     this.out_channels = checkNonNegativeInteger(out_channels, 'out_channels');
@@ -214,15 +225,15 @@ export abstract class Convolution extends nn_Module {
     else nn_init_constant_(this.bias, 0);
   }
 
-  protected get convolutionOptions(): Parameters<typeof nnf_conv2d>[2] {
+  protected get convolutionOptions(): ConvolutionOptions {
     return { bias: this.bias, stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
 }
 
 /** The class behind `nn_conv1d`, for `instanceof` and for types (`class MyLayer extends Conv1d`). */
 export class Conv1d extends Convolution {
-  constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionLayerOptions = {}) {
-    super(1, in_channels, out_channels, kernel_size, options);
+  constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, ...args: ConvolutionLayerArguments) {
+    super(1, in_channels, out_channels, kernel_size, args);
   }
 
   override forward(input: Tensor): Tensor {
@@ -232,8 +243,8 @@ export class Conv1d extends Convolution {
 
 /** The class behind `nn_conv2d`, for `instanceof` and for types (`class MyLayer extends Conv2d`). */
 export class Conv2d extends Convolution {
-  constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, options: ConvolutionLayerOptions = {}) {
-    super(2, in_channels, out_channels, kernel_size, options);
+  constructor(in_channels: number, out_channels: number, kernel_size: SizeOption, ...args: ConvolutionLayerArguments) {
+    super(2, in_channels, out_channels, kernel_size, args);
   }
 
   override forward(input: Tensor): Tensor {
@@ -281,9 +292,11 @@ export class LayerNorm extends nn_Module {
   readonly eps: number;
   readonly elementwise_affine: boolean;
 
-  constructor(normalized_shape: number | number[], options: LayerNormOptions = {}) {
+  /** `eps` and `elementwise_affine` may come positionally, as in R and PyTorch (`bias`, which R lacks, in the options). */
+  constructor(normalized_shape: number | number[], ...args: Positional<[eps: number, elementwise_affine: boolean], LayerNormOptions>) {
     super();
-    const { eps = 1e-5, elementwise_affine = true, bias = true } = checkOptions(options, LAYER_NORM_KEYS, 'nn_layer_norm');
+    const options = positionalOptions<LayerNormOptions>(args, ['eps', 'elementwise_affine'], LAYER_NORM_KEYS, 'nn_layer_norm');
+    const { eps = 1e-5, elementwise_affine = true, bias = true } = options;
     this.normalized_shape = typeof normalized_shape === 'number' ? [checkNonNegativeInteger(normalized_shape, 'normalized_shape')]
       : sizes(normalized_shape, Array.isArray(normalized_shape) ? normalized_shape.length : 0, 'normalized_shape', checkNonNegativeInteger);
     this.eps = checkFinite(eps, 'eps');
@@ -318,10 +331,10 @@ export class Dropout extends nn_Module {
   readonly p: number;
   readonly inplace: boolean;
 
-  constructor(p = 0.5, options: InplaceOptions = {}) {
+  constructor(p = 0.5, ...args: Positional<[inplace: boolean], InplaceOptions>) {
     super();
     this.p = checkProbability(p, 'p');
-    const { inplace = false } = checkOptions(options, optionKeys<InplaceOptions>({ inplace: true }), 'nn_dropout');
+    const { inplace = false } = positionalOptions<InplaceOptions>(args, ['inplace'], optionKeys<InplaceOptions>({ inplace: true }), 'nn_dropout');
     this.inplace = checkBoolean(inplace, 'inplace');
   }
 
@@ -344,9 +357,9 @@ export type nn_dropout = Dropout;
 export class ReLU extends nn_Module {
   readonly inplace: boolean;
 
-  constructor(options: InplaceOptions = {}) {
+  constructor(...args: Positional<[inplace: boolean], InplaceOptions>) {
     super();
-    const { inplace = false } = checkOptions(options, optionKeys<InplaceOptions>({ inplace: true }), 'nn_relu');
+    const { inplace = false } = positionalOptions<InplaceOptions>(args, ['inplace'], optionKeys<InplaceOptions>({ inplace: true }), 'nn_relu');
     this.inplace = checkBoolean(inplace, 'inplace');
   }
 
@@ -365,9 +378,9 @@ const GELU_KEYS = optionKeys<GeluOptions>({ approximate: true });
 export class GELU extends nn_Module {
   readonly approximate: 'none' | 'tanh';
 
-  constructor(options: GeluOptions = {}) {
+  constructor(...args: Positional<[approximate: 'none' | 'tanh'], GeluOptions>) {
     super();
-    const { approximate = 'none' } = checkOptions(options, GELU_KEYS, 'nn_gelu');
+    const { approximate = 'none' } = positionalOptions<GeluOptions>(args, ['approximate'], GELU_KEYS, 'nn_gelu');
     if (approximate !== 'none' && approximate !== 'tanh') fail('"none" or "tanh"', 'approximate', approximate);
     this.approximate = approximate;
   }

@@ -4,6 +4,7 @@ import { checkOptions } from '../core/validate.js';
 import { type Tensor } from '../ops/tensor.js';
 import { nn_Module } from './module.js';
 import { nn_module, type nn_module_generator } from './generator.js';
+import { positionalOptions, type Positional } from './options.js';
 import { nn_state } from './state_keys.js';
 
 // The tensor options a loss holds as buffers, as PyTorch's weighted losses register them.
@@ -43,16 +44,19 @@ export abstract class Loss<O extends object> extends nn_Module {
   abstract override forward(input: Tensor, target: Tensor): Tensor;
 }
 
-export function lossModule<O extends object>(fn: (input: Tensor, target: Tensor, options?: O) => Tensor, accepted: ReadonlySet<string>, classname: string): nn_module_generator<[options?: O], Loss<O>> {
+/** The module of the loss `fn`; its options may come positionally too, in the order `names` (R's and PyTorch's). */
+export function lossModule<O extends object, P extends readonly unknown[] = []>(
+  fn: ((input: Tensor, target: Tensor, options?: O) => Tensor) | ((input: Tensor, target: Tensor, options: O) => Tensor), accepted: ReadonlySet<string>, classname: string, names: readonly (keyof O & string)[] = [],
+): nn_module_generator<Positional<P, O>, Loss<O>> {
   const Class = class extends Loss<O> {
-    constructor(options?: O) {
-      super(options, accepted, classname);
+    constructor(...args: unknown[]) {
+      super(positionalOptions<O>(args, names, accepted, classname) as O, accepted, classname);
     }
 
     override forward(input: Tensor, target: Tensor): Tensor {
       return fn(input, target, this.current);
     }
   };
-  return nn_module(Class, classname) as unknown as nn_module_generator<[options?: O], Loss<O>>;
+  return nn_module(Class, classname) as unknown as nn_module_generator<Positional<P, O>, Loss<O>>;
 }
 

@@ -5,6 +5,7 @@
 import { atenOp } from '../ops/aten.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkBoolean, checkFinite, checkInteger, checkOptions, failRange, optionKeys } from '../core/validate.js';
+import { positionalOptions, type Positional } from './options.js';
 import {
   nnf_binary_cross_entropy_with_logits, nnf_cross_entropy, nnf_l1_loss, nnf_mse_loss,
   type BinaryCrossEntropyWithLogitsOptions, type CrossEntropyOptions, type LossOptions, type Reduction,
@@ -33,8 +34,8 @@ const NLL_KEYS = optionKeys<NllLossOptions>({ weight: true, ignore_index: true, 
  * Negative log likelihood of log-probabilities `input` (N x C, or N x C x ...) at the class
  * indices `target` (int64, 0-based). @example nnf_nll_loss(logits.log_softmax(1), labels)
  */
-export function nnf_nll_loss(input: Tensor, target: Tensor, options?: NllLossOptions): Tensor {
-  const { weight, ignore_index = -100, reduction } = checkOptions(options, NLL_KEYS, 'nnf_nll_loss');
+export function nnf_nll_loss(input: Tensor, target: Tensor, ...args: Positional<[weight: Tensor | null], NllLossOptions>): Tensor {
+  const { weight, ignore_index = -100, reduction } = positionalOptions<NllLossOptions>(args, ['weight'], NLL_KEYS, 'nnf_nll_loss');
   return NLL_LOSS.call(checkTensor(input, 'input'), checkTensor(target, 'target'), optionalTensor(weight, 'weight'),
     reductionCode(reduction), checkInteger(ignore_index, 'ignore_index'));
 }
@@ -50,8 +51,8 @@ const BCE_KEYS = optionKeys<BinaryCrossEntropyOptions>({ weight: true, reduction
  * Binary cross entropy of probabilities `input` (in [0, 1]) against `target` of the same
  * shape. @example nnf_binary_cross_entropy(torch_sigmoid(logits), labels)
  */
-export function nnf_binary_cross_entropy(input: Tensor, target: Tensor, options?: BinaryCrossEntropyOptions): Tensor {
-  const { weight, reduction } = checkOptions(options, BCE_KEYS, 'nnf_binary_cross_entropy');
+export function nnf_binary_cross_entropy(input: Tensor, target: Tensor, ...args: Positional<[weight: Tensor | null], BinaryCrossEntropyOptions>): Tensor {
+  const { weight, reduction } = positionalOptions<BinaryCrossEntropyOptions>(args, ['weight'], BCE_KEYS, 'nnf_binary_cross_entropy');
   checkTensor(input, 'input');
   checkTensor(target, 'target');
   // torch.nn.functional checks the sizes and expands the weight to them before the kernel.
@@ -123,15 +124,15 @@ export const nn_mse_loss = lossModule(nnf_mse_loss, REDUCTION_KEYS, 'nn_mse_loss
 /** `nnf_l1_loss` as a module. @example nn_l1_loss({ reduction: 'sum' }) */
 export const nn_l1_loss = lossModule(nnf_l1_loss, REDUCTION_KEYS, 'nn_l1_loss');
 /** `nnf_cross_entropy` as a module. @example nn_cross_entropy_loss({ label_smoothing: 0.1 }) */
-export const nn_cross_entropy_loss = lossModule<CrossEntropyOptions>(nnf_cross_entropy,
-  optionKeys<CrossEntropyOptions>({ weight: true, ignore_index: true, reduction: true, label_smoothing: true }), 'nn_cross_entropy_loss');
+export const nn_cross_entropy_loss = lossModule<CrossEntropyOptions, [weight: Tensor | null]>(nnf_cross_entropy,
+  optionKeys<CrossEntropyOptions>({ weight: true, ignore_index: true, reduction: true, label_smoothing: true }), 'nn_cross_entropy_loss', ['weight']);
 /** `nnf_nll_loss` as a module. @example nn_nll_loss({ ignore_index: 0 }) */
-export const nn_nll_loss = lossModule(nnf_nll_loss, NLL_KEYS, 'nn_nll_loss');
+export const nn_nll_loss = lossModule<NllLossOptions, [weight: Tensor | null]>(nnf_nll_loss, NLL_KEYS, 'nn_nll_loss', ['weight']);
 /** `nnf_binary_cross_entropy` as a module. @example nn_bce_loss() */
-export const nn_bce_loss = lossModule(nnf_binary_cross_entropy, BCE_KEYS, 'nn_bce_loss');
+export const nn_bce_loss = lossModule<BinaryCrossEntropyOptions, [weight: Tensor | null]>(nnf_binary_cross_entropy, BCE_KEYS, 'nn_bce_loss', ['weight']);
 /** `nnf_binary_cross_entropy_with_logits` as a module. @example nn_bce_with_logits_loss({ pos_weight }) */
-export const nn_bce_with_logits_loss = lossModule<BinaryCrossEntropyWithLogitsOptions>(nnf_binary_cross_entropy_with_logits,
-  optionKeys<BinaryCrossEntropyWithLogitsOptions>({ weight: true, reduction: true, pos_weight: true }), 'nn_bce_with_logits_loss');
+export const nn_bce_with_logits_loss = lossModule<BinaryCrossEntropyWithLogitsOptions, [weight: Tensor | null]>(nnf_binary_cross_entropy_with_logits,
+  optionKeys<BinaryCrossEntropyWithLogitsOptions>({ weight: true, reduction: true, pos_weight: true }), 'nn_bce_with_logits_loss', ['weight']);
 /** `nnf_kl_div` as a module. @example nn_kl_div_loss({ reduction: 'batchmean' }) */
 export const nn_kl_div_loss = lossModule(nnf_kl_div, KL_KEYS, 'nn_kl_div_loss');
 /** `nnf_smooth_l1_loss` as a module. @example nn_smooth_l1_loss({ beta: 0.5 }) */

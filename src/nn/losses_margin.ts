@@ -6,6 +6,7 @@ import { torch_scope } from '../core/scope.js';
 import { atenOp } from '../ops/aten.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
 import { checkFinite, checkOptions, failRange, optionKeys } from '../core/validate.js';
+import { positionalOptions, type Positional } from './options.js';
 import { type LossOptions, type Reduction } from './functional.js';
 import { nnf_logsigmoid } from './functional_activations.js';
 import { optionalTensor, reductionCode } from './checks.js';
@@ -48,8 +49,9 @@ const MULTILABEL_SOFT_MARGIN_KEYS = optionKeys<MultilabelSoftMarginLossOptions>(
  *
  * @example nnf_multilabel_soft_margin_loss(scores, labels)
  */
-export function nnf_multilabel_soft_margin_loss(input: Tensor, target: Tensor, options?: MultilabelSoftMarginLossOptions): Tensor {
-  const { weight, reduction = 'mean' } = checkOptions(options, MULTILABEL_SOFT_MARGIN_KEYS, 'nnf_multilabel_soft_margin_loss');
+export function nnf_multilabel_soft_margin_loss(input: Tensor, target: Tensor, ...args: Positional<[weight: Tensor | null], MultilabelSoftMarginLossOptions>): Tensor {
+  const where = 'nnf_multilabel_soft_margin_loss';
+  const { weight, reduction = 'mean' } = positionalOptions<MultilabelSoftMarginLossOptions>(args, ['weight'], MULTILABEL_SOFT_MARGIN_KEYS, where);
   checkTensor(input, 'input');
   checkTensor(target, 'target');
   const weights = optionalTensor(weight, 'weight');
@@ -86,8 +88,8 @@ const MULTI_MARGIN_KEYS = optionKeys<MultiMarginLossOptions>({ p: true, margin: 
  *
  * @example nnf_multi_margin_loss(scores, labels, { margin: 0.5 })
  */
-export function nnf_multi_margin_loss(input: Tensor, target: Tensor, options?: MultiMarginLossOptions): Tensor {
-  const { p = 1, margin = 1, weight, reduction } = checkOptions(options, MULTI_MARGIN_KEYS, 'nnf_multi_margin_loss');
+export function nnf_multi_margin_loss(input: Tensor, target: Tensor, ...args: Positional<[p: number, margin: number, weight: Tensor | null], MultiMarginLossOptions>): Tensor {
+  const { p = 1, margin = 1, weight, reduction } = positionalOptions<MultiMarginLossOptions>(args, ['p', 'margin', 'weight'], MULTI_MARGIN_KEYS, 'nnf_multi_margin_loss');
   if (p !== 1 && p !== 2) failRange('1 or 2', 'p', p);
   const weights = optionalTensor(weight, 'weight');
   if (weights !== null && weights.dim() !== 1) failRange('a 1-d weight', 'weight', `a ${weights.dim()}-d tensor`);
@@ -105,8 +107,8 @@ const MARGIN_KEYS = optionKeys<MarginOptions>({ margin: true, reduction: true })
  *
  * @example nnf_hinge_embedding_loss(distances, same_or_not, { margin: 2 })
  */
-export function nnf_hinge_embedding_loss(input: Tensor, target: Tensor, options?: MarginOptions): Tensor {
-  const { margin = 1, reduction } = checkOptions(options, MARGIN_KEYS, 'nnf_hinge_embedding_loss');
+export function nnf_hinge_embedding_loss(input: Tensor, target: Tensor, ...args: Positional<[margin: number], MarginOptions>): Tensor {
+  const { margin = 1, reduction } = positionalOptions<MarginOptions>(args, ['margin'], MARGIN_KEYS, 'nnf_hinge_embedding_loss');
   return HINGE_EMBEDDING_LOSS.call(checkTensor(input, 'input'), checkTensor(target, 'target'), checkFinite(margin, 'margin'), reductionCode(reduction));
 }
 
@@ -116,8 +118,8 @@ export function nnf_hinge_embedding_loss(input: Tensor, target: Tensor, options?
  *
  * @example nnf_cosine_embedding_loss(a, b, torch_tensor([1, -1]), { margin: 0.2 })
  */
-export function nnf_cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, options?: MarginOptions): Tensor {
-  const { margin = 0, reduction } = checkOptions(options, MARGIN_KEYS, 'nnf_cosine_embedding_loss');
+export function nnf_cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, ...args: Positional<[margin: number], MarginOptions>): Tensor {
+  const { margin = 0, reduction } = positionalOptions<MarginOptions>(args, ['margin'], MARGIN_KEYS, 'nnf_cosine_embedding_loss');
   return COSINE_EMBEDDING_LOSS.call(checkTensor(input1, 'input1'), checkTensor(input2, 'input2'), checkTensor(target, 'target'),
     checkFinite(margin, 'margin'), reductionCode(reduction));
 }
@@ -127,16 +129,18 @@ export const nn_multilabel_margin_loss = lossModule(nnf_multilabel_margin_loss, 
 /** `nnf_soft_margin_loss` as a module. @example nn_soft_margin_loss({ reduction: 'sum' }) */
 export const nn_soft_margin_loss = lossModule(nnf_soft_margin_loss, REDUCTION_KEYS, 'nn_soft_margin_loss');
 /** `nnf_multilabel_soft_margin_loss` as a module. @example nn_multilabel_soft_margin_loss({ weight }) */
-export const nn_multilabel_soft_margin_loss = lossModule(nnf_multilabel_soft_margin_loss, MULTILABEL_SOFT_MARGIN_KEYS, 'nn_multilabel_soft_margin_loss');
+export const nn_multilabel_soft_margin_loss = lossModule<MultilabelSoftMarginLossOptions, [weight: Tensor | null]>(
+  nnf_multilabel_soft_margin_loss, MULTILABEL_SOFT_MARGIN_KEYS, 'nn_multilabel_soft_margin_loss', ['weight']);
 /** `nnf_multi_margin_loss` as a module. @example nn_multi_margin_loss({ p: 2, margin: 0.5 }) */
-export const nn_multi_margin_loss = lossModule(nnf_multi_margin_loss, MULTI_MARGIN_KEYS, 'nn_multi_margin_loss');
+export const nn_multi_margin_loss = lossModule<MultiMarginLossOptions, [p: number, margin: number, weight: Tensor | null]>(
+  nnf_multi_margin_loss, MULTI_MARGIN_KEYS, 'nn_multi_margin_loss', ['p', 'margin', 'weight']);
 /** `nnf_hinge_embedding_loss` as a module. @example nn_hinge_embedding_loss({ margin: 2 }) */
-export const nn_hinge_embedding_loss = lossModule(nnf_hinge_embedding_loss, MARGIN_KEYS, 'nn_hinge_embedding_loss');
+export const nn_hinge_embedding_loss = lossModule<MarginOptions, [margin: number]>(nnf_hinge_embedding_loss, MARGIN_KEYS, 'nn_hinge_embedding_loss', ['margin']);
 
 /** The class behind `nn_cosine_embedding_loss`: a loss of two inputs and a target. */
 export class CosineEmbeddingLoss extends Loss<MarginOptions> {
-  constructor(options?: MarginOptions) {
-    super(options, MARGIN_KEYS, 'nn_cosine_embedding_loss');
+  constructor(...args: Positional<[margin: number], MarginOptions>) {
+    super(positionalOptions<MarginOptions>(args, ['margin'], MARGIN_KEYS, 'nn_cosine_embedding_loss'), MARGIN_KEYS, 'nn_cosine_embedding_loss');
   }
 
   override forward(input1: Tensor, input2: Tensor, target?: Tensor): Tensor {

@@ -125,16 +125,17 @@ export class nn_Module {
   }
 
   /**
-   * A copy of this module, R torch's `module$clone()`. Deep (the default): new parameters
-   * and buffers with the same values (and requires_grad), submodules copied, independent of
-   * the original; weights shared within the module stay shared in the copy. Shallow: a new
-   * module object holding the same parameters, buffers and submodules. Hooks are copied.
+   * A copy of this module, R torch's `module$clone(deep = FALSE)`. Shallow (the default, as
+   * in R): a new module object holding the same parameters, buffers and submodules. Deep
+   * (PyTorch's `copy.deepcopy(module)`): new parameters and buffers with the same values (and
+   * requires_grad), submodules copied, independent of the original; weights shared within the
+   * module stay shared in the copy. Hooks are copied.
    *
    * @example
-   * const target = policy.clone();          // e.g. a target network, trained apart
-   * const view = policy.clone(false);       // shares policy's parameters
+   * const target = policy.clone(true);      // e.g. a target network, trained apart
+   * const view = policy.clone();            // shares policy's parameters
    */
-  clone(deep = true): this {
+  clone(deep = false): this {
     return copyModule(this, checkBoolean(deep, 'deep'), new Map()) as this;
   }
 

@@ -13,7 +13,7 @@ import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { KEPT_WHEN_MISSING } from './state_dict.js';
 import { nn_parameter, nn_buffer } from './registry.js';
-import { checkRank, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
+import { checkRank, factory, FACTORY_KEYS, positionalOptions, type FactoryOptions, type Positional } from './options.js';
 
 const BATCH_NORM = atenOp('batch_norm');
 const GROUP_NORM = atenOp('group_norm');
@@ -72,8 +72,11 @@ const BATCH_NORM_KEYS = optionKeys<BatchNormFunctionOptions>({ weight: true, bia
  * nnf_batch_norm(x, running_mean, running_var, { training: true, momentum: 0.1 })
  * nnf_batch_norm(x, null, null, { training: true }) // batch statistics only
  */
-export function nnf_batch_norm(input: Tensor, running_mean: Tensor | null, running_var: Tensor | null, options: BatchNormFunctionOptions = {}): Tensor {
-  const { weight, bias, training = false, momentum = 0.1, eps = 1e-5 } = checkOptions(options, BATCH_NORM_KEYS, 'nnf_batch_norm');
+export function nnf_batch_norm(input: Tensor, running_mean: Tensor | null, running_var: Tensor | null, ...args: Positional<[
+  weight: Tensor | null, bias: Tensor | null, training: boolean, momentum: number, eps: number,
+], BatchNormFunctionOptions>): Tensor {
+  const names = ['weight', 'bias', 'training', 'momentum', 'eps'] as const;
+  const { weight, bias, training = false, momentum = 0.1, eps = 1e-5 } = positionalOptions<BatchNormFunctionOptions>(args, names, BATCH_NORM_KEYS, 'nnf_batch_norm');
   checkChannelsInput(input);
   const mean = optionalTensor(running_mean, 'running_mean');
   const variance = optionalTensor(running_var, 'running_var');
@@ -115,10 +118,11 @@ export abstract class BatchNorm extends nn_Module {
   readonly affine: boolean;
   readonly track_running_stats: boolean;
 
-  constructor(readonly dims: 1 | 2 | 3, num_features: number, options: BatchNormOptions) {
+  constructor(readonly dims: 1 | 2 | 3, num_features: number, args: readonly unknown[]) {
     super();
     if (dims !== 1 && dims !== 2 && dims !== 3) fail('1, 2 or 3 (use nn_batch_norm1d, nn_batch_norm2d or nn_batch_norm3d)', 'dims', dims);
-    const { eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true } = checkOptions(options, BATCH_NORM_LAYER_KEYS, `nn_batch_norm${dims}d`);
+    const options = positionalOptions<BatchNormOptions>(args, ['eps', 'momentum', 'affine', 'track_running_stats'], BATCH_NORM_LAYER_KEYS, `nn_batch_norm${dims}d`);
+    const { eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true } = options;
     this.num_features = checkNonNegativeInteger(num_features, 'num_features');
     this.eps = checkFinite(eps, 'eps');
     this.momentum = momentum === null ? null : checkFinite(momentum, 'momentum');
@@ -182,15 +186,15 @@ export abstract class BatchNorm extends nn_Module {
 
 /** The class behind `nn_batch_norm1d`, for `instanceof` and for types. */
 export class BatchNorm1d extends BatchNorm {
-  constructor(num_features: number, options: BatchNormOptions = {}) {
-    super(1, num_features, options);
+  constructor(num_features: number, ...args: Positional<[eps: number, momentum: number | null, affine: boolean, track_running_stats: boolean], BatchNormOptions>) {
+    super(1, num_features, args);
   }
 }
 
 /** The class behind `nn_batch_norm2d`, for `instanceof` and for types. */
 export class BatchNorm2d extends BatchNorm {
-  constructor(num_features: number, options: BatchNormOptions = {}) {
-    super(2, num_features, options);
+  constructor(num_features: number, ...args: Positional<[eps: number, momentum: number | null, affine: boolean, track_running_stats: boolean], BatchNormOptions>) {
+    super(2, num_features, args);
   }
 }
 
@@ -210,8 +214,8 @@ export type nn_batch_norm1d = BatchNorm1d;
 
 /** The class behind `nn_batch_norm3d`, for `instanceof` and for types. */
 export class BatchNorm3d extends BatchNorm {
-  constructor(num_features: number, options: BatchNormOptions = {}) {
-    super(3, num_features, options);
+  constructor(num_features: number, ...args: Positional<[eps: number, momentum: number | null, affine: boolean, track_running_stats: boolean], BatchNormOptions>) {
+    super(3, num_features, args);
   }
 }
 
@@ -252,8 +256,8 @@ const GROUP_NORM_KEYS = optionKeys<GroupNormFunctionOptions>({ weight: true, bia
  *
  * @example nnf_group_norm(x, 4, { weight: g, bias: b }) // x: N x 16 x H x W
  */
-export function nnf_group_norm(input: Tensor, num_groups: number, options: GroupNormFunctionOptions = {}): Tensor {
-  const { weight, bias, eps = 1e-5 } = checkOptions(options, GROUP_NORM_KEYS, 'nnf_group_norm');
+export function nnf_group_norm(input: Tensor, num_groups: number, ...args: Positional<[weight: Tensor | null, bias: Tensor | null, eps: number], GroupNormFunctionOptions>): Tensor {
+  const { weight, bias, eps = 1e-5 } = positionalOptions<GroupNormFunctionOptions>(args, ['weight', 'bias', 'eps'], GROUP_NORM_KEYS, 'nnf_group_norm');
   checkChannelsInput(input);
   checkPositiveInteger(num_groups, 'num_groups');
   const shape = input.shape;
@@ -280,9 +284,10 @@ export class GroupNorm extends nn_Module {
   readonly eps: number;
   readonly affine: boolean;
 
-  constructor(num_groups: number, num_channels: number, options: GroupNormOptions = {}) {
+  constructor(num_groups: number, num_channels: number, ...args: Positional<[eps: number, affine: boolean], GroupNormOptions>) {
     super();
-    const { eps = 1e-5, affine = true } = checkOptions(options, GROUP_NORM_LAYER_KEYS, 'nn_group_norm');
+    const options = positionalOptions<GroupNormOptions>(args, ['eps', 'affine'], GROUP_NORM_LAYER_KEYS, 'nn_group_norm');
+    const { eps = 1e-5, affine = true } = options;
     this.num_groups = checkPositiveInteger(num_groups, 'num_groups');
     this.num_channels = checkNonNegativeInteger(num_channels, 'num_channels');
     if (num_channels % num_groups !== 0) failRange(`a multiple of num_groups (${num_groups})`, 'num_channels', num_channels);

@@ -7,7 +7,8 @@ import { torch_tensor } from '../ops/creation.js';
 import { torch_empty_like } from '../ops/math.js';
 import { torch_sort } from '../ops/selection.js';
 import { checkTensor, Tensor } from '../ops/tensor.js';
-import { checkBoolean, checkFinite, checkNonNegativeInteger, checkOptions, fail, failRange, optionKeys } from '../core/validate.js';
+import { checkBoolean, checkFinite, checkNonNegativeInteger, fail, failRange, optionKeys } from '../core/validate.js';
+import { positionalOptions, type Positional } from './options.js';
 
 const PACK_PADDED = atenOp('_pack_padded_sequence');
 const PAD_PACKED = atenOp('_pad_packed_sequence');
@@ -86,8 +87,9 @@ const PACK_PADDED_KEYS = optionKeys<PackPaddedSequenceOptions>({ batch_first: tr
  * @example
  * const packed = nn_utils_rnn_pack_padded_sequence(x, [3, 5, 2], { enforce_sorted: false });
  */
-export function nn_utils_rnn_pack_padded_sequence(input: Tensor, lengths: Tensor | number[], options?: PackPaddedSequenceOptions): PackedSequence {
-  const { batch_first = false, enforce_sorted = true } = checkOptions(options, PACK_PADDED_KEYS, 'nn_utils_rnn_pack_padded_sequence');
+export function nn_utils_rnn_pack_padded_sequence(input: Tensor, lengths: Tensor | number[], ...args: Positional<[batch_first: boolean, enforce_sorted: boolean], PackPaddedSequenceOptions>): PackedSequence {
+  const where = 'nn_utils_rnn_pack_padded_sequence';
+  const { batch_first = false, enforce_sorted = true } = positionalOptions<PackPaddedSequenceOptions>(args, ['batch_first', 'enforce_sorted'], PACK_PADDED_KEYS, where);
   checkTensor(input, 'input');
   if (input.dim() < 2) throw new RangeError(`Expected a tensor of at least 2 dimensions for input but received a ${input.dim()}-d tensor`);
   checkBoolean(batch_first, 'batch_first');
@@ -115,14 +117,17 @@ const PAD_PACKED_KEYS = optionKeys<PadPackedSequenceOptions>({ batch_first: true
 
 /**
  * Undoes `nn_utils_rnn_pack_padded_sequence`: returns `[padded, lengths]`, the batch in its
- * original order (R spells `total_length` `total_lenght`).
+ * original order.
  *
  * @example
- * const [padded, lengths] = nn_utils_rnn_pad_packed_sequence(output, { batch_first: true });
+ * const [padded, lengths] = nn_utils_rnn_pad_packed_sequence(output, { batch_first: true }); // or (output, true)
  */
-export function nn_utils_rnn_pad_packed_sequence(sequence: PackedSequence, options?: PadPackedSequenceOptions): [Tensor, Tensor] {
+export function nn_utils_rnn_pad_packed_sequence(sequence: PackedSequence, ...args: Positional<[
+  batch_first: boolean, padding_value: number, total_length: number | null,
+], PadPackedSequenceOptions>): [Tensor, Tensor] {
   if (!(sequence instanceof PackedSequence)) fail('a PackedSequence', 'sequence', sequence);
-  const { batch_first = false, padding_value = 0, total_length = null } = checkOptions(options, PAD_PACKED_KEYS, 'nn_utils_rnn_pad_packed_sequence');
+  const names = ['batch_first', 'padding_value', 'total_length'] as const;
+  const { batch_first = false, padding_value = 0, total_length = null } = positionalOptions<PadPackedSequenceOptions>(args, names, PAD_PACKED_KEYS, 'nn_utils_rnn_pad_packed_sequence');
   checkBoolean(batch_first, 'batch_first');
   let max_length = sequence.batch_sizes.size(0) as number;
   if (total_length !== null) {
@@ -157,8 +162,8 @@ function checkSequences(sequences: unknown): Tensor[] {
  * @example
  * nn_utils_rnn_pad_sequence([torch_ones(25, 300), torch_ones(22, 300)]).shape // [25, 2, 300]
  */
-export function nn_utils_rnn_pad_sequence(sequences: Tensor | Tensor[], options?: PadSequenceOptions): Tensor {
-  const { batch_first = false, padding_value = 0 } = checkOptions(options, PAD_SEQUENCE_KEYS, 'nn_utils_rnn_pad_sequence');
+export function nn_utils_rnn_pad_sequence(sequences: Tensor | Tensor[], ...args: Positional<[batch_first: boolean, padding_value: number], PadSequenceOptions>): Tensor {
+  const { batch_first = false, padding_value = 0 } = positionalOptions<PadSequenceOptions>(args, ['batch_first', 'padding_value'], PAD_SEQUENCE_KEYS, 'nn_utils_rnn_pad_sequence');
   // PyTorch 2.5's padding_side is left out: R has none, and libtorch 1.13's schema neither.
   return PAD_SEQUENCE.call(checkSequences(sequences), checkBoolean(batch_first, 'batch_first'), checkFinite(padding_value, 'padding_value'));
 }
@@ -176,8 +181,8 @@ const PACK_SEQUENCE_KEYS = optionKeys<PackSequenceOptions>({ enforce_sorted: tru
  * @example
  * const packed = nn_utils_rnn_pack_sequence([torch_tensor([1, 2, 3]), torch_tensor([4, 5])]);
  */
-export function nn_utils_rnn_pack_sequence(sequences: Tensor | Tensor[], options?: PackSequenceOptions): PackedSequence {
-  const { enforce_sorted = true } = checkOptions(options, PACK_SEQUENCE_KEYS, 'nn_utils_rnn_pack_sequence');
+export function nn_utils_rnn_pack_sequence(sequences: Tensor | Tensor[], ...args: Positional<[enforce_sorted: boolean], PackSequenceOptions>): PackedSequence {
+  const { enforce_sorted = true } = positionalOptions<PackSequenceOptions>(args, ['enforce_sorted'], PACK_SEQUENCE_KEYS, 'nn_utils_rnn_pack_sequence');
   const list = checkSequences(sequences);
   const lengths = list.map((sequence, i) => {
     if (sequence.dim() < 1) throw new RangeError(`Expected a tensor of at least 1 dimension for sequences[${i}] but received a 0-d tensor`);

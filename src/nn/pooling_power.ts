@@ -5,7 +5,8 @@
 import { torch_scope } from '../core/scope.js';
 import { atenOp } from '../ops/aten.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
-import { checkBoolean, checkFinite, checkNumber, checkOptions, checkPositiveInteger, failRange, optionKeys } from '../core/validate.js';
+import { checkBoolean, checkFinite, checkNumber, checkPositiveInteger, failRange, optionKeys } from '../core/validate.js';
+import { positionalOptions, type Positional } from './options.js';
 import { nnf_pad, type SizeOption } from './functional.js';
 import { sizes } from './checks.js';
 import { nn_Module } from './module.js';
@@ -24,8 +25,8 @@ export interface LpPoolOptions {
 }
 const LP_POOL_KEYS = optionKeys<LpPoolOptions>({ stride: true, ceil_mode: true });
 
-function lpPool(dims: 1 | 2, input: Tensor, norm_type: number, kernel_size: SizeOption, options: LpPoolOptions | undefined): Tensor {
-  const { stride = null, ceil_mode = false } = checkOptions(options, LP_POOL_KEYS, `nnf_lp_pool${dims}d`);
+function lpPool(dims: 1 | 2, input: Tensor, norm_type: number, kernel_size: SizeOption, args: readonly unknown[]): Tensor {
+  const { stride = null, ceil_mode = false } = positionalOptions<LpPoolOptions>(args, ['stride', 'ceil_mode'], LP_POOL_KEYS, `nnf_lp_pool${dims}d`);
   pooled(checkTensor(input, 'input'), dims);
   const p = checkNumber(norm_type, 'norm_type');
   if (p === 0 || Number.isNaN(p)) failRange('a non-zero norm_type', 'norm_type', norm_type);
@@ -51,13 +52,13 @@ function lpPool(dims: 1 | 2, input: Tensor, norm_type: number, kernel_size: Size
  *
  * @example nnf_lp_pool1d(x, 2, 3, { stride: 2 })
  */
-export function nnf_lp_pool1d(input: Tensor, norm_type: number, kernel_size: SizeOption, options?: LpPoolOptions): Tensor {
-  return lpPool(1, input, norm_type, kernel_size, options);
+export function nnf_lp_pool1d(input: Tensor, norm_type: number, kernel_size: SizeOption, ...args: Positional<[stride: SizeOption | null, ceil_mode: boolean], LpPoolOptions>): Tensor {
+  return lpPool(1, input, norm_type, kernel_size, args);
 }
 
 /** Power-average pooling over (N x) C x H x W input. @example nnf_lp_pool2d(images, 2, [2, 3]) */
-export function nnf_lp_pool2d(input: Tensor, norm_type: number, kernel_size: SizeOption, options?: LpPoolOptions): Tensor {
-  return lpPool(2, input, norm_type, kernel_size, options);
+export function nnf_lp_pool2d(input: Tensor, norm_type: number, kernel_size: SizeOption, ...args: Positional<[stride: SizeOption | null, ceil_mode: boolean], LpPoolOptions>): Tensor {
+  return lpPool(2, input, norm_type, kernel_size, args);
 }
 
 /** What `nn_lp_pool1d` and `nn_lp_pool2d` share. */
@@ -66,9 +67,9 @@ abstract class LpPool extends nn_Module {
   readonly kernel_size: SizeOption;
   readonly stride: SizeOption | null;
   readonly ceil_mode: boolean;
-  protected constructor(dims: 1 | 2, norm_type: number, kernel_size: SizeOption, options: LpPoolOptions | undefined) {
+  protected constructor(dims: 1 | 2, norm_type: number, kernel_size: SizeOption, args: readonly unknown[]) {
     super();
-    const { stride = null, ceil_mode = false } = checkOptions(options, LP_POOL_KEYS, `nn_lp_pool${dims}d`);
+    const { stride = null, ceil_mode = false } = positionalOptions<LpPoolOptions>(args, ['stride', 'ceil_mode'], LP_POOL_KEYS, `nn_lp_pool${dims}d`);
     this.norm_type = checkNumber(norm_type, 'norm_type');
     this.kernel_size = sizes(kernel_size, dims, 'kernel_size');
     this.stride = stride === null ? null : sizes(stride, dims, 'stride');
@@ -78,7 +79,7 @@ abstract class LpPool extends nn_Module {
 
 /** The class behind `nn_lp_pool1d`. */
 export class LPPool1d extends LpPool {
-  constructor(norm_type: number, kernel_size: SizeOption, options?: LpPoolOptions) { super(1, norm_type, kernel_size, options); }
+  constructor(norm_type: number, kernel_size: SizeOption, ...args: Positional<[stride: SizeOption | null, ceil_mode: boolean], LpPoolOptions>) { super(1, norm_type, kernel_size, args); }
   override forward(input: Tensor): Tensor { return nnf_lp_pool1d(input, this.norm_type, this.kernel_size, { stride: this.stride, ceil_mode: this.ceil_mode }); }
 }
 /** `nnf_lp_pool1d` as a module. @example nn_lp_pool1d(2, 3) */
@@ -87,7 +88,7 @@ export type nn_lp_pool1d = LPPool1d;
 
 /** The class behind `nn_lp_pool2d`. */
 export class LPPool2d extends LpPool {
-  constructor(norm_type: number, kernel_size: SizeOption, options?: LpPoolOptions) { super(2, norm_type, kernel_size, options); }
+  constructor(norm_type: number, kernel_size: SizeOption, ...args: Positional<[stride: SizeOption | null, ceil_mode: boolean], LpPoolOptions>) { super(2, norm_type, kernel_size, args); }
   override forward(input: Tensor): Tensor { return nnf_lp_pool2d(input, this.norm_type, this.kernel_size, { stride: this.stride, ceil_mode: this.ceil_mode }); }
 }
 /** `nnf_lp_pool2d` as a module. @example nn_lp_pool2d(2, [2, 2], { stride: 1 }) */
@@ -111,8 +112,8 @@ const LRN_KEYS = optionKeys<LocalResponseNormOptions>({ alpha: true, beta: true,
  *
  * @example nnf_local_response_norm(features, 5, { alpha: 1e-4, beta: 0.75, k: 2 })
  */
-export function nnf_local_response_norm(input: Tensor, size: number, options?: LocalResponseNormOptions): Tensor {
-  const { alpha = 1e-4, beta = 0.75, k = 1 } = checkOptions(options, LRN_KEYS, 'nnf_local_response_norm');
+export function nnf_local_response_norm(input: Tensor, size: number, ...args: Positional<[alpha: number, beta: number, k: number], LocalResponseNormOptions>): Tensor {
+  const { alpha = 1e-4, beta = 0.75, k = 1 } = positionalOptions<LocalResponseNormOptions>(args, ['alpha', 'beta', 'k'], LRN_KEYS, 'nnf_local_response_norm');
   checkTensor(input, 'input');
   const n = checkPositiveInteger(size, 'size');
   checkFinite(alpha, 'alpha');
@@ -138,10 +139,10 @@ export function nnf_local_response_norm(input: Tensor, size: number, options?: L
 export class LocalResponseNorm extends nn_Module {
   readonly size: number;
   readonly options: Readonly<LocalResponseNormOptions>;
-  constructor(size: number, options?: LocalResponseNormOptions) {
+  constructor(size: number, ...args: Positional<[alpha: number, beta: number, k: number], LocalResponseNormOptions>) {
     super();
     this.size = checkPositiveInteger(size, 'size');
-    this.options = Object.freeze({ ...checkOptions(options, LRN_KEYS, 'nn_local_response_norm') });
+    this.options = Object.freeze({ ...positionalOptions<LocalResponseNormOptions>(args, ['alpha', 'beta', 'k'], LRN_KEYS, 'nn_local_response_norm') });
   }
   override forward(input: Tensor): Tensor { return nnf_local_response_norm(input, this.size, this.options); }
 }

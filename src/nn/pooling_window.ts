@@ -9,6 +9,7 @@ import { nn_Module } from './module.js';
 import type { nn_state } from './state_keys.js';
 import { nn_module } from './generator.js';
 import { checkDimensions, pooled, type Dims, type PoolGenerator, type PoolOutput } from './pooling.js';
+import { positionalOptions, type Positional } from './options.js';
 
 const MAX_POOL = { 1: atenOp('max_pool1d'), 2: atenOp('max_pool2d') };
 const MAX_POOL_WITH_INDICES = { 1: atenOp('max_pool1d_with_indices'), 2: atenOp('max_pool2d_with_indices') };
@@ -50,8 +51,12 @@ export interface MaxPoolOptions {
 
 const MAX_POOL_KEYS = optionKeys<MaxPoolOptions>({ stride: true, padding: true, dilation: true, ceil_mode: true, return_indices: true });
 
-function maxPool(dims: Dims, input: Tensor, kernel_size: SizeOption, options: MaxPoolOptions | undefined): Tensor | [Tensor, Tensor] {
-  const { stride, padding = 0, dilation = 1, ceil_mode = false, return_indices = false } = checkOptions(options, MAX_POOL_KEYS, `nnf_max_pool${dims}d`);
+/** nnf_max_pool*d's optional arguments after `stride`, positionally in R's and PyTorch's order (`return_indices`, which changes the result's type, in the options). */
+type MaxPoolRest = Positional<[padding: SizeOption, dilation: SizeOption, ceil_mode: boolean], MaxPoolOptions & { return_indices?: false }>;
+
+function maxPool(dims: Dims, input: Tensor, kernel_size: SizeOption, given: readonly unknown[]): Tensor | [Tensor, Tensor] {
+  const names = ['stride', 'padding', 'dilation', 'ceil_mode', 'return_indices'] as const;
+  const { stride, padding = 0, dilation = 1, ceil_mode = false, return_indices = false } = positionalOptions<MaxPoolOptions>(given, names, MAX_POOL_KEYS, `nnf_max_pool${dims}d`);
   pooled(input, dims);
   const window = windowOf(dims, kernel_size, stride, padding);
   const args = [input, window.kernel, window.stride, window.padding, sizes(dilation, dims, 'dilation'), checkBoolean(ceil_mode, 'ceil_mode')];
@@ -69,8 +74,9 @@ function maxPool(dims: Dims, input: Tensor, kernel_size: SizeOption, options: Ma
 export function nnf_max_pool1d(input: Tensor, kernel_size: SizeOption, options: MaxPoolOptions & { return_indices: true }): [Tensor, Tensor];
 export function nnf_max_pool1d(input: Tensor, kernel_size: SizeOption, options?: MaxPoolOptions & { return_indices?: false }): Tensor;
 export function nnf_max_pool1d(input: Tensor, kernel_size: SizeOption, options?: MaxPoolOptions): Tensor | [Tensor, Tensor];
-export function nnf_max_pool1d(input: Tensor, kernel_size: SizeOption, options?: MaxPoolOptions): Tensor | [Tensor, Tensor] {
-  return maxPool(1, input, kernel_size, options);
+export function nnf_max_pool1d(input: Tensor, kernel_size: SizeOption, stride: SizeOption | null, ...rest: MaxPoolRest): Tensor;
+export function nnf_max_pool1d(input: Tensor, kernel_size: SizeOption, ...args: unknown[]): Tensor | [Tensor, Tensor] {
+  return maxPool(1, input, kernel_size, args);
 }
 
 /**
@@ -79,13 +85,15 @@ export function nnf_max_pool1d(input: Tensor, kernel_size: SizeOption, options?:
  *
  * @example
  * nnf_max_pool2d(images, 2) // halves H and W
+ * nnf_max_pool2d(images, 3, 2, 1)  // stride 2, padding 1: R's and PyTorch's positional order
  * nnf_max_pool2d(images, [3, 2], { stride: [2, 1], padding: 1, dilation: 1, ceil_mode: true })
  */
 export function nnf_max_pool2d(input: Tensor, kernel_size: SizeOption, options: MaxPoolOptions & { return_indices: true }): [Tensor, Tensor];
 export function nnf_max_pool2d(input: Tensor, kernel_size: SizeOption, options?: MaxPoolOptions & { return_indices?: false }): Tensor;
 export function nnf_max_pool2d(input: Tensor, kernel_size: SizeOption, options?: MaxPoolOptions): Tensor | [Tensor, Tensor];
-export function nnf_max_pool2d(input: Tensor, kernel_size: SizeOption, options?: MaxPoolOptions): Tensor | [Tensor, Tensor] {
-  return maxPool(2, input, kernel_size, options);
+export function nnf_max_pool2d(input: Tensor, kernel_size: SizeOption, stride: SizeOption | null, ...rest: MaxPoolRest): Tensor;
+export function nnf_max_pool2d(input: Tensor, kernel_size: SizeOption, ...args: unknown[]): Tensor | [Tensor, Tensor] {
+  return maxPool(2, input, kernel_size, args);
 }
 
 // ---- average pooling ----
@@ -108,14 +116,20 @@ export interface AvgPool2dOptions extends AvgPoolOptions {
 
 const AVG_POOL_KEYS = optionKeys<AvgPoolOptions>({ stride: true, padding: true, ceil_mode: true, count_include_pad: true });
 const AVG_POOL2D_KEYS = optionKeys<AvgPool2dOptions>({ stride: true, padding: true, ceil_mode: true, count_include_pad: true, divisor_override: true });
+/** Average pooling's optional arguments, positionally in R's and PyTorch's order or as options. */
+export type AvgPoolArguments<O> = Positional<[stride: SizeOption | null, padding: SizeOption, ceil_mode: boolean, count_include_pad: boolean], O>;
+export type AvgPool2dArguments = Positional<[
+  stride: SizeOption | null, padding: SizeOption, ceil_mode: boolean, count_include_pad: boolean, divisor_override: number | null,
+], AvgPool2dOptions>;
+const AVG_POOL_ORDER = ['stride', 'padding', 'ceil_mode', 'count_include_pad'] as const;
 
 /**
  * The mean over sliding windows of (N x) C x L input; `stride` defaults to the kernel size.
  *
  * @example nnf_avg_pool1d(x, 3, { stride: 2, padding: 1, count_include_pad: false })
  */
-export function nnf_avg_pool1d(input: Tensor, kernel_size: SizeOption, options?: AvgPoolOptions): Tensor {
-  const { stride, padding = 0, ceil_mode = false, count_include_pad = true } = checkOptions(options, AVG_POOL_KEYS, 'nnf_avg_pool1d');
+export function nnf_avg_pool1d(input: Tensor, kernel_size: SizeOption, ...args: AvgPoolArguments<AvgPoolOptions>): Tensor {
+  const { stride, padding = 0, ceil_mode = false, count_include_pad = true } = positionalOptions<AvgPoolOptions>(args, AVG_POOL_ORDER, AVG_POOL_KEYS, 'nnf_avg_pool1d');
   pooled(input, 1);
   const window = windowOf(1, kernel_size, stride, padding);
   return AVG_POOL[1].call(input, window.kernel, window.stride, window.padding, checkBoolean(ceil_mode, 'ceil_mode'), checkBoolean(count_include_pad, 'count_include_pad'));
@@ -129,8 +143,9 @@ export function nnf_avg_pool1d(input: Tensor, kernel_size: SizeOption, options?:
  * nnf_avg_pool2d(images, 2)
  * nnf_avg_pool2d(images, 3, { stride: 1, padding: 1, divisor_override: 9 })
  */
-export function nnf_avg_pool2d(input: Tensor, kernel_size: SizeOption, options?: AvgPool2dOptions): Tensor {
-  const { stride, padding = 0, ceil_mode = false, count_include_pad = true, divisor_override = null } = checkOptions(options, AVG_POOL2D_KEYS, 'nnf_avg_pool2d');
+export function nnf_avg_pool2d(input: Tensor, kernel_size: SizeOption, ...args: AvgPool2dArguments): Tensor {
+  const options = positionalOptions<AvgPool2dOptions>(args, [...AVG_POOL_ORDER, 'divisor_override'], AVG_POOL2D_KEYS, 'nnf_avg_pool2d');
+  const { stride, padding = 0, ceil_mode = false, count_include_pad = true, divisor_override = null } = options;
   pooled(input, 2);
   const window = windowOf(2, kernel_size, stride, padding);
   return AVG_POOL[2].call(input, window.kernel, window.stride, window.padding, checkBoolean(ceil_mode, 'ceil_mode'),
@@ -157,9 +172,11 @@ export abstract class MaxPool<I extends boolean = false> extends nn_Module {
   readonly ceil_mode: boolean;
   readonly return_indices: I;
 
-  constructor(protected readonly dims: Dims, kernel_size: SizeOption, options: MaxPoolOptions = {}) {
+  constructor(protected readonly dims: Dims, kernel_size: SizeOption, args: readonly unknown[] = []) {
     super();
     checkDimensions(dims, 'nn_max_pool');
+    // The modules' order, R's and PyTorch's: return_indices before ceil_mode.
+    const options = positionalOptions<MaxPoolOptions>(args, ['stride', 'padding', 'dilation', 'return_indices', 'ceil_mode'], MAX_POOL_KEYS, `nn_max_pool${dims}d`);
     const { stride = null, padding = 0, dilation = 1, ceil_mode = false, return_indices = false } = checkPoolOptions(options, MAX_POOL_KEYS, `nn_max_pool${dims}d`, dims, kernel_size);
     sizes(dilation, dims, 'dilation');
     this.kernel_size = kernel_size;
@@ -171,20 +188,25 @@ export abstract class MaxPool<I extends boolean = false> extends nn_Module {
   }
 
   override forward(input: Tensor): PoolOutput<I> {
-    return maxPool(this.dims, input, this.kernel_size, {
+    return maxPool(this.dims, input, this.kernel_size, [{
       stride: this.stride, padding: this.padding, dilation: this.dilation, ceil_mode: this.ceil_mode, return_indices: this.return_indices,
-    }) as PoolOutput<I>;
+    }]) as PoolOutput<I>;
   }
 }
 
+/** nn_max_pool*d: the options form, or kernel_size, stride, padding, dilation positionally (R's and PyTorch's order). */
+type MaxPoolGenerator<T, F> = PoolGenerator<[SizeOption], MaxPoolOptions, T, F> & {
+  (kernel_size: SizeOption, stride: SizeOption | null, ...rest: Positional<[padding: SizeOption, dilation: SizeOption], MaxPoolOptions & { return_indices?: false }>): F;
+};
+
 /** The class behind `nn_max_pool1d`. */
 export class MaxPool1d<I extends boolean = false> extends MaxPool<I> {
-  constructor(kernel_size: SizeOption, options: MaxPoolOptions = {}) { super(1, kernel_size, options); }
+  constructor(kernel_size: SizeOption, ...args: unknown[]) { super(1, kernel_size, args); }
 }
 
 /** The class behind `nn_max_pool2d`. */
 export class MaxPool2d<I extends boolean = false> extends MaxPool<I> {
-  constructor(kernel_size: SizeOption, options: MaxPoolOptions = {}) { super(2, kernel_size, options); }
+  constructor(kernel_size: SizeOption, ...args: unknown[]) { super(2, kernel_size, args); }
 }
 
 /**
@@ -194,7 +216,7 @@ export class MaxPool2d<I extends boolean = false> extends MaxPool<I> {
  * const pool = nn_max_pool1d(2);
  * const [values, indices] = nn_max_pool1d(3, { stride: 1, return_indices: true })(x);
  */
-export const nn_max_pool1d = nn_module(MaxPool1d, 'nn_max_pool1d') as unknown as PoolGenerator<[SizeOption], MaxPoolOptions, MaxPool1d<true>, MaxPool1d<false>>;
+export const nn_max_pool1d = nn_module(MaxPool1d, 'nn_max_pool1d') as unknown as MaxPoolGenerator<MaxPool1d<true>, MaxPool1d<false>>;
 export type nn_max_pool1d<I extends boolean = false> = MaxPool1d<I>;
 
 /**
@@ -203,7 +225,7 @@ export type nn_max_pool1d<I extends boolean = false> = MaxPool1d<I>;
  * @example
  * const net = nn_sequential(nn_conv2d(1, 8, 3), nn_relu(), nn_max_pool2d(2));
  */
-export const nn_max_pool2d = nn_module(MaxPool2d, 'nn_max_pool2d') as unknown as PoolGenerator<[SizeOption], MaxPoolOptions, MaxPool2d<true>, MaxPool2d<false>>;
+export const nn_max_pool2d = nn_module(MaxPool2d, 'nn_max_pool2d') as unknown as MaxPoolGenerator<MaxPool2d<true>, MaxPool2d<false>>;
 export type nn_max_pool2d<I extends boolean = false> = MaxPool2d<I>;
 
 /** The class behind `nn_avg_pool1d` and `nn_avg_pool2d`, for `instanceof` and for types. */
@@ -217,10 +239,11 @@ export abstract class AvgPool extends nn_Module {
   readonly count_include_pad: boolean;
   readonly divisor_override: number | null;
 
-  constructor(protected readonly dims: Dims, kernel_size: SizeOption, options: AvgPool2dOptions) {
+  constructor(protected readonly dims: Dims, kernel_size: SizeOption, args: readonly unknown[] = []) {
     super();
     checkDimensions(dims, 'nn_avg_pool');
     const keys = dims === 1 ? AVG_POOL_KEYS : AVG_POOL2D_KEYS;
+    const options = positionalOptions<AvgPool2dOptions>(args, dims === 1 ? AVG_POOL_ORDER : [...AVG_POOL_ORDER, 'divisor_override'], keys, `nn_avg_pool${dims}d`);
     const { stride = null, padding = 0, ceil_mode = false, count_include_pad = true, divisor_override = null } = checkPoolOptions(options, keys, `nn_avg_pool${dims}d`, dims, kernel_size);
     this.kernel_size = kernel_size;
     this.stride = stride;
@@ -239,12 +262,12 @@ export abstract class AvgPool extends nn_Module {
 
 /** The class behind `nn_avg_pool1d`. */
 export class AvgPool1d extends AvgPool {
-  constructor(kernel_size: SizeOption, options: AvgPoolOptions = {}) { super(1, kernel_size, options); }
+  constructor(kernel_size: SizeOption, ...args: AvgPoolArguments<AvgPoolOptions>) { super(1, kernel_size, args); }
 }
 
 /** The class behind `nn_avg_pool2d`. */
 export class AvgPool2d extends AvgPool {
-  constructor(kernel_size: SizeOption, options: AvgPool2dOptions = {}) { super(2, kernel_size, options); }
+  constructor(kernel_size: SizeOption, ...args: AvgPool2dArguments) { super(2, kernel_size, args); }
 }
 
 /** Average pooling over (N x) C x L input as a module (see `nnf_avg_pool1d`). @example nn_avg_pool1d(3, { stride: 2 }) */

@@ -11,7 +11,7 @@ import { nn_init_uniform_ } from './init.js';
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_parameter } from './registry.js';
-import { checkProbability, checkRank, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
+import { checkProbability, checkRank, factory, FACTORY_KEYS, positionalOptions, type FactoryOptions, type Positional } from './options.js';
 import { PackedSequence } from './packed_sequence.js';
 import type { nn_state } from './state_keys.js';
 
@@ -56,17 +56,14 @@ export interface RnnOptions extends RecurrentOptions {
 const RNN_KEYS = optionKeys<RnnOptions>({ ...RECURRENT_OPTION_NAMES, nonlinearity: true });
 const KEYS: Record<RecurrentMode, ReadonlySet<string>> = { RNN_TANH: RNN_KEYS, RNN_RELU: RNN_KEYS, LSTM: LSTM_KEYS, GRU: RECURRENT_KEYS };
 
-/** R and PyTorch take num_layers third, positionally (`nn_lstm(10, 20, 2)`): the options with it. */
-function withLayers<T extends RecurrentOptions>(third: number | T | undefined, fourth: T | undefined, where: string): T | undefined {
-  if (typeof third !== 'number') {
-    if (fourth !== undefined) fail('nothing after the options object', `${where}'s fourth argument`, fourth);
-    return third;
-  }
-  if (fourth === undefined) return { num_layers: third } as T;
-  if (typeof fourth !== 'object' || fourth === null || Array.isArray(fourth)) fail('an options object', `${where} options`, fourth);
-  if ('num_layers' in fourth) throw new TypeError(`Expected num_layers once for ${where} but received it both positionally and in the options`);
-  return { ...fourth, num_layers: third };
-}
+/** nn_lstm's and nn_gru's optional arguments, positionally in R's and PyTorch's order (`nn_lstm(10, 20, 2)`) or as options. */
+export type RecurrentArguments<O> = Positional<[num_layers: number, bias: boolean, batch_first: boolean, dropout: number, bidirectional: boolean], O>;
+const RECURRENT_ORDER = ['num_layers', 'bias', 'batch_first', 'dropout', 'bidirectional'] as const;
+/** nn_rnn's, whose nonlinearity comes fourth in R and PyTorch. */
+export type RnnArguments = Positional<[
+  num_layers: number, nonlinearity: 'tanh' | 'relu', bias: boolean, batch_first: boolean, dropout: number, bidirectional: boolean,
+], RnnOptions>;
+const RNN_ORDER = ['num_layers', 'nonlinearity', 'bias', 'batch_first', 'dropout', 'bidirectional'] as const;
 
 /** A second handle on a tensor a result shares with the input, so that disposing one leaves the other. */
 const alias = (tensor: Tensor | null): Tensor | null => (tensor === null ? null : tensor.detach());
@@ -214,9 +211,9 @@ export class RNN extends Recurrent {
   /** `"tanh"` or `"relu"`. */
   readonly nonlinearity: 'tanh' | 'relu';
 
-  constructor(input_size: number, hidden_size: number, num_layers?: number | RnnOptions, options?: RnnOptions) {
-    const given = withLayers(num_layers, options, 'nn_rnn');
-    const { nonlinearity = 'tanh' } = checkOptions(given, RNN_KEYS, 'nn_rnn');
+  constructor(input_size: number, hidden_size: number, ...args: RnnArguments) {
+    const given = positionalOptions<RnnOptions>(args, RNN_ORDER, RNN_KEYS, 'nn_rnn');
+    const { nonlinearity = 'tanh' } = given;
     if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') fail('"tanh" or "relu"', 'nonlinearity', nonlinearity);
     super(nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', input_size, hidden_size, given);
     this.nonlinearity = nonlinearity;
@@ -251,8 +248,8 @@ export type nn_rnn = RNN;
 
 /** The class behind `nn_lstm`, for `instanceof` and for types. */
 export class LSTM extends Recurrent {
-  constructor(input_size: number, hidden_size: number, num_layers?: number | LstmOptions, options?: LstmOptions) {
-    super('LSTM', input_size, hidden_size, withLayers(num_layers, options, 'nn_lstm'));
+  constructor(input_size: number, hidden_size: number, ...args: RecurrentArguments<LstmOptions>) {
+    super('LSTM', input_size, hidden_size, positionalOptions<LstmOptions>(args, RECURRENT_ORDER, LSTM_KEYS, 'nn_lstm'));
   }
 
   /**
@@ -288,8 +285,8 @@ export type nn_lstm = LSTM;
 
 /** The class behind `nn_gru`, for `instanceof` and for types. */
 export class GRU extends Recurrent {
-  constructor(input_size: number, hidden_size: number, num_layers?: number | RecurrentOptions, options?: RecurrentOptions) {
-    super('GRU', input_size, hidden_size, withLayers(num_layers, options, 'nn_gru'));
+  constructor(input_size: number, hidden_size: number, ...args: RecurrentArguments<RecurrentOptions>) {
+    super('GRU', input_size, hidden_size, positionalOptions<RecurrentOptions>(args, RECURRENT_ORDER, RECURRENT_KEYS, 'nn_gru'));
   }
 
   /**

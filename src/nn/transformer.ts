@@ -15,7 +15,7 @@ import { Dropout, LayerNorm, Linear, nn_dropout, nn_layer_norm, nn_linear } from
 import { nn_Module } from './module.js';
 import { nn_module } from './generator.js';
 import { nn_module_list, type ModuleList } from './containers.js';
-import { checkProbability, factory, FACTORY_KEYS, type FactoryOptions } from './options.js';
+import { checkProbability, factory, FACTORY_KEYS, positionalOptions, type FactoryOptions, type Positional } from './options.js';
 
 /** The options of `nn_transformer_encoder_layer` and `nn_transformer_decoder_layer`, PyTorch's. */
 export interface TransformerLayerOptions extends FactoryOptions {
@@ -34,6 +34,11 @@ export interface TransformerLayerOptions extends FactoryOptions {
   /** Biases in the linear layers, attention and layer norms (true). */
   bias?: boolean;
 }
+/** A transformer layer's optional arguments, positionally in R's and PyTorch's order or as options. */
+export type TransformerLayerArguments = Positional<[
+  dim_feedforward: number, dropout: number, activation: 'relu' | 'gelu' | ((x: Tensor) => Tensor), layer_norm_eps: number,
+  batch_first: boolean, norm_first: boolean, bias: boolean,
+], TransformerLayerOptions>;
 const LAYER_KEYS = optionKeys<TransformerLayerOptions>({
   dim_feedforward: true, dropout: true, activation: true, layer_norm_eps: true, batch_first: true, norm_first: true, bias: true, ...FACTORY_KEYS,
 });
@@ -55,11 +60,13 @@ abstract class TransformerLayer extends nn_Module {
   readonly batch_first: boolean;
   readonly activation: Activation;
 
-  protected constructor(d_model: number, nhead: number, options: TransformerLayerOptions | undefined, where: string, attentions: string[]) {
+  protected constructor(d_model: number, nhead: number, args: readonly unknown[], where: string, attentions: string[]) {
     super();
+    const names = ['dim_feedforward', 'dropout', 'activation', 'layer_norm_eps', 'batch_first', 'norm_first', 'bias'] as const;
+    const options = positionalOptions<TransformerLayerOptions>(args, names, LAYER_KEYS, where);
     const {
       dim_feedforward = 2048, dropout = 0.1, activation = 'relu', layer_norm_eps = 1e-5, batch_first = false, norm_first = false, bias = true,
-    } = checkOptions(options, LAYER_KEYS, where);
+    } = options;
     checkPositiveInteger(d_model, 'd_model');
     checkPositiveInteger(dim_feedforward, 'dim_feedforward');
     const p = checkProbability(dropout, 'dropout');
@@ -109,8 +116,8 @@ export class TransformerEncoderLayer extends TransformerLayer {
   declare dropout1: Dropout;
   declare dropout2: Dropout;
 
-  constructor(d_model: number, nhead: number, options?: TransformerLayerOptions) {
-    super(d_model, nhead, options, 'nn_transformer_encoder_layer', ['self_attn']);
+  constructor(d_model: number, nhead: number, ...args: TransformerLayerArguments) {
+    super(d_model, nhead, args, 'nn_transformer_encoder_layer', ['self_attn']);
   }
 
   override forward(src: Tensor, options?: TransformerEncoderForwardOptions): Tensor {
@@ -163,8 +170,8 @@ export class TransformerDecoderLayer extends TransformerLayer {
   declare dropout2: Dropout;
   declare dropout3: Dropout;
 
-  constructor(d_model: number, nhead: number, options?: TransformerLayerOptions) {
-    super(d_model, nhead, options, 'nn_transformer_decoder_layer', ['self_attn', 'multihead_attn']);
+  constructor(d_model: number, nhead: number, ...args: TransformerLayerArguments) {
+    super(d_model, nhead, args, 'nn_transformer_decoder_layer', ['self_attn', 'multihead_attn']);
   }
 
   override forward(tgt: Tensor, memory: Tensor, options?: TransformerDecoderForwardOptions): Tensor {
@@ -203,8 +210,8 @@ export interface TransformerStackOptions {
 }
 const STACK_KEYS = optionKeys<TransformerStackOptions>({ norm: true });
 
-function stack<L extends nn_Module>(owner: nn_Module, layer: L, num_layers: number, options: TransformerStackOptions | undefined, where: string, Class: abstract new (...args: never[]) => L): void {
-  const { norm = null } = checkOptions(options, STACK_KEYS, where);
+function stack<L extends nn_Module>(owner: nn_Module, layer: L, num_layers: number, args: readonly unknown[], where: string, Class: abstract new (...args: any[]) => L): void { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const { norm = null } = positionalOptions<TransformerStackOptions>(args, ['norm'], STACK_KEYS, where);
   if (!(layer instanceof Class)) fail(`a ${Class.name} (made by ${where}_layer)`, `${where.slice(3)}_layer`, layer);
   checkPositiveInteger(num_layers, 'num_layers');
   if (norm !== null && !(norm instanceof nn_Module)) fail('a module or null', 'norm', norm);
@@ -220,9 +227,9 @@ export class TransformerEncoder extends nn_Module {
   declare norm: nn_Module | null;
   readonly num_layers: number;
 
-  constructor(encoder_layer: TransformerEncoderLayer, num_layers: number, options?: TransformerStackOptions) {
+  constructor(encoder_layer: TransformerEncoderLayer, num_layers: number, ...args: Positional<[norm: nn_Module | null], TransformerStackOptions>) {
     super();
-    stack(this, encoder_layer, num_layers, options, 'nn_transformer_encoder', TransformerEncoderLayer);
+    stack(this, encoder_layer, num_layers, args, 'nn_transformer_encoder', TransformerEncoderLayer);
     this.num_layers = num_layers;
   }
 
@@ -252,9 +259,9 @@ export class TransformerDecoder extends nn_Module {
   declare norm: nn_Module | null;
   readonly num_layers: number;
 
-  constructor(decoder_layer: TransformerDecoderLayer, num_layers: number, options?: TransformerStackOptions) {
+  constructor(decoder_layer: TransformerDecoderLayer, num_layers: number, ...args: Positional<[norm: nn_Module | null], TransformerStackOptions>) {
     super();
-    stack(this, decoder_layer, num_layers, options, 'nn_transformer_decoder', TransformerDecoderLayer);
+    stack(this, decoder_layer, num_layers, args, 'nn_transformer_decoder', TransformerDecoderLayer);
     this.num_layers = num_layers;
   }
 

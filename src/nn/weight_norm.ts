@@ -9,6 +9,7 @@ import { checkInteger, checkOptions, fail, optionKeys } from '../core/validate.j
 import { type RemovableHandle } from './hooks.js';
 import { nn_Module } from './module.js';
 import { is_nn_parameter, nn_parameter } from './registry.js';
+import { positionalOptions, type Positional } from './options.js';
 import type { RestructuredState } from './state_keys.js';
 
 const WEIGHT_NORM = atenOp('_weight_norm');
@@ -51,8 +52,8 @@ function setWeight(module: nn_Module, name: string, weight: Tensor): void {
  * const layer = nn_utils_weight_norm(nn_linear(20, 40));
  * Object.keys(layer.state_dict()); // ['bias', 'weight_g', 'weight_v']
  */
-export function nn_utils_weight_norm<M extends nn_Module>(module: M, options?: WeightNormOptions): M & RestructuredState {
-  const { name = 'weight', dim: dimOption = 0 } = checkOptions(options, WEIGHT_NORM_KEYS, 'nn_utils_weight_norm');
+export function nn_utils_weight_norm<M extends nn_Module>(module: M, ...args: Positional<[name: string, dim: number | null], WeightNormOptions>): M & RestructuredState {
+  const { name = 'weight', dim: dimOption = 0 } = positionalOptions<WeightNormOptions>(args, ['name', 'dim'], WEIGHT_NORM_KEYS, 'nn_utils_weight_norm');
   if (!(module instanceof nn_Module)) fail('an nn_module', 'module', module);
   if (typeof name !== 'string') fail('a parameter name', 'name', name);
   // PyTorch's None: one norm over the whole tensor, which _weight_norm spells -1.

@@ -92,10 +92,11 @@ const PINV = atenOp('linalg_pinv', 'atol_rtol_float');
 /**
  * The Moore-Penrose pseudoinverse (of each matrix in a batch). Singular values at most
  * `max(atol, rtol * largest)` count as zero; with neither given, `rtol` is the dtype's epsilon
- * times `max(m, n)`, as PyTorch's. `rcond` is R's older name for `rtol`. `hermitian: true`
- * uses only the lower triangle of a symmetric `A`.
+ * times `max(m, n)`, as PyTorch's. (R torch's `linalg_pinv(A)` passes `atol = rtol = 0`, no
+ * cutoff: R's result is `linalg_pinv(A, { atol: 0, rtol: 0 })`.) `rcond` is R's older name for
+ * `rtol`. `hermitian: true` uses only the lower triangle of a symmetric `A`.
  *
- * @example linalg_pinv(A); linalg_pinv(A, { rtol: 1e-3 })
+ * @example linalg_pinv(A); linalg_pinv(A, { rtol: 1e-3 }); linalg_pinv(A, { atol: 0, rtol: 0 }) // R's default
  */
 export function linalg_pinv(A: Tensor, rcond?: number | null | PinvOptions, hermitian?: boolean, atol?: number | null, rtol?: number | null): Tensor {
   const named = namedArguments(rcond, PINV_KEYS, 'linalg_pinv') as PinvOptions | null;

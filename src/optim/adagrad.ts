@@ -1,6 +1,7 @@
 // Adagrad (`optim_adagrad`): its table of options and state.
 import type { Tensor } from '../ops/tensor.js';
-import { flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf } from './kind.js';
+import { flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf, optimizerOptions } from './kind.js';
+import { type Positional } from '../nn/options.js';
 import { Optimizer, type ParamGroupInput } from './optimizer.js';
 
 const ADAGRAD_FIELDS = {
@@ -46,6 +47,6 @@ const ADAGRAD: OptimizerKind<typeof ADAGRAD_FIELDS> = {
  *
  * @example const opt = optim_adagrad(model.parameters, { lr: 0.1, lr_decay: 1e-4 });
  */
-export function optim_adagrad(params: Tensor[] | ParamGroupInput<AdagradOptions>[], options: AdagradOptions = {}): Optimizer<AdagradOptions> {
-  return new Optimizer<AdagradOptions>(ADAGRAD, params, options);
+export function optim_adagrad(params: Tensor[] | ParamGroupInput<AdagradOptions>[], ...args: Positional<[lr: number, lr_decay: number, weight_decay: number, initial_accumulator_value: number, eps: number], AdagradOptions>): Optimizer<AdagradOptions> {
+  return new Optimizer<AdagradOptions>(ADAGRAD, params, optimizerOptions<AdagradOptions>(ADAGRAD_FIELDS, args, ['lr', 'lr_decay', 'weight_decay', 'initial_accumulator_value', 'eps'], 'optim_adagrad'));
 }

@@ -1,6 +1,7 @@
 // Adam and AdamW (`optim_adam`, `optim_adamw`): their table of options and state.
 import type { Tensor } from '../ops/tensor.js';
-import { betas, flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf, type Settings } from './kind.js';
+import { betas, flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf, type Settings, optimizerOptions } from './kind.js';
+import { type Positional } from '../nn/options.js';
 import { Optimizer, type ParamGroupInput } from './optimizer.js';
 
 const ADAM_FIELDS = {
@@ -66,8 +67,8 @@ const ADAMW: OptimizerKind<typeof ADAM_FIELDS> = {
  *   opt.step();
  * }
  */
-export function optim_adam(params: Tensor[] | ParamGroupInput<AdamOptions>[], options: AdamOptions = {}): Optimizer<AdamOptions> {
-  return new Optimizer<AdamOptions>(ADAM, params, options);
+export function optim_adam(params: Tensor[] | ParamGroupInput<AdamOptions>[], ...args: Positional<[lr: number, betas: [number, number], eps: number, weight_decay: number, amsgrad: boolean], AdamOptions>): Optimizer<AdamOptions> {
+  return new Optimizer<AdamOptions>(ADAM, params, optimizerOptions<AdamOptions>(ADAM_FIELDS, args, ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad'], 'optim_adam'));
 }
 
 /**
@@ -75,6 +76,6 @@ export function optim_adam(params: Tensor[] | ParamGroupInput<AdamOptions>[], op
  *
  * @example const opt = optim_adamw(model.parameters, { lr: 3e-4, weight_decay: 0.1 });
  */
-export function optim_adamw(params: Tensor[] | ParamGroupInput<AdamOptions>[], options: AdamOptions = {}): Optimizer<AdamOptions> {
-  return new Optimizer<AdamOptions>(ADAMW, params, options);
+export function optim_adamw(params: Tensor[] | ParamGroupInput<AdamOptions>[], ...args: Positional<[lr: number, betas: [number, number], eps: number, weight_decay: number, amsgrad: boolean], AdamOptions>): Optimizer<AdamOptions> {
+  return new Optimizer<AdamOptions>(ADAMW, params, optimizerOptions<AdamOptions>(ADAM_FIELDS, args, ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad'], 'optim_adamw'));
 }

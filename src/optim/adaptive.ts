@@ -8,7 +8,8 @@ import { atenOp } from '../ops/aten.js';
 import { torch_ones } from '../ops/creation.js';
 import { torch_zeros_like } from '../ops/math.js';
 import type { Tensor } from '../ops/tensor.js';
-import { betas, flag, learningRate, nonNegative, type OptionsOf, type Settings } from './kind.js';
+import { betas, flag, learningRate, nonNegative, type OptionsOf, type Settings, optimizerOptions } from './kind.js';
+import { type Positional } from '../nn/options.js';
 import type { ParamGroupInput } from './optimizer.js';
 import { TensorOptimizer, singleTensorOnly, type TensorKind, type TensorParamState } from './tensor_optimizer.js';
 
@@ -113,8 +114,8 @@ const RADAM: TensorKind = {
  * const opt = optim_radam(model.parameters, { lr: 1e-3, weight_decay: 0.01, decoupled_weight_decay: true });
  * opt.zero_grad(); nnf_mse_loss(model(x), y).backward(); opt.step();
  */
-export function optim_radam(params: Tensor[] | ParamGroupInput<RAdamOptions>[], options: RAdamOptions = {}): TensorOptimizer<RAdamOptions> {
-  return new TensorOptimizer<RAdamOptions>(RADAM, params, options);
+export function optim_radam(params: Tensor[] | ParamGroupInput<RAdamOptions>[], ...args: Positional<[lr: number, betas: [number, number], eps: number, weight_decay: number, decoupled_weight_decay: boolean], RAdamOptions>): TensorOptimizer<RAdamOptions> {
+  return new TensorOptimizer<RAdamOptions>(RADAM, params, optimizerOptions<RAdamOptions>(RADAM_FIELDS, args, ['lr', 'betas', 'eps', 'weight_decay', 'decoupled_weight_decay'], 'optim_radam'));
 }
 
 const NADAM_FIELDS = {
@@ -161,8 +162,8 @@ const NADAM: TensorKind = {
  *
  * @example const opt = optim_nadam(model.parameters, { lr: 2e-3, momentum_decay: 4e-3 });
  */
-export function optim_nadam(params: Tensor[] | ParamGroupInput<NAdamOptions>[], options: NAdamOptions = {}): TensorOptimizer<NAdamOptions> {
-  return new TensorOptimizer<NAdamOptions>(NADAM, params, options);
+export function optim_nadam(params: Tensor[] | ParamGroupInput<NAdamOptions>[], ...args: Positional<[lr: number, betas: [number, number], eps: number, weight_decay: number, momentum_decay: number, decoupled_weight_decay: boolean], NAdamOptions>): TensorOptimizer<NAdamOptions> {
+  return new TensorOptimizer<NAdamOptions>(NADAM, params, optimizerOptions<NAdamOptions>(NADAM_FIELDS, args, ['lr', 'betas', 'eps', 'weight_decay', 'momentum_decay', 'decoupled_weight_decay'], 'optim_nadam'));
 }
 
 const ADAMAX_FIELDS = common('adamax', 2e-3);
@@ -193,6 +194,6 @@ const ADAMAX: TensorKind = {
  *
  * @example const opt = optim_adamax(model.parameters, { lr: 2e-3 });
  */
-export function optim_adamax(params: Tensor[] | ParamGroupInput<AdamaxOptions>[], options: AdamaxOptions = {}): TensorOptimizer<AdamaxOptions> {
-  return new TensorOptimizer<AdamaxOptions>(ADAMAX, params, options);
+export function optim_adamax(params: Tensor[] | ParamGroupInput<AdamaxOptions>[], ...args: Positional<[lr: number, betas: [number, number], eps: number, weight_decay: number], AdamaxOptions>): TensorOptimizer<AdamaxOptions> {
+  return new TensorOptimizer<AdamaxOptions>(ADAMAX, params, optimizerOptions<AdamaxOptions>(ADAMAX_FIELDS, args, ['lr', 'betas', 'eps', 'weight_decay'], 'optim_adamax'));
 }

@@ -6,6 +6,7 @@
 // options; test/optim.description.test.ts holds the two lists equal.
 import type { NativeOptimizerKind, NativeOptimizerOptions, NativeOptimizerStateTensor } from '../core/native.js';
 import { checkBoolean, checkFinite, checkOptions, fail, failRange } from '../core/validate.js';
+import { positionalOptions } from '../nn/options.js';
 
 /** One option of an optimizer kind. */
 export interface Field<T> {
@@ -150,4 +151,13 @@ export function savedOptions(kind: KindTable, saved: Record<string, unknown>, cu
     if (field.path === true) kept[key] = current[key];
   }
   return kept;
+}
+
+/**
+ * The options of an `optim_*(params, ...)` call: R and PyTorch take the first options
+ * positionally, in the same order (`optim_adam(params, 0.01, [0.9, 0.99])`, `optim_sgd(params,
+ * 0.1, 0.9)`), then keyword ones; an options object last holds the rest.
+ */
+export function optimizerOptions<O extends object>(fields: object, args: readonly unknown[], names: readonly (keyof O & string)[], where: string): O {
+  return positionalOptions<O>(args, names, new Set(Object.keys(fields)), where) as O;
 }

@@ -9,7 +9,8 @@ import { atenOp } from '../ops/aten.js';
 import { torch_zeros } from '../ops/creation.js';
 import { torch_cat } from '../ops/functions.js';
 import { Tensor } from '../ops/tensor.js';
-import { learningRate, nonNegative, type Field, type OptionsOf, type Settings } from './kind.js';
+import { learningRate, nonNegative, type Field, type OptionsOf, type Settings, optimizerOptions } from './kind.js';
+import { type Positional } from '../nn/options.js';
 import { compare, dot, maxAbs, min, mul, scalar, strongWolfe, type Num } from './lbfgs_search.js';
 import type { OptimizerStateDict, ParamGroupInput } from './optimizer.js';
 import { TensorOptimizer, isSparse, type TensorKind } from './tensor_optimizer.js';
@@ -29,7 +30,7 @@ const LBFGS_FIELDS = {
   /** Most iterations per step (20). */
   max_iter: positiveInteger(20),
   /** Most loss evaluations per step (null: max_iter * 5 / 4, rounded down). */
-  max_eval: { default: null, noun: 'integer', check: (value: unknown, name: string) => checkPositiveInteger(value, name) } as Field<number | null>,
+  max_eval: { default: null, noun: 'integer', check: (value: unknown, name: string) => (value === null ? null : checkPositiveInteger(value, name)) } as Field<number | null>,
   /** Stop when every gradient element is at most this (1e-7). */
   tolerance_grad: nonNegative(1e-7),
   /** Stop when the loss or the parameters change less than this (1e-9). */
@@ -292,6 +293,9 @@ export class LBFGS extends TensorOptimizer<LBFGSOptions> {
  * const closure = () => { opt.zero_grad(); const loss = nnf_mse_loss(model(x), y); loss.backward(); return loss; };
  * for (let i = 0; i < 10; i++) opt.step(closure);
  */
-export function optim_lbfgs(params: Tensor[], options: LBFGSOptions = {}): LBFGS {
-  return new LBFGS(params, options);
+export function optim_lbfgs(params: Tensor[], ...args: Positional<[
+  lr: number, max_iter: number, max_eval: number | null, tolerance_grad: number, tolerance_change: number, history_size: number, line_search_fn: 'strong_wolfe' | null,
+], LBFGSOptions>): LBFGS {
+  const names = ['lr', 'max_iter', 'max_eval', 'tolerance_grad', 'tolerance_change', 'history_size', 'line_search_fn'] as const;
+  return new LBFGS(params, optimizerOptions<LBFGSOptions>(LBFGS_FIELDS, args, names, 'optim_lbfgs'));
 }

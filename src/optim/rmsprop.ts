@@ -1,6 +1,7 @@
 // RMSprop (`optim_rmsprop`): its table of options and state.
 import type { Tensor } from '../ops/tensor.js';
-import { flag, learningRate, nonNegative, path, type OptimizerKind, type OptionsOf, type Settings } from './kind.js';
+import { flag, learningRate, nonNegative, path, type OptimizerKind, type OptionsOf, type Settings, optimizerOptions } from './kind.js';
+import { type Positional } from '../nn/options.js';
 import { Optimizer, type ParamGroupInput } from './optimizer.js';
 
 const RMSPROP_FIELDS = {
@@ -43,6 +44,6 @@ const RMSPROP: OptimizerKind<typeof RMSPROP_FIELDS> = {
  *
  * @example const opt = optim_rmsprop(model.parameters, { lr: 0.01, momentum: 0.9 });
  */
-export function optim_rmsprop(params: Tensor[] | ParamGroupInput<RMSpropOptions>[], options: RMSpropOptions = {}): Optimizer<RMSpropOptions> {
-  return new Optimizer<RMSpropOptions>(RMSPROP, params, options);
+export function optim_rmsprop(params: Tensor[] | ParamGroupInput<RMSpropOptions>[], ...args: Positional<[lr: number, alpha: number, eps: number, weight_decay: number, momentum: number, centered: boolean], RMSpropOptions>): Optimizer<RMSpropOptions> {
+  return new Optimizer<RMSpropOptions>(RMSPROP, params, optimizerOptions<RMSpropOptions>(RMSPROP_FIELDS, args, ['lr', 'alpha', 'eps', 'weight_decay', 'momentum', 'centered'], 'optim_rmsprop'));
 }

@@ -1,7 +1,8 @@
 // SGD (`optim_sgd`): its table of options and state.
 import type { Tensor } from '../ops/tensor.js';
 import { failRange } from '../core/validate.js';
-import { finite, flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf, type Settings } from './kind.js';
+import { finite, flag, learningRate, nonNegative, onePath, path, type OptimizerKind, type OptionsOf, type Settings, optimizerOptions } from './kind.js';
+import { type Positional } from '../nn/options.js';
 import { Optimizer, type ParamGroupInput } from './optimizer.js';
 
 const SGD_FIELDS = {
@@ -44,6 +45,6 @@ const SGD: OptimizerKind<typeof SGD_FIELDS> = {
  *
  * @example const opt = optim_sgd(model.parameters, { lr: 0.01, momentum: 0.9 });
  */
-export function optim_sgd(params: Tensor[] | ParamGroupInput<SGDOptions>[], options: SGDOptions): Optimizer<SGDOptions> {
-  return new Optimizer<SGDOptions>(SGD, params, options);
+export function optim_sgd(params: Tensor[] | ParamGroupInput<SGDOptions>[], ...args: Positional<[lr: number, momentum: number, dampening: number, weight_decay: number, nesterov: boolean], SGDOptions>): Optimizer<SGDOptions> {
+  return new Optimizer<SGDOptions>(SGD, params, optimizerOptions<SGDOptions>(SGD_FIELDS, args, ['lr', 'momentum', 'dampening', 'weight_decay', 'nesterov'], 'optim_sgd'));
 }

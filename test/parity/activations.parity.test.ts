@@ -9,7 +9,7 @@ import {
   nn_threshold, nn_unflatten, nnf_celu, nnf_elu, nnf_glu, nnf_hardshrink, nnf_hardsigmoid, nnf_hardswish, nnf_hardtanh, nnf_leaky_relu,
   nnf_log_softmax, nnf_logsigmoid, nnf_mish, nnf_prelu, nnf_relu, nnf_relu6, nnf_rrelu, nnf_selu, nnf_sigmoid, nnf_silu, nnf_softmax,
   nnf_softmin, nnf_softplus, nnf_softshrink, nnf_softsign, nnf_tanh, nnf_tanhshrink, nnf_threshold, torch_randn, type nn_Module, type Tensor,
-  nnf_elu_, nnf_gumbel_softmax, nnf_hardtanh_, nnf_relu_, nnf_rrelu_, nnf_selu_, nnf_threshold_,
+  nnf_elu_, nnf_gumbel_softmax, nnf_hardtanh_, nnf_relu_, nnf_rrelu_, nnf_selu_, nnf_threshold_, nn_log_sigmoid, nnf_celu_, torch_stack,
 } from '../../src/index.js';
 import { forward_backward, parity_suite, type ParityCase, type Tensors } from './harness.js';
 
@@ -54,6 +54,12 @@ const functions: ParityCase[] = [
   pointwise('hardtanh_', (t) => nnf_hardtanh(t, { min_val: 0 }), (t) => nnf_hardtanh_(t, { min_val: 0 })),
   pointwise('threshold_', (t) => nnf_threshold(t, 0, -1), (t) => nnf_threshold_(t, 0, -1)),
   pointwise('rrelu_', (t) => nnf_rrelu(t), (t) => nnf_rrelu_(t, { training: true })),
+  pointwise('celu_', (t) => nnf_celu(t, 2), (t) => nnf_celu_(t, 2)),
+  // R's and PyTorch's positional forms: nnf_elu(x, 0.5) is F.elu(x, 0.5).
+  pointwise('positional', (t) => torch_stack([
+    nnf_elu(t, 0.5), nnf_celu(t, 2), nnf_leaky_relu(t, 0.2), nnf_hardtanh(t, -2, 3), nnf_softplus(t, 2, 3), nnf_hardshrink(t, 2), nnf_softshrink(t, 2),
+    nnf_rrelu(t, 0.1, 0.5), nnf_threshold(t, 0.5, -7, false), nnf_relu(t, false),
+  ]), (t) => nnf_leaky_relu(t, 0.2, true)),
   pointwise('gumbel_softmax', (t) => nnf_gumbel_softmax(t, { tau: 0.5 }).add(nnf_gumbel_softmax(t, { hard: true, dim: 0 }).mul(10))),
   pointwise('sigmoid', nnf_sigmoid),
   pointwise('tanh', nnf_tanh),
@@ -93,6 +99,16 @@ const modules: ParityCase[] = [
   call('threshold', () => nn_threshold(0, -1)),
   call('glu', () => nn_glu({ dim: 1 }), x(2, 4, 3)),
   call('logsigmoid', () => nn_logsigmoid()),
+  call('log_sigmoid', () => nn_log_sigmoid()),
+  // Positional constructor arguments, as R and PyTorch take them.
+  call('elu.positional', () => nn_elu(0.3)),
+  call('celu.positional', () => nn_celu(1.5)),
+  call('leaky_relu.positional', () => nn_leaky_relu(0.1)),
+  call('hardtanh.positional', () => nn_hardtanh(-0.5, 0.5)),
+  call('softplus.positional', () => nn_softplus(0.5, 1)),
+  call('hardshrink.positional', () => nn_hardshrink(1)),
+  call('glu.positional', () => nn_glu(1), x(2, 4, 3)),
+  call('prelu.positional', () => nn_prelu(3, 0.1)),
   call('softsign', () => nn_softsign()),
   call('tanhshrink', () => nn_tanhshrink()),
   call('softmin', () => nn_softmin(1)),
@@ -105,7 +121,10 @@ const modules: ParityCase[] = [
   call('rrelu.eval', () => nn_rrelu().eval()),
   // An inplace module changes its input (here a non-leaf copy) and returns it.
   ...[['relu', () => nn_relu({ inplace: true })], ['silu', () => nn_silu({ inplace: true })], ['elu', () => nn_elu({ inplace: true })],
-    ['leaky_relu', () => nn_leaky_relu({ inplace: true })], ['hardtanh', () => nn_hardtanh({ inplace: true })]].map(([name, make]) => ({
+    ['leaky_relu', () => nn_leaky_relu({ inplace: true })], ['hardtanh', () => nn_hardtanh({ inplace: true })],
+    ['relu6', () => nn_relu6(true)], ['selu', () => nn_selu(true)], ['hardswish', () => nn_hardswish(true)], ['hardsigmoid', () => nn_hardsigmoid(true)],
+    ['mish', () => nn_mish(true)], ['celu', () => nn_celu(1.5, true)], ['threshold', () => nn_threshold(0.1, 20, true)],
+    ['rrelu', () => nn_rrelu(0.1, 0.3, true).eval()]].map(([name, make]) => ({
     name: `activations.module.${name as string}.inplace`, inputs: x(3, 4), grad: ['x'], run: ({ x }: Tensors) => {
       const copy = x!.mul(1);
       const y = (make as () => nn_Module)()(copy);

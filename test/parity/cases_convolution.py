@@ -30,9 +30,18 @@ layer("conv_transpose2d.output_size", lambda: nn.ConvTranspose2d(2, 4, (3, 2), s
       lambda m, x: {"y": m(x, output_size=[10, 9])})
 layer("conv_transpose3d", lambda: nn.ConvTranspose3d(2, 2, 2, stride=2))
 layer("batch_norm3d", lambda: nn.BatchNorm3d(3), batch_norm_steps)
+layer("conv3d.positional", lambda: nn.Conv3d(2, 4, 3, 2, 1, 1, 1, False))
+layer("conv_transpose2d.positional", lambda: nn.ConvTranspose2d(3, 2, 3, 2, 1, 1))
+layer("batch_norm3d.positional", lambda: nn.BatchNorm3d(3, 1e-3, 0.5), batch_norm_steps)
 layer("dropout2d", lambda: nn.Dropout2d(0.4))
 layer("dropout3d", nn.Dropout3d)
 layer("dropout3d.eval", lambda: nn.Dropout3d().eval())
+
+
+@case("convolution.nnf_positional")
+def positional(x, w, b, x2, w2):
+    return {"conv3d": F.conv3d(x, w, b, 2, 1), "conv3d_dilated": F.conv3d(x, w, None, 1, 1, 2),
+            "conv_transpose2d": F.conv_transpose2d(x2, w2, None, 2, 1, 1), "cosine": F.cosine_similarity(x2, x2.flip(3), 3, 1e-6)}
 
 
 @case("convolution.nnf_conv_transpose")

@@ -1,6 +1,6 @@
 """Python twins of the cases in data.parity.test.ts: torch.utils.data.DataLoader."""
 import torch
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset, TensorDataset
 
 from reference import case
 
@@ -35,6 +35,38 @@ class Records(Dataset):
 
     def __len__(self):
         return self.x.shape[0]
+
+
+class Rows(IterableDataset):
+    def __init__(self, x):
+        self.x = x
+
+    def __iter__(self):
+        for i in range(self.x.shape[0]):
+            yield {"x": self.x[i], "i": i}
+
+
+@case("dataloader.subset")
+def subset(x, y):
+    torch.manual_seed(11)
+    return epochs_of(DataLoader(Subset(TensorDataset(x, y), [9, 2, 4, 0, 7, 5, 1]), batch_size=3, shuffle=True), 2)
+
+
+@case("dataloader.iterable")
+def iterable(x, y):
+    loader = DataLoader(Rows(x), batch_size=4)
+    result = {}
+    for epoch in range(2):
+        for index, batch in enumerate(loader):
+            flatten(batch, f"batch/{epoch}/{index}", result)
+    result["after"] = torch.randn(3)
+    return result
+
+
+@case("dataloader.positional")
+def positional(x, y):
+    torch.manual_seed(5)
+    return epochs_of(DataLoader(TensorDataset(x, y), 4, True), 2)
 
 
 @case("dataloader.shuffle")

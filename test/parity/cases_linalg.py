@@ -49,6 +49,7 @@ def linalg_pinv_lstsq(a, b, s):
     gelsd = torch.linalg.lstsq(a, b, driver="gelsd")
     rcond = torch.linalg.lstsq(a, b, 0.5, driver="gelss")
     return {"pinv": torch.linalg.pinv(a), "pinv_rtol": torch.linalg.pinv(a, rtol=0.6), "pinv_atol": torch.linalg.pinv(a, atol=1.0),
+            "pinv_r_default": torch.linalg.pinv(a, atol=0.0, rtol=0.0),  # R torch's linalg_pinv(A): scalar_or_zero(NULL) for both
             "pinv_hermitian": torch.linalg.pinv(s + s.T, hermitian=True),
             "gelsd_solution": gelsd.solution, "gelsd_residuals": gelsd.residuals, "gelsd_rank": gelsd.rank, "gelsd_singular_values": gelsd.singular_values,
             "rcond_solution": rcond.solution, "rcond_rank": rcond.rank}

@@ -49,6 +49,14 @@ def hinge_embedding(input, target):
     return {"loss": nn.HingeEmbeddingLoss(margin=0.5)(input, target)}
 
 
+@case("margin.positional")
+def positional(input, target, weight, a, b, signs, x, hinge, labels):
+    return {"multi_margin": F.multi_margin_loss(input, target, 2, 0.5, weight), "multi_margin_module": nn.MultiMarginLoss(2, 0.5, weight)(input, target),
+            "hinge": F.hinge_embedding_loss(x, hinge, 0.5), "hinge_module": nn.HingeEmbeddingLoss(0.5)(x, hinge),
+            "cosine": F.cosine_embedding_loss(a, b, signs, 0.1), "cosine_module": nn.CosineEmbeddingLoss(0.1)(a, b, signs),
+            "soft": F.multilabel_soft_margin_loss(input, labels, weight), "soft_module": nn.MultiLabelSoftMarginLoss(weight)(input, labels)}
+
+
 @case("margin.module.cosine_embedding")
 def cosine_embedding(a, b, target):
     return {"loss": nn.CosineEmbeddingLoss(margin=0.1)(a, b, target)}

@@ -50,6 +50,8 @@ train("nadam.float64", plain(lambda p: torch.optim.NAdam(p, lr=0.01)), torch.flo
 train("adamax", plain(lambda p: torch.optim.Adamax(p, lr=0.01)))
 train("adamax.defaults", plain(lambda p: torch.optim.Adamax(p)))
 train("adamax.weight_decay_maximize", plain(lambda p: torch.optim.Adamax(p, lr=0.02, weight_decay=0.05, maximize=True, eps=1e-3)))
+train("nadam.positional", plain(lambda p: torch.optim.NAdam(p, 0.01, (0.8, 0.99), 1e-6, 0.1, 0.01, True)))
+train("radam.positional", plain(lambda p: torch.optim.RAdam(p, 0.01, (0.8, 0.9), 1e-7, 0.05, maximize=True)))
 
 
 def adamax_param_groups(model):

@@ -21,3 +21,9 @@ def lp_pool2d(x):
 def local_response_norm(a, b, c):
     return {"three": F.local_response_norm(a, 3), "four": F.local_response_norm(b, 2, alpha=0.1, beta=0.5, k=2),
             "five": F.local_response_norm(c, 4), "module": nn.LocalResponseNorm(5, alpha=0.01)(b)}
+
+
+@case("pooling_power.positional")
+def positional(a, b):
+    return {"lp1": F.lp_pool1d(a, 1.5, 3, 2, True), "lp1_module": nn.LPPool1d(3, 2, 1)(a), "lp2_module": nn.LPPool2d(2, (2, 2), 1, True)(b),
+            "lrn": F.local_response_norm(b, 2, 0.1, 0.5, 2), "lrn_module": nn.LocalResponseNorm(3, 0.01, 0.6, 1.5)(b)}

@@ -23,6 +23,7 @@ def rnn(module, x, h=None):
 
 steps("rnn.tanh", lambda: nn.RNN(4, 6), rnn)
 steps("rnn.relu.layers.bidirectional", lambda: nn.RNN(4, 5, 2, nonlinearity="relu", bidirectional=True), rnn)
+steps("rnn.positional", lambda: nn.RNN(4, 5, 2, "relu", False, False, 0, True), rnn)
 steps("rnn.batch_first.no_bias.hx", lambda: nn.RNN(4, 3, batch_first=True, bias=False), rnn)
 steps("rnn.unbatched.hx", lambda: nn.RNN(4, 5, num_layers=2, batch_first=True), rnn)
 steps("rnn.dropout.train", lambda: nn.RNN(4, 5, num_layers=3, dropout=0.4, nonlinearity="relu"), rnn)

@@ -48,7 +48,9 @@ def tensor_ops_creation(x, i):
     return {"rows": rows, "cols": cols, "xs": xs, "ys": ys, "strided": strided, "strided_contiguous": torch.tensor(strided.is_contiguous()),
             "copy": copy, "copy_f64": torch.tensor(x, dtype=torch.float64), "scalar_of_tensor": i[1:2].reshape([]).clone(),
             "randint_like": torch.randint_like(x, 10), "randint_like_low": torch.randint_like(x, -5, 5), "randint_like_i64": torch.randint_like(x, 3, 9, dtype=torch.int64),
-            "rand_like": torch.rand_like(x), "empty_like_shape": torch.tensor(list(torch.empty_like(i).shape)), "ones_like": torch.ones_like(i, dtype=torch.float64)}
+            "rand_like": torch.rand_like(x), "empty_like_shape": torch.tensor(list(torch.empty_like(i).shape)), "ones_like": torch.ones_like(i, dtype=torch.float64),
+            "new_full": x.new_full([2, 2], 7), "new_full_i64": x.new_full([3], -1, dtype=torch.int64), "new_full_of_int": i.new_full([2], 5),
+            "t_": x.mul(1).t_(), "t_vector": i.mul(1).t_()}
 
 
 @case("tensor_ops.number_first")

@@ -5,7 +5,7 @@
 import {
   nn_batch_norm3d, nn_conv3d, nn_dropout, nnf_dropout, nn_conv_transpose1d, nn_conv_transpose2d, nn_conv_transpose3d, nn_dropout2d, nn_dropout3d, nn_init_eye_,
   nnf_conv_transpose1d, nnf_conv_transpose2d, nnf_conv_transpose3d, nnf_cosine_similarity, nnf_dropout2d, nnf_dropout3d, torch_empty,
-  torch_randn, type nn_Module, type Tensor,
+  torch_randn, nnf_conv3d, type nn_Module, type Tensor,
 } from '../../src/index.js';
 import { forward_backward, parity_suite, type ParityCase, type Tensors } from './harness.js';
 
@@ -33,9 +33,20 @@ const modules: ParityCase[] = [
   layer('dropout2d', () => nn_dropout2d(0.4), x(2, 6, 3, 3)),
   layer('dropout3d', () => nn_dropout3d(), x(2, 5, 2, 2, 2)),
   layer('dropout3d.eval', () => nn_dropout3d().eval(), x(2, 5, 2, 2, 2)),
+  // R's and PyTorch's positional arguments.
+  layer('conv3d.positional', () => nn_conv3d(2, 4, 3, 2, 1, 1, 1, false), x(1, 2, 4, 5, 3)),
+  layer('conv_transpose2d.positional', () => nn_conv_transpose2d(3, 2, 3, 2, 1, 1), x(2, 3, 4, 5)),
+  layer('batch_norm3d.positional', () => nn_batch_norm3d(3, 1e-3, 0.5), () => ({ a: randn(2, 3, 2, 3, 2), b: randn(2, 3, 2, 3, 2) }),
+    (m, { a, b }) => ({ first: m(a), eval: (m.eval(), m(b)) })),
 ];
 
 const functions: ParityCase[] = [
+  { name: 'convolution.nnf_positional', grad: ['x', 'w', 'b', 'x2', 'w2'],
+    inputs: () => ({ x: randn(1, 2, 4, 4, 4), w: randn(3, 2, 3, 3, 3), b: randn(3), x2: randn(1, 2, 3, 4), w2: randn(2, 3, 2, 2) }),
+    run: ({ x, w, b, x2, w2 }) => ({
+      conv3d: nnf_conv3d(x!, w!, b!, 2, 1), conv3d_dilated: nnf_conv3d(x!, w!, null, 1, 1, 2),
+      conv_transpose2d: nnf_conv_transpose2d(x2!, w2!, null, 2, 1, 1), cosine: nnf_cosine_similarity(x2!, x2!.flip(3), 3, 1e-6),
+    }) },
   { name: 'convolution.nnf_conv_transpose', grad: ['x1', 'w1', 'b', 'x2', 'w2', 'x3', 'w3'],
     inputs: () => ({ x1: randn(2, 4, 5), w1: randn(4, 3, 3), b: randn(6), x2: randn(1, 2, 3, 4), w2: randn(2, 3, 2, 2), x3: randn(1, 2, 2, 2, 3), w3: randn(2, 1, 2, 2, 2) }),
     run: ({ x1, w1, b, x2, w2, x3, w3 }) => ({

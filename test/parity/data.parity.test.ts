@@ -3,7 +3,7 @@
 // default collation, and the default generator left in the same state (a randn drawn after
 // the epochs is equal). Twins: cases_data.py.
 import {
-  dataloader, dataset, tensor_dataset, torch_manual_seed, torch_randn, torch_tensor, type DataLoader, type Tensor,
+  dataloader, dataset, dataset_subset, iterable_dataset, tensor_dataset, torch_manual_seed, torch_randn, torch_tensor, type DataLoader, type Tensor,
 } from '../../src/index.js';
 import { parity_suite, type ParityCase, type Tensors } from './harness.js';
 
@@ -36,7 +36,33 @@ const records = dataset('records', {
   '.length'() { return (this.x as Tensor).shape[0]!; },
 });
 
+// PyTorch's IterableDataset of the rows of x with their index (an int, collated to int64).
+const rows = iterable_dataset('rows', {
+  initialize(x: Tensor) { this.x = x; },
+  *'.iter'() { for (let i = 0; i < (this.x as Tensor).shape[0]!; i++) yield { x: (this.x as Tensor).index(i), i }; },
+});
+
 const cases: ParityCase[] = [
+  // torch.utils.data.Subset (indices 0-based), shuffled after the same seed.
+  { name: 'dataloader.subset', inputs, run: ({ x, y }) => {
+    torch_manual_seed(11);
+    return epochsOf(dataloader(dataset_subset(tensor_dataset(x!, y!), [9, 2, 4, 0, 7, 5, 1]), { batch_size: 3, shuffle: true }), 2);
+  } },
+  { name: 'dataloader.iterable', inputs, run: ({ x }) => {
+    const loader = dataloader(rows(x!), { batch_size: 4 });
+    const result: Tensors = {};
+    for (let epoch = 0; epoch < 2; epoch++) {
+      let index = 0;
+      for (const batch of loader) flatten(batch, `batch/${epoch}/${index++}`, result);
+    }
+    result.after = torch_randn(3);
+    return result;
+  } },
+  // R's and PyTorch's positional batch_size and shuffle.
+  { name: 'dataloader.positional', inputs, run: ({ x, y }) => {
+    torch_manual_seed(5);
+    return epochsOf(dataloader(tensor_dataset(x!, y!), 4, true), 2);
+  } },
   { name: 'dataloader.shuffle', inputs, run: ({ x, y }) => {
     torch_manual_seed(7);
     return epochsOf(dataloader(tensor_dataset(x!, y!), { batch_size: 4, shuffle: true }), 3);

@@ -48,7 +48,7 @@ const cases: ParityCase[] = [
     const gelsd = linalg_lstsq(a!, b!, { driver: 'gelsd' });
     const rcond = linalg_lstsq(a!, b!, 0.5, { driver: 'gelss' });
     return {
-      pinv: linalg_pinv(a!), pinv_rtol: linalg_pinv(a!, 0.6), pinv_atol: linalg_pinv(a!, { atol: 1 }), pinv_hermitian: linalg_pinv(s!.add(s!.t()), { hermitian: true }),
+      pinv: linalg_pinv(a!), pinv_rtol: linalg_pinv(a!, 0.6), pinv_atol: linalg_pinv(a!, { atol: 1 }), pinv_r_default: linalg_pinv(a!, { atol: 0, rtol: 0 }), pinv_hermitian: linalg_pinv(s!.add(s!.t()), { hermitian: true }),
       gelsd_solution: gelsd.solution, gelsd_residuals: gelsd.residuals, gelsd_rank: gelsd.rank, gelsd_singular_values: gelsd.singular_values,
       rcond_solution: rcond.solution, rcond_rank: rcond.rank,
     };

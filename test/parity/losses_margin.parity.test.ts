@@ -51,6 +51,15 @@ const modules: ParityCase[] = [
     run: ({ input, target }) => ({ loss: nn_hinge_embedding_loss({ margin: 0.5 })(input!, target!) }) },
   { name: 'margin.module.cosine_embedding', inputs: () => ({ a: randn(5, 3), b: randn(5, 3), target: signs(5) }), grad: ['a', 'b'],
     run: ({ a, b, target }) => ({ loss: nn_cosine_embedding_loss({ margin: 0.1 })(a!, b!, target!) }) },
+  // The arguments R and PyTorch both take positionally (PyTorch's next one is size_average).
+  { name: 'margin.positional', grad: ['input', 'a', 'b', 'x'],
+    inputs: () => ({ ...scores(), weight: torch_rand(4), a: randn(5, 3), b: randn(5, 3), signs: signs(5), x: randn(6), hinge: signs(6), labels: torch_rand(5, 4) }),
+    run: ({ input, target, weight, a, b, signs, x, hinge, labels }) => ({
+      multi_margin: nnf_multi_margin_loss(input!, target!, 2, 0.5, weight!), multi_margin_module: nn_multi_margin_loss(2, 0.5, weight!)(input!, target!),
+      hinge: nnf_hinge_embedding_loss(x!, hinge!, 0.5), hinge_module: nn_hinge_embedding_loss(0.5)(x!, hinge!),
+      cosine: nnf_cosine_embedding_loss(a!, b!, signs!, 0.1), cosine_module: nn_cosine_embedding_loss(0.1)(a!, b!, signs!),
+      soft: nnf_multilabel_soft_margin_loss(input!, labels!, weight!), soft_module: nn_multilabel_soft_margin_loss(weight!)(input!, labels!),
+    }) },
 ];
 
 parity_suite('margin losses parity with PyTorch', [...functions, ...modules]);

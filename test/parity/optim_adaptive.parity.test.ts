@@ -65,6 +65,9 @@ parity_suite('optimizers over tensor ops: parity with PyTorch', [
   train('adamax', (model) => optim_adamax(model.parameters, { lr: 0.01 })),
   train('adamax.defaults', (model) => optim_adamax(model.parameters)),
   train('adamax.weight_decay_maximize', (model) => optim_adamax(model.parameters, { lr: 0.02, weight_decay: 0.05, maximize: true, eps: 1e-3 })),
+  // Positionally, in PyTorch's order (R torch has none of the three).
+  train('nadam.positional', (model) => optim_nadam(model.parameters, 0.01, [0.8, 0.99], 1e-6, 0.1, 0.01, true)),
+  train('radam.positional', (model) => optim_radam(model.parameters, 0.01, [0.8, 0.9], 1e-7, 0.05, { maximize: true })),
   train('adamax.param_groups', (model) => {
     const [first, last] = layers(model);
     return optim_adamax([{ params: first, lr: 0.03 }, { params: last, betas: [0.5, 0.9] }], { lr: 0.01 });

@@ -26,6 +26,11 @@ const cases: ParityCase[] = [
       three: nnf_local_response_norm(a!, 3), four: nnf_local_response_norm(b!, 2, { alpha: 0.1, beta: 0.5, k: 2 }), five: nnf_local_response_norm(c!, 4),
       module: nn_local_response_norm(5, { alpha: 0.01 })(b!),
     }) },
+  // R's and PyTorch's positional forms.
+  { name: 'pooling_power.positional', inputs: () => ({ a: randn(2, 3, 7), b: randn(2, 5, 3, 4) }), grad: ['a', 'b'], run: ({ a, b }) => ({
+    lp1: nnf_lp_pool1d(a!, 1.5, 3, 2, true), lp1_module: nn_lp_pool1d(3, 2, 1)(a!), lp2_module: nn_lp_pool2d(2, [2, 2], 1, true)(b!),
+    lrn: nnf_local_response_norm(b!, 2, 0.1, 0.5, 2), lrn_module: nn_local_response_norm(3, 0.01, 0.6, 1.5)(b!),
+  }) },
 ];
 
 parity_suite('lp pooling and local response norm parity with PyTorch', cases);

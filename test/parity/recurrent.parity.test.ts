@@ -33,6 +33,8 @@ const rnnCases: ParityCase[] = [
   steps('rnn.tanh', () => nn_rnn(4, 6), sequence, rnn),
   // num_layers positionally, as R's nn_rnn(4, 5, 2) and Python's nn.RNN(4, 5, 2)
   steps('rnn.relu.layers.bidirectional', () => nn_rnn(4, 5, 2, { nonlinearity: 'relu', bidirectional: true }), sequence, rnn),
+  // Every argument positionally, in R's and PyTorch's order (num_layers, nonlinearity, bias, batch_first, dropout, bidirectional).
+  steps('rnn.positional', () => nn_rnn(4, 5, 2, 'relu', false, false, 0, true), sequence, rnn),
   steps('rnn.batch_first.no_bias.hx', () => nn_rnn(4, 3, { batch_first: true, bias: false }), () => ({ x: randn(3, 5, 4), h: randn(1, 3, 3) }), rnn, ['x', 'h']),
   steps('rnn.unbatched.hx', () => nn_rnn(4, 5, { num_layers: 2, batch_first: true }), () => ({ x: randn(6, 4), h: randn(2, 5) }), rnn, ['x', 'h']),
   steps('rnn.dropout.train', () => nn_rnn(4, 5, { num_layers: 3, dropout: 0.4, nonlinearity: 'relu' }), sequence, rnn),

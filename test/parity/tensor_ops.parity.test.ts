@@ -52,6 +52,8 @@ const cases: ParityCase[] = [
       copy_f64: torch_tensor(x!, { dtype: 'float64' }), scalar_of_tensor: scalar,
       randint_like: torch_randint_like(x!, 10), randint_like_low: torch_randint_like(x!, -5, 5), randint_like_i64: torch_randint_like(x!, 3, 9, { dtype: 'int64' }),
       rand_like: torch_rand_like(x!), empty_like_shape: torch_tensor(torch_empty_like(i!).shape, { dtype: 'int64' }), ones_like: torch_ones_like(i!, { dtype: 'float64' }),
+      new_full: x!.new_full([2, 2], 7), new_full_i64: x!.new_full([3], -1, { dtype: 'int64' }), new_full_of_int: i!.new_full([2], 5),
+      t_: x!.mul(1).t_(), t_vector: i!.mul(1).t_(),
     };
   } },
   { name: 'tensor_ops.number_first', inputs: () => ({ x: randn(2, 3), i: long([3, -2, 4, -1, 6]) }), grad: ['x'], run: ({ x, i }) => ({

@@ -1,7 +1,8 @@
 // Cosine annealing with warm restarts (SGDR): PyTorch's CosineAnnealingWarmRestarts, its
 // arithmetic term for term (see base.ts for the shared rules).
 import { LRScheduler, checkObject, cos, type ScheduledOptimizer, type SchedulerState } from './base.js';
-import { checkFinite, checkInteger, checkNumber, checkOptions, checkPositiveInteger, failRange, optionKeys } from '../../core/validate.js';
+import { checkFinite, checkInteger, checkNumber, checkPositiveInteger, failRange, optionKeys } from '../../core/validate.js';
+import { positionalOptions, type Positional } from '../../nn/options.js';
 
 /** Options of `lr_cosine_annealing_warm_restarts`. */
 export interface CosineAnnealingWarmRestartsOptions {
@@ -28,9 +29,9 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   T_i: number;
 
   /** @internal Use lr_cosine_annealing_warm_restarts. */
-  constructor(optimizer: ScheduledOptimizer, readonly T_0: number, options?: CosineAnnealingWarmRestartsOptions) {
-    const { T_mult = 1, eta_min = 0, last_epoch = -1 } = checkOptions(
-      options, optionKeys<CosineAnnealingWarmRestartsOptions>({ T_mult: true, eta_min: true, last_epoch: true }), 'lr_cosine_annealing_warm_restarts');
+  constructor(optimizer: ScheduledOptimizer, readonly T_0: number, ...args: Positional<[T_mult: number, eta_min: number, last_epoch: number], CosineAnnealingWarmRestartsOptions>) {
+    const { T_mult = 1, eta_min = 0, last_epoch = -1 } = positionalOptions<CosineAnnealingWarmRestartsOptions>(args, ['T_mult', 'eta_min', 'last_epoch'],
+      optionKeys<CosineAnnealingWarmRestartsOptions>({ T_mult: true, eta_min: true, last_epoch: true }), 'lr_cosine_annealing_warm_restarts');
     checkPositiveInteger(T_0, 'T_0');
     if (checkInteger(T_mult, 'T_mult') < 1) failRange('an integer >= 1', 'T_mult', T_mult);
     checkFinite(eta_min, 'eta_min');
@@ -102,9 +103,11 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
  * along a half cosine over `T_0` epochs, then restarts; each period is `T_mult` times the last.
  *
  * @example
- * const scheduler = lr_cosine_annealing_warm_restarts(opt, 10, { T_mult: 2, eta_min: 1e-5 });
+ * const scheduler = lr_cosine_annealing_warm_restarts(opt, 10, { T_mult: 2, eta_min: 1e-5 }); // or (opt, 10, 2, 1e-5), PyTorch's order
  * for (let epoch = 0; epoch < 70; epoch++) { train(); scheduler.step(); }
  */
-export function lr_cosine_annealing_warm_restarts(optimizer: ScheduledOptimizer, T_0: number, options?: CosineAnnealingWarmRestartsOptions): CosineAnnealingWarmRestarts {
-  return new CosineAnnealingWarmRestarts(optimizer, T_0, options);
+export function lr_cosine_annealing_warm_restarts(
+  optimizer: ScheduledOptimizer, T_0: number, ...args: Positional<[T_mult: number, eta_min: number, last_epoch: number], CosineAnnealingWarmRestartsOptions>
+): CosineAnnealingWarmRestarts {
+  return new CosineAnnealingWarmRestarts(optimizer, T_0, ...args);
 }
