@@ -279,6 +279,7 @@ describe('null or a misspelt key as options is a TypeError naming it', () => {
   const x = () => torch_ones(2, { requires_grad: true });
   throwsEach([
     ['backward(undefined, null)', () => x().sum().backward(undefined, null as never), TypeError, 'Expected an options object for backward options but received null'],
+    ['backward(undefined, a Tensor)', () => x().sum().backward(undefined, torch_ones(1) as never), TypeError, 'Expected an options object for backward options but received an instance of Tensor'],
     ['to_typed_array(null)', () => torch_ones(2).to_typed_array(null as never), TypeError, /for to_typed_array options but received null/],
     ['autograd_grad(..., null)', () => { const a = x(); return autograd_grad(a.sum(), [a], null as never); }, TypeError, /for autograd_grad options but received null/],
     ['torch_tensor(data, null)', () => torch_tensor([1], null as never), TypeError, /for torch_tensor options but received null/],

@@ -105,6 +105,8 @@ describe('anything but an options object is the library\'s TypeError', () => {
     expect(() => call(null)).toThrow(new TypeError(`Expected an options object for ${name} options but received null`));
     expect(() => call([])).toThrow(new TypeError(`Expected an options object for ${name} options but received an array of length 0`));
     expect(() => call(3)).toThrow(new TypeError(`Expected an options object for ${name} options but received 3`));
+    // A class's instance: its own keys are its internals, never named as misspelt options.
+    expect(() => call(new Map())).toThrow(new TypeError(`Expected an options object for ${name} options but received an instance of Map`));
   });
 
   it('optimizers', () => {

@@ -147,7 +147,10 @@ export function optionKeys<T extends object>(keys: { [K in keyof Required<T>]: t
  */
 export function checkOptions<T extends object>(options: T | undefined, accepted: ReadonlySet<string>, where: string, name = 'options'): Partial<T> {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('an options object', name === 'options' ? `${where} options` : name, options);
+  const prototype = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
+  // A class's instance (a Tensor where the options go) is not an options object: its own keys
+  // are its internals, which the check below would name instead.
+  if (prototype === undefined || (prototype !== Object.prototype && prototype !== null)) fail('an options object', name === 'options' ? `${where} options` : name, options);
   for (const key of Object.keys(options)) {
     if (!accepted.has(key)) {
       const list = accepted.size === 0 ? 'no options' : `one of ${[...accepted].join(', ')}`;

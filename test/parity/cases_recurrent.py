@@ -23,7 +23,9 @@ def rnn(module, x, h=None):
 
 steps("rnn.tanh", lambda: nn.RNN(4, 6), rnn)
 steps("rnn.relu.layers.bidirectional", lambda: nn.RNN(4, 5, 2, nonlinearity="relu", bidirectional=True), rnn)
-steps("rnn.positional", lambda: nn.RNN(4, 5, 2, "relu", False, False, 0, True), rnn)
+# PyTorch 2.x takes these positionally in R's order; 1.13's nn.RNN takes nonlinearity by keyword
+# only (a positional "relu" lands on bias), so the twin names them: the same module either way.
+steps("rnn.positional", lambda: nn.RNN(4, 5, 2, nonlinearity="relu", bias=False, batch_first=False, dropout=0, bidirectional=True), rnn)
 steps("rnn.batch_first.no_bias.hx", lambda: nn.RNN(4, 3, batch_first=True, bias=False), rnn)
 steps("rnn.unbatched.hx", lambda: nn.RNN(4, 5, num_layers=2, batch_first=True), rnn)
 steps("rnn.dropout.train", lambda: nn.RNN(4, 5, num_layers=3, dropout=0.4, nonlinearity="relu"), rnn)
