@@ -145,12 +145,18 @@ export function optionKeys<T extends object>(keys: { [K in keyof Required<T>]: t
  * ones, so a misspelt option is never silently ignored. Defaults are filled by the caller's
  * destructuring (`const { bias = true } = checkOptions(...)`).
  */
+/** An object literal's kind of object (its prototype Object.prototype or null): not an array, a Tensor or another class's instance. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
 export function checkOptions<T extends object>(options: T | undefined, accepted: ReadonlySet<string>, where: string, name = 'options'): Partial<T> {
   if (options === undefined) return {};
-  const prototype = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
   // A class's instance (a Tensor where the options go) is not an options object: its own keys
   // are its internals, which the check below would name instead.
-  if (prototype === undefined || (prototype !== Object.prototype && prototype !== null)) fail('an options object', name === 'options' ? `${where} options` : name, options);
+  if (!isPlainObject(options)) fail('an options object', name === 'options' ? `${where} options` : name, options);
   for (const key of Object.keys(options)) {
     if (!accepted.has(key)) {
       const list = accepted.size === 0 ? 'no options' : `one of ${[...accepted].join(', ')}`;
@@ -167,8 +173,5 @@ export function checkOptions<T extends object>(options: T | undefined, accepted:
  * `x$logsumexp(dim = 2, keepdim = TRUE)`.
  */
 export function namedArguments(value: unknown, names: ReadonlySet<string>, where: string): Record<string, any> | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) return null;
-  const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return null;
-  return checkOptions(value as Record<string, unknown>, names, where, 'named arguments');
+  return isPlainObject(value) ? checkOptions(value, names, where, 'named arguments') : null;
 }

@@ -22,7 +22,7 @@ import { PickleWriter } from './pickle.js';
 import { fileSource, readTorchFile } from './serialization_read.js';
 import { STORAGE_TYPES, isIndex } from './storages.js';
 import { Tensor, newTensor } from '../ops/tensor.js';
-import { checkDevice, checkOptions, describe, fail, optionKeys } from '../core/validate.js';
+import { checkDevice, checkOptions, describe, fail, isPlainObject, optionKeys } from '../core/validate.js';
 import { ZipWriter } from './zip.js';
 
 /** A key of a Python dict that is not a string: a Map key. */
@@ -52,12 +52,6 @@ interface SavedStorage { key: string; whole: Tensor; dtype: DType; numel: number
 
 const EXPECTED_VALUE = 'a Tensor, number, bigint, string, boolean, null, array, plain object or Map';
 const INDEX_KEY = /^(0|[1-9]\d{0,15})$/;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
 
 /**
  * `Optimizer.state_dict()`'s layout, which PyTorch's optimizers share: exactly `state` and

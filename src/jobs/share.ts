@@ -6,7 +6,7 @@
 // message) is a TypeError naming where it sits.
 import { native } from '../core/native.js';
 import { tensorFrom, Tensor } from '../ops/tensor.js';
-import { fail } from '../core/validate.js';
+import { fail, isPlainObject } from '../core/validate.js';
 
 const MARK = '__torchlora_shared_tensor__';
 
@@ -16,10 +16,6 @@ function isMarker(value: object): value is Marker {
   return typeof (value as Record<string, unknown>)[MARK] === 'number';
 }
 
-function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 // Leaves the structured clone copies faithfully.
 function isCloneableLeaf(value: object): boolean {

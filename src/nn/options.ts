@@ -2,7 +2,7 @@
 import { type DeviceLike } from '../core/device.js';
 import { type DTypeLike } from '../core/dtype.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
-import { checkFinite, checkOptions, failRange } from '../core/validate.js';
+import { checkFinite, checkOptions, failRange, isPlainObject } from '../core/validate.js';
 import { nn_Module } from './module.js';
 import { classnameOf } from './registry.js';
 
@@ -43,9 +43,6 @@ type Prefixes<T extends readonly unknown[]> = T extends readonly [...infer Head,
  * `[0.5, { inplace: true }]`, `[{ alpha: 0.5 }]`).
  */
 export type Positional<P extends readonly unknown[], O> = Prefixes<P> extends infer A ? A extends readonly unknown[] ? A | [...A, O | undefined] : never : never;
-
-const isPlainObject = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value) &&
-  (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
 
 /**
  * The options object of a call whose optional arguments came positionally (R's and PyTorch's

@@ -3,7 +3,7 @@
 // time (the generated ops, src/ops/generated/, have the same checks written out by gen-ops).
 import { Op, type OpArgument } from '../core/dispatch.js';
 import { dtypeCode, type DTypeLike } from '../core/dtype.js';
-import { checkBoolean, checkDevice, checkDims, checkInteger, checkNumber, checkOptions, checkScalar, fail } from '../core/validate.js';
+import { checkBoolean, checkDevice, checkDims, checkInteger, checkNumber, checkOptions, checkScalar, fail, isPlainObject } from '../core/validate.js';
 import { checkString } from './checks.js';
 import { generatorOf } from './random.js';
 import { checkTensor, Tensor } from './tensor.js';
@@ -65,17 +65,12 @@ export function checkFor(type: string): Check | null {
   return optional ? (value, name) => (value === null || value === undefined ? null : check(value, name)) : check;
 }
 
-// A plain object: a Tensor, a torch_generator() or a torch_device() passed last is an argument.
-function isNamedArguments(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
 
 /** Arguments in schema order, from positional ones and an optional trailing object of named ones, each checked by its type. */
 function schemaArguments(where: string, parameters: OpArgument[], args: unknown[]): unknown[] {
   const last = args[args.length - 1];
-  const named = isNamedArguments(last) ? last : null;
+  // Only a plain object names arguments: a Tensor, a torch_generator() or a torch_device() passed last is an argument.
+  const named = isPlainObject(last) ? last : null;
   const positional = named ? args.slice(0, -1) : args;
   if (positional.length > parameters.length) {
     throw new RangeError(`Expected at most ${parameters.length} arguments for ${where} but received ${positional.length}`);

@@ -2,7 +2,7 @@
 import { native } from '../core/native.js';
 import { torch_zeros_like } from './math.js';
 import { checkTensor, newTensor, Tensor } from './tensor.js';
-import { checkBoolean, checkFunction, checkOptions, fail, failRange, optionKeys, sameShape } from '../core/validate.js';
+import { checkBoolean, checkFunction, checkOptions, fail, failRange, isPlainObject, optionKeys, sameShape } from '../core/validate.js';
 
 /** What a grad-mode function may return: anything but a Promise (a compile error). */
 export type Synchronous<T> = T extends PromiseLike<unknown> ? never : T;
@@ -111,9 +111,6 @@ export interface AutogradFunctionDefinition<A extends unknown[], R extends Tenso
   /** Gradients of the loss for each forward argument (null for those without), given the output gradients. */
   backward(ctx: AutogradContext, ...grad_outputs: Tensor[]): Tensor | (Tensor | null | undefined)[];
 }
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value));
 
 interface Marks { dirty: Tensor[]; nonDifferentiable: Tensor[] }
 
