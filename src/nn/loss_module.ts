@@ -31,14 +31,19 @@ export abstract class Loss<O extends object> extends nn_Module {
     for (const name of WEIGHTS) if (accepted.has(name)) this.register_buffer(name, (given[name] ?? null) as Tensor | null);
   }
 
-  /** The options with the weights this module's buffers hold now (after `to()` or `load_state_dict`). */
+  /**
+   * The options with the weights this module's buffers hold now, as PyTorch's forward reads
+   * self.weight: copied only where a buffer is no longer the tensor given (after `to()`).
+   */
   protected get current(): Readonly<O> {
-    const buffers = this as unknown as Record<string, Tensor | null>;
+    const buffers = this as unknown as Record<string, Tensor | null | undefined>;
     const options = this.options as Record<string, unknown>;
-    if (!WEIGHTS.some((name) => name in options || buffers[name] != null)) return this.options;
-    const current: Record<string, unknown> = { ...options };
-    for (const name of WEIGHTS) if (buffers[name] != null) current[name] = buffers[name];
-    return current as O;
+    let current: Record<string, unknown> | undefined;
+    for (const name of WEIGHTS) {
+      const held = buffers[name] ?? null;
+      if (held !== (options[name] ?? null)) (current ??= { ...options })[name] = held;
+    }
+    return (current ?? this.options) as O;
   }
 
   abstract override forward(input: Tensor, target: Tensor): Tensor;
